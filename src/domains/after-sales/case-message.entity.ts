@@ -1,0 +1,21 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { AfterSalesCaseEntity } from './after-sales-case.entity';
+
+export enum AuthorSide {
+  CUSTOMER = 'customer',
+  STAFF = 'staff',
+}
+
+/** A message in a case. Card-number-like digit runs are redacted before the body is stored. */
+@Entity('case_message')
+@Index(['caseId', 'sentAt'])
+export class CaseMessageEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid') caseId!: string;
+  @ManyToOne(() => AfterSalesCaseEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'case_id' })
+  case?: AfterSalesCaseEntity;
+  @Column({ type: 'enum', enum: AuthorSide, enumName: 'author_side' }) authorSide!: AuthorSide;
+  @Column({ type: 'text' }) body!: string;
+  @Column({ type: 'timestamptz' }) sentAt!: Date;
+}

@@ -1,0 +1,62 @@
+/**
+ * The process environment, parsed once into a frozen, typed object.
+ *
+ * Every setting is read here and nowhere else, so a misspelt or malformed variable fails the
+ * process at start-up with a message that names the variable, what it expected and what it got.
+ */
+import path from 'node:path';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  /** PostgreSQL connection string; when absent an embedded PostgreSQL is started under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** Size of the pg connection pool per process. */
+  readonly dbPoolSize: number;
+  /** Server-side `statement_timeout` for every connection, in milliseconds. */
+  readonly statementTimeoutMs: number;
+}
+
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
+  if (!NODE_ENVS.includes(nodeEnv)) {
+    throw new ConfigError(`NODE_ENV: expected one of ${NODE_ENVS.join(', ')}, got ${JSON.stringify(env.NODE_ENV)}`);
+  }
+  const databaseUrl = env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL: expected a postgres:// or postgresql:// connection string');
+  }
+  return Object.freeze({
+    nodeEnv,
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR ?? '.data'),
+    embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    host: env.HOST ?? '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
+    statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * Every entity, registered explicitly (never by glob) so a new table is a reviewed change.
+ */
+import { AfterSalesCaseEntity } from '../domains/after-sales/after-sales-case.entity';
+import { CaseAttachmentEntity } from '../domains/after-sales/case-attachment.entity';
+import { CaseMessageEntity } from '../domains/after-sales/case-message.entity';
+import { CaseRecordEntity } from '../domains/after-sales/case-record.entity';
+import { BehaviorEventEntity } from '../domains/behavior/behavior-event.entity';
+import { ConsentGrantEntity } from '../domains/consent/consent-grant.entity';
+import { PreferenceConsentEntity } from '../domains/consent/preference-consent.entity';
+import { AddressEntity } from '../domains/customers/address.entity';
+import { CustomerEntity } from '../domains/customers/customer.entity';
+import { LegalHoldEntity } from '../domains/legal-holds/legal-hold.entity';
+import { OrderItemEntity } from '../domains/orders/order-item.entity';
+import { OrderEntity } from '../domains/orders/order.entity';
+import { PartnerEntity } from '../domains/partners/partner.entity';
+import { PaymentVerificationEntity } from '../domains/payments/payment-verification.entity';
+import { PolicyVersionEntity } from '../domains/policy-versions/policy-version.entity';
+import { PrivacyRequestEntity } from '../domains/privacy-requests/privacy-request.entity';
+import { ShipmentEventEntity } from '../domains/shipments/shipment-event.entity';
+import { ShipmentEntity } from '../domains/shipments/shipment.entity';
+
+export const ENTITIES = [
+  PartnerEntity,
+  PolicyVersionEntity,
+  CustomerEntity,
+  AddressEntity,
+  OrderEntity,
+  OrderItemEntity,
+  ShipmentEntity,
+  ShipmentEventEntity,
+  PaymentVerificationEntity,
+  AfterSalesCaseEntity,
+  CaseMessageEntity,
+  CaseAttachmentEntity,
+  CaseRecordEntity,
+  BehaviorEventEntity,
+  ConsentGrantEntity,
+  PreferenceConsentEntity,
+  PrivacyRequestEntity,
+  LegalHoldEntity,
+];

@@ -1,0 +1,26 @@
+/**
+ * Structured JSON logs. Personal data, tokens and GraphQL variables are never passed to the
+ * logger; the redaction list below is a second wall for the fields that could carry them.
+ */
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  'variables',
+  '*.variables',
+  '*.token',
+];
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'need-to-know' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

@@ -1,0 +1,5 @@
+/** Every migration, in order, registered explicitly. */
+import { InitialSchema1795000000000 } from './1795000000000-initial-schema.migration';
+import { DomainConstraints1795000000001 } from './1795000000001-domain-constraints.migration';
+
+export const MIGRATIONS: Function[] = [InitialSchema1795000000000, DomainConstraints1795000000001];

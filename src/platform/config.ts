@@ -21,7 +21,11 @@ export interface Config {
   readonly dbPoolSize: number;
   /** Server-side `statement_timeout` for every connection, in milliseconds. */
   readonly statementTimeoutMs: number;
+  /** Master secret of the daily visitor-pseudonym keys (behaviour data). */
+  readonly behaviorPseudonymKey: string;
 }
+
+export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 
@@ -37,6 +41,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function pseudonymKey(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): string {
+  const key = env.BEHAVIOR_PSEUDONYM_KEY;
+  if (key === undefined || key === '') {
+    if (nodeEnv === 'production') throw new ConfigError('BEHAVIOR_PSEUDONYM_KEY: required in production (32 or more random characters)');
+    return DEV_PSEUDONYM_KEY;
+  }
+  if (key.length < 32) throw new ConfigError('BEHAVIOR_PSEUDONYM_KEY: expected 32 or more characters');
+  return key;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -58,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+    behaviorPseudonymKey: pseudonymKey(env, nodeEnv),
   });
 }

@@ -26,7 +26,7 @@ function env(name: string): string {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = env('NTK_TEST_ADMIN_URL');
   const template = env('NTK_TEST_TEMPLATE');
-  const name = `ntk_t${process.env.JEST_WORKER_ID ?? '0'}_${randomBytes(4).toString('hex')}`;
+  const name = `ntk_t_${env('NTK_TEST_RUN_PID')}_${process.env.JEST_WORKER_ID ?? '0'}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {

@@ -20,6 +20,15 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
   let adminUrl: string;
   if (process.env.DATABASE_URL) {
@@ -33,13 +42,16 @@ export default async function globalSetup(): Promise<void> {
     globalThis.__NTK_EMBEDDED__ = handle;
     adminUrl = handle.url('postgres');
   }
-  const template = `ntk_template_${process.pid}`;
+  const template = `ntk_template_${process.pid}_0`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    // Leftovers of runs that were killed before their teardown.
-    const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'ntk\\_t%'`);
-    for (const row of stale.rows) {
+    // Leftovers of runs that were killed before their teardown: databases are named after the
+    // process id of the run that made them, and only those of dead runs are dropped.
+    const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname ~ '^ntk_(template|t)_[0-9]+_'`);
+    for (const row of stale.rows as Array<{ datname: string }>) {
+      const pid = Number(/^ntk_(?:template|t)_(\d+)_/.exec(row.datname)?.[1]);
+      if (processAlive(pid)) continue;
       await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(row.datname)} WITH (FORCE)`);
     }
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(template)}`);
@@ -52,4 +64,5 @@ export default async function globalSetup(): Promise<void> {
   await ds.destroy();
   process.env.NTK_TEST_ADMIN_URL = adminUrl;
   process.env.NTK_TEST_TEMPLATE = template;
+  process.env.NTK_TEST_RUN_PID = String(process.pid);
 }

@@ -1,0 +1,180 @@
+/**
+ * How bearer tokens are verified, parsed once from the environment into a frozen object.
+ *
+ * Development and test sign and verify HS256 with a development secret (a fixed default, so a
+ * fresh checkout works). Production verifies only asymmetric signatures (RS256 / ES256) against
+ * a JWKS URL or a configured public key, and refuses to start with a development secret or with
+ * no key at all: a shared secret in production would let anyone who holds it mint any principal.
+ *
+ *   JWT_ISSUER                   expected `iss` (default `need-to-know-dev`)
+ *   JWT_AUDIENCE                 expected `aud` (default `need-to-know`)
+ *   JWT_DEV_SECRET               HS256 secret, development/test only (at least 32 bytes)
+ *   JWT_PUBLIC_KEY               SPKI PEM (RSA >= 2048 bits -> RS256, EC P-256 -> ES256); `\n` escapes allowed
+ *   JWT_JWKS_URL                 JWKS endpoint (https in production); RS256 and ES256 accepted
+ *   JWT_MAX_AGE_SECONDS          oldest `iat` accepted (default 86400)
+ *   JWT_CLOCK_TOLERANCE_SECONDS  skew allowed on exp / nbf / iat (default 30, at most 60)
+ *
+ * Outside production a JWKS URL or public key may be configured as well; tokens are then accepted
+ * under either key, each strictly under its own algorithm (see token-verifier.ts).
+ */
+import { createPublicKey } from 'node:crypto';
+import { ConfigError, type NodeEnv } from '../platform/config';
+
+export type TokenAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+export interface AuthConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  /** The only `alg` values accepted; anything else (including `none`) is rejected. */
+  readonly algorithms: readonly TokenAlgorithm[];
+  /** HS256 key; present only outside production. Its presence is what makes minting possible. */
+  readonly devSecret?: Uint8Array;
+  /** SPKI PEM of the token signer's public key. */
+  readonly publicKey?: string;
+  readonly jwksUrl?: string;
+  readonly maxTokenAgeSeconds: number;
+  readonly clockToleranceSeconds: number;
+}
+
+/** The development secret used when JWT_DEV_SECRET is unset. Public by design: never valid in production. */
+export const DEV_SECRET_DEFAULT = 'need-to-know-development-secret-not-for-production';
+
+export const DEFAULT_ISSUER = 'need-to-know-dev';
+export const DEFAULT_AUDIENCE = 'need-to-know';
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 24 * 60 * 60;
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+export const MAX_CLOCK_TOLERANCE_SECONDS = 60;
+const MAX_MAX_TOKEN_AGE_SECONDS = 7 * 24 * 60 * 60;
+const MIN_DEV_SECRET_BYTES = 32;
+const MIN_RSA_BITS = 2048;
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
+
+function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function claimValue(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const value = env[name];
+  if (value === undefined) return fallback;
+  if (value.trim() === '' || value !== value.trim()) {
+    throw new ConfigError(`${name}: expected a non-empty value without surrounding spaces, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** The algorithm a configured public key verifies, checked for strength. */
+function publicKeyAlgorithm(pem: string): TokenAlgorithm {
+  let key;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch (error) {
+    throw new ConfigError(
+      `JWT_PUBLIC_KEY: expected a PEM public key ("-----BEGIN PUBLIC KEY-----"), got one that cannot be read (${(error as Error).message})`,
+    );
+  }
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa') {
+    if ((details.modulusLength ?? 0) < MIN_RSA_BITS) {
+      throw new ConfigError(`JWT_PUBLIC_KEY: expected an RSA key of at least ${MIN_RSA_BITS} bits, got ${details.modulusLength} bits`);
+    }
+    return 'RS256';
+  }
+  if (type === 'ec' && details.namedCurve === 'prime256v1') return 'ES256';
+  throw new ConfigError(
+    `JWT_PUBLIC_KEY: expected an RSA (RS256) or EC P-256 (ES256) public key, got ${type}${details.namedCurve ? ` ${details.namedCurve}` : ''}`,
+  );
+}
+
+function jwksUrlOf(raw: string, production: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`JWT_JWKS_URL: expected an absolute URL, got ${JSON.stringify(raw)}`);
+  }
+  const allowed = production ? ['https:'] : ['https:', 'http:'];
+  if (!allowed.includes(url.protocol)) {
+    throw new ConfigError(`JWT_JWKS_URL: expected an ${allowed.join(' or ')} URL${production ? ' in production' : ''}, got ${JSON.stringify(raw)}`);
+  }
+  return url.toString();
+}
+
+export function loadAuthConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  nodeEnv: NodeEnv = (env.NODE_ENV as NodeEnv | undefined) ?? 'development',
+): AuthConfig {
+  if (!NODE_ENVS.includes(nodeEnv)) {
+    // An unknown environment must not silently fall back to development keys.
+    throw new ConfigError(`NODE_ENV: expected one of ${NODE_ENVS.join(', ')}, got ${JSON.stringify(nodeEnv)}`);
+  }
+  const production = nodeEnv === 'production';
+  const issuer = claimValue(env, 'JWT_ISSUER', DEFAULT_ISSUER);
+  const audience = claimValue(env, 'JWT_AUDIENCE', DEFAULT_AUDIENCE);
+  const maxTokenAgeSeconds = integer(env, 'JWT_MAX_AGE_SECONDS', DEFAULT_MAX_TOKEN_AGE_SECONDS, 60, MAX_MAX_TOKEN_AGE_SECONDS);
+  const clockToleranceSeconds = integer(
+    env,
+    'JWT_CLOCK_TOLERANCE_SECONDS',
+    DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    0,
+    MAX_CLOCK_TOLERANCE_SECONDS,
+  );
+
+  const rawPublicKey = nonEmpty(env, 'JWT_PUBLIC_KEY');
+  const rawJwksUrl = nonEmpty(env, 'JWT_JWKS_URL');
+  const rawDevSecret = nonEmpty(env, 'JWT_DEV_SECRET');
+
+  if (rawPublicKey !== undefined && rawJwksUrl !== undefined) {
+    throw new ConfigError('JWT_PUBLIC_KEY and JWT_JWKS_URL: expected at most one of them, got both');
+  }
+  if (production) {
+    if (rawDevSecret !== undefined) {
+      throw new ConfigError(
+        'JWT_DEV_SECRET: a development secret is refused in production (NODE_ENV=production); unset it and set JWT_JWKS_URL or JWT_PUBLIC_KEY',
+      );
+    }
+    if (rawPublicKey === undefined && rawJwksUrl === undefined) {
+      throw new ConfigError(
+        'JWT_JWKS_URL or JWT_PUBLIC_KEY: production (NODE_ENV=production) verifies RS256/ES256 tokens and needs one of them, got neither',
+      );
+    }
+  }
+
+  const publicKey = rawPublicKey?.replace(/\\n/g, '\n').trim();
+  const jwksUrl = rawJwksUrl === undefined ? undefined : jwksUrlOf(rawJwksUrl.trim(), production);
+
+  const algorithms: TokenAlgorithm[] = [];
+  let devSecret: Uint8Array | undefined;
+  if (!production) {
+    const secret = rawDevSecret ?? DEV_SECRET_DEFAULT;
+    devSecret = new TextEncoder().encode(secret);
+    if (devSecret.byteLength < MIN_DEV_SECRET_BYTES) {
+      throw new ConfigError(`JWT_DEV_SECRET: expected at least ${MIN_DEV_SECRET_BYTES} bytes, got ${devSecret.byteLength}`);
+    }
+    algorithms.push('HS256');
+  }
+  if (publicKey !== undefined) algorithms.push(publicKeyAlgorithm(publicKey));
+  if (jwksUrl !== undefined) algorithms.push('RS256', 'ES256');
+
+  return Object.freeze({
+    issuer,
+    audience,
+    algorithms: Object.freeze(algorithms),
+    ...(devSecret !== undefined && { devSecret }),
+    ...(publicKey !== undefined && { publicKey }),
+    ...(jwksUrl !== undefined && { jwksUrl }),
+    maxTokenAgeSeconds,
+    clockToleranceSeconds,
+  });
+}

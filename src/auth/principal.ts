@@ -1,0 +1,53 @@
+/**
+ * Who is asking. A principal is established per request from a verified token and a database
+ * look-up (the partner, customer or grant must exist and be usable); nothing else creates one.
+ */
+import type { DataCategory, PrincipalKind, Purpose, StaffRole } from '../policy/vocabulary';
+
+interface PrincipalBase {
+  kind: PrincipalKind;
+  /** The token subject: a person or system at the principal's organisation. */
+  subject: string;
+}
+
+export interface StaffPrincipal extends PrincipalBase {
+  kind: 'staff';
+  roles: readonly StaffRole[];
+}
+
+export interface PartnerPrincipal extends PrincipalBase {
+  kind: 'logistics_partner' | 'payment_provider' | 'platform_operator';
+  partnerId: string;
+}
+
+export interface CustomerPrincipal extends PrincipalBase {
+  kind: 'customer';
+  customerId: string;
+}
+
+export interface ThirdPartyPrincipal extends PrincipalBase {
+  kind: 'third_party';
+  partnerId: string;
+  grantId: string;
+  /** The customer who granted access, and what the grant covers. */
+  customerId: string;
+  categories: readonly DataCategory[];
+  grantPurpose: Purpose;
+}
+
+export type Principal = StaffPrincipal | PartnerPrincipal | CustomerPrincipal | ThirdPartyPrincipal;
+
+/** A principal together with the purpose it declared for this request. */
+export interface Caller {
+  principal: Principal;
+  purpose: Purpose;
+}
+
+export function hasRole(principal: Principal, role: StaffRole): boolean {
+  return principal.kind === 'staff' && principal.roles.includes(role);
+}
+
+/** The partner id a principal acts for, if it is a partner of any kind. */
+export function partnerIdOf(principal: Principal): string | undefined {
+  return principal.kind === 'staff' || principal.kind === 'customer' ? undefined : principal.partnerId;
+}

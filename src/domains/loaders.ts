@@ -1,0 +1,103 @@
+/**
+ * The per-request loaders: one per relation, built lazily with the caller's row scope. A domain
+ * reads another domain's rows only through these.
+ */
+import type DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import type { RowScope } from '../policy/row-scope';
+import { byIdLoader, childPageLoader, childrenLoader, type TableRef } from '../platform/loader-factory';
+import type { Ordering, Page, PageArgs } from '../platform/pagination';
+import { AfterSalesCaseEntity } from './after-sales/after-sales-case.entity';
+import { CaseAttachmentEntity } from './after-sales/case-attachment.entity';
+import { CaseMessageEntity } from './after-sales/case-message.entity';
+import { CaseRecordEntity } from './after-sales/case-record.entity';
+import { ConsentGrantEntity } from './consent/consent-grant.entity';
+import { PreferenceConsentEntity } from './consent/preference-consent.entity';
+import { AddressEntity } from './customers/address.entity';
+import { CustomerEntity } from './customers/customer.entity';
+import { LegalHoldEntity } from './legal-holds/legal-hold.entity';
+import { OrderItemEntity } from './orders/order-item.entity';
+import { OrderEntity } from './orders/order.entity';
+import { PartnerEntity } from './partners/partner.entity';
+import { PaymentVerificationEntity } from './payments/payment-verification.entity';
+import { PolicyVersionEntity } from './policy-versions/policy-version.entity';
+import { PrivacyRequestEntity } from './privacy-requests/privacy-request.entity';
+import { ShipmentEventEntity } from './shipments/shipment-event.entity';
+import { ShipmentEntity } from './shipments/shipment.entity';
+
+export const TABLES = {
+  customer: { entity: CustomerEntity, table: 'customer' },
+  address: { entity: AddressEntity, table: 'address' },
+  order: { entity: OrderEntity, table: 'order' },
+  orderItem: { entity: OrderItemEntity, table: 'order_item' },
+  shipment: { entity: ShipmentEntity, table: 'shipment' },
+  shipmentEvent: { entity: ShipmentEventEntity, table: 'shipment_event' },
+  payment: { entity: PaymentVerificationEntity, table: 'payment_verification' },
+  afterSalesCase: { entity: AfterSalesCaseEntity, table: 'after_sales_case' },
+  caseMessage: { entity: CaseMessageEntity, table: 'case_message' },
+  caseAttachment: { entity: CaseAttachmentEntity, table: 'case_attachment' },
+  caseRecord: { entity: CaseRecordEntity, table: 'case_record' },
+  partner: { entity: PartnerEntity, table: 'partner' },
+  consentGrant: { entity: ConsentGrantEntity, table: 'consent_grant' },
+  preferenceConsent: { entity: PreferenceConsentEntity, table: 'preference_consent' },
+  privacyRequest: { entity: PrivacyRequestEntity, table: 'privacy_request' },
+  legalHold: { entity: LegalHoldEntity, table: 'legal_hold' },
+  policyVersion: { entity: PolicyVersionEntity, table: 'policy_version' },
+} satisfies Record<string, TableRef<any>>;
+
+export function createLoaders(ds: DataSource, scope: RowScope) {
+  const made = new Map<string, unknown>();
+  function memo<T>(key: string, build: () => T): T {
+    let loader = made.get(key) as T | undefined;
+    if (loader === undefined) {
+      loader = build();
+      made.set(key, loader);
+    }
+    return loader;
+  }
+  return {
+    customer: () => memo('customer', () => byIdLoader(ds, TABLES.customer, scope)),
+    order: () => memo('order', () => byIdLoader(ds, TABLES.order, scope)),
+    shipment: () => memo('shipment', () => byIdLoader(ds, TABLES.shipment, scope)),
+    payment: () => memo('payment', () => byIdLoader(ds, TABLES.payment, scope)),
+    afterSalesCase: () => memo('afterSalesCase', () => byIdLoader(ds, TABLES.afterSalesCase, scope)),
+    partner: () => memo('partner', () => byIdLoader(ds, TABLES.partner, scope)),
+    policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope)),
+    addressesByCustomer: () =>
+      memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']])),
+    itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', [['position', 'ASC']])),
+    shipmentsByOrder: () =>
+      memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', [['createdAt', 'ASC'], ['id', 'ASC']])),
+    paymentsByOrder: () =>
+      memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', [['createdAt', 'ASC'], ['id', 'ASC']])),
+    casesByOrder: () =>
+      memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', [['openedAt', 'ASC'], ['id', 'ASC']])),
+    eventsByShipment: () =>
+      memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', [['occurredAt', 'ASC'], ['id', 'ASC']])),
+    messagesByCase: () =>
+      memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', [['sentAt', 'ASC'], ['id', 'ASC']])),
+    attachmentsByCase: () =>
+      memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', [['uploadedAt', 'ASC'], ['id', 'ASC']])),
+    recordsByCase: () =>
+      memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', [['recordedAt', 'ASC'], ['id', 'ASC']])),
+    consentGrantsByCustomer: () =>
+      memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', [['grantedAt', 'ASC'], ['id', 'ASC']])),
+    preferenceConsentsByCustomer: () =>
+      memo('preferenceConsentsByCustomer', () => childrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', [['category', 'ASC']])),
+    privacyRequestsByCustomer: () =>
+      memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', [['receivedAt', 'ASC'], ['id', 'ASC']])),
+    legalHoldsByCustomer: () =>
+      memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', [['placedAt', 'ASC'], ['id', 'ASC']])),
+    /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
+    ordersOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<OrderEntity>> =>
+      memo(`ordersOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
+        childPageLoader(ds, TABLES.order, scope, 'customer_id', 'customerId', ordering, args),
+      ),
+    casesOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<AfterSalesCaseEntity>> =>
+      memo(`casesOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
+        childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args),
+      ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,90 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { requirePartner } from '../../auth/guards';
+import type { RequestContext } from '../../context';
+import { notFound } from '../../platform/errors';
+import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { scopedQuery } from '../../platform/loader-factory';
+import { ShipmentOrder } from '../../platform/orderings';
+import { paginate, PageArgs, type Page } from '../../platform/pagination';
+import { TABLES } from '../loaders';
+import { Order } from '../orders/order.type';
+import { Partner } from '../partners/partner.type';
+import { ShipmentEventEntity } from './shipment-event.entity';
+import { ShipmentEntity, ShipmentStatus } from './shipment.entity';
+import { RecordShipmentEventsInput, RecordTrackingInput, ShipmentFilter } from './shipment.inputs';
+import { Shipment, ShipmentConnection, ShipmentEvent } from './shipment.type';
+
+@Resolver(() => Shipment)
+export class ShipmentResolver {
+  @Query(() => Shipment, { nullable: true, description: 'A shipment by id, or null when there is none the caller may see.' })
+  shipment(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ShipmentEntity | null> {
+    return ctx.loaders.shipment().load(requireUuid(id, 'id'));
+  }
+
+  @Query(() => ShipmentConnection, { description: "Shipments, e.g. a carrier's manifest." })
+  shipments(
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('filter', () => ShipmentFilter, { nullable: true }) filter: ShipmentFilter | null,
+    @Arg('orderBy', () => ShipmentOrder.values, { defaultValue: ShipmentOrder.default }) orderBy: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Page<ShipmentEntity>> {
+    const qb = scopedQuery(ctx.dataSource, TABLES.shipment, ctx.scope);
+    whereIn(qb, 't.status', filter?.statuses, 'statuses');
+    whereEquals(qb, 't.logisticsPartnerId', filter?.logisticsPartnerId && requireUuid(filter.logisticsPartnerId, 'filter.logisticsPartnerId'), 'partner');
+    whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
+    whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
+    return paginate(qb, 't', ShipmentOrder.orderings[orderBy], page);
+  }
+
+  @FieldResolver(() => Order, { nullable: true })
+  order(@Root() shipment: ShipmentEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.order().load(shipment.orderId);
+  }
+
+  @FieldResolver(() => Partner, { nullable: true, description: 'The logistics partner carrying the parcel.' })
+  carrier(@Root() shipment: ShipmentEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.partner().load(shipment.logisticsPartnerId);
+  }
+
+  @FieldResolver(() => [ShipmentEvent], { nullable: true })
+  events(@Root() shipment: ShipmentEntity, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.eventsByShipment().load(shipment.id);
+  }
+
+  @Mutation(() => Shipment, { description: "A logistics partner records the tracking number of one of its shipments." })
+  async recordShipmentTracking(@Arg('input', () => RecordTrackingInput) input: RecordTrackingInput, @Ctx() ctx: RequestContext) {
+    requirePartner(ctx, 'logistics_partner', 'recordShipmentTracking');
+    const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
+    if (!shipment) throw notFound('Shipment');
+    const status = shipment.status === ShipmentStatus.PENDING ? ShipmentStatus.LABEL_CREATED : shipment.status;
+    await ctx.dataSource.getRepository(ShipmentEntity).update({ id: shipment.id }, { trackingNumber: input.trackingNumber, status });
+    ctx.loaders.shipment().clear(shipment.id);
+    return ctx.loaders.shipment().load(shipment.id);
+  }
+
+  @Mutation(() => Shipment, {
+    description: 'A logistics partner records carrier scans of one of its shipments: all events are written, or none.',
+  })
+  async recordShipmentEvents(@Arg('input', () => RecordShipmentEventsInput) input: RecordShipmentEventsInput, @Ctx() ctx: RequestContext) {
+    requirePartner(ctx, 'logistics_partner', 'recordShipmentEvents');
+    const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
+    if (!shipment) throw notFound('Shipment');
+    const latest = input.events
+      .filter((e) => e.status)
+      .reduce<(typeof input.events)[number] | undefined>((a, e) => (!a || e.occurredAt >= a.occurredAt ? e : a), undefined);
+    await ctx.dataSource.transaction(async (em) => {
+      await em.getRepository(ShipmentEventEntity).insert(
+        input.events.map((e) => ({ shipmentId: shipment.id, occurredAt: e.occurredAt, location: e.location, description: e.description, status: e.status ?? null })),
+      );
+      if (latest?.status) {
+        await em.getRepository(ShipmentEntity).update(
+          { id: shipment.id },
+          { status: latest.status, deliveredAt: latest.status === ShipmentStatus.DELIVERED ? latest.occurredAt : shipment.deliveredAt },
+        );
+      }
+    });
+    ctx.loaders.shipment().clear(shipment.id);
+    ctx.loaders.eventsByShipment().clear(shipment.id);
+    return ctx.loaders.shipment().load(shipment.id);
+  }
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+/**
+ * The process entry: `need-to-know <command>`. `serve` is what `npm start` runs.
+ * Every command has --help and exits non-zero with a message that says what to do.
+ */
+import 'reflect-metadata';
+import fs from 'node:fs';
+import http from 'node:http';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { DataSource } from 'typeorm';
+import { loadAuthConfig } from './auth/auth-config';
+import { createAuthenticator } from './auth/authenticate';
+import { mintDevToken, type DevTokenOptions } from './auth/dev-token';
+import { createPrincipalResolver } from './auth/principal-resolver';
+import { createTokenVerifier } from './auth/token-verifier';
+import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-database';
+import { ConfigError, loadConfig, type Config } from './platform/config';
+import { createDataSource } from './platform/database';
+import { createLogger, type Logger } from './platform/logger';
+import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
+import { buildGatewaySchema } from './schema';
+import { printGatewaySchema, SCHEMA_FILE } from './schema-file';
+import { BENCH_SEED, DEMO_SEED, isSeeded, seedDatabase, type SeedOptions } from './seed/seed';
+import { createGateway } from './server';
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: ParseArgsConfig['options'];
+  run(values: Record<string, string | boolean | string[] | undefined>, config: Config, logger: Logger): Promise<void>;
+}
+
+/** Opens the process's database (embedded or DATABASE_URL), migrated; `close` undoes everything. */
+async function openDatabase(config: Config, logger: Logger): Promise<{ dataSource: DataSource; location: DatabaseLocation; close(): Promise<void> }> {
+  const location = await locateDatabase(config, logger);
+  const dataSource = createDataSource({
+    url: location.url,
+    poolSize: config.dbPoolSize,
+    statementTimeoutMs: config.statementTimeoutMs,
+    onProblem: (message, detail) => logger.warn(detail, message),
+  });
+  try {
+    await dataSource.initialize();
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await location.stop();
+    throw error;
+  }
+  return {
+    dataSource,
+    location,
+    async close() {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await location.stop();
+    },
+  };
+}
+
+function seedOptions(values: Record<string, unknown>): SeedOptions {
+  const size = (values.size as string | undefined) ?? 'demo';
+  const base = size === 'demo' ? DEMO_SEED : size === 'bench' ? BENCH_SEED : undefined;
+  if (!base) throw new UsageError(`--size: expected demo or bench, got ${JSON.stringify(size)}`);
+  const seed = values.seed === undefined ? base.seed : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed: expected an integer, got ${JSON.stringify(values.seed)}`);
+  return { ...base, seed, progress: process.stderr.isTTY };
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'serve GraphQL on http://HOST:PORT/graphql (embedded PostgreSQL unless DATABASE_URL is set)',
+    usage: 'serve',
+    options: {},
+    async run(_values, config, logger) {
+      const authConfig = loadAuthConfig(process.env, config.nodeEnv);
+      const db = await openDatabase(config, logger);
+      if (db.location.embedded && !(await isSeeded(db.dataSource))) {
+        logger.info('first start on the embedded database: seeding demo data');
+        const report = await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: process.stderr.isTTY });
+        logger.info({ counts: report.counts, ms: report.ms }, 'demo data seeded');
+      }
+      const gateway = await createGateway({
+        dataSource: db.dataSource,
+        logger,
+        secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey },
+        authenticate: createAuthenticator({
+          verifier: createTokenVerifier(authConfig),
+          resolver: createPrincipalResolver(db.dataSource),
+        }),
+        development: config.nodeEnv === 'development',
+      });
+      const server = http.createServer(gateway.handler);
+      server.keepAliveTimeout = 65_000;
+      server.requestTimeout = 30_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, resolve);
+      });
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      logger.info({ url: `http://${config.host}:${port}/graphql`, embeddedDatabase: db.location.embedded }, 'need-to-know is serving');
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping: closing HTTP, the pool and the database');
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await gateway.stop();
+        await db.close();
+        logger.info('stopped');
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+    },
+  },
+  migrate: {
+    summary: 'apply pending migrations and exit',
+    usage: 'migrate',
+    options: {},
+    async run(_values, config, logger) {
+      const db = await openDatabase(config, logger);
+      logger.info('database is migrated');
+      await db.close();
+    },
+  },
+  seed: {
+    summary: 'load deterministic demo or benchmark data into an empty database',
+    usage: 'seed [--size demo|bench] [--seed N]',
+    options: { size: { type: 'string' }, seed: { type: 'string' } },
+    async run(values, config, logger) {
+      const options = seedOptions(values);
+      const db = await openDatabase(config, logger);
+      try {
+        if (await isSeeded(db.dataSource)) {
+          throw new UsageError('the database already holds seeded data; seed an empty database (e.g. a new DATA_DIR or DATABASE_URL)');
+        }
+        const report = await seedDatabase(db.dataSource, options);
+        logger.info({ counts: report.counts, ms: report.ms }, 'seeded');
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  schema: {
+    summary: `write ${SCHEMA_FILE} from the code`,
+    usage: 'schema',
+    options: {},
+    async run(_values, _config, logger) {
+      fs.writeFileSync(SCHEMA_FILE, printGatewaySchema(await buildGatewaySchema()));
+      logger.info({ file: SCHEMA_FILE }, 'schema written');
+    },
+  },
+  token: {
+    summary: 'mint a development token (printed alone on stdout); refuses production settings',
+    usage:
+      'token --kind KIND [--role ROLE ...] [--partner ID] [--customer ID] [--grant ID] --purpose PURPOSE [--purpose ...] [--subject S] [--ttl SECONDS]\n' +
+      `  KIND: ${PRINCIPAL_KINDS.join(', ')}\n  ROLE: ${STAFF_ROLES.join(', ')}\n  PURPOSE: ${PURPOSES.join(', ')}`,
+    options: {
+      kind: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      partner: { type: 'string' },
+      customer: { type: 'string' },
+      grant: { type: 'string' },
+      purpose: { type: 'string', multiple: true },
+      subject: { type: 'string' },
+      ttl: { type: 'string' },
+    },
+    async run(values, config) {
+      if (!values.kind) throw new UsageError('--kind is required');
+      if (!values.purpose) throw new UsageError('--purpose is required (once per purpose)');
+      const options: DevTokenOptions = {
+        kind: values.kind as PrincipalKind,
+        roles: values.role as StaffRole[] | undefined,
+        partnerId: values.partner as string | undefined,
+        customerId: values.customer as string | undefined,
+        grantId: values.grant as string | undefined,
+        purposes: values.purpose as Purpose[],
+        subject: values.subject as string | undefined,
+        ttlSeconds: values.ttl === undefined ? undefined : Number(values.ttl),
+      };
+      process.stdout.write(`${await mintDevToken(options, loadAuthConfig(process.env, config.nodeEnv))}\n`);
+    },
+  },
+};
+
+function help(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `usage: need-to-know <command> [options]   (npm run cli -- <command>)\n\ncommands:\n${lines.join('\n')}\n\n<command> --help for its options.`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${help()}`);
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nusage: need-to-know ${command.usage}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${command.summary}\nusage: need-to-know ${command.usage}\n`);
+    return;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  await command.run(values, config, logger);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const known = error instanceof UsageError || error instanceof ConfigError || (error as Error)?.name === 'DevTokenError';
+  process.stderr.write(`need-to-know: ${known ? (error as Error).message : (error as Error)?.stack ?? String(error)}\n`);
+  process.exit(known ? 2 : 1);
+});

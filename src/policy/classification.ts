@@ -1,0 +1,266 @@
+/**
+ * Every field of every GraphQL object type, classified — the one place that says what kind of
+ * data a field carries. The gateway refuses to start if a field of the schema is missing here,
+ * or if this names a field the schema does not have (see `checkClassification`).
+ *
+ * - a data category (design §3): the field discloses data of that category;
+ * - LINK: the field leads to other objects and carries no data itself; it is visible when the
+ *   caller may see at least one data field of the type it leads to (the fields there decide);
+ * - STRUCTURE: ids and pagination scaffolding, visible wherever their parent is.
+ *
+ * A `mask` names how a field is shown when the matrix says its category is masked; a field
+ * without one is withheld (denied) instead of masked.
+ */
+import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import type { DataCategory } from './vocabulary';
+
+export const LINK = 'LINK' as const;
+export const STRUCTURE = 'STRUCTURE' as const;
+/** Business reference data about partners and policy versions; not personal. */
+export const REFERENCE = 'REFERENCE' as const;
+
+export type FieldClass = DataCategory | typeof LINK | typeof STRUCTURE | typeof REFERENCE;
+export type MaskKind = 'email' | 'phone' | 'street' | 'postal_code' | 'shown';
+
+export interface FieldClassification {
+  class: FieldClass;
+  mask?: MaskKind;
+}
+
+type TypeClassification = Record<string, FieldClass | FieldClassification>;
+
+const ADDRESS_FIELDS: TypeClassification = {
+  recipientName: 'identity.recipient_name',
+  line1: { class: 'contact.address', mask: 'street' },
+  line2: { class: 'contact.address', mask: 'street' },
+  city: { class: 'contact.address', mask: 'shown' },
+  state: { class: 'contact.address', mask: 'shown' },
+  postalCode: { class: 'contact.address', mask: 'postal_code' },
+  country: { class: 'contact.address', mask: 'shown' },
+  phone: { class: 'contact.phone', mask: 'phone' },
+};
+
+export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
+  Query: {
+    customer: LINK,
+    customers: LINK,
+    order: LINK,
+    orders: LINK,
+    shipment: LINK,
+    shipments: LINK,
+    paymentVerification: LINK,
+    paymentVerifications: LINK,
+    afterSalesCase: LINK,
+    afterSalesCases: LINK,
+    behaviorEvents: LINK,
+    partner: LINK,
+    partners: LINK,
+    privacyRequests: LINK,
+    legalHolds: LINK,
+    policyVersions: LINK,
+  },
+  Customer: {
+    id: STRUCTURE,
+    accountName: 'identity.account_name',
+    email: { class: 'contact.email', mask: 'email' },
+    phone: { class: 'contact.phone', mask: 'phone' },
+    emergencyContactName: 'contact.emergency',
+    emergencyContactPhone: { class: 'contact.emergency', mask: 'phone' },
+    preferredLanguage: 'identity.account_name',
+    status: 'identity.account_name',
+    analyticsObjection: 'consent.record',
+    createdAt: 'identity.account_name',
+    addresses: LINK,
+    orders: LINK,
+    afterSalesCases: LINK,
+    consentGrants: LINK,
+    preferenceConsents: LINK,
+    privacyRequests: LINK,
+    legalHolds: LINK,
+  },
+  Address: { id: STRUCTURE, ...ADDRESS_FIELDS, isDefault: 'contact.address' },
+  Order: {
+    id: STRUCTURE,
+    orderNumber: 'order.reference',
+    channel: 'order.status',
+    status: 'order.status',
+    currency: 'order.financial',
+    totalAmount: 'order.financial',
+    placedAt: 'order.status',
+    completedAt: 'order.status',
+    customer: LINK,
+    shippingAddress: LINK,
+    customs: LINK,
+    items: LINK,
+    shipments: LINK,
+    paymentVerifications: LINK,
+    afterSalesCases: LINK,
+    platformPartner: LINK,
+    policyVersion: LINK,
+  },
+  ShippingAddress: ADDRESS_FIELDS,
+  CustomsDeclaration: {
+    contents: 'customs.declaration',
+    declaredValue: 'customs.declaration',
+    hsCodes: 'customs.declaration',
+  },
+  OrderItem: {
+    id: STRUCTURE,
+    position: 'order.items',
+    sku: 'order.items',
+    productName: 'order.items',
+    quantity: 'order.items',
+    unitPrice: 'order.financial',
+    attributes: LINK,
+  },
+  ItemAttribute: { name: 'order.items', value: 'order.items' },
+  Shipment: {
+    id: STRUCTURE,
+    trackingNumber: 'shipment.tracking',
+    status: 'shipment.tracking',
+    createdAt: 'shipment.tracking',
+    deliveredAt: 'shipment.tracking',
+    order: LINK,
+    carrier: LINK,
+    events: LINK,
+  },
+  ShipmentEvent: {
+    id: STRUCTURE,
+    occurredAt: 'shipment.tracking',
+    location: 'shipment.tracking',
+    description: 'shipment.tracking',
+    status: 'shipment.tracking',
+  },
+  PaymentVerification: {
+    id: STRUCTURE,
+    providerReference: 'payment.settlement',
+    method: 'order.financial',
+    cardBrand: 'payment.settlement',
+    cardLast4: 'payment.settlement',
+    amount: 'order.financial',
+    currency: 'order.financial',
+    status: 'order.financial',
+    paidAt: 'order.financial',
+    settledAt: 'payment.settlement',
+    settlementBatchRef: 'payment.settlement',
+    order: LINK,
+    provider: LINK,
+  },
+  AfterSalesCase: {
+    id: STRUCTURE,
+    type: 'communication.record',
+    status: 'communication.record',
+    subject: 'communication.content',
+    openedAt: 'communication.record',
+    closedAt: 'communication.record',
+    customer: LINK,
+    order: LINK,
+    messages: LINK,
+    attachments: LINK,
+    records: LINK,
+  },
+  CaseMessage: { id: STRUCTURE, authorSide: 'communication.record', body: 'communication.content', sentAt: 'communication.record' },
+  CaseAttachment: {
+    id: STRUCTURE,
+    kind: 'communication.content',
+    contentType: 'communication.content',
+    sizeBytes: 'communication.content',
+    sha256: 'communication.content',
+    uploadedAt: 'communication.content',
+  },
+  CaseRecord: { id: STRUCTURE, action: 'communication.record', actor: 'communication.record', note: 'communication.record', recordedAt: 'communication.record' },
+  BehaviorEvent: {
+    id: STRUCTURE,
+    visitorPseudonym: 'technical.behavior',
+    ipPrefix: 'technical.behavior',
+    deviceClass: 'technical.behavior',
+    browserFamily: 'technical.behavior',
+    language: 'technical.behavior',
+    region: 'technical.behavior',
+    page: 'technical.behavior',
+    dwellMs: 'technical.behavior',
+    clicks: 'technical.behavior',
+    occurredAt: 'technical.behavior',
+  },
+  ConsentGrant: {
+    id: STRUCTURE,
+    categories: 'consent.record',
+    purpose: 'consent.record',
+    grantedAt: 'consent.record',
+    expiresAt: 'consent.record',
+    withdrawnAt: 'consent.record',
+    grantee: LINK,
+    customer: LINK,
+  },
+  PreferenceConsent: { id: STRUCTURE, category: 'consent.record', granted: 'consent.record', recordedAt: 'consent.record' },
+  PrivacyRequest: {
+    id: STRUCTURE,
+    type: 'rights.request',
+    status: 'rights.request',
+    receivedAt: 'rights.request',
+    verifiedAt: 'rights.request',
+    dueAt: 'rights.request',
+    completedAt: 'rights.request',
+    handler: 'rights.request',
+    resultSummary: 'rights.request',
+    rejectionReason: 'rights.request',
+    customer: LINK,
+  },
+  LegalHold: {
+    id: STRUCTURE,
+    scope: 'audit.record',
+    reason: 'audit.record',
+    caseReference: 'audit.record',
+    placedBy: 'audit.record',
+    placedAt: 'audit.record',
+    releasedAt: 'audit.record',
+    customer: LINK,
+    order: LINK,
+  },
+  Partner: { id: STRUCTURE, kind: REFERENCE, name: REFERENCE, status: REFERENCE },
+  PolicyVersion: { id: STRUCTURE, version: REFERENCE, publishedAt: REFERENCE, sha256: REFERENCE },
+  PageInfo: { hasNextPage: STRUCTURE, hasPreviousPage: STRUCTURE, startCursor: STRUCTURE, endCursor: STRUCTURE },
+  IngestResult: { accepted: STRUCTURE },
+};
+
+/** Connection and edge types are generated (`connectionOf`); their fields are scaffolding. */
+export function isConnectionScaffolding(typeName: string): boolean {
+  return /(Connection|Edge)$/.test(typeName);
+}
+
+export function classify(typeName: string, fieldName: string): FieldClassification | undefined {
+  if (isConnectionScaffolding(typeName)) return { class: fieldName === 'nodes' || fieldName === 'node' || fieldName === 'edges' ? LINK : STRUCTURE };
+  const entry = CLASSIFICATION[typeName]?.[fieldName];
+  if (entry === undefined) return undefined;
+  return typeof entry === 'string' ? { class: entry } : entry;
+}
+
+/**
+ * Problems between the schema and the classification: unclassified fields, and classified
+ * fields or types the schema does not have. Empty means every field is classified.
+ * Mutation fields are operations, governed by the matrix's operation table instead.
+ */
+export function checkClassification(schema: GraphQLSchema): string[] {
+  const problems: string[] = [];
+  const types = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__') && t.name !== 'Mutation');
+  for (const type of types) {
+    if (!isObjectType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (!classify(type.name, field.name)) problems.push(`${type.name}.${field.name} is not classified (src/policy/classification.ts)`);
+      const c = classify(type.name, field.name);
+      const target = getNamedType(field.type);
+      if (c && c.class === LINK && !isObjectType(target)) problems.push(`${type.name}.${field.name} is LINK but returns ${target.name}, not an object type`);
+    }
+  }
+  for (const [typeName, fields] of Object.entries(CLASSIFICATION)) {
+    const type = schema.getType(typeName);
+    if (!type || !isObjectType(type)) {
+      problems.push(`classification names type ${typeName}, which the schema does not have`);
+      continue;
+    }
+    for (const fieldName of Object.keys(fields)) {
+      if (!type.getFields()[fieldName]) problems.push(`classification names ${typeName}.${fieldName}, which the schema does not have`);
+    }
+  }
+  return problems;
+}

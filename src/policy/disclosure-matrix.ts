@@ -1,0 +1,202 @@
+/**
+ * THE DISCLOSURE MATRIX — the only source of truth for who sees what, for which purpose.
+ *
+ * One row per principal (staff per role) and purpose: the data categories it sees (visible or
+ * masked; any category not listed is denied), fields withheld despite their category, the rows
+ * it may read, and the writes it may perform. Field rules, row scope, masking, the partner
+ * contracts and docs/disclosure-matrix.md are all derived from this file.
+ */
+import type { DataCategory, Purpose, StaffRole } from './vocabulary';
+import { DATA_CATEGORIES } from './vocabulary';
+
+export type Visibility = 'visible' | 'masked';
+
+/** Which rows a row of the matrix may read (see row-scope.ts for the SQL of each). */
+export type RowScopeKind =
+  | 'all'
+  | 'own_shipments'
+  | 'own_payments'
+  | 'platform_orders'
+  | 'orders_paid_to_delivered'
+  | 'self'
+  | 'granted_customer'
+  | 'none';
+
+export type MatrixPrincipal =
+  | 'logistics_partner'
+  | 'payment_provider'
+  | 'platform_operator'
+  | 'customer'
+  | 'third_party'
+  | `staff:${StaffRole}`;
+
+export interface MatrixRow {
+  principal: MatrixPrincipal;
+  purpose: Purpose;
+  /** Categories seen. `grant` (third parties): the categories of the caller's consent grant. */
+  sees: Partial<Record<DataCategory, Visibility>> | 'grant';
+  /** Fields withheld although their category is seen, and why. */
+  withhold?: Readonly<Record<string, string>>;
+  rows: RowScopeKind;
+  /** Mutations this row may call (their row scope still applies). */
+  operations?: readonly string[];
+  /** One line for the report. */
+  why: string;
+}
+
+const v = 'visible' as const;
+const all = (except: DataCategory[] = []): Partial<Record<DataCategory, Visibility>> =>
+  Object.fromEntries(DATA_CATEGORIES.filter((c) => !except.includes(c)).map((c) => [c, v]));
+
+const CUSTOMER_SERVICE: Partial<Record<DataCategory, Visibility>> = {
+  'identity.account_name': v,
+  'identity.recipient_name': v,
+  'contact.email': v,
+  'contact.phone': v,
+  'contact.emergency': v,
+  'contact.address': v,
+  'order.reference': v,
+  'order.status': v,
+  'order.items': v,
+  'order.financial': v,
+  'customs.declaration': v,
+  'shipment.tracking': v,
+  'communication.content': v,
+  'communication.record': v,
+};
+
+export const MATRIX: readonly MatrixRow[] = [
+  {
+    principal: 'logistics_partner',
+    purpose: 'fulfillment',
+    sees: {
+      'order.reference': v,
+      'identity.recipient_name': v,
+      'contact.address': v,
+      'contact.phone': v,
+      'order.items': v,
+      'customs.declaration': v,
+      'shipment.tracking': v,
+    },
+    withhold: {
+      'Order.customer': 'the carrier delivers to the recipient of the shipping snapshot, not to the account holder',
+    },
+    rows: 'own_shipments',
+    operations: ['recordShipmentTracking', 'recordShipmentEvents'],
+    why: 'deliver its own parcels and clear customs: recipient, address, phone, contents',
+  },
+  {
+    principal: 'payment_provider',
+    purpose: 'payment_settlement',
+    sees: { 'order.reference': v, 'order.financial': v, 'payment.settlement': v },
+    rows: 'own_payments',
+    operations: ['recordPaymentResult'],
+    why: 'verify and settle the payments it processed',
+  },
+  {
+    principal: 'platform_operator',
+    purpose: 'platform_operation',
+    sees: { 'order.reference': v, 'order.status': v, 'order.financial': v },
+    rows: 'platform_orders',
+    why: 'operate the orders sold through its platform',
+  },
+  {
+    principal: 'staff:customer_service',
+    purpose: 'after_sales',
+    sees: CUSTOMER_SERVICE,
+    rows: 'all',
+    operations: ['openAfterSalesCase', 'postCaseMessage', 'updateAfterSalesCase', 'addCaseRecord'],
+    why: 'answer customers: their contact data, orders, deliveries, payment status and cases (not settlement references)',
+  },
+  {
+    principal: 'staff:customer_service',
+    purpose: 'fulfillment',
+    sees: (({ 'contact.emergency': _e, 'communication.content': _c, 'communication.record': _r, ...rest }) => rest)(CUSTOMER_SERVICE),
+    rows: 'all',
+    why: 'sort out deliveries; the emergency contact and case conversations are for after-sales only',
+  },
+  {
+    principal: 'staff:fulfillment',
+    purpose: 'fulfillment',
+    sees: {
+      'order.reference': v,
+      'order.items': v,
+      'identity.recipient_name': v,
+      'contact.address': v,
+      'customs.declaration': v,
+    },
+    rows: 'orders_paid_to_delivered',
+    why: 'pick, pack and label orders that are paid and not yet delivered',
+  },
+  {
+    principal: 'staff:fraud_analyst',
+    purpose: 'fraud_prevention',
+    sees: {
+      'order.reference': v,
+      'order.status': v,
+      'order.items': v,
+      'order.financial': v,
+      'payment.settlement': v,
+      'technical.behavior': v,
+      'contact.email': 'masked',
+    },
+    rows: 'all',
+    why: 'spot fraudulent orders and payments; the email only masked',
+  },
+  {
+    principal: 'staff:data_analyst',
+    purpose: 'analytics',
+    sees: { 'technical.behavior': v },
+    rows: 'all',
+    why: 'analyse desensitized behaviour; never a direct identifier',
+  },
+  {
+    principal: 'staff:compliance_officer',
+    purpose: 'legal_compliance',
+    sees: all(),
+    rows: 'all',
+    why: 'answer legal inquiries and audits; every read is flagged with its case reference',
+  },
+  {
+    principal: 'staff:compliance_officer',
+    purpose: 'data_subject_request',
+    sees: all(),
+    rows: 'all',
+    why: "carry out data-subject requests on any customer's data",
+  },
+  {
+    principal: 'staff:storefront',
+    purpose: 'analytics',
+    sees: {},
+    rows: 'none',
+    operations: ['ingestBehaviorEvents'],
+    why: 'send page views for desensitized storage; it reads nothing',
+  },
+  {
+    principal: 'customer',
+    purpose: 'data_subject_request',
+    sees: all(['audit.record', 'technical.behavior']),
+    rows: 'self',
+    why: 'inquire into everything held about themselves',
+  },
+  {
+    principal: 'customer',
+    purpose: 'after_sales',
+    sees: all(['audit.record', 'technical.behavior', 'rights.request', 'consent.record']),
+    rows: 'self',
+    operations: ['openAfterSalesCase', 'postCaseMessage'],
+    why: 'follow their orders and deliveries and talk to customer service',
+  },
+  {
+    principal: 'third_party',
+    purpose: 'authorized_sharing',
+    sees: 'grant',
+    rows: 'granted_customer',
+    why: "see what the customer's consent grant names, about that customer only, until it expires or is withdrawn",
+  },
+];
+
+/** Categories a consent grant may name: never the audit log, rights requests or settlement data. */
+export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
+  (c) => !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior'].includes(c),
+);

@@ -1,0 +1,175 @@
+/**
+ * What one caller may see: the matrix rows for its principal (each staff role) and purpose,
+ * turned into a decision per schema coordinate, a row scope and the writes it may make.
+ * Views are computed once per distinct (principal kind, roles, purpose, granted categories)
+ * and cached, so a request pays only for map look-ups.
+ */
+import { getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import type { Caller } from '../auth/principal';
+import { classify, isConnectionScaffolding, LINK, REFERENCE, STRUCTURE, type MaskKind } from './classification';
+import { GRANTABLE_CATEGORIES, MATRIX, type MatrixPrincipal, type MatrixRow, type RowScopeKind, type Visibility } from './disclosure-matrix';
+import { rowScope, type RowScope } from './row-scope';
+import type { DataCategory } from './vocabulary';
+
+export type Decision = 'visible' | 'masked' | 'denied';
+
+export interface PolicyView {
+  /** Identifies the view: callers with the same key see the same fields. */
+  readonly key: string;
+  readonly rows: readonly RowScopeKind[];
+  readonly operations: ReadonlySet<string>;
+  readonly categories: ReadonlyMap<DataCategory, Visibility>;
+  decide(typeName: string, fieldName: string): Decision;
+  /** The mask to apply to a field whose decision is `masked`. */
+  maskOf(typeName: string, fieldName: string): MaskKind | undefined;
+}
+
+export function matrixPrincipalsOf(caller: Caller): MatrixPrincipal[] {
+  const p = caller.principal;
+  return p.kind === 'staff' ? p.roles.map((r) => `staff:${r}` as const) : [p.kind];
+}
+
+export function matrixRowsFor(caller: Caller): MatrixRow[] {
+  const principals = matrixPrincipalsOf(caller);
+  return MATRIX.filter((row) => principals.includes(row.principal) && row.purpose === caller.purpose);
+}
+
+function viewKey(caller: Caller): string {
+  const p = caller.principal;
+  const grant = p.kind === 'third_party' ? [...p.categories].sort().join(',') : '';
+  return `${matrixPrincipalsOf(caller).sort().join('+')}|${caller.purpose}|${grant}`;
+}
+
+export class PolicyEngine {
+  private readonly views = new Map<string, PolicyView>();
+
+  constructor(private readonly schema: GraphQLSchema) {}
+
+  viewFor(caller: Caller): PolicyView {
+    const key = viewKey(caller);
+    let view = this.views.get(key);
+    if (!view) {
+      view = this.buildView(key, matrixRowsFor(caller), caller);
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  scopeFor(caller: Caller, view: PolicyView): RowScope {
+    const p = caller.principal;
+    return rowScope(view.rows, {
+      partnerId: p.kind === 'staff' || p.kind === 'customer' ? undefined : p.partnerId,
+      customerId: p.kind === 'customer' || p.kind === 'third_party' ? p.customerId : undefined,
+      grantId: p.kind === 'third_party' ? p.grantId : undefined,
+    });
+  }
+
+  /** A view from matrix rows directly (the report and the contracts use it without a caller). */
+  buildView(key: string, rows: readonly MatrixRow[], caller?: Caller): PolicyView {
+    const categories = new Map<DataCategory, Visibility>();
+    const withheld = new Set<string>();
+    const operations = new Set<string>();
+    for (const row of rows) {
+      const sees: Partial<Record<DataCategory, Visibility>> =
+        row.sees === 'grant'
+          ? Object.fromEntries(
+              (caller?.principal.kind === 'third_party' ? caller.principal.categories : GRANTABLE_CATEGORIES)
+                .filter((c) => GRANTABLE_CATEGORIES.includes(c))
+                .map((c) => [c, 'visible']),
+            )
+          : row.sees;
+      for (const [category, visibility] of Object.entries(sees) as Array<[DataCategory, Visibility]>) {
+        if (categories.get(category) !== 'visible') categories.set(category, visibility);
+      }
+      for (const coordinate of Object.keys(row.withhold ?? {})) withheld.add(coordinate);
+      for (const op of row.operations ?? []) operations.add(op);
+    }
+    // A coordinate withheld by one role stays visible if another role of the caller sees it unwithheld.
+    for (const coordinate of [...withheld]) {
+      if (rows.some((r) => !(coordinate in (r.withhold ?? {})) && r.sees !== 'grant')) withheld.delete(coordinate);
+    }
+    const schema = this.schema;
+    const decisions = new Map<string, Decision>();
+    const reachable = new Map<string, boolean>();
+    const hasAnyData = categories.size > 0;
+
+    const referenceOnly = (type: GraphQLObjectType): boolean =>
+      Object.values(type.getFields()).every((f) => {
+        const c = classify(type.name, f.name);
+        return c?.class === REFERENCE || c?.class === STRUCTURE;
+      });
+
+    const leafDecision = (typeName: string, fieldName: string): Decision => {
+      const c = classify(typeName, fieldName);
+      if (!c || withheld.has(`${typeName}.${fieldName}`)) return 'denied';
+      if (c.class === STRUCTURE || c.class === REFERENCE) return 'visible';
+      if (c.class === LINK) return 'denied';
+      const visibility = categories.get(c.class);
+      if (visibility === 'visible') return 'visible';
+      if (visibility === 'masked' && c.mask) return c.mask === 'shown' ? 'visible' : 'masked';
+      return 'denied';
+    };
+
+    /** A type is reachable when some data field in it, or in a type it links to, is not denied. */
+    const isReachable = (type: GraphQLObjectType, visiting: Set<string>): boolean => {
+      const known = reachable.get(type.name);
+      if (known !== undefined) return known;
+      if (visiting.has(type.name)) return false;
+      visiting.add(type.name);
+      let result = false;
+      for (const field of Object.values(type.getFields())) {
+        const c = classify(type.name, field.name);
+        if (!c || withheld.has(`${type.name}.${field.name}`)) continue;
+        if (c.class === LINK) {
+          const target = getNamedType(field.type);
+          if (isObjectType(target) && !referenceOnly(target) && isReachable(target, visiting)) result = true;
+        } else if (c.class !== STRUCTURE && c.class !== REFERENCE && leafDecision(type.name, field.name) !== 'denied') {
+          result = true;
+        }
+        if (result) break;
+      }
+      visiting.delete(type.name);
+      if (visiting.size === 0 || result) reachable.set(type.name, result);
+      return result;
+    };
+
+    const decide = (typeName: string, fieldName: string): Decision => {
+      const coordinate = `${typeName}.${fieldName}`;
+      const known = decisions.get(coordinate);
+      if (known) return known;
+      let decision: Decision;
+      if (typeName === 'Mutation') {
+        decision = operations.has(fieldName) ? 'visible' : 'denied';
+      } else {
+        const c = classify(typeName, fieldName);
+        const type = schema.getType(typeName);
+        const field = isObjectType(type) ? type.getFields()[fieldName] : undefined;
+        if (!c || !field || withheld.has(coordinate)) {
+          decision = 'denied';
+        } else if (c.class === LINK) {
+          const target = getNamedType(field.type);
+          if (!isObjectType(target)) decision = 'denied';
+          else if (referenceOnly(target)) {
+            // Partners and policy versions: shown wherever the object that names them is.
+            decision = typeName === 'Query' || isConnectionScaffolding(typeName)
+              ? (hasAnyData ? 'visible' : 'denied')
+              : isReachable(type as GraphQLObjectType, new Set()) ? 'visible' : 'denied';
+          } else decision = isReachable(target, new Set()) ? 'visible' : 'denied';
+        } else {
+          decision = leafDecision(typeName, fieldName);
+        }
+      }
+      decisions.set(coordinate, decision);
+      return decision;
+    };
+
+    return {
+      key,
+      rows: [...new Set(rows.map((r) => r.rows))],
+      operations,
+      categories,
+      decide,
+      maskOf: (typeName, fieldName) => classify(typeName, fieldName)?.mask,
+    };
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Row scope: which rows of each table the caller may see, as SQL conditions. Every root field,
+ * connection and DataLoader adds the condition for its table to its query, so a row outside the
+ * scope is never read — it cannot be told from a row that does not exist: same response, same
+ * statements. The scope comes from the caller's token and principal, never from an argument.
+ */
+import type { RowScopeKind } from './disclosure-matrix';
+
+export type ScopedTable =
+  | 'customer'
+  | 'address'
+  | 'order'
+  | 'order_item'
+  | 'shipment'
+  | 'shipment_event'
+  | 'payment_verification'
+  | 'after_sales_case'
+  | 'case_message'
+  | 'case_attachment'
+  | 'case_record'
+  | 'behavior_event'
+  | 'partner'
+  | 'consent_grant'
+  | 'preference_consent'
+  | 'privacy_request'
+  | 'legal_hold'
+  | 'policy_version';
+
+export interface SqlCondition {
+  /** A boolean SQL expression over the table alias; parameters are named `:name`. */
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+export interface RowScope {
+  /** A short description for logs and the disclosure report. */
+  readonly description: string;
+  /** The condition on `table` (aliased `alias`), or `undefined` when every row is in scope. */
+  condition(table: ScopedTable, alias: string): SqlCondition | undefined;
+}
+
+export const UNRESTRICTED: RowScope = { description: 'all rows', condition: () => undefined };
+
+/** The scope's subject: a partner id, a customer id, or (third parties) a customer and a grant. */
+export interface ScopeSubject {
+  partnerId?: string;
+  customerId?: string;
+  grantId?: string;
+}
+
+const NONE = 'FALSE';
+type Rule = (a: string) => string;
+
+/** SQL per table for each kind of scope; a table missing from a kind's map is out of scope. */
+const RULES: Record<Exclude<RowScopeKind, 'all'>, Partial<Record<ScopedTable, Rule | 'all'>>> = {
+  own_shipments: {
+    shipment: (a) => `${a}.logistics_partner_id = :scopePartner`,
+    shipment_event: (a) => `EXISTS (SELECT 1 FROM shipment s_ WHERE s_.id = ${a}.shipment_id AND s_.logistics_partner_id = :scopePartner)`,
+    order: (a) => `EXISTS (SELECT 1 FROM shipment s_ WHERE s_.order_id = ${a}.id AND s_.logistics_partner_id = :scopePartner)`,
+    order_item: (a) => `EXISTS (SELECT 1 FROM shipment s_ WHERE s_.order_id = ${a}.order_id AND s_.logistics_partner_id = :scopePartner)`,
+    partner: (a) => `${a}.id = :scopePartner`,
+    policy_version: 'all',
+  },
+  own_payments: {
+    payment_verification: (a) => `${a}.provider_id = :scopePartner`,
+    order: (a) => `EXISTS (SELECT 1 FROM payment_verification p_ WHERE p_.order_id = ${a}.id AND p_.provider_id = :scopePartner)`,
+    partner: (a) => `${a}.id = :scopePartner`,
+    policy_version: 'all',
+  },
+  platform_orders: {
+    order: (a) => `${a}.platform_partner_id = :scopePartner`,
+    order_item: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.platform_partner_id = :scopePartner)`,
+    payment_verification: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.platform_partner_id = :scopePartner)`,
+    partner: (a) => `${a}.id = :scopePartner`,
+    policy_version: 'all',
+  },
+  orders_paid_to_delivered: {
+    order: (a) => `${a}.status IN ('paid', 'packed', 'shipped')`,
+    order_item: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.status IN ('paid', 'packed', 'shipped'))`,
+    shipment: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.status IN ('paid', 'packed', 'shipped'))`,
+    partner: 'all',
+    policy_version: 'all',
+  },
+  self: customerRules(false),
+  granted_customer: customerRules(true),
+  none: {},
+};
+
+function customerRules(thirdParty: boolean): Partial<Record<ScopedTable, Rule | 'all'>> {
+  const ownOrder = (a: string) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.customer_id = :scopeCustomer)`;
+  const ownCase = (a: string) => `EXISTS (SELECT 1 FROM after_sales_case c_ WHERE c_.id = ${a}.case_id AND c_.customer_id = :scopeCustomer)`;
+  const byCustomer = (a: string) => `${a}.customer_id = :scopeCustomer`;
+  return {
+    customer: (a) => `${a}.id = :scopeCustomer`,
+    address: byCustomer,
+    order: byCustomer,
+    order_item: ownOrder,
+    shipment: ownOrder,
+    payment_verification: ownOrder,
+    shipment_event: (a) =>
+      `EXISTS (SELECT 1 FROM shipment s_ JOIN "order" o_ ON o_.id = s_.order_id WHERE s_.id = ${a}.shipment_id AND o_.customer_id = :scopeCustomer)`,
+    after_sales_case: byCustomer,
+    case_message: ownCase,
+    case_attachment: ownCase,
+    case_record: ownCase,
+    // A third party sees its own grant only; the customer sees all of theirs.
+    consent_grant: thirdParty ? (a) => `${a}.id = :scopeGrant` : byCustomer,
+    preference_consent: byCustomer,
+    ...(thirdParty ? {} : { privacy_request: byCustomer }),
+    partner: 'all',
+    policy_version: 'all',
+  };
+}
+
+export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject): RowScope {
+  if (kinds.includes('all')) return UNRESTRICTED;
+  const params: Record<string, unknown> = {};
+  if (subject.partnerId) params.scopePartner = subject.partnerId;
+  if (subject.customerId) params.scopeCustomer = subject.customerId;
+  if (subject.grantId) params.scopeGrant = subject.grantId;
+  const ruleSets = kinds.map((k) => RULES[k as Exclude<RowScopeKind, 'all'>]);
+  return {
+    description: kinds.join(' + '),
+    condition(table, alias) {
+      const rules = ruleSets.map((set) => set[table]);
+      if (rules.includes('all')) return undefined;
+      const parts = rules.filter((r): r is Rule => typeof r === 'function').map((r) => r(alias));
+      if (parts.length === 0) return { sql: NONE, params: {} };
+      return { sql: parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`, params };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The words of the disclosure policy (design §3): data categories, purposes, principal kinds and
+ * staff roles. Everything that names one of these imports it from here.
+ */
+
+export const DATA_CATEGORIES = [
+  'identity.account_name',
+  'identity.recipient_name',
+  'contact.email',
+  'contact.phone',
+  'contact.emergency',
+  'contact.address',
+  'order.reference',
+  'order.status',
+  'order.items',
+  'order.financial',
+  'customs.declaration',
+  'shipment.tracking',
+  'payment.settlement',
+  'communication.content',
+  'communication.record',
+  'technical.behavior',
+  'consent.record',
+  'rights.request',
+  'audit.record',
+] as const;
+export type DataCategory = (typeof DATA_CATEGORIES)[number];
+
+export const PURPOSES = [
+  'fulfillment',
+  'after_sales',
+  'payment_settlement',
+  'platform_operation',
+  'fraud_prevention',
+  'analytics',
+  'legal_compliance',
+  'data_subject_request',
+  'authorized_sharing',
+] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export const PRINCIPAL_KINDS = [
+  'staff',
+  'logistics_partner',
+  'payment_provider',
+  'platform_operator',
+  'customer',
+  'third_party',
+] as const;
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
+
+/** `storefront` is the store's own web frontend: it ingests behaviour events and reads nothing personal. */
+export const STAFF_ROLES = [
+  'customer_service',
+  'fulfillment',
+  'fraud_analyst',
+  'data_analyst',
+  'compliance_officer',
+  'storefront',
+] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** The purposes each principal kind (and each staff role) may declare. */
+export const PURPOSES_BY_KIND: Readonly<Record<Exclude<PrincipalKind, 'staff'>, readonly Purpose[]>> = {
+  logistics_partner: ['fulfillment'],
+  payment_provider: ['payment_settlement'],
+  platform_operator: ['platform_operation'],
+  customer: ['data_subject_request', 'after_sales'],
+  third_party: ['authorized_sharing'],
+};
+
+export const PURPOSES_BY_ROLE: Readonly<Record<StaffRole, readonly Purpose[]>> = {
+  customer_service: ['after_sales', 'fulfillment'],
+  fulfillment: ['fulfillment'],
+  fraud_analyst: ['fraud_prevention'],
+  data_analyst: ['analytics'],
+  compliance_officer: ['legal_compliance', 'data_subject_request'],
+  storefront: ['analytics'],
+};
+
+export function isPurpose(value: unknown): value is Purpose {
+  return typeof value === 'string' && (PURPOSES as readonly string[]).includes(value);
+}

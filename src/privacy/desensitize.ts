@@ -1,0 +1,67 @@
+/**
+ * Technical data is made non-identifiable at ingest (policy §2.3, §4): the address is cut to
+ * its network (IPv4 /24, IPv6 /48), the user agent to a browser family and a device class, and
+ * the visitor id to a keyed HMAC under a secret that changes every day, so one day's visitor
+ * cannot be linked to the next day's. None of the raw values is stored.
+ */
+import { createHmac } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { DeviceClass } from '../domains/behavior/behavior-event.entity';
+
+export function truncateIp(ip: string): string | undefined {
+  if (isIPv4(ip)) {
+    const [a, b, c] = ip.split('.');
+    return `${a}.${b}.${c}.0/24`;
+  }
+  if (!isIPv6(ip)) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return truncateIp(mapped[1]);
+  const [head, tail = ''] = ip.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
+    : headGroups;
+  const prefix = groups.slice(0, 3).map((g) => parseInt(g, 16).toString(16));
+  return `${prefix.join(':')}::/48`;
+}
+
+const BROWSERS: Array<[RegExp, string]> = [
+  [/edg(e|a|ios)?\//i, 'Edge'],
+  [/opr\/|opera/i, 'Opera'],
+  [/samsungbrowser\//i, 'Samsung Internet'],
+  [/firefox\/|fxios\//i, 'Firefox'],
+  [/chrome\/|crios\//i, 'Chrome'],
+  [/safari\//i, 'Safari'],
+];
+
+export function reduceUserAgent(userAgent: string): { browserFamily: string; deviceClass: DeviceClass } {
+  const ua = userAgent.slice(0, 1000);
+  let deviceClass = DeviceClass.OTHER;
+  if (/bot|crawler|spider|curl|wget|python-requests/i.test(ua)) deviceClass = DeviceClass.BOT;
+  else if (/ipad|tablet|(android(?!.*mobile))/i.test(ua)) deviceClass = DeviceClass.TABLET;
+  else if (/mobi|iphone|android/i.test(ua)) deviceClass = DeviceClass.MOBILE;
+  else if (/windows|macintosh|x11|linux|cros/i.test(ua)) deviceClass = DeviceClass.DESKTOP;
+  const browserFamily = deviceClass === DeviceClass.BOT ? 'Bot' : (BROWSERS.find(([re]) => re.test(ua))?.[1] ?? 'Other');
+  return { browserFamily, deviceClass };
+}
+
+/** The day's key: an HMAC of the UTC date under the master secret. */
+export function dailyKey(masterSecret: string, at: Date): Buffer {
+  return createHmac('sha256', masterSecret).update(at.toISOString().slice(0, 10)).digest();
+}
+
+/** 43 characters of base64url: the HMAC-SHA256 of the visitor id under the day's key. */
+export function pseudonymizeVisitor(masterSecret: string, visitorId: string, at: Date): string {
+  return createHmac('sha256', dailyKey(masterSecret, at)).update(visitorId).digest('base64url');
+}
+
+/** Only the path of a page: query strings and fragments can carry personal data. */
+export function pagePath(page: string): string {
+  const cut = page.split(/[?#]/, 1)[0];
+  try {
+    return new URL(cut, 'https://store.invalid').pathname.slice(0, 500);
+  } catch {
+    return '/';
+  }
+}

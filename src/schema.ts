@@ -1,0 +1,45 @@
+/**
+ * The GraphQL schema: every resolver, registered explicitly.
+ */
+import 'reflect-metadata';
+import './domains/enums';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { AfterSalesCaseResolver } from './domains/after-sales/after-sales-case.resolver';
+import { BehaviorEventResolver } from './domains/behavior/behavior-event.resolver';
+import { ConsentGrantResolver } from './domains/consent/consent-grant.resolver';
+import { CustomerResolver } from './domains/customers/customer.resolver';
+import { LegalHoldResolver } from './domains/legal-holds/legal-hold.resolver';
+import { OrderItemResolver, OrderResolver } from './domains/orders/order.resolver';
+import { PartnerResolver } from './domains/partners/partner.resolver';
+import { PaymentVerificationResolver } from './domains/payments/payment-verification.resolver';
+import { PolicyVersionResolver } from './domains/policy-versions/policy-version.resolver';
+import { PrivacyRequestResolver } from './domains/privacy-requests/privacy-request.resolver';
+import { ShipmentResolver } from './domains/shipments/shipment.resolver';
+
+export const RESOLVERS = [
+  CustomerResolver,
+  OrderResolver,
+  OrderItemResolver,
+  ShipmentResolver,
+  PaymentVerificationResolver,
+  AfterSalesCaseResolver,
+  BehaviorEventResolver,
+  PartnerResolver,
+  ConsentGrantResolver,
+  PrivacyRequestResolver,
+  LegalHoldResolver,
+  PolicyVersionResolver,
+] as const;
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The full schema (built once per process; type-graphql metadata is global). */
+export function buildGatewaySchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [...RESOLVERS],
+    validate: { forbidUnknownValues: false },
+    emitSchemaFile: false,
+  });
+  return built;
+}

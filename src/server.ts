@@ -1,0 +1,235 @@
+/**
+ * createGateway(deps) -> the GraphQL service as an HTTP request handler, plus in-process
+ * execution for tests. It does not listen: main.ts does, so tests and benchmarks can embed it.
+ *
+ * Request flow (design §4): authenticate -> purpose -> row scope + loaders -> execute -> mask
+ * unexpected errors -> respond.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { ApolloServer, HeaderMap, type GraphQLResponse } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { Authenticate } from './auth/authenticate';
+import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
+import type { Caller } from './auth/principal';
+import { createRequestContext, type RequestContext, type RequestSecrets } from './context';
+import { pendingMigrations } from './platform/database';
+import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/errors';
+import type { Logger } from './platform/logger';
+import { checkClassification } from './policy/classification';
+import { applyDisclosurePolicy } from './policy/field-rules';
+import { PolicyEngine } from './policy/policy-view';
+import { buildGatewaySchema } from './schema';
+
+export const MAX_BODY_BYTES = 100 * 1024;
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+export interface GatewayDeps {
+  dataSource: DataSource;
+  logger: Logger;
+  secrets: RequestSecrets;
+  /** Establishes the caller from the request headers, or throws (AuthenticationError -> 401). */
+  authenticate: Authenticate;
+  /** Development only: introspection on. */
+  development: boolean;
+}
+
+export interface Gateway {
+  handler: http.RequestListener;
+  apollo: ApolloServer<RequestContext>;
+  /** In-process execution with an already established caller (tests, benchmarks). */
+  execute(query: string, caller: Caller, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
+  stop(): Promise<void>;
+}
+
+/** The validation details type-graphql attaches carry the rejected values; keep only where and why. */
+function publicDetails(extensions: Record<string, unknown> | undefined): Record<string, unknown> {
+  const validationErrors = extensions?.validationErrors as Array<{ property: string; constraints?: Record<string, string>; children?: unknown[] }> | undefined;
+  if (!validationErrors) return {};
+  const problems: Array<{ field: string; problems: string[] }> = [];
+  const walk = (errors: typeof validationErrors, prefix: string) => {
+    for (const e of errors) {
+      const field = prefix ? `${prefix}.${e.property}` : e.property;
+      if (e.constraints) problems.push({ field, problems: Object.values(e.constraints) });
+      if (e.children?.length) walk(e.children as typeof validationErrors, field);
+    }
+  };
+  walk(validationErrors, '');
+  return { fields: problems };
+}
+
+export function maskError(formatted: GraphQLFormattedError, error: unknown, log: (e: unknown) => void): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
+    const message = code === ErrorCode.BAD_USER_INPUT && formatted.message === 'Argument Validation Error'
+      ? 'Invalid input: see extensions.fields'
+      : formatted.message;
+    return {
+      message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code, ...publicDetails(formatted.extensions as Record<string, unknown>) },
+    };
+  }
+  log(error);
+  return {
+    message: INTERNAL_ERROR_MESSAGE,
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      resolve('too-large');
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve('too-large');
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const fullSchema = await buildGatewaySchema();
+  const problems = checkClassification(fullSchema);
+  if (problems.length > 0) throw new Error(`the disclosure policy does not cover the schema:\n  ${problems.join('\n  ')}`);
+  const policy = new PolicyEngine(fullSchema);
+  const apollo = new ApolloServer<RequestContext>({
+    schema: applyDisclosurePolicy(fullSchema),
+    introspection: deps.development,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    hideSchemaDetailsFromClientErrors: !deps.development,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    formatError: (formatted, error) =>
+      maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
+  });
+  await apollo.start();
+
+  const contextFor = (caller: Caller, requestId: string): RequestContext => {
+    const view = policy.viewFor(caller);
+    return createRequestContext({
+      requestId,
+      caller,
+      policy: view,
+      scope: policy.scopeFor(caller, view),
+      dataSource: deps.dataSource,
+      logger: deps.logger.child({ requestId }),
+      secrets: deps.secrets,
+    });
+  };
+
+  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
+    const started = performance.now();
+    let caller: Caller;
+    try {
+      caller = await deps.authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] });
+    } catch (error) {
+      if (isAuthenticationError(error)) {
+        deps.logger.info({ requestId, reason: error.reason, outcome: 'unauthenticated' }, 'request refused');
+        send(res, 401, { errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, {
+          'www-authenticate': WWW_AUTHENTICATE_CHALLENGE,
+        });
+        return;
+      }
+      if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
+        const status = error.extensions.code === ErrorCode.FORBIDDEN ? 403 : 400;
+        deps.logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
+        send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+        return;
+      }
+      throw error;
+    }
+    const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
+    if (body === 'too-large') {
+      send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let parsed: unknown = undefined;
+    if (req.method === 'POST') {
+      try {
+        parsed = body === '' ? undefined : JSON.parse(body);
+      } catch {
+        send(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      }
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+      context: async () => contextFor(caller, requestId),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+    deps.logger.info(
+      { requestId, principal: caller.principal.kind, purpose: caller.purpose, status: res.statusCode, ms: Math.round(performance.now() - started) },
+      'graphql request',
+    );
+  }
+
+  const handler: http.RequestListener = (req, res) => {
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const work = async () => {
+      if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        try {
+          const pending = await pendingMigrations(deps.dataSource);
+          if (pending.length > 0) return send(res, 503, { status: 'migrations pending', pending });
+          return send(res, 200, { status: 'ready' });
+        } catch {
+          return send(res, 503, { status: 'database unreachable' });
+        }
+      }
+      if (url.pathname === '/graphql') return handleGraphQL(req, res, url, requestId);
+      return send(res, 404, { errors: [{ message: 'Not found: the GraphQL endpoint is /graphql', extensions: { code: 'NOT_FOUND' } }] });
+    };
+    work().catch((error: unknown) => {
+      deps.logger.error({ requestId, err: error }, 'request failed');
+      if (!res.headersSent) send(res, 500, { errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+      else res.end();
+    });
+  };
+
+  return {
+    handler,
+    apollo,
+    async execute(query, caller, variables) {
+      return apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, randomUUID()) });
+    },
+    stop: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,220 @@
+import {
+  SignJWT,
+  UnsecuredJWT,
+  createLocalJWKSet,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  type CryptoKey,
+  type JWTHeaderParameters,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { loadAuthConfig, type AuthConfig } from '../../src/auth/auth-config';
+import { AuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../../src/auth/authentication-error';
+import { KeySourceUnavailableError, createTokenVerifier } from '../../src/auth/token-verifier';
+import { UNAUTHENTICATED_MESSAGE } from '../../src/platform/errors';
+import { authFailure, bearer, devConfig, nowSeconds, validClaims, without } from './auth-fixtures';
+
+/** Signs `claims` exactly as given (no defaults added), with any header and key. */
+async function signToken(
+  claims: Record<string, unknown>,
+  key: Parameters<SignJWT['sign']>[0],
+  header: Partial<JWTHeaderParameters> & { alg: string } = { alg: 'HS256' },
+  signOptions?: Parameters<SignJWT['sign']>[1],
+): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader(header as JWTHeaderParameters).sign(key, signOptions);
+}
+
+const dev = devConfig();
+const secret = dev.devSecret!;
+const otherSecret = new TextEncoder().encode('another-secret-of-at-least-thirty-two-bytes');
+
+interface KeyPair {
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+}
+let rsa: KeyPair;
+let otherRsa: KeyPair;
+let ec: KeyPair;
+let rsaPem: string;
+
+beforeAll(async () => {
+  rsa = await generateKeyPair('RS256', { extractable: true });
+  otherRsa = await generateKeyPair('RS256', { extractable: true });
+  ec = await generateKeyPair('ES256', { extractable: true });
+  rsaPem = await exportSPKI(rsa.publicKey);
+});
+
+const productionWithKey = (): AuthConfig => loadAuthConfig({ JWT_PUBLIC_KEY: rsaPem }, 'production');
+
+describe('createTokenVerifier (development, HS256)', () => {
+  const verifier = createTokenVerifier(dev);
+
+  it('returns the parsed claims of a valid token', async () => {
+    const claims = validClaims(dev);
+    await expect(verifier.verify(bearer(await signToken(claims, secret)))).resolves.toEqual({
+      kind: 'staff',
+      subject: 'alice@store.example',
+      roles: ['customer_service'],
+      purposes: ['after_sales'],
+      issuedAt: claims.iat,
+      expiresAt: claims.exp,
+    });
+  });
+
+  it.each([
+    ['exp 10 s ago', { exp: nowSeconds() - 10 }],
+    ['nbf 10 s ahead', { nbf: nowSeconds() + 10 }],
+    ['iat 10 s ahead', { iat: nowSeconds() + 10 }],
+    ['an audience array containing ours', { aud: ['other', 'need-to-know'] }],
+    ['a lower-case scheme', {}, 'bearer'],
+  ])('accepts %s (clock tolerance 30 s; scheme is case-insensitive)', async (_, overrides, scheme = 'Bearer') => {
+    const token = await signToken(validClaims(dev, overrides), secret);
+    await expect(verifier.verify(`${scheme} ${token}`)).resolves.toMatchObject({ kind: 'staff' });
+  });
+
+  type Case = [string, () => Promise<string | undefined>, RegExp];
+  const now = nowSeconds();
+  const cases: Case[] = [
+    ['no Authorization header', async () => undefined, /^no Authorization header$/],
+    ['an empty Authorization header', async () => '', /^no Authorization header$/],
+    ['another scheme', async () => `Basic ${Buffer.from('a:b').toString('base64')}`, /expected the Bearer scheme/],
+    ['the scheme without a token', async () => 'Bearer ', /expected "Bearer <compact JWS>"/],
+    ['a token that is not a JWS', async () => 'Bearer not-a-jwt', /expected "Bearer <compact JWS>"/],
+    ['two tokens', async () => `Bearer ${await signToken(validClaims(dev), secret)} x`, /expected "Bearer <compact JWS>"/],
+    ['segments that are not base64url JSON', async () => 'Bearer aaaa.bbbb.cccc', /^ERR_JWS_INVALID: /],
+    ['an oversized header', async () => `Bearer ${'a'.repeat(9000)}.b.c`, /longer than 8192/],
+    ['a signature by another secret', async () => bearer(await signToken(validClaims(dev), otherSecret)), /^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/],
+    [
+      'a tampered payload',
+      async () => {
+        const [head, , signature] = (await signToken(validClaims(dev), secret)).split('.');
+        const forged = Buffer.from(JSON.stringify(validClaims(dev, { roles: ['compliance_officer'] }))).toString('base64url');
+        return `Bearer ${head}.${forged}.${signature}`;
+      },
+      /^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/,
+    ],
+    ['alg none', async () => bearer(new UnsecuredJWT(validClaims(dev)).encode()), /^ERR_JOSE_ALG_NOT_ALLOWED/],
+    ['an algorithm that is not pinned (HS512)', async () => bearer(await signToken(validClaims(dev), secret, { alg: 'HS512' })), /^ERR_JOSE_ALG_NOT_ALLOWED/],
+    ['an expired token', async () => bearer(await signToken(validClaims(dev, { exp: now - 60 }), secret)), /^ERR_JWT_EXPIRED: "exp"/],
+    ['nbf in the future', async () => bearer(await signToken(validClaims(dev, { nbf: now + 120 }), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: "nbf"/],
+    ['iat in the future beyond the tolerance', async () => bearer(await signToken(validClaims(dev, { iat: now + 120 }), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: "iat" .*in the past/],
+    [
+      'a token older than the maximum age',
+      async () => bearer(await signToken(validClaims(dev, { iat: now - 86400 - 120, exp: now + 600 }), secret)),
+      /^ERR_JWT_EXPIRED: "iat" .*too far in the past/,
+    ],
+    ['no exp', async () => bearer(await signToken(without(validClaims(dev), 'exp'), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: missing required "exp"/],
+    ['no iat', async () => bearer(await signToken(without(validClaims(dev), 'iat'), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: missing required "iat"/],
+    ['no sub', async () => bearer(await signToken(without(validClaims(dev), 'sub'), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: missing required "sub"/],
+    ['no iss', async () => bearer(await signToken(without(validClaims(dev), 'iss'), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: missing required "iss"/],
+    ['no aud', async () => bearer(await signToken(without(validClaims(dev), 'aud'), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: missing required "aud"/],
+    ['a wrong iss', async () => bearer(await signToken(validClaims(dev, { iss: 'someone-else' }), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: unexpected "iss"/],
+    ['a wrong aud', async () => bearer(await signToken(validClaims(dev, { aud: 'another-api' }), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: unexpected "aud"/],
+    ['exp that is not a number', async () => bearer(await signToken(validClaims(dev, { exp: String(now + 600) }), secret)), /^ERR_JWT_CLAIM_VALIDATION_FAILED: "exp" claim must be a number/],
+    [
+      'an unknown crit header parameter',
+      async () => bearer(await signToken(validClaims(dev), secret, { alg: 'HS256', crit: ['urn:example:policy'], 'urn:example:policy': 1 } as never, { crit: { 'urn:example:policy': true } })),
+      /^ERR_JOSE_NOT_SUPPORTED: Extension Header Parameter "urn:example:policy" is not recognized/,
+    ],
+    ['a sub that is not a string', async () => bearer(await signToken(validClaims(dev, { sub: 42 }), secret)), /^token claims: "sub": expected a non-empty string/],
+    ['an unknown kind', async () => bearer(await signToken(validClaims(dev, { kind: 'robot' }), secret)), /^token claims: "kind": expected one of/],
+    ['staff without roles', async () => bearer(await signToken(without(validClaims(dev), 'roles'), secret)), /^token claims: "roles": expected a non-empty array, got nothing/],
+  ];
+
+  it.each(cases)('refuses %s with UNAUTHENTICATED and says why in the reason', async (_, header, reason) => {
+    const error = await authFailure(async () => verifier.verify(await header()));
+    expect(error.reason).toMatch(reason);
+  });
+});
+
+describe('AuthenticationError', () => {
+  it('shows the caller one constant message, code and challenge, and keeps the reason to the server', async () => {
+    const error = await authFailure(() => createTokenVerifier(dev).verify('Bearer a.b.c'));
+    const json = JSON.parse(JSON.stringify(error.toJSON()));
+    expect(json.message).toBe(UNAUTHENTICATED_MESSAGE);
+    expect(json.extensions.code).toBe('UNAUTHENTICATED');
+    expect(JSON.stringify(json)).not.toContain('ERR_');
+    expect(error.extensions.http).toEqual({ status: 401, headers: new Map([['www-authenticate', WWW_AUTHENTICATE_CHALLENGE]]) });
+    expect(WWW_AUTHENTICATE_CHALLENGE).toBe('Bearer error="invalid_token"');
+  });
+});
+
+describe('createTokenVerifier (production, RS256 public key)', () => {
+  it('accepts an RS256 token signed by the private key', async () => {
+    const config = productionWithKey();
+    const token = await signToken(validClaims(config), rsa.privateKey, { alg: 'RS256' });
+    await expect(createTokenVerifier(config).verify(bearer(token))).resolves.toMatchObject({ kind: 'staff' });
+  });
+
+  it.each<[string, () => Promise<string>, RegExp]>([
+    [
+      'an HS256 token using the public key PEM as HMAC secret (algorithm confusion)',
+      async () => signToken(validClaims(productionWithKey()), new TextEncoder().encode(rsaPem), { alg: 'HS256' }),
+      /^ERR_JOSE_ALG_NOT_ALLOWED/,
+    ],
+    ['an HS256 token signed with the development secret', async () => signToken(validClaims(productionWithKey()), secret), /^ERR_JOSE_ALG_NOT_ALLOWED/],
+    ['an RS256 token signed by another key', async () => signToken(validClaims(productionWithKey()), otherRsa.privateKey, { alg: 'RS256' }), /^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/],
+    ['an ES256 token where RS256 is configured', async () => signToken(validClaims(productionWithKey()), ec.privateKey, { alg: 'ES256' }), /^ERR_JOSE_ALG_NOT_ALLOWED/],
+    ['alg none', async () => new UnsecuredJWT(validClaims(productionWithKey())).encode(), /^ERR_JOSE_ALG_NOT_ALLOWED/],
+  ])('refuses %s', async (_, token, reason) => {
+    const error = await authFailure(async () => createTokenVerifier(productionWithKey()).verify(bearer(await token())));
+    expect(error.reason).toMatch(reason);
+  });
+
+  it('refuses the public key used as HMAC secret even in development, where HS256 is allowed', async () => {
+    const config = loadAuthConfig({ JWT_PUBLIC_KEY: rsaPem }, 'development');
+    expect(config.algorithms).toEqual(['HS256', 'RS256']);
+    const forged = await signToken(validClaims(config), new TextEncoder().encode(rsaPem), { alg: 'HS256' });
+    const error = await authFailure(() => createTokenVerifier(config).verify(bearer(forged)));
+    expect(error.reason).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    const genuine = await signToken(validClaims(config), rsa.privateKey, { alg: 'RS256' });
+    await expect(createTokenVerifier(config).verify(bearer(genuine))).resolves.toMatchObject({ kind: 'staff' });
+  });
+});
+
+describe('createTokenVerifier (production, JWKS)', () => {
+  const jwksConfig = (): AuthConfig => loadAuthConfig({ JWT_JWKS_URL: 'https://id.store.example/.well-known/jwks.json' }, 'production');
+  let jwks: JWTVerifyGetKey;
+
+  beforeAll(async () => {
+    jwks = createLocalJWKSet({
+      keys: [
+        { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+        { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+      ],
+    });
+  });
+
+  it.each([
+    ['RS256', 'rsa-1', () => rsa.privateKey],
+    ['ES256', 'ec-1', () => ec.privateKey],
+  ])('accepts an %s token whose kid is in the set', async (alg, kid, key) => {
+    const config = jwksConfig();
+    const token = await signToken(validClaims(config), key(), { alg, kid });
+    await expect(createTokenVerifier(config, { jwks }).verify(bearer(token))).resolves.toMatchObject({ kind: 'staff' });
+  });
+
+  it.each<[string, () => Promise<string>, RegExp]>([
+    ['a kid that matches no key', async () => signToken(validClaims(jwksConfig()), rsa.privateKey, { alg: 'RS256', kid: 'retired-7' }), /^ERR_JWKS_NO_MATCHING_KEY/],
+    ['a known kid, signed by another key', async () => signToken(validClaims(jwksConfig()), otherRsa.privateKey, { alg: 'RS256', kid: 'rsa-1' }), /^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/],
+    ['an HS256 token', async () => signToken(validClaims(jwksConfig()), secret, { alg: 'HS256', kid: 'rsa-1' }), /^ERR_JOSE_ALG_NOT_ALLOWED/],
+  ])('refuses %s', async (_, token, reason) => {
+    const error = await authFailure(async () => createTokenVerifier(jwksConfig(), { jwks }).verify(bearer(await token())));
+    expect(error.reason).toMatch(reason);
+  });
+
+  it('reports an unreachable key set as the server’s failure, not the caller’s', async () => {
+    const unreachable: JWTVerifyGetKey = async () => {
+      throw new TypeError('fetch failed');
+    };
+    const token = await signToken(validClaims(jwksConfig()), rsa.privateKey, { alg: 'RS256', kid: 'rsa-1' });
+    const failure = createTokenVerifier(jwksConfig(), { jwks: unreachable }).verify(bearer(token));
+    await expect(failure).rejects.toBeInstanceOf(KeySourceUnavailableError);
+    await expect(failure).rejects.not.toBeInstanceOf(AuthenticationError);
+  });
+
+  it('refuses an injected key set when the configuration names no JWKS URL', () => {
+    expect(() => createTokenVerifier(dev, { jwks })).toThrow('createTokenVerifier: options.jwks given, but the configuration has no jwksUrl');
+  });
+});

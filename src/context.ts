@@ -3,6 +3,7 @@
  * Resolvers and services hold no request state of their own.
  */
 import type { DataSource } from 'typeorm';
+import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { Caller } from './auth/principal';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { Logger } from './platform/logger';
@@ -16,6 +17,8 @@ export interface RequestContext {
   policy: PolicyView;
   scope: RowScope;
   loaders: Loaders;
+  /** What this request disclosed, masked and denied, and about whom: written to the audit log. */
+  disclosures: DisclosureRecorder;
   dataSource: DataSource;
   logger: Logger;
   secrets: RequestSecrets;
@@ -36,5 +39,5 @@ export function createRequestContext(deps: {
   logger: Logger;
   secrets: RequestSecrets;
 }): RequestContext {
-  return { ...deps, loaders: createLoaders(deps.dataSource, deps.scope) };
+  return { ...deps, loaders: createLoaders(deps.dataSource, deps.scope), disclosures: new DisclosureRecorder() };
 }

@@ -34,6 +34,11 @@ export interface GatewayDeps {
   authenticate: Authenticate;
   /** Development only: introspection on. */
   development: boolean;
+  /**
+   * Benchmark only: `false` runs without the field policy and the audit log, to measure what
+   * they cost. Refused when NODE_ENV is production. Row scope always applies.
+   */
+  protections?: boolean;
 }
 
 export interface Gateway {
@@ -116,8 +121,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const problems = checkClassification(fullSchema);
   if (problems.length > 0) throw new Error(`the disclosure policy does not cover the schema:\n  ${problems.join('\n  ')}`);
   const policy = new PolicyEngine(fullSchema);
+  const protections = deps.protections ?? true;
+  if (!protections && process.env.NODE_ENV === 'production') {
+    throw new Error('protections can be switched off for benchmarks only, never with NODE_ENV=production');
+  }
   const apollo = new ApolloServer<RequestContext>({
-    schema: applyDisclosurePolicy(fullSchema),
+    schema: protections ? applyDisclosurePolicy(fullSchema) : fullSchema,
     introspection: deps.development,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,

@@ -22,8 +22,11 @@ export function deniedMessage(coordinate: string): string {
 
 /** Allowed when the caller's policy view does not deny this coordinate. */
 const isDisclosedToCaller = rule({ cache: 'no_cache' })(
-  (_parent: unknown, _args: unknown, ctx: RequestContext, info: GraphQLResolveInfo) =>
-    ctx.policy.decide(info.parentType.name, info.fieldName) !== 'denied',
+  (parent: unknown, _args: unknown, ctx: RequestContext, info: GraphQLResolveInfo) => {
+    const decision = ctx.policy.decide(info.parentType.name, info.fieldName);
+    ctx.disclosures.field(info.parentType.name, info.fieldName, parent, decision === 'visible' ? 'disclosed' : decision);
+    return decision !== 'denied';
+  },
 );
 
 /** Field rule tree: every field of every object type gets a rule; nothing falls back to allow. */

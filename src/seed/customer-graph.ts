@@ -142,16 +142,10 @@ interface SeededOrder {
   placedAt: number;
 }
 
-/** Counts of what a chunk of customers produced that the caller reports on. */
-export interface GraphTally {
-  splitOrders: number;
-}
-
 export class CustomerGraph {
   private orderSeq = 0;
   private shipmentSeq = 0;
   private paymentSeq = 0;
-  readonly tally: GraphTally = { splitOrders: 0 };
 
   /**
    * @param itemCounts items of the n-th order the graph generates (a pre-drawn split of the total)
@@ -166,6 +160,8 @@ export class CustomerGraph {
   customer(index: number, orderCount: number): string {
     const r = this.random;
     const isDemo = index === 0;
+    // Drawn for the demo customer too (then replaced by the well-known id), so every customer
+    // consumes the stream alike.
     const drawnId = r.uuid();
     const id = isDemo ? DEMO_IDS.demoCustomer : drawnId;
     const country = isDemo ? COUNTRY_BY_CODE.get(HOME_COUNTRY)! : pickCountry(r);
@@ -227,9 +223,9 @@ export class CustomerGraph {
 
     if (isDemo) {
       const completed = orders.find((o) => o.status === 'completed') ?? orders[0]!;
-      const shipped = orders.find((o) => o.status === 'delivered') ?? orders[orders.length - 1]!;
+      const delivered = orders.find((o) => o.status === 'delivered') ?? orders[orders.length - 1]!;
       this.afterSalesCase(id, createdAt, completed, { type: 'complaint', status: 'closed', messages: 4, attachments: true });
-      this.afterSalesCase(id, createdAt, shipped, { type: 'return', status: 'waiting_on_customer', messages: 3 });
+      this.afterSalesCase(id, createdAt, delivered, { type: 'return', status: 'waiting_on_customer', messages: 3 });
     } else if (r.chance(0.1)) {
       const cases = orders.length === 0 ? 1 : r.int(1, 2);
       for (let k = 0; k < cases; k++) {
@@ -339,7 +335,6 @@ export class CustomerGraph {
       if (force.forceSplit || r.chance(0.1)) {
         const second = first.id === CARRIER_A.id ? CARRIER_B : CARRIER_A;
         parcels.push(this.parcel(stage, second, packedOffset, ship));
-        this.tally.splitOrders++;
       }
     };
     switch (status) {

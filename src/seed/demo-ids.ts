@@ -29,7 +29,10 @@ export const DEMO_IDS = {
   policyVersion: 'f4bc937c-0783-499f-9630-854e49762256',
   /** The version in force before 2024-07-01; older orders reference it. */
   previousPolicyVersion: '37526f10-994e-4795-9fd4-cdf6bf01490a',
-  /** An open legal hold (scope customer) on the second customer, who also has a rejected erasure request. */
+  /**
+   * An open legal hold (scope customer) on the second customer (the demo customer when the seed
+   * has only one), whose erasure request was rejected because of it.
+   */
   legalHold: '98b8f77f-6992-4ca2-a792-4a8bb3e1251f',
 } as const;
 

@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { OWNER } from '../../audit/disclosure-recorder';
 import type { RequestContext } from '../../context';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
@@ -51,12 +52,12 @@ export class OrderResolver {
 
   @FieldResolver(() => ShippingAddress, { nullable: true, description: 'Recipient and address as they were when the order was placed.' })
   shippingAddress(@Root() order: OrderEntity) {
-    return order.shipping;
+    return { ...order.shipping, [OWNER]: { orderId: order.id } };
   }
 
   @FieldResolver(() => CustomsDeclaration, { nullable: true })
   customs(@Root() order: OrderEntity) {
-    return order.customs;
+    return { ...order.customs, [OWNER]: { orderId: order.id } };
   }
 
   @FieldResolver(() => [OrderItem], { nullable: true })
@@ -94,6 +95,6 @@ export class OrderResolver {
 export class OrderItemResolver {
   @FieldResolver(() => [ItemAttribute], { nullable: true, description: 'Size, colour and the like.' })
   attributes(@Root() item: OrderItemEntity): ItemAttribute[] {
-    return Object.entries(item.specification ?? {}).map(([name, value]) => ({ name, value: String(value) }));
+    return Object.entries(item.specification ?? {}).map(([name, value]) => ({ name, value: String(value), [OWNER]: { orderId: item.orderId } }));
   }
 }

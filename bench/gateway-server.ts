@@ -1,0 +1,75 @@
+/**
+ * The gateway as the benchmark runs it: a process of its own (forked by run.ts), listening on a
+ * random free port on 127.0.0.1, with the real authentication (JWT verification, principal
+ * look-up) against the benchmark database. The driver reads its SQL statement counter over IPC.
+ *
+ *   node dist/bench/gateway-server.js <database-url> <protections: on|off>
+ *
+ * `off` is createGateway's benchmark-only `protections: false` (no field policy, no audit log);
+ * row scope applies either way.
+ */
+import 'reflect-metadata';
+import http from 'node:http';
+import { loadAuthConfig } from '../src/auth/auth-config';
+import { createAuthenticator } from '../src/auth/authenticate';
+import { createPrincipalResolver } from '../src/auth/principal-resolver';
+import { createTokenVerifier } from '../src/auth/token-verifier';
+import { loadConfig } from '../src/platform/config';
+import { createDataSource } from '../src/platform/database';
+import { createLogger } from '../src/platform/logger';
+import { totalSqlStatements } from '../src/platform/sql-counter';
+import { createGateway } from '../src/server';
+import { RequestTally, reportFailure, reportReady, serveIpc } from './ipc';
+
+async function main(): Promise<void> {
+  const [url, mode] = process.argv.slice(2);
+  if (!url || (mode !== 'on' && mode !== 'off')) {
+    throw new Error(`usage: gateway-server <database-url> on|off, got ${JSON.stringify(process.argv.slice(2))}`);
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const dataSource = createDataSource({
+    url,
+    poolSize: config.dbPoolSize,
+    statementTimeoutMs: config.statementTimeoutMs,
+    applicationName: `need-to-know-bench-${mode}`,
+    onProblem: (message, detail) => logger.warn(detail, message),
+  });
+  await dataSource.initialize();
+  const gateway = await createGateway({
+    dataSource,
+    logger,
+    secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey },
+    authenticate: createAuthenticator({
+      verifier: createTokenVerifier(loadAuthConfig(process.env, config.nodeEnv)),
+      resolver: createPrincipalResolver(dataSource),
+    }),
+    development: false,
+    protections: mode === 'on',
+  });
+  const tally = new RequestTally();
+  const server = http.createServer((req, res) => {
+    tally.track(res);
+    gateway.handler(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the gateway did not get a TCP port');
+  serveIpc(
+    () => ({ sql: totalSqlStatements(), requests: tally.requests, inFlight: tally.inFlight }),
+    async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.stop();
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  );
+  reportReady(address.port, { poolSize: config.dbPoolSize, logLevel: config.logLevel, nodeEnv: config.nodeEnv });
+}
+
+main().catch(reportFailure);

@@ -1,0 +1,64 @@
+/**
+ * The gateway behind a real HTTP server on a free loopback port, with real token verification
+ * and principal look-ups: for tests of what crosses the wire (status codes, headers, bodies).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadAuthConfig, type AuthConfig } from '../../src/auth/auth-config';
+import { createAuthenticator } from '../../src/auth/authenticate';
+import { createPrincipalResolver } from '../../src/auth/principal-resolver';
+import { createTokenVerifier } from '../../src/auth/token-verifier';
+import { createLogger } from '../../src/platform/logger';
+import { createGateway, type Gateway } from '../../src/server';
+import type { TestDatabase } from './database';
+import { TEST_SECRETS } from './gateway';
+
+export interface HttpGateway {
+  url: string;
+  authConfig: AuthConfig;
+  gateway: Gateway;
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }>;
+  close(): Promise<void>;
+}
+
+export async function startHttpGateway(db: TestDatabase): Promise<HttpGateway> {
+  const authConfig = loadAuthConfig({}, 'test');
+  const gateway = await createGateway({
+    dataSource: db.dataSource,
+    logger: createLogger('silent'),
+    secrets: TEST_SECRETS,
+    authenticate: createAuthenticator({
+      verifier: createTokenVerifier(authConfig),
+      resolver: createPrincipalResolver(db.dataSource, { cacheTtlMs: 0 }),
+    }),
+    development: false,
+  });
+  const server = http.createServer(gateway.handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    authConfig,
+    gateway,
+    async post(body, headers = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, text, json };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.stop();
+    },
+  };
+}

@@ -108,13 +108,13 @@ export function createPrincipalResolver(
   const now = options.now ?? Date.now;
   const cache = new Map<string, { until: number; row: Promise<unknown> }>();
 
-  /** The single row `sql` selects for `id`, or null; cached under `key` for the TTL. */
-  function lookUp<Row>(key: string, sql: string, id: string): Promise<Row | null> {
+  /** The single row `sql` selects for `id`, or null; cached under `key` for the TTL when `cacheable`. */
+  function lookUp<Row>(key: string, sql: string, id: string, cacheable = true): Promise<Row | null> {
     const at = now();
-    const hit = cache.get(key);
+    const hit = cacheable ? cache.get(key) : undefined;
     if (hit !== undefined && hit.until > at) return hit.row as Promise<Row | null>;
     const row = dataSource.query(sql, [id]).then((rows: Row[]) => rows[0] ?? null);
-    if (ttlMs > 0) {
+    if (ttlMs > 0 && cacheable) {
       cache.delete(key);
       while (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
       const entry = { until: at + ttlMs, row };
@@ -137,7 +137,8 @@ export function createPrincipalResolver(
 
   async function thirdParty(claims: Extract<TokenClaims, { kind: 'third_party' }>): Promise<ThirdPartyPrincipal> {
     await activePartner('third_party', claims.partnerId);
-    const grant = await lookUp<GrantRow>(`grant:${claims.grantId}`, SELECT_GRANT, claims.grantId);
+    // Never cached: a customer's withdrawal takes effect on the very next request (policy §6).
+    const grant = await lookUp<GrantRow>(`grant:${claims.grantId}`, SELECT_GRANT, claims.grantId, false);
     const which = `third_party ${claims.partnerId}, grant ${claims.grantId}`;
     if (grant === null) refuse(`${which}: no such grant`);
     if (grant.grantee_partner_id !== claims.partnerId) refuse(`${which}: the grant names another grantee`);

@@ -89,6 +89,9 @@ export const MATRIX: readonly MatrixRow[] = [
     principal: 'payment_provider',
     purpose: 'payment_settlement',
     sees: { 'order.reference': v, 'order.financial': v, 'payment.settlement': v },
+    withhold: {
+      'Order.items': 'settlement needs the order total, not what was bought (unit prices are financial data, the items are not)',
+    },
     rows: 'own_payments',
     operations: ['recordPaymentResult'],
     why: 'verify and settle the payments it processed',

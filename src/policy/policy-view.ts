@@ -110,26 +110,27 @@ export class PolicyEngine {
       return 'denied';
     };
 
-    /** A type is reachable when some data field in it, or in a type it links to, is not denied. */
-    const isReachable = (type: GraphQLObjectType, visiting: Set<string>): boolean => {
+    /**
+     * A type is reachable when the caller may see at least one of its own data fields. Links do
+     * not count (every order links to its customer; that does not make the customer visible),
+     * except through connection and edge types, which are reachable when their node type is.
+     */
+    const isReachable = (type: GraphQLObjectType): boolean => {
       const known = reachable.get(type.name);
       if (known !== undefined) return known;
-      if (visiting.has(type.name)) return false;
-      visiting.add(type.name);
       let result = false;
       for (const field of Object.values(type.getFields())) {
         const c = classify(type.name, field.name);
         if (!c || withheld.has(`${type.name}.${field.name}`)) continue;
         if (c.class === LINK) {
           const target = getNamedType(field.type);
-          if (isObjectType(target) && !referenceOnly(target) && isReachable(target, visiting)) result = true;
+          if (isConnectionScaffolding(type.name) && isObjectType(target) && isReachable(target)) result = true;
         } else if (c.class !== STRUCTURE && c.class !== REFERENCE && leafDecision(type.name, field.name) !== 'denied') {
           result = true;
         }
         if (result) break;
       }
-      visiting.delete(type.name);
-      if (visiting.size === 0 || result) reachable.set(type.name, result);
+      reachable.set(type.name, result);
       return result;
     };
 
@@ -153,8 +154,8 @@ export class PolicyEngine {
             // Partners and policy versions: shown wherever the object that names them is.
             decision = typeName === 'Query' || isConnectionScaffolding(typeName)
               ? (hasAnyData ? 'visible' : 'denied')
-              : isReachable(type as GraphQLObjectType, new Set()) ? 'visible' : 'denied';
-          } else decision = isReachable(target, new Set()) ? 'visible' : 'denied';
+              : isReachable(type as GraphQLObjectType) ? 'visible' : 'denied';
+          } else decision = isReachable(target) ? 'visible' : 'denied';
         } else {
           decision = leafDecision(typeName, fieldName);
         }

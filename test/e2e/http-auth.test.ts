@@ -23,7 +23,7 @@ describe('authentication over HTTP', () => {
   const secret = () => gw.authConfig.devSecret!;
   const now = () => Math.floor(Date.now() / 1000);
   const staffClaims = { kind: 'staff', roles: ['customer_service'], purposes: ['after_sales'] };
-  const sign = (claims: Record<string, unknown>, header: Record<string, unknown> = {}, key: Uint8Array | CryptoKey = secret()) =>
+  const sign = (claims: Record<string, unknown>, header: Record<string, unknown> = {}, key: Parameters<SignJWT["sign"]>[0] = secret()) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', ...header })
       .sign(key, { crit: Object.fromEntries(((header.crit as string[] | undefined) ?? []).map((name) => [name, true])) });

@@ -1,0 +1,157 @@
+/**
+ * Generated from the matrix: for every row (principal or staff role x purpose) and every
+ * classified field of every object type, the gateway's answer is the decision the matrix gives —
+ * the value, a masked value, or FORBIDDEN naming the field (for partners and third parties: a
+ * validation error, since the field is not in their contract).
+ */
+import { getNamedType, isObjectType, isLeafType, type GraphQLObjectType } from 'graphql';
+import type { Caller } from '../../src/auth/principal';
+import { MATRIX, type MatrixRow } from '../../src/policy/disclosure-matrix';
+import { PolicyEngine, type Decision } from '../../src/policy/policy-view';
+import { buildGatewaySchema } from '../../src/schema';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { createTestGateway, type ExecuteResult } from '../harness/gateway';
+
+/** How to reach objects of each type from the root: a query with `SEL` where the fields go. */
+const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = {
+  Customer: { query: '{ customers(first: 5) { nodes { SEL } } }', objects: (d) => d?.customers?.nodes ?? [] },
+  Address: { query: '{ customers(first: 5) { nodes { addresses { SEL } } } }', objects: (d) => (d?.customers?.nodes ?? []).flatMap((c: any) => c.addresses ?? []) },
+  Order: { query: '{ orders(first: 5) { nodes { SEL } } }', objects: (d) => d?.orders?.nodes ?? [] },
+  ShippingAddress: { query: '{ orders(first: 5) { nodes { shippingAddress { SEL } } } }', objects: (d) => (d?.orders?.nodes ?? []).map((o: any) => o.shippingAddress).filter(Boolean) },
+  CustomsDeclaration: { query: '{ orders(first: 20) { nodes { customs { SEL } } } }', objects: (d) => (d?.orders?.nodes ?? []).map((o: any) => o.customs).filter(Boolean) },
+  OrderItem: { query: '{ orders(first: 5) { nodes { items { SEL } } } }', objects: (d) => (d?.orders?.nodes ?? []).flatMap((o: any) => o.items ?? []) },
+  ItemAttribute: { query: '{ orders(first: 5) { nodes { items { attributes { SEL } } } } }', objects: (d) => (d?.orders?.nodes ?? []).flatMap((o: any) => (o.items ?? []).flatMap((i: any) => i.attributes ?? [])) },
+  Shipment: { query: '{ shipments(first: 5) { nodes { SEL } } }', objects: (d) => d?.shipments?.nodes ?? [] },
+  ShipmentEvent: { query: '{ shipments(first: 5) { nodes { events { SEL } } } }', objects: (d) => (d?.shipments?.nodes ?? []).flatMap((s: any) => s.events ?? []) },
+  PaymentVerification: { query: '{ paymentVerifications(first: 5) { nodes { SEL } } }', objects: (d) => d?.paymentVerifications?.nodes ?? [] },
+  AfterSalesCase: { query: '{ afterSalesCases(first: 5) { nodes { SEL } } }', objects: (d) => d?.afterSalesCases?.nodes ?? [] },
+  CaseMessage: { query: '{ afterSalesCases(first: 5) { nodes { messages { SEL } } } }', objects: (d) => (d?.afterSalesCases?.nodes ?? []).flatMap((c: any) => c.messages ?? []) },
+  CaseAttachment: { query: '{ afterSalesCases(first: 20) { nodes { attachments { SEL } } } }', objects: (d) => (d?.afterSalesCases?.nodes ?? []).flatMap((c: any) => c.attachments ?? []) },
+  CaseRecord: { query: '{ afterSalesCases(first: 20) { nodes { records { SEL } } } }', objects: (d) => (d?.afterSalesCases?.nodes ?? []).flatMap((c: any) => c.records ?? []) },
+  BehaviorEvent: { query: '{ behaviorEvents(first: 5) { nodes { SEL } } }', objects: (d) => d?.behaviorEvents?.nodes ?? [] },
+  ConsentGrant: { query: '{ customers(first: 100, orderBy: CREATED_AT_ASC) { nodes { consentGrants { SEL } } } }', objects: (d) => (d?.customers?.nodes ?? []).flatMap((c: any) => c.consentGrants ?? []) },
+  PreferenceConsent: { query: '{ customers(first: 5) { nodes { preferenceConsents { SEL } } } }', objects: (d) => (d?.customers?.nodes ?? []).flatMap((c: any) => c.preferenceConsents ?? []) },
+  PrivacyRequest: { query: '{ privacyRequests(first: 5) { nodes { SEL } } }', objects: (d) => d?.privacyRequests?.nodes ?? [] },
+  LegalHold: { query: '{ legalHolds { SEL } }', objects: (d) => d?.legalHolds ?? [] },
+  Partner: { query: '{ partners(first: 5) { nodes { SEL } } }', objects: (d) => d?.partners?.nodes ?? [] },
+  PolicyVersion: { query: '{ policyVersions { SEL } }', objects: (d) => d?.policyVersions ?? [] },
+};
+
+const CONTRACT_AUDIENCES = new Set(['logistics_partner', 'payment_provider', 'platform_operator', 'third_party']);
+
+function callerOf(row: MatrixRow): Caller {
+  const purpose = row.purpose;
+  switch (row.principal) {
+    case 'logistics_partner':
+      return { principal: { kind: 'logistics_partner', subject: 'carrier', partnerId: DEMO_IDS.logisticsPartners[0] }, purpose };
+    case 'payment_provider':
+      return { principal: { kind: 'payment_provider', subject: 'psp', partnerId: DEMO_IDS.paymentProviders[0] }, purpose };
+    case 'platform_operator':
+      return { principal: { kind: 'platform_operator', subject: 'platform', partnerId: DEMO_IDS.platformOperator }, purpose };
+    case 'customer':
+      return { principal: { kind: 'customer', subject: 'jordan', customerId: DEMO_IDS.demoCustomer }, purpose };
+    case 'third_party':
+      return {
+        principal: {
+          kind: 'third_party',
+          subject: 'tp',
+          partnerId: DEMO_IDS.thirdParty,
+          grantId: DEMO_IDS.consentGrant,
+          customerId: DEMO_IDS.demoCustomer,
+          categories: ['identity.account_name', 'order.reference', 'order.status'],
+          grantPurpose: 'authorized_sharing',
+        },
+        purpose,
+      };
+    default:
+      return { principal: { kind: 'staff', subject: row.principal, roles: [row.principal.slice('staff:'.length) as never] }, purpose };
+  }
+}
+
+function selectionOf(type: GraphQLObjectType, fieldName: string): string {
+  const field = type.getFields()[fieldName];
+  return isLeafType(getNamedType(field.type)) ? fieldName : `${fieldName} { __typename }`;
+}
+
+const forbiddenCoordinates = (r: ExecuteResult) =>
+  new Set((r.errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN').map((e) => /: (\w+\.\w+)$/.exec(e.message)?.[1]));
+
+describe('the disclosure matrix, field by field', () => {
+  let db: TestDatabase;
+  let execute: (q: string, c: Caller) => Promise<ExecuteResult>;
+  let engine: PolicyEngine;
+  let types: GraphQLObjectType[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    ({ execute } = await createTestGateway(db));
+    const schema = await buildGatewaySchema();
+    engine = new PolicyEngine(schema);
+    types = Object.keys(PATHS).map((name) => schema.getType(name) as GraphQLObjectType);
+  });
+  afterAll(() => db.drop());
+
+  it('has a path for every object type that holds data', async () => {
+    const schema = await buildGatewaySchema();
+    const dataTypes = Object.values(schema.getTypeMap())
+      .filter((t) => isObjectType(t) && !t.name.startsWith('__') && !/(Connection|Edge)$|^(Query|Mutation|PageInfo|IngestResult)$/.test(t.name))
+      .map((t) => t.name)
+      .sort();
+    expect(Object.keys(PATHS).sort()).toEqual(dataTypes);
+  });
+
+  describe.each(MATRIX.map((row) => [`${row.principal} / ${row.purpose}`, row] as const))('%s', (_label, row) => {
+    it('answers every field as the matrix says', async () => {
+      const caller = callerOf(row);
+      const view = engine.viewFor(caller);
+      const mismatches: string[] = [];
+      let observed = 0;
+      for (const type of types) {
+        const fields = Object.keys(type.getFields());
+        const expected = new Map<string, Decision>(fields.map((f) => [f, view.decide(type.name, f)]));
+        if (CONTRACT_AUDIENCES.has(row.principal)) {
+          // One operation per field: a field outside the contract fails validation as a whole.
+          for (const f of fields) {
+            const r = await execute(PATHS[type.name].query.replace('SEL', selectionOf(type, f)), caller);
+            const invalid = r.errors?.some((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED') ?? false;
+            const want = expected.get(f)!;
+            if (want === 'denied' && !invalid && !forbiddenCoordinates(r).has(`${type.name}.${f}`)) {
+              // A denied field the caller cannot even reach (its path is denied first) is fine.
+              const reached = PATHS[type.name].objects(r.data).length > 0;
+              if (reached) mismatches.push(`${type.name}.${f}: expected a validation error or FORBIDDEN`);
+            }
+            if (want !== 'denied' && invalid) mismatches.push(`${type.name}.${f}: expected ${want}, got a validation error`);
+            const values = PATHS[type.name].objects(r.data).map((o) => o[f]);
+            observed += values.filter((v) => v !== null && v !== undefined).length;
+            if (want === 'masked' && values.some((v) => typeof v === 'string' && !v.includes('•••'))) mismatches.push(`${type.name}.${f}: not masked`);
+          }
+          continue;
+        }
+        const query = PATHS[type.name].query.replace('SEL', fields.map((f) => selectionOf(type, f)).join(' '));
+        const r = await execute(query, caller);
+        const forbidden = forbiddenCoordinates(r);
+        const objects = PATHS[type.name].objects(r.data);
+        for (const f of fields) {
+          const want = expected.get(f)!;
+          const values = objects.map((o) => o[f]);
+          observed += values.filter((v) => v !== null && v !== undefined).length;
+          if (want === 'denied') {
+            if (values.some((v) => v !== null)) mismatches.push(`${type.name}.${f}: expected denied, got a value`);
+            if (objects.length > 0 && !forbidden.has(`${type.name}.${f}`)) mismatches.push(`${type.name}.${f}: expected FORBIDDEN`);
+          } else {
+            if (forbidden.has(`${type.name}.${f}`)) mismatches.push(`${type.name}.${f}: expected ${want}, got FORBIDDEN`);
+            const strings = values.filter((v): v is string => typeof v === 'string');
+            if (want === 'masked' && strings.some((v) => !v.includes('•••'))) mismatches.push(`${type.name}.${f}: expected masked, got a clear value`);
+            if (want === 'visible' && strings.some((v) => v.includes('•••'))) mismatches.push(`${type.name}.${f}: expected visible, got a masked value`);
+          }
+        }
+      }
+      expect(mismatches).toEqual([]);
+      // The table is only worth something if it saw data: every row but the storefront's reads some.
+      if (row.rows !== 'none') expect(observed).toBeGreaterThan(0);
+    });
+  });
+});

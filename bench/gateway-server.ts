@@ -6,7 +6,8 @@
  *   node dist/bench/gateway-server.js <database-url> <protections: on|off>
  *
  * `off` is createGateway's benchmark-only `protections: false` (no field policy, no audit log);
- * row scope applies either way.
+ * row scope, operation limits, contracts and the rate limiter (with a budget the benchmark never
+ * reaches) apply either way.
  */
 import 'reflect-metadata';
 import http from 'node:http';
@@ -20,6 +21,9 @@ import { createLogger } from '../src/platform/logger';
 import { totalSqlStatements } from '../src/platform/sql-counter';
 import { createGateway } from '../src/server';
 import { RequestTally, reportFailure, reportReady, serveIpc } from './ipc';
+
+/** The highest budget RATE_LIMIT_* accepts. */
+const BENCH_RATE_LIMIT = 10_000_000;
 
 async function main(): Promise<void> {
   const [url, mode] = process.argv.slice(2);
@@ -46,6 +50,10 @@ async function main(): Promise<void> {
     }),
     development: false,
     protections: mode === 'on',
+    limits: config.limits,
+    // The limiter runs (in memory) but never trips: 20 connections of one principal are far over
+    // a production budget, and a 429 measures nothing.
+    rateLimits: { fieldsPerMinute: BENCH_RATE_LIMIT, missesPerMinute: BENCH_RATE_LIMIT },
   });
   const tally = new RequestTally();
   const server = http.createServer((req, res) => {
@@ -61,7 +69,7 @@ async function main(): Promise<void> {
   const address = server.address();
   if (typeof address !== 'object' || address === null) throw new Error('the gateway did not get a TCP port');
   serveIpc(
-    () => ({ sql: totalSqlStatements(), requests: tally.requests, inFlight: tally.inFlight }),
+    () => ({ sql: totalSqlStatements('data'), auditSql: totalSqlStatements('audit'), requests: tally.requests, inFlight: tally.inFlight }),
     async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

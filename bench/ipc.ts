@@ -4,8 +4,12 @@
  * measurement, and ends it with `stop`.
  */
 export interface ServerStats {
-  /** SQL statements this process has issued (the process-wide counter of src/platform/sql-counter). */
+  /** Data statements this process has issued (the process-wide counter of src/platform/sql-counter). */
   sql: number;
+  /** The audit log's own statements (group commit: one batch serves many requests). */
+  auditSql: number;
+  /** CPU time this process has used (user + system), in microseconds. */
+  cpuMicros: number;
   /** HTTP requests answered. */
   requests: number;
   /** HTTP requests received and not yet answered. */
@@ -34,10 +38,13 @@ export class RequestTally {
 }
 
 /** Wires a forked server's IPC channel: answers `stats`, runs `stop` and exits. */
-export function serveIpc(stats: () => ServerStats, stop: () => Promise<void>): void {
+export function serveIpc(stats: () => Omit<ServerStats, 'cpuMicros'>, stop: () => Promise<void>): void {
   const send = (message: FromServer) => process.send?.(message);
   process.on('message', (message: ToServer) => {
-    if (message.type === 'stats') send({ type: 'stats', ...stats() });
+    if (message.type === 'stats') {
+      const cpu = process.cpuUsage();
+      send({ type: 'stats', ...stats(), cpuMicros: cpu.user + cpu.system });
+    }
     if (message.type === 'stop') {
       stop().then(
         () => process.exit(0),

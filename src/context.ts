@@ -22,6 +22,8 @@ export interface RequestContext {
   dataSource: DataSource;
   logger: Logger;
   secrets: RequestSecrets;
+  /** Purpose legal_compliance: the legal case the read is for (X-Legal-Case), stored on its audit event. */
+  legalCaseReference?: string;
 }
 
 /** Keys resolvers need; never logged, never published. */
@@ -38,6 +40,7 @@ export function createRequestContext(deps: {
   dataSource: DataSource;
   logger: Logger;
   secrets: RequestSecrets;
+  legalCaseReference?: string;
 }): RequestContext {
   return { ...deps, loaders: createLoaders(deps.dataSource, deps.scope), disclosures: new DisclosureRecorder() };
 }

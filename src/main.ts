@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DataSource } from 'typeorm';
+import { parseAnchor, runAuditVerify } from './audit/verify-command';
 import { loadAuthConfig } from './auth/auth-config';
 import { createAuthenticator } from './auth/authenticate';
 import { mintDevToken, type DevTokenOptions } from './auth/dev-token';
@@ -17,6 +18,8 @@ import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-data
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { createDataSource } from './platform/database';
 import { createLogger, type Logger } from './platform/logger';
+import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';
+import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
 import { buildGatewaySchema } from './schema';
 import { printGatewaySchema, SCHEMA_FILE } from './schema-file';
@@ -29,7 +32,9 @@ interface Command {
   summary: string;
   usage: string;
   options: ParseArgsConfig['options'];
-  run(values: Record<string, string | boolean | string[] | undefined>, config: Config, logger: Logger): Promise<void>;
+  /** Whether the command takes positional arguments (e.g. `policy matrix`). */
+  positionals?: boolean;
+  run(values: Record<string, string | boolean | string[] | undefined>, config: Config, logger: Logger, positionals: string[]): Promise<void>;
 }
 
 /** Opens the process's database (embedded or DATABASE_URL), migrated; `close` undoes everything. */
@@ -91,6 +96,9 @@ const COMMANDS: Record<string, Command> = {
           resolver: createPrincipalResolver(db.dataSource),
         }),
         development: config.nodeEnv === 'development',
+        limits: config.limits,
+        rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl },
+        corsOrigins: config.corsOrigins,
       });
       const server = http.createServer(gateway.handler);
       server.keepAliveTimeout = 65_000;
@@ -155,6 +163,56 @@ const COMMANDS: Record<string, Command> = {
       logger.info({ file: SCHEMA_FILE }, 'schema written');
     },
   },
+  contracts: {
+    summary: `write the partner contract schemas to ${CONTRACTS_DIR}/ from the disclosure matrix`,
+    usage: 'contracts',
+    options: {},
+    async run(_values, _config, logger) {
+      const schema = await buildGatewaySchema();
+      fs.mkdirSync(CONTRACTS_DIR, { recursive: true });
+      for (const audience of CONTRACT_AUDIENCES) {
+        fs.writeFileSync(contractFile(audience), printContract(audience, buildContract(schema, audience)));
+      }
+      logger.info({ files: CONTRACT_AUDIENCES.map(contractFile) }, 'contracts written');
+    },
+  },
+  audit: {
+    summary: 'audit verify: recompute every audit event hash, Merkle root and seal link; exit 1 naming the first break',
+    usage: 'audit verify [--anchor SEAL_ID:SHA256 ...]   (an anchor is a head printed by an earlier run)',
+    options: { anchor: { type: 'string', multiple: true } },
+    positionals: true,
+    async run(values, config, logger, positionals) {
+      if (positionals.length !== 1 || positionals[0] !== 'verify') {
+        throw new UsageError(`audit: expected the subcommand verify, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know audit verify`);
+      }
+      let anchors: Array<{ sealId: string; hash: string }>;
+      try {
+        anchors = ((values.anchor as string[] | undefined) ?? []).map(parseAnchor);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const db = await openDatabase(config, logger);
+      try {
+        process.exitCode = await runAuditVerify(db.dataSource, anchors);
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  policy: {
+    summary: `policy matrix: write ${REPORT_FILE}, the disclosure matrix as a data-protection officer reads it`,
+    usage: 'policy matrix',
+    options: {},
+    positionals: true,
+    async run(_values, _config, logger, positionals) {
+      if (positionals.length !== 1 || positionals[0] !== 'matrix') {
+        throw new UsageError(`policy: expected the subcommand matrix, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know policy matrix`);
+      }
+      fs.mkdirSync(REPORT_FILE.slice(0, REPORT_FILE.lastIndexOf('/')), { recursive: true });
+      fs.writeFileSync(REPORT_FILE, renderDisclosureReport(await buildGatewaySchema()));
+      logger.info({ file: REPORT_FILE }, 'disclosure matrix report written');
+    },
+  },
   token: {
     summary: 'mint a development token (printed alone on stdout); refuses production settings',
     usage:
@@ -189,7 +247,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return `usage: need-to-know <command> [options]   (npm run cli -- <command>)\n\ncommands:\n${lines.join('\n')}\n\n<command> --help for its options.`;
 }
 
@@ -202,8 +260,14 @@ async function main(argv: string[]): Promise<void> {
   const command = COMMANDS[name];
   if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${help()}`);
   let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: command.positionals === true,
+    }));
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nusage: need-to-know ${command.usage}`);
   }
@@ -213,7 +277,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  await command.run(values, config, logger);
+  await command.run(values, config, logger, positionals);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

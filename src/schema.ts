@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import './domains/enums';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { AuditEventResolver } from './audit/audit-event.resolver';
 import { AfterSalesCaseResolver } from './domains/after-sales/after-sales-case.resolver';
 import { BehaviorEventResolver } from './domains/behavior/behavior-event.resolver';
 import { ConsentGrantResolver } from './domains/consent/consent-grant.resolver';
@@ -30,6 +31,7 @@ export const RESOLVERS = [
   PrivacyRequestResolver,
   LegalHoldResolver,
   PolicyVersionResolver,
+  AuditEventResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -2,15 +2,18 @@
  * createGateway(deps) -> the GraphQL service as an HTTP request handler, plus in-process
  * execution for tests. It does not listen: main.ts does, so tests and benchmarks can embed it.
  *
- * Request flow (design §4): authenticate -> purpose -> row scope + loaders -> execute -> mask
- * unexpected errors -> respond.
+ * Request flow (design §4): authenticate -> purpose (+ legal case) -> row scope + loaders ->
+ * execute -> mask unexpected errors -> audit (fail closed) -> respond.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, HeaderMap, type GraphQLResponse } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
+import { AuditLog } from './audit/audit-log';
+import { createAuditPlugin, refusedRequestEvent } from './audit/audit-plugin';
+import { LEGAL_CASE_HEADER, legalCaseOf } from './audit/legal-case';
 import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
 import type { Caller } from './auth/principal';
@@ -19,8 +22,13 @@ import { pendingMigrations } from './platform/database';
 import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/errors';
 import type { Logger } from './platform/logger';
 import { checkClassification } from './policy/classification';
+import { createContractPlugin } from './policy/contract-plugin';
 import { applyDisclosurePolicy } from './policy/field-rules';
+import { checkMatrix } from './policy/matrix-check';
 import { PolicyEngine } from './policy/policy-view';
+import { applyCors } from './hardening/cors';
+import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
+import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { buildGatewaySchema } from './schema';
 
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -39,13 +47,27 @@ export interface GatewayDeps {
    * they cost. Refused when NODE_ENV is production. Row scope always applies.
    */
   protections?: boolean;
+  /** Operation limits; DEFAULT_LIMITS when absent. */
+  limits?: OperationLimits;
+  /** Rate limits; DEFAULT_RATE_LIMITS (in memory) when absent. */
+  rateLimits?: RateLimitConfig;
+  /** Origins browsers may call from (CORS); none by default. */
+  corsOrigins?: readonly string[];
+  /**
+   * The audit log writer. Default: one over `dataSource` with its default group-commit window
+   * and batch size, flushed and closed by `stop()`. Unused when protections are off.
+   */
+  auditLog?: AuditLog;
 }
 
 export interface Gateway {
   handler: http.RequestListener;
   apollo: ApolloServer<RequestContext>;
-  /** In-process execution with an already established caller (tests, benchmarks). */
-  execute(query: string, caller: Caller, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
+  /**
+   * In-process execution with an already established caller (tests, benchmarks); the legal case
+   * reference stands in for the X-Legal-Case header, which only the HTTP handler requires.
+   */
+  execute(query: string, caller: Caller, variables?: Record<string, unknown>, options?: { legalCaseReference?: string }): Promise<GraphQLResponse>;
   stop(): Promise<void>;
 }
 
@@ -75,7 +97,11 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, log:
       message,
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code, ...publicDetails(formatted.extensions as Record<string, unknown>) },
+      extensions: {
+        code,
+        ...publicDetails(formatted.extensions as Record<string, unknown>),
+        ...(formatted.extensions?.retryAfterSeconds !== undefined ? { retryAfterSeconds: formatted.extensions.retryAfterSeconds } : {}),
+      },
     };
   }
   log(error);
@@ -118,13 +144,18 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const fullSchema = await buildGatewaySchema();
-  const problems = checkClassification(fullSchema);
+  const problems = [...checkClassification(fullSchema), ...checkMatrix(fullSchema)];
   if (problems.length > 0) throw new Error(`the disclosure policy does not cover the schema:\n  ${problems.join('\n  ')}`);
   const policy = new PolicyEngine(fullSchema);
   const protections = deps.protections ?? true;
   if (!protections && process.env.NODE_ENV === 'production') {
     throw new Error('protections can be switched off for benchmarks only, never with NODE_ENV=production');
   }
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const armor = armorProtections(limits);
+  const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens);
+  const ownAuditLog = protections && !deps.auditLog ? new AuditLog(deps.dataSource, { logger: deps.logger }) : undefined;
+  const auditLog = protections ? (deps.auditLog ?? ownAuditLog) : undefined;
   const apollo = new ApolloServer<RequestContext>({
     schema: protections ? applyDisclosurePolicy(fullSchema) : fullSchema,
     introspection: deps.development,
@@ -132,13 +163,17 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     hideSchemaDetailsFromClientErrors: !deps.development,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: [...armor.validationRules, maxRootFieldsRule(limits.maxRootFields)],
+    // Cache control off: no response here may be cached, and its per-field hook wraps every
+    // resolver (about a fifth of a large list's CPU; see the README's Performance section).
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy }), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
     formatError: (formatted, error) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
   });
   await apollo.start();
 
-  const contextFor = (caller: Caller, requestId: string): RequestContext => {
+  const contextFor = (caller: Caller, requestId: string, legalCaseReference?: string): RequestContext => {
     const view = policy.viewFor(caller);
     return createRequestContext({
       requestId,
@@ -148,6 +183,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       dataSource: deps.dataSource,
       logger: deps.logger.child({ requestId }),
       secrets: deps.secrets,
+      legalCaseReference,
     });
   };
 
@@ -172,6 +208,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }
       throw error;
     }
+    const legalCase = legalCaseOf(caller, req.headers[LEGAL_CASE_HEADER.toLowerCase()]);
+    if (legalCase instanceof GraphQLError) {
+      // Refused before execution; the caller is known, so the refusal is audited (fail closed).
+      await auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT));
+      deps.logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
+      send(res, 400, { errors: [{ message: legalCase.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+      return;
+    }
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
     if (body === 'too-large') {
       send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
@@ -192,9 +236,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-      context: async () => contextFor(caller, requestId),
+      context: async () => contextFor(caller, requestId, legalCase),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
+    // Personal data is never stored by a browser or a shared cache (Apollo's cache-control plugin, which set this, is off).
+    res.setHeader('cache-control', 'no-store');
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
@@ -202,8 +248,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     }
+    const operationName = typeof (parsed as { operationName?: unknown } | undefined)?.operationName === 'string'
+      ? (parsed as { operationName: string }).operationName.slice(0, 100)
+      : (url.searchParams.get('operationName') ?? undefined);
     deps.logger.info(
-      { requestId, principal: caller.principal.kind, purpose: caller.purpose, status: res.statusCode, ms: Math.round(performance.now() - started) },
+      {
+        requestId,
+        principal: caller.principal.kind,
+        purpose: caller.purpose,
+        operation: operationName,
+        status: res.statusCode,
+        outcome: res.statusCode < 400 ? 'ok' : 'refused',
+        ms: Math.round(performance.now() - started),
+      },
       'graphql request',
     );
   }
@@ -223,7 +280,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
           return send(res, 503, { status: 'database unreachable' });
         }
       }
-      if (url.pathname === '/graphql') return handleGraphQL(req, res, url, requestId);
+      if (url.pathname === '/graphql') {
+        const cors = applyCors(req, res, deps.corsOrigins ?? []);
+        if (cors === 'refused') {
+          return send(res, 403, { errors: [{ message: 'Origin not allowed', extensions: { code: ErrorCode.FORBIDDEN } }] });
+        }
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204);
+          return res.end();
+        }
+        if (req.method !== 'GET' && req.method !== 'POST') {
+          return send(res, 405, { errors: [{ message: 'Use POST (or GET for queries)', extensions: { code: 'BAD_REQUEST' } }] }, { allow: 'GET, POST' });
+        }
+        return handleGraphQL(req, res, url, requestId);
+      }
       return send(res, 404, { errors: [{ message: 'Not found: the GraphQL endpoint is /graphql', extensions: { code: 'NOT_FOUND' } }] });
     };
     work().catch((error: unknown) => {
@@ -236,9 +306,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     handler,
     apollo,
-    async execute(query, caller, variables) {
-      return apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, randomUUID()) });
+    async execute(query, caller, variables, options) {
+      return apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, randomUUID(), options?.legalCaseReference) });
     },
-    stop: () => apollo.stop(),
+    async stop() {
+      await apollo.stop();
+      await rateLimiter.close();
+      await ownAuditLog?.close();
+    },
   };
 }

@@ -5,7 +5,9 @@
  *
  * Subjects are gathered from the parent objects of disclosed fields: a customer row names
  * itself; rows that belong to a customer name it directly (customerId) or through their order,
- * shipment or case, which `resolveSubjects` turns into customer ids with one query.
+ * shipment or case, which `resolveSubjects` turns into customer ids with one query. Orders,
+ * shipments and cases the request itself read are remembered with their owner, so that query is
+ * only needed for the ones it did not (a carrier's manifest that shows each order needs none).
  */
 import type { DataSource } from 'typeorm';
 
@@ -18,7 +20,7 @@ export interface OwnerRef {
 export type FieldDecision = 'disclosed' | 'masked' | 'denied';
 
 /** How to find the data subject of an object of each GraphQL type. */
-const SUBJECT_OF: Record<string, (parent: any) => { customerId?: string; orderId?: string; shipmentId?: string; caseId?: string } | undefined> = {
+const SUBJECT_OF: Record<string, (parent: any) => { customerId?: string; customerIds?: readonly string[]; orderId?: string; shipmentId?: string; caseId?: string } | undefined> = {
   Customer: (p) => ({ customerId: p.id }),
   Address: (p) => ({ customerId: p.customerId }),
   Order: (p) => ({ customerId: p.customerId }),
@@ -37,6 +39,8 @@ const SUBJECT_OF: Record<string, (parent: any) => { customerId?: string; orderId
   ShippingAddress: (p) => p[OWNER],
   CustomsDeclaration: (p) => p[OWNER],
   ItemAttribute: (p) => p[OWNER],
+  // Reading the log discloses whose data was accessed, and by whom.
+  AuditEvent: (p) => ({ customerIds: p.customerId ? [...p.subjectIds, p.customerId] : p.subjectIds }),
 };
 
 export class DisclosureRecorder {
@@ -47,9 +51,14 @@ export class DisclosureRecorder {
   private readonly orders = new Set<string>();
   private readonly shipments = new Set<string>();
   private readonly cases = new Set<string>();
+  /** Owners of the rows this request read: order -> customer, shipment -> order, case -> customer. */
+  private readonly orderCustomer = new Map<string, string>();
+  private readonly shipmentOrder = new Map<string, string>();
+  private readonly caseCustomer = new Map<string, string>();
 
   /** Called for every field the policy decided on, with the object the field was read from. */
   field(typeName: string, fieldName: string, parent: unknown, decision: FieldDecision): void {
+    if (parent && typeof parent === 'object') this.learnOwner(typeName, parent as Record<string, unknown>);
     const coordinate = `${typeName}.${fieldName}`;
     if (decision === 'denied') {
       this.denied.add(coordinate);
@@ -58,6 +67,7 @@ export class DisclosureRecorder {
     (decision === 'masked' ? this.masked : this.disclosed).add(coordinate);
     const subject = parent && typeof parent === 'object' ? SUBJECT_OF[typeName]?.(parent) : undefined;
     if (!subject) return;
+    if (subject.customerIds) for (const id of subject.customerIds) this.customers.add(id);
     if (subject.customerId) this.customers.add(subject.customerId);
     else if (subject.orderId) this.orders.add(subject.orderId);
     else if (subject.shipmentId) this.shipments.add(subject.shipmentId);
@@ -69,15 +79,47 @@ export class DisclosureRecorder {
     this.customers.add(customerId);
   }
 
+  /** A write touched the data of this order's customer (resolved with the other subjects). */
+  subjectOfOrder(orderId: string): void {
+    this.orders.add(orderId);
+  }
+
+  private learnOwner(typeName: string, p: Record<string, unknown>): void {
+    const id = p.id;
+    if (typeof id !== 'string') return;
+    if (typeName === 'Order' && typeof p.customerId === 'string') this.orderCustomer.set(id, p.customerId);
+    else if (typeName === 'Shipment' && typeof p.orderId === 'string') this.shipmentOrder.set(id, p.orderId);
+    else if (typeName === 'AfterSalesCase' && typeof p.customerId === 'string') this.caseCustomer.set(id, p.customerId);
+  }
+
   /** The customer ids whose data was disclosed, sorted; at most one query. */
   async resolveSubjects(dataSource: DataSource): Promise<string[]> {
     const subjects = new Set(this.customers);
-    if (this.orders.size + this.shipments.size + this.cases.size > 0) {
+    const orders: string[] = [];
+    const shipments: string[] = [];
+    const cases: string[] = [];
+    const ofOrder = (orderId: string) => {
+      const customer = this.orderCustomer.get(orderId);
+      if (customer) subjects.add(customer);
+      else orders.push(orderId);
+    };
+    for (const orderId of this.orders) ofOrder(orderId);
+    for (const shipmentId of this.shipments) {
+      const orderId = this.shipmentOrder.get(shipmentId);
+      if (orderId) ofOrder(orderId);
+      else shipments.push(shipmentId);
+    }
+    for (const caseId of this.cases) {
+      const customer = this.caseCustomer.get(caseId);
+      if (customer) subjects.add(customer);
+      else cases.push(caseId);
+    }
+    if (orders.length + shipments.length + cases.length > 0) {
       const rows: Array<{ customer_id: string }> = await dataSource.query(
         `SELECT customer_id FROM "order" WHERE id = ANY($1::uuid[])
          UNION SELECT o.customer_id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE s.id = ANY($2::uuid[])
          UNION SELECT customer_id FROM after_sales_case WHERE id = ANY($3::uuid[])`,
-        [[...this.orders], [...this.shipments], [...this.cases]],
+        [orders, shipments, cases],
       );
       for (const row of rows) subjects.add(row.customer_id);
     }

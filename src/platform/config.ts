@@ -23,6 +23,19 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** Master secret of the daily visitor-pseudonym keys (behaviour data). */
   readonly behaviorPseudonymKey: string;
+  /** Browser origins allowed to call (CORS_ORIGINS, comma-separated); none by default. */
+  readonly corsOrigins: readonly string[];
+  /** Shared rate-limit store for several replicas; in-process memory when unset. */
+  readonly redisUrl: string | undefined;
+  readonly limits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxRootFields: number;
+    readonly maxTokens: number;
+    readonly maxDirectives: number;
+    readonly maxCost: number;
+  };
+  readonly rateLimits: { readonly fieldsPerMinute: number; readonly missesPerMinute: number };
 }
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
@@ -41,6 +54,17 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function origins(env: NodeJS.ProcessEnv): readonly string[] {
+  const raw = env.CORS_ORIGINS ?? '';
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (origin === '*' || !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS: expected comma-separated origins like https://shop.example (no * and no path), got ${JSON.stringify(origin)}`);
+    }
+  }
+  return Object.freeze(list);
 }
 
 function pseudonymKey(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): string {
@@ -73,5 +97,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
     behaviorPseudonymKey: pseudonymKey(env, nodeEnv),
+    corsOrigins: origins(env),
+    redisUrl: env.REDIS_URL || undefined,
+    limits: Object.freeze({
+      maxDepth: integer(env, 'LIMIT_DEPTH', 8, 2, 50),
+      maxAliases: integer(env, 'LIMIT_ALIASES', 15, 0, 1000),
+      maxRootFields: integer(env, 'LIMIT_ROOT_FIELDS', 10, 1, 1000),
+      maxTokens: integer(env, 'LIMIT_TOKENS', 1000, 50, 100000),
+      maxDirectives: integer(env, 'LIMIT_DIRECTIVES', 10, 0, 1000),
+      maxCost: integer(env, 'LIMIT_COST', 20000, 10, 10000000),
+    }),
+    rateLimits: Object.freeze({
+      fieldsPerMinute: integer(env, 'RATE_LIMIT_FIELDS_PER_MINUTE', 6000, 1, 10000000),
+      missesPerMinute: integer(env, 'RATE_LIMIT_MISSES_PER_MINUTE', 60, 1, 1000000),
+    }),
   });
 }

@@ -1,6 +1,8 @@
 /**
  * Every entity, registered explicitly (never by glob) so a new table is a reviewed change.
  */
+import { AuditEventEntity } from '../audit/audit-event.entity';
+import { AuditSealEntity } from '../audit/audit-seal.entity';
 import { AfterSalesCaseEntity } from '../domains/after-sales/after-sales-case.entity';
 import { CaseAttachmentEntity } from '../domains/after-sales/case-attachment.entity';
 import { CaseMessageEntity } from '../domains/after-sales/case-message.entity';
@@ -39,4 +41,6 @@ export const ENTITIES = [
   PreferenceConsentEntity,
   PrivacyRequestEntity,
   LegalHoldEntity,
+  AuditEventEntity,
+  AuditSealEntity,
 ];

@@ -3,12 +3,18 @@
  * holds by construction: a batch function can only run the scoped query. Each batch is one SQL
  * statement whatever the number of keys; results come back in key order, missing keys as null
  * (by-id) or [] (children).
+ *
+ * The statements are plain SQL built once per loader and sent as prepared statements, and rows
+ * become entities through row-reader.ts rather than TypeORM's query builder: a manifest of 50
+ * shipments reads a few hundred rows per request, and the builder and hydrator cost more than
+ * PostgreSQL does (see bench/ and the README's Performance section).
  */
 import DataLoader from 'dataloader';
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { RowScope, ScopedTable } from '../policy/row-scope';
 import type { Ordering, Page, PageArgs } from './pagination';
 import { decodeCursor, toPage } from './pagination';
+import { readRows, rowReader, toPositional } from './row-reader';
 
 export interface TableRef<E extends ObjectLiteral> {
   entity: EntityTarget<E>;
@@ -27,14 +33,31 @@ export function scopedQuery<E extends ObjectLiteral>(
   return qb;
 }
 
+/**
+ * ` AND <scope condition>` for `alias`, its parameters appended to `values` (the statement's
+ * own parameters follow), or '' when every row is in scope.
+ */
+function scopeClause(scope: RowScope, table: ScopedTable, alias: string, values: unknown[]): string {
+  const condition = scope.condition(table, alias);
+  return condition ? ` AND ${toPositional(condition.sql, condition.params, values)}` : '';
+}
+
 export function byIdLoader<E extends ObjectLiteral & { id: string }>(
   ds: DataSource,
   ref: TableRef<E>,
   scope: RowScope,
 ): DataLoader<string, E | null> {
+  const reader = rowReader(ds, ref.entity);
+  const scopeValues: unknown[] = [];
+  const inScope = scopeClause(scope, ref.table, 't', scopeValues);
+  const sql = `SELECT ${reader.columns('t')} FROM ${reader.table} t WHERE t."id" = ANY($${scopeValues.length + 1}::uuid[])${inScope}`;
   return new DataLoader<string, E | null>(async (ids) => {
-    const rows = await scopedQuery(ds, ref, scope).andWhere('t.id = ANY(:ids::uuid[])', { ids }).getMany();
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    const rows = await readRows(ds, sql, [...scopeValues, ids], { prepared: true });
+    const byId = new Map<string, E>();
+    for (const row of rows) {
+      const entity = reader.toEntity(row);
+      byId.set(entity.id, entity);
+    }
     return ids.map((id) => byId.get(id) ?? null);
   });
 }
@@ -47,14 +70,20 @@ export function childrenLoader<E extends ObjectLiteral>(
   parentProperty: keyof E & string,
   orderBy: Array<[keyof E & string, 'ASC' | 'DESC']>,
 ): DataLoader<string, E[]> {
+  const reader = rowReader(ds, ref.entity);
+  const scopeValues: unknown[] = [];
+  const inScope = scopeClause(scope, ref.table, 't', scopeValues);
+  const order = orderBy.map(([property, direction]) => `t.${reader.column(property)} ${direction}`).join(', ');
+  const sql =
+    `SELECT ${reader.columns('t')} FROM ${reader.table} t ` +
+    `WHERE t.${reader.column(parentProperty)} = ANY($${scopeValues.length + 1}::uuid[])${inScope} ORDER BY ${order}`;
   return new DataLoader<string, E[]>(async (parentIds) => {
-    const qb = scopedQuery(ds, ref, scope).andWhere(`t.${parentProperty} = ANY(:ids::uuid[])`, { ids: parentIds });
-    orderBy.forEach(([property, direction], i) =>
-      i === 0 ? qb.orderBy(`t.${property}`, direction) : qb.addOrderBy(`t.${property}`, direction),
-    );
-    const rows = await qb.getMany();
+    const rows = await readRows(ds, sql, [...scopeValues, parentIds], { prepared: true });
     const groups = new Map<string, E[]>(parentIds.map((id) => [id, []]));
-    for (const row of rows) groups.get(row[parentProperty])?.push(row);
+    for (const row of rows) {
+      const entity = reader.toEntity(row);
+      groups.get(entity[parentProperty])?.push(entity);
+    }
     return parentIds.map((id) => groups.get(id) ?? []);
   });
 }
@@ -72,39 +101,32 @@ export function childPageLoader<E extends ObjectLiteral & { id: string }>(
   ordering: Ordering,
   args: PageArgs,
 ): DataLoader<string, Page<E>> {
-  const repository = ds.getRepository(ref.entity);
-  const sortColumn = repository.metadata.findColumnWithPropertyPath(ordering.property)?.databaseName;
-  if (!sortColumn) throw new Error(`childPageLoader: ${ordering.property} is not a column of ${ref.table}`);
+  const reader = rowReader(ds, ref.entity);
+  const sortColumn = reader.column(ordering.property);
   const cursor = args.after ? decodeCursor(args.after, ordering) : undefined;
+  const direction = ordering.direction;
+  // $1 parent ids, $2 page size + 1, then the scope's parameters, then the cursor's.
+  const values: unknown[] = [undefined, args.first + 1];
+  const inScope = scopeClause(scope, ref.table, 'c', values);
+  let afterCursor = '';
+  if (cursor) {
+    const op = direction === 'DESC' ? '<' : '>';
+    const cast = ordering.kind === 'timestamp' ? '::timestamptz' : '';
+    values.push(cursor.v, cursor.i);
+    afterCursor = ` AND (c.${sortColumn}, c."id") ${op} ($${values.length - 1}${cast}, $${values.length}::uuid)`;
+  }
+  const sql =
+    `SELECT ${reader.columns('t')} FROM ${reader.table} t WHERE t."id" IN (` +
+    `SELECT r.id FROM (SELECT c."id" AS id, row_number() OVER (PARTITION BY c."${parentColumn}" ORDER BY c.${sortColumn} ${direction}, c."id" ${direction}) AS rn ` +
+    `FROM ${reader.table} c WHERE c."${parentColumn}" = ANY($1::uuid[])${inScope}${afterCursor}) r WHERE r.rn <= $2) ` +
+    `ORDER BY t.${sortColumn} ${direction}, t."id" ${direction}`;
   return new DataLoader<string, Page<E>>(async (parentIds) => {
-    const ranked = ds
-      .createQueryBuilder()
-      .select('c.id', 'id')
-      .addSelect(
-        `row_number() OVER (PARTITION BY c.${parentColumn} ORDER BY c.${sortColumn} ${ordering.direction}, c.id ${ordering.direction})`,
-        'rn',
-      )
-      .from(ref.table, 'c')
-      .where(`c.${parentColumn} = ANY(:ids::uuid[])`, { ids: parentIds });
-    const condition = scope.condition(ref.table, 'c');
-    if (condition) ranked.andWhere(condition.sql, condition.params);
-    if (cursor) {
-      const op = ordering.direction === 'DESC' ? '<' : '>';
-      const cast = ordering.kind === 'timestamp' ? '::timestamptz' : '';
-      ranked.andWhere(`(c.${sortColumn}, c.id) ${op} (:cursorValue${cast}, :cursorId::uuid)`, {
-        cursorValue: cursor.v,
-        cursorId: cursor.i,
-      });
-    }
-    const rows = await repository
-      .createQueryBuilder('t')
-      .where(`t.id IN (SELECT r.id FROM (${ranked.getQuery()}) r WHERE r.rn <= :limit)`)
-      .setParameters({ ...ranked.getParameters(), limit: args.first + 1 })
-      .orderBy(`t.${ordering.property}`, ordering.direction)
-      .addOrderBy('t.id', ordering.direction)
-      .getMany();
+    const rows = await readRows(ds, sql, [parentIds, ...values.slice(1)], { prepared: true });
     const groups = new Map<string, E[]>(parentIds.map((id) => [id, []]));
-    for (const row of rows) groups.get(row[parentProperty])?.push(row);
+    for (const row of rows) {
+      const entity = reader.toEntity(row);
+      groups.get(entity[parentProperty])?.push(entity);
+    }
     return parentIds.map((id) => {
       const all = groups.get(id) ?? [];
       const hasNextPage = all.length > args.first;

@@ -9,6 +9,7 @@ import { Max, Min } from 'class-validator';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { badUserInput } from './errors';
+import { readRows, rowReader } from './row-reader';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -103,6 +104,19 @@ export function decodeCursor(cursor: string, ordering: Ordering): CursorPayload 
 }
 
 /**
+ * `qb.getMany()`, with the rows turned into entities by row-reader.ts instead of TypeORM's
+ * hydrator when `qb` selects one entity and joins nothing (every list here).
+ */
+async function pageRows<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alias: string): Promise<E[]> {
+  const map = qb.expressionMap;
+  if (map.joinAttributes.length > 0 || !map.mainAlias?.hasMetadata || map.selects.some((s) => s.selection !== alias)) return qb.getMany();
+  const reader = rowReader<E>(qb.connection, map.mainAlias.target);
+  const [sql, parameters] = qb.getQueryAndParameters();
+  const rows = await readRows(qb.connection, sql, parameters);
+  return rows.map((row) => reader.toEntityFromAliased(row, alias));
+}
+
+/**
  * Runs `qb` (already filtered and scoped) for one page. `alias` is the query builder's main alias.
  */
 export async function paginate<E extends ObjectLiteral>(
@@ -122,7 +136,7 @@ export async function paginate<E extends ObjectLiteral>(
     });
   }
   qb.orderBy(column, ordering.direction).addOrderBy(`${alias}.id`, ordering.direction).limit(args.first + 1);
-  const rows = await qb.getMany();
+  const rows = await pageRows(qb, alias);
   const hasNextPage = rows.length > args.first;
   const nodes = hasNextPage ? rows.slice(0, args.first) : rows;
   return toPage(nodes, ordering, hasNextPage, Boolean(args.after));

@@ -12,7 +12,9 @@ export interface SqlTally {
 }
 
 const storage = new AsyncLocalStorage<SqlTally>();
-let processTotal = 0;
+/** Statements of the data a request reads or writes, and of the audit log's own writes. */
+export type StatementKind = 'data' | 'audit';
+const processTotals: Record<StatementKind, number> = { data: 0, audit: 0 };
 
 export async function countSql<T>(work: () => Promise<T>): Promise<{ result: T; sql: SqlTally }> {
   const sql: SqlTally = { count: 0, statements: [] };
@@ -20,14 +22,15 @@ export async function countSql<T>(work: () => Promise<T>): Promise<{ result: T; 
   return { result, sql };
 }
 
-export function totalSqlStatements(): number {
-  return processTotal;
+/** Statements issued by this process so far: data statements unless `kind` says otherwise. */
+export function totalSqlStatements(kind: StatementKind = 'data'): number {
+  return processTotals[kind];
 }
 
-export function recordSqlStatement(query: string): void {
-  processTotal += 1;
+export function recordSqlStatement(query: string, kind: StatementKind = 'data'): void {
+  processTotals[kind] += 1;
   const tally = storage.getStore();
-  if (tally) {
+  if (tally && kind === 'data') {
     tally.count += 1;
     tally.statements.push(query);
   }

@@ -12,7 +12,7 @@
  * without one is withheld (denied) instead of masked.
  */
 import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
-import type { DataCategory } from './vocabulary';
+import { DATA_CATEGORIES, type DataCategory } from './vocabulary';
 
 export const LINK = 'LINK' as const;
 export const STRUCTURE = 'STRUCTURE' as const;
@@ -27,7 +27,7 @@ export interface FieldClassification {
   mask?: MaskKind;
 }
 
-type TypeClassification = Record<string, FieldClass | FieldClassification>;
+export type TypeClassification = Record<string, FieldClass | FieldClassification>;
 
 const ADDRESS_FIELDS: TypeClassification = {
   recipientName: 'identity.recipient_name',
@@ -58,6 +58,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     privacyRequests: LINK,
     legalHolds: LINK,
     policyVersions: LINK,
+    auditEvents: LINK,
   },
   Customer: {
     id: STRUCTURE,
@@ -219,6 +220,32 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
   },
   Partner: { id: STRUCTURE, kind: REFERENCE, name: REFERENCE, status: REFERENCE },
   PolicyVersion: { id: STRUCTURE, version: REFERENCE, publishedAt: REFERENCE, sha256: REFERENCE },
+  AuditEvent: {
+    id: STRUCTURE,
+    at: 'audit.record',
+    requestId: 'audit.record',
+    principalKind: 'audit.record',
+    principalId: 'audit.record',
+    roles: 'audit.record',
+    partnerId: 'audit.record',
+    customerId: 'audit.record',
+    grantId: 'audit.record',
+    purpose: 'audit.record',
+    operationType: 'audit.record',
+    operationName: 'audit.record',
+    operationHash: 'audit.record',
+    subjectIds: 'audit.record',
+    disclosed: 'audit.record',
+    masked: 'audit.record',
+    denied: 'audit.record',
+    outcome: 'audit.record',
+    errorCodes: 'audit.record',
+    legalCaseReference: 'audit.record',
+    flagged: 'audit.record',
+    detail: 'audit.record',
+    sealId: 'audit.record',
+    hash: 'audit.record',
+  },
   PageInfo: { hasNextPage: STRUCTURE, hasPreviousPage: STRUCTURE, startCursor: STRUCTURE, endCursor: STRUCTURE },
   IngestResult: { accepted: STRUCTURE },
 };
@@ -235,31 +262,55 @@ export function classify(typeName: string, fieldName: string): FieldClassificati
   return typeof entry === 'string' ? { class: entry } : entry;
 }
 
+const FIELD_CLASSES: ReadonlySet<string> = new Set([...DATA_CATEGORIES, LINK, STRUCTURE, REFERENCE]);
+const MASK_KINDS: ReadonlySet<string> = new Set<MaskKind>(['email', 'phone', 'street', 'postal_code', 'shown']);
+
 /**
- * Problems between the schema and the classification: unclassified fields, and classified
- * fields or types the schema does not have. Empty means every field is classified.
- * Mutation fields are operations, governed by the matrix's operation table instead.
+ * Problems between the schema and the classification: unclassified fields, classified fields or
+ * types the schema does not have, and classes or masks that do not exist. Empty means every
+ * field is classified. Mutation fields are operations, governed by the matrix's operation table
+ * instead. `classification` is a parameter so a test can hand in a broken one.
  */
-export function checkClassification(schema: GraphQLSchema): string[] {
+export function checkClassification(
+  schema: GraphQLSchema,
+  classification: Readonly<Record<string, TypeClassification>> = CLASSIFICATION,
+): string[] {
   const problems: string[] = [];
+  const lookup = (typeName: string, fieldName: string): FieldClassification | undefined => {
+    if (isConnectionScaffolding(typeName)) return classify(typeName, fieldName);
+    const entry = classification[typeName]?.[fieldName];
+    if (entry === undefined) return undefined;
+    return typeof entry === 'string' ? { class: entry } : entry;
+  };
   const types = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__') && t.name !== 'Mutation');
   for (const type of types) {
     if (!isObjectType(type)) continue;
     for (const field of Object.values(type.getFields())) {
-      if (!classify(type.name, field.name)) problems.push(`${type.name}.${field.name} is not classified (src/policy/classification.ts)`);
-      const c = classify(type.name, field.name);
+      const c = lookup(type.name, field.name);
+      if (!c) {
+        problems.push(`${type.name}.${field.name} is not classified (src/policy/classification.ts)`);
+        continue;
+      }
       const target = getNamedType(field.type);
-      if (c && c.class === LINK && !isObjectType(target)) problems.push(`${type.name}.${field.name} is LINK but returns ${target.name}, not an object type`);
+      if (c.class === LINK && !isObjectType(target)) problems.push(`${type.name}.${field.name} is LINK but returns ${target.name}, not an object type`);
     }
   }
-  for (const [typeName, fields] of Object.entries(CLASSIFICATION)) {
+  for (const [typeName, fields] of Object.entries(classification)) {
     const type = schema.getType(typeName);
     if (!type || !isObjectType(type)) {
       problems.push(`classification names type ${typeName}, which the schema does not have`);
       continue;
     }
     for (const fieldName of Object.keys(fields)) {
-      if (!type.getFields()[fieldName]) problems.push(`classification names ${typeName}.${fieldName}, which the schema does not have`);
+      const coordinate = `${typeName}.${fieldName}`;
+      if (!type.getFields()[fieldName]) problems.push(`classification names ${coordinate}, which the schema does not have`);
+      const c = lookup(typeName, fieldName);
+      if (c && !FIELD_CLASSES.has(c.class)) {
+        problems.push(`${coordinate} is classified ${JSON.stringify(c.class)}: expected a data category (src/policy/vocabulary.ts), LINK, STRUCTURE or REFERENCE`);
+      }
+      if (c?.mask !== undefined && !MASK_KINDS.has(c.mask)) {
+        problems.push(`${coordinate} has mask ${JSON.stringify(c.mask)}: expected one of ${[...MASK_KINDS].join(', ')}`);
+      }
     }
   }
   return problems;

@@ -80,6 +80,11 @@ export const MATRIX: readonly MatrixRow[] = [
     },
     withhold: {
       'Order.customer': 'the carrier delivers to the recipient of the shipping snapshot, not to the account holder',
+      'Query.customer': "the account holder's own contact data is not the recipient's",
+      'Query.customers': "the account holder's own contact data is not the recipient's",
+      'OrderItem.sku': 'customs and delivery need what the parcel holds and how many, not the store\'s stock codes',
+      'OrderItem.position': 'not needed to deliver',
+      'OrderItem.attributes': 'size and colour are not needed to deliver or clear customs',
     },
     rows: 'own_shipments',
     operations: ['recordShipmentTracking', 'recordShipmentEvents'],
@@ -100,6 +105,9 @@ export const MATRIX: readonly MatrixRow[] = [
     principal: 'platform_operator',
     purpose: 'platform_operation',
     sees: { 'order.reference': v, 'order.status': v, 'order.financial': v },
+    withhold: {
+      'Order.items': 'the platform reconciles totals; what was bought is not its business (unit prices alone would be)',
+    },
     rows: 'platform_orders',
     why: 'operate the orders sold through its platform',
   },
@@ -185,7 +193,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'after_sales',
-    sees: all(['audit.record', 'technical.behavior', 'rights.request', 'consent.record']),
+    sees: all(['audit.record', 'technical.behavior', 'rights.request', 'consent.record', 'payment.settlement']),
     rows: 'self',
     operations: ['openAfterSalesCase', 'postCaseMessage'],
     why: 'follow their orders and deliveries and talk to customer service',
@@ -199,7 +207,11 @@ export const MATRIX: readonly MatrixRow[] = [
   },
 ];
 
-/** Categories a consent grant may name: never the audit log, rights requests or settlement data. */
+/**
+ * Categories a consent grant may name: never the audit log, rights requests, settlement data or
+ * behaviour, and never the emergency contact — that is another person's data, not the
+ * customer's to share.
+ */
 export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
-  (c) => !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior'].includes(c),
+  (c) => !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'contact.emergency'].includes(c),
 );

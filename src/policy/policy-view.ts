@@ -99,6 +99,14 @@ export class PolicyEngine {
         return c?.class === REFERENCE || c?.class === STRUCTURE;
       });
 
+    /** What a link leads to: the node type of a connection or edge, else the type itself. */
+    const nodeTypeOf = (t: ReturnType<typeof getNamedType>): GraphQLObjectType | undefined => {
+      if (!isObjectType(t)) return undefined;
+      if (!isConnectionScaffolding(t.name)) return t;
+      const inner = t.getFields().node ?? t.getFields().nodes;
+      return inner ? nodeTypeOf(getNamedType(inner.type)) : undefined;
+    };
+
     const leafDecision = (typeName: string, fieldName: string): Decision => {
       const c = classify(typeName, fieldName);
       if (!c || withheld.has(`${typeName}.${fieldName}`)) return 'denied';
@@ -148,8 +156,8 @@ export class PolicyEngine {
         if (!c || !field || withheld.has(coordinate)) {
           decision = 'denied';
         } else if (c.class === LINK) {
-          const target = getNamedType(field.type);
-          if (!isObjectType(target)) decision = 'denied';
+          const target = nodeTypeOf(getNamedType(field.type));
+          if (!target) decision = 'denied';
           else if (referenceOnly(target)) {
             // Partners and policy versions: shown wherever the object that names them is.
             decision = typeName === 'Query' || isConnectionScaffolding(typeName)

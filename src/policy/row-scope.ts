@@ -24,7 +24,8 @@ export type ScopedTable =
   | 'preference_consent'
   | 'privacy_request'
   | 'legal_hold'
-  | 'policy_version';
+  | 'policy_version'
+  | 'audit_event';
 
 export interface SqlCondition {
   /** A boolean SQL expression over the table alias; parameters are named `:name`. */
@@ -129,4 +130,44 @@ export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject):
       return { sql: parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`, params };
     },
   };
+}
+
+/** Whether a scope of these kinds can ever return a row of `table` (otherwise its condition is FALSE). */
+export function scopeReaches(kinds: readonly RowScopeKind[], table: ScopedTable): boolean {
+  return kinds.some((kind) => kind === 'all' || RULES[kind][table] !== undefined);
+}
+
+/**
+ * The table whose row scope governs each GraphQL object type that carries data. Embedded types
+ * (an order's shipping snapshot and customs declaration, an item's attributes) come with their
+ * owner's row. Types missing here carry no rows: Query, Mutation, connections, edges, PageInfo
+ * and mutation results. `checkMatrix` fails start-up if a type with data fields is missing.
+ */
+export const ROW_SOURCE: Readonly<Record<string, ScopedTable>> = {
+  Customer: 'customer',
+  Address: 'address',
+  Order: 'order',
+  ShippingAddress: 'order',
+  CustomsDeclaration: 'order',
+  OrderItem: 'order_item',
+  ItemAttribute: 'order_item',
+  Shipment: 'shipment',
+  ShipmentEvent: 'shipment_event',
+  PaymentVerification: 'payment_verification',
+  AfterSalesCase: 'after_sales_case',
+  CaseMessage: 'case_message',
+  CaseAttachment: 'case_attachment',
+  CaseRecord: 'case_record',
+  BehaviorEvent: 'behavior_event',
+  Partner: 'partner',
+  ConsentGrant: 'consent_grant',
+  PreferenceConsent: 'preference_consent',
+  PrivacyRequest: 'privacy_request',
+  LegalHold: 'legal_hold',
+  PolicyVersion: 'policy_version',
+  AuditEvent: 'audit_event',
+};
+
+export function isRowScopeKind(value: string): value is RowScopeKind {
+  return value === 'all' || Object.hasOwn(RULES, value);
 }

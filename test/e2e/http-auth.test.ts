@@ -13,6 +13,9 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 
 const QUERY = { query: '{ __typename }' };
+/** Reads for legal compliance name the legal case they are for. */
+const legalCase = (purpose: Purpose): Record<string, string> => (purpose === 'legal_compliance' ? { 'x-legal-case': 'CASE-2026-042' } : {});
+
 const UNAUTHENTICATED_BODY = {
   errors: [{ message: 'Authentication required: send a valid bearer token', extensions: { code: 'UNAUTHENTICATED' } }],
 };
@@ -117,7 +120,7 @@ describe('authentication over HTTP', () => {
     // The token lists the purpose and another one, so the header has to choose.
     const other = allowed.find((a) => a !== purpose) ?? PURPOSES.find((a) => a !== purpose)!;
     const token = await mint({ ...options, purposes: [purpose, other] });
-    const r = await gw.post(QUERY, { authorization: `Bearer ${token}`, 'x-purpose': purpose });
+    const r = await gw.post(QUERY, { authorization: `Bearer ${token}`, 'x-purpose': purpose, ...legalCase(purpose) });
     if (ok) {
       expect({ status: r.status, body: r.json }).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
     } else {
@@ -128,7 +131,7 @@ describe('authentication over HTTP', () => {
 
   it.each(PRINCIPALS)('$label: a token with one purpose may omit X-Purpose', async ({ options, allowed }) => {
     const token = await mint({ ...options, purposes: [allowed[0]] });
-    const r = await gw.post(QUERY, { authorization: `Bearer ${token}` });
+    const r = await gw.post(QUERY, { authorization: `Bearer ${token}`, ...legalCase(allowed[0]) });
     expect(r.status).toBe(200);
   });
 

@@ -64,9 +64,17 @@ describe('mutations', () => {
       expect(r.errors?.[0].extensions?.fields).toEqual([{ field: 'events.0.location', problems: [expect.stringMatching(/location/)] }]);
     });
 
-    it('is refused to a payment provider', async () => {
+    it('is not in a payment provider\'s contract', async () => {
       const r = await execute(RECORD, as.payment(providerA), { input: { shipmentId, events: [event(1)] } });
+      expect(new Set(r.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+      expect(r.data ?? null).toBeNull();
+    });
+
+    it('is forbidden to staff', async () => {
+      const before = await count('SELECT count(*) n FROM shipment_event');
+      const r = await execute(RECORD, as.staff(['customer_service'], 'fulfillment'), { input: { shipmentId, events: [event(1)] } });
       expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      expect(await count('SELECT count(*) n FROM shipment_event')).toBe(before);
     });
   });
 

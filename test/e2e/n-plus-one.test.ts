@@ -4,6 +4,7 @@
  * is run with a page of 20 and a page of 100 rows; the larger must issue the pinned number of
  * statements (one per relation the query touches), and the smaller no more.
  */
+import { DEFAULT_LIMITS } from '../../src/hardening/operation-limits';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -77,7 +78,9 @@ describe('N+1 guards: SQL statements per operation do not grow with the page siz
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, customers: 400, progress: false });
-    ({ execute } = await createTestGateway(db));
+    // These operations are deliberately large (pages of 100 with every relation): the cost limit
+    // is raised so what is measured is the loaders, not the limit.
+    ({ execute } = await createTestGateway(db, { limits: { ...DEFAULT_LIMITS, maxCost: 1_000_000 } }));
   });
   afterAll(() => db.drop());
 

@@ -5,7 +5,7 @@
 import type { Caller } from '../../src/auth/principal';
 import { createLogger } from '../../src/platform/logger';
 import { AuthenticationError } from '../../src/auth/authentication-error';
-import { createGateway, type Gateway } from '../../src/server';
+import { createGateway, type Gateway, type GatewayDeps } from '../../src/server';
 import type { TestDatabase } from './database';
 
 export const TEST_SECRETS = { behaviorPseudonymKey: 'test-pseudonym-key' };
@@ -15,7 +15,7 @@ export interface ExecuteResult {
   errors?: Array<{ message: string; path?: ReadonlyArray<string | number>; extensions?: Record<string, any> }>;
 }
 
-export async function createTestGateway(db: TestDatabase): Promise<{ gateway: Gateway; execute: (query: string, caller: Caller, variables?: Record<string, unknown>) => Promise<ExecuteResult> }> {
+export async function createTestGateway(db: TestDatabase, overrides: Partial<GatewayDeps> = {}): Promise<{ gateway: Gateway; execute: (query: string, caller: Caller, variables?: Record<string, unknown>) => Promise<ExecuteResult> }> {
   const gateway = await createGateway({
     dataSource: db.dataSource,
     logger: createLogger('silent'),
@@ -24,6 +24,7 @@ export async function createTestGateway(db: TestDatabase): Promise<{ gateway: Ga
       throw new AuthenticationError('in-process tests pass callers directly');
     },
     development: false,
+    ...overrides,
   });
   return {
     gateway,

@@ -9,7 +9,7 @@ import { createAuthenticator } from '../../src/auth/authenticate';
 import { createPrincipalResolver } from '../../src/auth/principal-resolver';
 import { createTokenVerifier } from '../../src/auth/token-verifier';
 import { createLogger } from '../../src/platform/logger';
-import { createGateway, type Gateway } from '../../src/server';
+import { createGateway, type Gateway, type GatewayDeps } from '../../src/server';
 import type { TestDatabase } from './database';
 import { TEST_SECRETS } from './gateway';
 
@@ -21,7 +21,7 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
-export async function startHttpGateway(db: TestDatabase): Promise<HttpGateway> {
+export async function startHttpGateway(db: TestDatabase, overrides: Partial<GatewayDeps> = {}): Promise<HttpGateway> {
   const authConfig = loadAuthConfig({}, 'test');
   const gateway = await createGateway({
     dataSource: db.dataSource,
@@ -32,6 +32,7 @@ export async function startHttpGateway(db: TestDatabase): Promise<HttpGateway> {
       resolver: createPrincipalResolver(db.dataSource, { cacheTtlMs: 0 }),
     }),
     development: false,
+    ...overrides,
   });
   const server = http.createServer(gateway.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,6 +6,7 @@
  */
 import { getNamedType, isObjectType, isLeafType, type GraphQLObjectType } from 'graphql';
 import type { Caller } from '../../src/auth/principal';
+import { buildContract, isContractAudience } from '../../src/policy/contracts';
 import { MATRIX, type MatrixRow } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine, type Decision } from '../../src/policy/policy-view';
 import { buildGatewaySchema } from '../../src/schema';
@@ -37,9 +38,9 @@ const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = 
   LegalHold: { query: '{ legalHolds { SEL } }', objects: (d) => d?.legalHolds ?? [] },
   Partner: { query: '{ partners(first: 5) { nodes { SEL } } }', objects: (d) => d?.partners?.nodes ?? [] },
   PolicyVersion: { query: '{ policyVersions { SEL } }', objects: (d) => d?.policyVersions ?? [] },
+  AuditEvent: { query: '{ auditEvents(first: 5) { nodes { SEL } } }', objects: (d) => d?.auditEvents?.nodes ?? [] },
 };
 
-const CONTRACT_AUDIENCES = new Set(['logistics_partner', 'payment_provider', 'platform_operator', 'third_party']);
 
 function callerOf(row: MatrixRow): Caller {
   const purpose = row.purpose;
@@ -82,20 +83,20 @@ describe('the disclosure matrix, field by field', () => {
   let db: TestDatabase;
   let execute: (q: string, c: Caller) => Promise<ExecuteResult>;
   let engine: PolicyEngine;
+  let schema: Awaited<ReturnType<typeof buildGatewaySchema>>;
   let types: GraphQLObjectType[];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
     ({ execute } = await createTestGateway(db));
-    const schema = await buildGatewaySchema();
+    schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
     types = Object.keys(PATHS).map((name) => schema.getType(name) as GraphQLObjectType);
   });
   afterAll(() => db.drop());
 
   it('has a path for every object type that holds data', async () => {
-    const schema = await buildGatewaySchema();
     const dataTypes = Object.values(schema.getTypeMap())
       .filter((t) => isObjectType(t) && !t.name.startsWith('__') && !/(Connection|Edge)$|^(Query|Mutation|PageInfo|IngestResult)$/.test(t.name))
       .map((t) => t.name)
@@ -112,18 +113,28 @@ describe('the disclosure matrix, field by field', () => {
       for (const type of types) {
         const fields = Object.keys(type.getFields());
         const expected = new Map<string, Decision>(fields.map((f) => [f, view.decide(type.name, f)]));
-        if (CONTRACT_AUDIENCES.has(row.principal)) {
-          // One operation per field: a field outside the contract fails validation as a whole.
+        if (isContractAudience(caller.principal.kind)) {
+          // Partners and third parties: a field outside their contract fails validation, one
+          // operation per field. The contract holds only fields the matrix does not deny, and only
+          // types their row scope can return.
+          const contract = buildContract(schema, caller.principal.kind, engine);
           for (const f of fields) {
+            const contractType = contract.getType(type.name);
+            const inContract = isObjectType(contractType) && contractType.getFields()[f] !== undefined;
+            const want = expected.get(f)!;
+            // A third party's contract is the widest grant; its own grant may name less, and what
+            // the grant does not name is then FORBIDDEN at run time.
+            const perCaller = caller.principal.kind === 'third_party';
+            if (inContract && want === 'denied' && !perCaller) mismatches.push(`${type.name}.${f}: denied by the matrix but in the contract`);
             const r = await execute(PATHS[type.name].query.replace('SEL', selectionOf(type, f)), caller);
             const invalid = r.errors?.some((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED') ?? false;
-            const want = expected.get(f)!;
-            if (want === 'denied' && !invalid && !forbiddenCoordinates(r).has(`${type.name}.${f}`)) {
-              // A denied field the caller cannot even reach (its path is denied first) is fine.
+            if (inContract && want === 'denied' && perCaller && !invalid) {
               const reached = PATHS[type.name].objects(r.data).length > 0;
-              if (reached) mismatches.push(`${type.name}.${f}: expected a validation error or FORBIDDEN`);
+              if (reached && !forbiddenCoordinates(r).has(`${type.name}.${f}`)) mismatches.push(`${type.name}.${f}: outside the grant, expected FORBIDDEN`);
+              if (PATHS[type.name].objects(r.data).some((o) => o[f] !== null && o[f] !== undefined)) mismatches.push(`${type.name}.${f}: outside the grant, got a value`);
             }
-            if (want !== 'denied' && invalid) mismatches.push(`${type.name}.${f}: expected ${want}, got a validation error`);
+            // (A field in the contract may still be invalid here when its path from the root is not.)
+            if (!inContract && !invalid) mismatches.push(`${type.name}.${f}: outside the contract, expected a validation error`);
             const values = PATHS[type.name].objects(r.data).map((o) => o[f]);
             observed += values.filter((v) => v !== null && v !== undefined).length;
             if (want === 'masked' && values.some((v) => typeof v === 'string' && !v.includes('•••'))) mismatches.push(`${type.name}.${f}: not masked`);

@@ -107,6 +107,7 @@ export class AfterSalesCaseResolver {
       });
       return caseId;
     });
+    ctx.disclosures.subject(customerId);
     return ctx.loaders.afterSalesCase().load(id);
   }
 
@@ -129,6 +130,7 @@ export class AfterSalesCaseResolver {
       }
       return result;
     });
+    ctx.disclosures.subject(found.customerId);
     ctx.loaders.messagesByCase().clear(found.id);
     return { id: inserted.identifiers[0].id as string, ...message };
   }
@@ -152,6 +154,7 @@ export class AfterSalesCaseResolver {
         recordedAt: now,
       });
     });
+    ctx.disclosures.subject(found.customerId);
     ctx.loaders.afterSalesCase().clear(found.id);
     return ctx.loaders.afterSalesCase().load(found.id);
   }
@@ -169,6 +172,7 @@ export class AfterSalesCaseResolver {
       recordedAt: new Date(),
     };
     const inserted = await ctx.dataSource.getRepository(CaseRecordEntity).insert(record);
+    ctx.disclosures.subject(found.customerId);
     ctx.loaders.recordsByCase().clear(found.id);
     return { id: inserted.identifiers[0].id as string, ...record };
   }

@@ -89,6 +89,7 @@ export class PaymentVerificationResolver {
       const inserted = await repo.insert(row);
       return inserted.identifiers[0].id as string;
     });
+    ctx.disclosures.subjectOfOrder(orderId);
     ctx.loaders.payment().clear(id);
     return ctx.loaders.payment().load(id);
   }

@@ -58,6 +58,7 @@ export class ShipmentResolver {
     if (!shipment) throw notFound('Shipment');
     const status = shipment.status === ShipmentStatus.PENDING ? ShipmentStatus.LABEL_CREATED : shipment.status;
     await ctx.dataSource.getRepository(ShipmentEntity).update({ id: shipment.id }, { trackingNumber: input.trackingNumber, status });
+    ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     return ctx.loaders.shipment().load(shipment.id);
   }
@@ -83,6 +84,7 @@ export class ShipmentResolver {
         );
       }
     });
+    ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     ctx.loaders.eventsByShipment().clear(shipment.id);
     return ctx.loaders.shipment().load(shipment.id);

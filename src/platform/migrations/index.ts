@@ -1,5 +1,6 @@
 /** Every migration, in order, registered explicitly. */
 import { InitialSchema1795000000000 } from './1795000000000-initial-schema.migration';
 import { DomainConstraints1795000000001 } from './1795000000001-domain-constraints.migration';
+import { AuditLog1795000000005 } from './1795000000005-audit-log.migration';
 
-export const MIGRATIONS: Function[] = [InitialSchema1795000000000, DomainConstraints1795000000001];
+export const MIGRATIONS: Function[] = [InitialSchema1795000000000, DomainConstraints1795000000001, AuditLog1795000000005];

@@ -1,0 +1,111 @@
+/**
+ * What a benchmark run measured, as the JSON written to bench/results/ and as the tables printed
+ * on stdout (the README's Performance section quotes them).
+ */
+import type { LoadRun, Mode } from './load';
+
+export interface ScenarioResult {
+  number: number;
+  key: string;
+  title: string;
+  caller: string;
+  /** Data statements of one request: protected gateway with full and short lists, unprotected with full lists. */
+  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null };
+  /** The pg baseline returned exactly the protected gateway's `data` (null: no baseline). */
+  baselineMatchesGateway: boolean | null;
+  runs: Partial<Record<Mode, LoadRun>>;
+  /** Throughput the protections cost: 1 - protected / unprotected requests per second. */
+  protectionsCost: number | null;
+  /** The same measured in gateway CPU time per request: 1 - unprotected / protected. */
+  protectionsCpuCost: number | null;
+  /** Protected gateway throughput / baseline throughput. */
+  gatewayToBaseline: number | null;
+}
+
+export interface TargetCheck {
+  target: string;
+  met: boolean | null;
+  detail: string;
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(0)}%`);
+const num = (x: number | null | undefined, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
+
+function render(header: string[], rows: string[][], leftColumns: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= leftColumns ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const SERVER_NAMES: Record<Mode, string> = { protected: 'protected', unprotected: 'unprotected', baseline: 'pg baseline' };
+
+/** One row per scenario and server. */
+export function runsTable(results: readonly ScenarioResult[]): string {
+  const header = ['#', 'scenario', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'SQL/req', 'node ms/req', 'pg ms/req'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    let first = true;
+    for (const mode of ['protected', 'unprotected', 'baseline'] as const) {
+      const run = r.runs[mode];
+      if (!run) continue;
+      const errors = run.errors + run.sampledProblems;
+      rows.push([
+        first ? String(r.number) : '',
+        first ? r.key : '',
+        SERVER_NAMES[mode],
+        num(run.requestsPerSecond),
+        num(run.latencyMs.p50, 1),
+        num(run.latencyMs.p90, 1),
+        num(run.latencyMs.p99, 1),
+        errors === 0 ? '0' : `${errors}!`,
+        num(run.sqlPerRequest),
+        num(run.serverCpuMsPerRequest, 2),
+        num(run.postgresCpuMsPerRequest, 2),
+      ]);
+      first = false;
+    }
+  }
+  return render(header, rows, 3);
+}
+
+/** One row per scenario: what the protections cost, how far from the baseline, SQL growth. */
+export function summaryTable(results: readonly ScenarioResult[]): string {
+  const header = ['#', 'protections cost (req/s)', '(node CPU)', 'gateway / baseline', 'SQL/req short lists', 'full lists', 'audit SQL/req'];
+  const rows = results.map((r) => [
+    String(r.number),
+    pct(r.protectionsCost),
+    pct(r.protectionsCpuCost),
+    r.gatewayToBaseline === null ? '—' : r.gatewayToBaseline.toFixed(2),
+    num(r.sql.short),
+    `${r.sql.full}${r.sql.flat === false ? ' (grows!)' : ''}`,
+    num(r.runs.protected?.auditSqlPerRequestUnderLoad, 2),
+  ]);
+  return render(header, rows, 1);
+}
+
+export function checkTargets(results: readonly ScenarioResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const costs = results.filter((r) => r.number <= 3 && r.protectionsCost !== null);
+  checks.push({
+    target: 'protections cost at most 15% of throughput on scenarios 1-3',
+    met: costs.length === 0 ? null : costs.every((r) => r.protectionsCost! <= 0.15),
+    detail: costs.map((r) => `#${r.number} ${pct(r.protectionsCost)}`).join(', ') || 'not measured',
+  });
+  const lists = results.filter((r) => r.sql.flat !== null);
+  checks.push({
+    target: 'SQL statements per request do not grow with list length',
+    met: lists.length === 0 ? null : lists.every((r) => r.sql.flat),
+    detail: lists.map((r) => `#${r.number} ${r.sql.short} -> ${r.sql.full}`).join(', ') || 'not measured',
+  });
+  const manifest = results.find((r) => r.number === 1);
+  checks.push({
+    target: 'scenario 1 reaches at least half of the pg baseline throughput',
+    met: manifest?.gatewayToBaseline == null ? null : manifest.gatewayToBaseline >= 0.5,
+    detail: manifest?.gatewayToBaseline == null ? 'not measured' : `${manifest.gatewayToBaseline.toFixed(2)} of the baseline`,
+  });
+  return checks;
+}
+
+export function targetLines(checks: readonly TargetCheck[]): string {
+  return checks.map((t) => `${t.met === null ? '[ n/a  ]' : t.met ? '[ met  ]' : '[ MISSED ]'} ${t.target}: ${t.detail}`).join('\n');
+}

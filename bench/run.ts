@@ -1,0 +1,388 @@
+/**
+ * `npm run bench`: throughput, latency, SQL statements and CPU per request of the gateway, with
+ * and without its protections, next to a plain `pg` baseline (issue 7).
+ *
+ * 1. The database: DATABASE_URL, or an embedded PostgreSQL of the benchmark's own (see
+ *    bench-database.ts), seeded with BENCH_SEED once and analyzed.
+ * 2. Three servers, each forked into a process of its own on a random port of 127.0.0.1, so the
+ *    load generator (this process) never shares their event loop: the gateway with its
+ *    protections, the gateway with `protections: false` (no field policy, no audit log; row
+ *    scope stays), and the plain `pg` baseline.
+ * 3. Every scenario is first run once against each server (status, GraphQL errors, expected data;
+ *    the baseline must return exactly the protected gateway's `data`), and its data statements
+ *    are counted on a single request, with full and with short lists.
+ * 4. autocannon then drives the servers over loopback: both gateways warm up, then run in the
+ *    order protected, unprotected, unprotected, protected, half the duration each (ABBA), so a
+ *    drift in what else the machine is doing falls on both alike; then the baseline.
+ * 5. A table on stdout; JSON to bench/results/<timestamp>.json and bench/results/latest.json.
+ *
+ * Exits 1 when something is wrong (a setup failure, a failed check, an error under load), after
+ * writing what it measured; 2 on a usage error.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { loadAuthConfig } from '../src/auth/auth-config';
+import { mintDevToken } from '../src/auth/dev-token';
+import { BENCH_SEED } from '../src/seed/seed';
+import { BenchSetupError, DEFAULT_BENCH_PG_PORT, openBenchDatabase, type BenchDatabase } from './bench-database';
+import { combine, drive, problemWith, sendOnce, type Mode, type Part, type Target } from './load';
+import { checkTargets, runsTable, summaryTable, targetLines, type ScenarioResult } from './report';
+import { SCENARIOS, type Fixtures, type Scenario } from './scenarios';
+import { forkServer, type ForkedServer } from './servers';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const PROFILE_DIR = path.join(ROOT, '.data', 'bench-profiles');
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --duration S       measured seconds per scenario and server (default 10)
+  --warmup S         warm-up seconds per scenario and server (default 2; 0 for none)
+  --connections N    concurrent connections (default 20)
+  --scenarios LIST   e.g. 1,3 (default all: 1..${SCENARIOS.length})
+  --no-baseline      skip the plain pg baseline
+  --profile          write V8 CPU profiles of both gateways to .data/bench-profiles/
+  --pg-port N        port of the embedded PostgreSQL (default ${DEFAULT_BENCH_PG_PORT}; unused with DATABASE_URL)
+  --data-dir DIR     data directory of the embedded PostgreSQL (default .data/bench)
+
+Environment: DATABASE_URL (use that database instead of the embedded one; it must be empty or
+hold the benchmark data set), DB_POOL_SIZE (the servers' pools, default 10), LOG_LEVEL (the
+servers', default warn).`;
+
+class UsageError extends Error {}
+
+interface Options {
+  duration: number;
+  warmup: number;
+  connections: number;
+  scenarios: Scenario[];
+  baseline: boolean;
+  profile: boolean;
+  pgPort: number;
+  dataDir: string;
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number, integer: boolean, allowZero = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowZero) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name}: expected a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        scenarios: { type: 'string' },
+        'no-baseline': { type: 'boolean' },
+        profile: { type: 'boolean' },
+        'pg-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return 'help';
+  const wanted = (values.scenarios ?? SCENARIOS.map((s) => s.number).join(',')).split(',').map((n) => n.trim());
+  const scenarios = wanted.map((n) => {
+    const found = SCENARIOS.find((s) => String(s.number) === n);
+    if (!found) throw new UsageError(`--scenarios: expected numbers from 1 to ${SCENARIOS.length} separated by commas, got ${JSON.stringify(values.scenarios)}`);
+    return found;
+  });
+  const pgPort = positiveNumber('pg-port', values['pg-port'], DEFAULT_BENCH_PG_PORT, true);
+  if (pgPort < 1024 || pgPort > 65535) throw new UsageError(`--pg-port: expected 1024 to 65535, got ${pgPort}`);
+  return {
+    duration: positiveNumber('duration', values.duration, 10, false),
+    warmup: positiveNumber('warmup', values.warmup, 2, false, true),
+    connections: positiveNumber('connections', values.connections, 20, true),
+    scenarios: [...new Set(scenarios)],
+    baseline: !values['no-baseline'],
+    profile: Boolean(values.profile),
+    pgPort,
+    dataDir: path.resolve(ROOT, values['data-dir'] ?? '.data/bench'),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, servers: Partial<Record<Mode, ForkedServer>>): Target[] {
+  const constant = isDeepStrictEqual(scenario.variables(fixtures, 0), scenario.variables(fixtures, 1));
+  const graphql = (mode: Mode, server: ForkedServer): Target => ({
+    mode,
+    server,
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-purpose': scenario.purpose },
+    body: (i) => JSON.stringify({ query: scenario.query, variables: scenario.variables(fixtures, i) }),
+    constant,
+  });
+  const targets: Target[] = [];
+  if (servers.protected) targets.push(graphql('protected', servers.protected));
+  if (servers.unprotected) targets.push(graphql('unprotected', servers.unprotected));
+  if (servers.baseline && scenario.baseline) {
+    const baseline = scenario.baseline;
+    targets.push({
+      mode: 'baseline',
+      server: servers.baseline,
+      path: `/${scenario.key}`,
+      headers: { 'content-type': 'application/json' },
+      body: (i) => JSON.stringify(baseline.params(fixtures, scenario.variables(fixtures, i))),
+      constant,
+    });
+  }
+  return targets;
+}
+
+/** Data statements one request issues, counted in the server process while nothing else runs. */
+async function statementsOfOneRequest(target: Target, scenario: Scenario, fixtures: Fixtures, overrides: Record<string, unknown> = {}): Promise<number> {
+  const body = JSON.stringify({ query: scenario.query, variables: { ...scenario.variables(fixtures, 0), ...overrides } });
+  // One request first, so per-caller caches (the principal look-up) are as warm as under load.
+  await sendOnce(target, body);
+  const before = await target.server.idleStats();
+  const { status, text } = await sendOnce(target, body);
+  const after = await target.server.idleStats();
+  if (status !== 200 || JSON.parse(text).errors) {
+    throw new BenchSetupError(`scenario ${scenario.number} (${target.mode}) failed while its statements were counted: HTTP ${status} ${text.slice(0, 300)}`);
+  }
+  return after.sql - before.sql;
+}
+
+/** Checks every server's first answer and counts statements; throws BenchSetupError when an answer is wrong. */
+async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures): Promise<ScenarioResult> {
+  const answers = new Map<Mode, unknown>();
+  for (const target of targets) {
+    const { status, text } = await sendOnce(target, target.body(0));
+    const problem = problemWith(scenario, fixtures, 0, status, text);
+    if (problem) throw new BenchSetupError(`scenario ${scenario.number} ${scenario.key} (${target.mode}): ${problem}`);
+    answers.set(target.mode, JSON.parse(text).data);
+  }
+  let baselineMatchesGateway: boolean | null = null;
+  if (answers.has('baseline') && answers.has('protected')) {
+    baselineMatchesGateway = isDeepStrictEqual(answers.get('baseline'), answers.get('protected'));
+    if (!baselineMatchesGateway) log(`warning: scenario ${scenario.number}: the pg baseline's data differs from the gateway's, so they are not compared like for like`);
+  }
+  const protectedTarget = targets.find((t) => t.mode === 'protected');
+  const unprotectedTarget = targets.find((t) => t.mode === 'unprotected');
+  const full = protectedTarget ? await statementsOfOneRequest(protectedTarget, scenario, fixtures) : NaN;
+  const short = protectedTarget && scenario.shortLists ? await statementsOfOneRequest(protectedTarget, scenario, fixtures, scenario.shortLists) : null;
+  const unprotected = unprotectedTarget ? await statementsOfOneRequest(unprotectedTarget, scenario, fixtures) : null;
+  return {
+    number: scenario.number,
+    key: scenario.key,
+    title: scenario.title,
+    caller: scenario.caller,
+    sql: { full, short, flat: short === null ? null : short === full, unprotected },
+    baselineMatchesGateway,
+    runs: {},
+    protectionsCost: null,
+    protectionsCpuCost: null,
+    gatewayToBaseline: null,
+  };
+}
+
+async function measure(scenario: Scenario, targets: Target[], result: ScenarioResult, db: BenchDatabase, options: Options): Promise<void> {
+  const next = new Map<Mode, number>(targets.map((t) => [t.mode, 0]));
+  const parts = new Map<Mode, Part[]>(targets.map((t) => [t.mode, []]));
+  const run = async (target: Target, seconds: number, keep: boolean) => {
+    const { part, next: following } = await drive(target, scenario, db.fixtures, {
+      seconds,
+      connections: options.connections,
+      first: next.get(target.mode)!,
+      postgresCpuMs: db.postgresCpuMs,
+    });
+    next.set(target.mode, following);
+    if (keep) parts.get(target.mode)!.push(part);
+  };
+  const byMode = (mode: Mode) => targets.find((t) => t.mode === mode);
+  const on = byMode('protected');
+  const off = byMode('unprotected');
+  const gateways = [on, off].filter((t): t is Target => t !== undefined);
+  if (options.warmup > 0) for (const t of gateways) await run(t, options.warmup, false);
+  const half = options.duration / 2;
+  const order = on && off ? [on, off, off, on] : gateways.flatMap((t) => [t, t]);
+  for (const t of order) await run(t, half, true);
+  const baseline = byMode('baseline');
+  if (baseline) {
+    if (options.warmup > 0) await run(baseline, options.warmup, false);
+    await run(baseline, options.duration, true);
+  }
+  for (const target of targets) {
+    const sql = target.mode === 'baseline' ? 1 : target.mode === 'protected' ? result.sql.full : result.sql.unprotected;
+    const combined = combine(target.mode, parts.get(target.mode)!, sql);
+    result.runs[target.mode] = combined;
+    const problems = combined.errors + combined.sampledProblems;
+    log(
+      `#${scenario.number} ${scenario.key} ${target.mode}: ${combined.requestsPerSecond.toFixed(0)} req/s, p50 ${combined.latencyMs.p50.toFixed(1)} ms, ` +
+        `p99 ${combined.latencyMs.p99.toFixed(1)} ms` +
+        (problems > 0 ? `; ${combined.errors} errors, ${combined.sampledProblems}/${combined.sampled} sampled bodies wrong: ${combined.firstProblem ?? ''}` : ''),
+    );
+  }
+  const p = result.runs.protected;
+  const u = result.runs.unprotected;
+  const b = result.runs.baseline;
+  result.protectionsCost = p && u ? 1 - p.requestsPerSecond / u.requestsPerSecond : null;
+  result.protectionsCpuCost = p?.serverCpuMsPerRequest && u?.serverCpuMsPerRequest ? 1 - u.serverCpuMsPerRequest / p.serverCpuMsPerRequest : null;
+  result.gatewayToBaseline = p && b ? p.requestsPerSecond / b.requestsPerSecond : null;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseOptions(argv);
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const options = parsed;
+  const startedAt = new Date();
+  const started = performance.now();
+  // The servers get the environment this process was started with (GLIBC_TUNABLES is PostgreSQL's).
+  const serverEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const cores = os.cpus().length;
+  const loadAtStart = os.loadavg()[0]!;
+  if (loadAtStart > cores * 0.5) log(`warning: the machine is busy (load average ${loadAtStart.toFixed(2)} on ${cores} cores): expect low, noisy numbers`);
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    while (cleanups.length > 0) await cleanups.pop()!().catch((e: unknown) => log(`clean-up: ${(e as Error).message}`));
+  };
+  const interrupted = (signal: string) => {
+    log(`${signal}: stopping the servers and the database`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => interrupted('SIGINT'));
+  process.once('SIGTERM', () => interrupted('SIGTERM'));
+
+  let db: BenchDatabase;
+  try {
+    db = await openBenchDatabase({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir: options.dataDir, port: options.pgPort, log });
+  } catch (error) {
+    if (error instanceof BenchSetupError) throw error;
+    throw new BenchSetupError(`could not prepare the benchmark database: ${(error as Error).message}`, { cause: error });
+  }
+  cleanups.push(() => db.close());
+  log(`PostgreSQL ${db.postgres.version}; GLIBC_TUNABLES of the postmaster: ${db.postgres.glibcTunables ?? 'unknown'}`);
+
+  const results: ScenarioResult[] = [];
+  let failed = false;
+  let servers: Partial<Record<Mode, ForkedServer>> = {};
+  try {
+    const execArgv = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+    const start = async (mode: Mode, script: string, args: string[], flags: string[] = []) => {
+      const server = await forkServer(mode, script, args, { env: serverEnv, execArgv: flags });
+      cleanups.push(() => server.stop());
+      return [mode, server] as const;
+    };
+    const wantBaseline = options.baseline && options.scenarios.some((s) => s.baseline);
+    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}`);
+    servers = Object.fromEntries(
+      await Promise.all([
+        start('protected', 'gateway-server.js', [db.url, 'on'], execArgv),
+        start('unprotected', 'gateway-server.js', [db.url, 'off'], execArgv),
+        ...(wantBaseline ? [start('baseline', 'pg-baseline-server.js', [db.url])] : []),
+      ]),
+    );
+
+    const authConfig = loadAuthConfig(process.env);
+    const prepared: Array<{ scenario: Scenario; targets: Target[]; result: ScenarioResult }> = [];
+    for (const scenario of options.scenarios) {
+      const token = await mintDevToken({ ...scenario.token(db.fixtures), ttlSeconds: 6 * 3600 }, authConfig);
+      const targets = targetsFor(scenario, db.fixtures, token, servers);
+      prepared.push({ scenario, targets, result: await check(scenario, targets, db.fixtures) });
+    }
+    const seconds = prepared.reduce((n, p) => n + p.targets.length * (options.warmup + options.duration), 0);
+    log(`checks passed; measuring ${prepared.length} scenarios, ${options.connections} connections, about ${Math.ceil(seconds / 60)} min`);
+    for (const { scenario, targets, result } of prepared) {
+      await measure(scenario, targets, result, db, options);
+      results.push(result);
+      const r = Object.values(result.runs);
+      if (r.some((run) => run.errors + run.sampledProblems > 0)) failed = true;
+    }
+    const deleted = await db.deleteBenchScans();
+    if (deleted > 0) log(`deleted the ${deleted} scans the mutation scenario recorded`);
+  } catch (error) {
+    if (!(error instanceof BenchSetupError)) throw error;
+    failed = true;
+    log(`error: ${error.message}`);
+  } finally {
+    await cleanUp();
+  }
+
+  if (results.length === 0) return 1;
+  const targets = checkTargets(results);
+  const report = {
+    startedAt: startedAt.toISOString(),
+    elapsedSeconds: Math.round((performance.now() - started) / 1000),
+    commit: gitCommit(),
+    node: process.version,
+    postgres: db.postgres,
+    machine: {
+      cores,
+      cpu: os.cpus()[0]?.model ?? null,
+      memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+      platform: `${os.platform()} ${os.release()}`,
+      loadAverageAtStart: Number(loadAtStart.toFixed(2)),
+      loadAverageAtEnd: Number(os.loadavg()[0]!.toFixed(2)),
+    },
+    settings: {
+      durationSeconds: options.duration,
+      warmupSeconds: options.warmup,
+      connections: options.connections,
+      pipelining: 1,
+      order: 'per scenario: warm-up each gateway, then protected, unprotected, unprotected, protected (half the duration each), then the baseline',
+      serverPoolSize: servers.protected?.detail.poolSize ?? null,
+      serverLogLevel: serverEnv.LOG_LEVEL,
+      serverNodeEnv: servers.protected?.detail.nodeEnv ?? null,
+      profiled: options.profile,
+      seed: BENCH_SEED,
+    },
+    dataset: { counts: db.counts, seededThisRunSeconds: db.seededMs === null ? null : Math.round(db.seededMs / 1000) },
+    scenarios: results,
+    targets,
+  };
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  fs.writeFileSync(file, text);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), text);
+
+  const out = process.stdout;
+  out.write(`\nneed-to-know benchmark: commit ${report.commit?.slice(0, 12) ?? 'unknown'}, Node ${report.node}, PostgreSQL ${db.postgres.version}, ${cores} cores\n`);
+  out.write(
+    `${options.connections} connections over loopback, ${options.warmup} s warm-up + ${options.duration} s per server and scenario; ` +
+      `PostgreSQL GLIBC_TUNABLES=${db.postgres.glibcTunables ?? 'unknown'}; load average ${report.machine.loadAverageAtStart} -> ${report.machine.loadAverageAtEnd}\n\n`,
+  );
+  out.write(`${runsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
+  out.write(`results: ${path.relative(ROOT, file)} and bench/results/latest.json; ${report.elapsedSeconds} s in all\n`);
+  if (options.profile) out.write(`CPU profiles: ${path.relative(ROOT, PROFILE_DIR)}/ (Chrome DevTools or speedscope)\n`);
+  return failed ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof UsageError || error instanceof BenchSetupError;
+    process.stderr.write(`bench: ${known ? (error as Error).message : ((error as Error)?.stack ?? String(error))}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

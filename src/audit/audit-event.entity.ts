@@ -1,0 +1,85 @@
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** What became of a request, as its response showed it. */
+export enum AuditOutcome {
+  /** No error: everything asked for that exists was disclosed. */
+  OK = 'ok',
+  /** Some fields were denied (FORBIDDEN), others disclosed. */
+  PARTIAL = 'partial',
+  /** Refused: nothing was disclosed and the policy said no (FORBIDDEN, or refused before execution). */
+  DENIED = 'denied',
+  /** Any other error: invalid input, not found, validation, an internal failure. */
+  ERROR = 'error',
+}
+
+export enum AuditOperationType {
+  QUERY = 'query',
+  MUTATION = 'mutation',
+  SUBSCRIPTION = 'subscription',
+  /** A write that did not come through GraphQL: retention runs, data-subject actions. */
+  JOB = 'job',
+}
+
+/**
+ * One row of the disclosure audit log (design §5): who asked, why, what was disclosed, masked
+ * and denied, about whom. Never field values, tokens or variables.
+ *
+ * Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE and the migration revokes them.
+ * `hash` is the Merkle leaf of the row's canonical JSON (audit-record.ts); `sealId` names the
+ * seal (audit_seal) whose Merkle root covers it. The primary key includes `at` so the table can
+ * be range-partitioned by month without a new key (see the migration).
+ *
+ * The indexes (time, principal, partner, purpose, GIN on subjects, flagged reads, seal) are
+ * written in the migration by hand, so they are named here with `synchronize: false`.
+ */
+@Entity('audit_event', {
+  comment: 'Disclosure audit log: append-only (trigger + revoked privileges), sealed in batches by audit_seal; check with "need-to-know audit verify".',
+})
+@Check('audit_event_outcome', `"outcome" IN ('ok', 'partial', 'denied', 'error')`)
+@Check('audit_event_operation_type', `"operation_type" IS NULL OR "operation_type" IN ('query', 'mutation', 'subscription', 'job')`)
+@Check('audit_event_hash_hex', `"hash" ~ '^[0-9a-f]{64}$'`)
+@Index('audit_event_at', { synchronize: false })
+@Index('audit_event_subject_ids', { synchronize: false })
+@Index('audit_event_principal', { synchronize: false })
+@Index('audit_event_partner', { synchronize: false })
+@Index('audit_event_purpose', { synchronize: false })
+@Index('audit_event_flagged', { synchronize: false })
+@Index('audit_event_seal', { synchronize: false })
+export class AuditEventEntity {
+  @PrimaryColumn('uuid') id!: string;
+  /** When the request arrived (millisecond precision: the hash covers the ISO-8601 text). */
+  @PrimaryColumn({ type: 'timestamptz' }) at!: Date;
+  @Column({ type: 'varchar', length: 64 }) requestId!: string;
+  /** A principal kind (design §3), or `system` for jobs. */
+  @Column({ type: 'varchar', length: 32 }) principalKind!: string;
+  /** The token subject (a person or system at the principal's organisation), or the job's name. */
+  @Column({ type: 'varchar', length: 200 }) principalId!: string;
+  @Column({ type: 'varchar', length: 40, array: true }) roles!: string[];
+  @Column({ type: 'uuid', nullable: true }) partnerId!: string | null;
+  /** The customer a customer principal is, or whose consent grant a third party acts on. */
+  @Column({ type: 'uuid', nullable: true }) customerId!: string | null;
+  @Column({ type: 'uuid', nullable: true }) grantId!: string | null;
+  @Column({ type: 'varchar', length: 40, nullable: true }) purpose!: string | null;
+  /** Null when the request was refused before its document was parsed. */
+  @Column({ type: 'varchar', length: 16, nullable: true }) operationType!: AuditOperationType | null;
+  @Column({ type: 'varchar', length: 200, nullable: true }) operationName!: string | null;
+  /** sha256 of the printed (normalized) GraphQL document. */
+  @Column({ type: 'char', length: 64, nullable: true }) operationHash!: string | null;
+  /** Customers whose data was disclosed or written. */
+  @Column({ type: 'uuid', array: true }) subjectIds!: string[];
+  /** `Type.field` coordinates of personal data the response carried, unmasked / masked. */
+  @Column({ type: 'text', array: true }) disclosed!: string[];
+  @Column({ type: 'text', array: true }) masked!: string[];
+  /** Coordinates the response refused (FORBIDDEN), links and operations included. */
+  @Column({ type: 'text', array: true }) denied!: string[];
+  @Column({ type: 'varchar', length: 16 }) outcome!: AuditOutcome;
+  /** `extensions.code` of every error in the response, sorted, without messages. */
+  @Column({ type: 'varchar', length: 40, array: true }) errorCodes!: string[];
+  @Column({ type: 'varchar', length: 100, nullable: true }) legalCaseReference!: string | null;
+  /** A read under purpose legal_compliance: compliance reviews these first. */
+  @Column({ type: 'boolean' }) flagged!: boolean;
+  /** Jobs only: counts and other non-personal facts about what the job did. */
+  @Column({ type: 'jsonb', nullable: true }) detail!: Record<string, unknown> | null;
+  @Column({ type: 'bigint' }) sealId!: string;
+  @Column({ type: 'char', length: 64 }) hash!: string;
+}

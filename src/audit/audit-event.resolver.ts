@@ -1,0 +1,73 @@
+/**
+ * The audit log as compliance officers read it: `auditEvents`, newest first, filtered by
+ * subject, principal, partner, purpose, coordinate, outcome and time, paged by keyset.
+ *
+ * Two walls, like every other list: the field policy shows AuditEvent fields (category
+ * audit.record) to compliance officers only, and this resolver refuses any caller but a
+ * compliance officer reading under purpose legal_compliance — whose request carries a legal case
+ * reference (X-Legal-Case) and whose own audit event is flagged. Reading the log is audited
+ * like any read: the event names the coordinates read and the subjects of the events returned.
+ */
+import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { hasRole } from '../auth/principal';
+import type { RequestContext } from '../context';
+import { forbidden } from '../platform/errors';
+import { requireUuid, whereBetween, whereEquals, whereIn } from '../platform/filters';
+import { scopedQuery, type TableRef } from '../platform/loader-factory';
+import { paginate, PageArgs, type Ordering, type Page } from '../platform/pagination';
+import { AuditEventEntity } from './audit-event.entity';
+import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.type';
+import { LEGAL_COMPLIANCE_PURPOSE } from './audit-record';
+import { canonicalJson } from './canonical-json';
+
+const AUDIT_EVENTS: TableRef<AuditEventEntity> = { entity: AuditEventEntity, table: 'audit_event' };
+
+const AuditEventOrder = { AT_DESC: 'AT_DESC', AT_ASC: 'AT_ASC' } as const;
+registerEnumType(AuditEventOrder, { name: 'AuditEventOrder', description: 'Sort by time, newest first (DESC) or oldest first (ASC).' });
+const ORDERINGS: Record<keyof typeof AuditEventOrder, Ordering> = {
+  AT_DESC: { name: 'AT_DESC', property: 'at', direction: 'DESC', kind: 'timestamp' },
+  AT_ASC: { name: 'AT_ASC', property: 'at', direction: 'ASC', kind: 'timestamp' },
+};
+
+function requireComplianceRead(ctx: RequestContext): void {
+  if (!hasRole(ctx.caller.principal, 'compliance_officer') || ctx.caller.purpose !== LEGAL_COMPLIANCE_PURPOSE) {
+    throw forbidden('auditEvents: the audit log is read by compliance officers under purpose legal_compliance');
+  }
+}
+
+@Resolver(() => AuditEvent)
+export class AuditEventResolver {
+  @Query(() => AuditEventConnection, {
+    description:
+      'The disclosure audit log, newest first. Compliance officers under purpose legal_compliance only (send X-Legal-Case); reading it is itself audited.',
+  })
+  auditEvents(
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
+    @Arg('orderBy', () => AuditEventOrder, { defaultValue: AuditEventOrder.AT_DESC }) orderBy: keyof typeof AuditEventOrder,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Page<AuditEventEntity>> {
+    requireComplianceRead(ctx);
+    const qb = scopedQuery(ctx.dataSource, AUDIT_EVENTS, ctx.scope);
+    if (filter?.subjectId) {
+      qb.andWhere('t.subjectIds @> ARRAY[:subjectId]::uuid[]', { subjectId: requireUuid(filter.subjectId, 'filter.subjectId') });
+    }
+    whereEquals(qb, 't.principalKind', filter?.principalKind, 'principalKind');
+    whereEquals(qb, 't.principalId', filter?.principalId, 'principalId');
+    whereEquals(qb, 't.partnerId', filter?.partnerId && requireUuid(filter.partnerId, 'filter.partnerId'), 'partnerId');
+    whereEquals(qb, 't.purpose', filter?.purpose, 'purpose');
+    if (filter?.coordinate) {
+      qb.andWhere('(:coordinate = ANY(t.disclosed) OR :coordinate = ANY(t.masked) OR :coordinate = ANY(t.denied))', { coordinate: filter.coordinate });
+    }
+    whereIn(qb, 't.outcome', filter?.outcomes, 'outcomes');
+    if (filter?.flaggedOnly) qb.andWhere('t.flagged');
+    whereEquals(qb, 't.legalCaseReference', filter?.legalCaseReference, 'legalCaseReference');
+    whereBetween(qb, 't.at', filter?.from, filter?.to, 'at');
+    return paginate(qb, 't', ORDERINGS[orderBy], page);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Jobs: what the job did, as canonical JSON.' })
+  detail(@Root() event: AuditEventEntity): string | null {
+    return event.detail ? canonicalJson(event.detail) : null;
+  }
+}

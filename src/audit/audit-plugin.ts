@@ -1,0 +1,155 @@
+/**
+ * `createAuditPlugin`: the Apollo plugin that writes one audit event per GraphQL request before
+ * its response leaves (design §4 step 8), and withholds the response when it cannot.
+ *
+ * In `willSendResponse` — which Apollo awaits before it serializes anything — the plugin reads
+ * from the final response what it disclosed: the personal-data coordinates that carry a value
+ * (masked ones apart), the coordinates of its FORBIDDEN errors, its error codes; adds the
+ * request's subjects (DisclosureRecorder) and the caller; and appends the event to the AuditLog,
+ * waiting for the batch to commit. If that fails, the body is replaced by one masked
+ * INTERNAL_SERVER_ERROR without data and the HTTP status becomes 500: fail closed.
+ *
+ * A mutation's own transaction has committed by the time its event is written, so a mutation
+ * whose event fails is withheld from the caller but not undone; the failure is logged at error
+ * level with the request id. Writing the event inside the mutation's transaction would close
+ * that gap at the price of group commit for writes.
+ */
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse, GraphQLResponse } from '@apollo/server';
+import { print, type DocumentNode, type GraphQLFormattedError, type OperationTypeNode } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { partnerIdOf, type Caller, type Principal } from '../auth/principal';
+import type { RequestContext } from '../context';
+import { ErrorCode } from '../platform/errors';
+import { classify, LINK, REFERENCE, STRUCTURE } from '../policy/classification';
+import { AuditOperationType, AuditOutcome } from './audit-event.entity';
+import type { AuditLog } from './audit-log';
+import { LEGAL_COMPLIANCE_PURPOSE, type AuditEventInput, type AuditPrincipal } from './audit-record';
+import { sha256Hex } from './merkle';
+import { coordinateAtPath, coordinatesWithValues } from './response-coordinates';
+
+/** Same text as server.ts's INTERNAL_ERROR_MESSAGE (a test holds them together). */
+const WITHHELD_MESSAGE = 'Internal server error';
+
+export function withheldResponseBody(): GraphQLResponse['body'] {
+  return { kind: 'single', singleResult: { errors: [{ message: WITHHELD_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } };
+}
+
+export function auditPrincipalOf(principal: Principal): AuditPrincipal {
+  return {
+    kind: principal.kind,
+    id: principal.subject,
+    roles: principal.kind === 'staff' ? principal.roles : [],
+    partnerId: partnerIdOf(principal) ?? null,
+    customerId: principal.kind === 'customer' || principal.kind === 'third_party' ? principal.customerId : null,
+    grantId: principal.kind === 'third_party' ? principal.grantId : null,
+  };
+}
+
+/** A coordinate that carries personal data: classified with a data category (not an id, a link or partner reference data). */
+export function isPersonalDataCoordinate(coordinate: string): boolean {
+  const dot = coordinate.indexOf('.');
+  const c = classify(coordinate.slice(0, dot), coordinate.slice(dot + 1));
+  return c !== undefined && c.class !== LINK && c.class !== STRUCTURE && c.class !== REFERENCE;
+}
+
+/** The event of a request refused before execution (e.g. a legal_compliance read without a case). */
+export function refusedRequestEvent(caller: Caller, requestId: string, code: string): AuditEventInput {
+  return {
+    requestId,
+    principal: auditPrincipalOf(caller.principal),
+    purpose: caller.purpose,
+    operationType: null,
+    outcome: AuditOutcome.DENIED,
+    errorCodes: [code],
+  };
+}
+
+/** sha256 of the printed document, cached by Apollo's hash of the query text. */
+class OperationHashes {
+  private readonly byQueryHash = new Map<string, string>();
+  constructor(private readonly capacity: number) {}
+
+  of(document: DocumentNode, queryHash: string | undefined): string {
+    const known = queryHash ? this.byQueryHash.get(queryHash) : undefined;
+    if (known) return known;
+    const hash = sha256Hex(print(document));
+    if (queryHash) {
+      if (this.byQueryHash.size >= this.capacity) this.byQueryHash.delete(this.byQueryHash.keys().next().value as string);
+      this.byQueryHash.set(queryHash, hash);
+    }
+    return hash;
+  }
+}
+
+const OPERATION_TYPES: Record<OperationTypeNode, AuditOperationType> = {
+  query: AuditOperationType.QUERY,
+  mutation: AuditOperationType.MUTATION,
+  subscription: AuditOperationType.SUBSCRIPTION,
+};
+
+function outcomeOf(errorCodes: readonly string[], disclosedAnything: boolean): AuditOutcome {
+  if (errorCodes.length === 0) return AuditOutcome.OK;
+  if (errorCodes.some((code) => code !== ErrorCode.FORBIDDEN)) return AuditOutcome.ERROR;
+  return disclosedAnything ? AuditOutcome.PARTIAL : AuditOutcome.DENIED;
+}
+
+function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: Date, subjectIds: string[], hashes: OperationHashes): AuditEventInput {
+  const ctx = rc.contextValue;
+  const body = rc.response.body;
+  const result = body.kind === 'single' ? body.singleResult : body.initialResult;
+  const errors: readonly GraphQLFormattedError[] = result.errors ?? [];
+  const errorCodes = errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : ErrorCode.INTERNAL_SERVER_ERROR));
+  const disclosed: string[] = [];
+  const masked: string[] = [];
+  const denied = new Set(ctx.disclosures.denied);
+  if (rc.document && rc.operation) {
+    for (const coordinate of coordinatesWithValues(rc.schema, rc.document, rc.operation, result.data as Record<string, unknown> | null | undefined)) {
+      if (!isPersonalDataCoordinate(coordinate)) continue;
+      (ctx.disclosures.masked.has(coordinate) ? masked : disclosed).push(coordinate);
+    }
+    for (const error of errors) {
+      if (error.extensions?.code !== ErrorCode.FORBIDDEN || !error.path) continue;
+      const coordinate = coordinateAtPath(rc.schema, rc.document, rc.operation, error.path);
+      if (coordinate) denied.add(coordinate);
+    }
+  }
+  const operation = rc.operation?.operation;
+  return {
+    requestId: ctx.requestId,
+    at,
+    principal: auditPrincipalOf(ctx.caller.principal),
+    purpose: ctx.caller.purpose,
+    operationType: operation ? OPERATION_TYPES[operation] : null,
+    operationName: rc.operationName ?? null,
+    operationHash: rc.document ? hashes.of(rc.document, rc.queryHash) : null,
+    subjectIds,
+    disclosed,
+    masked,
+    denied: [...denied],
+    outcome: outcomeOf(errorCodes, disclosed.length + masked.length > 0),
+    errorCodes,
+    // Only reads under legal_compliance are made for a legal case (legal-case.ts).
+    legalCaseReference: ctx.caller.purpose === LEGAL_COMPLIANCE_PURPOSE ? (ctx.legalCaseReference ?? null) : null,
+  };
+}
+
+export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSource }): ApolloServerPlugin<RequestContext> {
+  const hashes = new OperationHashes(1000);
+  return {
+    async requestDidStart() {
+      const at = new Date();
+      return {
+        async willSendResponse(rc) {
+          try {
+            const subjects = await deps.auditLog.detached(() => rc.contextValue.disclosures.resolveSubjects(deps.dataSource));
+            await deps.auditLog.append(eventOf(rc, at, subjects, hashes));
+          } catch (error) {
+            rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
+            rc.response.body = withheldResponseBody();
+            rc.response.http.status = 500;
+          }
+        },
+      };
+    },
+  };
+}

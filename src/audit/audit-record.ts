@@ -1,0 +1,301 @@
+/**
+ * An audit event as it is hashed and stored, and the hashes of events and seals.
+ *
+ * `toAuditRecord` checks and normalizes an event once (sorted, de-duplicated lists; lowercase
+ * ids; millisecond timestamps; JSON-clean detail) so that the row read back from PostgreSQL
+ * hashes to exactly what the writer hashed. The writer and `audit verify` both hash through
+ * `eventHash` and `sealHash`; nothing else may.
+ */
+import { randomUUID } from 'node:crypto';
+import { AuditOperationType, AuditOutcome } from './audit-event.entity';
+import { canonicalJson } from './canonical-json';
+import { leafHash, sha256Hex } from './merkle';
+
+/** Who acted: a GraphQL principal, or `system` for jobs. */
+export interface AuditPrincipal {
+  kind: string;
+  /** Token subject, or the job's name. */
+  id: string;
+  roles?: readonly string[];
+  partnerId?: string | null;
+  customerId?: string | null;
+  grantId?: string | null;
+}
+
+/** What a writer hands to `AuditLog.append`. */
+export interface AuditEventInput {
+  requestId: string;
+  /** Default: now. */
+  at?: Date;
+  principal: AuditPrincipal;
+  purpose: string | null;
+  operationType: AuditOperationType | null;
+  operationName?: string | null;
+  operationHash?: string | null;
+  subjectIds?: readonly string[];
+  disclosed?: readonly string[];
+  masked?: readonly string[];
+  denied?: readonly string[];
+  outcome: AuditOutcome;
+  errorCodes?: readonly string[];
+  legalCaseReference?: string | null;
+  /** Jobs only: counts and other non-personal facts, at most 8 KiB of JSON. */
+  detail?: Record<string, unknown> | null;
+}
+
+/** The stored, hashed content of one event (every audit_event column but seal_id and hash). */
+export interface AuditRecordContent {
+  id: string;
+  at: Date;
+  requestId: string;
+  principalKind: string;
+  principalId: string;
+  roles: string[];
+  partnerId: string | null;
+  customerId: string | null;
+  grantId: string | null;
+  purpose: string | null;
+  operationType: AuditOperationType | null;
+  operationName: string | null;
+  operationHash: string | null;
+  subjectIds: string[];
+  disclosed: string[];
+  masked: string[];
+  denied: string[];
+  outcome: AuditOutcome;
+  errorCodes: string[];
+  legalCaseReference: string | null;
+  flagged: boolean;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditRecord extends AuditRecordContent {
+  /** The Merkle leaf of this event: sha256(0x00 || canonical JSON of the content). */
+  hash: string;
+}
+
+export const LEGAL_COMPLIANCE_PURPOSE = 'legal_compliance';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const WORD = /^[a-z][a-z0-9_]*$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const MAX_DETAIL_BYTES = 8 * 1024;
+const OUTCOMES = new Set<string>(Object.values(AuditOutcome));
+const OPERATION_TYPES = new Set<string>(Object.values(AuditOperationType));
+
+export class AuditEventError extends Error {
+  override name = 'AuditEventError';
+}
+
+function fail(field: string, expected: string, got: unknown): never {
+  const shown = typeof got === 'string' ? JSON.stringify(got.length > 60 ? `${got.slice(0, 60)}…` : got) : String(got);
+  throw new AuditEventError(`audit event ${field}: expected ${expected}, got ${shown}`);
+}
+
+function text(field: string, value: unknown, max: number, pattern?: RegExp): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || (pattern && !pattern.test(value))) {
+    fail(field, `a string of 1 to ${max} characters${pattern ? ` matching ${pattern}` : ''}`, value);
+  }
+  return value;
+}
+
+function optionalText(field: string, value: unknown, max: number, pattern?: RegExp): string | null {
+  return value === undefined || value === null ? null : text(field, value, max, pattern);
+}
+
+function uuid(field: string, value: unknown): string {
+  const lower = typeof value === 'string' ? value.toLowerCase() : value;
+  if (typeof lower !== 'string' || !UUID.test(lower)) fail(field, 'a UUID', value);
+  return lower;
+}
+
+function optionalUuid(field: string, value: unknown): string | null {
+  return value === undefined || value === null ? null : uuid(field, value);
+}
+
+/** Sorted, without duplicates: a set, written the same way every time. */
+function set(field: string, values: readonly unknown[] | undefined, each: (field: string, value: unknown) => string): string[] {
+  if (values === undefined) return [];
+  if (!Array.isArray(values)) fail(field, 'an array', values);
+  return [...new Set(values.map((v, i) => each(`${field}[${i}]`, v)))].sort();
+}
+
+function detailOf(value: unknown): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) fail('detail', 'a JSON object', value);
+  const json = JSON.stringify(value);
+  if (Buffer.byteLength(json) > MAX_DETAIL_BYTES) fail('detail', `at most ${MAX_DETAIL_BYTES} bytes of JSON`, `${Buffer.byteLength(json)} bytes`);
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+/** Checks and normalizes an event and gives it an id and its hash. Throws AuditEventError. */
+export function toAuditRecord(input: AuditEventInput): AuditRecord {
+  const at = input.at ?? new Date();
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) fail('at', 'a valid Date', at);
+  if (!OUTCOMES.has(input.outcome)) fail('outcome', [...OUTCOMES].join(' | '), input.outcome);
+  if (input.operationType !== null && !OPERATION_TYPES.has(input.operationType)) fail('operationType', `null or ${[...OPERATION_TYPES].join(' | ')}`, input.operationType);
+  const purpose = optionalText('purpose', input.purpose, 40, WORD);
+  const content: AuditRecordContent = {
+    id: randomUUID(),
+    at: new Date(at.getTime()),
+    requestId: text('requestId', input.requestId, 64),
+    principalKind: text('principal.kind', input.principal?.kind, 32, WORD),
+    principalId: text('principal.id', input.principal?.id, 200),
+    roles: set('principal.roles', input.principal.roles, (f, v) => text(f, v, 40, WORD)),
+    partnerId: optionalUuid('principal.partnerId', input.principal.partnerId),
+    customerId: optionalUuid('principal.customerId', input.principal.customerId),
+    grantId: optionalUuid('principal.grantId', input.principal.grantId),
+    purpose,
+    operationType: input.operationType,
+    // A GraphQL operation name is the caller's to choose: keep a bounded prefix rather than refuse.
+    operationName: typeof input.operationName === 'string' && input.operationName !== '' ? input.operationName.slice(0, 200) : null,
+    operationHash: optionalText('operationHash', input.operationHash, 64, SHA256_HEX),
+    subjectIds: set('subjectIds', input.subjectIds, uuid),
+    disclosed: set('disclosed', input.disclosed, (f, v) => text(f, v, 200)),
+    masked: set('masked', input.masked, (f, v) => text(f, v, 200)),
+    denied: set('denied', input.denied, (f, v) => text(f, v, 200)),
+    outcome: input.outcome,
+    errorCodes: set('errorCodes', input.errorCodes, (f, v) => text(f, typeof v === 'string' ? v.slice(0, 40) : v, 40)),
+    legalCaseReference: optionalText('legalCaseReference', input.legalCaseReference, 100),
+    flagged: purpose === LEGAL_COMPLIANCE_PURPOSE || (input.legalCaseReference ?? null) !== null,
+    detail: detailOf(input.detail),
+  };
+  return { ...content, hash: eventHash(content) };
+}
+
+/** The Merkle leaf of an event's content. */
+export function eventHash(content: AuditRecordContent): string {
+  return leafHash(
+    canonicalJson({
+      id: content.id,
+      at: content.at,
+      requestId: content.requestId,
+      principalKind: content.principalKind,
+      principalId: content.principalId,
+      roles: content.roles,
+      partnerId: content.partnerId,
+      customerId: content.customerId,
+      grantId: content.grantId,
+      purpose: content.purpose,
+      operationType: content.operationType,
+      operationName: content.operationName,
+      operationHash: content.operationHash,
+      subjectIds: content.subjectIds,
+      disclosed: content.disclosed,
+      masked: content.masked,
+      denied: content.denied,
+      outcome: content.outcome,
+      errorCodes: content.errorCodes,
+      legalCaseReference: content.legalCaseReference,
+      flagged: content.flagged,
+      detail: content.detail,
+    }),
+  );
+}
+
+export interface SealContent {
+  /** Decimal string of the bigint id. */
+  id: string;
+  sealedAt: Date;
+  eventCount: number;
+  eventIds: string[];
+  merkleRoot: string;
+  previousHash: string;
+}
+
+export function sealHash(seal: SealContent): string {
+  return sha256Hex(
+    canonicalJson({
+      id: seal.id,
+      sealedAt: seal.sealedAt,
+      eventCount: seal.eventCount,
+      eventIds: seal.eventIds,
+      merkleRoot: seal.merkleRoot,
+      previousHash: seal.previousHash,
+    }),
+  );
+}
+
+/** An audit_event row as node-postgres returns it (snake_case columns). */
+export interface AuditEventRow {
+  id: string;
+  at: Date;
+  request_id: string;
+  principal_kind: string;
+  principal_id: string;
+  roles: string[];
+  partner_id: string | null;
+  customer_id: string | null;
+  grant_id: string | null;
+  purpose: string | null;
+  operation_type: string | null;
+  operation_name: string | null;
+  operation_hash: string | null;
+  subject_ids: string[];
+  disclosed: string[];
+  masked: string[];
+  denied: string[];
+  outcome: string;
+  error_codes: string[];
+  legal_case_reference: string | null;
+  flagged: boolean;
+  detail: Record<string, unknown> | null;
+  seal_id: string;
+  hash: string;
+}
+
+export function contentOfRow(row: AuditEventRow): AuditRecordContent {
+  return {
+    id: row.id,
+    at: row.at,
+    requestId: row.request_id,
+    principalKind: row.principal_kind,
+    principalId: row.principal_id,
+    roles: row.roles,
+    partnerId: row.partner_id,
+    customerId: row.customer_id,
+    grantId: row.grant_id,
+    purpose: row.purpose,
+    operationType: row.operation_type as AuditOperationType | null,
+    operationName: row.operation_name,
+    operationHash: row.operation_hash,
+    subjectIds: row.subject_ids,
+    disclosed: row.disclosed,
+    masked: row.masked,
+    denied: row.denied,
+    outcome: row.outcome as AuditOutcome,
+    errorCodes: row.error_codes,
+    legalCaseReference: row.legal_case_reference,
+    flagged: row.flagged,
+    detail: row.detail,
+  };
+}
+
+/** The columns of a row, as json_populate_recordset reads them (audit-log.ts). */
+export function rowJsonOf(record: AuditRecord, sealId: string): Record<string, unknown> {
+  return {
+    id: record.id,
+    at: record.at.toISOString(),
+    request_id: record.requestId,
+    principal_kind: record.principalKind,
+    principal_id: record.principalId,
+    roles: record.roles,
+    partner_id: record.partnerId,
+    customer_id: record.customerId,
+    grant_id: record.grantId,
+    purpose: record.purpose,
+    operation_type: record.operationType,
+    operation_name: record.operationName,
+    operation_hash: record.operationHash,
+    subject_ids: record.subjectIds,
+    disclosed: record.disclosed,
+    masked: record.masked,
+    denied: record.denied,
+    outcome: record.outcome,
+    error_codes: record.errorCodes,
+    legal_case_reference: record.legalCaseReference,
+    flagged: record.flagged,
+    detail: record.detail,
+    seal_id: sealId,
+    hash: record.hash,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Reads schema coordinates (`Type.field`) off a response, so the audit log records what the
+ * response actually carried rather than what was asked for.
+ *
+ * `coordinatesWithValues` walks the data along the operation's selections (aliases, fragments
+ * and inline fragments included): a field counts when its value is not null and, for a list,
+ * when at least one item is not null. `coordinateAtPath` names the field an error path points
+ * at. Both work on the executed document and the schema it was executed against.
+ */
+import {
+  getNamedType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+
+type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+
+export function fragmentsOf(document: DocumentNode): Fragments {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
+}
+
+export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinitionNode): GraphQLObjectType | undefined {
+  const root = schema.getRootType(operation.operation);
+  return root ?? undefined;
+}
+
+/** The field nodes of `selections` that apply to `type`, grouped by response key. */
+function collectFields(
+  type: GraphQLObjectType,
+  selectionSets: readonly SelectionSetNode[],
+  fragments: Fragments,
+  into = new Map<string, FieldNode[]>(),
+  visited = new Set<string>(),
+): Map<string, FieldNode[]> {
+  for (const selectionSet of selectionSets) {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        const nodes = into.get(key);
+        if (nodes) nodes.push(selection);
+        else into.set(key, [selection]);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        // The schema has object types only, so a type condition applies when it names this type.
+        if (!selection.typeCondition || selection.typeCondition.name.value === type.name) {
+          collectFields(type, [selection.selectionSet], fragments, into, visited);
+        }
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visited.has(name) || fragment.typeCondition.name.value !== type.name) continue;
+        visited.add(name);
+        collectFields(type, [fragment.selectionSet], fragments, into, visited);
+      }
+    }
+  }
+  return into;
+}
+
+function hasValue(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (Array.isArray(value)) return value.some(hasValue);
+  return true;
+}
+
+function eachObject(value: unknown, visit: (item: Record<string, unknown>) => void): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) for (const item of value) eachObject(item, visit);
+  else if (typeof value === 'object') visit(value as Record<string, unknown>);
+}
+
+/** Every `Type.field` whose value in `data` is not null (introspection fields left out). */
+export function coordinatesWithValues(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  data: Record<string, unknown> | null | undefined,
+): Set<string> {
+  const found = new Set<string>();
+  const root = rootTypeOf(schema, operation);
+  if (!data || !root) return found;
+  const fragments = fragmentsOf(document);
+  const walk = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], object: Record<string, unknown>) => {
+    const fields = type.getFields();
+    for (const [key, nodes] of collectFields(type, selectionSets, fragments)) {
+      const name = nodes[0]!.name.value;
+      const value = object[key];
+      if (name.startsWith('__') || !hasValue(value)) continue;
+      found.add(`${type.name}.${name}`);
+      const target = fields[name] ? getNamedType(fields[name].type) : undefined;
+      if (!target || !isObjectType(target)) continue;
+      const subSelections = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+      eachObject(value, (item) => walk(target, subSelections, item));
+    }
+  };
+  walk(root, [operation.selectionSet], data);
+  return found;
+}
+
+/** The coordinate an error `path` points at, or undefined when the path leads nowhere. */
+export function coordinateAtPath(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  path: ReadonlyArray<string | number>,
+): string | undefined {
+  let type = rootTypeOf(schema, operation);
+  let selectionSets: readonly SelectionSetNode[] = [operation.selectionSet];
+  const fragments = fragmentsOf(document);
+  let coordinate: string | undefined;
+  for (const segment of path) {
+    if (typeof segment === 'number') continue;
+    if (!type) return undefined;
+    const nodes = collectFields(type, selectionSets, fragments).get(segment);
+    if (!nodes) return undefined;
+    const name = nodes[0]!.name.value;
+    const field = type.getFields()[name];
+    if (!field) return undefined;
+    coordinate = `${type.name}.${name}`;
+    const target = getNamedType(field.type);
+    type = isObjectType(target) ? target : undefined;
+    selectionSets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+  }
+  return coordinate;
+}

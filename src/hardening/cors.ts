@@ -1,0 +1,21 @@
+/**
+ * CORS from an allowlist of origins (never `*`). Requests from a browser page on another origin
+ * are refused outright (403) rather than merely left unreadable, so they cannot cause writes.
+ */
+import type http from 'node:http';
+
+export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, apollo-require-preflight';
+
+export type CorsOutcome = 'no-origin' | 'allowed' | 'refused';
+
+export function applyCors(req: http.IncomingMessage, res: http.ServerResponse, allowlist: readonly string[]): CorsOutcome {
+  const origin = req.headers.origin;
+  if (origin === undefined) return 'no-origin';
+  res.setHeader('vary', 'origin');
+  if (!allowlist.includes(origin)) return 'refused';
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-allow-headers', ALLOWED_REQUEST_HEADERS);
+  res.setHeader('access-control-allow-methods', 'GET, POST');
+  res.setHeader('access-control-max-age', '600');
+  return 'allowed';
+}

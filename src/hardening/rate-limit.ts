@@ -1,0 +1,165 @@
+/**
+ * Rate limits per principal, shared by every gateway replica through Redis when REDIS_URL is
+ * set, in process memory otherwise. Every root field counts, aliased ones included, so one
+ * request with fifteen aliases costs fifteen. By-id look-ups that miss (a scan for ids) have a
+ * tighter budget of their own. Over a limit the caller gets RATE_LIMITED (HTTP 429) with a
+ * retry hint.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import Redis from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Principal } from '../auth/principal';
+import type { RequestContext } from '../context';
+import { ErrorCode } from '../platform/errors';
+
+export interface RateLimitConfig {
+  /** Root fields per principal per minute. */
+  fieldsPerMinute: number;
+  /** By-id look-ups that find nothing, per principal per minute. */
+  missesPerMinute: number;
+  redisUrl?: string;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { fieldsPerMinute: 6000, missesPerMinute: 60 };
+
+/** Root fields that look one row up by id; a null answer is a miss. */
+export const BY_ID_FIELDS: ReadonlySet<string> = new Set(['customer', 'order', 'shipment', 'paymentVerification', 'afterSalesCase', 'partner']);
+
+export function principalKey(p: Principal): string {
+  switch (p.kind) {
+    case 'staff':
+      return `staff:${p.subject}`;
+    case 'customer':
+      return `customer:${p.customerId}`;
+    case 'third_party':
+      return `third_party:${p.partnerId}:${p.grantId}`;
+    default:
+      return `${p.kind}:${p.partnerId}`;
+  }
+}
+
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new GraphQLError(`Rate limit reached: retry in ${seconds} s`, {
+    extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: seconds, http: { status: 429, headers: new Map([['retry-after', String(seconds)]]) } },
+  });
+}
+
+/** Root fields of the operation by name, aliases and fragments followed. */
+function rootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+  const names: string[] = [];
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) {
+      if (!s.name.value.startsWith('__')) names.push(s.name.value);
+    } else if (s.kind === Kind.INLINE_FRAGMENT) names.push(...rootFields(s.selectionSet, fragments, seen));
+    else if (!seen.has(s.name.value)) {
+      const f = fragments.get(s.name.value);
+      if (f) names.push(...rootFields(f.selectionSet, fragments, new Set([...seen, s.name.value])));
+    }
+  }
+  return names;
+}
+
+/**
+ * Root fields a document calls, counted from its source before validation, so that a document
+ * the schema (or a partner's contract) rejects costs the same as one it accepts: the budget
+ * cannot be used to tell hidden fields from missing ones.
+ */
+function callsIn(source: string, operationName: string | undefined, maxTokens: number): number {
+  let document: DocumentNode;
+  try {
+    document = parse(source, { maxTokens, noLocation: true });
+  } catch {
+    return 1;
+  }
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operations.find((o) => o.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || o.name?.value === operationName)) ?? operations[0];
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return 1;
+  return Math.max(1, rootFields(operation.selectionSet, fragments).length);
+}
+
+export interface RateLimiter {
+  plugin: ApolloServerPlugin<RequestContext>;
+  close(): Promise<void>;
+}
+
+export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): RateLimiter {
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  // Should Redis be unreachable, each replica falls back to counting in its own memory.
+  const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
+    redis
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `ntk:${keyPrefix}`,
+          points,
+          duration: 60,
+          useRedisPackage: false,
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: 60 }),
+        })
+      : new RateLimiterMemory({ keyPrefix, points, duration: 60 });
+  const fields = make('fields', config.fieldsPerMinute);
+  const misses = make('misses', config.missesPerMinute);
+
+  async function take(limiter: RateLimiterAbstract, key: string, points: number): Promise<void> {
+    if (points <= 0) return;
+    try {
+      await limiter.consume(key, points);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) throw rateLimited(rejection.msBeforeNext / 1000);
+      throw rejection;
+    }
+  }
+
+  const plugin: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      let byIdAliases: string[] = [];
+      // Charged as soon as the source is known; a refusal is reported once the operation is
+      // resolved (an invalid document is refused anyway, with its validation error).
+      let overLimit: GraphQLError | undefined;
+      return {
+        async didResolveSource({ source, request, contextValue }) {
+          try {
+            await take(fields, principalKey(contextValue.caller.principal), callsIn(source, request.operationName ?? undefined, maxTokens));
+          } catch (error) {
+            if (error instanceof GraphQLError) overLimit = error;
+            else throw error;
+          }
+        },
+        async didResolveOperation({ document, operation, contextValue }) {
+          if (overLimit) throw overLimit;
+          if (!operation) return;
+          const fragments = new Map(
+            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+          );
+          const key = principalKey(contextValue.caller.principal);
+          const names = rootFields(operation.selectionSet, fragments);
+          if (operation.operation === 'query' && names.some((n) => BY_ID_FIELDS.has(n))) {
+            const state = await misses.get(key);
+            if (state && state.remainingPoints <= 0) throw rateLimited(state.msBeforeNext / 1000);
+            byIdAliases = operation.selectionSet.selections
+              .filter((s) => s.kind === Kind.FIELD && BY_ID_FIELDS.has(s.name.value))
+              .map((s) => (s.kind === Kind.FIELD ? (s.alias ?? s.name).value : ''));
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (byIdAliases.length === 0 || response.body.kind !== 'single') return;
+          const data = response.body.singleResult.data as Record<string, unknown> | null | undefined;
+          const missed = byIdAliases.filter((alias) => data && data[alias] === null).length;
+          if (missed > 0) {
+            // Counted after the answer: the next look-up is refused once the budget is spent.
+            await misses.penalty(principalKey(contextValue.caller.principal), missed).catch(() => undefined);
+          }
+        },
+      };
+    },
+  };
+
+  return {
+    plugin,
+    async close() {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

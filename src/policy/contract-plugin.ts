@@ -1,0 +1,200 @@
+/**
+ * An external audience's operations are valid only if they are valid against its contract
+ * (contracts.ts): anything else is a GRAPHQL_VALIDATION_FAILED error (HTTP 400) that reads as if
+ * the field or type did not exist at all — a field hidden from the caller and a field that exists
+ * nowhere get the same error, with no "Did you mean" suggestions and no names from outside the
+ * contract.
+ *
+ * Apollo validates every document against the full schema first. For an external caller, the
+ * outcome must not depend on the full schema, so:
+ * - a document the full schema accepts is validated against the contract in `didResolveOperation`
+ *   (which runs on every request, also when Apollo's document cache skipped validation);
+ * - a document the full schema rejects gets, instead of the full schema's errors, the errors the
+ *   contract gives it (those always exist: the contract is a sub-schema). Only when the contract
+ *   accepts the document are Apollo's own errors kept: they came from rules that do not look at
+ *   the schema's fields, such as introspection being off.
+ * In both cases the contract's errors replace the response's errors in `didEncounterErrors`,
+ * whose array Apollo formats right after the hook (as its own suggestion-stripping plugin relies
+ * on); test/policy/contract-validation.test.ts fails if that ever stops holding.
+ *
+ * Introspection (on in development only) answers an external caller from its contract, never
+ * from the full schema; introspection mixed with data fields in one operation is refused.
+ *
+ * Results are cached per (audience, document hash) in a bounded map: the error messages and
+ * positions only, so a cache entry never holds a document.
+ */
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLResponse } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import {
+  execute,
+  GraphQLError,
+  Kind,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { RequestContext } from '../context';
+import { buildContracts, isContractAudience, type ContractAudience } from './contracts';
+import type { PolicyEngine } from './policy-view';
+
+export const DEFAULT_CONTRACT_CACHE_SIZE = 1000;
+
+export const MIXED_INTROSPECTION_MESSAGE = 'Introspection (__schema, __type) must be sent as an operation of its own';
+
+interface ContractViolation {
+  message: string;
+  positions: readonly number[];
+}
+
+export interface ContractPluginOptions {
+  /** The full schema and the policy engine the contracts are derived from. */
+  schema: GraphQLSchema;
+  engine: PolicyEngine;
+  /** How many (audience, document) validation results to keep; 1000 unless told. */
+  cacheSize?: number;
+}
+
+/** A map that forgets its least recently used entry beyond `limit` entries. */
+export class BoundedCache<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly limit: number) {}
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** graphql-js suggests names it knows; from a contract that is harmless, but nothing is suggested at all. */
+function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, '');
+}
+
+function violationError(violation: ContractViolation, document: DocumentNode): GraphQLError {
+  return new GraphQLError(violation.message, {
+    source: violation.positions.length > 0 ? document.loc?.source : undefined,
+    positions: violation.positions.length > 0 && document.loc ? violation.positions : undefined,
+    extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
+  });
+}
+
+/** The names of the root fields an operation selects, through fragments and inline fragments. */
+function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): Set<string> {
+  const fragments = new Map(
+    document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d] as const),
+  );
+  const names = new Set<string>();
+  const visited = new Set<string>();
+  const walk = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+      else if (!visited.has(selection.name.value)) {
+        visited.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) walk(fragment.selectionSet);
+      }
+    }
+  };
+  walk(operation.selectionSet);
+  return names;
+}
+
+const INTROSPECTION_ROOT_FIELDS = new Set(['__schema', '__type']);
+
+export function createContractPlugin(options: ContractPluginOptions): ApolloServerPlugin<RequestContext> {
+  const contracts = buildContracts(options.schema, options.engine);
+  const cache = new BoundedCache<readonly ContractViolation[]>(options.cacheSize ?? DEFAULT_CONTRACT_CACHE_SIZE);
+
+  const violationsOf = (audience: ContractAudience, request: GraphQLRequestContext<RequestContext>): readonly ContractViolation[] => {
+    const document = request.document!;
+    const key = `${audience}:${request.queryHash ?? request.source}`;
+    let violations = cache.get(key);
+    if (!violations) {
+      violations = validate(contracts.get(audience)!, document, specifiedRules).map((error) => ({
+        message: withoutSuggestions(error.message),
+        positions: error.positions ?? [],
+      }));
+      cache.set(key, violations);
+    }
+    return violations;
+  };
+
+  return {
+    async requestDidStart({ contextValue }) {
+      const kind = contextValue.caller.principal.kind;
+      if (!isContractAudience(kind)) return;
+      const audience = kind;
+      const contract = contracts.get(audience)!;
+      /** Set when this request fails contract validation: the errors it must answer with. */
+      let failure: GraphQLError[] | undefined;
+
+      return {
+        async validationDidStart(request) {
+          return async (fullSchemaErrors) => {
+            if (!fullSchemaErrors?.length) return;
+            const violations = violationsOf(audience, request);
+            if (violations.length > 0) failure = violations.map((v) => violationError(v, request.document));
+          };
+        },
+
+        async didResolveOperation(request) {
+          const violations = violationsOf(audience, request);
+          if (violations.length > 0) {
+            failure = violations.map((v) => violationError(v, request.document));
+            throw failure[0];
+          }
+          const roots = request.operation ? rootFieldNames(request.document, request.operation) : new Set<string>();
+          if ([...roots].some((n) => INTROSPECTION_ROOT_FIELDS.has(n)) && [...roots].some((n) => !n.startsWith('__'))) {
+            throw new GraphQLError(MIXED_INTROSPECTION_MESSAGE, {
+              extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
+            });
+          }
+        },
+
+        async didEncounterErrors(request) {
+          if (!failure) return;
+          // Apollo formats this very array after the hook: replace its contents, not the reference.
+          const errors = request.errors as GraphQLError[];
+          errors.splice(0, errors.length, ...failure);
+        },
+
+        async responseForOperation(request): Promise<GraphQLResponse | null> {
+          const roots = rootFieldNames(request.document, request.operation);
+          if (![...roots].some((n) => INTROSPECTION_ROOT_FIELDS.has(n))) return null;
+          // Only introspection fields (see didResolveOperation): answered from the contract.
+          const result = await execute({
+            schema: contract,
+            document: request.document,
+            operationName: request.operationName,
+            variableValues: request.request.variables,
+          });
+          return {
+            http: { status: undefined, headers: new HeaderMap() },
+            body: {
+              kind: 'single',
+              singleResult: { data: result.data, ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}) },
+            },
+          };
+        },
+      };
+    },
+  };
+}

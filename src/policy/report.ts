@@ -1,0 +1,177 @@
+/**
+ * docs/disclosure-matrix.md: the disclosure matrix as a data-protection officer reads it — for
+ * every principal and purpose, why, which records, which writes, and every classified field with
+ * its outcome. Generated from the same matrix, classification and row scopes the gateway
+ * enforces (through the same PolicyEngine), committed, and checked by a test, so the document
+ * cannot say something the code does not do.
+ */
+import { getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { CLASSIFICATION, classify, isConnectionScaffolding, LINK, REFERENCE, STRUCTURE, type MaskKind } from './classification';
+import { buildContract, CONTRACT_AUDIENCES, contractFile } from './contracts';
+import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow, type RowScopeKind } from './disclosure-matrix';
+import { PolicyEngine, type PolicyView } from './policy-view';
+import { ROW_SOURCE, scopeReaches } from './row-scope';
+import { DATA_CATEGORIES, type DataCategory } from './vocabulary';
+
+export const REPORT_FILE = 'docs/disclosure-matrix.md';
+
+const ROW_SCOPE_WORDS: Readonly<Record<RowScopeKind, string>> = {
+  all: 'All records.',
+  own_shipments:
+    'Only the shipments assigned to this partner, and through them the orders they belong to (with the shipping snapshot and customs declaration), their items and carrier scans; its own partner record; the policy versions.',
+  own_payments: 'Only the payment verifications of this provider and the orders they belong to; its own partner record; the policy versions.',
+  platform_orders: 'Only the orders sold through this platform, their items and payment verifications; its own partner record; the policy versions.',
+  orders_paid_to_delivered:
+    'Only orders that are paid and not yet delivered (status paid, packed or shipped), their items and shipments; partner records; the policy versions.',
+  self: "Only the customer's own records: account, address book, orders and everything about them, cases, consents and privacy requests.",
+  granted_customer:
+    'Only the customer who made the consent grant, and only while the grant is neither expired nor withdrawn (checked on every request); of their consent grants, only this one; never their privacy requests.',
+  none: 'No records at all.',
+};
+
+const MASK_WORDS: Readonly<Record<Exclude<MaskKind, 'shown'>, string>> = {
+  email: 'first letter and domain, e.g. `j•••@example.com`',
+  phone: 'country code and last four digits, e.g. `+44 ••• ••• 1234`',
+  street: 'hidden entirely, `•••`',
+  postal_code: 'area part only, e.g. `SW1A •••`',
+};
+
+function title(row: MatrixRow): string {
+  return `${row.principal} × ${row.purpose}`;
+}
+
+function anchor(row: MatrixRow): string {
+  return `${row.principal}-${row.purpose}`.replace(/[^a-z0-9_-]/g, '-');
+}
+
+/** The type a link leads to, through connections and edges. */
+function linkTarget(schema: GraphQLSchema, typeName: string, fieldName: string): string {
+  let target = getNamedType((schema.getType(typeName) as GraphQLObjectType).getFields()[fieldName].type);
+  while (isObjectType(target) && isConnectionScaffolding(target.name)) {
+    const fields = target.getFields();
+    target = getNamedType((fields.nodes ?? fields.node).type);
+  }
+  return target.name;
+}
+
+/**
+ * What the row gives for one field, most decisive reason first: withheld, denied, no records in
+ * scope, outside the contract, masked, visible.
+ */
+function outcome(schema: GraphQLSchema, row: MatrixRow, view: PolicyView, contract: GraphQLSchema | undefined, typeName: string, fieldName: string): string {
+  const coordinate = `${typeName}.${fieldName}`;
+  const c = classify(typeName, fieldName)!;
+  const decision = view.decide(typeName, fieldName);
+  const withheld = row.withhold?.[coordinate];
+  if (withheld) return `**withheld**: ${withheld}`;
+  if (decision === 'denied') {
+    if (c.class === LINK) return 'denied (nothing in the linked records is disclosed)';
+    if (view.categories.get(c.class as DataCategory) === 'masked') return 'denied (its category is masked, and this field has no mask)';
+    return 'denied';
+  }
+  const outOfScope = (name: string | undefined) => name !== undefined && ROW_SOURCE[name] !== undefined && !scopeReaches(view.rows, ROW_SOURCE[name]);
+  if (outOfScope(typeName)) {
+    const isData = c.class !== LINK && c.class !== STRUCTURE && c.class !== REFERENCE;
+    return `not disclosed: no ${typeName} records in scope${isData ? ' (the field rule alone would show it)' : ''}`;
+  }
+  const target = c.class === LINK ? linkTarget(schema, typeName, fieldName) : undefined;
+  if (outOfScope(target)) return `not disclosed: no ${target} records in scope`;
+  const contractType = contract?.getType(typeName);
+  if (contract && !(isObjectType(contractType) && contractType.getFields()[fieldName])) return 'not disclosed: outside the contract';
+  if (decision === 'masked') return `**masked**: ${MASK_WORDS[c.mask as Exclude<MaskKind, 'shown'>]}`;
+  if (c.class === LINK || c.class === STRUCTURE || c.class === REFERENCE) return 'visible';
+  if (view.categories.get(c.class) === 'masked') return 'visible (kept when the address is masked)';
+  return row.sees === 'grant' ? 'visible if the grant names it' : 'visible';
+}
+
+function categoryCell(row: MatrixRow, category: DataCategory): string {
+  if (row.sees === 'grant') return GRANTABLE_CATEGORIES.includes(category) ? 'if granted' : '—';
+  const visibility = row.sees[category];
+  return visibility === 'visible' ? 'yes' : visibility === 'masked' ? 'masked' : '—';
+}
+
+export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngine = new PolicyEngine(schema), matrix: readonly MatrixRow[] = MATRIX): string {
+  const out: string[] = [];
+  const mutationFields = schema.getMutationType()?.getFields() ?? {};
+  out.push(
+    '# Disclosure matrix',
+    '',
+    '<!-- Generated by `npm run cli -- policy matrix` from src/policy/disclosure-matrix.ts, classification.ts and row-scope.ts; do not edit by hand. -->',
+    '',
+    'This document states, for every kind of caller of the need-to-know gateway and every purpose it may declare, which personal and order data the gateway discloses to it. It is generated from the code that enforces the policy, and a test fails whenever the two differ.',
+    '',
+    '**How to read it.** Every field the gateway can return is classified in one *data category* (for example `contact.phone`); the categories and the fields in each are listed below. A caller must declare a purpose with every request, and sees a field only when the matrix row for its kind of principal (for staff: its role) and that purpose names the field\'s category. The outcome for a field is one of:',
+    '',
+    '- **visible**: the value as stored;',
+    '- **masked**: a value computed from the stored one on the way out, never stored — just enough to recognise it, never enough to use it (the mask is named in each cell);',
+    '- **denied**: the field is empty (`null`) and the response carries a `FORBIDDEN` error naming the field;',
+    '- **withheld**: the category is seen, but this one field is denied for the reason given.',
+    '',
+    'Fields that carry no personal data themselves are *links* (they lead to other records and are shown when the caller may see something in the record they lead to), *structure* (identifiers and paging, shown wherever their record is) or *reference* (business data about partners and policy versions).',
+    '',
+    '**Row scope.** Categories decide which fields; the row scope decides which records. It is enforced in the database query itself, from the caller\'s credentials and never from anything the caller sends: a record outside the scope is indistinguishable from a record that does not exist. Where a field rule would show a field of a record type the row scope never reaches, the cell says so ("no … records in scope").',
+    '',
+    `**External audiences** (${CONTRACT_AUDIENCES.join(', ')}) are given a contract — the part of the schema they may use at all (${CONTRACT_AUDIENCES.map((a) => `\`${contractFile(a)}\``).join(', ')}). Asking for anything outside it is refused before anything is read, exactly as if it did not exist.`,
+    '',
+    `**Third parties** see what the customer's consent grant names, about that customer only, until the grant expires or is withdrawn. A grant can name only these categories: ${GRANTABLE_CATEGORIES.map((c) => `\`${c}\``).join(', ')}.`,
+    '',
+    '## Summary',
+    '',
+    'Which categories each principal sees, per purpose: **yes** visible, **masked** masked, **—** not disclosed.',
+    '',
+    `| Principal | Purpose | Records | ${DATA_CATEGORIES.map((c) => `\`${c}\``).join(' | ')} |`,
+    `|---|---|---|${DATA_CATEGORIES.map(() => '---').join('|')}|`,
+    ...matrix.map(
+      (row) => `| [${row.principal}](#${anchor(row)}) | ${row.purpose} | ${row.rows} | ${DATA_CATEGORIES.map((c) => categoryCell(row, c)).join(' | ')} |`,
+    ),
+    '',
+    '## Categories',
+    '',
+    '| Category | Fields |',
+    '|---|---|',
+  );
+  for (const category of DATA_CATEGORIES) {
+    const fields = Object.keys(CLASSIFICATION).flatMap((typeName) =>
+      Object.keys(CLASSIFICATION[typeName])
+        .filter((fieldName) => classify(typeName, fieldName)?.class === category)
+        .map((fieldName) => `\`${typeName}.${fieldName}\``),
+    );
+    out.push(`| \`${category}\` | ${fields.join(', ') || '(none)'} |`);
+  }
+
+  for (const row of matrix) {
+    const view = engine.buildView(`report:${row.principal}|${row.purpose}`, [row]);
+    const audience = CONTRACT_AUDIENCES.find((a) => a === row.principal);
+    const contract = audience ? buildContract(schema, audience, engine, matrix) : undefined;
+    // Record types with a table of their own (an order's shipping snapshot comes with the order).
+    const recordTypes = Object.keys(ROW_SOURCE).filter((t, i, all) => all.findIndex((u) => ROW_SOURCE[u] === ROW_SOURCE[t]) === i);
+    const reachable = recordTypes.filter((typeName) => scopeReaches(view.rows, ROW_SOURCE[typeName]));
+    const operations = row.operations ?? [];
+    out.push(
+      '',
+      `## ${title(row)}`,
+      '',
+      `<a id="${anchor(row)}"></a>`,
+      '',
+      `**Why:** ${row.why}.`,
+      '',
+      `**Records (\`${row.rows}\`):** ${ROW_SCOPE_WORDS[row.rows]} Record types it can reach: ${reachable.length > 0 ? reachable.join(', ') : 'none'}.`,
+      '',
+      ...(operations.length === 0
+        ? ['**Writes:** none; read-only.']
+        : ['**Writes:**', '', ...operations.map((op) => `- \`${op}\`: ${(mutationFields[op]?.description ?? '').replace(/\s+/g, ' ')}`)]),
+      ...(audience ? ['', `**Contract:** \`${contractFile(audience)}\`; anything outside it is refused as unknown.`] : []),
+      '',
+      '| Field | Category | Outcome |',
+      '|---|---|---|',
+    );
+    for (const typeName of Object.keys(CLASSIFICATION)) {
+      for (const fieldName of Object.keys(CLASSIFICATION[typeName])) {
+        const c = classify(typeName, fieldName)!;
+        const category = c.class === LINK ? `link → ${linkTarget(schema, typeName, fieldName)}` : c.class === STRUCTURE || c.class === REFERENCE ? c.class.toLowerCase() : `\`${c.class}\``;
+        out.push(`| \`${typeName}.${fieldName}\` | ${category} | ${outcome(schema, row, view, contract, typeName, fieldName)} |`);
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,69 @@
+/**
+ * Shared pieces of the audit tests: callers of every principal kind, in-process execution that
+ * returns the HTTP status too, and reads of the audit rows the gateway wrote.
+ */
+import { parse, print } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { contentOfRow, type AuditEventRow, type AuditRecordContent } from '../../src/audit/audit-record';
+import { sha256Hex } from '../../src/audit/merkle';
+import type { Caller } from '../../src/auth/principal';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import type { Gateway } from '../../src/server';
+import { as } from '../harness/principals';
+
+export const callers = {
+  ...as,
+  /** The demo customer's active grant: identity.account_name, order.reference, order.status. */
+  thirdParty: (): Caller => ({
+    principal: {
+      kind: 'third_party',
+      subject: 'third-party-api',
+      partnerId: DEMO_IDS.thirdParty,
+      grantId: DEMO_IDS.consentGrant,
+      customerId: DEMO_IDS.demoCustomer,
+      categories: ['identity.account_name', 'order.reference', 'order.status'],
+      grantPurpose: 'authorized_sharing',
+    },
+    purpose: 'authorized_sharing',
+  }),
+};
+
+export interface Outcome {
+  status: number;
+  data?: Record<string, any> | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
+}
+
+/** Runs one operation in process; the status is what the HTTP response would carry (200 unless set). */
+export async function run(gateway: Gateway, query: string, caller: Caller, variables?: Record<string, unknown>, legalCaseReference?: string): Promise<Outcome> {
+  const response = await gateway.execute(query, caller, variables, { legalCaseReference });
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  return { status: response.http.status ?? 200, ...JSON.parse(JSON.stringify(response.body.singleResult)) };
+}
+
+/** The event written last: the last one listed by the newest seal. */
+export async function lastEvent(ds: DataSource): Promise<AuditRecordContent & { sealId: string; hash: string }> {
+  const [row]: AuditEventRow[] = await ds.query(
+    `SELECT e.* FROM audit_seal s JOIN audit_event e ON e.id = s.event_ids[cardinality(s.event_ids)] ORDER BY s.id DESC LIMIT 1`,
+  );
+  if (!row) throw new Error('the audit log is empty');
+  return { ...contentOfRow(row), sealId: row.seal_id, hash: row.hash };
+}
+
+export async function eventCount(ds: DataSource): Promise<number> {
+  const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM audit_event`);
+  return n;
+}
+
+export function operationHash(query: string): string {
+  return sha256Hex(print(parse(query)));
+}
+
+/** Customers owning the given orders (by order number), sorted: the subjects a response about them has. */
+export async function customersOfOrders(ds: DataSource, orderNumbers: string[]): Promise<string[]> {
+  const rows: Array<{ customer_id: string }> = await ds.query(
+    `SELECT DISTINCT customer_id FROM "order" WHERE order_number = ANY($1) ORDER BY customer_id`,
+    [orderNumbers],
+  );
+  return rows.map((r) => r.customer_id);
+}

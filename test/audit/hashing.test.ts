@@ -1,0 +1,82 @@
+/**
+ * The hashing the log stands on: canonical JSON (one byte sequence per value) and the RFC 6962
+ * Merkle tree hash, checked against the Certificate Transparency reference vectors.
+ */
+import { createHash } from 'node:crypto';
+import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
+import { eventHash, toAuditRecord } from '../../src/audit/audit-record';
+import { canonicalJson } from '../../src/audit/canonical-json';
+import { leafHash, merkleRoot } from '../../src/audit/merkle';
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth, drops undefined members, keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, 1, { z: null, y: undefined, x: 'é' }], c: true } })).toBe('{"a":{"c":true,"d":[3,1,{"x":"é","z":null}]},"b":1}');
+  });
+
+  it('writes dates as ISO-8601 UTC with milliseconds', () => {
+    expect(canonicalJson({ at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)) })).toBe('{"at":"2026-01-02T03:04:05.006Z"}');
+  });
+
+  it.each([
+    ['NaN', NaN, /expected a finite number, got NaN/],
+    ['a bigint', 1n, /expected JSON data, got a bigint/],
+    ['an invalid date', new Date('nope'), /expected a valid Date/],
+  ])('refuses %s', (_label, value, message) => {
+    expect(() => canonicalJson({ value })).toThrow(message);
+  });
+});
+
+describe('Merkle tree hash (RFC 6962)', () => {
+  // certificate-transparency: the roots of the trees over the first n of these leaves.
+  const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
+  const ROOTS = [
+    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+    'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
+    'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
+    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
+    '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
+    'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
+    '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
+  ];
+  const leafOfBytes = (hex: string) => createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(hex, 'hex')])).digest('hex');
+
+  it.each(ROOTS.map((root, i) => [i + 1, root]))('gives the reference root of %i leaves', (n, root) => {
+    expect(merkleRoot(LEAVES.slice(0, n as number).map(leafOfBytes))).toBe(root);
+  });
+
+  it('hashes a leaf with the 0x00 prefix', () => {
+    expect(leafHash('')).toBe(ROOTS[0]);
+  });
+
+  it('has no root for no leaves', () => {
+    expect(() => merkleRoot([])).toThrow('merkleRoot: expected at least one leaf, got none');
+  });
+});
+
+describe('event hash', () => {
+  const record = toAuditRecord({
+    requestId: 'r-1',
+    at: new Date(Date.UTC(2026, 0, 1)),
+    principal: { kind: 'staff', id: 'alice', roles: ['fraud_analyst', 'customer_service'] },
+    purpose: 'after_sales',
+    operationType: AuditOperationType.QUERY,
+    outcome: AuditOutcome.OK,
+    disclosed: ['Order.status', 'Customer.email'],
+  });
+
+  it('is the leaf of the canonical JSON of the normalized event', () => {
+    expect(record.roles).toEqual(['customer_service', 'fraud_analyst']);
+    expect(record.disclosed).toEqual(['Customer.email', 'Order.status']);
+    const { hash, ...content } = record;
+    expect(hash).toBe(leafHash(canonicalJson(content)));
+    expect(eventHash(content)).toBe(hash);
+  });
+
+  it('changes with any column', () => {
+    const { hash, ...content } = record;
+    for (const change of [{ principalId: 'bob' }, { flagged: true }, { at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 1)) }, { masked: ['Customer.email'] }, { detail: {} }]) {
+      expect(eventHash({ ...content, ...change })).not.toBe(hash);
+    }
+  });
+});

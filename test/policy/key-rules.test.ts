@@ -93,6 +93,17 @@ describe('key disclosure rules', () => {
     });
   });
 
+  it('a filter is refused when it would reveal a field the caller may not see', async () => {
+    const byStatus = `{ orders(first: 5, filter: { statuses: [SHIPPED] }) { nodes { orderNumber } } }`;
+    const carrier = await execute(byStatus, as.logistics(carrierA));
+    expect(carrier.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['FORBIDDEN', 'filter.statuses is not available to this caller: it would reveal Order.status'],
+    ]);
+    const service = await execute(byStatus, as.staff(['customer_service'], 'after_sales'));
+    expect(service.errors).toBeUndefined();
+    expect(service.data!.orders.nodes.length).toBeGreaterThan(0);
+  });
+
   describe('a payment provider', () => {
     const psp = as.payment(providerA);
 

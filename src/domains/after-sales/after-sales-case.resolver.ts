@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { requireCustomerOrStaff, requireStaff } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { badUserInput, notFound } from '../../platform/errors';
-import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { CaseOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -33,6 +33,7 @@ export class AfterSalesCaseResolver {
     @Arg('orderBy', () => CaseOrder.values, { defaultValue: CaseOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<AfterSalesCaseEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { statuses: 'AfterSalesCase.status', types: 'AfterSalesCase.type', customerId: 'AfterSalesCase.customer', orderId: 'AfterSalesCase.order', openedFrom: 'AfterSalesCase.openedAt', openedTo: 'AfterSalesCase.openedAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.afterSalesCase, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereIn(qb, 't.type', filter?.types, 'types');

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver, Inpu
 import { requireStaff } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { badUserInput } from '../../platform/errors';
-import { whereBetween } from '../../platform/filters';
+import { assertFilterable, whereBetween } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { BehaviorEventOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -35,6 +35,7 @@ export class BehaviorEventResolver {
     @Arg('orderBy', () => BehaviorEventOrder.values, { defaultValue: BehaviorEventOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<BehaviorEventEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { occurredFrom: 'BehaviorEvent.occurredAt', occurredTo: 'BehaviorEvent.occurredAt' });
     const qb = scopedQuery(ctx.dataSource, { entity: BehaviorEventEntity, table: 'behavior_event' }, ctx.scope);
     whereBetween(qb, 't.occurredAt', filter?.occurredFrom, filter?.occurredTo, 'occurred');
     return paginate(qb, 't', BehaviorEventOrder.orderings[orderBy], page);

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { scopedQuery } from '../../platform/loader-factory';
-import { requireUuid, whereBetween, whereEquals } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereBetween, whereEquals } from '../../platform/filters';
 import { CaseOrder, CustomerOrder, OrderOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import type { AfterSalesCaseEntity } from '../after-sales/after-sales-case.entity';
@@ -30,6 +30,7 @@ export class CustomerResolver {
     @Arg('orderBy', () => CustomerOrder.values, { defaultValue: CustomerOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<CustomerEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { status: 'Customer.status', createdFrom: 'Customer.createdAt', createdTo: 'Customer.createdAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.customer, ctx.scope);
     whereEquals(qb, 't.status', filter?.status, 'status');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');

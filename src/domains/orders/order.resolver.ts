@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { OWNER } from '../../audit/disclosure-recorder';
 import type { RequestContext } from '../../context';
-import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { OrderOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -31,6 +31,7 @@ export class OrderResolver {
     @Arg('orderBy', () => OrderOrder.values, { defaultValue: OrderOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<OrderEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { statuses: 'Order.status', customerId: 'Order.customer', channel: 'Order.channel', platformPartnerId: 'Order.platformPartner', placedFrom: 'Order.placedAt', placedTo: 'Order.placedAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.order, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');

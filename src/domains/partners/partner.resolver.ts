@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { requireUuid, whereEquals } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereEquals } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { paginate, PageArgs, type Page, type Ordering } from '../../platform/pagination';
 import { TABLES } from '../loaders';
@@ -28,6 +28,7 @@ export class PartnerResolver {
     @Arg('filter', () => PartnerFilter, { nullable: true }) filter: PartnerFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<PartnerEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { kind: 'Partner.kind', status: 'Partner.status' });
     const qb = scopedQuery(ctx.dataSource, TABLES.partner, ctx.scope);
     whereEquals(qb, 't.kind', filter?.kind, 'kind');
     whereEquals(qb, 't.status', filter?.status, 'status');

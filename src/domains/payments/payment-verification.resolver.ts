@@ -3,7 +3,7 @@ import { requirePartner } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { translatingDbErrors } from '../../platform/db-errors';
 import { badUserInput, notFound } from '../../platform/errors';
-import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { PaymentOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -28,6 +28,7 @@ export class PaymentVerificationResolver {
     @Arg('orderBy', () => PaymentOrder.values, { defaultValue: PaymentOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<PaymentVerificationEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { statuses: 'PaymentVerification.status', providerId: 'PaymentVerification.provider', orderId: 'PaymentVerification.order', createdFrom: 'PaymentVerification.paidAt', createdTo: 'PaymentVerification.paidAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.payment, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereEquals(qb, 't.providerId', filter?.providerId && requireUuid(filter.providerId, 'filter.providerId'), 'providerId');

@@ -1,7 +1,7 @@
 import { ArrayMaxSize } from 'class-validator';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { requireUuid, whereEquals, whereIn } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { PrivacyRequestOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -26,6 +26,7 @@ export class PrivacyRequestResolver {
     @Arg('orderBy', () => PrivacyRequestOrder.values, { defaultValue: PrivacyRequestOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<PrivacyRequestEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { statuses: 'PrivacyRequest.status', types: 'PrivacyRequest.type', customerId: 'PrivacyRequest.customer' });
     const qb = scopedQuery(ctx.dataSource, TABLES.privacyRequest, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereIn(qb, 't.type', filter?.types, 'types');

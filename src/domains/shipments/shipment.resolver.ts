@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { requirePartner } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { notFound } from '../../platform/errors';
-import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { ShipmentOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -28,6 +28,7 @@ export class ShipmentResolver {
     @Arg('orderBy', () => ShipmentOrder.values, { defaultValue: ShipmentOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<ShipmentEntity>> {
+    assertFilterable(ctx.policy.decide, filter, { statuses: 'Shipment.status', logisticsPartnerId: 'Shipment.carrier', orderId: 'Shipment.order', createdFrom: 'Shipment.createdAt', createdTo: 'Shipment.createdAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.shipment, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereEquals(qb, 't.logisticsPartnerId', filter?.logisticsPartnerId && requireUuid(filter.logisticsPartnerId, 'filter.logisticsPartnerId'), 'partner');

@@ -1,0 +1,61 @@
+/**
+ * The command line as a user runs it (the compiled dist/, which `npm test` builds first): help,
+ * clear refusals with a non-zero exit, and a token alone on stdout.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const MAIN = path.resolve('dist/src/main.js');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
+    timeout: 20_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the command line', () => {
+  it('lists its commands', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    for (const command of ['serve', 'migrate', 'seed', 'schema', 'token', 'contracts', 'policy', 'audit']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
+  });
+
+  it.each(['serve', 'migrate', 'seed', 'schema', 'token'])('%s --help says what it does and exits 0', (command) => {
+    const r = cli([command, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/usage: need-to-know /);
+  });
+
+  it('mints a development token, printed alone on stdout', () => {
+    const r = cli(['token', '--kind', 'staff', '--role', 'customer_service', '--purpose', 'after_sales']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  });
+
+  it.each([
+    ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
+    ['an unknown option', ['token', '--kindd', 'staff'], /Unknown option '--kindd'/],
+    ['a token without a purpose', ['token', '--kind', 'staff', '--role', 'customer_service'], /--purpose is required/],
+    ['a partner token without a partner id', ['token', '--kind', 'logistics_partner', '--purpose', 'fulfillment'], /partner_id/],
+    ['a seed of an unknown size', ['seed', '--size', 'huge'], /--size: expected demo or bench/],
+  ])('refuses %s with exit code 2 and a message', (_label, args, message) => {
+    const r = cli(args as string[]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses to mint tokens with production settings', () => {
+    const r = cli(['token', '--kind', 'staff', '--role', 'customer_service', '--purpose', 'after_sales'], {
+      NODE_ENV: 'production',
+      JWT_JWKS_URL: 'https://keys.example/jwks.json',
+      BEHAVIOR_PSEUDONYM_KEY: 'k'.repeat(40),
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/production/);
+    expect(r.stdout).toBe('');
+  });
+});

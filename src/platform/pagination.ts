@@ -143,15 +143,21 @@ export async function paginate<E extends ObjectLiteral>(
 }
 
 export function toPage<E extends ObjectLiteral>(nodes: E[], ordering: Ordering, hasNextPage: boolean, hasPreviousPage: boolean): Page<E> {
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(ordering, node[ordering.property], node.id), node }));
+  const cursorOf = (node: E) => encodeCursor(ordering, node[ordering.property], node.id);
+  const first = nodes[0];
+  const last = nodes[nodes.length - 1];
+  let edges: Page<E>['edges'] | undefined;
   return {
-    edges,
+    // A cursor per row is built only when the query asks for edges (most ask for nodes).
+    get edges() {
+      return (edges ??= nodes.map((node) => ({ cursor: cursorOf(node), node })));
+    },
     nodes,
     pageInfo: {
       hasNextPage,
       hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      startCursor: first ? cursorOf(first) : null,
+      endCursor: last ? cursorOf(last) : null,
     },
   };
 }

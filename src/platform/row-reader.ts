@@ -7,10 +7,10 @@
  * (same properties, embedded objects, null handling and value conversion: columns whose raw `pg`
  * value is already what TypeORM hydrates are copied, every other column goes through the
  * driver's `prepareHydratedValue`, transformers included). `readRows` runs one statement on the
- * data source's pool — as a named prepared statement when the caller says the text is one of a
- * fixed set (PostgreSQL then parses and plans it once per connection) — and keeps what the
- * TypeORM path gave: the SQL statement counter, and slow or failed statements reported to the
- * data source's logger.
+ * data source's read pool — as a named prepared statement when the caller says the text is one
+ * of a fixed set (PostgreSQL then parses it once per connection) — and keeps what the TypeORM
+ * path gave: the SQL statement counter, replica routing, and slow or failed statements reported
+ * to the data source's logger.
  */
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -129,10 +129,12 @@ export function toPositional(sql: string, params: Record<string, unknown>, value
   });
 }
 
-function poolOf(ds: DataSource): Pool {
-  const driver = ds.driver as unknown as { master?: Pool };
+/** Where reads go: a replica when TypeORM replication is configured (as its query builder picks), else the primary. */
+function readPoolOf(ds: DataSource): Pool {
+  const driver = ds.driver as unknown as { master?: Pool; slaves?: Pool[] };
   if (!ds.isInitialized || !driver.master) throw new Error('readRows: expected an initialized PostgreSQL data source');
-  return driver.master;
+  const replicas = driver.slaves ?? [];
+  return replicas.length > 0 ? replicas[Math.floor(Math.random() * replicas.length)]! : driver.master;
 }
 
 const statementNames = new Map<string, string>();
@@ -148,14 +150,14 @@ function statementName(sql: string): string {
 }
 
 /**
- * Runs one read statement on the data source's pool and returns its rows. `prepared: true` only
- * for texts from a fixed, small set (each connection keeps every statement it prepared).
+ * Runs one read statement and returns its rows. `prepared: true` only for texts from a fixed,
+ * small set: each connection keeps every statement it has prepared.
  */
 export async function readRows(ds: DataSource, sql: string, values: unknown[], options: { prepared?: boolean } = {}): Promise<Array<Record<string, unknown>>> {
   recordSqlStatement(sql);
   const started = performance.now();
   try {
-    const result = await poolOf(ds).query(options.prepared ? { name: statementName(sql), text: sql, values } : { text: sql, values });
+    const result = await readPoolOf(ds).query(options.prepared ? { name: statementName(sql), text: sql, values } : { text: sql, values });
     return result.rows;
   } catch (error) {
     // Parameters stay out of logs: they may carry personal data.

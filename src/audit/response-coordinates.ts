@@ -90,9 +90,19 @@ export function coordinatesWithValues(
   const root = rootTypeOf(schema, operation);
   if (!data || !root) return found;
   const fragments = fragmentsOf(document);
-  const walk = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], object: Record<string, unknown>) => {
+  // The same selections apply to every item of a list: collect them once per (field nodes, type).
+  // `nodes` arrays come from this cache themselves, so each stands for one place in the response.
+  const collected = new WeakMap<object, Map<string, Map<string, FieldNode[]>>>();
+  const fieldsOf = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[]) => {
+    let byType = collected.get(owner);
+    if (!byType) collected.set(owner, (byType = new Map()));
+    let fields = byType.get(type.name);
+    if (!fields) byType.set(type.name, (fields = collectFields(type, selectionSets, fragments)));
+    return fields;
+  };
+  const walk = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[], object: Record<string, unknown>) => {
     const fields = type.getFields();
-    for (const [key, nodes] of collectFields(type, selectionSets, fragments)) {
+    for (const [key, nodes] of fieldsOf(type, owner, selectionSets)) {
       const name = nodes[0]!.name.value;
       const value = object[key];
       if (name.startsWith('__') || !hasValue(value)) continue;
@@ -100,10 +110,10 @@ export function coordinatesWithValues(
       const target = fields[name] ? getNamedType(fields[name].type) : undefined;
       if (!target || !isObjectType(target)) continue;
       const subSelections = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      eachObject(value, (item) => walk(target, subSelections, item));
+      eachObject(value, (item) => walk(target, nodes, subSelections, item));
     }
   };
-  walk(root, [operation.selectionSet], data);
+  walk(root, operation, [operation.selectionSet], data);
   return found;
 }
 

@@ -54,7 +54,7 @@ const CASES: Case[] = [
     name: "logistics partner: its manifest with recipients, addresses, items and customs",
     caller: () => callers.logistics(carrierA),
     query: `query Manifest { shipments(first: 5) { nodes { id trackingNumber status order { orderNumber
-      shippingAddress { recipientName line1 line2 city postalCode country phone } items { sku quantity } customs { contents hsCodes } } } } }`,
+      shippingAddress { recipientName line1 line2 city postalCode country phone } items { productName quantity } customs { contents hsCodes } } } } }`,
     async expect(r, db) {
       const nodes = r.data!.shipments.nodes;
       const orders = nodes.map((n: any) => n.order);
@@ -63,8 +63,8 @@ const CASES: Case[] = [
           ...ifAny('CustomsDeclaration.contents', orders.map((o: any) => o.customs.contents)),
           ...ifAny('CustomsDeclaration.hsCodes', orders.map((o: any) => o.customs.hsCodes)),
           'Order.orderNumber',
+          'OrderItem.productName',
           'OrderItem.quantity',
-          'OrderItem.sku',
           'Shipment.status',
           ...ifAny('Shipment.trackingNumber', nodes.map((n: any) => n.trackingNumber)),
           'ShippingAddress.city',

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, HeaderMap, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
 import { createAuditPlugin, refusedRequestEvent } from './audit/audit-plugin';
@@ -23,7 +23,8 @@ import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/err
 import type { Logger } from './platform/logger';
 import { checkClassification } from './policy/classification';
 import { createContractPlugin } from './policy/contract-plugin';
-import { applyDisclosurePolicy } from './policy/field-rules';
+import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from './policy/field-rules';
+import type { PolicyView } from './policy/policy-view';
 import { checkMatrix } from './policy/matrix-check';
 import { PolicyEngine } from './policy/policy-view';
 import { applyCors } from './hardening/cors';
@@ -156,8 +157,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens);
   const ownAuditLog = protections && !deps.auditLog ? new AuditLog(deps.dataSource, { logger: deps.logger }) : undefined;
   const auditLog = protections ? (deps.auditLog ?? ownAuditLog) : undefined;
-  const apollo = new ApolloServer<RequestContext>({
-    schema: protections ? applyDisclosurePolicy(fullSchema) : fullSchema,
+  const apolloOptions = {
     introspection: deps.development,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -168,10 +168,35 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     // Cache control off: no response here may be cached, and its per-field hook wraps every
     // resolver (about a fifth of a large list's CPU; see the README's Performance section).
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy }), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
-    formatError: (formatted, error) =>
+    formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
-  });
+  };
+  // Two executors over one policy: operations that select a field the caller's view denies or
+  // masks run with the shield rules on every field; all others run without them (the rules
+  // would allow every field unchanged) and only record the objects they return. See
+  // needsFieldRules in policy/field-rules.ts.
+  const apollo = new ApolloServer<RequestContext>({ ...apolloOptions, schema: protections ? applyDisclosurePolicy(fullSchema) : fullSchema });
+  const direct = protections ? new ApolloServer<RequestContext>({ ...apolloOptions, schema: recordingReturnedObjects(fullSchema) }) : undefined;
   await apollo.start();
+  await direct?.start();
+
+  /** Routing decisions per (policy view, document), bounded. */
+  const routes = new Map<string, boolean>();
+  const executorFor = (view: PolicyView, query: unknown, operationName: unknown): ApolloServer<RequestContext> => {
+    if (!direct || typeof query !== 'string') return apollo;
+    const key = `${view.key}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${query}`;
+    let guarded = routes.get(key);
+    if (guarded === undefined) {
+      try {
+        guarded = needsFieldRules(fullSchema, view.decide, parse(query, { maxTokens: limits.maxTokens, noLocation: true }), typeof operationName === 'string' ? operationName : undefined);
+      } catch {
+        guarded = true;
+      }
+      if (routes.size >= 5000) routes.delete(routes.keys().next().value!);
+      routes.set(key, guarded);
+    }
+    return guarded ? apollo : direct;
+  };
 
   const contextFor = (caller: Caller, requestId: string, legalCaseReference?: string): RequestContext => {
     const view = policy.viewFor(caller);
@@ -234,7 +259,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         return;
       }
     }
-    const response = await apollo.executeHTTPGraphQLRequest({
+    const request = (req.method === 'POST' ? parsed : Object.fromEntries(url.searchParams)) as { query?: unknown; operationName?: unknown } | undefined;
+    const executor = executorFor(policy.viewFor(caller), request?.query, request?.operationName);
+    const response = await executor.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
       context: async () => contextFor(caller, requestId, legalCase),
     });
@@ -307,10 +334,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     handler,
     apollo,
     async execute(query, caller, variables, options) {
-      return apollo.executeOperation({ query, variables }, { contextValue: contextFor(caller, randomUUID(), options?.legalCaseReference) });
+      return executorFor(policy.viewFor(caller), query, undefined).executeOperation(
+        { query, variables },
+        { contextValue: contextFor(caller, randomUUID(), options?.legalCaseReference) },
+      );
     },
     async stop() {
       await apollo.stop();
+      await direct?.stop();
       await rateLimiter.close();
       await ownAuditLog?.close();
     },

@@ -58,14 +58,24 @@ export class DisclosureRecorder {
 
   /** Called for every field the policy decided on, with the object the field was read from. */
   field(typeName: string, fieldName: string, parent: unknown, decision: FieldDecision): void {
-    if (parent && typeof parent === 'object') this.learnOwner(typeName, parent as Record<string, unknown>);
     const coordinate = `${typeName}.${fieldName}`;
     if (decision === 'denied') {
+      if (parent && typeof parent === 'object') this.learnOwner(typeName, parent as Record<string, unknown>);
       this.denied.add(coordinate);
       return;
     }
     (decision === 'masked' ? this.masked : this.disclosed).add(coordinate);
-    const subject = parent && typeof parent === 'object' ? SUBJECT_OF[typeName]?.(parent) : undefined;
+    this.object(typeName, parent);
+  }
+
+  /**
+   * An object of `typeName` is being returned to the caller: its data subject is recorded.
+   * (Operations that need no field rule record their objects this way; see field-rules.ts.)
+   */
+  object(typeName: string, parent: unknown): void {
+    if (!parent || typeof parent !== 'object') return;
+    this.learnOwner(typeName, parent as Record<string, unknown>);
+    const subject = SUBJECT_OF[typeName]?.(parent);
     if (!subject) return;
     if (subject.customerIds) for (const id of subject.customerIds) this.customers.add(id);
     if (subject.customerId) this.customers.add(subject.customerId);

@@ -8,12 +8,23 @@
  * a denial is one FORBIDDEN error at the field's path naming its coordinate, with `null` in the
  * field's place (every deniable field is nullable, so a denial never wipes its parent).
  */
-import { isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { applyMiddleware, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield } from 'graphql-shield';
 import type { RequestContext } from '../context';
 import { forbidden } from '../platform/errors';
-import { classify, STRUCTURE } from './classification';
+import { classify, isConnectionScaffolding, STRUCTURE } from './classification';
 import { applyMask } from './masking';
 
 export function deniedMessage(coordinate: string): string {
@@ -78,4 +89,90 @@ export function applyDisclosurePolicy(schema: GraphQLSchema): GraphQLSchema {
       thrown instanceof Error ? thrown : forbidden(deniedMessage(`${info.parentType.name}.${info.fieldName}`)),
   });
   return applyMiddleware(schema, permissions, maskingMiddleware(schema));
+}
+
+/**
+ * Whether an operation needs the field rules at all: true when the caller's view denies or
+ * masks any field the document selects (fragments and inline fragments followed, whatever the
+ * alias). When it is false, every field would be allowed unchanged, so the operation runs on the
+ * schema without the per-field rules — the same answer, without a promise per field — and only
+ * the objects it returns are recorded for the audit log. Decisions depend on the caller's view
+ * and the schema coordinate alone, never on arguments or rows, which is what makes this exact.
+ */
+export function needsFieldRules(
+  schema: GraphQLSchema,
+  decide: (typeName: string, fieldName: string) => string,
+  document: DocumentNode,
+  operationName?: string | null,
+): boolean {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  const operations: OperationDefinitionNode[] = [];
+  for (const d of document.definitions) {
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    else if (d.kind === Kind.OPERATION_DEFINITION) operations.push(d);
+  }
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  if (!operation) return true;
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : undefined;
+  if (!root) return true;
+  const visit = (type: GraphQLObjectType, set: SelectionSetNode, seen: Set<string>): boolean => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        const t = s.typeCondition ? schema.getType(s.typeCondition.name.value) : type;
+        if (!isObjectType(t) || visit(t, s.selectionSet, seen)) return true;
+      } else if (s.kind === Kind.FRAGMENT_SPREAD) {
+        if (seen.has(s.name.value)) continue;
+        const f = fragments.get(s.name.value);
+        const t = f && schema.getType(f.typeCondition.name.value);
+        if (!f || !isObjectType(t) || visit(t, f.selectionSet, new Set([...seen, s.name.value]))) return true;
+      } else {
+        if (s.name.value.startsWith('__')) continue;
+        const field = type.getFields()[s.name.value];
+        if (!field || decide(type.name, s.name.value) !== 'visible') return true;
+        if (s.selectionSet) {
+          const target = getNamedType(field.type);
+          if (!isObjectType(target) || visit(target, s.selectionSet, seen)) return true;
+        }
+      }
+    }
+    return false;
+  };
+  return visit(root, operation.selectionSet, new Set());
+}
+
+/**
+ * The schema for operations that need no field rules: resolvers unchanged, except that fields
+ * returning objects record each object they return (its data subject) for the audit log.
+ */
+export function recordingReturnedObjects(schema: GraphQLSchema): GraphQLSchema {
+  const map: IMiddlewareFieldMap = {};
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || isConnectionScaffolding(type.name)) continue;
+    for (const field of Object.values(type.getFields())) {
+      let target = getNamedType(field.type);
+      if (!isObjectType(target)) continue;
+      const connection = isConnectionScaffolding(target.name);
+      if (connection) target = getNamedType(target.getFields().nodes.type);
+      if (!isObjectType(target)) continue;
+      const typeName = target.name;
+      const record = (ctx: RequestContext, value: unknown) => {
+        const objects = connection ? (value as { nodes?: unknown[] } | null)?.nodes : value;
+        if (Array.isArray(objects)) for (const o of objects) ctx.disclosures.object(typeName, o);
+        else ctx.disclosures.object(typeName, objects);
+        return value;
+      };
+      (map[type.name] ??= {}) as Record<string, unknown>;
+      (map[type.name] as Record<string, unknown>)[field.name] = (
+        resolve: (...a: unknown[]) => unknown,
+        parent: unknown,
+        args: unknown,
+        ctx: RequestContext,
+        info: GraphQLResolveInfo,
+      ) => {
+        const value = resolve(parent, args, ctx, info);
+        return value instanceof Promise ? value.then((v) => record(ctx, v)) : record(ctx, value);
+      };
+    }
+  }
+  return applyMiddleware(schema, map);
 }

@@ -248,3 +248,24 @@ describe('key disclosure rules', () => {
     });
   });
 });
+
+describe('operations the field rules would not change', () => {
+  let db: TestDatabase;
+  let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    ({ execute } = await createTestGateway(db));
+  });
+  afterAll(() => db.drop());
+
+  it('answer exactly as they do alongside a denied field that sends them through the rules', async () => {
+    const allowed = 'shipments(first: 20) { nodes { id trackingNumber order { orderNumber shippingAddress { recipientName phone } items { productName quantity } } } }';
+    const service = as.staff(['customer_service'], 'fulfillment');
+    const fast = await execute(`{ ${allowed} }`, service);
+    const ruled = await execute(`{ ${allowed} customer(id: "${DEMO_IDS.demoCustomer}") { emergencyContactName } }`, service);
+    expect(fast.errors).toBeUndefined();
+    expect(ruled.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(ruled.data!.shipments).toEqual(fast.data!.shipments);
+  });
+});

@@ -88,8 +88,17 @@ function publicDetails(extensions: Record<string, unknown> | undefined): Record<
   return { fields: problems };
 }
 
+/**
+ * graphql-js reports an argument that coerces to null where null is not allowed (a nullable
+ * variable passed to a non-null argument) during execution, without a code: the caller's
+ * mistake, not ours.
+ */
+const ARGUMENT_COERCION = /^Argument "[^"]+" of (?:non-null|required) type "[^"]+" (?:must not be null|was provided the variable)/;
+
 export function maskError(formatted: GraphQLFormattedError, error: unknown, log: (e: unknown) => void): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
+  const root = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  const coercion = root instanceof GraphQLError && !root.originalError && ARGUMENT_COERCION.test(root.message);
+  const code = coercion ? ErrorCode.BAD_USER_INPUT : formatted.extensions?.code;
   if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
     const message = code === ErrorCode.BAD_USER_INPUT && formatted.message === 'Argument Validation Error'
       ? 'Invalid input: see extensions.fields'

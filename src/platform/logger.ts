@@ -14,6 +14,13 @@ export const REDACTED_PATHS = [
   'variables',
   '*.variables',
   '*.token',
+  // A failed query's parameters, and PostgreSQL's detail line ("Key (email)=(…) already
+  // exists"), carry the values written: the statement text alone is enough to find the fault.
+  'err.parameters',
+  'err.detail',
+  'err.driverError.parameters',
+  'err.driverError.detail',
+  'err.driverError.where',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -115,6 +115,7 @@ describe('hardening over HTTP', () => {
     ['a literal page size over 100', { query: '{ orders(first: 101) { nodes { id } } }' }],
     ['a page size over 100 in a variable', { query: 'query($n: Int) { orders(first: $n) { nodes { id } } }', variables: { n: 5000 } }],
     ['a zero page size in a variable', { query: 'query($n: Int) { orders(first: $n) { nodes { id } } }', variables: { n: 0 } }],
+    ['a null page size in a variable', { query: 'query($n: Int) { orders(first: $n) { nodes { id } } }', variables: { n: null } }],
   ])('%s is BAD_USER_INPUT and reads nothing', async (_label, body) => {
     const r = await send(body);
     expect(r.codes).toEqual(['BAD_USER_INPUT']);

@@ -100,7 +100,38 @@ export function coordinatesWithValues(
     if (!fields) byType.set(type.name, (fields = collectFields(type, selectionSets, fragments)));
     return fields;
   };
+  // Every coordinate a place in the response can hold; once all are found, the remaining items
+  // of a list there cannot add any, and the walk stops descending (a 50-row list is usually
+  // complete after its first row).
+  const below = new WeakMap<object, Map<string, string[]>>();
+  const coordinatesBelow = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[]): string[] => {
+    let byType = below.get(owner);
+    if (!byType) below.set(owner, (byType = new Map()));
+    let list = byType.get(type.name);
+    if (list) return list;
+    list = [];
+    byType.set(type.name, list);
+    const fields = type.getFields();
+    for (const nodes of fieldsOf(type, owner, selectionSets).values()) {
+      const name = nodes[0]!.name.value;
+      if (name.startsWith('__')) continue;
+      list.push(`${type.name}.${name}`);
+      const target = fields[name] ? getNamedType(fields[name].type) : undefined;
+      if (target && isObjectType(target)) {
+        list.push(...coordinatesBelow(target, nodes, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []))));
+      }
+    }
+    return list;
+  };
+  const complete = new WeakMap<object, Set<string>>();
   const walk = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[], object: Record<string, unknown>) => {
+    let done = complete.get(owner);
+    if (!done) complete.set(owner, (done = new Set()));
+    if (done.has(type.name)) return;
+    if (coordinatesBelow(type, owner, selectionSets).every((c) => found.has(c))) {
+      done.add(type.name);
+      return;
+    }
     const fields = type.getFields();
     for (const [key, nodes] of fieldsOf(type, owner, selectionSets)) {
       const name = nodes[0]!.name.value;

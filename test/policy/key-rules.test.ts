@@ -104,6 +104,15 @@ describe('key disclosure rules', () => {
     expect(service.data!.orders.nodes.length).toBeGreaterThan(0);
   });
 
+  it('a list sorted by a field the caller may not see comes in id order instead', async () => {
+    const r = await execute(`{ orders(first: 100) { nodes { id } } }`, as.logistics(carrierA));
+    const own = await q<{ id: string }>(
+      `SELECT id FROM "order" o WHERE EXISTS (SELECT 1 FROM shipment s WHERE s.order_id = o.id AND s.logistics_partner_id = $1) ORDER BY id LIMIT 100`,
+      [carrierA],
+    );
+    expect(r.data!.orders.nodes.map((n: any) => n.id)).toEqual(own.map((o) => o.id));
+  });
+
   describe('a payment provider', () => {
     const psp = as.payment(providerA);
 

@@ -38,7 +38,7 @@ export class BehaviorEventResolver {
     assertFilterable(ctx.policy.decide, filter, { occurredFrom: 'BehaviorEvent.occurredAt', occurredTo: 'BehaviorEvent.occurredAt' });
     const qb = scopedQuery(ctx.dataSource, { entity: BehaviorEventEntity, table: 'behavior_event' }, ctx.scope);
     whereBetween(qb, 't.occurredAt', filter?.occurredFrom, filter?.occurredTo, 'occurred');
-    return paginate(qb, 't', BehaviorEventOrder.orderings[orderBy], page);
+    return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decide), page);
   }
 
   @Mutation(() => IngestResult, { description: 'The storefront ingests a batch of page views; all are stored, desensitized, or none.' })

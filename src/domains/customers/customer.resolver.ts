@@ -34,7 +34,7 @@ export class CustomerResolver {
     const qb = scopedQuery(ctx.dataSource, TABLES.customer, ctx.scope);
     whereEquals(qb, 't.status', filter?.status, 'status');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', CustomerOrder.orderings[orderBy], page);
+    return paginate(qb, 't', CustomerOrder.pick(orderBy, ctx.policy.decide), page);
   }
 
   @FieldResolver(() => [Address], { nullable: true })
@@ -49,7 +49,7 @@ export class CustomerResolver {
     @Arg('orderBy', () => OrderOrder.values, { defaultValue: OrderOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<OrderEntity>> {
-    return ctx.loaders.ordersOfCustomer(OrderOrder.orderings[orderBy], page).load(customer.id);
+    return ctx.loaders.ordersOfCustomer(OrderOrder.pick(orderBy, ctx.policy.decide), page).load(customer.id);
   }
 
   @FieldResolver(() => AfterSalesCaseConnection, { nullable: true })
@@ -59,7 +59,7 @@ export class CustomerResolver {
     @Arg('orderBy', () => CaseOrder.values, { defaultValue: CaseOrder.default }) orderBy: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<AfterSalesCaseEntity>> {
-    return ctx.loaders.casesOfCustomer(CaseOrder.orderings[orderBy], page).load(customer.id);
+    return ctx.loaders.casesOfCustomer(CaseOrder.pick(orderBy, ctx.policy.decide), page).load(customer.id);
   }
 
   @FieldResolver(() => [ConsentGrant], { nullable: true })

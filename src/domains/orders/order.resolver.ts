@@ -43,7 +43,7 @@ export class OrderResolver {
       'platformPartnerId',
     );
     whereBetween(qb, 't.placedAt', filter?.placedFrom, filter?.placedTo, 'placed');
-    return paginate(qb, 't', OrderOrder.orderings[orderBy], page);
+    return paginate(qb, 't', OrderOrder.pick(orderBy, ctx.policy.decide), page);
   }
 
   @FieldResolver(() => Customer, { nullable: true })

@@ -34,7 +34,7 @@ export class PaymentVerificationResolver {
     whereEquals(qb, 't.providerId', filter?.providerId && requireUuid(filter.providerId, 'filter.providerId'), 'providerId');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', PaymentOrder.orderings[orderBy], page);
+    return paginate(qb, 't', PaymentOrder.pick(orderBy, ctx.policy.decide), page);
   }
 
   @FieldResolver(() => Order, { nullable: true })

@@ -31,7 +31,7 @@ export class PrivacyRequestResolver {
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereIn(qb, 't.type', filter?.types, 'types');
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');
-    return paginate(qb, 't', PrivacyRequestOrder.orderings[orderBy], page);
+    return paginate(qb, 't', PrivacyRequestOrder.pick(orderBy, ctx.policy.decide), page);
   }
 
   @FieldResolver(() => Customer, { nullable: true })

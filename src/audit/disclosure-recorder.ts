@@ -1,7 +1,6 @@
 /**
- * Collects, during one request, what was disclosed to whom: every schema coordinate that
- * resolved (disclosed), was masked or was denied, and the data subjects (customers) whose rows
- * those fields came from. The audit log writes it before the response leaves.
+ * Collects, during one request, what was disclosed to whom: the schema coordinates that were
+ * masked or denied, and the data subjects (customers) whose rows the disclosed fields came from. The audit log writes it before the response leaves.
  *
  * Subjects are gathered from the parent objects of disclosed fields: a customer row names
  * itself; rows that belong to a customer name it directly (customerId) or through their order,
@@ -44,7 +43,8 @@ const SUBJECT_OF: Record<string, (parent: any) => { customerId?: string; custome
 };
 
 export class DisclosureRecorder {
-  readonly disclosed = new Set<string>();
+  // What was disclosed is read off the response itself (audit-plugin.ts); masks and denials
+  // leave no trace there, so they are recorded here.
   readonly masked = new Set<string>();
   readonly denied = new Set<string>();
   private readonly customers = new Set<string>();
@@ -58,13 +58,12 @@ export class DisclosureRecorder {
 
   /** Called for every field the policy decided on, with the object the field was read from. */
   field(typeName: string, fieldName: string, parent: unknown, decision: FieldDecision): void {
-    const coordinate = `${typeName}.${fieldName}`;
     if (decision === 'denied') {
       if (parent && typeof parent === 'object') this.learnOwner(typeName, parent as Record<string, unknown>);
-      this.denied.add(coordinate);
+      this.denied.add(`${typeName}.${fieldName}`);
       return;
     }
-    (decision === 'masked' ? this.masked : this.disclosed).add(coordinate);
+    if (decision === 'masked') this.masked.add(`${typeName}.${fieldName}`);
     this.object(typeName, parent);
   }
 

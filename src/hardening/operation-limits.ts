@@ -10,6 +10,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import {
   GraphQLError,
   Kind,
@@ -56,19 +57,7 @@ function limitError(message: string): GraphQLError {
 export function maxRootFieldsRule(max: number): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
-      const fragments = new Map(context.getDocument().definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-      let count = 0;
-      const walk = (set: SelectionSetNode, seen: Set<string>) => {
-        for (const s of set.selections) {
-          if (s.kind === Kind.FIELD) count += 1;
-          else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet, seen);
-          else if (!seen.has(s.name.value)) {
-            const f = fragments.get(s.name.value);
-            if (f) walk(f.selectionSet, new Set([...seen, s.name.value]));
-          }
-        }
-      };
-      walk(operation.selectionSet, new Set());
+      const count = rootFieldsOf(operation.selectionSet, fragmentsOf(context.getDocument())).length;
       if (count > max) context.reportError(limitError(`Operation has ${count} root fields; at most ${max} are allowed`));
     },
   });
@@ -108,7 +97,7 @@ function isList(type: GraphQLOutputType): boolean {
 export function operationCost(
   parentType: GraphQLObjectType,
   set: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
   schemaType: (name: string) => GraphQLObjectType | undefined,
   multiplier = 1,
@@ -152,9 +141,7 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin {
           if (!operation) return;
           const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
           if (!root) return;
-          const fragments = new Map(
-            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-          );
+          const fragments = fragmentsOf(document);
           const schemaType = (name: string) => {
             const t = schema.getType(name);
             return isObjectType(t) ? t : undefined;

@@ -11,6 +11,8 @@ import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/principal';
 import type { RequestContext } from '../context';
+import { BoundedCache, documentKey } from '../platform/bounded-cache';
+import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { ErrorCode } from '../platform/errors';
 
 export interface RateLimitConfig {
@@ -46,19 +48,9 @@ export function rateLimited(retryAfterSeconds: number): GraphQLError {
   });
 }
 
-/** Root fields of the operation by name, aliases and fragments followed. */
-function rootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
-  const names: string[] = [];
-  for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) {
-      if (!s.name.value.startsWith('__')) names.push(s.name.value);
-    } else if (s.kind === Kind.INLINE_FRAGMENT) names.push(...rootFields(s.selectionSet, fragments, seen));
-    else if (!seen.has(s.name.value)) {
-      const f = fragments.get(s.name.value);
-      if (f) names.push(...rootFields(f.selectionSet, fragments, new Set([...seen, s.name.value])));
-    }
-  }
-  return names;
+/** Root fields of the operation by name, aliases and fragments followed; introspection left out. */
+function rootFields(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): string[] {
+  return rootFieldsOf(set, fragments).map((f) => f.name.value).filter((name) => !name.startsWith('__'));
 }
 
 /**
@@ -73,7 +65,7 @@ function callsIn(source: string, operationName: string | undefined, maxTokens: n
   } catch {
     return 1;
   }
-  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const fragments = fragmentsOf(document);
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operations.find((o) => o.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || o.name?.value === operationName)) ?? operations[0];
   if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return 1;
@@ -86,6 +78,8 @@ export interface RateLimiter {
 }
 
 export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): RateLimiter {
+  // Counting calls parses the document; a document seen before is not parsed again.
+  const callCounts = new BoundedCache<number>(5000);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
   // Should Redis be unreachable, each replica falls back to counting in its own memory.
   const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
@@ -121,7 +115,9 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
       return {
         async didResolveSource({ source, request, contextValue }) {
           try {
-            await take(fields, principalKey(contextValue.caller.principal), callsIn(source, request.operationName ?? undefined, maxTokens));
+            const name = request.operationName ?? undefined;
+            const calls = callCounts.getOrCompute(documentKey(name, source), () => callsIn(source, name, maxTokens));
+            await take(fields, principalKey(contextValue.caller.principal), calls);
           } catch (error) {
             if (error instanceof GraphQLError) overLimit = error;
             else throw error;
@@ -130,9 +126,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
         async didResolveOperation({ document, operation, contextValue }) {
           if (overLimit) throw overLimit;
           if (!operation) return;
-          const fragments = new Map(
-            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-          );
+          const fragments = fragmentsOf(document);
           const key = principalKey(contextValue.caller.principal);
           const names = rootFields(operation.selectionSet, fragments);
           if (operation.operation === 'query' && names.some((n) => BY_ID_FIELDS.has(n))) {

@@ -28,15 +28,15 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import {
   execute,
   GraphQLError,
-  Kind,
   specifiedRules,
   validate,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type SelectionSetNode,
 } from 'graphql';
 import type { RequestContext } from '../context';
+import { BoundedCache, documentKey } from '../platform/bounded-cache';
+import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { buildContracts, isContractAudience, type ContractAudience } from './contracts';
 import type { PolicyEngine } from './policy-view';
 
@@ -57,31 +57,6 @@ export interface ContractPluginOptions {
   cacheSize?: number;
 }
 
-/** A map that forgets its least recently used entry beyond `limit` entries. */
-export class BoundedCache<V> {
-  private readonly entries = new Map<string, V>();
-  constructor(private readonly limit: number) {}
-
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}
-
 /** graphql-js suggests names it knows; from a contract that is harmless, but nothing is suggested at all. */
 function withoutSuggestions(message: string): string {
   return message.replace(/ ?Did you mean(.+?)\?$/, '');
@@ -97,24 +72,7 @@ function violationError(violation: ContractViolation, document: DocumentNode): G
 
 /** The names of the root fields an operation selects, through fragments and inline fragments. */
 function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): Set<string> {
-  const fragments = new Map(
-    document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d] as const),
-  );
-  const names = new Set<string>();
-  const visited = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode) => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
-      else if (!visited.has(selection.name.value)) {
-        visited.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) walk(fragment.selectionSet);
-      }
-    }
-  };
-  walk(operation.selectionSet);
-  return names;
+  return new Set(rootFieldsOf(operation.selectionSet, fragmentsOf(document)).map((f) => f.name.value));
 }
 
 const INTROSPECTION_ROOT_FIELDS = new Set(['__schema', '__type']);
@@ -125,16 +83,12 @@ export function createContractPlugin(options: ContractPluginOptions): ApolloServ
 
   const violationsOf = (audience: ContractAudience, request: GraphQLRequestContext<RequestContext>): readonly ContractViolation[] => {
     const document = request.document!;
-    const key = `${audience}:${request.queryHash ?? request.source}`;
-    let violations = cache.get(key);
-    if (!violations) {
-      violations = validate(contracts.get(audience)!, document, specifiedRules).map((error) => ({
+    return cache.getOrCompute(`${audience}:${request.queryHash ?? documentKey(request.source)}`, () =>
+      validate(contracts.get(audience)!, document, specifiedRules).map((error) => ({
         message: withoutSuggestions(error.message),
         positions: error.positions ?? [],
-      }));
-      cache.set(key, violations);
-    }
-    return violations;
+      })),
+    );
   };
 
   return {

@@ -13,7 +13,6 @@ import {
   isObjectType,
   Kind,
   type DocumentNode,
-  type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
@@ -23,6 +22,7 @@ import {
 import { applyMiddleware, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield } from 'graphql-shield';
 import type { RequestContext } from '../context';
+import { fragmentsOf } from '../platform/documents';
 import { forbidden } from '../platform/errors';
 import { classify, isConnectionScaffolding, STRUCTURE } from './classification';
 import { applyMask } from './masking';
@@ -105,12 +105,8 @@ export function needsFieldRules(
   document: DocumentNode,
   operationName?: string | null,
 ): boolean {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  const operations: OperationDefinitionNode[] = [];
-  for (const d of document.definitions) {
-    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-    else if (d.kind === Kind.OPERATION_DEFINITION) operations.push(d);
-  }
+  const fragments = fragmentsOf(document);
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
   if (!operation) return true;
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : undefined;

@@ -6,7 +6,8 @@
 import type { Caller } from '../../src/auth/principal';
 import { AuthenticationError } from '../../src/auth/authentication-error';
 import { createLogger } from '../../src/platform/logger';
-import { BoundedCache, MIXED_INTROSPECTION_MESSAGE } from '../../src/policy/contract-plugin';
+import { BoundedCache } from '../../src/platform/bounded-cache';
+import { MIXED_INTROSPECTION_MESSAGE } from '../../src/policy/contract-plugin';
 import { buildContract } from '../../src/policy/contracts';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

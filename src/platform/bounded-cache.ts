@@ -1,0 +1,47 @@
+/**
+ * Per-document results worth keeping between requests (contract violations, which executor an
+ * operation needs, how many calls it makes, its audit hash). Keys are digests of the document,
+ * so a flood of large, distinct documents cannot grow memory: at most `limit` entries, the least
+ * recently used forgotten first.
+ */
+import { createHash } from 'node:crypto';
+
+export function documentKey(...parts: Array<string | undefined>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part ?? '').update('\u0000');
+  return hash.digest('base64url');
+}
+
+export class BoundedCache<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly limit: number) {}
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  getOrCompute(key: string, compute: () => V): V {
+    let value = this.get(key);
+    if (value === undefined) {
+      value = compute();
+      this.set(key, value);
+    }
+    return value;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -87,6 +87,20 @@ describe('mutations', () => {
       );
       expect(r).toEqual({ data: { recordShipmentTracking: { trackingNumber: 'TRK-TEST-0001' } } });
     });
+
+    it('refuses a tracking number the carrier already used on another shipment, and changes nothing', async () => {
+      const [{ id: other }] = await db.dataSource.query(
+        `SELECT id FROM shipment WHERE logistics_partner_id = $1 AND id <> $2 ORDER BY id LIMIT 1`,
+        [carrierA, shipmentId],
+      );
+      const r = await execute(
+        `mutation($input: RecordTrackingInput!) { recordShipmentTracking(input: $input) { trackingNumber } }`,
+        as.logistics(carrierA),
+        { input: { shipmentId: other, trackingNumber: 'TRK-TEST-0001' } },
+      );
+      expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      expect(await count(`SELECT count(*) n FROM shipment WHERE tracking_number = 'TRK-TEST-0001'`)).toBe(1);
+    });
   });
 
   describe('recordPaymentResult', () => {

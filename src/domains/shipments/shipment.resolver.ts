@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requirePartner } from '../../auth/guards';
 import type { RequestContext } from '../../context';
+import { translatingDbErrors } from '../../platform/db-errors';
 import { notFound } from '../../platform/errors';
 import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
@@ -58,7 +59,10 @@ export class ShipmentResolver {
     const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
     if (!shipment) throw notFound('Shipment');
     const status = shipment.status === ShipmentStatus.PENDING ? ShipmentStatus.LABEL_CREATED : shipment.status;
-    await ctx.dataSource.getRepository(ShipmentEntity).update({ id: shipment.id }, { trackingNumber: input.trackingNumber, status });
+    // A tracking number is unique per carrier: reusing one is the caller's mistake, said so.
+    await translatingDbErrors('recordShipmentTracking', () =>
+      ctx.dataSource.getRepository(ShipmentEntity).update({ id: shipment.id }, { trackingNumber: input.trackingNumber, status }),
+    );
     ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     return ctx.loaders.shipment().load(shipment.id);

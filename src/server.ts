@@ -18,6 +18,8 @@ import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
 import type { Caller } from './auth/principal';
 import { createRequestContext, type RequestContext, type RequestSecrets } from './context';
+import { executorGateway } from './execution/executor';
+import { ReadPlans } from './execution/read-plans';
 import { BoundedCache, documentKey } from './platform/bounded-cache';
 import { pendingMigrations } from './platform/database';
 import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/errors';
@@ -55,6 +57,11 @@ export interface GatewayDeps {
   rateLimits?: RateLimitConfig;
   /** Origins browsers may call from (CORS); none by default. */
   corsOrigins?: readonly string[];
+  /**
+   * Compiled reads (execution/read-plans.ts): operations over the order aggregate run as one SQL
+   * statement per root field. Default true; false runs everything on graphql-js (tests compare both).
+   */
+  compiledReads?: boolean;
   /**
    * The audit log writer. Default: one over `dataSource` with its default group-commit window
    * and batch size, flushed and closed by `stop()`. Unused when protections are off.
@@ -184,8 +191,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   // masks run with the shield rules on every field; all others run without them (the rules
   // would allow every field unchanged) and only record the objects they return. See
   // needsFieldRules in policy/field-rules.ts.
-  const apollo = new ApolloServer<RequestContext>({ ...apolloOptions, schema: protections ? applyDisclosurePolicy(fullSchema) : fullSchema });
-  const direct = protections ? new ApolloServer<RequestContext>({ ...apolloOptions, schema: recordingReturnedObjects(fullSchema) }) : undefined;
+  // Compiled read plans serve the operations that need no field rule: the direct executor's, or
+  // every operation when protections are off (benchmark only).
+  const plans = (deps.compiledReads ?? true) ? new ReadPlans(fullSchema, deps.dataSource) : undefined;
+  const apollo = protections
+    ? new ApolloServer<RequestContext>({ ...apolloOptions, schema: applyDisclosurePolicy(fullSchema) })
+    : new ApolloServer<RequestContext>({ ...apolloOptions, gateway: executorGateway(fullSchema, plans) });
+  const direct = protections
+    ? new ApolloServer<RequestContext>({ ...apolloOptions, gateway: executorGateway(recordingReturnedObjects(fullSchema), plans) })
+    : undefined;
   await apollo.start();
   await direct?.start();
 

@@ -45,6 +45,13 @@ export const TABLES = {
   policyVersion: { entity: PolicyVersionEntity, table: 'policy_version' },
 } satisfies Record<string, TableRef<any>>;
 
+/** How each order's children are listed; the compiled reads (execution/read-plans.ts) list them the same way. */
+export const CHILD_ORDER = {
+  itemsByOrder: [['position', 'ASC']],
+  shipmentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
+  paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
+} as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
+
 export function createLoaders(ds: DataSource, scope: RowScope) {
   const made = new Map<string, unknown>();
   function memo<T>(key: string, build: () => T): T {
@@ -65,11 +72,11 @@ export function createLoaders(ds: DataSource, scope: RowScope) {
     policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope)),
     addressesByCustomer: () =>
       memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']])),
-    itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', [['position', 'ASC']])),
+    itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', CHILD_ORDER.itemsByOrder)),
     shipmentsByOrder: () =>
-      memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', [['createdAt', 'ASC'], ['id', 'ASC']])),
+      memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', CHILD_ORDER.shipmentsByOrder)),
     paymentsByOrder: () =>
-      memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', [['createdAt', 'ASC'], ['id', 'ASC']])),
+      memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', CHILD_ORDER.paymentsByOrder)),
     casesByOrder: () =>
       memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', [['openedAt', 'ASC'], ['id', 'ASC']])),
     eventsByShipment: () =>

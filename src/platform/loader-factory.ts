@@ -68,7 +68,7 @@ export function childrenLoader<E extends ObjectLiteral>(
   ref: TableRef<E>,
   scope: RowScope,
   parentProperty: keyof E & string,
-  orderBy: Array<[keyof E & string, 'ASC' | 'DESC']>,
+  orderBy: ReadonlyArray<readonly [keyof E & string, 'ASC' | 'DESC']>,
 ): DataLoader<string, E[]> {
   const reader = rowReader(ds, ref.entity);
   const scopeValues: unknown[] = [];

@@ -7,26 +7,10 @@ import type { DataSource } from 'typeorm';
 import { contentOfRow, type AuditEventRow, type AuditRecordContent } from '../../src/audit/audit-record';
 import { sha256Hex } from '../../src/audit/merkle';
 import type { Caller } from '../../src/auth/principal';
-import { DEMO_IDS } from '../../src/seed/demo-ids';
 import type { Gateway } from '../../src/server';
 import { as } from '../harness/principals';
 
-export const callers = {
-  ...as,
-  /** The demo customer's active grant: identity.account_name, order.reference, order.status. */
-  thirdParty: (): Caller => ({
-    principal: {
-      kind: 'third_party',
-      subject: 'third-party-api',
-      partnerId: DEMO_IDS.thirdParty,
-      grantId: DEMO_IDS.consentGrant,
-      customerId: DEMO_IDS.demoCustomer,
-      categories: ['identity.account_name', 'order.reference', 'order.status'],
-      grantPurpose: 'authorized_sharing',
-    },
-    purpose: 'authorized_sharing',
-  }),
-};
+export const callers = as;
 
 export interface Outcome {
   status: number;

@@ -7,13 +7,13 @@
 import { getNamedType, isObjectType, isLeafType, type GraphQLObjectType } from 'graphql';
 import type { Caller } from '../../src/auth/principal';
 import { buildContract, isContractAudience } from '../../src/policy/contracts';
-import { MATRIX, type MatrixRow } from '../../src/policy/disclosure-matrix';
+import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine, type Decision } from '../../src/policy/policy-view';
 import { buildGatewaySchema } from '../../src/schema';
-import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
+import { callerOfMatrixRow } from '../harness/principals';
 
 /** How to reach objects of each type from the root: a query with `SEL` where the fields go. */
 const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = {
@@ -41,35 +41,6 @@ const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = 
   AuditEvent: { query: '{ auditEvents(first: 5) { nodes { SEL } } }', objects: (d) => d?.auditEvents?.nodes ?? [] },
 };
 
-
-function callerOf(row: MatrixRow): Caller {
-  const purpose = row.purpose;
-  switch (row.principal) {
-    case 'logistics_partner':
-      return { principal: { kind: 'logistics_partner', subject: 'carrier', partnerId: DEMO_IDS.logisticsPartners[0] }, purpose };
-    case 'payment_provider':
-      return { principal: { kind: 'payment_provider', subject: 'psp', partnerId: DEMO_IDS.paymentProviders[0] }, purpose };
-    case 'platform_operator':
-      return { principal: { kind: 'platform_operator', subject: 'platform', partnerId: DEMO_IDS.platformOperator }, purpose };
-    case 'customer':
-      return { principal: { kind: 'customer', subject: 'jordan', customerId: DEMO_IDS.demoCustomer }, purpose };
-    case 'third_party':
-      return {
-        principal: {
-          kind: 'third_party',
-          subject: 'tp',
-          partnerId: DEMO_IDS.thirdParty,
-          grantId: DEMO_IDS.consentGrant,
-          customerId: DEMO_IDS.demoCustomer,
-          categories: ['identity.account_name', 'order.reference', 'order.status'],
-          grantPurpose: 'authorized_sharing',
-        },
-        purpose,
-      };
-    default:
-      return { principal: { kind: 'staff', subject: row.principal, roles: [row.principal.slice('staff:'.length) as never] }, purpose };
-  }
-}
 
 function selectionOf(type: GraphQLObjectType, fieldName: string): string {
   const field = type.getFields()[fieldName];
@@ -106,7 +77,7 @@ describe('the disclosure matrix, field by field', () => {
 
   describe.each(MATRIX.map((row) => [`${row.principal} / ${row.purpose}`, row] as const))('%s', (_label, row) => {
     it('answers every field as the matrix says', async () => {
-      const caller = callerOf(row);
+      const caller = callerOfMatrixRow(row);
       const view = engine.viewFor(caller);
       const mismatches: string[] = [];
       let observed = 0;

@@ -15,18 +15,7 @@ const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
 const [providerA] = DEMO_IDS.paymentProviders;
 const RANDOM_ID = '5b0c4a1e-9d7f-4c2b-8e3a-1f2d3c4b5a69';
 
-const thirdParty: Caller = {
-  principal: {
-    kind: 'third_party',
-    subject: 'tp',
-    partnerId: DEMO_IDS.thirdParty,
-    grantId: DEMO_IDS.consentGrant,
-    customerId: DEMO_IDS.demoCustomer,
-    categories: ['identity.account_name', 'order.reference', 'order.status'],
-    grantPurpose: 'authorized_sharing',
-  },
-  purpose: 'authorized_sharing',
-};
+const thirdParty: Caller = as.thirdParty();
 
 /** Not disclosed: FORBIDDEN naming the coordinate, or (partners) a validation error for the whole operation. */
 function expectNotDisclosed(r: ExecuteResult, coordinate: string): void {

@@ -1,0 +1,432 @@
+/**
+ * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
+ * payments, shipping address and customs data) runs as ONE SQL statement per root field that
+ * builds the response's JSON in PostgreSQL, instead of graphql-js resolving every field of every
+ * row in Node. Everything else, and everything this module is not sure about, runs on
+ * graphql-js as before: `planFor` answers `undefined` and the caller falls back.
+ *
+ * What stays the same, by construction:
+ * - Row scope: every table a statement reads carries the caller's `RowScope` condition, the same
+ *   SQL the loaders add (a nested order outside the scope is `null`, a child outside it is left
+ *   out of its list), so a hidden row still cannot be told from a missing one.
+ * - The field policy: a plan is only used where the router has already decided the operation
+ *   needs no field rule (every field it selects is visible, unmasked, to the caller: see
+ *   `needsFieldRules`), or where protections are off. Lists are ordered as the resolvers order
+ *   them, including the fall-back to id order when the caller may not see the sort field.
+ * - Serialization: each column is turned into JSON exactly as the GraphQL scalar would write it
+ *   (DateTimeISO with milliseconds in UTC, Decimal as text, enums by GraphQL name). Only
+ *   (scalar, column type) pairs known to agree are compiled; any other field falls back.
+ * - The audit record: every relation compiled here stays inside one order, so all objects a
+ *   root row brings belong to that row's customer; the statement returns it with each root row
+ *   and it is recorded as the request's subject, as the resolvers' recorder would have.
+ *   Coordinates are read off the response as for any other operation.
+ *
+ * test/e2e/compiled-reads.test.ts runs operations through both paths, for every kind of caller,
+ * and requires equal responses, equal audit events and fewer statements.
+ */
+import {
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isListType,
+  isObjectType,
+  isScalarType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
+import { getMetadataStorage } from 'type-graphql';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { RequestContext } from '../context';
+import { CHILD_ORDER, TABLES } from '../domains/loaders';
+import { fragmentsOf } from '../platform/documents';
+import { OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
+import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
+import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
+import type { ScopedTable } from '../policy/row-scope';
+
+/** json_build_object takes at most 100 arguments: 50 keys. */
+const MAX_KEYS_PER_OBJECT = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How one GraphQL field of a compiled type is read. */
+type FieldSource =
+  | { kind: 'column'; sql: (alias: string) => string }
+  /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
+  | { kind: 'one'; target: TableType; foreignKey: string }
+  /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
+  | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']> }
+  /** An object made of the parent row's own columns (a shipping snapshot). */
+  | { kind: 'embedded'; target: ObjectShape };
+
+interface ObjectShape {
+  typeName: string;
+  fields: Map<string, FieldSource>;
+}
+
+interface TableType extends ObjectShape {
+  table: ScopedTable;
+  reader: RowReader<ObjectLiteral>;
+  /** SQL for the customer id of a row (aliased `alias`): the data subject of all it brings. */
+  subject(alias: string): string;
+}
+
+type RootSource =
+  | { kind: 'list'; type: TableType; orderings: { pick(value: string, decide: RequestContext['policy']['decide']): Ordering } }
+  | { kind: 'byId'; type: TableType };
+
+/** One root field of a compiled operation. */
+interface RootStep {
+  responseKey: string;
+  field: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+  source: RootSource;
+  /** For lists: the connection's own keys in response order (`nodes`, `__typename`). */
+  connectionKeys: Array<{ key: string; typename?: string }>;
+  /** Renders the object of the type at alias `alias`; `next` hands out fresh aliases. */
+  object: Selection;
+}
+
+/** A compiled selection on an object: its response keys, in order, each with its SQL. */
+interface Selection {
+  keys: Array<{ key: string; sql: (alias: string, next: () => string, scope: ScopeSql) => string }>;
+}
+
+/** The row-scope condition of a table as SQL with positional parameters, or '' when unrestricted. */
+type ScopeSql = (table: ScopedTable, alias: string) => string;
+
+export interface ReadPlan {
+  /**
+   * Runs the operation: its `data`, with the request's subjects recorded, or `undefined` when an
+   * argument needs graphql-js after all (an invalid page size or id: graphql-js reports it).
+   */
+  run(ctx: RequestContext, variables: Record<string, unknown> | undefined): Promise<{ data: Record<string, unknown> } | undefined>;
+  /** Statements it issues (one per root field), for tests. */
+  readonly statements: number;
+}
+
+const DATE_TIME_ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** GraphQL scalar -> column types whose JSON is exactly what the scalar serializes. */
+const SCALAR_COLUMNS: Record<string, { types: ReadonlySet<string>; sql: (column: string) => string }> = {
+  ID: { types: new Set(['uuid']), sql: (c) => c },
+  String: { types: new Set(['uuid', 'varchar', 'character varying', 'text', 'char', 'character']), sql: (c) => c },
+  Int: { types: new Set(['smallint', 'int2', 'integer', 'int', 'int4']), sql: (c) => c },
+  Boolean: { types: new Set(['boolean', 'bool']), sql: (c) => c },
+  DateTimeISO: { types: new Set(['timestamptz', 'timestamp with time zone']), sql: DATE_TIME_ISO },
+  Decimal: { types: new Set(['numeric', 'decimal']), sql: (c) => `${c}::text` },
+};
+
+const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** Fields that a type-graphql @FieldResolver computes: never read straight from a column. */
+function resolvedFields(): Set<string> {
+  const storage = getMetadataStorage();
+  const names = new Map(storage.objectTypes.map((t) => [t.target, t.name]));
+  const out = new Set<string>();
+  for (const r of storage.fieldResolvers) {
+    const target = r.getObjectType?.() ?? r.resolverClassMetadata?.getObjectType?.();
+    const typeName = target ? names.get(target as Function) : undefined;
+    if (typeName) out.add(`${typeName}.${r.schemaName}`);
+  }
+  return out;
+}
+
+/** The SQL of a scalar or enum field stored in `propertyPath`, or undefined when it cannot be compiled exactly. */
+function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, propertyPath: string, type: GraphQLOutputType): FieldSource | undefined {
+  const column = ds.getMetadata(entity).findColumnWithPropertyPath(propertyPath);
+  if (!column || column.transformer || typeof column.type !== 'string') return undefined;
+  const quoted = `"${column.databaseName.replace(/"/g, '""')}"`;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    const item = getNullableType(nullable.ofType);
+    if (!column.isArray || !isScalarType(item) || item.name !== 'String' || !SCALAR_COLUMNS.String.types.has(column.type)) return undefined;
+    return { kind: 'column', sql: (a) => `to_json(${a}.${quoted})` };
+  }
+  if (column.isArray) return undefined;
+  if (isEnumType(nullable)) {
+    if (column.type !== 'enum') return undefined;
+    const cases = nullable.getValues().map((v) => `WHEN ${quoteLiteral(String(v.value))} THEN ${quoteLiteral(v.name)}`).join(' ');
+    return { kind: 'column', sql: (a) => `CASE ${a}.${quoted}::text ${cases} END` };
+  }
+  if (!isScalarType(nullable)) return undefined;
+  const mapping = SCALAR_COLUMNS[nullable.name];
+  if (!mapping || !mapping.types.has(column.type)) return undefined;
+  return { kind: 'column', sql: (a) => mapping.sql(`${a}.${quoted}`) };
+}
+
+/** The types and root fields that can be compiled, worked out once from the schema and TypeORM's metadata. */
+class Catalog {
+  readonly types = new Map<string, TableType>();
+  readonly roots = new Map<string, RootSource>();
+
+  constructor(schema: GraphQLSchema, ds: DataSource) {
+    const resolved = resolvedFields();
+    const objectType = (name: string) => {
+      const type = schema.getType(name);
+      if (!isObjectType(type)) throw new Error(`read plans: ${name} is not an object type of the schema`);
+      return type;
+    };
+    /** Scalar fields of `typeName` read from the entity's columns (under `prefix` for an embedded object). */
+    const scalarFields = (typeName: string, entity: EntityTarget<ObjectLiteral>, prefix?: string) => {
+      const fields = new Map<string, FieldSource>();
+      for (const field of Object.values(objectType(typeName).getFields())) {
+        if (resolved.has(`${typeName}.${field.name}`) || field.args.length > 0) continue;
+        if (isObjectType(getNamedType(field.type))) continue;
+        const source = columnSource(ds, entity, prefix ? `${prefix}.${field.name}` : field.name, field.type);
+        if (source) fields.set(field.name, source);
+      }
+      return fields;
+    };
+    const viaOrder = (a: string) => `(SELECT o_s."customer_id" FROM "order" o_s WHERE o_s."id" = ${a}."order_id")`;
+    const tableType = (typeName: string, ref: { entity: EntityTarget<ObjectLiteral>; table: ScopedTable }, subject: (a: string) => string): TableType => {
+      const type: TableType = { typeName, table: ref.table, reader: rowReader(ds, ref.entity), subject, fields: scalarFields(typeName, ref.entity) };
+      this.types.set(typeName, type);
+      return type;
+    };
+    const order = tableType('Order', TABLES.order, (a) => `${a}."customer_id"`);
+    const item = tableType('OrderItem', TABLES.orderItem, viaOrder);
+    const shipment = tableType('Shipment', TABLES.shipment, viaOrder);
+    const payment = tableType('PaymentVerification', TABLES.payment, viaOrder);
+
+    // Relations inside one order only (see the module comment on subjects).
+    order.fields.set('shippingAddress', { kind: 'embedded', target: { typeName: 'ShippingAddress', fields: scalarFields('ShippingAddress', TABLES.order.entity, 'shipping') } });
+    order.fields.set('customs', { kind: 'embedded', target: { typeName: 'CustomsDeclaration', fields: scalarFields('CustomsDeclaration', TABLES.order.entity, 'customs') } });
+    const many = (target: TableType, foreignKey: string, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>): FieldSource => ({
+      kind: 'many',
+      target,
+      foreignKey: target.reader.column(foreignKey),
+      orderBy: orderBy.map(([property, direction]) => [target.reader.column(property), direction] as const),
+    });
+    order.fields.set('items', many(item, 'orderId', CHILD_ORDER.itemsByOrder));
+    order.fields.set('shipments', many(shipment, 'orderId', CHILD_ORDER.shipmentsByOrder));
+    order.fields.set('paymentVerifications', many(payment, 'orderId', CHILD_ORDER.paymentsByOrder));
+    shipment.fields.set('order', { kind: 'one', target: order, foreignKey: shipment.reader.column('orderId') });
+    payment.fields.set('order', { kind: 'one', target: order, foreignKey: payment.reader.column('orderId') });
+
+    this.roots.set('order', { kind: 'byId', type: order });
+    this.roots.set('shipment', { kind: 'byId', type: shipment });
+    this.roots.set('paymentVerification', { kind: 'byId', type: payment });
+    this.roots.set('orders', { kind: 'list', type: order, orderings: OrderOrder });
+    this.roots.set('shipments', { kind: 'list', type: shipment, orderings: ShipmentOrder });
+    this.roots.set('paymentVerifications', { kind: 'list', type: payment, orderings: PaymentOrder });
+  }
+}
+
+class Unsupported extends Error {}
+const unsupported = (why: string): never => {
+  throw new Unsupported(why);
+};
+
+/** Field nodes of `set` on `type`, in response order; anything graphql-js would merge or skip is unsupported. */
+function fieldsIn(type: GraphQLObjectType, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): FieldNode[] {
+  const out: FieldNode[] = [];
+  const seen = new Set<string>();
+  const visit = (s: SelectionSetNode, spread: Set<string>) => {
+    for (const selection of s.selections) {
+      if (selection.directives?.length) unsupported('directives');
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        if (seen.has(key)) unsupported(`response key ${key} selected twice`);
+        seen.add(key);
+        out.push(selection);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (selection.typeCondition && selection.typeCondition.name.value !== type.name) unsupported('type condition');
+        visit(selection.selectionSet, spread);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || spread.has(selection.name.value) || fragment.typeCondition.name.value !== type.name) unsupported('fragment');
+        visit(fragment!.selectionSet, new Set([...spread, selection.name.value]));
+      }
+    }
+  };
+  visit(set, new Set());
+  return out;
+}
+
+function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): Selection {
+  const type = schema.getType(shape.typeName) as GraphQLObjectType;
+  const keys: Selection['keys'] = [];
+  for (const node of fieldsIn(type, set, fragments)) {
+    const key = node.alias?.value ?? node.name.value;
+    const name = node.name.value;
+    if (name === '__typename') {
+      keys.push({ key, sql: () => `${quoteLiteral(shape.typeName)}::text` });
+      continue;
+    }
+    const source = shape.fields.get(name);
+    if (!source || node.arguments?.length) return unsupported(`${shape.typeName}.${name}`);
+    if (source.kind === 'column') {
+      if (node.selectionSet) unsupported('selection on a scalar');
+      keys.push({ key, sql: source.sql });
+      continue;
+    }
+    if (!node.selectionSet) return unsupported('object without selection');
+    const inner = compileObject(schema, source.target, node.selectionSet, fragments);
+    if (source.kind === 'embedded') {
+      keys.push({ key, sql: (a, next, scope) => renderObject(inner, a, next, scope) });
+    } else if (source.kind === 'one') {
+      const { target, foreignKey } = source;
+      keys.push({
+        key,
+        sql: (a, next, scope) => {
+          const c = next();
+          return `(SELECT ${renderObject(inner, c, next, scope)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${scope(target.table, c)})`;
+        },
+      });
+    } else {
+      const { target, foreignKey, orderBy } = source;
+      keys.push({
+        key,
+        sql: (a, next, scope) => {
+          const c = next();
+          const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
+          return `(SELECT coalesce(json_agg(${renderObject(inner, c, next, scope)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${scope(target.table, c)})`;
+        },
+      });
+    }
+  }
+  if (keys.length === 0 || keys.length > MAX_KEYS_PER_OBJECT) unsupported('object size');
+  return { keys };
+}
+
+function renderObject(selection: Selection, alias: string, next: () => string, scope: ScopeSql): string {
+  return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, next, scope)}`).join(', ')})`;
+}
+
+function compileRoot(schema: GraphQLSchema, catalog: Catalog, root: GraphQLObjectType, node: FieldNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): RootStep {
+  const name = node.name.value;
+  const source = catalog.roots.get(name);
+  const field = root.getFields()[name];
+  if (!source || !field || !node.selectionSet) return unsupported(`root field ${name}`);
+  const responseKey = node.alias?.value ?? name;
+  if (source.kind === 'byId') {
+    return { responseKey, field, node, source, connectionKeys: [], object: compileObject(schema, source.type, node.selectionSet, fragments) };
+  }
+  const connection = getNullableType(field.type) as GraphQLObjectType;
+  const connectionKeys: RootStep['connectionKeys'] = [];
+  let object: Selection | undefined;
+  for (const inner of fieldsIn(connection, node.selectionSet, fragments)) {
+    const key = inner.alias?.value ?? inner.name.value;
+    if (inner.name.value === '__typename') connectionKeys.push({ key, typename: connection.name });
+    else if (inner.name.value === 'nodes' && !object && inner.selectionSet) {
+      object = compileObject(schema, source.type, inner.selectionSet, fragments);
+      connectionKeys.push({ key });
+    } else unsupported(`${connection.name}.${inner.name.value}`);
+  }
+  if (!object) return unsupported('connection without nodes');
+  return { responseKey, field, node, source, connectionKeys, object };
+}
+
+/** Compiles `document`'s operation, or undefined when any part of it is outside the catalog. */
+function compile(schema: GraphQLSchema, catalog: Catalog, document: DocumentNode, operation: OperationDefinitionNode): RootStep[] | undefined {
+  if (operation.operation !== 'query' || operation.directives?.length) return undefined;
+  const root = schema.getQueryType();
+  if (!root) return undefined;
+  const fragments = fragmentsOf(document);
+  try {
+    const steps = fieldsIn(root, operation.selectionSet, fragments).map((node) => {
+      if (node.name.value === '__typename' || node.name.value.startsWith('__')) unsupported('introspection at the root');
+      return compileRoot(schema, catalog, root, node, fragments);
+    });
+    return steps.length > 0 ? steps : undefined;
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
+/** Distinct statement texts sent as prepared statements; past this, statements are sent unprepared (each connection keeps what it prepares). */
+const MAX_PREPARED_PLANS = 200;
+
+export class ReadPlans {
+  private readonly catalog: Catalog;
+  private readonly prepared = new Set<string>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly ds: DataSource,
+  ) {
+    this.catalog = new Catalog(schema, ds);
+  }
+
+  /** The plan of `operation`, or undefined when it must run on graphql-js. Pure: cache the answer per document. */
+  planFor(document: DocumentNode, operation: OperationDefinitionNode): ReadPlan | undefined {
+    const steps = compile(this.schema, this.catalog, document, operation);
+    if (!steps) return undefined;
+    const schema = this.schema;
+    const ds = this.ds;
+    const prepared = this.prepared;
+    return {
+      statements: steps.length,
+      async run(ctx, rawVariables) {
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+        if (coerced.errors) return undefined;
+        const statements: Array<{ sql: string; values: unknown[]; step: RootStep }> = [];
+        for (const step of steps) {
+          let args: Record<string, unknown>;
+          try {
+            args = getArgumentValues(step.field, step.node, coerced.coerced);
+          } catch {
+            return undefined; // graphql-js reports it where it belongs, with the field's path
+          }
+          const values: unknown[] = [];
+          let n = 0;
+          const next = () => `t${n++}`;
+          const scope: ScopeSql = (table, alias) => {
+            const condition = ctx.scope.condition(table, alias);
+            return condition ? ` AND ${toPositional(condition.sql, condition.params, values)}` : '';
+          };
+          const type = step.source.type;
+          const t = next();
+          let sql = `SELECT ${renderObject(step.object, t, next, scope)} AS node, ${type.subject(t)} AS subject FROM ${type.reader.table} ${t} WHERE TRUE`;
+          if (step.source.kind === 'byId') {
+            const id = args.id;
+            if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+            values.push(id.toLowerCase());
+            sql += ` AND ${t}."id" = $${values.length}::uuid`;
+            sql += scope(type.table, t);
+          } else {
+            const first = args.first;
+            if (args.after != null || args.filter != null) return undefined;
+            if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
+            const ordering = step.source.orderings.pick(args.orderBy as string, ctx.policy.decide);
+            sql += scope(type.table, t);
+            const column = `${t}.${type.reader.column(ordering.property)}`;
+            values.push(first);
+            sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT $${values.length}`;
+          }
+          statements.push({ sql, values, step });
+        }
+        const results = await Promise.all(
+          statements.map(({ sql, values }) => {
+            if (!prepared.has(sql) && prepared.size < MAX_PREPARED_PLANS) prepared.add(sql);
+            return readRows(ds, sql, values, { prepared: prepared.has(sql) });
+          }),
+        );
+        const data: Record<string, unknown> = {};
+        statements.forEach(({ step }, i) => {
+          const rows = results[i]!;
+          for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
+          if (step.source.kind === 'byId') {
+            data[step.responseKey] = rows[0]?.node ?? null;
+          } else {
+            const connection: Record<string, unknown> = {};
+            for (const k of step.connectionKeys) connection[k.key] = k.typename ?? rows.map((r) => r.node);
+            data[step.responseKey] = connection;
+          }
+        });
+        return { data };
+      },
+    };
+  }
+}
+

@@ -1,0 +1,161 @@
+/**
+ * Compiled reads (src/execution/read-plans.ts) against graphql-js: for every row of the
+ * disclosure matrix and every operation below, a gateway with compiled reads and one without
+ * must give the same response and write the same audit event; the compiled one may only issue
+ * fewer statements. Operations select exactly what the caller's view shows unmasked, so they take
+ * the direct path where plans apply; a few select more and must take the guarded path.
+ */
+import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import type { Caller } from '../../src/auth/principal';
+import { countSql } from '../../src/platform/sql-counter';
+import { MATRIX } from '../../src/policy/disclosure-matrix';
+import { PolicyEngine } from '../../src/policy/policy-view';
+import { buildGatewaySchema } from '../../src/schema';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import type { Gateway } from '../../src/server';
+import { lastEvent, run, type Outcome } from '../audit/audit-harness';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { createTestGateway } from '../harness/gateway';
+import { callerOfMatrixRow } from '../harness/principals';
+
+/** Relations followed below each type (the order aggregate); everything else is a leaf field. */
+const RELATIONS: Record<string, string[]> = {
+  Order: ['shippingAddress', 'customs', 'items', 'shipments', 'paymentVerifications'],
+  Shipment: ['order'],
+  PaymentVerification: ['order'],
+  OrderItem: [],
+  ShippingAddress: [],
+  CustomsDeclaration: [],
+};
+
+/** Every leaf field of `type` the view shows unmasked, and the relations above to `depth`. */
+function visibleSelection(schema: GraphQLSchema, decide: (t: string, f: string) => string, typeName: string, depth: number): string {
+  const type = schema.getType(typeName) as GraphQLObjectType;
+  const parts: string[] = [];
+  for (const field of Object.values(type.getFields())) {
+    if (decide(typeName, field.name) !== 'visible') continue;
+    const target = getNamedType(field.type);
+    if (isLeafType(target)) parts.push(field.name);
+    else if (isObjectType(target) && depth > 0 && RELATIONS[typeName]?.includes(field.name)) {
+      const inner = visibleSelection(schema, decide, target.name, depth - 1);
+      if (inner) parts.push(`${field.name} { ${inner} }`);
+    }
+  }
+  return parts.join(' ');
+}
+
+interface Ids {
+  ownShipment: string;
+  otherShipment: string;
+  demoOrder: string;
+  otherOrder: string;
+  ownPayment: string;
+  otherPayment: string;
+}
+
+function operations(schema: GraphQLSchema, decide: (t: string, f: string) => string, ids: Ids): Array<{ name: string; query: string; variables?: Record<string, unknown> }> {
+  const sel = (type: string, depth = 2) => visibleSelection(schema, decide, type, depth) || '__typename';
+  return [
+    { name: 'shipments, everything visible', query: `{ shipments(first: 30) { nodes { ${sel('Shipment')} } } }` },
+    { name: 'orders, everything visible', query: `{ orders(first: 25) { __typename nodes { __typename ${sel('Order')} } } }` },
+    { name: 'payments, everything visible', query: `{ paymentVerifications(first: 40) { nodes { ${sel('PaymentVerification')} } } }` },
+    {
+      name: 'ascending, page size in a variable, aliases and a fragment',
+      query: `query Q($n: Int!) { a: orders(first: $n, orderBy: PLACED_AT_ASC) { list: nodes { ...F } } b: shipments(first: 3, orderBy: CREATED_AT_ASC) { nodes { id } } }
+              fragment F on Order { ${sel('Order', 1)} }`,
+      variables: { n: 7 },
+    },
+    { name: 'the manifest of the benchmark', query: `{ shipments(first: 50) { nodes { id trackingNumber status order { orderNumber shippingAddress { recipientName line1 line2 city state postalCode country phone } items { productName quantity } } } } }` },
+    ...(['ownShipment', 'otherShipment'] as const).map((k) => ({ name: `shipment by id (${k})`, query: `query($id: ID!) { shipment(id: $id) { ${sel('Shipment')} } }`, variables: { id: ids[k] } })),
+    ...(['demoOrder', 'otherOrder'] as const).map((k) => ({ name: `order by id (${k})`, query: `query($id: ID!) { order(id: $id) { ${sel('Order')} } }`, variables: { id: ids[k] } })),
+    ...(['ownPayment', 'otherPayment'] as const).map((k) => ({ name: `payment by id (${k})`, query: `{ paymentVerification(id: "${ids[k]}") { ${sel('PaymentVerification')} } }` })),
+    { name: 'an id that does not exist', query: `{ order(id: "00000000-0000-4000-8000-000000000000") { id } }` },
+    { name: 'an id that is not a UUID (graphql-js reports it)', query: `{ order(id: "nope") { id } }` },
+    { name: 'a page size over 100 (graphql-js reports it)', query: `{ orders(first: 101) { nodes { id } } }` },
+    { name: 'pageInfo (not compiled)', query: `{ shipments(first: 5) { pageInfo { hasNextPage } nodes { id } } }` },
+    { name: 'every field, visible or not (guarded path)', query: `{ orders(first: 5) { nodes { id orderNumber customer { id } shippingAddress { phone city } items { sku } } } }` },
+  ];
+}
+
+async function outcomeAndEvent(gateway: Gateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
+  const { result, sql } = await countSql(() => run(gateway, query, caller, variables, 'CASE-2026-001'));
+  const event = await lastEvent(db.dataSource);
+  const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
+  return { outcome: result as Outcome, event: content, statements: sql.count, compiled: sql.statements.some((text) => text.includes('json_build_object')) };
+}
+
+describe('compiled reads give what graphql-js gives', () => {
+  let db: TestDatabase;
+  let compiled: Gateway;
+  let plain: Gateway;
+  let schema: GraphQLSchema;
+  let engine: PolicyEngine;
+  let ids: Ids;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    ({ gateway: compiled } = await createTestGateway(db));
+    ({ gateway: plain } = await createTestGateway(db, { compiledReads: false }));
+    schema = await buildGatewaySchema();
+    engine = new PolicyEngine(schema);
+    const [a, b] = DEMO_IDS.logisticsPartners;
+    const [p, q] = DEMO_IDS.paymentProviders;
+    const one = async (sql: string, params: unknown[]) => ((await db.dataSource.query(sql, params)) as Array<{ id: string }>)[0]!.id;
+    ids = {
+      ownShipment: await one(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [a]),
+      otherShipment: await one(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [b]),
+      demoOrder: await one(`SELECT id FROM "order" WHERE customer_id = $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      otherOrder: await one(`SELECT id FROM "order" WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      ownPayment: await one(`SELECT id FROM payment_verification WHERE provider_id = $1 ORDER BY id LIMIT 1`, [p]),
+      otherPayment: await one(`SELECT id FROM payment_verification WHERE provider_id = $1 ORDER BY id LIMIT 1`, [q]),
+    };
+  });
+  afterAll(async () => {
+    await compiled?.stop();
+    await plain?.stop();
+    await db?.drop();
+  });
+
+  describe.each(MATRIX.map((row) => [`${row.principal} / ${row.purpose}`, row] as const))('%s', (_label, row) => {
+    it('same responses and audit events, never more statements', async () => {
+      const caller = callerOfMatrixRow(row);
+      const view = engine.viewFor(caller);
+      let compiledOperations = 0;
+      let rowsSeen = 0;
+      for (const op of operations(schema, view.decide, ids)) {
+        const c = await outcomeAndEvent(compiled, db, op.query, caller, op.variables);
+        const p = await outcomeAndEvent(plain, db, op.query, caller, op.variables);
+        expect({ op: op.name, outcome: c.outcome, event: c.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });
+        expect(c.statements).toBeLessThanOrEqual(p.statements);
+        expect(p.compiled).toBe(false);
+        if (c.compiled) compiledOperations += 1;
+        rowsSeen += JSON.stringify(c.outcome.data ?? {}).split('"id"').length - 1;
+      }
+      // Every caller that reads orders, shipments or payments at all has some of them compiled.
+      if (rowsSeen > 0 && row.rows !== 'none') expect(compiledOperations).toBeGreaterThan(0);
+    });
+  });
+
+  it("compiles a carrier's manifest into one statement and keeps its subjects", async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
+    const query = `{ shipments(first: 50) { nodes { id order { orderNumber shippingAddress { phone } items { productName } } } } }`;
+    const c = await outcomeAndEvent(compiled, db, query, caller);
+    const p = await outcomeAndEvent(plain, db, query, caller);
+    expect(c.statements).toBe(1);
+    expect(p.statements).toBeGreaterThan(1);
+    expect(c.outcome.data?.shipments.nodes.length).toBeGreaterThan(0);
+    expect((c.event.subjectIds as string[]).length).toBeGreaterThan(0);
+    expect(c.event.subjectIds).toEqual(p.event.subjectIds);
+  });
+
+  it("a carrier never gets another carrier's shipment, nor its order through a shipment", async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
+    const other = await outcomeAndEvent(compiled, db, `{ shipment(id: "${ids.otherShipment}") { id order { id } } }`, caller);
+    const missing = await outcomeAndEvent(compiled, db, `{ shipment(id: "00000000-0000-4000-8000-000000000000") { id order { id } } }`, caller);
+    expect(other.outcome).toEqual(missing.outcome);
+    expect(other.statements).toBe(missing.statements);
+    expect(other.event.subjectIds).toEqual([]);
+  });
+});

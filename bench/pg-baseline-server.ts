@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const [url] = process.argv.slice(2);
   if (!url) throw new Error('usage: pg-baseline-server <database-url>');
   const config = loadConfig();
-  const pool = new Pool({ connectionString: url, max: config.dbPoolSize, application_name: 'need-to-know-bench-pg-baseline' });
+  const pool = new Pool({ connectionString: url, max: config.dbPoolSize, application_name: 'need-to-know-bench-pg-baseline', idleTimeoutMillis: 0 });
   let sql = 0;
   const tally = new RequestTally();
   const fail = (res: http.ServerResponse, status: number, message: string) => {

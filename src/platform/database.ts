@@ -13,6 +13,8 @@ export interface DataSourceOptions {
   poolSize?: number;
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** How long an idle pooled connection stays open, in ms; 0 keeps it open. Default 10000 (pg's). */
+  idleTimeoutMs?: number;
   onProblem?: (message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -34,6 +36,7 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     extra: {
       statement_timeout: options.statementTimeoutMs ?? 5000,
       idle_in_transaction_session_timeout: 30000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 10000,
     },
   });
 }

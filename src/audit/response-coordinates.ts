@@ -74,6 +74,51 @@ function eachObject(value: unknown, visit: (item: Record<string, unknown>) => vo
   else if (typeof value === 'object') visit(value as Record<string, unknown>);
 }
 
+/** One response key of a place: the coordinate it stands for and, for an object, the place below it. */
+interface PlaceField {
+  key: string;
+  coordinate: string;
+  below: Place | undefined;
+}
+
+/** A place in the response (an object type under one set of field nodes): its fields and every coordinate it can hold. */
+interface Place {
+  fields: PlaceField[];
+  coordinates: string[];
+}
+
+function placeOf(type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], fragments: Fragments): Place {
+  const fields: PlaceField[] = [];
+  const coordinates: string[] = [];
+  const typeFields = type.getFields();
+  for (const [key, nodes] of collectFields(type, selectionSets, fragments)) {
+    const name = nodes[0]!.name.value;
+    if (name.startsWith('__')) continue;
+    const coordinate = `${type.name}.${name}`;
+    const target = typeFields[name] ? getNamedType(typeFields[name].type) : undefined;
+    const below = target && isObjectType(target) ? placeOf(target, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), fragments) : undefined;
+    fields.push({ key, coordinate, below });
+    coordinates.push(coordinate, ...(below?.coordinates ?? []));
+  }
+  return { fields, coordinates: [...new Set(coordinates)] };
+}
+
+/**
+ * The places of an operation, worked out once per parsed operation and schema: Apollo Server
+ * keeps parsed documents, so a repeated operation walks its response without reading the
+ * document again.
+ */
+const places = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; root: Place | undefined }>();
+
+function rootPlaceOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Place | undefined {
+  const cached = places.get(operation);
+  if (cached?.schema === schema) return cached.root;
+  const type = rootTypeOf(schema, operation);
+  const root = type ? placeOf(type, [operation.selectionSet], fragmentsOf(document)) : undefined;
+  places.set(operation, { schema, root });
+  return root;
+}
+
 /** Every `Type.field` whose value in `data` is not null (introspection fields left out). */
 export function coordinatesWithValues(
   schema: GraphQLSchema,
@@ -82,64 +127,29 @@ export function coordinatesWithValues(
   data: Record<string, unknown> | null | undefined,
 ): Set<string> {
   const found = new Set<string>();
-  const root = rootTypeOf(schema, operation);
+  const root = rootPlaceOf(schema, document, operation);
   if (!data || !root) return found;
-  const fragments = fragmentsOf(document);
-  // The same selections apply to every item of a list: collect them once per (field nodes, type).
-  // `nodes` arrays come from this cache themselves, so each stands for one place in the response.
-  const collected = new WeakMap<object, Map<string, Map<string, FieldNode[]>>>();
-  const fieldsOf = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[]) => {
-    let byType = collected.get(owner);
-    if (!byType) collected.set(owner, (byType = new Map()));
-    let fields = byType.get(type.name);
-    if (!fields) byType.set(type.name, (fields = collectFields(type, selectionSets, fragments)));
-    return fields;
+  // Once every coordinate a place can hold is found, the remaining items of a list there cannot
+  // add any, and the walk stops descending (a 50-row list is usually complete after its first row).
+  const complete = new Set<Place>();
+  const isComplete = (place: Place): boolean => {
+    if (complete.has(place)) return true;
+    if (!place.coordinates.every((c) => found.has(c))) return false;
+    complete.add(place);
+    return true;
   };
-  // Every coordinate a place in the response can hold; once all are found, the remaining items
-  // of a list there cannot add any, and the walk stops descending (a 50-row list is usually
-  // complete after its first row).
-  const below = new WeakMap<object, Map<string, string[]>>();
-  const coordinatesBelow = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[]): string[] => {
-    let byType = below.get(owner);
-    if (!byType) below.set(owner, (byType = new Map()));
-    let list = byType.get(type.name);
-    if (list) return list;
-    list = [];
-    byType.set(type.name, list);
-    const fields = type.getFields();
-    for (const nodes of fieldsOf(type, owner, selectionSets).values()) {
-      const name = nodes[0]!.name.value;
-      if (name.startsWith('__')) continue;
-      list.push(`${type.name}.${name}`);
-      const target = fields[name] ? getNamedType(fields[name].type) : undefined;
-      if (target && isObjectType(target)) {
-        list.push(...coordinatesBelow(target, nodes, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []))));
-      }
-    }
-    return list;
-  };
-  const complete = new WeakMap<object, Set<string>>();
-  const walk = (type: GraphQLObjectType, owner: object, selectionSets: readonly SelectionSetNode[], object: Record<string, unknown>) => {
-    let done = complete.get(owner);
-    if (!done) complete.set(owner, (done = new Set()));
-    if (done.has(type.name)) return;
-    if (coordinatesBelow(type, owner, selectionSets).every((c) => found.has(c))) {
-      done.add(type.name);
-      return;
-    }
-    const fields = type.getFields();
-    for (const [key, nodes] of fieldsOf(type, owner, selectionSets)) {
-      const name = nodes[0]!.name.value;
-      const value = object[key];
-      if (name.startsWith('__') || !hasValue(value)) continue;
-      found.add(`${type.name}.${name}`);
-      const target = fields[name] ? getNamedType(fields[name].type) : undefined;
-      if (!target || !isObjectType(target)) continue;
-      const subSelections = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      eachObject(value, (item) => walk(target, nodes, subSelections, item));
+  const walk = (place: Place, object: Record<string, unknown>): void => {
+    if (isComplete(place)) return;
+    for (const field of place.fields) {
+      if (field.below === undefined && found.has(field.coordinate)) continue;
+      const value = object[field.key];
+      if (!hasValue(value)) continue;
+      found.add(field.coordinate);
+      const below = field.below;
+      if (below && !isComplete(below)) eachObject(value, (item) => walk(below, item));
     }
   };
-  walk(root, operation, [operation.selectionSet], data);
+  walk(root, data);
   return found;
 }
 

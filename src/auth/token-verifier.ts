@@ -15,6 +15,15 @@
  * The one failure that is not the caller's is a JWKS endpoint that cannot be reached or returns
  * garbage: that rejects with KeySourceUnavailableError, which the server must treat as its own
  * failure (masked 5xx), not as a bad token.
+ *
+ * Verified tokens are remembered. A client sends the same token with every request until it
+ * expires, and checking its signature again each time costs more CPU than anything else in
+ * authentication (an asynchronous WebCrypto job per request, an RSA or ECDSA verification in
+ * production). So the claims of a token that verified are kept, keyed by the exact token text,
+ * for `cacheTtlMs` (default 30 s), never past the moment the token itself would stop verifying
+ * (`exp`, or `iat` plus the maximum age, each with the clock tolerance). Failures are never kept.
+ * A key withdrawn from the JWKS stops its tokens within that time at most; jose's JWKS cache
+ * keeps a fetched key set for longer anyway.
  */
 import {
   createRemoteJWKSet,
@@ -27,6 +36,7 @@ import {
   type JWK,
   type KeyObject,
 } from 'jose';
+import { BoundedCache } from '../platform/bounded-cache';
 import type { AuthConfig, TokenAlgorithm } from './auth-config';
 import { AuthenticationError } from './authentication-error';
 import { parseClaims, type TokenClaims } from './claims';
@@ -41,7 +51,17 @@ export interface TokenVerifierOptions {
    * Only meaningful (and only accepted) when the configuration names a JWKS URL.
    */
   jwks?: JWTVerifyGetKey;
+  /** How long a verified token is reused without verifying it again, in ms (0 to 300000; 0 never reuses). Default 30000. */
+  cacheTtlMs?: number;
+  /** Most verified tokens kept; the least recently used go first. Default 10000. */
+  cacheSize?: number;
+  /** Milliseconds since the epoch, for verification and the cache; injectable so tests can move the clock. */
+  now?: () => number;
 }
+
+export const DEFAULT_VERIFIED_TOKEN_TTL_MS = 30_000;
+const MAX_VERIFIED_TOKEN_TTL_MS = 300_000;
+const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 /** The JWKS endpoint could not be reached or did not return a usable key set. Not the caller's fault. */
 export class KeySourceUnavailableError extends Error {
@@ -112,9 +132,30 @@ function keyResolver(config: AuthConfig, options: TokenVerifierOptions): JWTVeri
   };
 }
 
+function checkedOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`createTokenVerifier: expected ${name} to be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Claims handed out more than once are frozen, so no caller can change what the next one gets. */
+function frozen(claims: TokenClaims): TokenClaims {
+  Object.freeze(claims.purposes);
+  if (claims.kind === 'staff') Object.freeze(claims.roles);
+  return Object.freeze(claims);
+}
+
 export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOptions = {}): TokenVerifier {
   if (config.algorithms.length === 0) throw new TypeError('createTokenVerifier: the configuration pins no algorithm');
   const getKey = keyResolver(config, options);
+  const ttlMs = checkedOption('cacheTtlMs', options.cacheTtlMs, DEFAULT_VERIFIED_TOKEN_TTL_MS, 0, MAX_VERIFIED_TOKEN_TTL_MS);
+  const verified = new BoundedCache<{ claims: TokenClaims; until: number }>(
+    checkedOption('cacheSize', options.cacheSize, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, 1, 1_000_000),
+  );
+  const now = options.now ?? Date.now;
+  const tolerance = config.clockToleranceSeconds;
   const verifyOptions = {
     algorithms: [...config.algorithms],
     issuer: config.issuer,
@@ -129,15 +170,24 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
   return {
     async verify(authorizationHeader) {
       const token = bearerToken(authorizationHeader);
+      const at = now();
+      const hit = ttlMs > 0 ? verified.get(token) : undefined;
+      if (hit !== undefined && at < hit.until) return hit.claims;
       let payload: unknown;
       try {
-        ({ payload } = await jwtVerify(token, getKey, verifyOptions));
+        ({ payload } = await jwtVerify(token, getKey, { ...verifyOptions, currentDate: new Date(at) }));
       } catch (error) {
         if (error instanceof AuthenticationError || error instanceof KeySourceUnavailableError) throw error;
         const code = errorCode(error) ?? (error as Error)?.name ?? 'Error';
         throw new AuthenticationError(`${code}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
-      return parseClaims(payload);
+      const claims = frozen(parseClaims(payload));
+      if (ttlMs > 0) {
+        // jose refuses a token once now >= exp + tolerance, or now > iat + maximum age + tolerance (in whole seconds).
+        const until = Math.min(at + ttlMs, (claims.expiresAt + tolerance) * 1000, (claims.issuedAt + config.maxTokenAgeSeconds + tolerance) * 1000);
+        verified.set(token, { claims, until });
+      }
+      return claims;
     },
   };
 }

@@ -218,3 +218,96 @@ describe('createTokenVerifier (production, JWKS)', () => {
     expect(() => createTokenVerifier(dev, { jwks })).toThrow('createTokenVerifier: options.jwks given, but the configuration has no jwksUrl');
   });
 });
+
+describe('createTokenVerifier: verified tokens are reused, never past their validity', () => {
+  const jwksConfig = (): AuthConfig => loadAuthConfig({ JWT_JWKS_URL: 'https://id.store.example/.well-known/jwks.json' }, 'production');
+  let keySet: JWTVerifyGetKey;
+  beforeAll(async () => {
+    keySet = createLocalJWKSet({ keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }] });
+  });
+
+  /** A verifier on a clock the test moves, counting how often it needed a key (one per signature check). */
+  function counted(options: { cacheTtlMs?: number } = {}) {
+    const clock = { ms: Date.now() };
+    const calls = { keys: 0 };
+    const jwks: JWTVerifyGetKey = (header, token) => {
+      calls.keys += 1;
+      return keySet(header, token);
+    };
+    const verifier = createTokenVerifier(jwksConfig(), { jwks, now: () => clock.ms, ...options });
+    return { verifier, clock, calls };
+  }
+  const rsaToken = (overrides: Record<string, unknown> = {}) => signToken(validClaims(jwksConfig(), overrides), rsa.privateKey, { alg: 'RS256', kid: 'rsa-1' });
+
+  it('checks a token’s signature once while it is reused within the TTL, and again after it', async () => {
+    const { verifier, clock, calls } = counted();
+    const token = bearer(await rsaToken());
+    const first = await verifier.verify(token);
+    clock.ms += 29_000;
+    await expect(verifier.verify(token)).resolves.toEqual(first);
+    expect(calls.keys).toBe(1);
+    clock.ms += 2_000;
+    await expect(verifier.verify(token)).resolves.toEqual(first);
+    expect(calls.keys).toBe(2);
+  });
+
+  it('refuses a remembered token once it has expired, tolerance included', async () => {
+    const { verifier, clock } = counted({ cacheTtlMs: 300_000 });
+    const exp = Math.floor(clock.ms / 1000) + 60;
+    const token = bearer(await rsaToken({ exp }));
+    await expect(verifier.verify(token)).resolves.toMatchObject({ expiresAt: exp });
+    clock.ms = (exp + 29) * 1000; // within the 30 s clock tolerance: still accepted
+    await expect(verifier.verify(token)).resolves.toMatchObject({ expiresAt: exp });
+    clock.ms = (exp + 30) * 1000;
+    expect((await authFailure(() => verifier.verify(token))).reason).toMatch(/^ERR_JWT_EXPIRED: "exp"/);
+  });
+
+  it('refuses a remembered token once it is older than the maximum age', async () => {
+    const config = jwksConfig();
+    const { verifier, clock } = counted({ cacheTtlMs: 300_000 });
+    const iat = Math.floor(clock.ms / 1000) - config.maxTokenAgeSeconds - 25;
+    const token = bearer(await rsaToken({ iat, exp: iat + config.maxTokenAgeSeconds + 3600 }));
+    await expect(verifier.verify(token)).resolves.toMatchObject({ issuedAt: iat });
+    clock.ms += 10_000;
+    expect((await authFailure(() => verifier.verify(token))).reason).toMatch(/^ERR_JWT_EXPIRED: "iat" .*too far in the past/);
+  });
+
+  it('never lets a remembered token vouch for another text: a changed signature is checked and refused', async () => {
+    const { verifier, calls } = counted();
+    const genuine = await rsaToken();
+    await verifier.verify(bearer(genuine));
+    const [head, payload] = genuine.split('.');
+    const forged = `${head}.${payload}.${Buffer.from('not the signature').toString('base64url')}`;
+    expect((await authFailure(() => verifier.verify(bearer(forged)))).reason).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    expect(calls.keys).toBe(2);
+  });
+
+  it('does not remember failures, nor anything with a TTL of 0', async () => {
+    const { verifier, calls } = counted({ cacheTtlMs: 0 });
+    const token = bearer(await rsaToken());
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(calls.keys).toBe(2);
+    const refused = bearer(await signToken(validClaims(jwksConfig()), otherRsa.privateKey, { alg: 'RS256', kid: 'rsa-1' }));
+    const withCache = counted();
+    for (let i = 0; i < 2; i++) await authFailure(() => withCache.verifier.verify(refused));
+    expect(withCache.calls.keys).toBe(2);
+  });
+
+  it('hands out frozen claims, so one request cannot change what the next one is told', async () => {
+    const { verifier } = counted();
+    const token = bearer(await rsaToken());
+    const claims = await verifier.verify(token);
+    expect(Object.isFrozen(claims)).toBe(true);
+    expect(Object.isFrozen(claims.purposes)).toBe(true);
+    expect(claims.kind === 'staff' && Object.isFrozen(claims.roles)).toBe(true);
+  });
+
+  it.each([
+    [{ cacheTtlMs: -1 }, 'cacheTtlMs to be an integer from 0 to 300000, got -1'],
+    [{ cacheTtlMs: 300_001 }, 'cacheTtlMs to be an integer from 0 to 300000, got 300001'],
+    [{ cacheSize: 0 }, 'cacheSize to be an integer from 1 to 1000000, got 0'],
+  ])('refuses the option %j', (options, message) => {
+    expect(() => createTokenVerifier(dev, options)).toThrow(`createTokenVerifier: expected ${message}`);
+  });
+});

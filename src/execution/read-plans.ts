@@ -8,7 +8,10 @@
  * What stays the same, by construction:
  * - Row scope: every table a statement reads carries the caller's `RowScope` condition, the same
  *   SQL the loaders add (a nested order outside the scope is `null`, a child outside it is left
- *   out of its list), so a hidden row still cannot be told from a missing one.
+ *   out of its list), so a hidden row still cannot be told from a missing one. A table reached
+ *   from an in-scope row over a link the scope carries over (`RowScope.carriesOver`: a carrier's
+ *   shipment to its order, an order to its items) needs no condition of its own and gets none;
+ *   test/policy/scope-links.test.ts checks each such link against the rules.
  * - The field policy: a plan is only used where the router has already decided the operation
  *   needs no field rule (every field it selects is visible, unmasked, to the caller: see
  *   `needsFieldRules`), or where protections are off. Lists are ordered as the resolvers order
@@ -51,7 +54,7 @@ import { fragmentsOf } from '../platform/documents';
 import { OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
-import type { ScopedTable } from '../policy/row-scope';
+import type { ScopedTable, ScopeLink } from '../policy/row-scope';
 
 /** json_build_object takes at most 100 arguments: 50 keys. */
 const MAX_KEYS_PER_OBJECT = 50;
@@ -61,9 +64,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type FieldSource =
   | { kind: 'column'; sql: (alias: string) => string }
   /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
-  | { kind: 'one'; target: TableType; foreignKey: string }
+  | { kind: 'one'; target: TableType; foreignKey: string; link: ScopeLink }
   /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
-  | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']> }
+  | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; link: ScopeLink }
   /** An object made of the parent row's own columns (a shipping snapshot). */
   | { kind: 'embedded'; target: ObjectShape };
 
@@ -100,8 +103,11 @@ interface Selection {
   keys: Array<{ key: string; sql: (alias: string, next: () => string, scope: ScopeSql) => string }>;
 }
 
-/** The row-scope condition of a table as SQL with positional parameters, or '' when unrestricted. */
-type ScopeSql = (table: ScopedTable, alias: string) => string;
+/**
+ * The row-scope condition of a table as SQL with positional parameters, or '' when unrestricted
+ * or when the table is reached over a `link` the scope carries over from an in-scope row.
+ */
+type ScopeSql = (table: ScopedTable, alias: string, link?: ScopeLink) => string;
 
 export interface ReadPlan {
   /**
@@ -199,17 +205,18 @@ class Catalog {
     // Relations inside one order only (see the module comment on subjects).
     order.fields.set('shippingAddress', { kind: 'embedded', target: { typeName: 'ShippingAddress', fields: scalarFields('ShippingAddress', TABLES.order.entity, 'shipping') } });
     order.fields.set('customs', { kind: 'embedded', target: { typeName: 'CustomsDeclaration', fields: scalarFields('CustomsDeclaration', TABLES.order.entity, 'customs') } });
-    const many = (target: TableType, foreignKey: string, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>): FieldSource => ({
+    const many = (target: TableType, foreignKey: string, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, link: ScopeLink): FieldSource => ({
       kind: 'many',
       target,
+      link,
       foreignKey: target.reader.column(foreignKey),
       orderBy: orderBy.map(([property, direction]) => [target.reader.column(property), direction] as const),
     });
-    order.fields.set('items', many(item, 'orderId', CHILD_ORDER.itemsByOrder));
-    order.fields.set('shipments', many(shipment, 'orderId', CHILD_ORDER.shipmentsByOrder));
-    order.fields.set('paymentVerifications', many(payment, 'orderId', CHILD_ORDER.paymentsByOrder));
-    shipment.fields.set('order', { kind: 'one', target: order, foreignKey: shipment.reader.column('orderId') });
-    payment.fields.set('order', { kind: 'one', target: order, foreignKey: payment.reader.column('orderId') });
+    order.fields.set('items', many(item, 'orderId', CHILD_ORDER.itemsByOrder, 'order>order_item'));
+    order.fields.set('shipments', many(shipment, 'orderId', CHILD_ORDER.shipmentsByOrder, 'order>shipment'));
+    order.fields.set('paymentVerifications', many(payment, 'orderId', CHILD_ORDER.paymentsByOrder, 'order>payment_verification'));
+    shipment.fields.set('order', { kind: 'one', target: order, foreignKey: shipment.reader.column('orderId'), link: 'shipment>order' });
+    payment.fields.set('order', { kind: 'one', target: order, foreignKey: payment.reader.column('orderId'), link: 'payment_verification>order' });
 
     this.roots.set('order', { kind: 'byId', type: order });
     this.roots.set('shipment', { kind: 'byId', type: shipment });
@@ -273,22 +280,22 @@ function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: Selection
     if (source.kind === 'embedded') {
       keys.push({ key, sql: (a, next, scope) => renderObject(inner, a, next, scope) });
     } else if (source.kind === 'one') {
-      const { target, foreignKey } = source;
+      const { target, foreignKey, link } = source;
       keys.push({
         key,
         sql: (a, next, scope) => {
           const c = next();
-          return `(SELECT ${renderObject(inner, c, next, scope)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${scope(target.table, c)})`;
+          return `(SELECT ${renderObject(inner, c, next, scope)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${scope(target.table, c, link)})`;
         },
       });
     } else {
-      const { target, foreignKey, orderBy } = source;
+      const { target, foreignKey, orderBy, link } = source;
       keys.push({
         key,
         sql: (a, next, scope) => {
           const c = next();
           const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
-          return `(SELECT coalesce(json_agg(${renderObject(inner, c, next, scope)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${scope(target.table, c)})`;
+          return `(SELECT coalesce(json_agg(${renderObject(inner, c, next, scope)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${scope(target.table, c, link)})`;
         },
       });
     }
@@ -379,7 +386,10 @@ export class ReadPlans {
           const values: unknown[] = [];
           let n = 0;
           const next = () => `t${n++}`;
-          const scope: ScopeSql = (table, alias) => {
+          // Every row a statement starts from carries its condition, so a row reached from it over
+          // a link the scope carries over is in scope without one.
+          const scope: ScopeSql = (table, alias, link) => {
+            if (link !== undefined && ctx.scope.carriesOver(link)) return '';
             const condition = ctx.scope.condition(table, alias);
             return condition ? ` AND ${toPositional(condition.sql, condition.params, values)}` : '';
           };

@@ -38,9 +38,25 @@ export interface RowScope {
   readonly description: string;
   /** The condition on `table` (aliased `alias`), or `undefined` when every row is in scope. */
   condition(table: ScopedTable, alias: string): SqlCondition | undefined;
+  /**
+   * Whether every `link` row tied to an in-scope row is in scope too (see ScopeLink), so a
+   * query that reaches it from such a row may leave its condition out.
+   */
+  carriesOver(link: ScopeLink): boolean;
 }
 
-export const UNRESTRICTED: RowScope = { description: 'all rows', condition: () => undefined };
+/**
+ * A link along which scope can carry over, within one order: `shipment>order` is the order of a
+ * shipment, `order>order_item` the items of an order, and so on.
+ */
+export type ScopeLink =
+  | 'shipment>order'
+  | 'payment_verification>order'
+  | 'order>order_item'
+  | 'order>shipment'
+  | 'order>payment_verification';
+
+export const UNRESTRICTED: RowScope = { description: 'all rows', condition: () => undefined, carriesOver: () => true };
 
 /** The scope's subject: a partner id, a customer id, or (third parties) a customer and a grant. */
 export interface ScopeSubject {
@@ -87,6 +103,26 @@ const RULES: Record<Exclude<RowScopeKind, 'all'>, Partial<Record<ScopedTable, Ru
   none: {},
 };
 
+/**
+ * The links along which each kind's rules above carry scope over; each follows from the rules:
+ * - own_shipments: an order is in scope when one of its shipments is, and an item when its order
+ *   is; not order>shipment (another carrier's shipment of a split order stays out);
+ * - own_payments: an order is in scope when one of its payments is; not order>payment_verification
+ *   (another provider's payment of the same order stays out);
+ * - platform_orders, orders_paid_to_delivered and the customer kinds: every child is in scope
+ *   exactly when its order is, so scope carries both ways between an order and its children.
+ * A test checks each claim against the rules' SQL on the demo data.
+ */
+const LINKS: Record<Exclude<RowScopeKind, 'all'>, readonly ScopeLink[]> = {
+  own_shipments: ['shipment>order', 'order>order_item'],
+  own_payments: ['payment_verification>order'],
+  platform_orders: ['payment_verification>order', 'order>order_item', 'order>payment_verification'],
+  orders_paid_to_delivered: ['shipment>order', 'order>order_item', 'order>shipment'],
+  self: ['shipment>order', 'payment_verification>order', 'order>order_item', 'order>shipment', 'order>payment_verification'],
+  granted_customer: ['shipment>order', 'payment_verification>order', 'order>order_item', 'order>shipment', 'order>payment_verification'],
+  none: [],
+};
+
 function customerRules(thirdParty: boolean): Partial<Record<ScopedTable, Rule | 'all'>> {
   const ownOrder = (a: string) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.customer_id = :scopeCustomer)`;
   const ownCase = (a: string) => `EXISTS (SELECT 1 FROM after_sales_case c_ WHERE c_.id = ${a}.case_id AND c_.customer_id = :scopeCustomer)`;
@@ -119,9 +155,16 @@ export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject):
   if (subject.partnerId) params.scopePartner = subject.partnerId;
   if (subject.customerId) params.scopeCustomer = subject.customerId;
   if (subject.grantId) params.scopeGrant = subject.grantId;
-  const ruleSets = kinds.map((k) => RULES[k as Exclude<RowScopeKind, 'all'>]);
+  const scoped = kinds as ReadonlyArray<Exclude<RowScopeKind, 'all'>>;
+  const ruleSets = scoped.map((k) => RULES[k]);
   return {
     description: kinds.join(' + '),
+    // Several kinds combine with OR: a row in scope is in scope by some kind, so the link must
+    // carry over in every kind that lets rows of its first table in at all.
+    carriesOver(link) {
+      const from = link.slice(0, link.indexOf('>')) as ScopedTable;
+      return scoped.every((k) => RULES[k][from] === undefined || LINKS[k].includes(link));
+    },
     condition(table, alias) {
       const rules = ruleSets.map((set) => set[table]);
       if (rules.includes('all')) return undefined;

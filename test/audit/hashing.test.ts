@@ -17,6 +17,13 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)) })).toBe('{"at":"2026-01-02T03:04:05.006Z"}');
   });
 
+  it('writes a list of strings as element-by-element canonical JSON would, escapes included', () => {
+    const strings = ['b', 'a', '', 'é\u2028', 'quote " and \\ backslash', '\u0000\n\t', '😀', '\ud800'];
+    const elementwise = `[${strings.map((item) => canonicalJson(item)).join(',')}]`;
+    expect(canonicalJson(strings)).toBe(elementwise);
+    expect(canonicalJson({ list: strings, mixed: ['a', 1] })).toBe(`{"list":${elementwise},"mixed":["a",1]}`);
+  });
+
   it.each([
     ['NaN', NaN, /expected a finite number, got NaN/],
     ['a bigint', 1n, /expected JSON data, got a bigint/],

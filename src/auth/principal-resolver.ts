@@ -19,6 +19,7 @@
  * resolve, and concurrent look-ups of one key share one query.
  */
 import type { DataSource } from 'typeorm';
+import { integerOption } from '../platform/options';
 import { DATA_CATEGORIES, isPurpose, type DataCategory } from '../policy/vocabulary';
 import { AuthenticationError } from './authentication-error';
 import type { PartnerPrincipalKind, TokenClaims } from './claims';
@@ -77,13 +78,6 @@ const SELECT_GRANT = `
     JOIN customer c ON c.id = g.customer_id
    WHERE g.id = $1`;
 
-function getValidTtl(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_CACHE_TTL_MS) {
-    throw new TypeError(`createPrincipalResolver: expected cacheTtlMs to be an integer from 0 to ${MAX_CACHE_TTL_MS}, got ${String(value)}`);
-  }
-  return value;
-}
-
 function getValidMaxEntries(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new TypeError(`createPrincipalResolver: expected maxEntries to be a positive integer, got ${String(value)}`);
@@ -103,7 +97,7 @@ export function createPrincipalResolver(
   dataSource: Pick<DataSource, 'query'>,
   options: PrincipalResolverOptions = {},
 ): PrincipalResolver {
-  const ttlMs = getValidTtl(options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS);
+  const ttlMs = integerOption('createPrincipalResolver', 'cacheTtlMs', options.cacheTtlMs, DEFAULT_CACHE_TTL_MS, 0, MAX_CACHE_TTL_MS);
   const maxEntries = getValidMaxEntries(options.maxEntries ?? 10_000);
   const now = options.now ?? Date.now;
   const cache = new Map<string, { until: number; row: Promise<unknown> }>();

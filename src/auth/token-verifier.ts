@@ -37,6 +37,7 @@ import {
   type KeyObject,
 } from 'jose';
 import { BoundedCache } from '../platform/bounded-cache';
+import { integerOption } from '../platform/options';
 import type { AuthConfig, TokenAlgorithm } from './auth-config';
 import { AuthenticationError } from './authentication-error';
 import { parseClaims, type TokenClaims } from './claims';
@@ -132,14 +133,6 @@ function keyResolver(config: AuthConfig, options: TokenVerifierOptions): JWTVeri
   };
 }
 
-function checkedOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`createTokenVerifier: expected ${name} to be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** Claims handed out more than once are frozen, so no caller can change what the next one gets. */
 function frozen(claims: TokenClaims): TokenClaims {
   Object.freeze(claims.purposes);
@@ -150,9 +143,9 @@ function frozen(claims: TokenClaims): TokenClaims {
 export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOptions = {}): TokenVerifier {
   if (config.algorithms.length === 0) throw new TypeError('createTokenVerifier: the configuration pins no algorithm');
   const getKey = keyResolver(config, options);
-  const ttlMs = checkedOption('cacheTtlMs', options.cacheTtlMs, DEFAULT_VERIFIED_TOKEN_TTL_MS, 0, MAX_VERIFIED_TOKEN_TTL_MS);
+  const ttlMs = integerOption('createTokenVerifier', 'cacheTtlMs', options.cacheTtlMs, DEFAULT_VERIFIED_TOKEN_TTL_MS, 0, MAX_VERIFIED_TOKEN_TTL_MS);
   const verified = new BoundedCache<{ claims: TokenClaims; until: number }>(
-    checkedOption('cacheSize', options.cacheSize, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, 1, 1_000_000),
+    integerOption('createTokenVerifier', 'cacheSize', options.cacheSize, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, 1, 1_000_000),
   );
   const now = options.now ?? Date.now;
   const tolerance = config.clockToleranceSeconds;

@@ -1,4 +1,5 @@
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { AuditSubjectSetEntity } from './audit-subject-set.entity';
 
 /** What became of a request, as its response showed it. */
 export enum AuditOutcome {
@@ -29,8 +30,10 @@ export enum AuditOperationType {
  * seal (audit_seal) whose Merkle root covers it. The primary key includes `at` so the table can
  * be range-partitioned by month without a new key (see the migration).
  *
- * The indexes (time, principal, partner, purpose, GIN on subjects, flagged reads, seal) are
- * written in the migration by hand, so they are named here with `synchronize: false`.
+ * The subjects live in audit_subject_set, one row per distinct set, named by `subjectSet`.
+ *
+ * The indexes (time, principal, partner, purpose, subject set, flagged reads, seal) are
+ * written in the migrations by hand, so they are named here with `synchronize: false`.
  */
 @Entity('audit_event', {
   comment: 'Disclosure audit log: append-only (trigger + revoked privileges), sealed in batches by audit_seal; check with "need-to-know audit verify".',
@@ -39,7 +42,7 @@ export enum AuditOperationType {
 @Check('audit_event_operation_type', `"operation_type" IS NULL OR "operation_type" IN ('query', 'mutation', 'subscription', 'job')`)
 @Check('audit_event_hash_hex', `"hash" ~ '^[0-9a-f]{64}$'`)
 @Index('audit_event_at', { synchronize: false })
-@Index('audit_event_subject_ids', { synchronize: false })
+@Index('audit_event_subject_set', { synchronize: false })
 @Index('audit_event_principal', { synchronize: false })
 @Index('audit_event_partner', { synchronize: false })
 @Index('audit_event_purpose', { synchronize: false })
@@ -65,8 +68,13 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 200, nullable: true }) operationName!: string | null;
   /** sha256 of the printed (normalized) GraphQL document. */
   @Column({ type: 'char', length: 64, nullable: true }) operationHash!: string | null;
-  /** Customers whose data was disclosed or written. */
-  @Column({ type: 'uuid', array: true }) subjectIds!: string[];
+  /** The set of customers whose data was disclosed or written (audit_subject_set); null when none. */
+  @Column({ type: 'char', length: 64, nullable: true }) subjectSet!: string | null;
+  @ManyToOne(() => AuditSubjectSetEntity, { nullable: true, onDelete: 'NO ACTION', onUpdate: 'NO ACTION', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'subject_set', referencedColumnName: 'hash', foreignKeyConstraintName: 'audit_event_subject_set_fkey' })
+  subjectSetRow?: AuditSubjectSetEntity;
+  /** Not a column: the ids of `subjectSet`, filled in by whoever reads the event (audit-event.resolver.ts). */
+  subjectIds!: string[];
   /** `Type.field` coordinates of personal data the response carried, unmasked / masked. */
   @Column({ type: 'text', array: true }) disclosed!: string[];
   @Column({ type: 'text', array: true }) masked!: string[];

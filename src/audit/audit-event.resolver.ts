@@ -35,13 +35,31 @@ function requireComplianceRead(ctx: RequestContext): void {
   }
 }
 
+/** Fills in each event's subject ids from its subject set: one statement for the whole page. */
+async function withSubjects(ctx: RequestContext, events: AuditEventEntity[]): Promise<void> {
+  const hashes = [...new Set(events.flatMap((e) => (e.subjectSet === null ? [] : [e.subjectSet])))];
+  const rows: Array<{ hash: string; subject_ids: string[] }> =
+    hashes.length === 0 ? [] : await ctx.dataSource.query(`SELECT hash, subject_ids FROM audit_subject_set WHERE hash = ANY($1::char(64)[])`, [hashes]);
+  const sets = new Map(rows.map((r) => [r.hash, r.subject_ids]));
+  for (const event of events) {
+    if (event.subjectSet === null) {
+      event.subjectIds = [];
+      continue;
+    }
+    const ids = sets.get(event.subjectSet);
+    // The foreign key keeps every named set; a missing one means the log was tampered with.
+    if (!ids) throw new Error(`audit event ${event.id} names subject set ${event.subjectSet}, which is missing: run "need-to-know audit verify"`);
+    event.subjectIds = ids;
+  }
+}
+
 @Resolver(() => AuditEvent)
 export class AuditEventResolver {
   @Query(() => AuditEventConnection, {
     description:
       'The disclosure audit log, newest first. Compliance officers under purpose legal_compliance only (send X-Legal-Case); reading it is itself audited.',
   })
-  auditEvents(
+  async auditEvents(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
     @Arg('orderBy', () => AuditEventOrder, { defaultValue: AuditEventOrder.AT_DESC }) orderBy: keyof typeof AuditEventOrder,
@@ -50,7 +68,9 @@ export class AuditEventResolver {
     requireComplianceRead(ctx);
     const qb = scopedQuery(ctx.dataSource, AUDIT_EVENTS, ctx.scope);
     if (filter?.subjectId) {
-      qb.andWhere('t.subjectIds @> ARRAY[:subjectId]::uuid[]', { subjectId: requireUuid(filter.subjectId, 'filter.subjectId') });
+      qb.andWhere('t.subjectSet IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[:subjectId]::uuid[])', {
+        subjectId: requireUuid(filter.subjectId, 'filter.subjectId'),
+      });
     }
     whereEquals(qb, 't.principalKind', filter?.principalKind, 'principalKind');
     whereEquals(qb, 't.principalId', filter?.principalId, 'principalId');
@@ -63,7 +83,9 @@ export class AuditEventResolver {
     if (filter?.flaggedOnly) qb.andWhere('t.flagged');
     whereEquals(qb, 't.legalCaseReference', filter?.legalCaseReference, 'legalCaseReference');
     whereBetween(qb, 't.at', filter?.from, filter?.to, 'at');
-    return paginate(qb, 't', ORDERINGS[orderBy], page);
+    const result = await paginate(qb, 't', ORDERINGS[orderBy], page);
+    await withSubjects(ctx, result.nodes);
+    return result;
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Jobs: what the job did, as canonical JSON.' })

@@ -7,18 +7,30 @@
  * a time; events that arrive meanwhile form the next batch, which starts as soon as the current
  * one commits. Batches therefore grow with load instead of queueing on the database.
  *
- * Sealing. Each batch's transaction takes a transaction-scoped advisory lock, reads the latest
- * seal, and inserts the events together with seal n + 1: the ids of the events in order, the
- * Merkle root over their hashes, and the hash of seal n. So the seals form a single chain even
- * with many gateway replicas, and the lock is held for two statements and the commit, never
- * while requests execute. The commit forces `synchronous_commit = on`: "durable" means flushed
- * to the primary's WAL whatever the session default.
+ * Sealing. Each batch is sealed by seal n + 1: the ids of its events in order, the Merkle root
+ * over their hashes, and the hash of seal n, so the seals form one chain however many gateway
+ * replicas write. The writer remembers the last seal it wrote or read and writes the events,
+ * their new subject sets and seal n + 1 in ONE statement, without a transaction block: the seal
+ * id is the primary key, so if another replica took n + 1 first the statement fails as a whole
+ * and the writer falls back to the locked path. That path takes a transaction-scoped advisory
+ * lock, reads the latest seal and writes the same statement, then commits (a writer sealing
+ * without the lock can still take the id it read: it then rolls back and reads again, up to 10
+ * times); it also serves the
+ * first batch, the batch after any failure, and connections whose `synchronous_commit` is not
+ * `on` (read once per connection), where it forces `synchronous_commit = on` for its commit.
+ * Either way "durable" means flushed to the primary's WAL whatever the session default, and the
+ * lock is never held while requests execute.
+ *
+ * Subject sets. An event's subject ids are stored once per distinct set in audit_subject_set
+ * (audit-subject-set.entity.ts); the writer sends a set only when it has not stored it before
+ * (it remembers up to 10,000), and ON CONFLICT DO NOTHING covers the sets other replicas wrote.
  *
  * A batch that fails rejects every event in it; the callers fail closed (audit-plugin.ts).
  */
 import { AsyncResource } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
+import { BoundedCache } from '../platform/bounded-cache';
 import type { Logger } from '../platform/logger';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
@@ -36,6 +48,10 @@ export interface AuditLogOptions {
 export interface WrittenBatch {
   sealId: string;
   events: number;
+  /** Subject sets the batch stored (or found stored by another writer). */
+  subjectSets: number;
+  /** Sealed on the locked path (first batch, after a failure or a lost race, or sync commit off). */
+  locked: boolean;
   ms: number;
 }
 
@@ -43,18 +59,39 @@ export interface WrittenBatch {
 export const AUDIT_SEAL_LOCK = '5643803393587742036';
 
 const INSERT_BATCH = `
-  WITH written AS (
+  WITH subject_sets AS (
+    INSERT INTO audit_subject_set (hash, subject_ids)
+    SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $9::json)
+    ON CONFLICT (hash) DO NOTHING
+  ), written AS (
     INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
-      purpose, operation_type, operation_name, operation_hash, subject_ids, disclosed, masked, denied, outcome,
+      purpose, operation_type, operation_name, operation_hash, subject_set, disclosed, masked, denied, outcome,
       error_codes, legal_case_reference, flagged, detail, seal_id, hash)
     SELECT id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
-      purpose, operation_type, operation_name, operation_hash, subject_ids, disclosed, masked, denied, outcome,
+      purpose, operation_type, operation_name, operation_hash, subject_set, disclosed, masked, denied, outcome,
       error_codes, legal_case_reference, flagged, detail, seal_id, hash
     FROM json_populate_recordset(NULL::audit_event, $1::json)
     RETURNING 1
   )
   INSERT INTO audit_seal (id, sealed_at, event_count, event_ids, merkle_root, previous_hash, hash)
   VALUES ($2, $3, $4, $5::uuid[], $6, $7, $8)`;
+
+/** Subject sets the writer remembers having stored. Sets are never removed (append-only). */
+const STORED_SETS_REMEMBERED = 10_000;
+
+/** Tries on the locked path before a batch fails: each lost try means another writer sealed a batch. */
+const SEAL_ATTEMPTS = 10;
+
+interface SealLink {
+  id: string;
+  hash: string;
+}
+
+/** Another writer sealed the id this one tried: the statement failed whole and wrote nothing. */
+function isSealTaken(error: unknown): boolean {
+  const e = error as { code?: string; table?: string };
+  return e.code === '23505' && e.table === 'audit_seal';
+}
 
 function checkedInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -84,6 +121,11 @@ export class AuditLog {
    */
   private readonly scope = new AsyncResource('need-to-know.AuditLog');
   private pending: Waiting[] = [];
+  /** The newest seal this writer wrote or read; forgotten after any failure. */
+  private latest: SealLink | undefined;
+  private readonly storedSets = new BoundedCache<true>(STORED_SETS_REMEMBERED);
+  /** Whether a pooled connection's own `synchronous_commit` makes a commit durable. */
+  private readonly durableByDefault = new WeakMap<PoolClient, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private closed = false;
@@ -167,49 +209,103 @@ export class AuditLog {
   private async write(records: AuditRecord[]): Promise<void> {
     const started = performance.now();
     const root = merkleRoot(records.map((r) => r.hash));
+    const sets = new Map<string, string[]>();
+    for (const r of records) {
+      if (r.subjectSet !== null && this.storedSets.get(r.subjectSet) === undefined) sets.set(r.subjectSet, r.subjectIds);
+    }
+    const setsJson = JSON.stringify([...sets].map(([hash, ids]) => ({ hash, subject_ids: ids })));
     const client: PoolClient = await this.pool.connect();
     let failure: Error | undefined;
+    let inTransaction = false;
     try {
-      recordSqlStatement('BEGIN; lock; latest seal', 'audit');
-      const results = (await client.query(
-        `BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK}); SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`,
-      )) as unknown as Array<{ rows: Array<{ id: string; hash: string }> }>;
-      const latest = results[3]?.rows[0];
-      const sealId = latest ? (BigInt(latest.id) + 1n).toString() : '1';
-      const seal = {
-        id: sealId,
-        sealedAt: new Date(),
-        eventCount: records.length,
-        eventIds: records.map((r) => r.id),
-        merkleRoot: root,
-        previousHash: latest ? latest.hash : ZERO_HASH,
-      };
-      recordSqlStatement(INSERT_BATCH, 'audit');
-      await client.query({
-        name: 'need-to-know.audit-insert-batch',
-        text: INSERT_BATCH,
-        values: [
-          JSON.stringify(records.map((r) => rowJsonOf(r, sealId))),
-          seal.id,
-          seal.sealedAt,
-          seal.eventCount,
-          seal.eventIds,
-          seal.merkleRoot,
-          seal.previousHash,
-          sealHash(seal),
-        ],
-      });
-      recordSqlStatement('COMMIT', 'audit');
-      await client.query('COMMIT');
-      this.batches.push({ sealId, events: records.length, ms: performance.now() - started });
+      let sealed: SealLink | undefined;
+      if (this.latest && (await this.commitsDurably(client))) {
+        try {
+          sealed = await this.insert(client, this.latest, records, root, setsJson);
+        } catch (error) {
+          if (!isSealTaken(error)) throw error;
+          this.logger?.debug({ sealId: (BigInt(this.latest.id) + 1n).toString() }, 'audit seal taken by another writer; sealing under the lock');
+        }
+      }
+      const locked = sealed === undefined;
+      // Under the lock, only a writer sealing without it can take the id read: read again and retry.
+      for (let attempt = 1; !sealed; attempt++) {
+        recordSqlStatement('BEGIN; lock; latest seal', 'audit');
+        inTransaction = true;
+        const results = (await client.query(
+          `BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK}); SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`,
+        )) as unknown as Array<{ rows: SealLink[] }>;
+        const latest = results[3]?.rows[0] ?? { id: '0', hash: ZERO_HASH };
+        try {
+          sealed = await this.insert(client, { id: String(latest.id), hash: latest.hash }, records, root, setsJson);
+        } catch (error) {
+          if (!isSealTaken(error) || attempt === SEAL_ATTEMPTS) throw error;
+          recordSqlStatement('ROLLBACK', 'audit');
+          await client.query('ROLLBACK');
+          inTransaction = false;
+          continue;
+        }
+        recordSqlStatement('COMMIT', 'audit');
+        await client.query('COMMIT');
+        inTransaction = false;
+      }
+      this.latest = sealed;
+      for (const hash of sets.keys()) this.storedSets.set(hash, true);
+      this.batches.push({ sealId: sealed.id, events: records.length, subjectSets: sets.size, locked, ms: performance.now() - started });
       if (this.batches.length > 1000) this.batches.splice(0, this.batches.length - 1000);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
-      await client.query('ROLLBACK').catch(() => undefined);
+      // Whether the batch committed is unknown: read the chain again, and send every set again.
+      this.latest = undefined;
+      this.storedSets.clear();
+      if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       // A connection that failed mid-transaction is discarded rather than reused.
       client.release(failure);
     }
+  }
+
+  /** Writes the batch as seal `previous.id + 1`, linked to `previous`. */
+  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, setsJson: string): Promise<SealLink> {
+    const sealId = (BigInt(previous.id) + 1n).toString();
+    const seal = {
+      id: sealId,
+      sealedAt: new Date(),
+      eventCount: records.length,
+      eventIds: records.map((r) => r.id),
+      merkleRoot: root,
+      previousHash: previous.hash,
+    };
+    const hash = sealHash(seal);
+    recordSqlStatement(INSERT_BATCH, 'audit');
+    await client.query({
+      name: 'need-to-know.audit-insert-batch',
+      text: INSERT_BATCH,
+      values: [
+        JSON.stringify(records.map((r) => rowJsonOf(r, sealId))),
+        seal.id,
+        seal.sealedAt,
+        seal.eventCount,
+        seal.eventIds,
+        seal.merkleRoot,
+        seal.previousHash,
+        hash,
+        setsJson,
+      ],
+    });
+    return { id: sealId, hash };
+  }
+
+  /** Whether a commit on this connection, outside a transaction block, is flushed to WAL before it returns. */
+  private async commitsDurably(client: PoolClient): Promise<boolean> {
+    let durable = this.durableByDefault.get(client);
+    if (durable === undefined) {
+      recordSqlStatement('SHOW synchronous_commit', 'audit');
+      const { rows } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      durable = rows[0]?.synchronous_commit === 'on' || rows[0]?.synchronous_commit === 'remote_apply';
+      this.durableByDefault.set(client, durable);
+    }
+    return durable;
   }
 }

@@ -72,6 +72,8 @@ export interface AuditRecordContent {
 export interface AuditRecord extends AuditRecordContent {
   /** The Merkle leaf of this event: sha256(0x00 || canonical JSON of the content). */
   hash: string;
+  /** Where the subjects are stored: `subjectSetHash(subjectIds)`, null when there are none. */
+  subjectSet: string | null;
 }
 
 export const LEGAL_COMPLIANCE_PURPOSE = 'legal_compliance';
@@ -159,7 +161,17 @@ export function toAuditRecord(input: AuditEventInput): AuditRecord {
     flagged: purpose === LEGAL_COMPLIANCE_PURPOSE || (input.legalCaseReference ?? null) !== null,
     detail: detailOf(input.detail),
   };
-  return { ...content, hash: eventHash(content) };
+  return { ...content, hash: eventHash(content), subjectSet: content.subjectIds.length > 0 ? subjectSetHash(content.subjectIds) : null };
+}
+
+/**
+ * The key of a set of subjects in audit_subject_set: sha256 (hex) of the canonical JSON of the
+ * sorted ids. The events that repeat a set (a partner polling its manifest) share one row; each
+ * event's own hash still covers the ids themselves, so a set that is changed or swapped breaks
+ * the hash of every event that names it. Migration 1795000000006 computes the same key in SQL.
+ */
+export function subjectSetHash(sortedSubjectIds: readonly string[]): string {
+  return sha256Hex(canonicalJson(sortedSubjectIds));
 }
 
 /** The Merkle leaf of an event's content. */
@@ -215,7 +227,10 @@ export function sealHash(seal: SealContent): string {
   );
 }
 
-/** An audit_event row as node-postgres returns it (snake_case columns). */
+/**
+ * An audit_event row as node-postgres returns it (snake_case columns), with `subject_ids` read
+ * from its subject set (`EVENT_SUBJECTS_JOIN`): null when the row names a set that is missing.
+ */
 export interface AuditEventRow {
   id: string;
   at: Date;
@@ -230,7 +245,8 @@ export interface AuditEventRow {
   operation_type: string | null;
   operation_name: string | null;
   operation_hash: string | null;
-  subject_ids: string[];
+  subject_set: string | null;
+  subject_ids: string[] | null;
   disclosed: string[];
   masked: string[];
   denied: string[];
@@ -242,6 +258,13 @@ export interface AuditEventRow {
   seal_id: string;
   hash: string;
 }
+
+/**
+ * Reads an event's subjects with it: `SELECT e.*, ${EVENT_SUBJECTS} FROM audit_event e ${EVENT_SUBJECTS_JOIN}`.
+ * An event without subjects names no set and reads an empty list; one whose set is missing reads null.
+ */
+export const EVENT_SUBJECTS = `CASE WHEN e.subject_set IS NULL THEN '{}'::uuid[] ELSE s.subject_ids END AS subject_ids`;
+export const EVENT_SUBJECTS_JOIN = `LEFT JOIN audit_subject_set s ON s.hash = e.subject_set`;
 
 export function contentOfRow(row: AuditEventRow): AuditRecordContent {
   return {
@@ -258,7 +281,8 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
     operationType: row.operation_type as AuditOperationType | null,
     operationName: row.operation_name,
     operationHash: row.operation_hash,
-    subjectIds: row.subject_ids,
+    // A missing set reads as no subjects: the event's hash, which covers them, then fails.
+    subjectIds: row.subject_ids ?? [],
     disclosed: row.disclosed,
     masked: row.masked,
     denied: row.denied,
@@ -286,7 +310,7 @@ export function rowJsonOf(record: AuditRecord, sealId: string): Record<string, u
     operation_type: record.operationType,
     operation_name: record.operationName,
     operation_hash: record.operationHash,
-    subject_ids: record.subjectIds,
+    subject_set: record.subjectSet,
     disclosed: record.disclosed,
     masked: record.masked,
     denied: record.denied,

@@ -5,6 +5,7 @@
  *
  * What each check catches:
  * - an event whose columns changed no longer matches its stored hash ........ event-altered
+ *   (its subject set included: the hash covers the ids, wherever they are kept)
  *   (when its hash matches the content with another event's id or timestamp . event-reordered)
  * - an event listed by its seal that is gone ................................. event-removed
  * - an event listed by one seal that now claims another ...................... event-moved
@@ -22,7 +23,7 @@
  * Reads seals in chunks and the events of each chunk with one query, so memory stays bounded.
  */
 import type { DataSource } from 'typeorm';
-import { contentOfRow, eventHash, sealHash, type AuditEventRow, type AuditRecordContent } from './audit-record';
+import { contentOfRow, eventHash, EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, sealHash, type AuditEventRow, type AuditRecordContent } from './audit-record';
 import { merkleRoot, ZERO_HASH } from './merkle';
 
 export type AuditProblemKind =
@@ -83,9 +84,9 @@ interface SealRow {
 
 // `at_in_ms`: the writer stores milliseconds, and node-postgres reads no finer, so a change below
 // the millisecond would pass the hash unseen; the database says whether any is there.
-const EVENT_COLUMNS = `(at = date_trunc('milliseconds', at)) AS at_in_ms, id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id, purpose,
-  operation_type, operation_name, operation_hash, subject_ids, disclosed, masked, denied, outcome, error_codes,
-  legal_case_reference, flagged, detail, seal_id::text AS seal_id, hash`;
+const EVENT_COLUMNS = `(e.at = date_trunc('milliseconds', e.at)) AS at_in_ms, e.id, e.at, e.request_id, e.principal_kind, e.principal_id, e.roles, e.partner_id, e.customer_id, e.grant_id, e.purpose,
+  e.operation_type, e.operation_name, e.operation_hash, e.subject_set, ${EVENT_SUBJECTS}, e.disclosed, e.masked, e.denied, e.outcome, e.error_codes,
+  e.legal_case_reference, e.flagged, e.detail, e.seal_id::text AS seal_id, e.hash`;
 
 const LAST = BigInt('9223372036854775807');
 
@@ -146,7 +147,7 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
     const ceiling = seals[seals.length - 1]!.id;
     // Every event claiming a seal up to this chunk's last one, gaps included, so none is skipped.
     const rows: Array<AuditEventRow & { at_in_ms: boolean }> = await dataSource.query(
-      `SELECT ${EVENT_COLUMNS} FROM audit_event WHERE seal_id > $1::bigint AND seal_id <= $2::bigint`,
+      `SELECT ${EVENT_COLUMNS} FROM audit_event e ${EVENT_SUBJECTS_JOIN} WHERE e.seal_id > $1::bigint AND e.seal_id <= $2::bigint`,
       [chunkFloor, ceiling],
     );
     events += rows.length;
@@ -201,7 +202,16 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
           report(
             exchanged
               ? { kind: 'event-reordered', sealId, eventId, position, message: `event ${eventId} (seal ${sealId}, position ${position}) was reordered: ${exchanged}` }
-              : { kind: 'event-altered', sealId, eventId, position, message: `event ${eventId} (seal ${sealId}, position ${position}) was altered: its columns no longer match its hash` },
+              : {
+                  kind: 'event-altered',
+                  sealId,
+                  eventId,
+                  position,
+                  message:
+                    row.subject_ids === null
+                      ? `event ${eventId} (seal ${sealId}, position ${position}) was altered: its subject set ${row.subject_set} is missing`
+                      : `event ${eventId} (seal ${sealId}, position ${position}) was altered: its columns no longer match its hash`,
+                },
           );
         }
       });

@@ -44,4 +44,8 @@ export class BoundedCache<V> {
   get size(): number {
     return this.entries.size;
   }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }

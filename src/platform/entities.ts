@@ -3,6 +3,7 @@
  */
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuditSealEntity } from '../audit/audit-seal.entity';
+import { AuditSubjectSetEntity } from '../audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from '../domains/after-sales/after-sales-case.entity';
 import { CaseAttachmentEntity } from '../domains/after-sales/case-attachment.entity';
 import { CaseMessageEntity } from '../domains/after-sales/case-message.entity';
@@ -43,4 +44,5 @@ export const ENTITIES = [
   LegalHoldEntity,
   AuditEventEntity,
   AuditSealEntity,
+  AuditSubjectSetEntity,
 ];

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
-import type { AuditEventInput } from '../../src/audit/audit-record';
+import { EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, subjectSetHash, type AuditEventInput } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/platform/database';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -104,15 +104,163 @@ describe('the audit log writer', () => {
     });
   });
 
+  describe('sealing without the lock', () => {
+    const chainFrom = async (sealsBefore: number): Promise<number[]> =>
+      (await db.dataSource.query(`SELECT id FROM audit_seal WHERE id > $1 ORDER BY id`, [sealsBefore])).map((r: { id: string }) => Number(r.id));
+
+    it('seals under the lock until it knows the latest seal, then without it; a writer that lost the race falls back to the lock', async () => {
+      const other = createDataSource({ url: db.url, poolSize: 1 });
+      await other.initialize();
+      const a = new AuditLog(db.dataSource, { windowMs: 0 });
+      const b = new AuditLog(other, { windowMs: 0 });
+      try {
+        const sealsBefore = await sealCount(db);
+        await a.append(job(1)); // a: first batch, locked
+        await a.append(job(2)); // a: knows seal n, writes n + 1 without the lock
+        await b.append(job(3)); // b: first batch, locked
+        await a.append(job(4)); // a: tries the seal b took, then seals under the lock
+        await a.append(job(5)); // a: without the lock again
+        expect(a.batches.map((x) => x.locked)).toEqual([true, false, true, false]);
+        expect(b.batches.map((x) => x.locked)).toEqual([true]);
+        expect(await chainFrom(sealsBefore)).toEqual([1, 2, 3, 4, 5].map((i) => sealsBefore + i));
+        expect(a.batches.map((x) => Number(x.sealId))).toEqual([1, 2, 4, 5].map((i) => sealsBefore + i));
+        const result = await verifyAuditLog(db.dataSource);
+        expect({ intact: result.intact, problems: result.problems }).toEqual({ intact: true, problems: [] });
+      } finally {
+        await a.close();
+        await b.close();
+        await other.destroy();
+      }
+    });
+
+    it('always seals under the lock, with synchronous_commit forced on, where the connection commits asynchronously', async () => {
+      const url = new URL(db.url);
+      url.searchParams.set('options', '-c synchronous_commit=off');
+      const relaxed = createDataSource({ url: url.toString(), poolSize: 1 });
+      await relaxed.initialize();
+      const log = new AuditLog(relaxed, { windowMs: 0 });
+      try {
+        expect((await relaxed.query(`SHOW synchronous_commit`))[0].synchronous_commit).toBe('off');
+        for (let i = 0; i < 3; i++) await log.append(job(i));
+        expect(log.batches.map((x) => x.locked)).toEqual([true, true, true]);
+      } finally {
+        await log.close();
+        await relaxed.destroy();
+      }
+    });
+
+    it('forgets the latest seal after a failed batch, and seals the next one under the lock', async () => {
+      const log = new AuditLog(db.dataSource, { windowMs: 0 });
+      await log.append(job(1));
+      await db.dataSource.query(`
+        CREATE FUNCTION test_refuse_seal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'seal refused (test)'; END $$;
+        CREATE TRIGGER test_refuse_seal BEFORE INSERT ON audit_seal FOR EACH ROW EXECUTE FUNCTION test_refuse_seal()`);
+      try {
+        await expect(log.append(job(2))).rejects.toThrow(/seal refused \(test\)/);
+      } finally {
+        await db.dataSource.query(`DROP TRIGGER test_refuse_seal ON audit_seal; DROP FUNCTION test_refuse_seal()`);
+      }
+      await log.append(job(3));
+      await log.append(job(4));
+      expect(log.batches.map((x) => x.locked)).toEqual([true, true, false]);
+      await log.close();
+      expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
+    });
+  });
+
+  describe('subject sets', () => {
+    // bob sorts before alice: ids are kept sorted as strings
+    const alice = '00000000-0000-4000-8000-00000000a11c';
+    const bob = '00000000-0000-4000-8000-000000000b0b';
+    const storedSets = async (hashes: string[]): Promise<Array<{ hash: string; subject_ids: string[] }>> =>
+      db.dataSource.query(`SELECT hash, subject_ids FROM audit_subject_set WHERE hash = ANY($1::char(64)[]) ORDER BY hash`, [hashes]);
+
+    it('stores each distinct set of subjects once, however many events and writers name it', async () => {
+      const sets = [[alice], [bob, alice]].map((ids) => subjectSetHash(ids));
+      const first = new AuditLog(db.dataSource, { windowMs: 20 });
+      await Promise.all([[alice], [bob, alice], [alice], [alice, bob, alice]].map((subjectIds, i) => first.append(job(i, { subjectIds }))));
+      await Promise.all([[alice], [bob, alice]].map((subjectIds, i) => first.append(job(i, { subjectIds }))));
+      // A second writer does not know what the first stored: it sends the set, and the database keeps the one row.
+      const second = new AuditLog(db.dataSource, { windowMs: 0 });
+      const record = await second.append(job(9, { subjectIds: [alice, bob] }));
+      await first.close();
+      await second.close();
+
+      expect(first.batches.map((b) => [b.events, b.subjectSets])).toEqual([
+        [4, 2],
+        [2, 0],
+      ]);
+      expect(second.batches.map((b) => b.subjectSets)).toEqual([1]);
+      expect(await storedSets(sets)).toEqual(
+        [
+          { hash: sets[0], subject_ids: [alice] },
+          { hash: sets[1], subject_ids: [bob, alice] },
+        ].sort((x, y) => (x.hash! < y.hash! ? -1 : 1)),
+      );
+      const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_event WHERE subject_set = $1`, [sets[1]]);
+      expect(n).toBe(4);
+      expect(record.subjectSet).toBe(sets[1]);
+      expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
+    });
+
+    it('names no set for an event without subjects', async () => {
+      const log = new AuditLog(db.dataSource, { windowMs: 0 });
+      const record = await log.append(job(1, { subjectIds: [] }));
+      await log.close();
+      expect(record.subjectSet).toBeNull();
+      const [row] = await db.dataSource.query(`SELECT subject_set FROM audit_event WHERE id = $1`, [record.id]);
+      expect(row).toEqual({ subject_set: null });
+    });
+
+    it('refuses an event that names a set that is not stored', async () => {
+      await expect(
+        db.dataSource.query(
+          `INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, purpose, subject_set, disclosed, masked, denied, outcome, error_codes, flagged, seal_id, hash)
+           VALUES (gen_random_uuid(), now(), 'r', 'system', 'x', '{}', NULL, $1, '{}', '{}', '{}', 'ok', '{}', false, 1, $1)`,
+          ['f'.repeat(64)],
+        ),
+      ).rejects.toThrow(/audit_event_subject_set_fkey/);
+    });
+
+    it('moves the subjects of existing events into sets when migrated, with the keys the writer computes, and back when reverted', async () => {
+      const scratch = await createTestDatabase();
+      try {
+        const log = new AuditLog(scratch.dataSource, { windowMs: 20 });
+        const records = await Promise.all([[alice], [bob, alice], [], [alice]].map((subjectIds, i) => log.append(job(i, { subjectIds }))));
+        await log.close();
+
+        await scratch.dataSource.undoLastMigration();
+        const inline: Array<{ id: string; subject_ids: string[] }> = await scratch.dataSource.query(`SELECT id, subject_ids FROM audit_event ORDER BY id`);
+        expect(inline).toEqual(records.map((r) => ({ id: r.id, subject_ids: r.subjectIds })).sort((x, y) => (x.id < y.id ? -1 : 1)));
+
+        await scratch.dataSource.runMigrations();
+        const sets: Array<{ hash: string; subject_ids: string[] }> = await scratch.dataSource.query(`SELECT hash, subject_ids FROM audit_subject_set`);
+        expect(sets.map((x) => x.hash).sort()).toEqual([subjectSetHash([alice]), subjectSetHash([bob, alice])].sort());
+        for (const set of sets) expect(set.hash).toBe(subjectSetHash(set.subject_ids));
+        const named: Array<{ id: string; subject_set: string | null }> = await scratch.dataSource.query(`SELECT id, subject_set FROM audit_event`);
+        expect(new Map(named.map((r) => [r.id, r.subject_set]))).toEqual(new Map(records.map((r) => [r.id, r.subjectSet])));
+        const result = await verifyAuditLog(scratch.dataSource);
+        expect({ intact: result.intact, events: result.events, problems: result.problems }).toEqual({ intact: true, events: records.length, problems: [] });
+        await expect(scratch.dataSource.query(`UPDATE audit_event SET principal_id = 'x'`)).rejects.toThrow(/append-only: UPDATE on audit_event refused/);
+      } finally {
+        await scratch.drop();
+      }
+    });
+  });
+
   describe('AuditLog.append for jobs', () => {
     it('stores a job event with its detail, normalized, and returns it once durable', async () => {
       const log = new AuditLog(db.dataSource);
       const record = await log.append(job(7, { subjectIds: [DEMO_IDS.demoCustomer.toUpperCase(), DEMO_IDS.demoCustomer], denied: ['B.b', 'A.a', 'B.b'] }));
       await log.close();
-      const [row] = await db.dataSource.query(`SELECT operation_type, principal_kind, subject_ids, denied, detail, flagged, hash FROM audit_event WHERE id = $1`, [record.id]);
+      const [row] = await db.dataSource.query(
+        `SELECT e.operation_type, e.principal_kind, e.subject_set, ${EVENT_SUBJECTS}, e.denied, e.detail, e.flagged, e.hash FROM audit_event e ${EVENT_SUBJECTS_JOIN} WHERE e.id = $1`,
+        [record.id],
+      );
       expect(row).toEqual({
         operation_type: 'job',
         principal_kind: 'system',
+        subject_set: subjectSetHash([DEMO_IDS.demoCustomer]),
         subject_ids: [DEMO_IDS.demoCustomer],
         denied: ['A.a', 'B.b'],
         detail: { anonymized: 7, orders: [7, 8] },
@@ -156,6 +304,9 @@ describe('the audit log writer', () => {
       ['UPDATE a seal', `UPDATE audit_seal SET merkle_root = repeat('0', 64)`, /append-only: UPDATE on audit_seal refused/],
       ['DELETE a seal', `DELETE FROM audit_seal`, /append-only: DELETE on audit_seal refused/],
       ['TRUNCATE the seals', `TRUNCATE audit_seal`, /append-only: TRUNCATE on audit_seal refused/],
+      ['UPDATE a subject set', `UPDATE audit_subject_set SET subject_ids = '{00000000-0000-4000-8000-000000000001}'`, /append-only: UPDATE on audit_subject_set refused/],
+      ['DELETE a subject set', `DELETE FROM audit_subject_set`, /append-only: DELETE on audit_subject_set refused/],
+      ['TRUNCATE the subject sets', `TRUNCATE audit_subject_set CASCADE`, /append-only: TRUNCATE on audit_\w+ refused/],
     ])('refuses to %s, even to the table owner', async (_label, sql, message) => {
       const before = await eventCount(db.dataSource);
       await expect(db.dataSource.query(sql)).rejects.toThrow(message);
@@ -165,9 +316,9 @@ describe('the audit log writer', () => {
     it('grants UPDATE, DELETE and TRUNCATE to nobody, the owner included', async () => {
       const rows: Array<{ table: string; privilege: string }> = await db.dataSource.query(
         `SELECT c.relname AS table, a.privilege_type AS privilege
-         FROM pg_class c, aclexplode(c.relacl) a WHERE c.relname IN ('audit_event', 'audit_seal') ORDER BY 1, 2`,
+         FROM pg_class c, aclexplode(c.relacl) a WHERE c.relname IN ('audit_event', 'audit_seal', 'audit_subject_set') ORDER BY 1, 2`,
       );
-      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.table))).toEqual(new Set(['audit_event', 'audit_seal', 'audit_subject_set']));
       expect(rows.filter((r) => ['UPDATE', 'DELETE', 'TRUNCATE'].includes(r.privilege))).toEqual([]);
     });
 
@@ -175,7 +326,7 @@ describe('the audit log writer', () => {
       const role = `ntk_audit_app_${randomBytes(4).toString('hex')}`;
       await db.dataSource.query(`CREATE ROLE ${role} NOLOGIN`);
       try {
-        await db.dataSource.query(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT SELECT, INSERT ON audit_event, audit_seal TO ${role}`);
+        await db.dataSource.query(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT SELECT, INSERT ON audit_event, audit_seal, audit_subject_set TO ${role}`);
         await db.dataSource.transaction(async (em) => {
           await em.query(`SET LOCAL ROLE ${role}`);
           await expect(em.query(`UPDATE audit_event SET principal_id = 'x'`)).rejects.toThrow(/permission denied for table audit_event/);
@@ -183,6 +334,10 @@ describe('the audit log writer', () => {
         await db.dataSource.transaction(async (em) => {
           await em.query(`SET LOCAL ROLE ${role}`);
           await expect(em.query(`DELETE FROM audit_seal`)).rejects.toThrow(/permission denied for table audit_seal/);
+        });
+        await db.dataSource.transaction(async (em) => {
+          await em.query(`SET LOCAL ROLE ${role}`);
+          await expect(em.query(`DELETE FROM audit_subject_set`)).rejects.toThrow(/permission denied for table audit_subject_set/);
         });
       } finally {
         await db.dataSource.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);

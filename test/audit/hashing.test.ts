@@ -4,9 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
-import { eventHash, toAuditRecord } from '../../src/audit/audit-record';
+import { eventHash, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
 import { canonicalJson } from '../../src/audit/canonical-json';
-import { leafHash, merkleRoot } from '../../src/audit/merkle';
+import { leafHash, merkleRoot, sha256Hex } from '../../src/audit/merkle';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, drops undefined members, keeps array order', () => {
@@ -62,7 +62,7 @@ describe('Merkle tree hash (RFC 6962)', () => {
 });
 
 describe('event hash', () => {
-  const record = toAuditRecord({
+  const input: AuditEventInput = {
     requestId: 'r-1',
     at: new Date(Date.UTC(2026, 0, 1)),
     principal: { kind: 'staff', id: 'alice', roles: ['fraud_analyst', 'customer_service'] },
@@ -70,14 +70,26 @@ describe('event hash', () => {
     operationType: AuditOperationType.QUERY,
     outcome: AuditOutcome.OK,
     disclosed: ['Order.status', 'Customer.email'],
-  });
+  };
+  const record = toAuditRecord(input);
 
   it('is the leaf of the canonical JSON of the normalized event', () => {
     expect(record.roles).toEqual(['customer_service', 'fraud_analyst']);
     expect(record.disclosed).toEqual(['Customer.email', 'Order.status']);
-    const { hash, ...content } = record;
+    const { hash, subjectSet, ...content } = record;
     expect(hash).toBe(leafHash(canonicalJson(content)));
     expect(eventHash(content)).toBe(hash);
+    expect(subjectSet).toBeNull(); // no subjects, no set
+  });
+
+  it('names the subjects\' set by the sha256 of their sorted, de-duplicated list, outside the hashed content', () => {
+    const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
+    const withSubjects = toAuditRecord({ ...input, subjectIds: [ids[0]!.toUpperCase(), ...ids] });
+    expect(withSubjects.subjectIds).toEqual([ids[1], ids[0]]);
+    expect(withSubjects.subjectSet).toBe(sha256Hex(`["${ids[1]}","${ids[0]}"]`));
+    expect(subjectSetHash(withSubjects.subjectIds)).toBe(withSubjects.subjectSet);
+    const { hash, subjectSet: _set, ...content } = withSubjects;
+    expect(hash).toBe(eventHash(content));
   });
 
   it('changes with any column', () => {

@@ -6,7 +6,7 @@
  */
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
-import { contentOfRow, eventHash, sealHash, type AuditEventRow } from '../../src/audit/audit-record';
+import { contentOfRow, eventHash, EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, sealHash, type AuditEventRow } from '../../src/audit/audit-record';
 import { merkleRoot } from '../../src/audit/merkle';
 import { describeVerification, parseAnchor } from '../../src/audit/verify-command';
 import { verifyAuditLog, type AuditProblem } from '../../src/audit/verify';
@@ -26,7 +26,7 @@ async function tamper(sql: string, params: unknown[] = []): Promise<void> {
 }
 
 async function row(id: string): Promise<AuditEventRow> {
-  const [r] = await db.dataSource.query(`SELECT * FROM audit_event WHERE id = $1`, [id]);
+  const [r] = await db.dataSource.query(`SELECT e.*, ${EVENT_SUBJECTS} FROM audit_event e ${EVENT_SUBJECTS_JOIN} WHERE e.id = $1`, [id]);
   return r;
 }
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 beforeEach(async () => {
-  await tamper(`TRUNCATE audit_event, audit_seal`);
+  await tamper(`TRUNCATE audit_event, audit_seal, audit_subject_set`);
   const log = new AuditLog(db.dataSource, { windowMs: 20, maxBatchSize: 5 });
   await Promise.all(
     Array.from({ length: 15 }, (_, i) =>
@@ -86,7 +86,7 @@ describe('verifyAuditLog', () => {
   });
 
   it.each([
-    ['subjects', `subject_ids = '{}'`],
+    ['subjects', `subject_set = NULL`],
     ['disclosed coordinates', `disclosed = '{Customer.phone}'`],
     ['outcome', `outcome = 'denied'`],
     ['legal case reference', `legal_case_reference = 'LC-1'`],
@@ -95,6 +95,27 @@ describe('verifyAuditLog', () => {
     const id = events[0]![0]!;
     await tamper(`UPDATE audit_event SET ${assignment} WHERE id = $1`, [id]);
     expect(await firstProblem()).toEqual(expect.objectContaining({ kind: 'event-altered', eventId: id, sealId: '1', position: 0 }));
+  });
+
+  it('catches a subject set changed under the events that name it, and names the first of them', async () => {
+    const { subject_set: set } = await row(events[0]![0]!);
+    await tamper(`UPDATE audit_subject_set SET subject_ids = $2 WHERE hash = $1`, [set, [DEMO_IDS.demoCustomer, DEMO_IDS.logisticsPartners[0]]]);
+    const result = await verifyAuditLog(db.dataSource);
+    // All fifteen events named the one set; every one of them now fails its hash.
+    expect(result.problems.filter((p) => p.kind === 'event-altered').map((p) => p.eventId)).toEqual(events.flat());
+  });
+
+  it('catches a subject set that was removed, and says so', async () => {
+    const id = events[0]![0]!;
+    const { subject_set: set } = await row(id);
+    await tamper(`DELETE FROM audit_subject_set WHERE hash = $1`, [set]);
+    expect(await firstProblem()).toEqual({
+      kind: 'event-altered',
+      sealId: '1',
+      eventId: id,
+      position: 0,
+      message: `event ${id} (seal 1, position 0) was altered: its subject set ${set} is missing`,
+    });
   });
 
   it('catches an event rewritten together with a recomputed hash, by its seal\'s Merkle root', async () => {

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
+import { BoundedCache } from '../platform/bounded-cache';
 import { canonicalJson } from './canonical-json';
 import { leafHash, sha256Hex } from './merkle';
 
@@ -136,6 +137,7 @@ export function toAuditRecord(input: AuditEventInput): AuditRecord {
   if (!OUTCOMES.has(input.outcome)) fail('outcome', [...OUTCOMES].join(' | '), input.outcome);
   if (input.operationType !== null && !OPERATION_TYPES.has(input.operationType)) fail('operationType', `null or ${[...OPERATION_TYPES].join(' | ')}`, input.operationType);
   const purpose = optionalText('purpose', input.purpose, 40, WORD);
+  const subjects = subjectsOf(input.subjectIds);
   const content: AuditRecordContent = {
     id: randomUUID(),
     at: new Date(at.getTime()),
@@ -151,7 +153,7 @@ export function toAuditRecord(input: AuditEventInput): AuditRecord {
     // A GraphQL operation name is the caller's to choose: keep a bounded prefix rather than refuse.
     operationName: typeof input.operationName === 'string' && input.operationName !== '' ? input.operationName.slice(0, 200) : null,
     operationHash: optionalText('operationHash', input.operationHash, 64, SHA256_HEX),
-    subjectIds: set('subjectIds', input.subjectIds, uuid),
+    subjectIds: subjects.ids.slice(),
     disclosed: set('disclosed', input.disclosed, (f, v) => text(f, v, 200)),
     masked: set('masked', input.masked, (f, v) => text(f, v, 200)),
     denied: set('denied', input.denied, (f, v) => text(f, v, 200)),
@@ -161,7 +163,32 @@ export function toAuditRecord(input: AuditEventInput): AuditRecord {
     flagged: purpose === LEGAL_COMPLIANCE_PURPOSE || (input.legalCaseReference ?? null) !== null,
     detail: detailOf(input.detail),
   };
-  return { ...content, hash: eventHash(content), subjectSet: content.subjectIds.length > 0 ? subjectSetHash(content.subjectIds) : null };
+  return { ...content, hash: eventHash(content), subjectSet: subjects.set };
+}
+
+interface SubjectList {
+  ids: readonly string[];
+  set: string | null;
+}
+
+const NO_SUBJECTS: SubjectList = Object.freeze({ ids: Object.freeze([]), set: null });
+
+/**
+ * Subject lists already checked, sorted and hashed, by their exact input (JSON): the requests
+ * that repeat a list (a partner polling its manifest) skip the 100 UUID checks, the sort and the
+ * set hash. Only lists that passed the checks are kept.
+ */
+const checkedSubjectLists = new BoundedCache<SubjectList>(500);
+
+function subjectsOf(values: readonly unknown[] | undefined): SubjectList {
+  if (values === undefined || (Array.isArray(values) && values.length === 0)) return NO_SUBJECTS;
+  const key = Array.isArray(values) && values.every((v) => typeof v === 'string') ? JSON.stringify(values) : undefined;
+  const known = key === undefined ? undefined : checkedSubjectLists.get(key);
+  if (known) return known;
+  const ids = Object.freeze(set('subjectIds', values, uuid));
+  const list: SubjectList = Object.freeze({ ids, set: subjectSetHash(ids) });
+  if (key !== undefined) checkedSubjectLists.set(key, list);
+  return list;
 }
 
 /**

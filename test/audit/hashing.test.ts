@@ -82,6 +82,17 @@ describe('event hash', () => {
     expect(subjectSet).toBeNull(); // no subjects, no set
   });
 
+  it('checks a repeated subject list once and still refuses a bad one every time, without sharing the list between records', () => {
+    const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
+    const first = toAuditRecord({ ...input, subjectIds: ids });
+    first.subjectIds.push('changed by its holder');
+    const second = toAuditRecord({ ...input, subjectIds: [...ids] });
+    expect(second.subjectIds).toEqual([ids[1], ids[0]]);
+    expect(second.subjectSet).toBe(subjectSetHash([ids[1]!, ids[0]!]));
+    const bad = [ids[0]!, 'not-a-uuid'];
+    for (let i = 0; i < 2; i++) expect(() => toAuditRecord({ ...input, subjectIds: bad })).toThrow(/subjectIds\[1\]: expected a UUID/);
+  });
+
   it('names the subjects\' set by the sha256 of their sorted, de-duplicated list, outside the hashed content', () => {
     const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
     const withSubjects = toAuditRecord({ ...input, subjectIds: [ids[0]!.toUpperCase(), ...ids] });

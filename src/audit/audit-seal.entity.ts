@@ -2,9 +2,10 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * One sealed batch of audit events: the events' ids in log order, the Merkle root over their
- * row hashes, and a hash chain link to the previous seal. Written in the same transaction as
- * the events it covers, under a transaction-scoped advisory lock, so seals form one line
- * (1, 2, 3, ...) however many gateway replicas write. Append-only like audit_event.
+ * row hashes, and a hash chain link to the previous seal. Written in the same statement as the
+ * events it covers; the id is the primary key and each writer takes the next one after the seal
+ * it read (audit-log.ts), so seals form one line (1, 2, 3, ...) however many gateway replicas
+ * write. Append-only like audit_event.
  */
 @Entity('audit_seal', { comment: 'Merkle seals over audit_event batches, each chained to the previous one; append-only.' })
 @Check('audit_seal_count', `"event_count" = cardinality("event_ids") AND "event_count" > 0`)

@@ -13,13 +13,12 @@
  * their new subject sets and seal n + 1 in ONE statement, without a transaction block: the seal
  * id is the primary key, so if another replica took n + 1 first the statement fails as a whole
  * and the writer falls back to the locked path. That path takes a transaction-scoped advisory
- * lock, reads the latest seal and writes the same statement, then commits (a writer sealing
- * without the lock can still take the id it read: it then rolls back and reads again, up to 10
- * times); it also serves the
- * first batch, the batch after any failure, and connections whose `synchronous_commit` is not
- * `on` (read once per connection), where it forces `synchronous_commit = on` for its commit.
- * Either way "durable" means flushed to the primary's WAL whatever the session default, and the
- * lock is never held while requests execute.
+ * lock, reads the latest seal, writes the same statement and commits; a writer sealing without
+ * the lock can still take the id it read, and then it rolls back and reads again (up to 10
+ * times). The locked path also serves the first batch, the batch after any failure, and
+ * connections whose `synchronous_commit` is not `on` (read once per connection): it forces
+ * `synchronous_commit = on` for its commit. Either way "durable" means flushed to the primary's
+ * WAL whatever the session default, and the lock is never held while requests execute.
  *
  * Subject sets. An event's subject ids are stored once per distinct set in audit_subject_set
  * (audit-subject-set.entity.ts); the writer sends a set only when it has not stored it before

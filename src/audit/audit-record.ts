@@ -7,8 +7,8 @@
  * `eventHash` and `sealHash`; nothing else may.
  */
 import { randomUUID } from 'node:crypto';
-import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import { BoundedCache } from '../platform/bounded-cache';
+import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import { canonicalJson } from './canonical-json';
 import { leafHash, sha256Hex } from './merkle';
 

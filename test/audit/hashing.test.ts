@@ -103,6 +103,20 @@ describe('event hash', () => {
     expect(hash).toBe(eventHash(content));
   });
 
+  it('gives every event a time-ordered id (UUIDv7), increasing in the order the events were made', () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 50 }, () => toAuditRecord(input).id);
+    const after = Date.now();
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before);
+      expect(ms).toBeLessThanOrEqual(after);
+    }
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('changes with any column', () => {
     const { hash, ...content } = record;
     for (const change of [{ principalId: 'bob' }, { flagged: true }, { at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 1)) }, { masked: ['Customer.email'] }, { detail: {} }]) {

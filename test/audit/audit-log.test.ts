@@ -5,11 +5,13 @@
  * trigger.
  */
 import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
 import { EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, subjectSetHash, type AuditEventInput } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/platform/database';
+import { AUDIT_COLUMNS_WITHOUT_STATISTICS } from '../../src/platform/migrations/1795000000007-audit-statistics.migration';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
@@ -229,7 +231,8 @@ describe('the audit log writer', () => {
         const records = await Promise.all([[alice], [bob, alice], [], [alice]].map((subjectIds, i) => log.append(job(i, { subjectIds }))));
         await log.close();
 
-        await scratch.dataSource.undoLastMigration();
+        await scratch.dataSource.undoLastMigration(); // 1795000000007, statistics
+        await scratch.dataSource.undoLastMigration(); // 1795000000006, subject sets
         const inline: Array<{ id: string; subject_ids: string[] }> = await scratch.dataSource.query(`SELECT id, subject_ids FROM audit_event ORDER BY id`);
         expect(inline).toEqual(records.map((r) => ({ id: r.id, subject_ids: r.subjectIds })).sort((x, y) => (x.id < y.id ? -1 : 1)));
 
@@ -242,6 +245,39 @@ describe('the audit log writer', () => {
         const result = await verifyAuditLog(scratch.dataSource);
         expect({ intact: result.intact, events: result.events, problems: result.problems }).toEqual({ intact: true, events: records.length, problems: [] });
         await expect(scratch.dataSource.query(`UPDATE audit_event SET principal_id = 'x'`)).rejects.toThrow(/append-only: UPDATE on audit_event refused/);
+      } finally {
+        await scratch.drop();
+      }
+    });
+  });
+
+  describe('planner statistics', () => {
+    const targets = async (dataSource: DataSource): Promise<Record<string, number>> => {
+      const rows: Array<{ name: string; target: number }> = await dataSource.query(
+        `SELECT c.relname || '.' || a.attname AS name, a.attstattarget AS target
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+          WHERE c.relname IN ('audit_event', 'audit_seal', 'audit_subject_set') AND a.attnum > 0 AND NOT a.attisdropped`,
+      );
+      return Object.fromEntries(rows.map((r) => [r.name, Number(r.target)]));
+    };
+    const withoutStatistics = Object.entries(AUDIT_COLUMNS_WITHOUT_STATISTICS).flatMap(([table, columns]) => columns.map((c) => `${table}.${c}`));
+
+    it('are not collected for the audit columns that only travel, and are for every column a query filters, orders or joins on', async () => {
+      const byColumn = await targets(db.dataSource);
+      for (const name of withoutStatistics) expect([name, byColumn[name]]).toEqual([name, 0]);
+      for (const name of ['audit_event.at', 'audit_event.principal_kind', 'audit_event.principal_id', 'audit_event.partner_id', 'audit_event.purpose',
+        'audit_event.outcome', 'audit_event.flagged', 'audit_event.legal_case_reference', 'audit_event.subject_set', 'audit_event.seal_id',
+        'audit_seal.id', 'audit_subject_set.subject_ids']) {
+        expect([name, byColumn[name]]).toEqual([name, -1]);
+      }
+    });
+
+    it('are collected for every column again when the migration is reverted', async () => {
+      const scratch = await createTestDatabase();
+      try {
+        await scratch.dataSource.undoLastMigration();
+        const byColumn = await targets(scratch.dataSource);
+        for (const name of withoutStatistics) expect([name, byColumn[name]]).toEqual([name, -1]);
       } finally {
         await scratch.drop();
       }

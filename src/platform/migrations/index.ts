@@ -3,5 +3,6 @@ import { InitialSchema1795000000000 } from './1795000000000-initial-schema.migra
 import { DomainConstraints1795000000001 } from './1795000000001-domain-constraints.migration';
 import { AuditLog1795000000005 } from './1795000000005-audit-log.migration';
 import { AuditSubjectSets1795000000006 } from './1795000000006-audit-subject-sets.migration';
+import { AuditStatistics1795000000007 } from './1795000000007-audit-statistics.migration';
 
-export const MIGRATIONS: Function[] = [InitialSchema1795000000000, DomainConstraints1795000000001, AuditLog1795000000005, AuditSubjectSets1795000000006];
+export const MIGRATIONS: Function[] = [InitialSchema1795000000000, DomainConstraints1795000000001, AuditLog1795000000005, AuditSubjectSets1795000000006, AuditStatistics1795000000007];

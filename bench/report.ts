@@ -16,6 +16,8 @@ export interface ScenarioResult {
   runs: Partial<Record<Mode, LoadRun>>;
   /** Throughput the protections cost: 1 - protected / unprotected requests per second. */
   protectionsCost: number | null;
+  /** `protectionsCost` in each ABBA round of the run, in order: the spread one run's figure carries. */
+  protectionsCostByRound: number[] | null;
   /** The same measured in gateway CPU time per request: 1 - unprotected / protected. */
   protectionsCpuCost: number | null;
   /** Protected gateway throughput / baseline throughput. */
@@ -70,10 +72,11 @@ export function runsTable(results: readonly ScenarioResult[]): string {
 
 /** One row per scenario: what the protections cost, how far from the baseline, SQL growth. */
 export function summaryTable(results: readonly ScenarioResult[]): string {
-  const header = ['#', 'protections cost (req/s)', '(node CPU)', 'gateway / baseline', 'SQL/req short lists', 'full lists', 'audit SQL/req'];
+  const header = ['#', 'protections cost (req/s)', 'by round', '(node CPU)', 'gateway / baseline', 'SQL/req short lists', 'full lists', 'audit SQL/req'];
   const rows = results.map((r) => [
     String(r.number),
     pct(r.protectionsCost),
+    r.protectionsCostByRound?.map(pct).join(' ') ?? '—',
     pct(r.protectionsCpuCost),
     r.gatewayToBaseline === null ? '—' : r.gatewayToBaseline.toFixed(2),
     num(r.sql.short),

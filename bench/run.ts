@@ -11,9 +11,12 @@
  * 3. Every scenario is first run once against each server (status, GraphQL errors, expected data;
  *    the baseline must return exactly the protected gateway's `data`), and its data statements
  *    are counted on a single request, with full and with short lists.
- * 4. autocannon then drives the servers over loopback: both gateways warm up, then run in the
- *    order protected, unprotected, unprotected, protected, half the duration each (ABBA), so a
- *    drift in what else the machine is doing falls on both alike; then the baseline.
+ * 4. autocannon then drives the servers over loopback: both gateways warm up, then run in
+ *    rounds of protected, unprotected, unprotected, protected (ABBA; 2 rounds by default, so
+ *    each server runs four stretches of a quarter of the duration), so that a drift or a burst
+ *    in what else the machine does (autovacuum, the neighbours of a virtual machine) falls on
+ *    both alike; then the baseline. The summary also shows the protections' cost in each round,
+ *    which is how far one run's figure can be trusted.
  * 5. A table on stdout; JSON to bench/results/<timestamp>.json and bench/results/latest.json.
  *
  * Exits 1 when something is wrong (a setup failure, a failed check, an error under load), after
@@ -43,6 +46,7 @@ const USAGE = `usage: npm run bench -- [options]
   --duration S       measured seconds per scenario and server (default 10)
   --warmup S         warm-up seconds per scenario and server (default 2; 0 for none)
   --connections N    concurrent connections (default 20)
+  --rounds N         ABBA rounds the measured time of the two gateways is split into (default 2)
   --scenarios LIST   e.g. 1,3 (default all: 1..${SCENARIOS.length})
   --no-baseline      skip the plain pg baseline
   --profile          write V8 CPU profiles of both gateways to .data/bench-profiles/
@@ -59,6 +63,7 @@ interface Options {
   duration: number;
   warmup: number;
   connections: number;
+  rounds: number;
   scenarios: Scenario[];
   baseline: boolean;
   profile: boolean;
@@ -86,6 +91,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         duration: { type: 'string' },
         warmup: { type: 'string' },
         connections: { type: 'string' },
+        rounds: { type: 'string' },
         scenarios: { type: 'string' },
         'no-baseline': { type: 'boolean' },
         profile: { type: 'boolean' },
@@ -110,6 +116,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     duration: positiveNumber('duration', values.duration, 10, false),
     warmup: positiveNumber('warmup', values.warmup, 2, false, true),
     connections: positiveNumber('connections', values.connections, 20, true),
+    rounds: positiveNumber('rounds', values.rounds, 2, true),
     scenarios: [...new Set(scenarios)],
     baseline: !values['no-baseline'],
     profile: Boolean(values.profile),
@@ -197,6 +204,7 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
     baselineMatchesGateway,
     runs: {},
     protectionsCost: null,
+    protectionsCostByRound: null,
     protectionsCpuCost: null,
     gatewayToBaseline: null,
   };
@@ -205,7 +213,7 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
 async function measure(scenario: Scenario, targets: Target[], result: ScenarioResult, db: BenchDatabase, options: Options): Promise<void> {
   const next = new Map<Mode, number>(targets.map((t) => [t.mode, 0]));
   const parts = new Map<Mode, Part[]>(targets.map((t) => [t.mode, []]));
-  const run = async (target: Target, seconds: number, keep: boolean) => {
+  const run = async (target: Target, seconds: number): Promise<Part> => {
     const { part, next: following } = await drive(target, scenario, db.fixtures, {
       seconds,
       connections: options.connections,
@@ -213,20 +221,28 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
       postgresCpuMs: db.postgresCpuMs,
     });
     next.set(target.mode, following);
-    if (keep) parts.get(target.mode)!.push(part);
+    return part;
   };
   const byMode = (mode: Mode) => targets.find((t) => t.mode === mode);
   const on = byMode('protected');
   const off = byMode('unprotected');
   const gateways = [on, off].filter((t): t is Target => t !== undefined);
-  if (options.warmup > 0) for (const t of gateways) await run(t, options.warmup, false);
-  const half = options.duration / 2;
+  if (options.warmup > 0) for (const t of gateways) await run(t, options.warmup);
   const order = on && off ? [on, off, off, on] : gateways.flatMap((t) => [t, t]);
-  for (const t of order) await run(t, half, true);
+  const rounds: Array<Map<Mode, Part[]>> = [];
+  for (let r = 0; r < options.rounds; r++) {
+    const round = new Map<Mode, Part[]>();
+    for (const t of order) {
+      const part = await run(t, options.duration / (2 * options.rounds));
+      round.set(t.mode, [...(round.get(t.mode) ?? []), part]);
+      parts.get(t.mode)!.push(part);
+    }
+    rounds.push(round);
+  }
   const baseline = byMode('baseline');
   if (baseline) {
-    if (options.warmup > 0) await run(baseline, options.warmup, false);
-    await run(baseline, options.duration, true);
+    if (options.warmup > 0) await run(baseline, options.warmup);
+    parts.get('baseline')!.push(await run(baseline, options.duration));
   }
   for (const target of targets) {
     const sql = target.mode === 'baseline' ? 1 : target.mode === 'protected' ? result.sql.full : result.sql.unprotected;
@@ -243,6 +259,8 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
   const u = result.runs.unprotected;
   const b = result.runs.baseline;
   result.protectionsCost = p && u ? 1 - p.requestsPerSecond / u.requestsPerSecond : null;
+  const rate = (ps: readonly Part[] | undefined) => (ps ? ps.reduce((n, x) => n + x.requests, 0) / ps.reduce((n, x) => n + x.seconds, 0) : NaN);
+  result.protectionsCostByRound = p && u ? rounds.map((round) => 1 - rate(round.get('protected')) / rate(round.get('unprotected'))) : null;
   result.protectionsCpuCost = p?.serverCpuMsPerRequest && u?.serverCpuMsPerRequest ? 1 - u.serverCpuMsPerRequest / p.serverCpuMsPerRequest : null;
   result.gatewayToBaseline = p && b ? p.requestsPerSecond / b.requestsPerSecond : null;
 }

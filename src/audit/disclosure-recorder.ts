@@ -101,7 +101,10 @@ export class DisclosureRecorder {
     else if (typeName === 'AfterSalesCase' && typeof p.customerId === 'string') this.caseCustomer.set(id, p.customerId);
   }
 
-  /** The customer ids whose data was disclosed, sorted; at most one query. */
+  /**
+   * The customer ids whose data was disclosed, each once, in the order first seen; at most one
+   * query. Not sorted: the audit record sorts them, and skips that for a list it has seen before.
+   */
   async resolveSubjects(dataSource: DataSource): Promise<string[]> {
     const subjects = new Set(this.customers);
     const orders: string[] = [];
@@ -132,6 +135,6 @@ export class DisclosureRecorder {
       );
       for (const row of rows) subjects.add(row.customer_id);
     }
-    return [...subjects].sort();
+    return [...subjects];
   }
 }

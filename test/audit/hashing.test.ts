@@ -93,6 +93,16 @@ describe('event hash', () => {
     for (let i = 0; i < 2; i++) expect(() => toAuditRecord({ ...input, subjectIds: bad })).toThrow(/subjectIds\[1\]: expected a UUID/);
   });
 
+  it('gives the same subjects and set for a list in any order or case, whether or not it was seen before', () => {
+    const ids = ['00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
+    const sorted = [...ids].sort();
+    for (const list of [ids, [...ids].reverse(), ids.map((id) => id.toUpperCase()), [ids[1]!, ids[2]!, ids[0]!, ids[1]!], ids]) {
+      const record = toAuditRecord({ ...input, subjectIds: list });
+      expect(record.subjectIds).toEqual(sorted);
+      expect(record.subjectSet).toBe(subjectSetHash(sorted));
+    }
+  });
+
   it('names the subjects\' set by the sha256 of their sorted, de-duplicated list, outside the hashed content', () => {
     const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
     const withSubjects = toAuditRecord({ ...input, subjectIds: [ids[0]!.toUpperCase(), ...ids] });

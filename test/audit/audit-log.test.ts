@@ -262,7 +262,7 @@ describe('the audit log writer', () => {
     };
     const withoutStatistics = Object.entries(AUDIT_COLUMNS_WITHOUT_STATISTICS).flatMap(([table, columns]) => columns.map((c) => `${table}.${c}`));
 
-    it('are not collected for the audit columns that only travel, and are for every column a query filters, orders or joins on', async () => {
+    it('are not collected for the wide audit columns that only travel, and are for every column a query filters, orders or joins on', async () => {
       const byColumn = await targets(db.dataSource);
       for (const name of withoutStatistics) expect([name, byColumn[name]]).toEqual([name, 0]);
       for (const name of ['audit_event.at', 'audit_event.principal_kind', 'audit_event.principal_id', 'audit_event.partner_id', 'audit_event.purpose',

@@ -7,6 +7,7 @@
  */
 import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../../src/auth/principal';
+import { createDataSource } from '../../src/platform/database';
 import { countSql } from '../../src/platform/sql-counter';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine } from '../../src/policy/policy-view';
@@ -149,6 +150,28 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(c.outcome.data?.shipments.nodes.length).toBeGreaterThan(0);
     expect((c.event.subjectIds as string[]).length).toBeGreaterThan(0);
     expect(c.event.subjectIds).toEqual(p.event.subjectIds);
+  });
+
+  it('plans a repeated page once: after five custom plans PostgreSQL keeps a generic one', async () => {
+    // One connection, so every execution of the prepared statement is counted in one session.
+    const single = createDataSource({ url: db.url, poolSize: 1 });
+    await single.initialize();
+    const { gateway } = await createTestGateway(db, { dataSource: single });
+    try {
+      const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
+      const query = `{ shipments(first: 7) { nodes { id trackingNumber } } }`;
+      for (let i = 0; i < 8; i++) expect((await gateway.execute(query, caller)).body).toMatchObject({ singleResult: { data: { shipments: { nodes: expect.any(Array) } } } });
+      const plans: Array<{ generic_plans: string; custom_plans: string }> = await single.query(
+        `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%FROM "shipment" t0%LIMIT 7'`,
+      );
+      expect(plans).toHaveLength(1);
+      const [{ generic_plans: generic, custom_plans: custom }] = plans;
+      expect(Number(generic) + Number(custom)).toBe(8);
+      expect(Number(generic)).toBeGreaterThan(0);
+    } finally {
+      await gateway.stop();
+      await single.destroy();
+    }
   });
 
   it("a carrier never gets another carrier's shipment, nor its order through a shipment", async () => {

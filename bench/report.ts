@@ -26,8 +26,27 @@ export interface ScenarioResult {
 
 export interface TargetCheck {
   target: string;
+  /** Whether the run's figure meets the target; null when it was not measured. */
   met: boolean | null;
+  /**
+   * The run's rounds fell on both sides of the line, so this run cannot tell whether the target
+   * is met (the figure over the run is still in `met`); only the protections' cost has rounds.
+   */
+  unclear?: boolean;
   detail: string;
+}
+
+/** The protections' cost the target allows, as a share of the unprotected gateway's throughput. */
+export const PROTECTIONS_COST_LINE = 0.15;
+
+type Side = 'met' | 'missed' | 'unclear';
+
+/** Where a scenario's protections cost falls: every round and the run on the same side of the line, or not. */
+function sideOfLine(r: ScenarioResult): Side {
+  const figures = [r.protectionsCost!, ...(r.protectionsCostByRound ?? [])];
+  if (figures.every((c) => c <= PROTECTIONS_COST_LINE)) return 'met';
+  if (figures.every((c) => c > PROTECTIONS_COST_LINE)) return 'missed';
+  return 'unclear';
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(0)}%`);
@@ -89,10 +108,14 @@ export function summaryTable(results: readonly ScenarioResult[]): string {
 export function checkTargets(results: readonly ScenarioResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const costs = results.filter((r) => r.number <= 3 && r.protectionsCost !== null);
+  const sides = costs.map(sideOfLine);
+  const byRound = (r: ScenarioResult) => (r.protectionsCostByRound && r.protectionsCostByRound.length > 1 ? ` (rounds ${r.protectionsCostByRound.map(pct).join(' ')})` : '');
   checks.push({
-    target: 'protections cost at most 15% of throughput on scenarios 1-3',
-    met: costs.length === 0 ? null : costs.every((r) => r.protectionsCost! <= 0.15),
-    detail: costs.map((r) => `#${r.number} ${pct(r.protectionsCost)}`).join(', ') || 'not measured',
+    target: `protections cost at most ${pct(PROTECTIONS_COST_LINE)} of throughput on scenarios 1-3`,
+    met: costs.length === 0 ? null : costs.every((r) => r.protectionsCost! <= PROTECTIONS_COST_LINE),
+    // A clear miss anywhere decides; otherwise one scenario whose rounds straddle the line leaves it open.
+    ...(sides.includes('unclear') && !sides.includes('missed') ? { unclear: true } : {}),
+    detail: costs.map((r) => `#${r.number} ${pct(r.protectionsCost)}${byRound(r)}`).join(', ') || 'not measured',
   });
   const lists = results.filter((r) => r.sql.flat !== null);
   checks.push({
@@ -110,5 +133,8 @@ export function checkTargets(results: readonly ScenarioResult[]): TargetCheck[] 
 }
 
 export function targetLines(checks: readonly TargetCheck[]): string {
-  return checks.map((t) => `${t.met === null ? '[ n/a  ]' : t.met ? '[ met  ]' : '[ MISSED ]'} ${t.target}: ${t.detail}`).join('\n');
+  const tag = (t: TargetCheck) => (t.met === null ? '[ n/a  ]' : t.unclear ? '[ unclear ]' : t.met ? '[ met  ]' : '[ MISSED ]');
+  const lines = checks.map((t) => `${tag(t)} ${t.target}: ${t.detail}`);
+  if (checks.some((t) => t.unclear)) lines.push('  (unclear: the rounds fell on both sides of the line; run again, or longer with --duration)');
+  return lines.join('\n');
 }

@@ -1,0 +1,59 @@
+import { checkTargets, targetLines, type ScenarioResult } from '../../bench/report';
+
+/** A scenario result with only what the targets read: its protections cost over the run and per round. */
+function scenario(number: number, cost: number, byRound: number[] | null, gatewayToBaseline: number | null = null): ScenarioResult {
+  return {
+    number,
+    key: `s${number}`,
+    title: '',
+    caller: '',
+    sql: { full: 1, short: 1, flat: true, unprotected: 1 },
+    baselineMatchesGateway: null,
+    runs: {},
+    protectionsCost: cost,
+    protectionsCostByRound: byRound,
+    protectionsCpuCost: null,
+    gatewayToBaseline,
+  };
+}
+
+const protectionsTarget = (results: ScenarioResult[]) => checkTargets(results)[0]!;
+
+describe('bench report: the protections-cost target', () => {
+  // Figures of real runs of one commit: the same code met, missed and straddled the line.
+  it.each([
+    ['every round of every scenario under the line', [[0.14, [0.15, 0.13]], [0.11, [0.149, 0.07]], [0, [0, 0]]], true, false],
+    ['a scenario whose rounds are all over the line', [[0.21, [0.28, 0.16]], [0.22, [0.21, 0.22]], [0.17, [0.21, 0.13]]], false, false],
+    ['the run under the line, one round over it', [[0.12, [0.2, 0.04]], [0.1, [0.1, 0.1]], [0.05, [0.08, 0.03]]], true, true],
+    ['the run over the line, one round under it', [[0.21, [0.28, 0.15]], [0.1, [0.1, 0.1]], [0.05, [0.05, 0.05]]], false, true],
+    ['a straddling scenario beside a clear miss', [[0.12, [0.2, 0.04]], [0.22, [0.24, 0.21]], [0.05, [0.08, 0.03]]], false, false],
+    ['one round only: nothing to straddle', [[0.16, [0.16]], [0.1, [0.1]], [0.1, [0.1]]], false, false],
+  ] as Array<[string, Array<[number, number[]]>, boolean, boolean]>)('%s', (_name, figures, met, unclear) => {
+    const check = protectionsTarget(figures.map(([cost, rounds], i) => scenario(i + 1, cost, rounds)));
+    expect(check.met).toBe(met);
+    expect(check.unclear ?? false).toBe(unclear);
+    const line = targetLines([check]);
+    expect(line.startsWith(unclear ? '[ unclear ]' : met ? '[ met  ]' : '[ MISSED ]')).toBe(true);
+    expect(line.includes('run again')).toBe(unclear);
+  });
+
+  it('names each scenario with its cost and, when there are several, its rounds', () => {
+    const check = protectionsTarget([scenario(1, 0.21, [0.28, 0.15]), scenario(2, 0.1, null)]);
+    expect(check.detail).toBe('#1 21% (rounds 28% 15%), #2 10%');
+  });
+
+  it('leaves scenarios 4 and 5 out, and says so when none of 1-3 was measured', () => {
+    const check = protectionsTarget([scenario(4, 0.45, [0.45, 0.45]), scenario(5, 0.4, [0.4, 0.4])]);
+    expect(check.met).toBeNull();
+    expect(check.detail).toBe('not measured');
+    expect(targetLines([check]).startsWith('[ n/a  ]')).toBe(true);
+  });
+
+  it('keeps the other targets as they were', () => {
+    const [, sql, baseline] = checkTargets([scenario(1, 0.12, [0.2, 0.04], 0.49)]);
+    expect(sql!.met).toBe(true);
+    expect(sql!.unclear).toBeUndefined();
+    expect(baseline!.met).toBe(false);
+    expect(baseline!.detail).toBe('0.49 of the baseline');
+  });
+});

@@ -20,7 +20,7 @@ function scenario(number: number, cost: number, byRound: number[] | null, gatewa
 const protectionsTarget = (results: ScenarioResult[]) => checkTargets(results)[0]!;
 
 describe('bench report: the protections-cost target', () => {
-  // Figures of real runs of one commit: the same code met, missed and straddled the line.
+  // Shaped on real runs of one commit, which met, missed and straddled the line.
   it.each([
     ['every round of every scenario under the line', [[0.14, [0.15, 0.13]], [0.11, [0.149, 0.07]], [0, [0, 0]]], true, false],
     ['a scenario whose rounds are all over the line', [[0.21, [0.28, 0.16]], [0.22, [0.21, 0.22]], [0.17, [0.21, 0.13]]], false, false],

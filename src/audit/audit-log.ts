@@ -31,6 +31,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { BoundedCache } from '../platform/bounded-cache';
 import type { Logger } from '../platform/logger';
+import { integerOption } from '../platform/options';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
 import { merkleRoot, ZERO_HASH } from './merkle';
@@ -92,14 +93,6 @@ function isSealTaken(error: unknown): boolean {
   return e.code === '23505' && e.table === 'audit_seal';
 }
 
-function checkedInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`AuditLog ${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 interface Waiting {
   record: AuditRecord;
   resolve: (record: AuditRecord) => void;
@@ -130,8 +123,8 @@ export class AuditLog {
   private closed = false;
 
   constructor(dataSource: DataSource, options: AuditLogOptions = {}) {
-    this.windowMs = checkedInteger('windowMs', options.windowMs, 2, 0, 50);
-    this.maxBatchSize = checkedInteger('maxBatchSize', options.maxBatchSize, 100, 1, 1000);
+    this.windowMs = integerOption('AuditLog', 'windowMs', options.windowMs, 2, 0, 50);
+    this.maxBatchSize = integerOption('AuditLog', 'maxBatchSize', options.maxBatchSize, 100, 1, 1000);
     this.logger = options.logger;
     const driver = dataSource.driver as unknown as { master?: Pool };
     if (!dataSource.isInitialized || !driver.master) throw new Error('AuditLog: expected an initialized PostgreSQL data source');

@@ -325,8 +325,8 @@ describe('the audit log writer', () => {
     });
 
     it.each([
-      [{ windowMs: -1 }, /windowMs: expected an integer from 0 to 50, got -1/],
-      [{ maxBatchSize: 0 }, /maxBatchSize: expected an integer from 1 to 1000, got 0/],
+      [{ windowMs: -1 }, /AuditLog: expected windowMs to be an integer from 0 to 50, got -1/],
+      [{ maxBatchSize: 0 }, /AuditLog: expected maxBatchSize to be an integer from 1 to 1000, got 0/],
     ])('refuses options %j', (options, message) => {
       expect(() => new AuditLog(db.dataSource, options)).toThrow(message);
     });

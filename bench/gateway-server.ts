@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const gateway = await createGateway({
     dataSource,
     logger,
-    secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey },
+    secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
     authenticate: createAuthenticator({
       verifier: createTokenVerifier(loadAuthConfig(process.env, config.nodeEnv)),
       resolver: createPrincipalResolver(dataSource),

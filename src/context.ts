@@ -4,9 +4,12 @@
  */
 import type { DataSource } from 'typeorm';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
-import type { Caller } from './auth/principal';
+import type { ServedRequest } from './audit/served-request';
+import { partnerIdOf, type Caller } from './auth/principal';
 import { createLoaders, type Loaders } from './domains/loaders';
+import type { CursorKey } from './platform/cursor-seal';
 import type { Logger } from './platform/logger';
+import type { CursorCodec } from './platform/pagination';
 import type { PolicyView } from './policy/policy-view';
 import type { RowScope } from './policy/row-scope';
 
@@ -16,20 +19,30 @@ export interface RequestContext {
   /** What the caller may see, derived from the disclosure matrix. */
   policy: PolicyView;
   scope: RowScope;
+  /** Seals and opens this caller's cursors: a cursor made for anyone else does not open. */
+  cursors: CursorCodec;
   loaders: Loaders;
   /** What this request disclosed, masked and denied, and about whom: written to the audit log. */
   disclosures: DisclosureRecorder;
   dataSource: DataSource;
   logger: Logger;
   secrets: RequestSecrets;
-  /** Purpose legal_compliance: the legal case the read is for (X-Legal-Case), stored on its audit event. */
-  legalCaseReference?: string;
+  /** The legal case or privacy request the request serves (served-request.ts), stored on its audit event. */
+  served: ServedRequest;
 }
 
 /** Keys resolvers need; never logged, never published. */
 export interface RequestSecrets {
   /** Master secret of the daily visitor-pseudonym keys. */
   behaviorPseudonymKey: string;
+}
+
+/** What a cursor is bound to: the caller's policy view and who the caller is, down to the token subject. */
+function cursorBinding(caller: Caller, view: PolicyView): string {
+  const p = caller.principal;
+  const customer = p.kind === 'customer' || p.kind === 'third_party' ? p.customerId : '';
+  const grant = p.kind === 'third_party' ? p.grantId : '';
+  return JSON.stringify([view.key, p.kind, p.subject, partnerIdOf(p) ?? '', customer, grant]);
 }
 
 export function createRequestContext(deps: {
@@ -40,7 +53,10 @@ export function createRequestContext(deps: {
   dataSource: DataSource;
   logger: Logger;
   secrets: RequestSecrets;
-  legalCaseReference?: string;
+  cursorKey: CursorKey;
+  served: ServedRequest;
 }): RequestContext {
-  return { ...deps, loaders: createLoaders(deps.dataSource, deps.scope), disclosures: new DisclosureRecorder() };
+  const { cursorKey, ...rest } = deps;
+  const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));
+  return { ...rest, cursors, loaders: createLoaders(deps.dataSource, deps.scope, cursors), disclosures: new DisclosureRecorder() };
 }

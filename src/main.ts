@@ -90,7 +90,7 @@ const COMMANDS: Record<string, Command> = {
       const gateway = await createGateway({
         dataSource: db.dataSource,
         logger,
-        secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey },
+        secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
         authenticate: createAuthenticator({
           verifier: createTokenVerifier(authConfig),
           resolver: createPrincipalResolver(db.dataSource),

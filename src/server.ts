@@ -13,7 +13,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
 import { createAuditPlugin, refusedRequestEvent } from './audit/audit-plugin';
-import { LEGAL_CASE_HEADER, legalCaseOf } from './audit/legal-case';
+import { REFERENCE_HEADERS, servedRequestOf, type ServedRequest } from './audit/served-request';
 import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
 import type { Caller } from './auth/principal';
@@ -21,14 +21,14 @@ import { createRequestContext, type RequestContext, type RequestSecrets } from '
 import { executorGateway } from './execution/executor';
 import { ReadPlans } from './execution/read-plans';
 import { BoundedCache, documentKey } from './platform/bounded-cache';
+import { CursorKey } from './platform/cursor-seal';
 import { pendingMigrations } from './platform/database';
 import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/errors';
 import type { Logger } from './platform/logger';
-import { checkClassification } from './policy/classification';
 import { createContractPlugin } from './policy/contract-plugin';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from './policy/field-rules';
 import type { PolicyView } from './policy/policy-view';
-import { checkMatrix } from './policy/matrix-check';
+import { checkPolicy } from './policy/matrix-check';
 import { PolicyEngine } from './policy/policy-view';
 import { applyCors } from './hardening/cors';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
@@ -38,10 +38,15 @@ import { buildGatewaySchema } from './schema';
 export const MAX_BODY_BYTES = 100 * 1024;
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
+/** The gateway's secrets: those resolvers need, and the one cursors are sealed with (never in a request's context). */
+export interface GatewaySecrets extends RequestSecrets {
+  cursorSecret: string;
+}
+
 export interface GatewayDeps {
   dataSource: DataSource;
   logger: Logger;
-  secrets: RequestSecrets;
+  secrets: GatewaySecrets;
   /** Establishes the caller from the request headers, or throws (AuthenticationError -> 401). */
   authenticate: Authenticate;
   /** Development only: introspection on. */
@@ -72,10 +77,11 @@ export interface GatewayDeps {
 export interface Gateway {
   handler: http.RequestListener;
   /**
-   * In-process execution with an already established caller (tests, benchmarks); the legal case
-   * reference stands in for the X-Legal-Case header, which only the HTTP handler requires.
+   * In-process execution with an already established caller (tests, benchmarks); the references
+   * stand in for the X-Legal-Case and X-Privacy-Request headers, which only the HTTP handler
+   * requires.
    */
-  execute(query: string, caller: Caller, variables?: Record<string, unknown>, options?: { legalCaseReference?: string }): Promise<GraphQLResponse>;
+  execute(query: string, caller: Caller, variables?: Record<string, unknown>, options?: ServedRequest): Promise<GraphQLResponse>;
   stop(): Promise<void>;
 }
 
@@ -161,7 +167,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const fullSchema = await buildGatewaySchema();
-  const problems = [...checkClassification(fullSchema), ...checkMatrix(fullSchema)];
+  const problems = checkPolicy(fullSchema);
   if (problems.length > 0) throw new Error(`the disclosure policy does not cover the schema:\n  ${problems.join('\n  ')}`);
   const policy = new PolicyEngine(fullSchema);
   const protections = deps.protections ?? true;
@@ -218,17 +224,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return guarded ? apollo : direct;
   };
 
-  const contextFor = (caller: Caller, requestId: string, legalCaseReference?: string): RequestContext => {
+  const cursorKey = new CursorKey(deps.secrets.cursorSecret);
+  const requestSecrets: RequestSecrets = { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey };
+  const contextFor = (caller: Caller, requestId: string, served: ServedRequest): RequestContext => {
     const view = policy.viewFor(caller);
     return createRequestContext({
+      cursorKey,
       requestId,
       caller,
       policy: view,
       scope: policy.scopeFor(caller, view),
       dataSource: deps.dataSource,
       logger: deps.logger.child({ requestId }),
-      secrets: deps.secrets,
-      legalCaseReference,
+      secrets: requestSecrets,
+      served,
     });
   };
 
@@ -253,12 +262,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }
       throw error;
     }
-    const legalCase = legalCaseOf(caller, req.headers[LEGAL_CASE_HEADER.toLowerCase()]);
-    if (legalCase instanceof GraphQLError) {
+    const view = policy.viewFor(caller);
+    const served = servedRequestOf(caller, view.serves, (name) => req.headers[name]);
+    if (served instanceof GraphQLError) {
       // Refused before execution; the caller is known, so the refusal is audited (fail closed).
-      await auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT));
+      await auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT, view.serves !== undefined));
       deps.logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
-      send(res, 400, { errors: [{ message: legalCase.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+      send(res, 400, { errors: [{ message: served.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
       return;
     }
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
@@ -280,10 +290,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }
     }
     const request = (req.method === 'POST' ? parsed : Object.fromEntries(url.searchParams)) as { query?: unknown; operationName?: unknown } | undefined;
-    const executor = executorFor(policy.viewFor(caller), request?.query, request?.operationName);
+    const executor = executorFor(view, request?.query, request?.operationName);
     const response = await executor.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-      context: async () => contextFor(caller, requestId, legalCase),
+      context: async () => contextFor(caller, requestId, served),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Personal data is never stored by a browser or a shared cache (Apollo's cache-control plugin, which set this, is off).
@@ -353,10 +363,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     handler,
     async execute(query, caller, variables, options) {
-      return executorFor(policy.viewFor(caller), query, undefined).executeOperation(
-        { query, variables },
-        { contextValue: contextFor(caller, randomUUID(), options?.legalCaseReference) },
-      );
+      const view = policy.viewFor(caller);
+      const given: Record<string, string | undefined> = {
+        [REFERENCE_HEADERS.legal_case.toLowerCase()]: options?.legalCaseReference,
+        [REFERENCE_HEADERS.privacy_request.toLowerCase()]: options?.privacyRequestReference,
+      };
+      const served = servedRequestOf(caller, view.serves && { ...view.serves, required: false }, (name) => given[name]);
+      if (served instanceof GraphQLError) throw served;
+      return executorFor(view, query, undefined).executeOperation({ query, variables }, { contextValue: contextFor(caller, randomUUID(), served) });
     },
     async stop() {
       await apollo.stop();

@@ -53,6 +53,7 @@ describe('the command line', () => {
       NODE_ENV: 'production',
       JWT_JWKS_URL: 'https://keys.example/jwks.json',
       BEHAVIOR_PSEUDONYM_KEY: 'k'.repeat(40),
+      CURSOR_SECRET: 'c'.repeat(40),
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/production/);

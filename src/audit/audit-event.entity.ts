@@ -84,7 +84,9 @@ export class AuditEventEntity {
   /** `extensions.code` of every error in the response, sorted, without messages. */
   @Column({ type: 'varchar', length: 40, array: true }) errorCodes!: string[];
   @Column({ type: 'varchar', length: 100, nullable: true }) legalCaseReference!: string | null;
-  /** A read under purpose legal_compliance: compliance reviews these first. */
+  /** The privacy request a data_subject_request read serves (X-Privacy-Request). */
+  @Column({ type: 'varchar', length: 100, nullable: true }) privacyRequestReference!: string | null;
+  /** A read that serves a legal case or a privacy request: compliance reviews these first. */
   @Column({ type: 'boolean' }) flagged!: boolean;
   /** Jobs only: counts and other non-personal facts about what the job did. */
   @Column({ type: 'jsonb', nullable: true }) detail!: Record<string, unknown> | null;

@@ -2,38 +2,23 @@
  * The audit log as compliance officers read it: `auditEvents`, newest first, filtered by
  * subject, principal, partner, purpose, coordinate, outcome and time, paged by keyset.
  *
- * Two walls, like every other list: the field policy shows AuditEvent fields (category
- * audit.record) to compliance officers only, and this resolver refuses any caller but a
- * compliance officer reading under purpose legal_compliance — whose request carries a legal case
- * reference (X-Legal-Case) and whose own audit event is flagged. Reading the log is audited
- * like any read: the event names the coordinates read and the subjects of the events returned.
+ * Who may read it is the disclosure matrix's decision, like any field: AuditEvent fields are
+ * category audit.record, and only the compliance officer's legal_compliance row sees it (its
+ * data_subject_request row withholds Query.auditEvents). Those reads carry a legal case
+ * reference (X-Legal-Case) and their own audit event is flagged. Reading the log is audited like
+ * any read: the event names the coordinates read and the subjects of the events returned.
  */
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { hasRole } from '../auth/principal';
+import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
-import { forbidden } from '../platform/errors';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../platform/filters';
 import { scopedQuery, type TableRef } from '../platform/loader-factory';
-import { paginate, PageArgs, type Ordering, type Page } from '../platform/pagination';
+import { AuditEventOrder } from '../platform/orderings';
+import { paginate, PageArgs, type Page } from '../platform/pagination';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.type';
-import { LEGAL_COMPLIANCE_PURPOSE } from './audit-record';
 import { canonicalJson } from './canonical-json';
 
 const AUDIT_EVENTS: TableRef<AuditEventEntity> = { entity: AuditEventEntity, table: 'audit_event' };
-
-const AuditEventOrder = { AT_DESC: 'AT_DESC', AT_ASC: 'AT_ASC' } as const;
-registerEnumType(AuditEventOrder, { name: 'AuditEventOrder', description: 'Sort by time, newest first (DESC) or oldest first (ASC).' });
-const ORDERINGS: Record<keyof typeof AuditEventOrder, Ordering> = {
-  AT_DESC: { name: 'AT_DESC', property: 'at', direction: 'DESC', kind: 'timestamp' },
-  AT_ASC: { name: 'AT_ASC', property: 'at', direction: 'ASC', kind: 'timestamp' },
-};
-
-function requireComplianceRead(ctx: RequestContext): void {
-  if (!hasRole(ctx.caller.principal, 'compliance_officer') || ctx.caller.purpose !== LEGAL_COMPLIANCE_PURPOSE) {
-    throw forbidden('auditEvents: the audit log is read by compliance officers under purpose legal_compliance');
-  }
-}
 
 /** Fills in each event's subject ids from its subject set: one statement for the whole page. */
 async function withSubjects(ctx: RequestContext, events: AuditEventEntity[]): Promise<void> {
@@ -62,10 +47,9 @@ export class AuditEventResolver {
   async auditEvents(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
-    @Arg('orderBy', () => AuditEventOrder, { defaultValue: AuditEventOrder.AT_DESC }) orderBy: keyof typeof AuditEventOrder,
+    @Arg('orderBy', () => AuditEventOrder.values, AuditEventOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<AuditEventEntity>> {
-    requireComplianceRead(ctx);
     const qb = scopedQuery(ctx.dataSource, AUDIT_EVENTS, ctx.scope);
     if (filter?.subjectId) {
       qb.andWhere('t.subjectSet IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[:subjectId]::uuid[])', {
@@ -82,8 +66,9 @@ export class AuditEventResolver {
     whereIn(qb, 't.outcome', filter?.outcomes, 'outcomes');
     if (filter?.flaggedOnly) qb.andWhere('t.flagged');
     whereEquals(qb, 't.legalCaseReference', filter?.legalCaseReference, 'legalCaseReference');
+    whereEquals(qb, 't.privacyRequestReference', filter?.privacyRequestReference, 'privacyRequestReference');
     whereBetween(qb, 't.at', filter?.from, filter?.to, 'at');
-    const result = await paginate(qb, 't', ORDERINGS[orderBy], page);
+    const result = await paginate(qb, 't', AuditEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
     await withSubjects(ctx, result.nodes);
     return result;
   }

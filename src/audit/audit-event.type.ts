@@ -33,7 +33,8 @@ export class AuditEvent {
   @Field(() => AuditOutcome, { nullable: true }) outcome!: AuditOutcome;
   @Field(() => [String], { nullable: true, description: 'The codes of the errors in the response.' }) errorCodes!: string[];
   @Field(() => String, { nullable: true }) legalCaseReference!: string | null;
-  @Field(() => Boolean, { nullable: true, description: 'A read under purpose legal_compliance.' }) flagged!: boolean;
+  @Field(() => String, { nullable: true, description: 'The privacy request a data_subject_request read serves.' }) privacyRequestReference!: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'A read that serves a legal case or a privacy request.' }) flagged!: boolean;
   @Field(() => String, { nullable: true, description: 'The seal whose Merkle root covers this event.' }) sealId!: string;
   @Field(() => String, { nullable: true, description: 'The Merkle leaf hash of this event.' }) hash!: string;
 }
@@ -57,8 +58,9 @@ export class AuditEventFilter {
   @Matches(COORDINATE, { message: 'coordinate must look like Type.field' })
   coordinate?: string | null;
   @Field(() => [AuditOutcome], { nullable: true }) @IsOptional() @ArrayMaxSize(4) outcomes?: AuditOutcome[] | null;
-  @Field(() => Boolean, { nullable: true, description: 'Only reads under purpose legal_compliance.' }) flaggedOnly?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'Only reads that serve a legal case or a privacy request.' }) flaggedOnly?: boolean | null;
   @Field(() => String, { nullable: true }) @IsOptional() @Length(1, 100) legalCaseReference?: string | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @Length(1, 100) privacyRequestReference?: string | null;
   @Field(() => Date, { nullable: true }) from?: Date | null;
   @Field(() => Date, { nullable: true }) to?: Date | null;
 }

@@ -24,7 +24,7 @@ import { ErrorCode } from '../platform/errors';
 import { classify, LINK, REFERENCE, STRUCTURE } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import type { AuditLog } from './audit-log';
-import { LEGAL_COMPLIANCE_PURPOSE, type AuditEventInput, type AuditPrincipal } from './audit-record';
+import type { AuditEventInput, AuditPrincipal } from './audit-record';
 import { sha256Hex } from './merkle';
 import { coordinateAtPath, coordinatesWithValues } from './response-coordinates';
 
@@ -53,8 +53,11 @@ export function isPersonalDataCoordinate(coordinate: string): boolean {
   return c !== undefined && c.class !== LINK && c.class !== STRUCTURE && c.class !== REFERENCE;
 }
 
-/** The event of a request refused before execution (e.g. a legal_compliance read without a case). */
-export function refusedRequestEvent(caller: Caller, requestId: string, code: string): AuditEventInput {
+/**
+ * The event of a request refused before execution (e.g. a legal_compliance read without a case);
+ * `flagged` when the caller's reads serve a case or request (MatrixRow.serves).
+ */
+export function refusedRequestEvent(caller: Caller, requestId: string, code: string, flagged: boolean): AuditEventInput {
   return {
     requestId,
     principal: auditPrincipalOf(caller.principal),
@@ -62,6 +65,7 @@ export function refusedRequestEvent(caller: Caller, requestId: string, code: str
     operationType: null,
     outcome: AuditOutcome.DENIED,
     errorCodes: [code],
+    flagged,
   };
 }
 
@@ -124,8 +128,10 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
     denied: [...denied],
     outcome: outcomeOf(errorCodes, disclosed.length + masked.length > 0),
     errorCodes,
-    // Only reads under legal_compliance are made for a legal case (legal-case.ts).
-    legalCaseReference: ctx.caller.purpose === LEGAL_COMPLIANCE_PURPOSE ? (ctx.legalCaseReference ?? null) : null,
+    // What the read serves, as its matrix row says (served-request.ts): flagged, with the reference sent.
+    flagged: ctx.policy.serves !== undefined,
+    legalCaseReference: ctx.served.legalCaseReference ?? null,
+    privacyRequestReference: ctx.served.privacyRequestReference ?? null,
   };
 }
 

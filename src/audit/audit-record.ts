@@ -40,6 +40,10 @@ export interface AuditEventInput {
   outcome: AuditOutcome;
   errorCodes?: readonly string[];
   legalCaseReference?: string | null;
+  /** The privacy request a data_subject_request read serves (X-Privacy-Request). */
+  privacyRequestReference?: string | null;
+  /** A read compliance reviews first: one that serves a legal case or a privacy request. A reference always flags. */
+  flagged?: boolean;
   /** Jobs only: counts and other non-personal facts, at most 8 KiB of JSON. */
   detail?: Record<string, unknown> | null;
 }
@@ -66,6 +70,7 @@ export interface AuditRecordContent {
   outcome: AuditOutcome;
   errorCodes: string[];
   legalCaseReference: string | null;
+  privacyRequestReference: string | null;
   flagged: boolean;
   detail: Record<string, unknown> | null;
 }
@@ -77,7 +82,6 @@ export interface AuditRecord extends AuditRecordContent {
   subjectSet: string | null;
 }
 
-export const LEGAL_COMPLIANCE_PURPOSE = 'legal_compliance';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const WORD = /^[a-z][a-z0-9_]*$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -162,7 +166,8 @@ export function toAuditRecord(input: AuditEventInput): AuditRecord {
     outcome: input.outcome,
     errorCodes: set('errorCodes', input.errorCodes, (f, v) => text(f, typeof v === 'string' ? v.slice(0, 40) : v, 40)),
     legalCaseReference: optionalText('legalCaseReference', input.legalCaseReference, 100),
-    flagged: purpose === LEGAL_COMPLIANCE_PURPOSE || (input.legalCaseReference ?? null) !== null,
+    privacyRequestReference: optionalText('privacyRequestReference', input.privacyRequestReference, 100),
+    flagged: input.flagged === true || (input.legalCaseReference ?? null) !== null || (input.privacyRequestReference ?? null) !== null,
     detail: detailOf(input.detail),
   };
   return { ...content, hash: eventHash(content), subjectSet: subjects.set };
@@ -205,7 +210,11 @@ export function subjectSetHash(sortedSubjectIds: readonly string[]): string {
   return sha256Hex(canonicalJson(sortedSubjectIds));
 }
 
-/** The Merkle leaf of an event's content. */
+/**
+ * The Merkle leaf of an event's content. A field added after events were written is hashed only
+ * when it is set (canonical JSON leaves out undefined), so every older event keeps its hash:
+ * `privacyRequestReference` (migration 1795000001501).
+ */
 export function eventHash(content: AuditRecordContent): string {
   return leafHash(
     canonicalJson({
@@ -229,6 +238,7 @@ export function eventHash(content: AuditRecordContent): string {
       outcome: content.outcome,
       errorCodes: content.errorCodes,
       legalCaseReference: content.legalCaseReference,
+      privacyRequestReference: content.privacyRequestReference ?? undefined,
       flagged: content.flagged,
       detail: content.detail,
     }),
@@ -284,6 +294,7 @@ export interface AuditEventRow {
   outcome: string;
   error_codes: string[];
   legal_case_reference: string | null;
+  privacy_request_reference: string | null;
   flagged: boolean;
   detail: Record<string, unknown> | null;
   seal_id: string;
@@ -320,6 +331,7 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
     outcome: row.outcome as AuditOutcome,
     errorCodes: row.error_codes,
     legalCaseReference: row.legal_case_reference,
+    privacyRequestReference: row.privacy_request_reference ?? null,
     flagged: row.flagged,
     detail: row.detail,
   };
@@ -348,6 +360,7 @@ export function rowJsonOf(record: AuditRecord, sealId: string): Record<string, u
     outcome: record.outcome,
     error_codes: record.errorCodes,
     legal_case_reference: record.legalCaseReference,
+    privacy_request_reference: record.privacyRequestReference,
     flagged: record.flagged,
     detail: record.detail,
     seal_id: sealId,

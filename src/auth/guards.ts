@@ -1,33 +1,22 @@
 /**
- * Who may call a mutation at all. Field-level disclosure is the policy layer's job; these
- * guards only decide whether a kind of principal can perform a write, and give the acting
- * partner, customer or staff member.
+ * Whom a write acts for. Whether a caller may call a write at all is the disclosure matrix's
+ * decision (`MatrixRow.operations`, applied by the field rules before any resolver runs); these
+ * only read the acting partner or customer off the caller, for the resolver to scope its write
+ * by. start-up (checkOperations) refuses a matrix that grants a write to a kind of principal the
+ * write cannot act for, so a mismatch here is a bug, never a caller's doing: it is thrown as an
+ * ordinary Error and masked as INTERNAL_SERVER_ERROR.
  */
 import type { RequestContext } from '../context';
-import { forbidden } from '../platform/errors';
-import type { StaffRole } from '../policy/vocabulary';
-import type { CustomerPrincipal, PartnerPrincipal, Principal, StaffPrincipal } from './principal';
 
-export function requirePartner(ctx: RequestContext, kind: PartnerPrincipal['kind'], operation: string): PartnerPrincipal {
-  const p: Principal = ctx.caller.principal;
-  if (p.kind !== kind) throw forbidden(`${operation} is not available to this principal`);
-  return p;
+/** The partner a write by a partner principal acts for. */
+export function actingPartner(ctx: RequestContext, operation: string): string {
+  const p = ctx.caller.principal;
+  if (p.kind === 'staff' || p.kind === 'customer') throw new Error(`${operation} acts for a partner, but the caller is ${p.kind} (src/policy/operations.ts)`);
+  return p.partnerId;
 }
 
-export function requireStaff(ctx: RequestContext, roles: readonly StaffRole[], operation: string): StaffPrincipal {
+/** The customer a write acts for when the caller is that customer; undefined for staff, who name the customer. */
+export function actingCustomer(ctx: RequestContext): string | undefined {
   const p = ctx.caller.principal;
-  if (p.kind !== 'staff' || !p.roles.some((r) => roles.includes(r))) {
-    throw forbidden(`${operation} is not available to this principal`);
-  }
-  return p;
-}
-
-export function requireCustomerOrStaff(
-  ctx: RequestContext,
-  roles: readonly StaffRole[],
-  operation: string,
-): CustomerPrincipal | StaffPrincipal {
-  const p = ctx.caller.principal;
-  if (p.kind === 'customer') return p;
-  return requireStaff(ctx, roles, operation);
+  return p.kind === 'customer' ? p.customerId : undefined;
 }

@@ -6,7 +6,7 @@ import type DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { RowScope } from '../policy/row-scope';
 import { byIdLoader, childPageLoader, childrenLoader, type TableRef } from '../platform/loader-factory';
-import type { Ordering, Page, PageArgs } from '../platform/pagination';
+import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
 import { AfterSalesCaseEntity } from './after-sales/after-sales-case.entity';
 import { CaseAttachmentEntity } from './after-sales/case-attachment.entity';
 import { CaseMessageEntity } from './after-sales/case-message.entity';
@@ -52,7 +52,7 @@ export const CHILD_ORDER = {
   paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
-export function createLoaders(ds: DataSource, scope: RowScope) {
+export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec) {
   const made = new Map<string, unknown>();
   function memo<T>(key: string, build: () => T): T {
     let loader = made.get(key) as T | undefined;
@@ -98,11 +98,11 @@ export function createLoaders(ds: DataSource, scope: RowScope) {
     /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
     ordersOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<OrderEntity>> =>
       memo(`ordersOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.order, scope, 'customer_id', 'customerId', ordering, args),
+        childPageLoader(ds, TABLES.order, scope, 'customer_id', 'customerId', ordering, args, cursors),
       ),
     casesOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<AfterSalesCaseEntity>> =>
       memo(`casesOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args),
+        childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args, cursors),
       ),
   };
 }

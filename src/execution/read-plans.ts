@@ -83,7 +83,7 @@ interface TableType extends ObjectShape {
 }
 
 type RootSource =
-  | { kind: 'list'; type: TableType; orderings: { pick(value: string, decide: RequestContext['policy']['decide']): Ordering } }
+  | { kind: 'list'; type: TableType; orderings: Pick<typeof OrderOrder, 'pick' | 'coordinate'> }
   | { kind: 'byId'; type: TableType };
 
 /** One root field of a compiled operation. */
@@ -406,7 +406,10 @@ export class ReadPlans {
             const first = args.first;
             if (args.after != null || args.filter != null) return undefined;
             if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
-            const ordering = step.source.orderings.pick(args.orderBy as string, ctx.policy.decide);
+            // An ordering the caller may not send is refused on graphql-js (argument-rules.ts).
+            const orderBy = args.orderBy as string | null | undefined;
+            if (orderBy != null && ctx.policy.decideArgument(step.source.orderings.coordinate(orderBy)) !== 'visible') return undefined;
+            const ordering = step.source.orderings.pick(orderBy, ctx.policy.decideArgument);
             sql += scope(type.table, t);
             const column = `${t}.${type.reader.column(ordering.property)}`;
             // The page size is written into the statement, not sent as a parameter: with LIMIT $n

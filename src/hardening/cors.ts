@@ -4,7 +4,7 @@
  */
 import type http from 'node:http';
 
-export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, apollo-require-preflight';
+export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, x-privacy-request, apollo-require-preflight';
 
 export type CorsOutcome = 'no-origin' | 'allowed' | 'refused';
 

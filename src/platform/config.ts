@@ -23,6 +23,8 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** Master secret of the daily visitor-pseudonym keys (behaviour data). */
   readonly behaviorPseudonymKey: string;
+  /** Secret the key that seals pagination cursors is derived from. */
+  readonly cursorSecret: string;
   /** Browser origins allowed to call (CORS_ORIGINS, comma-separated); none by default. */
   readonly corsOrigins: readonly string[];
   /** Shared rate-limit store for several replicas; in-process memory when unset. */
@@ -39,6 +41,7 @@ export interface Config {
 }
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
+export const DEV_CURSOR_SECRET = 'need-to-know-dev-cursor-secret';
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 
@@ -67,13 +70,14 @@ function origins(env: NodeJS.ProcessEnv): readonly string[] {
   return Object.freeze(list);
 }
 
-function pseudonymKey(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): string {
-  const key = env.BEHAVIOR_PSEUDONYM_KEY;
+/** A server secret: required in production (32 or more characters), a fixed development value otherwise. */
+function secret(env: NodeJS.ProcessEnv, name: string, nodeEnv: NodeEnv, developmentValue: string): string {
+  const key = env[name];
   if (key === undefined || key === '') {
-    if (nodeEnv === 'production') throw new ConfigError('BEHAVIOR_PSEUDONYM_KEY: required in production (32 or more random characters)');
-    return DEV_PSEUDONYM_KEY;
+    if (nodeEnv === 'production') throw new ConfigError(`${name}: required in production (32 or more random characters)`);
+    return developmentValue;
   }
-  if (key.length < 32) throw new ConfigError('BEHAVIOR_PSEUDONYM_KEY: expected 32 or more characters');
+  if (key.length < 32) throw new ConfigError(`${name}: expected 32 or more characters`);
   return key;
 }
 
@@ -96,7 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
-    behaviorPseudonymKey: pseudonymKey(env, nodeEnv),
+    behaviorPseudonymKey: secret(env, 'BEHAVIOR_PSEUDONYM_KEY', nodeEnv, DEV_PSEUDONYM_KEY),
+    cursorSecret: secret(env, 'CURSOR_SECRET', nodeEnv, DEV_CURSOR_SECRET),
     corsOrigins: origins(env),
     redisUrl: env.REDIS_URL || undefined,
     limits: Object.freeze({

@@ -2,7 +2,7 @@
  * Shared argument checks and SQL filter helpers for list and by-id fields.
  */
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { badUserInput, forbidden } from './errors';
+import { badUserInput } from './errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -41,25 +41,4 @@ export function whereBetween<E extends ObjectLiteral>(
   if (from && to && from > to) throw badUserInput(`${param}: the range starts after it ends`);
   if (from) qb.andWhere(`${column} >= :${param}From`, { [`${param}From`]: from });
   if (to) qb.andWhere(`${column} < :${param}To`, { [`${param}To`]: to });
-}
-
-/**
- * A filter reveals the data it filters on: asking for orders with status SHIPPED tells the
- * caller which orders are shipped. So each filter argument is allowed only when the field it
- * filters on is disclosed to the caller; otherwise the list is refused with FORBIDDEN naming both.
- */
-export function assertFilterable(
-  decide: (typeName: string, fieldName: string) => 'visible' | 'masked' | 'denied',
-  filter: object | null | undefined,
-  reveals: Readonly<Record<string, string>>,
-): void {
-  if (!filter) return;
-  for (const [argument, value] of Object.entries(filter)) {
-    if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) continue;
-    const coordinate = reveals[argument];
-    const [typeName, fieldName] = (coordinate ?? '.').split('.');
-    if (!coordinate || decide(typeName, fieldName) !== 'visible') {
-      throw forbidden(`filter.${argument} is not available to this caller: it would reveal ${coordinate ?? 'undisclosed data'}`);
-    }
-  }
 }

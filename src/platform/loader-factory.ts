@@ -12,8 +12,8 @@
 import DataLoader from 'dataloader';
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { RowScope, ScopedTable } from '../policy/row-scope';
-import type { Ordering, Page, PageArgs } from './pagination';
-import { decodeCursor, toPage } from './pagination';
+import type { CursorCodec, Ordering, Page, PageArgs } from './pagination';
+import { toPage } from './pagination';
 import { readRows, rowReader, toPositional } from './row-reader';
 
 export interface TableRef<E extends ObjectLiteral> {
@@ -100,10 +100,11 @@ export function childPageLoader<E extends ObjectLiteral & { id: string }>(
   parentProperty: keyof E & string,
   ordering: Ordering,
   args: PageArgs,
+  cursors: CursorCodec,
 ): DataLoader<string, Page<E>> {
   const reader = rowReader(ds, ref.entity);
   const sortColumn = reader.column(ordering.property);
-  const cursor = args.after ? decodeCursor(args.after, ordering) : undefined;
+  const cursor = args.after ? cursors.open(args.after, ref.table, ordering) : undefined;
   const direction = ordering.direction;
   // $1 parent ids, $2 page size + 1, then the scope's parameters, then the cursor's.
   const values: unknown[] = [undefined, args.first + 1];
@@ -130,7 +131,7 @@ export function childPageLoader<E extends ObjectLiteral & { id: string }>(
     return parentIds.map((id) => {
       const all = groups.get(id) ?? [];
       const hasNextPage = all.length > args.first;
-      return toPage(hasNextPage ? all.slice(0, args.first) : all, ordering, hasNextPage, Boolean(args.after));
+      return toPage(hasNextPage ? all.slice(0, args.first) : all, ordering, hasNextPage, Boolean(args.after), cursors, ref.table);
     });
   });
 }

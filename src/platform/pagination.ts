@@ -1,9 +1,9 @@
 /**
  * Cursor (keyset) pagination: `first` 1..100 (default 20), opaque `after` cursors, `pageInfo`.
  *
- * A cursor names the ordering it was made for, the sort value and the row id; it is rejected
- * (BAD_USER_INPUT) with any other ordering or when it has been tampered with. Paging never uses
- * OFFSET, so a page costs the same however deep it is.
+ * A cursor holds the sort value and the row id, sealed for the caller, the list and the ordering
+ * it was made for (cursor-seal.ts): any other use, and any tampering, is refused with one
+ * BAD_USER_INPUT. Paging never uses OFFSET, so a page costs the same however deep it is.
  */
 import { Max, Min } from 'class-validator';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
@@ -67,40 +67,20 @@ export interface Ordering {
   kind: 'timestamp' | 'text' | 'number';
 }
 
-interface CursorPayload {
-  o: string;
+/** A row's position in a list: its sort value and id. */
+export interface CursorPosition {
   v: string | number;
   i: string;
 }
 
-export function encodeCursor(ordering: Ordering, value: unknown, id: string): string {
-  const v = value instanceof Date ? value.toISOString() : (value as string | number);
-  return Buffer.from(JSON.stringify({ o: ordering.name, v, i: id } satisfies CursorPayload)).toString('base64url');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function decodeCursor(cursor: string, ordering: Ordering): CursorPayload {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    payload = undefined;
-  }
-  const p = payload as Partial<CursorPayload> | undefined;
-  const valid =
-    p !== undefined &&
-    p !== null &&
-    typeof p === 'object' &&
-    p.o === ordering.name &&
-    typeof p.i === 'string' &&
-    UUID.test(p.i) &&
-    (ordering.kind === 'number' ? typeof p.v === 'number' : typeof p.v === 'string') &&
-    (ordering.kind !== 'timestamp' || !Number.isNaN(Date.parse(p.v as string)));
-  if (!valid) {
-    throw badUserInput(`after: not a cursor of this list in ordering ${ordering.name}; pass a cursor this list returned`);
-  }
-  return p as CursorPayload;
+/**
+ * Turns positions into cursors and back, for one caller (cursor-seal.ts). `list` names the table
+ * listed; a cursor opens only for the caller, list and ordering it was sealed for.
+ */
+export interface CursorCodec {
+  seal(list: string, ordering: Ordering, value: unknown, id: string): string;
+  /** The position, or a BAD_USER_INPUT error for anything that is not such a cursor. */
+  open(cursor: string, list: string, ordering: Ordering): CursorPosition;
 }
 
 /**
@@ -124,10 +104,12 @@ export async function paginate<E extends ObjectLiteral>(
   alias: string,
   ordering: Ordering,
   args: PageArgs,
+  cursors: CursorCodec,
 ): Promise<Page<E>> {
   const column = `${alias}.${ordering.property}`;
+  const list = qb.expressionMap.mainAlias!.metadata.tableName;
   if (args.after) {
-    const cursor = decodeCursor(args.after, ordering);
+    const cursor = cursors.open(args.after, list, ordering);
     const op = ordering.direction === 'DESC' ? '<' : '>';
     const cast = ordering.kind === 'timestamp' ? '::timestamptz' : '';
     qb.andWhere(`(${column}, ${alias}.id) ${op} (:cursorValue${cast}, :cursorId::uuid)`, {
@@ -139,25 +121,45 @@ export async function paginate<E extends ObjectLiteral>(
   const rows = await pageRows(qb, alias);
   const hasNextPage = rows.length > args.first;
   const nodes = hasNextPage ? rows.slice(0, args.first) : rows;
-  return toPage(nodes, ordering, hasNextPage, Boolean(args.after));
+  return toPage(nodes, ordering, hasNextPage, Boolean(args.after), cursors, list);
 }
 
-export function toPage<E extends ObjectLiteral>(nodes: E[], ordering: Ordering, hasNextPage: boolean, hasPreviousPage: boolean): Page<E> {
-  const cursorOf = (node: E) => encodeCursor(ordering, node[ordering.property], node.id);
+export function toPage<E extends ObjectLiteral>(
+  nodes: E[],
+  ordering: Ordering,
+  hasNextPage: boolean,
+  hasPreviousPage: boolean,
+  cursors: CursorCodec,
+  list: string,
+): Page<E> {
+  // One cursor per row, whoever asks for it (an edge and endCursor name the same row alike).
+  const sealed = new Map<E, string>();
+  const cursorOf = (node: E) => {
+    let cursor = sealed.get(node);
+    if (cursor === undefined) sealed.set(node, (cursor = cursors.seal(list, ordering, node[ordering.property], node.id)));
+    return cursor;
+  };
   const first = nodes[0];
   const last = nodes[nodes.length - 1];
   let edges: Page<E>['edges'] | undefined;
+  let pageInfo: PageInfo | undefined;
+  // Cursors are sealed only when the query asks for them (most ask for nodes alone).
   return {
-    // A cursor per row is built only when the query asks for edges (most ask for nodes).
     get edges() {
       return (edges ??= nodes.map((node) => ({ cursor: cursorOf(node), node })));
     },
     nodes,
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage,
-      startCursor: first ? cursorOf(first) : null,
-      endCursor: last ? cursorOf(last) : null,
+    get pageInfo() {
+      return (pageInfo ??= {
+        hasNextPage,
+        hasPreviousPage,
+        get startCursor() {
+          return first ? cursorOf(first) : null;
+        },
+        get endCursor() {
+          return last ? cursorOf(last) : null;
+        },
+      });
     },
   };
 }

@@ -5,13 +5,17 @@
  *
  * - a data category (design §3): the field discloses data of that category;
  * - LINK: the field leads to other objects and carries no data itself; it is visible when the
- *   caller may see at least one data field of the type it leads to (the fields there decide);
+ *   caller may see at least one data field of the type it leads to (the fields there decide).
+ *   A link can give away more than its target: which platform an order was sold through tells
+ *   its sales channel, which policy version it was placed under tells roughly when. Such a link
+ *   names the categories it `reveals`, and is denied to a caller that does not see all of them
+ *   (a link to partner or policy reference data must say what it reveals: nothing else decides it);
  * - STRUCTURE: ids and pagination scaffolding, visible wherever their parent is.
  *
  * A `mask` names how a field is shown when the matrix says its category is masked; a field
  * without one is withheld (denied) instead of masked.
  */
-import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isObjectType, type GraphQLNamedType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { DATA_CATEGORIES, type DataCategory } from './vocabulary';
 
 export const LINK = 'LINK' as const;
@@ -25,6 +29,8 @@ export type MaskKind = 'email' | 'phone' | 'street' | 'postal_code' | 'shown';
 export interface FieldClassification {
   class: FieldClass;
   mask?: MaskKind;
+  /** LINK only: the categories the link itself discloses about the object it starts from. */
+  reveals?: readonly DataCategory[];
 }
 
 export type TypeClassification = Record<string, FieldClass | FieldClassification>;
@@ -96,8 +102,10 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     shipments: LINK,
     paymentVerifications: LINK,
     afterSalesCases: LINK,
-    platformPartner: LINK,
-    policyVersion: LINK,
+    // The platform an order was sold through is its sales channel (Order.channel).
+    platformPartner: { class: LINK, reveals: ['order.status'] },
+    // The policy in force when the order was placed dates the order (Order.placedAt).
+    policyVersion: { class: LINK, reveals: ['order.status'] },
   },
   ShippingAddress: ADDRESS_FIELDS,
   CustomsDeclaration: {
@@ -122,7 +130,8 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     createdAt: 'shipment.tracking',
     deliveredAt: 'shipment.tracking',
     order: LINK,
-    carrier: LINK,
+    // Who carries a parcel is tracking information.
+    carrier: { class: LINK, reveals: ['shipment.tracking'] },
     events: LINK,
   },
   ShipmentEvent: {
@@ -144,8 +153,10 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     paidAt: 'order.financial',
     settledAt: 'payment.settlement',
     settlementBatchRef: 'payment.settlement',
+    createdAt: 'order.financial',
     order: LINK,
-    provider: LINK,
+    // Which provider processed a payment is settlement information.
+    provider: { class: LINK, reveals: ['payment.settlement'] },
   },
   AfterSalesCase: {
     id: STRUCTURE,
@@ -190,7 +201,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     grantedAt: 'consent.record',
     expiresAt: 'consent.record',
     withdrawnAt: 'consent.record',
-    grantee: LINK,
+    grantee: { class: LINK, reveals: ['consent.record'] },
     customer: LINK,
   },
   PreferenceConsent: { id: STRUCTURE, category: 'consent.record', granted: 'consent.record', recordedAt: 'consent.record' },
@@ -241,6 +252,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     outcome: 'audit.record',
     errorCodes: 'audit.record',
     legalCaseReference: 'audit.record',
+    privacyRequestReference: 'audit.record',
     flagged: 'audit.record',
     detail: 'audit.record',
     sealId: 'audit.record',
@@ -260,6 +272,22 @@ export function classify(typeName: string, fieldName: string): FieldClassificati
   const entry = CLASSIFICATION[typeName]?.[fieldName];
   if (entry === undefined) return undefined;
   return typeof entry === 'string' ? { class: entry } : entry;
+}
+
+/** The type a field leads to: the node type of a connection or edge, else the field's own named type. */
+export function linkTarget(type: GraphQLNamedType): GraphQLObjectType | undefined {
+  if (!isObjectType(type)) return undefined;
+  if (!isConnectionScaffolding(type.name)) return type;
+  const inner = type.getFields().node ?? type.getFields().nodes;
+  return inner ? linkTarget(getNamedType(inner.type)) : undefined;
+}
+
+/** A type of reference data only (partners, policy versions): no field of it is personal data. */
+export function isReferenceType(type: GraphQLObjectType, lookup: (typeName: string, fieldName: string) => FieldClassification | undefined = classify): boolean {
+  return Object.values(type.getFields()).every((f) => {
+    const c = lookup(type.name, f.name)?.class;
+    return c === REFERENCE || c === STRUCTURE;
+  });
 }
 
 const FIELD_CLASSES: ReadonlySet<string> = new Set([...DATA_CATEGORIES, LINK, STRUCTURE, REFERENCE]);
@@ -293,6 +321,11 @@ export function checkClassification(
       }
       const target = getNamedType(field.type);
       if (c.class === LINK && !isObjectType(target)) problems.push(`${type.name}.${field.name} is LINK but returns ${target.name}, not an object type`);
+      // From a record, a link to reference data discloses only the relation: nothing but `reveals` decides it.
+      const node = c.class === LINK ? linkTarget(target) : undefined;
+      if (node && type.name !== 'Query' && !isConnectionScaffolding(type.name) && isReferenceType(node, lookup) && !c.reveals?.length) {
+        problems.push(`${type.name}.${field.name} links to reference data (${node.name}): say which categories the relation reveals (reveals: [...])`);
+      }
     }
   }
   for (const [typeName, fields] of Object.entries(classification)) {
@@ -310,6 +343,12 @@ export function checkClassification(
       }
       if (c?.mask !== undefined && !MASK_KINDS.has(c.mask)) {
         problems.push(`${coordinate} has mask ${JSON.stringify(c.mask)}: expected one of ${[...MASK_KINDS].join(', ')}`);
+      }
+      if (c?.reveals !== undefined && c.class !== LINK) problems.push(`${coordinate} names what it reveals, but only a LINK reveals anything beyond its own category`);
+      for (const category of c?.reveals ?? []) {
+        if (!(DATA_CATEGORIES as readonly string[]).includes(category)) {
+          problems.push(`${coordinate} reveals ${JSON.stringify(category)}, which is not a data category (src/policy/vocabulary.ts)`);
+        }
       }
     }
   }

@@ -13,7 +13,11 @@
  *   contract gives it (those always exist: the contract is a sub-schema). Only when the contract
  *   accepts the document are Apollo's own errors kept: they came from rules that do not look at
  *   the schema's fields, such as introspection being off.
- * In both cases the contract's errors replace the response's errors in `didEncounterErrors`,
+ * Variables are coerced against the contract too, before execution: the full schema would
+ * accept a filter field the contract leaves out (and suggest hidden names for a misspelt one),
+ * so a value that names anything outside the contract is refused exactly as a value naming
+ * something that exists nowhere (BAD_USER_INPUT, HTTP 400, as graphql-js words it).
+ * In every case the contract's errors replace the response's errors in `didEncounterErrors`,
  * whose array Apollo formats right after the hook (as its own suggestion-stripping plugin relies
  * on); test/policy/contract-validation.test.ts fails if that ever stops holding.
  *
@@ -35,6 +39,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { RequestContext } from '../context';
+import { getVariableValues } from 'graphql/execution/values';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { buildContracts, isContractAudience, type ContractAudience } from './contracts';
@@ -67,6 +72,18 @@ function violationError(violation: ContractViolation, document: DocumentNode): G
     source: violation.positions.length > 0 ? document.loc?.source : undefined,
     positions: violation.positions.length > 0 && document.loc ? violation.positions : undefined,
     extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
+  });
+}
+
+/** Variable errors reported at most (graphql-js's own default is 50). */
+const MAX_VARIABLE_ERRORS = 10;
+
+/** A variable the contract refuses: BAD_USER_INPUT at its definition, as Apollo reports coercion errors. */
+function variableError(error: GraphQLError, document: DocumentNode): GraphQLError {
+  return new GraphQLError(withoutSuggestions(error.message), {
+    source: error.positions?.length ? document.loc?.source : undefined,
+    positions: error.positions?.length && document.loc ? error.positions : undefined,
+    extensions: { code: ApolloServerErrorCode.BAD_USER_INPUT, http: { status: 400 } },
   });
 }
 
@@ -114,6 +131,14 @@ export function createContractPlugin(options: ContractPluginOptions): ApolloServ
           if (violations.length > 0) {
             failure = violations.map((v) => violationError(v, request.document));
             throw failure[0];
+          }
+          const definitions = request.operation?.variableDefinitions ?? [];
+          if (definitions.length > 0) {
+            const coerced = getVariableValues(contract, definitions, request.request.variables ?? {}, { maxErrors: MAX_VARIABLE_ERRORS });
+            if (coerced.errors) {
+              failure = coerced.errors.map((e) => variableError(e, request.document));
+              throw failure[0];
+            }
           }
           const roots = request.operation ? rootFieldNames(request.document, request.operation) : new Set<string>();
           if ([...roots].some((n) => INTROSPECTION_ROOT_FIELDS.has(n)) && [...roots].some((n) => !n.startsWith('__'))) {

@@ -16,7 +16,11 @@
  *   masked) and the type it returns is in the contract;
  * - Query fields follow the same rule; Mutation fields are the audience's operations, and the
  *   type an operation returns is in the contract with it;
- * - arguments are kept whole, with the input, enum and scalar types they use;
+ * - arguments of reads keep only the members the view lets the audience send (arguments.ts): a
+ *   filter keeps the fields it may filter on, an ordering the values it may sort by, and an
+ *   argument left with none is dropped, so a filter that would reveal a denied field is unknown
+ *   to the audience, exactly like a field that does not exist. Paging, look-up ids and the
+ *   inputs of operations are kept whole. The input, enum and scalar types they use come along;
  * - a description naming a type that is not in the contract is dropped.
  * The contract never executes anything: its fields have no resolvers.
  */
@@ -48,6 +52,7 @@ import {
   type GraphQLOutputType,
   type GraphQLType,
 } from 'graphql';
+import { ARGUMENT_REVEALS, classifiedArguments } from './arguments';
 import { classify, isConnectionScaffolding, LINK, STRUCTURE } from './classification';
 import { MATRIX, type MatrixRow } from './disclosure-matrix';
 import { PolicyEngine, type PolicyView } from './policy-view';
@@ -147,13 +152,41 @@ function selectContract(schema: GraphQLSchema, audience: ContractAudience, view:
   return keptFields;
 }
 
-/** Named input, enum and scalar types used by the kept fields and their arguments. */
-function collectLeafTypes(schema: GraphQLSchema, keptFields: ReadonlyMap<string, string[]>): Set<string> {
+/**
+ * What of the arguments an audience may send: a member (filter field, ordering value, plain
+ * argument) classified in arguments.ts when its view allows it; anything arguments.ts does not
+ * classify (the inputs of operations, their enums) whole.
+ */
+function argumentSelection(schema: GraphQLSchema, view: PolicyView) {
+  const usable = (coordinate: string) => ARGUMENT_REVEALS[coordinate] === undefined || view.decideArgument(coordinate) === 'visible';
+  const inputFields = (type: GraphQLInputObjectType) => Object.keys(type.getFields()).filter((f) => usable(`${type.name}.${f}`));
+  const enumValues = (type: GraphQLEnumType) => type.getValues().filter((v) => usable(`${type.name}.${v.name}`)).map((v) => v.name);
+  /** The arguments of a field the audience keeps: paging and look-ups always, others while a member of them is usable. */
+  const args = (typeName: string, field: GraphQLField<unknown, unknown>): string[] => {
+    if (typeName === schema.getMutationType()?.name) return field.args.map((a) => a.name);
+    const classified = new Map(classifiedArguments(typeName, field).map((a) => [a.name, a]));
+    return field.args
+      .filter((arg) => {
+        const c = classified.get(arg.name);
+        if (!c) return true;
+        const kept = c.members.some((m) => usable(m.coordinate)) && (!c.defaultMember || usable(c.defaultMember.coordinate));
+        if (!kept && isNonNullType(arg.type) && arg.defaultValue === undefined) {
+          throw new Error(`contract for ${view.key}: ${typeName}.${field.name} needs argument ${arg.name}, which the audience may not use`);
+        }
+        return kept;
+      })
+      .map((a) => a.name);
+  };
+  return { inputFields, enumValues, args };
+}
+
+/** Named input, enum and scalar types used by the kept fields and the arguments they keep. */
+function collectLeafTypes(schema: GraphQLSchema, keptFields: ReadonlyMap<string, string[]>, selection: ReturnType<typeof argumentSelection>): Set<string> {
   const names = new Set<string>();
   const visitInput = (type: GraphQLNamedType) => {
     if (names.has(type.name)) return;
     names.add(type.name);
-    if (isInputObjectType(type)) for (const f of Object.values(type.getFields())) visitInput(getNamedType(f.type));
+    if (isInputObjectType(type)) for (const f of selection.inputFields(type)) visitInput(getNamedType(type.getFields()[f].type));
   };
   for (const [typeName, fieldNames] of keptFields) {
     const type = schema.getType(typeName) as GraphQLObjectType;
@@ -161,7 +194,7 @@ function collectLeafTypes(schema: GraphQLSchema, keptFields: ReadonlyMap<string,
       const field = type.getFields()[fieldName];
       const target = getNamedType(field.type);
       if (!isObjectType(target)) visitInput(target);
-      for (const arg of field.args) visitInput(getNamedType(arg.type));
+      for (const argName of selection.args(typeName, field)) visitInput(getNamedType(field.args.find((a) => a.name === argName)!.type));
     }
   }
   return names;
@@ -190,7 +223,8 @@ export function buildContract(
 ): GraphQLSchema {
   const { view } = audienceView(engine, audience, matrix);
   const keptFields = selectContract(schema, audience, view);
-  const contractTypeNames = new Set([...keptFields.keys(), ...collectLeafTypes(schema, keptFields)]);
+  const selection = argumentSelection(schema, view);
+  const contractTypeNames = new Set([...keptFields.keys(), ...collectLeafTypes(schema, keptFields, selection)]);
   const schemaTypeNames = new Set(Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')));
 
   const describe = (description: string | null | undefined) => descriptionWithin(description, schemaTypeNames, contractTypeNames);
@@ -206,21 +240,27 @@ export function buildContract(
     else if (isScalarType(original)) type = new GraphQLScalarType({ ...original.toConfig(), description: describe(original.description), astNode: undefined, extensionASTNodes: [] });
     else if (isEnumType(original)) {
       const config = original.toConfig();
+      const values = new Set(selection.enumValues(original));
       type = new GraphQLEnumType({
         ...config,
         description: describe(config.description),
-        values: Object.fromEntries(Object.entries(config.values).map(([k, v]) => [k, { ...v, description: describe(v.description), astNode: undefined }])),
+        values: Object.fromEntries(
+          Object.entries(config.values)
+            .filter(([k]) => values.has(k))
+            .map(([k, v]) => [k, { ...v, description: describe(v.description), astNode: undefined }]),
+        ),
         astNode: undefined,
         extensionASTNodes: [],
       });
     } else if (isInputObjectType(original)) {
       const config = original.toConfig();
+      const fields = new Set(selection.inputFields(original));
       type = new GraphQLInputObjectType({
         ...config,
         description: describe(config.description),
         fields: () =>
           Object.fromEntries(
-            Object.entries(config.fields).map(([k, f]): [string, GraphQLInputFieldConfig] => [
+            Object.entries(config.fields).filter(([k]) => fields.has(k)).map(([k, f]): [string, GraphQLInputFieldConfig] => [
               k,
               { ...f, type: wrap(f.type) as GraphQLInputType, description: describe(f.description), astNode: undefined },
             ]),
@@ -231,6 +271,7 @@ export function buildContract(
     } else if (isObjectType(original)) {
       const config = original.toConfig();
       const keep = keptFields.get(name)!;
+      const fieldsOfType = original.getFields();
       type = new GraphQLObjectType({
         name,
         description: describe(config.description),
@@ -245,10 +286,10 @@ export function buildContract(
                   description: describe(f.description),
                   deprecationReason: f.deprecationReason,
                   args: Object.fromEntries(
-                    Object.entries(f.args ?? {}).map(([argName, a]): [string, GraphQLArgumentConfig] => [
-                      argName,
-                      { ...a, type: wrap(a.type) as GraphQLInputType, description: describe(a.description), astNode: undefined },
-                    ]),
+                    selection.args(name, fieldsOfType[fieldName]).map((argName): [string, GraphQLArgumentConfig] => {
+                      const a = f.args![argName];
+                      return [argName, { ...a, type: wrap(a.type) as GraphQLInputType, description: describe(a.description), astNode: undefined }];
+                    }),
                   ),
                 },
               ];

@@ -38,8 +38,14 @@ export interface MatrixRow {
   /** Fields withheld although their category is seen, and why. */
   withhold?: Readonly<Record<string, string>>;
   rows: RowScopeKind;
-  /** Mutations this row may call (their row scope still applies). */
+  /** Mutations this row may call (their row scope still applies; see operations.ts). */
   operations?: readonly string[];
+  /**
+   * Reads under this row serve a legal case or a privacy request: every one is flagged in the
+   * audit log with the reference of what it serves, sent in a header (audit/served-request.ts).
+   * `required`: a request without the reference is refused before anything runs.
+   */
+  serves?: { reference: 'legal_case' | 'privacy_request'; required: boolean };
   /** One line for the report. */
   why: string;
 }
@@ -166,14 +172,20 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'legal_compliance',
     sees: all(),
     rows: 'all',
+    serves: { reference: 'legal_case', required: true },
     why: 'answer legal inquiries and audits; every read is flagged with its case reference',
   },
   {
     principal: 'staff:compliance_officer',
     purpose: 'data_subject_request',
     sees: all(),
+    withhold: {
+      'Query.auditEvents':
+        "the audit log as a whole is read for legal cases only (legal_compliance, with a case reference); a data-subject request is answered from that customer's own records",
+    },
     rows: 'all',
-    why: "carry out data-subject requests on any customer's data",
+    serves: { reference: 'privacy_request', required: true },
+    why: "carry out data-subject requests on any customer's data; every read is flagged with the privacy request it serves",
   },
   {
     principal: 'staff:storefront',
@@ -188,6 +200,8 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'data_subject_request',
     sees: all(['audit.record', 'technical.behavior']),
     rows: 'self',
+    // The customer is the data subject: the read is flagged, and names their request when they send it.
+    serves: { reference: 'privacy_request', required: false },
     why: 'inquire into everything held about themselves',
   },
   {

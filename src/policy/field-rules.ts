@@ -24,6 +24,7 @@ import { allow, deny, rule, shield } from 'graphql-shield';
 import type { RequestContext } from '../context';
 import { fragmentsOf } from '../platform/documents';
 import { forbidden } from '../platform/errors';
+import { argumentRules } from './argument-rules';
 import { classify, isConnectionScaffolding, STRUCTURE } from './classification';
 import { applyMask } from './masking';
 
@@ -88,7 +89,8 @@ export function applyDisclosurePolicy(schema: GraphQLSchema): GraphQLSchema {
     fallbackError: (thrown, _parent, _args, _ctx, info) =>
       thrown instanceof Error ? thrown : forbidden(deniedMessage(`${info.parentType.name}.${info.fieldName}`)),
   });
-  return applyMiddleware(schema, permissions, maskingMiddleware(schema));
+  // The field rule first: a field the caller may not see is refused as such, whatever its arguments.
+  return applyMiddleware(schema, permissions, argumentRules(schema), maskingMiddleware(schema));
 }
 
 /**
@@ -137,8 +139,10 @@ export function needsFieldRules(
 }
 
 /**
- * The schema for operations that need no field rules: resolvers unchanged, except that fields
- * returning objects record each object they return (its data subject) for the audit log.
+ * The schema for operations that need no field rules: resolvers unchanged, except that the
+ * argument rules still apply (argument-rules.ts: which arguments a caller sends is not known
+ * until it runs) and fields returning objects record each object they return (its data
+ * subject) for the audit log.
  */
 export function recordingReturnedObjects(schema: GraphQLSchema): GraphQLSchema {
   const map: IMiddlewareFieldMap = {};
@@ -170,5 +174,5 @@ export function recordingReturnedObjects(schema: GraphQLSchema): GraphQLSchema {
       };
     }
   }
-  return applyMiddleware(schema, map);
+  return applyMiddleware(schema, argumentRules(schema), map);
 }

@@ -1,11 +1,16 @@
 /**
  * The disclosure matrix checked against the schema and the vocabulary at start-up: a matrix
  * that names a category, a field, a purpose or an operation that does not exist is a matrix
- * that does not say what its authors think it says, so the gateway refuses to start.
+ * that does not say what its authors think it says, so the gateway refuses to start. So is a
+ * schema with a write no row decides, an argument nobody classified, or a link that would give
+ * a row a category it does not see. `checkPolicy` runs every check.
  */
 import { isObjectType, type GraphQLSchema } from 'graphql';
-import { classify, LINK, STRUCTURE } from './classification';
+import { ARGUMENT_REVEALS, classifiedArguments, readFieldsWithArguments } from './arguments';
+import { checkClassification, classify, LINK, STRUCTURE } from './classification';
 import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow } from './disclosure-matrix';
+import { OPERATIONS, UNGRANTED_OPERATIONS, type OperationPolicy } from './operations';
+import { PolicyEngine, type PolicyView } from './policy-view';
 import { isRowScopeKind, ROW_SOURCE } from './row-scope';
 import {
   DATA_CATEGORIES,
@@ -97,6 +102,12 @@ export function checkMatrix(
     }
   }
 
+  // A request names one reference: every row of a purpose serves the same kind, or nothing.
+  for (const purpose of new Set(matrix.map((r) => r.purpose))) {
+    const kinds = new Set(matrix.filter((r) => r.purpose === purpose && r.serves).map((r) => r.serves!.reference));
+    if (kinds.size > 1) problems.push(`the rows of purpose ${purpose} serve different references (${[...kinds].join(', ')}); a request names one`);
+  }
+
   for (const category of grantable) {
     if (!isCategory(category)) problems.push(`GRANTABLE_CATEGORIES names ${JSON.stringify(category)}, which does not exist`);
   }
@@ -114,4 +125,129 @@ export function checkMatrix(
     if (!isObjectType(schema.getType(typeName))) problems.push(`ROW_SOURCE names type ${typeName}, which the schema does not have`);
   }
   return problems;
+}
+
+const rowName = (row: MatrixRow) => `matrix row ${row.principal} × ${row.purpose}`;
+const kindOf = (row: MatrixRow) => (row.principal.startsWith('staff:') ? 'staff' : row.principal);
+
+/**
+ * Every write is decided by the matrix: granted by some row, or listed as granted by none; and
+ * described in OPERATIONS, whose actors must include every principal a row grants it to.
+ */
+export function checkOperations(
+  schema: GraphQLSchema,
+  matrix: readonly MatrixRow[] = MATRIX,
+  operations: Readonly<Record<string, OperationPolicy>> = OPERATIONS,
+  ungranted: Readonly<Record<string, string>> = UNGRANTED_OPERATIONS,
+): string[] {
+  const problems: string[] = [];
+  const mutationFields = schema.getMutationType()?.getFields() ?? {};
+  for (const name of Object.keys(mutationFields)) {
+    const granting = matrix.filter((row) => row.operations?.includes(name));
+    if (!operations[name]) problems.push(`Mutation.${name} is not described in OPERATIONS (src/policy/operations.ts): say whom it acts for and which records it may target`);
+    if (granting.length === 0 && ungranted[name] === undefined) {
+      problems.push(`Mutation.${name} is granted by no matrix row: name it in a row's operations, or in UNGRANTED_OPERATIONS with the reason nobody may call it`);
+    }
+    if (granting.length > 0 && ungranted[name] !== undefined) problems.push(`Mutation.${name} is granted by ${rowName(granting[0])} and listed in UNGRANTED_OPERATIONS; keep one`);
+    for (const row of granting) {
+      const actors = operations[name]?.actors;
+      if (actors && !actors.includes(kindOf(row) as never)) {
+        problems.push(`${rowName(row)} grants ${name}, which acts for ${actors.join(', ')} only (src/policy/operations.ts)`);
+      }
+    }
+  }
+  for (const name of [...Object.keys(operations), ...Object.keys(ungranted)]) {
+    if (!mutationFields[name]) problems.push(`src/policy/operations.ts names ${name}, which is not a Mutation field`);
+  }
+  return problems;
+}
+
+/**
+ * Every argument of every read is classified (arguments.ts), by existing coordinates; and no
+ * row may read a field whose argument default it may not use (the default is sent for it).
+ */
+export function checkArguments(
+  schema: GraphQLSchema,
+  reveals: Readonly<Record<string, readonly string[]>> = ARGUMENT_REVEALS,
+  matrix: readonly MatrixRow[] = MATRIX,
+  viewOf: (row: MatrixRow) => PolicyView = defaultViews(schema),
+): string[] {
+  const problems: string[] = [];
+  const reached = new Set<string>();
+  const withDefaults: Array<{ parent: string; field: string; argument: string; coordinate: string }> = [];
+  for (const [parent, field] of readFieldsWithArguments(schema)) {
+    for (const argument of classifiedArguments(parent, field)) {
+      for (const member of argument.members) {
+        reached.add(member.coordinate);
+        if (reveals[member.coordinate] === undefined) {
+          problems.push(`${member.coordinate} (argument ${argument.name} of ${parent}.${field.name}) is not classified (src/policy/arguments.ts): say which fields it reveals`);
+        }
+      }
+      if (argument.defaultMember) withDefaults.push({ parent, field: field.name, argument: argument.name, coordinate: argument.defaultMember.coordinate });
+    }
+  }
+  for (const [coordinate, revealed] of Object.entries(reveals)) {
+    if (!reached.has(coordinate)) problems.push(`src/policy/arguments.ts classifies ${coordinate}, which no argument of a read has`);
+    for (const target of revealed) {
+      const [typeName, fieldName, ...rest] = target.split('.');
+      const type = schema.getType(typeName);
+      if (rest.length > 0 || !isObjectType(type) || !type.getFields()[fieldName ?? '']) {
+        problems.push(`src/policy/arguments.ts: ${coordinate} reveals ${JSON.stringify(target)}, which is not a field of the schema (expected Type.field)`);
+      }
+    }
+  }
+  for (const row of matrix) {
+    const view = viewOf(row);
+    for (const d of withDefaults) {
+      if (view.decide(d.parent, d.field) !== 'denied' && view.decideArgument(d.coordinate) !== 'visible') {
+        problems.push(`${rowName(row)} may read ${d.parent}.${d.field} but not use the default of its argument ${d.argument} (${d.coordinate})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * No row is shown a link that reveals a category the row does not see: the decision already
+ * denies such links, and this holds it to that whatever changes in the decision code.
+ */
+export function checkLinks(schema: GraphQLSchema, matrix: readonly MatrixRow[] = MATRIX, viewOf: (row: MatrixRow) => PolicyView = defaultViews(schema)): string[] {
+  const problems: string[] = [];
+  const links: Array<{ typeName: string; fieldName: string; reveals: readonly string[] }> = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || type.name === 'Mutation') continue;
+    for (const field of Object.values(type.getFields())) {
+      const c = classify(type.name, field.name);
+      if (c?.class === LINK && c.reveals?.length) links.push({ typeName: type.name, fieldName: field.name, reveals: c.reveals });
+    }
+  }
+  for (const row of matrix) {
+    const view = viewOf(row);
+    for (const link of links) {
+      if (view.decide(link.typeName, link.fieldName) === 'denied') continue;
+      for (const category of link.reveals) {
+        if (view.categories.get(category as never) !== 'visible') {
+          problems.push(`${rowName(row)}: link ${link.typeName}.${link.fieldName} is visible but reveals ${category}, which the row does not see`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function defaultViews(schema: GraphQLSchema): (row: MatrixRow) => PolicyView {
+  const engine = new PolicyEngine(schema);
+  return (row) => engine.buildView(`check:${row.principal}|${row.purpose}`, [row]);
+}
+
+/** Every start-up check of the policy against the schema; empty means the gateway may start. */
+export function checkPolicy(schema: GraphQLSchema): string[] {
+  const views = defaultViews(schema);
+  return [
+    ...checkClassification(schema),
+    ...checkMatrix(schema),
+    ...checkOperations(schema),
+    ...checkArguments(schema, ARGUMENT_REVEALS, MATRIX, views),
+    ...checkLinks(schema, MATRIX, views),
+  ];
 }

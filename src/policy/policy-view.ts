@@ -1,12 +1,16 @@
 /**
  * What one caller may see: the matrix rows for its principal (each staff role) and purpose,
- * turned into a decision per schema coordinate, a row scope and the writes it may make.
+ * turned into a decision per schema coordinate — fields, links, the writes it may make, and the
+ * arguments it may send — and a row scope. Every permission of the gateway is one of these
+ * decisions: the shield rules, the argument rules, the contracts, the report and the resolvers
+ * all ask the view, and nothing decides a second time.
  * Views are computed once per distinct (principal kind, roles, purpose, granted categories)
  * and cached, so a request pays only for map look-ups.
  */
 import { getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../auth/principal';
-import { classify, isConnectionScaffolding, LINK, REFERENCE, STRUCTURE, type MaskKind } from './classification';
+import { ARGUMENT_REVEALS } from './arguments';
+import { classify, isConnectionScaffolding, isReferenceType, LINK, linkTarget, REFERENCE, STRUCTURE, type MaskKind } from './classification';
 import { GRANTABLE_CATEGORIES, MATRIX, type MatrixPrincipal, type MatrixRow, type RowScopeKind, type Visibility } from './disclosure-matrix';
 import { rowScope, type RowScope } from './row-scope';
 import type { DataCategory } from './vocabulary';
@@ -19,7 +23,15 @@ export interface PolicyView {
   readonly rows: readonly RowScopeKind[];
   readonly operations: ReadonlySet<string>;
   readonly categories: ReadonlyMap<DataCategory, Visibility>;
+  /** What the caller's reads serve (MatrixRow.serves): they are flagged in the audit log. */
+  readonly serves?: MatrixRow['serves'];
   decide(typeName: string, fieldName: string): Decision;
+  /**
+   * Whether the caller may send an argument member (a schema coordinate of arguments.ts: a
+   * filter field, an ordering, a plain argument): only when every coordinate it reveals is
+   * visible, unmasked. Anything arguments.ts does not classify is denied.
+   */
+  decideArgument(coordinate: string): 'visible' | 'denied';
   /** The mask to apply to a field whose decision is `masked`. */
   maskOf(typeName: string, fieldName: string): MaskKind | undefined;
 }
@@ -94,20 +106,6 @@ export class PolicyEngine {
     const reachable = new Map<string, boolean>();
     const hasAnyData = categories.size > 0;
 
-    const referenceOnly = (type: GraphQLObjectType): boolean =>
-      Object.values(type.getFields()).every((f) => {
-        const c = classify(type.name, f.name);
-        return c?.class === REFERENCE || c?.class === STRUCTURE;
-      });
-
-    /** What a link leads to: the node type of a connection or edge, else the type itself. */
-    const nodeTypeOf = (t: ReturnType<typeof getNamedType>): GraphQLObjectType | undefined => {
-      if (!isObjectType(t)) return undefined;
-      if (!isConnectionScaffolding(t.name)) return t;
-      const inner = t.getFields().node ?? t.getFields().nodes;
-      return inner ? nodeTypeOf(getNamedType(inner.type)) : undefined;
-    };
-
     const leafDecision = (typeName: string, fieldName: string): Decision => {
       const c = classify(typeName, fieldName);
       if (!c || withheld.has(`${typeName}.${fieldName}`)) return 'denied';
@@ -158,9 +156,9 @@ export class PolicyEngine {
         if (!c || !field || withheld.has(coordinate)) {
           decision = 'denied';
         } else if (c.class === LINK) {
-          const target = nodeTypeOf(getNamedType(field.type));
-          if (!target) decision = 'denied';
-          else if (referenceOnly(target)) {
+          const target = linkTarget(getNamedType(field.type));
+          if (!target || c.reveals?.some((category) => categories.get(category) !== 'visible')) decision = 'denied';
+          else if (isReferenceType(target)) {
             // Partners and policy versions: shown wherever the object that names them is.
             decision = typeName === 'Query' || isConnectionScaffolding(typeName)
               ? (hasAnyData ? 'visible' : 'denied')
@@ -175,12 +173,33 @@ export class PolicyEngine {
       return decision;
     };
 
+    const argumentDecisions = new Map<string, 'visible' | 'denied'>();
+    const decideArgument = (coordinate: string): 'visible' | 'denied' => {
+      let decision = argumentDecisions.get(coordinate);
+      if (decision === undefined) {
+        const reveals = ARGUMENT_REVEALS[coordinate];
+        decision =
+          reveals !== undefined &&
+          reveals.every((revealed) => {
+            const dot = revealed.indexOf('.');
+            return decide(revealed.slice(0, dot), revealed.slice(dot + 1)) === 'visible';
+          })
+            ? 'visible'
+            : 'denied';
+        argumentDecisions.set(coordinate, decision);
+      }
+      return decision;
+    };
+
+    const served = rows.filter((r) => r.serves !== undefined).map((r) => r.serves!);
     return {
       key,
       rows: [...new Set(rows.map((r) => r.rows))],
       operations,
       categories,
+      serves: served.length === 0 ? undefined : { reference: served[0].reference, required: served.some((s) => s.required) },
       decide,
+      decideArgument,
       maskOf: (typeName, fieldName) => classify(typeName, fieldName)?.mask,
     };
   }

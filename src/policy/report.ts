@@ -5,10 +5,12 @@
  * enforces (through the same PolicyEngine), committed, and checked by a test, so the document
  * cannot say something the code does not do.
  */
-import { getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isEnumType, isInputObjectType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { ARGUMENT_REVEALS } from './arguments';
 import { CLASSIFICATION, classify, isConnectionScaffolding, LINK, REFERENCE, STRUCTURE, type MaskKind } from './classification';
 import { buildContract, CONTRACT_AUDIENCES, contractFile } from './contracts';
 import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow, type RowScopeKind } from './disclosure-matrix';
+import { OPERATIONS } from './operations';
 import { PolicyEngine, type PolicyView } from './policy-view';
 import { ROW_SOURCE, scopeReaches } from './row-scope';
 import { DATA_CATEGORIES, type DataCategory } from './vocabulary';
@@ -19,7 +21,8 @@ const ROW_SCOPE_WORDS: Readonly<Record<RowScopeKind, string>> = {
   all: 'All records.',
   own_shipments:
     'Only the shipments assigned to this partner, and through them the orders they belong to (with the shipping snapshot and customs declaration), their items and carrier scans; its own partner record; the policy versions.',
-  own_payments: 'Only the payment verifications of this provider and the orders they belong to; its own partner record; the policy versions.',
+  own_payments:
+    'Only the payment verifications of this provider, the orders they belong to and the orders whose checkout assigned this provider; its own partner record; the policy versions.',
   platform_orders: 'Only the orders sold through this platform, their items and payment verifications; its own partner record; the policy versions.',
   orders_paid_to_delivered:
     'Only orders that are paid and not yet delivered (status paid, packed or shipped), their items and shipments; partner records; the policy versions.',
@@ -65,6 +68,8 @@ function outcome(schema: GraphQLSchema, row: MatrixRow, view: PolicyView, contra
   const withheld = row.withhold?.[coordinate];
   if (withheld) return `**withheld**: ${withheld}`;
   if (decision === 'denied') {
+    const unseen = c.reveals?.filter((category) => view.categories.get(category) !== 'visible') ?? [];
+    if (unseen.length > 0) return `denied (it reveals ${unseen.map((u) => `\`${u}\``).join(', ')}, which this row does not see)`;
     if (c.class === LINK) return 'denied (nothing in the linked records is disclosed)';
     if (view.categories.get(c.class as DataCategory) === 'masked') return 'denied (its category is masked, and this field has no mask)';
     return 'denied';
@@ -83,6 +88,28 @@ function outcome(schema: GraphQLSchema, row: MatrixRow, view: PolicyView, contra
   if (view.categories.get(c.class) === 'masked') return 'visible (kept when the address is masked)';
   return row.sees === 'grant' ? 'visible if the grant names it' : 'visible';
 }
+
+/** Whether a contract has an argument member: an input object's field or an enum's value. */
+function contractHasMember(contract: GraphQLSchema, coordinate: string): boolean {
+  const [typeName, member] = coordinate.split('.');
+  const type = contract.getType(typeName);
+  if (isInputObjectType(type)) return type.getFields()[member] !== undefined;
+  if (isEnumType(type)) return type.getValue(member) !== undefined;
+  return false;
+}
+
+/** What the row may do with one argument member (arguments.ts). */
+function argumentOutcome(row: MatrixRow, view: PolicyView, contract: GraphQLSchema | undefined, coordinate: string): string {
+  const plain = coordinate.includes('(');
+  if (contract && !plain && !contractHasMember(contract, coordinate)) return 'unknown: outside the contract';
+  if (view.decideArgument(coordinate) === 'visible') return row.sees === 'grant' ? 'usable if the grant names what it reveals' : 'usable';
+  return 'refused (FORBIDDEN): it would reveal what this row does not see';
+}
+
+const SERVES_WORDS: Readonly<Record<NonNullable<MatrixRow['serves']>['reference'], string>> = {
+  legal_case: 'the legal case it serves, sent as `X-Legal-Case`',
+  privacy_request: 'the privacy request it serves, sent as `X-Privacy-Request`',
+};
 
 function categoryCell(row: MatrixRow, category: DataCategory): string {
   if (row.sees === 'grant') return GRANTABLE_CATEGORIES.includes(category) ? 'if granted' : '—';
@@ -110,6 +137,8 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
     'Fields that carry no personal data themselves are *links* (they lead to other records and are shown when the caller may see something in the record they lead to), *structure* (identifiers and paging, shown wherever their record is) or *reference* (business data about partners and policy versions).',
     '',
     '**Row scope.** Categories decide which fields; the row scope decides which records. It is enforced in the database query itself, from the caller\'s credentials and never from anything the caller sends: a record outside the scope is indistinguishable from a record that does not exist. Where a field rule would show a field of a record type the row scope never reaches, the cell says so ("no … records in scope").',
+    '',
+    '**Links, filters and orderings.** A link can reveal more than the record it leads to — the platform an order was sold through is its sales channel — so such a link names the categories it reveals and is denied to a row that does not see them all. A filter reveals what it filters on and an ordering what it sorts by (a relation id reveals the relation, and so whatever that link reveals): a row may send one only when every field it reveals is visible to it, unmasked. Each section ends with its filters and orderings. Pagination cursors are sealed for the caller they were given to and carry nothing readable.',
     '',
     `**External audiences** (${CONTRACT_AUDIENCES.join(', ')}) are given a contract — the part of the schema they may use at all (${CONTRACT_AUDIENCES.map((a) => `\`${contractFile(a)}\``).join(', ')}). Asking for anything outside it is refused before anything is read, exactly as if it did not exist.`,
     '',
@@ -159,7 +188,14 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
       '',
       ...(operations.length === 0
         ? ['**Writes:** none; read-only.']
-        : ['**Writes:**', '', ...operations.map((op) => `- \`${op}\`: ${(mutationFields[op]?.description ?? '').replace(/\s+/g, ' ')}`)]),
+        : [
+            '**Writes** (each finds its target inside the row scope, in SQL; a target outside it answers as one that does not exist, and nothing is written):',
+            '',
+            ...operations.map((op) => `- \`${op}\`: ${(mutationFields[op]?.description ?? '').replace(/\s+/g, ' ')} Target: ${OPERATIONS[op]?.target ?? '(not described)'}.`),
+          ]),
+      ...(row.serves
+        ? ['', `**Audit:** every request is flagged in the audit log with ${SERVES_WORDS[row.serves.reference]}; ${row.serves.required ? 'a request without it is refused' : 'optional (the caller is the data subject)'}.`]
+        : []),
       ...(audience ? ['', `**Contract:** \`${contractFile(audience)}\`; anything outside it is refused as unknown.`] : []),
       '',
       '| Field | Category | Outcome |',
@@ -168,9 +204,14 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
     for (const typeName of Object.keys(CLASSIFICATION)) {
       for (const fieldName of Object.keys(CLASSIFICATION[typeName])) {
         const c = classify(typeName, fieldName)!;
-        const category = c.class === LINK ? `link → ${linkTarget(schema, typeName, fieldName)}` : c.class === STRUCTURE || c.class === REFERENCE ? c.class.toLowerCase() : `\`${c.class}\``;
+        const reveals = c.reveals?.length ? `, reveals ${c.reveals.map((r) => `\`${r}\``).join(', ')}` : '';
+        const category = c.class === LINK ? `link → ${linkTarget(schema, typeName, fieldName)}${reveals}` : c.class === STRUCTURE || c.class === REFERENCE ? c.class.toLowerCase() : `\`${c.class}\``;
         out.push(`| \`${typeName}.${fieldName}\` | ${category} | ${outcome(schema, row, view, contract, typeName, fieldName)} |`);
       }
+    }
+    out.push('', '| Filter or ordering | Reveals | Outcome |', '|---|---|---|');
+    for (const [coordinate, revealed] of Object.entries(ARGUMENT_REVEALS)) {
+      out.push(`| \`${coordinate}\` | ${revealed.map((r) => `\`${r}\``).join(', ')} | ${argumentOutcome(row, view, contract, coordinate)} |`);
     }
   }
   return `${out.join('\n')}\n`;

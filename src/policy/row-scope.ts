@@ -80,7 +80,9 @@ const RULES: Record<Exclude<RowScopeKind, 'all'>, Partial<Record<ScopedTable, Ru
   },
   own_payments: {
     payment_verification: (a) => `${a}.provider_id = :scopePartner`,
-    order: (a) => `EXISTS (SELECT 1 FROM payment_verification p_ WHERE p_.order_id = ${a}.id AND p_.provider_id = :scopePartner)`,
+    // The orders its checkout assigned it (it is asked to take their payment), and those it holds a verification of.
+    order: (a) =>
+      `(${a}.payment_provider_id = :scopePartner OR EXISTS (SELECT 1 FROM payment_verification p_ WHERE p_.order_id = ${a}.id AND p_.provider_id = :scopePartner))`,
     partner: (a) => `${a}.id = :scopePartner`,
     policy_version: 'all',
   },
@@ -107,8 +109,9 @@ const RULES: Record<Exclude<RowScopeKind, 'all'>, Partial<Record<ScopedTable, Ru
  * The links along which each kind's rules above carry scope over; each follows from the rules:
  * - own_shipments: an order is in scope when one of its shipments is, and an item when its order
  *   is; not order>shipment (another carrier's shipment of a split order stays out);
- * - own_payments: an order is in scope when one of its payments is; not order>payment_verification
- *   (another provider's payment of the same order stays out);
+ * - own_payments: an order is in scope when one of its payments is (and when its checkout assigned
+ *   the provider); not order>payment_verification (another provider's payment of the same order
+ *   stays out);
  * - platform_orders, orders_paid_to_delivered and the customer kinds: every child is in scope
  *   exactly when its order is, so scope carries both ways between an order and its children.
  * A test checks each claim against the rules' SQL on the demo data.

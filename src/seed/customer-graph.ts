@@ -391,7 +391,7 @@ export class CustomerGraph {
           hs: [...new Set(items.map((i) => i.hs))].join(','),
         }
       : { contents: null, value: null, hs: '' };
-    this.sink.push(ORDER, {
+    const orderRow = {
       id,
       order_number: number,
       customer_id: customerId,
@@ -414,7 +414,7 @@ export class CustomerGraph {
       customs_contents: customs.contents,
       customs_declared_value: customs.value,
       customs_hs_codes: customs.hs,
-    });
+    };
 
     for (const parcel of parcels) {
       const shipmentId = r.uuid();
@@ -441,7 +441,13 @@ export class CustomerGraph {
       }
     }
 
-    if (paid || failedPayment) this.payment(id, status, total, currency, placedAt, failedPayment ? r.int(2, 10) * MINUTE : paidOffset, failedPayment);
+    const provider = paid || failedPayment ? this.payment(id, status, total, currency, placedAt, failedPayment ? r.int(2, 10) * MINUTE : paidOffset, failedPayment) : undefined;
+    // The provider the checkout assigned: the one that took the payment; an order still to be
+    // paid has one assigned too (without a draw, so the rest of the data stays as it was), and
+    // an order cancelled before payment none.
+    const assigned = provider ?? (status === 'placed' ? (seq % 5 < 3 ? PROVIDER_A : PROVIDER_B) : undefined);
+    // Pushed after its shipments and payment (rows are flushed table by table, parents first).
+    this.sink.push(ORDER, { ...orderRow, payment_provider_id: assigned?.id ?? null });
 
     return { id, number, status, placedAt };
   }
@@ -491,7 +497,8 @@ export class CustomerGraph {
     return { carrier, status: 'delivered', createdAt: packedOffset, deliveredAt: t, events };
   }
 
-  private payment(orderId: string, status: OrderStatus, total: number, currency: string, placedAt: number, offset: number, failed: boolean): void {
+  /** The order's payment verification; returns its provider. */
+  private payment(orderId: string, status: OrderStatus, total: number, currency: string, placedAt: number, offset: number, failed: boolean): Provider {
     const r = this.random;
     const provider = pickProvider(r);
     const method = pickMethod(r);
@@ -533,6 +540,7 @@ export class CustomerGraph {
       settlement_batch_ref: settledAt === null ? null : `${provider.prefix.toUpperCase()}-${ymd(settledAt)}`,
       created_at: iso(paidAt - r.int(1, 30) * SECOND),
     });
+    return provider;
   }
 
   private afterSalesCase(

@@ -90,6 +90,7 @@ export const ORDER: TableSpec = {
     { name: 'customer_id', type: 'uuid' },
     { name: 'channel', type: 'sales_channel' },
     { name: 'platform_partner_id', type: 'uuid' },
+    { name: 'payment_provider_id', type: 'uuid' },
     { name: 'status', type: 'order_status' },
     { name: 'currency', type: 'text' },
     { name: 'total_amount', type: 'numeric' },

@@ -15,7 +15,7 @@ import { AUDIT_COLUMNS_WITHOUT_STATISTICS } from '../../src/platform/migrations/
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
-import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { callers, eventCount, run } from './audit-harness';
 
@@ -231,8 +231,7 @@ describe('the audit log writer', () => {
         const records = await Promise.all([[alice], [bob, alice], [], [alice]].map((subjectIds, i) => log.append(job(i, { subjectIds }))));
         await log.close();
 
-        await scratch.dataSource.undoLastMigration(); // 1795000000007, statistics
-        await scratch.dataSource.undoLastMigration(); // 1795000000006, subject sets
+        await revertMigrationsThrough(scratch.dataSource, 'AuditSubjectSets1795000000006');
         const inline: Array<{ id: string; subject_ids: string[] }> = await scratch.dataSource.query(`SELECT id, subject_ids FROM audit_event ORDER BY id`);
         expect(inline).toEqual(records.map((r) => ({ id: r.id, subject_ids: r.subjectIds })).sort((x, y) => (x.id < y.id ? -1 : 1)));
 
@@ -275,7 +274,7 @@ describe('the audit log writer', () => {
     it('are collected for every column again when the migration is reverted', async () => {
       const scratch = await createTestDatabase();
       try {
-        await scratch.dataSource.undoLastMigration();
+        await revertMigrationsThrough(scratch.dataSource, 'AuditStatistics1795000000007');
         const byColumn = await targets(scratch.dataSource);
         for (const name of withoutStatistics) expect([name, byColumn[name]]).toEqual([name, -1]);
       } finally {

@@ -250,13 +250,13 @@ describe('reading the audit log', () => {
     });
 
     it('is not needed, and not stored, under other purposes', async () => {
-      const r = await http.post(query, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request', 'x-legal-case': 'LIT-9' });
+      const r = await http.post(query, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request', 'x-legal-case': 'LIT-9', 'x-privacy-request': 'PR-9' });
       expect(r.status).toBe(200);
       const event = await lastEvent(db.dataSource);
-      expect({ purpose: event.purpose, legalCaseReference: event.legalCaseReference, flagged: event.flagged }).toEqual({
+      expect({ purpose: event.purpose, legalCaseReference: event.legalCaseReference, privacyRequestReference: event.privacyRequestReference }).toEqual({
         purpose: 'data_subject_request',
         legalCaseReference: null,
-        flagged: false,
+        privacyRequestReference: 'PR-9',
       });
     });
   });

@@ -76,10 +76,21 @@ describe('event hash', () => {
   it('is the leaf of the canonical JSON of the normalized event', () => {
     expect(record.roles).toEqual(['customer_service', 'fraud_analyst']);
     expect(record.disclosed).toEqual(['Customer.email', 'Order.status']);
-    const { hash, subjectSet, ...content } = record;
+    // A column added later is hashed only when set, so an event without it hashes as it always did.
+    const { hash, subjectSet, privacyRequestReference, ...content } = record;
+    expect(privacyRequestReference).toBeNull();
     expect(hash).toBe(leafHash(canonicalJson(content)));
-    expect(eventHash(content)).toBe(hash);
+    expect(eventHash({ ...content, privacyRequestReference })).toBe(hash);
     expect(subjectSet).toBeNull(); // no subjects, no set
+  });
+
+  it('covers the privacy request a read serves, when it has one, and flags the read', () => {
+    const served = toAuditRecord({ ...input, purpose: 'data_subject_request', privacyRequestReference: 'PR-1' });
+    const { hash, subjectSet: _s, ...content } = served;
+    expect(served.flagged).toBe(true);
+    expect(hash).toBe(leafHash(canonicalJson(content)));
+    expect(eventHash({ ...content, privacyRequestReference: 'PR-2' })).not.toBe(hash);
+    expect(eventHash({ ...content, privacyRequestReference: null })).not.toBe(hash);
   });
 
   it('checks a repeated subject list once and still refuses a bad one every time, without sharing the list between records', () => {
@@ -129,7 +140,7 @@ describe('event hash', () => {
 
   it('changes with any column', () => {
     const { hash, ...content } = record;
-    for (const change of [{ principalId: 'bob' }, { flagged: true }, { at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 1)) }, { masked: ['Customer.email'] }, { detail: {} }]) {
+    for (const change of [{ principalId: 'bob' }, { flagged: true }, { at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 1)) }, { masked: ['Customer.email'] }, { detail: {} }, { privacyRequestReference: 'PR-1' }]) {
       expect(eventHash({ ...content, ...change })).not.toBe(hash);
     }
   });

@@ -14,7 +14,8 @@ import { startHttpGateway, type HttpGateway } from '../harness/http';
 
 const QUERY = { query: '{ __typename }' };
 /** Reads for legal compliance name the legal case they are for. */
-const legalCase = (purpose: Purpose): Record<string, string> => (purpose === 'legal_compliance' ? { 'x-legal-case': 'CASE-2026-042' } : {});
+/** The reference headers compliance officers' reads need (served-request.ts); sent for every purpose, used where the row asks. */
+const legalCase = (_purpose: Purpose): Record<string, string> => ({ 'x-legal-case': 'CASE-2026-042', 'x-privacy-request': 'PR-2026-042' });
 
 const UNAUTHENTICATED_BODY = {
   errors: [{ message: 'Authentication required: send a valid bearer token', extensions: { code: 'UNAUTHENTICATED' } }],

@@ -106,8 +106,13 @@ describe('mutations', () => {
   describe('recordPaymentResult', () => {
     const RECORD = `mutation($input: RecordPaymentResultInput!) { recordPaymentResult(input: $input) { id providerReference status amount cardLast4 settledAt } }`;
     let orderId: string;
+    let currency: string;
     beforeAll(async () => {
-      [{ id: orderId }] = await db.dataSource.query(`SELECT id FROM "order" ORDER BY order_number LIMIT 1`);
+      // An order whose checkout assigned provider A, not paid yet: A reports its first result.
+      [{ id: orderId, currency }] = await db.dataSource.query(
+        `SELECT id, currency FROM "order" o WHERE payment_provider_id = $1 AND NOT EXISTS (SELECT 1 FROM payment_verification p WHERE p.order_id = o.id) ORDER BY order_number LIMIT 1`,
+        [providerA],
+      );
     });
     const input = (extra: Record<string, unknown> = {}) => ({
       orderId,
@@ -116,7 +121,7 @@ describe('mutations', () => {
       cardBrand: 'visa',
       cardLast4: '4242',
       amount: '129.90',
-      currency: 'EUR',
+      currency,
       status: 'AUTHORIZED',
       paidAt: '2026-01-01T10:00:00.000Z',
       ...extra,
@@ -139,6 +144,7 @@ describe('mutations', () => {
       ['an amount with three decimals', { amount: '1.999' }],
       ['a float amount', { amount: 12.5 }],
       ['a lowercase currency', { currency: 'eur' }],
+      ["a currency other than the order's", { currency: 'XTS' }],
       ['settlement before payment', { settledAt: '2025-12-31T00:00:00.000Z' }],
       ['an id that is not a UUID', { orderId: 'order-1' }],
     ])('refuses %s with BAD_USER_INPUT and writes nothing', async (_label, extra) => {

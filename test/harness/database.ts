@@ -54,3 +54,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Reverts the migrations applied after `name` and `name` itself, newest first, so a test of
+ * one migration's `down` holds however many migrations come after it.
+ */
+export async function revertMigrationsThrough(dataSource: DataSource, name: string): Promise<void> {
+  for (;;) {
+    const [last]: Array<{ name: string }> = await dataSource.query(`SELECT name FROM schema_migration ORDER BY "timestamp" DESC LIMIT 1`);
+    if (!last) throw new Error(`migration ${name} is not applied`);
+    await dataSource.undoLastMigration();
+    if (last.name === name) return;
+  }
+}

@@ -8,7 +8,7 @@ import { AuthenticationError } from '../../src/auth/authentication-error';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/server';
 import type { TestDatabase } from './database';
 
-export const TEST_SECRETS = { behaviorPseudonymKey: 'test-pseudonym-key' };
+export const TEST_SECRETS = { behaviorPseudonymKey: 'test-pseudonym-key', cursorSecret: 'test-cursor-secret' };
 
 export interface ExecuteResult {
   data?: Record<string, any> | null;

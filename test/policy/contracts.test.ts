@@ -3,7 +3,8 @@
  * sub-schema of the full schema that the audience's policy view never denies.
  */
 import fs from 'node:fs';
-import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isEnumType, isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
+import { ARGUMENT_REVEALS } from '../../src/policy/arguments';
 import { buildContract, CONTRACT_AUDIENCES, contractFile, descriptionWithin, printContract, type ContractAudience } from '../../src/policy/contracts';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine } from '../../src/policy/policy-view';
@@ -34,19 +35,45 @@ describe.each(CONTRACT_AUDIENCES.map((a) => [a]))('the contract of %s', (audienc
     expect(printContract(audience, contracts.get(audience)!)).toEqual(fs.readFileSync(contractFile(audience), 'utf8'));
   });
 
-  it('is a sub-schema of the full schema: same fields, same types, same arguments', () => {
+  it('is a sub-schema of the full schema: same fields and types, arguments, input fields and enum values a subset of the full ones', () => {
     const contract = contracts.get(audience)!;
+    const subset = (part: string[], whole: string[]) => expect(part.filter((x) => !whole.includes(x))).toEqual([]);
     for (const type of Object.values(contract.getTypeMap())) {
       if (type.name.startsWith('__')) continue;
       const full = schema.getType(type.name);
       expect(full?.constructor).toBe(type.constructor);
+      if (isInputObjectType(type) && isInputObjectType(full)) {
+        const typed = (t: typeof type) => Object.values(t.getFields()).map((f) => `${t.name}.${f.name}: ${String(f.type)}`);
+        subset(typed(type), typed(full));
+      }
+      if (isEnumType(type) && isEnumType(full)) subset(type.getValues().map((v) => v.name), full.getValues().map((v) => v.name));
       if (!isObjectType(type) || !isObjectType(full)) continue;
       for (const field of Object.values(type.getFields())) {
         const original = full.getFields()[field.name];
         expect(`${type.name}.${field.name}: ${String(field.type)}`).toEqual(`${type.name}.${field.name}: ${String(original?.type)}`);
-        expect(field.args.map((a) => `${a.name}: ${String(a.type)}`)).toEqual(original.args.map((a) => `${a.name}: ${String(a.type)}`));
+        subset(field.args.map((a) => `${a.name}: ${String(a.type)}`), original.args.map((a) => `${a.name}: ${String(a.type)}`));
       }
     }
+  });
+
+  it("holds no filter field and no ordering the audience's view refuses, and keeps every one it allows", () => {
+    const view = engine.buildView(`test:${audience}`, MATRIX.filter((r) => r.principal === audience));
+    const contract = contracts.get(audience)!;
+    const held = (coordinate: string) => {
+      const [typeName, member] = coordinate.split('.');
+      const type = contract.getType(typeName);
+      return (isInputObjectType(type) && type.getFields()[member] !== undefined) || (isEnumType(type) && type.getValue(member) !== undefined);
+    };
+    const members = Object.keys(ARGUMENT_REVEALS).filter((c) => !c.includes('('));
+    expect(members.filter((c) => held(c) && view.decideArgument(c) !== 'visible')).toEqual([]);
+    // Allowed, but not held: only where no field the audience keeps takes the argument at all.
+    const usedTypes = new Set<string>();
+    for (const type of Object.values(contract.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) for (const a of field.args) usedTypes.add(getNamedType(a.type).name);
+    }
+    const missing = members.filter((c) => view.decideArgument(c) === 'visible' && !held(c));
+    expect(missing.filter((c) => usedTypes.has(c.split('.')[0]))).toEqual([]);
   });
 
   it("holds no field the audience's policy view denies, and no operation it may not call", () => {

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
+import { ARGUMENT_REVEALS } from '../../src/policy/arguments';
 import { CLASSIFICATION } from '../../src/policy/classification';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { renderDisclosureReport, REPORT_FILE } from '../../src/policy/report';
@@ -33,11 +34,22 @@ describe(REPORT_FILE, () => {
     expect(report).toEqual(fs.readFileSync(REPORT_FILE, 'utf8'));
   });
 
-  it('has a section for every matrix row, with a line for every classified field', () => {
+  /** The rows of one table of a section: the lines after its header row, up to the first blank line. */
+  const table = (lines: string[], header: string) => {
+    const start = lines.indexOf(header);
+    if (start < 0) return [];
+    const rest = lines.slice(start + 2);
+    const end = rest.findIndex((l) => !l.startsWith('|'));
+    return end < 0 ? rest : rest.slice(0, end);
+  };
+
+  it('has a section for every matrix row, with a line for every classified field and every filter and ordering', () => {
     const fieldCount = Object.values(CLASSIFICATION).reduce((n, fields) => n + Object.keys(fields).length, 0);
     for (const row of MATRIX) {
-      const fieldLines = section(`${row.principal} × ${row.purpose}`).filter((l) => l.startsWith('| `'));
-      expect([row.principal, row.purpose, fieldLines.length]).toEqual([row.principal, row.purpose, fieldLines.length && fieldCount]);
+      const lines = section(`${row.principal} × ${row.purpose}`);
+      const fields = table(lines, '| Field | Category | Outcome |').length;
+      const argumentLines = table(lines, '| Filter or ordering | Reveals | Outcome |').length;
+      expect([row.principal, row.purpose, fields, argumentLines]).toEqual([row.principal, row.purpose, fieldCount, Object.keys(ARGUMENT_REVEALS).length]);
     }
   });
 

@@ -82,12 +82,15 @@ describe('key disclosure rules', () => {
     });
   });
 
-  it('a filter is refused when it would reveal a field the caller may not see', async () => {
+  it('a filter is refused when it would reveal a field the caller may not see: unknown to a partner, refused to staff', async () => {
     const byStatus = `{ orders(first: 5, filter: { statuses: [SHIPPED] }) { nodes { orderNumber } } }`;
     const carrier = await execute(byStatus, as.logistics(carrierA));
-    expect(carrier.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
-      ['FORBIDDEN', 'filter.statuses is not available to this caller: it would reveal Order.status'],
+    expect(carrier.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['GRAPHQL_VALIDATION_FAILED', 'Unknown argument "filter" on field "Query.orders".']]);
+    const fulfillment = await execute(byStatus, as.staff(['fulfillment'], 'fulfillment'));
+    expect(fulfillment.errors?.map((e) => [e.extensions?.code, e.message, e.path])).toEqual([
+      ['FORBIDDEN', 'filter.statuses: not available to this caller for this purpose', ['orders']],
     ]);
+    expect(fulfillment.data).toBeNull();
     const service = await execute(byStatus, as.staff(['customer_service'], 'after_sales'));
     expect(service.errors).toBeUndefined();
     expect(service.data!.orders.nodes.length).toBeGreaterThan(0);
@@ -169,7 +172,7 @@ describe('key disclosure rules', () => {
   describe('a row outside the scope is indistinguishable from one that does not exist', () => {
     const BY_ID: Array<[string, string, string]> = [
       ['customer', 'customer', 'SELECT id FROM customer WHERE id <> $1 LIMIT 1'],
-      ['order', 'order', `SELECT id FROM "order" WHERE customer_id <> $1 AND (platform_partner_id IS NULL OR platform_partner_id <> '${DEMO_IDS.platformOperator}') AND NOT EXISTS (SELECT 1 FROM shipment s WHERE s.order_id = "order".id AND s.logistics_partner_id = '${carrierA}') AND NOT EXISTS (SELECT 1 FROM payment_verification p WHERE p.order_id = "order".id AND p.provider_id = '${providerA}') LIMIT 1`],
+      ['order', 'order', `SELECT id FROM "order" WHERE customer_id <> $1 AND (platform_partner_id IS NULL OR platform_partner_id <> '${DEMO_IDS.platformOperator}') AND NOT EXISTS (SELECT 1 FROM shipment s WHERE s.order_id = "order".id AND s.logistics_partner_id = '${carrierA}') AND NOT EXISTS (SELECT 1 FROM payment_verification p WHERE p.order_id = "order".id AND p.provider_id = '${providerA}') AND "order".payment_provider_id IS DISTINCT FROM '${providerA}' LIMIT 1`],
       ['shipment', 'shipment', `SELECT s.id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE s.logistics_partner_id <> '${carrierA}' AND o.customer_id <> $1 LIMIT 1`],
       ['paymentVerification', 'paymentVerification', `SELECT p.id FROM payment_verification p JOIN "order" o ON o.id = p.order_id WHERE p.provider_id <> '${providerA}' AND o.customer_id <> $1 AND (o.platform_partner_id IS NULL) LIMIT 1`],
       ['afterSalesCase', 'afterSalesCase', 'SELECT id FROM after_sales_case WHERE customer_id <> $1 LIMIT 1'],

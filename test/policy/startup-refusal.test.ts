@@ -22,7 +22,7 @@ it('refuses to start on a broken matrix, naming each problem', async () => {
   const start = createGateway({
     dataSource: {} as DataSource,
     logger: createLogger('silent'),
-    secrets: { behaviorPseudonymKey: 'test' },
+    secrets: { behaviorPseudonymKey: 'test', cursorSecret: 'test-cursor-secret' },
     authenticate: async () => {
       throw new Error('unused');
     },

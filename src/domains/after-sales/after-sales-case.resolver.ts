@@ -1,8 +1,8 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { requireCustomerOrStaff, requireStaff } from '../../auth/guards';
+import { actingCustomer } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { badUserInput, notFound } from '../../platform/errors';
-import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { CaseOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -16,7 +16,6 @@ import { AfterSalesCase, AfterSalesCaseConnection, CaseAttachment, CaseMessage, 
 import { AuthorSide, CaseMessageEntity } from './case-message.entity';
 import { CaseRecordEntity } from './case-record.entity';
 
-const STAFF_ROLES_FOR_CASES = ['customer_service'] as const;
 const CLOSED_STATES = new Set([CaseStatus.RESOLVED, CaseStatus.CLOSED]);
 
 @Resolver(() => AfterSalesCase)
@@ -30,17 +29,16 @@ export class AfterSalesCaseResolver {
   afterSalesCases(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => AfterSalesCaseFilter, { nullable: true }) filter: AfterSalesCaseFilter | null,
-    @Arg('orderBy', () => CaseOrder.values, { defaultValue: CaseOrder.default }) orderBy: string,
+    @Arg('orderBy', () => CaseOrder.values, CaseOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<AfterSalesCaseEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { statuses: 'AfterSalesCase.status', types: 'AfterSalesCase.type', customerId: 'AfterSalesCase.customer', orderId: 'AfterSalesCase.order', openedFrom: 'AfterSalesCase.openedAt', openedTo: 'AfterSalesCase.openedAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.afterSalesCase, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereIn(qb, 't.type', filter?.types, 'types');
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.openedAt', filter?.openedFrom, filter?.openedTo, 'opened');
-    return paginate(qb, 't', CaseOrder.pick(orderBy, ctx.policy.decide), page);
+    return paginate(qb, 't', CaseOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
   @FieldResolver(() => Customer, { nullable: true })
@@ -70,11 +68,12 @@ export class AfterSalesCaseResolver {
 
   @Mutation(() => AfterSalesCase, { description: 'A customer (or customer service on their behalf) opens an after-sales case with a first message.' })
   async openAfterSalesCase(@Arg('input', () => OpenCaseInput) input: OpenCaseInput, @Ctx() ctx: RequestContext) {
-    const actor = requireCustomerOrStaff(ctx, STAFF_ROLES_FOR_CASES, 'openAfterSalesCase');
+    // Customers open cases for themselves; staff name the customer, found inside their row scope.
+    const self = actingCustomer(ctx);
     let customerId: string;
-    if (actor.kind === 'customer') {
+    if (self) {
       if (input.customerId) throw badUserInput('input.customerId: customers open cases for themselves; leave it out');
-      customerId = actor.customerId;
+      customerId = self;
     } else {
       if (!input.customerId) throw badUserInput('input.customerId: staff must name the customer the case is for');
       const customer = await ctx.loaders.customer().load(requireUuid(input.customerId, 'input.customerId'));
@@ -102,7 +101,7 @@ export class AfterSalesCaseResolver {
       const caseId = inserted.identifiers[0].id as string;
       await em.getRepository(CaseMessageEntity).insert({
         caseId,
-        authorSide: actor.kind === 'customer' ? AuthorSide.CUSTOMER : AuthorSide.STAFF,
+        authorSide: self ? AuthorSide.CUSTOMER : AuthorSide.STAFF,
         body,
         sentAt: now,
       });
@@ -114,19 +113,20 @@ export class AfterSalesCaseResolver {
 
   @Mutation(() => CaseMessage, { description: 'Posts a message to a case; card numbers in the body are removed before it is stored.' })
   async postCaseMessage(@Arg('input', () => PostCaseMessageInput) input: PostCaseMessageInput, @Ctx() ctx: RequestContext) {
-    const actor = requireCustomerOrStaff(ctx, STAFF_ROLES_FOR_CASES, 'postCaseMessage');
+    const byCustomer = actingCustomer(ctx) !== undefined;
+    // Found inside the caller's row scope: a customer's own cases only.
     const found = await ctx.loaders.afterSalesCase().load(requireUuid(input.caseId, 'input.caseId'));
-    if (!found || (actor.kind === 'customer' && found.customerId !== actor.customerId)) throw notFound('After-sales case');
+    if (!found) throw notFound('After-sales case');
     if (found.status === CaseStatus.CLOSED) throw badUserInput('input.caseId: the case is closed; open a new one');
     const message = {
       caseId: found.id,
-      authorSide: actor.kind === 'customer' ? AuthorSide.CUSTOMER : AuthorSide.STAFF,
+      authorSide: byCustomer ? AuthorSide.CUSTOMER : AuthorSide.STAFF,
       body: redactCardNumbers(input.body).text,
       sentAt: new Date(),
     };
     const inserted = await ctx.dataSource.transaction(async (em) => {
       const result = await em.getRepository(CaseMessageEntity).insert(message);
-      if (actor.kind === 'customer' && found.status === CaseStatus.WAITING_ON_CUSTOMER) {
+      if (byCustomer && found.status === CaseStatus.WAITING_ON_CUSTOMER) {
         await em.getRepository(AfterSalesCaseEntity).update({ id: found.id }, { status: CaseStatus.OPEN });
       }
       return result;
@@ -138,7 +138,6 @@ export class AfterSalesCaseResolver {
 
   @Mutation(() => AfterSalesCase, { description: "Customer service changes a case's status; resolving or closing it records when." })
   async updateAfterSalesCase(@Arg('input', () => UpdateCaseInput) input: UpdateCaseInput, @Ctx() ctx: RequestContext) {
-    const staff = requireStaff(ctx, STAFF_ROLES_FOR_CASES, 'updateAfterSalesCase');
     const found = await ctx.loaders.afterSalesCase().load(requireUuid(input.caseId, 'input.caseId'));
     if (!found) throw notFound('After-sales case');
     const now = new Date();
@@ -150,7 +149,7 @@ export class AfterSalesCaseResolver {
       await em.getRepository(CaseRecordEntity).insert({
         caseId: found.id,
         action: `status_changed_to_${input.status}`,
-        actor: staff.subject,
+        actor: ctx.caller.principal.subject,
         note: null,
         recordedAt: now,
       });
@@ -162,13 +161,12 @@ export class AfterSalesCaseResolver {
 
   @Mutation(() => CaseRecord, { description: 'Customer service records a processing step taken on a case.' })
   async addCaseRecord(@Arg('input', () => AddCaseRecordInput) input: AddCaseRecordInput, @Ctx() ctx: RequestContext) {
-    const staff = requireStaff(ctx, STAFF_ROLES_FOR_CASES, 'addCaseRecord');
     const found = await ctx.loaders.afterSalesCase().load(requireUuid(input.caseId, 'input.caseId'));
     if (!found) throw notFound('After-sales case');
     const record = {
       caseId: found.id,
       action: input.action,
-      actor: staff.subject,
+      actor: ctx.caller.principal.subject,
       note: input.note ? redactCardNumbers(input.note).text : null,
       recordedAt: new Date(),
     };

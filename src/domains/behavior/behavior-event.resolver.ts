@@ -1,8 +1,7 @@
 import { Arg, Args, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver, InputType } from 'type-graphql';
-import { requireStaff } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { badUserInput } from '../../platform/errors';
-import { assertFilterable, whereBetween } from '../../platform/filters';
+import { whereBetween } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { BehaviorEventOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -32,18 +31,16 @@ export class BehaviorEventResolver {
   behaviorEvents(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => BehaviorEventFilter, { nullable: true }) filter: BehaviorEventFilter | null,
-    @Arg('orderBy', () => BehaviorEventOrder.values, { defaultValue: BehaviorEventOrder.default }) orderBy: string,
+    @Arg('orderBy', () => BehaviorEventOrder.values, BehaviorEventOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<BehaviorEventEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { occurredFrom: 'BehaviorEvent.occurredAt', occurredTo: 'BehaviorEvent.occurredAt' });
     const qb = scopedQuery(ctx.dataSource, { entity: BehaviorEventEntity, table: 'behavior_event' }, ctx.scope);
     whereBetween(qb, 't.occurredAt', filter?.occurredFrom, filter?.occurredTo, 'occurred');
-    return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decide), page);
+    return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
   @Mutation(() => IngestResult, { description: 'The storefront ingests a batch of page views; all are stored, desensitized, or none.' })
   async ingestBehaviorEvents(@Arg('input', () => IngestBehaviorEventsInput) input: IngestBehaviorEventsInput, @Ctx() ctx: RequestContext): Promise<IngestResult> {
-    requireStaff(ctx, ['storefront'], 'ingestBehaviorEvents');
     const now = Date.now();
     const rows = input.events.map((e, i) => {
       const t = e.occurredAt.getTime();

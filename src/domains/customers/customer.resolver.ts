@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { scopedQuery } from '../../platform/loader-factory';
-import { assertFilterable, requireUuid, whereBetween, whereEquals } from '../../platform/filters';
+import { requireUuid, whereBetween, whereEquals } from '../../platform/filters';
 import { CaseOrder, CustomerOrder, OrderOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import type { AfterSalesCaseEntity } from '../after-sales/after-sales-case.entity';
@@ -27,14 +27,13 @@ export class CustomerResolver {
   customers(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => CustomerFilter, { nullable: true }) filter: CustomerFilter | null,
-    @Arg('orderBy', () => CustomerOrder.values, { defaultValue: CustomerOrder.default }) orderBy: string,
+    @Arg('orderBy', () => CustomerOrder.values, CustomerOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<CustomerEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { status: 'Customer.status', createdFrom: 'Customer.createdAt', createdTo: 'Customer.createdAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.customer, ctx.scope);
     whereEquals(qb, 't.status', filter?.status, 'status');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', CustomerOrder.pick(orderBy, ctx.policy.decide), page);
+    return paginate(qb, 't', CustomerOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
   @FieldResolver(() => [Address], { nullable: true })
@@ -46,20 +45,20 @@ export class CustomerResolver {
   orders(
     @Root() customer: CustomerEntity,
     @Args(() => PageArgs) page: PageArgs,
-    @Arg('orderBy', () => OrderOrder.values, { defaultValue: OrderOrder.default }) orderBy: string,
+    @Arg('orderBy', () => OrderOrder.values, OrderOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<OrderEntity>> {
-    return ctx.loaders.ordersOfCustomer(OrderOrder.pick(orderBy, ctx.policy.decide), page).load(customer.id);
+    return ctx.loaders.ordersOfCustomer(OrderOrder.pick(orderBy, ctx.policy.decideArgument), page).load(customer.id);
   }
 
   @FieldResolver(() => AfterSalesCaseConnection, { nullable: true })
   afterSalesCases(
     @Root() customer: CustomerEntity,
     @Args(() => PageArgs) page: PageArgs,
-    @Arg('orderBy', () => CaseOrder.values, { defaultValue: CaseOrder.default }) orderBy: string,
+    @Arg('orderBy', () => CaseOrder.values, CaseOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<AfterSalesCaseEntity>> {
-    return ctx.loaders.casesOfCustomer(CaseOrder.pick(orderBy, ctx.policy.decide), page).load(customer.id);
+    return ctx.loaders.casesOfCustomer(CaseOrder.pick(orderBy, ctx.policy.decideArgument), page).load(customer.id);
   }
 
   @FieldResolver(() => [ConsentGrant], { nullable: true })

@@ -64,6 +64,16 @@ export class OrderEntity {
   @ManyToOne(() => PartnerEntity, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'platform_partner_id' })
   platformPartner?: PartnerEntity | null;
+  /**
+   * The payment provider the checkout assigned to take payment for the order, if any. It decides
+   * which provider may see the order and report on it (row scope own_payments); never published.
+   */
+  @Index()
+  @Column({ type: 'uuid', nullable: true }) paymentProviderId!: string | null;
+  @ManyToOne(() => PartnerEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'payment_provider_id' })
+  paymentProvider?: PartnerEntity | null;
+
   @Column({ type: 'enum', enum: OrderStatus, enumName: 'order_status', default: OrderStatus.PLACED })
   status!: OrderStatus;
   /** ISO 4217. */

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { OWNER } from '../../audit/disclosure-recorder';
 import type { RequestContext } from '../../context';
-import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { OrderOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -28,10 +28,9 @@ export class OrderResolver {
   orders(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => OrderFilter, { nullable: true }) filter: OrderFilter | null,
-    @Arg('orderBy', () => OrderOrder.values, { defaultValue: OrderOrder.default }) orderBy: string,
+    @Arg('orderBy', () => OrderOrder.values, OrderOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<OrderEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { statuses: 'Order.status', customerId: 'Order.customer', channel: 'Order.channel', platformPartnerId: 'Order.platformPartner', placedFrom: 'Order.placedAt', placedTo: 'Order.placedAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.order, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');
@@ -43,7 +42,7 @@ export class OrderResolver {
       'platformPartnerId',
     );
     whereBetween(qb, 't.placedAt', filter?.placedFrom, filter?.placedTo, 'placed');
-    return paginate(qb, 't', OrderOrder.pick(orderBy, ctx.policy.decide), page);
+    return paginate(qb, 't', OrderOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
   @FieldResolver(() => Customer, { nullable: true })

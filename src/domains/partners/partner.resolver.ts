@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { assertFilterable, requireUuid, whereEquals } from '../../platform/filters';
+import { requireUuid, whereEquals } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { paginate, PageArgs, type Page, type Ordering } from '../../platform/pagination';
 import { TABLES } from '../loaders';
@@ -28,10 +28,9 @@ export class PartnerResolver {
     @Arg('filter', () => PartnerFilter, { nullable: true }) filter: PartnerFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<PartnerEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { kind: 'Partner.kind', status: 'Partner.status' });
     const qb = scopedQuery(ctx.dataSource, TABLES.partner, ctx.scope);
     whereEquals(qb, 't.kind', filter?.kind, 'kind');
     whereEquals(qb, 't.status', filter?.status, 'status');
-    return paginate(qb, 't', BY_NAME, page);
+    return paginate(qb, 't', BY_NAME, page, ctx.cursors);
   }
 }

@@ -1,9 +1,9 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { requirePartner } from '../../auth/guards';
+import { actingPartner } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { translatingDbErrors } from '../../platform/db-errors';
 import { badUserInput, notFound } from '../../platform/errors';
-import { assertFilterable, requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
+import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { PaymentOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -25,16 +25,15 @@ export class PaymentVerificationResolver {
   paymentVerifications(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => PaymentVerificationFilter, { nullable: true }) filter: PaymentVerificationFilter | null,
-    @Arg('orderBy', () => PaymentOrder.values, { defaultValue: PaymentOrder.default }) orderBy: string,
+    @Arg('orderBy', () => PaymentOrder.values, PaymentOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<PaymentVerificationEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { statuses: 'PaymentVerification.status', providerId: 'PaymentVerification.provider', orderId: 'PaymentVerification.order', createdFrom: 'PaymentVerification.paidAt', createdTo: 'PaymentVerification.paidAt' });
     const qb = scopedQuery(ctx.dataSource, TABLES.payment, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereEquals(qb, 't.providerId', filter?.providerId && requireUuid(filter.providerId, 'filter.providerId'), 'providerId');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', PaymentOrder.pick(orderBy, ctx.policy.decide), page);
+    return paginate(qb, 't', PaymentOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
   @FieldResolver(() => Order, { nullable: true })
@@ -48,50 +47,65 @@ export class PaymentVerificationResolver {
   }
 
   @Mutation(() => PaymentVerification, {
-    description: 'A payment provider records a verification or settlement result for an order; the same reference again updates it.',
+    description:
+      'A payment provider records a verification or settlement result for an order whose checkout assigned it (or that it already holds a verification of); the same reference again updates the fields it sends.',
   })
   async recordPaymentResult(@Arg('input', () => RecordPaymentResultInput) input: RecordPaymentResultInput, @Ctx() ctx: RequestContext) {
-    const provider = requirePartner(ctx, 'payment_provider', 'recordPaymentResult');
+    const providerId = actingPartner(ctx, 'recordPaymentResult');
     if (input.method !== PaymentMethod.CARD && (input.cardBrand || input.cardLast4)) {
       throw badUserInput('input.cardBrand / input.cardLast4: only for method CARD');
     }
-    if (input.settledAt && input.paidAt && input.settledAt < input.paidAt) {
-      throw badUserInput('input.settledAt: must not be before paidAt');
-    }
     const orderId = requireUuid(input.orderId, 'input.orderId');
-    // The order is looked up unscoped: a provider may report on any order it was asked to take
-    // payment for, but learns nothing about it beyond what its own verification rows show.
-    const orderExists = await ctx.dataSource.query('SELECT 1 FROM "order" WHERE id = $1', [orderId]);
-    if (orderExists.length === 0) throw notFound('Order');
-    const row = {
-      orderId,
-      providerId: provider.partnerId,
-      providerReference: input.providerReference,
-      method: input.method,
-      cardBrand: input.cardBrand ?? null,
-      cardLast4: input.cardLast4 ?? null,
-      amount: input.amount,
-      currency: input.currency,
-      status: input.status,
-      paidAt: input.paidAt ?? null,
-      settledAt: input.settledAt ?? null,
-      settlementBatchRef: input.settlementBatchRef ?? null,
-    };
-    const id = await translatingDbErrors('recordPaymentResult', async () => {
-      const repo = ctx.dataSource.getRepository(PaymentVerificationEntity);
-      const existing = await repo.findOne({ where: { providerId: provider.partnerId, providerReference: input.providerReference }, select: { id: true, orderId: true } });
-      if (existing && existing.orderId !== orderId) {
-        throw badUserInput('input.providerReference: already recorded for another order');
-      }
-      if (existing) {
-        await repo.update({ id: existing.id }, row);
-        return existing.id;
-      }
-      const inserted = await repo.insert(row);
-      return inserted.identifiers[0].id as string;
-    });
+    // Found inside the caller's row scope (own_payments: the orders its checkout assigned it, and
+    // those it holds a verification of): any other order answers exactly as one that does not
+    // exist, and nothing is written.
+    const order = await ctx.loaders.order().load(orderId);
+    if (!order) throw notFound('Order');
+    if (input.currency !== order.currency) throw badUserInput(`input.currency: expected the order's currency, ${order.currency}, got ${input.currency}`);
+    // A field the provider does not send is left as stored (a chargeback sends its status, not its settlement again).
+    const sent = Object.fromEntries(
+      (['cardBrand', 'cardLast4', 'paidAt', 'settledAt', 'settlementBatchRef'] as const).filter((k) => input[k] !== undefined).map((k) => [k, input[k]]),
+    );
+    const id = await translatingDbErrors('recordPaymentResult', async () =>
+      ctx.dataSource.transaction(async (em) => {
+        const repo = em.getRepository(PaymentVerificationEntity);
+        const existing = await repo.findOne({ where: { providerId, providerReference: input.providerReference }, lock: { mode: 'pessimistic_write' } });
+        if (existing && existing.orderId !== orderId) throw badUserInput('input.providerReference: already recorded for another order');
+        const row = {
+          cardBrand: null,
+          cardLast4: null,
+          paidAt: null,
+          settledAt: null,
+          settlementBatchRef: null,
+          ...(existing ? pick(existing, ['cardBrand', 'cardLast4', 'paidAt', 'settledAt', 'settlementBatchRef']) : {}),
+          ...sent,
+          orderId,
+          providerId,
+          providerReference: input.providerReference,
+          method: input.method,
+          amount: input.amount,
+          currency: input.currency,
+          status: input.status,
+        };
+        // Checked on the record as it will be stored, stored fields included.
+        if (row.method !== PaymentMethod.CARD && (row.cardBrand || row.cardLast4)) {
+          throw badUserInput('input.cardBrand / input.cardLast4: only for method CARD (send null to clear the stored ones)');
+        }
+        if (row.settledAt && row.paidAt && row.settledAt < row.paidAt) throw badUserInput('input.settledAt: must not be before paidAt');
+        if (existing) {
+          await repo.update({ id: existing.id }, row);
+          return existing.id;
+        }
+        const inserted = await repo.insert(row);
+        return inserted.identifiers[0].id as string;
+      }),
+    );
     ctx.disclosures.subjectOfOrder(orderId);
     ctx.loaders.payment().clear(id);
     return ctx.loaders.payment().load(id);
   }
+}
+
+function pick<T extends object, K extends keyof T>(record: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, record[k]])) as Pick<T, K>;
 }

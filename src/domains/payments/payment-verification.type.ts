@@ -16,6 +16,7 @@ export class PaymentVerification {
   @Field(() => Date, { nullable: true }) paidAt!: Date | null;
   @Field(() => Date, { nullable: true }) settledAt!: Date | null;
   @Field(() => String, { nullable: true }) settlementBatchRef!: string | null;
+  @Field(() => Date, { nullable: true, description: "When the provider's first result for this payment was recorded." }) createdAt!: Date;
 }
 
 export const PaymentVerificationConnection = connectionOf(PaymentVerification, 'PaymentVerification');

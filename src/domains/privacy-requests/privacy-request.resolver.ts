@@ -1,7 +1,7 @@
 import { ArrayMaxSize } from 'class-validator';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { assertFilterable, requireUuid, whereEquals, whereIn } from '../../platform/filters';
+import { requireUuid, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { PrivacyRequestOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -23,15 +23,14 @@ export class PrivacyRequestResolver {
   privacyRequests(
     @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => PrivacyRequestFilter, { nullable: true }) filter: PrivacyRequestFilter | null,
-    @Arg('orderBy', () => PrivacyRequestOrder.values, { defaultValue: PrivacyRequestOrder.default }) orderBy: string,
+    @Arg('orderBy', () => PrivacyRequestOrder.values, PrivacyRequestOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<PrivacyRequestEntity>> {
-    assertFilterable(ctx.policy.decide, filter, { statuses: 'PrivacyRequest.status', types: 'PrivacyRequest.type', customerId: 'PrivacyRequest.customer' });
     const qb = scopedQuery(ctx.dataSource, TABLES.privacyRequest, ctx.scope);
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereIn(qb, 't.type', filter?.types, 'types');
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');
-    return paginate(qb, 't', PrivacyRequestOrder.pick(orderBy, ctx.policy.decide), page);
+    return paginate(qb, 't', PrivacyRequestOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
   @FieldResolver(() => Customer, { nullable: true })

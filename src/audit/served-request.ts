@@ -1,0 +1,62 @@
+/**
+ * What a regulated read serves: the legal case of a legal disclosure (design §1), or the privacy
+ * request a data-subject request answers. The matrix row says which (`MatrixRow.serves`); the
+ * request names it in a header — `X-Legal-Case` or `X-Privacy-Request` — and the reference is
+ * stored on the request's audit event, which is flagged.
+ *
+ * Where the row requires it (compliance officers, under either purpose), a request without a
+ * well-formed reference is refused with BAD_USER_INPUT before anything executes, and the refusal
+ * is audited. A customer reading their own data under data_subject_request is the data subject:
+ * the reference is theirs to send (their request, if they made one) and the read is flagged
+ * either way. Under purposes whose rows serve nothing, the headers are ignored.
+ */
+import { GraphQLError } from 'graphql';
+import type { Caller } from '../auth/principal';
+import { badUserInput } from '../platform/errors';
+import type { MatrixRow } from '../policy/disclosure-matrix';
+
+type Served = NonNullable<MatrixRow['serves']>;
+
+export const REFERENCE_HEADERS: Readonly<Record<Served['reference'], string>> = {
+  legal_case: 'X-Legal-Case',
+  privacy_request: 'X-Privacy-Request',
+};
+const WHAT: Readonly<Record<Served['reference'], string>> = { legal_case: 'legal case', privacy_request: 'privacy request' };
+
+export const MAX_REFERENCE_LENGTH = 100;
+
+/** The references a request carries, by what they name. */
+export interface ServedRequest {
+  legalCaseReference?: string;
+  privacyRequestReference?: string;
+}
+
+/** Printable ASCII, no leading or trailing space, e.g. `LC-2026-0042` or `Court ref. 12/2026`. */
+const REFERENCE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * The reference the request carries for what the caller's reads serve, or the BAD_USER_INPUT
+ * refusal to send when it is required and missing, or malformed. `header(name)` reads a request
+ * header (lower-case name); nothing is read when the caller's reads serve nothing.
+ */
+export function servedRequestOf(
+  caller: Caller,
+  serves: MatrixRow['serves'],
+  header: (name: string) => string | readonly string[] | undefined,
+): ServedRequest | GraphQLError {
+  if (!serves) return {};
+  const name = REFERENCE_HEADERS[serves.reference];
+  const value = header(name.toLowerCase());
+  if (value === undefined || value === '') {
+    if (!serves.required) return {};
+    return badUserInput(`${name}: purpose ${caller.purpose} requires the reference of the ${WHAT[serves.reference]} this read is for`, { header: name });
+  }
+  if (typeof value !== 'string') return badUserInput(`${name}: expected the header once, got it ${value.length} times`, { header: name });
+  if (value.length > MAX_REFERENCE_LENGTH || !REFERENCE.test(value)) {
+    return badUserInput(
+      `${name}: expected 1 to ${MAX_REFERENCE_LENGTH} printable ASCII characters without leading or trailing spaces, got ${value.length} characters`,
+      { header: name },
+    );
+  }
+  return serves.reference === 'legal_case' ? { legalCaseReference: value } : { privacyRequestReference: value };
+}

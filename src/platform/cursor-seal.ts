@@ -1,0 +1,80 @@
+/**
+ * Sealed cursors. A cursor is a row's position in a list — its sort value and id — that the
+ * caller hands back for the next page; the caller never reads it. The position is encrypted and
+ * authenticated with AES-256-GCM under a server key (CURSOR_SECRET, through HKDF), and bound, as
+ * additional authenticated data, to the caller it was made for (its policy view and identity,
+ * from the context) and to the list and ordering. So:
+ * - a cursor carries nothing in the clear: no sort value (a creation time the caller may not
+ *   see) and no id leaks through it;
+ * - a cursor changed by one bit fails authentication;
+ * - a cursor made for another caller, another list or another ordering fails authentication too,
+ *   and all of these are refused alike: one BAD_USER_INPUT, one message, whatever went wrong.
+ *
+ * Layout, base64url: version (1 byte) | IV (12 random bytes) | tag (16 bytes) | ciphertext of
+ * the JSON `[value, id]`. The version byte lets a later format or key rotation tell its own.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { badUserInput } from './errors';
+import type { CursorCodec, CursorPosition, Ordering } from './pagination';
+
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 1 + IV_BYTES + TAG_BYTES;
+/** Far above any cursor this writes (about 120 characters); longer input is refused unread. */
+const MAX_CURSOR_LENGTH = 512;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const INVALID_CURSOR_MESSAGE = 'after: not a cursor this list gave this caller; pass the endCursor of the previous page';
+
+/** The server's cursor key, derived once from CURSOR_SECRET. */
+export class CursorKey {
+  private readonly key: Buffer;
+
+  constructor(secret: string) {
+    if (typeof secret !== 'string' || secret.length === 0) throw new Error('CursorKey: expected a non-empty secret');
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'need-to-know', 'cursor v1', 32));
+  }
+
+  /** A codec that seals cursors for one caller (`binding` names its view and identity) and opens only those. */
+  forCaller(binding: string): CursorCodec {
+    const key = this.key;
+    const aad = (list: string, ordering: Ordering) => Buffer.from(`${binding}\u0000${list}\u0000${ordering.name}`, 'utf8');
+    return {
+      seal(list, ordering, value, id) {
+        const v = value instanceof Date ? value.toISOString() : value;
+        const iv = randomBytes(IV_BYTES);
+        const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+        cipher.setAAD(aad(list, ordering));
+        const body = Buffer.concat([cipher.update(JSON.stringify([v, id]), 'utf8'), cipher.final()]);
+        return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]).toString('base64url');
+      },
+      open(cursor, list, ordering): CursorPosition {
+        const position = typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH ? decrypt(key, cursor, aad(list, ordering)) : undefined;
+        const valid =
+          Array.isArray(position) &&
+          position.length === 2 &&
+          typeof position[1] === 'string' &&
+          UUID.test(position[1]) &&
+          (ordering.kind === 'number' ? typeof position[0] === 'number' : typeof position[0] === 'string') &&
+          (ordering.kind !== 'timestamp' || !Number.isNaN(Date.parse(position[0] as string)));
+        if (!valid) throw badUserInput(INVALID_CURSOR_MESSAGE);
+        return { v: position[0] as string | number, i: position[1] as string };
+      },
+    };
+  }
+}
+
+function decrypt(key: Buffer, cursor: string, aad: Buffer): unknown {
+  const raw = Buffer.from(cursor, 'base64url');
+  if (raw.length <= HEADER_BYTES || raw[0] !== VERSION) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 1 + IV_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(raw.subarray(1 + IV_BYTES, HEADER_BYTES));
+    const text = Buffer.concat([decipher.update(raw.subarray(HEADER_BYTES)), decipher.final()]).toString('utf8');
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Every write of the schema as the policy sees it: whom it can act for, and which records it may
+ * touch. WHO may call a write is decided by the disclosure matrix alone (`MatrixRow.operations`,
+ * asked through `PolicyView.decide('Mutation', name)` by the field rules); resolvers only read the
+ * acting partner or customer off the caller (auth/guards.ts). This table says what a write does
+ * once called, so that start-up refuses a matrix granting a write to a principal it cannot act
+ * for, and the report can say which records each write may target.
+ *
+ * The rule for all of them: the target is found inside the caller's row scope, in SQL (the same
+ * scoped loaders reads use); a target outside the scope answers exactly as an id that does not
+ * exist — same error, same statements — and nothing is written. Afterwards the caller can read
+ * what it could read before, plus at most the records it wrote.
+ */
+import type { PrincipalKind } from './vocabulary';
+
+export interface OperationPolicy {
+  /** The kinds of principal the write can act for; staff rows grant it per role. */
+  actors: readonly PrincipalKind[];
+  /** The records it may target, in words for the report. */
+  target: string;
+}
+
+export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
+  recordShipmentTracking: {
+    actors: ['logistics_partner'],
+    target: "a shipment in the caller's row scope (its own); any other shipment id answers NOT_FOUND, as one that does not exist",
+  },
+  recordShipmentEvents: {
+    actors: ['logistics_partner'],
+    target: "a shipment in the caller's row scope (its own); any other shipment id answers NOT_FOUND, as one that does not exist",
+  },
+  recordPaymentResult: {
+    actors: ['payment_provider'],
+    target:
+      "an order in the caller's row scope: one whose checkout assigned this provider, or one it already holds a verification of; any other order id answers NOT_FOUND, as one that does not exist. The amount is in the order's currency; a result recorded again under the same reference updates only the fields it sends",
+  },
+  openAfterSalesCase: {
+    actors: ['customer', 'staff'],
+    target: "a customer's own case (customers), or a case for a customer in the caller's row scope (staff); an order it names must be one of that customer's orders in the row scope, else NOT_FOUND",
+  },
+  postCaseMessage: {
+    actors: ['customer', 'staff'],
+    target: "a case in the caller's row scope (a customer's own); any other case id answers NOT_FOUND",
+  },
+  updateAfterSalesCase: {
+    actors: ['staff'],
+    target: "a case in the caller's row scope; any other case id answers NOT_FOUND",
+  },
+  addCaseRecord: {
+    actors: ['staff'],
+    target: "a case in the caller's row scope; any other case id answers NOT_FOUND",
+  },
+  ingestBehaviorEvents: {
+    actors: ['staff'],
+    target: 'new, desensitized page views only; it reads and changes nothing else',
+  },
+};
+
+/**
+ * Writes that no row of the matrix grants, on purpose, each with the reason nobody may call
+ * it. Start-up fails on a write that is neither granted by some row nor listed here.
+ */
+export const UNGRANTED_OPERATIONS: Readonly<Record<string, string>> = {};

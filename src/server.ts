@@ -31,7 +31,7 @@ import type { PolicyView } from './policy/policy-view';
 import { checkPolicy } from './policy/matrix-check';
 import { PolicyEngine } from './policy/policy-view';
 import { applyCors } from './hardening/cors';
-import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
+import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { buildGatewaySchema } from './schema';
 
@@ -187,9 +187,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     hideSchemaDetailsFromClientErrors: !deps.development,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: [...armor.validationRules, maxRootFieldsRule(limits.maxRootFields)],
+    validationOptions: { maxErrors: MAX_VALIDATION_ERRORS },
     // Cache control off: no response here may be cached, and its per-field hook wraps every
     // resolver (about a fifth of a large list's CPU; see the README's Performance section).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy }), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS }), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
   };

@@ -6,11 +6,14 @@
  * - tokens: graphql-js's own parser limit (`parseOptions.maxTokens`), so a flood of tokens is a
  *   400 parse error before any validation work;
  * - root fields: a validation rule here (aliases count);
- * - cost: computed once the variables are known, so `first: $n` costs what `$n` says.
+ * - cost: computed once the variables are known, so `first: $n` costs what `$n` says;
+ * - validation errors: at most MAX_VALIDATION_ERRORS.
+ * Each walk expands a named fragment once (platform/documents.ts): admitting a document costs
+ * in proportion to its text, however its fragments spread one another.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { fragmentsOf, rootFieldsOf } from '../platform/documents';
+import { admissionVisits, fragmentMemo, fragmentsOf, rootFieldsOf } from '../platform/documents';
 import {
   GraphQLError,
   Kind,
@@ -36,6 +39,12 @@ export interface OperationLimits {
   maxCost: number;
 }
 
+/**
+ * Validation stops after this many errors (graphql-js then adds one saying so), in Apollo's
+ * validation and in the partner contracts' alike: 300 unknown directives are not 300 errors.
+ */
+export const MAX_VALIDATION_ERRORS = 10;
+
 export const DEFAULT_LIMITS: OperationLimits = Object.freeze({
   maxDepth: 8,
   maxAliases: 15,
@@ -53,14 +62,18 @@ function limitError(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
-/** Root fields of each operation, aliases included, fragments followed. */
+/** Root fields of each operation, aliases included, fragments followed (each once). */
 export function maxRootFieldsRule(max: number): ValidationRule {
-  return (context) => ({
-    OperationDefinition(operation) {
-      const count = rootFieldsOf(operation.selectionSet, fragmentsOf(context.getDocument())).length;
-      if (count > max) context.reportError(limitError(`Operation has ${count} root fields; at most ${max} are allowed`));
-    },
-  });
+  return (context) => {
+    let fragments: ReadonlyMap<string, FragmentDefinitionNode> | undefined;
+    return {
+      OperationDefinition(operation) {
+        fragments ??= fragmentsOf(context.getDocument());
+        const count = rootFieldsOf(operation.selectionSet, fragments).length;
+        if (count > max) context.reportError(limitError(`Operation has ${count} root fields; at most ${max} are allowed`));
+      },
+    };
+  };
 }
 
 /** graphql-armor's depth, alias and directive rules, with suggestions blocked. */
@@ -92,7 +105,12 @@ function isList(type: GraphQLOutputType): boolean {
 /**
  * The cost of an operation: every field costs 1, times how many of its parent there can be.
  * A field with a `first` argument multiplies its children by `first` (default 20, at most 100);
- * a plain list by LIST_FAN_OUT.
+ * a plain list by LIST_FAN_OUT. Unbounded (a fragment cycle, which validation refuses) is
+ * Infinity.
+ *
+ * A selection set's cost scales with the number of parents, so each set is costed once for one
+ * parent and multiplied; a named fragment's cost for one parent is remembered (fragmentMemo), so
+ * the walk visits each selection of the document once however often fragments are spread.
  */
 export function operationCost(
   parentType: GraphQLObjectType,
@@ -100,37 +118,41 @@ export function operationCost(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
   schemaType: (name: string) => GraphQLObjectType | undefined,
-  multiplier = 1,
-  depth = 0,
 ): number {
-  if (depth > 50) return Number.POSITIVE_INFINITY;
-  let cost = 0;
-  for (const s of set.selections) {
-    if (s.kind === Kind.INLINE_FRAGMENT) {
-      const t = s.typeCondition ? schemaType(s.typeCondition.name.value) : parentType;
-      cost += operationCost(t ?? parentType, s.selectionSet, fragments, variables, schemaType, multiplier, depth + 1);
-      continue;
+  const ofFragment = fragmentMemo(Number.POSITIVE_INFINITY);
+  const costOf = (type: GraphQLObjectType, selectionSet: SelectionSetNode): number => {
+    let cost = 0;
+    for (const s of selectionSet.selections) {
+      admissionVisits.count++;
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        const t = s.typeCondition ? schemaType(s.typeCondition.name.value) : type;
+        cost += costOf(t ?? type, s.selectionSet);
+        continue;
+      }
+      if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const f = fragments.get(s.name.value);
+        if (!f) continue;
+        const t = schemaType(f.typeCondition.name.value) ?? type;
+        cost += ofFragment(`${s.name.value}:${t.name}`, () => costOf(t, f.selectionSet));
+        continue;
+      }
+      cost += 1;
+      const field: GraphQLField<unknown, unknown> | undefined = type.getFields()[s.name.value];
+      if (!field || !s.selectionSet) continue;
+      const target = getNamedType(field.type);
+      if (!isObjectType(target)) continue;
+      const first = argumentValue(s, 'first', variables);
+      const childMultiplier =
+        field.args.some((a) => a.name === 'first')
+          ? Math.min(100, Math.max(1, typeof first === 'number' ? first : DEFAULT_PAGE))
+          : isList(field.type)
+            ? LIST_FAN_OUT
+            : 1;
+      cost += childMultiplier * costOf(target, s.selectionSet);
     }
-    if (s.kind === Kind.FRAGMENT_SPREAD) {
-      const f = fragments.get(s.name.value);
-      if (f) cost += operationCost(schemaType(f.typeCondition.name.value) ?? parentType, f.selectionSet, fragments, variables, schemaType, multiplier, depth + 1);
-      continue;
-    }
-    cost += multiplier;
-    const field: GraphQLField<unknown, unknown> | undefined = parentType.getFields()[s.name.value];
-    if (!field || !s.selectionSet) continue;
-    const target = getNamedType(field.type);
-    if (!isObjectType(target)) continue;
-    const first = argumentValue(s, 'first', variables);
-    const childMultiplier =
-      field.args.some((a) => a.name === 'first')
-        ? Math.min(100, Math.max(1, typeof first === 'number' ? first : DEFAULT_PAGE))
-        : isList(field.type)
-          ? LIST_FAN_OUT
-          : 1;
-    cost += operationCost(target, s.selectionSet, fragments, variables, schemaType, multiplier * childMultiplier, depth + 1);
-  }
-  return cost;
+    return cost;
+  };
+  return costOf(parentType, set);
 }
 
 export function costLimitPlugin(maxCost: number): ApolloServerPlugin {

@@ -1,8 +1,19 @@
 /**
  * Small readings of a parsed GraphQL document that several checks share (the root-field limit,
- * rate limiting, partner contracts, the audit walk).
+ * rate limiting, partner contracts, the field-rule decision, the cost limit, the audit walk).
+ *
+ * Admission stays linear in the document. A named fragment can be spread many times, and each
+ * fragment it spreads many times again: ten spreads per fragment, six fragments deep, is a
+ * 500-byte document that stands for a million selections. Every walk that runs before execution
+ * therefore expands each fragment once — `rootFieldsOf` by visiting it once, the others through
+ * `fragmentMemo`, which remembers a fragment's result — so its work grows with the document's
+ * text, not with what it expands to. `admissionVisits` counts the selections those walks visit;
+ * the tests build such families of documents and check that the count grows linearly.
  */
 import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/** Selections visited by the walks that admit a document (a counter for tests, like the SQL counter). */
+export const admissionVisits = { count: 0 };
 
 export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -18,6 +29,7 @@ export function rootFieldsOf(selectionSet: SelectionSetNode, fragments: Readonly
   const visited = new Set<string>();
   const walk = (set: SelectionSetNode) => {
     for (const selection of set.selections) {
+      admissionVisits.count++;
       if (selection.kind === Kind.FIELD) fields.push(selection);
       else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
       else if (!visited.has(selection.name.value)) {
@@ -29,4 +41,26 @@ export function rootFieldsOf(selectionSet: SelectionSetNode, fragments: Readonly
   };
   walk(selectionSet);
   return fields;
+}
+
+/**
+ * Remembers what a walk computed for each fragment: `memo(key, compute)` computes a fragment's
+ * value the first time and returns it after. A fragment spread while its own value is being
+ * computed — a cycle, which validation refuses — gets `onCycle` instead of recursing for ever.
+ */
+export function fragmentMemo<T>(onCycle: T): (key: string, compute: () => T) => T {
+  const done = new Map<string, T>();
+  const active = new Set<string>();
+  return (key, compute) => {
+    if (done.has(key)) return done.get(key)!;
+    if (active.has(key)) return onCycle;
+    active.add(key);
+    try {
+      const value = compute();
+      done.set(key, value);
+      return value;
+    } finally {
+      active.delete(key);
+    }
+  };
 }

@@ -24,6 +24,8 @@
  * Introspection (on in development only) answers an external caller from its contract, never
  * from the full schema; introspection mixed with data fields in one operation is refused.
  *
+ * Validation stops after `maxValidationErrors` errors, as Apollo's own does.
+ *
  * Results are cached per (audience, document hash) in a bounded map: the error messages and
  * positions only, so a cache entry never holds a document.
  */
@@ -58,6 +60,8 @@ export interface ContractPluginOptions {
   /** The full schema and the policy engine the contracts are derived from. */
   schema: GraphQLSchema;
   engine: PolicyEngine;
+  /** Errors after which contract validation stops (graphql-js adds one saying so); the server passes Apollo's own limit. */
+  maxValidationErrors: number;
   /** How many (audience, document) validation results to keep; 1000 unless told. */
   cacheSize?: number;
 }
@@ -101,7 +105,7 @@ export function createContractPlugin(options: ContractPluginOptions): ApolloServ
   const violationsOf = (audience: ContractAudience, request: GraphQLRequestContext<RequestContext>): readonly ContractViolation[] => {
     const document = request.document!;
     return cache.getOrCompute(`${audience}:${request.queryHash ?? documentKey(request.source)}`, () =>
-      validate(contracts.get(audience)!, document, specifiedRules).map((error) => ({
+      validate(contracts.get(audience)!, document, specifiedRules, { maxErrors: options.maxValidationErrors }).map((error) => ({
         message: withoutSuggestions(error.message),
         positions: error.positions ?? [],
       })),

@@ -22,7 +22,7 @@ import {
 import { applyMiddleware, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield } from 'graphql-shield';
 import type { RequestContext } from '../context';
-import { fragmentsOf } from '../platform/documents';
+import { admissionVisits, fragmentMemo, fragmentsOf } from '../platform/documents';
 import { forbidden } from '../platform/errors';
 import { argumentRules } from './argument-rules';
 import { classify, isConnectionScaffolding, STRUCTURE } from './classification';
@@ -100,6 +100,8 @@ export function applyDisclosurePolicy(schema: GraphQLSchema): GraphQLSchema {
  * schema without the per-field rules — the same answer, without a promise per field — and only
  * the objects it returns are recorded for the audit log. Decisions depend on the caller's view
  * and the schema coordinate alone, never on arguments or rows, which is what makes this exact.
+ * It runs before validation, on any document that parses, so it decides each fragment once
+ * (platform/documents.ts): its work grows with the document's text, whatever the fragments expand to.
  */
 export function needsFieldRules(
   schema: GraphQLSchema,
@@ -113,29 +115,34 @@ export function needsFieldRules(
   if (!operation) return true;
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : undefined;
   if (!root) return true;
-  const visit = (type: GraphQLObjectType, set: SelectionSetNode, seen: Set<string>): boolean => {
+  // Each fragment is decided once, on its own type condition; a cycle needs the rules (and is refused by validation).
+  const ofFragment = fragmentMemo(true);
+  const visit = (type: GraphQLObjectType, set: SelectionSetNode): boolean => {
     for (const s of set.selections) {
+      admissionVisits.count++;
       if (s.kind === Kind.INLINE_FRAGMENT) {
         const t = s.typeCondition ? schema.getType(s.typeCondition.name.value) : type;
-        if (!isObjectType(t) || visit(t, s.selectionSet, seen)) return true;
+        if (!isObjectType(t) || visit(t, s.selectionSet)) return true;
       } else if (s.kind === Kind.FRAGMENT_SPREAD) {
-        if (seen.has(s.name.value)) continue;
         const f = fragments.get(s.name.value);
-        const t = f && schema.getType(f.typeCondition.name.value);
-        if (!f || !isObjectType(t) || visit(t, f.selectionSet, new Set([...seen, s.name.value]))) return true;
+        const needs = ofFragment(s.name.value, () => {
+          const t = f && schema.getType(f.typeCondition.name.value);
+          return !f || !isObjectType(t) || visit(t, f.selectionSet);
+        });
+        if (needs) return true;
       } else {
         if (s.name.value.startsWith('__')) continue;
         const field = type.getFields()[s.name.value];
         if (!field || decide(type.name, s.name.value) !== 'visible') return true;
         if (s.selectionSet) {
           const target = getNamedType(field.type);
-          if (!isObjectType(target) || visit(target, s.selectionSet, seen)) return true;
+          if (!isObjectType(target) || visit(target, s.selectionSet)) return true;
         }
       }
     }
     return false;
   };
-  return visit(root, operation.selectionSet, new Set());
+  return visit(root, operation.selectionSet);
 }
 
 /**

@@ -10,12 +10,17 @@
  * Sealing. Each batch is sealed by seal n + 1: the ids of its events in order, the Merkle root
  * over their hashes, and the hash of seal n, so the seals form one chain however many gateway
  * replicas write. The writer remembers the last seal it wrote or read and writes the events,
- * their new subject sets and seal n + 1 in ONE statement, without a transaction block: the seal
- * id is the primary key, so if another replica took n + 1 first the statement fails as a whole
- * and the writer falls back to the locked path. That path takes a transaction-scoped advisory
- * lock, reads the latest seal, writes the same statement and commits; a writer sealing without
- * the lock can still take the id it read, and then it rolls back and reads again (up to 10
- * times). The locked path also serves the first batch, the batch after any failure, and
+ * their new subject sets and seal n + 1 in ONE statement, without a transaction block. That
+ * statement writes nothing unless seal n, with the hash remembered, is in the database: after a
+ * restore from a backup or a failover to a replica that was behind, the seal remembered may be
+ * gone, and chaining to it would fork the chain (`audit verify` would report the seals missing
+ * and a later batch would name subject sets that are gone too). The writer then forgets what it
+ * remembered and seals under the lock. The seal id is the primary key, so if another replica
+ * took n + 1 first the statement fails as a whole and the writer falls back to the locked path
+ * too. That path takes a transaction-scoped advisory lock, reads the latest seal, writes the
+ * same statement with every subject set of the batch and commits; a writer sealing without the
+ * lock can still take the id read, and then the try is undone to a savepoint and made again (up
+ * to 10 times). The locked path also serves the first batch, the batch after any failure, and
  * connections whose `synchronous_commit` is not `on` (read once per connection): it forces
  * `synchronous_commit = on` for its commit. Either way "durable" means flushed to the primary's
  * WAL whatever the session default, and the lock is never held while requests execute.
@@ -58,10 +63,21 @@ export interface WrittenBatch {
 /** The advisory lock that serializes sealing across every process writing to this database ('NTK-AUDT'). */
 export const AUDIT_SEAL_LOCK = '5643803393587742036';
 
+/**
+ * The events, their new subject sets and their seal, in one statement that writes anything only
+ * when the previous seal it names ($10, $7) is in the database: a writer whose remembered seal
+ * is gone (the database was restored from a backup, or failed over to a replica that was
+ * behind) writes nothing instead of forking the chain, and reads the chain again. Seal 1 names
+ * seal 0, which is there when no seal is.
+ */
 const INSERT_BATCH = `
-  WITH subject_sets AS (
+  WITH previous AS (
+    SELECT 1 FROM audit_seal WHERE id = $10::bigint AND hash = $7
+    UNION ALL
+    SELECT 1 WHERE $10::bigint = 0 AND NOT EXISTS (SELECT 1 FROM audit_seal)
+  ), subject_sets AS (
     INSERT INTO audit_subject_set (hash, subject_ids)
-    SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $9::json)
+    SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $9::json) WHERE EXISTS (SELECT 1 FROM previous)
     ON CONFLICT (hash) DO NOTHING
   ), written AS (
     INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
@@ -70,11 +86,16 @@ const INSERT_BATCH = `
     SELECT id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
       purpose, operation_type, operation_name, operation_hash, subject_set, disclosed, masked, denied, outcome,
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, seal_id, hash
-    FROM json_populate_recordset(NULL::audit_event, $1::json)
+    FROM json_populate_recordset(NULL::audit_event, $1::json) WHERE EXISTS (SELECT 1 FROM previous)
     RETURNING 1
   )
   INSERT INTO audit_seal (id, sealed_at, event_count, event_ids, merkle_root, previous_hash, hash)
-  VALUES ($2, $3, $4, $5::uuid[], $6, $7, $8)`;
+  SELECT $2::bigint, $3::timestamptz, $4::int, $5::uuid[], $6, $7, $8 WHERE EXISTS (SELECT 1 FROM previous)`;
+
+/** Takes the seal lock for the rest of the transaction and makes its COMMIT durable whatever the session default. */
+const LOCK_FOR_SEALING = `SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK})`;
+
+const LATEST_SEAL = `SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`;
 
 /** Subject sets the writer remembers having stored. Sets are never removed (append-only). */
 const STORED_SETS_REMEMBERED = 10_000;
@@ -91,6 +112,15 @@ interface SealLink {
 function isSealTaken(error: unknown): boolean {
   const e = error as { code?: string; table?: string };
   return e.code === '23505' && e.table === 'audit_seal';
+}
+
+/** The distinct subject sets of `records` that `include` keeps, by hash. */
+function subjectSetsOf(records: readonly AuditRecord[], include: (hash: string) => boolean): Map<string, readonly string[]> {
+  const sets = new Map<string, readonly string[]>();
+  for (const r of records) {
+    if (r.subjectSet !== null && !sets.has(r.subjectSet) && include(r.subjectSet)) sets.set(r.subjectSet, r.subjectIds);
+  }
+  return sets;
 }
 
 interface Waiting {
@@ -201,55 +231,45 @@ export class AuditLog {
   private async write(records: AuditRecord[]): Promise<void> {
     const started = performance.now();
     const root = merkleRoot(records.map((r) => r.hash));
-    const sets = new Map<string, string[]>();
-    for (const r of records) {
-      if (r.subjectSet !== null && this.storedSets.get(r.subjectSet) === undefined) sets.set(r.subjectSet, r.subjectIds);
-    }
-    const setsJson = JSON.stringify([...sets].map(([hash, ids]) => ({ hash, subject_ids: ids })));
     const client: PoolClient = await this.pool.connect();
     let failure: Error | undefined;
     let inTransaction = false;
     try {
       let sealed: SealLink | undefined;
+      let newSets = 0;
       if (this.latest && (await this.commitsDurably(client))) {
+        const unstored = subjectSetsOf(records, (hash) => this.storedSets.get(hash) === undefined);
         try {
-          sealed = await this.insert(client, this.latest, records, root, setsJson);
+          sealed = await this.insert(client, this.latest, records, root, unstored);
+          if (sealed) newSets = unstored.size;
+          else this.forgetChain('the seal this writer chained to is not in the database (restored, or failed over): reading the chain again');
         } catch (error) {
           if (!isSealTaken(error)) throw error;
           this.logger?.debug({ sealId: (BigInt(this.latest.id) + 1n).toString() }, 'audit seal taken by another writer; sealing under the lock');
         }
       }
       const locked = sealed === undefined;
-      // Under the lock, only a writer sealing without it can take the id read: read again and retry.
-      for (let attempt = 1; !sealed; attempt++) {
+      if (!sealed) {
+        // Under the lock every set of the batch is sent: what this writer remembers storing may
+        // be gone with the seals it no longer finds.
+        const every = subjectSetsOf(records, () => true);
         recordSqlStatement('BEGIN; lock; latest seal', 'audit');
         inTransaction = true;
-        const results = (await client.query(
-          `BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK}); SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`,
-        )) as unknown as Array<{ rows: SealLink[] }>;
-        const latest = results[3]?.rows[0] ?? { id: '0', hash: ZERO_HASH };
-        try {
-          sealed = await this.insert(client, { id: String(latest.id), hash: latest.hash }, records, root, setsJson);
-        } catch (error) {
-          if (!isSealTaken(error) || attempt === SEAL_ATTEMPTS) throw error;
-          recordSqlStatement('ROLLBACK', 'audit');
-          await client.query('ROLLBACK');
-          inTransaction = false;
-          continue;
-        }
+        await client.query(`BEGIN; ${LOCK_FOR_SEALING}`);
+        sealed = await this.sealUnderLock(client, records, root, every);
         recordSqlStatement('COMMIT', 'audit');
         await client.query('COMMIT');
         inTransaction = false;
+        newSets = every.size;
+        for (const hash of every.keys()) this.storedSets.set(hash, true);
       }
       this.latest = sealed;
-      for (const hash of sets.keys()) this.storedSets.set(hash, true);
-      this.batches.push({ sealId: sealed.id, events: records.length, subjectSets: sets.size, locked, ms: performance.now() - started });
+      this.batches.push({ sealId: sealed.id, events: records.length, subjectSets: newSets, locked, ms: performance.now() - started });
       if (this.batches.length > 1000) this.batches.splice(0, this.batches.length - 1000);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
       // Whether the batch committed is unknown: read the chain again, and send every set again.
-      this.latest = undefined;
-      this.storedSets.clear();
+      this.forgetChain();
       if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
@@ -258,8 +278,43 @@ export class AuditLog {
     }
   }
 
-  /** Writes the batch as seal `previous.id + 1`, linked to `previous`. */
-  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, setsJson: string): Promise<SealLink> {
+  /**
+   * Seals `records` as the seal after the latest one, in the transaction open on `client` that
+   * holds the seal lock. Only a writer sealing without the lock can take the id read: each try
+   * runs in a savepoint, undone when the id was taken, and the latest seal is read again.
+   */
+  private async sealUnderLock(client: PoolClient, records: AuditRecord[], root: string, sets: Map<string, readonly string[]>): Promise<SealLink> {
+    for (let attempt = 1; ; attempt++) {
+      recordSqlStatement('SAVEPOINT; latest seal', 'audit');
+      const results = (await client.query(`SAVEPOINT audit_seal_attempt; ${LATEST_SEAL}`)) as unknown as Array<{ rows: SealLink[] }>;
+      const latest = results[1]?.rows[0] ?? { id: '0', hash: ZERO_HASH };
+      try {
+        const sealed = await this.insert(client, { id: String(latest.id), hash: latest.hash }, records, root, sets);
+        // Read under the lock in this very transaction: a seal that is not there now never was.
+        if (!sealed) throw new Error(`AuditLog: seal ${latest.id} was read under the lock and is not there`);
+        recordSqlStatement('RELEASE SAVEPOINT', 'audit');
+        await client.query('RELEASE SAVEPOINT audit_seal_attempt');
+        return sealed;
+      } catch (error) {
+        if (!isSealTaken(error) || attempt === SEAL_ATTEMPTS) throw error;
+        recordSqlStatement('ROLLBACK TO SAVEPOINT', 'audit');
+        await client.query('ROLLBACK TO SAVEPOINT audit_seal_attempt');
+      }
+    }
+  }
+
+  /** Forgets the latest seal and the subject sets stored: the next batch reads the chain under the lock and sends every set. */
+  private forgetChain(reason?: string): void {
+    if (reason) this.logger?.warn({ sealId: this.latest?.id }, reason);
+    this.latest = undefined;
+    this.storedSets.clear();
+  }
+
+  /**
+   * Writes the batch as seal `previous.id + 1`, linked to `previous`, with the subject sets
+   * `sets`; undefined, and nothing written, when `previous` is not in the database.
+   */
+  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, sets: Map<string, readonly string[]>): Promise<SealLink | undefined> {
     const sealId = (BigInt(previous.id) + 1n).toString();
     const seal = {
       id: sealId,
@@ -271,7 +326,7 @@ export class AuditLog {
     };
     const hash = sealHash(seal);
     recordSqlStatement(INSERT_BATCH, 'audit');
-    await client.query({
+    const result = await client.query({
       name: 'need-to-know.audit-insert-batch',
       text: INSERT_BATCH,
       values: [
@@ -283,10 +338,11 @@ export class AuditLog {
         seal.merkleRoot,
         seal.previousHash,
         hash,
-        setsJson,
+        JSON.stringify([...sets].map(([setHash, ids]) => ({ hash: setHash, subject_ids: ids }))),
+        previous.id,
       ],
     });
-    return { id: sealId, hash };
+    return result.rowCount === 1 ? { id: sealId, hash } : undefined;
   }
 
   /** Whether a commit on this connection, outside a transaction block, is flushed to WAL before it returns. */

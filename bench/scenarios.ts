@@ -4,6 +4,7 @@
  * a check of the data a response must carry, and, where one exists, the hand-written SQL query
  * the plain `pg` baseline answers the same request with (it must return the same `data`).
  */
+import { randomUUID } from 'node:crypto';
 import type { DevTokenOptions } from '../src/auth/dev-token';
 import type { Purpose } from '../src/policy/vocabulary';
 
@@ -226,12 +227,13 @@ FROM "order" o WHERE o.id = $1`,
     caller: 'logistics partner A (fulfillment)',
     token: (f) => ({ kind: 'logistics_partner', partnerId: f.logisticsPartner, purposes: ['fulfillment'], subject: 'bench-carrier-a' }),
     purpose: 'fulfillment',
-    query: `mutation Scan($id: ID!, $at: DateTimeISO!) {
-  recordShipmentEvents(input: { shipmentId: $id, events: [{ occurredAt: $at, location: "${BENCH_SCAN_LOCATION}", description: "sorted at hub" }] }) {
+    query: `mutation Scan($id: ID!, $event: String!, $at: DateTimeISO!) {
+  recordShipmentEvents(input: { shipmentId: $id, events: [{ eventId: $event, occurredAt: $at, location: "${BENCH_SCAN_LOCATION}", description: "sorted at hub" }] }) {
     id status
   }
 }`,
-    variables: (f, i) => ({ id: rotate(f.shipmentIds, i), at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() }),
+    // Every request a new scan: one sent again would be recognised by its event id and not stored.
+    variables: (f, i) => ({ id: rotate(f.shipmentIds, i), event: randomUUID(), at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() }),
     check: (data, v) => (data?.recordShipmentEvents?.id === v.id ? undefined : 'expected the scanned shipment back'),
     writes: true,
   },

@@ -419,6 +419,9 @@ export class CustomerGraph {
     for (const parcel of parcels) {
       const shipmentId = r.uuid();
       const seqNo = this.shipmentSeq++;
+      // Where the parcel got on its way (an exception keeps the status before it), and when its status was last scanned.
+      const progress = parcel.events.filter((e) => e.status !== 'exception').at(-1)?.status ?? 'pending';
+      const statusAt = parcel.events.filter((e) => e.status === parcel.status).at(-1)?.at;
       this.sink.push(SHIPMENT, {
         id: shipmentId,
         order_id: id,
@@ -426,19 +429,23 @@ export class CustomerGraph {
         tracking_number:
           parcel.status === 'pending' ? null : `${parcel.carrier.trackingPrefix}${r.digits(3)}${String(seqNo).padStart(9, '0')}${HOME_COUNTRY}`,
         status: parcel.status,
+        progress: parcel.status === 'exception' ? progress : parcel.status,
+        status_at: statusAt === undefined ? null : iso(placedAt + statusAt),
         created_at: iso(placedAt + parcel.createdAt),
         delivered_at: parcel.deliveredAt === null ? null : iso(placedAt + parcel.deliveredAt),
       });
-      for (const e of parcel.events) {
+      parcel.events.forEach((e, n) => {
         this.sink.push(SHIPMENT_EVENT, {
           id: r.uuid(),
           shipment_id: shipmentId,
+          carrier_id: parcel.carrier.id,
+          carrier_event_id: `${parcel.carrier.trackingPrefix}-${String(seqNo).padStart(9, '0')}-${n + 1}`,
           occurred_at: iso(placedAt + e.at),
           location: e.location,
           description: e.description,
           status: e.status,
         });
-      }
+      });
     }
 
     const provider = paid || failedPayment ? this.payment(id, status, total, currency, placedAt, failedPayment ? r.int(2, 10) * MINUTE : paidOffset, failedPayment) : undefined;

@@ -133,6 +133,8 @@ export const SHIPMENT: TableSpec = {
     { name: 'logistics_partner_id', type: 'uuid' },
     { name: 'tracking_number', type: 'text' },
     { name: 'status', type: 'shipment_status' },
+    { name: 'progress', type: 'shipment_status' },
+    { name: 'status_at', type: TS },
     { name: 'created_at', type: TS },
     { name: 'delivered_at', type: TS },
   ],
@@ -143,6 +145,8 @@ export const SHIPMENT_EVENT: TableSpec = {
   columns: [
     { name: 'id', type: 'uuid' },
     { name: 'shipment_id', type: 'uuid' },
+    { name: 'carrier_id', type: 'uuid' },
+    { name: 'carrier_event_id', type: 'text' },
     { name: 'occurred_at', type: TS },
     { name: 'location', type: 'text' },
     { name: 'description', type: 'text' },

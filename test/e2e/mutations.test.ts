@@ -22,13 +22,15 @@ describe('mutations', () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
     ({ execute } = await createTestGateway(db));
-    [{ id: shipmentId }] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [carrierA]);
+    // A parcel still on its way, so that scans can move it.
+    [{ id: shipmentId }] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 AND status = 'in_transit' ORDER BY id LIMIT 1`, [carrierA]);
   });
   afterAll(() => db.drop());
 
   describe('recordShipmentEvents', () => {
     const RECORD = `mutation($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id status deliveredAt events { location status } } }`;
     const event = (i: number, extra: Record<string, unknown> = {}) => ({
+      eventId: `scan-${i}`,
       occurredAt: new Date(Date.UTC(2026, 0, 1, 10, i)).toISOString(),
       location: `Hub ${i}`,
       description: `Scan ${i}`,
@@ -38,7 +40,7 @@ describe('mutations', () => {
     it('records a batch and moves the shipment to the latest status', async () => {
       const before = await count('SELECT count(*) n FROM shipment_event WHERE shipment_id = $1', [shipmentId]);
       const r = await execute(RECORD, as.logistics(carrierA), {
-        input: { shipmentId, events: [event(1, { status: 'IN_TRANSIT' }), event(3, { status: 'DELIVERED' }), event(2)] },
+        input: { shipmentId, events: [event(1, { status: 'OUT_FOR_DELIVERY' }), event(3, { status: 'DELIVERED' }), event(2)] },
       });
       expect(r.errors).toBeUndefined();
       expect(r.data!.recordShipmentEvents.status).toBe('DELIVERED');

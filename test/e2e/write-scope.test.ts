@@ -107,7 +107,7 @@ const MUTATIONS: Mutation[] = [
     name: 'recordShipmentEvents',
     target: 'shipment',
     document: `mutation($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id } }`,
-    input: async (id, _c, n) => ({ shipmentId: id, events: [{ occurredAt: new Date(Date.UTC(2026, 0, 1, 0, n % 60)).toISOString(), location: 'Hub', description: `Scan ${n}` }] }),
+    input: async (id, _c, n) => ({ shipmentId: id, events: [{ eventId: `ws-${n}`, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, n % 60)).toISOString(), location: 'Hub', description: `Scan ${n}` }] }),
   },
   {
     name: 'recordPaymentResult',

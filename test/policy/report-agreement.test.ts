@@ -73,7 +73,7 @@ function rootOperation(schema: GraphQLSchema, field: string, extra = ''): string
 /** Inputs every write accepts the shape of, naming records that do not exist. */
 const WRITES: Record<string, string> = {
   recordShipmentTracking: `{ shipmentId: "${RANDOM_ID}", trackingNumber: "TRK-0000" }`,
-  recordShipmentEvents: `{ shipmentId: "${RANDOM_ID}", events: [{ occurredAt: "2026-01-01T00:00:00.000Z", location: "Hub", description: "Scan" }] }`,
+  recordShipmentEvents: `{ shipmentId: "${RANDOM_ID}", events: [{ eventId: "agreement", occurredAt: "2026-01-01T00:00:00.000Z", location: "Hub", description: "Scan" }] }`,
   recordPaymentResult: `{ orderId: "${RANDOM_ID}", providerReference: "agreement", method: WALLET, amount: "1.00", currency: "EUR", status: AUTHORIZED }`,
   openAfterSalesCase: `{ orderId: "${RANDOM_ID}", customerId: "${RANDOM_ID}", type: COMPLAINT, subject: "s", message: "m" }`,
   postCaseMessage: `{ caseId: "${RANDOM_ID}", body: "b" }`,

@@ -12,7 +12,10 @@ export enum ShipmentStatus {
   RETURNED = 'returned',
 }
 
-/** One parcel of an order, handled by one logistics partner. An order can be split across carriers. */
+/**
+ * One parcel of an order, handled by one logistics partner. An order can be split across
+ * carriers. Its status moves only as shipment-status.ts declares.
+ */
 @Entity('shipment')
 @Index(['logisticsPartnerId', 'createdAt', 'id'])
 @Index(['logisticsPartnerId', 'trackingNumber'], { unique: true, where: 'tracking_number IS NOT NULL' })
@@ -31,6 +34,14 @@ export class ShipmentEntity {
   @Index()
   @Column({ type: 'enum', enum: ShipmentStatus, enumName: 'shipment_status', default: ShipmentStatus.PENDING })
   status!: ShipmentStatus;
+  /**
+   * The furthest status on the way to the recipient the parcel has reached: `status` itself,
+   * except while `status` is exception, when it is where the parcel was (shipment-status.ts).
+   */
+  @Column({ type: 'enum', enum: ShipmentStatus, enumName: 'shipment_status', default: ShipmentStatus.PENDING })
+  progress!: ShipmentStatus;
+  /** When the newest scan that set or confirmed `status` occurred; null when no scan did (a tracking number moved it). */
+  @Column({ type: 'timestamptz', nullable: true }) statusAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @Column({ type: 'timestamptz', nullable: true }) deliveredAt!: Date | null;
 }

@@ -21,10 +21,13 @@ export class RecordTrackingInput {
 
 @InputType()
 export class ShipmentEventInput {
+  @Field(() => String, { description: "The carrier's own id of this scan, 1 to 100 characters: a scan sent again with the same id is stored once." })
+  @Length(1, 100)
+  eventId!: string;
   @Field(() => Date) occurredAt!: Date;
   @Field(() => String) @Length(1, 200) location!: string;
   @Field(() => String) @Length(1, 500) description!: string;
-  @Field(() => ShipmentStatus, { nullable: true, description: 'The status this event moves the shipment to, if any.' })
+  @Field(() => ShipmentStatus, { nullable: true, description: 'The status the carrier reports with this scan, if any; it moves the shipment only forward (see the README).' })
   @IsOptional()
   status?: ShipmentStatus | null;
 }
@@ -32,7 +35,7 @@ export class ShipmentEventInput {
 @InputType()
 export class RecordShipmentEventsInput {
   @Field(() => ID) shipmentId!: string;
-  @Field(() => [ShipmentEventInput], { description: '1 to 100 events; all are recorded or none.' })
+  @Field(() => [ShipmentEventInput], { description: '1 to 100 scans; all new ones are recorded, or none.' })
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })

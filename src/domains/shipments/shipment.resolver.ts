@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { actingPartner } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { translatingDbErrors } from '../../platform/db-errors';
 import { notFound } from '../../platform/errors';
@@ -9,8 +10,8 @@ import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { TABLES } from '../loaders';
 import { Order } from '../orders/order.type';
 import { Partner } from '../partners/partner.type';
-import { ShipmentEventEntity } from './shipment-event.entity';
-import { ShipmentEntity, ShipmentStatus } from './shipment.entity';
+import { recordScans, recordTracking } from './shipment-scans';
+import { ShipmentEntity } from './shipment.entity';
 import { RecordShipmentEventsInput, RecordTrackingInput, ShipmentFilter } from './shipment.inputs';
 import { Shipment, ShipmentConnection, ShipmentEvent } from './shipment.type';
 
@@ -56,37 +57,23 @@ export class ShipmentResolver {
     // Found inside the caller's row scope: another carrier's shipment answers as a missing one.
     const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
     if (!shipment) throw notFound('Shipment');
-    const status = shipment.status === ShipmentStatus.PENDING ? ShipmentStatus.LABEL_CREATED : shipment.status;
     // A tracking number is unique per carrier: reusing one is the caller's mistake, said so.
-    await translatingDbErrors('recordShipmentTracking', () =>
-      ctx.dataSource.getRepository(ShipmentEntity).update({ id: shipment.id }, { trackingNumber: input.trackingNumber, status }),
-    );
+    await translatingDbErrors('recordShipmentTracking', () => ctx.dataSource.transaction((em) => recordTracking(em, shipment.id, input.trackingNumber)));
     ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     return ctx.loaders.shipment().load(shipment.id);
   }
 
   @Mutation(() => Shipment, {
-    description: 'A logistics partner records carrier scans of one of its shipments: all events are written, or none.',
+    description:
+      'A logistics partner records carrier scans of one of its shipments: all new scans are written, or none. A scan sent again (same eventId) is not stored twice; the status only moves forward (see the README).',
   })
   async recordShipmentEvents(@Arg('input', () => RecordShipmentEventsInput) input: RecordShipmentEventsInput, @Ctx() ctx: RequestContext) {
     // Found inside the caller's row scope: another carrier's shipment answers as a missing one.
     const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
     if (!shipment) throw notFound('Shipment');
-    const latest = input.events
-      .filter((e) => e.status)
-      .reduce<(typeof input.events)[number] | undefined>((a, e) => (!a || e.occurredAt >= a.occurredAt ? e : a), undefined);
-    await ctx.dataSource.transaction(async (em) => {
-      await em.getRepository(ShipmentEventEntity).insert(
-        input.events.map((e) => ({ shipmentId: shipment.id, occurredAt: e.occurredAt, location: e.location, description: e.description, status: e.status ?? null })),
-      );
-      if (latest?.status) {
-        await em.getRepository(ShipmentEntity).update(
-          { id: shipment.id },
-          { status: latest.status, deliveredAt: latest.status === ShipmentStatus.DELIVERED ? latest.occurredAt : shipment.deliveredAt },
-        );
-      }
-    });
+    // Scans already recorded are recognised by their event ids; the status moves only forward.
+    await ctx.dataSource.transaction((em) => recordScans(em, shipment.id, actingPartner(ctx, 'recordShipmentEvents'), input.events));
     ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     ctx.loaders.eventsByShipment().clear(shipment.id);

@@ -1,6 +1,7 @@
 /**
- * Per-request state: who is asking and why, their row scope, and loaders built with that scope.
- * Resolvers and services hold no request state of their own.
+ * Per-request state: who is asking and why, their row scope, loaders built with that scope, and
+ * the transaction the request's writes go through. Resolvers and services hold no request state
+ * of their own.
  */
 import type { DataSource } from 'typeorm';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
@@ -10,6 +11,7 @@ import { createLoaders, type Loaders } from './domains/loaders';
 import type { CursorKey } from './platform/cursor-seal';
 import type { Logger } from './platform/logger';
 import type { CursorCodec } from './platform/pagination';
+import { RequestTransaction } from './platform/request-transaction';
 import type { PolicyView } from './policy/policy-view';
 import type { RowScope } from './policy/row-scope';
 
@@ -25,6 +27,11 @@ export interface RequestContext {
   /** What this request disclosed, masked and denied, and about whom: written to the audit log. */
   disclosures: DisclosureRecorder;
   dataSource: DataSource;
+  /**
+   * The request's transaction (platform/request-transaction.ts): every write goes through
+   * `transaction.write`, so it commits with the request's audit event or not at all.
+   */
+  transaction: RequestTransaction;
   logger: Logger;
   secrets: RequestSecrets;
   /** The legal case or privacy request the request serves (served-request.ts), stored on its audit event. */
@@ -58,5 +65,6 @@ export function createRequestContext(deps: {
 }): RequestContext {
   const { cursorKey, ...rest } = deps;
   const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));
-  return { ...rest, cursors, loaders: createLoaders(deps.dataSource, deps.scope, cursors), disclosures: new DisclosureRecorder() };
+  const transaction = new RequestTransaction(deps.dataSource);
+  return { ...rest, cursors, transaction, loaders: createLoaders(deps.dataSource, deps.scope, cursors, transaction), disclosures: new DisclosureRecorder() };
 }

@@ -12,7 +12,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
-import { createAuditPlugin, refusedRequestEvent } from './audit/audit-plugin';
+import { createAuditPlugin, refusedRequestEvent, withheldResponseBody } from './audit/audit-plugin';
 import { REFERENCE_HEADERS, servedRequestOf, type ServedRequest } from './audit/served-request';
 import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
@@ -37,6 +37,8 @@ import { buildGatewaySchema } from './schema';
 
 export const MAX_BODY_BYTES = 100 * 1024;
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+/** The whole body of a response withheld for an unexpected failure. */
+const INTERNAL_ERROR_BODY = Object.freeze({ errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
 
 /** The gateway's secrets: those resolvers need, and the one cursors are sealed with (never in a request's context). */
 export interface GatewaySecrets extends RequestSecrets {
@@ -225,6 +227,26 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return guarded ? apollo : direct;
   };
 
+  /**
+   * Ends the request's transaction, if it began, once the response is built and before any of
+   * it is sent (platform/request-transaction.ts): it commits when the audit event is in it (or
+   * when there is no audit log: protections off); otherwise it rolls back. False when the
+   * COMMIT failed: the response must be withheld.
+   */
+  const endTransaction = async (ctx: RequestContext): Promise<boolean> => {
+    const transaction = ctx.transaction;
+    if (!transaction.isOpen) return true;
+    const commit = transaction.recorded || !auditLog;
+    try {
+      await transaction.end(commit);
+      return true;
+    } catch (error) {
+      ctx.logger.error({ err: error }, 'the request transaction could not commit: response withheld');
+      await transaction.end(false).catch(() => undefined);
+      return false;
+    }
+  };
+
   const cursorKey = new CursorKey(deps.secrets.cursorSecret);
   const requestSecrets: RequestSecrets = { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey };
   const contextFor = (caller: Caller, requestId: string, served: ServedRequest): RequestContext => {
@@ -292,10 +314,21 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     const request = (req.method === 'POST' ? parsed : Object.fromEntries(url.searchParams)) as { query?: unknown; operationName?: unknown } | undefined;
     const executor = executorFor(view, request?.query, request?.operationName);
-    const response = await executor.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-      context: async () => contextFor(caller, requestId, served),
-    });
+    const ctx = contextFor(caller, requestId, served);
+    let response: Awaited<ReturnType<typeof executor.executeHTTPGraphQLRequest>>;
+    try {
+      response = await executor.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+        context: async () => ctx,
+      });
+    } catch (error) {
+      await ctx.transaction.end(false).catch(() => undefined);
+      throw error;
+    }
+    if (!(await endTransaction(ctx))) {
+      send(res, 500, INTERNAL_ERROR_BODY);
+      return;
+    }
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Personal data is never stored by a browser or a shared cache (Apollo's cache-control plugin, which set this, is off).
     res.setHeader('cache-control', 'no-store');
@@ -356,7 +389,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     };
     work().catch((error: unknown) => {
       deps.logger.error({ requestId, err: error }, 'request failed');
-      if (!res.headersSent) send(res, 500, { errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+      if (!res.headersSent) send(res, 500, INTERNAL_ERROR_BODY);
       else res.end();
     });
   };
@@ -371,7 +404,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       };
       const served = servedRequestOf(caller, view.serves && { ...view.serves, required: false }, (name) => given[name]);
       if (served instanceof GraphQLError) throw served;
-      return executorFor(view, query, undefined).executeOperation({ query, variables }, { contextValue: contextFor(caller, randomUUID(), served) });
+      const ctx = contextFor(caller, randomUUID(), served);
+      let response: GraphQLResponse;
+      try {
+        response = await executorFor(view, query, undefined).executeOperation({ query, variables }, { contextValue: ctx });
+      } catch (error) {
+        await ctx.transaction.end(false).catch(() => undefined);
+        throw error;
+      }
+      if (!(await endTransaction(ctx))) {
+        return { http: { status: 500, headers: new HeaderMap() }, body: withheldResponseBody() };
+      }
+      return response;
     },
     async stop() {
       await apollo.stop();

@@ -25,6 +25,10 @@
  * `synchronous_commit = on` for its commit. Either way "durable" means flushed to the primary's
  * WAL whatever the session default, and the lock is never held while requests execute.
  *
+ * Writes. A request that writes appends its event with `appendWithin`, in its own transaction,
+ * as the last statement before its COMMIT: sealed alone under the lock, so the event and the
+ * write commit together or not at all. The lock is held from that statement to the COMMIT.
+ *
  * Subject sets. An event's subject ids are stored once per distinct set in audit_subject_set
  * (audit-subject-set.entity.ts); the writer sends a set only when it has not stored it before
  * (it remembers up to 10,000), and ON CONFLICT DO NOTHING covers the sets other replicas wrote.
@@ -103,7 +107,7 @@ const STORED_SETS_REMEMBERED = 10_000;
 /** Tries on the locked path before a batch fails: each lost try means another writer sealed a batch. */
 const SEAL_ATTEMPTS = 10;
 
-interface SealLink {
+export interface SealLink {
   id: string;
   hash: string;
 }
@@ -276,6 +280,27 @@ export class AuditLog {
       // A connection that failed mid-transaction is discarded rather than reused.
       client.release(failure);
     }
+  }
+
+  /**
+   * Appends one event inside the caller's open transaction on `client`, sealed by a seal of its
+   * own, so that it commits or rolls back with the caller's writes (a mutation's: see
+   * platform/request-transaction.ts). It takes the seal lock, held until that transaction ends
+   * (so call it last, just before COMMIT), and makes the COMMIT durable. Another writer sealing
+   * without the lock can take the id read; the attempt is then undone to a savepoint and made
+   * again. Resolves with the seal, to hand to `learnCommitted` once the transaction committed.
+   */
+  async appendWithin(client: PoolClient, event: AuditEventInput): Promise<SealLink> {
+    if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
+    const record = toAuditRecord(event);
+    recordSqlStatement('lock; latest seal', 'audit');
+    await client.query(LOCK_FOR_SEALING);
+    return this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
+  }
+
+  /** A seal written by `appendWithin` was committed: the next batch can chain to it without a lock. */
+  learnCommitted(seal: SealLink): void {
+    if (!this.latest || BigInt(seal.id) > BigInt(this.latest.id)) this.latest = seal;
   }
 
   /**

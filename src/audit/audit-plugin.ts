@@ -5,14 +5,16 @@
  * In `willSendResponse` — which Apollo awaits before it serializes anything — the plugin reads
  * from the final response what it disclosed: the personal-data coordinates that carry a value
  * (masked ones apart), the coordinates of its FORBIDDEN errors, its error codes; adds the
- * request's subjects (DisclosureRecorder) and the caller; and appends the event to the AuditLog,
- * waiting for the batch to commit. If that fails, the body is replaced by one masked
- * INTERNAL_SERVER_ERROR without data and the HTTP status becomes 500: fail closed.
+ * request's subjects (DisclosureRecorder) and the caller; and appends the event to the AuditLog.
+ * If that fails, the body is replaced by one masked INTERNAL_SERVER_ERROR without data and the
+ * HTTP status becomes 500: fail closed.
  *
- * A mutation's own transaction has committed by the time its event is written, so a mutation
- * whose event fails is withheld from the caller but not undone; the failure is logged at error
- * level with the request id. Writing the event inside the mutation's transaction would close
- * that gap at the price of group commit for writes.
+ * A request that has not opened a transaction (every query, and a mutation refused before it
+ * wrote) waits for its group-commit batch to commit. A request that has — a mutation that
+ * wrote — appends its event in that transaction instead
+ * (`AuditLog.appendWithin`), and the server commits the transaction, writes and event
+ * together, before the response leaves; if the event cannot be written the transaction rolls
+ * back and the write is undone with it.
  */
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse, GraphQLResponse } from '@apollo/server';
 import { print, type DocumentNode, type GraphQLFormattedError, type OperationTypeNode } from 'graphql';
@@ -142,9 +144,19 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
       const at = new Date();
       return {
         async willSendResponse(rc) {
+          const ctx = rc.contextValue;
+          const transaction = ctx.transaction;
           try {
-            const subjects = await deps.auditLog.detached(() => rc.contextValue.disclosures.resolveSubjects(deps.dataSource));
-            await deps.auditLog.append(eventOf(rc, at, subjects, hashes));
+            if (transaction.isOpen) {
+              // The request wrote: its event goes into the same transaction, last, and commits
+              // with the writes (server.ts ends the transaction).
+              const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
+              const seal = await deps.auditLog.appendWithin(transaction.client, eventOf(rc, at, subjects, hashes));
+              transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));
+            } else {
+              const subjects = await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource));
+              await deps.auditLog.append(eventOf(rc, at, subjects, hashes));
+            }
           } catch (error) {
             rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
             rc.response.body = withheldResponseBody();

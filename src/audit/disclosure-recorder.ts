@@ -8,7 +8,10 @@
  * shipments and cases the request itself read are remembered with their owner, so that query is
  * only needed for the ones it did not (a carrier's manifest that shows each order needs none).
  */
-import type { DataSource } from 'typeorm';
+/** Where subjects are looked up: the data source, or the request's transaction once it is open. */
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<any>;
+}
 
 /** Embedded objects (a shipping snapshot, customs data, item attributes) carry their owning row here. */
 export const OWNER = Symbol('owner');
@@ -105,7 +108,7 @@ export class DisclosureRecorder {
    * The customer ids whose data was disclosed, each once, in the order first seen; at most one
    * query. Not sorted: the audit record sorts them, and skips that for a list it has seen before.
    */
-  async resolveSubjects(dataSource: DataSource): Promise<string[]> {
+  async resolveSubjects(db: Queryable): Promise<string[]> {
     const subjects = new Set(this.customers);
     const orders: string[] = [];
     const shipments: string[] = [];
@@ -127,7 +130,7 @@ export class DisclosureRecorder {
       else cases.push(caseId);
     }
     if (orders.length + shipments.length + cases.length > 0) {
-      const rows: Array<{ customer_id: string }> = await dataSource.query(
+      const rows: Array<{ customer_id: string }> = await db.query(
         `SELECT customer_id FROM "order" WHERE id = ANY($1::uuid[])
          UNION SELECT o.customer_id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE s.id = ANY($2::uuid[])
          UNION SELECT customer_id FROM after_sales_case WHERE id = ANY($3::uuid[])`,
@@ -137,4 +140,5 @@ export class DisclosureRecorder {
     }
     return [...subjects];
   }
+
 }

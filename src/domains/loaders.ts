@@ -1,10 +1,12 @@
 /**
  * The per-request loaders: one per relation, built lazily with the caller's row scope. A domain
- * reads another domain's rows only through these.
+ * reads another domain's rows only through these. They read through the request's transaction
+ * once it is open, so a mutation sees its own writes.
  */
 import type DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { RowScope } from '../policy/row-scope';
+import type { RequestTransaction } from '../platform/request-transaction';
 import { byIdLoader, childPageLoader, childrenLoader, type TableRef } from '../platform/loader-factory';
 import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
 import { AfterSalesCaseEntity } from './after-sales/after-sales-case.entity';
@@ -52,7 +54,7 @@ export const CHILD_ORDER = {
   paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
-export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec) {
+export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, transaction?: RequestTransaction) {
   const made = new Map<string, unknown>();
   function memo<T>(key: string, build: () => T): T {
     let loader = made.get(key) as T | undefined;
@@ -63,46 +65,46 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     return loader;
   }
   return {
-    customer: () => memo('customer', () => byIdLoader(ds, TABLES.customer, scope)),
-    order: () => memo('order', () => byIdLoader(ds, TABLES.order, scope)),
-    shipment: () => memo('shipment', () => byIdLoader(ds, TABLES.shipment, scope)),
-    payment: () => memo('payment', () => byIdLoader(ds, TABLES.payment, scope)),
-    afterSalesCase: () => memo('afterSalesCase', () => byIdLoader(ds, TABLES.afterSalesCase, scope)),
-    partner: () => memo('partner', () => byIdLoader(ds, TABLES.partner, scope)),
-    policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope)),
+    customer: () => memo('customer', () => byIdLoader(ds, TABLES.customer, scope, transaction)),
+    order: () => memo('order', () => byIdLoader(ds, TABLES.order, scope, transaction)),
+    shipment: () => memo('shipment', () => byIdLoader(ds, TABLES.shipment, scope, transaction)),
+    payment: () => memo('payment', () => byIdLoader(ds, TABLES.payment, scope, transaction)),
+    afterSalesCase: () => memo('afterSalesCase', () => byIdLoader(ds, TABLES.afterSalesCase, scope, transaction)),
+    partner: () => memo('partner', () => byIdLoader(ds, TABLES.partner, scope, transaction)),
+    policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope, transaction)),
     addressesByCustomer: () =>
-      memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']])),
-    itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', CHILD_ORDER.itemsByOrder)),
+      memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']], transaction)),
+    itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', CHILD_ORDER.itemsByOrder, transaction)),
     shipmentsByOrder: () =>
-      memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', CHILD_ORDER.shipmentsByOrder)),
+      memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', CHILD_ORDER.shipmentsByOrder, transaction)),
     paymentsByOrder: () =>
-      memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', CHILD_ORDER.paymentsByOrder)),
+      memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', CHILD_ORDER.paymentsByOrder, transaction)),
     casesByOrder: () =>
-      memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', [['openedAt', 'ASC'], ['id', 'ASC']])),
+      memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', [['openedAt', 'ASC'], ['id', 'ASC']], transaction)),
     eventsByShipment: () =>
-      memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', [['occurredAt', 'ASC'], ['id', 'ASC']])),
+      memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', [['occurredAt', 'ASC'], ['id', 'ASC']], transaction)),
     messagesByCase: () =>
-      memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', [['sentAt', 'ASC'], ['id', 'ASC']])),
+      memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', [['sentAt', 'ASC'], ['id', 'ASC']], transaction)),
     attachmentsByCase: () =>
-      memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', [['uploadedAt', 'ASC'], ['id', 'ASC']])),
+      memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', [['uploadedAt', 'ASC'], ['id', 'ASC']], transaction)),
     recordsByCase: () =>
-      memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', [['recordedAt', 'ASC'], ['id', 'ASC']])),
+      memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', [['recordedAt', 'ASC'], ['id', 'ASC']], transaction)),
     consentGrantsByCustomer: () =>
-      memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', [['grantedAt', 'ASC'], ['id', 'ASC']])),
+      memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', [['grantedAt', 'ASC'], ['id', 'ASC']], transaction)),
     preferenceConsentsByCustomer: () =>
-      memo('preferenceConsentsByCustomer', () => childrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', [['category', 'ASC']])),
+      memo('preferenceConsentsByCustomer', () => childrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', [['category', 'ASC']], transaction)),
     privacyRequestsByCustomer: () =>
-      memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', [['receivedAt', 'ASC'], ['id', 'ASC']])),
+      memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', [['receivedAt', 'ASC'], ['id', 'ASC']], transaction)),
     legalHoldsByCustomer: () =>
-      memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', [['placedAt', 'ASC'], ['id', 'ASC']])),
+      memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', [['placedAt', 'ASC'], ['id', 'ASC']], transaction)),
     /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
     ordersOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<OrderEntity>> =>
       memo(`ordersOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.order, scope, 'customer_id', 'customerId', ordering, args, cursors),
+        childPageLoader(ds, TABLES.order, scope, 'customer_id', 'customerId', ordering, args, cursors, transaction),
       ),
     casesOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<AfterSalesCaseEntity>> =>
       memo(`casesOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args, cursors),
+        childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args, cursors, transaction),
       ),
   };
 }

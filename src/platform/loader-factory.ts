@@ -2,7 +2,7 @@
  * DataLoader builders. Loaders are created per request with the caller's row scope, so scope
  * holds by construction: a batch function can only run the scoped query. Each batch is one SQL
  * statement whatever the number of keys; results come back in key order, missing keys as null
- * (by-id) or [] (children).
+ * (by-id) or [] (children). Once the request's transaction is open, batches read through it.
  *
  * The statements are plain SQL built once per loader and sent as prepared statements, and rows
  * become entities through row-reader.ts rather than TypeORM's query builder: a manifest of 50
@@ -14,6 +14,7 @@ import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from
 import type { RowScope, ScopedTable } from '../policy/row-scope';
 import type { CursorCodec, Ordering, Page, PageArgs } from './pagination';
 import { toPage } from './pagination';
+import type { RequestTransaction } from './request-transaction';
 import { readRows, rowReader, toPositional } from './row-reader';
 
 export interface TableRef<E extends ObjectLiteral> {
@@ -46,13 +47,14 @@ export function byIdLoader<E extends ObjectLiteral & { id: string }>(
   ds: DataSource,
   ref: TableRef<E>,
   scope: RowScope,
+  transaction?: RequestTransaction,
 ): DataLoader<string, E | null> {
   const reader = rowReader(ds, ref.entity);
   const scopeValues: unknown[] = [];
   const inScope = scopeClause(scope, ref.table, 't', scopeValues);
   const sql = `SELECT ${reader.columns('t')} FROM ${reader.table} t WHERE t."id" = ANY($${scopeValues.length + 1}::uuid[])${inScope}`;
   return new DataLoader<string, E | null>(async (ids) => {
-    const rows = await readRows(ds, sql, [...scopeValues, ids], { prepared: true });
+    const rows = await readRows(ds, sql, [...scopeValues, ids], { prepared: true, transaction });
     const byId = new Map<string, E>();
     for (const row of rows) {
       const entity = reader.toEntity(row);
@@ -69,6 +71,7 @@ export function childrenLoader<E extends ObjectLiteral>(
   scope: RowScope,
   parentProperty: keyof E & string,
   orderBy: ReadonlyArray<readonly [keyof E & string, 'ASC' | 'DESC']>,
+  transaction?: RequestTransaction,
 ): DataLoader<string, E[]> {
   const reader = rowReader(ds, ref.entity);
   const scopeValues: unknown[] = [];
@@ -78,7 +81,7 @@ export function childrenLoader<E extends ObjectLiteral>(
     `SELECT ${reader.columns('t')} FROM ${reader.table} t ` +
     `WHERE t.${reader.column(parentProperty)} = ANY($${scopeValues.length + 1}::uuid[])${inScope} ORDER BY ${order}`;
   return new DataLoader<string, E[]>(async (parentIds) => {
-    const rows = await readRows(ds, sql, [...scopeValues, parentIds], { prepared: true });
+    const rows = await readRows(ds, sql, [...scopeValues, parentIds], { prepared: true, transaction });
     const groups = new Map<string, E[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) {
       const entity = reader.toEntity(row);
@@ -101,6 +104,7 @@ export function childPageLoader<E extends ObjectLiteral & { id: string }>(
   ordering: Ordering,
   args: PageArgs,
   cursors: CursorCodec,
+  transaction?: RequestTransaction,
 ): DataLoader<string, Page<E>> {
   const reader = rowReader(ds, ref.entity);
   const sortColumn = reader.column(ordering.property);
@@ -122,7 +126,7 @@ export function childPageLoader<E extends ObjectLiteral & { id: string }>(
     `FROM ${reader.table} c WHERE c."${parentColumn}" = ANY($1::uuid[])${inScope}${afterCursor}) r WHERE r.rn <= $2) ` +
     `ORDER BY t.${sortColumn} ${direction}, t."id" ${direction}`;
   return new DataLoader<string, Page<E>>(async (parentIds) => {
-    const rows = await readRows(ds, sql, [parentIds, ...values.slice(1)], { prepared: true });
+    const rows = await readRows(ds, sql, [parentIds, ...values.slice(1)], { prepared: true, transaction });
     const groups = new Map<string, E[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) {
       const entity = reader.toEntity(row);

@@ -7,7 +7,7 @@
  * (same properties, embedded objects, null handling and value conversion: columns whose raw `pg`
  * value is already what TypeORM hydrates are copied, every other column goes through the
  * driver's `prepareHydratedValue`, transformers included). `readRows` runs one statement on the
- * data source's read pool — as a named prepared statement when the caller says the text is one
+ * request's transaction once it is open (request-transaction.ts), else on the data source's read pool — as a named prepared statement when the caller says the text is one
  * of a fixed set (PostgreSQL then parses it once per connection) — and keeps what the TypeORM
  * path gave: the SQL statement counter, replica routing, and slow or failed statements reported
  * to the data source's logger.
@@ -17,6 +17,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { RequestTransaction } from './request-transaction';
 import { recordSqlStatement } from './sql-counter';
 
 export interface RowReader<E> {
@@ -151,13 +152,21 @@ function statementName(sql: string): string {
 
 /**
  * Runs one read statement and returns its rows. `prepared: true` only for texts from a fixed,
- * small set: each connection keeps every statement it has prepared.
+ * small set: each connection keeps every statement it has prepared. Once the request's
+ * `transaction` is open the statement runs in it, on the primary: a request that has written
+ * reads what it wrote.
  */
-export async function readRows(ds: DataSource, sql: string, values: unknown[], options: { prepared?: boolean } = {}): Promise<Array<Record<string, unknown>>> {
+export async function readRows(
+  ds: DataSource,
+  sql: string,
+  values: unknown[],
+  options: { prepared?: boolean; transaction?: RequestTransaction } = {},
+): Promise<Array<Record<string, unknown>>> {
   recordSqlStatement(sql);
   const started = performance.now();
   try {
-    const result = await readPoolOf(ds).query(options.prepared ? { name: statementName(sql), text: sql, values } : { text: sql, values });
+    const statement = options.prepared ? { name: statementName(sql), text: sql, values } : { text: sql, values };
+    const result = await (options.transaction?.isOpen ? options.transaction.query(statement) : readPoolOf(ds).query(statement));
     return result.rows;
   } catch (error) {
     // Parameters stay out of logs: they may carry personal data.

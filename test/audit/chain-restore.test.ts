@@ -6,7 +6,8 @@
  * would report as tampering on an untouched log, with later batches failing on subject sets
  * that are gone too.
  *
- * Both cases run under one gateway that keeps serving: the database is dropped and created
+ * Both cases run under one gateway that keeps serving reads (group commit) and writes (each
+ * sealed in its own transaction): the database is dropped and created
  * again (empty, migrated, seeded), and, separately, dropped and restored from a `pg_dump`
  * taken before the last traffic. After each, the traffic is answered and the log verifies.
  */
@@ -25,6 +26,7 @@ import { callers, run } from './audit-harness';
 
 const MANIFEST = `{ shipments(first: 5) { nodes { trackingNumber order { orderNumber shippingAddress { recipientName city } } } } }`;
 const CASES = `{ afterSalesCases(first: 3) { nodes { subject status } } }`;
+const SCAN = `mutation($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id } }`;
 
 describe('the audit chain after the database is replaced under a running gateway', () => {
   let db: TestDatabase;
@@ -45,10 +47,16 @@ describe('the audit chain after the database is replaced under a running gateway
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Concurrent reads by several principals; every one must be answered. */
+  let scans = 0;
+  /** Concurrent reads by several principals and a carrier's writes (sealed in their own transactions); every one must be answered. */
   async function traffic(rounds = 3): Promise<void> {
+    const [{ id: shipmentId }] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [DEMO_IDS.logisticsPartners[0]]);
     for (let round = 0; round < rounds; round++) {
+      scans += 1;
       const responses = await Promise.all([
+        run(gateway, SCAN, callers.logistics(DEMO_IDS.logisticsPartners[0]), {
+          input: { shipmentId, events: [{ eventId: `restore-${scans}`, occurredAt: new Date().toISOString(), location: 'Hub', description: 'sorted' }] },
+        }),
         run(gateway, MANIFEST, callers.logistics(DEMO_IDS.logisticsPartners[0])),
         run(gateway, MANIFEST, callers.logistics(DEMO_IDS.logisticsPartners[1])),
         run(gateway, CASES, callers.staff(['customer_service'], 'after_sales')),

@@ -88,7 +88,7 @@ export class AfterSalesCaseResolver {
     }
     const now = new Date();
     const body = redactCardNumbers(input.message).text;
-    const id = await ctx.dataSource.transaction(async (em) => {
+    const id = await ctx.transaction.write(async (em) => {
       const inserted = await em.getRepository(AfterSalesCaseEntity).insert({
         customerId,
         orderId,
@@ -124,7 +124,7 @@ export class AfterSalesCaseResolver {
       body: redactCardNumbers(input.body).text,
       sentAt: new Date(),
     };
-    const inserted = await ctx.dataSource.transaction(async (em) => {
+    const inserted = await ctx.transaction.write(async (em) => {
       const result = await em.getRepository(CaseMessageEntity).insert(message);
       if (byCustomer && found.status === CaseStatus.WAITING_ON_CUSTOMER) {
         await em.getRepository(AfterSalesCaseEntity).update({ id: found.id }, { status: CaseStatus.OPEN });
@@ -141,7 +141,7 @@ export class AfterSalesCaseResolver {
     const found = await ctx.loaders.afterSalesCase().load(requireUuid(input.caseId, 'input.caseId'));
     if (!found) throw notFound('After-sales case');
     const now = new Date();
-    await ctx.dataSource.transaction(async (em) => {
+    await ctx.transaction.write(async (em) => {
       await em.getRepository(AfterSalesCaseEntity).update(
         { id: found.id },
         { status: input.status, closedAt: CLOSED_STATES.has(input.status) ? (found.closedAt ?? now) : null },
@@ -170,7 +170,7 @@ export class AfterSalesCaseResolver {
       note: input.note ? redactCardNumbers(input.note).text : null,
       recordedAt: new Date(),
     };
-    const inserted = await ctx.dataSource.getRepository(CaseRecordEntity).insert(record);
+    const inserted = await ctx.transaction.write((em) => em.getRepository(CaseRecordEntity).insert(record));
     ctx.disclosures.subject(found.customerId);
     ctx.loaders.recordsByCase().clear(found.id);
     return { id: inserted.identifiers[0].id as string, ...record };

@@ -61,7 +61,7 @@ export class BehaviorEventResolver {
         occurredAt: e.occurredAt,
       };
     });
-    await ctx.dataSource.getRepository(BehaviorEventEntity).insert(rows);
+    await ctx.transaction.write((em) => em.getRepository(BehaviorEventEntity).insert(rows));
     return { accepted: rows.length };
   }
 }

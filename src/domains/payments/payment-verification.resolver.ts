@@ -67,7 +67,7 @@ export class PaymentVerificationResolver {
       (['cardBrand', 'cardLast4', 'paidAt', 'settledAt', 'settlementBatchRef'] as const).filter((k) => input[k] !== undefined).map((k) => [k, input[k]]),
     );
     const id = await translatingDbErrors('recordPaymentResult', async () =>
-      ctx.dataSource.transaction(async (em) => {
+      ctx.transaction.write(async (em) => {
         const repo = em.getRepository(PaymentVerificationEntity);
         const existing = await repo.findOne({ where: { providerId, providerReference: input.providerReference }, lock: { mode: 'pessimistic_write' } });
         if (existing && existing.orderId !== orderId) throw badUserInput('input.providerReference: already recorded for another order');

@@ -58,7 +58,7 @@ export class ShipmentResolver {
     const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
     if (!shipment) throw notFound('Shipment');
     // A tracking number is unique per carrier: reusing one is the caller's mistake, said so.
-    await translatingDbErrors('recordShipmentTracking', () => ctx.dataSource.transaction((em) => recordTracking(em, shipment.id, input.trackingNumber)));
+    await translatingDbErrors('recordShipmentTracking', () => ctx.transaction.write((em) => recordTracking(em, shipment.id, input.trackingNumber)));
     ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     return ctx.loaders.shipment().load(shipment.id);
@@ -73,7 +73,7 @@ export class ShipmentResolver {
     const shipment = await ctx.loaders.shipment().load(requireUuid(input.shipmentId, 'input.shipmentId'));
     if (!shipment) throw notFound('Shipment');
     // Scans already recorded are recognised by their event ids; the status moves only forward.
-    await ctx.dataSource.transaction((em) => recordScans(em, shipment.id, actingPartner(ctx, 'recordShipmentEvents'), input.events));
+    await ctx.transaction.write((em) => recordScans(em, shipment.id, actingPartner(ctx, 'recordShipmentEvents'), input.events));
     ctx.disclosures.subjectOfOrder(shipment.orderId);
     ctx.loaders.shipment().clear(shipment.id);
     ctx.loaders.eventsByShipment().clear(shipment.id);

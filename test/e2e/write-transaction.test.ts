@@ -1,0 +1,230 @@
+/**
+ * Write and record together: a mutation's writes and its audit event commit in one
+ * transaction. Every mutation of the schema is tried with the audit log refusing its event
+ * (the insert of the event, of its seal, or the COMMIT itself failing): the caller gets the
+ * masked 500 and nothing the mutation wrote stays. A write that fails leaves an event that says
+ * so, never one claiming success; one mutation field that fails undoes its own writes only.
+ */
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Caller } from '../../src/auth/principal';
+import { verifyAuditLog } from '../../src/audit/verify';
+import { createDataSource } from '../../src/platform/database';
+import { buildGatewaySchema } from '../../src/schema';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { INTERNAL_ERROR_MESSAGE, type Gateway } from '../../src/server';
+import { callers, eventCount, lastEvent, run } from '../audit/audit-harness';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { createTestGateway } from '../harness/gateway';
+
+const WITHHELD = { status: 500, errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+const [carrierA] = DEMO_IDS.logisticsPartners;
+const [providerA] = DEMO_IDS.paymentProviders;
+
+/** Rows of every table but the audit log's, as one comparable value. */
+async function dataDigest(ds: DataSource): Promise<Record<string, string>> {
+  const tables: Array<{ name: string }> = await ds.query(
+    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'audit\\_%' AND tablename <> 'schema_migration' ORDER BY 1`,
+  );
+  const digest: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [row] = await ds.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS d FROM "${name}" t`);
+    digest[name] = row.d;
+  }
+  return digest;
+}
+
+/** Runs `work` while a trigger refuses rows of `table`; `deferred` makes it refuse at COMMIT instead. */
+async function withRefusal<T>(ds: DataSource, table: string, work: () => Promise<T>, deferred = false): Promise<T> {
+  await ds.query(`CREATE FUNCTION test_refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused (test)'; END $$`);
+  await ds.query(
+    deferred
+      ? `CREATE CONSTRAINT TRIGGER test_refuse_row AFTER INSERT ON ${table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_row()`
+      : `CREATE TRIGGER test_refuse_row BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION test_refuse_row()`,
+  );
+  try {
+    return await work();
+  } finally {
+    await ds.query(`DROP TRIGGER test_refuse_row ON ${table}; DROP FUNCTION test_refuse_row()`);
+  }
+}
+
+interface MutationCase {
+  caller: Caller;
+  query: string;
+  /** Fresh input each time: every call writes something new. */
+  variables: () => Record<string, unknown>;
+}
+
+describe('a mutation and its audit event commit together', () => {
+  let db: TestDatabase;
+  let gateway: Gateway;
+  let shipmentId: string;
+  let otherShipmentId: string;
+  let orderId: string;
+  let currency: string;
+  let caseId: string;
+  let n = 0;
+  const next = () => ++n;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    ({ gateway } = await createTestGateway(db));
+    [{ id: shipmentId }, { id: otherShipmentId }] = await db.dataSource.query(
+      `SELECT id FROM shipment WHERE logistics_partner_id = $1 AND status = 'in_transit' ORDER BY id LIMIT 2`,
+      [carrierA],
+    );
+    // An order whose checkout assigned provider A: A may report on it.
+    [{ id: orderId, currency }] = await db.dataSource.query(`SELECT id, currency FROM "order" WHERE payment_provider_id = $1 ORDER BY order_number LIMIT 1`, [providerA]);
+    [{ id: caseId }] = await db.dataSource.query(`SELECT id FROM after_sales_case WHERE customer_id = $1 AND status <> 'closed' ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
+
+  const scan = (i: number) => ({ eventId: `tx-test-${i}`, occurredAt: new Date(Date.UTC(2026, 1, 1, 0, i)).toISOString(), location: `Hub ${i}`, description: 'sorted' });
+
+  const CASES: Record<string, MutationCase> = {
+    recordShipmentEvents: {
+      caller: callers.logistics(carrierA),
+      query: `mutation($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id events { location } } }`,
+      variables: () => ({ input: { shipmentId, events: [scan(next()), scan(next())] } }),
+    },
+    recordShipmentTracking: {
+      caller: callers.logistics(carrierA),
+      query: `mutation($input: RecordTrackingInput!) { recordShipmentTracking(input: $input) { trackingNumber } }`,
+      variables: () => ({ input: { shipmentId, trackingNumber: `TX-TRACK-${next()}` } }),
+    },
+    recordPaymentResult: {
+      caller: callers.payment(providerA),
+      query: `mutation($input: RecordPaymentResultInput!) { recordPaymentResult(input: $input) { providerReference amount } }`,
+      variables: () => ({ input: { orderId, providerReference: `tx-ref-${next()}`, method: 'WALLET', amount: '10.00', currency, status: 'AUTHORIZED' } }),
+    },
+    openAfterSalesCase: {
+      caller: callers.customer(DEMO_IDS.demoCustomer),
+      query: `mutation($input: OpenCaseInput!) { openAfterSalesCase(input: $input) { id subject } }`,
+      variables: () => ({ input: { type: 'CONSULTATION', subject: `question ${next()}`, message: 'hello' } }),
+    },
+    postCaseMessage: {
+      caller: callers.customer(DEMO_IDS.demoCustomer),
+      query: `mutation($input: PostCaseMessageInput!) { postCaseMessage(input: $input) { body } }`,
+      variables: () => ({ input: { caseId, body: `message ${next()}` } }),
+    },
+    updateAfterSalesCase: {
+      caller: callers.staff(['customer_service'], 'after_sales'),
+      query: `mutation($input: UpdateCaseInput!) { updateAfterSalesCase(input: $input) { status } }`,
+      variables: () => ({ input: { caseId, status: next() % 2 === 0 ? 'OPEN' : 'WAITING_ON_CUSTOMER' } }),
+    },
+    addCaseRecord: {
+      caller: callers.staff(['customer_service'], 'after_sales'),
+      query: `mutation($input: AddCaseRecordInput!) { addCaseRecord(input: $input) { action } }`,
+      variables: () => ({ input: { caseId, action: `step_${next()}` } }),
+    },
+    ingestBehaviorEvents: {
+      caller: callers.staff(['storefront'], 'analytics'),
+      query: `mutation($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`,
+      variables: () => ({
+        input: { events: [{ visitorId: `v-${next()}`, ip: '198.51.100.7', userAgent: 'Mozilla/5.0', page: '/p', dwellMs: 10, clicks: 1, occurredAt: new Date().toISOString() }] },
+      }),
+    },
+  };
+
+  it('has a case for every mutation of the schema', async () => {
+    const schema = await buildGatewaySchema();
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
+  });
+
+  describe.each(Object.keys(CASES))('%s', (name) => {
+    const c = () => CASES[name]!;
+
+    it.each([
+      ['the insert of its event fails', 'audit_event', false],
+      ['the insert of its seal fails', 'audit_seal', false],
+      ['the COMMIT fails', 'audit_event', true],
+    ] as const)('when %s: the masked 500, and nothing it wrote stays', async (_label, table, deferred) => {
+      const before = await dataDigest(db.dataSource);
+      const events = await eventCount(db.dataSource);
+      const r = await withRefusal(db.dataSource, table, () => run(gateway, c().query, c().caller, c().variables()), deferred);
+      expect(r).toEqual(WITHHELD);
+      expect(await dataDigest(db.dataSource)).toEqual(before);
+      expect(await eventCount(db.dataSource)).toBe(events);
+    });
+
+    it('when the log works: the write and its event, together', async () => {
+      const before = await dataDigest(db.dataSource);
+      const r = await run(gateway, c().query, c().caller, c().variables());
+      expect([r.status, r.errors]).toEqual([200, undefined]);
+      expect(await dataDigest(db.dataSource)).not.toEqual(before);
+      const event = await lastEvent(db.dataSource);
+      expect({ operationType: event.operationType, outcome: event.outcome, errorCodes: event.errorCodes }).toEqual({ operationType: 'mutation', outcome: 'ok', errorCodes: [] });
+    });
+  });
+
+  it('a write that fails is answered with the masked error, writes nothing, and its event says error', async () => {
+    const before = await dataDigest(db.dataSource);
+    const r = await withRefusal(db.dataSource, 'shipment_event', () => run(gateway, CASES.recordShipmentEvents!.query, CASES.recordShipmentEvents!.caller, CASES.recordShipmentEvents!.variables()));
+    expect(r).toEqual({ status: 200, data: null, errors: [{ message: INTERNAL_ERROR_MESSAGE, path: ['recordShipmentEvents'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    expect(await dataDigest(db.dataSource)).toEqual(before);
+    const event = await lastEvent(db.dataSource);
+    expect({ operationType: event.operationType, outcome: event.outcome, errorCodes: event.errorCodes, disclosed: event.disclosed }).toEqual({
+      operationType: 'mutation',
+      outcome: 'error',
+      errorCodes: ['INTERNAL_SERVER_ERROR'],
+      disclosed: [],
+    });
+  });
+
+  it('one field of a mutation that fails undoes its own writes only; the event records both', async () => {
+    const count = async (id: string) => Number((await db.dataSource.query(`SELECT count(*) n FROM shipment_event WHERE shipment_id = $1`, [id]))[0].n);
+    const [first, second] = [await count(shipmentId), await count(otherShipmentId)];
+    const r = await run(
+      gateway,
+      `mutation($a: RecordShipmentEventsInput!, $b: RecordShipmentEventsInput!) {
+        a: recordShipmentEvents(input: $a) { id }
+        b: recordShipmentEvents(input: $b) { id }
+      }`,
+      CASES.recordShipmentEvents!.caller,
+      // b repeats an event id of its batch with another time: refused, after a's scans were written.
+      { a: { shipmentId, events: [scan(next())] }, b: { shipmentId: otherShipmentId, events: [scan(900), { ...scan(901), eventId: scan(900).eventId }] } },
+    );
+    expect(r.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['b'], 'BAD_USER_INPUT']]);
+    expect([await count(shipmentId), await count(otherShipmentId)]).toEqual([first + 1, second]);
+    const event = await lastEvent(db.dataSource);
+    expect({ outcome: event.outcome, errorCodes: event.errorCodes }).toEqual({ outcome: 'error', errorCodes: ['BAD_USER_INPUT'] });
+  });
+
+  it('every mutation completes on a pool of one connection: a request holding its transaction never waits for a second', async () => {
+    const single = createDataSource({ url: db.url, poolSize: 1 });
+    await single.initialize();
+    const { gateway: narrow } = await createTestGateway({ ...db, dataSource: single });
+    try {
+      for (const c of Object.values(CASES)) {
+        const r = await run(narrow, c.query, c.caller, c.variables());
+        expect([r.status, r.errors]).toEqual([200, undefined]);
+      }
+    } finally {
+      await narrow.stop();
+      await single.destroy();
+    }
+  }, 10_000);
+
+  it('concurrent mutations and reads keep one seal chain, and no connection stays checked out', async () => {
+    const events = await eventCount(db.dataSource);
+    const manifest = `{ shipments(first: 5) { nodes { trackingNumber order { orderNumber } } } }`;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const c = CASES[Object.keys(CASES)[i % Object.keys(CASES).length]!]!;
+        return i % 2 === 0 ? run(gateway, c.query, c.caller, c.variables()) : run(gateway, manifest, callers.logistics(carrierA));
+      }),
+    );
+    expect(responses.map((r) => [r.status, r.errors])).toEqual(responses.map(() => [200, undefined]));
+    expect(await eventCount(db.dataSource)).toBe(events + 20);
+    const result = await verifyAuditLog(db.dataSource);
+    expect({ intact: result.intact, problems: result.problems }).toEqual({ intact: true, problems: [] });
+    const pool = (db.dataSource.driver as unknown as { master: Pool }).master;
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+});

@@ -8,6 +8,7 @@ import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
 import { partnerIdOf, type Caller } from './auth/principal';
 import { createLoaders, type Loaders } from './domains/loaders';
+import type { IdempotencyClaim } from './idempotency/idempotency';
 import type { CursorKey } from './platform/cursor-seal';
 import type { Logger } from './platform/logger';
 import type { CursorCodec } from './platform/pagination';
@@ -36,6 +37,14 @@ export interface RequestContext {
   secrets: RequestSecrets;
   /** The legal case or privacy request the request serves (served-request.ts), stored on its audit event. */
   served: ServedRequest;
+  /** Purpose legal_compliance: the legal case the read is for (X-Legal-Case), stored on its audit event. */
+  legalCaseReference?: string;
+  /**
+   * For a mutation sent with an Idempotency-Key: whether it claimed the key or replays an
+   * earlier response (idempotency/idempotency.ts). A holder, like `disclosures` and
+   * `transaction`: Apollo hands plugins and resolvers a shallow copy of the context.
+   */
+  idempotency: { claim?: IdempotencyClaim };
 }
 
 /** Keys resolvers need; never logged, never published. */
@@ -66,5 +75,5 @@ export function createRequestContext(deps: {
   const { cursorKey, ...rest } = deps;
   const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));
   const transaction = new RequestTransaction(deps.dataSource);
-  return { ...rest, cursors, transaction, loaders: createLoaders(deps.dataSource, deps.scope, cursors, transaction), disclosures: new DisclosureRecorder() };
+  return { ...rest, cursors, transaction, loaders: createLoaders(deps.dataSource, deps.scope, cursors, transaction), disclosures: new DisclosureRecorder(), idempotency: {} };
 }

@@ -19,6 +19,7 @@ import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authen
 import type { Caller } from './auth/principal';
 import { createRequestContext, type RequestContext, type RequestSecrets } from './context';
 import { executorGateway } from './execution/executor';
+import { createIdempotencyPlugin, purgeExpired, rememberResponse } from './idempotency/idempotency';
 import { ReadPlans } from './execution/read-plans';
 import { BoundedCache, documentKey } from './platform/bounded-cache';
 import { CursorKey } from './platform/cursor-seal';
@@ -36,6 +37,8 @@ import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './
 import { buildGatewaySchema } from './schema';
 
 export const MAX_BODY_BYTES = 100 * 1024;
+/** How often expired idempotency records are deleted. */
+const PURGE_EVERY_MS = 10 * 60_000;
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 /** The whole body of a response withheld for an unexpected failure. */
 const INTERNAL_ERROR_BODY = Object.freeze({ errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
@@ -192,7 +195,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     validationOptions: { maxErrors: MAX_VALIDATION_ERRORS },
     // Cache control off: no response here may be cached, and its per-field hook wraps every
     // resolver (about a fifth of a large list's CPU; see the README's Performance section).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS }), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS }), createIdempotencyPlugin(), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
   };
@@ -230,14 +233,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   /**
    * Ends the request's transaction, if it began, once the response is built and before any of
    * it is sent (platform/request-transaction.ts): it commits when the audit event is in it (or
-   * when there is no audit log: protections off); otherwise it rolls back. False when the
-   * COMMIT failed: the response must be withheld.
+   * when there is no audit log: protections off), with the first response to an idempotency
+   * key; otherwise it rolls back. False when the COMMIT failed: the response must be withheld.
    */
-  const endTransaction = async (ctx: RequestContext): Promise<boolean> => {
+  const endTransaction = async (ctx: RequestContext, status: number, body: () => string): Promise<boolean> => {
     const transaction = ctx.transaction;
     if (!transaction.isOpen) return true;
     const commit = transaction.recorded || !auditLog;
     try {
+      if (commit && ctx.idempotency.claim) await rememberResponse(transaction, ctx.idempotency.claim, status, body(), ctx.disclosures.snapshot());
       await transaction.end(commit);
       return true;
     } catch (error) {
@@ -246,6 +250,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       return false;
     }
   };
+
+  // Idempotent responses are kept 24 hours; expired ones are deleted every 10 minutes.
+  const purgeTimer = setInterval(() => {
+    purgeExpired(deps.dataSource).catch((error: unknown) => deps.logger.warn({ err: error }, 'expired idempotency records could not be deleted'));
+  }, PURGE_EVERY_MS);
+  purgeTimer.unref();
 
   const cursorKey = new CursorKey(deps.secrets.cursorSecret);
   const requestSecrets: RequestSecrets = { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey };
@@ -325,7 +335,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       await ctx.transaction.end(false).catch(() => undefined);
       throw error;
     }
-    if (!(await endTransaction(ctx))) {
+    const completeBody = response.body.kind === 'complete' ? response.body.string : '';
+    if (!(await endTransaction(ctx, response.status ?? 200, () => completeBody))) {
       send(res, 500, INTERNAL_ERROR_BODY);
       return;
     }
@@ -412,12 +423,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         await ctx.transaction.end(false).catch(() => undefined);
         throw error;
       }
-      if (!(await endTransaction(ctx))) {
+      const body = () => JSON.stringify(response.body.kind === 'single' ? response.body.singleResult : null);
+      if (!(await endTransaction(ctx, response.http.status ?? 200, body))) {
         return { http: { status: 500, headers: new HeaderMap() }, body: withheldResponseBody() };
       }
       return response;
     },
     async stop() {
+      clearInterval(purgeTimer);
       await apollo.stop();
       await direct?.stop();
       await rateLimiter.close();

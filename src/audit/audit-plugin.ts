@@ -10,8 +10,8 @@
  * HTTP status becomes 500: fail closed.
  *
  * A request that has not opened a transaction (every query, and a mutation refused before it
- * wrote) waits for its group-commit batch to commit. A request that has — a mutation that
- * wrote — appends its event in that transaction instead
+ * wrote) waits for its group-commit batch to commit. A request that has — a mutation that wrote
+ * or claimed an idempotency key — appends its event in that transaction instead
  * (`AuditLog.appendWithin`), and the server commits the transaction, writes and event
  * together, before the response leaves; if the event cannot be written the transaction rolls
  * back and the write is undone with it.
@@ -134,6 +134,8 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
     flagged: ctx.policy.serves !== undefined,
     legalCaseReference: ctx.served.legalCaseReference ?? null,
     privacyRequestReference: ctx.served.privacyRequestReference ?? null,
+    // A replayed idempotent response discloses what the first one did, again: it names the request it repeats.
+    detail: ctx.idempotency.claim?.kind === 'replay' ? { idempotentReplayOf: ctx.idempotency.claim.requestId } : null,
   };
 }
 
@@ -148,8 +150,8 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
           const transaction = ctx.transaction;
           try {
             if (transaction.isOpen) {
-              // The request wrote: its event goes into the same transaction, last, and commits
-              // with the writes (server.ts ends the transaction).
+              // The request wrote (or claimed an idempotency key): its event goes into the same
+              // transaction, last, and commits with the writes (server.ts ends the transaction).
               const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
               const seal = await deps.auditLog.appendWithin(transaction.client, eventOf(rc, at, subjects, hashes));
               transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));

@@ -44,7 +44,7 @@ export interface AuditEventInput {
   privacyRequestReference?: string | null;
   /** A read compliance reviews first: one that serves a legal case or a privacy request. A reference always flags. */
   flagged?: boolean;
-  /** Jobs only: counts and other non-personal facts, at most 8 KiB of JSON. */
+  /** Non-personal facts, at most 8 KiB of JSON: a job's counts, the request an idempotent replay repeats. */
   detail?: Record<string, unknown> | null;
 }
 

@@ -13,6 +13,16 @@ export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<any>;
 }
 
+/**
+ * What a response disclosed beyond its data: kept with an idempotent response, so that its
+ * replay is audited as the response itself was (idempotency/idempotency.ts).
+ */
+export interface DisclosureSnapshot {
+  subjectIds: string[];
+  masked: string[];
+  denied: string[];
+}
+
 /** Embedded objects (a shipping snapshot, customs data, item attributes) carry their owning row here. */
 export const OWNER = Symbol('owner');
 export interface OwnerRef {
@@ -58,6 +68,8 @@ export class DisclosureRecorder {
   private readonly orderCustomer = new Map<string, string>();
   private readonly shipmentOrder = new Map<string, string>();
   private readonly caseCustomer = new Map<string, string>();
+  /** The subjects `resolveSubjects` found, once it has run. */
+  private resolved: string[] | undefined;
 
   /** Called for every field the policy decided on, with the object the field was read from. */
   field(typeName: string, fieldName: string, parent: unknown, decision: FieldDecision): void {
@@ -138,7 +150,19 @@ export class DisclosureRecorder {
       );
       for (const row of rows) subjects.add(row.customer_id);
     }
-    return [...subjects];
+    this.resolved = [...subjects];
+    return this.resolved;
   }
 
+  /** What was recorded: the subjects as resolved (or as named, before that), masks and denials. */
+  snapshot(): DisclosureSnapshot {
+    return { subjectIds: this.resolved ?? [...this.customers], masked: [...this.masked], denied: [...this.denied] };
+  }
+
+  /** Records again what an earlier response disclosed (its idempotent replay). */
+  replay(snapshot: DisclosureSnapshot): void {
+    for (const id of snapshot.subjectIds) this.customers.add(id);
+    for (const coordinate of snapshot.masked) this.masked.add(coordinate);
+    for (const coordinate of snapshot.denied) this.denied.add(coordinate);
+  }
 }

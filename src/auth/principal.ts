@@ -51,3 +51,21 @@ export function hasRole(principal: Principal, role: StaffRole): boolean {
 export function partnerIdOf(principal: Principal): string | undefined {
   return principal.kind === 'staff' || principal.kind === 'customer' ? undefined : principal.partnerId;
 }
+
+/**
+ * Who a principal is for budgets and stores kept per principal (rate limits, idempotency keys):
+ * a staff member by token subject, a customer by customer, a third party by grant, a partner
+ * by partner, whichever of its systems calls.
+ */
+export function principalKey(p: Principal): string {
+  switch (p.kind) {
+    case 'staff':
+      return `staff:${p.subject}`;
+    case 'customer':
+      return `customer:${p.customerId}`;
+    case 'third_party':
+      return `third_party:${p.partnerId}:${p.grantId}`;
+    default:
+      return `${p.kind}:${p.partnerId}`;
+  }
+}

@@ -9,7 +9,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Principal } from '../auth/principal';
+import { principalKey } from '../auth/principal';
 import type { RequestContext } from '../context';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
@@ -27,19 +27,6 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = { fieldsPerMinute: 6000, mis
 
 /** Root fields that look one row up by id; a null answer is a miss. */
 export const BY_ID_FIELDS: ReadonlySet<string> = new Set(['customer', 'order', 'shipment', 'paymentVerification', 'afterSalesCase', 'partner']);
-
-export function principalKey(p: Principal): string {
-  switch (p.kind) {
-    case 'staff':
-      return `staff:${p.subject}`;
-    case 'customer':
-      return `customer:${p.customerId}`;
-    case 'third_party':
-      return `third_party:${p.partnerId}:${p.grantId}`;
-    default:
-      return `${p.kind}:${p.partnerId}`;
-  }
-}
 
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));

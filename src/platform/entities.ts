@@ -22,6 +22,7 @@ import { PolicyVersionEntity } from '../domains/policy-versions/policy-version.e
 import { PrivacyRequestEntity } from '../domains/privacy-requests/privacy-request.entity';
 import { ShipmentEventEntity } from '../domains/shipments/shipment-event.entity';
 import { ShipmentEntity } from '../domains/shipments/shipment.entity';
+import { IdempotencyRecordEntity } from '../idempotency/idempotency-record.entity';
 
 export const ENTITIES = [
   PartnerEntity,
@@ -45,4 +46,5 @@ export const ENTITIES = [
   AuditEventEntity,
   AuditSealEntity,
   AuditSubjectSetEntity,
+  IdempotencyRecordEntity,
 ];

@@ -1,0 +1,26 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { DisclosureSnapshot } from '../audit/disclosure-recorder';
+
+/**
+ * The first response to a mutation sent with an `Idempotency-Key`, kept 24 hours so that a
+ * retry with the same key and request gets it again without writing (idempotency.ts). The
+ * response carries personal data: a record is never read after `expires_at`, and is deleted
+ * soon after.
+ */
+@Entity('idempotency_record', { comment: 'First responses to mutations sent with an Idempotency-Key; kept 24 hours, then deleted.' })
+@Index(['expiresAt'])
+export class IdempotencyRecordEntity {
+  /** sha256 of the principal and the key: a key names a record only for the principal that sent it. */
+  @PrimaryColumn({ type: 'char', length: 64 }) keyHash!: string;
+  /** sha256 of the request: operation text, operation name, variables and purpose. */
+  @Column({ type: 'char', length: 64 }) fingerprint!: string;
+  /** The request that wrote the record (replays name it in their audit events). */
+  @Column({ type: 'varchar', length: 64 }) requestId!: string;
+  @Column({ type: 'timestamptz' }) createdAt!: Date;
+  @Column({ type: 'timestamptz' }) expiresAt!: Date;
+  /** HTTP status and body of the first response; written in the transaction of the request that claimed the key. */
+  @Column({ type: 'smallint', nullable: true }) status!: number | null;
+  @Column({ type: 'json', nullable: true }) response!: unknown;
+  /** What the audit event of the first response recorded beyond the data: subjects, masked and denied coordinates. */
+  @Column({ type: 'jsonb', nullable: true }) disclosure!: DisclosureSnapshot | null;
+}

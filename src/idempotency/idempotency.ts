@@ -1,0 +1,146 @@
+/**
+ * Idempotent mutations. A caller that sends a mutation again with the same `Idempotency-Key`
+ * header and the same request within 24 hours gets the first response again and nothing is
+ * written twice; the same key with another request is refused (BAD_USER_INPUT, HTTP 422, as the
+ * IETF Idempotency-Key draft advises).
+ *
+ * - Keys are per principal (`principalKey`: a partner, whichever of its systems calls): a
+ *   record is found by sha256 of the principal and the key, so one principal's key never meets
+ *   another's, and the key itself is not stored.
+ * - A request is its operation text, operation name, variables and purpose (sha256 of their
+ *   canonical JSON).
+ * - The key is claimed after validation and the limits, just before the operation runs, by
+ *   inserting its record in the request's transaction (platform/request-transaction.ts). The
+ *   response, and what its audit event recorded, are added just before that transaction
+ *   commits with the writes and the event: a response is kept exactly when its request
+ *   committed, whatever it answered; one withheld or rolled back leaves the key free. A second
+ *   request with the same key while the first runs waits on the record's primary key until the
+ *   first ends, then replays its response (or runs, if the first rolled back): two requests
+ *   with one key never both write.
+ * - A replay discloses again, so it is treated as a response: the limits, the contract and the
+ *   rate limit apply as to any request, and its audit event records what the first response
+ *   did (subjects, coordinates) and names the request replayed. It carries
+ *   `Idempotent-Replayed: true`.
+ * - A record holds personal data (the response). It is never replayed after 24 hours — the key
+ *   is then free for a new request — and `purgeExpired` deletes expired records; the gateway
+ *   runs it every 10 minutes.
+ * - Queries ignore the header: reading twice is already safe.
+ */
+import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import type { FormattedExecutionResult } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { canonicalJson } from '../audit/canonical-json';
+import type { DisclosureSnapshot } from '../audit/disclosure-recorder';
+import { sha256Hex } from '../audit/merkle';
+import { principalKey } from '../auth/principal';
+import type { RequestContext } from '../context';
+import { ErrorCode } from '../platform/errors';
+import type { RequestTransaction } from '../platform/request-transaction';
+import { recordSqlStatement } from '../platform/sql-counter';
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'idempotent-replayed';
+/** How long a first response is replayed. */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
+/** 1 to 255 visible ASCII characters (a UUID is usual), optionally as a quoted structured-field string. */
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** What the request's key turned out to be: claimed by this request, or answered by an earlier one. */
+export type IdempotencyClaim = { kind: 'first'; keyHash: string } | { kind: 'replay'; requestId: string };
+
+const CLAIM = `
+  INSERT INTO idempotency_record AS r (key_hash, fingerprint, request_id, created_at, expires_at)
+  VALUES ($1, $2, $3, now(), now() + make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS}))
+  ON CONFLICT (key_hash) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, request_id = EXCLUDED.request_id,
+    created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, status = NULL, response = NULL, disclosure = NULL
+  WHERE r.expires_at <= now()
+  RETURNING 1`;
+const FIND = `SELECT fingerprint, request_id, status, response, disclosure FROM idempotency_record WHERE key_hash = $1`;
+const REMEMBER = `UPDATE idempotency_record SET status = $2, response = $3::json, disclosure = $4::jsonb WHERE key_hash = $1`;
+const PURGE = `DELETE FROM idempotency_record WHERE expires_at <= now()`;
+
+interface StoredRecord {
+  fingerprint: string;
+  request_id: string;
+  status: number | null;
+  response: FormattedExecutionResult | null;
+  disclosure: DisclosureSnapshot | null;
+}
+
+function refusal(status: number, message: string): GraphQLResponse {
+  return {
+    http: { status, headers: new HeaderMap() },
+    body: { kind: 'single', singleResult: { errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] } },
+  };
+}
+
+/** The key a header names, or undefined when it is not one. */
+export function idempotencyKeyOf(header: string): string | undefined {
+  const key = header.length > 2 && header.startsWith('"') && header.endsWith('"') ? header.slice(1, -1) : header;
+  return KEY.test(key) ? key : undefined;
+}
+
+async function run(tx: RequestTransaction, sql: string, values: unknown[]): Promise<Array<Record<string, unknown>>> {
+  recordSqlStatement(sql);
+  return (await tx.query({ text: sql, values })).rows;
+}
+
+/** Claims `keyHash` for this request, or returns the record of the request that holds it. */
+async function claim(tx: RequestTransaction, keyHash: string, fingerprint: string, requestId: string): Promise<StoredRecord | 'claimed'> {
+  await tx.open();
+  if ((await run(tx, CLAIM, [keyHash, fingerprint, requestId])).length === 1) return 'claimed';
+  const [found] = (await run(tx, FIND, [keyHash])) as unknown as StoredRecord[];
+  if (!found) throw new Error('idempotency: the record that held the key is gone');
+  return found;
+}
+
+/** Stores the response of the request that claimed its key, in its transaction (just before the COMMIT). */
+export async function rememberResponse(tx: RequestTransaction, claimed: IdempotencyClaim, status: number, body: string, disclosure: DisclosureSnapshot): Promise<void> {
+  if (claimed.kind !== 'first') return;
+  await run(tx, REMEMBER, [claimed.keyHash, status, body, JSON.stringify(disclosure)]);
+}
+
+/** Deletes the records no longer replayed; returns how many. */
+export async function purgeExpired(dataSource: DataSource): Promise<number> {
+  const [, deleted] = (await dataSource.query(PURGE)) as [unknown, number];
+  return deleted;
+}
+
+export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async responseForOperation(rc): Promise<GraphQLResponse | null> {
+          if (rc.operation.operation !== 'mutation') return null;
+          const header = rc.request.http?.headers.get(IDEMPOTENCY_KEY_HEADER);
+          if (header === undefined) return null;
+          const key = idempotencyKeyOf(header);
+          if (key === undefined) return refusal(400, 'Idempotency-Key: expected 1 to 255 visible ASCII characters, e.g. a UUID');
+          const ctx = rc.contextValue;
+          const keyHash = sha256Hex(canonicalJson([principalKey(ctx.caller.principal), key]));
+          const fingerprint = sha256Hex(
+            canonicalJson({ query: rc.source, operationName: rc.request.operationName ?? null, variables: rc.request.variables ?? {}, purpose: ctx.caller.purpose }),
+          );
+          const found = await claim(ctx.transaction, keyHash, fingerprint, ctx.requestId);
+          if (found === 'claimed') {
+            ctx.idempotency.claim = { kind: 'first', keyHash };
+            return null;
+          }
+          if (found.fingerprint !== fingerprint) {
+            return refusal(422, 'Idempotency-Key: already used for a different request; send a new request with a new key');
+          }
+          if (found.status === null || found.response === null || found.disclosure === null) {
+            throw new Error('idempotency: a committed record without its response');
+          }
+          ctx.idempotency.claim = { kind: 'replay', requestId: found.request_id };
+          ctx.disclosures.replay(found.disclosure);
+          return {
+            http: { status: found.status, headers: new HeaderMap([[REPLAYED_HEADER, 'true']]) },
+            body: { kind: 'single', singleResult: found.response },
+          };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Idempotency keys over HTTP, as a partner retrying after a timeout uses them: the same key and
+ * request within 24 hours get the first response again, byte for byte, without writing; the
+ * same key with another request is refused; keys are per principal; two requests racing with
+ * one key write once; a replay is audited like the response it repeats; a key whose first
+ * request rolled back, or whose record expired, is free again.
+ */
+import { randomUUID } from 'node:crypto';
+import { mintDevToken } from '../../src/auth/dev-token';
+import { purgeExpired } from '../../src/idempotency/idempotency';
+import { createDataSource } from '../../src/platform/database';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { lastEvent } from '../audit/audit-harness';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { startHttpGateway, type HttpGateway } from '../harness/http';
+
+const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
+const [providerA] = DEMO_IDS.paymentProviders;
+
+const PAYMENT = `mutation Pay($input: RecordPaymentResultInput!) { recordPaymentResult(input: $input) { id providerReference status amount order { orderNumber } } }`;
+const OPEN_CASE = `mutation Open($input: OpenCaseInput!) { openAfterSalesCase(input: $input) { id subject } }`;
+const SCAN = `mutation Scan($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id status events { location } } }`;
+
+describe('Idempotency-Key', () => {
+  let db: TestDatabase;
+  let gw: HttpGateway;
+  let psp: Record<string, string>;
+  let customer: Record<string, string>;
+  let carrier: Record<string, string>;
+  let otherCarrier: Record<string, string>;
+  let orderId: string;
+  let currency: string;
+  // No run of 13 digits: subjects pass through the card-number filter.
+  const key = () => `key-${randomUUID()}`;
+  const count = async (sql: string, params: unknown[] = []) => Number((await db.dataSource.query(sql, params))[0].n);
+  const payment = (reference: string, extra: Record<string, unknown> = {}) => ({
+    query: PAYMENT,
+    variables: { input: { orderId, providerReference: reference, method: 'WALLET', amount: '25.00', currency, status: 'AUTHORIZED', ...extra } },
+  });
+  const openCase = (subject: string) => ({ query: OPEN_CASE, variables: { input: { type: 'CONSULTATION', subject, message: 'Where is my parcel?' } } });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    gw = await startHttpGateway(db);
+    const bearer = async (options: Parameters<typeof mintDevToken>[0]) => ({ authorization: `Bearer ${await mintDevToken(options, gw.authConfig)}` });
+    psp = await bearer({ kind: 'payment_provider', partnerId: providerA, purposes: ['payment_settlement'] });
+    customer = await bearer({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['after_sales'] });
+    carrier = await bearer({ kind: 'logistics_partner', partnerId: carrierA, purposes: ['fulfillment'] });
+    otherCarrier = await bearer({ kind: 'logistics_partner', partnerId: carrierB, purposes: ['fulfillment'] });
+    // An order whose checkout assigned provider A: A may report on it.
+    [{ id: orderId, currency }] = await db.dataSource.query(`SELECT id, currency FROM "order" WHERE payment_provider_id = $1 ORDER BY order_number LIMIT 1`, [providerA]);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await db.drop();
+  });
+
+  it('the same key and request again: the first response, byte for byte, marked as replayed, and nothing written', async () => {
+    const k = key();
+    const body = payment(`idem-${k}`);
+    const first = await gw.post(body, { ...psp, 'idempotency-key': k });
+    expect([first.status, first.json.errors]).toEqual([200, undefined]);
+    const [{ xmin }] = await db.dataSource.query(`SELECT xmin::text FROM payment_verification WHERE provider_reference = $1`, [`idem-${k}`]);
+    const second = await gw.post(body, { ...psp, 'idempotency-key': k });
+    expect({ status: second.status, text: second.text }).toEqual({ status: 200, text: first.text });
+    expect([first.headers.get('idempotent-replayed'), second.headers.get('idempotent-replayed')]).toEqual([null, 'true']);
+    // "The same reference again updates it" would have rewritten the row: the replay did not run.
+    expect(await db.dataSource.query(`SELECT xmin::text FROM payment_verification WHERE provider_reference = $1`, [`idem-${k}`])).toEqual([{ xmin }]);
+  });
+
+  it('a mutation that is not idempotent by itself runs once however often it is sent', async () => {
+    const k = key();
+    for (let i = 0; i < 3; i++) expect((await gw.post(openCase(`once ${k}`), { ...customer, 'idempotency-key': k })).status).toBe(200);
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`once ${k}`])).toBe(1);
+  });
+
+  it('ten requests racing with one key write once, and all get the same answer', async () => {
+    const k = key();
+    const responses = await Promise.all(Array.from({ length: 10 }, () => gw.post(openCase(`race ${k}`), { ...customer, 'idempotency-key': k })));
+    expect(new Set(responses.map((r) => `${r.status} ${r.text}`)).size).toBe(1);
+    expect([responses[0]!.status, responses[0]!.json.errors]).toEqual([200, undefined]);
+    expect(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`race ${k}`])).toBe(1);
+  });
+
+  it.each([
+    ['other variables', (k: string) => payment(`idem-${k}`, { amount: '26.00' })],
+    ['the same variables in another operation text', (k: string) => ({ ...payment(`idem-${k}`), query: PAYMENT.replace(' status amount', '') })],
+  ])('the same key with %s: 422 BAD_USER_INPUT, and nothing written', async (_label, other) => {
+    const k = key();
+    await gw.post(payment(`idem-${k}`), { ...psp, 'idempotency-key': k });
+    const before = await count(`SELECT count(*) n FROM payment_verification`);
+    const cases = await count(`SELECT count(*) n FROM after_sales_case`);
+    const r = await gw.post(other(k), { ...psp, 'idempotency-key': k });
+    expect({ status: r.status, codes: r.json.errors.map((e: any) => e.extensions.code), data: r.json.data }).toEqual({ status: 422, codes: ['BAD_USER_INPUT'], data: undefined });
+    expect(r.json.errors[0].message).toMatch(/^Idempotency-Key: already used for a different request/);
+    expect([await count(`SELECT count(*) n FROM payment_verification`), await count(`SELECT count(*) n FROM after_sales_case`)]).toEqual([before, cases]);
+  });
+
+  it("keys are per principal: another partner's request with the same key runs as its own", async () => {
+    const k = key();
+    const [mine, theirs] = await Promise.all(
+      [
+        [carrier, carrierA],
+        [otherCarrier, carrierB],
+      ].map(async ([headers, partner]) => {
+        const [{ id }] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [partner]);
+        const events = [{ eventId: `e-${k}`, occurredAt: new Date().toISOString(), location: `Hub of ${partner}`, description: 'sorted' }];
+        return { id, response: await gw.post({ query: SCAN, variables: { input: { shipmentId: id, events } } }, { ...(headers as Record<string, string>), 'idempotency-key': k }) };
+      }),
+    );
+    expect([mine!.response.status, theirs!.response.status]).toEqual([200, 200]);
+    expect([mine!.response.headers.get('idempotent-replayed'), theirs!.response.headers.get('idempotent-replayed')]).toEqual([null, null]);
+    expect([mine!.response.json.data.recordShipmentEvents.id, theirs!.response.json.data.recordShipmentEvents.id]).toEqual([mine!.id, theirs!.id]);
+  });
+
+  it('a replay is audited like the response it repeats, naming the request it replays', async () => {
+    const k = key();
+    const body = payment(`audited-${k}`);
+    const first = await gw.post(body, { ...psp, 'idempotency-key': k });
+    const original = await lastEvent(db.dataSource);
+    const second = await gw.post(body, { ...psp, 'idempotency-key': k });
+    const replay = await lastEvent(db.dataSource);
+    expect(replay.requestId).toBe(second.headers.get('x-request-id'));
+    expect(original.requestId).toBe(first.headers.get('x-request-id'));
+    const what = (e: typeof original) => ({ operationType: e.operationType, subjectIds: e.subjectIds, disclosed: e.disclosed, masked: e.masked, denied: e.denied, outcome: e.outcome });
+    expect(what(replay)).toEqual(what(original));
+    expect(replay.subjectIds.length).toBe(1);
+    expect(replay.disclosed).toContain('Order.orderNumber');
+    expect([original.detail, replay.detail]).toEqual([null, { idempotentReplayOf: original.requestId }]);
+  });
+
+  it('a key whose first request was withheld (its audit event failed) is free: the retry runs, once', async () => {
+    const k = key();
+    await db.dataSource.query(`
+      CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused (test)'; END $$;
+      CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
+    let failed;
+    try {
+      failed = await gw.post(openCase(`retry ${k}`), { ...customer, 'idempotency-key': k });
+    } finally {
+      await db.dataSource.query(`DROP TRIGGER test_refuse_audit ON audit_event; DROP FUNCTION test_refuse_audit()`);
+    }
+    expect(failed.status).toBe(500);
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`retry ${k}`])).toBe(0);
+    const retry = await gw.post(openCase(`retry ${k}`), { ...customer, 'idempotency-key': k });
+    expect([retry.status, retry.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`retry ${k}`])).toBe(1);
+  });
+
+  it('after 24 hours a key is free again, and expired records are deleted', async () => {
+    const k = key();
+    await gw.post(openCase(`late ${k}`), { ...customer, 'idempotency-key': k });
+    const expire = () => db.dataSource.query(`UPDATE idempotency_record SET expires_at = now() - interval '1 second', created_at = now() - interval '24 hours 1 second' WHERE request_id IN (SELECT request_id FROM idempotency_record ORDER BY created_at DESC LIMIT 1)`);
+    await expire();
+    const again = await gw.post(openCase(`late ${k}`), { ...customer, 'idempotency-key': k });
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`late ${k}`])).toBe(2);
+    await expire();
+    expect(await purgeExpired(db.dataSource)).toBeGreaterThanOrEqual(1);
+    expect(await count(`SELECT count(*) n FROM idempotency_record WHERE expires_at <= now()`)).toBe(0);
+  });
+
+  it('records name the principal and key only by a hash', async () => {
+    const k = `plain-key-${key()}`;
+    await gw.post(openCase(`hashed ${k}`), { ...customer, 'idempotency-key': k });
+    const rows = await db.dataSource.query(`SELECT key_hash, fingerprint FROM idempotency_record`);
+    expect(JSON.stringify(rows)).not.toContain(k);
+    expect(JSON.stringify(rows)).not.toContain(DEMO_IDS.demoCustomer);
+  });
+
+  it.each([
+    ['a key of 256 characters', 'k'.repeat(256)],
+    ['a key with a space', 'two words'],
+    ['two keys', 'one, two'],
+  ])('%s is refused with 400 BAD_USER_INPUT, and nothing written', async (_label, bad) => {
+    const before = await count(`SELECT count(*) n FROM after_sales_case`);
+    const r = await gw.post(openCase(`bad key ${key()}`), { ...customer, 'idempotency-key': bad });
+    expect({ status: r.status, codes: r.json.errors.map((e: any) => e.extensions.code) }).toEqual({ status: 400, codes: ['BAD_USER_INPUT'] });
+    expect(await count(`SELECT count(*) n FROM after_sales_case`)).toBe(before);
+  });
+
+  it('a keyed mutation completes on a pool of one connection: once it has claimed its key it needs no other', async () => {
+    const single = createDataSource({ url: db.url, poolSize: 1 });
+    await single.initialize();
+    const narrow = await startHttpGateway({ ...db, dataSource: single });
+    try {
+      const k = key();
+      const pay = await narrow.post(payment(`narrow-${k}`), { ...psp, 'idempotency-key': k });
+      const open = await narrow.post(openCase(`narrow ${k}`), { ...customer, 'idempotency-key': `${k}-case` });
+      expect([pay.status, pay.json.errors, open.status, open.json.errors]).toEqual([200, undefined, 200, undefined]);
+    } finally {
+      await narrow.close();
+      await single.destroy();
+    }
+  }, 10_000);
+
+  it('a query ignores the header: nothing is kept', async () => {
+    const before = await count(`SELECT count(*) n FROM idempotency_record`);
+    const r = await gw.post({ query: `{ paymentVerifications(first: 1) { nodes { providerReference } } }` }, { ...psp, 'idempotency-key': key() });
+    expect([r.status, r.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect(await count(`SELECT count(*) n FROM idempotency_record`)).toBe(before);
+  });
+});

@@ -37,8 +37,6 @@ export interface RequestContext {
   secrets: RequestSecrets;
   /** The legal case or privacy request the request serves (served-request.ts), stored on its audit event. */
   served: ServedRequest;
-  /** Purpose legal_compliance: the legal case the read is for (X-Legal-Case), stored on its audit event. */
-  legalCaseReference?: string;
   /**
    * For a mutation sent with an Idempotency-Key: whether it claimed the key or replays an
    * earlier response (idempotency/idempotency.ts). A holder, like `disclosures` and

@@ -19,8 +19,8 @@ import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authen
 import type { Caller } from './auth/principal';
 import { createRequestContext, type RequestContext, type RequestSecrets } from './context';
 import { executorGateway } from './execution/executor';
-import { createIdempotencyPlugin, purgeExpired, rememberResponse } from './idempotency/idempotency';
 import { ReadPlans } from './execution/read-plans';
+import { createIdempotencyPlugin, purgeExpired, rememberResponse } from './idempotency/idempotency';
 import { BoundedCache, documentKey } from './platform/bounded-cache';
 import { CursorKey } from './platform/cursor-seal';
 import { pendingMigrations } from './platform/database';
@@ -37,11 +37,11 @@ import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './
 import { buildGatewaySchema } from './schema';
 
 export const MAX_BODY_BYTES = 100 * 1024;
-/** How often expired idempotency records are deleted. */
-const PURGE_EVERY_MS = 10 * 60_000;
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 /** The whole body of a response withheld for an unexpected failure. */
 const INTERNAL_ERROR_BODY = Object.freeze({ errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+/** How often expired idempotency records are deleted. */
+const PURGE_EVERY_MS = 10 * 60_000;
 
 /** The gateway's secrets: those resolvers need, and the one cursors are sealed with (never in a request's context). */
 export interface GatewaySecrets extends RequestSecrets {

@@ -257,10 +257,8 @@ export class AuditLog {
         // Under the lock every set of the batch is sent: what this writer remembers storing may
         // be gone with the seals it no longer finds.
         const every = subjectSetsOf(records, () => true);
-        recordSqlStatement('BEGIN; lock; latest seal', 'audit');
         inTransaction = true;
-        await client.query(`BEGIN; ${LOCK_FOR_SEALING}`);
-        sealed = await this.sealUnderLock(client, records, root, every);
+        sealed = await this.sealUnderLock(client, records, root, every, 'BEGIN');
         recordSqlStatement('COMMIT', 'audit');
         await client.query('COMMIT');
         inTransaction = false;
@@ -293,8 +291,6 @@ export class AuditLog {
   async appendWithin(client: PoolClient, event: AuditEventInput): Promise<SealLink> {
     if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
     const record = toAuditRecord(event);
-    recordSqlStatement('lock; latest seal', 'audit');
-    await client.query(LOCK_FOR_SEALING);
     return this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
   }
 
@@ -304,21 +300,23 @@ export class AuditLog {
   }
 
   /**
-   * Seals `records` as the seal after the latest one, in the transaction open on `client` that
-   * holds the seal lock. Only a writer sealing without the lock can take the id read: each try
-   * runs in a savepoint, undone when the id was taken, and the latest seal is read again.
+   * Seals `records` as the seal after the latest one, in the transaction on `client` (begun by
+   * `begin`, when given), under the seal lock, which it takes. Only a writer sealing without the
+   * lock can take the id read: each try runs in a savepoint, undone when the id was taken, and
+   * the latest seal is read again. The first try takes the lock and reads in one round trip; the
+   * savepoint is released by the COMMIT.
    */
-  private async sealUnderLock(client: PoolClient, records: AuditRecord[], root: string, sets: Map<string, readonly string[]>): Promise<SealLink> {
+  private async sealUnderLock(client: PoolClient, records: AuditRecord[], root: string, sets: Map<string, readonly string[]>, begin?: 'BEGIN'): Promise<SealLink> {
     for (let attempt = 1; ; attempt++) {
-      recordSqlStatement('SAVEPOINT; latest seal', 'audit');
-      const results = (await client.query(`SAVEPOINT audit_seal_attempt; ${LATEST_SEAL}`)) as unknown as Array<{ rows: SealLink[] }>;
-      const latest = results[1]?.rows[0] ?? { id: '0', hash: ZERO_HASH };
+      const read = `SAVEPOINT audit_seal_attempt; ${LATEST_SEAL}`;
+      const text = attempt === 1 ? `${begin ? `${begin}; ` : ''}${LOCK_FOR_SEALING}; ${read}` : read;
+      recordSqlStatement(text, 'audit');
+      const results = (await client.query(text)) as unknown as Array<{ rows: SealLink[] }>;
+      const latest = results.at(-1)?.rows[0] ?? { id: '0', hash: ZERO_HASH };
       try {
         const sealed = await this.insert(client, { id: String(latest.id), hash: latest.hash }, records, root, sets);
         // Read under the lock in this very transaction: a seal that is not there now never was.
         if (!sealed) throw new Error(`AuditLog: seal ${latest.id} was read under the lock and is not there`);
-        recordSqlStatement('RELEASE SAVEPOINT', 'audit');
-        await client.query('RELEASE SAVEPOINT audit_seal_attempt');
         return sealed;
       } catch (error) {
         if (!isSealTaken(error) || attempt === SEAL_ATTEMPTS) throw error;

@@ -38,10 +38,10 @@ import { ErrorCode } from '../platform/errors';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
 
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-export const REPLAYED_HEADER = 'idempotent-replayed';
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const REPLAYED_HEADER = 'idempotent-replayed';
 /** How long a first response is replayed. */
-export const IDEMPOTENCY_WINDOW_HOURS = 24;
+const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /** 1 to 255 visible ASCII characters (a UUID is usual), optionally as a quoted structured-field string. */
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -76,7 +76,7 @@ function refusal(status: number, message: string): GraphQLResponse {
 }
 
 /** The key a header names, or undefined when it is not one. */
-export function idempotencyKeyOf(header: string): string | undefined {
+function idempotencyKeyOf(header: string): string | undefined {
   const key = header.length > 2 && header.startsWith('"') && header.endsWith('"') ? header.slice(1, -1) : header;
   return KEY.test(key) ? key : undefined;
 }

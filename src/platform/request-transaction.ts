@@ -70,6 +70,7 @@ export class RequestTransaction {
       const runner = this.dataSource.createQueryRunner('master');
       try {
         await runner.startTransaction();
+        if (this.ended) throw new Error('RequestTransaction: the request ended while its transaction began');
       } catch (error) {
         await runner.release().catch(() => undefined);
         throw error;
@@ -104,8 +105,10 @@ export class RequestTransaction {
    */
   async end(commit: boolean): Promise<void> {
     const runner = this.runner;
-    if (!runner || this.ended) return;
+    const endedBefore = this.ended;
+    // Ended from here on, also for a transaction still beginning (open() then gives its connection back).
     this.ended = true;
+    if (!runner || endedBefore) return;
     let failure: unknown;
     try {
       if (commit) {

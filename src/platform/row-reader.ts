@@ -6,11 +6,12 @@
  * to select and how a raw `pg` row becomes the entity object `getMany()` would have returned
  * (same properties, embedded objects, null handling and value conversion: columns whose raw `pg`
  * value is already what TypeORM hydrates are copied, every other column goes through the
- * driver's `prepareHydratedValue`, transformers included). `readRows` runs one statement on the
- * request's transaction once it is open (request-transaction.ts), else on the data source's read pool — as a named prepared statement when the caller says the text is one
- * of a fixed set (PostgreSQL then parses it once per connection) — and keeps what the TypeORM
- * path gave: the SQL statement counter, replica routing, and slow or failed statements reported
- * to the data source's logger.
+ * driver's `prepareHydratedValue`, transformers included). `readRows` runs one statement — in
+ * the request's transaction once it is open (request-transaction.ts), else on the data source's
+ * read pool; as a named prepared statement when the caller says the text is one of a fixed set
+ * (PostgreSQL then parses it once per connection) — and keeps what the TypeORM path gave: the
+ * SQL statement counter, replica routing, and slow or failed statements reported to the data
+ * source's logger.
  */
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';

@@ -4,7 +4,9 @@
  */
 import type http from 'node:http';
 
-export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, x-privacy-request, apollo-require-preflight';
+export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, x-privacy-request, idempotency-key, apollo-require-preflight';
+/** Response headers a page may read: which request it was, and whether it was an idempotent replay. */
+export const EXPOSED_RESPONSE_HEADERS = 'x-request-id, idempotent-replayed';
 
 export type CorsOutcome = 'no-origin' | 'allowed' | 'refused';
 
@@ -15,6 +17,7 @@ export function applyCors(req: http.IncomingMessage, res: http.ServerResponse, a
   if (!allowlist.includes(origin)) return 'refused';
   res.setHeader('access-control-allow-origin', origin);
   res.setHeader('access-control-allow-headers', ALLOWED_REQUEST_HEADERS);
+  res.setHeader('access-control-expose-headers', EXPOSED_RESPONSE_HEADERS);
   res.setHeader('access-control-allow-methods', 'GET, POST');
   res.setHeader('access-control-max-age', '600');
   return 'allowed';

@@ -197,6 +197,22 @@ describe('Idempotency-Key', () => {
     }
   }, 10_000);
 
+  it('a browser page on an allowed origin may send the key and read the replay mark', async () => {
+    const origin = 'https://shop.example';
+    const browser = await startHttpGateway(db, { corsOrigins: [origin] });
+    try {
+      const preflight = await fetch(`${browser.url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'idempotency-key' } });
+      expect(preflight.headers.get('access-control-allow-headers')?.split(', ')).toContain('idempotency-key');
+      const k = key();
+      await browser.post(openCase(`browser ${k}`), { ...customer, origin, 'idempotency-key': k });
+      const again = await browser.post(openCase(`browser ${k}`), { ...customer, origin, 'idempotency-key': k });
+      expect(again.headers.get('access-control-expose-headers')?.split(', ')).toContain('idempotent-replayed');
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('a query ignores the header: nothing is kept', async () => {
     const before = await count(`SELECT count(*) n FROM idempotency_record`);
     const r = await gw.post({ query: `{ paymentVerifications(first: 1) { nodes { providerReference } } }` }, { ...psp, 'idempotency-key': key() });

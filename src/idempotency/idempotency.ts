@@ -119,9 +119,15 @@ export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
           if (key === undefined) return refusal(400, 'Idempotency-Key: expected 1 to 255 visible ASCII characters, e.g. a UUID');
           const ctx = rc.contextValue;
           const keyHash = sha256Hex(canonicalJson([principalKey(ctx.caller.principal), key]));
-          const fingerprint = sha256Hex(
-            canonicalJson({ query: rc.source, operationName: rc.request.operationName ?? null, variables: rc.request.variables ?? {}, purpose: ctx.caller.purpose }),
-          );
+          let fingerprint: string;
+          try {
+            fingerprint = sha256Hex(
+              canonicalJson({ query: rc.source, operationName: rc.request.operationName ?? null, variables: rc.request.variables ?? {}, purpose: ctx.caller.purpose }),
+            );
+          } catch {
+            // JSON can spell a number no variable holds (1e999 parses as Infinity): it has no canonical form.
+            return refusal(400, 'variables: a number out of range');
+          }
           const found = await claim(ctx.transaction, keyHash, fingerprint, ctx.requestId);
           if (found === 'claimed') {
             ctx.idempotency.claim = { kind: 'first', keyHash };

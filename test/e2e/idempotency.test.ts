@@ -213,6 +213,11 @@ describe('Idempotency-Key', () => {
     }
   });
 
+  it('variables with a number JSON cannot hold are refused with 400 BAD_USER_INPUT', async () => {
+    const r = await gw.post(`{"query":${JSON.stringify(PAYMENT)},"variables":{"input":{"orderId":"${orderId}","providerReference":"inf","method":"WALLET","amount":"1.00","currency":"${currency}","status":"AUTHORIZED"},"n":1e999}}`, { ...psp, 'idempotency-key': key() });
+    expect({ status: r.status, errors: r.json.errors.map((e: any) => [e.extensions.code, e.message]) }).toEqual({ status: 400, errors: [['BAD_USER_INPUT', 'variables: a number out of range']] });
+  });
+
   it('a query ignores the header: nothing is kept', async () => {
     const before = await count(`SELECT count(*) n FROM idempotency_record`);
     const r = await gw.post({ query: `{ paymentVerifications(first: 1) { nodes { providerReference } } }` }, { ...psp, 'idempotency-key': key() });

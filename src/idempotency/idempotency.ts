@@ -18,25 +18,29 @@
  *   first ends, then replays its response (or runs, if the first rolled back): two requests
  *   with one key never both write.
  * - A replay discloses again, so it is treated as a response: the limits, the contract and the
- *   rate limit apply as to any request, and its audit event records what the first response
- *   did (subjects, coordinates) and names the request replayed. It carries
- *   `Idempotent-Replayed: true`.
+ *   rate limit apply as to any request, a write the caller's policy no longer grants is refused
+ *   (FORBIDDEN, as the field rules refuse it), and its audit event records what the first
+ *   response did (subjects, coordinates) and names the request replayed. It carries
+ *   `Idempotent-Replayed: true`. (What the first response showed is shown again as it was: a
+ *   shipment reassigned since is replayed as the carrier saw it then.)
  * - A record holds personal data (the response). It is never replayed after 24 hours — the key
  *   is then free for a new request — and `purgeExpired` deletes expired records; the gateway
  *   runs it every 10 minutes.
  * - Queries ignore the header: reading twice is already safe.
  */
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
-import type { FormattedExecutionResult } from 'graphql';
+import { getLocation, type FormattedExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { canonicalJson } from '../audit/canonical-json';
 import type { DisclosureSnapshot } from '../audit/disclosure-recorder';
 import { sha256Hex } from '../audit/merkle';
 import { principalKey } from '../auth/principal';
 import type { RequestContext } from '../context';
+import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { ErrorCode } from '../platform/errors';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
+import { deniedMessage } from '../policy/field-rules';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const REPLAYED_HEADER = 'idempotent-replayed';
@@ -140,6 +144,25 @@ export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
             throw new Error('idempotency: a committed record without its response');
           }
           ctx.idempotency.claim = { kind: 'replay', requestId: found.request_id };
+          // A write the caller's policy no longer grants (its role changed) is refused as the field rules would refuse it.
+          const revoked = rootFieldsOf(rc.operation.selectionSet, fragmentsOf(rc.document)).filter((f) => ctx.policy.decide('Mutation', f.name.value) === 'denied');
+          if (revoked.length > 0) {
+            return {
+              http: { status: 200, headers: new HeaderMap() },
+              body: {
+                kind: 'single',
+                singleResult: {
+                  data: null,
+                  errors: revoked.map((f) => ({
+                    message: deniedMessage(`Mutation.${f.name.value}`),
+                    ...(f.loc ? { locations: [getLocation(f.loc.source, f.loc.start)] } : {}),
+                    path: [(f.alias ?? f.name).value],
+                    extensions: { code: ErrorCode.FORBIDDEN },
+                  })),
+                },
+              },
+            };
+          }
           ctx.disclosures.replay(found.disclosure);
           return {
             http: { status: found.status, headers: new HeaderMap([[REPLAYED_HEADER, 'true']]) },

@@ -132,6 +132,26 @@ describe('Idempotency-Key', () => {
     expect([original.detail, replay.detail]).toEqual([null, { idempotentReplayOf: original.requestId }]);
   });
 
+  it('a replay of a write the caller may no longer make (its role changed) is refused as the write itself would be', async () => {
+    const k = key();
+    const ingest = {
+      query: `mutation Ingest($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`,
+      variables: { input: { events: [{ visitorId: 'v', ip: '198.51.100.7', userAgent: 'Mozilla/5.0', page: '/p', dwellMs: 1, clicks: 1, occurredAt: new Date().toISOString() }] } },
+    };
+    const as = async (roles: Array<'storefront' | 'data_analyst'>) => ({ authorization: `Bearer ${await mintDevToken({ kind: 'staff', subject: `person-${k}`, roles, purposes: ['analytics'] }, gw.authConfig)}` });
+    const first = await gw.post(ingest, { ...(await as(['storefront'])), 'idempotency-key': k });
+    expect(first.json).toEqual({ data: { ingestBehaviorEvents: { accepted: 1 } } });
+    const replay = await gw.post(ingest, { ...(await as(['data_analyst'])), 'idempotency-key': k });
+    expect(replay.json).toEqual({
+      data: null,
+      errors: [
+        { message: 'Not disclosed to this caller for this purpose: Mutation.ingestBehaviorEvents', locations: [{ line: 1, column: 55 }], path: ['ingestBehaviorEvents'], extensions: { code: 'FORBIDDEN' } },
+      ],
+    });
+    // The same answer the write gets when sent without a key.
+    expect((await gw.post(ingest, await as(['data_analyst']))).json).toEqual(replay.json);
+  });
+
   it('a key whose first request was withheld (its audit event failed) is free: the retry runs, once', async () => {
     const k = key();
     await db.dataSource.query(`

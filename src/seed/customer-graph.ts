@@ -54,6 +54,11 @@ const TERMINAL: ReadonlySet<OrderStatus> = new Set(['completed', 'cancelled', 'r
 /** The moment the current policy version took effect; orders placed earlier reference the previous one. */
 export const CURRENT_POLICY_PUBLISHED_MS = Date.UTC(2025, 6, 1);
 
+/** The policy version in force at `ms`. */
+export function policyVersionAt(ms: number): string {
+  return ms >= CURRENT_POLICY_PUBLISHED_MS ? DEMO_IDS.policyVersion : DEMO_IDS.previousPolicyVersion;
+}
+
 /** The demo customer's fixed identity, so README examples can name them. */
 const DEMO_CUSTOMER = {
   accountName: 'Jordan Demo',
@@ -203,6 +208,8 @@ export class CustomerGraph {
           category,
           granted,
           recorded_at: iso(recordedAt),
+          policy_version_id: policyVersionAt(recordedAt),
+          recorded_via: 'storefront',
         });
       }
     }
@@ -402,7 +409,7 @@ export class CustomerGraph {
       total_amount: money(total),
       placed_at: iso(placedAt),
       completed_at: completedOffset === null ? null : iso(placedAt + completedOffset),
-      policy_version_id: placedAt >= CURRENT_POLICY_PUBLISHED_MS ? DEMO_IDS.policyVersion : DEMO_IDS.previousPolicyVersion,
+      policy_version_id: policyVersionAt(placedAt),
       ship_recipient_name: ship.recipientName,
       ship_line1: ship.line1,
       ship_line2: ship.line2,

@@ -48,8 +48,9 @@ export const BENCH_SEED: SeedOptions = { customers: 10_000, ordersPerCustomer: 5
 
 /** Rows per INSERT statement. */
 const BATCH_ROWS = 5000;
-/** Page views per customer. */
-const BEHAVIOR_EVENTS_PER_CUSTOMER = 5;
+/** Page views per customer, up to MAX_BEHAVIOR_EVENTS: the demo's 2,400 over 28 days give days with crowds. */
+const BEHAVIOR_EVENTS_PER_CUSTOMER = 40;
+const MAX_BEHAVIOR_EVENTS = 100_000;
 
 function validOptions(options: SeedOptions): SeedOptions {
   const check = (name: keyof SeedOptions, ok: boolean, expected: string) => {
@@ -194,10 +195,9 @@ export async function seedDatabase(dataSource: DataSource, options: SeedOptions)
     await flush();
     people.finish();
 
-    const eventTotal = customers * BEHAVIOR_EVENTS_PER_CUSTOMER;
+    const eventTotal = Math.min(customers * BEHAVIOR_EVENTS_PER_CUSTOMER, MAX_BEHAVIOR_EVENTS);
     const behaviour = stage('behaviour events', eventTotal);
-    const visitors = new BehaviorRows(Random.stream(seed, 'behavior'), sink, Math.max(20, Math.ceil(customers / 2)));
-    visitors.pushVisitorPreferences();
+    const visitors = new BehaviorRows(Random.stream(seed, 'behavior'), sink);
     for (let done = 0; done < eventTotal; ) {
       const n = Math.min(BATCH_ROWS, eventTotal - done);
       visitors.pushEvents(n);

@@ -79,6 +79,8 @@ export const PREFERENCE_CONSENT: TableSpec = {
     { name: 'category', type: 'preference_category' },
     { name: 'granted', type: 'boolean' },
     { name: 'recorded_at', type: TS },
+    { name: 'policy_version_id', type: 'uuid' },
+    { name: 'recorded_via', type: 'preference_source' },
   ],
 };
 

@@ -249,7 +249,7 @@ describe('seedDatabase', () => {
       const bad = await one<{ n: number; total: number }>(a.dataSource, `
         SELECT count(*) FILTER (WHERE visitor_pseudonym !~ '^[A-Za-z0-9_-]{43}$' OR ip_prefix !~ '/(24|48)$')::int AS n, count(*)::int AS total
         FROM behavior_event`);
-      expect(bad).toEqual({ n: 0, total: 300 });
+      expect(bad).toEqual({ n: 0, total: 2400 });
     });
 
     it('stores attachment hashes as 64 lowercase hex digits under unique storage keys', async () => {

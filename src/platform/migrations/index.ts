@@ -8,5 +8,17 @@ import { CheckoutPaymentProvider1795000001500 } from './1795000001500-checkout-p
 import { AuditPrivacyRequest1795000001501 } from './1795000001501-audit-privacy-request.migration';
 import { ShipmentScans1795000001600 } from './1795000001600-shipment-scans.migration';
 import { IdempotencyRecords1795000001601 } from './1795000001601-idempotency-records.migration';
+import { PreferenceHistory1795000003000 } from './1795000003000-preference-history.migration';
 
-export const MIGRATIONS: Function[] = [InitialSchema1795000000000, DomainConstraints1795000000001, AuditLog1795000000005, AuditSubjectSets1795000000006, AuditStatistics1795000000007, CheckoutPaymentProvider1795000001500, AuditPrivacyRequest1795000001501, ShipmentScans1795000001600, IdempotencyRecords1795000001601];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1795000000000,
+  DomainConstraints1795000000001,
+  AuditLog1795000000005,
+  AuditSubjectSets1795000000006,
+  AuditStatistics1795000000007,
+  CheckoutPaymentProvider1795000001500,
+  AuditPrivacyRequest1795000001501,
+  ShipmentScans1795000001600,
+  IdempotencyRecords1795000001601,
+  PreferenceHistory1795000003000,
+];

@@ -9,6 +9,7 @@ import type { ServedRequest } from './audit/served-request';
 import { partnerIdOf, type Caller } from './auth/principal';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
+import type { RequestBudgets } from './hardening/rate-limit';
 import type { CursorKey } from './platform/cursor-seal';
 import type { Logger } from './platform/logger';
 import type { CursorCodec } from './platform/pagination';
@@ -43,6 +44,8 @@ export interface RequestContext {
    * `transaction`: Apollo hands plugins and resolvers a shallow copy of the context.
    */
   idempotency: { claim?: IdempotencyClaim };
+  /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
+  budgets: RequestBudgets;
 }
 
 /** Keys resolvers need; never logged, never published. */
@@ -69,6 +72,7 @@ export function createRequestContext(deps: {
   secrets: RequestSecrets;
   cursorKey: CursorKey;
   served: ServedRequest;
+  budgets: RequestBudgets;
 }): RequestContext {
   const { cursorKey, ...rest } = deps;
   const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));

@@ -9,6 +9,7 @@ import { AuditEventResolver } from './audit/audit-event.resolver';
 import { AfterSalesCaseResolver } from './domains/after-sales/after-sales-case.resolver';
 import { BehaviorEventResolver } from './domains/behavior/behavior-event.resolver';
 import { ConsentGrantResolver } from './domains/consent/consent-grant.resolver';
+import { PreferenceConsentResolver } from './domains/consent/preference-consent.resolver';
 import { CustomerResolver } from './domains/customers/customer.resolver';
 import { LegalHoldResolver } from './domains/legal-holds/legal-hold.resolver';
 import { OrderItemResolver, OrderResolver } from './domains/orders/order.resolver';
@@ -28,6 +29,7 @@ export const RESOLVERS = [
   BehaviorEventResolver,
   PartnerResolver,
   ConsentGrantResolver,
+  PreferenceConsentResolver,
   PrivacyRequestResolver,
   LegalHoldResolver,
   PolicyVersionResolver,

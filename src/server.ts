@@ -271,6 +271,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       logger: deps.logger.child({ requestId }),
       secrets: requestSecrets,
       served,
+      budgets: rateLimiter.budgetsFor(caller.principal),
     });
   };
 

@@ -20,3 +20,10 @@ export function actingCustomer(ctx: RequestContext): string | undefined {
   const p = ctx.caller.principal;
   return p.kind === 'customer' ? p.customerId : undefined;
 }
+
+/** The customer a write that acts for customers only acts for: the caller itself. */
+export function actingCustomerOnly(ctx: RequestContext, operation: string): string {
+  const p = ctx.caller.principal;
+  if (p.kind !== 'customer') throw new Error(`${operation} acts for a customer, but the caller is ${p.kind} (src/policy/operations.ts)`);
+  return p.customerId;
+}

@@ -7,7 +7,7 @@ import { CaseStatus, CaseType } from './after-sales/after-sales-case.entity';
 import { AttachmentKind } from './after-sales/case-attachment.entity';
 import { AuthorSide } from './after-sales/case-message.entity';
 import { DeviceClass } from './behavior/behavior-event.entity';
-import { PreferenceCategory } from './consent/preference-consent.entity';
+import { PreferenceCategory, PreferenceSource } from './consent/preference-consent.entity';
 import { CustomerStatus } from './customers/customer.entity';
 import { LegalHoldScope } from './legal-holds/legal-hold.entity';
 import { OrderStatus, SalesChannel } from './orders/order.entity';
@@ -23,6 +23,7 @@ const enums: Array<[object, string]> = [
   [CaseType, 'CaseType'],
   [DeviceClass, 'DeviceClass'],
   [PreferenceCategory, 'PreferenceCategory'],
+  [PreferenceSource, 'PreferenceSource'],
   [CustomerStatus, 'CustomerStatus'],
   [LegalHoldScope, 'LegalHoldScope'],
   [OrderStatus, 'OrderStatus'],

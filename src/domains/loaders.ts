@@ -7,7 +7,7 @@ import type DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { RowScope } from '../policy/row-scope';
 import type { RequestTransaction } from '../platform/request-transaction';
-import { byIdLoader, childPageLoader, childrenLoader, type TableRef } from '../platform/loader-factory';
+import { byIdLoader, childPageLoader, childrenLoader, latestChildrenLoader, type TableRef } from '../platform/loader-factory';
 import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
 import { AfterSalesCaseEntity } from './after-sales/after-sales-case.entity';
 import { CaseAttachmentEntity } from './after-sales/case-attachment.entity';
@@ -54,6 +54,9 @@ export const CHILD_ORDER = {
   paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
+/** A preference history lists the newest choice first (its cursors name this ordering). */
+const PREFERENCES_NEWEST_FIRST: Ordering = { name: 'RECORDED_AT_DESC', property: 'recordedAt', direction: 'DESC', kind: 'timestamp' };
+
 export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, transaction?: RequestTransaction) {
   const made = new Map<string, unknown>();
   function memo<T>(key: string, build: () => T): T {
@@ -91,8 +94,10 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
       memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', [['recordedAt', 'ASC'], ['id', 'ASC']], transaction)),
     consentGrantsByCustomer: () =>
       memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', [['grantedAt', 'ASC'], ['id', 'ASC']], transaction)),
+    consentGrant: () => memo('consentGrant', () => byIdLoader(ds, TABLES.consentGrant, scope, transaction)),
+    /** A customer's choice in force per cookie category: the latest of their history. */
     preferenceConsentsByCustomer: () =>
-      memo('preferenceConsentsByCustomer', () => childrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', [['category', 'ASC']], transaction)),
+      memo('preferenceConsentsByCustomer', () => latestChildrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', 'category', 'recordedAt', transaction)),
     privacyRequestsByCustomer: () =>
       memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', [['receivedAt', 'ASC'], ['id', 'ASC']], transaction)),
     legalHoldsByCustomer: () =>
@@ -105,6 +110,11 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     casesOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<AfterSalesCaseEntity>> =>
       memo(`casesOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
         childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args, cursors, transaction),
+      ),
+    /** A customer's cookie choices, every one, newest first. */
+    preferenceHistoryOfCustomer: (args: PageArgs): DataLoader<string, Page<PreferenceConsentEntity>> =>
+      memo(`preferenceHistoryOfCustomer:${args.first}:${args.after ?? ''}`, () =>
+        childPageLoader(ds, TABLES.preferenceConsent, scope, 'customer_id', 'customerId', PREFERENCES_NEWEST_FIRST, args, cursors, transaction),
       ),
   };
 }

@@ -2,14 +2,15 @@
  * Rate limits per principal, shared by every gateway replica through Redis when REDIS_URL is
  * set, in process memory otherwise. Every root field counts, aliased ones included, so one
  * request with fifteen aliases costs fifteen. By-id look-ups that miss (a scan for ids) have a
- * tighter budget of their own. Over a limit the caller gets RATE_LIMITED (HTTP 429) with a
- * retry hint.
+ * tighter budget of their own, and so do the page views a storefront sends (each event of a
+ * batch counts, charged by the ingest before it stores anything). Over a limit the caller gets
+ * RATE_LIMITED (HTTP 429) with a retry hint.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { principalKey } from '../auth/principal';
+import { principalKey, type Principal } from '../auth/principal';
 import type { RequestContext } from '../context';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
@@ -20,13 +21,21 @@ export interface RateLimitConfig {
   fieldsPerMinute: number;
   /** By-id look-ups that find nothing, per principal per minute. */
   missesPerMinute: number;
+  /** Page views ingested per principal per minute (default 60,000). */
+  behaviorEventsPerMinute?: number;
   redisUrl?: string;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitConfig = { fieldsPerMinute: 6000, missesPerMinute: 60 };
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { fieldsPerMinute: 6000, missesPerMinute: 60, behaviorEventsPerMinute: 60_000 };
+
+/** Budgets a resolver charges for what it is about to do, for the caller of one request. */
+export interface RequestBudgets {
+  /** Charges `count` ingested page views; RATE_LIMITED when they go over the minute's budget. */
+  behaviorEvents(count: number): Promise<void>;
+}
 
 /** Root fields that look one row up by id; a null answer is a miss. */
-export const BY_ID_FIELDS: ReadonlySet<string> = new Set(['customer', 'order', 'shipment', 'paymentVerification', 'afterSalesCase', 'partner']);
+export const BY_ID_FIELDS: ReadonlySet<string> = new Set(['customer', 'order', 'shipment', 'paymentVerification', 'afterSalesCase', 'partner', 'consentGrant']);
 
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
@@ -61,6 +70,8 @@ function callsIn(source: string, operationName: string | undefined, maxTokens: n
 
 export interface RateLimiter {
   plugin: ApolloServerPlugin<RequestContext>;
+  /** The budgets of one principal, for its request's context. */
+  budgetsFor(principal: Principal): RequestBudgets;
   close(): Promise<void>;
 }
 
@@ -82,6 +93,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
       : new RateLimiterMemory({ keyPrefix, points, duration: 60 });
   const fields = make('fields', config.fieldsPerMinute);
   const misses = make('misses', config.missesPerMinute);
+  const behaviorEvents = make('behavior-events', config.behaviorEventsPerMinute ?? DEFAULT_RATE_LIMITS.behaviorEventsPerMinute!);
 
   async function take(limiter: RateLimiterAbstract, key: string, points: number): Promise<void> {
     if (points <= 0) return;
@@ -139,6 +151,10 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
 
   return {
     plugin,
+    budgetsFor(principal) {
+      const key = principalKey(principal);
+      return { behaviorEvents: (count) => take(behaviorEvents, key, count) };
+    },
     async close() {
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -37,7 +37,7 @@ export interface Config {
     readonly maxDirectives: number;
     readonly maxCost: number;
   };
-  readonly rateLimits: { readonly fieldsPerMinute: number; readonly missesPerMinute: number };
+  readonly rateLimits: { readonly fieldsPerMinute: number; readonly missesPerMinute: number; readonly behaviorEventsPerMinute: number };
 }
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
@@ -115,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: Object.freeze({
       fieldsPerMinute: integer(env, 'RATE_LIMIT_FIELDS_PER_MINUTE', 6000, 1, 10000000),
       missesPerMinute: integer(env, 'RATE_LIMIT_MISSES_PER_MINUTE', 60, 1, 1000000),
+      behaviorEventsPerMinute: integer(env, 'RATE_LIMIT_BEHAVIOR_EVENTS_PER_MINUTE', 60000, 1, 100000000),
     }),
   });
 }

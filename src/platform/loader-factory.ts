@@ -15,7 +15,7 @@ import type { RowScope, ScopedTable } from '../policy/row-scope';
 import type { CursorCodec, Ordering, Page, PageArgs } from './pagination';
 import { toPage } from './pagination';
 import type { RequestTransaction } from './request-transaction';
-import { readRows, rowReader, toPositional } from './row-reader';
+import { readRows, rowReader, toPositional, type RowReader } from './row-reader';
 
 export interface TableRef<E extends ObjectLiteral> {
   entity: EntityTarget<E>;
@@ -80,6 +80,18 @@ export function childrenLoader<E extends ObjectLiteral>(
   const sql =
     `SELECT ${reader.columns('t')} FROM ${reader.table} t ` +
     `WHERE t.${reader.column(parentProperty)} = ANY($${scopeValues.length + 1}::uuid[])${inScope} ORDER BY ${order}`;
+  return childrenOfParents(ds, reader, sql, scopeValues, parentProperty, transaction);
+}
+
+/** The loader of children statements: `sql` takes the scope's values, then the parent ids; rows are grouped by parent in their order. */
+function childrenOfParents<E extends ObjectLiteral>(
+  ds: DataSource,
+  reader: RowReader<E>,
+  sql: string,
+  scopeValues: unknown[],
+  parentProperty: keyof E & string,
+  transaction: RequestTransaction | undefined,
+): DataLoader<string, E[]> {
   return new DataLoader<string, E[]>(async (parentIds) => {
     const rows = await readRows(ds, sql, [...scopeValues, parentIds], { prepared: true, transaction });
     const groups = new Map<string, E[]>(parentIds.map((id) => [id, []]));
@@ -89,6 +101,31 @@ export function childrenLoader<E extends ObjectLiteral>(
     }
     return parentIds.map((id) => groups.get(id) ?? []);
   });
+}
+
+/**
+ * The latest child per `partitionProperty` of many parents in one statement, e.g. a customer's
+ * choice in force per cookie category out of their history: the row with the greatest
+ * (`latestProperty`, id) per (parent, partition). Results are sorted by the partition.
+ */
+export function latestChildrenLoader<E extends ObjectLiteral>(
+  ds: DataSource,
+  ref: TableRef<E>,
+  scope: RowScope,
+  parentProperty: keyof E & string,
+  partitionProperty: keyof E & string,
+  latestProperty: keyof E & string,
+  transaction?: RequestTransaction,
+): DataLoader<string, E[]> {
+  const reader = rowReader(ds, ref.entity);
+  const scopeValues: unknown[] = [];
+  const inScope = scopeClause(scope, ref.table, 't', scopeValues);
+  const [parent, partition, latest] = [reader.column(parentProperty), reader.column(partitionProperty), reader.column(latestProperty)];
+  const sql =
+    `SELECT DISTINCT ON (t.${parent}, t.${partition}) ${reader.columns('t')} FROM ${reader.table} t ` +
+    `WHERE t.${parent} = ANY($${scopeValues.length + 1}::uuid[])${inScope} ` +
+    `ORDER BY t.${parent}, t.${partition}, t.${latest} DESC, t."id" DESC`;
+  return childrenOfParents(ds, reader, sql, scopeValues, parentProperty, transaction);
 }
 
 /**

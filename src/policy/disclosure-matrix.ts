@@ -33,7 +33,7 @@ export type MatrixPrincipal =
 export interface MatrixRow {
   principal: MatrixPrincipal;
   purpose: Purpose;
-  /** Categories seen. `grant` (third parties): the categories of the caller's consent grant. */
+  /** Categories seen. `grant` (third parties): the categories of the caller's consent grant, and GRANTEE_SEES. */
   sees: Partial<Record<DataCategory, Visibility>> | 'grant';
   /** Fields withheld although their category is seen, and why. */
   withhold?: Readonly<Record<string, string>>;
@@ -192,22 +192,25 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'analytics',
     sees: {},
     rows: 'none',
-    operations: ['ingestBehaviorEvents'],
-    why: 'send page views for desensitized storage; it reads nothing',
+    operations: ['ingestBehaviorEvents', 'recordPreferenceChoices'],
+    why: "send page views for desensitized storage and record visitors' cookie choices; it reads nothing",
   },
   {
     principal: 'customer',
     purpose: 'data_subject_request',
     sees: all(['audit.record', 'technical.behavior']),
     rows: 'self',
+    // Consent is the customer's own to give and withdraw (policy §5, §6): managed under the
+    // purpose of their data-subject rights, never under after-sales.
+    operations: ['grantConsent', 'withdrawConsent', 'recordPreferenceChoices'],
     // The customer is the data subject: the read is flagged, and names their request when they send it.
     serves: { reference: 'privacy_request', required: false },
-    why: 'inquire into everything held about themselves',
+    why: 'inquire into everything held about themselves, authorize third parties and withdraw that consent, and change their cookie choices',
   },
   {
     principal: 'customer',
     purpose: 'after_sales',
-    sees: all(['audit.record', 'technical.behavior', 'rights.request', 'consent.record', 'payment.settlement']),
+    sees: all(['audit.record', 'technical.behavior', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement']),
     rows: 'self',
     operations: ['openAfterSalesCase', 'postCaseMessage'],
     why: 'follow their orders and deliveries and talk to customer service',
@@ -217,15 +220,24 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'authorized_sharing',
     sees: 'grant',
     rows: 'granted_customer',
-    why: "see what the customer's consent grant names, about that customer only, until it expires or is withdrawn",
+    why: "see what the customer's consent grant names, about that customer only, until it expires or is withdrawn; and the terms of that grant",
   },
 ];
 
 /**
  * Categories a consent grant may name: never the audit log, rights requests, settlement data or
- * behaviour, and never the emergency contact — that is another person's data, not the
- * customer's to share.
+ * behaviour (which is not linked to the customer anyway), and never the emergency contact — that
+ * is another person's data, not the customer's to share. Nor the terms of grants: the grantee
+ * always sees those of its own grant (GRANTEE_SEES), and never another's.
  */
 export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
-  (c) => !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'contact.emergency'].includes(c),
+  (c) =>
+    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'contact.emergency', 'consent.grant'].includes(c),
 );
+
+/**
+ * What a third party sees whatever its grant names: the terms of the grant it acts under — what
+ * it may see, for what, until when. Its row scope holds that one grant (row-scope.ts), so this
+ * is never another grant of the customer's.
+ */
+export const GRANTEE_SEES: Readonly<Partial<Record<DataCategory, Visibility>>> = { 'consent.grant': v };

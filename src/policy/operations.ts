@@ -52,7 +52,21 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
   },
   ingestBehaviorEvents: {
     actors: ['staff'],
-    target: 'new, desensitized page views only; it reads and changes nothing else',
+    target:
+      "new, desensitized page views only, and only those of visitors who consented to analytics (a customer's objection or refusal drops their session); it reads and changes nothing else, and its answer does not say what was kept",
+  },
+  grantConsent: {
+    actors: ['customer'],
+    target: 'a new consent grant of the caller\'s own, to an active third party; any other partner id answers NOT_FOUND, as one that does not exist',
+  },
+  withdrawConsent: {
+    actors: ['customer'],
+    target: "one of the caller's own consent grants; any other grant id answers NOT_FOUND, as one that does not exist",
+  },
+  recordPreferenceChoices: {
+    actors: ['customer', 'staff'],
+    target:
+      "new cookie choices only: a customer's for themselves; the storefront's for a visitor (by that day's pseudonym) or for a signed-in customer it names — written only if that customer is active, with the same answer and statements either way",
   },
 };
 

@@ -11,7 +11,7 @@ import { getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema 
 import type { Caller } from '../auth/principal';
 import { ARGUMENT_REVEALS } from './arguments';
 import { classify, isConnectionScaffolding, isReferenceType, LINK, linkTarget, REFERENCE, STRUCTURE, type MaskKind } from './classification';
-import { GRANTABLE_CATEGORIES, MATRIX, type MatrixPrincipal, type MatrixRow, type RowScopeKind, type Visibility } from './disclosure-matrix';
+import { GRANTABLE_CATEGORIES, GRANTEE_SEES, MATRIX, type MatrixPrincipal, type MatrixRow, type RowScopeKind, type Visibility } from './disclosure-matrix';
 import { rowScope, type RowScope } from './row-scope';
 import type { DataCategory } from './vocabulary';
 
@@ -84,11 +84,14 @@ export class PolicyEngine {
     for (const row of rows) {
       const sees: Partial<Record<DataCategory, Visibility>> =
         row.sees === 'grant'
-          ? Object.fromEntries(
-              (caller?.principal.kind === 'third_party' ? caller.principal.categories : GRANTABLE_CATEGORIES)
-                .filter((c) => GRANTABLE_CATEGORIES.includes(c))
-                .map((c) => [c, 'visible']),
-            )
+          ? {
+              ...Object.fromEntries(
+                (caller?.principal.kind === 'third_party' ? caller.principal.categories : GRANTABLE_CATEGORIES)
+                  .filter((c) => GRANTABLE_CATEGORIES.includes(c))
+                  .map((c) => [c, 'visible']),
+              ),
+              ...GRANTEE_SEES,
+            }
           : row.sees;
       for (const [category, visibility] of Object.entries(sees) as Array<[DataCategory, Visibility]>) {
         if (categories.get(category) !== 'visible') categories.set(category, visibility);

@@ -9,7 +9,7 @@ import { getNamedType, isEnumType, isInputObjectType, isObjectType, type GraphQL
 import { ARGUMENT_REVEALS } from './arguments';
 import { CLASSIFICATION, classify, isConnectionScaffolding, LINK, REFERENCE, STRUCTURE, type MaskKind } from './classification';
 import { buildContract, CONTRACT_AUDIENCES, contractFile } from './contracts';
-import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow, type RowScopeKind } from './disclosure-matrix';
+import { GRANTABLE_CATEGORIES, GRANTEE_SEES, MATRIX, type MatrixRow, type RowScopeKind } from './disclosure-matrix';
 import { OPERATIONS } from './operations';
 import { PolicyEngine, type PolicyView } from './policy-view';
 import { ROW_SOURCE, scopeReaches } from './row-scope';
@@ -86,7 +86,8 @@ function outcome(schema: GraphQLSchema, row: MatrixRow, view: PolicyView, contra
   if (decision === 'masked') return `**masked**: ${MASK_WORDS[c.mask as Exclude<MaskKind, 'shown'>]}`;
   if (c.class === LINK || c.class === STRUCTURE || c.class === REFERENCE) return 'visible';
   if (view.categories.get(c.class) === 'masked') return 'visible (kept when the address is masked)';
-  return row.sees === 'grant' ? 'visible if the grant names it' : 'visible';
+  if (row.sees === 'grant') return GRANTEE_SEES[c.class as DataCategory] === 'visible' ? 'visible (the terms of its own grant)' : 'visible if the grant names it';
+  return 'visible';
 }
 
 /** Whether a contract has an argument member: an input object's field or an enum's value. */
@@ -112,7 +113,7 @@ const SERVES_WORDS: Readonly<Record<NonNullable<MatrixRow['serves']>['reference'
 };
 
 function categoryCell(row: MatrixRow, category: DataCategory): string {
-  if (row.sees === 'grant') return GRANTABLE_CATEGORIES.includes(category) ? 'if granted' : '—';
+  if (row.sees === 'grant') return GRANTEE_SEES[category] === 'visible' ? 'yes' : GRANTABLE_CATEGORIES.includes(category) ? 'if granted' : '—';
   const visibility = row.sees[category];
   return visibility === 'visible' ? 'yes' : visibility === 'masked' ? 'masked' : '—';
 }
@@ -142,7 +143,7 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
     '',
     `**External audiences** (${CONTRACT_AUDIENCES.join(', ')}) are given a contract — the part of the schema they may use at all (${CONTRACT_AUDIENCES.map((a) => `\`${contractFile(a)}\``).join(', ')}). Asking for anything outside it is refused before anything is read, exactly as if it did not exist.`,
     '',
-    `**Third parties** see what the customer's consent grant names, about that customer only, until the grant expires or is withdrawn. A grant can name only these categories: ${GRANTABLE_CATEGORIES.map((c) => `\`${c}\``).join(', ')}.`,
+    `**Third parties** see what the customer's consent grant names, about that customer only, until the grant expires or is withdrawn, and always the terms of that grant (${Object.keys(GRANTEE_SEES).map((c) => `\`${c}\``).join(', ')}). A grant can name only these categories: ${GRANTABLE_CATEGORIES.map((c) => `\`${c}\``).join(', ')}.`,
     '',
     '## Summary',
     '',

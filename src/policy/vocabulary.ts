@@ -21,6 +21,8 @@ export const DATA_CATEGORIES = [
   'communication.record',
   'technical.behavior',
   'consent.record',
+  /** The terms of a consent grant: grantee, categories, purpose, when granted, until when, withdrawn when. */
+  'consent.grant',
   'rights.request',
   'audit.record',
 ] as const;

@@ -56,12 +56,29 @@ export function pseudonymizeVisitor(masterSecret: string, visitorId: string, at:
   return createHmac('sha256', dailyKey(masterSecret, at)).update(visitorId).digest('base64url');
 }
 
-/** Only the path of a page: query strings and fragments can carry personal data. */
+/**
+ * A path segment that looks like it names someone or something of theirs rather than a page: a
+ * UUID, a run of six or more digits (order, tracking and phone numbers), an email address, or a
+ * long token of letters and digits without hyphens (slugs have hyphens; session ids and codes do not).
+ */
+const IDENTIFIER_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|\d{6,}|@|%40|^(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{16,}$/i;
+
+/**
+ * Only the path of a page, with identifier-like segments replaced by `:id`: query strings,
+ * fragments and such segments can carry personal data, and a page is a dimension analytics
+ * groups by (`/orders/ORD-20251234` is stored as `/orders/:id`).
+ */
 export function pagePath(page: string): string {
   const cut = page.split(/[?#]/, 1)[0];
+  let path: string;
   try {
-    return new URL(cut, 'https://store.invalid').pathname.slice(0, 500);
+    path = new URL(cut, 'https://store.invalid').pathname;
   } catch {
     return '/';
   }
+  return path
+    .split('/')
+    .map((segment) => (IDENTIFIER_SEGMENT.test(segment) ? ':id' : segment))
+    .join('/')
+    .slice(0, 500);
 }

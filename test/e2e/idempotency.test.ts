@@ -136,7 +136,7 @@ describe('Idempotency-Key', () => {
     const k = key();
     const ingest = {
       query: `mutation Ingest($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`,
-      variables: { input: { events: [{ visitorId: 'v', ip: '198.51.100.7', userAgent: 'Mozilla/5.0', page: '/p', dwellMs: 1, clicks: 1, occurredAt: new Date().toISOString() }] } },
+      variables: { input: { events: [{ visitorId: 'v', ip: '198.51.100.7', userAgent: 'Mozilla/5.0', page: '/p', dwellMs: 1, clicks: 1, occurredAt: new Date().toISOString(), analyticsConsent: true }] } },
     };
     const as = async (roles: Array<'storefront' | 'data_analyst'>) => ({ authorization: `Bearer ${await mintDevToken({ kind: 'staff', subject: `person-${k}`, roles, purposes: ['analytics'] }, gw.authConfig)}` });
     const first = await gw.post(ingest, { ...(await as(['storefront'])), 'idempotency-key': k });

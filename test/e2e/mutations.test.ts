@@ -219,6 +219,7 @@ describe('mutations', () => {
       dwellMs: 5300,
       clicks: 3,
       occurredAt: new Date().toISOString(),
+      analyticsConsent: true,
       ...extra,
     });
 

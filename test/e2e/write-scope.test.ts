@@ -21,12 +21,25 @@ import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
 
 const RANDOM_ID = '3f5e9c2a-8b1d-4e7f-a6c5-0d9e8f7a6b5c';
-const WRITE_TABLES = ['customer', 'order', 'shipment', 'shipment_event', 'payment_verification', 'after_sales_case', 'case_message', 'case_record', 'behavior_event'] as const;
+const WRITE_TABLES = [
+  'customer',
+  'order',
+  'shipment',
+  'shipment_event',
+  'payment_verification',
+  'after_sales_case',
+  'case_message',
+  'case_record',
+  'behavior_event',
+  'consent_grant',
+  'preference_consent',
+] as const;
 type Table = (typeof WRITE_TABLES)[number];
 
 interface Subject {
   partner?: string;
   customer?: string;
+  grant?: string;
 }
 
 /** `table:id` of every row a scope of each kind lets its caller read, in the tables writes touch. */
@@ -58,14 +71,23 @@ const READABLE: Record<RowScopeKind, (s: Subject) => [string, unknown[]]> = {
      UNION ALL SELECT 'shipment:' || s.id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.status IN ('paid', 'packed', 'shipped')`,
     [],
   ],
-  self: ownCustomer,
-  granted_customer: ownCustomer,
+  // A customer: all their consent grants and choices.
+  self: ({ customer }) => {
+    const [sql, params] = ownCustomer({ customer });
+    return [`${sql} UNION ALL SELECT 'consent_grant:' || id FROM consent_grant WHERE customer_id = $1`, params];
+  },
+  // A third party: of the customer's grants, only the one it acts under.
+  granted_customer: ({ customer, grant }) => {
+    const [sql, params] = ownCustomer({ customer });
+    return [`${sql} UNION ALL SELECT 'consent_grant:' || id FROM consent_grant WHERE id = $2`, [...params, grant]];
+  },
 };
 
-/** A customer's own records (for a third party: the granting customer's). */
+/** A customer's own records, their consent grants apart (for a third party: the granting customer's). */
 function ownCustomer({ customer }: Subject): [string, unknown[]] {
   return [
     `SELECT 'customer:' || id AS row FROM customer WHERE id = $1
+     UNION ALL SELECT 'preference_consent:' || id FROM preference_consent WHERE customer_id = $1
      UNION ALL SELECT 'order:' || id FROM "order" WHERE customer_id = $1
      UNION ALL SELECT 'shipment:' || s.id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id = $1
      UNION ALL SELECT 'shipment_event:' || e.id FROM shipment_event e JOIN shipment s ON s.id = e.shipment_id JOIN "order" o ON o.id = s.order_id WHERE o.customer_id = $1
@@ -80,7 +102,7 @@ function ownCustomer({ customer }: Subject): [string, unknown[]] {
 function subjectOf(caller: Caller): Subject {
   const p = caller.principal;
   if (p.kind === 'customer') return { customer: p.customerId };
-  if (p.kind === 'third_party') return { customer: p.customerId };
+  if (p.kind === 'third_party') return { customer: p.customerId, grant: p.grantId };
   if (p.kind === 'staff') return {};
   return { partner: p.partnerId };
 }
@@ -151,7 +173,28 @@ const MUTATIONS: Mutation[] = [
     name: 'ingestBehaviorEvents',
     document: `mutation($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`,
     input: async (_id, _c, n) => ({
-      events: [{ visitorId: `v-${n}`, ip: '198.51.100.7', userAgent: 'Mozilla/5.0 Firefox/120.0', page: '/p', dwellMs: 10, clicks: 1, occurredAt: new Date().toISOString() }],
+      events: [
+        { visitorId: `v-${n}`, ip: '198.51.100.7', userAgent: 'Mozilla/5.0 Firefox/120.0', page: '/p', dwellMs: 10, clicks: 1, occurredAt: new Date().toISOString(), analyticsConsent: true },
+      ],
+    }),
+  },
+  {
+    name: 'grantConsent',
+    document: `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id } }`,
+    input: async () => ({ granteeId: DEMO_IDS.thirdParty, categories: ['order.status'], expiresAt: new Date(Date.now() + 30 * 86400_000).toISOString() }),
+  },
+  {
+    name: 'withdrawConsent',
+    target: 'consent_grant',
+    document: `mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { id } }`,
+    input: async (id) => ({ grantId: id }),
+  },
+  {
+    name: 'recordPreferenceChoices',
+    document: `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted } }`,
+    input: async (_id, caller, n) => ({
+      ...(caller.principal.kind === 'customer' ? {} : { visitorId: `v-${n}` }),
+      choices: [{ category: 'ANALYTICS', granted: n % 2 === 0 }],
     }),
   },
 ];

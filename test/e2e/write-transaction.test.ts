@@ -65,6 +65,8 @@ describe('a mutation and its audit event commit together', () => {
   let orderId: string;
   let currency: string;
   let caseId: string;
+  /** Grants in force for withdrawConsent to withdraw, one per call. */
+  let grants: string[] = [];
   let n = 0;
   const next = () => ++n;
 
@@ -79,6 +81,13 @@ describe('a mutation and its audit event commit together', () => {
     // An order whose checkout assigned provider A: A may report on it.
     [{ id: orderId, currency }] = await db.dataSource.query(`SELECT id, currency FROM "order" WHERE payment_provider_id = $1 ORDER BY order_number LIMIT 1`, [providerA]);
     [{ id: caseId }] = await db.dataSource.query(`SELECT id FROM after_sales_case WHERE customer_id = $1 AND status <> 'closed' ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
+    grants = (
+      await db.dataSource.query(
+        `INSERT INTO consent_grant (customer_id, grantee_partner_id, categories, purpose, granted_at, expires_at)
+         SELECT $1, $2, '{order.status}', 'authorized_sharing', now(), now() + interval '30 days' FROM generate_series(1, 40) RETURNING id`,
+        [DEMO_IDS.demoCustomer, DEMO_IDS.thirdParty],
+      )
+    ).map((r: { id: string }) => r.id);
   });
   afterAll(async () => {
     await gateway.stop();
@@ -127,8 +136,23 @@ describe('a mutation and its audit event commit together', () => {
       caller: callers.staff(['storefront'], 'analytics'),
       query: `mutation($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`,
       variables: () => ({
-        input: { events: [{ visitorId: `v-${next()}`, ip: '198.51.100.7', userAgent: 'Mozilla/5.0', page: '/p', dwellMs: 10, clicks: 1, occurredAt: new Date().toISOString() }] },
+        input: { events: [{ visitorId: `v-${next()}`, ip: '198.51.100.7', userAgent: 'Mozilla/5.0', page: '/p', dwellMs: 10, clicks: 1, occurredAt: new Date().toISOString(), analyticsConsent: true }] },
       }),
+    },
+    grantConsent: {
+      caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
+      query: `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id categories } }`,
+      variables: () => ({ input: { granteeId: DEMO_IDS.thirdParty, categories: ['order.status'], expiresAt: new Date(Date.now() + (next() + 1) * 86400_000).toISOString() } }),
+    },
+    withdrawConsent: {
+      caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
+      query: `mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { withdrawnAt } }`,
+      variables: () => ({ input: { grantId: grants.pop() } }),
+    },
+    recordPreferenceChoices: {
+      caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
+      query: `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted current { category granted } } }`,
+      variables: () => ({ input: { choices: [{ category: 'ANALYTICS', granted: next() % 2 === 0 }] } }),
     },
   };
 

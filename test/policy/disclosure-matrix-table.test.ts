@@ -69,7 +69,7 @@ describe('the disclosure matrix, field by field', () => {
 
   it('has a path for every object type that holds data', async () => {
     const dataTypes = Object.values(schema.getTypeMap())
-      .filter((t) => isObjectType(t) && !t.name.startsWith('__') && !/(Connection|Edge)$|^(Query|Mutation|PageInfo|IngestResult)$/.test(t.name))
+      .filter((t) => isObjectType(t) && !t.name.startsWith('__') && !/(Connection|Edge)$|^(Query|Mutation|PageInfo|IngestResult|PreferenceChoiceResult)$/.test(t.name))
       .map((t) => t.name)
       .sort();
     expect(Object.keys(PATHS).sort()).toEqual(dataTypes);

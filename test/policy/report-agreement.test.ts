@@ -80,7 +80,11 @@ const WRITES: Record<string, string> = {
   updateAfterSalesCase: `{ caseId: "${RANDOM_ID}", status: OPEN }`,
   addCaseRecord: `{ caseId: "${RANDOM_ID}", action: "a" }`,
   // An address that is none: the write is refused as bad input, and stores nothing.
-  ingestBehaviorEvents: `{ events: [{ visitorId: "v", ip: "not-an-ip", userAgent: "u", page: "/", dwellMs: 1, clicks: 1, occurredAt: "2026-01-01T00:00:00.000Z" }] }`,
+  ingestBehaviorEvents: `{ events: [{ visitorId: "v", ip: "not-an-ip", userAgent: "u", page: "/", dwellMs: 1, clicks: 1, occurredAt: "2026-01-01T00:00:00.000Z", analyticsConsent: true }] }`,
+  grantConsent: `{ granteeId: "${RANDOM_ID}", categories: ["order.status"], expiresAt: "2099-01-01T00:00:00.000Z" }`,
+  withdrawConsent: `{ grantId: "${RANDOM_ID}" }`,
+  // A category named twice: refused as bad input, and nothing is stored.
+  recordPreferenceChoices: `{ visitorId: "v", choices: [{ category: ANALYTICS, granted: true }, { category: ANALYTICS, granted: false }] }`,
 };
 
 describe('the report and the gateway agree', () => {

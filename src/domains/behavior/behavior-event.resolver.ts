@@ -1,22 +1,17 @@
 import { Arg, Args, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver, InputType } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { badUserInput } from '../../platform/errors';
 import { whereBetween } from '../../platform/filters';
 import { scopedQuery } from '../../platform/loader-factory';
 import { BehaviorEventOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
-import { pagePath, pseudonymizeVisitor, reduceUserAgent, truncateIp } from '../../privacy/desensitize';
 import { BehaviorEventEntity } from './behavior-event.entity';
 import { BehaviorEvent, BehaviorEventConnection } from './behavior-event.type';
 import { IngestBehaviorEventsInput } from './behavior.inputs';
-
-/** How far in the future (clock skew) and in the past an event's time may be. */
-const MAX_FUTURE_MS = 5 * 60_000;
-const MAX_AGE_MS = 30 * 24 * 3600_000;
+import { desensitizeBatch, storeConsentedViews } from './behavior.service';
 
 @ObjectType()
 export class IngestResult {
-  @Field(() => Int) accepted!: number;
+  @Field(() => Int, { description: 'How many page views the batch held; all were checked and taken in (only consented ones are kept).' }) accepted!: number;
 }
 
 @InputType()
@@ -39,29 +34,15 @@ export class BehaviorEventResolver {
     return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }
 
-  @Mutation(() => IngestResult, { description: 'The storefront ingests a batch of page views; all are stored, desensitized, or none.' })
+  @Mutation(() => IngestResult, {
+    description:
+      'The storefront sends a page of page views: desensitized, and stored only for visitors who consented to analytics. The answer says how many were taken in, not how many were kept.',
+  })
   async ingestBehaviorEvents(@Arg('input', () => IngestBehaviorEventsInput) input: IngestBehaviorEventsInput, @Ctx() ctx: RequestContext): Promise<IngestResult> {
-    const now = Date.now();
-    const rows = input.events.map((e, i) => {
-      const t = e.occurredAt.getTime();
-      if (t > now + MAX_FUTURE_MS || t < now - MAX_AGE_MS) {
-        throw badUserInput(`input.events[${i}].occurredAt: must be within the last 30 days and not in the future`);
-      }
-      const ipPrefix = truncateIp(e.ip);
-      if (!ipPrefix) throw badUserInput(`input.events[${i}].ip: expected an IPv4 or IPv6 address`);
-      return {
-        visitorPseudonym: pseudonymizeVisitor(ctx.secrets.behaviorPseudonymKey, e.visitorId, e.occurredAt),
-        ipPrefix,
-        ...reduceUserAgent(e.userAgent),
-        language: e.language ?? null,
-        region: e.region ?? null,
-        page: pagePath(e.page),
-        dwellMs: e.dwellMs,
-        clicks: e.clicks,
-        occurredAt: e.occurredAt,
-      };
-    });
-    await ctx.transaction.write((em) => em.getRepository(BehaviorEventEntity).insert(rows));
-    return { accepted: rows.length };
+    const views = desensitizeBatch(ctx.secrets.behaviorPseudonymKey, input.events, new Date());
+    await ctx.budgets.behaviorEvents(views.length);
+    await ctx.transaction.write((em) => storeConsentedViews(em, views));
+    // Not how many were kept: that would tell the storefront which visitors and customers refused.
+    return { accepted: views.length };
   }
 }

@@ -1,5 +1,8 @@
 import { ArrayMaxSize, ArrayMinSize, IsIP, IsOptional, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { Field, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType, Int } from 'type-graphql';
+
+/** Page views per ingest request: a page of them, so one request stays small (the body limit is 100 kB). */
+export const MAX_INGEST_BATCH = 200;
 
 @InputType({ description: 'One raw page view as the storefront saw it; it is desensitized before it is stored.' })
 export class BehaviorEventInput {
@@ -16,14 +19,24 @@ export class BehaviorEventInput {
   @Field(() => String, { description: 'The page; only its path is kept.' }) @Length(1, 2000) page!: string;
   @Field(() => Int) @Min(0) @Max(86_400_000) dwellMs!: number;
   @Field(() => Int) @Min(0) @Max(100_000) clicks!: number;
-  @Field(() => Date) occurredAt!: Date;
+  @Field(() => Date, { description: 'Within the current or the previous UTC day (and at most five minutes ahead): later than that, a day is closed.' })
+  occurredAt!: Date;
+  @Field(() => Boolean, {
+    description: "Whether the visitor consented to analytics when the page was viewed (the storefront's cookie choice). Without it the view is dropped.",
+  })
+  analyticsConsent!: boolean;
+  @Field(() => ID, {
+    nullable: true,
+    description: "The signed-in customer, if any: used to drop the session of a customer who objected to analytics or refused it, and never stored.",
+  })
+  customerId?: string | null;
 }
 
 @InputType()
 export class IngestBehaviorEventsInput {
-  @Field(() => [BehaviorEventInput], { description: '1 to 500 events; all are stored or none.' })
+  @Field(() => [BehaviorEventInput], { description: `1 to ${MAX_INGEST_BATCH} events, checked together: a batch with a malformed event is refused whole.` })
   @ArrayMinSize(1)
-  @ArrayMaxSize(500)
+  @ArrayMaxSize(MAX_INGEST_BATCH)
   @ValidateNested({ each: true })
   events!: BehaviorEventInput[];
 }

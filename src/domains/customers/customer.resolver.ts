@@ -6,7 +6,8 @@ import { CaseOrder, CustomerOrder, OrderOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import type { AfterSalesCaseEntity } from '../after-sales/after-sales-case.entity';
 import { AfterSalesCaseConnection } from '../after-sales/after-sales.type';
-import { ConsentGrant, PreferenceConsent } from '../consent/consent.type';
+import { ConsentGrant, PreferenceConsent, PreferenceConsentConnection } from '../consent/consent.type';
+import type { PreferenceConsentEntity } from '../consent/preference-consent.entity';
 import { LegalHold } from '../legal-holds/legal-hold.type';
 import { TABLES } from '../loaders';
 import { OrderConnection } from '../orders/order.type';
@@ -66,9 +67,14 @@ export class CustomerResolver {
     return ctx.loaders.consentGrantsByCustomer().load(customer.id);
   }
 
-  @FieldResolver(() => [PreferenceConsent], { nullable: true })
+  @FieldResolver(() => [PreferenceConsent], { nullable: true, description: 'The cookie / preference choices in force: the latest per category.' })
   preferenceConsents(@Root() customer: CustomerEntity, @Ctx() ctx: RequestContext) {
     return ctx.loaders.preferenceConsentsByCustomer().load(customer.id);
+  }
+
+  @FieldResolver(() => PreferenceConsentConnection, { nullable: true, description: 'Every cookie / preference choice the customer made, newest first.' })
+  preferenceHistory(@Root() customer: CustomerEntity, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: RequestContext): Promise<Page<PreferenceConsentEntity>> {
+    return ctx.loaders.preferenceHistoryOfCustomer(page).load(customer.id);
   }
 
   @FieldResolver(() => [PrivacyRequest], { nullable: true })

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
 import { partnerIdOf, type Caller } from './auth/principal';
+import type { BehaviorAggregates } from './domains/analytics/behavior-aggregates';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
 import type { RequestBudgets } from './hardening/rate-limit';
@@ -46,6 +47,8 @@ export interface RequestContext {
   idempotency: { claim?: IdempotencyClaim };
   /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
   budgets: RequestBudgets;
+  /** The behaviour aggregates and their threshold k (domains/analytics). */
+  aggregates: BehaviorAggregates;
 }
 
 /** Keys resolvers need; never logged, never published. */
@@ -73,6 +76,7 @@ export function createRequestContext(deps: {
   cursorKey: CursorKey;
   served: ServedRequest;
   budgets: RequestBudgets;
+  aggregates: BehaviorAggregates;
 }): RequestContext {
   const { cursorKey, ...rest } = deps;
   const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));

@@ -98,6 +98,7 @@ const COMMANDS: Record<string, Command> = {
         development: config.nodeEnv === 'development',
         limits: config.limits,
         rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl },
+        analytics: { minVisitorsPerCell: config.analyticsMinCell },
         corsOrigins: config.corsOrigins,
       });
       const server = http.createServer(gateway.handler);

@@ -35,6 +35,7 @@ import { applyCors } from './hardening/cors';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { buildGatewaySchema } from './schema';
+import { BehaviorAggregates, type BehaviorAggregatesOptions } from './domains/analytics/behavior-aggregates';
 
 export const MAX_BODY_BYTES = 100 * 1024;
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
@@ -65,6 +66,8 @@ export interface GatewayDeps {
   limits?: OperationLimits;
   /** Rate limits; DEFAULT_RATE_LIMITS (in memory) when absent. */
   rateLimits?: RateLimitConfig;
+  /** Behaviour aggregates: k, the fewest visitors a published cell counts (at least and by default 10). */
+  analytics?: BehaviorAggregatesOptions;
   /** Origins browsers may call from (CORS); none by default. */
   corsOrigins?: readonly string[];
   /**
@@ -257,6 +260,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
 
+  const aggregates = new BehaviorAggregates(deps.analytics);
   const cursorKey = new CursorKey(deps.secrets.cursorSecret);
   const requestSecrets: RequestSecrets = { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey };
   const contextFor = (caller: Caller, requestId: string, served: ServedRequest): RequestContext => {
@@ -272,6 +276,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       secrets: requestSecrets,
       served,
       budgets: rateLimiter.budgetsFor(caller.principal),
+      aggregates,
     });
   };
 

@@ -38,6 +38,8 @@ export interface Config {
     readonly maxCost: number;
   };
   readonly rateLimits: { readonly fieldsPerMinute: number; readonly missesPerMinute: number; readonly behaviorEventsPerMinute: number };
+  /** k of the behaviour aggregates: the fewest distinct visitors a published cell counts (10 or more). */
+  readonly analyticsMinCell: number;
 }
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
@@ -117,5 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       missesPerMinute: integer(env, 'RATE_LIMIT_MISSES_PER_MINUTE', 60, 1, 1000000),
       behaviorEventsPerMinute: integer(env, 'RATE_LIMIT_BEHAVIOR_EVENTS_PER_MINUTE', 60000, 1, 100000000),
     }),
+    // Configurable upward only: fewer than 10 visitors per published cell is refused at start-up.
+    analyticsMinCell: integer(env, 'ANALYTICS_MIN_CELL', 10, 10, 1000000),
   });
 }

@@ -38,7 +38,7 @@ export function scopedQuery<E extends ObjectLiteral>(
  * ` AND <scope condition>` for `alias`, its parameters appended to `values` (the statement's
  * own parameters follow), or '' when every row is in scope.
  */
-function scopeClause(scope: RowScope, table: ScopedTable, alias: string, values: unknown[]): string {
+export function scopeClause(scope: RowScope, table: ScopedTable, alias: string, values: unknown[]): string {
   const condition = scope.condition(table, alias);
   return condition ? ` AND ${toPositional(condition.sql, condition.params, values)}` : '';
 }

@@ -66,6 +66,16 @@ export const ARGUMENT_REVEALS: Readonly<Record<string, readonly string[]>> = {
   'BehaviorEventOrder.OCCURRED_AT_DESC': ['BehaviorEvent.occurredAt'],
   'BehaviorEventOrder.OCCURRED_AT_ASC': ['BehaviorEvent.occurredAt'],
 
+  // Which days and dimensions an aggregate covers is what its cells show; a filter value selects cells of that value.
+  'Query.behaviorAggregates(from:)': ['BehaviorCell.day'],
+  'Query.behaviorAggregates(to:)': ['BehaviorCell.day'],
+  'Query.behaviorAggregates(groupBy:)': ['BehaviorCell.groupedBy'],
+  'BehaviorAggregateFilter.pages': ['BehaviorCell.page'],
+  'BehaviorAggregateFilter.deviceClasses': ['BehaviorCell.deviceClass'],
+  'BehaviorAggregateFilter.browserFamilies': ['BehaviorCell.browserFamily'],
+  'BehaviorAggregateFilter.languages': ['BehaviorCell.language'],
+  'BehaviorAggregateFilter.regions': ['BehaviorCell.region'],
+
   'PartnerFilter.kind': ['Partner.kind'],
   'PartnerFilter.status': ['Partner.status'],
 

@@ -20,6 +20,7 @@ export type RowScopeKind =
   | 'orders_paid_to_delivered'
   | 'self'
   | 'granted_customer'
+  | 'page_views'
   | 'none';
 
 export type MatrixPrincipal =
@@ -163,9 +164,10 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'staff:data_analyst',
     purpose: 'analytics',
-    sees: { 'technical.behavior': v },
-    rows: 'all',
-    why: 'analyse desensitized behaviour; never a direct identifier',
+    // Aggregates only (design §3): never a page view, a pseudonym or an address prefix.
+    sees: { 'technical.aggregate': v },
+    rows: 'page_views',
+    why: 'analyse visitor behaviour in daily aggregates, every published cell counting at least k distinct visitors; never a single page view or visitor',
   },
   {
     principal: 'staff:compliance_officer',
@@ -198,7 +200,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'data_subject_request',
-    sees: all(['audit.record', 'technical.behavior']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate']),
     rows: 'self',
     // Consent is the customer's own to give and withdraw (policy §5, §6): managed under the
     // purpose of their data-subject rights, never under after-sales.
@@ -210,7 +212,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'after_sales',
-    sees: all(['audit.record', 'technical.behavior', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement']),
     rows: 'self',
     operations: ['openAfterSalesCase', 'postCaseMessage'],
     why: 'follow their orders and deliveries and talk to customer service',
@@ -232,7 +234,7 @@ export const MATRIX: readonly MatrixRow[] = [
  */
 export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
   (c) =>
-    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'contact.emergency', 'consent.grant'].includes(c),
+    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant'].includes(c),
 );
 
 /**

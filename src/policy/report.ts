@@ -29,6 +29,7 @@ const ROW_SCOPE_WORDS: Readonly<Record<RowScopeKind, string>> = {
   self: "Only the customer's own records: account, address book, orders and everything about them, cases, consents and privacy requests.",
   granted_customer:
     'Only the customer who made the consent grant, and only while the grant is neither expired nor withdrawn (checked on every request); of their consent grants, only this one; never their privacy requests.',
+  page_views: 'Only the page views analytics aggregates (each published cell at least k distinct visitors); no record that names a customer, an order or a partner.',
   none: 'No records at all.',
 };
 

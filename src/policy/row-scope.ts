@@ -102,6 +102,8 @@ const RULES: Record<Exclude<RowScopeKind, 'all'>, Partial<Record<ScopedTable, Ru
   },
   self: customerRules(false),
   granted_customer: customerRules(true),
+  // The page views analytics aggregates; nothing that names a customer, a partner or an order.
+  page_views: { behavior_event: 'all' },
   none: {},
 };
 
@@ -123,6 +125,7 @@ const LINKS: Record<Exclude<RowScopeKind, 'all'>, readonly ScopeLink[]> = {
   orders_paid_to_delivered: ['shipment>order', 'order>order_item', 'order>shipment'],
   self: ['shipment>order', 'payment_verification>order', 'order>order_item', 'order>shipment', 'order>payment_verification'],
   granted_customer: ['shipment>order', 'payment_verification>order', 'order>order_item', 'order>shipment', 'order>payment_verification'],
+  page_views: [],
   none: [],
 };
 
@@ -205,6 +208,9 @@ export const ROW_SOURCE: Readonly<Record<string, ScopedTable>> = {
   CaseAttachment: 'case_attachment',
   CaseRecord: 'case_record',
   BehaviorEvent: 'behavior_event',
+  // Aggregates are computed from the page views the caller's scope reaches.
+  BehaviorAggregateReport: 'behavior_event',
+  BehaviorCell: 'behavior_event',
   Partner: 'partner',
   ConsentGrant: 'consent_grant',
   PreferenceConsent: 'preference_consent',

@@ -20,6 +20,8 @@ export const DATA_CATEGORIES = [
   'communication.content',
   'communication.record',
   'technical.behavior',
+  /** Behaviour in aggregate: counts and sums over cells of at least k visitors (domains/analytics). */
+  'technical.aggregate',
   'consent.record',
   /** The terms of a consent grant: grantee, categories, purpose, when granted, until when, withdrawn when. */
   'consent.grant',

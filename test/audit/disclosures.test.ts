@@ -186,11 +186,27 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'data analyst: desensitized page views name no customer',
-    caller: () => callers.staff(['data_analyst'], 'analytics'),
+    name: 'fraud analyst: desensitized page views name no customer',
+    caller: () => callers.staff(['fraud_analyst'], 'fraud_prevention'),
     query: `{ behaviorEvents(first: 3) { nodes { page deviceClass } } }`,
     async expect() {
       return { disclosed: ['BehaviorEvent.deviceClass', 'BehaviorEvent.page'], subjects: [], outcome: 'ok' };
+    },
+  },
+  {
+    name: 'data analyst: aggregates name no customer',
+    caller: () => callers.staff(['data_analyst'], 'analytics'),
+    query: `{ behaviorAggregates(from: "2025-12-01", to: "2025-12-07", groupBy: [DEVICE_CLASS]) { cells { day deviceClass suppressed } } }`,
+    async expect() {
+      return { disclosed: ['BehaviorCell.day', 'BehaviorCell.deviceClass', 'BehaviorCell.suppressed'], subjects: [], outcome: 'ok' };
+    },
+  },
+  {
+    name: 'data analyst asking for page views: refused as a whole',
+    caller: () => callers.staff(['data_analyst'], 'analytics'),
+    query: `{ behaviorEvents(first: 3) { nodes { page } } }`,
+    async expect() {
+      return { disclosed: [], denied: ['Query.behaviorEvents'], subjects: [], outcome: 'denied', errorCodes: ['FORBIDDEN'] };
     },
   },
   {

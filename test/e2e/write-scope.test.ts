@@ -71,6 +71,8 @@ const READABLE: Record<RowScopeKind, (s: Subject) => [string, unknown[]]> = {
      UNION ALL SELECT 'shipment:' || s.id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.status IN ('paid', 'packed', 'shipped')`,
     [],
   ],
+  // The page views analytics aggregates.
+  page_views: () => [`SELECT 'behavior_event:' || id AS row FROM behavior_event`, []],
   // A customer: all their consent grants and choices.
   self: ({ customer }) => {
     const [sql, params] = ownCustomer({ customer });

@@ -32,6 +32,11 @@ const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = 
   CaseAttachment: { query: '{ afterSalesCases(first: 20) { nodes { attachments { SEL } } } }', objects: (d) => (d?.afterSalesCases?.nodes ?? []).flatMap((c: any) => c.attachments ?? []) },
   CaseRecord: { query: '{ afterSalesCases(first: 20) { nodes { records { SEL } } } }', objects: (d) => (d?.afterSalesCases?.nodes ?? []).flatMap((c: any) => c.records ?? []) },
   BehaviorEvent: { query: '{ behaviorEvents(first: 5) { nodes { SEL } } }', objects: (d) => d?.behaviorEvents?.nodes ?? [] },
+  BehaviorAggregateReport: { query: '{ behaviorAggregates(from: "2025-12-01", to: "2025-12-31") { SEL } }', objects: (d) => (d?.behaviorAggregates ? [d.behaviorAggregates] : []) },
+  BehaviorCell: {
+    query: '{ behaviorAggregates(from: "2025-12-01", to: "2025-12-31", groupBy: [DEVICE_CLASS]) { cells { SEL } } }',
+    objects: (d) => d?.behaviorAggregates?.cells ?? [],
+  },
   ConsentGrant: { query: '{ customers(first: 100, orderBy: CREATED_AT_ASC) { nodes { consentGrants { SEL } } } }', objects: (d) => (d?.customers?.nodes ?? []).flatMap((c: any) => c.consentGrants ?? []) },
   PreferenceConsent: { query: '{ customers(first: 5) { nodes { preferenceConsents { SEL } } } }', objects: (d) => (d?.customers?.nodes ?? []).flatMap((c: any) => c.preferenceConsents ?? []) },
   PrivacyRequest: { query: '{ privacyRequests(first: 5) { nodes { SEL } } }', objects: (d) => d?.privacyRequests?.nodes ?? [] },

@@ -44,6 +44,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ dataSourc
     url: location.url,
     poolSize: config.dbPoolSize,
     statementTimeoutMs: config.statementTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
     onProblem: (message, detail) => logger.warn(detail, message),
   });
   try {

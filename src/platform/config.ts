@@ -21,6 +21,8 @@ export interface Config {
   readonly dbPoolSize: number;
   /** Server-side `statement_timeout` for every connection, in milliseconds. */
   readonly statementTimeoutMs: number;
+  /** How long a request waits for a database connection (new, or a free one of a full pool), in milliseconds. */
+  readonly dbConnectTimeoutMs: number;
   /** Master secret of the daily visitor-pseudonym keys (behaviour data). */
   readonly behaviorPseudonymKey: string;
   /** Secret the key that seals pagination cursors is derived from. */
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+    dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
     behaviorPseudonymKey: secret(env, 'BEHAVIOR_PSEUDONYM_KEY', nodeEnv, DEV_PSEUDONYM_KEY),
     cursorSecret: secret(env, 'CURSOR_SECRET', nodeEnv, DEV_CURSOR_SECRET),
     corsOrigins: origins(env),

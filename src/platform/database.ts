@@ -1,7 +1,19 @@
 /**
  * The TypeORM data source. Migrations, never `synchronize`: the schema is what the migrations
  * in `src/platform/migrations` make it, and a test proves the entities agree with them.
+ *
+ * Faults. Every wait on the database is bounded, so a database that is down or hung fails a
+ * request quickly (SERVICE_UNAVAILABLE, db-errors.ts) instead of holding it: a connection, or a
+ * free slot of the pool, is waited for at most `connectTimeoutMs`; a statement's answer at most
+ * the statement timeout plus two seconds, after which the connection is closed (gatewayClient:
+ * PostgreSQL's own `statement_timeout` cannot fire in a server that is stopped). A connection
+ * the server drops — a restart, a crash, `pg_terminate_backend` — is discarded by the pool: an
+ * idle one at once (the pool's error handler here logs it), a checked-out one when its holder
+ * releases it (every client listens for its own 'error', so the event never goes unheard and
+ * never ends the process). The next request opens a new connection, so the process recovers by
+ * itself as soon as the database answers again.
  */
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
@@ -15,10 +27,73 @@ export interface DataSourceOptions {
   applicationName?: string;
   /** How long an idle pooled connection stays open, in ms; 0 keeps it open. Default 10000 (pg's). */
   idleTimeoutMs?: number;
+  /** How long to wait for a connection (a new one, or a free one of a full pool), in ms. Default 5000. */
+  connectTimeoutMs?: number;
   onProblem?: (message: string, detail: Record<string, unknown>) => void;
 }
 
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/** How much longer than the statement timeout a statement's answer is awaited before its connection is closed. */
+export const ANSWER_GRACE_MS = 2000;
+
+/** What a statement fails with when its connection was closed for want of an answer (db-errors.ts: unavailable). */
+export const NO_ANSWER_MESSAGE = 'Query read timeout: the database did not answer, the connection was closed';
+
+/**
+ * The pool's pg client, with two changes.
+ *
+ * It always listens for its own 'error' event. A client checked out of the pool has no listener
+ * of the pool's; its holder adds one, but one that takes it through a promise (TypeORM's query
+ * runners, the audit writer) adds it a microtask later, and when the server ends the session in
+ * that gap — the same network read that completed the hand-over can carry the termination —
+ * the event would have no listener and end the process. Nothing is lost by listening here: a
+ * client that failed is not queryable, every statement sent to it fails with the error, and the
+ * pool discards it when it is released.
+ *
+ * It closes its connection when a statement gets no answer within `answerTimeoutMs`. pg's own
+ * `query_timeout` fails the statement but keeps the connection, which then goes back to the pool
+ * with the statement — or the transaction it was part of — still open on the server; closing it
+ * makes every holder see a connection error and the pool discard it. The time counts from the
+ * call, so a statement queued behind another on the same client waits for both.
+ */
+function gatewayClient(answerTimeoutMs: number): typeof pg.Client {
+  type Callback = (...args: unknown[]) => unknown;
+  return class GatewayClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.on('error', () => undefined);
+    }
+
+    override query(...args: any[]): any {
+      const [config, values, callback] = args as [{ submit?: unknown; callback?: Callback } | string | null | undefined, unknown, unknown];
+      if (config == null || (typeof config === 'object' && typeof config.submit === 'function')) return (super.query as Callback)(...args);
+      const connection = (this as unknown as { connection?: { stream?: { destroy(error: Error): void } } }).connection;
+      const timer = setTimeout(() => connection?.stream?.destroy(new Error(NO_ANSWER_MESSAGE)), answerTimeoutMs);
+      timer.unref();
+      const done = () => clearTimeout(timer);
+      const wrap = (cb: Callback): Callback => (...results) => {
+        done();
+        return cb(...results);
+      };
+      try {
+        if (typeof values === 'function') return (super.query as Callback)(config, wrap(values as Callback));
+        if (typeof callback === 'function') return (super.query as Callback)(config, values, wrap(callback as Callback));
+        if (typeof config === 'object' && typeof config.callback === 'function') return (super.query as Callback)({ ...config, callback: wrap(config.callback) }, values);
+        const result = (super.query as Callback)(config, values) as Promise<unknown>;
+        result.then(done, done);
+        return result;
+      } catch (error) {
+        done();
+        throw error;
+      }
+    }
+  } as unknown as typeof pg.Client;
+}
+
 export function createDataSource(options: DataSourceOptions): DataSource {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+  const onProblem = options.onProblem ?? (() => undefined);
   return new DataSource({
     type: 'postgres',
     url: options.url,
@@ -33,8 +108,13 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     maxQueryExecutionTime: 1000,
     poolSize: options.poolSize ?? 10,
     applicationName: options.applicationName ?? 'need-to-know',
+    connectTimeoutMS: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // An idle connection the server closed: the pool has already dropped it.
+    poolErrorHandler: (error: { code?: string; message?: string }) =>
+      onProblem('an idle database connection was closed by the server; the pool discarded it', { code: error.code, error: error.message }),
     extra: {
-      statement_timeout: options.statementTimeoutMs ?? 5000,
+      statement_timeout: statementTimeoutMs,
+      Client: gatewayClient(statementTimeoutMs + ANSWER_GRACE_MS),
       idle_in_transaction_session_timeout: 30000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 10000,
     },

@@ -4,15 +4,19 @@
  *
  * Request flow (design §4): authenticate -> purpose (+ legal case) -> row scope + loaders ->
  * execute -> mask unexpected errors -> audit (fail closed) -> respond.
+ *
+ * Errors that are not meant for callers are masked: as SERVICE_UNAVAILABLE with HTTP 503 and
+ * Retry-After when the database cannot answer now (db-errors.ts: down, restarting, hung, out of
+ * connections), whichever stage met it; as INTERNAL_SERVER_ERROR with HTTP 500 otherwise.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { ApolloServer, HeaderMap, type GraphQLResponse } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
-import { createAuditPlugin, refusedRequestEvent, withheldResponseBody } from './audit/audit-plugin';
+import { createAuditPlugin, refusedRequestEvent, withhold } from './audit/audit-plugin';
 import { REFERENCE_HEADERS, servedRequestOf, type ServedRequest } from './audit/served-request';
 import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
@@ -24,7 +28,15 @@ import { createIdempotencyPlugin, purgeExpired, rememberResponse } from './idemp
 import { BoundedCache, documentKey } from './platform/bounded-cache';
 import { CursorKey } from './platform/cursor-seal';
 import { pendingMigrations } from './platform/database';
-import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from './platform/errors';
+import { isDatabaseUnavailable } from './platform/db-errors';
+import {
+  answerServiceUnavailable,
+  ErrorCode,
+  PUBLIC_CODES,
+  SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  serviceUnavailableError,
+  UNAUTHENTICATED_MESSAGE,
+} from './platform/errors';
 import type { Logger } from './platform/logger';
 import { createContractPlugin } from './policy/contract-plugin';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from './policy/field-rules';
@@ -43,6 +55,8 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 const INTERNAL_ERROR_BODY = Object.freeze({ errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
 /** How often expired idempotency records are deleted. */
 const PURGE_EVERY_MS = 10 * 60_000;
+/** How long /readyz waits for the database before it answers 503. */
+export const READY_TIMEOUT_MS = 2000;
 
 /** The gateway's secrets: those resolvers need, and the one cursors are sealed with (never in a request's context). */
 export interface GatewaySecrets extends RequestSecrets {
@@ -136,11 +150,37 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, log:
     };
   }
   log(error);
+  if (isDatabaseUnavailable(root)) return serviceUnavailableError(formatted.path);
   return {
     message: INTERNAL_ERROR_MESSAGE,
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
+}
+
+/**
+ * A response that carries SERVICE_UNAVAILABLE (the database could not answer a field, or the
+ * request as a whole) is answered with HTTP 503 and Retry-After: the caller should retry it whole.
+ * Whatever data it also carries was recorded like any other (the audit plugin runs after this).
+ */
+const serviceUnavailableStatus: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+        if (result.errors?.some((e) => e.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)) answerServiceUnavailable(response.http);
+      },
+    };
+  },
+};
+
+/**
+ * Answers a request whose response cannot leave because of `error`: 503 SERVICE_UNAVAILABLE
+ * with Retry-After when the database could not answer, 500 INTERNAL_SERVER_ERROR otherwise.
+ */
+function sendWithheld(res: http.ServerResponse, error: unknown): void {
+  if (isDatabaseUnavailable(error)) send(res, 503, { errors: [serviceUnavailableError()] }, { 'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) });
+  else send(res, 500, INTERNAL_ERROR_BODY);
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -198,7 +238,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     validationOptions: { maxErrors: MAX_VALIDATION_ERRORS },
     // Cache control off: no response here may be cached, and its per-field hook wraps every
     // resolver (about a fifth of a large list's CPU; see the README's Performance section).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS }), createIdempotencyPlugin(), ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ...armor.plugins, costLimitPlugin(limits.maxCost), rateLimiter.plugin, createContractPlugin({ schema: fullSchema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS }), createIdempotencyPlugin(), serviceUnavailableStatus, ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : [])],
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
   };
@@ -237,20 +277,21 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
    * Ends the request's transaction, if it began, once the response is built and before any of
    * it is sent (platform/request-transaction.ts): it commits when the audit event is in it (or
    * when there is no audit log: protections off), with the first response to an idempotency
-   * key; otherwise it rolls back. False when the COMMIT failed: the response must be withheld.
+   * key; otherwise it rolls back. Returns what made the COMMIT fail (the response must then be
+   * withheld), undefined when it did not.
    */
-  const endTransaction = async (ctx: RequestContext, status: number, body: () => string): Promise<boolean> => {
+  const endTransaction = async (ctx: RequestContext, status: number, body: () => string): Promise<unknown> => {
     const transaction = ctx.transaction;
-    if (!transaction.isOpen) return true;
+    if (!transaction.isOpen) return undefined;
     const commit = transaction.recorded || !auditLog;
     try {
       if (commit && ctx.idempotency.claim) await rememberResponse(transaction, ctx.idempotency.claim, status, body(), ctx.disclosures.snapshot());
       await transaction.end(commit);
-      return true;
+      return undefined;
     } catch (error) {
       ctx.logger.error({ err: error }, 'the request transaction could not commit: response withheld');
       await transaction.end(false).catch(() => undefined);
-      return false;
+      return error;
     }
   };
 
@@ -342,8 +383,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       throw error;
     }
     const completeBody = response.body.kind === 'complete' ? response.body.string : '';
-    if (!(await endTransaction(ctx, response.status ?? 200, () => completeBody))) {
-      send(res, 500, INTERNAL_ERROR_BODY);
+    const uncommitted = await endTransaction(ctx, response.status ?? 200, () => completeBody);
+    if (uncommitted !== undefined) {
+      sendWithheld(res, uncommitted);
       return;
     }
     for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -380,12 +422,21 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     const work = async () => {
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') {
+        let timer: NodeJS.Timeout | undefined;
         try {
-          const pending = await pendingMigrations(deps.dataSource);
+          // A probe answers within READY_TIMEOUT_MS even when the database hangs.
+          const pending = await Promise.race([
+            pendingMigrations(deps.dataSource),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error('no answer')), READY_TIMEOUT_MS);
+            }),
+          ]);
           if (pending.length > 0) return send(res, 503, { status: 'migrations pending', pending });
           return send(res, 200, { status: 'ready' });
         } catch {
           return send(res, 503, { status: 'database unreachable' });
+        } finally {
+          clearTimeout(timer);
         }
       }
       if (url.pathname === '/graphql') {
@@ -406,8 +457,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     };
     work().catch((error: unknown) => {
       deps.logger.error({ requestId, err: error }, 'request failed');
-      if (!res.headersSent) send(res, 500, INTERNAL_ERROR_BODY);
-      else res.end();
+      if (res.headersSent) res.end();
+      else sendWithheld(res, error);
     });
   };
 
@@ -430,8 +481,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         throw error;
       }
       const body = () => JSON.stringify(response.body.kind === 'single' ? response.body.singleResult : null);
-      if (!(await endTransaction(ctx, response.http.status ?? 200, body))) {
-        return { http: { status: 500, headers: new HeaderMap() }, body: withheldResponseBody() };
+      const uncommitted = await endTransaction(ctx, response.http.status ?? 200, body);
+      if (uncommitted !== undefined) {
+        const withheld: GraphQLResponse = { http: { status: 500, headers: new HeaderMap() }, body: response.body };
+        withhold(withheld, uncommitted);
+        return withheld;
       }
       return response;
     },

@@ -6,8 +6,10 @@
  * from the final response what it disclosed: the personal-data coordinates that carry a value
  * (masked ones apart), the coordinates of its FORBIDDEN errors, its error codes; adds the
  * request's subjects (DisclosureRecorder) and the caller; and appends the event to the AuditLog.
- * If that fails, the body is replaced by one masked INTERNAL_SERVER_ERROR without data and the
- * HTTP status becomes 500: fail closed.
+ * If that fails, the response is withheld (`withhold`): its body is replaced by one masked error
+ * without data — SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database could not
+ * be reached (down, restarting, hung, out of connections: retrying later will work),
+ * INTERNAL_SERVER_ERROR with HTTP 500 otherwise. Fail closed.
  *
  * A request that has not opened a transaction (every query, and a mutation refused before it
  * wrote) waits for its group-commit batch to commit. A request that has — a mutation that wrote
@@ -22,7 +24,8 @@ import type { DataSource } from 'typeorm';
 import { partnerIdOf, type Caller, type Principal } from '../auth/principal';
 import type { RequestContext } from '../context';
 import { BoundedCache } from '../platform/bounded-cache';
-import { ErrorCode } from '../platform/errors';
+import { isDatabaseUnavailable } from '../platform/db-errors';
+import { answerServiceUnavailable, ErrorCode, serviceUnavailableError } from '../platform/errors';
 import { classify, LINK, REFERENCE, STRUCTURE } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import type { AuditLog } from './audit-log';
@@ -33,8 +36,20 @@ import { coordinateAtPath, coordinatesWithValues } from './response-coordinates'
 /** Same text as server.ts's INTERNAL_ERROR_MESSAGE (a test holds them together). */
 const WITHHELD_MESSAGE = 'Internal server error';
 
-export function withheldResponseBody(): GraphQLResponse['body'] {
-  return { kind: 'single', singleResult: { errors: [{ message: WITHHELD_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } };
+/**
+ * Withholds a response that cannot leave because `error` happened on its way out (its audit
+ * event, or its transaction's commit, failed): one masked error and no data, HTTP 503
+ * SERVICE_UNAVAILABLE with Retry-After when the database could not answer, HTTP 500
+ * INTERNAL_SERVER_ERROR otherwise.
+ */
+export function withhold(response: Pick<GraphQLResponse, 'body' | 'http'>, error: unknown): void {
+  if (isDatabaseUnavailable(error)) {
+    response.body = { kind: 'single', singleResult: { errors: [serviceUnavailableError()] } };
+    answerServiceUnavailable(response.http);
+  } else {
+    response.body = { kind: 'single', singleResult: { errors: [{ message: WITHHELD_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } };
+    response.http.status = 500;
+  }
 }
 
 export function auditPrincipalOf(principal: Principal): AuditPrincipal {
@@ -161,8 +176,7 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
             }
           } catch (error) {
             rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
-            rc.response.body = withheldResponseBody();
-            rc.response.http.status = 500;
+            withhold(rc.response, error);
           }
         },
       };

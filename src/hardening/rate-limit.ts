@@ -139,7 +139,9 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
         async willSendResponse({ response, contextValue }) {
           if (byIdAliases.length === 0 || response.body.kind !== 'single') return;
           const data = response.body.singleResult.data as Record<string, unknown> | null | undefined;
-          const missed = byIdAliases.filter((alias) => data && data[alias] === null).length;
+          // A look-up that failed (the database was unreachable, say) found nothing out: not a miss.
+          const failed = new Set((response.body.singleResult.errors ?? []).map((e) => e.path?.[0]));
+          const missed = byIdAliases.filter((alias) => data && data[alias] === null && !failed.has(alias)).length;
           if (missed > 0) {
             // Counted after the answer: the next look-up is refused once the budget is spent.
             await misses.penalty(principalKey(contextValue.caller.principal), missed).catch(() => undefined);

@@ -1,8 +1,9 @@
 /**
  * Errors meant for the caller. Each carries a stable `extensions.code`; anything thrown that is
- * not one of these is masked as INTERNAL_SERVER_ERROR before it leaves (see server.ts).
+ * not one of these is masked before it leaves (see server.ts): as SERVICE_UNAVAILABLE when the
+ * database cannot answer now (db-errors.ts), as INTERNAL_SERVER_ERROR otherwise.
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
@@ -10,6 +11,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The database cannot answer now (down, restarting, hung, out of connections): retry later. HTTP 503. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -21,6 +24,7 @@ export const PUBLIC_CODES: ReadonlySet<string> = new Set([
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.NOT_FOUND,
   ErrorCode.RATE_LIMITED,
+  ErrorCode.SERVICE_UNAVAILABLE,
   'GRAPHQL_VALIDATION_FAILED',
   'GRAPHQL_PARSE_FAILED',
   'BAD_REQUEST',
@@ -29,6 +33,27 @@ export const PUBLIC_CODES: ReadonlySet<string> = new Set([
 ]);
 
 export const UNAUTHENTICATED_MESSAGE = 'Authentication required: send a valid bearer token';
+
+/** The one message of SERVICE_UNAVAILABLE: what failed inside stays in the log. */
+export const SERVICE_UNAVAILABLE_MESSAGE = 'Service temporarily unavailable: retry later';
+
+/** Seconds a caller is asked to wait after a SERVICE_UNAVAILABLE (`Retry-After`, `extensions.retryAfterSeconds`). */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
+/** SERVICE_UNAVAILABLE as it reaches the caller, at `path` when one field failed. */
+export function serviceUnavailableError(path?: ReadonlyArray<string | number>): GraphQLFormattedError {
+  return {
+    message: SERVICE_UNAVAILABLE_MESSAGE,
+    ...(path ? { path } : {}),
+    extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS },
+  };
+}
+
+/** Marks an Apollo response as SERVICE_UNAVAILABLE: HTTP 503 and `Retry-After`. */
+export function answerServiceUnavailable(http: { status?: number; headers: Map<string, string> }): void {
+  http.status = 503;
+  http.headers.set('retry-after', String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+}
 
 export function badUserInput(message: string, details?: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...details } });

@@ -46,7 +46,8 @@ export class CountingTypeOrmLogger implements TypeOrmLogger {
 
   logQueryError(error: string | Error, query: string): void {
     // Parameters are not logged: they may carry personal data.
-    this.onProblem('query failed', { error: error instanceof Error ? error.message : error, query });
+    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    this.onProblem('query failed', { error: error instanceof Error ? error.message : error, ...(typeof code === 'string' ? { code } : {}), query });
   }
 
   logQuerySlow(time: number, query: string): void {

@@ -1,5 +1,16 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/platform/logger';
+import { createLogger, UNAVAILABLE_LOG_INTERVAL_MS } from '../../src/platform/logger';
+
+function collecting(): { lines: Array<Record<string, any>>; sink: Writable } {
+  const lines: Array<Record<string, any>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, sink };
+}
 
 describe('the logger', () => {
   it('redacts tokens, variables, query parameters and PostgreSQL detail lines', () => {
@@ -22,5 +33,28 @@ describe('the logger', () => {
     expect(lines.join('')).not.toMatch(/jane@example\.com|abc\.def\.ghi/);
     expect(entry.err.query).toBe('INSERT INTO customer (email) VALUES ($1)');
     expect(entry.err.parameters).toBe('[redacted]');
+  });
+
+  it('writes a warning or error about an unavailable database once per message per interval, then says how many it left out', async () => {
+    const { lines, sink } = collecting();
+    const logger = createLogger('info', sink);
+    const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const child = logger.child({ requestId: 'r1' });
+    for (let i = 0; i < 5; i++) child.error({ err: refused() }, 'request failed');
+    for (let i = 0; i < 3; i++) logger.warn({ error: 'terminating connection due to administrator command', code: '57P01', query: 'SELECT 1' }, 'query failed');
+    // Not about an unavailable database, or not a warning: never left out.
+    for (let i = 0; i < 2; i++) logger.error({ err: new Error('duplicate key value') }, 'request failed');
+    for (let i = 0; i < 2; i++) logger.info({ err: refused(), status: 503 }, 'graphql request');
+    await new Promise((resolve) => setTimeout(resolve, UNAVAILABLE_LOG_INTERVAL_MS + 50));
+    child.error({ err: refused() }, 'request failed');
+    expect(lines.map((l) => [l.msg, l.err?.message ?? l.error, l.suppressed])).toEqual([
+      ['request failed', 'connect ECONNREFUSED 127.0.0.1:5432', undefined],
+      ['query failed', 'terminating connection due to administrator command', undefined],
+      ['request failed', 'duplicate key value', undefined],
+      ['request failed', 'duplicate key value', undefined],
+      ['graphql request', 'connect ECONNREFUSED 127.0.0.1:5432', undefined],
+      ['graphql request', 'connect ECONNREFUSED 127.0.0.1:5432', undefined],
+      ['request failed', 'connect ECONNREFUSED 127.0.0.1:5432', 4],
+    ]);
   });
 });

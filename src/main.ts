@@ -28,6 +28,9 @@ import { createGateway } from './server';
 
 class UsageError extends Error {}
 
+/** How long `serve` waits, once told to stop, for the requests in flight. */
+const DRAIN_TIMEOUT_MS = 25_000;
+
 interface Command {
   summary: string;
   usage: string;
@@ -102,7 +105,12 @@ const COMMANDS: Record<string, Command> = {
         analytics: { minVisitorsPerCell: config.analyticsMinCell },
         corsOrigins: config.corsOrigins,
       });
-      const server = http.createServer(gateway.handler);
+      let stopping = false;
+      const server = http.createServer((req, res) => {
+        // Stopping: a keep-alive connection is closed as soon as its answer is out.
+        res.once('finish', () => stopping && server.closeIdleConnections());
+        gateway.handler(req, res);
+      });
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 30_000;
       await new Promise<void>((resolve, reject) => {
@@ -112,13 +120,22 @@ const COMMANDS: Record<string, Command> = {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       logger.info({ url: `http://${config.host}:${port}/graphql`, embeddedDatabase: db.location.embedded }, 'need-to-know is serving');
-      let stopping = false;
+      // Stopping drains: no new connections, requests in flight are answered (their audit events
+      // written first, as always), then the audit events still waiting are written, then the pool
+      // and the embedded database close. Connections still busy after DRAIN_TIMEOUT_MS are cut.
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        logger.info({ signal }, 'stopping: closing HTTP, the pool and the database');
+        logger.info({ signal }, 'stopping: answering the requests in flight, then closing the pool and the database');
+        gateway.drain();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const deadline = setTimeout(() => {
+          logger.warn({ ms: DRAIN_TIMEOUT_MS }, 'requests still in flight at the drain deadline: closing their connections');
+          server.closeAllConnections();
+        }, DRAIN_TIMEOUT_MS);
+        await closed;
+        clearTimeout(deadline);
         await gateway.stop();
         await db.close();
         logger.info('stopped');

@@ -104,6 +104,12 @@ export interface Gateway {
    * requires.
    */
   execute(query: string, caller: Caller, variables?: Record<string, unknown>, options?: ServedRequest): Promise<GraphQLResponse>;
+  /**
+   * Stopping begins: /readyz answers 503 and every answer closes its connection; requests keep
+   * being served until the HTTP server is closed. Then `stop()`.
+   */
+  drain(): void;
+  /** Stops Apollo and the rate limiter, and writes the audit events still waiting. */
   stop(): Promise<void>;
 }
 
@@ -415,13 +421,17 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }
 
+  let draining = false;
   const handler: http.RequestListener = (req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
+    // Stopping: each connection closes after its current answer, so keep-alive clients reconnect elsewhere.
+    if (draining) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const work = async () => {
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') {
+        if (draining) return send(res, 503, { status: 'stopping' });
         let timer: NodeJS.Timeout | undefined;
         try {
           // A probe answers within READY_TIMEOUT_MS even when the database hangs.
@@ -464,6 +474,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   return {
     handler,
+    drain() {
+      draining = true;
+    },
     async execute(query, caller, variables, options) {
       const view = policy.viewFor(caller);
       const given: Record<string, string | undefined> = {

@@ -12,6 +12,7 @@ import { createDataSource } from '../src/platform/database';
 import { POSTGRES_GLIBC_TUNABLES, startEmbeddedPostgres } from '../src/platform/embedded-postgres';
 import { DEMO_IDS } from '../src/seed/demo-ids';
 import { BENCH_SEED, isSeeded, seedDatabase } from '../src/seed/seed';
+import { procStats } from '../faults/processes';
 import { BENCH_SCAN_LOCATION, type Fixtures } from './scenarios';
 
 export const BENCH_DATABASE_NAME = 'need_to_know_bench';
@@ -134,23 +135,9 @@ function ticksPerSecond(): number {
 function processTreeCpuMs(root: number): number | null {
   let ticks = 0;
   let found = false;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the command name, which is in parentheses and may hold spaces: state ppid ... utime(14) stime(15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
+  const stats = procStats();
+  if (!stats) return null;
+  for (const { pid, fields } of stats) {
     if (pid !== root && Number(fields[1]) !== root) continue;
     found = true;
     ticks += Number(fields[11]) + Number(fields[12]) + (pid === root ? Number(fields[13]) + Number(fields[14]) : 0);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/platform/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/embedded-postgres';
+import { processAlive } from '../../faults/processes';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -18,15 +19,6 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export default async function globalSetup(): Promise<void> {

@@ -230,7 +230,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const armor = armorProtections(limits);
-  const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens);
+  const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens, deps.logger);
+  await rateLimiter.ready;
   const ownAuditLog = protections && !deps.auditLog ? new AuditLog(deps.dataSource, { logger: deps.logger }) : undefined;
   const auditLog = protections ? (deps.auditLog ?? ownAuditLog) : undefined;
   const apolloOptions = {

@@ -5,6 +5,13 @@
  * tighter budget of their own, and so do the page views a storefront sends (each event of a
  * batch counts, charged by the ingest before it stores anything). Over a limit the caller gets
  * RATE_LIMITED (HTTP 429) with a retry hint.
+ *
+ * Redis down. While Redis cannot be reached each replica counts in its own memory (the
+ * insurance limiter), at once: no command waits for a connection (no offline queue, a command
+ * sent while the client is not ready goes straight to memory) and a command Redis does not
+ * answer within REDIS_COMMAND_TIMEOUT_MS fails over too. ioredis reconnects by itself and the
+ * shared count resumes when it is back. Connection errors go to the application log, at most one
+ * line per REDIS_ERROR_LOG_INTERVAL_MS, never to stderr.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -15,6 +22,7 @@ import type { RequestContext } from '../context';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { ErrorCode } from '../platform/errors';
+import type { Logger } from '../platform/logger';
 
 export interface RateLimitConfig {
   /** Root fields per principal per minute. */
@@ -72,13 +80,58 @@ export interface RateLimiter {
   plugin: ApolloServerPlugin<RequestContext>;
   /** The budgets of one principal, for its request's context. */
   budgetsFor(principal: Principal): RequestBudgets;
+  /** Resolves once Redis is connected, or after REDIS_READY_TIMEOUT_MS (then counting in memory until it is). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
-export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): RateLimiter {
+/** A Redis command unanswered this long counts in memory instead. */
+export const REDIS_COMMAND_TIMEOUT_MS = 250;
+/** At most one log line per this interval about Redis being unreachable. */
+export const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** How long the gateway waits at start for Redis before it counts in memory. */
+export const REDIS_READY_TIMEOUT_MS = 2000;
+
+function connectRedis(url: string, logger: Logger | undefined): { redis: Redis; ready: Promise<void> } {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    // Reconnect after 50 ms, 100 ms, ... at most every second.
+    retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
+  });
+  let lastLogged = -Infinity;
+  let unreachable = false;
+  redis.on('error', (error: Error & { code?: string }) => {
+    unreachable = true;
+    if (performance.now() - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
+    lastLogged = performance.now();
+    logger?.warn({ code: error.code, error: error.message }, 'Redis unreachable: rate limits count in this process only until it is back');
+  });
+  redis.on('ready', () => {
+    if (!unreachable) return;
+    unreachable = false;
+    lastLogged = -Infinity;
+    logger?.info('Redis reachable again: rate limits are shared again');
+  });
+  const ready = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, REDIS_READY_TIMEOUT_MS);
+    timer.unref();
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return { redis, ready };
+}
+
+export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, logger?: Logger): RateLimiter {
   // Counting calls parses the document; a document seen before is not parsed again.
   const callCounts = new BoundedCache<number>(5000);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  const connection = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const redis = connection?.redis;
   // Should Redis be unreachable, each replica falls back to counting in its own memory.
   const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
     redis
@@ -88,6 +141,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
           points,
           duration: 60,
           useRedisPackage: false,
+          rejectIfRedisNotReady: true,
           insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: 60 }),
         })
       : new RateLimiterMemory({ keyPrefix, points, duration: 60 });
@@ -157,6 +211,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000): Ra
       const key = principalKey(principal);
       return { behaviorEvents: (count) => take(behaviorEvents, key, count) };
     },
+    ready: connection?.ready ?? Promise.resolve(),
     async close() {
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

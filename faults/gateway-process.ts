@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ProbeSample } from './probe';
 import { freePort } from './processes';
 
 /** The repository root: the nearest directory above this file with a package.json. */
@@ -142,6 +143,23 @@ export class GatewayProcess {
     if (this.running) this.child.kill('SIGKILL');
   }
 
+  /** Asks a preloaded probe (faults/probe.ts; start with `ipc: true`) for a sample. */
+  sample(gc: boolean): Promise<ProbeSample> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off('message', onMessage);
+        reject(new Error(`gateway ${this.name}: no sample within 10 s (was it started with the probe?)`));
+      }, 10_000);
+      const onMessage = (message: ProbeSample) => {
+        if (message?.type !== 'sample') return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(message);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'sample', gc });
+    });
+  }
 }
 
 function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {

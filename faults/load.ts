@@ -126,6 +126,13 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Which request kinds to send; all of the mix by default. */
   kinds?: readonly RequestKind[];
+  /**
+   * Whether each write names its operation after its marker (default true), which the fault
+   * suite needs to find its audit event, at the price of a new document per write. The soak
+   * sends the same documents over and over, as partners do, so caches keyed by document stay
+   * as they would in production; the marker is then only in the row written.
+   */
+  markerAsOperationName?: boolean;
 }
 
 export class LoadDriver {
@@ -141,6 +148,11 @@ export class LoadDriver {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
     this.mix = options.kinds ? MIX.filter((k) => options.kinds!.includes(k)) : MIX;
     if (this.mix.length === 0) throw new Error('LoadDriver: no request kind left to send');
+  }
+
+  /** The samples so far, removed from `samples` (a long run keeps memory flat this way). */
+  takeSamples(): Sample[] {
+    return this.samples.splice(0, this.samples.length);
   }
 
   start(): void {
@@ -185,11 +197,12 @@ export class LoadDriver {
       default: {
         const write = WRITES[kind];
         const marker = `${WRITE_PREFIX[kind]}${n}`;
+        const name = this.options.markerAsOperationName === false ? `Fault_${kind.replace('-', '_')}` : marker;
         return {
           token: tokens[write.caller],
           purpose: write.caller === 'staff' ? 'after_sales' : undefined,
           marker,
-          body: { query: `mutation ${marker}${write.operation}`, operationName: marker, variables: { input: write.input(marker, pick, fixtures) } },
+          body: { query: `mutation ${name}${write.operation}`, operationName: name, variables: { input: write.input(marker, pick, fixtures) } },
         };
       }
     }

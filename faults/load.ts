@@ -135,6 +135,9 @@ export interface LoadOptions {
   markerAsOperationName?: boolean;
 }
 
+/** Markers are numbered per process, so that two loads of one run (the soak's) never repeat one. */
+let markers = 0;
+
 export class LoadDriver {
   readonly samples: Sample[] = [];
   private running = false;
@@ -196,7 +199,7 @@ export class LoadDriver {
         return { token: tokens.staff, purpose: 'after_sales', body: { query: READS[kind], variables: { id: pick(fixtures.customerIds) } } };
       default: {
         const write = WRITES[kind];
-        const marker = `${WRITE_PREFIX[kind]}${n}`;
+        const marker = `${WRITE_PREFIX[kind]}${++markers}`;
         const name = this.options.markerAsOperationName === false ? `Fault_${kind.replace('-', '_')}` : marker;
         return {
           token: tokens[write.caller],
@@ -255,6 +258,19 @@ export class LoadDriver {
       req.end(payload);
     });
   }
+}
+
+/** What an answer was, for counting: `503 SERVICE_UNAVAILABLE`, `200`, `no answer (ECONNRESET)`. */
+export function outcomeKey(s: Sample): string {
+  if (s.status === 0) return `no answer (${s.transportError ?? 'unknown'})`;
+  const codes = [...new Set(s.codes)].join('+');
+  return codes ? `${s.status} ${codes}` : String(s.status);
+}
+
+export function count<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Environment } from './environment';
 import { built } from './gateway-process';
-import { LoadDriver, type Sample } from './load';
+import { count, LoadDriver, outcomeKey, type Sample } from './load';
 import { sleep } from './processes';
 
 const SAMPLE_INTERVAL_MS = 10_000;
@@ -51,6 +51,8 @@ export interface SoakResult {
   p99First: number;
   p99Last: number;
   errors: number;
+  /** The answers that were not good, by status and code. */
+  errorOutcomes: Record<string, number>;
   answers: number;
   unstructuredLines: number;
 }
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     load.start();
     let errors = 0;
     let answers = 0;
+    const errorOutcomes: Record<string, number> = {};
     try {
       for (let next = soakStart + SAMPLE_INTERVAL_MS; next <= soakStart + minutes * 60_000 + 1; next += SAMPLE_INTERVAL_MS) {
         await sleep(next - performance.now());
@@ -120,7 +123,9 @@ async function main(): Promise<void> {
         const probe = await gateway.sample(true);
         const samples: Sample[] = load.takeSamples();
         const latencies = samples.map((s) => s.end - s.start).sort((a, b) => a - b);
-        const bad = samples.filter((s) => !s.good).length;
+        const failed = samples.filter((s) => !s.good);
+        const bad = failed.length;
+        for (const [outcome, n] of Object.entries(count(failed, outcomeKey))) errorOutcomes[outcome] = (errorOutcomes[outcome] ?? 0) + n;
         errors += bad;
         answers += samples.length;
         const window: SoakWindow = {
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
       p99First: median(windows.slice(0, third).map((w) => w.p99)),
       p99Last: median(windows.slice(-third).map((w) => w.p99)),
       errors,
+      errorOutcomes,
       answers,
       unstructuredLines: gateway.output.unstructuredCount,
     };
@@ -173,7 +179,8 @@ export function renderSoak(r: SoakResult): string {
     header,
     ...rows,
     '',
-    `peak ${r.peakPerSecond}/s, soaked at ${r.targetPerSecond}/s (${r.share} of the peak) for ${r.minutes} min: ${r.answers} answers, ${r.errors} errors`,
+    `peak ${r.peakPerSecond}/s, soaked at ${r.targetPerSecond}/s (${r.share} of the peak) for ${r.minutes} min: ${r.answers} answers, ${r.errors} errors` +
+      (r.errors > 0 ? ` (${Object.entries(r.errorOutcomes).map(([k, n]) => `${k} x${n}`).join(', ')})` : ''),
     `memory slope (least squares, minute 1 on): RSS ${r.rssSlope} MB/min, heap after GC ${r.heapSlope} MB/min`,
     `p99 drift: ${r.p99Slope} ms/min (least squares); median p99 ${r.p99First} ms in the first third of the windows, ${r.p99Last} ms in the last`,
     `unstructured output lines: ${r.unstructuredLines}`,

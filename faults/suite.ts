@@ -27,7 +27,7 @@ import { mintDevToken } from '../src/auth/dev-token';
 import { ErrorCode } from '../src/platform/errors';
 import { Environment, MISSES_PER_MINUTE } from './environment';
 import { builtMain, type GatewayProcess, type OutputTally } from './gateway-process';
-import { GROUP_OF, LoadDriver, ReadyProbe, WRITE_PREFIX, type KindGroup, type Sample } from './load';
+import { count, GROUP_OF, LoadDriver, outcomeKey, ReadyProbe, WRITE_PREFIX, type KindGroup, type Sample } from './load';
 import { sleep } from './processes';
 
 export const FAULT_NAMES = ['pg-fast-shutdown', 'pg-terminate-backends', 'pg-kill-hard', 'pg-hang', 'redis-stop', 'pool-exhaustion', 'audit-refused'] as const;
@@ -371,17 +371,6 @@ async function writeEvents(admin: Pool): Promise<Set<string>> {
   return new Set(rows.map((row) => row.operation_name));
 }
 
-function outcomeKey(s: Sample): string {
-  if (s.status === 0) return `no answer (${s.transportError ?? 'unknown'})`;
-  const codes = [...new Set(s.codes)].join('+');
-  return codes ? `${s.status} ${codes}` : String(s.status);
-}
-
-function count<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
-  return counts;
-}
 
 function perSecond(samples: readonly Sample[], from: number, to: number): number {
   const n = samples.filter((s) => s.end >= from && s.end < to).length;

@@ -316,12 +316,24 @@ async function runFault(name: FaultName, c: FaultContext): Promise<Phase> {
   return { name, start, faultBegin, faultEnd, end: performance.now(), gatewayAlive: c.gateway.running };
 }
 
-/** Another session locks the tables every request reads, for `ms`: the gateway's statements queue behind it. */
+/**
+ * Another session locks the tables every request reads, for `ms`: the gateway's statements queue
+ * behind it. Taking the locks can deadlock with a gateway transaction that holds one of them and
+ * waits for another; when PostgreSQL picks this session as the victim, it tries again.
+ */
 async function holdLocks(admin: Pool, ms: number): Promise<void> {
   const client = await admin.connect();
   try {
-    await client.query('BEGIN');
-    await client.query('LOCK TABLE shipment, payment_verification, customer, after_sales_case IN ACCESS EXCLUSIVE MODE');
+    for (let attempt = 1; ; attempt++) {
+      await client.query('BEGIN');
+      try {
+        await client.query('LOCK TABLE shipment, payment_verification, customer, after_sales_case IN ACCESS EXCLUSIVE MODE');
+        break;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        if ((error as { code?: string }).code !== '40P01' || attempt === 10) throw error;
+      }
+    }
     await sleep(ms);
     await client.query('ROLLBACK');
   } finally {

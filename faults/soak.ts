@@ -51,8 +51,11 @@ export interface SoakResult {
   p99First: number;
   p99Last: number;
   errors: number;
-  /** The answers that were not good, by status and code. */
+  /** The answers that were not good, by status and code, and by request kind. */
   errorOutcomes: Record<string, number>;
+  errorKinds: Record<string, number>;
+  /** The gateway's warning and error lines by message, with the error the first of each carried. */
+  gatewayProblems: Record<string, { count: number; example: string }>;
   answers: number;
   unstructuredLines: number;
 }
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
     let errors = 0;
     let answers = 0;
     const errorOutcomes: Record<string, number> = {};
+    const errorKinds: Record<string, number> = {};
     try {
       for (let next = soakStart + SAMPLE_INTERVAL_MS; next <= soakStart + minutes * 60_000 + 1; next += SAMPLE_INTERVAL_MS) {
         await sleep(next - performance.now());
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
         const failed = samples.filter((s) => !s.good);
         const bad = failed.length;
         for (const [outcome, n] of Object.entries(count(failed, outcomeKey))) errorOutcomes[outcome] = (errorOutcomes[outcome] ?? 0) + n;
+        for (const [kind, n] of Object.entries(count(failed, (f) => f.kind))) errorKinds[kind] = (errorKinds[kind] ?? 0) + n;
         errors += bad;
         answers += samples.length;
         const window: SoakWindow = {
@@ -160,6 +165,8 @@ async function main(): Promise<void> {
       p99Last: median(windows.slice(-third).map((w) => w.p99)),
       errors,
       errorOutcomes,
+      errorKinds,
+      gatewayProblems: Object.fromEntries(Object.entries(gateway.output.problems).map(([message, n]) => [message, { count: n, example: gateway.output.examples[message] ?? '' }])),
       answers,
       unstructuredLines: gateway.output.unstructuredCount,
     };
@@ -180,7 +187,8 @@ export function renderSoak(r: SoakResult): string {
     ...rows,
     '',
     `peak ${r.peakPerSecond}/s, soaked at ${r.targetPerSecond}/s (${r.share} of the peak) for ${r.minutes} min: ${r.answers} answers, ${r.errors} errors` +
-      (r.errors > 0 ? ` (${Object.entries(r.errorOutcomes).map(([k, n]) => `${k} x${n}`).join(', ')})` : ''),
+      (r.errors > 0 ? ` (${Object.entries(r.errorOutcomes).map(([k, n]) => `${k} x${n}`).join(', ')}; ${Object.entries(r.errorKinds).map(([k, n]) => `${k} x${n}`).join(', ')})` : ''),
+    `gateway warnings and errors: ${Object.entries(r.gatewayProblems).map(([m, p]) => `"${m}" x${p.count}${p.example ? ` (first: ${p.example})` : ''}`).join('; ') || 'none'}`,
     `memory slope (least squares, minute 1 on): RSS ${r.rssSlope} MB/min, heap after GC ${r.heapSlope} MB/min`,
     `p99 drift: ${r.p99Slope} ms/min (least squares); median p99 ${r.p99First} ms in the first third of the windows, ${r.p99Last} ms in the last`,
     `unstructured output lines: ${r.unstructuredLines}`,

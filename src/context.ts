@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
 import { partnerIdOf, type Caller } from './auth/principal';
+import type { AttachmentLinks } from './domains/after-sales/attachment-links';
 import type { BehaviorAggregates } from './domains/analytics/behavior-aggregates';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
@@ -49,6 +50,8 @@ export interface RequestContext {
   budgets: RequestBudgets;
   /** The behaviour aggregates and their threshold k (domains/analytics). */
   aggregates: BehaviorAggregates;
+  /** Issues the download links of attachments (domains/after-sales/attachment-links.ts). */
+  attachmentLinks: AttachmentLinks;
 }
 
 /** Keys resolvers need; never logged, never published. */
@@ -77,6 +80,7 @@ export function createRequestContext(deps: {
   served: ServedRequest;
   budgets: RequestBudgets;
   aggregates: BehaviorAggregates;
+  attachmentLinks: AttachmentLinks;
 }): RequestContext {
   const { cursorKey, ...rest } = deps;
   const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));

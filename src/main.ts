@@ -6,14 +6,18 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DataSource } from 'typeorm';
+import { AuditLog } from './audit/audit-log';
 import { parseAnchor, runAuditVerify } from './audit/verify-command';
 import { loadAuthConfig } from './auth/auth-config';
 import { createAuthenticator } from './auth/authenticate';
 import { mintDevToken, type DevTokenOptions } from './auth/dev-token';
 import { createPrincipalResolver } from './auth/principal-resolver';
 import { createTokenVerifier } from './auth/token-verifier';
+import { sweepAttachmentBlobs } from './domains/after-sales/attachment.service';
+import { createBlobStore } from './platform/blob-store';
 import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-database';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { createDataSource } from './platform/database';
@@ -91,14 +95,22 @@ const COMMANDS: Record<string, Command> = {
         const report = await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: process.stderr.isTTY });
         logger.info({ counts: report.counts, ms: report.ms }, 'demo data seeded');
       }
+      const principals = createPrincipalResolver(db.dataSource);
       const gateway = await createGateway({
         dataSource: db.dataSource,
         logger,
         secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
         authenticate: createAuthenticator({
           verifier: createTokenVerifier(authConfig),
-          resolver: createPrincipalResolver(db.dataSource),
+          resolver: principals,
         }),
+        attachments: {
+          store: createBlobStore(config.attachments.store),
+          limits: config.attachments.maxBytes,
+          resolvePrincipal: (claims) => principals.resolve(claims),
+          stagingDir: path.join(config.dataDir, 'uploads'),
+        },
+        attachmentLinkTtlSeconds: config.attachments.linkTtlSeconds,
         development: config.nodeEnv === 'development',
         limits: config.limits,
         rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl },
@@ -219,6 +231,27 @@ const COMMANDS: Record<string, Command> = {
       try {
         process.exitCode = await runAuditVerify(db.dataSource, anchors);
       } finally {
+        await db.close();
+      }
+    },
+  },
+  attachments: {
+    summary: 'attachments sweep: delete uploads never attached within 24 hours, and attachment blobs no row names (older than an hour)',
+    usage: 'attachments sweep',
+    options: {},
+    positionals: true,
+    async run(_values, config, logger, positionals) {
+      if (positionals.length !== 1 || positionals[0] !== 'sweep') {
+        throw new UsageError(`attachments: expected the subcommand sweep, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know attachments sweep`);
+      }
+      const db = await openDatabase(config, logger);
+      const auditLog = new AuditLog(db.dataSource, { logger });
+      try {
+        const report = await sweepAttachmentBlobs(db.dataSource, createBlobStore(config.attachments.store), { logger, auditLog });
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        if (!report.swept) logger.warn('another process is sweeping: nothing done');
+      } finally {
+        await auditLog.close();
         await db.close();
       }
     },

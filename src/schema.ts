@@ -7,6 +7,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { AuditEventResolver } from './audit/audit-event.resolver';
 import { AfterSalesCaseResolver } from './domains/after-sales/after-sales-case.resolver';
+import { CaseAttachmentResolver } from './domains/after-sales/case-attachment.resolver';
 import { AnalyticsResolver } from './domains/analytics/analytics.resolver';
 import { BehaviorEventResolver } from './domains/behavior/behavior-event.resolver';
 import { ConsentGrantResolver } from './domains/consent/consent-grant.resolver';
@@ -27,6 +28,7 @@ export const RESOLVERS = [
   ShipmentResolver,
   PaymentVerificationResolver,
   AfterSalesCaseResolver,
+  CaseAttachmentResolver,
   BehaviorEventResolver,
   AnalyticsResolver,
   PartnerResolver,

@@ -37,7 +37,13 @@ import {
   serviceUnavailableError,
   UNAUTHENTICATED_MESSAGE,
 } from './platform/errors';
+import { INTERNAL_ERROR_MESSAGE, send, sendWithheld } from './platform/http-responses';
 import type { Logger } from './platform/logger';
+import type { BlobStore } from './platform/blob-store';
+import { createAttachmentEndpoints, type AttachmentEndpointDeps } from './domains/after-sales/attachment-http';
+import type { AttachmentLimits } from './domains/after-sales/attachment-intake';
+import { AttachmentLinks } from './domains/after-sales/attachment-links';
+import { sweepAttachmentBlobs } from './domains/after-sales/attachment.service';
 import { createContractPlugin } from './policy/contract-plugin';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from './policy/field-rules';
 import type { PolicyView } from './policy/policy-view';
@@ -50,11 +56,13 @@ import { buildGatewaySchema } from './schema';
 import { BehaviorAggregates, type BehaviorAggregatesOptions } from './domains/analytics/behavior-aggregates';
 
 export const MAX_BODY_BYTES = 100 * 1024;
-export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
-/** The whole body of a response withheld for an unexpected failure. */
-const INTERNAL_ERROR_BODY = Object.freeze({ errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+export { INTERNAL_ERROR_MESSAGE };
 /** How often expired idempotency records are deleted. */
 const PURGE_EVERY_MS = 10 * 60_000;
+/** How long a download link of an attachment works unless configured. */
+const DEFAULT_LINK_TTL_SECONDS = 300;
+/** How often attachment blobs are swept unless configured. */
+const SWEEP_EVERY_MS = 60 * 60_000;
 /** How long /readyz waits for the database before it answers 503. */
 export const READY_TIMEOUT_MS = 2000;
 
@@ -89,6 +97,21 @@ export interface GatewayDeps {
    * statement per root field. Default true; false runs everything on graphql-js (tests compare both).
    */
   compiledReads?: boolean;
+  /**
+   * Attachment content: where blobs are kept, the upload limits, and how a download link's
+   * principal is looked up again. Without it the upload and download endpoints answer 404
+   * (in-process tests); `CaseAttachment.downloadUrl` still issues links.
+   */
+  attachments?: {
+    store: BlobStore;
+    limits: AttachmentLimits;
+    resolvePrincipal: AttachmentEndpointDeps['resolvePrincipal'];
+    stagingDir?: string;
+    /** How often expired uploads and blobs without a row are swept; default hourly, 0 never. */
+    sweepEveryMs?: number;
+  };
+  /** How long a download link works, in seconds (default 300). */
+  attachmentLinkTtlSeconds?: number;
   /**
    * The audit log writer. Default: one over `dataSource` with its default group-commit window
    * and batch size, flushed and closed by `stop()`. Unused when protections are off.
@@ -179,21 +202,6 @@ const serviceUnavailableStatus: ApolloServerPlugin<RequestContext> = {
     };
   },
 };
-
-/**
- * Answers a request whose response cannot leave because of `error`: 503 SERVICE_UNAVAILABLE
- * with Retry-After when the database could not answer, 500 INTERNAL_SERVER_ERROR otherwise.
- */
-function sendWithheld(res: http.ServerResponse, error: unknown): void {
-  if (isDatabaseUnavailable(error)) send(res, 503, { errors: [serviceUnavailableError()] }, { 'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) });
-  else send(res, 500, INTERNAL_ERROR_BODY);
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large'> {
   return new Promise((resolve, reject) => {
@@ -310,6 +318,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const aggregates = new BehaviorAggregates(deps.analytics);
   const cursorKey = new CursorKey(deps.secrets.cursorSecret);
+  const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
   const requestSecrets: RequestSecrets = { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey };
   const contextFor = (caller: Caller, requestId: string, served: ServedRequest): RequestContext => {
     const view = policy.viewFor(caller);
@@ -325,30 +334,39 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       served,
       budgets: rateLimiter.budgetsFor(caller.principal),
       aggregates,
+      attachmentLinks,
     });
   };
 
-  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
-    const started = performance.now();
-    let caller: Caller;
+  /**
+   * The caller of an HTTP request, or undefined once the refusal is sent: 401 for a token
+   * problem (the reason logged, never sent), 400 or 403 for a purpose the caller cannot declare.
+   */
+  async function admit(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<Caller | undefined> {
     try {
-      caller = await deps.authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] });
+      return await deps.authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] });
     } catch (error) {
       if (isAuthenticationError(error)) {
         deps.logger.info({ requestId, reason: error.reason, outcome: 'unauthenticated' }, 'request refused');
         send(res, 401, { errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, {
           'www-authenticate': WWW_AUTHENTICATE_CHALLENGE,
         });
-        return;
+        return undefined;
       }
       if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
         const status = error.extensions.code === ErrorCode.FORBIDDEN ? 403 : 400;
         deps.logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
         send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
-        return;
+        return undefined;
       }
       throw error;
     }
+  }
+
+  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
+    const started = performance.now();
+    const caller = await admit(req, res, requestId);
+    if (!caller) return;
     const view = policy.viewFor(caller);
     const served = servedRequestOf(caller, view.serves, (name) => req.headers[name]);
     if (served instanceof GraphQLError) {
@@ -422,6 +440,31 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }
 
+  const attachmentEndpoints = deps.attachments
+    ? createAttachmentEndpoints({
+        dataSource: deps.dataSource,
+        logger: deps.logger,
+        policy,
+        admit,
+        resolvePrincipal: deps.attachments.resolvePrincipal,
+        auditLog,
+        store: deps.attachments.store,
+        links: attachmentLinks,
+        limits: deps.attachments.limits,
+        stagingDir: deps.attachments.stagingDir,
+      })
+    : undefined;
+  // Uploads never attached and blobs no row names are removed hourly, by one replica at a time.
+  const sweepEveryMs = deps.attachments?.sweepEveryMs ?? SWEEP_EVERY_MS;
+  const sweepTimer = deps.attachments && sweepEveryMs > 0
+    ? setInterval(() => {
+        sweepAttachmentBlobs(deps.dataSource, deps.attachments!.store, { logger: deps.logger, auditLog }).catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'the attachment sweep failed; it runs again later'),
+        );
+      }, sweepEveryMs)
+    : undefined;
+  sweepTimer?.unref();
+
   let draining = false;
   const handler: http.RequestListener = (req, res) => {
     const requestId = randomUUID();
@@ -450,7 +493,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
           clearTimeout(timer);
         }
       }
-      if (url.pathname === '/graphql') {
+      const attachments = attachmentEndpoints?.handles(url.pathname) === true;
+      if (url.pathname === '/graphql' || attachments) {
         const cors = applyCors(req, res, deps.corsOrigins ?? []);
         if (cors === 'refused') {
           return send(res, 403, { errors: [{ message: 'Origin not allowed', extensions: { code: ErrorCode.FORBIDDEN } }] });
@@ -459,6 +503,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
           res.writeHead(204);
           return res.end();
         }
+        if (attachments) return attachmentEndpoints!.handle(req, res, url, requestId);
         if (req.method !== 'GET' && req.method !== 'POST') {
           return send(res, 405, { errors: [{ message: 'Use POST (or GET for queries)', extensions: { code: 'BAD_REQUEST' } }] }, { allow: 'GET, POST' });
         }
@@ -505,6 +550,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     async stop() {
       clearInterval(purgeTimer);
+      if (sweepTimer) clearInterval(sweepTimer);
       await apollo.stop();
       await direct?.stop();
       await rateLimiter.close();

@@ -4,7 +4,7 @@
  */
 import type http from 'node:http';
 
-export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, x-privacy-request, idempotency-key, apollo-require-preflight';
+export const ALLOWED_REQUEST_HEADERS = 'authorization, content-type, x-purpose, x-legal-case, x-privacy-request, idempotency-key, apollo-require-preflight, x-case-id, x-attachment-kind';
 /** Response headers a page may read: which request it was, and whether it was an idempotent replay. */
 export const EXPOSED_RESPONSE_HEADERS = 'x-request-id, idempotent-replayed';
 

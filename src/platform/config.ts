@@ -5,6 +5,7 @@
  * process at start-up with a message that names the variable, what it expected and what it got.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -42,6 +43,30 @@ export interface Config {
   readonly rateLimits: { readonly fieldsPerMinute: number; readonly missesPerMinute: number; readonly behaviorEventsPerMinute: number };
   /** k of the behaviour aggregates: the fewest distinct visitors a published cell counts (10 or more). */
   readonly analyticsMinCell: number;
+  /** Where attachment content is kept, and what an upload may be. */
+  readonly attachments: AttachmentConfig;
+}
+
+/** Where after-sales attachments are stored (never published), and the limits of an upload. */
+export interface AttachmentConfig {
+  /** `file`: a directory (default `DATA_DIR/blobs`); `s3`: a bucket of an S3-compatible object store. */
+  readonly store:
+    | { readonly kind: 'file'; readonly directory: string }
+    | {
+        readonly kind: 's3';
+        readonly bucket: string;
+        /** Key prefix inside the bucket ('' or ending in '/'). */
+        readonly prefix: string;
+        /** Endpoint of an S3-compatible server (path-style addressing); AWS's own when absent. */
+        readonly endpoint: string | undefined;
+        readonly region: string;
+        /** Explicit credentials; the SDK's default chain (environment, profile, instance role) when absent. */
+        readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+      };
+  /** Largest upload per kind, in bytes. */
+  readonly maxBytes: { readonly photo: number; readonly video: number; readonly document: number };
+  /** How long a download link issued by `CaseAttachment.downloadUrl` works, in seconds. */
+  readonly linkTtlSeconds: number;
 }
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
@@ -85,6 +110,60 @@ function secret(env: NodeJS.ProcessEnv, name: string, nodeEnv: NodeEnv, developm
   return key;
 }
 
+const MIB = 1024 * 1024;
+
+/**
+ * BLOB_STORE_URL: unset (a directory under DATA_DIR), `file:///absolute/dir`, or
+ * `s3://bucket/optional/prefix` with S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY.
+ */
+function attachmentConfig(env: NodeJS.ProcessEnv, dataDir: string): AttachmentConfig {
+  const raw = env.BLOB_STORE_URL ?? '';
+  let store: AttachmentConfig['store'];
+  if (raw === '') {
+    store = { kind: 'file', directory: path.join(dataDir, 'blobs') };
+  } else if (raw.startsWith('file://')) {
+    let directory: string;
+    try {
+      directory = fileURLToPath(raw);
+    } catch {
+      throw new ConfigError(`BLOB_STORE_URL: expected file:///absolute/directory, got ${JSON.stringify(raw)}`);
+    }
+    store = { kind: 'file', directory };
+  } else if (raw.startsWith('s3://')) {
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9!_.*'()\/-]*))?$/.exec(raw);
+    if (!match) throw new ConfigError(`BLOB_STORE_URL: expected s3://bucket or s3://bucket/prefix, got ${JSON.stringify(raw)}`);
+    const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+    const endpoint = env.S3_ENDPOINT || undefined;
+    if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
+      throw new ConfigError(`S3_ENDPOINT: expected http(s)://host[:port], got ${JSON.stringify(endpoint)}`);
+    }
+    const accessKeyId = env.S3_ACCESS_KEY_ID || undefined;
+    const secretAccessKey = env.S3_SECRET_ACCESS_KEY || undefined;
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      throw new ConfigError('S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both, or neither (the SDK then finds credentials itself)');
+    }
+    store = {
+      kind: 's3',
+      bucket: match[1],
+      prefix: prefix === '' ? '' : `${prefix}/`,
+      endpoint,
+      region: env.S3_REGION || 'us-east-1',
+      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    };
+  } else {
+    throw new ConfigError(`BLOB_STORE_URL: expected file:///directory or s3://bucket/prefix, got ${JSON.stringify(raw)}`);
+  }
+  return Object.freeze({
+    store: Object.freeze(store),
+    maxBytes: Object.freeze({
+      photo: integer(env, 'ATTACHMENT_MAX_MB_PHOTO', 15, 1, 1024) * MIB,
+      video: integer(env, 'ATTACHMENT_MAX_MB_VIDEO', 200, 1, 10240) * MIB,
+      document: integer(env, 'ATTACHMENT_MAX_MB_DOCUMENT', 20, 1, 1024) * MIB,
+    }),
+    linkTtlSeconds: integer(env, 'ATTACHMENT_LINK_TTL_SECONDS', 300, 10, 3600),
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
   if (!NODE_ENVS.includes(nodeEnv)) {
@@ -94,10 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL: expected a postgres:// or postgresql:// connection string');
   }
+  const dataDir = path.resolve(env.DATA_DIR ?? '.data');
   return Object.freeze({
     nodeEnv,
     databaseUrl,
-    dataDir: path.resolve(env.DATA_DIR ?? '.data'),
+    dataDir,
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     host: env.HOST ?? '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -124,5 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     // Configurable upward only: fewer than 10 visitors per published cell is refused at start-up.
     analyticsMinCell: integer(env, 'ANALYTICS_MIN_CELL', 10, 10, 1000000),
+    attachments: attachmentConfig(env, dataDir),
   });
 }

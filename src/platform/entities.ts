@@ -5,6 +5,7 @@ import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuditSealEntity } from '../audit/audit-seal.entity';
 import { AuditSubjectSetEntity } from '../audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from '../domains/after-sales/after-sales-case.entity';
+import { AttachmentUploadEntity } from '../domains/after-sales/attachment-upload.entity';
 import { CaseAttachmentEntity } from '../domains/after-sales/case-attachment.entity';
 import { CaseMessageEntity } from '../domains/after-sales/case-message.entity';
 import { CaseRecordEntity } from '../domains/after-sales/case-record.entity';
@@ -37,6 +38,7 @@ export const ENTITIES = [
   AfterSalesCaseEntity,
   CaseMessageEntity,
   CaseAttachmentEntity,
+  AttachmentUploadEntity,
   CaseRecordEntity,
   BehaviorEventEntity,
   ConsentGrantEntity,

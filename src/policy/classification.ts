@@ -182,6 +182,8 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     sizeBytes: 'communication.content',
     sha256: 'communication.content',
     uploadedAt: 'communication.content',
+    // The link hands over the content itself.
+    downloadUrl: 'communication.content',
   },
   CaseRecord: { id: STRUCTURE, action: 'communication.record', actor: 'communication.record', note: 'communication.record', recordedAt: 'communication.record' },
   BehaviorEvent: {

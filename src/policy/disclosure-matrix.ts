@@ -123,7 +123,7 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'after_sales',
     sees: CUSTOMER_SERVICE,
     rows: 'all',
-    operations: ['openAfterSalesCase', 'postCaseMessage', 'updateAfterSalesCase', 'addCaseRecord'],
+    operations: ['openAfterSalesCase', 'postCaseMessage', 'updateAfterSalesCase', 'addCaseRecord', 'attachCaseUpload'],
     why: 'answer customers: their contact data, orders, deliveries, payment status and cases (not settlement references)',
   },
   {
@@ -214,8 +214,8 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'after_sales',
     sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement']),
     rows: 'self',
-    operations: ['openAfterSalesCase', 'postCaseMessage'],
-    why: 'follow their orders and deliveries and talk to customer service',
+    operations: ['openAfterSalesCase', 'postCaseMessage', 'attachCaseUpload'],
+    why: 'follow their orders and deliveries, talk to customer service and send it proof',
   },
   {
     principal: 'third_party',

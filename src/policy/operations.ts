@@ -42,6 +42,11 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
     actors: ['customer', 'staff'],
     target: "a case in the caller's row scope (a customer's own); any other case id answers NOT_FOUND",
   },
+  attachCaseUpload: {
+    actors: ['customer', 'staff'],
+    target:
+      "a file the caller itself uploaded (POST /attachments, to a case in its row scope, where this write is granted) and has not attached yet; any other upload id, someone else's or an expired one, answers NOT_FOUND, as one that does not exist",
+  },
   updateAfterSalesCase: {
     actors: ['staff'],
     target: "a case in the caller's row scope; any other case id answers NOT_FOUND",

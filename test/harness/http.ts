@@ -21,16 +21,21 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
-export async function startHttpGateway(db: TestDatabase, overrides: Partial<GatewayDeps> = {}): Promise<HttpGateway> {
+/** Attachment content for the gateway: the principal look-up of download links is the harness's own. */
+export type TestAttachments = Omit<NonNullable<GatewayDeps['attachments']>, 'resolvePrincipal'>;
+
+export async function startHttpGateway(db: TestDatabase, overrides: Partial<GatewayDeps> = {}, attachments?: TestAttachments): Promise<HttpGateway> {
   const authConfig = loadAuthConfig({}, 'test');
+  const resolver = createPrincipalResolver(db.dataSource, { cacheTtlMs: 0 });
   const gateway = await createGateway({
     dataSource: db.dataSource,
     logger: createLogger('silent'),
     secrets: TEST_SECRETS,
     authenticate: createAuthenticator({
       verifier: createTokenVerifier(authConfig),
-      resolver: createPrincipalResolver(db.dataSource, { cacheTtlMs: 0 }),
+      resolver,
     }),
+    ...(attachments ? { attachments: { ...attachments, resolvePrincipal: (claims) => resolver.resolve(claims) } } : {}),
     development: false,
     ...overrides,
   });

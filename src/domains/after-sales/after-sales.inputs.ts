@@ -43,3 +43,9 @@ export class AddCaseRecordInput {
   @Field(() => String, { description: 'What was done, e.g. `refund_issued`.' }) @Length(1, 100) action!: string;
   @Field(() => String, { nullable: true }) @IsOptional() @Length(1, 5000) note?: string | null;
 }
+
+@InputType()
+export class AttachCaseUploadInput {
+  @Field(() => ID, { description: 'The `uploadId` POST /attachments answered with; only the caller who uploaded it can attach it.' })
+  uploadId!: string;
+}

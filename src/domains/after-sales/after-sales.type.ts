@@ -30,6 +30,12 @@ export class CaseAttachment {
   @Field(() => String, { nullable: true, description: 'Size in bytes (a string: it may exceed 2^53).' }) sizeBytes!: string;
   @Field(() => String, { nullable: true }) sha256!: string;
   @Field(() => Date, { nullable: true }) uploadedAt!: Date;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'A link to download the content: a path on the gateway (GET it, no headers needed), bound to the caller and working for a few minutes (ATTACHMENT_LINK_TTL_SECONDS). Every issue and every download is audited.',
+  })
+  downloadUrl!: string;
 }
 
 @ObjectType({ description: 'A processing step staff took on a case.' })

@@ -9,7 +9,7 @@
  * (a case deleted by retention), is left without a row, and the sweep removes it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../../audit/audit-event.entity';
 import type { AuditLog } from '../../audit/audit-log';
 import { principalKey, type Principal } from '../../auth/principal';
@@ -38,15 +38,28 @@ export function uploaderOf(principal: Principal): string {
 }
 
 /**
+ * The rows a DELETE ... RETURNING gave back (TypeORM answers such a statement with
+ * `[rows, count]`, and a SELECT with the rows alone: the structured result is the same for both).
+ */
+export async function deletedRows<Row>(runner: QueryRunner, sql: string, params: unknown[]): Promise<Row[]> {
+  const result = await runner.query(sql, params, true);
+  return result.records as Row[];
+}
+
+/**
  * Deletes every attachment and pending upload of `customerId`'s cases inside `em`'s transaction
  * and returns their blobs' keys: hand them to `deleteBlobs` once the transaction has committed.
  */
 export async function eraseCustomerAttachments(em: EntityManager, customerId: string): Promise<string[]> {
-  const attached: Array<{ storage_key: string }> = await em.query(
+  const runner = em.queryRunner;
+  if (!runner?.isTransactionActive) throw new Error('eraseCustomerAttachments: expected the entity manager of a transaction');
+  const attached = await deletedRows<{ storage_key: string }>(
+    runner,
     `DELETE FROM case_attachment a USING after_sales_case c WHERE c.id = a.case_id AND c.customer_id = $1 RETURNING a.storage_key`,
     [customerId],
   );
-  const pending: Array<{ storage_key: string }> = await em.query(
+  const pending = await deletedRows<{ storage_key: string }>(
+    runner,
     `DELETE FROM attachment_upload u USING after_sales_case c WHERE c.id = u.case_id AND c.customer_id = $1 RETURNING u.storage_key`,
     [customerId],
   );
@@ -153,7 +166,7 @@ export async function sweepAttachmentBlobs(
     const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock($1::bigint) AS locked`, [SWEEP_LOCK]);
     if (!locked) return { swept: false, expiredUploads: 0, orphanBlobs: 0, recentOrphans: 0, blobsSeen: 0 };
     try {
-      const expired: Array<{ storage_key: string }> = await runner.query(`DELETE FROM attachment_upload WHERE expires_at <= $1 RETURNING storage_key`, [now]);
+      const expired = await deletedRows<{ storage_key: string }>(runner, `DELETE FROM attachment_upload WHERE expires_at <= $1 RETURNING storage_key`, [now]);
       await deleteBlobs(store, expired.map((r) => r.storage_key), deps.logger);
       let orphanBlobs = 0;
       let recentOrphans = 0;

@@ -5,7 +5,7 @@ import { requireUuid } from '../../platform/filters';
 import { CaseStatus } from './after-sales-case.entity';
 import { AttachCaseUploadInput } from './after-sales.inputs';
 import { CaseAttachment } from './after-sales.type';
-import { uploaderOf } from './attachment.service';
+import { deletedRows, uploaderOf } from './attachment.service';
 import { CaseAttachmentEntity } from './case-attachment.entity';
 
 interface UploadRow {
@@ -45,7 +45,7 @@ export class CaseAttachmentResolver {
     if (!upload || !found) throw notFound('Upload');
     if (found.status === CaseStatus.CLOSED) throw badUserInput('input.uploadId: its case is closed; open a new one');
     const attachment = await ctx.transaction.write(async (em) => {
-      const [taken]: UploadRow[] = await em.query(TAKE_UPLOAD, [uploadId, uploader]);
+      const [taken] = await deletedRows<UploadRow>(em.queryRunner!, TAKE_UPLOAD, [uploadId, uploader]);
       // Attached a moment ago by a request of the same caller.
       if (!taken) throw notFound('Upload');
       const row: CaseAttachmentEntity = {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import exifr from 'exifr';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
-import { deleteBlobs, eraseCustomerAttachments, sweepAttachmentBlobs } from '../../src/domains/after-sales/attachment.service';
+import { deleteBlobs, eraseCustomerAttachments, exportCustomerAttachments, sweepAttachmentBlobs } from '../../src/domains/after-sales/attachment.service';
 import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
 import { createLogger } from '../../src/platform/logger';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -149,6 +149,25 @@ describe('after-sales attachments over HTTP', () => {
     expect(got.status).toBe(200);
     expect(got.body.equals(PDF)).toBe(true);
     expect(got.headers.get('content-security-policy')).toContain('sandbox');
+
+    // The customer's access export lists it, and carries its content when asked for.
+    const listedOnly = await exportCustomerAttachments(db.dataSource, store, otherCase.customerId, { includeContent: false });
+    const exported = (await exportCustomerAttachments(db.dataSource, store, otherCase.customerId, { includeContent: true })).find((a) => a.id === uploaded.json.uploadId);
+    expect(listedOnly.find((a) => a.id === uploaded.json.uploadId)).toEqual({
+      id: uploaded.json.uploadId,
+      caseId: otherCase.id,
+      kind: 'document',
+      contentType: 'application/pdf',
+      sizeBytes: String(PDF.length),
+      sha256: sha256(PDF),
+      uploadedAt: expect.any(String),
+    });
+    expect(Buffer.from(exported!.contentBase64!, 'base64').equals(PDF)).toBe(true);
+    // A blob gone from the store is said to be missing, not left out.
+    await store.delete(`after-sales/${otherCase.id}/${uploaded.json.uploadId}`);
+    const again = (await exportCustomerAttachments(db.dataSource, store, otherCase.customerId, { includeContent: true })).find((a) => a.id === uploaded.json.uploadId);
+    expect(again).toMatchObject({ contentUnavailable: 'missing' });
+    expect(again!.contentBase64).toBeUndefined();
   });
 
   it("refuses an upload to another customer's case exactly as one to a case that does not exist, and stores nothing", async () => {

@@ -80,7 +80,11 @@ export async function deleteBlobs(store: BlobStore, keys: readonly string[], log
   return deleted;
 }
 
-/** One attachment as the access export lists it; `contentBase64` only when content was asked for. */
+/**
+ * One attachment as the access export lists it. With content asked for, `contentBase64` holds it,
+ * or `contentUnavailable` says why not: the blob is `missing`, or it no longer matches its sha256
+ * (`altered`) — said, never silently left out.
+ */
 export interface ExportedAttachment {
   id: string;
   caseId: string;
@@ -90,12 +94,12 @@ export interface ExportedAttachment {
   sha256: string;
   uploadedAt: string;
   contentBase64?: string;
+  contentUnavailable?: 'missing' | 'altered';
 }
 
 /**
  * The attachments of `customerId`'s cases for an access export: metadata always, the content too
- * when `includeContent` (each blob checked against its sha256; a blob that is missing or differs
- * is an error, never silently left out). Storage keys are not part of it.
+ * when `includeContent`. Storage keys are not part of it.
  */
 export async function exportCustomerAttachments(
   ds: DataSource,
@@ -123,12 +127,15 @@ export async function exportCustomerAttachments(
     };
     if (options.includeContent) {
       const blob = await store.get(r.storage_key);
-      if (!blob) throw new Error(`attachment ${r.id}: its content is missing from the blob store`);
-      const chunks: Buffer[] = [];
-      for await (const chunk of blob) chunks.push(chunk as Buffer);
-      const content = Buffer.concat(chunks);
-      if (createHash('sha256').update(content).digest('hex') !== r.sha256) throw new Error(`attachment ${r.id}: its content does not match its sha256`);
-      item.contentBase64 = content.toString('base64');
+      if (!blob) {
+        item.contentUnavailable = 'missing';
+      } else {
+        const chunks: Buffer[] = [];
+        for await (const chunk of blob) chunks.push(chunk as Buffer);
+        const content = Buffer.concat(chunks);
+        if (createHash('sha256').update(content).digest('hex') === r.sha256) item.contentBase64 = content.toString('base64');
+        else item.contentUnavailable = 'altered';
+      }
     }
     out.push(item);
   }

@@ -14,6 +14,7 @@ import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { INTERNAL_ERROR_MESSAGE, type Gateway } from '../../src/server';
+import { uploaderOf } from '../../src/domains/after-sales/attachment.service';
 import { callers, eventCount, lastEvent, run } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
@@ -67,6 +68,8 @@ describe('a mutation and its audit event commit together', () => {
   let caseId: string;
   /** Grants in force for withdrawConsent to withdraw, one per call. */
   let grants: string[] = [];
+  /** The customer's pending uploads for attachCaseUpload to attach, one per call. */
+  let uploads: string[] = [];
   let n = 0;
   const next = () => ++n;
 
@@ -86,6 +89,14 @@ describe('a mutation and its audit event commit together', () => {
         `INSERT INTO consent_grant (customer_id, grantee_partner_id, categories, purpose, granted_at, expires_at)
          SELECT $1, $2, '{order.status}', 'authorized_sharing', now(), now() + interval '30 days' FROM generate_series(1, 40) RETURNING id`,
         [DEMO_IDS.demoCustomer, DEMO_IDS.thirdParty],
+      )
+    ).map((r: { id: string }) => r.id);
+    uploads = (
+      await db.dataSource.query(
+        `INSERT INTO attachment_upload (id, case_id, uploader, kind, content_type, size_bytes, sha256, storage_key, uploaded_at, expires_at)
+         SELECT u.id, $1::uuid, $2, 'document', 'application/pdf', 100, repeat('c', 64), 'after-sales/' || $1::text || '/' || u.id, now(), now() + interval '1 day'
+           FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 40)) u RETURNING id`,
+        [caseId, uploaderOf(callers.customer(DEMO_IDS.demoCustomer).principal)],
       )
     ).map((r: { id: string }) => r.id);
   });
@@ -121,6 +132,11 @@ describe('a mutation and its audit event commit together', () => {
       caller: callers.customer(DEMO_IDS.demoCustomer),
       query: `mutation($input: PostCaseMessageInput!) { postCaseMessage(input: $input) { body } }`,
       variables: () => ({ input: { caseId, body: `message ${next()}` } }),
+    },
+    attachCaseUpload: {
+      caller: callers.customer(DEMO_IDS.demoCustomer),
+      query: `mutation($input: AttachCaseUploadInput!) { attachCaseUpload(input: $input) { id sha256 } }`,
+      variables: () => ({ input: { uploadId: uploads.pop() } }),
     },
     updateAfterSalesCase: {
       caller: callers.staff(['customer_service'], 'after_sales'),

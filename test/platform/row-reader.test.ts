@@ -19,6 +19,12 @@ describe('rowReader', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    // The seed attaches its proof directly; a pending upload is written here so there is one to read.
+    await db.dataSource.query(
+      `INSERT INTO attachment_upload (id, case_id, uploader, kind, content_type, size_bytes, sha256, storage_key, uploaded_at, expires_at)
+       SELECT gen_random_uuid(), id, repeat('a', 64), 'photo', 'image/jpeg', 1234, repeat('b', 64), 'after-sales/' || id || '/pending', now(), now() + interval '1 day'
+         FROM after_sales_case ORDER BY id LIMIT 2`,
+    );
   });
   afterAll(() => db.drop());
 

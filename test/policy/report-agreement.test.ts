@@ -79,6 +79,7 @@ const WRITES: Record<string, string> = {
   postCaseMessage: `{ caseId: "${RANDOM_ID}", body: "b" }`,
   updateAfterSalesCase: `{ caseId: "${RANDOM_ID}", status: OPEN }`,
   addCaseRecord: `{ caseId: "${RANDOM_ID}", action: "a" }`,
+  attachCaseUpload: `{ uploadId: "${RANDOM_ID}" }`,
   // An address that is none: the write is refused as bad input, and stores nothing.
   ingestBehaviorEvents: `{ events: [{ visitorId: "v", ip: "not-an-ip", userAgent: "u", page: "/", dwellMs: 1, clicks: 1, occurredAt: "2026-01-01T00:00:00.000Z", analyticsConsent: true }] }`,
   grantConsent: `{ granteeId: "${RANDOM_ID}", categories: ["order.status"], expiresAt: "2099-01-01T00:00:00.000Z" }`,

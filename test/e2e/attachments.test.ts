@@ -10,8 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import exifr from 'exifr';
+import { AuditLog } from '../../src/audit/audit-log';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
-import { deleteBlobs, eraseCustomerAttachments, exportCustomerAttachments, sweepAttachmentBlobs } from '../../src/domains/after-sales/attachment.service';
+import { MAX_PENDING_UPLOADS } from '../../src/domains/after-sales/attachment-http';
+import { deleteBlobs, eraseCustomerAttachments, exportCustomerAttachments, sweepAttachmentBlobs, uploaderOf } from '../../src/domains/after-sales/attachment.service';
 import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
 import { createLogger } from '../../src/platform/logger';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -232,6 +234,23 @@ describe('after-sales attachments over HTTP', () => {
     expect((await upload(rights, ownCase, 'document', PDF)).status).toBe(403);
   });
 
+  it('refuses more uploads to a caller with too many waiting to be attached', async () => {
+    const token = await mint({ kind: 'staff', subject: 'agent-parking-files', roles: ['customer_service'], purposes: ['after_sales'] });
+    await db.dataSource.query(
+      `INSERT INTO attachment_upload (id, case_id, uploader, kind, content_type, size_bytes, sha256, storage_key, uploaded_at, expires_at)
+       SELECT u.id, $1::uuid, $2, 'document', 'application/pdf', 100, repeat('c', 64), 'after-sales/parked/' || u.id, now(), now() + interval '1 day'
+         FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, $3::int)) u`,
+      [otherCase.id, uploaderOf({ kind: 'staff', subject: 'agent-parking-files', roles: ['customer_service'] }), MAX_PENDING_UPLOADS],
+    );
+    const refused = await upload(token, otherCase.id, 'document', PDF);
+    expect(refused.status).toBe(429);
+    expect(refused.json.errors[0].extensions.code).toBe('RATE_LIMITED');
+    // Expired ones do not count.
+    await db.dataSource.query(`UPDATE attachment_upload SET expires_at = now() - interval '1 second' WHERE storage_key LIKE 'after-sales/parked/%'`);
+    expect((await upload(token, otherCase.id, 'document', PDF)).status).toBe(201);
+    await db.dataSource.query(`DELETE FROM attachment_upload WHERE storage_key LIKE 'after-sales/parked/%'`);
+  });
+
   it('serves a link only as issued and only while its holder may still see the content: a withdrawn grant ends it', async () => {
     const token = await customer();
     const uploaded = await upload(token, ownCase, 'document', PDF);
@@ -295,8 +314,13 @@ describe('after-sales attachments over HTTP', () => {
     fs.utimesSync(path.join(blobDir, 'after-sales', otherCase.id, RANDOM_ID), old, old);
     const rowBacked = (await blobs()).filter((k) => !k.includes(RANDOM_ID) && !k.includes('00000000-0000-4000') && !k.includes(expired.json.uploadId));
 
-    const report = await sweepAttachmentBlobs(db.dataSource, store, { logger: createLogger('silent') });
+    const auditLog = new AuditLog(db.dataSource);
+    const report = await sweepAttachmentBlobs(db.dataSource, store, { logger: createLogger('silent'), auditLog });
+    await auditLog.close();
     expect(report).toEqual({ swept: true, expiredUploads: 1, orphanBlobs: 1, recentOrphans: 1, blobsSeen: rowBacked.length + 2 });
+    expect(await db.dataSource.query(`SELECT principal_kind, operation_type, detail FROM audit_event WHERE operation_name = 'attachmentSweep'`)).toEqual([
+      { principal_kind: 'system', operation_type: 'job', detail: { expiredUploads: 1, orphanBlobs: 1, recentOrphans: 1, blobsSeen: rowBacked.length + 2 } },
+    ]);
     const after = await blobs();
     expect(after).toContain(`after-sales/${otherCase.id}/${kept.json.uploadId}`);
     expect(after).toContain(`after-sales/${otherCase.id}/00000000-0000-4000-8000-000000000001`);

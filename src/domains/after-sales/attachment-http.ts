@@ -57,6 +57,8 @@ export const CASE_HEADER = 'x-case-id';
 export const KIND_HEADER = 'x-attachment-kind';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NOT_FOUND_MESSAGE = 'Attachment not found, or its link has expired: ask for a new downloadUrl';
+/** Uploads one caller may have waiting to be attached: storage is not a place to park files. */
+export const MAX_PENDING_UPLOADS = 20;
 
 export interface AttachmentEndpointDeps {
   dataSource: DataSource;
@@ -140,6 +142,11 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
     if (found.status === CaseStatus.CLOSED) {
       return refuseUpload(req, res, caller, requestId, 400, ErrorCode.BAD_USER_INPUT, 'X-Case-Id: the case is closed; open a new one');
     }
+    const uploader = uploaderOf(caller.principal);
+    const [{ pending }] = await deps.dataSource.query(`SELECT count(*)::int AS pending FROM attachment_upload WHERE uploader = $1 AND expires_at > now()`, [uploader]);
+    if (pending >= MAX_PENDING_UPLOADS) {
+      return refuseUpload(req, res, caller, requestId, 429, ErrorCode.RATE_LIMITED, `${MAX_PENDING_UPLOADS} uploads are waiting to be attached: attach them (attachCaseUpload) before uploading more; unattached ones expire after 24 hours`);
+    }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > limit) {
       const refusal = tooLarge(attachmentKind, limit);
@@ -167,7 +174,7 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
         em.getRepository(AttachmentUploadEntity).insert({
           id,
           caseId: found.id,
-          uploader: uploaderOf(caller.principal),
+          uploader,
           kind: attachmentKind,
           contentType: staged.contentType,
           sizeBytes: String(staged.sizeBytes),

@@ -16,6 +16,17 @@ import type { AttachmentConfig } from './config';
 
 type S3Config = Extract<AttachmentConfig['store'], { kind: 's3' }>;
 
+const PUT_ATTEMPTS = 3;
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode ?? 0;
+    return status >= 500 || status === 429 || error.$retryable !== undefined;
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || code === 'ECONNREFUSED';
+}
+
 export class S3BlobStore implements BlobStore {
   readonly description: string;
   private readonly client: S3Client;
@@ -28,7 +39,6 @@ export class S3BlobStore implements BlobStore {
       ...(config.credentials ? { credentials: config.credentials } : {}),
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
     });
   }
 
@@ -36,10 +46,23 @@ export class S3BlobStore implements BlobStore {
     return `${this.config.prefix}${getValidKey(key)}`;
   }
 
+  /**
+   * The SDK cannot send a stream twice, so it retries no upload: a failure the store calls
+   * transient (a 5xx such as SlowDown, a throttle, a dropped connection) is tried again here, from
+   * the file, up to PUT_ATTEMPTS times.
+   */
   async put(key: string, file: string, size: number): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), Body: fs.createReadStream(file), ContentLength: size }),
-    );
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), Body: fs.createReadStream(file), ContentLength: size }),
+        );
+        return;
+      } catch (error) {
+        if (attempt >= PUT_ATTEMPTS || !isTransient(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
   }
 
   async get(key: string): Promise<Readable | undefined> {

@@ -59,14 +59,24 @@ function signatureProblem(req: http.IncomingMessage, body: Buffer): string | und
   return expected === signature ? undefined : 'signature mismatch';
 }
 
-/** A proxy to `target` that answers 403 SignatureDoesNotMatch to any request not signed right. */
-async function verifyingProxy(target: string): Promise<{ url: string; refused: string[]; close(): Promise<void> }> {
+/**
+ * A proxy to `target` that answers 403 SignatureDoesNotMatch to any request not signed right, and
+ * 503 SlowDown to the next `busy` requests, as a loaded S3 does.
+ */
+async function verifyingProxy(target: string): Promise<{ url: string; refused: string[]; busy: number; close(): Promise<void> }> {
   const refused: string[] = [];
+  const proxy = { busy: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (proxy.busy > 0) {
+        proxy.busy -= 1;
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+        return;
+      }
       const problem = signatureProblem(req, body);
       if (problem) {
         refused.push(problem);
@@ -82,11 +92,11 @@ async function verifyingProxy(target: string): Promise<{ url: string; refused: s
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  return Object.assign(proxy, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     refused,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -170,23 +180,49 @@ describe.each([['a local directory'], ['an S3-compatible server']])('the blob st
   });
 });
 
-describe('the S3 client signs with the credentials it is given', () => {
-  it('is refused by a server that checks signatures when its secret is wrong', async () => {
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-store-'));
-    const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: scratch, configureBuckets: [{ name: BUCKET, configs: [] }] });
+describe('the S3 client against a server that checks it', () => {
+  let scratch: string;
+  let server: S3rver;
+  let proxy: Awaited<ReturnType<typeof verifyingProxy>>;
+  const storeWith = (secretAccessKey: string) =>
+    new S3BlobStore({ kind: 's3', bucket: BUCKET, prefix: '', endpoint: proxy.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey } });
+  const file = (name: string, content: string) => {
+    const p = path.join(scratch, name);
+    fs.writeFileSync(p, content);
+    return p;
+  };
+
+  beforeAll(async () => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-store-'));
+    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(scratch, 's3'), configureBuckets: [{ name: BUCKET, configs: [] }] });
     const { port } = await server.run();
-    const proxy = await verifyingProxy(`http://127.0.0.1:${port}`);
-    const wrong = new S3BlobStore({ kind: 's3', bucket: BUCKET, prefix: '', endpoint: proxy.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'not-the-secret' } });
+    proxy = await verifyingProxy(`http://127.0.0.1:${port}`);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await server.close();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('signs with the credentials it is given: with the wrong secret it is refused', async () => {
+    const wrong = storeWith('not-the-secret');
     try {
-      const p = path.join(scratch, 'x');
-      fs.writeFileSync(p, 'x');
-      await expect(wrong.put('after-sales/x', p, 1)).rejects.toThrow();
+      await expect(wrong.put('after-sales/x', file('x', 'x'), 1)).rejects.toThrow();
       expect(proxy.refused).toEqual(['signature mismatch']);
     } finally {
       wrong.close();
-      await proxy.close();
-      await server.close();
-      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('sends an upload again from its file when the store is busy at first, and stores it whole', async () => {
+    const right = storeWith(SECRET_KEY);
+    try {
+      proxy.busy = 2;
+      await right.put('after-sales/busy', file('busy', 'sent again from the file'), 24);
+      expect(proxy.busy).toBe(0);
+      expect((await readAll((await right.get('after-sales/busy'))!)).toString()).toBe('sent again from the file');
+    } finally {
+      right.close();
     }
   });
 });

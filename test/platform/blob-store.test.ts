@@ -111,16 +111,31 @@ async function keysOf(store: BlobStore, prefix: string): Promise<string[]> {
   return keys.sort();
 }
 
+/** s3rver with the bucket, in `dir`, behind a signature-checking proxy. */
+async function checkedS3(dir: string): Promise<Awaited<ReturnType<typeof verifyingProxy>> & { stop(): Promise<void> }> {
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: BUCKET, configs: [] }] });
+  const { port } = await server.run();
+  const proxy = await verifyingProxy(`http://127.0.0.1:${port}`);
+  return Object.assign(proxy, {
+    async stop() {
+      await proxy.close();
+      await server.close();
+    },
+  });
+}
+
+function fileIn(dir: string, name: string, content: string | Buffer): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, content);
+  return p;
+}
+
 describe.each([['a local directory'], ['an S3-compatible server']])('the blob store on %s', (where) => {
   let store: BlobStore;
   let scratch: string;
   let cleanup: () => Promise<void>;
-  let proxy: Awaited<ReturnType<typeof verifyingProxy>> | undefined;
-  const file = (name: string, content: Buffer) => {
-    const p = path.join(scratch, name);
-    fs.writeFileSync(p, content);
-    return p;
-  };
+  let proxy: Awaited<ReturnType<typeof checkedS3>> | undefined;
+  const file = (name: string, content: Buffer) => fileIn(scratch, name, content);
 
   beforeAll(async () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-store-'));
@@ -129,15 +144,12 @@ describe.each([['a local directory'], ['an S3-compatible server']])('the blob st
       store = new FileSystemBlobStore(root);
       cleanup = async () => undefined;
     } else {
-      const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(scratch, 's3'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-      const { port } = await server.run();
-      proxy = await verifyingProxy(`http://127.0.0.1:${port}`);
+      proxy = await checkedS3(path.join(scratch, 's3'));
       const s3 = new S3BlobStore({ kind: 's3', bucket: BUCKET, prefix: 'gateway/', endpoint: proxy.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
       store = s3;
       cleanup = async () => {
         s3.close();
-        await proxy!.close();
-        await server.close();
+        await proxy!.stop();
       };
     }
   });
@@ -182,25 +194,17 @@ describe.each([['a local directory'], ['an S3-compatible server']])('the blob st
 
 describe('the S3 client against a server that checks it', () => {
   let scratch: string;
-  let server: S3rver;
-  let proxy: Awaited<ReturnType<typeof verifyingProxy>>;
+  let proxy: Awaited<ReturnType<typeof checkedS3>>;
   const storeWith = (secretAccessKey: string) =>
     new S3BlobStore({ kind: 's3', bucket: BUCKET, prefix: '', endpoint: proxy.url, region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey } });
-  const file = (name: string, content: string) => {
-    const p = path.join(scratch, name);
-    fs.writeFileSync(p, content);
-    return p;
-  };
+  const file = (name: string, content: string) => fileIn(scratch, name, content);
 
   beforeAll(async () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'blob-store-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(scratch, 's3'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-    const { port } = await server.run();
-    proxy = await verifyingProxy(`http://127.0.0.1:${port}`);
+    proxy = await checkedS3(path.join(scratch, 's3'));
   });
   afterAll(async () => {
-    await proxy.close();
-    await server.close();
+    await proxy.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 

@@ -110,4 +110,16 @@ describe('stageUpload', () => {
     expect(refusal).toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
     expect(fs.readdirSync(dir)).toEqual([]);
   });
+
+  it('treats a body that fails midway as an aborted upload, and keeps nothing', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(PDF);
+        this.destroy(new Error('socket hang up'));
+      },
+    });
+    const refusal = await refusalOf(stageUpload(failing, AttachmentKind.DOCUMENT, 10_000, dir));
+    expect(refusal).toMatchObject({ code: 'BAD_USER_INPUT', message: 'the upload was aborted before its end' });
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
 });

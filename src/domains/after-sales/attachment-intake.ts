@@ -133,9 +133,10 @@ export async function stageUpload(body: Readable, kind: AttachmentKind, limit: n
     const measured = new MeasuringStream(() => tooLarge(kind, limit), limit);
     // `body` is piped, not put in the pipeline: a refusal must not destroy the request, whose
     // socket still has to carry the answer. It is left paused; the caller drains or closes it.
-    const onBodyError = (error: Error) => measured.destroy(error);
+    // A body that fails (the client went away mid-upload) is the upload's fault, not the gateway's.
+    const onBodyError = () => measured.destroy(new IntakeRefusal('BAD_USER_INPUT', 400, 'the upload was aborted before its end'));
     body.once('error', onBodyError);
-    body.once('aborted', () => measured.destroy(new Error('the upload was aborted')));
+    body.once('aborted', () => measured.destroy(new IntakeRefusal('BAD_USER_INPUT', 400, 'the upload was aborted before its end')));
     measured.once('error', () => body.unpipe(measured));
     body.pipe(measured);
     try {

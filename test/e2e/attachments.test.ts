@@ -10,12 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import exifr from 'exifr';
+import { isObjectType, type GraphQLObjectType } from 'graphql';
 import { AuditLog } from '../../src/audit/audit-log';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { MAX_PENDING_UPLOADS } from '../../src/domains/after-sales/attachment-http';
 import { deleteBlobs, eraseCustomerAttachments, exportCustomerAttachments, sweepAttachmentBlobs, uploaderOf } from '../../src/domains/after-sales/attachment.service';
 import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
 import { createLogger } from '../../src/platform/logger';
+import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
@@ -232,6 +234,15 @@ describe('after-sales attachments over HTTP', () => {
     // Under data_subject_request a customer reads; sending proof is after-sales business.
     const rights = await mint({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['data_subject_request'] });
     expect((await upload(rights, ownCase, 'document', PDF)).status).toBe(403);
+  });
+
+  it('publishes no storage key: no field of the schema carries one', async () => {
+    const schema = await buildGatewaySchema();
+    const fields = Object.values(schema.getTypeMap())
+      .filter((t): t is GraphQLObjectType => isObjectType(t))
+      .flatMap((t) => Object.keys(t.getFields()).map((f) => `${t.name}.${f}`));
+    expect(fields).toContain('CaseAttachment.sha256');
+    expect(fields.filter((f) => /storage|key$/i.test(f))).toEqual([]);
   });
 
   it('refuses more uploads to a caller with too many waiting to be attached', async () => {

@@ -24,6 +24,7 @@ import { PrivacyRequestEntity } from '../domains/privacy-requests/privacy-reques
 import { ShipmentEventEntity } from '../domains/shipments/shipment-event.entity';
 import { ShipmentEntity } from '../domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from '../idempotency/idempotency-record.entity';
+import { RetentionRunEntity } from '../retention/retention-run.entity';
 
 export const ENTITIES = [
   PartnerEntity,
@@ -49,4 +50,5 @@ export const ENTITIES = [
   AuditSealEntity,
   AuditSubjectSetEntity,
   IdempotencyRecordEntity,
+  RetentionRunEntity,
 ];

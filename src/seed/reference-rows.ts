@@ -30,6 +30,7 @@ export function pushPartnersAndPolicies(sink: RowSink): void {
     id: DEMO_IDS.previousPolicyVersion,
     version: '2022-06',
     published_at: iso(Date.UTC(2022, 5, 1)),
+    effective_at: iso(Date.UTC(2022, 5, 1)),
     // The superseded text is not kept in the project; this stands in for its hash.
     sha256: createHash('sha256').update('need-to-know privacy policy 2022-06').digest('hex'),
   });
@@ -37,6 +38,7 @@ export function pushPartnersAndPolicies(sink: RowSink): void {
     id: DEMO_IDS.policyVersion,
     version: '2025-07',
     published_at: iso(CURRENT_POLICY_PUBLISHED_MS),
+    effective_at: iso(CURRENT_POLICY_PUBLISHED_MS),
     // sha256 of privacy-policy/000_12baaa521d638df2.txt, the policy the gateway implements.
     sha256: '0012782c520c4ace864a5457f83aa118f0840292e4c0547e7838923c46bf5934',
   });

@@ -32,6 +32,7 @@ export const POLICY_VERSION: TableSpec = {
     { name: 'id', type: 'uuid' },
     { name: 'version', type: 'text' },
     { name: 'published_at', type: TS },
+    { name: 'effective_at', type: TS },
     { name: 'sha256', type: 'text' },
   ],
 };

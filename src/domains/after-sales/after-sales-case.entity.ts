@@ -21,6 +21,7 @@ export enum CaseStatus {
 @Index(['customerId', 'openedAt'])
 @Index(['status', 'openedAt'])
 @Index(['openedAt', 'id'])
+@Index('case_retention_due', { synchronize: false })
 @Check('case_closed_after_opened', `"closed_at" IS NULL OR "closed_at" >= "opened_at"`)
 export class AfterSalesCaseEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -38,4 +39,6 @@ export class AfterSalesCaseEntity {
   @Column({ type: 'varchar', length: 200 }) subject!: string;
   @Column({ type: 'timestamptz' }) openedAt!: Date;
   @Column({ type: 'timestamptz', nullable: true }) closedAt!: Date | null;
+  /** closed_at + 3 years (trigger); what decides a case that belongs to no order. */
+  @Column({ type: 'timestamptz', nullable: true, insert: false, update: false }) retainUntil!: Date | null;
 }

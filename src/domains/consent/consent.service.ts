@@ -108,9 +108,9 @@ export async function withdrawConsentGrants(
   return em.getRepository(ConsentGrantEntity).findBy(rows.map((r) => ({ id: r.id })));
 }
 
-/** The id of the privacy policy version in force at `at`: the latest published by then. */
+/** The id of the privacy policy version in force at `at`: the latest effective by then. */
 export async function policyVersionInForce(em: Pick<EntityManager, 'query'>, at: Date): Promise<string> {
-  const rows: Array<{ id: string }> = await em.query(`SELECT id FROM policy_version WHERE published_at <= $1 ORDER BY published_at DESC, id DESC LIMIT 1`, [at]);
+  const rows: Array<{ id: string }> = await em.query(`SELECT id FROM policy_version WHERE effective_at <= $1 ORDER BY effective_at DESC, id DESC LIMIT 1`, [at]);
   if (rows.length === 0) throw new Error('no privacy policy version is published: a consent choice must name the policy it was made under (policy_version)');
   return rows[0].id;
 }

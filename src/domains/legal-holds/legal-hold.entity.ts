@@ -28,4 +28,5 @@ export class LegalHoldEntity {
   @Column({ type: 'varchar', length: 200 }) placedBy!: string;
   @Column({ type: 'timestamptz' }) placedAt!: Date;
   @Column({ type: 'timestamptz', nullable: true }) releasedAt!: Date | null;
+  @Column({ type: 'varchar', length: 200, nullable: true }) releasedBy!: string | null;
 }

@@ -42,6 +42,7 @@ export class CustomsDeclaration {
 @Index(['status', 'placedAt'])
 @Index(['placedAt', 'id'])
 @Index(['customerId', 'placedAt'])
+@Index('order_retention_due', { synchronize: false })
 @Check('order_platform_channel', `("channel" = 'platform') = ("platform_partner_id" IS NOT NULL)`)
 @Check('order_currency_iso', `"currency" ~ '^[A-Z]{3}$'`)
 @Check('order_total_non_negative', `"total_amount" >= 0`)
@@ -81,6 +82,13 @@ export class OrderEntity {
   @Column({ type: 'numeric', precision: 14, scale: 2 }) totalAmount!: string;
   @Column({ type: 'timestamptz' }) placedAt!: Date;
   @Column({ type: 'timestamptz', nullable: true }) completedAt!: Date | null;
+  /**
+   * max(completed, last after-sales case closed) + 3 years; null while the order or one of its
+   * cases is open. Kept by triggers (migration 1795000005000); never written by the application.
+   */
+  @Column({ type: 'timestamptz', nullable: true, insert: false, update: false }) retainUntil!: Date | null;
+  /** When the retention job anonymized the order and removed what hung on it. */
+  @Column({ type: 'timestamptz', nullable: true }) retentionAppliedAt!: Date | null;
   @Column(() => ShippingSnapshot, { prefix: 'ship' }) shipping!: ShippingSnapshot;
   @Column(() => CustomsDeclaration, { prefix: 'customs' }) customs!: CustomsDeclaration;
   @Index()

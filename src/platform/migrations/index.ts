@@ -9,6 +9,7 @@ import { AuditPrivacyRequest1795000001501 } from './1795000001501-audit-privacy-
 import { ShipmentScans1795000001600 } from './1795000001600-shipment-scans.migration';
 import { IdempotencyRecords1795000001601 } from './1795000001601-idempotency-records.migration';
 import { PreferenceHistory1795000003000 } from './1795000003000-preference-history.migration';
+import { RetentionSchedule1795000005000 } from './1795000005000-retention-schedule.migration';
 import { AttachmentUploads1795000006000 } from './1795000006000-attachment-uploads.migration';
 
 export const MIGRATIONS: Function[] = [
@@ -22,5 +23,6 @@ export const MIGRATIONS: Function[] = [
   ShipmentScans1795000001600,
   IdempotencyRecords1795000001601,
   PreferenceHistory1795000003000,
+  RetentionSchedule1795000005000,
   AttachmentUploads1795000006000,
 ];

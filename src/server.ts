@@ -48,6 +48,9 @@ import { createContractPlugin } from './policy/contract-plugin';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from './policy/field-rules';
 import type { PolicyView } from './policy/policy-view';
 import { checkPolicy } from './policy/matrix-check';
+import { ENTITIES } from './platform/entities';
+import { checkPrivacyRegistry } from './privacy/handlers/registry-check';
+import { NOT_PERSONAL, PRIVACY_HANDLERS } from './privacy/handlers/registry';
 import { PolicyEngine } from './policy/policy-view';
 import { applyCors } from './hardening/cors';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
@@ -231,6 +234,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const fullSchema = await buildGatewaySchema();
   const problems = checkPolicy(fullSchema);
   if (problems.length > 0) throw new Error(`the disclosure policy does not cover the schema:\n  ${problems.join('\n  ')}`);
+  const unhandled = checkPrivacyRegistry(ENTITIES, PRIVACY_HANDLERS, NOT_PERSONAL);
+  if (unhandled.length > 0) throw new Error(`the privacy-handler registry does not cover the data:\n  ${unhandled.join('\n  ')}`);
   const policy = new PolicyEngine(fullSchema);
   const protections = deps.protections ?? true;
   if (!protections && process.env.NODE_ENV === 'production') {

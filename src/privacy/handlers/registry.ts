@@ -1,0 +1,324 @@
+/**
+ * The privacy handlers, one per table that holds personal data, registered explicitly (never by
+ * glob), and the tables that hold none, each with why. A table in neither list stops the gateway
+ * from starting (registry-check.ts), so a new table with personal data cannot be forgotten by the
+ * access export, rectification, erasure or retention.
+ *
+ * Erasure (design §6) anonymizes direct identifiers, deletes addresses and communications and
+ * withdraws consents, except rows whose `keepWhile` record is still inside its 3-year retention
+ * window or under a legal hold: those are kept and marked restricted. A legal hold on the customer
+ * keeps every row of theirs.
+ */
+import { AuditEventEntity } from '../../audit/audit-event.entity';
+import { AuditSealEntity } from '../../audit/audit-seal.entity';
+import { AuditSubjectSetEntity } from '../../audit/audit-subject-set.entity';
+import { AfterSalesCaseEntity } from '../../domains/after-sales/after-sales-case.entity';
+import { CaseAttachmentEntity } from '../../domains/after-sales/case-attachment.entity';
+import { CaseMessageEntity } from '../../domains/after-sales/case-message.entity';
+import { CaseRecordEntity } from '../../domains/after-sales/case-record.entity';
+import { BehaviorEventEntity } from '../../domains/behavior/behavior-event.entity';
+import { ConsentGrantEntity } from '../../domains/consent/consent-grant.entity';
+import { PreferenceConsentEntity } from '../../domains/consent/preference-consent.entity';
+import { AddressEntity } from '../../domains/customers/address.entity';
+import { CustomerEntity } from '../../domains/customers/customer.entity';
+import { LegalHoldEntity } from '../../domains/legal-holds/legal-hold.entity';
+import { OrderItemEntity } from '../../domains/orders/order-item.entity';
+import { OrderEntity } from '../../domains/orders/order.entity';
+import { PartnerEntity } from '../../domains/partners/partner.entity';
+import { PaymentVerificationEntity } from '../../domains/payments/payment-verification.entity';
+import { PolicyVersionEntity } from '../../domains/policy-versions/policy-version.entity';
+import { PrivacyRequestEntity } from '../../domains/privacy-requests/privacy-request.entity';
+import { ShipmentEventEntity } from '../../domains/shipments/shipment-event.entity';
+import { ShipmentEntity } from '../../domains/shipments/shipment.entity';
+import { IdempotencyRecordEntity } from '../../idempotency/idempotency-record.entity';
+import type { NotPersonal, PrivacyHandler } from './privacy-handler';
+
+/** What an erased name or street reads as. */
+export const ERASED = 'erased';
+
+const ADDRESS_INPUTS = [
+  { input: 'recipientName', column: 'recipient_name' },
+  { input: 'line1', column: 'line1' },
+  { input: 'line2', column: 'line2' },
+  { input: 'city', column: 'city' },
+  { input: 'state', column: 'state' },
+  { input: 'postalCode', column: 'postal_code' },
+  { input: 'country', column: 'country' },
+  { input: 'phone', column: 'phone' },
+] as const;
+
+export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
+  {
+    table: 'customer',
+    entity: CustomerEntity,
+    types: ['Customer'],
+    subject: { kind: 'self' },
+    export: {
+      section: 'account',
+      fields: ['id', 'accountName', 'email', 'phone', 'emergencyContactName', 'emergencyContactPhone', 'preferredLanguage', 'status', 'analyticsObjection', 'createdAt'],
+      orderBy: 't.id',
+    },
+    rectify: [
+      { input: 'accountName', column: 'account_name' },
+      { input: 'email', column: 'email' },
+      { input: 'phone', column: 'phone' },
+      { input: 'emergencyContactName', column: 'emergency_contact_name' },
+      { input: 'emergencyContactPhone', column: 'emergency_contact_phone' },
+      { input: 'preferredLanguage', column: 'preferred_language' },
+    ],
+    erase: {
+      action: 'anonymize',
+      columns: {
+        account_name: ERASED,
+        // Unique per row, and a domain that can never receive mail (RFC 2606).
+        email: { sql: `'erased-' || t.id || '@erased.invalid'` },
+        phone: '',
+        emergency_contact_name: null,
+        emergency_contact_phone: null,
+      },
+      keepWhile: { anchor: 'customer' },
+    },
+    retention: null,
+  },
+  {
+    table: 'address',
+    entity: AddressEntity,
+    types: ['Address'],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: {
+      section: 'addresses',
+      fields: ['id', 'recipientName', 'line1', 'line2', 'city', 'state', 'postalCode', 'country', 'phone', 'isDefault', 'createdAt'],
+      orderBy: 't.created_at, t.id',
+    },
+    rectify: ADDRESS_INPUTS,
+    erase: { action: 'delete', keepWhile: { anchor: 'customer' } },
+    retention: null,
+  },
+  {
+    table: 'order',
+    entity: OrderEntity,
+    types: ['Order', 'ShippingAddress', 'CustomsDeclaration'],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: {
+      section: 'orders',
+      fields: [
+        'id', 'orderNumber', 'channel', 'platformPartnerId', 'paymentProviderId', 'status', 'currency', 'totalAmount', 'placedAt', 'completedAt',
+        'shipping.recipientName', 'shipping.line1', 'shipping.line2', 'shipping.city', 'shipping.state', 'shipping.postalCode', 'shipping.country', 'shipping.phone',
+        'customs.contents', 'customs.declaredValue', 'customs.hsCodes', 'policyVersionId',
+      ],
+      orderBy: 't.placed_at, t.id',
+    },
+    // The shipping snapshot, and only of an order not yet delivered, and only when asked for.
+    rectify: ADDRESS_INPUTS.map(({ input, column }) => ({ input, column: `ship_${column}` })),
+    erase: {
+      action: 'anonymize',
+      columns: { ship_recipient_name: ERASED, ship_line1: ERASED, ship_line2: null, ship_city: ERASED, ship_state: null, ship_postal_code: '', ship_phone: '' },
+      keepWhile: { anchor: 'order', column: 'id' },
+    },
+    retention: null,
+  },
+  {
+    table: 'order_item',
+    entity: OrderItemEntity,
+    types: ['OrderItem', 'ItemAttribute'],
+    subject: { kind: 'parent', column: 'order_id', parent: 'order' },
+    export: { section: 'orderItems', fields: ['id', 'orderId', 'position', 'sku', 'productName', 'specification', 'quantity', 'unitPrice'], orderBy: 't.order_id, t.position' },
+    erase: { action: 'keep', reason: 'what was sold identifies nobody once the order’s recipient is erased; the store’s accounts need it' },
+    retention: null,
+  },
+  {
+    table: 'shipment',
+    entity: ShipmentEntity,
+    types: ['Shipment'],
+    subject: { kind: 'parent', column: 'order_id', parent: 'order' },
+    export: {
+      section: 'shipments',
+      fields: ['id', 'orderId', 'logisticsPartnerId', 'trackingNumber', 'status', 'progress', 'statusAt', 'createdAt', 'deliveredAt'],
+      orderBy: 't.created_at, t.id',
+    },
+    // A tracking number finds the parcel, and its recipient, in the carrier's records.
+    erase: { action: 'anonymize', columns: { tracking_number: null }, keepWhile: { anchor: 'order', column: 'order_id' } },
+    retention: null,
+  },
+  {
+    table: 'shipment_event',
+    entity: ShipmentEventEntity,
+    types: ['ShipmentEvent'],
+    subject: { kind: 'parent', column: 'shipment_id', parent: 'shipment' },
+    export: {
+      section: 'shipmentEvents',
+      fields: ['id', 'shipmentId', 'carrierId', 'carrierEventId', 'occurredAt', 'location', 'description', 'status'],
+      orderBy: 't.occurred_at, t.id',
+    },
+    // Where a parcel was scanned traces the recipient's whereabouts.
+    erase: {
+      action: 'delete',
+      keepWhile: { anchor: 'order', column: `(SELECT s.order_id FROM shipment s WHERE s.id = t.shipment_id)` },
+    },
+    retention: null,
+  },
+  {
+    table: 'payment_verification',
+    entity: PaymentVerificationEntity,
+    types: ['PaymentVerification'],
+    subject: { kind: 'parent', column: 'order_id', parent: 'order' },
+    export: {
+      section: 'paymentVerifications',
+      fields: ['id', 'orderId', 'providerId', 'providerReference', 'method', 'cardBrand', 'cardLast4', 'amount', 'currency', 'status', 'paidAt', 'settledAt', 'settlementBatchRef', 'createdAt'],
+      orderBy: 't.created_at, t.id',
+    },
+    erase: { action: 'anonymize', columns: { card_brand: null, card_last4: null }, keepWhile: { anchor: 'order', column: 'order_id' } },
+    retention: null,
+  },
+  {
+    table: 'after_sales_case',
+    entity: AfterSalesCaseEntity,
+    types: ['AfterSalesCase'],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: { section: 'afterSalesCases', fields: ['id', 'orderId', 'type', 'status', 'subject', 'openedAt', 'closedAt'], orderBy: 't.opened_at, t.id' },
+    erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'id' } },
+    retention: null,
+  },
+  {
+    table: 'case_message',
+    entity: CaseMessageEntity,
+    types: ['CaseMessage'],
+    subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
+    export: { section: 'caseMessages', fields: ['id', 'caseId', 'authorSide', 'body', 'sentAt'], orderBy: 't.sent_at, t.id' },
+    erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
+    retention: null,
+  },
+  {
+    table: 'case_attachment',
+    entity: CaseAttachmentEntity,
+    types: ['CaseAttachment'],
+    subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
+    export: {
+      section: 'caseAttachments',
+      fields: ['id', 'caseId', 'messageId', 'kind', 'contentType', 'sizeBytes', 'sha256', 'uploadedAt'],
+      withheld: { storageKey: 'where the file is kept in the store’s object storage: an internal location, not data about the customer' },
+      orderBy: 't.uploaded_at, t.id',
+    },
+    erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
+    retention: null,
+  },
+  {
+    table: 'case_record',
+    entity: CaseRecordEntity,
+    types: ['CaseRecord'],
+    subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
+    export: { section: 'caseRecords', fields: ['id', 'caseId', 'action', 'actor', 'note', 'recordedAt'], orderBy: 't.recorded_at, t.id' },
+    erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
+    retention: null,
+  },
+  {
+    table: 'consent_grant',
+    entity: ConsentGrantEntity,
+    types: ['ConsentGrant'],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: { section: 'consentGrants', fields: ['id', 'granteePartnerId', 'categories', 'purpose', 'grantedAt', 'expiresAt', 'withdrawnAt'], orderBy: 't.granted_at, t.id' },
+    // Withdrawn, not deleted: the grant is the record of what was shared with whom, and until when.
+    erase: { action: 'anonymize', columns: { withdrawn_at: { sql: 'coalesce(t.withdrawn_at, now())' } } },
+    retention: null,
+  },
+  {
+    table: 'preference_consent',
+    entity: PreferenceConsentEntity,
+    types: ['PreferenceConsent'],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: {
+      section: 'preferenceConsents',
+      fields: ['id', 'category', 'granted', 'recordedAt', 'policyVersionId', 'recordedVia'],
+      // A customer's own rows never carry a visitor pseudonym (one subject per row).
+      withheld: { visitorPseudonym: 'set only on a visitor’s choice, never on a customer’s' },
+      orderBy: 't.recorded_at, t.id',
+    },
+    erase: { action: 'delete', keepWhile: { anchor: 'customer' } },
+    retention: null,
+  },
+  {
+    table: 'privacy_request',
+    entity: PrivacyRequestEntity,
+    types: ['PrivacyRequest'],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: {
+      section: 'privacyRequests',
+      fields: ['id', 'type', 'status', 'receivedAt', 'verifiedAt', 'dueAt', 'completedAt', 'handler', 'resultSummary', 'rejectionReason'],
+      orderBy: 't.received_at, t.id',
+    },
+    erase: { action: 'keep', reason: 'the record that a request was made and answered is the store’s proof it honoured the customer’s rights' },
+    retention: null,
+  },
+  {
+    table: 'legal_hold',
+    entity: LegalHoldEntity,
+    types: ['LegalHold'],
+    subject: { kind: 'any', paths: [{ kind: 'column', column: 'customer_id' }, { kind: 'parent', column: 'order_id', parent: 'order' }] },
+    export: {
+      section: 'legalHolds',
+      fields: ['id', 'scope', 'customerId', 'orderId', 'placedAt', 'releasedAt'],
+      withheld: {
+        reason: 'the substance of a legal matter is disclosed by the authority that opened it, not by the store',
+        caseReference: 'the reference of a legal matter is disclosed by the authority that opened it, not by the store',
+        placedBy: 'the identity of the staff member who placed the hold',
+      },
+      orderBy: 't.placed_at, t.id',
+    },
+    erase: { action: 'keep', reason: 'a legal hold is the record of a legal matter; it is what keeps the customer’s held data' },
+    retention: null,
+  },
+  {
+    table: 'audit_event',
+    entity: AuditEventEntity,
+    types: ['AuditEvent'],
+    subject: {
+      kind: 'sql',
+      where: (t, p) => `(${t}.customer_id = ${p} OR ${t}.subject_set IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[${p}]::uuid[]))`,
+    },
+    export: {
+      section: 'disclosures',
+      fields: ['id', 'at', 'principalKind', 'roles', 'partnerId', 'grantId', 'purpose', 'operationType', 'operationName', 'disclosed', 'masked', 'denied', 'outcome', 'flagged', 'privacyRequestReference'],
+      withheld: {
+        requestId: 'an internal correlation id',
+        principalId: 'the identity of the person who acted (a staff member, or a partner’s system); the principal kind, role and partner say who',
+        customerId: 'the customer whose token or grant was used: the customer themself, or the grant named by grantId',
+        operationHash: 'an internal fingerprint of the query text',
+        subjectSet: 'the other customers disclosed in the same response',
+        errorCodes: 'internal error codes',
+        legalCaseReference: 'the reference of a legal matter is disclosed by the authority that opened it, not by the store',
+        detail: 'internal detail that may name other customers',
+        sealId: 'the tamper-evidence seal of the log',
+        hash: 'the tamper-evidence chain of the log',
+      },
+      orderBy: 't.at, t.id',
+    },
+    erase: { action: 'keep', reason: 'the disclosure log is append-only: it is the record of every lawful use of the customer’s data' },
+    retention: null,
+  },
+];
+
+export const NOT_PERSONAL: readonly NotPersonal[] = [
+  { table: 'partner', entity: PartnerEntity, types: ['Partner'], reason: 'organisations the store works with: reference data' },
+  { table: 'policy_version', entity: PolicyVersionEntity, types: ['PolicyVersion'], reason: 'the published privacy policy texts: reference data' },
+  {
+    table: 'behavior_event',
+    entity: BehaviorEventEntity,
+    types: ['BehaviorEvent'],
+    reason: 'desensitized at ingest: a daily pseudonym, a truncated IP and a reduced user agent, never linked to a customer (policy §2.3)',
+  },
+  {
+    table: 'audit_subject_set',
+    entity: AuditSubjectSetEntity,
+    types: [],
+    reason: 'the subject lists of audit events: exported through the events that name them (audit_event), append-only like the log',
+  },
+  { table: 'audit_seal', entity: AuditSealEntity, types: [], reason: 'hashes over batches of audit events: no data of anyone' },
+  {
+    table: 'idempotency_record',
+    entity: IdempotencyRecordEntity,
+    types: [],
+    reason: 'responses kept 24 hours for retries, keyed by a hash of the caller: never read after expiry, deleted soon after',
+  },
+];
+
+export const HANDLERS_BY_TABLE: ReadonlyMap<string, PrivacyHandler> = new Map(PRIVACY_HANDLERS.map((h) => [h.table, h]));

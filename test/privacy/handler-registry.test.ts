@@ -1,0 +1,103 @@
+/**
+ * Every table that holds personal data has a privacy handler, and the registry names only what
+ * exists: the gateway refuses to start otherwise, naming the table (design §6).
+ */
+import { Column, Entity, ManyToOne, JoinColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { CustomerEntity } from '../../src/domains/customers/customer.entity';
+import { ENTITIES } from '../../src/platform/entities';
+import { CLASSIFICATION } from '../../src/policy/classification';
+import { subjectCondition, type PrivacyHandler } from '../../src/privacy/handlers/privacy-handler';
+import { checkPrivacyRegistry, entityShape } from '../../src/privacy/handlers/registry-check';
+import { HANDLERS_BY_TABLE, NOT_PERSONAL, PRIVACY_HANDLERS } from '../../src/privacy/handlers/registry';
+
+/** A table a developer adds without a handler: it refers to a customer. */
+@Entity('loyalty_card')
+class LoyaltyCardEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid') customerId!: string;
+  @ManyToOne(() => CustomerEntity)
+  @JoinColumn({ name: 'customer_id' })
+  customer?: CustomerEntity;
+  @Column({ type: 'varchar', length: 40 }) cardNumber!: string;
+}
+
+const handler = (table: string): PrivacyHandler => PRIVACY_HANDLERS.find((h) => h.table === table)!;
+const replace = (table: string, change: Partial<PrivacyHandler>): PrivacyHandler[] => PRIVACY_HANDLERS.map((h) => (h.table === table ? { ...h, ...change } : h));
+
+describe('the privacy-handler registry', () => {
+  it('covers every registered entity, and names only what exists', () => {
+    expect(checkPrivacyRegistry(ENTITIES, PRIVACY_HANDLERS, NOT_PERSONAL)).toEqual([]);
+  });
+
+  it('registers every table holding a customer reference with a handler', () => {
+    const withCustomerColumn = ENTITIES.map(entityShape).filter((s) => s.columns.includes('customer_id')).map((s) => s.table).sort();
+    expect(withCustomerColumn).toEqual(['address', 'after_sales_case', 'audit_event', 'consent_grant', 'legal_hold', 'order', 'preference_consent', 'privacy_request']);
+    for (const table of withCustomerColumn) expect(HANDLERS_BY_TABLE.has(table)).toBe(true);
+  });
+
+  it('names a new table that refers to a customer and has no handler', () => {
+    expect(checkPrivacyRegistry([...ENTITIES, LoyaltyCardEntity], PRIVACY_HANDLERS, NOT_PERSONAL)).toEqual([
+      'table loyalty_card refers to a customer but has no privacy handler (src/privacy/handlers/registry.ts): declare its handler, or why it holds no personal data',
+    ]);
+  });
+
+  it('names a table that was dropped from the registry', () => {
+    const without = PRIVACY_HANDLERS.filter((h) => h.table !== 'case_message');
+    expect(checkPrivacyRegistry(ENTITIES, without, NOT_PERSONAL)).toEqual([
+      'table case_message refers to a customer but has no privacy handler (src/privacy/handlers/registry.ts): declare its handler, or why it holds no personal data',
+      'GraphQL type CaseMessage has classified personal fields (authorSide, body, sentAt) but no table of the privacy registry names it',
+    ]);
+  });
+
+  it('refuses a table with a customer reference listed as holding no personal data', () => {
+    const notPersonal = [...NOT_PERSONAL, { table: 'loyalty_card', entity: LoyaltyCardEntity, types: [], reason: 'just numbers' }];
+    expect(checkPrivacyRegistry([...ENTITIES, LoyaltyCardEntity], PRIVACY_HANDLERS, notPersonal)).toEqual([
+      'table loyalty_card refers to a customer, so it needs a privacy handler, not a place among the tables without personal data',
+    ]);
+  });
+
+  it('names a classified type with personal fields that no table publishes', () => {
+    const classification = { ...CLASSIFICATION, Invoice: { id: 'STRUCTURE' as const, billingName: 'identity.account_name' as const } };
+    expect(checkPrivacyRegistry(ENTITIES, PRIVACY_HANDLERS, NOT_PERSONAL, classification)).toEqual([
+      'GraphQL type Invoice has classified personal fields (billingName) but no table of the privacy registry names it',
+    ]);
+  });
+
+  it('names a column the export neither carries nor withholds, and fields that do not exist', () => {
+    const customer = handler('customer');
+    const fields = customer.export.fields.filter((f) => f !== 'email').concat(['shoeSize']);
+    expect(checkPrivacyRegistry(ENTITIES, replace('customer', { export: { ...customer.export, fields } }), NOT_PERSONAL)).toEqual([
+      'privacy handler customer: export names shoeSize, which the entity does not have',
+      'privacy handler customer: column email is neither exported nor withheld with a reason',
+    ]);
+  });
+
+  it('names erase, rectify and subject columns the table does not have', () => {
+    const broken = replace('address', {
+      subject: { kind: 'parent', column: 'owner_id', parent: 'wallet' },
+      rectify: [{ input: 'zip', column: 'zip' }],
+      erase: { action: 'anonymize', columns: { street: null } },
+    });
+    expect(checkPrivacyRegistry(ENTITIES, broken, NOT_PERSONAL)).toEqual([
+      // With the subject path broken, the customer column is no longer the subject.
+      'privacy handler address: column customerId is neither exported nor withheld with a reason',
+      'privacy handler address: names column zip, which the table does not have',
+      'privacy handler address: names column street, which the table does not have',
+      'privacy handler address: its subject path names column owner_id, which the table does not have',
+      'privacy handler address: its subject path leads to wallet, which has no privacy handler',
+    ]);
+  });
+
+  it('sees embedded columns under their prefix', () => {
+    const order = entityShape(ENTITIES.find((e) => e.name === 'OrderEntity')!);
+    expect(order.properties).toEqual(expect.arrayContaining(['shipping.recipientName', 'customs.hsCodes']));
+    expect(order.columns).toEqual(expect.arrayContaining(['ship_recipient_name', 'customs_hs_codes']));
+  });
+
+  it('reaches the customer through parents in SQL', () => {
+    expect(subjectCondition(HANDLERS_BY_TABLE, 'shipment_event', 't', '$1')).toBe(
+      't.shipment_id IN (SELECT p1.id FROM "shipment" p1 WHERE p1.order_id IN (SELECT p2.id FROM "order" p2 WHERE p2.customer_id = $1))',
+    );
+    expect(subjectCondition(HANDLERS_BY_TABLE, 'customer', 't', '$1')).toBe('t.id = $1');
+  });
+});

@@ -45,10 +45,17 @@ export type ErasePlan =
   /** Leave the rows as they are, and say why in the erasure's result. */
   | { action: 'keep'; reason: string };
 
-/** What the retention job does to a row whose retention window has passed (filled by the retention schedule). */
+/**
+ * What the retention job (src/retention/) does to a row once the record it hangs on has passed
+ * its retention window: the order it belongs to (`order.retain_until`), or the after-sales case
+ * when the case belongs to no order (`after_sales_case.retain_until`). Which of the two a table
+ * hangs on follows from its subject path; the job refuses a plan whose table reaches neither.
+ * `keep`: the retention job leaves the rows alone, and says why (they expire another way).
+ */
 export type RetentionPlan =
   | { action: 'anonymize'; columns: Readonly<Record<string, Replacement>> }
-  | { action: 'delete' };
+  | { action: 'delete' }
+  | { action: 'keep'; reason: string };
 
 export interface ExportPlan {
   /** The key of the section in the export document (docs/privacy-export.md). */

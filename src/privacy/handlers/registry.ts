@@ -31,10 +31,20 @@ import { PrivacyRequestEntity } from '../../domains/privacy-requests/privacy-req
 import { ShipmentEventEntity } from '../../domains/shipments/shipment-event.entity';
 import { ShipmentEntity } from '../../domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from '../../idempotency/idempotency-record.entity';
+import { RetentionRunEntity } from '../../retention/retention-run.entity';
 import type { NotPersonal, PrivacyHandler } from './privacy-handler';
 
 /** What an erased name or street reads as. */
 export const ERASED = 'erased';
+
+/** The order's shipping snapshot, erased: what erasure and retention overwrite alike. */
+const ORDER_RECIPIENT_ERASED = { ship_recipient_name: ERASED, ship_line1: ERASED, ship_line2: null, ship_city: ERASED, ship_state: null, ship_postal_code: '', ship_phone: '' };
+
+/**
+ * Why the retention job leaves account data alone: the account lasts while the customer keeps
+ * it, and an erasure request removes it. Orders and cases, which end, are what expire.
+ */
+const ACCOUNT_KEPT = 'account data lasts while the customer keeps the account; an erasure request removes it (only orders and after-sales cases, which end, expire)';
 
 const ADDRESS_INPUTS = [
   { input: 'recipientName', column: 'recipient_name' },
@@ -78,7 +88,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       },
       keepWhile: { anchor: 'customer' },
     },
-    retention: null,
+    retention: { action: 'keep', reason: ACCOUNT_KEPT },
   },
   {
     table: 'address',
@@ -92,7 +102,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     },
     rectify: ADDRESS_INPUTS,
     erase: { action: 'delete', keepWhile: { anchor: 'customer' } },
-    retention: null,
+    retention: { action: 'keep', reason: ACCOUNT_KEPT },
   },
   {
     table: 'order',
@@ -104,7 +114,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       fields: [
         'id', 'orderNumber', 'channel', 'platformPartnerId', 'paymentProviderId', 'status', 'currency', 'totalAmount', 'placedAt', 'completedAt',
         'shipping.recipientName', 'shipping.line1', 'shipping.line2', 'shipping.city', 'shipping.state', 'shipping.postalCode', 'shipping.country', 'shipping.phone',
-        'customs.contents', 'customs.declaredValue', 'customs.hsCodes', 'policyVersionId',
+        'customs.contents', 'customs.declaredValue', 'customs.hsCodes', 'policyVersionId', 'retainUntil', 'retentionAppliedAt',
       ],
       orderBy: 't.placed_at, t.id',
     },
@@ -112,10 +122,10 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     rectify: ADDRESS_INPUTS.map(({ input, column }) => ({ input, column: `ship_${column}` })),
     erase: {
       action: 'anonymize',
-      columns: { ship_recipient_name: ERASED, ship_line1: ERASED, ship_line2: null, ship_city: ERASED, ship_state: null, ship_postal_code: '', ship_phone: '' },
+      columns: ORDER_RECIPIENT_ERASED,
       keepWhile: { anchor: 'order', column: 'id' },
     },
-    retention: null,
+    retention: { action: 'anonymize', columns: ORDER_RECIPIENT_ERASED },
   },
   {
     table: 'order_item',
@@ -124,7 +134,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'order_id', parent: 'order' },
     export: { section: 'orderItems', fields: ['id', 'orderId', 'position', 'sku', 'productName', 'specification', 'quantity', 'unitPrice'], orderBy: 't.order_id, t.position' },
     erase: { action: 'keep', reason: 'what was sold identifies nobody once the order’s recipient is erased; the store’s accounts need it' },
-    retention: null,
+    retention: { action: 'keep', reason: 'what was sold identifies nobody once the order’s recipient is anonymized; the store’s accounts need it' },
   },
   {
     table: 'shipment',
@@ -138,7 +148,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     },
     // A tracking number finds the parcel, and its recipient, in the carrier's records.
     erase: { action: 'anonymize', columns: { tracking_number: null }, keepWhile: { anchor: 'order', column: 'order_id' } },
-    retention: null,
+    retention: { action: 'anonymize', columns: { tracking_number: null } },
   },
   {
     table: 'shipment_event',
@@ -155,7 +165,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       action: 'delete',
       keepWhile: { anchor: 'order', column: `(SELECT s.order_id FROM shipment s WHERE s.id = t.shipment_id)` },
     },
-    retention: null,
+    retention: { action: 'delete' },
   },
   {
     table: 'payment_verification',
@@ -168,16 +178,16 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       orderBy: 't.created_at, t.id',
     },
     erase: { action: 'anonymize', columns: { card_brand: null, card_last4: null }, keepWhile: { anchor: 'order', column: 'order_id' } },
-    retention: null,
+    retention: { action: 'anonymize', columns: { card_brand: null, card_last4: null } },
   },
   {
     table: 'after_sales_case',
     entity: AfterSalesCaseEntity,
     types: ['AfterSalesCase'],
     subject: { kind: 'column', column: 'customer_id' },
-    export: { section: 'afterSalesCases', fields: ['id', 'orderId', 'type', 'status', 'subject', 'openedAt', 'closedAt'], orderBy: 't.opened_at, t.id' },
+    export: { section: 'afterSalesCases', fields: ['id', 'orderId', 'type', 'status', 'subject', 'openedAt', 'closedAt', 'retainUntil'], orderBy: 't.opened_at, t.id' },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'id' } },
-    retention: null,
+    retention: { action: 'delete' },
   },
   {
     table: 'case_message',
@@ -186,7 +196,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
     export: { section: 'caseMessages', fields: ['id', 'caseId', 'authorSide', 'body', 'sentAt'], orderBy: 't.sent_at, t.id' },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
-    retention: null,
+    retention: { action: 'delete' },
   },
   {
     table: 'case_attachment',
@@ -200,7 +210,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       orderBy: 't.uploaded_at, t.id',
     },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
-    retention: null,
+    retention: { action: 'delete' },
   },
   {
     table: 'case_record',
@@ -209,7 +219,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
     export: { section: 'caseRecords', fields: ['id', 'caseId', 'action', 'actor', 'note', 'recordedAt'], orderBy: 't.recorded_at, t.id' },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
-    retention: null,
+    retention: { action: 'delete' },
   },
   {
     table: 'consent_grant',
@@ -219,7 +229,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     export: { section: 'consentGrants', fields: ['id', 'granteePartnerId', 'categories', 'purpose', 'grantedAt', 'expiresAt', 'withdrawnAt'], orderBy: 't.granted_at, t.id' },
     // Withdrawn, not deleted: the grant is the record of what was shared with whom, and until when.
     erase: { action: 'anonymize', columns: { withdrawn_at: { sql: 'coalesce(t.withdrawn_at, now())' } } },
-    retention: null,
+    retention: { action: 'keep', reason: ACCOUNT_KEPT },
   },
   {
     table: 'preference_consent',
@@ -234,7 +244,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       orderBy: 't.recorded_at, t.id',
     },
     erase: { action: 'delete', keepWhile: { anchor: 'customer' } },
-    retention: null,
+    retention: { action: 'keep', reason: ACCOUNT_KEPT },
   },
   {
     table: 'privacy_request',
@@ -247,7 +257,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       orderBy: 't.received_at, t.id',
     },
     erase: { action: 'keep', reason: 'the record that a request was made and answered is the store’s proof it honoured the customer’s rights' },
-    retention: null,
+    retention: { action: 'keep', reason: 'the record that a request was made and answered, kept with the account' },
   },
   {
     table: 'legal_hold',
@@ -261,11 +271,12 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
         reason: 'the substance of a legal matter is disclosed by the authority that opened it, not by the store',
         caseReference: 'the reference of a legal matter is disclosed by the authority that opened it, not by the store',
         placedBy: 'the identity of the staff member who placed the hold',
+        releasedBy: 'the identity of the staff member who released the hold',
       },
       orderBy: 't.placed_at, t.id',
     },
     erase: { action: 'keep', reason: 'a legal hold is the record of a legal matter; it is what keeps the customer’s held data' },
-    retention: null,
+    retention: { action: 'keep', reason: 'released holds are the record of a legal matter; an active one is what keeps data past its window' },
   },
   {
     table: 'audit_event',
@@ -293,7 +304,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       orderBy: 't.at, t.id',
     },
     erase: { action: 'keep', reason: 'the disclosure log is append-only: it is the record of every lawful use of the customer’s data' },
-    retention: null,
+    retention: { action: 'keep', reason: 'the log expires by whole monthly partitions, 3 years after their month, unless a legal hold covers an event in them (src/audit/audit-partitions.ts)' },
   },
 ];
 
@@ -319,6 +330,7 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     types: [],
     reason: 'responses kept 24 hours for retries, keyed by a hash of the caller: never read after expiry, deleted soon after',
   },
+  { table: 'retention_run', entity: RetentionRunEntity, types: [], reason: 'the retention job’s cut-off times and per-table counts: no data of anyone' },
 ];
 
 export const HANDLERS_BY_TABLE: ReadonlyMap<string, PrivacyHandler> = new Map(PRIVACY_HANDLERS.map((h) => [h.table, h]));

@@ -45,6 +45,7 @@ export interface Config {
   readonly analyticsMinCell: number;
   /** Where attachment content is kept, and what an upload may be. */
   readonly attachments: AttachmentConfig;
+  readonly retention: RetentionSettings;
 }
 
 /** Where after-sales attachments are stored (never published), and the limits of an upload. */
@@ -67,6 +68,18 @@ export interface AttachmentConfig {
   readonly maxBytes: { readonly photo: number; readonly video: number; readonly document: number };
   /** How long a download link issued by `CaseAttachment.downloadUrl` works, in seconds. */
   readonly linkTtlSeconds: number;
+}
+
+/** The retention job's settings (src/retention/retention-job.ts). */
+export interface RetentionSettings {
+  /** Days after the last delivery during which a delivered order stays open for after-sales. */
+  readonly afterSalesWindowDays: number;
+  /** Page views are deleted this many months after they happened. */
+  readonly behaviorEventMonths: number;
+  /** Records per batch (one transaction and one audit event each). */
+  readonly batchSize: number;
+  /** `serve` runs the job every this many minutes; 0 (the default): never, run it from a scheduler. */
+  readonly intervalMinutes: number;
 }
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
@@ -205,5 +218,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Configurable upward only: fewer than 10 visitors per published cell is refused at start-up.
     analyticsMinCell: integer(env, 'ANALYTICS_MIN_CELL', 10, 10, 1000000),
     attachments: attachmentConfig(env, dataDir),
+    retention: Object.freeze({
+      afterSalesWindowDays: integer(env, 'RETENTION_AFTER_SALES_WINDOW_DAYS', 30, 0, 365),
+      behaviorEventMonths: integer(env, 'RETENTION_BEHAVIOR_EVENT_MONTHS', 13, 1, 36),
+      batchSize: integer(env, 'RETENTION_BATCH_SIZE', 500, 1, 10000),
+      intervalMinutes: integer(env, 'RETENTION_INTERVAL_MINUTES', 0, 0, 10080),
+    }),
   });
 }

@@ -98,6 +98,9 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     totalAmount: 'order.financial',
     placedAt: 'order.status',
     completedAt: 'order.status',
+    // The retention schedule: compliance's to read (the customer's access export carries it too).
+    retainUntil: 'audit.record',
+    retentionAppliedAt: 'audit.record',
     customer: LINK,
     shippingAddress: LINK,
     customs: LINK,
@@ -257,11 +260,12 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     placedBy: 'audit.record',
     placedAt: 'audit.record',
     releasedAt: 'audit.record',
+    releasedBy: 'audit.record',
     customer: LINK,
     order: LINK,
   },
   Partner: { id: STRUCTURE, kind: REFERENCE, name: REFERENCE, status: REFERENCE },
-  PolicyVersion: { id: STRUCTURE, version: REFERENCE, publishedAt: REFERENCE, sha256: REFERENCE },
+  PolicyVersion: { id: STRUCTURE, version: REFERENCE, publishedAt: REFERENCE, effectiveAt: REFERENCE, sha256: REFERENCE },
   AuditEvent: {
     id: STRUCTURE,
     at: 'audit.record',

@@ -174,6 +174,7 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'legal_compliance',
     sees: all(),
     rows: 'all',
+    operations: ['placeLegalHold', 'releaseLegalHold'],
     serves: { reference: 'legal_case', required: true },
     why: 'answer legal inquiries and audits; every read is flagged with its case reference',
   },

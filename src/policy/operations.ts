@@ -68,6 +68,14 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
     actors: ['customer'],
     target: "one of the caller's own consent grants; any other grant id answers NOT_FOUND, as one that does not exist",
   },
+  placeLegalHold: {
+    actors: ['staff'],
+    target: "a new legal hold on a customer or an order in the caller's row scope, for the legal case of the request's X-Legal-Case header; any other id answers NOT_FOUND, as one that does not exist",
+  },
+  releaseLegalHold: {
+    actors: ['staff'],
+    target: "a legal hold in the caller's row scope; any other id answers NOT_FOUND, as one that does not exist",
+  },
   recordPreferenceChoices: {
     actors: ['customer', 'staff'],
     target:

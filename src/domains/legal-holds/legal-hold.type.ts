@@ -10,4 +10,5 @@ export class LegalHold {
   @Field(() => String, { nullable: true }) placedBy!: string;
   @Field(() => Date, { nullable: true }) placedAt!: Date;
   @Field(() => Date, { nullable: true }) releasedAt!: Date | null;
+  @Field(() => String, { nullable: true }) releasedBy!: string | null;
 }

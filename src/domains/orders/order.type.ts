@@ -32,6 +32,12 @@ export class Order {
   @Field(() => DecimalScalar, { nullable: true }) totalAmount!: string;
   @Field(() => Date, { nullable: true }) placedAt!: Date;
   @Field(() => Date, { nullable: true }) completedAt!: Date | null;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the retention job anonymizes the order: 3 years after it completed or its last after-sales case closed, whichever is later; null while either is open.',
+  })
+  retainUntil!: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When the retention job anonymized the order; null until then.' }) retentionAppliedAt!: Date | null;
 }
 
 @ObjectType({ description: 'One attribute of an item, e.g. size M.' })

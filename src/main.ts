@@ -26,6 +26,8 @@ import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printCo
 import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
 import { buildGatewaySchema } from './schema';
+import { runRetentionCommand } from './retention/retention-command';
+import { scheduleRetention } from './retention/retention-schedule';
 import { printGatewaySchema, SCHEMA_FILE } from './schema-file';
 import { BENCH_SEED, DEMO_SEED, isSeeded, seedDatabase, type SeedOptions } from './seed/seed';
 import { createGateway } from './server';
@@ -132,6 +134,7 @@ const COMMANDS: Record<string, Command> = {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       logger.info({ url: `http://${config.host}:${port}/graphql`, embeddedDatabase: db.location.embedded }, 'need-to-know is serving');
+      const retention = config.retention.intervalMinutes > 0 ? scheduleRetention(db.dataSource, config.retention, logger) : undefined;
       // Stopping drains: no new connections, requests in flight are answered (their audit events
       // written first, as always), then the audit events still waiting are written, then the pool
       // and the embedded database close. Connections still busy after DRAIN_TIMEOUT_MS are cut.
@@ -148,6 +151,7 @@ const COMMANDS: Record<string, Command> = {
         }, DRAIN_TIMEOUT_MS);
         await closed;
         clearTimeout(deadline);
+        await retention?.stop();
         await gateway.stop();
         await db.close();
         logger.info('stopped');
@@ -252,6 +256,28 @@ const COMMANDS: Record<string, Command> = {
         if (!report.swept) logger.warn('another process is sweeping: nothing done');
       } finally {
         await auditLog.close();
+        await db.close();
+      }
+    },
+  },
+  retention: {
+    summary: 'retention run: complete due orders, anonymize or delete what passed its 3 years (legal holds kept), delete old page views; prints a report per table',
+    usage:
+      'retention run [--dry-run] [--limit N]\n' +
+      '  --dry-run  do everything in a transaction that is rolled back: the report of the real run, nothing changed\n' +
+      '  --limit N  handle at most N expired orders and after-sales cases in this run',
+    options: { 'dry-run': { type: 'boolean' }, limit: { type: 'string' } },
+    positionals: true,
+    async run(values, config, logger, positionals) {
+      if (positionals.length !== 1 || positionals[0] !== 'run') {
+        throw new UsageError(`retention: expected the subcommand run, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know retention run [--dry-run] [--limit N]`);
+      }
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit: expected a whole number of 1 or more, got ${JSON.stringify(values.limit)}`);
+      const db = await openDatabase(config, logger);
+      try {
+        process.exitCode = await runRetentionCommand(db.dataSource, config.retention, logger, { dryRun: values['dry-run'] === true, limit });
+      } finally {
         await db.close();
       }
     },

@@ -3,8 +3,8 @@
  * on stderr, prints a summary and the head to record (stdout) when the log is intact, or the
  * first problem and a short list (stderr) when it is not. Returns the exit code: 0 intact, 1 not.
  */
-import { Presets, SingleBar } from 'cli-progress';
 import type { DataSource } from 'typeorm';
+import { progressOnStderr } from '../platform/progress';
 import { verifyAuditLog, type AuditVerification } from './verify';
 
 const ANCHOR = /^(\d{1,19}):([0-9a-f]{64})$/;
@@ -14,30 +14,6 @@ export function parseAnchor(text: string): { sealId: string; hash: string } {
   const match = ANCHOR.exec(text);
   if (!match) throw new Error(`--anchor: expected SEAL_ID:SHA256 (a seal number, a colon, 64 lowercase hex digits), got ${JSON.stringify(text.slice(0, 100))}`);
   return { sealId: match[1]!, hash: match[2]! };
-}
-
-function progressOnStderr(): { update(done: number, total: number): void; stop(): void } {
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar({ format: 'audit verify |{bar}| {value}/{total} seals', stream: process.stderr }, Presets.shades_classic);
-    let started = false;
-    return {
-      update(done, total) {
-        if (!started) bar.start(total, 0);
-        started = true;
-        bar.update(done);
-      },
-      stop: () => started && bar.stop(),
-    };
-  }
-  let last = performance.now();
-  return {
-    update(done, total) {
-      if (performance.now() - last < 2000) return;
-      last = performance.now();
-      process.stderr.write(`audit verify: ${done}/${total} seals\n`);
-    },
-    stop() {},
-  };
 }
 
 export function describeVerification(result: AuditVerification): string {
@@ -57,10 +33,10 @@ export function describeVerification(result: AuditVerification): string {
 }
 
 export async function runAuditVerify(dataSource: DataSource, anchors: ReadonlyArray<{ sealId: string; hash: string }>): Promise<number> {
-  const progress = progressOnStderr();
+  const progress = progressOnStderr('audit verify', 'seals');
   let result: AuditVerification;
   try {
-    result = await verifyAuditLog(dataSource, { anchors, onProgress: (done, total) => progress.update(done, total) });
+    result = await verifyAuditLog(dataSource, { anchors, onProgress: (done, total) => progress.update('', done, total) });
   } finally {
     progress.stop();
   }

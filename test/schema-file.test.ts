@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { isObjectType, type GraphQLObjectType } from 'graphql';
+import { classify } from '../src/policy/classification';
 import { buildGatewaySchema } from '../src/schema';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/schema-file';
 
@@ -8,8 +10,17 @@ describe('schema.graphql', () => {
     expect(printGatewaySchema(await buildGatewaySchema())).toEqual(committed);
   });
 
-  it('publishes no storage keys, erasure flags or retention internals', async () => {
+  it('publishes no storage keys or erasure flags', async () => {
     const sdl = printGatewaySchema(await buildGatewaySchema());
-    expect(sdl).not.toMatch(/storageKey|retainUntil|restricted/);
+    expect(sdl).not.toMatch(/storageKey|restricted/);
+  });
+
+  it('publishes the retention schedule on orders only, as audit records (compliance reads it; nobody else)', async () => {
+    const schema = await buildGatewaySchema();
+    const published = Object.values(schema.getTypeMap())
+      .filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__'))
+      .flatMap((t) => Object.keys(t.getFields()).filter((f) => /^reten|retain/i.test(f)).map((f) => `${t.name}.${f}`));
+    expect(published).toEqual(['Order.retainUntil', 'Order.retentionAppliedAt']);
+    expect(published.map((c) => classify(c.split('.')[0]!, c.split('.')[1]!))).toEqual([{ class: 'audit.record' }, { class: 'audit.record' }]);
   });
 });

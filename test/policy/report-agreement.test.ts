@@ -84,6 +84,8 @@ const WRITES: Record<string, string> = {
   ingestBehaviorEvents: `{ events: [{ visitorId: "v", ip: "not-an-ip", userAgent: "u", page: "/", dwellMs: 1, clicks: 1, occurredAt: "2026-01-01T00:00:00.000Z", analyticsConsent: true }] }`,
   grantConsent: `{ granteeId: "${RANDOM_ID}", categories: ["order.status"], expiresAt: "2099-01-01T00:00:00.000Z" }`,
   withdrawConsent: `{ grantId: "${RANDOM_ID}" }`,
+  placeLegalHold: `{ scope: CUSTOMER, customerId: "${RANDOM_ID}", reason: "agreement" }`,
+  releaseLegalHold: `{ holdId: "${RANDOM_ID}" }`,
   // A category named twice: refused as bad input, and nothing is stored.
   recordPreferenceChoices: `{ visitorId: "v", choices: [{ category: ANALYTICS, granted: true }, { category: ANALYTICS, granted: false }] }`,
 };

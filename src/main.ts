@@ -22,6 +22,7 @@ import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-data
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { createDataSource } from './platform/database';
 import { createLogger, type Logger } from './platform/logger';
+import { publishPolicyVersion, PolicyPublishError } from './domains/policy-versions/policy-publish';
 import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';
 import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
@@ -283,17 +284,41 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   policy: {
-    summary: `policy matrix: write ${REPORT_FILE}, the disclosure matrix as a data-protection officer reads it`,
-    usage: 'policy matrix',
-    options: {},
+    summary: `policy matrix: write ${REPORT_FILE}; policy publish: record a new privacy policy version (sha256 of its text) and when it takes effect`,
+    usage:
+      'policy matrix\n' +
+      '       need-to-know policy publish --file FILE --version V --effective DATE\n' +
+      '  --effective  ISO-8601 date or time the version takes effect (now or later); orders placed from then on record it',
+    options: { file: { type: 'string' }, version: { type: 'string' }, effective: { type: 'string' } },
     positionals: true,
-    async run(_values, _config, logger, positionals) {
-      if (positionals.length !== 1 || positionals[0] !== 'matrix') {
-        throw new UsageError(`policy: expected the subcommand matrix, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know policy matrix`);
+    async run(values, config, logger, positionals) {
+      const sub = positionals.join(' ');
+      if (sub === 'matrix') {
+        fs.mkdirSync(REPORT_FILE.slice(0, REPORT_FILE.lastIndexOf('/')), { recursive: true });
+        fs.writeFileSync(REPORT_FILE, renderDisclosureReport(await buildGatewaySchema()));
+        logger.info({ file: REPORT_FILE }, 'disclosure matrix report written');
+        return;
       }
-      fs.mkdirSync(REPORT_FILE.slice(0, REPORT_FILE.lastIndexOf('/')), { recursive: true });
-      fs.writeFileSync(REPORT_FILE, renderDisclosureReport(await buildGatewaySchema()));
-      logger.info({ file: REPORT_FILE }, 'disclosure matrix report written');
+      if (sub !== 'publish') throw new UsageError(`policy: expected the subcommand matrix or publish, got ${JSON.stringify(sub)}\nusage: need-to-know ${COMMANDS.policy!.usage}`);
+      for (const name of ['file', 'version', 'effective'] as const) if (!values[name]) throw new UsageError(`--${name} is required\nusage: need-to-know ${COMMANDS.policy!.usage}`);
+      let text: Buffer;
+      try {
+        text = fs.readFileSync(values.file as string);
+      } catch (error) {
+        throw new UsageError(`--file: cannot read ${JSON.stringify(values.file)}: ${(error as Error).message}`);
+      }
+      const db = await openDatabase(config, logger);
+      try {
+        const published = await publishPolicyVersion(db.dataSource, { text, version: values.version as string, effectiveAt: new Date(values.effective as string) });
+        process.stdout.write(
+          `${published.created ? 'published' : 'already published'}: version ${published.version}, sha256 ${published.sha256}, in force from ${published.effectiveAt.toISOString()}\n`,
+        );
+      } catch (error) {
+        if (error instanceof PolicyPublishError) throw new UsageError(error.message);
+        throw error;
+      } finally {
+        await db.close();
+      }
     },
   },
   token: {

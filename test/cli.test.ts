@@ -20,10 +20,10 @@ describe('the command line', () => {
   it('lists its commands', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['serve', 'migrate', 'seed', 'schema', 'token', 'contracts', 'policy', 'audit']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['serve', 'migrate', 'seed', 'schema', 'token', 'contracts', 'policy', 'audit', 'retention']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
   });
 
-  it.each(['serve', 'migrate', 'seed', 'schema', 'token'])('%s --help says what it does and exits 0', (command) => {
+  it.each(['serve', 'migrate', 'seed', 'schema', 'token', 'retention', 'policy'])('%s --help says what it does and exits 0', (command) => {
     const r = cli([command, '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/usage: need-to-know /);
@@ -41,6 +41,8 @@ describe('the command line', () => {
     ['a token without a purpose', ['token', '--kind', 'staff', '--role', 'customer_service'], /--purpose is required/],
     ['a partner token without a partner id', ['token', '--kind', 'logistics_partner', '--purpose', 'fulfillment'], /partner_id/],
     ['a seed of an unknown size', ['seed', '--size', 'huge'], /--size: expected demo or bench/],
+    ['a policy publication without its file', ['policy', 'publish', '--version', '2030-01', '--effective', '2030-01-01'], /--file is required/],
+    ['a policy publication of a file that is not there', ['policy', 'publish', '--file', '/nonexistent/policy.txt', '--version', '2030-01', '--effective', '2030-01-01'], /--file: cannot read/],
   ])('refuses %s with exit code 2 and a message', (_label, args, message) => {
     const r = cli(args as string[]);
     expect(r.status).toBe(2);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
-import { parseAnchor, runAuditVerify } from './audit/verify-command';
+import { latestAnchor, parseAnchor, runAuditVerify } from './audit/verify-command';
 import { loadAuthConfig } from './auth/auth-config';
 import { createAuthenticator } from './auth/authenticate';
 import { mintDevToken, type DevTokenOptions } from './auth/dev-token';
@@ -218,13 +218,26 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   audit: {
-    summary: 'audit verify: recompute every audit event hash, Merkle root and seal link; exit 1 naming the first break',
-    usage: 'audit verify [--anchor SEAL_ID:SHA256 ...]   (an anchor is a head printed by an earlier run)',
+    summary: 'audit verify: recompute every audit event hash, Merkle root and seal link, exit 1 naming the first break; audit anchor: print the newest seal to keep elsewhere',
+    usage:
+      'audit verify [--anchor SEAL_ID:SHA256 ...]   (an anchor is a head printed by an earlier run)\n' +
+      '       need-to-know audit anchor                  (prints SEAL_ID:SHA256 of the newest seal alone on stdout)',
     options: { anchor: { type: 'string', multiple: true } },
     positionals: true,
     async run(values, config, logger, positionals) {
+      if (positionals.length === 1 && positionals[0] === 'anchor') {
+        const db = await openDatabase(config, logger);
+        try {
+          const anchor = await latestAnchor(db.dataSource);
+          if (!anchor) throw new UsageError('the audit log has no seal yet: there is nothing to anchor');
+          process.stdout.write(`${anchor}\n`);
+        } finally {
+          await db.close();
+        }
+        return;
+      }
       if (positionals.length !== 1 || positionals[0] !== 'verify') {
-        throw new UsageError(`audit: expected the subcommand verify, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know audit verify`);
+        throw new UsageError(`audit: expected the subcommand verify or anchor, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know audit verify | audit anchor`);
       }
       let anchors: Array<{ sealId: string; hash: string }>;
       try {

@@ -16,11 +16,25 @@ export function parseAnchor(text: string): { sealId: string; hash: string } {
   return { sealId: match[1]!, hash: match[2]! };
 }
 
+/** The months the retention job dropped, as the verification met them: expired, not tampered with. */
+function expiredLine(result: AuditVerification): string {
+  const { events, months } = result.expired;
+  if (months.length === 0) return '';
+  const range = `${months[0]!.from.toISOString().slice(0, 7)} to ${new Date(months.at(-1)!.to.getTime() - 1).toISOString().slice(0, 7)}`;
+  return `\nexpired by retention: ${events} events of ${months.length} month${months.length === 1 ? '' : 's'} (${range}), dropped after their 3 years; their seals still link`;
+}
+
+/** The newest seal, as `audit anchor` prints it: SEAL_ID:SHA256, to keep outside the database and pass to `audit verify --anchor`. */
+export async function latestAnchor(dataSource: DataSource): Promise<string | undefined> {
+  const [seal]: Array<{ id: string; hash: string }> = await dataSource.query(`SELECT id::text AS id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`);
+  return seal && `${seal.id}:${seal.hash}`;
+}
+
 export function describeVerification(result: AuditVerification): string {
   const seconds = (result.ms / 1000).toFixed(2);
   if (result.intact) {
     const head = result.head ? `head: seal ${result.head.sealId} ${result.head.hash} (record it; check it later with --anchor ${result.head.sealId}:${result.head.hash})` : 'the log is empty';
-    return `audit log intact: ${result.events} events in ${result.seals} seals, verified in ${seconds} s\n${head}\n`;
+    return `audit log intact: ${result.events} events in ${result.seals} seals, verified in ${seconds} s${expiredLine(result)}\n${head}\n`;
   }
   const [first] = result.problems;
   const listed = result.problems.slice(0, 20).map((p) => `  - ${p.kind}: ${p.message}`);

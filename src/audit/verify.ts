@@ -16,6 +16,13 @@
  * - a seal that does not link to the one before (rewritten, inserted, moved) . seal-unlinked
  * - a recorded head that the chain no longer contains ........................ anchor-mismatch
  *
+ * Months the retention job dropped (audit_expiry, audit-partitions.ts) are expired, not removed:
+ * an event missing from a seal is counted as expired when the seal lists only dropped events and
+ * falls within the seals of a dropped month, or when its hash was kept for a seal that also lists
+ * kept events (audit_expired_leaf), whose Merkle root is then checked with it. More events
+ * missing that way than the dropped months held is reported as event-removed. Every seal and
+ * every link is checked whatever expired.
+ *
  * Someone who can rewrite the whole chain from some point on, hashes included, is caught only
  * by an anchor: a (seal id, hash) pair recorded outside the database, e.g. the head this
  * function reports, kept by the compliance team after each run.
@@ -58,6 +65,8 @@ export interface AuditVerification {
   /** In log order; at most `maxProblems` of them. */
   problems: AuditProblem[];
   problemCount: number;
+  /** Events of the months the retention job dropped, which the seals list and the log no longer holds. */
+  expired: { events: number; months: Array<{ partition: string; from: Date; to: Date }> };
 }
 
 export interface VerifyOptions {
@@ -129,6 +138,12 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
   };
 
   const [{ total }] = await dataSource.query(`SELECT count(*)::int AS total FROM audit_seal`);
+  const expiries: Array<{ partition: string; from_at: Date; to_at: Date; events: number; first_seal: string | null; last_seal: string | null }> = await dataSource.query(
+    `SELECT partition, from_at, to_at, events, first_seal::text AS first_seal, last_seal::text AS last_seal FROM audit_expiry ORDER BY from_at`,
+  );
+  const inExpiredMonth = (sealId: string) =>
+    expiries.some((x) => x.first_seal !== null && BigInt(sealId) >= BigInt(x.first_seal) && BigInt(sealId) <= BigInt(x.last_seal!));
+  let expiredEvents = 0;
   let sealsDone = 0;
   let events = 0;
   let previous: { id: bigint; hash: string } = { id: 0n, hash: ZERO_HASH };
@@ -151,6 +166,11 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
       [chunkFloor, ceiling],
     );
     events += rows.length;
+    const kept: Array<{ seal_id: string; position: number; hash: string }> = await dataSource.query(
+      `SELECT seal_id::text AS seal_id, position, hash FROM audit_expired_leaf WHERE seal_id > $1::bigint AND seal_id <= $2::bigint`,
+      [chunkFloor, ceiling],
+    );
+    const keptLeaves = new Map(kept.map((k) => [`${k.seal_id}:${k.position}`, k.hash]));
     const claimed = new Map<string, Array<AuditEventRow & { at_in_ms: boolean }>>();
     for (const row of rows) {
       const list = claimed.get(row.seal_id);
@@ -180,16 +200,17 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
       head = { sealId, hash: seal.hash };
 
       const present = new Map((claimed.get(sealId) ?? []).map((row) => [row.id, row]));
+      const presentCount = present.size;
       claimed.delete(sealId);
       const contents = [...present.values()].map(contentOfRow);
-      const leaves: string[] = [];
+      const leaves: Array<string | undefined> = [];
       const missing: Array<{ id: string; position: number }> = [];
       let eventsIntact = true;
       seal.event_ids.forEach((eventId, position) => {
         const row = present.get(eventId);
         if (!row) {
           missing.push({ id: eventId, position });
-          eventsIntact = false;
+          leaves.push(undefined);
           return;
         }
         present.delete(eventId);
@@ -215,14 +236,29 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
           );
         }
       });
+      // A seal of a dropped month listing nothing that is still kept: its root cannot be recomputed.
+      let rootUnknown = false;
       if (missing.length > 0) {
         const elsewhere: Array<{ id: string; seal_id: string }> = await dataSource.query(
           `SELECT id, seal_id::text AS seal_id FROM audit_event WHERE id = ANY($1::uuid[])`,
           [missing.map((m) => m.id)],
         );
         const claims = new Map(elsewhere.map((r) => [r.id, r.seal_id]));
+        const wholeSealExpired = presentCount === 0 && inExpiredMonth(sealId);
         for (const { id, position } of missing) {
           const other = claims.get(id);
+          const keptLeaf = keptLeaves.get(`${sealId}:${position}`);
+          if (!other && keptLeaf !== undefined) {
+            leaves[position] = keptLeaf;
+            expiredEvents += 1;
+            continue;
+          }
+          if (!other && wholeSealExpired) {
+            rootUnknown = true;
+            expiredEvents += 1;
+            continue;
+          }
+          eventsIntact = false;
           report(
             other
               ? { kind: 'event-moved', sealId, eventId: id, position, message: `event ${id}, sealed by seal ${sealId} at position ${position}, now claims seal ${other}: moved out of its place in the log` }
@@ -234,7 +270,7 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
       for (const row of present.values()) {
         report({ kind: 'event-inserted', sealId, eventId: row.id, position: extra++, message: `event ${row.id} claims seal ${sealId}, which does not list it: inserted` });
       }
-      if (eventsIntact && merkleRoot(leaves) !== seal.merkle_root) {
+      if (eventsIntact && !rootUnknown && merkleRoot(leaves as string[]) !== seal.merkle_root) {
         report({
           kind: 'batch-altered',
           sealId,
@@ -264,6 +300,17 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
     report({ kind: 'event-inserted', sealId: row.seal_id, eventId: row.id, position: null, message: `event ${row.id} is not covered by any seal: inserted` });
   }
 
+  const recordedExpired = expiries.reduce((n, x) => n + x.events, 0);
+  if (expiredEvents > recordedExpired) {
+    report({
+      kind: 'event-removed',
+      sealId: null,
+      eventId: null,
+      position: null,
+      message: `${expiredEvents - recordedExpired} events are missing from the seals of dropped months beyond the ${recordedExpired} those months held: removed`,
+    });
+  }
+
   for (const anchor of options.anchors ?? []) {
     const [found] = await dataSource.query(`SELECT hash FROM audit_seal WHERE id = $1::bigint`, [anchor.sealId]);
     if (!found || found.hash !== anchor.hash) {
@@ -288,5 +335,6 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
     ms: Math.round(performance.now() - started),
     problems: problems.slice(0, maxProblems),
     problemCount,
+    expired: { events: expiredEvents, months: expiries.map((x) => ({ partition: x.partition, from: x.from_at, to: x.to_at })) },
   };
 }

@@ -2,6 +2,7 @@
  * Every entity, registered explicitly (never by glob) so a new table is a reviewed change.
  */
 import { AuditEventEntity } from '../audit/audit-event.entity';
+import { AuditExpiredLeafEntity, AuditExpiryEntity } from '../audit/audit-expiry.entity';
 import { AuditSealEntity } from '../audit/audit-seal.entity';
 import { AuditSubjectSetEntity } from '../audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from '../domains/after-sales/after-sales-case.entity';
@@ -49,6 +50,8 @@ export const ENTITIES = [
   AuditEventEntity,
   AuditSealEntity,
   AuditSubjectSetEntity,
+  AuditExpiryEntity,
+  AuditExpiredLeafEntity,
   IdempotencyRecordEntity,
   RetentionRunEntity,
 ];

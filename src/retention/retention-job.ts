@@ -9,7 +9,9 @@
  *      included, and marks it `retention_applied_at`; an order under a legal hold (on it or on
  *      its customer) is skipped and counted as held;
  *   3. the same for after-sales cases that belong to no order (`after_sales_case.retain_until`);
- *   4. deletes page views older than `behaviorEventMonths`.
+ *   4. deletes page views older than `behaviorEventMonths`;
+ *   5. the audit log's monthly partitions (audit-partitions.ts): prepares the coming months and
+ *      drops those past their 3 years, unless a legal hold covers an event in them.
  *
  * One at a time: the job holds a PostgreSQL advisory lock for its whole run; a second one
  * finds it taken and returns `{ ran: false }` at once (the CLI says so and exits 0).
@@ -28,6 +30,7 @@ import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../audit/audit-event.entity';
 import { AuditLog, type SealLink } from '../audit/audit-log';
+import { maintainAuditPartitions } from '../audit/audit-partitions';
 import { orderIsHeld, customerIsHeld } from '../domains/legal-holds/legal-hold.service';
 import { completeDueOrders } from '../domains/orders/order-lifecycle';
 import type { RetentionSettings } from '../platform/config';
@@ -137,6 +140,20 @@ class RetentionJob {
       await this.expire('order');
       await this.expire('after_sales_case');
       await this.deleteOldPageViews();
+      await this.batch('audit partitions', async () => {
+        const partitions = await maintainAuditPartitions(this.client, this.asOf, { dryRun: this.dryRun });
+        const report = this.state.report;
+        report.auditPartitions = {
+          created: [...report.auditPartitions.created, ...partitions.created],
+          dropped: [...report.auditPartitions.dropped, ...partitions.dropped],
+          held: partitions.held,
+        };
+        const counts = report.tables.audit_event!;
+        counts.found += partitions.droppedEvents + partitions.heldEvents;
+        counts.deleted += partitions.droppedEvents;
+        counts.held += partitions.heldEvents;
+        return { operationName: 'retention.audit-partitions', subjects: [], detail: { ...partitions } };
+      });
     } finally {
       if (this.dryRun) await this.client.query('ROLLBACK');
     }

@@ -19,11 +19,13 @@ export interface RetentionReport {
   ordersCompleted: number;
   /** Every table the job can touch, always all of them, in the order they are printed. */
   tables: Record<string, TableCounts>;
+  /** The audit log's months: prepared ahead, dropped, and past their 3 years but held. */
+  auditPartitions: { created: string[]; dropped: string[]; held: string[] };
 }
 
-/** The tables in every report: the retention plans' (as the registry lists them), then page views. */
+/** The tables in every report: the retention plans' (as the registry lists them), then page views and the audit log. */
 export function reportedTables(): string[] {
-  return [...retentionSteps().map((s) => s.table).reverse(), 'behavior_event'];
+  return [...retentionSteps().map((s) => s.table).reverse(), 'behavior_event', 'audit_event'];
 }
 
 export function emptyReport(asOf: Date): RetentionReport {
@@ -31,6 +33,7 @@ export function emptyReport(asOf: Date): RetentionReport {
     asOf: asOf.toISOString(),
     ordersCompleted: 0,
     tables: Object.fromEntries(reportedTables().map((t) => [t, { found: 0, anonymized: 0, deleted: 0, held: 0 }])),
+    auditPartitions: { created: [], dropped: [], held: [] },
   };
 }
 
@@ -40,5 +43,15 @@ export function describeReport(report: RetentionReport): string {
   const rows = Object.entries(report.tables).map(([table, c]) => [table, c.found, c.anonymized, c.deleted, c.held].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [`records expired by ${report.asOf}`, `orders completed: ${report.ordersCompleted}`, line(header), ...rows.map(line)].join('\n') + '\n';
+  const months = (list: string[]) => (list.length === 0 ? 'none' : list.join(', '));
+  const { created, dropped, held } = report.auditPartitions;
+  return (
+    [
+      `records expired by ${report.asOf}`,
+      `orders completed: ${report.ordersCompleted}`,
+      line(header),
+      ...rows.map(line),
+      `audit log months prepared: ${created.length}; dropped: ${months(dropped)}; kept under a legal hold: ${months(held)}`,
+    ].join('\n') + '\n'
+  );
 }

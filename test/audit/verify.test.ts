@@ -70,7 +70,7 @@ describe('verifyAuditLog', () => {
   it('finds an untouched log intact and reports its head', async () => {
     const result = await verifyAuditLog(db.dataSource);
     const [head] = await db.dataSource.query(`SELECT hash FROM audit_seal WHERE id = 3`);
-    expect(result).toEqual({ intact: true, events: 15, seals: 3, head: { sealId: '3', hash: head.hash }, ms: expect.any(Number), problems: [], problemCount: 0 });
+    expect(result).toEqual({ intact: true, events: 15, seals: 3, head: { sealId: '3', hash: head.hash }, ms: expect.any(Number), problems: [], problemCount: 0, expired: { events: 0, months: [] } });
   });
 
   it('catches an altered event', async () => {

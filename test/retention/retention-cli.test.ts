@@ -41,6 +41,17 @@ describe('retention run on the command line', () => {
     expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM retention_run WHERE finished_at IS NOT NULL`)).toEqual([{ n: 1 }]);
   }, 30_000);
 
+  it('prints the newest seal as an anchor, which audit verify then accepts', async () => {
+    const anchor = await cli(['audit', 'anchor'], db.url);
+    expect(anchor.status).toBe(0);
+    expect(anchor.stdout).toMatch(/^\d+:[0-9a-f]{64}\n$/);
+    const [{ id, hash }] = await db.dataSource.query(`SELECT id::text AS id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`);
+    expect(anchor.stdout).toBe(`${id}:${hash}\n`);
+    const verified = await cli(['audit', 'verify', '--anchor', anchor.stdout.trim()], db.url);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/^audit log intact: /);
+  }, 30_000);
+
   it('says another run holds the lock and exits 0 without doing anything', async () => {
     const other = new Client({ connectionString: db.url });
     await other.connect();

@@ -10,6 +10,7 @@ import { ShipmentScans1795000001600 } from './1795000001600-shipment-scans.migra
 import { IdempotencyRecords1795000001601 } from './1795000001601-idempotency-records.migration';
 import { PreferenceHistory1795000003000 } from './1795000003000-preference-history.migration';
 import { RetentionSchedule1795000005000 } from './1795000005000-retention-schedule.migration';
+import { AuditPartitions1795000005001 } from './1795000005001-audit-partitions.migration';
 import { AttachmentUploads1795000006000 } from './1795000006000-attachment-uploads.migration';
 
 export const MIGRATIONS: Function[] = [
@@ -24,5 +25,6 @@ export const MIGRATIONS: Function[] = [
   IdempotencyRecords1795000001601,
   PreferenceHistory1795000003000,
   RetentionSchedule1795000005000,
+  AuditPartitions1795000005001,
   AttachmentUploads1795000006000,
 ];

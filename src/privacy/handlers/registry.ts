@@ -10,6 +10,7 @@
  * keeps every row of theirs.
  */
 import { AuditEventEntity } from '../../audit/audit-event.entity';
+import { AuditExpiredLeafEntity, AuditExpiryEntity } from '../../audit/audit-expiry.entity';
 import { AuditSealEntity } from '../../audit/audit-seal.entity';
 import { AuditSubjectSetEntity } from '../../audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from '../../domains/after-sales/after-sales-case.entity';
@@ -330,6 +331,8 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     types: [],
     reason: 'responses kept 24 hours for retries, keyed by a hash of the caller: never read after expiry, deleted soon after',
   },
+  { table: 'audit_expiry', entity: AuditExpiryEntity, types: [], reason: 'which months of the audit log expired, with counts and seal numbers: no data of anyone' },
+  { table: 'audit_expired_leaf', entity: AuditExpiredLeafEntity, types: [], reason: 'hashes of expired audit events: no data of anyone' },
   { table: 'retention_run', entity: RetentionRunEntity, types: [], reason: 'the retention job’s cut-off times and per-table counts: no data of anyone' },
 ];
 

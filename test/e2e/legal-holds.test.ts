@@ -83,6 +83,19 @@ describe('legal holds', () => {
     expect(r.errors!.map((e) => [e.extensions!.code, e.message])).toEqual([['BAD_USER_INPUT', 'input: scope CUSTOMER names a customerId and no orderId']]);
   });
 
+  it('shows compliance officers the retention schedule of an order, and refuses it to customer service', async () => {
+    const [row] = await db.dataSource.query(`SELECT id, retain_until FROM "order" WHERE retain_until IS NOT NULL ORDER BY id LIMIT 1`);
+    const query = `{ order(id: "${row.id}") { retainUntil retentionAppliedAt } }`;
+    const compliance = await run(gateway, query, officer, undefined, CASE);
+    expect(compliance.data!.order).toEqual({ retainUntil: row.retain_until.toISOString(), retentionAppliedAt: null });
+    const service = await run(gateway, query, callers.staff(['customer_service'], 'after_sales'));
+    expect(service.data!.order).toEqual({ retainUntil: null, retentionAppliedAt: null });
+    expect(service.errors!.map((e) => [e.extensions!.code, e.path])).toEqual([
+      ['FORBIDDEN', ['order', 'retainUntil']],
+      ['FORBIDDEN', ['order', 'retentionAppliedAt']],
+    ]);
+  });
+
   it.each([
     ['customer service', callers.staff(['customer_service'], 'after_sales')],
     ['a compliance officer on a data-subject request', callers.staff(['compliance_officer'], 'data_subject_request')],

@@ -56,6 +56,8 @@ interface MutationCase {
   query: string;
   /** Fresh input each time: every call writes something new. */
   variables: () => Record<string, unknown>;
+  /** The X-Legal-Case reference a legal_compliance write serves. */
+  legalCase?: string;
 }
 
 describe('a mutation and its audit event commit together', () => {
@@ -70,6 +72,8 @@ describe('a mutation and its audit event commit together', () => {
   let grants: string[] = [];
   /** The customer's pending uploads for attachCaseUpload to attach, one per call. */
   let uploads: string[] = [];
+  /** Legal holds in force for releaseLegalHold to release, one per call. */
+  let holds: string[] = [];
   let n = 0;
   const next = () => ++n;
 
@@ -97,6 +101,13 @@ describe('a mutation and its audit event commit together', () => {
          SELECT u.id, $1::uuid, $2, 'document', 'application/pdf', 100, repeat('c', 64), 'after-sales/' || $1::text || '/' || u.id, now(), now() + interval '1 day'
            FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 40)) u RETURNING id`,
         [caseId, uploaderOf(callers.customer(DEMO_IDS.demoCustomer).principal)],
+      )
+    ).map((r: { id: string }) => r.id);
+    holds = (
+      await db.dataSource.query(
+        `INSERT INTO legal_hold (scope, customer_id, reason, case_reference, placed_by, placed_at)
+         SELECT 'customer', $1, 'tx test', 'LIT-TX', 'officer', now() FROM generate_series(1, 40) RETURNING id`,
+        [DEMO_IDS.demoCustomer],
       )
     ).map((r: { id: string }) => r.id);
   });
@@ -165,6 +176,18 @@ describe('a mutation and its audit event commit together', () => {
       query: `mutation($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { withdrawnAt } }`,
       variables: () => ({ input: { grantId: grants.pop() } }),
     },
+    placeLegalHold: {
+      caller: callers.staff(['compliance_officer'], 'legal_compliance'),
+      query: `mutation($input: PlaceLegalHoldInput!) { placeLegalHold(input: $input) { id caseReference } }`,
+      variables: () => ({ input: { scope: 'CUSTOMER', customerId: DEMO_IDS.demoCustomer, reason: `tx test ${next()}` } }),
+      legalCase: 'LIT-TX',
+    },
+    releaseLegalHold: {
+      caller: callers.staff(['compliance_officer'], 'legal_compliance'),
+      query: `mutation($input: ReleaseLegalHoldInput!) { releaseLegalHold(input: $input) { releasedAt } }`,
+      variables: () => ({ input: { holdId: holds.pop() } }),
+      legalCase: 'LIT-TX',
+    },
     recordPreferenceChoices: {
       caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
       query: `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted current { category granted } } }`,
@@ -187,7 +210,7 @@ describe('a mutation and its audit event commit together', () => {
     ] as const)('when %s: the masked 500, and nothing it wrote stays', async (_label, table, deferred) => {
       const before = await dataDigest(db.dataSource);
       const events = await eventCount(db.dataSource);
-      const r = await withRefusal(db.dataSource, table, () => run(gateway, c().query, c().caller, c().variables()), deferred);
+      const r = await withRefusal(db.dataSource, table, () => run(gateway, c().query, c().caller, c().variables(), c().legalCase), deferred);
       expect(r).toEqual(WITHHELD);
       expect(await dataDigest(db.dataSource)).toEqual(before);
       expect(await eventCount(db.dataSource)).toBe(events);
@@ -195,7 +218,7 @@ describe('a mutation and its audit event commit together', () => {
 
     it('when the log works: the write and its event, together', async () => {
       const before = await dataDigest(db.dataSource);
-      const r = await run(gateway, c().query, c().caller, c().variables());
+      const r = await run(gateway, c().query, c().caller, c().variables(), c().legalCase);
       expect([r.status, r.errors]).toEqual([200, undefined]);
       expect(await dataDigest(db.dataSource)).not.toEqual(before);
       const event = await lastEvent(db.dataSource);
@@ -242,7 +265,7 @@ describe('a mutation and its audit event commit together', () => {
     const { gateway: narrow } = await createTestGateway({ ...db, dataSource: single });
     try {
       for (const c of Object.values(CASES)) {
-        const r = await run(narrow, c.query, c.caller, c.variables());
+        const r = await run(narrow, c.query, c.caller, c.variables(), c.legalCase);
         expect([r.status, r.errors]).toEqual([200, undefined]);
       }
     } finally {
@@ -257,7 +280,7 @@ describe('a mutation and its audit event commit together', () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) => {
         const c = CASES[Object.keys(CASES)[i % Object.keys(CASES).length]!]!;
-        return i % 2 === 0 ? run(gateway, c.query, c.caller, c.variables()) : run(gateway, manifest, callers.logistics(carrierA));
+        return i % 2 === 0 ? run(gateway, c.query, c.caller, c.variables(), c.legalCase) : run(gateway, manifest, callers.logistics(carrierA));
       }),
     );
     expect(responses.map((r) => [r.status, r.errors])).toEqual(responses.map(() => [200, undefined]));

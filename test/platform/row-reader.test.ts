@@ -25,6 +25,10 @@ describe('rowReader', () => {
        SELECT gen_random_uuid(), id, repeat('a', 64), 'photo', 'image/jpeg', 1234, repeat('b', 64), 'after-sales/' || id || '/pending', now(), now() + interval '1 day'
          FROM after_sales_case ORDER BY id LIMIT 2`,
     );
+    // Rows of the tables the retention job writes, which the seed leaves empty.
+    await db.dataSource.query(`INSERT INTO retention_run (as_of, started_at, finished_at, batches, report) VALUES ('2026-12-01', '2026-12-01T01:00:00Z', NULL, 3, '{"report":{"ordersCompleted":2}}')`);
+    await db.dataSource.query(`INSERT INTO audit_expiry (partition, from_at, to_at, events, first_seal, last_seal, expired_at) VALUES ('audit_event_y2022m10', '2022-10-01', '2022-11-01', 12, 4, 9, '2026-12-01')`);
+    await db.dataSource.query(`INSERT INTO audit_expired_leaf (seal_id, position, hash) VALUES (9, 2, repeat('a', 64))`);
   });
   afterAll(() => db.drop());
 

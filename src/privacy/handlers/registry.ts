@@ -14,6 +14,7 @@ import { AuditExpiredLeafEntity, AuditExpiryEntity } from '../../audit/audit-exp
 import { AuditSealEntity } from '../../audit/audit-seal.entity';
 import { AuditSubjectSetEntity } from '../../audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from '../../domains/after-sales/after-sales-case.entity';
+import { AttachmentUploadEntity } from '../../domains/after-sales/attachment-upload.entity';
 import { CaseAttachmentEntity } from '../../domains/after-sales/case-attachment.entity';
 import { CaseMessageEntity } from '../../domains/after-sales/case-message.entity';
 import { CaseRecordEntity } from '../../domains/after-sales/case-record.entity';
@@ -211,6 +212,24 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       orderBy: 't.uploaded_at, t.id',
     },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
+    retention: { action: 'delete' },
+  },
+  {
+    table: 'attachment_upload',
+    entity: AttachmentUploadEntity,
+    types: [],
+    subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
+    export: {
+      section: 'pendingUploads',
+      fields: ['id', 'caseId', 'kind', 'contentType', 'sizeBytes', 'sha256', 'uploadedAt', 'expiresAt'],
+      withheld: {
+        uploader: 'a hash of who uploaded it, kept only to let them attach it',
+        storageKey: 'where the file is kept in the store’s object storage: an internal location, not data about the customer',
+      },
+      orderBy: 't.uploaded_at, t.id',
+    },
+    // A file not attached within a day is swept anyway; its blob goes with the sweep of blobs no row names.
+    erase: { action: 'delete' },
     retention: { action: 'delete' },
   },
   {

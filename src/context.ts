@@ -6,8 +6,8 @@
 import type { DataSource } from 'typeorm';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
-import { partnerIdOf, type Caller } from './auth/principal';
 import type { AttachmentLinks } from './domains/after-sales/attachment-links';
+import { customerIdOf, grantIdOf, partnerIdOf, type Caller } from './policy/principal';
 import type { BehaviorAggregates } from './domains/analytics/behavior-aggregates';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
@@ -63,9 +63,7 @@ export interface RequestSecrets {
 /** What a cursor is bound to: the caller's policy view and who the caller is, down to the token subject. */
 function cursorBinding(caller: Caller, view: PolicyView): string {
   const p = caller.principal;
-  const customer = p.kind === 'customer' || p.kind === 'third_party' ? p.customerId : '';
-  const grant = p.kind === 'third_party' ? p.grantId : '';
-  return JSON.stringify([view.key, p.kind, p.subject, partnerIdOf(p) ?? '', customer, grant]);
+  return JSON.stringify([view.key, p.kind, p.subject, partnerIdOf(p) ?? '', customerIdOf(p) ?? '', grantIdOf(p) ?? '']);
 }
 
 export function createRequestContext(deps: {

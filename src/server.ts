@@ -20,7 +20,7 @@ import { createAuditPlugin, refusedRequestEvent, withhold } from './audit/audit-
 import { REFERENCE_HEADERS, servedRequestOf, type ServedRequest } from './audit/served-request';
 import type { Authenticate } from './auth/authenticate';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from './auth/authentication-error';
-import type { Caller } from './auth/principal';
+import type { Caller } from './policy/principal';
 import { createRequestContext, type RequestContext, type RequestSecrets } from './context';
 import { executorGateway } from './execution/executor';
 import { ReadPlans } from './execution/read-plans';

@@ -21,12 +21,12 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse, GraphQLResponse } from '@apollo/server';
 import { print, type DocumentNode, type GraphQLFormattedError, type OperationTypeNode } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { partnerIdOf, type Caller, type Principal } from '../auth/principal';
+import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from '../policy/principal';
 import type { RequestContext } from '../context';
 import { BoundedCache } from '../platform/bounded-cache';
 import { isDatabaseUnavailable } from '../platform/db-errors';
 import { answerServiceUnavailable, ErrorCode, serviceUnavailableError } from '../platform/errors';
-import { classify, LINK, REFERENCE, STRUCTURE } from '../policy/classification';
+import { classify, isPersonalData } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import type { AuditLog } from './audit-log';
 import type { AuditEventInput, AuditPrincipal } from './audit-record';
@@ -58,16 +58,15 @@ export function auditPrincipalOf(principal: Principal): AuditPrincipal {
     id: principal.subject,
     roles: principal.kind === 'staff' ? principal.roles : [],
     partnerId: partnerIdOf(principal) ?? null,
-    customerId: principal.kind === 'customer' || principal.kind === 'third_party' ? principal.customerId : null,
-    grantId: principal.kind === 'third_party' ? principal.grantId : null,
+    customerId: customerIdOf(principal) ?? null,
+    grantId: grantIdOf(principal) ?? null,
   };
 }
 
 /** A coordinate that carries personal data: classified with a data category (not an id, a link or partner reference data). */
 export function isPersonalDataCoordinate(coordinate: string): boolean {
   const dot = coordinate.indexOf('.');
-  const c = classify(coordinate.slice(0, dot), coordinate.slice(dot + 1));
-  return c !== undefined && c.class !== LINK && c.class !== STRUCTURE && c.class !== REFERENCE;
+  return isPersonalData(classify(coordinate.slice(0, dot), coordinate.slice(dot + 1)));
 }
 
 /**

@@ -11,7 +11,7 @@
  * either way. Under purposes whose rows serve nothing, the headers are ignored.
  */
 import { GraphQLError } from 'graphql';
-import type { Caller } from '../auth/principal';
+import type { Caller } from '../policy/principal';
 import { badUserInput } from '../platform/errors';
 import type { MatrixRow } from '../policy/disclosure-matrix';
 

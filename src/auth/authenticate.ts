@@ -8,7 +8,7 @@
  * about purposes. KeySourceUnavailableError and database errors propagate as server failures.
  */
 import { badUserInput } from '../platform/errors';
-import type { Caller } from './principal';
+import type { Caller } from '../policy/principal';
 import type { PrincipalResolver } from './principal-resolver';
 import { PURPOSE_HEADER, choosePurpose } from './purpose';
 import type { TokenVerifier } from './token-verifier';

@@ -23,7 +23,7 @@ import { integerOption } from '../platform/options';
 import { DATA_CATEGORIES, isPurpose, type DataCategory } from '../policy/vocabulary';
 import { AuthenticationError } from './authentication-error';
 import type { PartnerPrincipalKind, TokenClaims } from './claims';
-import type { Principal, ThirdPartyPrincipal } from './principal';
+import type { Principal, ThirdPartyPrincipal } from '../policy/principal';
 
 export interface PrincipalResolver {
   resolve(claims: TokenClaims): Promise<Principal>;

@@ -14,7 +14,7 @@
 import type { GraphQLError } from 'graphql';
 import { badUserInput, forbidden } from '../platform/errors';
 import { PURPOSES, PURPOSES_BY_KIND, PURPOSES_BY_ROLE, isPurpose, type Purpose } from '../policy/vocabulary';
-import type { Principal } from './principal';
+import type { Principal } from '../policy/principal';
 
 export const PURPOSE_HEADER = 'X-Purpose';
 

@@ -34,7 +34,7 @@ import type { DataSource } from 'typeorm';
 import { canonicalJson } from '../audit/canonical-json';
 import type { DisclosureSnapshot } from '../audit/disclosure-recorder';
 import { sha256Hex } from '../audit/merkle';
-import { principalKey } from '../auth/principal';
+import { principalKey } from '../policy/principal';
 import type { RequestContext } from '../context';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { ErrorCode } from '../platform/errors';

@@ -309,6 +309,20 @@ export function classify(typeName: string, fieldName: string): FieldClassificati
   return typeof entry === 'string' ? { class: entry } : entry;
 }
 
+/**
+ * Whether a field carries personal data: it is classified with a data category — not a link,
+ * an id or paging field, nor reference data about partners. The audit log names these, and the
+ * report says of these when row scope alone keeps them out.
+ */
+export function isPersonalData(c: FieldClassification | undefined): c is FieldClassification & { class: DataCategory } {
+  return c !== undefined && c.class !== LINK && c.class !== STRUCTURE && c.class !== REFERENCE;
+}
+
+/** Whether a field carries data of its own, personal or reference (a contract admits a type for such a field). */
+export function carriesData(c: FieldClassification | undefined): boolean {
+  return c !== undefined && c.class !== LINK && c.class !== STRUCTURE;
+}
+
 /** The type a field leads to: the node type of a connection or edge, else the field's own named type. */
 export function linkTarget(type: GraphQLNamedType): GraphQLObjectType | undefined {
   if (!isObjectType(type)) return undefined;

@@ -53,7 +53,7 @@ import {
   type GraphQLType,
 } from 'graphql';
 import { ARGUMENT_REVEALS, classifiedArguments } from './arguments';
-import { classify, isConnectionScaffolding, LINK, STRUCTURE } from './classification';
+import { carriesData, classify, isConnectionScaffolding, STRUCTURE } from './classification';
 import { MATRIX, type MatrixRow } from './disclosure-matrix';
 import { PolicyEngine, type PolicyView } from './policy-view';
 import { ROW_SOURCE, scopeReaches } from './row-scope';
@@ -109,10 +109,7 @@ function selectContract(schema: GraphQLSchema, audience: ContractAudience, view:
     } else {
       result =
         scopeReaches(view.rows, ROW_SOURCE[type.name]) &&
-        fields.some((f) => {
-          const c = classify(type.name, f.name)?.class;
-          return c !== undefined && c !== LINK && c !== STRUCTURE && view.decide(type.name, f.name) !== 'denied';
-        });
+        fields.some((f) => carriesData(classify(type.name, f.name)) && view.decide(type.name, f.name) !== 'denied');
     }
     admitted.set(type.name, result);
     return result;

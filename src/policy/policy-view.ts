@@ -8,9 +8,9 @@
  * and cached, so a request pays only for map look-ups.
  */
 import { getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import type { Caller } from '../auth/principal';
+import { customerIdOf, grantIdOf, partnerIdOf, type Caller } from './principal';
 import { ARGUMENT_REVEALS } from './arguments';
-import { classify, isConnectionScaffolding, isReferenceType, LINK, linkTarget, REFERENCE, STRUCTURE, type MaskKind } from './classification';
+import { classify, isConnectionScaffolding, isPersonalData, isReferenceType, LINK, linkTarget, REFERENCE, STRUCTURE, type MaskKind } from './classification';
 import { GRANTABLE_CATEGORIES, GRANTEE_SEES, MATRIX, type MatrixPrincipal, type MatrixRow, type RowScopeKind, type Visibility } from './disclosure-matrix';
 import { rowScope, type RowScope } from './row-scope';
 import type { DataCategory } from './vocabulary';
@@ -69,11 +69,7 @@ export class PolicyEngine {
 
   scopeFor(caller: Caller, view: PolicyView): RowScope {
     const p = caller.principal;
-    return rowScope(view.rows, {
-      partnerId: p.kind === 'staff' || p.kind === 'customer' ? undefined : p.partnerId,
-      customerId: p.kind === 'customer' || p.kind === 'third_party' ? p.customerId : undefined,
-      grantId: p.kind === 'third_party' ? p.grantId : undefined,
-    });
+    return rowScope(view.rows, { partnerId: partnerIdOf(p), customerId: customerIdOf(p), grantId: grantIdOf(p) });
   }
 
   /** A view from matrix rows directly (the report and the contracts use it without a caller). */
@@ -135,7 +131,7 @@ export class PolicyEngine {
         if (c.class === LINK) {
           const target = getNamedType(field.type);
           if (isConnectionScaffolding(type.name) && isObjectType(target) && isReachable(target)) result = true;
-        } else if (c.class !== STRUCTURE && c.class !== REFERENCE && leafDecision(type.name, field.name) !== 'denied') {
+        } else if (isPersonalData(c) && leafDecision(type.name, field.name) !== 'denied') {
           result = true;
         }
         if (result) break;

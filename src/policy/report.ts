@@ -7,7 +7,7 @@
  */
 import { getNamedType, isEnumType, isInputObjectType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { ARGUMENT_REVEALS } from './arguments';
-import { CLASSIFICATION, classify, isConnectionScaffolding, LINK, REFERENCE, STRUCTURE, type MaskKind } from './classification';
+import { CLASSIFICATION, classify, isConnectionScaffolding, isPersonalData, LINK, type MaskKind } from './classification';
 import { buildContract, CONTRACT_AUDIENCES, contractFile } from './contracts';
 import { GRANTABLE_CATEGORIES, GRANTEE_SEES, MATRIX, type MatrixRow, type RowScopeKind } from './disclosure-matrix';
 import { OPERATIONS } from './operations';
@@ -77,15 +77,14 @@ function outcome(schema: GraphQLSchema, row: MatrixRow, view: PolicyView, contra
   }
   const outOfScope = (name: string | undefined) => name !== undefined && ROW_SOURCE[name] !== undefined && !scopeReaches(view.rows, ROW_SOURCE[name]);
   if (outOfScope(typeName)) {
-    const isData = c.class !== LINK && c.class !== STRUCTURE && c.class !== REFERENCE;
-    return `not disclosed: no ${typeName} records in scope${isData ? ' (the field rule alone would show it)' : ''}`;
+    return `not disclosed: no ${typeName} records in scope${isPersonalData(c) ? ' (the field rule alone would show it)' : ''}`;
   }
   const target = c.class === LINK ? linkTarget(schema, typeName, fieldName) : undefined;
   if (outOfScope(target)) return `not disclosed: no ${target} records in scope`;
   const contractType = contract?.getType(typeName);
   if (contract && !(isObjectType(contractType) && contractType.getFields()[fieldName])) return 'not disclosed: outside the contract';
   if (decision === 'masked') return `**masked**: ${MASK_WORDS[c.mask as Exclude<MaskKind, 'shown'>]}`;
-  if (c.class === LINK || c.class === STRUCTURE || c.class === REFERENCE) return 'visible';
+  if (!isPersonalData(c)) return 'visible';
   if (view.categories.get(c.class) === 'masked') return 'visible (kept when the address is masked)';
   if (row.sees === 'grant') return GRANTEE_SEES[c.class as DataCategory] === 'visible' ? 'visible (the terms of its own grant)' : 'visible if the grant names it';
   return 'visible';
@@ -207,7 +206,7 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
       for (const fieldName of Object.keys(CLASSIFICATION[typeName])) {
         const c = classify(typeName, fieldName)!;
         const reveals = c.reveals?.length ? `, reveals ${c.reveals.map((r) => `\`${r}\``).join(', ')}` : '';
-        const category = c.class === LINK ? `link → ${linkTarget(schema, typeName, fieldName)}${reveals}` : c.class === STRUCTURE || c.class === REFERENCE ? c.class.toLowerCase() : `\`${c.class}\``;
+        const category = c.class === LINK ? `link → ${linkTarget(schema, typeName, fieldName)}${reveals}` : !isPersonalData(c) ? c.class.toLowerCase() : `\`${c.class}\``;
         out.push(`| \`${typeName}.${fieldName}\` | ${category} | ${outcome(schema, row, view, contract, typeName, fieldName)} |`);
       }
     }

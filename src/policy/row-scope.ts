@@ -66,6 +66,13 @@ export interface ScopeSubject {
 }
 
 const NONE = 'FALSE';
+
+/**
+ * The order statuses between payment and delivery: what a warehouse works on
+ * (orders_paid_to_delivered). Delivered, completed, cancelled and refunded orders are out.
+ */
+export const PAID_TO_DELIVERED = ['paid', 'packed', 'shipped'] as const;
+const paidToDelivered = (order: string) => `${order}.status IN (${PAID_TO_DELIVERED.map((s) => `'${s}'`).join(', ')})`;
 type Rule = (a: string) => string;
 
 /** SQL per table for each kind of scope; a table missing from a kind's map is out of scope. */
@@ -94,9 +101,9 @@ const RULES: Record<Exclude<RowScopeKind, 'all'>, Partial<Record<ScopedTable, Ru
     policy_version: 'all',
   },
   orders_paid_to_delivered: {
-    order: (a) => `${a}.status IN ('paid', 'packed', 'shipped')`,
-    order_item: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.status IN ('paid', 'packed', 'shipped'))`,
-    shipment: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.status IN ('paid', 'packed', 'shipped'))`,
+    order: (a) => paidToDelivered(a),
+    order_item: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND ${paidToDelivered('o_')})`,
+    shipment: (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND ${paidToDelivered('o_')})`,
     partner: 'all',
     policy_version: 'all',
   },

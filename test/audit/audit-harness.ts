@@ -6,7 +6,7 @@ import { parse, print } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { contentOfRow, EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, type AuditEventRow, type AuditRecordContent } from '../../src/audit/audit-record';
 import { sha256Hex } from '../../src/audit/merkle';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import type { Gateway } from '../../src/server';
 import { as } from '../harness/principals';
 

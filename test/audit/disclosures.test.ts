@@ -5,7 +5,7 @@
  * customers whose data appeared (looked up from what the response shows), plus the caller,
  * purpose, operation, outcome and error codes. Never a field value.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';

@@ -1,4 +1,4 @@
-import type { Principal } from '../../src/auth/principal';
+import type { Principal } from '../../src/policy/principal';
 import { allowedPurposes, choosePurpose } from '../../src/auth/purpose';
 import { PURPOSES, type Purpose } from '../../src/policy/vocabulary';
 import { codedFailure } from './auth-fixtures';

@@ -7,7 +7,7 @@
  * adds the same text, so it must add the same number of visits. Validation stops after ten
  * errors, in Apollo's validation and in a partner's contract alike.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { DEFAULT_LIMITS } from '../../src/hardening/operation-limits';
 import { admissionVisits } from '../../src/platform/documents';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

@@ -11,7 +11,7 @@
  * - a named differencing attack (the day total minus the published regions) does not give the
  *   small region's numbers.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { DIMENSIONS } from '../../src/domains/analytics/suppression';
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import { Random } from '../../src/seed/random';

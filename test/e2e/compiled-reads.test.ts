@@ -6,7 +6,7 @@
  * the direct path where plans apply; a few select more and must take the guarded path.
  */
 import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { createDataSource } from '../../src/platform/database';
 import { countSql } from '../../src/platform/sql-counter';
 import { MATRIX } from '../../src/policy/disclosure-matrix';

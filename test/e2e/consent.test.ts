@@ -6,7 +6,7 @@
  * be, and a grant outside the caller's scope answered exactly as one that does not exist.
  */
 import { EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN } from '../../src/audit/audit-record';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

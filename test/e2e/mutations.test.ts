@@ -7,7 +7,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 
 const [carrierA] = DEMO_IDS.logisticsPartners;
 const [providerA] = DEMO_IDS.paymentProviders;

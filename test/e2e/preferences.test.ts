@@ -5,7 +5,7 @@
  * customer; a customer reads and changes their own.
  */
 import { createHmac } from 'node:crypto';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';

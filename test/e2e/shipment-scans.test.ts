@@ -4,7 +4,7 @@
  * history and moves nothing backwards; delivered is final but for a return; and the order is
  * delivered, in the same transaction, when its last parcel is.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';

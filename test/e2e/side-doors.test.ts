@@ -5,7 +5,7 @@
  */
 import { isEnumType, isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
 import { mintDevToken } from '../../src/auth/dev-token';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { countSql } from '../../src/platform/sql-counter';
 import { buildContract, CONTRACT_AUDIENCES, type ContractAudience } from '../../src/policy/contracts';
 import { buildGatewaySchema } from '../../src/schema';

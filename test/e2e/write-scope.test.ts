@@ -11,7 +11,7 @@
  * - a write the caller's row does not grant is refused and writes nothing;
  * - a write it grants, on a target of its own, succeeds (so this table could fail).
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { countSql } from '../../src/platform/sql-counter';
 import { MATRIX, type MatrixRow, type RowScopeKind } from '../../src/policy/disclosure-matrix';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

@@ -7,7 +7,7 @@
  */
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/platform/database';
 import { buildGatewaySchema } from '../../src/schema';

@@ -2,7 +2,7 @@
  * In-process gateway over a test database: `execute(query, caller, variables)` runs the whole
  * GraphQL pipeline (validation, policy, loaders, error masking) without a port.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { createLogger } from '../../src/platform/logger';
 import { AuthenticationError } from '../../src/auth/authentication-error';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/server';

@@ -2,7 +2,7 @@
  * Callers for in-process tests. They bypass token verification (tested on its own), not the
  * policy: the gateway treats them exactly as callers established from a token.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import type { MatrixRow } from '../../src/policy/disclosure-matrix';
 import type { Purpose, StaffRole } from '../../src/policy/vocabulary';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

@@ -3,7 +3,7 @@
  * GRAPHQL_VALIDATION_FAILED error (HTTP 400) that is byte-for-byte the error for a field that
  * exists nowhere — so a partner cannot learn what the full schema holds.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { AuthenticationError } from '../../src/auth/authentication-error';
 import { createLogger } from '../../src/platform/logger';
 import { BoundedCache } from '../../src/platform/bounded-cache';

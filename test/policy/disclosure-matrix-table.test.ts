@@ -5,7 +5,7 @@
  * validation error, since the field is not in their contract).
  */
 import { getNamedType, isObjectType, isLeafType, type GraphQLObjectType } from 'graphql';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { buildContract, isContractAudience } from '../../src/policy/contracts';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine, type Decision } from '../../src/policy/policy-view';

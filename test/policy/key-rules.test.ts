@@ -3,7 +3,7 @@
  * platform, a customer, a third party and staff see — rows and fields — and that a row outside
  * the caller's scope cannot be told from a row that does not exist.
  */
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';

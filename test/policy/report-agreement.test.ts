@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isObjectType, type GraphQLInputType, type GraphQLSchema } from 'graphql';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow } from '../../src/policy/disclosure-matrix';
 import { REPORT_FILE } from '../../src/policy/report';
 import { buildGatewaySchema } from '../../src/schema';

@@ -34,7 +34,7 @@ import { auditPrincipalOf } from '../../audit/audit-plugin';
 import type { AuditEventInput } from '../../audit/audit-record';
 import { isAuthenticationError } from '../../auth/authentication-error';
 import type { TokenClaims } from '../../auth/claims';
-import type { Caller, Principal } from '../../auth/principal';
+import type { Caller, Principal } from '../../policy/principal';
 import type { BlobStore } from '../../platform/blob-store';
 import { ErrorCode } from '../../platform/errors';
 import { send, sendError, sendWithheld } from '../../platform/http-responses';

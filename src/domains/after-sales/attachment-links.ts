@@ -13,7 +13,7 @@
 import { hkdfSync } from 'node:crypto';
 import { EncryptJWT, jwtDecrypt } from 'jose';
 import type { ServedRequest } from '../../audit/served-request';
-import type { Caller, Principal } from '../../auth/principal';
+import type { Caller, Principal } from '../../policy/principal';
 import type { Purpose } from '../../policy/vocabulary';
 
 const AUDIENCE = 'need-to-know:attachment-download';

@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../../audit/audit-event.entity';
 import type { AuditLog } from '../../audit/audit-log';
-import { principalKey, type Principal } from '../../auth/principal';
+import { principalKey, type Principal } from '../../policy/principal';
 import type { BlobStore } from '../../platform/blob-store';
 import type { Logger } from '../../platform/logger';
 

@@ -2,7 +2,7 @@
  * Who is asking. A principal is established per request from a verified token and a database
  * look-up (the partner, customer or grant must exist and be usable); nothing else creates one.
  */
-import type { DataCategory, PrincipalKind, Purpose, StaffRole } from '../policy/vocabulary';
+import type { DataCategory, PrincipalKind, Purpose, StaffRole } from './vocabulary';
 
 interface PrincipalBase {
   kind: PrincipalKind;
@@ -47,9 +47,24 @@ export function hasRole(principal: Principal, role: StaffRole): boolean {
   return principal.kind === 'staff' && principal.roles.includes(role);
 }
 
-/** The partner id a principal acts for, if it is a partner of any kind. */
+/*
+ * Which kind of principal carries a partner, a customer or a grant is said here once; row scope,
+ * cursors, the audit log and the writes all read it through these.
+ */
+
+/** The partner id a principal acts for, if it is a partner of any kind (a third party included). */
 export function partnerIdOf(principal: Principal): string | undefined {
   return principal.kind === 'staff' || principal.kind === 'customer' ? undefined : principal.partnerId;
+}
+
+/** The customer whose data a principal is about: the customer itself, or the customer who granted a third party. */
+export function customerIdOf(principal: Principal): string | undefined {
+  return principal.kind === 'customer' || principal.kind === 'third_party' ? principal.customerId : undefined;
+}
+
+/** The consent grant a third party acts under. */
+export function grantIdOf(principal: Principal): string | undefined {
+  return principal.kind === 'third_party' ? principal.grantId : undefined;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import { ErrorCode, SERVICE_UNAVAILABLE_MESSAGE } from '../src/platform/errors';
-import { INTERNAL_ERROR_MESSAGE } from '../src/server';
+import { INTERNAL_ERROR_MESSAGE } from '../src/platform/error-format';
 import { sleep } from './processes';
 
 const REQUEST_KINDS = ['partner-read', 'provider-read', 'staff-read', 'write-scan', 'write-payment', 'write-message'] as const;

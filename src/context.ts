@@ -6,8 +6,8 @@
 import type { DataSource } from 'typeorm';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
+import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from './policy/principal';
 import type { AttachmentLinks } from './domains/after-sales/attachment-links';
-import { customerIdOf, grantIdOf, partnerIdOf, type Caller } from './policy/principal';
 import type { BehaviorAggregates } from './domains/analytics/behavior-aggregates';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
@@ -16,7 +16,7 @@ import type { CursorKey } from './platform/cursor-seal';
 import type { Logger } from './platform/logger';
 import type { CursorCodec } from './platform/pagination';
 import { RequestTransaction } from './platform/request-transaction';
-import type { PolicyView } from './policy/policy-view';
+import type { PolicyEngine, PolicyView } from './policy/policy-view';
 import type { RowScope } from './policy/row-scope';
 
 export interface RequestContext {
@@ -66,22 +66,43 @@ function cursorBinding(caller: Caller, view: PolicyView): string {
   return JSON.stringify([view.key, p.kind, p.subject, partnerIdOf(p) ?? '', customerIdOf(p) ?? '', grantIdOf(p) ?? '']);
 }
 
-export function createRequestContext(deps: {
-  requestId: string;
-  caller: Caller;
-  policy: PolicyView;
-  scope: RowScope;
+/** What every request's context shares: built once, by the composition root (server.ts). */
+export interface ContextDeps {
+  policy: PolicyEngine;
   dataSource: DataSource;
   logger: Logger;
   secrets: RequestSecrets;
   cursorKey: CursorKey;
-  served: ServedRequest;
-  budgets: RequestBudgets;
   aggregates: BehaviorAggregates;
   attachmentLinks: AttachmentLinks;
-}): RequestContext {
-  const { cursorKey, ...rest } = deps;
-  const cursors = cursorKey.forCaller(cursorBinding(deps.caller, deps.policy));
+  budgetsFor(principal: Principal): RequestBudgets;
+}
+
+/**
+ * A request's context, for a caller whose policy view was computed once, when the request was
+ * admitted (the HTTP transport or in-process execution), and is handed in: the row scope, the
+ * cursors and the loaders all follow from that one view.
+ */
+export function createRequestContext(deps: ContextDeps, caller: Caller, view: PolicyView, requestId: string, served: ServedRequest): RequestContext {
+  const scope = deps.policy.scopeFor(caller, view);
+  const cursors = deps.cursorKey.forCaller(cursorBinding(caller, view));
   const transaction = new RequestTransaction(deps.dataSource);
-  return { ...rest, cursors, transaction, loaders: createLoaders(deps.dataSource, deps.scope, cursors, transaction), disclosures: new DisclosureRecorder(), idempotency: {} };
+  return {
+    requestId,
+    caller,
+    policy: view,
+    scope,
+    cursors,
+    loaders: createLoaders(deps.dataSource, scope, cursors, transaction),
+    disclosures: new DisclosureRecorder(),
+    dataSource: deps.dataSource,
+    transaction,
+    logger: deps.logger.child({ requestId }),
+    secrets: deps.secrets,
+    served,
+    idempotency: {},
+    budgets: deps.budgetsFor(caller.principal),
+    aggregates: deps.aggregates,
+    attachmentLinks: deps.attachmentLinks,
+  };
 }

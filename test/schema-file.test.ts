@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { isObjectType, type GraphQLObjectType } from 'graphql';
+import { getMetadataArgsStorage } from 'typeorm';
+import { CaseAttachmentEntity } from '../src/domains/after-sales/case-attachment.entity';
 import { classify } from '../src/policy/classification';
 import { buildGatewaySchema } from '../src/schema';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/schema-file';
@@ -10,9 +12,14 @@ describe('schema.graphql', () => {
     expect(printGatewaySchema(await buildGatewaySchema())).toEqual(committed);
   });
 
-  it('publishes no storage keys or erasure flags', async () => {
-    const sdl = printGatewaySchema(await buildGatewaySchema());
-    expect(sdl).not.toMatch(/storageKey|restricted/);
+  it("publishes no attachment's storage key: the entity has one, the GraphQL type does not", async () => {
+    const columns = getMetadataArgsStorage()
+      .columns.filter((c) => c.target === CaseAttachmentEntity)
+      .map((c) => c.propertyName);
+    expect(columns).toContain('storageKey');
+    const type = (await buildGatewaySchema()).getType('CaseAttachment');
+    expect(isObjectType(type) && Object.keys(type.getFields())).toEqual(expect.arrayContaining(['id', 'sha256']));
+    expect(isObjectType(type) && Object.keys(type.getFields())).not.toContain('storageKey');
   });
 
   it('publishes the retention schedule on orders only, as audit records (compliance reads it; nobody else)', async () => {

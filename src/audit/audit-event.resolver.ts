@@ -11,7 +11,7 @@
 import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../platform/filters';
-import { scopedQuery, type TableRef } from '../platform/loader-factory';
+import { scopedQuery, type TableRef } from '../enforcement/loader-factory';
 import { AuditEventOrder } from '../platform/orderings';
 import { paginate, PageArgs, type Page } from '../platform/pagination';
 import { AuditEventEntity } from './audit-event.entity';

@@ -6,7 +6,7 @@
  * from the final response what it disclosed: the personal-data coordinates that carry a value
  * (masked ones apart), the coordinates of its FORBIDDEN errors, its error codes; adds the
  * request's subjects (DisclosureRecorder) and the caller; and appends the event to the AuditLog.
- * If that fails, the response is withheld (`withhold`): its body is replaced by one masked error
+ * If that fails, the response is withheld (platform/error-format.ts `withhold`): its body is replaced by one masked error
  * without data — SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database could not
  * be reached (down, restarting, hung, out of connections: retrying later will work),
  * INTERNAL_SERVER_ERROR with HTTP 500 otherwise. Fail closed.
@@ -24,33 +24,14 @@ import type { DataSource } from 'typeorm';
 import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from '../policy/principal';
 import type { RequestContext } from '../context';
 import { BoundedCache } from '../platform/bounded-cache';
-import { isDatabaseUnavailable } from '../platform/db-errors';
-import { answerServiceUnavailable, ErrorCode, serviceUnavailableError } from '../platform/errors';
+import { withhold } from '../platform/error-format';
+import { ErrorCode } from '../platform/errors';
 import { classify, isPersonalData } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import type { AuditLog } from './audit-log';
 import type { AuditEventInput, AuditPrincipal } from './audit-record';
 import { sha256Hex } from './merkle';
 import { coordinateAtPath, coordinatesWithValues } from './response-coordinates';
-
-/** Same text as server.ts's INTERNAL_ERROR_MESSAGE (a test holds them together). */
-const WITHHELD_MESSAGE = 'Internal server error';
-
-/**
- * Withholds a response that cannot leave because `error` happened on its way out (its audit
- * event, or its transaction's commit, failed): one masked error and no data, HTTP 503
- * SERVICE_UNAVAILABLE with Retry-After when the database could not answer, HTTP 500
- * INTERNAL_SERVER_ERROR otherwise.
- */
-export function withhold(response: Pick<GraphQLResponse, 'body' | 'http'>, error: unknown): void {
-  if (isDatabaseUnavailable(error)) {
-    response.body = { kind: 'single', singleResult: { errors: [serviceUnavailableError()] } };
-    answerServiceUnavailable(response.http);
-  } else {
-    response.body = { kind: 'single', singleResult: { errors: [{ message: WITHHELD_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } };
-    response.http.status = 500;
-  }
-}
 
 export function auditPrincipalOf(principal: Principal): AuditPrincipal {
   return {

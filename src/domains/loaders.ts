@@ -7,7 +7,7 @@ import type DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { RowScope } from '../policy/row-scope';
 import type { RequestTransaction } from '../platform/request-transaction';
-import { byIdLoader, childPageLoader, childrenLoader, latestChildrenLoader, type TableRef } from '../platform/loader-factory';
+import { byIdLoader, childPageLoader, childrenLoader, latestChildrenLoader, type TableRef } from '../enforcement/loader-factory';
 import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
 import { AfterSalesCaseEntity } from './after-sales/after-sales-case.entity';
 import { CaseAttachmentEntity } from './after-sales/case-attachment.entity';

@@ -40,7 +40,7 @@ import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { ErrorCode } from '../platform/errors';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
-import { deniedMessage } from '../policy/field-rules';
+import { deniedMessage } from '../enforcement/field-rules';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const REPLAYED_HEADER = 'idempotent-replayed';

@@ -1,14 +1,12 @@
 /**
  * JSON answers the gateway's HTTP endpoints send themselves (outside Apollo): a body with its
- * length, and the masked answer of a request whose response cannot leave.
+ * length, and the masked answer of a request whose response cannot leave (its shape is
+ * error-format.ts's).
  */
 import type http from 'node:http';
 import { isDatabaseUnavailable } from './db-errors';
-import { ErrorCode, SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS, serviceUnavailableError } from './errors';
-
-export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
-/** The whole body of a response withheld for an unexpected failure. */
-const INTERNAL_ERROR_BODY = Object.freeze({ errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+import { INTERNAL_ERROR_BODY } from './error-format';
+import { SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS, serviceUnavailableError } from './errors';
 
 export function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

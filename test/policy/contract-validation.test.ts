@@ -7,7 +7,7 @@ import type { Caller } from '../../src/policy/principal';
 import { AuthenticationError } from '../../src/auth/authentication-error';
 import { createLogger } from '../../src/platform/logger';
 import { BoundedCache } from '../../src/platform/bounded-cache';
-import { MIXED_INTROSPECTION_MESSAGE } from '../../src/policy/contract-plugin';
+import { MIXED_INTROSPECTION_MESSAGE } from '../../src/enforcement/contract-plugin';
 import { buildContract } from '../../src/policy/contracts';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

@@ -3,7 +3,7 @@ import { actingCustomer } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { badUserInput, notFound } from '../../platform/errors';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { CaseOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { redactCardNumbers } from '../../privacy/card-number-redaction';

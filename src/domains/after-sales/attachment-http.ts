@@ -38,7 +38,7 @@ import type { Caller, Principal } from '../../policy/principal';
 import type { BlobStore } from '../../platform/blob-store';
 import { ErrorCode } from '../../platform/errors';
 import { send, sendError, sendWithheld } from '../../platform/http-responses';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import type { Logger } from '../../platform/logger';
 import { RequestTransaction } from '../../platform/request-transaction';
 import type { PolicyEngine } from '../../policy/policy-view';

@@ -26,7 +26,7 @@
 import type { DataSource } from 'typeorm';
 import { badUserInput } from '../../platform/errors';
 import { integerOption } from '../../platform/options';
-import { scopeClause } from '../../platform/loader-factory';
+import { scopeClause } from '../../enforcement/loader-factory';
 import { readRows } from '../../platform/row-reader';
 import type { RowScope } from '../../policy/row-scope';
 import { ingestWindowStart } from '../behavior/behavior.service';

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver, InputType } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { whereBetween } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { BehaviorEventOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { BehaviorEventEntity } from './behavior-event.entity';

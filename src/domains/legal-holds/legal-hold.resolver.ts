@@ -7,9 +7,9 @@
  */
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { badUserInput, notFound } from '../../platform/errors';
 import { requireUuid } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
 import { Customer } from '../customers/customer.type';
 import { TABLES } from '../loaders';
 import { Order } from '../orders/order.type';

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-g
 import { OWNER } from '../../audit/disclosure-recorder';
 import type { RequestContext } from '../../context';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { OrderOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { AfterSalesCase } from '../after-sales/after-sales.type';

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { requireUuid, whereEquals } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { paginate, PageArgs, type Page, type Ordering } from '../../platform/pagination';
 import { TABLES } from '../loaders';
 import { PartnerKind, PartnerStatus, type PartnerEntity } from './partner.entity';

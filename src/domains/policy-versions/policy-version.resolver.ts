@@ -1,6 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { TABLES } from '../loaders';
 import { PolicyVersion } from './policy-version.type';
 

@@ -2,7 +2,7 @@ import { ArrayMaxSize } from 'class-validator';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
 import { requireUuid, whereEquals, whereIn } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { PrivacyRequestOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { Customer } from '../customers/customer.type';

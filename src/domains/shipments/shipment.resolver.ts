@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context';
 import { translatingDbErrors } from '../../platform/db-errors';
 import { notFound } from '../../platform/errors';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
-import { scopedQuery } from '../../platform/loader-factory';
+import { scopedQuery } from '../../enforcement/loader-factory';
 import { ShipmentOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { TABLES } from '../loaders';

@@ -7,15 +7,15 @@
  * The statements are plain SQL built once per loader and sent as prepared statements, and rows
  * become entities through row-reader.ts rather than TypeORM's query builder: a manifest of 50
  * shipments reads a few hundred rows per request, and the builder and hydrator cost more than
- * PostgreSQL does (see bench/ and the README's Performance section).
+ * PostgreSQL does (see bench/ and docs/performance.md).
  */
 import DataLoader from 'dataloader';
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { RowScope, ScopedTable } from '../policy/row-scope';
-import type { CursorCodec, Ordering, Page, PageArgs } from './pagination';
-import { toPage } from './pagination';
-import type { RequestTransaction } from './request-transaction';
-import { readRows, rowReader, toPositional, type RowReader } from './row-reader';
+import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
+import { toPage } from '../platform/pagination';
+import type { RequestTransaction } from '../platform/request-transaction';
+import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
 
 export interface TableRef<E extends ObjectLiteral> {
   entity: EntityTarget<E>;

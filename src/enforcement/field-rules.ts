@@ -25,8 +25,8 @@ import type { RequestContext } from '../context';
 import { admissionVisits, fragmentMemo, fragmentsOf } from '../platform/documents';
 import { forbidden } from '../platform/errors';
 import { argumentRules } from './argument-rules';
-import { classify, isConnectionScaffolding, STRUCTURE } from './classification';
-import { applyMask } from './masking';
+import { classify, isConnectionScaffolding, STRUCTURE } from '../policy/classification';
+import { applyMask } from '../policy/masking';
 
 export function deniedMessage(coordinate: string): string {
   return `Not disclosed to this caller for this purpose: ${coordinate}`;

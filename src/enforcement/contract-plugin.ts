@@ -44,8 +44,8 @@ import type { RequestContext } from '../context';
 import { getVariableValues } from 'graphql/execution/values';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
-import { buildContracts, isContractAudience, type ContractAudience } from './contracts';
-import type { PolicyEngine } from './policy-view';
+import { buildContracts, isContractAudience, type ContractAudience } from '../policy/contracts';
+import type { PolicyEngine } from '../policy/policy-view';
 
 export const DEFAULT_CONTRACT_CACHE_SIZE = 1000;
 

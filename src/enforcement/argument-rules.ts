@@ -18,7 +18,7 @@ import { getNamedType, isEnumType, type GraphQLResolveInfo, type GraphQLSchema }
 import type { IMiddlewareFieldMap } from 'graphql-middleware';
 import type { RequestContext } from '../context';
 import { forbidden } from '../platform/errors';
-import { classifiedArguments, readFieldsWithArguments, type ClassifiedArgument } from './arguments';
+import { classifiedArguments, readFieldsWithArguments, type ClassifiedArgument } from '../policy/arguments';
 
 export function refusedArgumentMessage(path: string): string {
   return `${path}: not available to this caller for this purpose`;

@@ -1,0 +1,186 @@
+/**
+ * Which executor runs an operation, decided here and nowhere else, and the operation run to its
+ * end.
+ *
+ * Three paths, over one schema and one set of Apollo plugins (so parsing, validation, the
+ * operation limits, the rate limiter, the contract check, the audit plugin and error formatting
+ * run for all of them alike):
+ * 1. field rules: an operation that selects a field the caller's view denies or masks
+ *    (needsFieldRules) runs on graphql-js with the shield rules and masking on every field;
+ * 2. compiled read: any other query over the order aggregate runs as one SQL statement per root
+ *    field (read-plans.ts), recording the objects it returns;
+ * 3. plain graphql-js: everything else, without the rules (they would allow every field
+ *    unchanged), recording the objects it returns.
+ * With protections off (benchmarks only) every operation takes path 2 or 3 and nothing is recorded.
+ *
+ * Running an operation ends the request's transaction, if it began, once the response is built
+ * and before any of it is sent (platform/request-transaction.ts): it commits when the audit event
+ * is in it (or when nothing is audited: protections off), with the first response to an
+ * idempotency key; otherwise it rolls back. When the COMMIT fails the response is withheld.
+ */
+import {
+  ApolloServer,
+  HeaderMap,
+  type ApolloServerOptionsWithGateway,
+  type ApolloServerOptionsWithSchema,
+  type GraphQLResponse,
+  type HTTPGraphQLRequest,
+  type HTTPGraphQLResponse,
+} from '@apollo/server';
+import { execute, parse, printSchema, type GraphQLSchema } from 'graphql';
+import type { RequestContext } from '../context';
+import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from '../enforcement/field-rules';
+import { rememberResponse } from '../idempotency/idempotency';
+import { BoundedCache, documentKey } from '../platform/bounded-cache';
+import { withhold } from '../platform/error-format';
+import type { PolicyView } from '../policy/policy-view';
+import type { ReadPlan, ReadPlans } from './read-plans';
+
+type Gateway = NonNullable<ApolloServerOptionsWithGateway<RequestContext>['gateway']>;
+/** Apollo's options less the schema: the same for every path. */
+export type SharedApolloOptions = Omit<ApolloServerOptionsWithSchema<RequestContext>, 'schema'>;
+
+/** Operations whose plan (or lack of one) is remembered, per executor. */
+const PLAN_CACHE_SIZE = 2000;
+/** Routing decisions remembered, per (policy view, document). */
+const ROUTE_CACHE_SIZE = 5000;
+
+/**
+ * The executor Apollo runs an unguarded operation with: its compiled read plan when it has one,
+ * graphql-js on `schema` otherwise. It is handed to Apollo Server as a gateway with a fixed
+ * schema (Apollo's documented hook for a custom executor).
+ */
+export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefined): Gateway {
+  const cache = new BoundedCache<ReadPlan | null>(PLAN_CACHE_SIZE);
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return () => undefined;
+    },
+    async load() {
+      return {
+        async executor(rc) {
+          const ctx = rc.context as RequestContext;
+          if (plans && rc.operation.operation === 'query') {
+            const plan = cache.getOrCompute(documentKey(rc.operationName ?? undefined, rc.source), () => plans.planFor(rc.document, rc.operation) ?? null);
+            const result = plan ? await plan.run(ctx, rc.request.variables) : undefined;
+            if (result) return result;
+          }
+          return execute({
+            schema,
+            document: rc.document,
+            contextValue: ctx,
+            variableValues: rc.request.variables,
+            operationName: rc.operationName,
+          });
+        },
+      };
+    },
+    async stop() {},
+  };
+}
+
+export interface RoutingOptions {
+  schema: GraphQLSchema;
+  apollo: SharedApolloOptions;
+  /** False for benchmarks only: no field rules and no recording (row scope always applies). */
+  protections: boolean;
+  /** Compiled read plans; none runs every unguarded operation on graphql-js. */
+  plans: ReadPlans | undefined;
+  /** Whether requests are audited: a request's transaction then commits only with its audit event in it. */
+  audited: boolean;
+  maxTokens: number;
+}
+
+/** The executors of one gateway and the choice between them. */
+export class Routing {
+  private readonly routes = new BoundedCache<boolean>(ROUTE_CACHE_SIZE);
+
+  private constructor(
+    private readonly options: RoutingOptions,
+    /** Field rules on every field (protections on), or the unguarded executor (protections off). */
+    private readonly guarded: ApolloServer<RequestContext>,
+    /** The unguarded executor that records what it returns; none when protections are off. */
+    private readonly direct: ApolloServer<RequestContext> | undefined,
+  ) {}
+
+  static async start(options: RoutingOptions): Promise<Routing> {
+    const { schema, apollo, plans, protections } = options;
+    const guarded = protections
+      ? new ApolloServer<RequestContext>({ ...apollo, schema: applyDisclosurePolicy(schema) })
+      : new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(schema, plans) });
+    const direct = protections ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(recordingReturnedObjects(schema), plans) }) : undefined;
+    await guarded.start();
+    await direct?.start();
+    return new Routing(options, guarded, direct);
+  }
+
+  /** The executor for an operation: with field rules when the caller's view denies or masks a field it selects. */
+  private executorFor(view: PolicyView, query: unknown, operationName: unknown): ApolloServer<RequestContext> {
+    if (!this.direct || typeof query !== 'string') return this.guarded;
+    const name = typeof operationName === 'string' ? operationName : undefined;
+    const needsRules = this.routes.getOrCompute(documentKey(view.key, name, query), () => {
+      try {
+        return needsFieldRules(this.options.schema, view.decide, parse(query, { maxTokens: this.options.maxTokens, noLocation: true }), name);
+      } catch {
+        // Apollo reports the syntax error, on either path.
+        return true;
+      }
+    });
+    return needsRules ? this.guarded : this.direct;
+  }
+
+  /**
+   * Runs an HTTP GraphQL request. Returns Apollo's response, or `{ withheld }` with what made the
+   * COMMIT fail (nothing of the response may leave then).
+   */
+  async runHttp(ctx: RequestContext, request: HTTPGraphQLRequest, query: unknown, operationName: unknown): Promise<HTTPGraphQLResponse | { withheld: unknown }> {
+    const executor = this.executorFor(ctx.policy, query, operationName);
+    const response = await this.rollingBackOnThrow(ctx, () => executor.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => ctx }));
+    const body = response.body.kind === 'complete' ? response.body.string : '';
+    const uncommitted = await this.endTransaction(ctx, response.status ?? 200, () => body);
+    return uncommitted === undefined ? response : { withheld: uncommitted };
+  }
+
+  /** Runs an operation in process (tests, benchmarks); a response whose COMMIT fails comes back withheld. */
+  async runInProcess(ctx: RequestContext, query: string, variables: Record<string, unknown> | undefined): Promise<GraphQLResponse> {
+    const executor = this.executorFor(ctx.policy, query, undefined);
+    const response = await this.rollingBackOnThrow(ctx, () => executor.executeOperation({ query, variables }, { contextValue: ctx }));
+    const body = () => JSON.stringify(response.body.kind === 'single' ? response.body.singleResult : null);
+    const uncommitted = await this.endTransaction(ctx, response.http.status ?? 200, body);
+    if (uncommitted === undefined) return response;
+    const withheld: GraphQLResponse = { http: { status: 500, headers: new HeaderMap() }, body: response.body };
+    withhold(withheld, uncommitted);
+    return withheld;
+  }
+
+  async stop(): Promise<void> {
+    await this.guarded.stop();
+    await this.direct?.stop();
+  }
+
+  private async rollingBackOnThrow<T>(ctx: RequestContext, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      await ctx.transaction.end(false).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Ends the request's transaction; returns what made the COMMIT fail, undefined when it did not. */
+  private async endTransaction(ctx: RequestContext, status: number, body: () => string): Promise<unknown> {
+    const transaction = ctx.transaction;
+    if (!transaction.isOpen) return undefined;
+    const commit = transaction.recorded || !this.options.audited;
+    try {
+      if (commit && ctx.idempotency.claim) await rememberResponse(transaction, ctx.idempotency.claim, status, body(), ctx.disclosures.snapshot());
+      await transaction.end(commit);
+      return undefined;
+    } catch (error) {
+      ctx.logger.error({ err: error }, 'the request transaction could not commit: response withheld');
+      await transaction.end(false).catch(() => undefined);
+      return error;
+    }
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The gateway over HTTP: probes, CORS, method and body checks, then admission — who is asking
+ * (authenticate), for what purpose, and for which legal case or privacy request (served-request)
+ * — then the operation (execution/routing.ts), then the answer and one access-log line.
+ *
+ * The attachment endpoints (domains/after-sales/attachment-http.ts) are routed here too, after
+ * CORS, and admit their callers with `admitCaller`.
+ *
+ * A request refused at admission is answered here and never reaches GraphQL: 401 with a
+ * challenge when the caller is not established, 400/403 with a public code otherwise; a refusal
+ * of a known caller is audited first (fail closed). Anything unexpected is answered by
+ * platform/error-format.ts's rules: 503 with Retry-After when the database cannot answer now,
+ * 500 otherwise.
+ */
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import { HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { AuditLog } from '../audit/audit-log';
+import { refusedRequestEvent } from '../audit/audit-plugin';
+import { servedRequestOf } from '../audit/served-request';
+import type { Authenticate } from '../auth/authenticate';
+import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
+import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authentication-error';
+import { createRequestContext, type ContextDeps } from '../context';
+import type { Routing } from '../execution/routing';
+import { applyCors } from '../hardening/cors';
+import { pendingMigrations } from '../platform/database';
+import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from '../platform/errors';
+import { send, sendWithheld } from '../platform/http-responses';
+import type { Logger } from '../platform/logger';
+import type { Caller } from '../policy/principal';
+
+export const MAX_BODY_BYTES = 100 * 1024;
+/** How long /readyz waits for the database before it answers 503. */
+export const READY_TIMEOUT_MS = 2000;
+
+export interface HttpTransportDeps {
+  authenticate: Authenticate;
+  logger: Logger;
+  dataSource: DataSource;
+  contexts: ContextDeps;
+  routing: Routing;
+  /** The audit log refusals at admission are written to; none when protections are off. */
+  auditLog: AuditLog | undefined;
+  corsOrigins: readonly string[];
+  /** The attachment upload and download endpoints (domains/after-sales/attachment-http.ts), when configured. */
+  attachments?: AttachmentEndpoints;
+}
+
+export interface HttpTransport {
+  handler: http.RequestListener;
+  /** Stopping begins: /readyz answers 503 and every answer closes its connection. */
+  drain(): void;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      resolve('too-large');
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve('too-large');
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function answerReadiness(res: http.ServerResponse, dataSource: DataSource, draining: boolean): Promise<void> {
+  if (draining) return send(res, 503, { status: 'stopping' });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // A probe answers within READY_TIMEOUT_MS even when the database hangs.
+    const pending = await Promise.race([
+      pendingMigrations(dataSource),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer')), READY_TIMEOUT_MS);
+      }),
+    ]);
+    if (pending.length > 0) return send(res, 503, { status: 'migrations pending', pending });
+    return send(res, 200, { status: 'ready' });
+  } catch {
+    return send(res, 503, { status: 'database unreachable' });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The caller of an HTTP request, or undefined once the refusal is sent: 401 with a challenge for
+ * a token problem (the reason logged, never sent), 400 or 403 for a purpose the caller cannot
+ * declare. The GraphQL endpoint and the attachment endpoints admit their callers alike.
+ */
+export async function admitCaller(
+  authenticate: Authenticate,
+  logger: Logger,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  requestId: string,
+): Promise<Caller | undefined> {
+  try {
+    return await authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] });
+  } catch (error) {
+    if (isAuthenticationError(error)) {
+      logger.info({ requestId, reason: error.reason, outcome: 'unauthenticated' }, 'request refused');
+      send(res, 401, { errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, { 'www-authenticate': WWW_AUTHENTICATE_CHALLENGE });
+      return undefined;
+    }
+    if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
+      const status = error.extensions.code === ErrorCode.FORBIDDEN ? 403 : 400;
+      logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
+      send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
+  const { logger } = deps;
+
+  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
+    const started = performance.now();
+    const caller = await admitCaller(deps.authenticate, logger, req, res, requestId);
+    if (!caller) return;
+    const view = deps.contexts.policy.viewFor(caller);
+    const served = servedRequestOf(caller, view.serves, (name) => req.headers[name]);
+    if (served instanceof GraphQLError) {
+      // Refused before execution; the caller is known, so the refusal is audited (fail closed).
+      await deps.auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT, view.serves !== undefined));
+      logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
+      send(res, 400, { errors: [{ message: served.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+      return;
+    }
+    const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
+    if (body === 'too-large') {
+      send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let parsed: unknown = undefined;
+    if (req.method === 'POST') {
+      try {
+        parsed = body === '' ? undefined : JSON.parse(body);
+      } catch {
+        send(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      }
+    }
+    const request = (req.method === 'POST' ? parsed : Object.fromEntries(url.searchParams)) as { query?: unknown; operationName?: unknown } | undefined;
+    const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
+    const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search: url.search, body: parsed }, request?.query, request?.operationName);
+    if ('withheld' in response) {
+      sendWithheld(res, response.withheld);
+      return;
+    }
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    // Personal data is never stored by a browser or a shared cache (Apollo's cache-control plugin, which set this, is off).
+    res.setHeader('cache-control', 'no-store');
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+    const operationName = typeof request?.operationName === 'string' ? request.operationName.slice(0, 100) : undefined;
+    logger.info(
+      {
+        requestId,
+        principal: caller.principal.kind,
+        purpose: caller.purpose,
+        operation: operationName,
+        status: res.statusCode,
+        outcome: res.statusCode < 400 ? 'ok' : 'refused',
+        ms: Math.round(performance.now() - started),
+      },
+      'graphql request',
+    );
+  }
+
+  let draining = false;
+  const handler: http.RequestListener = (req, res) => {
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    // Stopping: each connection closes after its current answer, so keep-alive clients reconnect elsewhere.
+    if (draining) res.setHeader('connection', 'close');
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const work = async () => {
+      if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') return answerReadiness(res, deps.dataSource, draining);
+      const attachments = deps.attachments?.handles(url.pathname) === true;
+      if (url.pathname !== '/graphql' && !attachments) {
+        return send(res, 404, { errors: [{ message: 'Not found: the GraphQL endpoint is /graphql', extensions: { code: 'NOT_FOUND' } }] });
+      }
+      if (applyCors(req, res, deps.corsOrigins) === 'refused') {
+        return send(res, 403, { errors: [{ message: 'Origin not allowed', extensions: { code: ErrorCode.FORBIDDEN } }] });
+      }
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204);
+        return res.end();
+      }
+      if (attachments) return deps.attachments!.handle(req, res, url, requestId);
+      if (req.method !== 'GET' && req.method !== 'POST') {
+        return send(res, 405, { errors: [{ message: 'Use POST (or GET for queries)', extensions: { code: 'BAD_REQUEST' } }] }, { allow: 'GET, POST' });
+      }
+      return handleGraphQL(req, res, url, requestId);
+    };
+    work().catch((error: unknown) => {
+      logger.error({ requestId, err: error }, 'request failed');
+      if (res.headersSent) res.end();
+      else sendWithheld(res, error);
+    });
+  };
+
+  return {
+    handler,
+    drain() {
+      draining = true;
+    },
+  };
+}

@@ -1,6 +1,6 @@
 /**
  * What a benchmark run measured, as the JSON written to bench/results/ and as the tables printed
- * on stdout (the README's Performance section quotes them).
+ * on stdout (docs/performance.md quotes them).
  */
 import type { LoadRun, Mode } from './load';
 

@@ -7,7 +7,11 @@
  * shipment or case, which `resolveSubjects` turns into customer ids with one query. Orders,
  * shipments and cases the request itself read are remembered with their owner, so that query is
  * only needed for the ones it did not (a carrier's manifest that shows each order needs none).
+ *
+ * Whose data an object is comes from its table's declaration (policy/tables.ts).
  */
+import { SUBJECT_OF } from '../policy/tables';
+
 /** Where subjects are looked up: the data source, or the request's transaction once it is open. */
 export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<any>;
@@ -23,37 +27,7 @@ export interface DisclosureSnapshot {
   denied: string[];
 }
 
-/** Embedded objects (a shipping snapshot, customs data, item attributes) carry their owning row here. */
-export const OWNER = Symbol('owner');
-export interface OwnerRef {
-  orderId?: string;
-}
-
 export type FieldDecision = 'disclosed' | 'masked' | 'denied';
-
-/** How to find the data subject of an object of each GraphQL type. */
-const SUBJECT_OF: Record<string, (parent: any) => { customerId?: string; customerIds?: readonly string[]; orderId?: string; shipmentId?: string; caseId?: string } | undefined> = {
-  Customer: (p) => ({ customerId: p.id }),
-  Address: (p) => ({ customerId: p.customerId }),
-  Order: (p) => ({ customerId: p.customerId }),
-  AfterSalesCase: (p) => ({ customerId: p.customerId }),
-  ConsentGrant: (p) => ({ customerId: p.customerId }),
-  PreferenceConsent: (p) => (p.customerId ? { customerId: p.customerId } : undefined),
-  PrivacyRequest: (p) => ({ customerId: p.customerId }),
-  LegalHold: (p) => (p.customerId ? { customerId: p.customerId } : { orderId: p.orderId }),
-  OrderItem: (p) => ({ orderId: p.orderId }),
-  Shipment: (p) => ({ orderId: p.orderId }),
-  PaymentVerification: (p) => ({ orderId: p.orderId }),
-  ShipmentEvent: (p) => ({ shipmentId: p.shipmentId }),
-  CaseMessage: (p) => ({ caseId: p.caseId }),
-  CaseAttachment: (p) => ({ caseId: p.caseId }),
-  CaseRecord: (p) => ({ caseId: p.caseId }),
-  ShippingAddress: (p) => p[OWNER],
-  CustomsDeclaration: (p) => p[OWNER],
-  ItemAttribute: (p) => p[OWNER],
-  // Reading the log discloses whose data was accessed, and by whom.
-  AuditEvent: (p) => ({ customerIds: p.customerId ? [...p.subjectIds, p.customerId] : p.subjectIds }),
-};
 
 export class DisclosureRecorder {
   // What was disclosed is read off the response itself (audit-plugin.ts); masks and denials

@@ -11,7 +11,8 @@
  */
 import DataLoader from 'dataloader';
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { RowScope, ScopedTable } from '../policy/row-scope';
+import type { RowScope } from '../policy/row-scope';
+import type { ScopedTable } from '../policy/tables';
 import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
 import { toPage } from '../platform/pagination';
 import type { RequestTransaction } from '../platform/request-transaction';

@@ -54,7 +54,8 @@ import { fragmentsOf } from '../platform/documents';
 import { OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
-import type { ScopedTable, ScopeLink } from '../policy/row-scope';
+import type { ScopeLink } from '../policy/row-scope';
+import type { ScopedTable } from '../policy/tables';
 
 /** json_build_object takes at most 100 arguments: 50 keys. */
 const MAX_KEYS_PER_OBJECT = 50;

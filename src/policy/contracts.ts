@@ -56,7 +56,8 @@ import { ARGUMENT_REVEALS, classifiedArguments } from './arguments';
 import { carriesData, classify, isConnectionScaffolding, STRUCTURE } from './classification';
 import { MATRIX, type MatrixRow } from './disclosure-matrix';
 import { PolicyEngine, type PolicyView } from './policy-view';
-import { ROW_SOURCE, scopeReaches } from './row-scope';
+import { scopeReaches } from './row-scope';
+import { ROW_SOURCE } from './tables';
 import type { PrincipalKind } from './vocabulary';
 
 export const CONTRACT_AUDIENCES = ['logistics_partner', 'payment_provider', 'platform_operator', 'third_party'] as const;

@@ -11,7 +11,8 @@ import { checkClassification, classify, LINK, STRUCTURE } from './classification
 import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow } from './disclosure-matrix';
 import { OPERATIONS, UNGRANTED_OPERATIONS, type OperationPolicy } from './operations';
 import { PolicyEngine, type PolicyView } from './policy-view';
-import { isRowScopeKind, ROW_SOURCE } from './row-scope';
+import { isRowScopeKind } from './row-scope';
+import { ROW_SOURCE } from './tables';
 import {
   DATA_CATEGORIES,
   PRINCIPAL_KINDS,

@@ -12,7 +12,8 @@ import { buildContract, CONTRACT_AUDIENCES, contractFile } from './contracts';
 import { GRANTABLE_CATEGORIES, GRANTEE_SEES, MATRIX, type MatrixRow, type RowScopeKind } from './disclosure-matrix';
 import { OPERATIONS } from './operations';
 import { PolicyEngine, type PolicyView } from './policy-view';
-import { ROW_SOURCE, scopeReaches } from './row-scope';
+import { scopeReaches } from './row-scope';
+import { ROW_SOURCE } from './tables';
 import { DATA_CATEGORIES, type DataCategory } from './vocabulary';
 
 export const REPORT_FILE = 'docs/disclosure-matrix.md';

@@ -4,7 +4,8 @@
  * declares is checked here against that kind's own SQL on the demo data: no row reached from an
  * in-scope row over it may be out of scope, and the check must have had rows to look at.
  */
-import { rowScope, type ScopedTable, type ScopeLink, type ScopeSubject } from '../../src/policy/row-scope';
+import { rowScope, type ScopeLink, type ScopeSubject } from '../../src/policy/row-scope';
+import type { ScopedTable } from '../../src/policy/tables';
 import type { RowScopeKind } from '../../src/policy/disclosure-matrix';
 import { toPositional } from '../../src/platform/row-reader';
 import { DEMO_IDS } from '../../src/seed/demo-ids';

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { OWNER } from '../../audit/disclosure-recorder';
+import { OWNER } from '../../policy/tables';
 import type { RequestContext } from '../../context';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../enforcement/loader-factory';

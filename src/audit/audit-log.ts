@@ -42,7 +42,7 @@ import { BoundedCache } from '../platform/bounded-cache';
 import type { Logger } from '../platform/logger';
 import { integerOption } from '../platform/options';
 import { recordSqlStatement } from '../platform/sql-counter';
-import { rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
+import { CheckedSubjectLists, rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
 import { merkleRoot, ZERO_HASH } from './merkle';
 
 export interface AuditLogOptions {
@@ -146,6 +146,8 @@ export class AuditLog {
    * such as the N+1 guards count only what the operation itself runs).
    */
   private readonly scope = new AsyncResource('need-to-know.AuditLog');
+  /** Subject lists this writer has checked already (audit-record.ts). */
+  private readonly checkedSubjects = new CheckedSubjectLists();
   private pending: Waiting[] = [];
   /** The newest seal this writer wrote or read; forgotten after any failure. */
   private latest: SealLink | undefined;
@@ -174,7 +176,7 @@ export class AuditLog {
     if (this.closed) return Promise.reject(new Error('AuditLog: closed; no more events are accepted'));
     let record: AuditRecord;
     try {
-      record = toAuditRecord(event);
+      record = toAuditRecord(event, this.checkedSubjects);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -290,7 +292,7 @@ export class AuditLog {
    */
   async appendWithin(client: PoolClient, event: AuditEventInput): Promise<SealLink> {
     if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
-    const record = toAuditRecord(event);
+    const record = toAuditRecord(event, this.checkedSubjects);
     return this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
   }
 

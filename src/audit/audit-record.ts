@@ -135,13 +135,13 @@ function detailOf(value: unknown): Record<string, unknown> | null {
 }
 
 /** Checks and normalizes an event and gives it an id and its hash. Throws AuditEventError. */
-export function toAuditRecord(input: AuditEventInput): AuditRecord {
+export function toAuditRecord(input: AuditEventInput, checked?: CheckedSubjectLists): AuditRecord {
   const at = input.at ?? new Date();
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) fail('at', 'a valid Date', at);
   if (!OUTCOMES.has(input.outcome)) fail('outcome', [...OUTCOMES].join(' | '), input.outcome);
   if (input.operationType !== null && !OPERATION_TYPES.has(input.operationType)) fail('operationType', `null or ${[...OPERATION_TYPES].join(' | ')}`, input.operationType);
   const purpose = optionalText('purpose', input.purpose, 40, WORD);
-  const subjects = subjectsOf(input.subjectIds);
+  const subjects = subjectsOf(input.subjectIds, checked);
   const content: AuditRecordContent = {
     // Time-ordered (UUIDv7): new events land at the right edge of the primary key's btree
     // instead of on random pages, which after each checkpoint cost a full-page WAL image apiece.
@@ -185,18 +185,23 @@ const NO_SUBJECTS: SubjectList = Object.freeze({ ids: Object.freeze([]), set: nu
  * repeat a list (a partner polling its manifest) skip the 100 UUID checks, the sort and the set
  * hash. Only lists that passed the checks are kept. The key is the list joined by commas, taken
  * only when every item has a UUID's length, so that it names one list: cheaper than JSON.
+ * Each audit log writer keeps its own (AuditLog); without one, every list is checked.
  */
-const checkedSubjectLists = new BoundedCache<SubjectList>(500);
+export class CheckedSubjectLists extends BoundedCache<SubjectList> {
+  constructor(size = 500) {
+    super(size);
+  }
+}
 const UUID_LENGTH = 36;
 
-function subjectsOf(values: readonly unknown[] | undefined): SubjectList {
+function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedSubjectLists | undefined): SubjectList {
   if (values === undefined || (Array.isArray(values) && values.length === 0)) return NO_SUBJECTS;
-  const key = Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
-  const known = key === undefined ? undefined : checkedSubjectLists.get(key);
+  const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
+  const known = key === undefined ? undefined : checked!.get(key);
   if (known) return known;
   const ids = Object.freeze(set('subjectIds', values, uuid));
   const list: SubjectList = Object.freeze({ ids, set: subjectSetHash(ids) });
-  if (key !== undefined) checkedSubjectLists.set(key, list);
+  if (key !== undefined) checked!.set(key, list);
   return list;
 }
 

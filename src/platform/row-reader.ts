@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
+import { BoundedCache } from './bounded-cache';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
@@ -139,16 +140,12 @@ function readPoolOf(ds: DataSource): Pool {
   return replicas.length > 0 ? replicas[Math.floor(Math.random() * replicas.length)]! : driver.master;
 }
 
-const statementNames = new Map<string, string>();
+/** Names of prepared statement texts, kept for the texts in use (a fixed, small set; bounded all the same). */
+const statementNames = new BoundedCache<string>(1000);
 
-/** A stable prepared-statement name for a statement text. */
+/** A stable prepared-statement name for a statement text: the same text always gets the same name. */
 function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (!name) {
-    name = `ntk_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
-    statementNames.set(sql, name);
-  }
-  return name;
+  return statementNames.getOrCompute(sql, () => `ntk_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
-import { eventHash, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
+import { CheckedSubjectLists, eventHash, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
 import { canonicalJson } from '../../src/audit/canonical-json';
 import { leafHash, merkleRoot, sha256Hex } from '../../src/audit/merkle';
 
@@ -95,20 +95,22 @@ describe('event hash', () => {
 
   it('checks a repeated subject list once and still refuses a bad one every time, without sharing the list between records', () => {
     const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
-    const first = toAuditRecord({ ...input, subjectIds: ids });
+    const checked = new CheckedSubjectLists();
+    const first = toAuditRecord({ ...input, subjectIds: ids }, checked);
     first.subjectIds.push('changed by its holder');
-    const second = toAuditRecord({ ...input, subjectIds: [...ids] });
+    const second = toAuditRecord({ ...input, subjectIds: [...ids] }, checked);
     expect(second.subjectIds).toEqual([ids[1], ids[0]]);
     expect(second.subjectSet).toBe(subjectSetHash([ids[1]!, ids[0]!]));
     const bad = [ids[0]!, 'not-a-uuid'];
-    for (let i = 0; i < 2; i++) expect(() => toAuditRecord({ ...input, subjectIds: bad })).toThrow(/subjectIds\[1\]: expected a UUID/);
+    for (let i = 0; i < 2; i++) expect(() => toAuditRecord({ ...input, subjectIds: bad }, checked)).toThrow(/subjectIds\[1\]: expected a UUID/);
   });
 
   it('gives the same subjects and set for a list in any order or case, whether or not it was seen before', () => {
     const ids = ['00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
     const sorted = [...ids].sort();
+    const checked = new CheckedSubjectLists();
     for (const list of [ids, [...ids].reverse(), ids.map((id) => id.toUpperCase()), [ids[1]!, ids[2]!, ids[0]!, ids[1]!], ids]) {
-      const record = toAuditRecord({ ...input, subjectIds: list });
+      const record = toAuditRecord({ ...input, subjectIds: list }, checked);
       expect(record.subjectIds).toEqual(sorted);
       expect(record.subjectSet).toBe(subjectSetHash(sorted));
     }

@@ -52,7 +52,9 @@ export function readDecisions(text = fs.readFileSync(DECISIONS_FILE, 'utf8')): D
   for (const line of text.split('\n')) {
     if (line.startsWith('## ')) table.set(line.slice(3), (current = new Map()));
     else if (line.trim() && !line.startsWith('#')) {
-      const [typeName, rest] = line.split(': ', 2) as [string, string];
+      const colon = line.indexOf(': ');
+      const typeName = line.slice(0, colon);
+      const rest = line.slice(colon + 2);
       const [visible, masked = ''] = rest.split(' | masked: ');
       for (const f of visible.split(' ').filter(Boolean)) current!.set(`${typeName}.${f}`, 'visible');
       for (const f of masked.split(' ').filter(Boolean)) current!.set(`${typeName}.${f}`, 'masked');

@@ -146,7 +146,7 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
           try {
             if (transaction.isOpen) {
               // The request wrote (or claimed an idempotency key): its event goes into the same
-              // transaction, last, and commits with the writes (server.ts ends the transaction).
+              // transaction, last, and commits with the writes (execution/routing.ts ends the transaction).
               const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
               const seal = await deps.auditLog.appendWithin(transaction.client, eventOf(rc, at, subjects, hashes));
               transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));

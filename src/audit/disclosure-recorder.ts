@@ -58,7 +58,7 @@ export class DisclosureRecorder {
 
   /**
    * An object of `typeName` is being returned to the caller: its data subject is recorded.
-   * (Operations that need no field rule record their objects this way; see field-rules.ts.)
+   * (Operations that need no field rule record their objects this way; see enforcement/field-rules.ts.)
    */
   object(typeName: string, parent: unknown): void {
     if (!parent || typeof parent !== 'object') return;

@@ -5,7 +5,7 @@
  * `isDatabaseUnavailable` names the errors that say the database cannot answer now — it is down,
  * restarting, unreachable, hung, out of connections, or did not answer within the statement
  * timeout — as opposed to a statement it refused. Those become SERVICE_UNAVAILABLE (HTTP 503 with
- * Retry-After, server.ts): the caller may retry the same request later and it will work.
+ * Retry-After, platform/error-format.ts): the caller may retry the same request later and it will work.
  */
 import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { badUserInput } from './errors';

@@ -1,6 +1,6 @@
 /**
  * Errors meant for the caller. Each carries a stable `extensions.code`; anything thrown that is
- * not one of these is masked before it leaves (see server.ts): as SERVICE_UNAVAILABLE when the
+ * not one of these is masked before it leaves (platform/error-format.ts): as SERVICE_UNAVAILABLE when the
  * database cannot answer now (db-errors.ts), as INTERNAL_SERVER_ERROR otherwise.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';

@@ -1,7 +1,7 @@
 /**
  * Partner contracts: for each external audience, the part of the schema it may use at all.
  * Derived from the disclosure matrix, committed under contracts/ (partners run codegen against
- * them; a test fails when they drift), and enforced before execution by contract-plugin.ts, so
+ * them; a test fails when they drift), and enforced before execution by enforcement/contract-plugin.ts, so
  * a partner cannot even learn that the rest of the schema exists.
  *
  * The audience's matrix rows give a policy view (PolicyEngine.buildView; a third party's is the

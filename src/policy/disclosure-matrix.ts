@@ -11,7 +11,7 @@ import { DATA_CATEGORIES } from './vocabulary';
 
 export type Visibility = 'visible' | 'masked';
 
-/** Which rows a row of the matrix may read (see row-scope.ts for the SQL of each). */
+/** Which rows a row of the matrix may read (see tables.ts for the SQL of each, per table). */
 export type RowScopeKind =
   | 'all'
   | 'own_shipments'

@@ -3,7 +3,7 @@
  * It needs DATABASE_URL; the gateway itself starts an embedded PostgreSQL when that is unset.
  */
 import 'reflect-metadata';
-import { createDataSource } from './src/platform/database';
+import { createDataSource } from './src/data-source';
 
 const url = process.env.DATABASE_URL;
 if (!url) {

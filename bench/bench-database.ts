@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../src/platform/database';
+import { createDataSource } from '../src/data-source';
 import { POSTGRES_GLIBC_TUNABLES, startEmbeddedPostgres } from '../src/platform/embedded-postgres';
 import { DEMO_IDS } from '../src/seed/demo-ids';
 import { BENCH_SEED, isSeeded, seedDatabase } from '../src/seed/seed';

@@ -16,7 +16,7 @@ import { createAuthenticator } from '../src/auth/authenticate';
 import { createPrincipalResolver } from '../src/auth/principal-resolver';
 import { createTokenVerifier } from '../src/auth/token-verifier';
 import { loadConfig } from '../src/platform/config';
-import { createDataSource } from '../src/platform/database';
+import { createDataSource } from '../src/data-source';
 import { createLogger } from '../src/platform/logger';
 import { totalSqlStatements } from '../src/platform/sql-counter';
 import { createGateway } from '../src/server';

@@ -9,7 +9,7 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createDataSource } from '../src/platform/database';
+import { createDataSource } from '../src/data-source';
 import { runRetention } from '../src/retention/retention-job';
 import { describeReport } from '../src/retention/retention-report';
 

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Client, Pool } from 'pg';
 import { loadAuthConfig } from '../src/auth/auth-config';
 import { mintDevToken } from '../src/auth/dev-token';
-import { createDataSource } from '../src/platform/database';
+import { createDataSource } from '../src/data-source';
 import { DEMO_IDS } from '../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../src/seed/seed';
 import { GatewayProcess, type GatewayProcessOptions } from './gateway-process';

@@ -20,7 +20,7 @@ import { sweepAttachmentBlobs } from './domains/after-sales/attachment.service';
 import { createBlobStore } from './platform/blob-store';
 import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-database';
 import { ConfigError, loadConfig, type Config } from './platform/config';
-import { createDataSource } from './platform/database';
+import { createDataSource } from './data-source';
 import { createLogger, type Logger } from './platform/logger';
 import { publishPolicyVersion, PolicyPublishError } from './domains/policy-versions/policy-publish';
 import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';

@@ -38,7 +38,7 @@ import { CursorKey } from './platform/cursor-seal';
 import { maskError, serviceUnavailableStatus } from './platform/error-format';
 import type { BlobStore } from './platform/blob-store';
 import type { Logger } from './platform/logger';
-import { ENTITIES } from './platform/entities';
+import { ENTITIES } from './data-source';
 import { checkPolicy } from './policy/matrix-check';
 import { PolicyEngine } from './policy/policy-view';
 import type { Caller } from './policy/principal';

@@ -5,7 +5,7 @@
  *   server, seed                    composition root; demo data
  *   http, schema-file               transport
  *   execution, schema               routing and the executors; the schema's resolver list
- *   context                         per-request state
+ *   context, data-source            per-request state; the data source with every entity
  *   domains                         business code
  *   idempotency
  *   audit, hardening                the audit log; limits
@@ -29,7 +29,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['audit', 'hardening'],
   ['idempotency'],
   ['domains'],
-  ['context'],
+  ['context', 'data-source'],
   ['execution', 'schema'],
   ['http', 'schema-file'],
   ['server', 'seed'],
@@ -38,10 +38,6 @@ const LAYERS: readonly (readonly string[])[] = [
 
 /** Arrows against the direction that are known, each with why it is still there. */
 const KNOWN: Readonly<Record<string, string>> = {
-  'platform/entities.ts -> domains': 'the entity list TypeORM is built with; createDataSource takes it from here',
-  'platform/entities.ts -> audit': 'the entity list TypeORM is built with; createDataSource takes it from here',
-  'platform/entities.ts -> idempotency': 'the entity list TypeORM is built with; createDataSource takes it from here',
-  'privacy/desensitize.ts -> domains': 'reduces a user agent to the DeviceClass enum of the behaviour entity',
 };
 
 const SRC = path.join(__dirname, '..', 'src');

@@ -6,7 +6,7 @@ import { registerEnumType } from 'type-graphql';
 import { CaseStatus, CaseType } from './after-sales/after-sales-case.entity';
 import { AttachmentKind } from './after-sales/case-attachment.entity';
 import { AuthorSide } from './after-sales/case-message.entity';
-import { DeviceClass } from './behavior/behavior-event.entity';
+import { DeviceClass } from '../privacy/desensitize';
 import { PreferenceCategory, PreferenceSource } from './consent/preference-consent.entity';
 import { CustomerStatus } from './customers/customer.entity';
 import { LegalHoldScope } from './legal-holds/legal-hold.entity';

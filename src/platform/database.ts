@@ -14,8 +14,7 @@
  * itself as soon as the database answers again.
  */
 import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { ENTITIES } from './entities';
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 import { SnakeNamingStrategy } from './naming-strategy';
 import { CountingTypeOrmLogger } from './sql-counter';
@@ -91,13 +90,14 @@ function gatewayClient(answerTimeoutMs: number): typeof pg.Client {
   } as unknown as typeof pg.Client;
 }
 
-export function createDataSource(options: DataSourceOptions): DataSource {
+/** A data source over `options.url` with `entities` (src/data-source.ts names the gateway's). */
+export function buildDataSource(options: DataSourceOptions, entities: MixedList<Function | string | EntitySchema>): DataSource {
   const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
   const onProblem = options.onProblem ?? (() => undefined);
   return new DataSource({
     type: 'postgres',
     url: options.url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migration',
     migrationsTransactionMode: 'each',

@@ -6,7 +6,15 @@
  */
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { DeviceClass } from '../domains/behavior/behavior-event.entity';
+
+/** The classes a user agent is reduced to at ingest: all that is kept of it, with the browser family. */
+export enum DeviceClass {
+  DESKTOP = 'desktop',
+  MOBILE = 'mobile',
+  TABLET = 'tablet',
+  BOT = 'bot',
+  OTHER = 'other',
+}
 
 export function truncateIp(ip: string): string | undefined {
   if (isIPv4(ip)) {

@@ -10,7 +10,7 @@ import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.en
 import { AuditLog } from '../../src/audit/audit-log';
 import { EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, subjectSetHash, type AuditEventInput } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { AUDIT_COLUMNS_WITHOUT_STATISTICS } from '../../src/platform/migrations/1795000000007-audit-statistics.migration';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';

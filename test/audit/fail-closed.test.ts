@@ -5,7 +5,7 @@
  */
 import { mintDevToken } from '../../src/auth/dev-token';
 import { AuditLog } from '../../src/audit/audit-log';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { createLogger } from '../../src/platform/logger';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';

@@ -7,7 +7,7 @@
  */
 import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../../src/policy/principal';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { countSql } from '../../src/platform/sql-counter';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine } from '../../src/policy/policy-view';

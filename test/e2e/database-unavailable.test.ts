@@ -6,7 +6,7 @@
  * not counted as a miss against the caller's by-id budget.
  */
 import { mintDevToken } from '../../src/auth/dev-token';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';

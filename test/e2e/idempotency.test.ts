@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { purgeExpired } from '../../src/idempotency/idempotency';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { lastEvent } from '../audit/audit-harness';

@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Caller } from '../../src/policy/principal';
 import { verifyAuditLog } from '../../src/audit/verify';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 
 export interface TestDatabase {
   url: string;

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/embedded-postgres';
 import { processAlive } from '../../faults/processes';
 

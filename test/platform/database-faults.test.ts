@@ -7,7 +7,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { createDataSource, NO_ANSWER_MESSAGE } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
+import { NO_ANSWER_MESSAGE } from '../../src/platform/database';
 import { isDatabaseUnavailable } from '../../src/platform/db-errors';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { TcpProxy } from '../harness/tcp-proxy';

@@ -4,7 +4,7 @@
  * (`toEntity`) or by the query builder's SQL (`toEntityFromAliased`).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ENTITIES } from '../../src/platform/entities';
+import { ENTITIES } from '../../src/data-source';
 import { readRows, rowReader, toPositional } from '../../src/platform/row-reader';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';

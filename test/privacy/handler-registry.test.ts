@@ -4,7 +4,7 @@
  */
 import { Column, Entity, ManyToOne, JoinColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { CustomerEntity } from '../../src/domains/customers/customer.entity';
-import { ENTITIES } from '../../src/platform/entities';
+import { ENTITIES } from '../../src/data-source';
 import { CLASSIFICATION } from '../../src/policy/classification';
 import { subjectCondition, type PrivacyHandler } from '../../src/privacy/handlers/privacy-handler';
 import { checkPrivacyRegistry, entityShape } from '../../src/privacy/handlers/registry-check';

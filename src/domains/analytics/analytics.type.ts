@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize, IsOptional, Length } from 'class-validator';
 import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DeviceClass } from '../behavior/behavior-event.entity';
+import { DeviceClass } from '../../privacy/desensitize';
 import type { Dimension } from './suppression';
 
 /** The dimensions a behaviour aggregate can be grouped or filtered by (every cell is also one UTC day). */

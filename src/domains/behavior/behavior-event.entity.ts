@@ -1,12 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-export enum DeviceClass {
-  DESKTOP = 'desktop',
-  MOBILE = 'mobile',
-  TABLET = 'tablet',
-  BOT = 'bot',
-  OTHER = 'other',
-}
+import { DeviceClass } from '../../privacy/desensitize';
 
 /**
  * One desensitized page view. Never linked to a customer: the visitor is a keyed HMAC under a

@@ -1,6 +1,6 @@
 import { connectionOf } from '../../platform/pagination';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { DeviceClass } from './behavior-event.entity';
+import { DeviceClass } from '../../privacy/desensitize';
 
 @ObjectType({ description: 'A desensitized page view; never linked to a customer.' })
 export class BehaviorEvent {

@@ -1,7 +1,8 @@
 /**
  * One declaration per table the GraphQL API reads: which GraphQL types its rows become, whose
- * data a row is (the path to the customer it is about), which rows each kind of row scope
- * reaches (as SQL), and its privacy handlers. Row scope (row-scope.ts), the types' row sources
+ * data a row is (the path to the customer it is about) and which rows each kind of row scope
+ * reaches (as SQL). A table's privacy handlers (export, erasure, retention) are declared in
+ * privacy/handlers/registry.ts, which start-up checks covers every table. Row scope (row-scope.ts), the types' row sources
  * (ROW_SOURCE) and the audit log's data subjects (audit/disclosure-recorder.ts) are all derived
  * from here, so a new table is one entry here and cannot be half-registered.
  *
@@ -32,14 +33,6 @@ export interface SubjectRef {
 /** Objects embedded in a row (an order's shipping snapshot, an item's attributes) carry their row's subject here. */
 export const OWNER = Symbol('owner');
 
-/**
- * What the rights and retention work declares for a table with personal data: how a customer's
- * rows are exported, erased and rectified, and when they expire (design §6, §7). Each handler is
- * added here as that work defines it.
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface PrivacyHandlers {}
-
 export interface TableDeclaration {
   /** The GraphQL object types whose objects are this table's rows. */
   rows: readonly string[];
@@ -49,7 +42,6 @@ export interface TableDeclaration {
   subject?: (row: any) => SubjectRef | undefined;
   /** The rows each kind of scope reaches. */
   scope: Partial<Record<ScopeKind, ScopeRule | 'all'>>;
-  privacy?: PrivacyHandlers;
 }
 
 /**

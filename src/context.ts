@@ -9,10 +9,12 @@ import type { ServedRequest } from './audit/served-request';
 import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from './policy/principal';
 import type { AttachmentLinks } from './domains/after-sales/attachment-links';
 import type { BehaviorAggregates } from './domains/analytics/behavior-aggregates';
+import type { PrivacyRights } from './domains/privacy-requests/privacy-rights';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
 import type { RequestBudgets } from './hardening/rate-limit';
 import type { CursorKey } from './platform/cursor-seal';
+import type { BlobStore } from './platform/blob-store';
 import type { Logger } from './platform/logger';
 import type { CursorCodec } from './platform/pagination';
 import { RequestTransaction } from './platform/request-transaction';
@@ -46,12 +48,26 @@ export interface RequestContext {
    * `transaction`: Apollo hands plugins and resolvers a shallow copy of the context.
    */
   idempotency: { claim?: IdempotencyClaim };
+  /**
+   * What a resolver adds to the request's audit event: the privacy request a write acted on, and
+   * non-personal facts about it (a request's status changes). A holder, like `idempotency`.
+   */
+  auditNote: AuditNote;
+  /** Data-subject rights: codes, mail, deadlines (domains/privacy-requests). */
+  rights: PrivacyRights;
   /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
   budgets: RequestBudgets;
   /** The behaviour aggregates and their threshold k (domains/analytics). */
   aggregates: BehaviorAggregates;
   /** Issues the download links of attachments (domains/after-sales/attachment-links.ts). */
   attachmentLinks: AttachmentLinks;
+  /** Where attachment content is kept, when the gateway serves it (an erasure deletes blobs after its commit). */
+  blobs: BlobStore | undefined;
+}
+
+export interface AuditNote {
+  privacyRequestReference?: string;
+  detail?: Record<string, unknown>;
 }
 
 /** Keys resolvers need; never logged, never published. */
@@ -76,6 +92,9 @@ export interface ContextDeps {
   aggregates: BehaviorAggregates;
   attachmentLinks: AttachmentLinks;
   budgetsFor(principal: Principal): RequestBudgets;
+  /** Where attachment content is kept, when the gateway serves it. */
+  blobs: BlobStore | undefined;
+  rights: PrivacyRights;
 }
 
 /**
@@ -104,5 +123,8 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     budgets: deps.budgetsFor(caller.principal),
     aggregates: deps.aggregates,
     attachmentLinks: deps.attachmentLinks,
+    blobs: deps.blobs,
+    rights: deps.rights,
+    auditNote: {},
   };
 }

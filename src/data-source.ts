@@ -23,10 +23,14 @@ import { OrderEntity } from './domains/orders/order.entity';
 import { PartnerEntity } from './domains/partners/partner.entity';
 import { PaymentVerificationEntity } from './domains/payments/payment-verification.entity';
 import { PolicyVersionEntity } from './domains/policy-versions/policy-version.entity';
+import { PrivacyExportLinkEntity } from './domains/privacy-requests/privacy-export-link.entity';
+import { PrivacyRequestCodeEntity } from './domains/privacy-requests/privacy-request-code.entity';
+import { PrivacyRequestTransitionEntity } from './domains/privacy-requests/privacy-request-transition.entity';
 import { PrivacyRequestEntity } from './domains/privacy-requests/privacy-request.entity';
 import { ShipmentEventEntity } from './domains/shipments/shipment-event.entity';
 import { ShipmentEntity } from './domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from './idempotency/idempotency-record.entity';
+import { MailOutboxEntity } from './mail/mail-outbox.entity';
 import { RetentionRunEntity } from './retention/retention-run.entity';
 import type { DataSource } from 'typeorm';
 import { buildDataSource, type DataSourceOptions } from './platform/database';
@@ -50,6 +54,9 @@ export const ENTITIES = [
   ConsentGrantEntity,
   PreferenceConsentEntity,
   PrivacyRequestEntity,
+  PrivacyRequestTransitionEntity,
+  PrivacyRequestCodeEntity,
+  PrivacyExportLinkEntity,
   LegalHoldEntity,
   AuditEventEntity,
   AuditSealEntity,
@@ -58,6 +65,7 @@ export const ENTITIES = [
   AuditExpiredLeafEntity,
   IdempotencyRecordEntity,
   RetentionRunEntity,
+  MailOutboxEntity,
 ];
 
 /** The gateway's data source over `options.url`: every entity and migration, every wait bounded. */

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import nodemailer from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
 import { latestAnchor, parseAnchor, runAuditVerify } from './audit/verify-command';
@@ -32,6 +33,10 @@ import { scheduleRetention } from './retention/retention-schedule';
 import { printGatewaySchema, SCHEMA_FILE } from './schema-file';
 import { BENCH_SEED, DEMO_SEED, isSeeded, seedDatabase, type SeedOptions } from './seed/seed';
 import { createGateway } from './server';
+import { PrivacyRights } from './domains/privacy-requests/privacy-rights';
+import { startMailSink, type MailSink } from './mail/mail-sink';
+import { MailWorker } from './mail/mail-worker';
+import { SecretBox } from './mail/secret-box';
 
 class UsageError extends Error {}
 
@@ -85,6 +90,40 @@ function seedOptions(values: Record<string, unknown>): SeedOptions {
   return { ...base, seed, progress: process.stderr.isTTY };
 }
 
+/**
+ * The mail worker over SMTP_URL; in development without one, over a local sink that writes each
+ * mail to .data/mail/ (the one-time codes of privacy requests land there).
+ */
+async function startMail(config: Config, dataSource: DataSource, auditLog: AuditLog, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  let smtpUrl = config.mail.smtpUrl;
+  let sink: MailSink | undefined;
+  if (!smtpUrl) {
+    const dir = path.join(config.dataDir, 'mail');
+    // The port is a convenience for a mail client; taken (another gateway on this machine), any free one does.
+    sink = await startMailSink({ port: config.mail.sinkPort, dir }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      return startMailSink({ port: 0, dir });
+    });
+    smtpUrl = sink.url;
+    logger.info({ smtp: sink.url, dir }, 'no SMTP_URL: mail goes to a local sink, one .eml file per mail');
+  }
+  const worker = new MailWorker({
+    dataSource,
+    transport: nodemailer.createTransport(smtpUrl),
+    from: config.mail.from,
+    box: new SecretBox(config.rights.secret),
+    auditLog,
+    logger,
+  });
+  worker.start();
+  return {
+    async stop() {
+      await worker.stop();
+      await sink?.close();
+    },
+  };
+}
+
 const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'serve GraphQL on http://HOST:PORT/graphql (embedded PostgreSQL unless DATABASE_URL is set)',
@@ -99,9 +138,19 @@ const COMMANDS: Record<string, Command> = {
         logger.info({ counts: report.counts, ms: report.ms }, 'demo data seeded');
       }
       const principals = createPrincipalResolver(db.dataSource);
+      // One audit log for the gateway and the mail worker, whose sends are disclosures too.
+      const auditLog = new AuditLog(db.dataSource, { logger });
+      const mail = await startMail(config, db.dataSource, auditLog, logger);
       const gateway = await createGateway({
         dataSource: db.dataSource,
         logger,
+        auditLog,
+        rights: new PrivacyRights({
+          secret: config.rights.secret,
+          calendar: { timeZone: config.rights.timeZone, holidays: config.rights.holidays },
+          requestsPerDay: config.rights.requestsPerDay,
+          publicUrl: config.rights.publicUrl ?? `http://${config.host}:${config.port}`,
+        }),
         secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
         authenticate: createAuthenticator({
           verifier: createTokenVerifier(authConfig),
@@ -154,6 +203,8 @@ const COMMANDS: Record<string, Command> = {
         clearTimeout(deadline);
         await retention?.stop();
         await gateway.stop();
+        await mail.stop();
+        await auditLog.close();
         await db.close();
         logger.info('stopped');
         // pino writes asynchronously: exit once the last lines are out.

@@ -45,6 +45,9 @@ import type { Caller } from './policy/principal';
 import { checkPrivacyRegistry } from './privacy/handlers/registry-check';
 import { NOT_PERSONAL, PRIVACY_HANDLERS } from './privacy/handlers/registry';
 import { buildGatewaySchema } from './schema';
+import { downloadExport } from './domains/privacy-requests/export-download';
+import { EXPORT_DOWNLOAD_PATH, PrivacyRights } from './domains/privacy-requests/privacy-rights';
+import { DEV_PRIVACY_SECRET } from './platform/config';
 
 
 /** How often expired idempotency records are deleted. */
@@ -105,6 +108,11 @@ export interface GatewayDeps {
    * and batch size, flushed and closed by `stop()`. Unused when protections are off.
    */
   auditLog?: AuditLog;
+  /**
+   * Data-subject rights: code secret, working-day calendar, request limits, link origin. Default:
+   * the development secret, UTC without holidays, links to http://127.0.0.1:4000 (tests).
+   */
+  rights?: PrivacyRights;
 }
 
 export interface Gateway {
@@ -181,6 +189,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
 
+  if (!deps.rights && process.env.NODE_ENV === 'production') throw new Error('createGateway: production needs its own data-subject rights settings (rights), not the development ones');
+  const rights = deps.rights ?? new PrivacyRights({ secret: DEV_PRIVACY_SECRET, calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' });
   const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
   const attachments = deps.attachments
     ? createAttachmentEndpoints({
@@ -216,6 +226,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     aggregates: new BehaviorAggregates(deps.analytics),
     attachmentLinks,
     budgetsFor: (principal) => rateLimiter.budgetsFor(principal),
+    blobs: deps.attachments?.store,
+    rights,
   };
   const transport = createHttpTransport({
     authenticate: deps.authenticate,
@@ -226,6 +238,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     auditLog,
     corsOrigins: deps.corsOrigins ?? [],
     attachments,
+    exportDownloads: {
+      path: EXPORT_DOWNLOAD_PATH,
+      download: (token, requestId) => downloadExport({ dataSource: deps.dataSource, rights, auditLog, logger: deps.logger }, token, requestId),
+    },
   });
 
   return {

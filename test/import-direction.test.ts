@@ -9,7 +9,7 @@
  *   retention                       the retention job and its plans
  *   privacy/handlers                the privacy-handler registry: each table's export, erasure, retention
  *   domains                         business code
- *   idempotency
+ *   idempotency, mail               idempotent writes; the mail outbox and its worker
  *   audit, hardening                the audit log; limits
  *   enforcement                     shield rules, argument rules, contract check, scoped loaders
  *   auth, privacy                   authentication; desensitizing and redaction (privacy/ but its handlers)
@@ -29,7 +29,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['auth', 'privacy'],
   ['enforcement'],
   ['audit', 'hardening'],
-  ['idempotency'],
+  ['idempotency', 'mail'],
   ['domains'],
   ['privacy/handlers'],
   ['retention'],
@@ -43,6 +43,11 @@ const LAYERS: readonly (readonly string[])[] = [
 /** Arrows against the direction that are known, each with why it is still there. */
 const KNOWN: Readonly<Record<string, string>> = {
   'privacy/handlers/registry.ts -> retention': "names the retention job's own run table among the tables that hold no personal data",
+  // The request workflow (codes, deadlines, status) lives with its domain, and carries out an
+  // access or erasure request through the registry's export and erasure plans; the resolver
+  // shares its types. Moving the workflow above privacy/handlers would end both arrows.
+  'domains/privacy-requests/export-download.ts -> privacy/handlers': 'builds the access export the download link answers with, from the registry',
+  'domains/privacy-requests/privacy-rights.ts -> privacy/handlers': "carries out access and erasure requests through the registry's export and erasure plans",
 };
 
 const SRC = path.join(__dirname, '..', 'src');

@@ -128,10 +128,16 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
     // What the read serves, as its matrix row says (served-request.ts): flagged, with the reference sent.
     flagged: ctx.policy.serves !== undefined,
     legalCaseReference: ctx.served.legalCaseReference ?? null,
-    privacyRequestReference: ctx.served.privacyRequestReference ?? null,
+    // The header's reference, else the privacy request a write acted on (a rights mutation names it).
+    privacyRequestReference: ctx.served.privacyRequestReference ?? ctx.auditNote.privacyRequestReference ?? null,
     // A replayed idempotent response discloses what the first one did, again: it names the request it repeats.
-    detail: ctx.idempotency.claim?.kind === 'replay' ? { idempotentReplayOf: ctx.idempotency.claim.requestId } : null,
+    detail: detailOf(ctx),
   };
+}
+
+function detailOf(ctx: RequestContext): Record<string, unknown> | null {
+  const replay = ctx.idempotency.claim?.kind === 'replay' ? { idempotentReplayOf: ctx.idempotency.claim.requestId } : undefined;
+  return replay || ctx.auditNote.detail ? { ...ctx.auditNote.detail, ...replay } : null;
 }
 
 export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSource }): ApolloServerPlugin<RequestContext> {

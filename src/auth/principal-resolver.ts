@@ -13,10 +13,11 @@
  *
  * Any other outcome is AuthenticationError (the token names no usable principal).
  *
- * Look-ups are cached per (kind, id) for `cacheTtlMs` (default 2 s, at most 10 s), so a burst of
- * requests costs one query while a suspension, erasure or withdrawal still takes effect within
- * seconds. The cache holds rows, not verdicts: expiry is re-checked against the clock on every
- * resolve, and concurrent look-ups of one key share one query.
+ * Partner look-ups are cached per (kind, id) for `cacheTtlMs` (default 2 s, at most 10 s), so a
+ * partner's burst of requests costs one query while a suspension still takes effect within
+ * seconds. Customers and grants are never cached: an erasure or a withdrawal refuses the very next
+ * request (one primary-key look-up each). The cache holds rows, not verdicts: expiry is
+ * re-checked against the clock on every resolve, and concurrent look-ups of one key share one query.
  */
 import type { DataSource } from 'typeorm';
 import { integerOption } from '../platform/options';
@@ -168,7 +169,8 @@ export function createPrincipalResolver(
         await activePartner(claims.kind, claims.partnerId);
         return { kind: claims.kind, subject: claims.subject, partnerId: claims.partnerId };
       case 'customer': {
-        const customer = await lookUp<CustomerRow>(`customer:${claims.customerId}`, SELECT_CUSTOMER, claims.customerId);
+        // Never cached: an erasure refuses the erased customer's very next request (policy §6).
+        const customer = await lookUp<CustomerRow>(`customer:${claims.customerId}`, SELECT_CUSTOMER, claims.customerId, false);
         if (customer === null) refuse(`customer ${claims.customerId}: no such customer`);
         if (customer.status !== 'active') refuse(`customer ${claims.customerId}: customer is ${customer.status}`);
         return { kind: 'customer', subject: claims.subject, customerId: claims.customerId };

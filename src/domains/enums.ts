@@ -13,7 +13,7 @@ import { LegalHoldScope } from './legal-holds/legal-hold.entity';
 import { OrderStatus, SalesChannel } from './orders/order.entity';
 import { PartnerKind, PartnerStatus } from './partners/partner.entity';
 import { PaymentMethod, PaymentStatus } from './payments/payment-verification.entity';
-import { PrivacyRequestStatus, PrivacyRequestType } from './privacy-requests/privacy-request.entity';
+import { PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType } from './privacy-requests/privacy-request.entity';
 import { ShipmentStatus } from './shipments/shipment.entity';
 
 const enums: Array<[object, string]> = [
@@ -34,6 +34,7 @@ const enums: Array<[object, string]> = [
   [PaymentStatus, 'PaymentStatus'],
   [PrivacyRequestStatus, 'PrivacyRequestStatus'],
   [PrivacyRequestType, 'PrivacyRequestType'],
+  [PrivacyRequestChannel, 'PrivacyRequestChannel'],
   [ShipmentStatus, 'ShipmentStatus'],
 ];
 for (const [enumObject, name] of enums) registerEnumType(enumObject, { name });

@@ -23,6 +23,7 @@ import { OrderEntity } from './orders/order.entity';
 import { PartnerEntity } from './partners/partner.entity';
 import { PaymentVerificationEntity } from './payments/payment-verification.entity';
 import { PolicyVersionEntity } from './policy-versions/policy-version.entity';
+import { PrivacyRequestTransitionEntity } from './privacy-requests/privacy-request-transition.entity';
 import { PrivacyRequestEntity } from './privacy-requests/privacy-request.entity';
 import { ShipmentEventEntity } from './shipments/shipment-event.entity';
 import { ShipmentEntity } from './shipments/shipment.entity';
@@ -43,6 +44,7 @@ export const TABLES = {
   consentGrant: { entity: ConsentGrantEntity, table: 'consent_grant' },
   preferenceConsent: { entity: PreferenceConsentEntity, table: 'preference_consent' },
   privacyRequest: { entity: PrivacyRequestEntity, table: 'privacy_request' },
+  privacyRequestTransition: { entity: PrivacyRequestTransitionEntity, table: 'privacy_request_transition' },
   legalHold: { entity: LegalHoldEntity, table: 'legal_hold' },
   policyVersion: { entity: PolicyVersionEntity, table: 'policy_version' },
 } satisfies Record<string, TableRef<any>>;
@@ -100,6 +102,9 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
       memo('preferenceConsentsByCustomer', () => latestChildrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', 'category', 'recordedAt', transaction)),
     privacyRequestsByCustomer: () =>
       memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', [['receivedAt', 'ASC'], ['id', 'ASC']], transaction)),
+    privacyRequest: () => memo('privacyRequest', () => byIdLoader(ds, TABLES.privacyRequest, scope, transaction)),
+    transitionsByRequest: () =>
+      memo('transitionsByRequest', () => childrenLoader(ds, TABLES.privacyRequestTransition, scope, 'requestId', [['seq', 'ASC']], transaction)),
     legalHoldsByCustomer: () =>
       memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', [['placedAt', 'ASC'], ['id', 'ASC']], transaction)),
     /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */

@@ -22,6 +22,7 @@ import { refusedRequestEvent } from '../audit/audit-plugin';
 import { servedRequestOf } from '../audit/served-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
+import type { ExportDownload } from '../domains/privacy-requests/export-download';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authentication-error';
 import { createRequestContext, type ContextDeps } from '../context';
 import type { Routing } from '../execution/routing';
@@ -47,6 +48,11 @@ export interface HttpTransportDeps {
   corsOrigins: readonly string[];
   /** The attachment upload and download endpoints (domains/after-sales/attachment-http.ts), when configured. */
   attachments?: AttachmentEndpoints;
+  /**
+   * GET <path><token>: an access request's export, downloaded once through its link
+   * (domains/privacy-requests/export-download.ts). The link is the credential: no bearer token.
+   */
+  exportDownloads?: { path: string; download(token: string, requestId: string): Promise<ExportDownload> };
 }
 
 export interface HttpTransport {
@@ -205,6 +211,12 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     const work = async () => {
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') return answerReadiness(res, deps.dataSource, draining);
+      const exports = deps.exportDownloads;
+      if (exports && url.pathname.startsWith(exports.path) && req.method === 'GET') {
+        const download = await exports.download(url.pathname.slice(exports.path.length), requestId);
+        res.writeHead(download.status, { ...download.headers, 'content-length': Buffer.byteLength(download.body), 'cache-control': 'no-store' });
+        return res.end(download.body);
+      }
       const attachments = deps.attachments?.handles(url.pathname) === true;
       if (url.pathname !== '/graphql' && !attachments) {
         return send(res, 404, { errors: [{ message: 'Not found: the GraphQL endpoint is /graphql', extensions: { code: 'NOT_FOUND' } }] });

@@ -46,6 +46,26 @@ export interface Config {
   /** Where attachment content is kept, and what an upload may be. */
   readonly attachments: AttachmentConfig;
   readonly retention: RetentionSettings;
+  /** Data-subject rights (design §6). */
+  readonly rights: {
+    /** Secret the one-time codes are hashed under and mail bodies are sealed with (PRIVACY_SECRET). */
+    readonly secret: string;
+    /** IANA time zone the working days of a request's deadline are counted in (PRIVACY_TIME_ZONE). */
+    readonly timeZone: string;
+    /** Days that are not working days besides weekends, `YYYY-MM-DD` (PRIVACY_HOLIDAYS, comma-separated). */
+    readonly holidays: readonly string[];
+    /** Requests one customer may open in 24 hours (PRIVACY_REQUESTS_PER_DAY). */
+    readonly requestsPerDay: number;
+    /** Where download links point: the gateway's public origin (PUBLIC_URL); http://HOST:PORT by default. */
+    readonly publicUrl: string | undefined;
+  };
+  /** Outgoing mail (one-time codes): an SMTP server (SMTP_URL), or in development a local sink `serve` starts. */
+  readonly mail: {
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    /** Port of the development sink when SMTP_URL is unset (MAIL_SINK_PORT). */
+    readonly sinkPort: number;
+  };
 }
 
 /** Where after-sales attachments are stored (never published), and the limits of an upload. */
@@ -84,6 +104,7 @@ export interface RetentionSettings {
 
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
 export const DEV_CURSOR_SECRET = 'need-to-know-dev-cursor-secret';
+export const DEV_PRIVACY_SECRET = 'need-to-know-dev-privacy-secret';
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 
@@ -177,6 +198,47 @@ function attachmentConfig(env: NodeJS.ProcessEnv, dataDir: string): AttachmentCo
   });
 }
 
+function timeZone(env: NodeJS.ProcessEnv): string {
+  const raw = env.PRIVACY_TIME_ZONE || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: raw });
+  } catch {
+    throw new ConfigError(`PRIVACY_TIME_ZONE: expected an IANA time zone such as Europe/London, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function holidays(env: NodeJS.ProcessEnv): readonly string[] {
+  const list = (env.PRIVACY_HOLIDAYS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  for (const day of list) {
+    const parsed = new Date(`${day}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+      throw new ConfigError(`PRIVACY_HOLIDAYS: expected comma-separated dates like 2026-12-25, got ${JSON.stringify(day)}`);
+    }
+  }
+  return Object.freeze(list);
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, schemes: readonly string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: expected a URL (${schemes.join(' or ')}), got something that does not parse`);
+  }
+  if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) throw new ConfigError(`${name}: expected a ${schemes.join(' or ')} URL, got ${parsed.protocol}`);
+  return raw;
+}
+
+/** Required in production: the codes that verify a customer's identity must reach them. */
+function smtpUrl(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): string | undefined {
+  const value = url(env, 'SMTP_URL', ['smtp', 'smtps']);
+  if (value === undefined && nodeEnv === 'production') throw new ConfigError('SMTP_URL: required in production (smtp://user:pass@host:587 or smtps://...)');
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
   if (!NODE_ENVS.includes(nodeEnv)) {
@@ -223,6 +285,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       behaviorEventMonths: integer(env, 'RETENTION_BEHAVIOR_EVENT_MONTHS', 13, 1, 36),
       batchSize: integer(env, 'RETENTION_BATCH_SIZE', 500, 1, 10000),
       intervalMinutes: integer(env, 'RETENTION_INTERVAL_MINUTES', 0, 0, 10080),
+    }),
+    rights: Object.freeze({
+      secret: secret(env, 'PRIVACY_SECRET', nodeEnv, DEV_PRIVACY_SECRET),
+      timeZone: timeZone(env),
+      holidays: holidays(env),
+      requestsPerDay: integer(env, 'PRIVACY_REQUESTS_PER_DAY', 5, 1, 1000),
+      publicUrl: url(env, 'PUBLIC_URL', ['http', 'https']),
+    }),
+    mail: Object.freeze({
+      smtpUrl: smtpUrl(env, nodeEnv),
+      from: env.MAIL_FROM || 'need-to-know <privacy@need-to-know.invalid>',
+      sinkPort: integer(env, 'MAIL_SINK_PORT', 2525, 0, 65535),
     }),
   });
 }

@@ -39,6 +39,9 @@ function publicDetails(extensions: Record<string, unknown> | undefined): Record<
  */
 const ARGUMENT_COERCION = /^Argument "[^"]+" of (?:non-null|required) type "[^"]+" (?:must not be null|was provided the variable)/;
 
+/** Details an expected error may carry to the caller beside its code: why, in SCREAMING_SNAKE (`reason`), and what follows from it. */
+const PUBLIC_DETAILS = ['reason', 'attemptsLeft', 'requestStatus'] as const;
+
 /** Apollo's formatError: a public error keeps its message, path and code; anything else is masked and `log`ged. */
 export function maskError(formatted: GraphQLFormattedError, error: unknown, log: (e: unknown) => void): GraphQLFormattedError {
   const root = error instanceof GraphQLError && error.originalError ? error.originalError : error;
@@ -56,6 +59,7 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, log:
         code,
         ...publicDetails(formatted.extensions as Record<string, unknown>),
         ...(formatted.extensions?.retryAfterSeconds !== undefined ? { retryAfterSeconds: formatted.extensions.retryAfterSeconds } : {}),
+        ...Object.fromEntries(PUBLIC_DETAILS.filter((k) => formatted.extensions?.[k] !== undefined).map((k) => [k, formatted.extensions![k]])),
       },
     };
   }

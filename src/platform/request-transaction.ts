@@ -24,6 +24,7 @@ export class RequestTransaction {
   private opening: Promise<QueryRunner> | undefined;
   private ended = false;
   private recordedWith: (() => void) | undefined;
+  private committedHooks: Array<() => void> = [];
   /** Statements sent with `query`, one after the other: a connection runs one statement at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -100,6 +101,15 @@ export class RequestTransaction {
   }
 
   /**
+   * Runs `hook` once the transaction has committed, never when it rolls back: work outside the
+   * database that must follow what committed (deleting the blobs of rows an erasure deleted).
+   * Register it after the `write` it follows has succeeded. A hook must not throw.
+   */
+  afterCommit(hook: () => void): void {
+    this.committedHooks.push(hook);
+  }
+
+  /**
    * Ends the transaction: COMMIT when `commit` is true (and throws if it fails), ROLLBACK
    * otherwise; the connection goes back to the pool either way. Nothing happens when it never began.
    */
@@ -126,5 +136,6 @@ export class RequestTransaction {
     if (failure !== undefined && discard) await discard.call(runner, failure).catch(() => undefined);
     else await runner.release().catch(() => undefined);
     if (failure !== undefined) throw failure;
+    if (commit) for (const hook of this.committedHooks) hook();
   }
 }

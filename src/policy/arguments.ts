@@ -82,6 +82,7 @@ export const ARGUMENT_REVEALS: Readonly<Record<string, readonly string[]>> = {
   'PrivacyRequestFilter.statuses': ['PrivacyRequest.status'],
   'PrivacyRequestFilter.types': ['PrivacyRequest.type'],
   'PrivacyRequestFilter.customerId': ['PrivacyRequest.customer'],
+  'PrivacyRequestFilter.overdue': ['PrivacyRequest.overdue'],
   'PrivacyRequestOrder.RECEIVED_AT_DESC': ['PrivacyRequest.receivedAt'],
   'PrivacyRequestOrder.RECEIVED_AT_ASC': ['PrivacyRequest.receivedAt'],
 

@@ -47,6 +47,11 @@ export interface MatrixRow {
    * `required`: a request without the reference is refused before anything runs.
    */
   serves?: { reference: 'legal_case' | 'privacy_request'; required: boolean };
+  /**
+   * Reads rows an erasure kept and restricted (retention window or legal hold; row-scope.ts):
+   * for every other row of the matrix they are as rows that do not exist.
+   */
+  readsRestricted?: boolean;
   /** One line for the report. */
   why: string;
 }
@@ -176,6 +181,7 @@ export const MATRIX: readonly MatrixRow[] = [
     rows: 'all',
     operations: ['placeLegalHold', 'releaseLegalHold'],
     serves: { reference: 'legal_case', required: true },
+    readsRestricted: true,
     why: 'answer legal inquiries and audits; every read is flagged with its case reference',
   },
   {
@@ -187,8 +193,18 @@ export const MATRIX: readonly MatrixRow[] = [
         "the audit log as a whole is read for legal cases only (legal_compliance, with a case reference); a data-subject request is answered from that customer's own records",
     },
     rows: 'all',
+    operations: ['assignPrivacyRequest', 'completePrivacyRequest', 'rejectPrivacyRequest'],
     serves: { reference: 'privacy_request', required: true },
-    why: "carry out data-subject requests on any customer's data; every read is flagged with the privacy request it serves",
+    why: "work the queue of data-subject requests and carry them out on any customer's data; every read is flagged with the privacy request it serves",
+  },
+  {
+    principal: 'staff:customer_service',
+    purpose: 'data_subject_request',
+    sees: { 'identity.account_name': v, 'contact.email': 'masked', 'rights.request': v },
+    rows: 'all',
+    operations: ['submitPrivacyRequest', 'verifyPrivacyRequest', 'resendPrivacyRequestCode', 'rectifyPersonalData'],
+    serves: { reference: 'privacy_request', required: false },
+    why: "open a data-subject request on a customer's behalf, pass on the code the customer reads out, and enter the corrections they ask for; the email only masked, to confirm where the code went",
   },
   {
     principal: 'staff:storefront',
@@ -205,10 +221,19 @@ export const MATRIX: readonly MatrixRow[] = [
     rows: 'self',
     // Consent is the customer's own to give and withdraw (policy §5, §6): managed under the
     // purpose of their data-subject rights, never under after-sales.
-    operations: ['grantConsent', 'withdrawConsent', 'recordPreferenceChoices'],
+    operations: [
+      'grantConsent',
+      'withdrawConsent',
+      'recordPreferenceChoices',
+      'submitPrivacyRequest',
+      'verifyPrivacyRequest',
+      'resendPrivacyRequestCode',
+      'rectifyPersonalData',
+      'createPrivacyExportLink',
+    ],
     // The customer is the data subject: the read is flagged, and names their request when they send it.
     serves: { reference: 'privacy_request', required: false },
-    why: 'inquire into everything held about themselves, authorize third parties and withdraw that consent, and change their cookie choices',
+    why: 'inquire into everything held about themselves, correct it, have it erased, object to analytics, authorize third parties and withdraw that consent, and change their cookie choices',
   },
   {
     principal: 'customer',

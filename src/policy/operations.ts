@@ -81,6 +81,39 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
     target:
       "new cookie choices only: a customer's for themselves; the storefront's for a visitor (by that day's pseudonym) or for a signed-in customer it names — written only if that customer is active, with the same answer and statements either way",
   },
+  submitPrivacyRequest: {
+    actors: ['customer', 'staff'],
+    target:
+      "a new data-subject request about the caller themself (customers: any customer id other than their own is refused), or about a customer in the caller's row scope (customer service, on the customer's behalf); a consent withdrawal names only that customer's grants, else NOT_FOUND. At most PRIVACY_REQUESTS_PER_DAY requests per customer in 24 hours",
+  },
+  verifyPrivacyRequest: {
+    actors: ['customer', 'staff'],
+    target: "a privacy request in the caller's row scope (a customer's own) waiting for its code; any other request id answers NOT_FOUND, as one that does not exist",
+  },
+  resendPrivacyRequestCode: {
+    actors: ['customer', 'staff'],
+    target: "a privacy request in the caller's row scope waiting for its code; at most 5 codes per request, one a minute",
+  },
+  rectifyPersonalData: {
+    actors: ['customer', 'staff'],
+    target: "a verified rectification request in the caller's row scope; it writes that request's customer's contact data, address book and, when asked, the shipping snapshot of their orders not yet handed to the carrier",
+  },
+  createPrivacyExportLink: {
+    actors: ['customer'],
+    target: "a completed access request of the caller's own; any other request id answers NOT_FOUND",
+  },
+  assignPrivacyRequest: {
+    actors: ['staff'],
+    target: "a verified privacy request in the caller's row scope",
+  },
+  completePrivacyRequest: {
+    actors: ['staff'],
+    target: "a verified privacy request in the caller's row scope: carries it out (an erasure erases that request's customer, all or nothing)",
+  },
+  rejectPrivacyRequest: {
+    actors: ['staff'],
+    target: "a privacy request in the caller's row scope that is not yet completed or rejected",
+  },
 };
 
 /**

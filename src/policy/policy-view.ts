@@ -25,6 +25,8 @@ export interface PolicyView {
   readonly categories: ReadonlyMap<DataCategory, Visibility>;
   /** What the caller's reads serve (MatrixRow.serves): they are flagged in the audit log. */
   readonly serves?: MatrixRow['serves'];
+  /** Whether the caller reads rows an erasure kept and restricted (MatrixRow.readsRestricted). */
+  readonly readsRestricted: boolean;
   decide(typeName: string, fieldName: string): Decision;
   /**
    * Whether the caller may send an argument member (a schema coordinate of arguments.ts: a
@@ -69,7 +71,7 @@ export class PolicyEngine {
 
   scopeFor(caller: Caller, view: PolicyView): RowScope {
     const p = caller.principal;
-    return rowScope(view.rows, { partnerId: partnerIdOf(p), customerId: customerIdOf(p), grantId: grantIdOf(p) });
+    return rowScope(view.rows, { partnerId: partnerIdOf(p), customerId: customerIdOf(p), grantId: grantIdOf(p) }, { readsRestricted: view.readsRestricted });
   }
 
   /** A view from matrix rows directly (the report and the contracts use it without a caller). */
@@ -197,6 +199,7 @@ export class PolicyEngine {
       operations,
       categories,
       serves: served.length === 0 ? undefined : { reference: served[0].reference, required: served.some((s) => s.required) },
+      readsRestricted: rows.some((r) => r.readsRestricted === true),
       decide,
       decideArgument,
       maskOf: (typeName, fieldName) => classify(typeName, fieldName)?.mask,

@@ -6,7 +6,7 @@
  * Each table's SQL per kind of scope is declared with the table, in tables.ts.
  */
 import type { RowScopeKind } from './disclosure-matrix';
-import { TABLES, type ScopeKind, type ScopeRule, type ScopedTable } from './tables';
+import { TABLES, type ScopeKind, type ScopeRule, type ScopedTable, type TableDeclaration } from './tables';
 
 export interface SqlCondition {
   /** A boolean SQL expression over the table alias; parameters are named `:name`. */
@@ -80,8 +80,26 @@ const RULES = Object.fromEntries(
   ]),
 ) as Record<ScopeKind, Partial<Record<ScopedTable, ScopeRule | 'all'>>>;
 
-export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject): RowScope {
-  if (kinds.includes('all')) return UNRESTRICTED;
+/**
+ * Tables whose rows an erasure may keep, marked restricted (`restricted_at`; declared per table
+ * in tables.ts): only a view that reads restricted rows (MatrixRow.readsRestricted) sees them;
+ * for everyone else they are as rows that do not exist.
+ */
+export const RESTRICTABLE: ReadonlySet<ScopedTable> = new Set(
+  (Object.entries(TABLES) as Array<[ScopedTable, TableDeclaration]>).filter(([, d]) => d.restrictable === true).map(([table]) => table),
+);
+
+const unrestricted = (alias: string): string => `${alias}.restricted_at IS NULL`;
+
+/** Every row but restricted ones. */
+const ALL_BUT_RESTRICTED: RowScope = {
+  description: 'all rows but restricted ones',
+  condition: (table, alias) => (RESTRICTABLE.has(table) ? { sql: unrestricted(alias), params: {} } : undefined),
+  carriesOver: () => true,
+};
+
+export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject, options: { readsRestricted?: boolean } = {}): RowScope {
+  if (kinds.includes('all')) return options.readsRestricted ? UNRESTRICTED : ALL_BUT_RESTRICTED;
   const params: Record<string, unknown> = {};
   if (subject.partnerId) params.scopePartner = subject.partnerId;
   if (subject.customerId) params.scopeCustomer = subject.customerId;
@@ -98,10 +116,11 @@ export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject):
     },
     condition(table, alias) {
       const rules = ruleSets.map((set) => set[table]);
-      if (rules.includes('all')) return undefined;
+      if (rules.includes('all')) return options.readsRestricted ? undefined : ALL_BUT_RESTRICTED.condition(table, alias);
       const parts = rules.filter((r): r is ScopeRule => typeof r === 'function').map((r) => r(alias));
       if (parts.length === 0) return { sql: NONE, params: {} };
-      return { sql: parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`, params };
+      const scoped = parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+      return { sql: RESTRICTABLE.has(table) && !options.readsRestricted ? `${scoped} AND ${unrestricted(alias)}` : scoped, params };
     },
   };
 }

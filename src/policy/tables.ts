@@ -42,6 +42,13 @@ export interface TableDeclaration {
   subject?: (row: any) => SubjectRef | undefined;
   /** The rows each kind of scope reaches. */
   scope: Partial<Record<ScopeKind, ScopeRule | 'all'>>;
+  /**
+   * Whether an erasure may keep a row of this table, marked restricted (`restricted_at`): an
+   * erased customer's rows still inside their retention window or under a legal hold. Only a
+   * view that reads restricted rows (MatrixRow.readsRestricted: legal_compliance) sees them. A
+   * restricted row's children are restricted with it, so scope still carries over along every link.
+   */
+  restrictable?: true;
 }
 
 /**
@@ -71,16 +78,19 @@ const REFERENCE_SCOPE = {
 
 export const TABLES = {
   customer: {
+    restrictable: true,
     rows: ['Customer'],
     subject: (p) => ({ customerId: p.id }),
     scope: ownRows((a) => `${a}.id = :scopeCustomer`),
   },
   address: {
+    restrictable: true,
     rows: ['Address'],
     subject: (p) => ({ customerId: p.customerId }),
     scope: ownRows(byCustomer),
   },
   order: {
+    restrictable: true,
     rows: ['Order'],
     embedded: ['ShippingAddress', 'CustomsDeclaration'],
     subject: (p) => ({ customerId: p.customerId }),
@@ -95,6 +105,7 @@ export const TABLES = {
     },
   },
   order_item: {
+    restrictable: true,
     rows: ['OrderItem'],
     embedded: ['ItemAttribute'],
     subject: (p) => ({ orderId: p.orderId }),
@@ -106,6 +117,7 @@ export const TABLES = {
     },
   },
   shipment: {
+    restrictable: true,
     rows: ['Shipment'],
     subject: (p) => ({ orderId: p.orderId }),
     scope: {
@@ -115,6 +127,7 @@ export const TABLES = {
     },
   },
   shipment_event: {
+    restrictable: true,
     rows: ['ShipmentEvent'],
     subject: (p) => ({ shipmentId: p.shipmentId }),
     scope: {
@@ -123,6 +136,7 @@ export const TABLES = {
     },
   },
   payment_verification: {
+    restrictable: true,
     rows: ['PaymentVerification'],
     subject: (p) => ({ orderId: p.orderId }),
     scope: {
@@ -132,13 +146,14 @@ export const TABLES = {
     },
   },
   after_sales_case: {
+    restrictable: true,
     rows: ['AfterSalesCase'],
     subject: (p) => ({ customerId: p.customerId }),
     scope: ownRows(byCustomer),
   },
-  case_message: { rows: ['CaseMessage'], subject: (p) => ({ caseId: p.caseId }), scope: ownRows(ofOwnCase) },
-  case_attachment: { rows: ['CaseAttachment'], subject: (p) => ({ caseId: p.caseId }), scope: ownRows(ofOwnCase) },
-  case_record: { rows: ['CaseRecord'], subject: (p) => ({ caseId: p.caseId }), scope: ownRows(ofOwnCase) },
+  case_message: { restrictable: true, rows: ['CaseMessage'], subject: (p) => ({ caseId: p.caseId }), scope: ownRows(ofOwnCase) },
+  case_attachment: { restrictable: true, rows: ['CaseAttachment'], subject: (p) => ({ caseId: p.caseId }), scope: ownRows(ofOwnCase) },
+  case_record: { restrictable: true, rows: ['CaseRecord'], subject: (p) => ({ caseId: p.caseId }), scope: ownRows(ofOwnCase) },
   behavior_event: {
     // Page views name no customer; aggregates are computed from the page views the caller's scope reaches.
     rows: ['BehaviorEvent'],
@@ -156,15 +171,22 @@ export const TABLES = {
     scope: { self: byCustomer, granted_customer: (a) => `${a}.id = :scopeGrant` },
   },
   preference_consent: {
+    restrictable: true,
     rows: ['PreferenceConsent'],
     // A visitor's choice (by pseudonym) is about no customer.
     subject: (p) => (p.customerId ? { customerId: p.customerId } : undefined),
     scope: ownRows(byCustomer),
   },
   privacy_request: {
-    rows: ['PrivacyRequest'],
+    // An export and its download link are read off the request they answer (they carry its customerId).
+    rows: ['PrivacyRequest', 'PrivacyExport', 'PrivacyExportLink'],
     subject: (p) => ({ customerId: p.customerId }),
     scope: { self: byCustomer },
+  },
+  privacy_request_transition: {
+    rows: ['PrivacyRequestTransition'],
+    subject: (p) => (p.customerId ? { customerId: p.customerId } : undefined),
+    scope: { self: (a) => `EXISTS (SELECT 1 FROM privacy_request r_ WHERE r_.id = ${a}.request_id AND r_.customer_id = :scopeCustomer)` },
   },
   legal_hold: {
     rows: ['LegalHold'],

@@ -74,7 +74,7 @@ export const PURPOSES_BY_KIND: Readonly<Record<Exclude<PrincipalKind, 'staff'>, 
 };
 
 export const PURPOSES_BY_ROLE: Readonly<Record<StaffRole, readonly Purpose[]>> = {
-  customer_service: ['after_sales', 'fulfillment'],
+  customer_service: ['after_sales', 'fulfillment', 'data_subject_request'],
   fulfillment: ['fulfillment'],
   fraud_analyst: ['fraud_prevention'],
   data_analyst: ['analytics'],

@@ -43,7 +43,7 @@ const CALLERS: ReadonlyArray<[string, () => Who, readonly Purpose[]]> = [
   ['platform_operator', () => ({ kind: 'platform_operator', partnerId: ids.platform }), ['platform_operation']],
   ['customer', () => ({ kind: 'customer', customerId: ids.customer }), ['after_sales', 'data_subject_request']],
   ['third_party', () => ({ kind: 'third_party', partnerId: ids.thirdParty, grantId: ids.grant }), ['authorized_sharing']],
-  ['staff:customer_service', () => ({ kind: 'staff', roles: ['customer_service'] }), ['fulfillment', 'after_sales']],
+  ['staff:customer_service', () => ({ kind: 'staff', roles: ['customer_service'] }), ['fulfillment', 'after_sales', 'data_subject_request']],
   ['staff:fulfillment', () => ({ kind: 'staff', roles: ['fulfillment'] }), ['fulfillment']],
   ['staff:fraud_analyst', () => ({ kind: 'staff', roles: ['fraud_analyst'] }), ['fraud_prevention']],
   ['staff:data_analyst', () => ({ kind: 'staff', roles: ['data_analyst'] }), ['analytics']],

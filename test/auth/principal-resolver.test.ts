@@ -163,6 +163,15 @@ describe('createPrincipalResolver cache', () => {
     expect((await authFailure(() => resolver.resolve(claims))).reason).toMatch(/: partner is suspended$/);
   });
 
+  it('never caches customers: an erasure takes effect on the next request, whatever the TTL', async () => {
+    const [{ id }] = await ds.query(`INSERT INTO customer (account_name, email, phone) VALUES ('Cached Casey', 'casey-' || gen_random_uuid() || '@example.com', '+44 20 7946 0000') RETURNING id`);
+    const resolver = createPrincipalResolver(ds, { cacheTtlMs: 10_000 });
+    const claims = customer(() => id)();
+    await expect(resolver.resolve(claims)).resolves.toMatchObject({ customerId: id });
+    await ds.query(`UPDATE customer SET status = 'erased' WHERE id = $1`, [id]);
+    expect((await authFailure(() => resolver.resolve(claims))).reason).toMatch(/: customer is erased$/);
+  });
+
   it('never caches grants: a withdrawal takes effect on the next request, whatever the TTL', async () => {
     const grantId = await insertGrant(ds, { customerId: ids.customer!, partnerId: ids.thirdParty! });
     const resolver = createPrincipalResolver(ds, { cacheTtlMs: 10_000 });

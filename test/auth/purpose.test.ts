@@ -25,7 +25,7 @@ const PRINCIPALS: ReadonlyArray<[string, Principal, readonly Purpose[]]> = [
   ['platform_operator', { kind: 'platform_operator', subject: 'o', partnerId: PARTNER }, ['platform_operation']],
   ['customer', { kind: 'customer', subject: 'c', customerId: CUSTOMER }, ['after_sales', 'data_subject_request']],
   ['third_party', thirdParty('authorized_sharing'), ['authorized_sharing']],
-  ['staff:customer_service', staff('customer_service'), ['fulfillment', 'after_sales']],
+  ['staff:customer_service', staff('customer_service'), ['fulfillment', 'after_sales', 'data_subject_request']],
   ['staff:fulfillment', staff('fulfillment'), ['fulfillment']],
   ['staff:fraud_analyst', staff('fraud_analyst'), ['fraud_prevention']],
   ['staff:data_analyst', staff('data_analyst'), ['analytics']],

@@ -303,7 +303,7 @@ describe('after-sales attachments over HTTP', () => {
     const pending = await upload(token, ownCase, 'document', PDF);
     const listed = await graphql(token, ATTACHMENTS, { id: ownCase });
     const link = listed.data.afterSalesCase.attachments.find((a: { id: string }) => a.id === uploaded.json.uploadId).downloadUrl;
-    const keys = await db.dataSource.transaction((em) => eraseCustomerAttachments(em, DEMO_IDS.demoCustomer));
+    const { keys } = await db.dataSource.transaction((em) => eraseCustomerAttachments(em, DEMO_IDS.demoCustomer));
     expect(keys).toEqual(expect.arrayContaining([`after-sales/${ownCase}/${uploaded.json.uploadId}`, `after-sales/${ownCase}/${pending.json.uploadId}`]));
     expect(await deleteBlobs(store, keys, createLogger('silent'))).toBe(keys.length);
     expect((await blobs()).filter((k) => k.startsWith(`after-sales/${ownCase}/`))).toEqual([]);

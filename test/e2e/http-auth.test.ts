@@ -105,7 +105,7 @@ describe('authentication over HTTP', () => {
       options: { kind: 'third_party', partnerId: DEMO_IDS.thirdParty, grantId: DEMO_IDS.consentGrant },
       allowed: ['authorized_sharing'],
     },
-    { label: 'staff customer_service', options: { kind: 'staff', roles: ['customer_service'] }, allowed: ['after_sales', 'fulfillment'] },
+    { label: 'staff customer_service', options: { kind: 'staff', roles: ['customer_service'] }, allowed: ['after_sales', 'fulfillment', 'data_subject_request'] },
     { label: 'staff fulfillment', options: { kind: 'staff', roles: ['fulfillment'] }, allowed: ['fulfillment'] },
     { label: 'staff fraud_analyst', options: { kind: 'staff', roles: ['fraud_analyst'] }, allowed: ['fraud_prevention'] },
     { label: 'staff data_analyst', options: { kind: 'staff', roles: ['data_analyst'] }, allowed: ['analytics'] },

@@ -10,6 +10,8 @@ import type { DataSource } from 'typeorm';
 import type { Caller } from '../../src/policy/principal';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/data-source';
+import { codeHash } from '../../src/domains/privacy-requests/identity-codes';
+import { DEV_PRIVACY_SECRET } from '../../src/platform/config';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -18,24 +20,14 @@ import type { Gateway } from '../../src/server';
 import { uploaderOf } from '../../src/domains/after-sales/attachment.service';
 import { callers, eventCount, lastEvent, run } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { dataDigest } from '../harness/erasure-fixture';
 import { createTestGateway } from '../harness/gateway';
 
+/** The code the prepared privacy requests were given (hashed under the development secret the test gateway uses). */
+const KNOWN_CODE = '246810';
 const WITHHELD = { status: 500, errors: [{ message: INTERNAL_ERROR_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
 const [carrierA] = DEMO_IDS.logisticsPartners;
 const [providerA] = DEMO_IDS.paymentProviders;
-
-/** Rows of every table but the audit log's, as one comparable value. */
-async function dataDigest(ds: DataSource): Promise<Record<string, string>> {
-  const tables: Array<{ name: string }> = await ds.query(
-    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'audit\\_%' AND tablename <> 'schema_migration' ORDER BY 1`,
-  );
-  const digest: Record<string, string> = {};
-  for (const { name } of tables) {
-    const [row] = await ds.query(`SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS d FROM "${name}" t`);
-    digest[name] = row.d;
-  }
-  return digest;
-}
 
 /** Runs `work` while a trigger refuses rows of `table`; `deferred` makes it refuse at COMMIT instead. */
 async function withRefusal<T>(ds: DataSource, table: string, work: () => Promise<T>, deferred = false): Promise<T> {
@@ -75,6 +67,10 @@ describe('a mutation and its audit event commit together', () => {
   let uploads: string[] = [];
   /** Legal holds in force for releaseLegalHold to release, one per call. */
   let holds: string[] = [];
+  /** Privacy requests in the state each rights mutation needs, one per call. */
+  const requests: Record<string, string[]> = {};
+  let customers: string[] = [];
+  let accessRequest: string;
   let n = 0;
   const next = () => ++n;
 
@@ -111,6 +107,33 @@ describe('a mutation and its audit event commit together', () => {
         [DEMO_IDS.demoCustomer],
       )
     ).map((r: { id: string }) => r.id);
+    customers = (await db.dataSource.query(`SELECT id FROM customer WHERE status = 'active' ORDER BY id DESC LIMIT 40`)).map((r: { id: string }) => r.id);
+    const prepare = async (type: string, status: string): Promise<string[]> =>
+      (
+        await db.dataSource.query(
+          `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at, completed_at)
+           SELECT c.id, $1::privacy_request_type, $2::privacy_request_status, now(),
+                  CASE WHEN $2 <> 'received' THEN now() END, CASE WHEN $2 <> 'received' THEN now() + interval '3 days' END, CASE WHEN $2 = 'completed' THEN now() END
+             FROM (SELECT id FROM customer WHERE status = 'active' ORDER BY id LIMIT 20) c RETURNING id`,
+          [type, status],
+        )
+      ).map((r: { id: string }) => r.id);
+    requests.verify = await prepare('objection', 'received');
+    for (const id of requests.verify) {
+      await db.dataSource.query(`INSERT INTO privacy_request_code (request_id, code_hash, issued_at, expires_at, attempts_left) VALUES ($1, $2, now(), now() + interval '15 minutes', 5)`, [
+        id,
+        codeHash(DEV_PRIVACY_SECRET, id, KNOWN_CODE),
+      ]);
+    }
+    requests.resend = await prepare('access', 'received');
+    requests.reject = await prepare('erasure', 'received');
+    requests.rectify = await prepare('rectification', 'identity_verified');
+    requests.assign = await prepare('erasure', 'identity_verified');
+    requests.complete = await prepare('objection', 'identity_verified');
+    [{ id: accessRequest }] = await db.dataSource.query(
+      `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at, completed_at) VALUES ($1, 'access', 'completed', now(), now(), now(), now()) RETURNING id`,
+      [DEMO_IDS.demoCustomer],
+    );
   });
   afterAll(async () => {
     await gateway.stop();
@@ -188,6 +211,46 @@ describe('a mutation and its audit event commit together', () => {
       query: `mutation($input: ReleaseLegalHoldInput!) { releaseLegalHold(input: $input) { releasedAt } }`,
       variables: () => ({ input: { holdId: holds.pop() } }),
       legalCase: 'LIT-TX',
+    },
+    submitPrivacyRequest: {
+      caller: callers.staff(['customer_service'], 'data_subject_request'),
+      query: `mutation($input: SubmitPrivacyRequestInput!) { submitPrivacyRequest(input: $input) { id status } }`,
+      variables: () => ({ input: { type: 'ACCESS', customerId: customers.pop() } }),
+    },
+    verifyPrivacyRequest: {
+      caller: callers.staff(['customer_service'], 'data_subject_request'),
+      query: `mutation($input: VerifyPrivacyRequestInput!) { verifyPrivacyRequest(input: $input) { status } }`,
+      variables: () => ({ input: { requestId: requests.verify.pop(), code: KNOWN_CODE } }),
+    },
+    resendPrivacyRequestCode: {
+      caller: callers.staff(['customer_service'], 'data_subject_request'),
+      query: `mutation($id: ID!) { resendPrivacyRequestCode(input: { requestId: $id }) { status } }`,
+      variables: () => ({ id: requests.resend.pop() }),
+    },
+    rectifyPersonalData: {
+      caller: callers.staff(['customer_service'], 'data_subject_request'),
+      query: `mutation($input: RectifyPersonalDataInput!) { rectifyPersonalData(input: $input) { status } }`,
+      variables: () => ({ input: { requestId: requests.rectify.pop(), account: { accountName: `Corrected ${next()}` } } }),
+    },
+    createPrivacyExportLink: {
+      caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
+      query: `mutation($id: ID!) { createPrivacyExportLink(input: { requestId: $id }) { expiresAt } }`,
+      variables: () => ({ id: accessRequest }),
+    },
+    assignPrivacyRequest: {
+      caller: callers.staff(['compliance_officer'], 'data_subject_request'),
+      query: `mutation($id: ID!) { assignPrivacyRequest(input: { requestId: $id }) { status } }`,
+      variables: () => ({ id: requests.assign.pop() }),
+    },
+    completePrivacyRequest: {
+      caller: callers.staff(['compliance_officer'], 'data_subject_request'),
+      query: `mutation($id: ID!) { completePrivacyRequest(input: { requestId: $id }) { status } }`,
+      variables: () => ({ id: requests.complete.pop() }),
+    },
+    rejectPrivacyRequest: {
+      caller: callers.staff(['compliance_officer'], 'data_subject_request'),
+      query: `mutation($input: RejectPrivacyRequestInput!) { rejectPrivacyRequest(input: $input) { status } }`,
+      variables: () => ({ input: { requestId: requests.reject.pop(), reason: `not ours ${next()}` } }),
     },
     recordPreferenceChoices: {
       caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),

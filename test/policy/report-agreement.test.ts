@@ -88,6 +88,15 @@ const WRITES: Record<string, string> = {
   releaseLegalHold: `{ holdId: "${RANDOM_ID}" }`,
   // A category named twice: refused as bad input, and nothing is stored.
   recordPreferenceChoices: `{ visitorId: "v", choices: [{ category: ANALYTICS, granted: true }, { category: ANALYTICS, granted: false }] }`,
+  // A customer names no one (else BAD_USER_INPUT); staff name a customer that does not exist.
+  submitPrivacyRequest: `{ type: ACCESS, customerId: "${RANDOM_ID}" }`,
+  verifyPrivacyRequest: `{ requestId: "${RANDOM_ID}", code: "000000" }`,
+  resendPrivacyRequestCode: `{ requestId: "${RANDOM_ID}" }`,
+  rectifyPersonalData: `{ requestId: "${RANDOM_ID}", account: { accountName: "x" } }`,
+  createPrivacyExportLink: `{ requestId: "${RANDOM_ID}" }`,
+  assignPrivacyRequest: `{ requestId: "${RANDOM_ID}" }`,
+  completePrivacyRequest: `{ requestId: "${RANDOM_ID}" }`,
+  rejectPrivacyRequest: `{ requestId: "${RANDOM_ID}", reason: "r" }`,
 };
 
 describe('the report and the gateway agree', () => {

@@ -41,4 +41,6 @@ export class AfterSalesCaseEntity {
   @Column({ type: 'timestamptz', nullable: true }) closedAt!: Date | null;
   /** closed_at + 3 years (trigger); what decides a case that belongs to no order. */
   @Column({ type: 'timestamptz', nullable: true, insert: false, update: false }) retainUntil!: Date | null;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -46,24 +46,34 @@ export async function deletedRows<Row>(runner: QueryRunner, sql: string, params:
   return result.records as Row[];
 }
 
+/** What `eraseCustomerAttachments` deleted: row counts per table, and the keys of their blobs. */
+export interface ErasedAttachments {
+  attachments: number;
+  uploads: number;
+  keys: string[];
+}
+
 /**
  * Deletes every attachment and pending upload of `customerId`'s cases inside `em`'s transaction
  * and returns their blobs' keys: hand them to `deleteBlobs` once the transaction has committed.
+ * The attachments of `keepCases` (cases an erasure keeps: inside their retention window or under
+ * a legal hold) stay; pending uploads go whatever their case, as they are records of nothing.
  */
-export async function eraseCustomerAttachments(em: EntityManager, customerId: string): Promise<string[]> {
+export async function eraseCustomerAttachments(em: EntityManager, customerId: string, keepCases: readonly string[] = []): Promise<ErasedAttachments> {
   const runner = em.queryRunner;
   if (!runner?.isTransactionActive) throw new Error('eraseCustomerAttachments: expected the entity manager of a transaction');
   const attached = await deletedRows<{ storage_key: string }>(
     runner,
-    `DELETE FROM case_attachment a USING after_sales_case c WHERE c.id = a.case_id AND c.customer_id = $1 RETURNING a.storage_key`,
-    [customerId],
+    `DELETE FROM case_attachment a USING after_sales_case c
+      WHERE c.id = a.case_id AND c.customer_id = $1 AND NOT (c.id = ANY($2::uuid[])) RETURNING a.storage_key`,
+    [customerId, [...keepCases]],
   );
   const pending = await deletedRows<{ storage_key: string }>(
     runner,
     `DELETE FROM attachment_upload u USING after_sales_case c WHERE c.id = u.case_id AND c.customer_id = $1 RETURNING u.storage_key`,
     [customerId],
   );
-  return [...attached, ...pending].map((r) => r.storage_key);
+  return { attachments: attached.length, uploads: pending.length, keys: [...attached, ...pending].map((r) => r.storage_key) };
 }
 
 /** Deletes the blobs of rows already deleted; a failure is logged and left to the sweep. Returns how many went. */

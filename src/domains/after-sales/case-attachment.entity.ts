@@ -31,4 +31,6 @@ export class CaseAttachmentEntity {
   /** Object-storage key. Never published through GraphQL. */
   @Column({ type: 'varchar', length: 300, unique: true }) storageKey!: string;
   @Column({ type: 'timestamptz' }) uploadedAt!: Date;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -58,6 +58,7 @@ export class CaseAttachmentResolver {
         sha256: taken.sha256,
         storageKey: taken.storage_key,
         uploadedAt: taken.uploaded_at,
+        restrictedAt: null,
       };
       await em.getRepository(CaseAttachmentEntity).insert(row);
       return row;

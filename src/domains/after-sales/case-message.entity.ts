@@ -18,4 +18,6 @@ export class CaseMessageEntity {
   @Column({ type: 'enum', enum: AuthorSide, enumName: 'author_side' }) authorSide!: AuthorSide;
   @Column({ type: 'text' }) body!: string;
   @Column({ type: 'timestamptz' }) sentAt!: Date;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

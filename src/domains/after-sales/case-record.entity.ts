@@ -15,4 +15,6 @@ export class CaseRecordEntity {
   @Column({ type: 'varchar', length: 200 }) actor!: string;
   @Column({ type: 'text', nullable: true }) note!: string | null;
   @Column({ type: 'timestamptz' }) recordedAt!: Date;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -43,4 +43,6 @@ export class PreferenceConsentEntity {
   @JoinColumn({ name: 'policy_version_id' })
   policyVersion?: PolicyVersionEntity;
   @Column({ type: 'enum', enum: PreferenceSource, enumName: 'preference_source' }) recordedVia!: PreferenceSource;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

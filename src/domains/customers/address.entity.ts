@@ -23,4 +23,6 @@ export class AddressEntity {
   @Column({ type: 'varchar', length: 32 }) phone!: string;
   @Column({ type: 'boolean', default: false }) isDefault!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

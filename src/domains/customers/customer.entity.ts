@@ -24,4 +24,8 @@ export class CustomerEntity {
   @Column({ type: 'boolean', default: false }) analyticsObjection!: boolean;
   @Index()
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  /** When the customer's data was erased (status erased); their tokens are refused from then on. */
+  @Column({ type: 'timestamptz', nullable: true }) erasedAt!: Date | null;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -20,4 +20,6 @@ export class OrderItemEntity {
   @Column({ type: 'jsonb', default: () => "'{}'" }) specification!: Record<string, string>;
   @Column({ type: 'integer' }) quantity!: number;
   @Column({ type: 'numeric', precision: 14, scale: 2 }) unitPrice!: string;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

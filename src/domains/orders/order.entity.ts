@@ -96,4 +96,6 @@ export class OrderEntity {
   @ManyToOne(() => PolicyVersionEntity, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'policy_version_id' })
   policyVersion?: PolicyVersionEntity;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

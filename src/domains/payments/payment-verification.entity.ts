@@ -51,4 +51,6 @@ export class PaymentVerificationEntity {
   @Column({ type: 'timestamptz', nullable: true }) settledAt!: Date | null;
   @Column({ type: 'varchar', length: 100, nullable: true }) settlementBatchRef!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -17,7 +17,21 @@ export enum PrivacyRequestStatus {
   REJECTED = 'rejected',
 }
 
-/** A data-subject request; due 3 working days after identity verification. */
+/** Who opened a request: the customer themself, or customer service on their behalf. */
+export enum PrivacyRequestChannel {
+  CUSTOMER = 'customer',
+  CUSTOMER_SERVICE = 'customer_service',
+}
+
+/** What a request asks for beyond its type: the grants a consent withdrawal names (ids only, never personal data). */
+export interface PrivacyRequestParameters {
+  grantIds?: string[];
+}
+
+/**
+ * A data-subject request; due 3 working days after identity verification. Every change of status
+ * is a row of privacy_request_transition, and is in the audit log with the request id.
+ */
 @Entity('privacy_request')
 @Index(['status', 'dueAt'])
 export class PrivacyRequestEntity {
@@ -37,4 +51,11 @@ export class PrivacyRequestEntity {
   @Column({ type: 'varchar', length: 200, nullable: true }) handler!: string | null;
   @Column({ type: 'text', nullable: true }) resultSummary!: string | null;
   @Column({ type: 'text', nullable: true }) rejectionReason!: string | null;
+  @Column({ type: 'enum', enum: PrivacyRequestChannel, enumName: 'privacy_request_channel', default: PrivacyRequestChannel.CUSTOMER })
+  openedVia!: PrivacyRequestChannel;
+  /** The token subject of whoever opened it (the customer, or the customer-service agent). */
+  @Column({ type: 'varchar', length: 200, nullable: true }) openedBy!: string | null;
+  @Column({ type: 'jsonb', nullable: true }) parameters!: PrivacyRequestParameters | null;
+  /** What was done, structured: which fields were corrected, what was erased and what kept and why (never old values). */
+  @Column({ type: 'jsonb', nullable: true }) result!: Record<string, unknown> | null;
 }

@@ -29,4 +29,6 @@ export class ShipmentEventEntity {
   /** The shipment status the carrier reported with this scan, if any (whether it moved the shipment: shipment-scans.ts). */
   @Column({ type: 'enum', enum: ShipmentStatus, enumName: 'shipment_event_status', nullable: true })
   status!: ShipmentStatus | null;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -44,4 +44,6 @@ export class ShipmentEntity {
   @Column({ type: 'timestamptz', nullable: true }) statusAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @Column({ type: 'timestamptz', nullable: true }) deliveredAt!: Date | null;
+  /** Set when an erasure kept the row (retention window or legal hold): readable only under legal_compliance (row-scope.ts). */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -9,6 +9,7 @@ import { AuditPrivacyRequest1795000001501 } from './1795000001501-audit-privacy-
 import { ShipmentScans1795000001600 } from './1795000001600-shipment-scans.migration';
 import { IdempotencyRecords1795000001601 } from './1795000001601-idempotency-records.migration';
 import { PreferenceHistory1795000003000 } from './1795000003000-preference-history.migration';
+import { DataSubjectRights1795000004000 } from './1795000004000-data-subject-rights.migration';
 import { RetentionSchedule1795000005000 } from './1795000005000-retention-schedule.migration';
 import { AuditPartitions1795000005001 } from './1795000005001-audit-partitions.migration';
 import { AttachmentUploads1795000006000 } from './1795000006000-attachment-uploads.migration';
@@ -24,6 +25,7 @@ export const MIGRATIONS: Function[] = [
   ShipmentScans1795000001600,
   IdempotencyRecords1795000001601,
   PreferenceHistory1795000003000,
+  DataSubjectRights1795000004000,
   RetentionSchedule1795000005000,
   AuditPartitions1795000005001,
   AttachmentUploads1795000006000,

@@ -35,15 +35,21 @@ export type Replacement = string | number | boolean | null | { sql: string };
  *   its order is kept;
  * - `customer`: any of the customer's records is kept, or the customer is under a legal hold.
  */
-export type KeepWhile = { anchor: 'order' | 'case'; column: string } | { anchor: 'customer' };
+export type KeepWhile =
+  /** `column` names the anchor's id: a column of the row, or SQL over alias `t` in parentheses. */
+  | { anchor: 'order' | 'case'; column: string }
+  | { anchor: 'customer' };
 
 export type ErasePlan =
   /** Overwrite the named columns; rows are kept (others refer to them, or they are records of a fact). */
   | { action: 'anonymize'; columns: Readonly<Record<string, Replacement>>; keepWhile?: KeepWhile }
   /** Remove the rows. */
   | { action: 'delete'; keepWhile?: KeepWhile }
-  /** Leave the rows as they are, and say why in the erasure's result. */
-  | { action: 'keep'; reason: string };
+  /**
+   * Leave the rows as they are, and say why in the erasure's result; `restrictWhile`: rows whose
+   * record is kept are marked restricted with it (an item of a kept order).
+   */
+  | { action: 'keep'; reason: string; restrictWhile?: KeepWhile };
 
 /**
  * What the retention job (src/retention/) does to a row once the record it hangs on has passed

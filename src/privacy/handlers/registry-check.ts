@@ -4,52 +4,12 @@
  * names a column, field, table or GraphQL type that does not exist, or an export that neither
  * carries nor withholds (with a reason) a column of its table. Each problem names the table.
  */
-import { getMetadataArgsStorage } from 'typeorm';
 import { CLASSIFICATION, type FieldClassification, LINK, REFERENCE, STRUCTURE, type TypeClassification } from '../../policy/classification';
-import { snakeCase } from '../../platform/naming-strategy';
+import { entityShape } from './entity-shape';
 import type { NotPersonal, PrivacyHandler, SubjectPath } from './privacy-handler';
 
 /** Categories that describe crowds, not persons (aggregates over k ≥ 10 visitors). */
 const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate']);
-
-export interface EntityShape {
-  table: string;
-  /** Entity property paths (`shipping.recipientName` for an embedded column). */
-  properties: string[];
-  /** SQL column names. */
-  columns: string[];
-  /** Tables this one refers to by a many-to-one relation. */
-  refersTo: string[];
-}
-
-/** The table, properties, columns and references of an entity, from TypeORM's decorator metadata. */
-export function entityShape(entity: Function): EntityShape {
-  const storage = getMetadataArgsStorage();
-  const tableArgs = storage.tables.find((t) => t.target === entity);
-  const table = tableArgs?.name ?? snakeCase(entity.name.replace(/Entity$/, ''));
-  const properties: string[] = [];
-  const columns: string[] = [];
-  for (const c of storage.filterColumns(entity)) {
-    properties.push(c.propertyName);
-    columns.push(c.options.name ?? snakeCase(c.propertyName));
-  }
-  for (const e of storage.filterEmbeddeds(entity)) {
-    const embedded = e.type() as Function;
-    const prefix = typeof e.prefix === 'string' ? e.prefix : e.prefix === false ? '' : e.propertyName;
-    for (const c of storage.filterColumns(embedded)) {
-      properties.push(`${e.propertyName}.${c.propertyName}`);
-      columns.push(snakeCase([prefix, c.options.name ?? c.propertyName].filter(Boolean).join('_')));
-    }
-  }
-  const refersTo = storage
-    .filterRelations(entity)
-    .filter((r) => r.relationType === 'many-to-one')
-    .map((r) => {
-      const target = (r.type as () => Function)();
-      return storage.tables.find((t) => t.target === target)?.name ?? snakeCase(target.name.replace(/Entity$/, ''));
-    });
-  return { table, properties, columns, refersTo };
-}
 
 function isPersonal(field: string | FieldClassification): boolean {
   const c = typeof field === 'string' ? field : field.class;
@@ -148,6 +108,9 @@ export function checkPrivacyRegistry(
     for (const c of columnsNamed) {
       if (!shape.columns.includes(c)) problems.push(`privacy handler ${h.table}: names column ${c}, which the table does not have`);
     }
+    // A row erasure may keep is marked restricted, and only legal_compliance reads it (row-scope.ts).
+    const keeps = h.erase.action === 'keep' ? h.erase.restrictWhile !== undefined : h.erase.keepWhile !== undefined;
+    if (keeps && !shape.columns.includes('restricted_at')) problems.push(`privacy handler ${h.table}: erasure may keep its rows, but the table has no restricted_at column to mark them`);
     for (const { column, parent } of subjectColumns(h.subject)) {
       if (!shape.columns.includes(column)) problems.push(`privacy handler ${h.table}: its subject path names column ${column}, which the table does not have`);
       if (parent && !handledTables.has(parent)) problems.push(`privacy handler ${h.table}: its subject path leads to ${parent}, which has no privacy handler`);

@@ -29,10 +29,14 @@ import { OrderEntity } from '../../domains/orders/order.entity';
 import { PartnerEntity } from '../../domains/partners/partner.entity';
 import { PaymentVerificationEntity } from '../../domains/payments/payment-verification.entity';
 import { PolicyVersionEntity } from '../../domains/policy-versions/policy-version.entity';
+import { PrivacyExportLinkEntity } from '../../domains/privacy-requests/privacy-export-link.entity';
+import { PrivacyRequestCodeEntity } from '../../domains/privacy-requests/privacy-request-code.entity';
+import { PrivacyRequestTransitionEntity } from '../../domains/privacy-requests/privacy-request-transition.entity';
 import { PrivacyRequestEntity } from '../../domains/privacy-requests/privacy-request.entity';
 import { ShipmentEventEntity } from '../../domains/shipments/shipment-event.entity';
 import { ShipmentEntity } from '../../domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from '../../idempotency/idempotency-record.entity';
+import { MailOutboxEntity } from '../../mail/mail-outbox.entity';
 import { RetentionRunEntity } from '../../retention/retention-run.entity';
 import type { NotPersonal, PrivacyHandler } from './privacy-handler';
 
@@ -67,7 +71,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'self' },
     export: {
       section: 'account',
-      fields: ['id', 'accountName', 'email', 'phone', 'emergencyContactName', 'emergencyContactPhone', 'preferredLanguage', 'status', 'analyticsObjection', 'createdAt'],
+      fields: ['id', 'accountName', 'email', 'phone', 'emergencyContactName', 'emergencyContactPhone', 'preferredLanguage', 'status', 'analyticsObjection', 'createdAt', 'erasedAt', 'restrictedAt'],
       orderBy: 't.id',
     },
     rectify: [
@@ -99,10 +103,10 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'column', column: 'customer_id' },
     export: {
       section: 'addresses',
-      fields: ['id', 'recipientName', 'line1', 'line2', 'city', 'state', 'postalCode', 'country', 'phone', 'isDefault', 'createdAt'],
+      fields: ['id', 'recipientName', 'line1', 'line2', 'city', 'state', 'postalCode', 'country', 'phone', 'isDefault', 'createdAt', 'restrictedAt'],
       orderBy: 't.created_at, t.id',
     },
-    rectify: ADDRESS_INPUTS,
+    rectify: [...ADDRESS_INPUTS, { input: 'isDefault', column: 'is_default' }],
     erase: { action: 'delete', keepWhile: { anchor: 'customer' } },
     retention: { action: 'keep', reason: ACCOUNT_KEPT },
   },
@@ -116,7 +120,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       fields: [
         'id', 'orderNumber', 'channel', 'platformPartnerId', 'paymentProviderId', 'status', 'currency', 'totalAmount', 'placedAt', 'completedAt',
         'shipping.recipientName', 'shipping.line1', 'shipping.line2', 'shipping.city', 'shipping.state', 'shipping.postalCode', 'shipping.country', 'shipping.phone',
-        'customs.contents', 'customs.declaredValue', 'customs.hsCodes', 'policyVersionId', 'retainUntil', 'retentionAppliedAt',
+        'customs.contents', 'customs.declaredValue', 'customs.hsCodes', 'policyVersionId', 'retainUntil', 'retentionAppliedAt', 'restrictedAt',
       ],
       orderBy: 't.placed_at, t.id',
     },
@@ -134,8 +138,12 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     entity: OrderItemEntity,
     types: ['OrderItem', 'ItemAttribute'],
     subject: { kind: 'parent', column: 'order_id', parent: 'order' },
-    export: { section: 'orderItems', fields: ['id', 'orderId', 'position', 'sku', 'productName', 'specification', 'quantity', 'unitPrice'], orderBy: 't.order_id, t.position' },
-    erase: { action: 'keep', reason: 'what was sold identifies nobody once the order’s recipient is erased; the store’s accounts need it' },
+    export: { section: 'orderItems', fields: ['id', 'orderId', 'position', 'sku', 'productName', 'specification', 'quantity', 'unitPrice', 'restrictedAt'], orderBy: 't.order_id, t.position' },
+    erase: {
+      action: 'keep',
+      reason: 'what was sold identifies nobody once the order’s recipient is erased; the store’s accounts need it',
+      restrictWhile: { anchor: 'order', column: 'order_id' },
+    },
     retention: { action: 'keep', reason: 'what was sold identifies nobody once the order’s recipient is anonymized; the store’s accounts need it' },
   },
   {
@@ -145,7 +153,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'order_id', parent: 'order' },
     export: {
       section: 'shipments',
-      fields: ['id', 'orderId', 'logisticsPartnerId', 'trackingNumber', 'status', 'progress', 'statusAt', 'createdAt', 'deliveredAt'],
+      fields: ['id', 'orderId', 'logisticsPartnerId', 'trackingNumber', 'status', 'progress', 'statusAt', 'createdAt', 'deliveredAt', 'restrictedAt'],
       orderBy: 't.created_at, t.id',
     },
     // A tracking number finds the parcel, and its recipient, in the carrier's records.
@@ -159,7 +167,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'shipment_id', parent: 'shipment' },
     export: {
       section: 'shipmentEvents',
-      fields: ['id', 'shipmentId', 'carrierId', 'carrierEventId', 'occurredAt', 'location', 'description', 'status'],
+      fields: ['id', 'shipmentId', 'carrierId', 'carrierEventId', 'occurredAt', 'location', 'description', 'status', 'restrictedAt'],
       orderBy: 't.occurred_at, t.id',
     },
     // Where a parcel was scanned traces the recipient's whereabouts.
@@ -176,7 +184,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'order_id', parent: 'order' },
     export: {
       section: 'paymentVerifications',
-      fields: ['id', 'orderId', 'providerId', 'providerReference', 'method', 'cardBrand', 'cardLast4', 'amount', 'currency', 'status', 'paidAt', 'settledAt', 'settlementBatchRef', 'createdAt'],
+      fields: ['id', 'orderId', 'providerId', 'providerReference', 'method', 'cardBrand', 'cardLast4', 'amount', 'currency', 'status', 'paidAt', 'settledAt', 'settlementBatchRef', 'createdAt', 'restrictedAt'],
       orderBy: 't.created_at, t.id',
     },
     erase: { action: 'anonymize', columns: { card_brand: null, card_last4: null }, keepWhile: { anchor: 'order', column: 'order_id' } },
@@ -187,7 +195,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     entity: AfterSalesCaseEntity,
     types: ['AfterSalesCase'],
     subject: { kind: 'column', column: 'customer_id' },
-    export: { section: 'afterSalesCases', fields: ['id', 'orderId', 'type', 'status', 'subject', 'openedAt', 'closedAt', 'retainUntil'], orderBy: 't.opened_at, t.id' },
+    export: { section: 'afterSalesCases', fields: ['id', 'orderId', 'type', 'status', 'subject', 'openedAt', 'closedAt', 'retainUntil', 'restrictedAt'], orderBy: 't.opened_at, t.id' },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'id' } },
     retention: { action: 'delete' },
   },
@@ -196,7 +204,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     entity: CaseMessageEntity,
     types: ['CaseMessage'],
     subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
-    export: { section: 'caseMessages', fields: ['id', 'caseId', 'authorSide', 'body', 'sentAt'], orderBy: 't.sent_at, t.id' },
+    export: { section: 'caseMessages', fields: ['id', 'caseId', 'authorSide', 'body', 'sentAt', 'restrictedAt'], orderBy: 't.sent_at, t.id' },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
     retention: { action: 'delete' },
   },
@@ -207,7 +215,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
     export: {
       section: 'caseAttachments',
-      fields: ['id', 'caseId', 'messageId', 'kind', 'contentType', 'sizeBytes', 'sha256', 'uploadedAt'],
+      fields: ['id', 'caseId', 'messageId', 'kind', 'contentType', 'sizeBytes', 'sha256', 'uploadedAt', 'restrictedAt'],
       withheld: { storageKey: 'where the file is kept in the store’s object storage: an internal location, not data about the customer' },
       orderBy: 't.uploaded_at, t.id',
     },
@@ -237,7 +245,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     entity: CaseRecordEntity,
     types: ['CaseRecord'],
     subject: { kind: 'parent', column: 'case_id', parent: 'after_sales_case' },
-    export: { section: 'caseRecords', fields: ['id', 'caseId', 'action', 'actor', 'note', 'recordedAt'], orderBy: 't.recorded_at, t.id' },
+    export: { section: 'caseRecords', fields: ['id', 'caseId', 'action', 'actor', 'note', 'recordedAt', 'restrictedAt'], orderBy: 't.recorded_at, t.id' },
     erase: { action: 'delete', keepWhile: { anchor: 'case', column: 'case_id' } },
     retention: { action: 'delete' },
   },
@@ -258,7 +266,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'column', column: 'customer_id' },
     export: {
       section: 'preferenceConsents',
-      fields: ['id', 'category', 'granted', 'recordedAt', 'policyVersionId', 'recordedVia'],
+      fields: ['id', 'category', 'granted', 'recordedAt', 'policyVersionId', 'recordedVia', 'restrictedAt'],
       // A customer's own rows never carry a visitor pseudonym (one subject per row).
       withheld: { visitorPseudonym: 'set only on a visitor’s choice, never on a customer’s' },
       orderBy: 't.recorded_at, t.id',
@@ -269,15 +277,79 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
   {
     table: 'privacy_request',
     entity: PrivacyRequestEntity,
-    types: ['PrivacyRequest'],
+    // An access request's export is answered off the request.
+    types: ['PrivacyRequest', 'PrivacyExport'],
     subject: { kind: 'column', column: 'customer_id' },
     export: {
       section: 'privacyRequests',
-      fields: ['id', 'type', 'status', 'receivedAt', 'verifiedAt', 'dueAt', 'completedAt', 'handler', 'resultSummary', 'rejectionReason'],
+      fields: ['id', 'type', 'status', 'receivedAt', 'verifiedAt', 'dueAt', 'completedAt', 'handler', 'resultSummary', 'rejectionReason', 'openedVia', 'parameters', 'result'],
+      withheld: { openedBy: 'the identity of the customer-service agent who opened it on the customer’s behalf (openedVia says who did)' },
       orderBy: 't.received_at, t.id',
     },
     erase: { action: 'keep', reason: 'the record that a request was made and answered is the store’s proof it honoured the customer’s rights' },
     retention: { action: 'keep', reason: 'the record that a request was made and answered, kept with the account' },
+  },
+  {
+    table: 'privacy_request_transition',
+    entity: PrivacyRequestTransitionEntity,
+    types: ['PrivacyRequestTransition'],
+    subject: { kind: 'parent', column: 'request_id', parent: 'privacy_request' },
+    export: {
+      section: 'privacyRequestTransitions',
+      fields: ['id', 'requestId', 'fromStatus', 'toStatus', 'at', 'actorKind', 'note'],
+      withheld: {
+        actor: 'the identity of the staff member who acted (actorKind says which kind of principal)',
+        seq: 'an internal ordering number: the section lists the transitions in this order',
+      },
+      orderBy: 't.seq',
+    },
+    erase: { action: 'keep', reason: 'the history of a request is the store’s proof it honoured the customer’s rights' },
+    retention: { action: 'keep', reason: 'the history of a request, kept with the request and the account' },
+  },
+  {
+    table: 'privacy_request_code',
+    entity: PrivacyRequestCodeEntity,
+    types: [],
+    subject: { kind: 'parent', column: 'request_id', parent: 'privacy_request' },
+    export: {
+      section: 'verificationCodes',
+      fields: ['requestId', 'issuedAt', 'expiresAt', 'attemptsLeft'],
+      withheld: { codeHash: 'a keyed hash of the one-time code: it proves nothing to anyone but the gateway' },
+      orderBy: 't.issued_at, t.request_id',
+    },
+    erase: { action: 'delete' },
+    retention: { action: 'keep', reason: 'a code is deleted once it verifies the request or a new one replaces it, and works for 15 minutes only' },
+  },
+  {
+    table: 'privacy_export_link',
+    entity: PrivacyExportLinkEntity,
+    types: ['PrivacyExportLink'],
+    subject: { kind: 'parent', column: 'request_id', parent: 'privacy_request' },
+    export: {
+      section: 'exportLinks',
+      fields: ['id', 'requestId', 'createdAt', 'expiresAt', 'usedAt'],
+      withheld: { tokenHash: 'the hash of the link’s secret token' },
+      orderBy: 't.created_at, t.id',
+    },
+    erase: { action: 'delete' },
+    retention: { action: 'keep', reason: 'a link is hashed, works once and expires; the record of its use is kept with the request' },
+  },
+  {
+    table: 'mail_outbox',
+    entity: MailOutboxEntity,
+    types: [],
+    subject: { kind: 'column', column: 'customer_id' },
+    export: {
+      section: 'mails',
+      fields: ['id', 'topic', 'toAddress', 'subject', 'status', 'attempts', 'nextAttemptAt', 'createdAt', 'sentAt'],
+      withheld: {
+        sealedBody: 'sealed while waiting to be sent and wiped once sent: it held a one-time code or a link, never kept',
+        lastError: 'the mail server’s own error text',
+      },
+      orderBy: 't.created_at, t.id',
+    },
+    erase: { action: 'delete' },
+    retention: { action: 'keep', reason: 'the record that a mail was sent, kept with the account; its body is wiped once sent' },
   },
   {
     table: 'legal_hold',

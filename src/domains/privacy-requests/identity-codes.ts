@@ -1,0 +1,31 @@
+/**
+ * One-time codes that verify a requester is the customer (design §6): 6 digits, mailed to the
+ * email on file, stored only as an HMAC under the gateway's secret (a database dump cannot be
+ * tried against a million codes offline), valid 15 minutes and for 5 attempts; after that a new
+ * code is needed. The code itself exists only in the mail; it never reaches a log.
+ */
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+
+export const CODE_DIGITS = 6;
+export const CODE_TTL_MS = 15 * 60_000;
+export const CODE_ATTEMPTS = 5;
+/** Codes one request may be sent, the first included. */
+export const CODES_PER_REQUEST = 5;
+/** The least time between two codes of one request. */
+export const CODE_RESEND_AFTER_MS = 60_000;
+
+export function newCode(): string {
+  return String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
+}
+
+/** The code's hash, bound to its request: a code of one request never verifies another. */
+export function codeHash(secret: string, requestId: string, code: string): string {
+  return createHmac('sha256', `privacy-code:${secret}`).update(`${requestId}:${code}`).digest('hex');
+}
+
+export function codeMatches(secret: string, requestId: string, code: string, storedHash: string): boolean {
+  if (!/^\d+$/.test(code) || code.length !== CODE_DIGITS) return false;
+  const a = Buffer.from(codeHash(secret, requestId, code), 'hex');
+  const b = Buffer.from(storedHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -104,7 +104,7 @@ function selectContract(schema: GraphQLSchema, audience: ContractAudience, view:
       result = node !== undefined && isObjectType(node) && admits(node);
     } else if (ROW_SOURCE[type.name] === undefined) {
       if (!fields.every((f) => classify(type.name, f.name)?.class === STRUCTURE)) {
-        throw new Error(`contract for ${audience}: ${type.name} has fields that are not STRUCTURE but no ROW_SOURCE entry (src/policy/row-scope.ts)`);
+        throw new Error(`contract for ${audience}: ${type.name} has fields that are not STRUCTURE but no ROW_SOURCE entry (its table's rows in src/policy/tables.ts)`);
       }
       result = true;
     } else {

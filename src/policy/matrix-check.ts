@@ -120,7 +120,7 @@ export function checkMatrix(
       const c = classify(type.name, f.name)?.class;
       return c !== undefined && c !== LINK && c !== STRUCTURE;
     });
-    if (carriesData && !ROW_SOURCE[type.name]) problems.push(`${type.name} carries data but has no ROW_SOURCE entry (src/policy/row-scope.ts)`);
+    if (carriesData && !ROW_SOURCE[type.name]) problems.push(`${type.name} carries data but has no ROW_SOURCE entry (its table's rows in src/policy/tables.ts)`);
   }
   for (const typeName of Object.keys(ROW_SOURCE)) {
     if (!isObjectType(schema.getType(typeName))) problems.push(`ROW_SOURCE names type ${typeName}, which the schema does not have`);

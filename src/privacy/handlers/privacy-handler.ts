@@ -83,7 +83,7 @@ export interface RectifiableField {
 export interface PrivacyHandler {
   /** The SQL table. */
   table: string;
-  /** The entity class (as registered in platform/entities.ts). */
+  /** The entity class (as registered in data-source.ts). */
   entity: Function;
   /** The GraphQL object types whose fields publish this table's rows (embedded objects included). */
   types: readonly string[];

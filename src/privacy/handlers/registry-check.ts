@@ -48,7 +48,7 @@ export function checkPrivacyRegistry(
   for (const entry of [...handlers, ...notPersonal]) {
     const shape = shapes.get(entry.entity);
     if (!shape) {
-      problems.push(`privacy registry: table ${entry.table} names an entity that is not registered (src/platform/entities.ts)`);
+      problems.push(`privacy registry: table ${entry.table} names an entity that is not registered (src/data-source.ts)`);
       continue;
     }
     if (shape.table !== entry.table) problems.push(`privacy registry: entry ${entry.table} names the entity of table ${shape.table}`);

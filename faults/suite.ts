@@ -347,12 +347,30 @@ async function holdLocks(admin: Pool, ms: number): Promise<void> {
  * Answers are withheld (fail closed); a write must not stand without its event.
  */
 async function refuseAuditInserts(admin: Pool, ms: number): Promise<void> {
-  await admin.query(`
+  await untilNoDeadlock(admin, `
     CREATE FUNCTION fault_suite_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'audit storage refused (fault suite)'; END $$;
     CREATE TRIGGER fault_suite_refuse_audit BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION fault_suite_refuse_audit()`);
   await sleep(ms);
-  await admin.query('DROP TRIGGER fault_suite_refuse_audit ON audit_event; DROP FUNCTION fault_suite_refuse_audit()');
+  await untilNoDeadlock(admin, 'DROP TRIGGER fault_suite_refuse_audit ON audit_event; DROP FUNCTION fault_suite_refuse_audit()');
+}
+
+/**
+ * audit_event is partitioned by month: a trigger on it is created and dropped on every
+ * partition, which takes their locks one by one and can deadlock with the audit writer's inserts.
+ * The statements run as one implicit transaction, so a deadlock victim changed nothing and is
+ * sent again.
+ */
+async function untilNoDeadlock(admin: Pool, sql: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(sql);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt === 10) throw error;
+      await sleep(20 * attempt);
+    }
+  }
 }
 
 /** Which of `ids` (request ids) have an audit event. */

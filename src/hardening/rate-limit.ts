@@ -52,6 +52,22 @@ export function rateLimited(retryAfterSeconds: number): GraphQLError {
   });
 }
 
+/** The window every budget is counted over, in seconds. */
+export const RATE_LIMIT_WINDOW_SECONDS = 60;
+
+/**
+ * The root-field budget as the IETF draft's RateLimit header fields
+ * (draft-ietf-httpapi-ratelimit-headers-07): the quota per window, what is left of it and the
+ * seconds until the window starts again; `RateLimit-Policy` names the window. Retry-After, on a
+ * refusal, is the same number of seconds: the moment the budget is whole again.
+ */
+export function setRateLimitHeaders(headers: Map<string, string>, limit: number, budget: RateLimiterRes): void {
+  headers.set('ratelimit-limit', String(limit));
+  headers.set('ratelimit-remaining', String(Math.max(0, budget.remainingPoints)));
+  headers.set('ratelimit-reset', String(Math.max(0, Math.ceil(budget.msBeforeNext / 1000))));
+  headers.set('ratelimit-policy', `${limit};w=${RATE_LIMIT_WINDOW_SECONDS}`);
+}
+
 /** Root fields of the operation by name, aliases and fragments followed; introspection left out. */
 function rootFields(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): string[] {
   return rootFieldsOf(set, fragments).map((f) => f.name.value).filter((name) => !name.startsWith('__'));
@@ -139,22 +155,23 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
           storeClient: redis,
           keyPrefix: `ntk:${keyPrefix}`,
           points,
-          duration: 60,
+          duration: RATE_LIMIT_WINDOW_SECONDS,
           useRedisPackage: false,
           rejectIfRedisNotReady: true,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: 60 }),
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: RATE_LIMIT_WINDOW_SECONDS }),
         })
-      : new RateLimiterMemory({ keyPrefix, points, duration: 60 });
+      : new RateLimiterMemory({ keyPrefix, points, duration: RATE_LIMIT_WINDOW_SECONDS });
   const fields = make('fields', config.fieldsPerMinute);
   const misses = make('misses', config.missesPerMinute);
   const behaviorEvents = make('behavior-events', config.behaviorEventsPerMinute ?? DEFAULT_RATE_LIMITS.behaviorEventsPerMinute!);
 
-  async function take(limiter: RateLimiterAbstract, key: string, points: number): Promise<void> {
-    if (points <= 0) return;
+  /** Charges `points`; returns the budget left, or throws RATE_LIMITED carrying it. */
+  async function take(limiter: RateLimiterAbstract, key: string, points: number): Promise<RateLimiterRes | undefined> {
+    if (points <= 0) return undefined;
     try {
-      await limiter.consume(key, points);
+      return await limiter.consume(key, points);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw rateLimited(rejection.msBeforeNext / 1000);
+      if (rejection instanceof RateLimiterRes) throw Object.assign(rateLimited(rejection.msBeforeNext / 1000), { budget: rejection });
       throw rejection;
     }
   }
@@ -165,15 +182,19 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
       // Charged as soon as the source is known; a refusal is reported once the operation is
       // resolved (an invalid document is refused anyway, with its validation error).
       let overLimit: GraphQLError | undefined;
+      /** The fields budget after this request was charged, told in the RateLimit headers. */
+      let budget: RateLimiterRes | undefined;
       return {
         async didResolveSource({ source, request, contextValue }) {
           try {
             const name = request.operationName ?? undefined;
             const calls = callCounts.getOrCompute(documentKey(name, source), () => callsIn(source, name, maxTokens));
-            await take(fields, principalKey(contextValue.caller.principal), calls);
+            budget = await take(fields, principalKey(contextValue.caller.principal), calls);
           } catch (error) {
-            if (error instanceof GraphQLError) overLimit = error;
-            else throw error;
+            if (error instanceof GraphQLError) {
+              overLimit = error;
+              budget = (error as GraphQLError & { budget?: RateLimiterRes }).budget;
+            } else throw error;
           }
         },
         async didResolveOperation({ document, operation, contextValue }) {
@@ -191,6 +212,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
           }
         },
         async willSendResponse({ response, contextValue }) {
+          if (budget) setRateLimitHeaders(response.http.headers, config.fieldsPerMinute, budget);
           if (byIdAliases.length === 0 || response.body.kind !== 'single') return;
           const data = response.body.singleResult.data as Record<string, unknown> | null | undefined;
           // A look-up that failed (the database was unreachable, say) found nothing out: not a miss.
@@ -209,7 +231,11 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
     plugin,
     budgetsFor(principal) {
       const key = principalKey(principal);
-      return { behaviorEvents: (count) => take(behaviorEvents, key, count) };
+      return {
+        behaviorEvents: async (count) => {
+          await take(behaviorEvents, key, count);
+        },
+      };
     },
     ready: connection?.ready ?? Promise.resolve(),
     async close() {

@@ -1,7 +1,7 @@
 /**
  * Idempotent mutations. A caller that sends a mutation again with the same `Idempotency-Key`
  * header and the same request within 24 hours gets the first response again and nothing is
- * written twice; the same key with another request is refused (BAD_USER_INPUT, HTTP 422, as the
+ * written twice; the same key with another request is refused (IDEMPOTENCY_KEY_REUSED, HTTP 422, as the
  * IETF Idempotency-Key draft advises).
  *
  * - Keys are per principal (`principalKey`: a partner, whichever of its systems calls): a
@@ -43,7 +43,7 @@ import { recordSqlStatement } from '../platform/sql-counter';
 import { deniedMessage } from '../enforcement/field-rules';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-const REPLAYED_HEADER = 'idempotent-replayed';
+export const REPLAYED_HEADER = 'idempotent-replayed';
 /** How long a first response is replayed. */
 const IDEMPOTENCY_WINDOW_HOURS = 24;
 
@@ -72,10 +72,10 @@ interface StoredRecord {
   disclosure: DisclosureSnapshot | null;
 }
 
-function refusal(status: number, message: string): GraphQLResponse {
+function refusal(status: number, message: string, code: ErrorCode = ErrorCode.BAD_USER_INPUT): GraphQLResponse {
   return {
     http: { status, headers: new HeaderMap() },
-    body: { kind: 'single', singleResult: { errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] } },
+    body: { kind: 'single', singleResult: { errors: [{ message, extensions: { code } }] } },
   };
 }
 
@@ -138,7 +138,7 @@ export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
             return null;
           }
           if (found.fingerprint !== fingerprint) {
-            return refusal(422, 'Idempotency-Key: already used for a different request; send a new request with a new key');
+            return refusal(422, 'Idempotency-Key: already used for a different request; send a new request with a new key', ErrorCode.IDEMPOTENCY_KEY_REUSED);
           }
           if (found.status === null || found.response === null || found.disclosure === null) {
             throw new Error('idempotency: a committed record without its response');

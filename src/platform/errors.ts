@@ -14,6 +14,14 @@ export const ErrorCode = {
   /** The database cannot answer now (down, restarting, hung, out of connections): retry later. HTTP 503. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A subscription: the gateway serves queries and mutations only. HTTP 400. */
+  OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
+  /** An Idempotency-Key already used for a different request. HTTP 422. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A request body over the size limit. HTTP 413. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** An HTTP method the endpoint does not serve. HTTP 405. */
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -25,12 +33,44 @@ export const PUBLIC_CODES: ReadonlySet<string> = new Set([
   ErrorCode.NOT_FOUND,
   ErrorCode.RATE_LIMITED,
   ErrorCode.SERVICE_UNAVAILABLE,
+  ErrorCode.OPERATION_NOT_SUPPORTED,
+  ErrorCode.IDEMPOTENCY_KEY_REUSED,
+  ErrorCode.PAYLOAD_TOO_LARGE,
+  ErrorCode.METHOD_NOT_ALLOWED,
   'GRAPHQL_VALIDATION_FAILED',
   'GRAPHQL_PARSE_FAILED',
   'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
+
+/**
+ * The one HTTP status of each code: a response that serves nothing (no data, or every root
+ * field it asked for null with an error) answers with the status of its first error's code. A
+ * response that carries data and errors about some of its fields is 200, each error with its
+ * code — except SERVICE_UNAVAILABLE, which is always 503: retry the whole request. The table is
+ * part of the published contract (docs/errors.md); test/integration/http-status.test.ts holds
+ * every code to it.
+ */
+export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.freeze({
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.BAD_USER_INPUT]: 400,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
+  [ErrorCode.OPERATION_NOT_SUPPORTED]: 400,
+  [ErrorCode.IDEMPOTENCY_KEY_REUSED]: 422,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCode.METHOD_NOT_ALLOWED]: 405,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  GRAPHQL_PARSE_FAILED: 400,
+  BAD_REQUEST: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
+  // Apollo's automatic persisted queries: the client sends the text next (its link expects 200).
+  PERSISTED_QUERY_NOT_FOUND: 200,
+});
 
 export const UNAUTHENTICATED_MESSAGE = 'Authentication required: send a valid bearer token';
 

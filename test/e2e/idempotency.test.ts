@@ -89,13 +89,13 @@ describe('Idempotency-Key', () => {
   it.each([
     ['other variables', (k: string) => payment(`idem-${k}`, { amount: '26.00' })],
     ['the same variables in another operation text', (k: string) => ({ ...payment(`idem-${k}`), query: PAYMENT.replace(' status amount', '') })],
-  ])('the same key with %s: 422 BAD_USER_INPUT, and nothing written', async (_label, other) => {
+  ])('the same key with %s: 422 IDEMPOTENCY_KEY_REUSED, and nothing written', async (_label, other) => {
     const k = key();
     await gw.post(payment(`idem-${k}`), { ...psp, 'idempotency-key': k });
     const before = await count(`SELECT count(*) n FROM payment_verification`);
     const cases = await count(`SELECT count(*) n FROM after_sales_case`);
     const r = await gw.post(other(k), { ...psp, 'idempotency-key': k });
-    expect({ status: r.status, codes: r.json.errors.map((e: any) => e.extensions.code), data: r.json.data }).toEqual({ status: 422, codes: ['BAD_USER_INPUT'], data: undefined });
+    expect({ status: r.status, codes: r.json.errors.map((e: any) => e.extensions.code), data: r.json.data }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_REUSED'], data: undefined });
     expect(r.json.errors[0].message).toMatch(/^Idempotency-Key: already used for a different request/);
     expect([await count(`SELECT count(*) n FROM payment_verification`), await count(`SELECT count(*) n FROM after_sales_case`)]).toEqual([before, cases]);
   });

@@ -293,7 +293,7 @@ describe('a mutation and its audit event commit together', () => {
   it('a write that fails is answered with the masked error, writes nothing, and its event says error', async () => {
     const before = await dataDigest(db.dataSource);
     const r = await withRefusal(db.dataSource, 'shipment_event', () => run(gateway, CASES.recordShipmentEvents!.query, CASES.recordShipmentEvents!.caller, CASES.recordShipmentEvents!.variables()));
-    expect(r).toEqual({ status: 200, data: null, errors: [{ message: INTERNAL_ERROR_MESSAGE, path: ['recordShipmentEvents'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    expect(r).toEqual({ status: 500, data: null, errors: [{ message: INTERNAL_ERROR_MESSAGE, path: ['recordShipmentEvents'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     expect(await dataDigest(db.dataSource)).toEqual(before);
     const event = await lastEvent(db.dataSource);
     expect({ operationType: event.operationType, outcome: event.outcome, errorCodes: event.errorCodes, disclosed: event.disclosed }).toEqual({

@@ -45,6 +45,9 @@ export interface OperationLimits {
  */
 export const MAX_VALIDATION_ERRORS = 10;
 
+/** The largest request body taken (HTTP 413 PAYLOAD_TOO_LARGE beyond). */
+export const MAX_BODY_BYTES = 100 * 1024;
+
 export const DEFAULT_LIMITS: OperationLimits = Object.freeze({
   maxDepth: 8,
   maxAliases: 15,

@@ -21,7 +21,12 @@
  *   argument left with none is dropped, so a filter that would reveal a denied field is unknown
  *   to the audience, exactly like a field that does not exist. Paging, look-up ids and the
  *   inputs of operations are kept whole. The input, enum and scalar types they use come along;
- * - a description naming a type that is not in the contract is dropped.
+ * - a description naming a type that is not in the contract is dropped;
+ * - a field is non-null in the contract when the audience always sees it and the database never
+ *   leaves it empty (alwaysPresent, below); the full schema keeps it nullable, since another
+ *   caller may be refused it;
+ * - scalars name their specification (@specifiedBy), and the schema's description states the
+ *   error codes with their HTTP statuses and the operation limits (contract-notes.ts).
  * The contract never executes anything: its fields have no resolvers.
  */
 import {
@@ -52,9 +57,11 @@ import {
   type GraphQLOutputType,
   type GraphQLType,
 } from 'graphql';
+import { getMetadataArgsStorage } from 'typeorm';
 import { ARGUMENT_REVEALS, classifiedArguments } from './arguments';
 import { carriesData, classify, isConnectionScaffolding, STRUCTURE } from './classification';
 import { MATRIX, type MatrixRow } from './disclosure-matrix';
+import { contractDescription } from './contract-notes';
 import { PolicyEngine, type PolicyView } from './policy-view';
 import { scopeReaches } from './row-scope';
 import { ROW_SOURCE } from './tables';
@@ -82,6 +89,35 @@ export function audienceView(
   const rows = matrix.filter((row) => row.principal === audience);
   if (rows.length === 0) throw new Error(`contract for ${audience}: the disclosure matrix has no row for it`);
   return { rows, view: engine.buildView(`contract:${audience}`, rows) };
+}
+
+/** Where the custom scalars are specified (@specifiedBy); Decimal restricts xsd:decimal as its description says. */
+export const SCALAR_SPECIFICATIONS: Readonly<Record<string, string>> = {
+  DateTimeISO: 'https://datatracker.ietf.org/doc/html/rfc3339#section-5.6',
+  Decimal: 'https://www.w3.org/TR/xmlschema11-2/#decimal',
+};
+
+/**
+ * Whether `typeName.fieldName` is always present for an audience, so its contract may declare it
+ * non-null: the field returns a scalar or an enum (never a link, which row scope can leave
+ * null), the audience sees it unmasked under every purpose it may declare, and it reads a
+ * column of the type's entity (`${typeName}Entity`, same property name) that is NOT NULL. A
+ * third party's view depends on the categories of each customer's grant, so none of its fields
+ * qualifies. test/policy/contract-types.test.ts runs every audience's widest read over the demo
+ * data and checks no non-null field ever comes back null.
+ */
+function alwaysPresentFields(engine: PolicyEngine, audience: ContractAudience, rows: readonly MatrixRow[]) {
+  if (audience === 'third_party') return () => false;
+  const views = rows.map((row, i) => engine.buildView(`contract-presence:${audience}:${i}`, [row]));
+  const columns = getMetadataArgsStorage().columns;
+  return (typeName: string, field: GraphQLField<unknown, unknown>): boolean => {
+    if (isNonNullType(field.type) || isListType(field.type)) return false;
+    const target = getNamedType(field.type);
+    if (!isScalarType(target) && !isEnumType(target)) return false;
+    if (!views.every((view) => view.decide(typeName, field.name) === 'visible')) return false;
+    const column = columns.find((c) => typeof c.target === 'function' && c.target.name === `${typeName}Entity` && c.propertyName === field.name);
+    return column !== undefined && column.options.nullable !== true;
+  };
 }
 
 /** The type a connection or an edge lists. */
@@ -219,7 +255,8 @@ export function buildContract(
   engine: PolicyEngine = new PolicyEngine(schema),
   matrix: readonly MatrixRow[] = MATRIX,
 ): GraphQLSchema {
-  const { view } = audienceView(engine, audience, matrix);
+  const { rows, view } = audienceView(engine, audience, matrix);
+  const alwaysPresent = alwaysPresentFields(engine, audience, rows);
   const keptFields = selectContract(schema, audience, view);
   const selection = argumentSelection(schema, view);
   const contractTypeNames = new Set([...keptFields.keys(), ...collectLeafTypes(schema, keptFields, selection)]);
@@ -235,7 +272,15 @@ export function buildContract(
     if (!original || !contractTypeNames.has(name)) throw new Error(`contract for ${audience}: ${name} is used but not in the contract`);
     let type: GraphQLNamedType;
     if (isSpecifiedScalarType(original)) type = original;
-    else if (isScalarType(original)) type = new GraphQLScalarType({ ...original.toConfig(), description: describe(original.description), astNode: undefined, extensionASTNodes: [] });
+    else if (isScalarType(original)) {
+      type = new GraphQLScalarType({
+        ...original.toConfig(),
+        description: describe(original.description),
+        specifiedByURL: original.specifiedByURL ?? SCALAR_SPECIFICATIONS[name],
+        astNode: undefined,
+        extensionASTNodes: [],
+      });
+    }
     else if (isEnumType(original)) {
       const config = original.toConfig();
       const values = new Set(selection.enumValues(original));
@@ -277,10 +322,11 @@ export function buildContract(
           Object.fromEntries(
             keep.map((fieldName): [string, GraphQLFieldConfig<unknown, unknown>] => {
               const f = config.fields[fieldName];
+              const wrapped = wrap(f.type) as GraphQLOutputType;
               return [
                 fieldName,
                 {
-                  type: wrap(f.type) as GraphQLOutputType,
+                  type: alwaysPresent(name, fieldsOfType[fieldName]) ? new GraphQLNonNull(wrapped as never) : wrapped,
                   description: describe(f.description),
                   deprecationReason: f.deprecationReason,
                   args: Object.fromEntries(
@@ -309,6 +355,7 @@ export function buildContract(
   const query = schema.getQueryType()!;
   const mutation = schema.getMutationType();
   const contract = new GraphQLSchema({
+    description: contractDescription(audience),
     query: named(query.name) as GraphQLObjectType,
     mutation: mutation && keptFields.has(mutation.name) ? (named(mutation.name) as GraphQLObjectType) : undefined,
     types: [...contractTypeNames].map(named),

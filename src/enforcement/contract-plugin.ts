@@ -64,6 +64,8 @@ export interface ContractPluginOptions {
   maxValidationErrors: number;
   /** How many (audience, document) validation results to keep; 1000 unless told. */
   cacheSize?: number;
+  /** The contracts, when already built (buildContracts of the same schema and engine). */
+  contracts?: ReadonlyMap<ContractAudience, GraphQLSchema>;
 }
 
 /** graphql-js suggests names it knows; from a contract that is harmless, but nothing is suggested at all. */
@@ -99,7 +101,7 @@ function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNo
 const INTROSPECTION_ROOT_FIELDS = new Set(['__schema', '__type']);
 
 export function createContractPlugin(options: ContractPluginOptions): ApolloServerPlugin<RequestContext> {
-  const contracts = buildContracts(options.schema, options.engine);
+  const contracts = options.contracts ?? buildContracts(options.schema, options.engine);
   const cache = new BoundedCache<readonly ContractViolation[]>(options.cacheSize ?? DEFAULT_CONTRACT_CACHE_SIZE);
 
   const violationsOf = (audience: ContractAudience, request: GraphQLRequestContext<RequestContext>): readonly ContractViolation[] => {

@@ -4,6 +4,8 @@
  * error code whatever stage raised it, and the rate-limit headers with an exact Retry-After.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { HTTP_STATUS_OF_CODE } from '../../src/platform/errors';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -153,6 +155,35 @@ describe('partner integration over HTTP', () => {
       } finally {
         await limited.close();
       }
+    });
+  });
+
+  describe('5. the published contract', () => {
+    const contract = (audience: string, headers: Record<string, string>) => fetch(`${gw.url}/contracts/${audience}.graphql`, { headers });
+
+    it('a carrier gets its contract, the committed text, with an ETag; asked again with it, 304', async () => {
+      const r = await contract('logistics_partner', carrier);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      const body = await r.text();
+      expect(body).toBe(readFileSync(path.resolve(__dirname, '../../contracts/logistics_partner.graphql'), 'utf8'));
+      const etag = r.headers.get('etag')!;
+      expect(etag).toBe(`"${sha256(body)}"`);
+      const again = await contract('logistics_partner', { ...carrier, 'if-none-match': etag });
+      expect(again.status).toBe(304);
+    });
+
+    it("another audience's contract, an unknown name and a staff token all get the same 404; no token gets 401", async () => {
+      const answers = await Promise.all([
+        contract('payment_provider', carrier),
+        contract('nothing_here', carrier),
+        contract('logistics_partner', fulfilment),
+      ]);
+      const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: await r.json() })));
+      expect(bodies[0]).toEqual({ status: 404, body: { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] } });
+      expect(bodies[1]).toEqual(bodies[0]);
+      expect(bodies[2]).toEqual(bodies[0]);
+      expect((await contract('logistics_partner', {})).status).toBe(401);
     });
   });
 });

@@ -20,6 +20,8 @@ import { freePort, processAlive, processTree, sleep } from './processes';
 export interface ClusterOptions {
   /** Lines of PostgreSQL's own log (stderr) go here. */
   log(line: string): void;
+  /** Serve TLS with this certificate (chain) and key, PEM (ssl=on; plain connections still accepted). */
+  tls?: { certPem: string; keyPem: string };
 }
 
 interface Binaries {
@@ -70,6 +72,13 @@ export class PostgresCluster {
     if (user.uid !== undefined) fs.chownSync(dir, user.uid, user.gid!);
     const data = path.join(dir, 'data');
     await run(bin.initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-instructions', '-N'], user, options.log);
+    if (options.tls) {
+      // PostgreSQL refuses a key readable by others, or owned by another user than its own.
+      for (const [file, pem] of [['server.crt', options.tls.certPem], ['server.key', options.tls.keyPem]] as const) {
+        fs.writeFileSync(path.join(data, file), pem, { mode: 0o600 });
+        if (user.uid !== undefined) fs.chownSync(path.join(data, file), user.uid, user.gid!);
+      }
+    }
     const cluster = new PostgresCluster(dir, await freePort(), bin, user, options);
     await cluster.start();
     return cluster;
@@ -96,6 +105,7 @@ export class PostgresCluster {
         '-c', 'max_connections=100',
         '-c', 'shared_buffers=64MB',
         '-c', 'log_min_messages=warning',
+        ...(this.options.tls ? ['-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key'] : []),
       ],
       { ...this.user, stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -5,7 +5,6 @@
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import nodemailer from 'nodemailer';
@@ -22,6 +21,7 @@ import { createBlobStore } from './platform/blob-store';
 import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-database';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { createDataSource } from './data-source';
+import { createListener, databaseSslOptions } from './platform/tls';
 import { createLogger, type Logger } from './platform/logger';
 import { publishPolicyVersion, PolicyPublishError } from './domains/policy-versions/policy-publish';
 import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';
@@ -60,6 +60,7 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ dataSourc
     poolSize: config.dbPoolSize,
     statementTimeoutMs: config.statementTimeoutMs,
     connectTimeoutMs: config.dbConnectTimeoutMs,
+    ssl: location.embedded ? undefined : databaseSslOptions(config.databaseTls),
     onProblem: (message, detail) => logger.warn(detail, message),
   });
   try {
@@ -126,7 +127,7 @@ async function startMail(config: Config, dataSource: DataSource, auditLog: Audit
 
 const COMMANDS: Record<string, Command> = {
   serve: {
-    summary: 'serve GraphQL on http://HOST:PORT/graphql (embedded PostgreSQL unless DATABASE_URL is set)',
+    summary: 'serve GraphQL on http(s)://HOST:PORT/graphql (HTTPS with TLS_CERT_FILE and TLS_KEY_FILE; embedded PostgreSQL unless DATABASE_URL is set)',
     usage: 'serve',
     options: {},
     async run(_values, config, logger) {
@@ -170,7 +171,7 @@ const COMMANDS: Record<string, Command> = {
         corsOrigins: config.corsOrigins,
       });
       let stopping = false;
-      const server = http.createServer((req, res) => {
+      const server = createListener(config, (req, res) => {
         // Stopping: a keep-alive connection is closed as soon as its answer is out.
         res.once('finish', () => stopping && server.closeIdleConnections());
         gateway.handler(req, res);
@@ -183,7 +184,7 @@ const COMMANDS: Record<string, Command> = {
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      logger.info({ url: `http://${config.host}:${port}/graphql`, embeddedDatabase: db.location.embedded }, 'need-to-know is serving');
+      logger.info({ url: `${config.tls ? 'https' : 'http'}://${config.host}:${port}/graphql`, embeddedDatabase: db.location.embedded }, 'need-to-know is serving');
       const retention = config.retention.intervalMinutes > 0 ? scheduleRetention(db.dataSource, config.retention, logger) : undefined;
       // Stopping drains: no new connections, requests in flight are answered (their audit events
       // written first, as always), then the audit events still waiting are written, then the pool

@@ -66,6 +66,25 @@ export interface Config {
     /** Port of the development sink when SMTP_URL is unset (MAIL_SINK_PORT). */
     readonly sinkPort: number;
   };
+  /** HTTPS: the gateway's certificate chain and private key (PEM files); plain HTTP when absent. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** TLS_TERMINATED_BY_PROXY=true: a proxy in front encrypts, so production may serve plain HTTP behind it. */
+  readonly tlsTerminatedByProxy: boolean;
+  /** TLS to PostgreSQL (DATABASE_SSL_*); undefined leaves it to the connection string. */
+  readonly databaseTls: DatabaseTls | undefined;
+}
+
+export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type DatabaseSslMode = (typeof DATABASE_SSL_MODES)[number];
+
+export interface DatabaseTls {
+  /** As libpq's sslmode: verify-full checks the chain against `rootCertFile` and the host name; verify-ca the chain only. */
+  readonly mode: DatabaseSslMode;
+  /** CA certificate(s) the server's must chain to (PEM); required by verify-ca and verify-full. */
+  readonly rootCertFile?: string;
+  /** A client certificate and key, for servers that authenticate clients by certificate. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
 }
 
 /** Where after-sales attachments are stored (never published), and the limits of an upload. */
@@ -239,6 +258,36 @@ function smtpUrl(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): string | undefined {
   return value;
 }
 
+function httpsFiles(env: NodeJS.ProcessEnv): Config['tls'] {
+  const certFile = env.TLS_CERT_FILE || undefined;
+  const keyFile = env.TLS_KEY_FILE || undefined;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE: set both (PEM files) to serve HTTPS, or neither');
+  return Object.freeze({ certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) });
+}
+
+function databaseTls(env: NodeJS.ProcessEnv): DatabaseTls | undefined {
+  const raw = env.DATABASE_SSL_MODE || undefined;
+  const rootCertFile = env.DATABASE_SSL_ROOT_CERT || undefined;
+  const certFile = env.DATABASE_SSL_CERT || undefined;
+  const keyFile = env.DATABASE_SSL_KEY || undefined;
+  if (raw === undefined) {
+    if (rootCertFile ?? certFile ?? keyFile) throw new ConfigError('DATABASE_SSL_MODE: required with DATABASE_SSL_ROOT_CERT, DATABASE_SSL_CERT or DATABASE_SSL_KEY');
+    return undefined;
+  }
+  const mode = raw as DatabaseSslMode;
+  if (!DATABASE_SSL_MODES.includes(mode)) throw new ConfigError(`DATABASE_SSL_MODE: expected one of ${DATABASE_SSL_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  if ((mode === 'verify-ca' || mode === 'verify-full') && rootCertFile === undefined) {
+    throw new ConfigError(`DATABASE_SSL_ROOT_CERT: required with DATABASE_SSL_MODE=${mode} (the CA the server's certificate must chain to)`);
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('DATABASE_SSL_CERT and DATABASE_SSL_KEY: set both, or neither');
+  return Object.freeze({
+    mode,
+    ...(rootCertFile ? { rootCertFile: path.resolve(rootCertFile) } : {}),
+    ...(certFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile!) } : {}),
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
   if (!NODE_ENVS.includes(nodeEnv)) {
@@ -249,6 +298,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DATABASE_URL: expected a postgres:// or postgresql:// connection string');
   }
   const dataDir = path.resolve(env.DATA_DIR ?? '.data');
+  const dbTls = databaseTls(env);
+  if (dbTls && databaseUrl && /[?&]ssl/i.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL: leave ssl parameters out of it when DATABASE_SSL_MODE is set (the connection string would override them)');
+  }
   return Object.freeze({
     nodeEnv,
     databaseUrl,
@@ -298,5 +351,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: env.MAIL_FROM || 'need-to-know <privacy@need-to-know.invalid>',
       sinkPort: integer(env, 'MAIL_SINK_PORT', 2525, 0, 65535),
     }),
+    tls: httpsFiles(env),
+    tlsTerminatedByProxy: env.TLS_TERMINATED_BY_PROXY === 'true',
+    databaseTls: dbTls,
   });
 }

@@ -13,6 +13,7 @@
  * never ends the process). The next request opens a new connection, so the process recovers by
  * itself as soon as the database answers again.
  */
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import pg from 'pg';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { MIGRATIONS } from './migrations';
@@ -29,6 +30,8 @@ export interface DataSourceOptions {
   /** How long to wait for a connection (a new one, or a free one of a full pool), in ms. Default 5000. */
   connectTimeoutMs?: number;
   onProblem?: (message: string, detail: Record<string, unknown>) => void;
+  /** TLS to the server (tls.ts, databaseSslOptions); undefined leaves it to the connection string. */
+  ssl?: false | ConnectionOptions;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -97,6 +100,8 @@ export function buildDataSource(options: DataSourceOptions, entities: MixedList<
   return new DataSource({
     type: 'postgres',
     url: options.url,
+    // pg takes node's ConnectionOptions (checkServerIdentity included); TypeORM's type names TlsOptions.
+    ...(options.ssl !== undefined ? { ssl: options.ssl as TlsOptions | false } : {}),
     entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migration',

@@ -63,6 +63,8 @@ export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.free
   [ErrorCode.OPERATION_NOT_SUPPORTED]: 400,
   [ErrorCode.IDEMPOTENCY_KEY_REUSED]: 422,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  // An attachment whose bytes are not of a kind the case accepts.
+  UNSUPPORTED_MEDIA_TYPE: 415,
   [ErrorCode.METHOD_NOT_ALLOWED]: 405,
   GRAPHQL_VALIDATION_FAILED: 400,
   GRAPHQL_PARSE_FAILED: 400,

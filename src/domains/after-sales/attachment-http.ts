@@ -266,10 +266,10 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
     },
     async handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
       if (url.pathname === UPLOAD_PATH) {
-        if (req.method !== 'POST') return sendError(res, 405, 'BAD_REQUEST', 'Upload with POST, the file as the body', { allow: 'POST' });
+        if (req.method !== 'POST') return sendError(res, 405, ErrorCode.METHOD_NOT_ALLOWED, 'Upload with POST, the file as the body', { allow: 'POST' });
         return upload(req, res, requestId);
       }
-      if (req.method !== 'GET') return sendError(res, 405, 'BAD_REQUEST', 'Download with GET', { allow: 'GET' });
+      if (req.method !== 'GET') return sendError(res, 405, ErrorCode.METHOD_NOT_ALLOWED, 'Download with GET', { allow: 'GET' });
       return download(res, requestId, url.pathname.slice(UPLOAD_PATH.length + 1));
     },
   };

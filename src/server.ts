@@ -3,10 +3,13 @@
  * an HTTP request handler, plus in-process execution for tests and benchmarks. It does not
  * listen: main.ts does. It does no request work itself; a request goes
  *
- *   http/http-transport.ts   probes, CORS, body, admission (caller, purpose, served case)
+ *   http/http-transport.ts   probes, CORS, body, admission (caller, purpose, served case);
+ *                            the published contracts (integration/published-contracts.ts)
  *   context.ts               the request's context from the caller's one policy view
- *   execution/routing.ts     field rules, compiled read or plain graphql-js; the transaction's end
- *   Apollo plugins           limits, rate limits, contract, idempotency, audit (fail closed)
+ *   execution/routing.ts     field rules, compiled read or plain graphql-js (a persisted query by
+ *                            its registered text); the transaction's end
+ *   Apollo plugins           subscriptions refused, limits, rate limits, contract, idempotency,
+ *                            one HTTP status per code (integration/), audit (fail closed)
  *   platform/error-format.ts what an error looks like when it leaves
  *
  * docs/architecture.md follows one request through these file by file.
@@ -35,7 +38,12 @@ import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './
 import { admitCaller, createHttpTransport } from './http/http-transport';
 import { createIdempotencyPlugin, purgeExpired } from './idempotency/idempotency';
 import { CursorKey } from './platform/cursor-seal';
-import { maskError, serviceUnavailableStatus } from './platform/error-format';
+import { maskError } from './platform/error-format';
+import { responseStatus } from './integration/http-status';
+import { createPersistedQueries } from './integration/persisted-queries';
+import { PublishedContracts } from './integration/published-contracts';
+import { refuseSubscriptions } from './integration/subscriptions';
+import { buildContracts } from './policy/contracts';
 import type { BlobStore } from './platform/blob-store';
 import type { Logger } from './platform/logger';
 import { ENTITIES } from './data-source';
@@ -149,7 +157,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   await rateLimiter.ready;
   const ownAuditLog = protections && !deps.auditLog ? new AuditLog(deps.dataSource, { logger: deps.logger }) : undefined;
   const auditLog = protections ? (deps.auditLog ?? ownAuditLog) : undefined;
+  const contracts = buildContracts(schema, policy);
+  // One cache of registered documents for both executors (integration/persisted-queries.ts).
+  const persistedQueries = createPersistedQueries();
   const apollo: SharedApolloOptions = {
+    persistedQueries: { cache: persistedQueries.cache },
     introspection: deps.development,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -163,12 +175,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      refuseSubscriptions,
       ...armor.plugins,
       costLimitPlugin(limits.maxCost),
       rateLimiter.plugin,
-      createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS }),
+      createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS, contracts }),
       createIdempotencyPlugin(),
-      serviceUnavailableStatus,
+      responseStatus,
       ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : []),
     ],
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
@@ -181,6 +194,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     plans: (deps.compiledReads ?? true) ? new ReadPlans(schema, deps.dataSource) : undefined,
     audited: auditLog !== undefined,
     maxTokens: limits.maxTokens,
+    persistedQueries,
   });
 
   // Idempotent responses are kept 24 hours; expired ones are deleted every 10 minutes.
@@ -242,6 +256,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       path: EXPORT_DOWNLOAD_PATH,
       download: (token, requestId) => downloadExport({ dataSource: deps.dataSource, rights, auditLog, logger: deps.logger }, token, requestId),
     },
+    contracts: new PublishedContracts(contracts),
   });
 
   return {

@@ -30,6 +30,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['enforcement'],
   ['audit', 'hardening'],
   ['idempotency', 'mail'],
+  ['integration'],
   ['domains'],
   ['privacy/handlers'],
   ['retention'],

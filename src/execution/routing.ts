@@ -31,6 +31,7 @@ import { execute, parse, printSchema, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from '../enforcement/field-rules';
 import { rememberResponse } from '../idempotency/idempotency';
+import type { PersistedQueries } from '../integration/persisted-queries';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import type { PolicyView } from '../policy/policy-view';
@@ -38,6 +39,13 @@ import type { ReadPlan, ReadPlans } from './read-plans';
 
 type Gateway = NonNullable<ApolloServerOptionsWithGateway<RequestContext>['gateway']>;
 /** Apollo's options less the schema: the same for every path. */
+/** The fields of a GraphQL request routing reads (POST body or GET parameters). */
+export interface GraphQLRequestFields {
+  query?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
 export type SharedApolloOptions = Omit<ApolloServerOptionsWithSchema<RequestContext>, 'schema'>;
 
 /** Operations whose plan (or lack of one) is remembered, per executor. */
@@ -90,6 +98,8 @@ export interface RoutingOptions {
   /** Whether requests are audited: a request's transaction then commits only with its audit event in it. */
   audited: boolean;
   maxTokens: number;
+  /** The registered documents both executors share (integration/persisted-queries.ts); a hash-only request is routed by its text. */
+  persistedQueries: PersistedQueries;
 }
 
 /** The executors of one gateway and the choice between them. */
@@ -134,8 +144,9 @@ export class Routing {
    * Runs an HTTP GraphQL request. Returns Apollo's response, or `{ withheld }` with what made the
    * COMMIT fail (nothing of the response may leave then).
    */
-  async runHttp(ctx: RequestContext, request: HTTPGraphQLRequest, query: unknown, operationName: unknown): Promise<HTTPGraphQLResponse | { withheld: unknown }> {
-    const executor = this.executorFor(ctx.policy, query, operationName);
+  async runHttp(ctx: RequestContext, request: HTTPGraphQLRequest, fields: GraphQLRequestFields | undefined): Promise<HTTPGraphQLResponse | { withheld: unknown }> {
+    // A hash-only request is routed by the text it was registered with.
+    const executor = this.executorFor(ctx.policy, await this.options.persistedQueries.documentOf(fields), fields?.operationName);
     const response = await this.rollingBackOnThrow(ctx, () => executor.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => ctx }));
     const body = response.body.kind === 'complete' ? response.body.string : '';
     const uncommitted = await this.endTransaction(ctx, response.status ?? 200, () => body);

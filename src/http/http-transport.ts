@@ -25,15 +25,18 @@ import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http
 import type { ExportDownload } from '../domains/privacy-requests/export-download';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authentication-error';
 import { createRequestContext, type ContextDeps } from '../context';
-import type { Routing } from '../execution/routing';
+import type { GraphQLRequestFields, Routing } from '../execution/routing';
 import { applyCors } from '../hardening/cors';
+import { MAX_BODY_BYTES } from '../hardening/operation-limits';
+import { getRequestOf } from '../integration/persisted-queries';
+import type { PublishedContracts } from '../integration/published-contracts';
 import { pendingMigrations } from '../platform/database';
-import { ErrorCode, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from '../platform/errors';
+import { ErrorCode, HTTP_STATUS_OF_CODE, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from '../platform/errors';
 import { send, sendWithheld } from '../platform/http-responses';
 import type { Logger } from '../platform/logger';
 import type { Caller } from '../policy/principal';
 
-export const MAX_BODY_BYTES = 100 * 1024;
+export { MAX_BODY_BYTES };
 /** How long /readyz waits for the database before it answers 503. */
 export const READY_TIMEOUT_MS = 2000;
 
@@ -53,6 +56,8 @@ export interface HttpTransportDeps {
    * (domains/privacy-requests/export-download.ts). The link is the credential: no bearer token.
    */
   exportDownloads?: { path: string; download(token: string, requestId: string): Promise<ExportDownload> };
+  /** The partner contracts served at /contracts/{audience}.graphql (integration/published-contracts.ts). */
+  contracts: PublishedContracts;
 }
 
 export interface HttpTransport {
@@ -126,7 +131,7 @@ export async function admitCaller(
       return undefined;
     }
     if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
-      const status = error.extensions.code === ErrorCode.FORBIDDEN ? 403 : 400;
+      const status = HTTP_STATUS_OF_CODE[error.extensions.code] ?? 400;
       logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
       send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
       return undefined;
@@ -153,7 +158,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     }
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
     if (body === 'too-large') {
-      send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
       return;
     }
     const headers = new HeaderMap();
@@ -169,9 +174,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
         return;
       }
     }
-    const request = (req.method === 'POST' ? parsed : Object.fromEntries(url.searchParams)) as { query?: unknown; operationName?: unknown } | undefined;
+    const request = (req.method === 'POST' ? parsed : getRequestOf(url.searchParams)) as GraphQLRequestFields | undefined;
     const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
-    const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search: url.search, body: parsed }, request?.query, request?.operationName);
+    const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search: url.search, body: parsed }, request);
     if ('withheld' in response) {
       sendWithheld(res, response.withheld);
       return;
@@ -201,6 +206,20 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     );
   }
 
+  /** GET /contracts/{audience}.graphql: the contract of the caller's own audience; 404 for any other, alike. */
+  async function answerContract(req: http.IncomingMessage, res: http.ServerResponse, audience: string, requestId: string) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(res, 405, { errors: [{ message: 'Use GET', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] }, { allow: 'GET, HEAD' });
+    }
+    const caller = await admitCaller(deps.authenticate, logger, req, res, requestId);
+    if (!caller) return;
+    const answer = deps.contracts.answer(audience, caller, req.headers['if-none-match']);
+    logger.info({ requestId, principal: caller.principal.kind, contract: audience, status: answer.status }, 'contract request');
+    if (answer.status === 404) return send(res, 404, { errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.status === 200 && req.method === 'GET' ? answer.body : undefined);
+  }
+
   let draining = false;
   const handler: http.RequestListener = (req, res) => {
     const requestId = randomUUID();
@@ -217,6 +236,8 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
         res.writeHead(download.status, { ...download.headers, 'content-length': Buffer.byteLength(download.body), 'cache-control': 'no-store' });
         return res.end(download.body);
       }
+      const audience = deps.contracts.audienceOfPath(url.pathname);
+      if (audience !== undefined) return answerContract(req, res, audience, requestId);
       const attachments = deps.attachments?.handles(url.pathname) === true;
       if (url.pathname !== '/graphql' && !attachments) {
         return send(res, 404, { errors: [{ message: 'Not found: the GraphQL endpoint is /graphql', extensions: { code: 'NOT_FOUND' } }] });
@@ -230,7 +251,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       }
       if (attachments) return deps.attachments!.handle(req, res, url, requestId);
       if (req.method !== 'GET' && req.method !== 'POST') {
-        return send(res, 405, { errors: [{ message: 'Use POST (or GET for queries)', extensions: { code: 'BAD_REQUEST' } }] }, { allow: 'GET, POST' });
+        return send(res, 405, { errors: [{ message: 'Use POST (or GET for queries)', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] }, { allow: 'GET, POST' });
       }
       return handleGraphQL(req, res, url, requestId);
     };

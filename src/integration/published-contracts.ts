@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
-import type { Caller } from '../auth/principal';
+import type { Caller } from '../policy/principal';
 import { isContractAudience, printContract, type ContractAudience } from '../policy/contracts';
 
 const CONTRACT_PATH = /^\/contracts\/([a-z_]{1,40})\.graphql$/;

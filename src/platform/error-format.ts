@@ -6,7 +6,7 @@
  * it; as INTERNAL_SERVER_ERROR with HTTP 500 otherwise. A response that cannot leave (its audit
  * event or its transaction's commit failed) is withheld whole: one such error and no data.
  */
-import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
+import type { GraphQLResponse } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from './db-errors';
 import { answerServiceUnavailable, ErrorCode, PUBLIC_CODES, serviceUnavailableError } from './errors';
@@ -41,12 +41,23 @@ const ARGUMENT_COERCION = /^Argument "[^"]+" of (?:non-null|required) type "[^"]
 
 /** Details an expected error may carry to the caller beside its code: why, in SCREAMING_SNAKE (`reason`), and what follows from it. */
 const PUBLIC_DETAILS = ['reason', 'attemptsLeft', 'requestStatus'] as const;
+/** Apollo refuses a mutation sent with GET as BAD_REQUEST with HTTP 405: it is told by its own code. */
+const GET_NOT_QUERY = /^GET requests only support query operations/;
+/** Apollo's refusals of a persisted-query extension carry no code: they are the caller's mistake. */
+const PERSISTED_QUERY_REFUSALS: ReadonlySet<string> = new Set(['provided sha does not match query', 'Unsupported persisted query version']);
+
+/** The code an error reaches the caller with, for the errors graphql-js and Apollo raise without the right one. */
+function codeOf(formatted: GraphQLFormattedError, root: unknown): unknown {
+  if (root instanceof GraphQLError && !root.originalError && ARGUMENT_COERCION.test(root.message)) return ErrorCode.BAD_USER_INPUT;
+  if (root instanceof GraphQLError && PERSISTED_QUERY_REFUSALS.has(root.message)) return 'BAD_REQUEST';
+  if (formatted.extensions?.code === 'BAD_REQUEST' && GET_NOT_QUERY.test(formatted.message)) return ErrorCode.METHOD_NOT_ALLOWED;
+  return formatted.extensions?.code;
+}
 
 /** Apollo's formatError: a public error keeps its message, path and code; anything else is masked and `log`ged. */
 export function maskError(formatted: GraphQLFormattedError, error: unknown, log: (e: unknown) => void): GraphQLFormattedError {
   const root = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  const coercion = root instanceof GraphQLError && !root.originalError && ARGUMENT_COERCION.test(root.message);
-  const code = coercion ? ErrorCode.BAD_USER_INPUT : formatted.extensions?.code;
+  const code = codeOf(formatted, root);
   if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
     const message = code === ErrorCode.BAD_USER_INPUT && formatted.message === 'Argument Validation Error'
       ? 'Invalid input: see extensions.fields'
@@ -71,22 +82,6 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, log:
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
 }
-
-/**
- * A response that carries SERVICE_UNAVAILABLE (the database could not answer a field, or the
- * request as a whole) is answered with HTTP 503 and Retry-After: the caller should retry it whole.
- * Whatever data it also carries was recorded like any other (the audit plugin runs after this).
- */
-export const serviceUnavailableStatus: ApolloServerPlugin<object> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response }) {
-        const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
-        if (result.errors?.some((e) => e.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)) answerServiceUnavailable(response.http);
-      },
-    };
-  },
-};
 
 /**
  * Withholds a response that cannot leave because `error` happened on its way out (its audit

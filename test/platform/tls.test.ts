@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PostgresCluster } from '../../faults/postgres-cluster';
 import { ConfigError, loadConfig } from '../../src/platform/config';
-import { createDataSource } from '../../src/platform/database';
+import { createDataSource } from '../../src/data-source';
 import { createListener, databaseSslOptions } from '../../src/platform/tls';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-tls-'));

@@ -14,7 +14,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import type { Caller } from '../../src/auth/principal';
+import type { Caller } from '../../src/policy/principal';
 import { buildContract, type ContractAudience } from '../../src/policy/contracts';
 import { PolicyEngine } from '../../src/policy/policy-view';
 import { buildGatewaySchema } from '../../src/schema';

@@ -29,33 +29,15 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
+import { DEFAULT_LIMITS, MAX_BODY_BYTES, type OperationLimits } from '../platform/limits';
 
-export interface OperationLimits {
-  maxDepth: number;
-  maxAliases: number;
-  maxRootFields: number;
-  maxTokens: number;
-  maxDirectives: number;
-  maxCost: number;
-}
+export { DEFAULT_LIMITS, MAX_BODY_BYTES, type OperationLimits };
 
 /**
  * Validation stops after this many errors (graphql-js then adds one saying so), in Apollo's
  * validation and in the partner contracts' alike: 300 unknown directives are not 300 errors.
  */
 export const MAX_VALIDATION_ERRORS = 10;
-
-/** The largest request body taken (HTTP 413 PAYLOAD_TOO_LARGE beyond). */
-export const MAX_BODY_BYTES = 100 * 1024;
-
-export const DEFAULT_LIMITS: OperationLimits = Object.freeze({
-  maxDepth: 8,
-  maxAliases: 15,
-  maxRootFields: 10,
-  maxTokens: 1000,
-  maxDirectives: 10,
-  maxCost: 20_000,
-});
 
 /** How many children a plain list field (no `first`) is assumed to return, for the cost. */
 export const LIST_FAN_OUT = 5;

@@ -4,8 +4,8 @@
  * HTTP status each, and the limits an operation must stay within. Both come from the code that
  * enforces them, so the contract cannot drift from the behaviour.
  */
-import { DEFAULT_LIMITS, MAX_BODY_BYTES } from '../hardening/operation-limits';
 import { HTTP_STATUS_OF_CODE } from '../platform/errors';
+import { DEFAULT_LIMITS, MAX_BODY_BYTES } from '../platform/limits';
 import { MAX_PAGE_SIZE } from '../platform/pagination';
 
 /** What each code means to a partner's client; every code of HTTP_STATUS_OF_CODE has a line. */

@@ -2,7 +2,7 @@
  * Automatic persisted queries (Apollo's protocol: a request names its document by
  * `extensions.persistedQuery.sha256Hash`; the first time, with the text, which registers it).
  *
- * The gateway serves each request with one of two Apollo instances (server.ts: with or
+ * The gateway serves each request with one of two Apollo instances (execution/routing.ts: with or
  * without the field rules), chosen from the document's text. A hash-only request carries no
  * text, so both instances keep their documents in ONE cache, and the text a hash names is looked
  * up before the instance is chosen: a registered document hits whichever instance registered it

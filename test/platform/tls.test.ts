@@ -81,8 +81,10 @@ describe('HTTPS', () => {
   });
 
   it('production refuses to serve plain HTTP unless a proxy in front encrypts; both TLS files or neither', () => {
-    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), CURSOR_SECRET: 'c'.repeat(40) };
-    expect(() => createListener(loadConfig(production), () => undefined)).toThrow(ConfigError);
+    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), CURSOR_SECRET: 'c'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
+    const config = loadConfig(production);
+    expect(() => createListener(config, () => undefined)).toThrow(ConfigError);
+    expect(() => createListener(config, () => undefined)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE: required in production/);
     expect(createListener(loadConfig({ ...production, TLS_TERMINATED_BY_PROXY: 'true' }), () => undefined)).toBeInstanceOf(http.Server);
     expect(() => loadConfig({ TLS_CERT_FILE: file('loopback.crt') })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE: set both/);
   });

@@ -4,6 +4,7 @@
  * of their own.
  */
 import type { DataSource } from 'typeorm';
+import type { AuditOutcome } from './audit/audit-event.entity';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
 import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from './policy/principal';
@@ -55,6 +56,8 @@ export interface RequestContext {
   auditNote: AuditNote;
   /** Data-subject rights: codes, mail, deadlines (domains/privacy-requests). */
   rights: PrivacyRights;
+  /** What the audit log recorded as the request's outcome (a holder, filled in by the audit plugin; for metrics). */
+  outcome: { audited?: AuditOutcome };
   /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
   budgets: RequestBudgets;
   /** The behaviour aggregates and their threshold k (domains/analytics). */
@@ -126,5 +129,6 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     blobs: deps.blobs,
     rights: deps.rights,
     auditNote: {},
+    outcome: {},
   };
 }

@@ -51,6 +51,8 @@ export interface AuditLogOptions {
   /** Events per INSERT (1 to 1000). Default 100. */
   maxBatchSize?: number;
   logger?: Logger;
+  /** Told of every batch written, a mutation's own event included: for metrics. */
+  onBatch?: (batch: WrittenBatch) => void;
 }
 
 /** What one written batch was; for tests and metrics. */
@@ -140,6 +142,7 @@ export class AuditLog {
   readonly batches: WrittenBatch[] = [];
   private readonly pool: Pool;
   private readonly logger?: Logger;
+  private readonly onBatch?: AuditLogOptions['onBatch'];
   /**
    * Audit work runs in the async context this log was created in, not in the request's: a batch
    * serves many requests, so its statements belong to none of them (per-operation SQL tallies
@@ -162,6 +165,7 @@ export class AuditLog {
     this.windowMs = integerOption('AuditLog', 'windowMs', options.windowMs, 2, 0, 50);
     this.maxBatchSize = integerOption('AuditLog', 'maxBatchSize', options.maxBatchSize, 100, 1, 1000);
     this.logger = options.logger;
+    this.onBatch = options.onBatch;
     const driver = dataSource.driver as unknown as { master?: Pool };
     if (!dataSource.isInitialized || !driver.master) throw new Error('AuditLog: expected an initialized PostgreSQL data source');
     this.pool = driver.master;
@@ -268,7 +272,9 @@ export class AuditLog {
         for (const hash of every.keys()) this.storedSets.set(hash, true);
       }
       this.latest = sealed;
-      this.batches.push({ sealId: sealed.id, events: records.length, subjectSets: newSets, locked, ms: performance.now() - started });
+      const written = { sealId: sealed.id, events: records.length, subjectSets: newSets, locked, ms: performance.now() - started };
+      this.batches.push(written);
+      this.onBatch?.(written);
       if (this.batches.length > 1000) this.batches.splice(0, this.batches.length - 1000);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
@@ -293,7 +299,10 @@ export class AuditLog {
   async appendWithin(client: PoolClient, event: AuditEventInput): Promise<SealLink> {
     if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
     const record = toAuditRecord(event, this.checkedSubjects);
-    return this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
+    const started = performance.now();
+    const seal = await this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
+    this.onBatch?.({ sealId: seal.id, events: 1, subjectSets: 0, locked: true, ms: performance.now() - started });
+    return seal;
   }
 
   /** A seal written by `appendWithin` was committed: the next batch can chain to it without a lock. */

@@ -23,6 +23,7 @@ import { print, type DocumentNode, type GraphQLFormattedError, type OperationTyp
 import type { DataSource } from 'typeorm';
 import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from '../policy/principal';
 import type { RequestContext } from '../context';
+import type { GatewayMetrics } from '../platform/metrics';
 import { BoundedCache } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import { ErrorCode } from '../platform/errors';
@@ -140,7 +141,7 @@ function detailOf(ctx: RequestContext): Record<string, unknown> | null {
   return replay || ctx.auditNote.detail ? { ...ctx.auditNote.detail, ...replay } : null;
 }
 
-export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSource }): ApolloServerPlugin<RequestContext> {
+export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSource; metrics?: GatewayMetrics }): ApolloServerPlugin<RequestContext> {
   const hashes = new OperationHashes(1000);
   return {
     async requestDidStart() {
@@ -149,18 +150,25 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
         async willSendResponse(rc) {
           const ctx = rc.contextValue;
           const transaction = ctx.transaction;
+          const recorded = (event: AuditEventInput): AuditEventInput => {
+            ctx.outcome.audited = event.outcome;
+            deps.metrics?.audited(event.principal.kind, event.denied ?? [], event.errorCodes ?? []);
+            return event;
+          };
           try {
             if (transaction.isOpen) {
               // The request wrote (or claimed an idempotency key): its event goes into the same
               // transaction, last, and commits with the writes (execution/routing.ts ends the transaction).
               const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
-              const seal = await deps.auditLog.appendWithin(transaction.client, eventOf(rc, at, subjects, hashes));
+              const seal = await deps.auditLog.appendWithin(transaction.client, recorded(eventOf(rc, at, subjects, hashes)));
               transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));
             } else {
               const subjects = await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource));
-              await deps.auditLog.append(eventOf(rc, at, subjects, hashes));
+              await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)));
             }
           } catch (error) {
+            ctx.outcome.audited = undefined;
+            deps.metrics?.auditFailure();
             rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
             withhold(rc.response, error);
           }

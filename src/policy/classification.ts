@@ -68,6 +68,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     legalHolds: LINK,
     policyVersions: LINK,
     auditEvents: LINK,
+    auditIntegrity: 'audit.record',
   },
   Customer: {
     id: STRUCTURE,
@@ -302,6 +303,21 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     sealId: 'audit.record',
     hash: 'audit.record',
   },
+  AuditIntegrity: { latestSeal: LINK, lastVerification: LINK },
+  AuditSeal: { id: STRUCTURE, sealedAt: 'audit.record', eventCount: 'audit.record', merkleRoot: 'audit.record', hash: 'audit.record' },
+  AuditVerificationResult: {
+    id: STRUCTURE,
+    verifiedAt: 'audit.record',
+    verifiedBy: 'audit.record',
+    intact: 'audit.record',
+    events: 'audit.record',
+    seals: 'audit.record',
+    problemCount: 'audit.record',
+    firstProblem: 'audit.record',
+    headSealId: 'audit.record',
+    headHash: 'audit.record',
+    ms: 'audit.record',
+  },
   PageInfo: { hasNextPage: STRUCTURE, hasPreviousPage: STRUCTURE, startCursor: STRUCTURE, endCursor: STRUCTURE },
   IngestResult: { accepted: STRUCTURE },
 };
@@ -330,6 +346,12 @@ export function isPersonalData(c: FieldClassification | undefined): c is FieldCl
 /** Whether a field carries data of its own, personal or reference (a contract admits a type for such a field). */
 export function carriesData(c: FieldClassification | undefined): boolean {
   return c !== undefined && c.class !== LINK && c.class !== STRUCTURE;
+}
+
+/** Whether `Type.field` is a classified field of the schema (bounds the coordinates a metric may be labelled with). */
+export function isClassifiedCoordinate(coordinate: string): boolean {
+  const dot = coordinate.indexOf('.');
+  return dot > 0 && classify(coordinate.slice(0, dot), coordinate.slice(dot + 1)) !== undefined;
 }
 
 /** The type a field leads to: the node type of a connection or edge, else the field's own named type. */

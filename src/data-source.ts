@@ -5,6 +5,7 @@
  */
 import { AuditEventEntity } from './audit/audit-event.entity';
 import { AuditSealEntity } from './audit/audit-seal.entity';
+import { AuditVerificationEntity } from './audit/audit-verification.entity';
 import { AuditExpiredLeafEntity, AuditExpiryEntity } from './audit/audit-expiry.entity';
 import { AuditSubjectSetEntity } from './audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from './domains/after-sales/after-sales-case.entity';
@@ -60,6 +61,7 @@ export const ENTITIES = [
   LegalHoldEntity,
   AuditEventEntity,
   AuditSealEntity,
+  AuditVerificationEntity,
   AuditSubjectSetEntity,
   AuditExpiryEntity,
   AuditExpiredLeafEntity,

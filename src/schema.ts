@@ -6,6 +6,7 @@ import './domains/enums';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { AuditEventResolver } from './audit/audit-event.resolver';
+import { AuditIntegrityResolver } from './audit/audit-integrity.resolver';
 import { AfterSalesCaseResolver } from './domains/after-sales/after-sales-case.resolver';
 import { CaseAttachmentResolver } from './domains/after-sales/case-attachment.resolver';
 import { AnalyticsResolver } from './domains/analytics/analytics.resolver';
@@ -38,6 +39,7 @@ export const RESOLVERS = [
   LegalHoldResolver,
   PolicyVersionResolver,
   AuditEventResolver,
+  AuditIntegrityResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

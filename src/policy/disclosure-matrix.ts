@@ -179,7 +179,7 @@ export const MATRIX: readonly MatrixRow[] = [
     purpose: 'legal_compliance',
     sees: all(),
     rows: 'all',
-    operations: ['placeLegalHold', 'releaseLegalHold'],
+    operations: ['placeLegalHold', 'releaseLegalHold', 'verifyAuditLog'],
     serves: { reference: 'legal_case', required: true },
     readsRestricted: true,
     why: 'answer legal inquiries and audits; every read is flagged with its case reference',
@@ -191,6 +191,7 @@ export const MATRIX: readonly MatrixRow[] = [
     withhold: {
       'Query.auditEvents':
         "the audit log as a whole is read for legal cases only (legal_compliance, with a case reference); a data-subject request is answered from that customer's own records",
+      'Query.auditIntegrity': 'the state of the audit log as a whole is a legal_compliance matter, not part of answering one customer\'s request',
     },
     rows: 'all',
     operations: ['assignPrivacyRequest', 'completePrivacyRequest', 'rejectPrivacyRequest'],

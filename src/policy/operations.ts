@@ -114,6 +114,10 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
     actors: ['staff'],
     target: "a privacy request in the caller's row scope that is not yet completed or rejected",
   },
+  verifyAuditLog: {
+    actors: ['staff'],
+    target: 'a new verification record of the audit log as a whole (who asked, when, what was found); it names no customer and changes no event or seal',
+  },
 };
 
 /**

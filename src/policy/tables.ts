@@ -200,6 +200,9 @@ export const TABLES = {
     subject: (p) => ({ customerIds: p.customerId ? [...p.subjectIds, p.customerId] : p.subjectIds }),
     scope: {},
   },
+  // The audit log's tamper evidence: about no customer, and read where the log is (scope 'all' only).
+  audit_seal: { rows: ['AuditSeal'], scope: {} },
+  audit_verification: { rows: ['AuditVerificationResult'], scope: {} },
 } satisfies Record<string, TableDeclaration>;
 
 export type ScopedTable = keyof typeof TABLES;

@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import nodemailer from 'nodemailer';
@@ -39,6 +40,9 @@ import { MailWorker } from './mail/mail-worker';
 import { SecretBox } from './mail/secret-box';
 
 class UsageError extends Error {}
+
+/** Where `npm run build:console` writes the compliance console (from dist/src/main.js). */
+const CONSOLE_DIRECTORY = path.resolve(__dirname, '../console');
 
 /** How long `serve` waits, once told to stop, for the requests in flight. */
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -169,7 +173,24 @@ const COMMANDS: Record<string, Command> = {
         rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl },
         analytics: { minVisitorsPerCell: config.analyticsMinCell },
         corsOrigins: config.corsOrigins,
+        metricsOnPublicListener: config.metricsOnPublicListener,
+        console: {
+          directory: CONSOLE_DIRECTORY,
+          // Development: the sign-in page can ask for a compliance officer's token (auth/dev-token.ts).
+          devSignIn:
+            config.nodeEnv === 'development'
+              ? () => mintDevToken({ kind: 'staff', subject: 'compliance-officer-dev', roles: ['compliance_officer'], purposes: ['legal_compliance'], ttlSeconds: Math.min(8 * 3600, authConfig.maxTokenAgeSeconds) }, authConfig)
+              : undefined,
+        },
       });
+      const metricsServer = config.metricsPort === 0 ? undefined : http.createServer(gateway.metricsHandler);
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(config.metricsPort, config.metricsHost, resolve);
+        });
+        logger.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'metrics are served');
+      }
       let stopping = false;
       const server = createListener(config, (req, res) => {
         // Stopping: a keep-alive connection is closed as soon as its answer is out.
@@ -203,6 +224,7 @@ const COMMANDS: Record<string, Command> = {
         await closed;
         clearTimeout(deadline);
         await retention?.stop();
+        metricsServer?.close();
         await gateway.stop();
         await mail.stop();
         await auditLog.close();

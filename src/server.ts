@@ -56,7 +56,9 @@ import { buildGatewaySchema } from './schema';
 import { downloadExport } from './domains/privacy-requests/export-download';
 import { EXPORT_DOWNLOAD_PATH, PrivacyRights } from './domains/privacy-requests/privacy-rights';
 import { DEV_PRIVACY_SECRET } from './platform/config';
-
+import { GatewayMetrics } from './platform/metrics';
+import { isClassifiedCoordinate } from './policy/classification';
+import { ConsoleAssets, type ConsoleOptions } from './console/console-assets';
 
 /** How often expired idempotency records are deleted. */
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -121,10 +123,19 @@ export interface GatewayDeps {
    * the development secret, UTC without holidays, links to http://127.0.0.1:4000 (tests).
    */
   rights?: PrivacyRights;
+  /** Prometheus metrics; a registry of the gateway's own when absent. */
+  metrics?: GatewayMetrics;
+  /** Whether `handler` also answers GET /metrics (otherwise only `metricsHandler` does, for a listener of its own). Default false. */
+  metricsOnPublicListener?: boolean;
+  /** The compliance console (console/ built into dist/console): served at /console when given. */
+  console?: ConsoleOptions;
 }
 
 export interface Gateway {
   handler: http.RequestListener;
+  /** GET /metrics in Prometheus format, for a listener of its own (METRICS_PORT). */
+  metricsHandler: http.RequestListener;
+  metrics: GatewayMetrics;
   /**
    * In-process execution with an already established caller (tests, benchmarks); the references
    * stand in for the X-Legal-Case and X-Privacy-Request headers, which only the HTTP handler
@@ -155,7 +166,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const armor = armorProtections(limits);
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens, deps.logger);
   await rateLimiter.ready;
-  const ownAuditLog = protections && !deps.auditLog ? new AuditLog(deps.dataSource, { logger: deps.logger }) : undefined;
+  const metrics = deps.metrics ?? new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
+  metrics.watchPool(deps.dataSource);
+  const ownAuditLog = protections && !deps.auditLog
+    ? new AuditLog(deps.dataSource, { logger: deps.logger, onBatch: (b) => metrics.auditBatch(b.events, b.ms, b.locked) })
+    : undefined;
   const auditLog = protections ? (deps.auditLog ?? ownAuditLog) : undefined;
   const contracts = buildContracts(schema, policy);
   // One cache of registered documents for both executors (integration/persisted-queries.ts).
@@ -182,7 +197,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS, contracts }),
       createIdempotencyPlugin(),
       responseStatus,
-      ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource })] : []),
+      ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource, metrics })] : []),
     ],
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),
@@ -199,7 +214,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // Idempotent responses are kept 24 hours; expired ones are deleted every 10 minutes.
   const purgeTimer = setInterval(() => {
-    purgeExpired(deps.dataSource).catch((error: unknown) => deps.logger.warn({ err: error }, 'expired idempotency records could not be deleted'));
+    purgeExpired(deps.dataSource).then(
+      (deleted) => metrics.job('idempotency_purge', 'ok', deleted),
+      (error: unknown) => {
+        metrics.job('idempotency_purge', 'failed');
+        deps.logger.warn({ err: error }, 'expired idempotency records could not be deleted');
+      },
+    );
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
 
@@ -230,6 +251,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }, sweepEveryMs)
     : undefined;
   sweepTimer?.unref();
+  const consoleAssets = deps.console ? await ConsoleAssets.load(deps.console, schema, policy) : undefined;
 
   const contexts: ContextDeps = {
     policy,
@@ -252,6 +274,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     auditLog,
     corsOrigins: deps.corsOrigins ?? [],
     attachments,
+    metrics,
+    metricsOnPublicListener: deps.metricsOnPublicListener ?? false,
+    console: consoleAssets,
     exportDownloads: {
       path: EXPORT_DOWNLOAD_PATH,
       download: (token, requestId) => downloadExport({ dataSource: deps.dataSource, rights, auditLog, logger: deps.logger }, token, requestId),
@@ -262,6 +287,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     handler: transport.handler,
     drain: transport.drain,
+    metricsHandler: transport.metricsHandler,
+    metrics,
     async execute(query, caller, variables, options) {
       const view = policy.viewFor(caller);
       const given: Record<string, string | undefined> = {

@@ -4,7 +4,7 @@
  *   main                            process entry (CLI)
  *   server, seed                    composition root; demo data
  *   http, schema-file               transport
- *   execution, schema               routing and the executors; the schema's resolver list
+ *   execution, schema, console      routing and the executors; the schema's resolver list; the console's assets
  *   context, data-source            per-request state; the data source with every entity
  *   retention                       the retention job and its plans
  *   privacy/handlers                the privacy-handler registry: each table's export, erasure, retention
@@ -35,7 +35,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['privacy/handlers'],
   ['retention'],
   ['context', 'data-source'],
-  ['execution', 'schema'],
+  ['execution', 'schema', 'console'],
   ['http', 'schema-file'],
   ['server', 'seed'],
   ['main'],

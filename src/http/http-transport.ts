@@ -35,8 +35,13 @@ import { ErrorCode, HTTP_STATUS_OF_CODE, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE }
 import { send, sendWithheld } from '../platform/http-responses';
 import type { Logger } from '../platform/logger';
 import type { Caller } from '../policy/principal';
+import type { ConsoleAssets } from '../console/console-assets';
+import type { GatewayMetrics } from '../platform/metrics';
 
 export { MAX_BODY_BYTES };
+/** The principal kind and purpose label of a request refused before its caller was established. */
+const UNKNOWN_LABEL = 'none';
+
 /** How long /readyz waits for the database before it answers 503. */
 export const READY_TIMEOUT_MS = 2000;
 
@@ -58,10 +63,17 @@ export interface HttpTransportDeps {
   exportDownloads?: { path: string; download(token: string, requestId: string): Promise<ExportDownload> };
   /** The partner contracts served at /contracts/{audience}.graphql (integration/published-contracts.ts). */
   contracts: PublishedContracts;
+  metrics: GatewayMetrics;
+  /** Whether `handler` also answers GET /metrics (otherwise only `metricsHandler` does, for a listener of its own). */
+  metricsOnPublicListener: boolean;
+  /** The compliance console, served at /console when given. */
+  console?: ConsoleAssets;
 }
 
 export interface HttpTransport {
   handler: http.RequestListener;
+  /** GET /metrics in Prometheus format, for a listener of its own (METRICS_PORT). */
+  metricsHandler: http.RequestListener;
   /** Stopping begins: /readyz answers 503 and every answer closes its connection. */
   drain(): void;
 }
@@ -121,17 +133,20 @@ export async function admitCaller(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   requestId: string,
+  refused?: (outcome: 'unauthenticated' | 'refused') => void,
 ): Promise<Caller | undefined> {
   try {
     return await authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] });
   } catch (error) {
     if (isAuthenticationError(error)) {
+      refused?.('unauthenticated');
       logger.info({ requestId, reason: error.reason, outcome: 'unauthenticated' }, 'request refused');
       send(res, 401, { errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, { 'www-authenticate': WWW_AUTHENTICATE_CHALLENGE });
       return undefined;
     }
     if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
       const status = HTTP_STATUS_OF_CODE[error.extensions.code] ?? 400;
+      refused?.('refused');
       logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
       send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
       return undefined;
@@ -141,17 +156,19 @@ export async function admitCaller(
 }
 
 export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
 
   async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
     const started = performance.now();
-    const caller = await admitCaller(deps.authenticate, logger, req, res, requestId);
+    const seconds = () => (performance.now() - started) / 1000;
+    const caller = await admitCaller(deps.authenticate, logger, req, res, requestId, (outcome) => metrics.request(UNKNOWN_LABEL, UNKNOWN_LABEL, outcome, seconds()));
     if (!caller) return;
     const view = deps.contexts.policy.viewFor(caller);
     const served = servedRequestOf(caller, view.serves, (name) => req.headers[name]);
     if (served instanceof GraphQLError) {
       // Refused before execution; the caller is known, so the refusal is audited (fail closed).
       await deps.auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT, view.serves !== undefined));
+      metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds());
       logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
       send(res, 400, { errors: [{ message: served.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
       return;
@@ -178,6 +195,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
     const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search: url.search, body: parsed }, request);
     if ('withheld' in response) {
+      metrics.request(caller.principal.kind, caller.purpose, 'withheld', seconds());
       sendWithheld(res, response.withheld);
       return;
     }
@@ -191,6 +209,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     }
+    // The audit log's outcome; none when the event could not be written (withheld) or there is no audit log (benchmarks).
+    const audited = ctx.outcome.audited ?? (deps.auditLog ? 'withheld' : res.statusCode < 400 ? 'ok' : 'refused');
+    metrics.request(caller.principal.kind, caller.purpose, audited, seconds());
     const operationName = typeof request?.operationName === 'string' ? request.operationName.slice(0, 100) : undefined;
     logger.info(
       {
@@ -200,7 +221,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
         operation: operationName,
         status: res.statusCode,
         outcome: res.statusCode < 400 ? 'ok' : 'refused',
-        ms: Math.round(performance.now() - started),
+        ms: Math.round(seconds() * 1000),
       },
       'graphql request',
     );
@@ -230,6 +251,8 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     const work = async () => {
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') return answerReadiness(res, deps.dataSource, draining);
+      if (url.pathname === '/metrics' && deps.metricsOnPublicListener && req.method === 'GET') return serveMetrics(res);
+      if (deps.console?.handles(url.pathname)) return deps.console.serve(req, res, url);
       const exports = deps.exportDownloads;
       if (exports && url.pathname.startsWith(exports.path) && req.method === 'GET') {
         const download = await exports.download(url.pathname.slice(exports.path.length), requestId);
@@ -262,8 +285,24 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     });
   };
 
+  async function serveMetrics(res: http.ServerResponse): Promise<void> {
+    const { contentType, text } = await metrics.scrape();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  const metricsHandler: http.RequestListener = (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    if (url.pathname !== '/metrics' || req.method !== 'GET') return send(res, 404, { error: 'Not found: metrics are at GET /metrics' });
+    serveMetrics(res).catch((error: unknown) => {
+      logger.error({ err: error }, 'metrics could not be collected');
+      if (!res.headersSent) send(res, 500, { error: 'metrics could not be collected' });
+    });
+  };
+
   return {
     handler,
+    metricsHandler,
     drain() {
       draining = true;
     },

@@ -72,6 +72,13 @@ export interface Config {
   readonly tlsTerminatedByProxy: boolean;
   /** TLS to PostgreSQL (DATABASE_SSL_*); undefined leaves it to the connection string. */
   readonly databaseTls: DatabaseTls | undefined;
+  /** Where GET /metrics listens (a listener of its own); port 0 turns that listener off. */
+  readonly metricsHost: string;
+  readonly metricsPort: number;
+  /** Whether the public listener answers GET /metrics too (METRICS_ON_PUBLIC_LISTENER=true); off by default. */
+  readonly metricsOnPublicListener: boolean;
+  /** OpenTelemetry traces: on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
+  readonly tracing: boolean;
 }
 
 export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -288,6 +295,13 @@ function databaseTls(env: NodeJS.ProcessEnv): DatabaseTls | undefined {
   });
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
   if (!NODE_ENVS.includes(nodeEnv)) {
@@ -354,5 +368,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: httpsFiles(env),
     tlsTerminatedByProxy: env.TLS_TERMINATED_BY_PROXY === 'true',
     databaseTls: dbTls,
+    metricsHost: env.METRICS_HOST ?? '127.0.0.1',
+    metricsPort: integer(env, 'METRICS_PORT', 9464, 0, 65535),
+    metricsOnPublicListener: flag(env, 'METRICS_ON_PUBLIC_LISTENER'),
+    tracing: Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT),
   });
 }

@@ -218,3 +218,66 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
   }
   return `${out.join('\n')}\n`;
 }
+
+/** One field's outcome for one row, as data (the compliance console's "Who sees what"). */
+export interface MatrixFieldEntry {
+  coordinate: string;
+  /** The data category, or link / structure / reference. */
+  category: string;
+  outcome: 'visible' | 'masked' | 'denied' | 'withheld' | 'not_disclosed';
+  /** The report's words for it. */
+  text: string;
+}
+
+export interface MatrixRowEntry {
+  principal: string;
+  purpose: string;
+  why: string;
+  rows: RowScopeKind;
+  records: string;
+  writes: Array<{ name: string; target: string }>;
+  serves?: { reference: string; required: boolean };
+  categories: Record<string, string>;
+  fields: MatrixFieldEntry[];
+  arguments: Array<{ coordinate: string; reveals: readonly string[]; outcome: string }>;
+}
+
+const plain = (text: string): string => text.replace(/\*\*|`/g, '');
+
+function outcomeKind(text: string): MatrixFieldEntry['outcome'] {
+  if (text.startsWith('**withheld**')) return 'withheld';
+  if (text.startsWith('**masked**')) return 'masked';
+  if (text.startsWith('denied')) return 'denied';
+  if (text.startsWith('not disclosed')) return 'not_disclosed';
+  return 'visible';
+}
+
+/** The same matrix as renderDisclosureReport, from the same decisions, as data. */
+export function disclosureMatrixData(schema: GraphQLSchema, engine: PolicyEngine = new PolicyEngine(schema), matrix: readonly MatrixRow[] = MATRIX): { categories: readonly string[]; rows: MatrixRowEntry[] } {
+  const rows = matrix.map((row): MatrixRowEntry => {
+    const view = engine.buildView(`report:${row.principal}|${row.purpose}`, [row]);
+    const audience = CONTRACT_AUDIENCES.find((a) => a === row.principal);
+    const contract = audience ? buildContract(schema, audience, engine, matrix) : undefined;
+    const fields: MatrixFieldEntry[] = [];
+    for (const typeName of Object.keys(CLASSIFICATION)) {
+      for (const fieldName of Object.keys(CLASSIFICATION[typeName])) {
+        const c = classify(typeName, fieldName)!;
+        const text = outcome(schema, row, view, contract, typeName, fieldName);
+        fields.push({ coordinate: `${typeName}.${fieldName}`, category: isPersonalData(c) ? c.class : c.class.toLowerCase(), outcome: outcomeKind(text), text: plain(text) });
+      }
+    }
+    return {
+      principal: row.principal,
+      purpose: row.purpose,
+      why: row.why,
+      rows: row.rows,
+      records: ROW_SCOPE_WORDS[row.rows],
+      writes: (row.operations ?? []).map((name) => ({ name, target: OPERATIONS[name]?.target ?? '(not described)' })),
+      ...(row.serves ? { serves: row.serves } : {}),
+      categories: Object.fromEntries(DATA_CATEGORIES.map((c) => [c, categoryCell(row, c)])),
+      fields,
+      arguments: Object.entries(ARGUMENT_REVEALS).map(([coordinate, reveals]) => ({ coordinate, reveals, outcome: argumentOutcome(row, view, contract, coordinate) })),
+    };
+  });
+  return { categories: DATA_CATEGORIES, rows };
+}

@@ -1,0 +1,216 @@
+/**
+ * The compliance console in a real browser (headless Chromium through playwright-core), served
+ * by the gateway over HTTP, against the demo data: sign in, the disclosure matrix, a customer's
+ * disclosures and their CSV export, and verifying the audit log — each checked in the page and
+ * in the audit log itself. Also: keyboard use, a narrow screen, and no request leaving for
+ * another origin.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { loadAuthConfig } from '../../src/auth/auth-config';
+import { mintDevToken } from '../../src/auth/dev-token';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { launchChromium } from '../harness/browser';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { startHttpGateway, type HttpGateway } from '../harness/http';
+
+const CONSOLE_DIRECTORY = path.resolve(__dirname, '../../dist/console');
+const CASE = 'LC-2026-TEST-7';
+const OFFICER = 'compliance-officer-console-test';
+const CUSTOMER = DEMO_IDS.demoCustomer;
+/** When set, the tests save the README's screenshots there. */
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
+
+jest.setTimeout(60_000);
+
+describe('compliance console (Chromium)', () => {
+  let db: TestDatabase;
+  let http: HttpGateway;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requests: string[] = [];
+
+  const eventsAbout = async (customerId: string): Promise<string[]> =>
+    (
+      await db.dataSource.query(
+        `SELECT e.id FROM audit_event e JOIN audit_subject_set s ON s.hash = e.subject_set WHERE s.subject_ids @> ARRAY[$1]::uuid[] ORDER BY e.id`,
+        [customerId],
+      )
+    ).map((r: { id: string }) => r.id);
+  const consoleEvents = (operationName: string) =>
+    db.dataSource.query(
+      `SELECT principal_id, purpose, flagged, legal_case_reference, outcome, operation_type FROM audit_event WHERE operation_name = $1 ORDER BY id`,
+      [operationName],
+    );
+  const shot = async (name: string) => {
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    const authConfig = loadAuthConfig({}, 'test');
+    http = await startHttpGateway(db, {
+      console: {
+        directory: CONSOLE_DIRECTORY,
+        devSignIn: () => mintDevToken({ kind: 'staff', subject: OFFICER, roles: ['compliance_officer'], purposes: ['legal_compliance'] }, authConfig),
+      },
+    });
+    // Somebody read the demo customer's contact data: the disclosure the console must find.
+    const agent = await mintDevToken({ kind: 'staff', subject: 'agent-17', roles: ['customer_service'], purposes: ['after_sales'] }, authConfig);
+    const read = await http.post({ query: `{ customer(id: "${CUSTOMER}") { accountName email } }` }, { authorization: `Bearer ${agent}` });
+    expect(read.status).toBe(200);
+    expect(read.json.data.customer.email).toEqual(expect.stringContaining('@'));
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    page.on('request', (r: Request) => requests.push(r.url()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await http?.close();
+    await db?.drop();
+  });
+
+  it('signs a compliance officer in, with the keyboard, under a legal case', async () => {
+    await page.goto(`${http.url}/console/`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
+    // Focus starts on the page's heading; from there the keyboard alone signs in.
+    await expect(page.evaluate('document.activeElement?.tagName')).resolves.toBe('H1');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('legal-case');
+    await page.keyboard.type(CASE);
+    await shot('sign-in');
+    await page.keyboard.press('Tab'); // the token field
+    await page.keyboard.press('Tab'); // Sign in
+    await page.keyboard.press('Tab'); // Development: sign in as the demo compliance officer
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toMatch(/^Development: sign in/);
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { level: 1, name: 'Who sees what' }).waitFor()).resolves.toBeUndefined();
+    await expect(page.getByText(CASE, { exact: true }).isVisible()).resolves.toBe(true);
+  });
+
+  it('refuses to sign in without a legal case, saying why', async () => {
+    const other = await context.newPage();
+    try {
+      // A new tab starts signed out (the token is kept per tab).
+      await other.goto(`${http.url}/console/`);
+      await other.getByRole('button', { name: /Development: sign in/ }).click();
+      await expect(other.getByRole('alert').textContent()).resolves.toMatch(/Enter the legal case/);
+      await expect(other.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows the disclosure matrix by principal, purpose, category and field', async () => {
+    await page.getByLabel('Principal', { exact: true }).selectOption('logistics_partner');
+    await page.getByLabel('Category', { exact: true }).selectOption('contact.phone');
+    // The carrier calls the recipient (design: fulfillment), and never sees the account holder's email.
+    const summary = page.getByRole('region', { name: 'Categories by principal and purpose' });
+    await expect(summary.getByRole('row').nth(1).textContent()).resolves.toBe('logistics_partnerfulfillmentyes');
+    await page.getByLabel('Category', { exact: true }).selectOption('contact.email');
+    await expect(summary.getByRole('row').nth(1).textContent()).resolves.toBe('logistics_partnerfulfillment—');
+    await page.getByLabel('Category', { exact: true }).selectOption('');
+    await page.getByLabel('Field', { exact: true }).fill('Order.customer');
+    const fields = page.getByRole('region', { name: 'Fields for logistics_partner × fulfillment' });
+    await expect(fields.getByRole('row', { name: /Order\.customer\b/ }).textContent()).resolves.toMatch(/withheld.*recipient of the shipping snapshot/);
+    await shot('who-sees-what');
+  });
+
+  it("finds who saw a customer's data, with the flagged legal reads marked", async () => {
+    await page.getByRole('link', { name: "Who saw a customer's data" }).click();
+    await page.getByLabel('Customer id', { exact: true }).fill(CUSTOMER);
+    await page.getByLabel('Customer id', { exact: true }).press('Enter');
+    const table = page.getByRole('region', { name: 'Disclosures' });
+    await table.waitFor();
+    const agentRow = table.getByRole('row', { name: /agent-17/ });
+    await expect(agentRow.textContent()).resolves.toMatch(/staff \(customer_service\) agent-17.*after_sales.*Customer\.email/);
+    // The console's own read is in the log: the officer, legal_compliance, flagged with the case.
+    const reads = await consoleEvents('CustomerDisclosures');
+    expect(reads).toEqual([{ principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'query' }]);
+    // Reading the log about this customer is itself a disclosure about them: search again and it is listed, marked flagged.
+    await page.getByRole('button', { name: 'Find disclosures' }).click();
+    await expect(table.locator('tr.flagged').first().textContent()).resolves.toContain(`flagged ${CASE}`);
+    await shot('who-saw');
+  });
+
+  it('exports every event about the customer as CSV, and the export is audited', async () => {
+    const expected = await eventsAbout(CUSTOMER);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe(`disclosures-${CUSTOMER}.csv`);
+    const csv = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
+    expect(csv[0]).toBe('event id,at,principal kind,principal id,roles,partner id,purpose,operation type,operation name,disclosed,masked,denied,outcome,flagged,legal case,privacy request');
+    expect(csv.slice(1).map((line) => line.split(',')[0]).sort()).toEqual(expected);
+    expect(csv.find((line) => line.includes('agent-17'))).toMatch(/,staff,agent-17,customer_service,,after_sales,QUERY,,.*Customer\.email/);
+    const exports = await consoleEvents('ExportCustomerDisclosures');
+    expect(exports.length).toBeGreaterThanOrEqual(1);
+    expect(exports.every((e: { flagged: boolean; legal_case_reference: string }) => e.flagged && e.legal_case_reference === CASE)).toBe(true);
+  });
+
+  it('verifies the audit log from the Audit integrity page and records the result', async () => {
+    await page.getByRole('link', { name: 'Audit integrity' }).click();
+    await page.getByRole('heading', { name: 'Latest seal' }).waitFor();
+    // The newest seal when the page read it (the page's own read is sealed after it).
+    const shown = (await page.getByRole('region', { name: 'Latest seal' }).textContent())!;
+    const sealId = /^Latest sealSeal(\d+)Sealed at/.exec(shown)?.[1];
+    const [seal] = await db.dataSource.query(`SELECT id::text AS id, hash, merkle_root FROM audit_seal WHERE id = $1`, [sealId]);
+    expect(shown).toContain(`Merkle root${seal.merkle_root}Seal hash${seal.hash}`);
+    const [{ newest }] = await db.dataSource.query(`SELECT max(id)::int AS newest FROM audit_seal`);
+    expect(Number(sealId)).toBeGreaterThanOrEqual(newest - 1);
+    await page.getByRole('button', { name: 'Verify the audit log now' }).click();
+    await page.getByRole('status').filter({ hasText: /^Verified: intact/ }).waitFor();
+    await expect(page.locator('.verdict').textContent()).resolves.toBe('Intact');
+    const [verification] = await db.dataSource.query(`SELECT verified_by, intact, seals FROM audit_verification`);
+    expect(verification).toEqual({ verified_by: OFFICER, intact: true, seals: expect.any(Number) });
+    expect(verification.seals).toBeGreaterThanOrEqual(Number(seal.id));
+    expect(await consoleEvents('VerifyAuditLog')).toEqual([
+      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'mutation' },
+    ]);
+    await shot('audit-integrity');
+  });
+
+  it('shows a tampered log as broken', async () => {
+    // The owner can switch the append-only trigger off; a verification must then say what changed.
+    await db.dataSource.query(`ALTER TABLE audit_event DISABLE TRIGGER USER`);
+    await db.dataSource.query(`UPDATE audit_event SET purpose = 'marketing' WHERE principal_id = 'agent-17'`);
+    await db.dataSource.query(`ALTER TABLE audit_event ENABLE TRIGGER USER`);
+    await page.getByRole('button', { name: 'Verify the audit log now' }).click();
+    await page.getByRole('status').filter({ hasText: /^Verified: BROKEN/ }).waitFor();
+    await expect(page.locator('.verdict').textContent()).resolves.toBe('BROKEN');
+    const [latest] = await db.dataSource.query(`SELECT intact, problem_count FROM audit_verification ORDER BY id DESC LIMIT 1`);
+    expect(latest).toEqual({ intact: false, problem_count: 1 });
+  });
+
+  it('is readable at a narrow width: nothing wider than the screen', async () => {
+    const narrow = await context.newPage();
+    try {
+      await narrow.setViewportSize({ width: 360, height: 740 });
+      // A new tab starts signed out (the token is kept per tab).
+      await narrow.goto(`${http.url}/console/`);
+      await narrow.getByLabel('Legal case reference', { exact: true }).fill(CASE);
+      await narrow.getByRole('button', { name: /Development: sign in/ }).click();
+      await narrow.getByRole('heading', { level: 1, name: 'Who sees what' }).waitFor();
+      for (const route of ['who-sees-what', `who-saw?customer=${CUSTOMER}`, 'audit-integrity']) {
+        await narrow.goto(`${http.url}/console/#/${route}`);
+        await narrow.getByRole('heading', { level: 1 }).waitFor();
+        await narrow.waitForLoadState('networkidle');
+        const overflow = await narrow.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+        expect({ route, overflow }).toEqual({ route, overflow: 0 });
+      }
+      if (SCREENSHOTS) await narrow.screenshot({ path: path.join(SCREENSHOTS, 'who-saw-narrow.png') });
+    } finally {
+      await narrow.close();
+    }
+  });
+
+  it('made no request to any other origin', () => {
+    expect(requests.length).toBeGreaterThan(10);
+    expect(requests.filter((url) => !url.startsWith(`${http.url}/`) && !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
+  });
+});

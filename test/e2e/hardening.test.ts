@@ -111,6 +111,15 @@ describe('hardening over HTTP', () => {
     expect(preflight.status).toBe(204);
   });
 
+  it("a page of the gateway's own origin (the console) is not cross-origin; another port or scheme of the same host is", async () => {
+    const own = new URL(gw.url);
+    const same = await send({ query: '{ __typename }' }, { origin: own.origin });
+    expect({ status: same.status, allowOrigin: same.headers.get('access-control-allow-origin') }).toEqual({ status: 200, allowOrigin: null });
+    for (const other of [`http://${own.hostname}:${Number(own.port) + 1}`, `https://${own.host}`.replace(/:\d+$/, ''), 'null']) {
+      expect({ other, status: (await send({ query: '{ __typename }' }, { origin: other })).status }).toEqual({ other, status: 403 });
+    }
+  });
+
   it.each([
     ['a literal page size over 100', { query: '{ orders(first: 101) { nodes { id } } }' }],
     ['a page size over 100 in a variable', { query: 'query($n: Int) { orders(first: $n) { nodes { id } } }', variables: { n: 5000 } }],

@@ -3,6 +3,7 @@
  * The process entry: `need-to-know <command>`. `serve` is what `npm start` runs.
  * Every command has --help and exits non-zero with a message that says what to do.
  */
+import './platform/start-tracing';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -25,6 +26,7 @@ import { createDataSource } from './data-source';
 import { createListener, databaseSslOptions } from './platform/tls';
 import { createLogger, type Logger } from './platform/logger';
 import { publishPolicyVersion, PolicyPublishError } from './domains/policy-versions/policy-publish';
+import { stopTracing } from './platform/tracing';
 import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';
 import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
@@ -229,6 +231,7 @@ const COMMANDS: Record<string, Command> = {
         await mail.stop();
         await auditLog.close();
         await db.close();
+        await stopTracing().catch((error: unknown) => logger.warn({ err: error }, 'the last spans could not be exported'));
         logger.info('stopped');
         // pino writes asynchronously: exit once the last lines are out.
         logger.flush(() => process.exit(0));

@@ -90,6 +90,8 @@ export class AuditEventEntity {
   @Column({ type: 'boolean' }) flagged!: boolean;
   /** Jobs only: counts and other non-personal facts about what the job did. */
   @Column({ type: 'jsonb', nullable: true }) detail!: Record<string, unknown> | null;
+  /** The W3C trace id of the request's trace, when tracing was on (OpenTelemetry). */
+  @Column({ type: 'char', length: 32, nullable: true }) traceId!: string | null;
   @Column({ type: 'bigint' }) sealId!: string;
   @Column({ type: 'char', length: 64 }) hash!: string;
 }

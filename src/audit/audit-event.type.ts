@@ -34,6 +34,7 @@ export class AuditEvent {
   @Field(() => [String], { nullable: true, description: 'The codes of the errors in the response.' }) errorCodes!: string[];
   @Field(() => String, { nullable: true }) legalCaseReference!: string | null;
   @Field(() => String, { nullable: true, description: 'The privacy request a data_subject_request read serves.' }) privacyRequestReference!: string | null;
+  @Field(() => String, { nullable: true, description: "The request's OpenTelemetry trace id, when tracing was on." }) traceId!: string | null;
   @Field(() => Boolean, { nullable: true, description: 'A read that serves a legal case or a privacy request.' }) flagged!: boolean;
   @Field(() => String, { nullable: true, description: 'The seal whose Merkle root covers this event.' }) sealId!: string;
   @Field(() => String, { nullable: true, description: 'The Merkle leaf hash of this event.' }) hash!: string;

@@ -24,6 +24,7 @@ import type { DataSource } from 'typeorm';
 import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from '../policy/principal';
 import type { RequestContext } from '../context';
 import type { GatewayMetrics } from '../platform/metrics';
+import { activeTraceId, inSpan } from '../platform/tracing';
 import { BoundedCache } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import { ErrorCode } from '../platform/errors';
@@ -133,6 +134,7 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
     privacyRequestReference: ctx.served.privacyRequestReference ?? ctx.auditNote.privacyRequestReference ?? null,
     // A replayed idempotent response discloses what the first one did, again: it names the request it repeats.
     detail: detailOf(ctx),
+    traceId: activeTraceId() ?? null,
   };
 }
 
@@ -156,16 +158,19 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
             return event;
           };
           try {
-            if (transaction.isOpen) {
-              // The request wrote (or claimed an idempotency key): its event goes into the same
-              // transaction, last, and commits with the writes (execution/routing.ts ends the transaction).
-              const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
-              const seal = await deps.auditLog.appendWithin(transaction.client, recorded(eventOf(rc, at, subjects, hashes)));
-              transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));
-            } else {
-              const subjects = await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource));
-              await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)));
-            }
+            await inSpan('audit.append', async (span) => {
+              span.setAttribute('audit.in_transaction', transaction.isOpen);
+              if (transaction.isOpen) {
+                // The request wrote (or claimed an idempotency key): its event goes into the same
+                // transaction, last, and commits with the writes (execution/routing.ts ends the transaction).
+                const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
+                const seal = await deps.auditLog.appendWithin(transaction.client, recorded(eventOf(rc, at, subjects, hashes)));
+                transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));
+              } else {
+                const subjects = await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource));
+                await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)));
+              }
+            });
           } catch (error) {
             ctx.outcome.audited = undefined;
             deps.metrics?.auditFailure();

@@ -44,6 +44,8 @@ export interface AuditEventInput {
   privacyRequestReference?: string | null;
   /** A read compliance reviews first: one that serves a legal case or a privacy request. A reference always flags. */
   flagged?: boolean;
+  /** The W3C trace id of the request's trace (32 lowercase hex digits), when tracing is on. */
+  traceId?: string | null;
   /** Non-personal facts, at most 8 KiB of JSON: a job's counts, the request an idempotent replay repeats. */
   detail?: Record<string, unknown> | null;
 }
@@ -73,6 +75,7 @@ export interface AuditRecordContent {
   privacyRequestReference: string | null;
   flagged: boolean;
   detail: Record<string, unknown> | null;
+  traceId: string | null;
 }
 
 export interface AuditRecord extends AuditRecordContent {
@@ -85,6 +88,7 @@ export interface AuditRecord extends AuditRecordContent {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const WORD = /^[a-z][a-z0-9_]*$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const TRACE_ID = /^[0-9a-f]{32}$/;
 const MAX_DETAIL_BYTES = 8 * 1024;
 const OUTCOMES = new Set<string>(Object.values(AuditOutcome));
 const OPERATION_TYPES = new Set<string>(Object.values(AuditOperationType));
@@ -169,6 +173,7 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedSubjectLi
     privacyRequestReference: optionalText('privacyRequestReference', input.privacyRequestReference, 100),
     flagged: input.flagged === true || (input.legalCaseReference ?? null) !== null || (input.privacyRequestReference ?? null) !== null,
     detail: detailOf(input.detail),
+    traceId: optionalText('traceId', input.traceId, 32, TRACE_ID),
   };
   return { ...content, hash: eventHash(content), subjectSet: subjects.set };
 }
@@ -218,7 +223,7 @@ export function subjectSetHash(sortedSubjectIds: readonly string[]): string {
 /**
  * The Merkle leaf of an event's content. A field added after events were written is hashed only
  * when it is set (canonical JSON leaves out undefined), so every older event keeps its hash:
- * `privacyRequestReference` (migration 1795000001501).
+ * `privacyRequestReference` (migration 1795000001501), `traceId` (migration 1795000008001).
  */
 export function eventHash(content: AuditRecordContent): string {
   return leafHash(
@@ -246,6 +251,7 @@ export function eventHash(content: AuditRecordContent): string {
       privacyRequestReference: content.privacyRequestReference ?? undefined,
       flagged: content.flagged,
       detail: content.detail,
+      traceId: content.traceId ?? undefined,
     }),
   );
 }
@@ -300,6 +306,7 @@ export interface AuditEventRow {
   error_codes: string[];
   legal_case_reference: string | null;
   privacy_request_reference: string | null;
+  trace_id: string | null;
   flagged: boolean;
   detail: Record<string, unknown> | null;
   seal_id: string;
@@ -339,6 +346,7 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
     privacyRequestReference: row.privacy_request_reference ?? null,
     flagged: row.flagged,
     detail: row.detail,
+    traceId: row.trace_id ?? null,
   };
 }
 
@@ -368,6 +376,7 @@ export function rowJsonOf(record: AuditRecord, sealId: string): Record<string, u
     privacy_request_reference: record.privacyRequestReference,
     flagged: record.flagged,
     detail: record.detail,
+    trace_id: record.traceId,
     seal_id: sealId,
     hash: record.hash,
   };

@@ -95,7 +95,7 @@ interface SealRow {
 // the millisecond would pass the hash unseen; the database says whether any is there.
 const EVENT_COLUMNS = `(e.at = date_trunc('milliseconds', e.at)) AS at_in_ms, e.id, e.at, e.request_id, e.principal_kind, e.principal_id, e.roles, e.partner_id, e.customer_id, e.grant_id, e.purpose,
   e.operation_type, e.operation_name, e.operation_hash, e.subject_set, ${EVENT_SUBJECTS}, e.disclosed, e.masked, e.denied, e.outcome, e.error_codes,
-  e.legal_case_reference, e.privacy_request_reference, e.flagged, e.detail, e.seal_id::text AS seal_id, e.hash`;
+  e.legal_case_reference, e.privacy_request_reference, e.flagged, e.detail, e.trace_id, e.seal_id::text AS seal_id, e.hash`;
 
 const LAST = BigInt('9223372036854775807');
 

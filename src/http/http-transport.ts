@@ -37,6 +37,7 @@ import type { Logger } from '../platform/logger';
 import type { Caller } from '../policy/principal';
 import type { ConsoleAssets } from '../console/console-assets';
 import type { GatewayMetrics } from '../platform/metrics';
+import { inSpan } from '../platform/tracing';
 
 export { MAX_BODY_BYTES };
 /** The principal kind and purpose label of a request refused before its caller was established. */
@@ -136,7 +137,7 @@ export async function admitCaller(
   refused?: (outcome: 'unauthenticated' | 'refused') => void,
 ): Promise<Caller | undefined> {
   try {
-    return await authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] });
+    return await inSpan('auth.verify', () => authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] }));
   } catch (error) {
     if (isAuthenticationError(error)) {
       refused?.('unauthenticated');

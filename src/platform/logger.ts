@@ -11,6 +11,7 @@
  */
 import pino from 'pino';
 import { isDatabaseUnavailable } from './db-errors';
+import { traceFields } from './tracing';
 
 export type Logger = pino.Logger;
 
@@ -61,6 +62,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     base: { service: 'need-to-know' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // With tracing on, every line written inside a traced request carries its trace and span ids.
+    mixin: traceFields,
     hooks: {
       logMethod(args, method, levelValue) {
         const [fields, message] = args as unknown[];

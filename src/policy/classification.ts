@@ -298,6 +298,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     errorCodes: 'audit.record',
     legalCaseReference: 'audit.record',
     privacyRequestReference: 'audit.record',
+    traceId: 'audit.record',
     flagged: 'audit.record',
     detail: 'audit.record',
     sealId: 'audit.record',

@@ -77,20 +77,29 @@ describe('event hash', () => {
     expect(record.roles).toEqual(['customer_service', 'fraud_analyst']);
     expect(record.disclosed).toEqual(['Customer.email', 'Order.status']);
     // A column added later is hashed only when set, so an event without it hashes as it always did.
-    const { hash, subjectSet, privacyRequestReference, ...content } = record;
-    expect(privacyRequestReference).toBeNull();
+    const { hash, subjectSet, privacyRequestReference, traceId, ...content } = record;
+    expect({ privacyRequestReference, traceId }).toEqual({ privacyRequestReference: null, traceId: null });
     expect(hash).toBe(leafHash(canonicalJson(content)));
-    expect(eventHash({ ...content, privacyRequestReference })).toBe(hash);
+    expect(eventHash({ ...content, privacyRequestReference, traceId })).toBe(hash);
     expect(subjectSet).toBeNull(); // no subjects, no set
   });
 
   it('covers the privacy request a read serves, when it has one, and flags the read', () => {
     const served = toAuditRecord({ ...input, purpose: 'data_subject_request', privacyRequestReference: 'PR-1' });
-    const { hash, subjectSet: _s, ...content } = served;
+    const { hash, subjectSet: _s, traceId: _t, ...content } = served;
     expect(served.flagged).toBe(true);
     expect(hash).toBe(leafHash(canonicalJson(content)));
-    expect(eventHash({ ...content, privacyRequestReference: 'PR-2' })).not.toBe(hash);
-    expect(eventHash({ ...content, privacyRequestReference: null })).not.toBe(hash);
+    expect(eventHash({ ...content, traceId: null, privacyRequestReference: 'PR-2' })).not.toBe(hash);
+    expect(eventHash({ ...content, traceId: null, privacyRequestReference: null })).not.toBe(hash);
+  });
+
+  it("covers the request's trace id when it has one, and refuses one that is not 32 hex digits", () => {
+    const traced = toAuditRecord({ ...input, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    const { hash, subjectSet: _s, privacyRequestReference: _p, ...content } = traced;
+    expect(hash).toBe(leafHash(canonicalJson(content)));
+    expect(eventHash({ ...traced, traceId: '4bf92f3577b34da6a3ce929d0e0e4737' })).not.toBe(hash);
+    expect(eventHash({ ...traced, traceId: null })).not.toBe(hash);
+    expect(() => toAuditRecord({ ...input, traceId: 'not-a-trace' })).toThrow(/traceId/);
   });
 
   it('checks a repeated subject list once and still refuses a bad one every time, without sharing the list between records', () => {

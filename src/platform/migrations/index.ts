@@ -14,6 +14,7 @@ import { RetentionSchedule1795000005000 } from './1795000005000-retention-schedu
 import { AuditPartitions1795000005001 } from './1795000005001-audit-partitions.migration';
 import { AttachmentUploads1795000006000 } from './1795000006000-attachment-uploads.migration';
 import { AuditVerification1795000008000 } from './1795000008000-audit-verification.migration';
+import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   AuditPartitions1795000005001,
   AttachmentUploads1795000006000,
   AuditVerification1795000008000,
+  AuditTraceId1795000008001,
 ];

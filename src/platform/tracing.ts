@@ -1,0 +1,84 @@
+/**
+ * OpenTelemetry traces (@opentelemetry/sdk-node), off by default. Set OTEL_EXPORTER_OTLP_ENDPOINT
+ * (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and the process exports, over OTLP, a trace per request:
+ * the HTTP request, the GraphQL parse, validation and resolvers, every SQL statement, and the
+ * gateway's own spans — the token check (`auth.verify`) and the audit write (`audit.append`,
+ * `audit.seal_batch`). The SDK reads the usual OTEL_* variables (protocol, headers, sampler,
+ * service name: need-to-know by default).
+ *
+ * The instrumentations patch `http`, `pg` and `graphql` when they are first loaded, so this
+ * module is imported before any of them (first line of main.ts). Traces carry no personal data:
+ * the SQL spans hold statement text with parameters left out, the GraphQL spans hold no
+ * variables, and the HTTP spans no headers. Every log line and every audit event of a traced
+ * request carries its trace id (logger.ts, audit-plugin.ts).
+ */
+import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
+
+export const TRACER_NAME = 'need-to-know';
+
+export function tracer(): Tracer {
+  return trace.getTracer(TRACER_NAME);
+}
+
+/** The active span's trace id, or undefined when no span is recording (tracing off). */
+export function activeTraceId(): string | undefined {
+  const span = trace.getSpan(context.active());
+  if (!span || !span.isRecording()) return undefined;
+  return span.spanContext().traceId;
+}
+
+/** The active trace and span ids for a log line, or nothing when tracing is off. */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span || !span.isRecording()) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** Runs `work` in a span of its own (a child of the active one); records a failure on it. */
+export async function inSpan<T>(name: string, work: (span: Span) => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(name, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: 2 });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+let started: { shutdown(): Promise<void> } | undefined;
+
+/**
+ * Starts the SDK when an OTLP endpoint is configured; a no-op otherwise (the API's spans are then
+ * free no-ops). Synchronous, so that it runs before the instrumented modules are required.
+ */
+export function startTracing(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (started || !(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT)) return false;
+  // Required here, not imported above: with tracing off none of the SDK is loaded.
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { GraphQLInstrumentation } = require('@opentelemetry/instrumentation-graphql') as typeof import('@opentelemetry/instrumentation-graphql');
+  env.OTEL_SERVICE_NAME ??= 'need-to-know';
+  const sdk = new NodeSDK({
+    instrumentations: [
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' }),
+      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      // Resolver spans for every field would dwarf the request; one span per parse, validate and execute.
+      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, allowValues: false, depth: 2 }),
+    ],
+  });
+  sdk.start();
+  started = sdk;
+  return true;
+}
+
+/** Sends the spans still buffered; called when the process stops. */
+export async function stopTracing(): Promise<void> {
+  await started?.shutdown();
+  started = undefined;
+}

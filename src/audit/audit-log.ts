@@ -140,6 +140,8 @@ export class AuditLog {
   readonly maxBatchSize: number;
   /** Batches written since this log was created (most recent last, at most 1000 kept). */
   readonly batches: WrittenBatch[] = [];
+  /** When this writer last committed a batch, and last failed to (for /readyz). */
+  readonly health: { lastSuccessAt?: Date; lastFailureAt?: Date; lastFailure?: string } = {};
   private readonly pool: Pool;
   private readonly logger?: Logger;
   private readonly onBatch?: AuditLogOptions['onBatch'];
@@ -188,6 +190,12 @@ export class AuditLog {
       this.pending.push({ record, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** An event could not be written, here or on its way here (its subjects could not be read, say): for /readyz. */
+  noteFailure(error: unknown): void {
+    this.health.lastFailureAt = new Date();
+    this.health.lastFailure = (error as { code?: unknown } | undefined)?.code?.toString() ?? (error instanceof Error ? error.name : 'Error');
   }
 
   /** Runs `work` outside the calling request's async context (see `scope`). */
@@ -274,10 +282,12 @@ export class AuditLog {
       this.latest = sealed;
       const written = { sealId: sealed.id, events: records.length, subjectSets: newSets, locked, ms: performance.now() - started };
       this.batches.push(written);
+      this.health.lastSuccessAt = new Date();
       this.onBatch?.(written);
       if (this.batches.length > 1000) this.batches.splice(0, this.batches.length - 1000);
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
+      this.noteFailure(failure);
       // Whether the batch committed is unknown: read the chain again, and send every set again.
       this.forgetChain();
       if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);

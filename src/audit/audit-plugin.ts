@@ -174,6 +174,7 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
           } catch (error) {
             ctx.outcome.audited = undefined;
             deps.metrics?.auditFailure();
+            deps.auditLog.noteFailure(error);
             rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
             withhold(rc.response, error);
           }

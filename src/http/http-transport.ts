@@ -103,7 +103,24 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
   });
 }
 
-async function answerReadiness(res: http.ServerResponse, dataSource: DataSource, draining: boolean): Promise<void> {
+/**
+ * The audit writer's state for /readyz: when it last wrote a batch and last failed to. A failure
+ * newer than the last success means requests are being answered without data (fail closed);
+ * the database check decides readiness, since only a request can try the writer again.
+ */
+function auditHealth(auditLog: AuditLog | undefined) {
+  const health = auditLog?.health;
+  if (!health) return { enabled: false };
+  return {
+    enabled: true,
+    lastWriteAt: health.lastSuccessAt?.toISOString() ?? null,
+    lastFailureAt: health.lastFailureAt?.toISOString() ?? null,
+    ...(health.lastFailure ? { lastFailure: health.lastFailure } : {}),
+    failing: health.lastFailureAt !== undefined && (health.lastSuccessAt === undefined || health.lastFailureAt > health.lastSuccessAt),
+  };
+}
+
+async function answerReadiness(res: http.ServerResponse, dataSource: DataSource, auditLog: AuditLog | undefined, draining: boolean): Promise<void> {
   if (draining) return send(res, 503, { status: 'stopping' });
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -114,10 +131,11 @@ async function answerReadiness(res: http.ServerResponse, dataSource: DataSource,
         timer = setTimeout(() => reject(new Error('no answer')), READY_TIMEOUT_MS);
       }),
     ]);
-    if (pending.length > 0) return send(res, 503, { status: 'migrations pending', pending });
-    return send(res, 200, { status: 'ready' });
+    const audit = auditHealth(auditLog);
+    if (pending.length > 0) return send(res, 503, { status: 'migrations pending', pending, audit });
+    return send(res, 200, { status: 'ready', database: 'reachable', audit });
   } catch {
-    return send(res, 503, { status: 'database unreachable' });
+    return send(res, 503, { status: 'database unreachable', database: 'unreachable', audit: auditHealth(auditLog) });
   } finally {
     clearTimeout(timer);
   }
@@ -251,7 +269,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const work = async () => {
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
-      if (url.pathname === '/readyz') return answerReadiness(res, deps.dataSource, draining);
+      if (url.pathname === '/readyz') return answerReadiness(res, deps.dataSource, deps.auditLog, draining);
       if (url.pathname === '/metrics' && deps.metricsOnPublicListener && req.method === 'GET') return serveMetrics(res);
       if (deps.console?.handles(url.pathname)) return deps.console.serve(req, res, url);
       const exports = deps.exportDownloads;

@@ -58,6 +58,13 @@ describe('while the database cannot be reached', () => {
     expect(unavailable(staffAnswer)).toEqual(expected);
     expect(staffAnswer.text).not.toMatch(/ECONN|terminat|postgres|audit|select/i);
     expect(await readyz()).toBe(503);
+    // The staff answer's audit event could not be written: /readyz says the writer is failing.
+    const body = await (await fetch(`${gw.url}/readyz`)).json();
+    expect(body).toEqual({
+      status: 'database unreachable',
+      database: 'unreachable',
+      audit: { enabled: true, lastWriteAt: expect.any(String), lastFailureAt: expect.any(String), lastFailure: expect.any(String), failing: true },
+    });
   });
 
   it('back: the same gateway answers again and audits the answer', async () => {
@@ -70,6 +77,9 @@ describe('while the database cannot be reached', () => {
     expect(answer.json.data.customer.accountName).toEqual(expect.any(String));
     const rows = await db.dataSource.query('SELECT outcome FROM audit_event WHERE request_id = $1', [answer.headers.get('x-request-id')]);
     expect(rows).toEqual([{ outcome: 'ok' }]);
+    const body = (await (await fetch(`${gw.url}/readyz`)).json()) as { status: string; database: string; audit: { failing: boolean; lastWriteAt: string; lastFailureAt: string } };
+    expect({ status: body.status, database: body.database, failing: body.audit.failing }).toEqual({ status: 'ready', database: 'reachable', failing: false });
+    expect(Date.parse(body.audit.lastWriteAt)).toBeGreaterThan(Date.parse(body.audit.lastFailureAt));
   });
 
   it('hung: 503 once the bounded waits are over, not a hang; /readyz 503', async () => {

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { PolicyEngine } from '../policy/policy-view';
@@ -55,6 +56,8 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 interface Asset {
   body: Buffer;
+  /** The body gzipped once at start-up, when that is smaller (the matrix JSON shrinks about twentyfold). */
+  gzipped?: Buffer;
   type: string;
   etag: string;
   /** Hashed file names (assets/…) never change: cached for a year; index.html is revalidated. */
@@ -62,7 +65,8 @@ interface Asset {
 }
 
 function asset(body: Buffer, type: string, immutable: boolean): Asset {
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, immutable };
+  const gzipped = gzipSync(body, { level: 9 });
+  return { body, ...(gzipped.length < body.length * 0.9 ? { gzipped } : {}), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, immutable };
 }
 
 function filesUnder(directory: string, prefix = ''): string[] {
@@ -122,8 +126,11 @@ export class ConsoleAssets {
       res.end();
       return;
     }
-    res.writeHead(200, { 'content-type': found.type, 'content-length': found.body.length });
-    res.end(req.method === 'HEAD' ? undefined : found.body);
+    res.setHeader('vary', 'accept-encoding');
+    const gzip = found.gzipped && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = gzip ? found.gzipped! : found.body;
+    res.writeHead(200, { 'content-type': found.type, 'content-length': body.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   /** POST only (a page cannot be tricked into it by a link), and only where a development signer was given. */

@@ -45,6 +45,8 @@ export function AuditIntegrityPage({ session, onUnauthenticated }: { session: Se
     setStatus('Verifying every event hash, Merkle root and seal link…');
     try {
       const { verifyAuditLog: result } = await graphql<{ verifyAuditLog: Verification }>(session, 'VerifyAuditLog', VERIFY);
+      // The result shown is the one just returned; the newest seal is read again after it.
+      setIntegrity((shown) => shown && { ...shown, lastVerification: result });
       setStatus(result.intact ? `Verified: intact (${result.events} events in ${result.seals} seals).` : `Verified: BROKEN — ${result.firstProblem}`);
       await refresh();
     } catch (error) {

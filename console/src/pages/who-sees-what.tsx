@@ -110,7 +110,10 @@ export function WhoSeesWhatPage() {
         </table>
       </div>
 
-      {rows.map((r) => {
+      {!principal && !category && !needle && (
+        <p>Choose a principal, a category or a field above to see what each field shows, row by row.</p>
+      )}
+      {(principal || category || needle) && rows.map((r) => {
         const fields = fieldsOf(r);
         return (
           <section key={`${r.principal}|${r.purpose}`} aria-labelledby={`row-${r.principal}-${r.purpose}`}>

@@ -72,7 +72,8 @@ export class GatewayProcess {
   static async start(options: GatewayProcessOptions): Promise<GatewayProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [...(options.execArgv ?? []), builtMain(), 'serve'], {
-      env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+      // METRICS_PORT 0: several gateways run side by side here, and none of them is scraped.
+      env: { METRICS_PORT: '0', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
     });
     let gateway: GatewayProcess | undefined;

@@ -101,8 +101,6 @@ describe('OpenTelemetry traces', () => {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url,
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '50',
-      OTEL_METRICS_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
     });
     try {
       const response = await fetch(`${gateway.url}/graphql`, {

@@ -252,6 +252,11 @@ describe('a mutation and its audit event commit together', () => {
       query: `mutation($input: RejectPrivacyRequestInput!) { rejectPrivacyRequest(input: $input) { status } }`,
       variables: () => ({ input: { requestId: requests.reject.pop(), reason: `not ours ${next()}` } }),
     },
+    verifyAuditLog: {
+      caller: callers.staff(['compliance_officer'], 'legal_compliance'),
+      query: `mutation { verifyAuditLog { intact } }`,
+      variables: () => ({}),
+    },
     recordPreferenceChoices: {
       caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
       query: `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted current { category granted } } }`,

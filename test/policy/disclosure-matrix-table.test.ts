@@ -54,6 +54,12 @@ const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = 
   Partner: { query: '{ partners(first: 5) { nodes { SEL } } }', objects: (d) => d?.partners?.nodes ?? [] },
   PolicyVersion: { query: '{ policyVersions { SEL } }', objects: (d) => d?.policyVersions ?? [] },
   AuditEvent: { query: '{ auditEvents(first: 5) { nodes { SEL } } }', objects: (d) => d?.auditEvents?.nodes ?? [] },
+  AuditIntegrity: { query: '{ auditIntegrity { SEL } }', objects: (d) => (d?.auditIntegrity ? [d.auditIntegrity] : []) },
+  AuditSeal: { query: '{ auditIntegrity { latestSeal { SEL } } }', objects: (d) => (d?.auditIntegrity?.latestSeal ? [d.auditIntegrity.latestSeal] : []) },
+  AuditVerificationResult: {
+    query: '{ auditIntegrity { lastVerification { SEL } } }',
+    objects: (d) => (d?.auditIntegrity?.lastVerification ? [d.auditIntegrity.lastVerification] : []),
+  },
 };
 
 

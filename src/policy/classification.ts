@@ -68,7 +68,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     legalHolds: LINK,
     policyVersions: LINK,
     auditEvents: LINK,
-    auditIntegrity: 'audit.record',
+    auditIntegrity: LINK,
   },
   Customer: {
     id: STRUCTURE,

@@ -12,6 +12,7 @@
 import { AuditEventEntity } from '../../audit/audit-event.entity';
 import { AuditExpiredLeafEntity, AuditExpiryEntity } from '../../audit/audit-expiry.entity';
 import { AuditSealEntity } from '../../audit/audit-seal.entity';
+import { AuditVerificationEntity } from '../../audit/audit-verification.entity';
 import { AuditSubjectSetEntity } from '../../audit/audit-subject-set.entity';
 import { AfterSalesCaseEntity } from '../../domains/after-sales/after-sales-case.entity';
 import { AttachmentUploadEntity } from '../../domains/after-sales/attachment-upload.entity';
@@ -383,6 +384,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
       fields: ['id', 'at', 'principalKind', 'roles', 'partnerId', 'grantId', 'purpose', 'operationType', 'operationName', 'disclosed', 'masked', 'denied', 'outcome', 'flagged', 'privacyRequestReference'],
       withheld: {
         requestId: 'an internal correlation id',
+        traceId: 'an internal correlation id of the request’s trace',
         principalId: 'the identity of the person who acted (a staff member, or a partner’s system); the principal kind, role and partner say who',
         customerId: 'the customer whose token or grant was used: the customer themself, or the grant named by grantId',
         operationHash: 'an internal fingerprint of the query text',
@@ -415,7 +417,13 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     types: [],
     reason: 'the subject lists of audit events: exported through the events that name them (audit_event), append-only like the log',
   },
-  { table: 'audit_seal', entity: AuditSealEntity, types: [], reason: 'hashes over batches of audit events: no data of anyone' },
+  { table: 'audit_seal', entity: AuditSealEntity, types: ['AuditSeal'], reason: 'hashes over batches of audit events: no data of anyone' },
+  {
+    table: 'audit_verification',
+    entity: AuditVerificationEntity,
+    types: ['AuditVerificationResult'],
+    reason: 'when the audit log was verified, by which staff member, and what was found: no customer’s data',
+  },
   {
     table: 'idempotency_record',
     entity: IdempotencyRecordEntity,

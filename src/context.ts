@@ -14,6 +14,7 @@ import type { PrivacyRights } from './domains/privacy-requests/privacy-rights';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
 import type { RequestBudgets } from './hardening/rate-limit';
+import type { RetentionSettings } from './platform/config';
 import type { CursorKey } from './platform/cursor-seal';
 import type { BlobStore } from './platform/blob-store';
 import type { Logger } from './platform/logger';
@@ -66,6 +67,8 @@ export interface RequestContext {
   attachmentLinks: AttachmentLinks;
   /** Where attachment content is kept, when the gateway serves it (an erasure deletes blobs after its commit). */
   blobs: BlobStore | undefined;
+  /** The retention job's settings, for the preview of its next run (retention/retention-preview.resolver.ts). */
+  retention: RetentionSettings;
 }
 
 export interface AuditNote {
@@ -98,6 +101,7 @@ export interface ContextDeps {
   /** Where attachment content is kept, when the gateway serves it. */
   blobs: BlobStore | undefined;
   rights: PrivacyRights;
+  retention: RetentionSettings;
 }
 
 /**
@@ -128,6 +132,7 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     attachmentLinks: deps.attachmentLinks,
     blobs: deps.blobs,
     rights: deps.rights,
+    retention: deps.retention,
     auditNote: {},
     outcome: {},
   };

@@ -176,6 +176,7 @@ const COMMANDS: Record<string, Command> = {
         analytics: { minVisitorsPerCell: config.analyticsMinCell },
         corsOrigins: config.corsOrigins,
         metricsOnPublicListener: config.metricsOnPublicListener,
+        retention: config.retention,
         console: {
           directory: CONSOLE_DIRECTORY,
           // Development: the sign-in page can ask for a compliance officer's token (auth/dev-token.ts).
@@ -208,7 +209,7 @@ const COMMANDS: Record<string, Command> = {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       logger.info({ url: `${config.tls ? 'https' : 'http'}://${config.host}:${port}/graphql`, embeddedDatabase: db.location.embedded }, 'need-to-know is serving');
-      const retention = config.retention.intervalMinutes > 0 ? scheduleRetention(db.dataSource, config.retention, logger) : undefined;
+      const retention = config.retention.intervalMinutes > 0 ? scheduleRetention(db.dataSource, config.retention, logger, gateway.metrics) : undefined;
       // Stopping drains: no new connections, requests in flight are answered (their audit events
       // written first, as always), then the audit events still waiting are written, then the pool
       // and the embedded database close. Connections still busy after DRAIN_TIMEOUT_MS are cut.

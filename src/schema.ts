@@ -21,6 +21,7 @@ import { PaymentVerificationResolver } from './domains/payments/payment-verifica
 import { PolicyVersionResolver } from './domains/policy-versions/policy-version.resolver';
 import { PrivacyRequestResolver } from './domains/privacy-requests/privacy-request.resolver';
 import { ShipmentResolver } from './domains/shipments/shipment.resolver';
+import { RetentionPreviewResolver } from './retention/retention-preview.resolver';
 
 export const RESOLVERS = [
   CustomerResolver,
@@ -40,6 +41,7 @@ export const RESOLVERS = [
   PolicyVersionResolver,
   AuditEventResolver,
   AuditIntegrityResolver,
+  RetentionPreviewResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -59,6 +59,8 @@ import { DEV_PRIVACY_SECRET } from './platform/config';
 import { GatewayMetrics } from './platform/metrics';
 import { isClassifiedCoordinate } from './policy/classification';
 import { ConsoleAssets, type ConsoleOptions } from './console/console-assets';
+import type { RetentionSettings } from './platform/config';
+import { RETENTION_DEFAULTS } from './retention/retention-job';
 
 /** How often expired idempotency records are deleted. */
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -113,6 +115,8 @@ export interface GatewayDeps {
   };
   /** How long a download link works, in seconds (default 300). */
   attachmentLinkTtlSeconds?: number;
+  /** The retention job's settings (config.retention), which the preview of its next run uses; its defaults when absent. */
+  retention?: RetentionSettings;
   /**
    * The audit log writer. Default: one over `dataSource` with its default group-commit window
    * and batch size, flushed and closed by `stop()`. Unused when protections are off.
@@ -264,6 +268,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     budgetsFor: (principal) => rateLimiter.budgetsFor(principal),
     blobs: deps.attachments?.store,
     rights,
+    retention: deps.retention ?? RETENTION_DEFAULTS,
   };
   const transport = createHttpTransport({
     authenticate: deps.authenticate,

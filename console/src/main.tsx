@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { loadSession, saveSession, type Session } from './api';
 import { AuditIntegrityPage } from './pages/audit-integrity';
+import { RetentionPage } from './pages/retention';
 import { SignInPage } from './pages/sign-in';
 import { WhoSawPage } from './pages/who-saw';
 import { WhoSeesWhatPage } from './pages/who-sees-what';
@@ -14,6 +15,7 @@ import './styles.css';
 const PAGES = [
   { route: 'who-sees-what', title: 'Who sees what' },
   { route: 'who-saw', title: "Who saw a customer's data" },
+  { route: 'retention', title: 'Retention and holds' },
   { route: 'audit-integrity', title: 'Audit integrity' },
 ] as const;
 type Route = (typeof PAGES)[number]['route'];
@@ -82,6 +84,7 @@ function App() {
         {!session && <SignInPage onSignIn={signIn} />}
         {session && route === 'who-sees-what' && <WhoSeesWhatPage />}
         {session && route === 'who-saw' && <WhoSawPage session={session} initialCustomer={params.get('customer') ?? ''} onUnauthenticated={() => signIn(undefined)} />}
+        {session && route === 'retention' && <RetentionPage session={session} onUnauthenticated={() => signIn(undefined)} />}
         {session && route === 'audit-integrity' && <AuditIntegrityPage session={session} onUnauthenticated={() => signIn(undefined)} />}
       </main>
     </>

@@ -28,7 +28,8 @@ export class AuditIntegrityResolver {
     // Scoped as the audit log is (policy/tables.ts): a row whose scope does not reach it finds nothing.
     const latestSeal = await scopedQuery(ctx.dataSource, SEALS, ctx.scope).orderBy('t.id', 'DESC').limit(1).getOne();
     const lastVerification = await scopedQuery(ctx.dataSource, VERIFICATIONS, ctx.scope).orderBy('t.id', 'DESC').limit(1).getOne();
-    return { latestSeal: latestSeal ?? null, lastVerification: lastVerification ?? null };
+    const sealCount = await scopedQuery(ctx.dataSource, SEALS, ctx.scope).getCount();
+    return { sealCount, latestSeal: latestSeal ?? null, lastVerification: lastVerification ?? null };
   }
 
   @Mutation(() => AuditVerificationResult, {

@@ -26,6 +26,7 @@ export class AuditVerificationResult {
 
 @ObjectType({ description: 'The state of the audit log\'s tamper evidence.' })
 export class AuditIntegrity {
+  @Field(() => Int, { nullable: true, description: 'Seals in the log: its length in sealed batches.' }) sealCount!: number;
   @Field(() => AuditSeal, { nullable: true, description: 'The newest seal; null when the log is empty.' }) latestSeal!: AuditSeal | null;
   @Field(() => AuditVerificationResult, { nullable: true, description: 'The newest verification asked for through the gateway.' }) lastVerification!: AuditVerificationResult | null;
 }

@@ -88,7 +88,7 @@ export class GatewayMetrics {
     });
     this.jobs = new Counter({
       name: 'ntk_job_runs_total',
-      help: 'Background job runs by job and result (ok, failed)',
+      help: 'Background job runs by job and result (ok, failed, skipped: another instance held the lock)',
       labelNames: ['job', 'result'],
       registers,
     });
@@ -145,7 +145,7 @@ export class GatewayMetrics {
     this.auditFailures.inc();
   }
 
-  job(job: string, result: 'ok' | 'failed', items = 0): void {
+  job(job: string, result: 'ok' | 'failed' | 'skipped', items = 0): void {
     this.jobs.inc({ job, result });
     if (items > 0) this.jobItems.inc({ job }, items);
   }

@@ -69,6 +69,8 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     policyVersions: LINK,
     auditEvents: LINK,
     auditIntegrity: LINK,
+    // What the next retention run would do: the report its dry run writes to the audit log.
+    retentionPreview: LINK,
   },
   Customer: {
     id: STRUCTURE,
@@ -304,7 +306,20 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     sealId: 'audit.record',
     hash: 'audit.record',
   },
-  AuditIntegrity: { latestSeal: LINK, lastVerification: LINK },
+  // Its own data field makes it reachable for those who see audit records (a type of links only is not).
+  AuditIntegrity: { sealCount: 'audit.record', latestSeal: LINK, lastVerification: LINK },
+  RetentionPreview: {
+    available: 'audit.record',
+    unavailableReason: 'audit.record',
+    asOf: 'audit.record',
+    ordersCompleted: 'audit.record',
+    tables: LINK,
+    auditMonthsPrepared: 'audit.record',
+    auditMonthsDropped: 'audit.record',
+    auditMonthsHeld: 'audit.record',
+    ms: 'audit.record',
+  },
+  RetentionTableCounts: { table: 'audit.record', found: 'audit.record', anonymized: 'audit.record', deleted: 'audit.record', held: 'audit.record' },
   AuditSeal: { id: STRUCTURE, sealedAt: 'audit.record', eventCount: 'audit.record', merkleRoot: 'audit.record', hash: 'audit.record' },
   AuditVerificationResult: {
     id: STRUCTURE,

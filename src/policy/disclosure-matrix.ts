@@ -192,6 +192,7 @@ export const MATRIX: readonly MatrixRow[] = [
       'Query.auditEvents':
         "the audit log as a whole is read for legal cases only (legal_compliance, with a case reference); a data-subject request is answered from that customer's own records",
       'Query.auditIntegrity': 'the state of the audit log as a whole is a legal_compliance matter, not part of answering one customer\'s request',
+      'Query.retentionPreview': "what the next retention run would do to the whole store is a legal_compliance matter, not part of answering one customer's request",
     },
     rows: 'all',
     operations: ['assignPrivacyRequest', 'completePrivacyRequest', 'rejectPrivacyRequest'],

@@ -201,8 +201,10 @@ export const TABLES = {
     scope: {},
   },
   // The audit log's tamper evidence: about no customer, and read where the log is (scope 'all' only).
-  audit_seal: { rows: ['AuditSeal'], scope: {} },
+  audit_seal: { rows: ['AuditSeal', 'AuditIntegrity'], scope: {} },
   audit_verification: { rows: ['AuditVerificationResult'], scope: {} },
+  // The preview of the next retention run is such a run's report, made by a dry run.
+  retention_run: { rows: ['RetentionPreview'], embedded: ['RetentionTableCounts'], scope: {} },
 } satisfies Record<string, TableDeclaration>;
 
 export type ScopedTable = keyof typeof TABLES;

@@ -82,11 +82,12 @@ interface RunState {
   handled: number;
 }
 
-const DEFAULTS: RetentionSettings = { afterSalesWindowDays: 30, behaviorEventMonths: 13, batchSize: 500, intervalMinutes: 0 };
+/** The settings of a run when neither the caller nor the configuration says otherwise (config.ts has the same defaults). */
+export const RETENTION_DEFAULTS: RetentionSettings = { afterSalesWindowDays: 30, behaviorEventMonths: 13, batchSize: 500, intervalMinutes: 0 };
 
 export async function runRetention(dataSource: DataSource, options: RetentionOptions = {}): Promise<RetentionResult> {
   const started = performance.now();
-  const settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && v !== undefined)) } as RetentionSettings;
+  const settings = { ...RETENTION_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in RETENTION_DEFAULTS && v !== undefined)) } as RetentionSettings;
   const steps = retentionSteps();
   const driver = dataSource.driver as unknown as { master: { connect(): Promise<PoolClient> } };
   const lockClient = await driver.master.connect();

@@ -1,7 +1,7 @@
 /**
  * The compliance console in a real browser (headless Chromium through playwright-core), served
  * by the gateway over HTTP, against the demo data: sign in, the disclosure matrix, a customer's
- * disclosures and their CSV export, and verifying the audit log — each checked in the page and
+ * disclosures and their CSV export, placing and releasing a legal hold, and verifying the audit log — each checked in the page and
  * in the audit log itself. Also: keyboard use, a narrow screen, and no request leaving for
  * another origin.
  */
@@ -187,6 +187,41 @@ describe('compliance console (Chromium)', () => {
     expect(latest).toEqual({ intact: false, problem_count: 1 });
   });
 
+  it('places a legal hold on a customer and releases it from the Retention and holds page, and previews the next run', async () => {
+    await page.getByRole('link', { name: 'Retention and holds' }).click();
+    await page.getByRole('heading', { name: 'Holds in force' }).waitFor();
+    await page.getByLabel('Hold on', { exact: true }).selectOption('CUSTOMER');
+    await page.getByLabel('Customer id', { exact: true }).fill(CUSTOMER);
+    await page.getByLabel('Reason', { exact: true }).fill('Litigation: keep the account');
+    await page.getByRole('button', { name: 'Place the hold' }).click();
+    await page.getByRole('status').filter({ hasText: `Hold placed on customer ${CUSTOMER} for case ${CASE}.` }).waitFor();
+    const placed = await db.dataSource.query(`SELECT id, scope, case_reference, placed_by, reason, released_at FROM legal_hold WHERE customer_id = $1`, [CUSTOMER]);
+    expect(placed).toEqual([{ id: expect.any(String), scope: 'customer', case_reference: CASE, placed_by: OFFICER, reason: 'Litigation: keep the account', released_at: null }]);
+    const holds = page.getByRole('region', { name: 'Legal holds' });
+    await expect(holds.getByRole('row', { name: new RegExp(CUSTOMER) }).textContent()).resolves.toContain(`customer ${CUSTOMER}${CASE}Litigation: keep the account`);
+    expect(await consoleEvents('PlaceLegalHold')).toEqual([
+      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'mutation' },
+    ]);
+
+    await page.getByRole('button', { name: 'Show what the next run would do' }).click();
+    const byTable = page.getByRole('region', { name: 'Next run by table' });
+    await byTable.waitFor();
+    await expect(byTable.getByRole('row', { name: /^order\b/ }).count()).resolves.toBe(1);
+    expect(await consoleEvents('RetentionPreview')).toEqual([
+      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'query' },
+    ]);
+    await shot('retention');
+
+    await holds.getByRole('button', { name: `Release the hold on customer ${CUSTOMER}` }).click();
+    await page.getByRole('status').filter({ hasText: `Hold ${placed[0].id} released.` }).waitFor();
+    await expect(holds.getByRole('row', { name: new RegExp(CUSTOMER) }).count()).resolves.toBe(0);
+    const [released] = await db.dataSource.query(`SELECT released_by, released_at IS NOT NULL AS released FROM legal_hold WHERE id = $1`, [placed[0].id]);
+    expect(released).toEqual({ released_by: OFFICER, released: true });
+    expect(await consoleEvents('ReleaseLegalHold')).toEqual([
+      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'mutation' },
+    ]);
+  });
+
   it('is readable at a narrow width: nothing wider than the screen', async () => {
     const narrow = await context.newPage();
     try {
@@ -196,7 +231,7 @@ describe('compliance console (Chromium)', () => {
       await narrow.getByLabel('Legal case reference', { exact: true }).fill(CASE);
       await narrow.getByRole('button', { name: /Development: sign in/ }).click();
       await narrow.getByRole('heading', { level: 1, name: 'Who sees what' }).waitFor();
-      for (const route of ['who-sees-what', `who-saw?customer=${CUSTOMER}`, 'audit-integrity']) {
+      for (const route of ['who-sees-what', `who-saw?customer=${CUSTOMER}`, 'retention', 'audit-integrity']) {
         await narrow.goto(`${http.url}/console/#/${route}`);
         await narrow.getByRole('heading', { level: 1 }).waitFor();
         await narrow.waitForLoadState('networkidle');

@@ -60,6 +60,8 @@ const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = 
     query: '{ auditIntegrity { lastVerification { SEL } } }',
     objects: (d) => (d?.auditIntegrity?.lastVerification ? [d.auditIntegrity.lastVerification] : []),
   },
+  RetentionPreview: { query: '{ retentionPreview { SEL } }', objects: (d) => (d?.retentionPreview ? [d.retentionPreview] : []) },
+  RetentionTableCounts: { query: '{ retentionPreview { tables { SEL } } }', objects: (d) => d?.retentionPreview?.tables ?? [] },
 };
 
 

@@ -417,7 +417,7 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     types: [],
     reason: 'the subject lists of audit events: exported through the events that name them (audit_event), append-only like the log',
   },
-  { table: 'audit_seal', entity: AuditSealEntity, types: ['AuditSeal'], reason: 'hashes over batches of audit events: no data of anyone' },
+  { table: 'audit_seal', entity: AuditSealEntity, types: ['AuditSeal', 'AuditIntegrity'], reason: 'hashes over batches of audit events: no data of anyone' },
   {
     table: 'audit_verification',
     entity: AuditVerificationEntity,
@@ -432,7 +432,13 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
   },
   { table: 'audit_expiry', entity: AuditExpiryEntity, types: [], reason: 'which months of the audit log expired, with counts and seal numbers: no data of anyone' },
   { table: 'audit_expired_leaf', entity: AuditExpiredLeafEntity, types: [], reason: 'hashes of expired audit events: no data of anyone' },
-  { table: 'retention_run', entity: RetentionRunEntity, types: [], reason: 'the retention job’s cut-off times and per-table counts: no data of anyone' },
+  {
+    table: 'retention_run',
+    entity: RetentionRunEntity,
+    // The preview of the next run is such a report, made by a dry run.
+    types: ['RetentionPreview', 'RetentionTableCounts'],
+    reason: 'the retention job’s cut-off times and per-table counts: no data of anyone',
+  },
 ];
 
 export const HANDLERS_BY_TABLE: ReadonlyMap<string, PrivacyHandler> = new Map(PRIVACY_HANDLERS.map((h) => [h.table, h]));

@@ -4,6 +4,9 @@ import { OWNER, ROW_SOURCE, SUBJECT_OF, TABLES, type TableDeclaration } from '..
 /** Tables with personal data whose rows are about no customer, and why. */
 const ABOUT_NO_CUSTOMER: Record<string, string> = {
   behavior_event: 'page views are desensitized at ingest and never linked to a customer',
+  audit_seal: 'hashes over batches of audit events, and how many there are: the log as a whole',
+  audit_verification: 'what a verification of the whole log found, and which staff member asked',
+  retention_run: "the retention job's per-table counts: the store as a whole",
 };
 
 const tables = Object.entries(TABLES) as Array<[string, TableDeclaration]>;

@@ -82,10 +82,11 @@ export function RetentionPage({ session, onUnauthenticated }: { session: Session
     try {
       const input = { scope, reason: reason.trim(), ...(scope === 'CUSTOMER' ? { customerId: id } : { orderId: id }) };
       const { placeLegalHold: hold } = await graphql<{ placeLegalHold: Hold }>(session, 'PlaceLegalHold', PLACE, { input });
-      setStatus(`Hold placed on ${scope === 'CUSTOMER' ? 'customer' : 'order'} ${id} for case ${hold.caseReference}.`);
       setTarget('');
       setReason('');
+      // Said once the list shows it, so what the status announces is on the page.
       await loadHolds();
+      setStatus(`Hold placed on ${scope === 'CUSTOMER' ? 'customer' : 'order'} ${id} for case ${hold.caseReference}.`);
     } catch (error) {
       setStatus('');
       fail(error);
@@ -99,8 +100,8 @@ export function RetentionPage({ session, onUnauthenticated }: { session: Session
     setBusy(true);
     try {
       await graphql(session, 'ReleaseLegalHold', RELEASE, { input: { holdId: hold.id } });
-      setStatus(`Hold ${hold.id} released.`);
       await loadHolds();
+      setStatus(`Hold ${hold.id} released.`);
     } catch (error) {
       setStatus('');
       fail(error);

@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { loadSession, saveSession, type Session } from './api';
 import { AuditIntegrityPage } from './pages/audit-integrity';
+import { RequestsPage } from './pages/requests';
 import { RetentionPage } from './pages/retention';
 import { SignInPage } from './pages/sign-in';
 import { WhoSawPage } from './pages/who-saw';
@@ -15,6 +16,7 @@ import './styles.css';
 const PAGES = [
   { route: 'who-sees-what', title: 'Who sees what' },
   { route: 'who-saw', title: "Who saw a customer's data" },
+  { route: 'requests', title: 'Requests' },
   { route: 'retention', title: 'Retention and holds' },
   { route: 'audit-integrity', title: 'Audit integrity' },
 ] as const;
@@ -84,6 +86,7 @@ function App() {
         {!session && <SignInPage onSignIn={signIn} />}
         {session && route === 'who-sees-what' && <WhoSeesWhatPage />}
         {session && route === 'who-saw' && <WhoSawPage session={session} initialCustomer={params.get('customer') ?? ''} onUnauthenticated={() => signIn(undefined)} />}
+        {session && route === 'requests' && <RequestsPage session={session} onUnauthenticated={() => signIn(undefined)} />}
         {session && route === 'retention' && <RetentionPage session={session} onUnauthenticated={() => signIn(undefined)} />}
         {session && route === 'audit-integrity' && <AuditIntegrityPage session={session} onUnauthenticated={() => signIn(undefined)} />}
       </main>

@@ -222,6 +222,50 @@ describe('compliance console (Chromium)', () => {
     ]);
   });
 
+  it('shows an overdue request first on the Requests page, then the rest by due date', async () => {
+    const [a, b, c, d, e] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id LIMIT 5`)).map((r: { id: string }) => r.id);
+    const insert = (customer: string, type: string, status: string, receivedDaysAgo: number, dueInDays: number | null) =>
+      db.dataSource
+        .query(
+          `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at)
+           VALUES ($1, $2, $3, now() - make_interval(days => $4), CASE WHEN $5::int IS NULL THEN NULL ELSE now() - make_interval(days => $4) END,
+                   CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(days => $5::int) END) RETURNING id`,
+          [customer, type, status, receivedDaysAgo, dueInDays],
+        )
+        .then((rows: Array<{ id: string }>) => rows[0].id);
+    // Received first, so the queue's default order (newest first) would put it last.
+    const overdue = await insert(a, 'erasure', 'identity_verified', 40, -2);
+    const later = await insert(b, 'access', 'in_progress', 5, 20);
+    const soon = await insert(c, 'rectification', 'identity_verified', 1, 3);
+    const unverified = await insert(d, 'objection', 'received', 0, null);
+    // Done: not in the queue, though its due date has passed.
+    const done = await insert(e, 'access', 'completed', 60, -30);
+
+    await page.getByRole('link', { name: 'Requests' }).click();
+    const queue = page.getByRole('region', { name: 'Request queue' });
+    await queue.waitFor();
+    const rows = queue.locator('tbody tr');
+    const texts = await rows.allTextContents();
+    // The demo data has requests of its own: ours keep their order among them.
+    const ours = texts.map((t) => [overdue, soon, later, unverified, done].find((id) => t.includes(id))).filter((id) => id !== undefined);
+    expect(ours).toEqual([overdue, soon, later, unverified]);
+    // Every overdue request comes before every other one.
+    const marked = texts.map((t) => t.startsWith('overdue '));
+    expect(marked.slice(marked.indexOf(false)).includes(true)).toBe(false);
+    expect(marked[texts.findIndex((t) => t.includes(overdue))]).toBe(true);
+    const [open] = await db.dataSource.query(
+      `SELECT count(*)::int AS open, count(*) FILTER (WHERE due_at < now())::int AS overdue FROM privacy_request WHERE status IN ('received', 'identity_verified', 'in_progress')`,
+    );
+    expect(texts.length).toBe(open.open);
+    await expect(page.getByRole('status').filter({ hasText: 'open' }).textContent()).resolves.toBe(`${open.open} open, ${open.overdue} overdue.`);
+    // The customer of a request leads to who saw their data.
+    await expect(rows.filter({ hasText: overdue }).getByRole('link', { name: a }).getAttribute('href')).resolves.toBe(`#/who-saw?customer=${a}`);
+    expect(await consoleEvents('PrivacyRequestQueue')).toEqual([
+      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'query' },
+    ]);
+    await shot('requests');
+  });
+
   it('is readable at a narrow width: nothing wider than the screen', async () => {
     const narrow = await context.newPage();
     try {
@@ -231,7 +275,7 @@ describe('compliance console (Chromium)', () => {
       await narrow.getByLabel('Legal case reference', { exact: true }).fill(CASE);
       await narrow.getByRole('button', { name: /Development: sign in/ }).click();
       await narrow.getByRole('heading', { level: 1, name: 'Who sees what' }).waitFor();
-      for (const route of ['who-sees-what', `who-saw?customer=${CUSTOMER}`, 'retention', 'audit-integrity']) {
+      for (const route of ['who-sees-what', `who-saw?customer=${CUSTOMER}`, 'requests', 'retention', 'audit-integrity']) {
         await narrow.goto(`${http.url}/console/#/${route}`);
         await narrow.getByRole('heading', { level: 1 }).waitFor();
         await narrow.waitForLoadState('networkidle');

@@ -26,7 +26,9 @@ import { createDataSource } from './data-source';
 import { createListener, databaseSslOptions } from './platform/tls';
 import { createLogger, type Logger } from './platform/logger';
 import { publishPolicyVersion, PolicyPublishError } from './domains/policy-versions/policy-publish';
+import { GatewayMetrics } from './platform/metrics';
 import { stopTracing } from './platform/tracing';
+import { isClassifiedCoordinate } from './policy/classification';
 import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';
 import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
@@ -101,7 +103,7 @@ function seedOptions(values: Record<string, unknown>): SeedOptions {
  * The mail worker over SMTP_URL; in development without one, over a local sink that writes each
  * mail to .data/mail/ (the one-time codes of privacy requests land there).
  */
-async function startMail(config: Config, dataSource: DataSource, auditLog: AuditLog, logger: Logger): Promise<{ stop(): Promise<void> }> {
+async function startMail(config: Config, dataSource: DataSource, auditLog: AuditLog, logger: Logger, metrics: GatewayMetrics): Promise<{ stop(): Promise<void> }> {
   let smtpUrl = config.mail.smtpUrl;
   let sink: MailSink | undefined;
   if (!smtpUrl) {
@@ -121,6 +123,7 @@ async function startMail(config: Config, dataSource: DataSource, auditLog: Audit
     box: new SecretBox(config.rights.secret),
     auditLog,
     logger,
+    metrics,
   });
   worker.start();
   return {
@@ -145,13 +148,16 @@ const COMMANDS: Record<string, Command> = {
         logger.info({ counts: report.counts, ms: report.ms }, 'demo data seeded');
       }
       const principals = createPrincipalResolver(db.dataSource);
-      // One audit log for the gateway and the mail worker, whose sends are disclosures too.
-      const auditLog = new AuditLog(db.dataSource, { logger });
-      const mail = await startMail(config, db.dataSource, auditLog, logger);
+      // One audit log for the gateway and the mail worker, whose sends are disclosures too, and
+      // one set of metrics for the three.
+      const metrics = new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
+      const auditLog = new AuditLog(db.dataSource, { logger, onBatch: (b) => metrics.auditBatch(b.events, b.ms, b.locked) });
+      const mail = await startMail(config, db.dataSource, auditLog, logger, metrics);
       const gateway = await createGateway({
         dataSource: db.dataSource,
         logger,
         auditLog,
+        metrics,
         rights: new PrivacyRights({
           secret: config.rights.secret,
           calendar: { timeZone: config.rights.timeZone, holidays: config.rights.holidays },

@@ -56,6 +56,7 @@ import { buildGatewaySchema } from './schema';
 import { downloadExport } from './domains/privacy-requests/export-download';
 import { EXPORT_DOWNLOAD_PATH, PrivacyRights } from './domains/privacy-requests/privacy-rights';
 import { DEV_PRIVACY_SECRET } from './platform/config';
+import { outboxBacklog } from './mail/outbox';
 import { GatewayMetrics } from './platform/metrics';
 import { isClassifiedCoordinate } from './policy/classification';
 import { ConsoleAssets, type ConsoleOptions } from './console/console-assets';
@@ -172,6 +173,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   await rateLimiter.ready;
   const metrics = deps.metrics ?? new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
   metrics.watchPool(deps.dataSource);
+  metrics.watchOutbox(() => outboxBacklog(deps.dataSource));
   const ownAuditLog = protections && !deps.auditLog
     ? new AuditLog(deps.dataSource, { logger: deps.logger, onBatch: (b) => metrics.auditBatch(b.events, b.ms, b.locked) })
     : undefined;

@@ -36,6 +36,7 @@ import { send, sendWithheld } from '../platform/http-responses';
 import type { Logger } from '../platform/logger';
 import type { Caller } from '../policy/principal';
 import type { ConsoleAssets } from '../console/console-assets';
+import { outboxBacklog } from '../mail/outbox';
 import type { GatewayMetrics } from '../platform/metrics';
 import { inSpan } from '../platform/tracing';
 
@@ -120,20 +121,25 @@ function auditHealth(auditLog: AuditLog | undefined) {
   };
 }
 
+/**
+ * Ready when the database answers and every migration has run. The audit writer's state and the
+ * mail outbox's backlog are reported for operators but do not decide it: a request is the only
+ * way to try the writer again, and the gateway answers while mail waits.
+ */
 async function answerReadiness(res: http.ServerResponse, dataSource: DataSource, auditLog: AuditLog | undefined, draining: boolean): Promise<void> {
   if (draining) return send(res, 503, { status: 'stopping' });
   let timer: NodeJS.Timeout | undefined;
   try {
     // A probe answers within READY_TIMEOUT_MS even when the database hangs.
-    const pending = await Promise.race([
-      pendingMigrations(dataSource),
+    const [pending, outbox] = await Promise.race([
+      Promise.all([pendingMigrations(dataSource), outboxBacklog(dataSource)]),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('no answer')), READY_TIMEOUT_MS);
       }),
     ]);
     const audit = auditHealth(auditLog);
     if (pending.length > 0) return send(res, 503, { status: 'migrations pending', pending, audit });
-    return send(res, 200, { status: 'ready', database: 'reachable', audit });
+    return send(res, 200, { status: 'ready', database: 'reachable', audit, outbox });
   } catch {
     return send(res, 503, { status: 'database unreachable', database: 'unreachable', audit: auditHealth(auditLog) });
   } finally {

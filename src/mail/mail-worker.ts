@@ -12,6 +12,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditEventInput } from '../audit/audit-record';
 import type { Logger } from '../platform/logger';
+import type { GatewayMetrics } from '../platform/metrics';
 import { privacyRequestOfTopic } from './outbox';
 import type { SecretBox } from './secret-box';
 
@@ -29,6 +30,8 @@ export interface MailWorkerOptions {
   /** Attempts before a mail is given up. Default 8. */
   maxAttempts?: number;
   now?: () => Date;
+  /** The jobs metric: each run that handled mail counts as ok with the mails sent, a run that failed as failed. */
+  metrics?: Pick<GatewayMetrics, 'job'>;
 }
 
 export const MAX_BACKOFF_MS = 15 * 60_000;
@@ -158,9 +161,11 @@ export class MailWorker {
         }
       }
       await runner.commitTransaction();
+      if (result.sent + result.retrying + result.givenUp > 0) this.options.metrics?.job('mail_outbox', 'ok', result.sent);
       return result;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      this.options.metrics?.job('mail_outbox', 'failed');
       throw error;
     } finally {
       await runner.release();

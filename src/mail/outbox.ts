@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import type { OutboxCounts } from '../platform/metrics';
 import type { SecretBox } from './secret-box';
 
 export interface OutgoingMail {
@@ -29,4 +30,22 @@ export async function enqueueMail(em: Pick<EntityManager, 'query'>, box: SecretB
 export function privacyRequestOfTopic(topic: string): string | undefined {
   const match = /^privacy_request:([0-9a-f-]{36})$/.exec(topic);
   return match?.[1];
+}
+
+/**
+ * What waits in the outbox, for /readyz and the metrics: mails not yet sent, those of them due
+ * now, how long the oldest due one has waited, and mails given up in the last 24 hours. Counts
+ * only: nothing about whom a mail is for.
+ */
+export async function outboxBacklog(q: Pick<EntityManager, 'query'>, at: Date = new Date()): Promise<OutboxCounts> {
+  const [row] = await q.query(
+    `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+            count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1)::int AS due,
+            coalesce(extract(epoch FROM $1 - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1)), 0)::float8 AS oldest_due_seconds,
+            count(*) FILTER (WHERE status = 'failed' AND created_at > $1::timestamptz - interval '1 day')::int AS failed_last_day
+       FROM mail_outbox
+      WHERE status = 'pending' OR (status = 'failed' AND created_at > $1::timestamptz - interval '1 day')`,
+    [at],
+  );
+  return { pending: row.pending, due: row.due, oldestDueSeconds: Math.round(row.oldest_due_seconds), failedLastDay: row.failed_last_day };
 }

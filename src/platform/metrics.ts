@@ -15,6 +15,14 @@ import type { DataSource } from 'typeorm';
 /** What became of a request, as the audit log says (ok, partial, denied, error) or as it was refused before execution. */
 export type RequestOutcome = 'ok' | 'partial' | 'denied' | 'error' | 'unauthenticated' | 'refused' | 'withheld';
 
+/** The outbox's backlog as mail/outbox.ts counts it. */
+export interface OutboxCounts {
+  pending: number;
+  due: number;
+  oldestDueSeconds: number;
+  failedLastDay: number;
+}
+
 export interface MetricsOptions {
   /** Whether to add Node's process metrics (CPU, memory, event loop lag, GC). Default true. */
   processMetrics?: boolean;
@@ -121,6 +129,44 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(pool()?.waitingCount ?? 0);
+      },
+    });
+  }
+
+  /**
+   * The mail outbox read at scrape time (`read` is mail/outbox.ts's backlog; platform/ imports no
+   * domain): mails waiting, due now, given up in the last day, and the oldest due one's wait. One
+   * read per scrape; when the database cannot answer, the gauges keep their last values and the
+   * scrape still answers (the pool's gauges matter most then).
+   */
+  watchOutbox(read: () => Promise<OutboxCounts>): void {
+    let reading: Promise<OutboxCounts | undefined> | undefined;
+    const once = () =>
+      (reading ??= read()
+        .catch(() => undefined)
+        .finally(() => {
+          reading = undefined;
+        }));
+    new Gauge({
+      name: 'ntk_mail_outbox_mails',
+      help: 'Mails in the outbox by state: pending (not yet sent), due (pending and due now), failed_last_day (given up in the last 24 hours)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const backlog = await once();
+        if (!backlog) return;
+        this.set({ state: 'pending' }, backlog.pending);
+        this.set({ state: 'due' }, backlog.due);
+        this.set({ state: 'failed_last_day' }, backlog.failedLastDay);
+      },
+    });
+    new Gauge({
+      name: 'ntk_mail_outbox_oldest_due_seconds',
+      help: 'How long the oldest due mail has waited to be sent; 0 when none is due',
+      registers: [this.registry],
+      async collect() {
+        const backlog = await once();
+        if (backlog) this.set(backlog.oldestDueSeconds);
       },
     });
   }

@@ -77,6 +77,40 @@ describe('GET /metrics', () => {
     for (const id of [DEMO_IDS.demoCustomer, DEMO_IDS.platformOperator, 'staff-dev']) expect(text).not.toContain(id);
   });
 
+  it('reports the mail outbox backlog, in /readyz and as gauges, without naming anyone', async () => {
+    await db.dataSource.query(`DELETE FROM mail_outbox`);
+    const mail = (status: string, nextAttempt: string, created = 'now()') =>
+      db.dataSource.query(
+        `INSERT INTO mail_outbox (customer_id, topic, to_address, subject, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, 'test', 'someone@example.test', 'Your code', $2, 0, ${nextAttempt}, ${created})`,
+        [DEMO_IDS.demoCustomer, status],
+      );
+    await mail('pending', "now() - interval '10 minutes'");
+    await mail('pending', "now() - interval '1 minute'");
+    await mail('pending', "now() + interval '5 minutes'");
+    await mail('failed', 'now()');
+    // Given up two days ago: not among the last day's.
+    await mail('failed', 'now()', "now() - interval '2 days'");
+    await mail('sent', 'now()');
+
+    const ready = await fetch(`${gw.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const { outbox } = (await ready.json()) as { outbox: { pending: number; due: number; oldestDueSeconds: number; failedLastDay: number } };
+    expect({ ...outbox, oldestDueSeconds: undefined }).toEqual({ pending: 3, due: 2, failedLastDay: 1, oldestDueSeconds: undefined });
+    // The oldest due mail became due ten minutes ago (give or take the time this test takes).
+    expect(outbox.oldestDueSeconds).toBeGreaterThanOrEqual(600);
+    expect(outbox.oldestDueSeconds).toBeLessThan(3600);
+
+    const text = await (await fetch(metricsUrl)).text();
+    expect({
+      pending: sample(text, 'ntk_mail_outbox_mails{state="pending"}'),
+      due: sample(text, 'ntk_mail_outbox_mails{state="due"}'),
+      failed: sample(text, 'ntk_mail_outbox_mails{state="failed_last_day"}'),
+    }).toEqual({ pending: 3, due: 2, failed: 1 });
+    expect(sample(text, 'ntk_mail_outbox_oldest_due_seconds')).toBeGreaterThanOrEqual(600);
+    expect(text).not.toContain('someone@example.test');
+  });
+
   it('is not answered on the public listener unless configured', async () => {
     expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
     const open = await startHttpGateway(db, { metricsOnPublicListener: true });

@@ -16,6 +16,7 @@ import { PrivacyRights } from '../../src/domains/privacy-requests/privacy-rights
 import { startMailSink, type MailSink, type ReceivedMail } from '../../src/mail/mail-sink';
 import { MailWorker } from '../../src/mail/mail-worker';
 import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
+import { GatewayMetrics } from '../../src/platform/metrics';
 import { createLogger } from '../../src/platform/logger';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -43,6 +44,7 @@ describe('data-subject rights, over HTTP', () => {
   let auditLog: AuditLog;
   let blobDir: string;
   let store: FileSystemBlobStore;
+  const metrics = new GatewayMetrics({ processMetrics: false });
   /** The rights' clock: real time plus a shift the code-expiry tests move forward. */
   let shiftMs = 0;
   const now = () => new Date(Date.now() + shiftMs);
@@ -84,7 +86,7 @@ describe('data-subject rights, over HTTP', () => {
     blobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rights-blobs-'));
     store = new FileSystemBlobStore(blobDir);
     gw = await startHttpGateway(db, { rights, auditLog, logger }, { store, limits: { photo: 1000, video: 1000, document: 1000 }, sweepEveryMs: 0 });
-    worker = new MailWorker({ dataSource: db.dataSource, transport: nodemailer.createTransport(sink.url), from: 'privacy@shop.invalid', box: rights.box, auditLog, logger, pollMs: 50, now });
+    worker = new MailWorker({ dataSource: db.dataSource, transport: nodemailer.createTransport(sink.url), from: 'privacy@shop.invalid', box: rights.box, auditLog, logger, pollMs: 50, now, metrics });
     worker.start();
   });
   afterAll(async () => {
@@ -431,5 +433,17 @@ describe('data-subject rights, over HTTP', () => {
     // The customer cannot work the queue.
     const self = await call(token, `mutation($id: ID!) { completePrivacyRequest(input: { requestId: $id }) { status } }`, { id: request.id });
     expect(self.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+  });
+
+  it('counts the runs of the mail worker and the mails it sent in the jobs metric', async () => {
+    // A run in progress ends first; its mails are counted as it ends.
+    await worker.runOnce();
+    // Counted by the mail server that received them (an erasure deletes its customer's outbox rows).
+    const sent = sink.mails.length;
+    expect(sent).toBeGreaterThan(0);
+    const { text } = await metrics.scrape();
+    const line = text.split('\n').find((l) => l.startsWith('ntk_job_items_total{job="mail_outbox"} '));
+    expect(Number(line?.split(' ')[1])).toBe(sent);
+    expect(text).toMatch(/^ntk_job_runs_total\{job="mail_outbox",result="ok"\} [1-9]/m);
   });
 });

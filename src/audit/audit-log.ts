@@ -36,12 +36,14 @@
  * A batch that fails rejects every event in it; the callers fail closed (audit-plugin.ts).
  */
 import { AsyncResource } from 'node:async_hooks';
+import type { SpanContext } from '@opentelemetry/api';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { BoundedCache } from '../platform/bounded-cache';
 import type { Logger } from '../platform/logger';
 import { integerOption } from '../platform/options';
 import { recordSqlStatement } from '../platform/sql-counter';
+import { activeSpanContext, inSpanFor } from '../platform/tracing';
 import { CheckedSubjectLists, rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
 import { merkleRoot, ZERO_HASH } from './merkle';
 
@@ -133,6 +135,8 @@ interface Waiting {
   record: AuditRecord;
   resolve: (record: AuditRecord) => void;
   reject: (error: unknown) => void;
+  /** The span of whoever appended it (tracing on): the batch's span is tied to it. */
+  span?: SpanContext;
 }
 
 export class AuditLog {
@@ -187,7 +191,7 @@ export class AuditLog {
       return Promise.reject(error);
     }
     return new Promise<AuditRecord>((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
+      this.pending.push({ record, resolve, reject, span: activeSpanContext() });
       this.schedule();
     });
   }
@@ -231,8 +235,14 @@ export class AuditLog {
     this.timer = undefined;
     if (this.writing || this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.maxBatchSize);
+    const on = batch.flatMap((w) => (w.span ? [w.span] : []));
     this.writing = this.scope
-      .runInAsyncScope(() => this.write(batch.map((w) => w.record)))
+      .runInAsyncScope(() =>
+        inSpanFor('audit.write_batch', on, (span) => {
+          span.setAttribute('audit.events', batch.length);
+          return this.write(batch.map((w) => w.record));
+        }),
+      )
       .then(
         () => batch.forEach((w) => w.resolve(w.record)),
         (error: unknown) => {

@@ -2,8 +2,10 @@
  * OpenTelemetry traces (@opentelemetry/sdk-node), off by default. Set OTEL_EXPORTER_OTLP_ENDPOINT
  * (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and the process exports, over OTLP, a trace per request:
  * the HTTP request, the GraphQL parse, validation and resolvers, every SQL statement, and the
- * gateway's own spans — the token check (`auth.verify`) and the audit write (`audit.append`,
- * `audit.seal_batch`). The SDK reads the usual OTEL_* variables (protocol, headers, sampler,
+ * gateway's own spans — the token check (`auth.verify`) and the audit write (`audit.append`, the
+ * request's wait for its event, and `audit.write_batch`, the group commit's SQL: under the
+ * request's span when the batch serves that request alone, else a trace of its own linked from
+ * each request it serves). The SDK reads the usual OTEL_* variables (protocol, headers, sampler,
  * service name: need-to-know by default).
  *
  * The instrumentations patch `http`, `pg` and `graphql` when they are first loaded, so this
@@ -12,7 +14,7 @@
  * variables, and the HTTP spans no headers. Every log line and every audit event of a traced
  * request carries its trace id (logger.ts, audit-plugin.ts).
  */
-import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 
 export const TRACER_NAME = 'need-to-know';
 
@@ -37,17 +39,37 @@ export function traceFields(): { trace_id?: string; span_id?: string } {
 
 /** Runs `work` in a span of its own (a child of the active one); records a failure on it. */
 export async function inSpan<T>(name: string, work: (span: Span) => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(name, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: 2 });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(name, (span) => endingSpan(span, work));
+}
+
+async function endingSpan<T>(span: Span, work: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await work(span);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: 2 });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** The active span's context, to tie work done later on its behalf to it; undefined when no span is recording. */
+export function activeSpanContext(): SpanContext | undefined {
+  const span = trace.getSpan(context.active());
+  return span?.isRecording() ? span.spanContext() : undefined;
+}
+
+/**
+ * Runs `work`, done on behalf of the spans `on`, in a span of its own: a child of that span when
+ * all of it is for one, else the root of a trace of its own with a link to each (a group commit
+ * serving several requests belongs to none of them).
+ */
+export async function inSpanFor<T>(name: string, on: readonly SpanContext[], work: (span: Span) => Promise<T>): Promise<T> {
+  const one = on.length > 0 && on.every((c) => c.spanId === on[0].spanId && c.traceId === on[0].traceId);
+  const run = (span: Span) => endingSpan(span, work);
+  if (one) return tracer().startActiveSpan(name, {}, trace.setSpanContext(ROOT_CONTEXT, on[0]), run);
+  return tracer().startActiveSpan(name, { root: true, links: on.map((c) => ({ context: c })) }, run);
 }
 
 let started: { shutdown(): Promise<void> } | undefined;

@@ -20,6 +20,7 @@ interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  links?: Array<{ traceId: string; spanId: string }>;
 }
 
 const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
@@ -114,15 +115,20 @@ describe('OpenTelemetry traces', () => {
       expect(event.trace_id).toMatch(/^[0-9a-f]{32}$/);
       const traceId: string = event.trace_id;
 
-      const spans = await until('the audit write span', () => {
+      const spans = await until('the audit write spans', () => {
         const mine = collector.spans.filter((s) => s.traceId === traceId);
-        return mine.some((s) => s.name === 'audit.append') ? mine : undefined;
+        return mine.some((s) => s.name === 'audit.append') && mine.some((s) => s.name === 'audit.write_batch') ? mine : undefined;
       });
       const byId = new Map(spans.map((s) => [s.spanId, s]));
       const root = spans.find((s) => !s.parentSpanId || !byId.has(s.parentSpanId))!;
       expect(root.name).toBe('POST');
       const names = spans.map((s) => s.name);
-      expect(names).toEqual(expect.arrayContaining(['auth.verify', 'audit.append']));
+      expect(names).toEqual(expect.arrayContaining(['auth.verify', 'audit.append', 'audit.write_batch']));
+      // The group commit that wrote the event (it served this request alone), with its SQL under it.
+      const append = spans.find((s) => s.name === 'audit.append')!;
+      const batch = spans.find((s) => s.name === 'audit.write_batch')!;
+      expect(batch.parentSpanId).toBe(append.spanId);
+      expect(spans.filter((s) => s.parentSpanId === batch.spanId).length).toBeGreaterThanOrEqual(1);
       // The SQL of the request: at least the customers' page, a pg span inside the request's trace.
       expect(names.filter((n) => /^(pg\.query|SELECT)/.test(n)).length).toBeGreaterThanOrEqual(1);
       expect(names.some((n) => n.startsWith('graphql.'))).toBe(true);

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import sharp from 'sharp';
 import { loadAuthConfig } from '../../src/auth/auth-config';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -45,8 +46,11 @@ describe('compliance console (Chromium)', () => {
       `SELECT principal_id, purpose, flagged, legal_case_reference, outcome, operation_type FROM audit_event WHERE operation_name = $1 ORDER BY id`,
       [operationName],
     );
-  const shot = async (name: string) => {
-    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+  const shot = async (name: string, from: Page = page) => {
+    if (!SCREENSHOTS) return;
+    // A palette of 64 colours keeps the README's images small; the console has few colours.
+    const png = await from.screenshot({ fullPage: false });
+    await sharp(png).png({ palette: true, colours: 64, compressionLevel: 9 }).toFile(path.join(SCREENSHOTS, `${name}.png`));
   };
 
   beforeAll(async () => {
@@ -281,8 +285,8 @@ describe('compliance console (Chromium)', () => {
         await narrow.waitForLoadState('networkidle');
         const overflow = await narrow.evaluate('document.documentElement.scrollWidth - window.innerWidth');
         expect({ route, overflow }).toEqual({ route, overflow: 0 });
+        if (route === 'requests') await shot('requests-narrow', narrow);
       }
-      if (SCREENSHOTS) await narrow.screenshot({ path: path.join(SCREENSHOTS, 'who-saw-narrow.png') });
     } finally {
       await narrow.close();
     }

@@ -89,7 +89,6 @@ describe('compliance console (Chromium)', () => {
     await page.keyboard.press('Tab');
     await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('legal-case');
     await page.keyboard.type(CASE);
-    await shot('sign-in');
     await page.keyboard.press('Tab'); // the token field
     await page.keyboard.press('Tab'); // Sign in
     await page.keyboard.press('Tab'); // Development: sign in as the demo compliance officer

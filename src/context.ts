@@ -57,8 +57,11 @@ export interface RequestContext {
   auditNote: AuditNote;
   /** Data-subject rights: codes, mail, deadlines (domains/privacy-requests). */
   rights: PrivacyRights;
-  /** What the audit log recorded as the request's outcome (a holder, filled in by the audit plugin; for metrics). */
-  outcome: { audited?: AuditOutcome };
+  /**
+   * What the audit log recorded as the request's outcome, or that the response was withheld
+   * because its event could not be written (a holder, filled in by the audit plugin; for metrics).
+   */
+  outcome: { audited?: AuditOutcome; withheld?: true };
   /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
   budgets: RequestBudgets;
   /** The behaviour aggregates and their threshold k (domains/analytics). */

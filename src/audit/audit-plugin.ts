@@ -173,6 +173,7 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
             });
           } catch (error) {
             ctx.outcome.audited = undefined;
+            ctx.outcome.withheld = true;
             deps.metrics?.auditFailure();
             deps.auditLog.noteFailure(error);
             rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');

@@ -234,9 +234,10 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     }
-    // The audit log's outcome; none when the event could not be written (withheld) or there is no audit log (benchmarks).
-    const audited = ctx.outcome.audited ?? (deps.auditLog ? 'withheld' : res.statusCode < 400 ? 'ok' : 'refused');
-    metrics.request(caller.principal.kind, caller.purpose, audited, seconds());
+    // The audit log's outcome; without one (no audit log, or a request Apollo refused before its
+    // plugins ran), what the status says.
+    const outcome = ctx.outcome.withheld ? 'withheld' : (ctx.outcome.audited ?? (res.statusCode < 400 ? 'ok' : 'refused'));
+    metrics.request(caller.principal.kind, caller.purpose, outcome, seconds());
     const operationName = typeof request?.operationName === 'string' ? request.operationName.slice(0, 100) : undefined;
     logger.info(
       {

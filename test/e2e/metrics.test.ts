@@ -77,6 +77,24 @@ describe('GET /metrics', () => {
     for (const id of [DEMO_IDS.demoCustomer, DEMO_IDS.platformOperator, 'staff-dev']) expect(text).not.toContain(id);
   });
 
+  it('counts a response withheld because its audit event could not be written', async () => {
+    const reader = await mintDevToken({ kind: 'staff', roles: ['customer_service'], purposes: ['after_sales'] }, gw.authConfig);
+    const series = 'ntk_graphql_requests_total{principal_kind="staff",purpose="after_sales",outcome="withheld"}';
+    const before = await (await fetch(metricsUrl)).text();
+    await db.dataSource.query(`CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused (test)'; END $$`);
+    await db.dataSource.query(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
+    try {
+      const answer = await gw.post({ query: `{ customer(id: "${DEMO_IDS.demoCustomer}") { email } }` }, { authorization: `Bearer ${reader}` });
+      expect(answer.status).toBe(500);
+      expect(answer.text).not.toContain('@');
+    } finally {
+      await db.dataSource.query(`DROP TRIGGER test_refuse_audit ON audit_event; DROP FUNCTION test_refuse_audit()`);
+    }
+    const after = await (await fetch(metricsUrl)).text();
+    expect(sample(after, series)).toBe((sample(before, series) ?? 0) + 1);
+    expect(sample(after, 'ntk_audit_withheld_responses_total')).toBe((sample(before, 'ntk_audit_withheld_responses_total') ?? 0) + 1);
+  });
+
   it('reports the mail outbox backlog, in /readyz and as gauges, without naming anyone', async () => {
     await db.dataSource.query(`DELETE FROM mail_outbox`);
     const mail = (status: string, nextAttempt: string, created = 'now()') =>

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { isObjectType, type GraphQLObjectType } from 'graphql';
 import { getMetadataArgsStorage } from 'typeorm';
 import { CaseAttachmentEntity } from '../src/domains/after-sales/case-attachment.entity';
-import { classify } from '../src/policy/classification';
+import { classify, LINK } from '../src/policy/classification';
 import { buildGatewaySchema } from '../src/schema';
 import { printGatewaySchema, SCHEMA_FILE } from '../src/schema-file';
 
@@ -22,12 +22,15 @@ describe('schema.graphql', () => {
     expect(isObjectType(type) && Object.keys(type.getFields())).not.toContain('storageKey');
   });
 
-  it('publishes the retention schedule on orders only, as audit records (compliance reads it; nobody else)', async () => {
+  it('publishes the retention schedule on orders, as audit records, and the preview of the next run as a link to audit records (compliance reads them; nobody else)', async () => {
     const schema = await buildGatewaySchema();
     const published = Object.values(schema.getTypeMap())
       .filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__'))
       .flatMap((t) => Object.keys(t.getFields()).filter((f) => /^reten|retain/i.test(f)).map((f) => `${t.name}.${f}`));
-    expect(published).toEqual(['Order.retainUntil', 'Order.retentionAppliedAt']);
-    expect(published.map((c) => classify(c.split('.')[0]!, c.split('.')[1]!))).toEqual([{ class: 'audit.record' }, { class: 'audit.record' }]);
+    expect(published).toEqual(['Query.retentionPreview', 'Order.retainUntil', 'Order.retentionAppliedAt']);
+    expect(published.map((c) => classify(c.split('.')[0]!, c.split('.')[1]!))).toEqual([{ class: LINK }, { class: 'audit.record' }, { class: 'audit.record' }]);
+    const preview = schema.getType('RetentionPreview') as GraphQLObjectType;
+    const classes = new Set(Object.keys(preview.getFields()).map((f) => classify('RetentionPreview', f)?.class));
+    expect([...classes].sort()).toEqual(['audit.record', LINK].sort());
   });
 });

@@ -77,8 +77,6 @@ export interface Config {
   readonly metricsPort: number;
   /** Whether the public listener answers GET /metrics too (METRICS_ON_PUBLIC_LISTENER=true); off by default. */
   readonly metricsOnPublicListener: boolean;
-  /** OpenTelemetry traces: on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
-  readonly tracing: boolean;
 }
 
 export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -371,6 +369,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: env.METRICS_HOST ?? '127.0.0.1',
     metricsPort: integer(env, 'METRICS_PORT', 9464, 0, 65535),
     metricsOnPublicListener: flag(env, 'METRICS_ON_PUBLIC_LISTENER'),
-    tracing: Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT),
   });
 }

@@ -47,6 +47,9 @@ const WORDS: Readonly<Record<string, string>> = {
   IN_PROGRESS: 'in progress',
 };
 
+/** A timestamp to the minute, in UTC: `2026-12-08 19:28 UTC`. */
+const minute = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
 /** Soonest due first; a request without a due date (identity not yet verified) after every dated one, oldest received first. */
 function byDueDate(a: QueuedRequest, b: QueuedRequest): number {
   if (a.dueAt !== b.dueAt) {
@@ -99,12 +102,12 @@ export function RequestsPage({ session, onUnauthenticated }: { session: Session;
                     <tr key={r.id} class={r.overdue ? 'overdue' : undefined}>
                       <td>
                         {r.overdue && <><span class="badge overdue">overdue</span>{' '}</>}
-                        {r.dueAt ?? <span class="sub">when verified</span>}
+                        {r.dueAt ? minute(r.dueAt) : <span class="sub">when verified</span>}
                       </td>
                       <td>{WORDS[r.type] ?? r.type} <span class="sub">{r.id}</span></td>
                       <td>{WORDS[r.status] ?? r.status}</td>
                       <td>{r.customer ? <a href={`#/who-saw?customer=${r.customer.id}`}>{r.customer.id}</a> : '—'}</td>
-                      <td>{r.receivedAt}{r.openedVia === 'CUSTOMER_SERVICE' && <span class="sub"> via customer service</span>}</td>
+                      <td>{minute(r.receivedAt)}{r.openedVia === 'CUSTOMER_SERVICE' && <span class="sub"> via customer service</span>}</td>
                       <td>{r.handler ?? <span class="sub">unassigned</span>}</td>
                     </tr>
                   ))}

@@ -28,6 +28,8 @@ export interface BenchDatabaseOptions {
 
 export interface PostgresSettings {
   version: string;
+  /** What `postgresCpuMs` sums. */
+  cpuSource: string;
   /** Where it runs: `embedded <dir>:<port>` or the DATABASE_URL host. */
   server: string;
   /** GLIBC_TUNABLES of the running postmaster as read from /proc, when it can be read. */
@@ -45,11 +47,13 @@ export interface BenchDatabase {
   seededMs: number | null;
   fixtures: Fixtures;
   /**
-   * CPU time (ms) used so far by the embedded PostgreSQL: the postmaster and every backend and
-   * worker it started; null with DATABASE_URL or where /proc cannot be read. Backends that exit
-   * take their time with them, so read it around stretches in which connections stay open.
+   * CPU time (ms) used so far by PostgreSQL for the benchmark: with the embedded PostgreSQL, the
+   * postmaster and every backend and worker it started; with DATABASE_URL on this host, the
+   * backends connected to the benchmark's database (other databases of a shared server are left
+   * out, and so are its WAL writer and checkpointer); null where /proc cannot be read. Backends
+   * that exit take their time with them, so read it around stretches in which connections stay open.
    */
-  postgresCpuMs(): number | null;
+  postgresCpuMs(): Promise<number | null>;
   /** Deletes the scans the mutation scenario recorded; returns how many. */
   deleteBenchScans(): Promise<number>;
   close(): Promise<void>;
@@ -145,6 +149,32 @@ function processTreeCpuMs(root: number): number | null {
   return found ? (ticks * 1000) / ticksPerSecond() : null;
 }
 
+/** CPU time (ms) of the given processes, from /proc; null when none can be read. */
+function processesCpuMs(pids: ReadonlySet<number>): number | null {
+  let ticks = 0;
+  let found = false;
+  for (const { pid, fields } of procStats() ?? []) {
+    if (!pids.has(pid)) continue;
+    found = true;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return found ? (ticks * 1000) / ticksPerSecond() : null;
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '']);
+
+/**
+ * CPU time (ms) of the client backends connected to the benchmark's database, other than the
+ * one asking; null when the server is not on this host or /proc cannot be read.
+ */
+async function databaseBackendsCpuMs(ds: DataSource, url: string): Promise<number | null> {
+  if (!LOCAL_HOSTS.has(new URL(url).hostname)) return null;
+  const rows: Array<{ pid: number }> = await ds.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+  );
+  return processesCpuMs(new Set(rows.map((r) => r.pid)));
+}
+
 async function deleteScans(ds: DataSource): Promise<number> {
   const [{ n }] = await ds.query('WITH d AS (DELETE FROM shipment_event WHERE location = $1 RETURNING 1) SELECT count(*)::int AS n FROM d', [
     BENCH_SCAN_LOCATION,
@@ -235,11 +265,17 @@ export async function openBenchDatabase(options: BenchDatabaseOptions): Promise<
     return {
       url,
       dataSource,
-      postgres: { version, server, glibcTunables: tunables, settings: await settingsOf(dataSource) },
+      postgres: {
+        version,
+        server,
+        cpuSource: postmaster === undefined ? 'client backends of the benchmark database (/proc)' : 'the embedded postmaster and all its processes (/proc)',
+        glibcTunables: tunables,
+        settings: await settingsOf(dataSource),
+      },
       counts: await tableCounts(dataSource),
       seededMs,
       fixtures,
-      postgresCpuMs: () => (postmaster === undefined ? null : processTreeCpuMs(postmaster)),
+      postgresCpuMs: async () => (postmaster === undefined ? databaseBackendsCpuMs(dataSource, url) : processTreeCpuMs(postmaster)),
       deleteBenchScans: () => deleteScans(dataSource),
       close,
     };

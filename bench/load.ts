@@ -8,7 +8,11 @@ import autocannon from 'autocannon';
 import type { ForkedServer } from './servers';
 import type { Fixtures, Scenario } from './scenarios';
 
-export type Mode = 'protected' | 'unprotected' | 'baseline';
+/**
+ * The servers: the gateway with and without its protections, the plain `pg` baseline, and
+ * (`--before DIR`) the protected gateway of another build, measured in the same rounds.
+ */
+export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before';
 
 /** How to send the i-th request of a scenario to one server. */
 export interface Target {
@@ -94,7 +98,7 @@ export async function drive(
   target: Target,
   scenario: Scenario,
   fixtures: Fixtures,
-  options: { seconds: number; connections: number; first: number; postgresCpuMs: () => number | null },
+  options: { seconds: number; connections: number; first: number; postgresCpuMs: () => Promise<number | null> },
 ): Promise<{ part: Part; next: number }> {
   let issued = options.first;
   let received = 0;
@@ -126,7 +130,7 @@ export async function drive(
     };
   }
   const before = await target.server.idleStats();
-  const pgBefore = options.postgresCpuMs();
+  const pgBefore = await options.postgresCpuMs();
   const run = autocannon({
     url: `http://127.0.0.1:${target.server.port}`,
     connections: options.connections,
@@ -137,7 +141,7 @@ export async function drive(
   run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   const result = await run;
   const after = await target.server.idleStats();
-  const pgAfter = options.postgresCpuMs();
+  const pgAfter = await options.postgresCpuMs();
   return {
     part: {
       requests: result.requests.total,

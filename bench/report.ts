@@ -10,10 +10,12 @@ export interface ScenarioResult {
   title: string;
   caller: string;
   /** Data statements of one request: protected gateway with full and short lists, unprotected with full lists. */
-  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null };
+  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null; before: number | null };
   /** The pg baseline returned exactly the protected gateway's `data` (null: no baseline). */
   baselineMatchesGateway: boolean | null;
   runs: Partial<Record<Mode, LoadRun>>;
+  /** Each server's figures in each round, in order. */
+  rounds: Partial<Record<Mode, RoundFigures[]>>;
   /** Throughput the protections cost: 1 - protected / unprotected requests per second. */
   protectionsCost: number | null;
   /** `protectionsCost` in each ABBA round of the run, in order: the spread one run's figure carries. */
@@ -22,6 +24,13 @@ export interface ScenarioResult {
   protectionsCpuCost: number | null;
   /** Protected gateway throughput / baseline throughput. */
   gatewayToBaseline: number | null;
+}
+
+/** One server's figures in one round of a scenario. */
+export interface RoundFigures {
+  requestsPerSecond: number;
+  serverCpuMsPerRequest: number | null;
+  postgresCpuMsPerRequest: number | null;
 }
 
 export interface TargetCheck {
@@ -58,7 +67,8 @@ function render(header: string[], rows: string[][], leftColumns: number): string
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const SERVER_NAMES: Record<Mode, string> = { protected: 'protected', unprotected: 'unprotected', baseline: 'pg baseline' };
+const SERVER_NAMES: Record<Mode, string> = { protected: 'protected', unprotected: 'unprotected', baseline: 'pg baseline', before: 'before (--before)' };
+const MODES = ['protected', 'before', 'unprotected', 'baseline'] as const;
 
 /** One row per scenario and server. */
 export function runsTable(results: readonly ScenarioResult[]): string {
@@ -66,7 +76,7 @@ export function runsTable(results: readonly ScenarioResult[]): string {
   const rows: string[][] = [];
   for (const r of results) {
     let first = true;
-    for (const mode of ['protected', 'unprotected', 'baseline'] as const) {
+    for (const mode of MODES) {
       const run = r.runs[mode];
       if (!run) continue;
       const errors = run.errors + run.sampledProblems;
@@ -82,6 +92,50 @@ export function runsTable(results: readonly ScenarioResult[]): string {
         num(run.sqlPerRequest),
         num(run.serverCpuMsPerRequest, 2),
         num(run.postgresCpuMsPerRequest, 2),
+      ]);
+      first = false;
+    }
+  }
+  return render(header, rows, 3);
+}
+
+/** The median of `xs` and its spread (smallest and largest), or null when any is missing. */
+export function medianAndSpread(xs: ReadonlyArray<number | null>): { median: number; min: number; max: number } | null {
+  if (xs.length === 0 || xs.some((x) => x === null || Number.isNaN(x))) return null;
+  const sorted = (xs as number[]).slice().sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const spread = (m: ReturnType<typeof medianAndSpread>, digits: number) => (m === null ? '—' : `${m.median.toFixed(digits)} (${m.min.toFixed(digits)}–${m.max.toFixed(digits)})`);
+
+/**
+ * One row per scenario and server, over the rounds: median (smallest–largest) of requests per
+ * second and of CPU per request (server process, PostgreSQL, both), and the total CPU per request
+ * as a multiple of the pg baseline's (medians).
+ */
+export function roundsTable(results: readonly ScenarioResult[]): string {
+  const header = ['#', 'scenario', 'server', 'rounds', 'req/s', 'node ms/req', 'pg ms/req', 'node+pg ms/req', 'x baseline CPU'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    const total = (f: RoundFigures) => (f.serverCpuMsPerRequest === null || f.postgresCpuMsPerRequest === null ? null : f.serverCpuMsPerRequest + f.postgresCpuMsPerRequest);
+    const baseline = medianAndSpread((r.rounds.baseline ?? []).map(total));
+    let first = true;
+    for (const mode of MODES) {
+      const rounds = r.rounds[mode];
+      if (!rounds) continue;
+      const cpu = medianAndSpread(rounds.map(total));
+      rows.push([
+        first ? String(r.number) : '',
+        first ? r.key : '',
+        SERVER_NAMES[mode],
+        String(rounds.length),
+        spread(medianAndSpread(rounds.map((f) => f.requestsPerSecond)), 0),
+        spread(medianAndSpread(rounds.map((f) => f.serverCpuMsPerRequest)), 2),
+        spread(medianAndSpread(rounds.map((f) => f.postgresCpuMsPerRequest)), 2),
+        spread(cpu, 2),
+        cpu && baseline ? (cpu.median / baseline.median).toFixed(2) : '—',
       ]);
       first = false;
     }

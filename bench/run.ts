@@ -11,12 +11,15 @@
  * 3. Every scenario is first run once against each server (status, GraphQL errors, expected data;
  *    the baseline must return exactly the protected gateway's `data`), and its data statements
  *    are counted on a single request, with full and with short lists.
- * 4. autocannon then drives the servers over loopback: both gateways warm up, then run in
- *    rounds of protected, unprotected, unprotected, protected (ABBA; 2 rounds by default, so
- *    each server runs four stretches of a quarter of the duration), so that a drift or a burst
- *    in what else the machine does (autovacuum, the neighbours of a virtual machine) falls on
- *    both alike; then the baseline. The summary also shows the protections' cost in each round,
- *    which is how far one run's figure can be trusted.
+ * 4. autocannon then drives the servers over loopback: every server warms up, then all run in
+ *    rounds, each round the servers in order and then in reverse (protected, unprotected,
+ *    baseline, baseline, unprotected, protected: ABBA; 2 rounds by default, so each server runs
+ *    four stretches of a quarter of the duration), so that a drift or a burst in what else the
+ *    machine does (autovacuum, the neighbours of a virtual machine) falls on all alike. Each
+ *    round's figures per server (requests per second, CPU per request of the server and of
+ *    PostgreSQL) are kept; the report gives their median and spread, which is how far one run's
+ *    figure can be trusted. `--before DIR` adds the protected gateway of another build (a
+ *    checkout of another commit, built) to the same rounds: before and after in one run.
  * 5. A table on stdout; JSON to bench/results/<timestamp>.json and bench/results/latest.json.
  *
  * Exits 1 when something is wrong (a setup failure, a failed check, an error under load), after
@@ -33,7 +36,7 @@ import { mintDevToken } from '../src/auth/dev-token';
 import { BENCH_SEED } from '../src/seed/seed';
 import { BenchSetupError, DEFAULT_BENCH_PG_PORT, openBenchDatabase, type BenchDatabase } from './bench-database';
 import { combine, drive, problemWith, sendOnce, type Mode, type Part, type Target } from './load';
-import { checkTargets, runsTable, summaryTable, targetLines, type ScenarioResult } from './report';
+import { checkTargets, roundsTable, runsTable, summaryTable, targetLines, type RoundFigures, type ScenarioResult } from './report';
 import { SCENARIOS, type Fixtures, type Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
 
@@ -49,6 +52,8 @@ const USAGE = `usage: npm run bench -- [options]
   --rounds N         ABBA rounds the measured time of the two gateways is split into (default 2)
   --scenarios LIST   e.g. 1,3 (default all: 1..${SCENARIOS.length})
   --no-baseline      skip the plain pg baseline
+  --before DIR       also run the protected gateway built in DIR (DIR/dist/bench/gateway-server.js,
+                     e.g. another commit's checkout after npm run build) in the same rounds
   --profile          write V8 CPU profiles of both gateways to .data/bench-profiles/
   --pg-port N        port of the embedded PostgreSQL (default ${DEFAULT_BENCH_PG_PORT}; unused with DATABASE_URL)
   --data-dir DIR     data directory of the embedded PostgreSQL (default .data/bench)
@@ -66,6 +71,8 @@ interface Options {
   rounds: number;
   scenarios: Scenario[];
   baseline: boolean;
+  /** gateway-server.js of another build, run as the `before` server. */
+  before: string | null;
   profile: boolean;
   pgPort: number;
   dataDir: string;
@@ -94,6 +101,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         rounds: { type: 'string' },
         scenarios: { type: 'string' },
         'no-baseline': { type: 'boolean' },
+        before: { type: 'string' },
         profile: { type: 'boolean' },
         'pg-port': { type: 'string' },
         'data-dir': { type: 'string' },
@@ -110,6 +118,11 @@ function parseOptions(argv: string[]): Options | 'help' {
     if (!found) throw new UsageError(`--scenarios: expected numbers from 1 to ${SCENARIOS.length} separated by commas, got ${JSON.stringify(values.scenarios)}`);
     return found;
   });
+  let before: string | null = null;
+  if (values.before !== undefined) {
+    before = path.resolve(values.before, 'dist', 'bench', 'gateway-server.js');
+    if (!fs.existsSync(before)) throw new UsageError(`--before: expected a built checkout holding dist/bench/gateway-server.js, got ${JSON.stringify(values.before)}`);
+  }
   const pgPort = positiveNumber('pg-port', values['pg-port'], DEFAULT_BENCH_PG_PORT, true);
   if (pgPort < 1024 || pgPort > 65535) throw new UsageError(`--pg-port: expected 1024 to 65535, got ${pgPort}`);
   return {
@@ -119,6 +132,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     rounds: positiveNumber('rounds', values.rounds, 2, true),
     scenarios: [...new Set(scenarios)],
     baseline: !values['no-baseline'],
+    before,
     profile: Boolean(values.profile),
     pgPort,
     dataDir: path.resolve(ROOT, values['data-dir'] ?? '.data/bench'),
@@ -148,6 +162,7 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
   const targets: Target[] = [];
   if (servers.protected) targets.push(graphql('protected', servers.protected));
   if (servers.unprotected) targets.push(graphql('unprotected', servers.unprotected));
+  if (servers.before) targets.push(graphql('before', servers.before));
   if (servers.baseline && scenario.baseline) {
     const baseline = scenario.baseline;
     targets.push({
@@ -195,18 +210,33 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
   const full = protectedTarget ? await statementsOfOneRequest(protectedTarget, scenario, fixtures) : NaN;
   const short = protectedTarget && scenario.shortLists ? await statementsOfOneRequest(protectedTarget, scenario, fixtures, scenario.shortLists) : null;
   const unprotected = unprotectedTarget ? await statementsOfOneRequest(unprotectedTarget, scenario, fixtures) : null;
+  const beforeTarget = targets.find((t) => t.mode === 'before');
+  const before = beforeTarget ? await statementsOfOneRequest(beforeTarget, scenario, fixtures) : null;
   return {
     number: scenario.number,
     key: scenario.key,
     title: scenario.title,
     caller: scenario.caller,
-    sql: { full, short, flat: short === null ? null : short === full, unprotected },
+    sql: { full, short, flat: short === null ? null : short === full, unprotected, before },
     baselineMatchesGateway,
     runs: {},
+    rounds: {},
     protectionsCost: null,
     protectionsCostByRound: null,
     protectionsCpuCost: null,
     gatewayToBaseline: null,
+  };
+}
+
+/** One server's figures in one round (its two stretches together). */
+function roundFigures(parts: readonly Part[]): RoundFigures {
+  const sum = (f: (p: Part) => number) => parts.reduce((n, p) => n + f(p), 0);
+  const answered = sum((p) => p.answered);
+  const pg = parts.every((p) => p.postgresCpuMs !== null) ? sum((p) => p.postgresCpuMs!) : null;
+  return {
+    requestsPerSecond: sum((p) => p.requests) / sum((p) => p.seconds),
+    serverCpuMsPerRequest: answered > 0 ? sum((p) => p.serverCpuMs) / answered : null,
+    postgresCpuMsPerRequest: answered > 0 && pg !== null ? pg / answered : null,
   };
 }
 
@@ -223,12 +253,8 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
     next.set(target.mode, following);
     return part;
   };
-  const byMode = (mode: Mode) => targets.find((t) => t.mode === mode);
-  const on = byMode('protected');
-  const off = byMode('unprotected');
-  const gateways = [on, off].filter((t): t is Target => t !== undefined);
-  if (options.warmup > 0) for (const t of gateways) await run(t, options.warmup);
-  const order = on && off ? [on, off, off, on] : gateways.flatMap((t) => [t, t]);
+  if (options.warmup > 0) for (const t of targets) await run(t, options.warmup);
+  const order = [...targets, ...[...targets].reverse()];
   const rounds: Array<Map<Mode, Part[]>> = [];
   for (let r = 0; r < options.rounds; r++) {
     const round = new Map<Mode, Part[]>();
@@ -239,13 +265,9 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
     }
     rounds.push(round);
   }
-  const baseline = byMode('baseline');
-  if (baseline) {
-    if (options.warmup > 0) await run(baseline, options.warmup);
-    parts.get('baseline')!.push(await run(baseline, options.duration));
-  }
+  for (const target of targets) result.rounds[target.mode] = rounds.map((round) => roundFigures(round.get(target.mode)!));
   for (const target of targets) {
-    const sql = target.mode === 'baseline' ? 1 : target.mode === 'protected' ? result.sql.full : result.sql.unprotected;
+    const sql = { baseline: 1, protected: result.sql.full, unprotected: result.sql.unprotected, before: result.sql.before }[target.mode];
     const combined = combine(target.mode, parts.get(target.mode)!, sql);
     result.runs[target.mode] = combined;
     const problems = combined.errors + combined.sampledProblems;
@@ -312,12 +334,13 @@ async function main(argv: string[]): Promise<number> {
       return [mode, server] as const;
     };
     const wantBaseline = options.baseline && options.scenarios.some((s) => s.baseline);
-    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}`);
+    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}`);
     servers = Object.fromEntries(
       await Promise.all([
         start('protected', 'gateway-server.js', [db.url, 'on'], execArgv),
         start('unprotected', 'gateway-server.js', [db.url, 'off'], execArgv),
         ...(wantBaseline ? [start('baseline', 'pg-baseline-server.js', [db.url])] : []),
+        ...(options.before ? [start('before', options.before, [db.url, 'on'])] : []),
       ]),
     );
 
@@ -367,7 +390,9 @@ async function main(argv: string[]): Promise<number> {
       warmupSeconds: options.warmup,
       connections: options.connections,
       pipelining: 1,
-      order: 'per scenario: warm-up each gateway, then protected, unprotected, unprotected, protected (half the duration each), then the baseline',
+      order: `per scenario: warm-up each server, then ${options.rounds} rounds of every server in order and in reverse (ABBA), a stretch of duration / (2 x rounds) each`,
+      rounds: options.rounds,
+      before: options.before,
       serverPoolSize: servers.protected?.detail.poolSize ?? null,
       serverLogLevel: serverEnv.LOG_LEVEL,
       serverNodeEnv: servers.protected?.detail.nodeEnv ?? null,
@@ -390,7 +415,7 @@ async function main(argv: string[]): Promise<number> {
     `${options.connections} connections over loopback, ${options.warmup} s warm-up + ${options.duration} s per server and scenario; ` +
       `PostgreSQL GLIBC_TUNABLES=${db.postgres.glibcTunables ?? 'unknown'}; load average ${report.machine.loadAverageAtStart} -> ${report.machine.loadAverageAtEnd}\n\n`,
   );
-  out.write(`${runsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
+  out.write(`${runsTable(results)}\n\n${roundsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
   out.write(`results: ${path.relative(ROOT, file)} and bench/results/latest.json; ${report.elapsedSeconds} s in all\n`);
   if (options.profile) out.write(`CPU profiles: ${path.relative(ROOT, PROFILE_DIR)}/ (Chrome DevTools or speedscope)\n`);
   return failed ? 1 : 0;

@@ -24,7 +24,7 @@ export async function forkServer(
   args: string[],
   options: { env: NodeJS.ProcessEnv; execArgv?: string[] },
 ): Promise<ForkedServer> {
-  const child: ChildProcess = fork(path.join(__dirname, script), args, {
+  const child: ChildProcess = fork(path.resolve(__dirname, script), args, {
     env: options.env,
     execArgv: options.execArgv ?? [],
     // The servers' own output (warnings, errors) goes to this process's stderr, never to the table.

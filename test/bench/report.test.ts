@@ -1,4 +1,4 @@
-import { checkTargets, targetLines, type ScenarioResult } from '../../bench/report';
+import { checkTargets, medianAndSpread, roundsTable, targetLines, type ScenarioResult } from '../../bench/report';
 
 /** A scenario result with only what the targets read: its protections cost over the run and per round. */
 function scenario(number: number, cost: number, byRound: number[] | null, gatewayToBaseline: number | null = null): ScenarioResult {
@@ -7,9 +7,10 @@ function scenario(number: number, cost: number, byRound: number[] | null, gatewa
     key: `s${number}`,
     title: '',
     caller: '',
-    sql: { full: 1, short: 1, flat: true, unprotected: 1 },
+    sql: { full: 1, short: 1, flat: true, unprotected: 1, before: null },
     baselineMatchesGateway: null,
     runs: {},
+    rounds: {},
     protectionsCost: cost,
     protectionsCostByRound: byRound,
     protectionsCpuCost: null,
@@ -55,5 +56,32 @@ describe('bench report: the protections-cost target', () => {
     expect(sql!.unclear).toBeUndefined();
     expect(baseline!.met).toBe(false);
     expect(baseline!.detail).toBe('0.49 of the baseline');
+  });
+});
+
+describe('bench report: rounds', () => {
+  it('gives the median and the smallest and largest figure of the rounds', () => {
+    expect(medianAndSpread([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3 });
+    expect(medianAndSpread([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4 });
+    expect(medianAndSpread([1, null])).toBeNull();
+    expect(medianAndSpread([])).toBeNull();
+  });
+
+  it('prints each server with its CPU per request as a multiple of the baseline', () => {
+    const result = scenario(3, 0.1, [0.1, 0.1]);
+    result.rounds = {
+      protected: [
+        { requestsPerSecond: 100, serverCpuMsPerRequest: 2, postgresCpuMsPerRequest: 1 },
+        { requestsPerSecond: 120, serverCpuMsPerRequest: 4, postgresCpuMsPerRequest: 2 },
+      ],
+      baseline: [
+        { requestsPerSecond: 400, serverCpuMsPerRequest: 0.5, postgresCpuMsPerRequest: 0.5 },
+        { requestsPerSecond: 500, serverCpuMsPerRequest: 0.5, postgresCpuMsPerRequest: 0.5 },
+      ],
+    };
+    const lines = roundsTable([result]).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]!.split(/\s{2,}/)).toEqual(['3', 's3', 'protected', '2', '110 (100–120)', '3.00 (2.00–4.00)', '1.50 (1.00–2.00)', '4.50 (3.00–6.00)', '4.50']);
+    expect(lines[3]!.split(/\s{2,}/)).toEqual(['', 'pg baseline', '2', '450 (400–500)', '0.50 (0.50–0.50)', '0.50 (0.50–0.50)', '1.00 (1.00–1.00)', '1.00']);
   });
 });

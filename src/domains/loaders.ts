@@ -49,11 +49,14 @@ export const TABLES = {
   policyVersion: { entity: PolicyVersionEntity, table: 'policy_version' },
 } satisfies Record<string, TableRef<any>>;
 
-/** How each order's children are listed; the compiled reads (execution/read-plans.ts) list them the same way. */
+/** How children are listed; the compiled reads (execution/read-plans.ts) list them the same way. */
 export const CHILD_ORDER = {
   itemsByOrder: [['position', 'ASC']],
   shipmentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
   paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
+  addressesByCustomer: [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']],
+  messagesByCase: [['sentAt', 'ASC'], ['id', 'ASC']],
+  recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
 /** A preference history lists the newest choice first (its cursors name this ordering). */
@@ -78,7 +81,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     partner: () => memo('partner', () => byIdLoader(ds, TABLES.partner, scope, transaction)),
     policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope, transaction)),
     addressesByCustomer: () =>
-      memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', CHILD_ORDER.addressesByCustomer, transaction)),
     itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', CHILD_ORDER.itemsByOrder, transaction)),
     shipmentsByOrder: () =>
       memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', CHILD_ORDER.shipmentsByOrder, transaction)),
@@ -89,11 +92,11 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     eventsByShipment: () =>
       memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', [['occurredAt', 'ASC'], ['id', 'ASC']], transaction)),
     messagesByCase: () =>
-      memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', [['sentAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', CHILD_ORDER.messagesByCase, transaction)),
     attachmentsByCase: () =>
       memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', [['uploadedAt', 'ASC'], ['id', 'ASC']], transaction)),
     recordsByCase: () =>
-      memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', [['recordedAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', CHILD_ORDER.recordsByCase, transaction)),
     consentGrantsByCustomer: () =>
       memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', [['grantedAt', 'ASC'], ['id', 'ASC']], transaction)),
     consentGrant: () => memo('consentGrant', () => byIdLoader(ds, TABLES.consentGrant, scope, transaction)),

@@ -1,8 +1,11 @@
 /**
  * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
- * payments, shipping address and customs data) runs as ONE SQL statement per root field that
- * builds the response's JSON in PostgreSQL, instead of graphql-js resolving every field of every
- * row in Node. Everything else, and everything this module is not sure about, runs on
+ * payments, shipping address and customs data) or over a customer (addresses, pages of orders
+ * and of after-sales cases with their messages and records) runs as ONE SQL statement per root
+ * field that builds the response's JSON in PostgreSQL, instead of graphql-js resolving every
+ * field of every row in Node. Nested connections take their page arguments (`first`, `after`,
+ * `orderBy`) and answer `nodes` and `pageInfo.hasNextPage` / `hasPreviousPage`; cursors and
+ * `edges` stay on graphql-js, which seals them. Everything else, and everything this module is not sure about, runs on
  * graphql-js as before: `planFor` answers `undefined` and the caller falls back.
  *
  * What stays the same, by construction:
@@ -19,8 +22,8 @@
  * - Serialization: each column is turned into JSON exactly as the GraphQL scalar would write it
  *   (DateTimeISO with milliseconds in UTC, Decimal as text, enums by GraphQL name). Only
  *   (scalar, column type) pairs known to agree are compiled; any other field falls back.
- * - The audit record: every relation compiled here stays inside one order, so all objects a
- *   root row brings belong to that row's customer; the statement returns it with each root row
+ * - The audit record: every relation compiled here stays inside one order or one customer's
+ *   rows, so all objects a root row brings belong to that row's customer; the statement returns it with each root row
  *   and it is recorded as the request's subject, as the resolvers' recorder would have.
  *   Coordinates are read off the response as for any other operation.
  *
@@ -51,7 +54,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { RequestContext } from '../context';
 import { CHILD_ORDER, TABLES } from '../domains/loaders';
 import { fragmentsOf } from '../platform/documents';
-import { OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
+import { CaseOrder, OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
 import type { ScopeLink } from '../policy/row-scope';
@@ -61,13 +64,21 @@ import type { ScopedTable } from '../policy/tables';
 const MAX_KEYS_PER_OBJECT = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The orderings a list offers (platform/orderings.ts). */
+type Orderings = Pick<typeof OrderOrder, 'pick' | 'coordinate'>;
+
 /** How one GraphQL field of a compiled type is read. */
 type FieldSource =
   | { kind: 'column'; sql: (alias: string) => string }
   /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
-  | { kind: 'one'; target: TableType; foreignKey: string; link: ScopeLink }
+  | { kind: 'one'; target: TableType; foreignKey: string; link?: ScopeLink }
   /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
-  | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; link: ScopeLink }
+  | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; link?: ScopeLink }
+  /**
+   * A connection (page arguments, ordering, pageInfo): a page of target rows whose (quoted)
+   * `foreignKey` column holds the parent's id, as the loaders' childPageLoader reads it.
+   */
+  | { kind: 'page'; target: TableType; foreignKey: string; orderings: Orderings }
   /** An object made of the parent row's own columns (a shipping snapshot). */
   | { kind: 'embedded'; target: ObjectShape };
 
@@ -84,7 +95,7 @@ interface TableType extends ObjectShape {
 }
 
 type RootSource =
-  | { kind: 'list'; type: TableType; orderings: Pick<typeof OrderOrder, 'pick' | 'coordinate'> }
+  | { kind: 'list'; type: TableType; orderings: Orderings }
   | { kind: 'byId'; type: TableType };
 
 /** One root field of a compiled operation. */
@@ -101,8 +112,23 @@ interface RootStep {
 
 /** A compiled selection on an object: its response keys, in order, each with its SQL. */
 interface Selection {
-  keys: Array<{ key: string; sql: (alias: string, next: () => string, scope: ScopeSql) => string }>;
+  keys: Array<{ key: string; sql: (alias: string, r: Render) => string }>;
 }
+
+/** What rendering one statement needs: fresh aliases, row-scope SQL, the arguments of a field. */
+interface Render {
+  next(): string;
+  scope: ScopeSql;
+  /** The field's coerced arguments; throws NeedsGraphqlJs when graphql-js must report them. */
+  args(field: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown>;
+  /** Adds a parameter; returns its placeholder. */
+  param(value: unknown, cast: string): string;
+  /** The caller's policy and cursors. */
+  ctx: RequestContext;
+}
+
+/** An argument graphql-js reports (an invalid page size or cursor) or an ordering it refuses: the operation runs there. */
+class NeedsGraphqlJs extends Error {}
 
 /**
  * The row-scope condition of a table as SQL with positional parameters, or '' when unrestricted
@@ -206,7 +232,7 @@ class Catalog {
     // Relations inside one order only (see the module comment on subjects).
     order.fields.set('shippingAddress', { kind: 'embedded', target: { typeName: 'ShippingAddress', fields: scalarFields('ShippingAddress', TABLES.order.entity, 'shipping') } });
     order.fields.set('customs', { kind: 'embedded', target: { typeName: 'CustomsDeclaration', fields: scalarFields('CustomsDeclaration', TABLES.order.entity, 'customs') } });
-    const many = (target: TableType, foreignKey: string, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, link: ScopeLink): FieldSource => ({
+    const many = (target: TableType, foreignKey: string, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, link?: ScopeLink): FieldSource => ({
       kind: 'many',
       target,
       link,
@@ -219,9 +245,27 @@ class Catalog {
     shipment.fields.set('order', { kind: 'one', target: order, foreignKey: shipment.reader.column('orderId'), link: 'shipment>order' });
     payment.fields.set('order', { kind: 'one', target: order, foreignKey: payment.reader.column('orderId'), link: 'payment_verification>order' });
 
+    // A customer and what is theirs: every row below is the customer's (a case's messages and
+    // records are its customer's), so the customer is the subject of all a root row brings. A
+    // case's order is left out: nothing in the schema makes it the case's customer's order.
+    const customer = tableType('Customer', TABLES.customer, (a) => `${a}."id"`);
+    const address = tableType('Address', TABLES.address, (a) => `${a}."customer_id"`);
+    const afterSalesCase = tableType('AfterSalesCase', TABLES.afterSalesCase, (a) => `${a}."customer_id"`);
+    const viaCase = (a: string) => `(SELECT k_s."customer_id" FROM "after_sales_case" k_s WHERE k_s."id" = ${a}."case_id")`;
+    const message = tableType('CaseMessage', TABLES.caseMessage, viaCase);
+    const record = tableType('CaseRecord', TABLES.caseRecord, viaCase);
+    const page = (target: TableType, foreignKey: string, orderings: Orderings): FieldSource => ({ kind: 'page', target, foreignKey: target.reader.column(foreignKey), orderings });
+    customer.fields.set('addresses', many(address, 'customerId', CHILD_ORDER.addressesByCustomer));
+    customer.fields.set('orders', page(order, 'customerId', OrderOrder));
+    customer.fields.set('afterSalesCases', page(afterSalesCase, 'customerId', CaseOrder));
+    afterSalesCase.fields.set('messages', many(message, 'caseId', CHILD_ORDER.messagesByCase));
+    afterSalesCase.fields.set('records', many(record, 'caseId', CHILD_ORDER.recordsByCase));
+
     this.roots.set('order', { kind: 'byId', type: order });
     this.roots.set('shipment', { kind: 'byId', type: shipment });
     this.roots.set('paymentVerification', { kind: 'byId', type: payment });
+    this.roots.set('customer', { kind: 'byId', type: customer });
+    this.roots.set('afterSalesCase', { kind: 'byId', type: afterSalesCase });
     this.roots.set('orders', { kind: 'list', type: order, orderings: OrderOrder });
     this.roots.set('shipments', { kind: 'list', type: shipment, orderings: ShipmentOrder });
     this.roots.set('paymentVerifications', { kind: 'list', type: payment, orderings: PaymentOrder });
@@ -270,33 +314,37 @@ function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: Selection
       continue;
     }
     const source = shape.fields.get(name);
-    if (!source || node.arguments?.length) return unsupported(`${shape.typeName}.${name}`);
+    if (!source || (node.arguments?.length && source.kind !== 'page')) return unsupported(`${shape.typeName}.${name}`);
     if (source.kind === 'column') {
       if (node.selectionSet) unsupported('selection on a scalar');
       keys.push({ key, sql: source.sql });
       continue;
     }
     if (!node.selectionSet) return unsupported('object without selection');
+    if (source.kind === 'page') {
+      keys.push({ key, sql: compilePage(schema, type.getFields()[name]!, node, source, fragments) });
+      continue;
+    }
     const inner = compileObject(schema, source.target, node.selectionSet, fragments);
     if (source.kind === 'embedded') {
-      keys.push({ key, sql: (a, next, scope) => renderObject(inner, a, next, scope) });
+      keys.push({ key, sql: (a, r) => renderObject(inner, a, r) });
     } else if (source.kind === 'one') {
       const { target, foreignKey, link } = source;
       keys.push({
         key,
-        sql: (a, next, scope) => {
-          const c = next();
-          return `(SELECT ${renderObject(inner, c, next, scope)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${scope(target.table, c, link)})`;
+        sql: (a, r) => {
+          const c = r.next();
+          return `(SELECT ${renderObject(inner, c, r)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${r.scope(target.table, c, link)})`;
         },
       });
     } else {
       const { target, foreignKey, orderBy, link } = source;
       keys.push({
         key,
-        sql: (a, next, scope) => {
-          const c = next();
+        sql: (a, r) => {
+          const c = r.next();
           const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
-          return `(SELECT coalesce(json_agg(${renderObject(inner, c, next, scope)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${scope(target.table, c, link)})`;
+          return `(SELECT coalesce(json_agg(${renderObject(inner, c, r)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c, link)})`;
         },
       });
     }
@@ -305,8 +353,79 @@ function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: Selection
   return { keys };
 }
 
-function renderObject(selection: Selection, alias: string, next: () => string, scope: ScopeSql): string {
-  return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, next, scope)}`).join(', ')})`;
+function renderObject(selection: Selection, alias: string, r: Render): string {
+  return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, r)}`).join(', ')})`;
+}
+
+/**
+ * A nested connection: `nodes` and `pageInfo` (`hasNextPage`, `hasPreviousPage`; cursors and
+ * `edges` stay on graphql-js) of one page of the parent's rows, read as childPageLoader reads
+ * it: in the scope, after the cursor, ordered by the ordering the caller may use and then id,
+ * `first` rows (one more to tell whether there is a next page).
+ */
+function compilePage(
+  schema: GraphQLSchema,
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  source: Extract<FieldSource, { kind: 'page' }>,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+): (alias: string, r: Render) => string {
+  const connection = getNullableType(field.type) as GraphQLObjectType;
+  const parts: Array<{ key: string; part: 'nodes' | 'typename' | { pageInfo: Array<{ key: string; name: string }> } }> = [];
+  let inner: Selection | undefined;
+  for (const f of fieldsIn(connection, node.selectionSet!, fragments)) {
+    const key = f.alias?.value ?? f.name.value;
+    if (f.name.value === '__typename') parts.push({ key, part: 'typename' });
+    else if (f.name.value === 'nodes' && !inner && f.selectionSet) {
+      inner = compileObject(schema, source.target, f.selectionSet, fragments);
+      parts.push({ key, part: 'nodes' });
+    } else if (f.name.value === 'pageInfo' && f.selectionSet) {
+      const info = fieldsIn(schema.getType('PageInfo') as GraphQLObjectType, f.selectionSet, fragments).map((p) => {
+        if (!['hasNextPage', 'hasPreviousPage', '__typename'].includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
+        return { key: p.alias?.value ?? p.name.value, name: p.name.value };
+      });
+      parts.push({ key, part: { pageInfo: info } });
+    } else unsupported(`${connection.name}.${f.name.value}`);
+  }
+  const { target, foreignKey, orderings } = source;
+  const nodes = inner;
+  return (a, r) => {
+    const args = r.args(field, node);
+    const first = args.first;
+    if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new NeedsGraphqlJs();
+    const orderBy = args.orderBy as string | null | undefined;
+    if (orderBy != null && r.ctx.policy.decideArgument(orderings.coordinate(orderBy)) !== 'visible') throw new NeedsGraphqlJs();
+    const ordering = orderings.pick(orderBy, r.ctx.policy.decideArgument);
+    const c = r.next();
+    const sort = target.reader.column(ordering.property);
+    const direction = ordering.direction;
+    let where = `${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c)}`;
+    const after = args.after as string | null | undefined;
+    if (after != null) {
+      let position;
+      try {
+        position = r.ctx.cursors.open(after, target.table, ordering);
+      } catch {
+        throw new NeedsGraphqlJs();
+      }
+      const op = direction === 'DESC' ? '<' : '>';
+      where += ` AND (${c}.${sort}, ${c}."id") ${op} (${r.param(position.v, ordering.kind === 'timestamp' ? 'timestamptz' : '')}, ${r.param(position.i, 'uuid')})`;
+    }
+    // `first` is an integer from 1 to MAX_PAGE_SIZE (checked above): written into the text, as for root lists.
+    const page = `(SELECT * FROM ${target.reader.table} ${c} WHERE ${where} ORDER BY ${c}.${sort} ${direction}, ${c}."id" ${direction} LIMIT ${first + 1})`;
+    const rows = r.next();
+    const object = nodes ? renderObject(nodes, rows, r) : 'NULL';
+    const cells = parts.map(({ key, part }) => {
+      if (part === 'typename') return `${quoteLiteral(key)}, ${quoteLiteral(connection.name)}::text`;
+      if (part === 'nodes') return `${quoteLiteral(key)}, coalesce(json_agg(${object} ORDER BY ${rows}.${sort} ${direction}, ${rows}."id" ${direction}) FILTER (WHERE ${rows}.rn_ <= ${first}), '[]'::json)`;
+      const info = part.pageInfo.map((p) => {
+        const value = p.name === 'hasNextPage' ? `count(*) > ${first}` : p.name === 'hasPreviousPage' ? (after != null ? 'true' : 'false') : `'PageInfo'::text`;
+        return `${quoteLiteral(p.key)}, ${value}`;
+      });
+      return `${quoteLiteral(key)}, json_build_object(${info.join(', ')})`;
+    });
+    return `(SELECT json_build_object(${cells.join(', ')}) FROM (SELECT ${c}.*, row_number() OVER (ORDER BY ${c}.${sort} ${direction}, ${c}."id" ${direction}) AS rn_ FROM ${page} ${c}) ${rows})`;
+  };
 }
 
 function compileRoot(schema: GraphQLSchema, catalog: Catalog, root: GraphQLObjectType, node: FieldNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): RootStep {
@@ -394,9 +513,32 @@ export class ReadPlans {
             const condition = ctx.scope.condition(table, alias);
             return condition ? ` AND ${toPositional(condition.sql, condition.params, values)}` : '';
           };
+          const r: Render = {
+            next,
+            scope,
+            ctx,
+            args(field, node) {
+              try {
+                return getArgumentValues(field, node, coerced.coerced);
+              } catch {
+                throw new NeedsGraphqlJs();
+              }
+            },
+            param(value, cast) {
+              values.push(value);
+              return `$${values.length}${cast ? `::${cast}` : ''}`;
+            },
+          };
           const type = step.source.type;
           const t = next();
-          let sql = `SELECT ${renderObject(step.object, t, next, scope)} AS node, ${type.subject(t)} AS subject FROM ${type.reader.table} ${t} WHERE TRUE`;
+          let object: string;
+          try {
+            object = renderObject(step.object, t, r);
+          } catch (error) {
+            if (error instanceof NeedsGraphqlJs) return undefined; // graphql-js reports it where it belongs
+            throw error;
+          }
+          let sql = `SELECT ${object} AS node, ${type.subject(t)} AS subject FROM ${type.reader.table} ${t} WHERE TRUE`;
           if (step.source.kind === 'byId') {
             const id = args.id;
             if (typeof id !== 'string' || !UUID.test(id)) return undefined;

@@ -28,6 +28,11 @@ const RELATIONS: Record<string, string[]> = {
   OrderItem: [],
   ShippingAddress: [],
   CustomsDeclaration: [],
+  Customer: ['addresses'],
+  Address: [],
+  AfterSalesCase: ['messages', 'records'],
+  CaseMessage: [],
+  CaseRecord: [],
 };
 
 /** Every leaf field of `type` the view shows unmasked, and the relations above to `depth`. */
@@ -53,11 +58,30 @@ interface Ids {
   otherOrder: string;
   ownPayment: string;
   otherPayment: string;
+  otherCustomer: string;
+  demoCase: string;
+  otherCase: string;
 }
 
 function operations(schema: GraphQLSchema, decide: (t: string, f: string) => string, ids: Ids): Array<{ name: string; query: string; variables?: Record<string, unknown> }> {
   const sel = (type: string, depth = 2) => visibleSelection(schema, decide, type, depth) || '__typename';
+  /** A customer's connection field with its page arguments and pageInfo, where the view shows it. */
+  const page = (field: string, type: string, args: string) =>
+    decide('Customer', field) === 'visible' ? `${field}(${args}) { __typename pageInfo { hasNextPage hasPreviousPage } nodes { ${sel(type, 1)} } }` : '';
+  const customerPage = `${sel('Customer')} ${page('orders', 'Order', 'first: $n')} ${page('afterSalesCases', 'AfterSalesCase', 'first: 2, orderBy: OPENED_AT_ASC')}`;
   return [
+    ...(['demoCustomer', 'otherCustomer'] as const).map((k) => ({
+      name: `a customer page (${k})`,
+      query: `query($id: ID!, $n: Int!) { customer(id: $id) { ${customerPage} } }`,
+      variables: { id: k === 'demoCustomer' ? DEMO_IDS.demoCustomer : ids.otherCustomer, n: 3 },
+    })),
+    {
+      name: "the benchmark's customer page",
+      query: `query($id: ID!) { customer(id: $id) { accountName email phone orders(first: 20) { nodes { orderNumber status totalAmount placedAt items { sku productName quantity unitPrice } shipments { trackingNumber status } } }
+              afterSalesCases(first: 20) { nodes { subject type status openedAt messages { authorSide body sentAt } } } } }`,
+      variables: { id: DEMO_IDS.demoCustomer },
+    },
+    ...(['demoCase', 'otherCase'] as const).map((k) => ({ name: `a case by id (${k})`, query: `query($id: ID!) { afterSalesCase(id: $id) { ${sel('AfterSalesCase')} } }`, variables: { id: ids[k] } })),
     { name: 'shipments, everything visible', query: `{ shipments(first: 30) { nodes { ${sel('Shipment')} } } }` },
     { name: 'orders, everything visible', query: `{ orders(first: 25) { __typename nodes { __typename ${sel('Order')} } } }` },
     { name: 'payments, everything visible', query: `{ paymentVerifications(first: 40) { nodes { ${sel('PaymentVerification')} } } }` },
@@ -111,6 +135,11 @@ describe('compiled reads give what graphql-js gives', () => {
       otherOrder: await one(`SELECT id FROM "order" WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
       ownPayment: await one(`SELECT id FROM payment_verification WHERE provider_id = $1 ORDER BY id LIMIT 1`, [p]),
       otherPayment: await one(`SELECT id FROM payment_verification WHERE provider_id = $1 ORDER BY id LIMIT 1`, [q]),
+      otherCustomer: await one(`SELECT c.id FROM customer c WHERE c.id <> $1 AND EXISTS (SELECT 1 FROM after_sales_case k WHERE k.customer_id = c.id) ORDER BY c.id LIMIT 1`, [
+        DEMO_IDS.demoCustomer,
+      ]),
+      demoCase: await one(`SELECT id FROM after_sales_case WHERE customer_id = $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      otherCase: await one(`SELECT id FROM after_sales_case WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
     };
   });
   afterAll(async () => {
@@ -150,6 +179,43 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(c.outcome.data?.shipments.nodes.length).toBeGreaterThan(0);
     expect((c.event.subjectIds as string[]).length).toBeGreaterThan(0);
     expect(c.event.subjectIds).toEqual(p.event.subjectIds);
+  });
+
+  describe("customer service's customer page", () => {
+    const caller = () => callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:customer_service' && r.purpose === 'after_sales')!);
+    const query = `query($id: ID!, $n: Int!, $after: String) { customer(id: $id) { accountName email phone addresses { city isDefault }
+      orders(first: $n, after: $after) { pageInfo { hasNextPage hasPreviousPage } nodes { orderNumber status totalAmount placedAt items { sku quantity unitPrice } shipments { trackingNumber status } } }
+      afterSalesCases(first: $n) { nodes { subject type status openedAt messages { authorSide body sentAt } records { action } } } } }`;
+
+    it('is one statement whatever the page sizes, with the data and audit event graphql-js gives', async () => {
+      const counts: number[] = [];
+      for (const n of [1, 3, 20]) {
+        const c = await outcomeAndEvent(compiled, db, query, caller(), { id: DEMO_IDS.demoCustomer, n });
+        const p = await outcomeAndEvent(plain, db, query, caller(), { id: DEMO_IDS.demoCustomer, n });
+        expect(c.outcome).toEqual(p.outcome);
+        expect(c.event).toEqual(p.event);
+        expect(c.compiled).toBe(true);
+        expect(c.event.subjectIds).toEqual([DEMO_IDS.demoCustomer]);
+        counts.push(c.statements);
+        if (n === 1) expect(c.outcome.data?.customer.orders).toMatchObject({ pageInfo: { hasNextPage: true, hasPreviousPage: false }, nodes: [expect.any(Object)] });
+      }
+      expect(counts).toEqual([1, 1, 1]);
+    });
+
+    it('reads the page after a cursor as graphql-js does, and leaves a cursor it cannot open to graphql-js', async () => {
+      const first = await outcomeAndEvent(plain, db, query.replace('pageInfo { hasNextPage', 'pageInfo { endCursor hasNextPage'), caller(), { id: DEMO_IDS.demoCustomer, n: 2 });
+      const after = first.outcome.data?.customer.orders.pageInfo.endCursor as string;
+      expect(typeof after).toBe('string');
+      const c = await outcomeAndEvent(compiled, db, query, caller(), { id: DEMO_IDS.demoCustomer, n: 2, after });
+      const p = await outcomeAndEvent(plain, db, query, caller(), { id: DEMO_IDS.demoCustomer, n: 2, after });
+      expect(c.outcome).toEqual(p.outcome);
+      expect(c.compiled).toBe(true);
+      expect(c.outcome.data?.customer.orders.pageInfo.hasPreviousPage).toBe(true);
+      const flipped = `${after.slice(0, 10)}${after[10] === 'A' ? 'B' : 'A'}${after.slice(11)}`;
+      const forged = await outcomeAndEvent(compiled, db, query, caller(), { id: DEMO_IDS.demoCustomer, n: 2, after: flipped });
+      expect(forged.compiled).toBe(false);
+      expect(forged.outcome.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    });
   });
 
   it('plans a repeated page once: after five custom plans PostgreSQL keeps a generic one', async () => {

@@ -56,7 +56,11 @@ import { CHILD_ORDER, TABLES } from '../domains/loaders';
 import { fragmentsOf } from '../platform/documents';
 import { CaseOrder, OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
+import { BoundedCache } from '../platform/bounded-cache';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
+import { classify, STRUCTURE, type MaskKind } from '../policy/classification';
+import { applyMask } from '../policy/masking';
+import type { PolicyView } from '../policy/policy-view';
 import type { ScopeLink } from '../policy/row-scope';
 import type { ScopedTable } from '../policy/tables';
 
@@ -113,7 +117,14 @@ interface RootStep {
 /** A compiled selection on an object: its response keys, in order, each with its SQL. */
 interface Selection {
   keys: Array<{ key: string; sql: (alias: string, r: Render) => string }>;
+  /** Its fields that can be masked (classification.ts), masked in one pass over the result when the caller's view masks them. */
+  masks: Array<{ key: string; coordinate: string; mask: MaskKind }>;
+  /** The objects below it, by response key: a relation's object or list, or a connection's `nodes` (under `nodes`). */
+  below: Array<{ key: string; selection: Selection; nodes?: string[] }>;
 }
+
+/** Every coordinate an operation selects, apart from structure shown wherever its parent is (ids, page scaffolding). */
+type Coordinates = Set<string>;
 
 /** What rendering one statement needs: fresh aliases, row-scope SQL, the arguments of a field. */
 interface Render {
@@ -141,8 +152,18 @@ export interface ReadPlan {
    * Runs the operation: its `data`, with the request's subjects recorded, or `undefined` when an
    * argument needs graphql-js after all (an invalid page size or id: graphql-js reports it).
    */
-  run(ctx: RequestContext, variables: Record<string, unknown> | undefined): Promise<{ data: Record<string, unknown> } | undefined>;
+  run(ctx: RequestContext, variables: Record<string, unknown> | undefined, options?: { masking?: boolean }): Promise<{ data: Record<string, unknown> } | undefined>;
 }
+
+/** What a caller's view decides for the coordinates of one plan. */
+interface PlanDecision {
+  /** A coordinate is denied: graphql-js with the field rules answers (null and FORBIDDEN at each place). */
+  denied: boolean;
+  masked: ReadonlySet<string>;
+}
+
+/** Views whose decisions a plan remembers. */
+const DECISIONS_PER_PLAN = 100;
 
 const DATE_TIME_ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -303,9 +324,22 @@ function fieldsIn(type: GraphQLObjectType, set: SelectionSetNode, fragments: Rea
   return out;
 }
 
-function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): Selection {
+/** Adds `Type.field` to the coordinates the caller's view must allow, unless it is structure. */
+function select(coordinates: Coordinates, typeName: string, fieldName: string): void {
+  if (classify(typeName, fieldName)?.class !== STRUCTURE) coordinates.add(`${typeName}.${fieldName}`);
+}
+
+function compileObject(
+  schema: GraphQLSchema,
+  shape: ObjectShape,
+  set: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  coordinates: Coordinates,
+): Selection {
   const type = schema.getType(shape.typeName) as GraphQLObjectType;
   const keys: Selection['keys'] = [];
+  const masks: Selection['masks'] = [];
+  const below: Selection['below'] = [];
   for (const node of fieldsIn(type, set, fragments)) {
     const key = node.alias?.value ?? node.name.value;
     const name = node.name.value;
@@ -315,17 +349,23 @@ function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: Selection
     }
     const source = shape.fields.get(name);
     if (!source || (node.arguments?.length && source.kind !== 'page')) return unsupported(`${shape.typeName}.${name}`);
+    select(coordinates, shape.typeName, name);
     if (source.kind === 'column') {
       if (node.selectionSet) unsupported('selection on a scalar');
       keys.push({ key, sql: source.sql });
+      const mask = classify(shape.typeName, name)?.mask;
+      if (mask && mask !== 'shown') masks.push({ key, coordinate: `${shape.typeName}.${name}`, mask });
       continue;
     }
     if (!node.selectionSet) return unsupported('object without selection');
     if (source.kind === 'page') {
-      keys.push({ key, sql: compilePage(schema, type.getFields()[name]!, node, source, fragments) });
+      const page = compilePage(schema, type.getFields()[name]!, node, source, fragments, coordinates);
+      keys.push({ key, sql: page.sql });
+      if (page.nodes) below.push({ key, selection: page.nodes.selection, nodes: page.nodes.keys });
       continue;
     }
-    const inner = compileObject(schema, source.target, node.selectionSet, fragments);
+    const inner = compileObject(schema, source.target, node.selectionSet, fragments, coordinates);
+    below.push({ key, selection: inner });
     if (source.kind === 'embedded') {
       keys.push({ key, sql: (a, r) => renderObject(inner, a, r) });
     } else if (source.kind === 'one') {
@@ -350,7 +390,28 @@ function compileObject(schema: GraphQLSchema, shape: ObjectShape, set: Selection
     }
   }
   if (keys.length === 0 || keys.length > MAX_KEYS_PER_OBJECT) unsupported('object size');
-  return { keys };
+  return { keys, masks, below };
+}
+
+/** Whether any object of `selection` has a field that can be masked. */
+function canMask(selection: Selection): boolean {
+  return selection.masks.length > 0 || selection.below.some((b) => canMask(b.selection));
+}
+
+/** Masks, in place, the values at the coordinates in `masked` of `value` (an object or a list of them) and what is below it. */
+function applyMasks(selection: Selection, value: unknown, masked: ReadonlySet<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) applyMasks(selection, item, masked);
+    return;
+  }
+  if (!value || typeof value !== 'object') return;
+  const object = value as Record<string, unknown>;
+  for (const m of selection.masks) if (masked.has(m.coordinate)) object[m.key] = applyMask(m.mask, object[m.key]);
+  for (const b of selection.below) {
+    const child = object[b.key];
+    if (!b.nodes) applyMasks(b.selection, child, masked);
+    else if (child && typeof child === 'object') for (const k of b.nodes) applyMasks(b.selection, (child as Record<string, unknown>)[k], masked);
+  }
 }
 
 function renderObject(selection: Selection, alias: string, r: Render): string {
@@ -369,7 +430,8 @@ function compilePage(
   node: FieldNode,
   source: Extract<FieldSource, { kind: 'page' }>,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-): (alias: string, r: Render) => string {
+  coordinates: Coordinates,
+): { sql: (alias: string, r: Render) => string; nodes?: { selection: Selection; keys: string[] } } {
   const connection = getNullableType(field.type) as GraphQLObjectType;
   const parts: Array<{ key: string; part: 'nodes' | 'typename' | { pageInfo: Array<{ key: string; name: string }> } }> = [];
   let inner: Selection | undefined;
@@ -377,11 +439,14 @@ function compilePage(
     const key = f.alias?.value ?? f.name.value;
     if (f.name.value === '__typename') parts.push({ key, part: 'typename' });
     else if (f.name.value === 'nodes' && !inner && f.selectionSet) {
-      inner = compileObject(schema, source.target, f.selectionSet, fragments);
+      select(coordinates, connection.name, 'nodes');
+      inner = compileObject(schema, source.target, f.selectionSet, fragments, coordinates);
       parts.push({ key, part: 'nodes' });
     } else if (f.name.value === 'pageInfo' && f.selectionSet) {
+      select(coordinates, connection.name, 'pageInfo');
       const info = fieldsIn(schema.getType('PageInfo') as GraphQLObjectType, f.selectionSet, fragments).map((p) => {
         if (!['hasNextPage', 'hasPreviousPage', '__typename'].includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
+        if (p.name.value !== '__typename') select(coordinates, 'PageInfo', p.name.value);
         return { key: p.alias?.value ?? p.name.value, name: p.name.value };
       });
       parts.push({ key, part: { pageInfo: info } });
@@ -389,7 +454,8 @@ function compilePage(
   }
   const { target, foreignKey, orderings } = source;
   const nodes = inner;
-  return (a, r) => {
+  const nodesKeys = parts.filter((p) => p.part === 'nodes').map((p) => p.key);
+  const sql = (a: string, r: Render) => {
     const args = r.args(field, node);
     const first = args.first;
     if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new NeedsGraphqlJs();
@@ -426,16 +492,25 @@ function compilePage(
     });
     return `(SELECT json_build_object(${cells.join(', ')}) FROM (SELECT ${c}.*, row_number() OVER (ORDER BY ${c}.${sort} ${direction}, ${c}."id" ${direction}) AS rn_ FROM ${page} ${c}) ${rows})`;
   };
+  return { sql, nodes: nodes && { selection: nodes, keys: nodesKeys } };
 }
 
-function compileRoot(schema: GraphQLSchema, catalog: Catalog, root: GraphQLObjectType, node: FieldNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): RootStep {
+function compileRoot(
+  schema: GraphQLSchema,
+  catalog: Catalog,
+  root: GraphQLObjectType,
+  node: FieldNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  coordinates: Coordinates,
+): RootStep {
   const name = node.name.value;
   const source = catalog.roots.get(name);
   const field = root.getFields()[name];
   if (!source || !field || !node.selectionSet) return unsupported(`root field ${name}`);
   const responseKey = node.alias?.value ?? name;
+  select(coordinates, root.name, name);
   if (source.kind === 'byId') {
-    return { responseKey, field, node, source, connectionKeys: [], object: compileObject(schema, source.type, node.selectionSet, fragments) };
+    return { responseKey, field, node, source, connectionKeys: [], object: compileObject(schema, source.type, node.selectionSet, fragments, coordinates) };
   }
   const connection = getNullableType(field.type) as GraphQLObjectType;
   const connectionKeys: RootStep['connectionKeys'] = [];
@@ -444,7 +519,8 @@ function compileRoot(schema: GraphQLSchema, catalog: Catalog, root: GraphQLObjec
     const key = inner.alias?.value ?? inner.name.value;
     if (inner.name.value === '__typename') connectionKeys.push({ key, typename: connection.name });
     else if (inner.name.value === 'nodes' && !object && inner.selectionSet) {
-      object = compileObject(schema, source.type, inner.selectionSet, fragments);
+      select(coordinates, connection.name, 'nodes');
+      object = compileObject(schema, source.type, inner.selectionSet, fragments, coordinates);
       connectionKeys.push({ key });
     } else unsupported(`${connection.name}.${inner.name.value}`);
   }
@@ -453,17 +529,18 @@ function compileRoot(schema: GraphQLSchema, catalog: Catalog, root: GraphQLObjec
 }
 
 /** Compiles `document`'s operation, or undefined when any part of it is outside the catalog. */
-function compile(schema: GraphQLSchema, catalog: Catalog, document: DocumentNode, operation: OperationDefinitionNode): RootStep[] | undefined {
+function compile(schema: GraphQLSchema, catalog: Catalog, document: DocumentNode, operation: OperationDefinitionNode): { steps: RootStep[]; coordinates: Coordinates } | undefined {
   if (operation.operation !== 'query' || operation.directives?.length) return undefined;
   const root = schema.getQueryType();
   if (!root) return undefined;
   const fragments = fragmentsOf(document);
+  const coordinates: Coordinates = new Set();
   try {
     const steps = fieldsIn(root, operation.selectionSet, fragments).map((node) => {
       if (node.name.value === '__typename' || node.name.value.startsWith('__')) unsupported('introspection at the root');
-      return compileRoot(schema, catalog, root, node, fragments);
+      return compileRoot(schema, catalog, root, node, fragments, coordinates);
     });
-    return steps.length > 0 ? steps : undefined;
+    return steps.length > 0 ? { steps, coordinates } : undefined;
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
@@ -486,13 +563,32 @@ export class ReadPlans {
 
   /** The plan of `operation`, or undefined when it must run on graphql-js. Pure: cache the answer per document. */
   planFor(document: DocumentNode, operation: OperationDefinitionNode): ReadPlan | undefined {
-    const steps = compile(this.schema, this.catalog, document, operation);
-    if (!steps) return undefined;
+    const compiled = compile(this.schema, this.catalog, document, operation);
+    if (!compiled) return undefined;
+    const { steps, coordinates } = compiled;
     const schema = this.schema;
     const ds = this.ds;
     const prepared = this.prepared;
+    const maskable = steps.some((step) => canMask(step.object));
+    const decisions = new BoundedCache<PlanDecision>(DECISIONS_PER_PLAN);
+    const decide = (view: PolicyView): PlanDecision =>
+      decisions.getOrCompute(view.key, () => {
+        const masked = new Set<string>();
+        let denied = false;
+        for (const coordinate of coordinates) {
+          const dot = coordinate.indexOf('.');
+          const decision = view.decide(coordinate.slice(0, dot), coordinate.slice(dot + 1));
+          if (decision === 'denied') denied = true;
+          else if (decision === 'masked') masked.add(coordinate);
+        }
+        return { denied, masked };
+      });
     return {
-      async run(ctx, rawVariables) {
+      async run(ctx, rawVariables, options = {}) {
+        // With the field rules (protections on, a field denied or masked): a denied field is left
+        // to graphql-js; masked ones are masked below, in one pass over the result.
+        const decision = options.masking ? decide(ctx.policy) : undefined;
+        if (decision?.denied) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
         const statements: Array<{ sql: string; values: unknown[]; step: RootStep }> = [];
@@ -582,6 +678,16 @@ export class ReadPlans {
             data[step.responseKey] = connection;
           }
         });
+        if (decision && decision.masked.size > 0) {
+          for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);
+          if (maskable) {
+            for (const step of steps) {
+              const value = data[step.responseKey];
+              if (step.source.kind === 'byId') applyMasks(step.object, value, decision.masked);
+              else for (const k of step.connectionKeys) if (!k.typename) applyMasks(step.object, (value as Record<string, unknown>)[k.key], decision.masked);
+            }
+          }
+        }
         return { data };
       },
     };

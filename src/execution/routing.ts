@@ -6,7 +6,9 @@
  * operation limits, the rate limiter, the contract check, the audit plugin and error formatting
  * run for all of them alike):
  * 1. field rules: an operation that selects a field the caller's view denies or masks
- *    (needsFieldRules) runs on graphql-js with the shield rules and masking on every field;
+ *    (needsFieldRules) runs as a compiled read when it has a plan and selects nothing denied
+ *    (the plan masks what the view masks), else on graphql-js with the shield rules and masking
+ *    on every field;
  * 2. compiled read: any other query over the order aggregate runs as one SQL statement per root
  *    field (read-plans.ts), recording the objects it returns;
  * 3. plain graphql-js: everything else, without the rules (they would allow every field
@@ -54,11 +56,12 @@ const PLAN_CACHE_SIZE = 2000;
 const ROUTE_CACHE_SIZE = 5000;
 
 /**
- * The executor Apollo runs an unguarded operation with: its compiled read plan when it has one,
- * graphql-js on `schema` otherwise. It is handed to Apollo Server as a gateway with a fixed
- * schema (Apollo's documented hook for a custom executor).
+ * The executor Apollo runs an operation with: its compiled read plan when it has one (and, with
+ * `masking`, the plan answers for the caller's view: nothing selected is denied), graphql-js on
+ * `schema` otherwise. It is handed to Apollo Server as a gateway with a fixed schema (Apollo's
+ * documented hook for a custom executor).
  */
-export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefined): Gateway {
+export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefined, options: { masking?: boolean } = {}): Gateway {
   const cache = new BoundedCache<ReadPlan | null>(PLAN_CACHE_SIZE);
   return {
     onSchemaLoadOrUpdate(callback) {
@@ -71,7 +74,7 @@ export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefi
           const ctx = rc.context as RequestContext;
           if (plans && rc.operation.operation === 'query') {
             const plan = cache.getOrCompute(documentKey(rc.operationName ?? undefined, rc.source), () => plans.planFor(rc.document, rc.operation) ?? null);
-            const result = plan ? await plan.run(ctx, rc.request.variables) : undefined;
+            const result = plan ? await plan.run(ctx, rc.request.variables, options) : undefined;
             if (result) return result;
           }
           return execute({
@@ -117,7 +120,7 @@ export class Routing {
   static async start(options: RoutingOptions): Promise<Routing> {
     const { schema, apollo, plans, protections } = options;
     const guarded = protections
-      ? new ApolloServer<RequestContext>({ ...apollo, schema: applyDisclosurePolicy(schema) })
+      ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(applyDisclosurePolicy(schema), plans, { masking: true }) })
       : new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(schema, plans) });
     const direct = protections ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(recordingReturnedObjects(schema), plans) }) : undefined;
     await guarded.start();

@@ -35,16 +35,17 @@ const RELATIONS: Record<string, string[]> = {
   CaseRecord: [],
 };
 
-/** Every leaf field of `type` the view shows unmasked, and the relations above to `depth`. */
-function visibleSelection(schema: GraphQLSchema, decide: (t: string, f: string) => string, typeName: string, depth: number): string {
+/** Every leaf field of `type` the view shows unmasked (or, with `masked`, shows at all), and the relations above to `depth`. */
+function visibleSelection(schema: GraphQLSchema, decide: (t: string, f: string) => string, typeName: string, depth: number, masked = false): string {
   const type = schema.getType(typeName) as GraphQLObjectType;
   const parts: string[] = [];
   for (const field of Object.values(type.getFields())) {
-    if (decide(typeName, field.name) !== 'visible') continue;
+    const decision = decide(typeName, field.name);
+    if (decision !== 'visible' && !(masked && decision === 'masked')) continue;
     const target = getNamedType(field.type);
     if (isLeafType(target)) parts.push(field.name);
     else if (isObjectType(target) && depth > 0 && RELATIONS[typeName]?.includes(field.name)) {
-      const inner = visibleSelection(schema, decide, target.name, depth - 1);
+      const inner = visibleSelection(schema, decide, target.name, depth - 1, masked);
       if (inner) parts.push(`${field.name} { ${inner} }`);
     }
   }
@@ -69,7 +70,14 @@ function operations(schema: GraphQLSchema, decide: (t: string, f: string) => str
   const page = (field: string, type: string, args: string) =>
     decide('Customer', field) === 'visible' ? `${field}(${args}) { __typename pageInfo { hasNextPage hasPreviousPage } nodes { ${sel(type, 1)} } }` : '';
   const customerPage = `${sel('Customer')} ${page('orders', 'Order', 'first: $n')} ${page('afterSalesCases', 'AfterSalesCase', 'first: 2, orderBy: OPENED_AT_ASC')}`;
+  const shown = (type: string) => visibleSelection(schema, decide, type, 2, true) || '__typename';
   return [
+    {
+      name: 'a customer page with the fields the view masks (guarded path)',
+      query: `query($id: ID!) { customer(id: $id) { ${shown('Customer')} ${page('orders', 'Order', 'first: 2')} } }`,
+      variables: { id: DEMO_IDS.demoCustomer },
+    },
+    { name: 'orders with the fields the view masks (guarded path)', query: `{ orders(first: 5) { nodes { ${shown('Order')} } } }` },
     ...(['demoCustomer', 'otherCustomer'] as const).map((k) => ({
       name: `a customer page (${k})`,
       query: `query($id: ID!, $n: Int!) { customer(id: $id) { ${customerPage} } }`,
@@ -216,6 +224,23 @@ describe('compiled reads give what graphql-js gives', () => {
       expect(forged.compiled).toBe(false);
       expect(forged.outcome.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     });
+  });
+
+  it('masks in the compiled read what the view masks, and audits it as graphql-js does', async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:fraud_analyst')!);
+    const query = `query($id: ID!) { customer(id: $id) { id email orders(first: 3) { nodes { id } } } }`;
+    const c = await outcomeAndEvent(compiled, db, query, caller, { id: DEMO_IDS.demoCustomer });
+    const p = await outcomeAndEvent(plain, db, query, caller, { id: DEMO_IDS.demoCustomer });
+    expect(c.compiled).toBe(true);
+    expect(c.statements).toBe(1);
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    expect(c.outcome.data?.customer.email).toMatch(/^.•••@/);
+    expect(c.event.masked).toEqual(['Customer.email']);
+    // A denied field among them: graphql-js answers, with null and FORBIDDEN in its place.
+    const denied = await outcomeAndEvent(compiled, db, query.replace('email', 'email accountName phone'), caller, { id: DEMO_IDS.demoCustomer });
+    expect(denied.compiled).toBe(false);
+    expect(denied.outcome.errors?.map((e) => e.extensions?.code)).toContain('FORBIDDEN');
   });
 
   it('plans a repeated page once: after five custom plans PostgreSQL keeps a generic one', async () => {

@@ -455,6 +455,7 @@ function compilePage(
   const { target, foreignKey, orderings } = source;
   const nodes = inner;
   const nodesKeys = parts.filter((p) => p.part === 'nodes').map((p) => p.key);
+  const nextPage = parts.some((p) => typeof p.part === 'object' && p.part.pageInfo.some((i) => i.name === 'hasNextPage'));
   const sql = (a: string, r: Render) => {
     const args = r.args(field, node);
     const first = args.first;
@@ -477,20 +478,26 @@ function compilePage(
       const op = direction === 'DESC' ? '<' : '>';
       where += ` AND (${c}.${sort}, ${c}."id") ${op} (${r.param(position.v, ordering.kind === 'timestamp' ? 'timestamptz' : '')}, ${r.param(position.i, 'uuid')})`;
     }
-    // `first` is an integer from 1 to MAX_PAGE_SIZE (checked above): written into the text, as for root lists.
-    const page = `(SELECT * FROM ${target.reader.table} ${c} WHERE ${where} ORDER BY ${c}.${sort} ${direction}, ${c}."id" ${direction} LIMIT ${first + 1})`;
+    // `first` is an integer from 1 to MAX_PAGE_SIZE (checked above): written into the text, as for
+    // root lists. One row more only when hasNextPage is asked for.
+    const order = `${c}.${sort} ${direction}, ${c}."id" ${direction}`;
+    const page = `(SELECT * FROM ${target.reader.table} ${c} WHERE ${where} ORDER BY ${order} LIMIT ${first + (nextPage ? 1 : 0)})`;
     const rows = r.next();
     const object = nodes ? renderObject(nodes, rows, r) : 'NULL';
     const cells = parts.map(({ key, part }) => {
       if (part === 'typename') return `${quoteLiteral(key)}, ${quoteLiteral(connection.name)}::text`;
-      if (part === 'nodes') return `${quoteLiteral(key)}, coalesce(json_agg(${object} ORDER BY ${rows}.${sort} ${direction}, ${rows}."id" ${direction}) FILTER (WHERE ${rows}.rn_ <= ${first}), '[]'::json)`;
+      if (part === 'nodes') {
+        const only = nextPage ? ` FILTER (WHERE ${rows}.rn_ <= ${first})` : '';
+        return `${quoteLiteral(key)}, coalesce(json_agg(${object} ORDER BY ${rows}.${sort} ${direction}, ${rows}."id" ${direction})${only}, '[]'::json)`;
+      }
       const info = part.pageInfo.map((p) => {
         const value = p.name === 'hasNextPage' ? `count(*) > ${first}` : p.name === 'hasPreviousPage' ? (after != null ? 'true' : 'false') : `'PageInfo'::text`;
         return `${quoteLiteral(p.key)}, ${value}`;
       });
       return `${quoteLiteral(key)}, json_build_object(${info.join(', ')})`;
     });
-    return `(SELECT json_build_object(${cells.join(', ')}) FROM (SELECT ${c}.*, row_number() OVER (ORDER BY ${c}.${sort} ${direction}, ${c}."id" ${direction}) AS rn_ FROM ${page} ${c}) ${rows})`;
+    const numbered = nextPage ? `(SELECT ${c}.*, row_number() OVER (ORDER BY ${order}) AS rn_ FROM ${page} ${c})` : page;
+    return `(SELECT json_build_object(${cells.join(', ')}) FROM ${numbered} ${rows})`;
   };
   return { sql, nodes: nodes && { selection: nodes, keys: nodesKeys } };
 }

@@ -3,9 +3,11 @@
  * payments, shipping address and customs data) or over a customer (addresses, pages of orders
  * and of after-sales cases with their messages and records) runs as ONE SQL statement per root
  * field that builds the response's JSON in PostgreSQL, instead of graphql-js resolving every
- * field of every row in Node. Nested connections take their page arguments (`first`, `after`,
- * `orderBy`) and answer `nodes` and `pageInfo.hasNextPage` / `hasPreviousPage`; cursors and
- * `edges` stay on graphql-js, which seals them. Everything else, and everything this module is not sure about, runs on
+ * field of every row in Node. Connections, at the root and nested, take their page arguments
+ * (`first`, `after`, `orderBy`; a root list's `filter` is left to graphql-js) and answer `nodes`
+ * and `pageInfo.hasNextPage` / `hasPreviousPage`; cursors and `edges` stay on graphql-js, which
+ * seals them. With the field rules on, a plan also answers a selection with masked fields (it
+ * masks them in one pass over the result) as long as nothing in it is denied. Everything else, and everything this module is not sure about, runs on
  * graphql-js as before: `planFor` answers `undefined` and the caller falls back.
  *
  * What stays the same, by construction:
@@ -54,7 +56,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { RequestContext } from '../context';
 import { CHILD_ORDER, TABLES } from '../domains/loaders';
 import { fragmentsOf } from '../platform/documents';
-import { CaseOrder, OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
+import { CaseOrder, CustomerOrder, OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
@@ -108,8 +110,8 @@ interface RootStep {
   field: GraphQLField<unknown, unknown>;
   node: FieldNode;
   source: RootSource;
-  /** For lists: the connection's own keys in response order (`nodes`, `__typename`). */
-  connectionKeys: Array<{ key: string; typename?: string }>;
+  /** For lists: the connection's own keys in response order (`nodes`, `__typename`, `pageInfo`). */
+  connectionKeys: Array<{ key: string; typename?: string; pageInfo?: Array<{ key: string; name: string }> }>;
   /** Renders the object of the type at alias `alias`; `next` hands out fresh aliases. */
   object: Selection;
 }
@@ -290,6 +292,8 @@ class Catalog {
     this.roots.set('orders', { kind: 'list', type: order, orderings: OrderOrder });
     this.roots.set('shipments', { kind: 'list', type: shipment, orderings: ShipmentOrder });
     this.roots.set('paymentVerifications', { kind: 'list', type: payment, orderings: PaymentOrder });
+    this.roots.set('customers', { kind: 'list', type: customer, orderings: CustomerOrder });
+    this.roots.set('afterSalesCases', { kind: 'list', type: afterSalesCase, orderings: CaseOrder });
   }
 }
 
@@ -418,6 +422,15 @@ function renderObject(selection: Selection, alias: string, r: Render): string {
   return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, r)}`).join(', ')})`;
 }
 
+/** The keys of a `pageInfo` selection: `hasNextPage`, `hasPreviousPage` and `__typename` only (cursors are sealed on graphql-js). */
+function pageInfoKeys(schema: GraphQLSchema, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, coordinates: Coordinates) {
+  return fieldsIn(schema.getType('PageInfo') as GraphQLObjectType, set, fragments).map((p) => {
+    if (!['hasNextPage', 'hasPreviousPage', '__typename'].includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
+    if (p.name.value !== '__typename') select(coordinates, 'PageInfo', p.name.value);
+    return { key: p.alias?.value ?? p.name.value, name: p.name.value };
+  });
+}
+
 /**
  * A nested connection: `nodes` and `pageInfo` (`hasNextPage`, `hasPreviousPage`; cursors and
  * `edges` stay on graphql-js) of one page of the parent's rows, read as childPageLoader reads
@@ -444,12 +457,7 @@ function compilePage(
       parts.push({ key, part: 'nodes' });
     } else if (f.name.value === 'pageInfo' && f.selectionSet) {
       select(coordinates, connection.name, 'pageInfo');
-      const info = fieldsIn(schema.getType('PageInfo') as GraphQLObjectType, f.selectionSet, fragments).map((p) => {
-        if (!['hasNextPage', 'hasPreviousPage', '__typename'].includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
-        if (p.name.value !== '__typename') select(coordinates, 'PageInfo', p.name.value);
-        return { key: p.alias?.value ?? p.name.value, name: p.name.value };
-      });
-      parts.push({ key, part: { pageInfo: info } });
+      parts.push({ key, part: { pageInfo: pageInfoKeys(schema, f.selectionSet, fragments, coordinates) } });
     } else unsupported(`${connection.name}.${f.name.value}`);
   }
   const { target, foreignKey, orderings } = source;
@@ -529,6 +537,9 @@ function compileRoot(
       select(coordinates, connection.name, 'nodes');
       object = compileObject(schema, source.type, inner.selectionSet, fragments, coordinates);
       connectionKeys.push({ key });
+    } else if (inner.name.value === 'pageInfo' && inner.selectionSet) {
+      select(coordinates, connection.name, 'pageInfo');
+      connectionKeys.push({ key, pageInfo: pageInfoKeys(schema, inner.selectionSet, fragments, coordinates) });
     } else unsupported(`${connection.name}.${inner.name.value}`);
   }
   if (!object) return unsupported('connection without nodes');
@@ -598,7 +609,7 @@ export class ReadPlans {
         if (decision?.denied) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
-        const statements: Array<{ sql: string; values: unknown[]; step: RootStep }> = [];
+        const statements: Array<{ sql: string; values: unknown[]; step: RootStep; page?: { first: number; after: boolean } }> = [];
         for (const step of steps) {
           let args: Record<string, unknown>;
           try {
@@ -642,6 +653,7 @@ export class ReadPlans {
             throw error;
           }
           let sql = `SELECT ${object} AS node, ${type.subject(t)} AS subject FROM ${type.reader.table} ${t} WHERE TRUE`;
+          let page: { first: number; after: boolean } | undefined;
           if (step.source.kind === 'byId') {
             const id = args.id;
             if (typeof id !== 'string' || !UUID.test(id)) return undefined;
@@ -650,7 +662,7 @@ export class ReadPlans {
             sql += scope(type.table, t);
           } else {
             const first = args.first;
-            if (args.after != null || args.filter != null) return undefined;
+            if (args.filter != null) return undefined;
             if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
             // An ordering the caller may not send is refused on graphql-js (argument-rules.ts).
             const orderBy = args.orderBy as string | null | undefined;
@@ -658,14 +670,28 @@ export class ReadPlans {
             const ordering = step.source.orderings.pick(orderBy, ctx.policy.decideArgument);
             sql += scope(type.table, t);
             const column = `${t}.${type.reader.column(ordering.property)}`;
+            const after = args.after as string | null | undefined;
+            if (after != null) {
+              let position;
+              try {
+                position = ctx.cursors.open(after, type.table, ordering);
+              } catch {
+                return undefined; // graphql-js refuses it with its BAD_USER_INPUT
+              }
+              const op = ordering.direction === 'DESC' ? '<' : '>';
+              sql += ` AND (${column}, ${t}."id") ${op} (${r.param(position.v, ordering.kind === 'timestamp' ? 'timestamptz' : '')}, ${r.param(position.i, 'uuid')})`;
+            }
+            page = { first, after: after != null };
+            // One row more tells whether there is a next page, when that is asked.
+            const limit = first + (step.connectionKeys.some((k) => k.pageInfo?.some((p) => p.name === 'hasNextPage')) ? 1 : 0);
             // The page size is written into the statement, not sent as a parameter: with LIMIT $n
             // PostgreSQL cannot cost a generic plan (it assumes a tenth of the rows) and so plans
             // every execution afresh, 0.15-0.35 ms of its CPU per page. `first` is an integer
             // from 1 to MAX_PAGE_SIZE (checked above), so the text stays safe and the prepared
             // statements few: one per page size in use.
-            sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT ${first}`;
+            sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT ${limit}`;
           }
-          statements.push({ sql, values, step });
+          statements.push({ sql, values, step, page });
         }
         const results = await Promise.all(
           statements.map(({ sql, values }) => {
@@ -674,14 +700,22 @@ export class ReadPlans {
           }),
         );
         const data: Record<string, unknown> = {};
-        statements.forEach(({ step }, i) => {
-          const rows = results[i]!;
+        statements.forEach(({ step, page }, i) => {
+          const read = results[i]!;
+          const rows = page ? read.slice(0, page.first) : read;
           for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
-          if (step.source.kind === 'byId') {
+          if (!page) {
             data[step.responseKey] = rows[0]?.node ?? null;
           } else {
             const connection: Record<string, unknown> = {};
-            for (const k of step.connectionKeys) connection[k.key] = k.typename ?? rows.map((r) => r.node);
+            for (const k of step.connectionKeys) {
+              if (k.typename) connection[k.key] = k.typename;
+              else if (k.pageInfo) {
+                const info: Record<string, unknown> = {};
+                for (const p of k.pageInfo) info[p.key] = p.name === 'hasNextPage' ? read.length > page.first : p.name === 'hasPreviousPage' ? page.after : 'PageInfo';
+                connection[k.key] = info;
+              } else connection[k.key] = rows.map((r) => r.node);
+            }
             data[step.responseKey] = connection;
           }
         });
@@ -691,7 +725,7 @@ export class ReadPlans {
             for (const step of steps) {
               const value = data[step.responseKey];
               if (step.source.kind === 'byId') applyMasks(step.object, value, decision.masked);
-              else for (const k of step.connectionKeys) if (!k.typename) applyMasks(step.object, (value as Record<string, unknown>)[k.key], decision.masked);
+              else for (const k of step.connectionKeys) if (!k.typename && !k.pageInfo) applyMasks(step.object, (value as Record<string, unknown>)[k.key], decision.masked);
             }
           }
         }

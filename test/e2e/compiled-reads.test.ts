@@ -106,7 +106,10 @@ function operations(schema: GraphQLSchema, decide: (t: string, f: string) => str
     { name: 'an id that does not exist', query: `{ order(id: "00000000-0000-4000-8000-000000000000") { id } }` },
     { name: 'an id that is not a UUID (graphql-js reports it)', query: `{ order(id: "nope") { id } }` },
     { name: 'a page size over 100 (graphql-js reports it)', query: `{ orders(first: 101) { nodes { id } } }` },
-    { name: 'pageInfo (not compiled)', query: `{ shipments(first: 5) { pageInfo { hasNextPage } nodes { id } } }` },
+    { name: 'pageInfo at the root', query: `{ shipments(first: 5) { pageInfo { hasNextPage hasPreviousPage } nodes { id } } }` },
+    { name: 'customers, everything visible', query: `{ customers(first: 4) { pageInfo { hasNextPage } nodes { ${sel('Customer', 1)} } } }` },
+    { name: 'cases, oldest first', query: `{ afterSalesCases(first: 3, orderBy: OPENED_AT_ASC) { __typename nodes { ${sel('AfterSalesCase')} } pageInfo { hasPreviousPage hasNextPage } } }` },
+    { name: 'edges (not compiled)', query: `{ orders(first: 2) { edges { node { id } } } }` },
     { name: 'every field, visible or not (guarded path)', query: `{ orders(first: 5) { nodes { id orderNumber customer { id } shippingAddress { phone city } items { sku } } } }` },
   ];
 }
@@ -224,6 +227,19 @@ describe('compiled reads give what graphql-js gives', () => {
       expect(forged.compiled).toBe(false);
       expect(forged.outcome.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     });
+  });
+
+  it('reads a root page after a cursor as graphql-js does', async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:customer_service' && r.purpose === 'after_sales')!);
+    const first = await outcomeAndEvent(plain, db, `{ afterSalesCases(first: 2) { pageInfo { endCursor } } }`, caller);
+    const after = first.outcome.data?.afterSalesCases.pageInfo.endCursor as string;
+    const query = `query($after: String) { afterSalesCases(first: 2, after: $after) { pageInfo { hasNextPage hasPreviousPage } nodes { id subject openedAt } } }`;
+    const c = await outcomeAndEvent(compiled, db, query, caller, { after });
+    const p = await outcomeAndEvent(plain, db, query, caller, { after });
+    expect(c.compiled).toBe(true);
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    expect(c.outcome.data?.afterSalesCases).toMatchObject({ pageInfo: { hasNextPage: true, hasPreviousPage: true }, nodes: [expect.any(Object), expect.any(Object)] });
   });
 
   it('masks in the compiled read what the view masks, and audits it as graphql-js does', async () => {

@@ -273,6 +273,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     retention: deps.retention ?? RETENTION_DEFAULTS,
   };
   const transport = createHttpTransport({
+    schema,
     authenticate: deps.authenticate,
     logger: deps.logger,
     dataSource: deps.dataSource,

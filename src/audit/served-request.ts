@@ -6,13 +6,17 @@
  *
  * Where the row requires it (compliance officers, under either purpose), a request without a
  * well-formed reference is refused with BAD_USER_INPUT before anything executes, and the refusal
- * is audited. A customer reading their own data under data_subject_request is the data subject:
+ * is audited — unless it reads nothing but what the row lets be read without one
+ * (`serves.unreferenced`: the data-subject request queue, to pick the request the next reads
+ * serve); that read is flagged and audited without a reference. A customer reading their own data under data_subject_request is the data subject:
  * the reference is theirs to send (their request, if they made one) and the read is flagged
  * either way. Under purposes whose rows serve nothing, the headers are ignored.
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../policy/principal';
+import { selectsOnly } from '../platform/documents';
 import { badUserInput } from '../platform/errors';
+import { classify, isConnectionScaffolding, STRUCTURE } from '../policy/classification';
 import type { MatrixRow } from '../policy/disclosure-matrix';
 
 type Served = NonNullable<MatrixRow['serves']>;
@@ -35,20 +39,38 @@ export interface ServedRequest {
 const REFERENCE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /**
+ * Whether an operation reads only what `serves.unreferenced` lets be read without the reference:
+ * every field it selects is listed there, or is an id, a paging field or a connection's
+ * nodes and edges (their record was itself admitted; the nodes are decided in turn). A write, or any other field or link, is not.
+ */
+export function readsOnlyUnreferenced(schema: GraphQLSchema, serves: MatrixRow['serves'], document: DocumentNode, operationName?: string | null): boolean {
+  const listed = new Set(serves?.unreferenced ?? []);
+  if (listed.size === 0) return false;
+  return selectsOnly(
+    schema,
+    document,
+    operationName,
+    (type, fieldName) => listed.has(`${type.name}.${fieldName}`) || isConnectionScaffolding(type.name) || classify(type.name, fieldName)?.class === STRUCTURE,
+  );
+}
+
+/**
  * The reference the request carries for what the caller's reads serve, or the BAD_USER_INPUT
- * refusal to send when it is required and missing, or malformed. `header(name)` reads a request
- * header (lower-case name); nothing is read when the caller's reads serve nothing.
+ * refusal to send when it is required and missing (and the operation, as `readsOnlyUnreferenced`
+ * answers, reads more than the row lets be read without it), or malformed. `header(name)` reads
+ * a request header (lower-case name); nothing is read when the caller's reads serve nothing.
  */
 export function servedRequestOf(
   caller: Caller,
   serves: MatrixRow['serves'],
   header: (name: string) => string | readonly string[] | undefined,
+  readsOnlyUnreferenced: () => boolean = () => false,
 ): ServedRequest | GraphQLError {
   if (!serves) return {};
   const name = REFERENCE_HEADERS[serves.reference];
   const value = header(name.toLowerCase());
   if (value === undefined || value === '') {
-    if (!serves.required) return {};
+    if (!serves.required || readsOnlyUnreferenced()) return {};
     return badUserInput(`${name}: purpose ${caller.purpose} requires the reference of the ${WHAT[serves.reference]} this read is for`, { header: name });
   }
   if (typeof value !== 'string') return badUserInput(`${name}: expected the header once, got it ${value.length} times`, { header: name });

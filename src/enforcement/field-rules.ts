@@ -22,7 +22,7 @@ import {
 import { applyMiddleware, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield } from 'graphql-shield';
 import type { RequestContext } from '../context';
-import { admissionVisits, fragmentMemo, fragmentsOf } from '../platform/documents';
+import { selectsOnly } from '../platform/documents';
 import { forbidden } from '../platform/errors';
 import { argumentRules } from './argument-rules';
 import { classify, isConnectionScaffolding, STRUCTURE } from '../policy/classification';
@@ -109,40 +109,7 @@ export function needsFieldRules(
   document: DocumentNode,
   operationName?: string | null,
 ): boolean {
-  const fragments = fragmentsOf(document);
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  if (!operation) return true;
-  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : undefined;
-  if (!root) return true;
-  // Each fragment is decided once, on its own type condition; a cycle needs the rules (and is refused by validation).
-  const ofFragment = fragmentMemo(true);
-  const visit = (type: GraphQLObjectType, set: SelectionSetNode): boolean => {
-    for (const s of set.selections) {
-      admissionVisits.count++;
-      if (s.kind === Kind.INLINE_FRAGMENT) {
-        const t = s.typeCondition ? schema.getType(s.typeCondition.name.value) : type;
-        if (!isObjectType(t) || visit(t, s.selectionSet)) return true;
-      } else if (s.kind === Kind.FRAGMENT_SPREAD) {
-        const f = fragments.get(s.name.value);
-        const needs = ofFragment(s.name.value, () => {
-          const t = f && schema.getType(f.typeCondition.name.value);
-          return !f || !isObjectType(t) || visit(t, f.selectionSet);
-        });
-        if (needs) return true;
-      } else {
-        if (s.name.value.startsWith('__')) continue;
-        const field = type.getFields()[s.name.value];
-        if (!field || decide(type.name, s.name.value) !== 'visible') return true;
-        if (s.selectionSet) {
-          const target = getNamedType(field.type);
-          if (!isObjectType(target) || visit(target, s.selectionSet)) return true;
-        }
-      }
-    }
-    return false;
-  };
-  return visit(root, operation.selectionSet);
+  return !selectsOnly(schema, document, operationName, (type, fieldName) => decide(type.name, fieldName) === 'visible');
 }
 
 /**

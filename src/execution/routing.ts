@@ -29,7 +29,7 @@ import {
   type HTTPGraphQLRequest,
   type HTTPGraphQLResponse,
 } from '@apollo/server';
-import { execute, parse, printSchema, type GraphQLSchema } from 'graphql';
+import { execute, parse, printSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from '../enforcement/field-rules';
 import { rememberResponse } from '../idempotency/idempotency';
@@ -141,6 +141,20 @@ export class Routing {
       }
     });
     return needsRules ? this.guarded : this.direct;
+  }
+
+  /**
+   * The document a request runs (a hash-only request's registered text), parsed under the token
+   * limit; undefined when there is none or it does not parse (Apollo reports why when it runs).
+   */
+  async documentOf(fields: GraphQLRequestFields | undefined): Promise<DocumentNode | undefined> {
+    const query = await this.options.persistedQueries.documentOf(fields);
+    if (typeof query !== 'string') return undefined;
+    try {
+      return parse(query, { maxTokens: this.options.maxTokens, noLocation: true });
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -15,11 +15,11 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log';
 import { refusedRequestEvent } from '../audit/audit-plugin';
-import { servedRequestOf } from '../audit/served-request';
+import { readsOnlyUnreferenced, servedRequestOf } from '../audit/served-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
 import type { ExportDownload } from '../domains/privacy-requests/export-download';
@@ -48,6 +48,8 @@ const UNKNOWN_LABEL = 'none';
 export const READY_TIMEOUT_MS = 2000;
 
 export interface HttpTransportDeps {
+  /** The schema operations run on: a read without its reference is admitted by what it selects (served-request.ts). */
+  schema: GraphQLSchema;
   authenticate: Authenticate;
   logger: Logger;
   dataSource: DataSource;
@@ -189,15 +191,6 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     const caller = await admitCaller(deps.authenticate, logger, req, res, requestId, (outcome) => metrics.request(UNKNOWN_LABEL, UNKNOWN_LABEL, outcome, seconds()));
     if (!caller) return;
     const view = deps.contexts.policy.viewFor(caller);
-    const served = servedRequestOf(caller, view.serves, (name) => req.headers[name]);
-    if (served instanceof GraphQLError) {
-      // Refused before execution; the caller is known, so the refusal is audited (fail closed).
-      await deps.auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT, view.serves !== undefined));
-      metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds());
-      logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
-      send(res, 400, { errors: [{ message: served.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
-      return;
-    }
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
     if (body === 'too-large') {
       send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
@@ -217,6 +210,22 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       }
     }
     const request = (req.method === 'POST' ? parsed : getRequestOf(url.searchParams)) as GraphQLRequestFields | undefined;
+    // Without its reference, a read passes only when it reads nothing but what the row lets be read without one.
+    const document = view.serves?.unreferenced ? await deps.routing.documentOf(request) : undefined;
+    const served = servedRequestOf(
+      caller,
+      view.serves,
+      (name) => req.headers[name],
+      () => document !== undefined && readsOnlyUnreferenced(deps.schema, view.serves, document, typeof request?.operationName === 'string' ? request.operationName : undefined),
+    );
+    if (served instanceof GraphQLError) {
+      // Refused before execution; the caller is known, so the refusal is audited (fail closed).
+      await deps.auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT, view.serves !== undefined));
+      metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds());
+      logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
+      send(res, 400, { errors: [{ message: served.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+      return;
+    }
     const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
     const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search: url.search, body: parsed }, request);
     if ('withheld' in response) {

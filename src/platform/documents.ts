@@ -5,12 +5,23 @@
  * Admission stays linear in the document. A named fragment can be spread many times, and each
  * fragment it spreads many times again: ten spreads per fragment, six fragments deep, is a
  * 500-byte document that stands for a million selections. Every walk that runs before execution
- * therefore expands each fragment once — `rootFieldsOf` by visiting it once, the others through
- * `fragmentMemo`, which remembers a fragment's result — so its work grows with the document's
+ * therefore expands each fragment once — `rootFieldsOf` by visiting it once, `selectsOnly` and
+ * the others through `fragmentMemo`, which remembers a fragment's result — so its work grows with the document's
  * text, not with what it expands to. `admissionVisits` counts the selections those walks visit;
  * the tests build such families of documents and check that the count grows linearly.
  */
-import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  getNamedType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 /** Selections visited by the walks that admit a document (a counter for tests, like the SQL counter). */
 export const admissionVisits = { count: 0 };
@@ -63,4 +74,52 @@ export function fragmentMemo<T>(onCycle: T): (key: string, compute: () => T) => 
       active.delete(key);
     }
   };
+}
+
+/**
+ * Whether the operation (the named one, else the first) selects nothing but fields `admits`
+ * admits, at any depth: fragments and inline fragments followed, whatever the alias; `__typename`
+ * and introspection fields aside. False when the operation, its root type, a field or a type
+ * condition does not exist, or a field leads to an abstract type (validation reports those).
+ * Each fragment is decided once, on its own type condition; a cycle is not admitted.
+ */
+export function selectsOnly(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  admits: (type: GraphQLObjectType, fieldName: string) => boolean,
+): boolean {
+  const fragments = fragmentsOf(document);
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  if (!operation) return false;
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : undefined;
+  if (!root) return false;
+  const ofFragment = fragmentMemo(false);
+  const visit = (type: GraphQLObjectType, set: SelectionSetNode): boolean => {
+    for (const s of set.selections) {
+      admissionVisits.count++;
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        const t = s.typeCondition ? schema.getType(s.typeCondition.name.value) : type;
+        if (!isObjectType(t) || !visit(t, s.selectionSet)) return false;
+      } else if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const f = fragments.get(s.name.value);
+        const admitted = ofFragment(s.name.value, () => {
+          const t = f && schema.getType(f.typeCondition.name.value);
+          return f !== undefined && isObjectType(t) && visit(t, f.selectionSet);
+        });
+        if (!admitted) return false;
+      } else {
+        if (s.name.value.startsWith('__')) continue;
+        const field = type.getFields()[s.name.value];
+        if (!field || !admits(type, s.name.value)) return false;
+        if (s.selectionSet) {
+          const target = getNamedType(field.type);
+          if (!isObjectType(target) || !visit(target, s.selectionSet)) return false;
+        }
+      }
+    }
+    return true;
+  };
+  return visit(root, operation.selectionSet);
 }

@@ -44,9 +44,13 @@ export interface MatrixRow {
   /**
    * Reads under this row serve a legal case or a privacy request: every one is flagged in the
    * audit log with the reference of what it serves, sent in a header (audit/served-request.ts).
-   * `required`: a request without the reference is refused before anything runs.
+   * `required`: a request without the reference is refused before anything runs — unless it
+   * reads nothing but `unreferenced`: the coordinates (Type.field) of the list of what is served,
+   * read to choose the case or request the next reads serve. Ids and paging come with them; any
+   * other field, a link not listed, or a write needs the reference. Such a read is flagged and
+   * audited like any other, without a reference.
    */
-  serves?: { reference: 'legal_case' | 'privacy_request'; required: boolean };
+  serves?: { reference: 'legal_case' | 'privacy_request'; required: boolean; unreferenced?: readonly string[] };
   /**
    * Reads rows an erasure kept and restricted (retention window or legal hold; row-scope.ts):
    * for every other row of the matrix they are as rows that do not exist.
@@ -196,7 +200,24 @@ export const MATRIX: readonly MatrixRow[] = [
     },
     rows: 'all',
     operations: ['assignPrivacyRequest', 'completePrivacyRequest', 'rejectPrivacyRequest'],
-    serves: { reference: 'privacy_request', required: true },
+    serves: {
+      reference: 'privacy_request',
+      required: true,
+      // The queue: which requests are open, of what kind, for which customer (the id only), when
+      // due and with whom — what it takes to pick the request the next reads serve.
+      unreferenced: [
+        'Query.privacyRequests',
+        'PrivacyRequest.type',
+        'PrivacyRequest.status',
+        'PrivacyRequest.receivedAt',
+        'PrivacyRequest.verifiedAt',
+        'PrivacyRequest.dueAt',
+        'PrivacyRequest.overdue',
+        'PrivacyRequest.handler',
+        'PrivacyRequest.openedVia',
+        'PrivacyRequest.customer',
+      ],
+    },
     why: "work the queue of data-subject requests and carry them out on any customer's data; every read is flagged with the privacy request it serves",
   },
   {

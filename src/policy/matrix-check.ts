@@ -96,6 +96,20 @@ export function checkMatrix(
       if (!why.trim()) problems.push(`${name} withholds ${coordinate} without saying why`);
     }
 
+    const unreferenced = row.serves?.unreferenced ?? [];
+    if (unreferenced.length > 0 && !row.serves!.required) problems.push(`${name} lists reads without its reference, but the reference is optional anyway`);
+    for (const coordinate of unreferenced) {
+      const [typeName, fieldName, ...rest] = coordinate.split('.');
+      const type = schema.getType(typeName);
+      if (rest.length > 0 || !fieldName || !isObjectType(type) || type.name === 'Mutation' || !type.getFields()[fieldName]) {
+        problems.push(`${name} lets ${JSON.stringify(coordinate)} be read without its reference, which is not a field of the schema (expected Type.field; writes always need it)`);
+      } else if (row.withhold?.[coordinate] !== undefined) {
+        problems.push(`${name} lets ${coordinate} be read without its reference, but withholds it`);
+      } else if (classify(typeName, fieldName)?.class === STRUCTURE) {
+        problems.push(`${name} lets ${coordinate} be read without its reference: ids and paging come with their record, list the record's fields instead`);
+      }
+    }
+
     if (!isRowScopeKind(row.rows)) problems.push(`${name}: row scope ${JSON.stringify(row.rows)} does not exist (src/policy/row-scope.ts)`);
 
     for (const operation of row.operations ?? []) {

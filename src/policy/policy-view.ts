@@ -198,11 +198,22 @@ export class PolicyEngine {
       rows: [...new Set(rows.map((r) => r.rows))],
       operations,
       categories,
-      serves: served.length === 0 ? undefined : { reference: served[0].reference, required: served.some((s) => s.required) },
+      serves: served.length === 0 ? undefined : servesOfRows(served),
       readsRestricted: rows.some((r) => r.readsRestricted === true),
       decide,
       decideArgument,
       maskOf: (typeName, fieldName) => classify(typeName, fieldName)?.mask,
     };
   }
+}
+
+/**
+ * What the reads of a caller with several rows serve: one reference (matrix-check.ts), required
+ * when any row requires it; without it, the coordinates every requiring row lets be read.
+ */
+function servesOfRows(served: readonly NonNullable<MatrixRow['serves']>[]): NonNullable<MatrixRow['serves']> {
+  const requiring = served.filter((s) => s.required);
+  if (requiring.length === 0) return { reference: served[0].reference, required: false };
+  const unreferenced = (requiring[0].unreferenced ?? []).filter((coordinate) => requiring.every((s) => s.unreferenced?.includes(coordinate)));
+  return { reference: served[0].reference, required: true, ...(unreferenced.length > 0 ? { unreferenced } : {}) };
 }

@@ -108,6 +108,14 @@ function argumentOutcome(row: MatrixRow, view: PolicyView, contract: GraphQLSche
   return 'refused (FORBIDDEN): it would reveal what this row does not see';
 }
 
+/** When a request may go without its reference. */
+function servesRule(serves: NonNullable<MatrixRow['serves']>): string {
+  if (!serves.required) return 'optional (the caller is the data subject)';
+  const unreferenced = serves.unreferenced ?? [];
+  if (unreferenced.length === 0) return 'a request without it is refused';
+  return `a request without it is refused, unless it reads nothing but ${unreferenced.map((c) => `\`${c}\``).join(', ')} (with ids and paging): the list it picks from, read and flagged without a reference`;
+}
+
 const SERVES_WORDS: Readonly<Record<NonNullable<MatrixRow['serves']>['reference'], string>> = {
   legal_case: 'the legal case it serves, sent as `X-Legal-Case`',
   privacy_request: 'the privacy request it serves, sent as `X-Privacy-Request`',
@@ -196,7 +204,7 @@ export function renderDisclosureReport(schema: GraphQLSchema, engine: PolicyEngi
             ...operations.map((op) => `- \`${op}\`: ${(mutationFields[op]?.description ?? '').replace(/\s+/g, ' ')} Target: ${OPERATIONS[op]?.target ?? '(not described)'}.`),
           ]),
       ...(row.serves
-        ? ['', `**Audit:** every request is flagged in the audit log with ${SERVES_WORDS[row.serves.reference]}; ${row.serves.required ? 'a request without it is refused' : 'optional (the caller is the data subject)'}.`]
+        ? ['', `**Audit:** every request is flagged in the audit log with ${SERVES_WORDS[row.serves.reference]}; ${servesRule(row.serves)}.`]
         : []),
       ...(audience ? ['', `**Contract:** \`${contractFile(audience)}\`; anything outside it is refused as unknown.`] : []),
       '',
@@ -236,7 +244,7 @@ export interface MatrixRowEntry {
   rows: RowScopeKind;
   records: string;
   writes: Array<{ name: string; target: string }>;
-  serves?: { reference: string; required: boolean };
+  serves?: { reference: string; required: boolean; unreferenced?: readonly string[] };
   categories: Record<string, string>;
   fields: MatrixFieldEntry[];
   arguments: Array<{ coordinate: string; reveals: readonly string[]; outcome: string }>;

@@ -105,6 +105,20 @@ describe('checkMatrix', () => {
     ]);
   });
 
+  it('names a read without the reference that is no field, withheld, an id, or on a row whose reference is optional anyway', () => {
+    const officer = (r: MatrixRow) => r.principal === 'staff:compliance_officer' && r.purpose === 'data_subject_request';
+    const unreferenced = ['Query.privacyRequests', 'PrivacyRequest.queue', 'Mutation.assignPrivacyRequest', 'Query.auditEvents', 'PrivacyRequest.id'];
+    const broken = MATRIX.map((r) => (officer(r) ? { ...r, serves: { reference: 'privacy_request' as const, required: true, unreferenced } } : r));
+    expect(checkMatrix(schema, broken)).toEqual([
+      'matrix row staff:compliance_officer × data_subject_request lets "PrivacyRequest.queue" be read without its reference, which is not a field of the schema (expected Type.field; writes always need it)',
+      'matrix row staff:compliance_officer × data_subject_request lets "Mutation.assignPrivacyRequest" be read without its reference, which is not a field of the schema (expected Type.field; writes always need it)',
+      'matrix row staff:compliance_officer × data_subject_request lets Query.auditEvents be read without its reference, but withholds it',
+      "matrix row staff:compliance_officer × data_subject_request lets PrivacyRequest.id be read without its reference: ids and paging come with their record, list the record's fields instead",
+    ]);
+    const optional = MATRIX.map((r) => (r.principal === 'customer' && r.purpose === 'data_subject_request' ? { ...r, serves: { reference: 'privacy_request' as const, required: false, unreferenced: ['Query.privacyRequests'] } } : r));
+    expect(checkMatrix(schema, optional)).toEqual(['matrix row customer × data_subject_request lists reads without its reference, but the reference is optional anyway']);
+  });
+
   it('names a grantable category that does not exist', () => {
     expect(checkMatrix(schema, MATRIX, ['order.reference', 'order.secrets'])).toEqual(['GRANTABLE_CATEGORIES names "order.secrets", which does not exist']);
   });

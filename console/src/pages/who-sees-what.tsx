@@ -16,7 +16,7 @@ interface RowEntry {
   why: string;
   records: string;
   writes: Array<{ name: string; target: string }>;
-  serves?: { reference: string; required: boolean };
+  serves?: { reference: string; required: boolean; unreferenced?: string[] };
   categories: Record<string, string>;
   fields: FieldEntry[];
 }
@@ -121,7 +121,7 @@ export function WhoSeesWhatPage() {
             <p><strong>Why:</strong> {r.why}.</p>
             <p><strong>Records:</strong> {r.records}</p>
             <p><strong>Writes:</strong> {r.writes.length === 0 ? 'none; read-only.' : r.writes.map((w) => w.name).join(', ')}</p>
-            {r.serves && <p><strong>Audit:</strong> every read is flagged with the {r.serves.reference.replace('_', ' ')} it serves{r.serves.required ? ' (required)' : ''}.</p>}
+            {r.serves && <p><strong>Audit:</strong> every read is flagged with the {r.serves.reference.replace('_', ' ')} it serves{r.serves.required ? ' (required)' : ''}{r.serves.unreferenced ? `, except to read only ${r.serves.unreferenced.join(', ')}` : ''}.</p>}
             {fields.length === 0 ? (
               <p>No field matches the filters.</p>
             ) : (

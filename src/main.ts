@@ -188,7 +188,7 @@ const COMMANDS: Record<string, Command> = {
           // Development: the sign-in page can ask for a compliance officer's token (auth/dev-token.ts).
           devSignIn:
             config.nodeEnv === 'development'
-              ? () => mintDevToken({ kind: 'staff', subject: 'compliance-officer-dev', roles: ['compliance_officer'], purposes: ['legal_compliance'], ttlSeconds: Math.min(8 * 3600, authConfig.maxTokenAgeSeconds) }, authConfig)
+              ? () => mintDevToken({ kind: 'staff', subject: 'compliance-officer-dev', roles: ['compliance_officer'], purposes: ['legal_compliance', 'data_subject_request'], ttlSeconds: Math.min(8 * 3600, authConfig.maxTokenAgeSeconds) }, authConfig)
               : undefined,
         },
       });

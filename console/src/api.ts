@@ -1,8 +1,10 @@
 /**
  * The console's only way to data: the gateway's own GraphQL endpoint, called as the signed-in
  * compliance officer, under purpose legal_compliance with the legal case the officer works on
- * (X-Legal-Case). Every read is therefore row-scoped, field-ruled, and audited and flagged
- * with that case, exactly like any other caller's.
+ * (X-Legal-Case) — or, for the data-subject request queue and the request the officer opens,
+ * under data_subject_request with that request (X-Privacy-Request; the queue itself is read
+ * without one, as the matrix allows). Every read is therefore row-scoped, field-ruled, and
+ * audited and flagged with what it serves, exactly like any other caller's.
  *
  * The token lives in sessionStorage: it is gone when the tab closes, and no other site can read it.
  */
@@ -39,14 +41,27 @@ export class GatewayError extends Error {
   }
 }
 
-export async function graphql<T>(session: Session, operationName: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+/** What a read serves: the signed-in legal case (the default), or data-subject request work, naming the request once one is opened. */
+export type Serves = { purpose: 'legal_compliance' } | { purpose: 'data_subject_request'; privacyRequest?: string };
+
+function servesHeaders(session: Session, serves: Serves): Record<string, string> {
+  if (serves.purpose === 'legal_compliance') return { 'x-purpose': 'legal_compliance', 'x-legal-case': session.legalCase };
+  return { 'x-purpose': 'data_subject_request', ...(serves.privacyRequest ? { 'x-privacy-request': serves.privacyRequest } : {}) };
+}
+
+export async function graphql<T>(
+  session: Session,
+  operationName: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  serves: Serves = { purpose: 'legal_compliance' },
+): Promise<T> {
   const response = await fetch('/graphql', {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       authorization: `Bearer ${session.token}`,
-      'x-purpose': 'legal_compliance',
-      'x-legal-case': session.legalCase,
+      ...servesHeaders(session, serves),
     },
     body: JSON.stringify({ operationName, query, variables }),
   });

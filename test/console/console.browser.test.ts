@@ -1,6 +1,6 @@
 /**
  * The compliance console in a real browser (headless Chromium through playwright-core), served
- * by the gateway over HTTP, against the demo data: sign in, the disclosure matrix, a customer's
+ * by the gateway over HTTP, against the demo data: sign in, the disclosure matrix, the request queue and an opened request, a customer's
  * disclosures and their CSV export, placing and releasing a legal hold, and verifying the audit log — each checked in the page and
  * in the audit log itself. Also: keyboard use, a narrow screen, and no request leaving for
  * another origin.
@@ -46,6 +46,12 @@ describe('compliance console (Chromium)', () => {
       `SELECT principal_id, purpose, flagged, legal_case_reference, outcome, operation_type FROM audit_event WHERE operation_name = $1 ORDER BY id`,
       [operationName],
     );
+  const requestEvents = (operationName: string) =>
+    db.dataSource.query(
+      `SELECT e.principal_id, e.purpose, e.flagged, e.legal_case_reference, e.privacy_request_reference, e.outcome, s.subject_ids
+         FROM audit_event e LEFT JOIN audit_subject_set s ON s.hash = e.subject_set WHERE e.operation_name = $1 ORDER BY e.id`,
+      [operationName],
+    );
   const shot = async (name: string, from: Page = page) => {
     if (!SCREENSHOTS) return;
     // A palette of 64 colours keeps the README's images small; the console has few colours.
@@ -60,7 +66,7 @@ describe('compliance console (Chromium)', () => {
     http = await startHttpGateway(db, {
       console: {
         directory: CONSOLE_DIRECTORY,
-        devSignIn: () => mintDevToken({ kind: 'staff', subject: OFFICER, roles: ['compliance_officer'], purposes: ['legal_compliance'] }, authConfig),
+        devSignIn: () => mintDevToken({ kind: 'staff', subject: OFFICER, roles: ['compliance_officer'], purposes: ['legal_compliance', 'data_subject_request'] }, authConfig),
       },
     });
     // Somebody read the demo customer's contact data: the disclosure the console must find.
@@ -225,7 +231,7 @@ describe('compliance console (Chromium)', () => {
     ]);
   });
 
-  it('shows an overdue request first on the Requests page, then the rest by due date', async () => {
+  it('shows an overdue request first on the Requests page, then the rest by due date, and opens one naming it as the reference', async () => {
     const [a, b, c, d, e] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id LIMIT 5`)).map((r: { id: string }) => r.id);
     const insert = (customer: string, type: string, status: string, receivedDaysAgo: number, dueInDays: number | null) =>
       db.dataSource
@@ -263,10 +269,22 @@ describe('compliance console (Chromium)', () => {
     await expect(page.getByRole('status').filter({ hasText: 'open' }).textContent()).resolves.toBe(`${open.open} open, ${open.overdue} overdue.`);
     // The customer of a request leads to who saw their data.
     await expect(rows.filter({ hasText: overdue }).getByRole('link', { name: a }).getAttribute('href')).resolves.toBe(`#/who-saw?customer=${a}`);
-    expect(await consoleEvents('PrivacyRequestQueue')).toEqual([
-      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'query' },
+    // Read under data_subject_request without naming a request: the queue is what the officer picks one from.
+    expect(await requestEvents('PrivacyRequestQueue')).toEqual([
+      { principal_id: OFFICER, purpose: 'data_subject_request', flagged: true, legal_case_reference: null, privacy_request_reference: null, outcome: 'ok', subject_ids: expect.arrayContaining([a, b, c, d]) },
     ]);
     await shot('requests');
+
+    // Opening a request reads its customer under the same purpose, naming the request.
+    await rows.filter({ hasText: overdue }).getByRole('button', { name: `Open request ${overdue}` }).click();
+    const opened = page.getByRole('region', { name: `Request ${overdue}` });
+    await opened.waitFor();
+    await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('opened-request');
+    const [customer] = await db.dataSource.query(`SELECT account_name FROM customer WHERE id = $1`, [a]);
+    await expect(opened.getByText(customer.account_name, { exact: true }).isVisible()).resolves.toBe(true);
+    expect(await requestEvents('OpenPrivacyRequest')).toEqual([
+      { principal_id: OFFICER, purpose: 'data_subject_request', flagged: true, legal_case_reference: null, privacy_request_reference: overdue, outcome: 'ok', subject_ids: [a] },
+    ]);
   });
 
   it('is readable at a narrow width: nothing wider than the screen', async () => {
@@ -282,6 +300,8 @@ describe('compliance console (Chromium)', () => {
         await narrow.goto(`${http.url}/console/#/${route}`);
         await narrow.getByRole('heading', { level: 1 }).waitFor();
         await narrow.waitForLoadState('networkidle');
+        // A change of hash loads nothing, so the network may be idle before the queue is drawn.
+        if (route === 'requests') await narrow.getByRole('region', { name: 'Request queue' }).waitFor();
         const overflow = await narrow.evaluate('document.documentElement.scrollWidth - window.innerWidth');
         expect({ route, overflow }).toEqual({ route, overflow: 0 });
         if (route === 'requests') await shot('requests-narrow', narrow);

@@ -29,7 +29,8 @@ export function SignInPage({ onSignIn }: { onSignIn: (session: Session) => void 
     >
       <p>
         The console reads the gateway as you, a compliance officer, under the purpose <code>legal_compliance</code>. Every page you open is recorded in the
-        audit log, flagged with the legal case below.
+        audit log, flagged with the legal case below — except the Requests page, which works under <code>data_subject_request</code> and names the
+        request you open.
       </p>
       <label for="legal-case">Legal case reference</label>
       <input id="legal-case" name="legal-case" required autoComplete="off" value={legalCase} onInput={(e) => setLegalCase(e.currentTarget.value)} />

@@ -19,7 +19,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log';
 import { refusedRequestEvent } from '../audit/audit-plugin';
-import { readsOnlyUnreferenced, servedRequestOf } from '../audit/served-request';
+import { readsOnlyUnreferenced, REFERENCE_HEADERS, servedRequestOf } from '../audit/served-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
 import type { ExportDownload } from '../domains/privacy-requests/export-download';
@@ -211,7 +211,8 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     }
     const request = (req.method === 'POST' ? parsed : getRequestOf(url.searchParams)) as GraphQLRequestFields | undefined;
     // Without its reference, a read passes only when it reads nothing but what the row lets be read without one.
-    const document = view.serves?.unreferenced ? await deps.routing.documentOf(request) : undefined;
+    const unreferenced = view.serves?.unreferenced !== undefined && !req.headers[REFERENCE_HEADERS[view.serves.reference].toLowerCase()];
+    const document = unreferenced ? await deps.routing.documentOf(request) : undefined;
     const served = servedRequestOf(
       caller,
       view.serves,

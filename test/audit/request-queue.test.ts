@@ -4,17 +4,19 @@
  * matrix row lets the queue's coordinates be read without a reference (MatrixRow.serves
  * .unreferenced), and nothing else. Over HTTP, since the reference is a header.
  */
+import { createHash } from 'node:crypto';
 import { parse, type GraphQLSchema } from 'graphql';
 import { readsOnlyUnreferenced } from '../../src/audit/served-request';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { admissionVisits } from '../../src/platform/documents';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
+import { PolicyEngine } from '../../src/policy/policy-view';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
-import { eventCount, lastEvent } from './audit-harness';
+import { callers, eventCount, lastEvent } from './audit-harness';
 
 const MISSING = {
   message: 'X-Privacy-Request: purpose data_subject_request requires the reference of the privacy request this read is for',
@@ -125,6 +127,21 @@ describe('the data-subject request queue under data_subject_request', () => {
     });
   });
 
+  it('a hash-only (persisted) request is judged by the text it was registered with', async () => {
+    const persisted = (query: string) => ({ persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } });
+    const registered = await http.post({ query: QUEUE, extensions: persisted(QUEUE) }, officer);
+    expect(registered.status).toBe(200);
+    const hit = await http.post({ extensions: persisted(QUEUE) }, officer);
+    // (the nodes: a sealed cursor differs from one answer to the next)
+    expect({ status: hit.status, nodes: hit.json.data?.privacyRequests.nodes }).toEqual({ status: 200, nodes: registered.json.data.privacyRequests.nodes });
+
+    const subject = `query Subject { customer(id: "${DEMO_IDS.demoCustomer}") { accountName } }`;
+    const named = await http.post({ query: subject, extensions: persisted(subject) }, { ...officer, 'x-privacy-request': stored[0].id });
+    expect(named.status).toBe(200);
+    const unnamed = await http.post({ extensions: persisted(subject) }, officer);
+    expect({ status: unnamed.status, body: unnamed.json }).toEqual({ status: 400, body: { errors: [MISSING] } });
+  });
+
   it('a queue read that names a request anyway is recorded with it; a malformed one is refused', async () => {
     const named = await http.post({ query: QUEUE }, { ...officer, 'x-privacy-request': 'PR-2026-0042' });
     expect(named.status).toBe(200);
@@ -153,6 +170,14 @@ describe('readsOnlyUnreferenced', () => {
     const query = parse(`{ privacyRequests(first: 1) { nodes { id } } }`);
     expect(readsOnlyUnreferenced(schema, { reference: 'privacy_request', required: true }, query)).toBe(false);
     expect(readsOnlyUnreferenced(schema, undefined, query)).toBe(false);
+  });
+
+  it("a caller with several rows reads without the reference only what every row requiring it allows", () => {
+    const engine = new PolicyEngine(schema);
+    const both = engine.viewFor(callers.staff(['compliance_officer', 'customer_service'], 'data_subject_request')).serves;
+    expect(both).toEqual({ reference: 'privacy_request', required: true, unreferenced: serves!.unreferenced });
+    expect(engine.viewFor(callers.staff(['customer_service'], 'data_subject_request')).serves).toEqual({ reference: 'privacy_request', required: false });
+    expect(engine.viewFor(callers.staff(['compliance_officer'], 'legal_compliance')).serves).toEqual({ reference: 'legal_case', required: true });
   });
 
   it('walks each fragment once: ten spreads per level, each level adds the same visits', () => {

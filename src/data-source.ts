@@ -31,6 +31,7 @@ import { PrivacyRequestEntity } from './domains/privacy-requests/privacy-request
 import { ShipmentEventEntity } from './domains/shipments/shipment-event.entity';
 import { ShipmentEntity } from './domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from './idempotency/idempotency-record.entity';
+import { TrustedDocumentEntity } from './integration/trusted-document.entity';
 import { MailOutboxEntity } from './mail/mail-outbox.entity';
 import { RetentionRunEntity } from './retention/retention-run.entity';
 import type { DataSource } from 'typeorm';
@@ -68,6 +69,7 @@ export const ENTITIES = [
   IdempotencyRecordEntity,
   RetentionRunEntity,
   MailOutboxEntity,
+  TrustedDocumentEntity,
 ];
 
 /** The gateway's data source over `options.url`: every entity and migration, every wait bounded. */

@@ -29,7 +29,9 @@ import { publishPolicyVersion, PolicyPublishError } from './domains/policy-versi
 import { GatewayMetrics } from './platform/metrics';
 import { stopTracing } from './platform/tracing';
 import { isClassifiedCoordinate } from './policy/classification';
-import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, printContract } from './policy/contracts';
+import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, isContractAudience, printContract } from './policy/contracts';
+import { TrustedDocumentError } from './integration/trusted-documents';
+import { runList, runRegister, runRevoke } from './integration/trusted-documents-command';
 import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
 import { buildGatewaySchema } from './schema';
@@ -191,6 +193,7 @@ const COMMANDS: Record<string, Command> = {
               ? () => mintDevToken({ kind: 'staff', subject: 'compliance-officer-dev', roles: ['compliance_officer'], purposes: ['legal_compliance', 'data_subject_request'], ttlSeconds: Math.min(8 * 3600, authConfig.maxTokenAgeSeconds) }, authConfig)
               : undefined,
         },
+        trustedDocuments: config.trustedDocuments,
       });
       const metricsServer = config.metricsPort === 0 ? undefined : http.createServer(gateway.metricsHandler);
       if (metricsServer) {
@@ -418,6 +421,65 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  'trusted-documents': {
+    summary: "register a partner's .graphql operations as trusted documents of an audience (checked against its contract), list them, revoke them",
+    usage:
+      'trusted-documents register --audience KIND [--manifest FILE] [--dry-run] FILE.graphql ...\n' +
+      '       need-to-know trusted-documents list [--audience KIND]\n' +
+      '       need-to-know trusted-documents revoke --audience KIND sha256:HEX ...\n' +
+      `  KIND: the principal kind whose tokens run them (${CONTRACT_AUDIENCES.join(', ')}; another kind is checked against the full schema)\n` +
+      '  --manifest FILE  write the operations as an Apollo persisted-query manifest (id, name, type, body) for the client\n' +
+      '  --dry-run        check the files and print the ids without storing anything (no database needed)',
+    options: { audience: { type: 'string' }, manifest: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    positionals: true,
+    async run(values, config, logger, positionals) {
+      const [sub, ...args] = positionals;
+      const audience = values.audience as string | undefined;
+      if (audience !== undefined && !(PRINCIPAL_KINDS as readonly string[]).includes(audience)) {
+        throw new UsageError(`--audience: expected one of ${PRINCIPAL_KINDS.join(', ')}, got ${JSON.stringify(audience)}`);
+      }
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      try {
+        if (sub === 'register') {
+          if (!audience) throw new UsageError(`--audience is required\nusage: need-to-know ${COMMANDS['trusted-documents']!.usage}`);
+          const schema = await buildGatewaySchema();
+          await runRegister({
+            audience,
+            schema: isContractAudience(audience as PrincipalKind) ? buildContract(schema, audience as (typeof CONTRACT_AUDIENCES)[number]) : schema,
+            files: args,
+            manifest: values.manifest as string | undefined,
+            dryRun: values['dry-run'] === true,
+            open: () => openDatabase(config, logger),
+            out,
+          });
+          return;
+        }
+        if (sub === 'list' && args.length === 0) {
+          const db = await openDatabase(config, logger);
+          try {
+            await runList(db.dataSource, audience, out);
+          } finally {
+            await db.close();
+          }
+          return;
+        }
+        if (sub === 'revoke') {
+          if (!audience) throw new UsageError(`--audience is required\nusage: need-to-know ${COMMANDS['trusted-documents']!.usage}`);
+          const db = await openDatabase(config, logger);
+          try {
+            await runRevoke(db.dataSource, audience, args, out);
+          } finally {
+            await db.close();
+          }
+          return;
+        }
+      } catch (error) {
+        if (error instanceof TrustedDocumentError) throw new UsageError(error.message);
+        throw error;
+      }
+      throw new UsageError(`trusted-documents: expected the subcommand register, list or revoke, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know ${COMMANDS['trusted-documents']!.usage}`);
+    },
+  },
   token: {
     summary: 'mint a development token (printed alone on stdout); refuses production settings',
     usage:
@@ -452,7 +514,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`);
   return `usage: need-to-know <command> [options]   (npm run cli -- <command>)\n\ncommands:\n${lines.join('\n')}\n\n<command> --help for its options.`;
 }
 

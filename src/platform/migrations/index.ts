@@ -13,6 +13,7 @@ import { DataSubjectRights1795000004000 } from './1795000004000-data-subject-rig
 import { RetentionSchedule1795000005000 } from './1795000005000-retention-schedule.migration';
 import { AuditPartitions1795000005001 } from './1795000005001-audit-partitions.migration';
 import { AttachmentUploads1795000006000 } from './1795000006000-attachment-uploads.migration';
+import { TrustedDocuments1795000006500 } from './1795000006500-trusted-documents.migration';
 import { AuditVerification1795000008000 } from './1795000008000-audit-verification.migration';
 import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migration';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS: Function[] = [
   RetentionSchedule1795000005000,
   AuditPartitions1795000005001,
   AttachmentUploads1795000006000,
+  TrustedDocuments1795000006500,
   AuditVerification1795000008000,
   AuditTraceId1795000008001,
 ];

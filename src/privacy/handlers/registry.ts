@@ -39,6 +39,7 @@ import { ShipmentEntity } from '../../domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from '../../idempotency/idempotency-record.entity';
 import { MailOutboxEntity } from '../../mail/mail-outbox.entity';
 import { RetentionRunEntity } from '../../retention/retention-run.entity';
+import { TrustedDocumentEntity } from '../../integration/trusted-document.entity';
 import type { NotPersonal, PrivacyHandler } from './privacy-handler';
 
 /** What an erased name or street reads as. */
@@ -439,6 +440,7 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     types: ['RetentionPreview', 'RetentionTableCounts'],
     reason: 'the retention job’s cut-off times and per-table counts: no data of anyone',
   },
+  { table: 'trusted_document', entity: TrustedDocumentEntity, types: [], reason: 'operations partners registered to run (their text and hash): no data of anyone' },
 ];
 
 export const HANDLERS_BY_TABLE: ReadonlyMap<string, PrivacyHandler> = new Map(PRIVACY_HANDLERS.map((h) => [h.table, h]));

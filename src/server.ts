@@ -42,8 +42,9 @@ import { maskError } from './platform/error-format';
 import { responseStatus } from './integration/http-status';
 import { createPersistedQueries } from './integration/persisted-queries';
 import { PublishedContracts } from './integration/published-contracts';
+import { TRUSTED_DOCUMENTS_OFF, TrustedDocumentGate, type TrustedDocumentSettings } from './integration/trusted-document-gate';
 import { refuseSubscriptions } from './integration/subscriptions';
-import { buildContracts } from './policy/contracts';
+import { buildContracts, CONTRACT_AUDIENCES } from './policy/contracts';
 import type { BlobStore } from './platform/blob-store';
 import type { Logger } from './platform/logger';
 import { ENTITIES } from './data-source';
@@ -134,6 +135,11 @@ export interface GatewayDeps {
   metricsOnPublicListener?: boolean;
   /** The compliance console (console/ built into dist/console): served at /console when given. */
   console?: ConsoleOptions;
+  /**
+   * Trusted documents: off, optional or required, for which principal kinds (the partner
+   * audiences when `audiences` is absent). Off unless given.
+   */
+  trustedDocuments?: Omit<TrustedDocumentSettings, 'audiences'> & { audiences?: readonly string[] };
 }
 
 export interface Gateway {
@@ -290,6 +296,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       download: (token, requestId) => downloadExport({ dataSource: deps.dataSource, rights, auditLog, logger: deps.logger }, token, requestId),
     },
     contracts: new PublishedContracts(contracts),
+    trustedDocuments: new TrustedDocumentGate(deps.dataSource, {
+      ...(deps.trustedDocuments ?? TRUSTED_DOCUMENTS_OFF),
+      audiences: deps.trustedDocuments?.audiences ?? CONTRACT_AUDIENCES,
+    }),
   });
 
   return {

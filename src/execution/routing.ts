@@ -44,6 +44,8 @@ type Gateway = NonNullable<ApolloServerOptionsWithGateway<RequestContext>['gatew
 /** The fields of a GraphQL request routing reads (POST body or GET parameters). */
 export interface GraphQLRequestFields {
   query?: unknown;
+  /** A trusted document's id (integration/trusted-document-gate.ts), replaced by its text before routing. */
+  documentId?: unknown;
   operationName?: unknown;
   extensions?: unknown;
 }

@@ -30,6 +30,7 @@ import { applyCors } from '../hardening/cors';
 import { MAX_BODY_BYTES } from '../hardening/operation-limits';
 import { getRequestOf } from '../integration/persisted-queries';
 import type { PublishedContracts } from '../integration/published-contracts';
+import type { TrustedDocumentGate } from '../integration/trusted-document-gate';
 import { pendingMigrations } from '../platform/database';
 import { ErrorCode, HTTP_STATUS_OF_CODE, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from '../platform/errors';
 import { send, sendWithheld } from '../platform/http-responses';
@@ -72,6 +73,8 @@ export interface HttpTransportDeps {
   metricsOnPublicListener: boolean;
   /** The compliance console, served at /console when given. */
   console?: ConsoleAssets;
+  /** Which documents a caller may run by id, and whether only those (integration/trusted-document-gate.ts). */
+  trustedDocuments: TrustedDocumentGate;
 }
 
 export interface HttpTransport {
@@ -182,6 +185,14 @@ export async function admitCaller(
   }
 }
 
+/** GET parameters with the registered text as `query` in place of `documentId`. */
+function withQuery(params: URLSearchParams, query: string): string {
+  const next = new URLSearchParams(params);
+  next.delete('documentId');
+  next.set('query', query);
+  return `?${next.toString()}`;
+}
+
 export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   const { logger, metrics } = deps;
 
@@ -209,7 +220,22 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
         return;
       }
     }
-    const request = (req.method === 'POST' ? parsed : getRequestOf(url.searchParams)) as GraphQLRequestFields | undefined;
+    const sent = (req.method === 'POST' ? parsed : getRequestOf(url.searchParams)) as GraphQLRequestFields | undefined;
+    // A registered document named by its id stands in for the text; where only those may run, text is refused unparsed.
+    const admitted = await deps.trustedDocuments.admit(caller.principal.kind, sent);
+    if ('refusal' in admitted) {
+      const code = String(admitted.refusal.extensions.code);
+      await deps.auditLog?.append(refusedRequestEvent(caller, requestId, code, view.serves !== undefined));
+      logger.info({ requestId, outcome: code }, 'request refused');
+      send(res, HTTP_STATUS_OF_CODE[code] ?? 400, { errors: [{ message: admitted.refusal.message, extensions: { code } }] });
+      return;
+    }
+    const request = admitted.fields;
+    let search = url.search;
+    if (admitted.trusted !== undefined) {
+      if (req.method === 'POST') parsed = request;
+      else search = withQuery(url.searchParams, request!.query as string);
+    }
     // Without its reference, a read passes only when it reads nothing but what the row lets be read without one.
     const unreferenced = view.serves?.unreferenced !== undefined && !req.headers[REFERENCE_HEADERS[view.serves.reference].toLowerCase()];
     const document = unreferenced ? await deps.routing.documentOf(request) : undefined;
@@ -228,7 +254,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       return;
     }
     const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
-    const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search: url.search, body: parsed }, request);
+    const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search, body: parsed }, request);
     if ('withheld' in response) {
       metrics.request(caller.principal.kind, caller.purpose, 'withheld', seconds());
       sendWithheld(res, response.withheld);

@@ -45,7 +45,7 @@ export function createPersistedQueries(maxBytes = PERSISTED_QUERY_CACHE_BYTES): 
 }
 
 /** GET requests carry `extensions` as JSON text in the query string. */
-export function getRequestOf(params: URLSearchParams): { query?: string; operationName?: string; extensions?: unknown } {
+export function getRequestOf(params: URLSearchParams): { query?: string; documentId?: string; operationName?: string; extensions?: unknown } {
   let extensions: unknown;
   const text = params.get('extensions');
   if (text) {
@@ -55,5 +55,5 @@ export function getRequestOf(params: URLSearchParams): { query?: string; operati
       extensions = undefined;
     }
   }
-  return { query: params.get('query') ?? undefined, operationName: params.get('operationName') ?? undefined, extensions };
+  return { query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, operationName: params.get('operationName') ?? undefined, extensions };
 }

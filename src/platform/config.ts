@@ -77,7 +77,17 @@ export interface Config {
   readonly metricsPort: number;
   /** Whether the public listener answers GET /metrics too (METRICS_ON_PUBLIC_LISTENER=true); off by default. */
   readonly metricsOnPublicListener: boolean;
+  /** Trusted documents (integration/trusted-document-gate.ts). */
+  readonly trustedDocuments: {
+    /** TRUSTED_DOCUMENTS: off (development and test default), optional (production default) or required. */
+    readonly mode: TrustedDocumentMode;
+    /** TRUSTED_DOCUMENTS_FOR: the principal kinds it applies to; undefined: the partner audiences (those with a contract). */
+    readonly audiences: readonly string[] | undefined;
+  };
 }
+
+export const TRUSTED_DOCUMENT_MODES = ['off', 'optional', 'required'] as const;
+export type TrustedDocumentMode = (typeof TRUSTED_DOCUMENT_MODES)[number];
 
 export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 export type DatabaseSslMode = (typeof DATABASE_SSL_MODES)[number];
@@ -300,6 +310,20 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`);
 }
 
+function trustedDocuments(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv): Config['trustedDocuments'] {
+  const mode = (env.TRUSTED_DOCUMENTS || (nodeEnv === 'production' ? 'optional' : 'off')) as TrustedDocumentMode;
+  if (!TRUSTED_DOCUMENT_MODES.includes(mode)) {
+    throw new ConfigError(`TRUSTED_DOCUMENTS: expected one of ${TRUSTED_DOCUMENT_MODES.join(', ')}, got ${JSON.stringify(env.TRUSTED_DOCUMENTS)}`);
+  }
+  const raw = env.TRUSTED_DOCUMENTS_FOR;
+  if (raw === undefined || raw === '') return Object.freeze({ mode, audiences: undefined });
+  const audiences = raw.split(',').map((kind) => kind.trim());
+  for (const kind of audiences) {
+    if (!/^[a-z_]+$/.test(kind)) throw new ConfigError(`TRUSTED_DOCUMENTS_FOR: expected comma-separated principal kinds like logistics_partner,payment_provider, got ${JSON.stringify(kind)}`);
+  }
+  return Object.freeze({ mode, audiences: Object.freeze(audiences) });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
   if (!NODE_ENVS.includes(nodeEnv)) {
@@ -369,5 +393,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: env.METRICS_HOST ?? '127.0.0.1',
     metricsPort: integer(env, 'METRICS_PORT', 9464, 0, 65535),
     metricsOnPublicListener: flag(env, 'METRICS_ON_PUBLIC_LISTENER'),
+    trustedDocuments: trustedDocuments(env, nodeEnv),
   });
 }

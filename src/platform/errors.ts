@@ -22,6 +22,12 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** An HTTP method the endpoint does not serve. HTTP 405. */
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  /** Operation text from a token that may run trusted documents only (integration/trusted-document-gate.ts). HTTP 403. */
+  TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
+  /** A document id not registered (or revoked) for the caller's audience. HTTP 404. */
+  TRUSTED_DOCUMENT_NOT_FOUND: 'TRUSTED_DOCUMENT_NOT_FOUND',
+  /** The request is not a GraphQL request over HTTP. HTTP 400. */
+  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -37,6 +43,8 @@ export const PUBLIC_CODES: ReadonlySet<string> = new Set([
   ErrorCode.IDEMPOTENCY_KEY_REUSED,
   ErrorCode.PAYLOAD_TOO_LARGE,
   ErrorCode.METHOD_NOT_ALLOWED,
+  ErrorCode.TRUSTED_DOCUMENT_REQUIRED,
+  ErrorCode.TRUSTED_DOCUMENT_NOT_FOUND,
   'GRAPHQL_VALIDATION_FAILED',
   'GRAPHQL_PARSE_FAILED',
   'BAD_REQUEST',
@@ -72,6 +80,8 @@ export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.free
   OPERATION_RESOLUTION_FAILURE: 400,
   // Apollo's automatic persisted queries: the client sends the text next (its link expects 200).
   PERSISTED_QUERY_NOT_FOUND: 200,
+  [ErrorCode.TRUSTED_DOCUMENT_REQUIRED]: 403,
+  [ErrorCode.TRUSTED_DOCUMENT_NOT_FOUND]: 404,
 });
 
 export const UNAUTHENTICATED_MESSAGE = 'Authentication required: send a valid bearer token';

@@ -27,6 +27,8 @@ export const ERROR_CODE_MEANINGS: Readonly<Record<string, string>> = {
   BAD_REQUEST: 'the request is not a GraphQL request over HTTP (body, persisted-query hash)',
   OPERATION_RESOLUTION_FAILURE: 'operationName names no operation of the document',
   PERSISTED_QUERY_NOT_FOUND: 'the hash is not registered: send the request again with its query text',
+  TRUSTED_DOCUMENT_REQUIRED: 'this deployment runs only trusted documents for this audience: send the documentId (sha256:<hex>) of a registered operation, not its text',
+  TRUSTED_DOCUMENT_NOT_FOUND: 'the documentId or persisted-query hash is not registered for this audience, or was revoked; register the operation',
 };
 
 export function contractDescription(audience: string): string {

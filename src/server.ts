@@ -4,7 +4,8 @@
  * listen: main.ts does. It does no request work itself; a request goes
  *
  *   http/http-transport.ts   probes, CORS, body, admission (caller, purpose, served case);
- *                            the published contracts (integration/published-contracts.ts)
+ *                            the published contracts (integration/published-contracts.ts);
+ *                            trusted documents (integration/trusted-document-gate.ts)
  *   context.ts               the request's context from the caller's one policy view
  *   execution/routing.ts     field rules, compiled read or plain graphql-js (a persisted query by
  *                            its registered text); the transaction's end

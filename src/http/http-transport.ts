@@ -1,7 +1,9 @@
 /**
  * The gateway over HTTP: probes, CORS, method and body checks, then admission — who is asking
  * (authenticate), for what purpose, and for which legal case or privacy request (served-request)
- * — then the operation (execution/routing.ts), then the answer and one access-log line.
+ * — then, for an audience under trusted documents, the registered text a documentId names (or the
+ * refusal of text: integration/trusted-document-gate.ts), then the operation
+ * (execution/routing.ts), then the answer and one access-log line.
  *
  * The attachment endpoints (domains/after-sales/attachment-http.ts) are routed here too, after
  * CORS, and admit their callers with `admitCaller`.

@@ -63,7 +63,8 @@ describe('examples/partner-client', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    gw = await startHttpGateway(db, { trustedDocuments: { mode: 'required' } });
+    // Look-ups not remembered, so the revocation at the end shows on the next request (5 s otherwise).
+    gw = await startHttpGateway(db, { trustedDocuments: { mode: 'required', cacheTtlMs: 0 } });
     token = await mintDevToken({ kind: 'logistics_partner', partnerId: CARRIER, purposes: ['fulfillment'] }, gw.authConfig);
     // As the store registers a carrier's documents (README, Partners): the command line, from the example's folder.
     registration = cli(['trusted-documents', 'register', '--audience', 'logistics_partner', '--manifest', manifest, ...DOCUMENTS], { DATABASE_URL: db.url });
@@ -192,6 +193,32 @@ describe('examples/partner-client', () => {
     await recordScans(createCarrierClient({ endpoint: `${gw.url}/graphql`, token }), shipment.id, scans);
     expect(await stored()).toEqual(expectedRows);
   });
+
+  it('lists what the store registered, and once the store revokes an operation with the command line, the client is refused it', async () => {
+    const list = cli(['trusted-documents', 'list', '--audience', 'logistics_partner'], { DATABASE_URL: db.url });
+    expect(list.status).toBe(0);
+    const ids = JSON.parse(fs.readFileSync(path.join(EXAMPLE, 'trusted-documents.json'), 'utf8')).operations.map((o: { id: string; name: string }) => [o.name, `sha256:${o.id}`]);
+    const scansId = new Map<string, string>(ids).get('RecordScans')!;
+    expect(list.stdout.trim().split('\n').map((line) => line.split(/ {2}/).slice(0, 3).concat(line.endsWith('active') ? 'active' : 'revoked'))).toEqual([
+      ['logistics_partner', new Map<string, string>(ids).get('MorningManifest')!, 'query MorningManifest', 'active'],
+      ['logistics_partner', scansId, 'mutation RecordScans', 'active'],
+    ]);
+
+    const revoke = cli(['trusted-documents', 'revoke', '--audience', 'logistics_partner', scansId], { DATABASE_URL: db.url });
+    expect({ status: revoke.status, stdout: revoke.stdout }).toEqual({ status: 0, stdout: `revoked  ${scansId}\n` });
+    const [shipment] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 AND status = 'pending' ORDER BY id DESC LIMIT 1`, [CARRIER]);
+    const scan = { scanId: 'depot-south-0001', scannedAt: new Date(), location: 'Depot South', description: 'Collected' };
+    const error = await recordScans(createCarrierClient({ endpoint: `${gw.url}/graphql`, token }), shipment.id, [scan]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClientError);
+    expect({ status: (error as ClientError).response.status, codes: (error as ClientError).response.errors?.map((e) => e.extensions?.code) }).toEqual({
+      status: 404,
+      codes: ['TRUSTED_DOCUMENT_NOT_FOUND'],
+    });
+    const stored = await db.dataSource.query(`SELECT count(*)::int AS n FROM shipment_event WHERE carrier_event_id = 'depot-south-0001'`);
+    expect(stored).toEqual([{ n: 0 }]);
+    // The manifest, still registered, runs.
+    expect((await fetchMorningManifest(createCarrierClient({ endpoint: `${gw.url}/graphql`, token }))).stops.length).toBeGreaterThan(0);
+  }, 120_000);
 
   it('cannot run an operation it did not register: its text is refused with TRUSTED_DOCUMENT_REQUIRED (403)', async () => {
     const raw = new GraphQLClient(`${gw.url}/graphql`, { headers: { authorization: `Bearer ${token}` } });

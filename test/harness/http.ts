@@ -68,3 +68,22 @@ export async function startHttpGateway(db: TestDatabase, overrides: Partial<Gate
     },
   };
 }
+
+/** What a client sent in one request: whether the body carried the text, and the persisted-query hash it named. */
+export interface SentRequest {
+  hasQuery: boolean;
+  hash?: string;
+}
+
+/** A fetch that records, for each request, what its JSON body carried (`sent`), then sends it. */
+export function recordingFetch(): { fetch: typeof fetch; sent: SentRequest[] } {
+  const sent: SentRequest[] = [];
+  return {
+    sent,
+    fetch: async (input, init) => {
+      const body = JSON.parse(String(init?.body));
+      sent.push({ hasQuery: typeof body.query === 'string', hash: body.extensions?.persistedQuery?.sha256Hash });
+      return fetch(input, init);
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { mintDevToken } from '../../src/auth/dev-token';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { startHttpGateway, type HttpGateway } from '../harness/http';
+import { recordingFetch, startHttpGateway, type HttpGateway } from '../harness/http';
 
 describe('real clients', () => {
   let db: TestDatabase;
@@ -30,12 +30,7 @@ describe('real clients', () => {
   });
 
   it('Apollo Client with persisted queries: three calls of one operation take four HTTP requests, the last two a hash only', async () => {
-    const sent: Array<{ hasQuery: boolean; hash?: string }> = [];
-    const counting: typeof fetch = async (input, init) => {
-      const body = JSON.parse(String(init?.body));
-      sent.push({ hasQuery: typeof body.query === 'string', hash: body.extensions?.persistedQuery?.sha256Hash });
-      return fetch(input, init);
-    };
+    const { fetch: counting, sent } = recordingFetch();
     const client = new ApolloClient({
       cache: new InMemoryCache(),
       link: ApolloLink.from([

@@ -5,6 +5,9 @@
  * and statuses, auditing each refusal — while staff are unaffected.
  */
 import { createHash } from 'node:crypto';
+import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
+import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import { getOperationName } from '@apollo/client/utilities';
 import { buildContract } from '../../src/policy/contracts';
 import { mintDevToken } from '../../src/auth/dev-token';
 import {
@@ -20,7 +23,7 @@ import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { startHttpGateway, type HttpGateway } from '../harness/http';
+import { recordingFetch, startHttpGateway, type HttpGateway } from '../harness/http';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const codesOf = (json: any): string[] => (json?.errors ?? []).map((e: any) => e.extensions?.code);
@@ -191,6 +194,32 @@ describe('trusted documents', () => {
       await revokeTrustedDocuments(db.dataSource, 'logistics_partner', [body.documentId]);
       const after = await gw.post(body, carrier);
       expect({ status: after.status, codes: codesOf(after.json) }).toEqual({ status: 404, codes: ['TRUSTED_DOCUMENT_NOT_FOUND'] });
+    });
+
+    it("serves Apollo Client whose persisted-query link takes its hashes from the registration's ids, sending no text", async () => {
+      const { fetch: counting, sent } = recordingFetch();
+      // Apollo's cache wants __typename everywhere: the registered document selects it, since the registered text is what runs.
+      const APOLLO_TEXT = `query ApolloWaiting($first: Int!) { shipments(first: $first) { __typename nodes { __typename id status } } }`;
+      const [apolloWaiting] = operationsOfFiles(carrierContract, [{ source: 'apollo.graphql', text: APOLLO_TEXT }]);
+      await registerTrustedDocuments(db.dataSource, 'logistics_partner', [apolloWaiting!]);
+      const ids = new Map([[apolloWaiting!.name, apolloWaiting!.sha256]]);
+      const client = new ApolloClient({
+        cache: new InMemoryCache(),
+        link: ApolloLink.from([
+          createPersistedQueryLink({ generateHash: (document) => ids.get(getOperationName(document) ?? '') ?? 'unregistered' }),
+          new HttpLink({ uri: `${gw.url}/graphql`, fetch: counting, headers: carrier }),
+        ]),
+        defaultOptions: { query: { fetchPolicy: 'network-only' } },
+      });
+      try {
+        for (let i = 0; i < 2; i += 1) expect((await client.query({ query: gql(APOLLO_TEXT), variables: { first: 2 } })).data.shipments.nodes).toHaveLength(2);
+        expect(sent).toEqual([
+          { hasQuery: false, hash: apolloWaiting!.sha256 },
+          { hasQuery: false, hash: apolloWaiting!.sha256 },
+        ]);
+      } finally {
+        client.stop();
+      }
     });
 
     it('leaves staff unaffected: their text runs as always', async () => {

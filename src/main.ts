@@ -447,6 +447,7 @@ const COMMANDS: Record<string, Command> = {
             audience,
             schema: isContractAudience(audience as PrincipalKind) ? buildContract(schema, audience as (typeof CONTRACT_AUDIENCES)[number]) : schema,
             files: args,
+            limits: config.limits,
             manifest: values.manifest as string | undefined,
             dryRun: values['dry-run'] === true,
             open: () => openDatabase(config, logger),

@@ -227,7 +227,8 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     const admitted = await deps.trustedDocuments.admit(caller.principal.kind, sent);
     if ('refusal' in admitted) {
       const code = String(admitted.refusal.extensions.code);
-      await deps.auditLog?.append(refusedRequestEvent(caller, requestId, code, view.serves !== undefined));
+      const event = refusedRequestEvent(caller, requestId, code, view.serves !== undefined);
+      await deps.auditLog?.append(admitted.documentId ? { ...event, detail: { documentId: admitted.documentId } } : event);
       logger.info({ requestId, outcome: code }, 'request refused');
       send(res, HTTP_STATUS_OF_CODE[code] ?? 400, { errors: [{ message: admitted.refusal.message, extensions: { code } }] });
       return;

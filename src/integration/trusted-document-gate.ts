@@ -19,7 +19,8 @@
  *   TRUSTED_DOCUMENT_REQUIRED (403) before it is parsed; an id not registered for the audience, or
  *   revoked, with TRUSTED_DOCUMENT_NOT_FOUND (404) — not PERSISTED_QUERY_NOT_FOUND, which would
  *   make Apollo's link send the text it may not run.
- * A refusal is the transport's to answer and audit (http/http-transport.ts).
+ * A refusal is the transport's to answer and audit (http/http-transport.ts), with the id the
+ * request named in the audit event's detail.
  *
  * Look-ups are remembered for `cacheTtlMs` (5 s by default), found or not: a revocation takes
  * effect within that time on every replica.
@@ -54,13 +55,14 @@ export interface TrustedRequestFields {
 export type GateOutcome<F> =
   /** The request to run: `fields` with the registered text as `query` when an id named it (`trusted`). */
   | { fields: F; trusted?: string }
-  | { refusal: GraphQLError };
+  /** Why it may not run; `documentId` the id it named, if any (for the audit event). */
+  | { refusal: GraphQLError; documentId?: string };
 
 const DEFAULT_CACHE_TTL_MS = 5000;
 const CACHE_SIZE = 2000;
 
-function refusal(code: string, message: string): { refusal: GraphQLError } {
-  return { refusal: new GraphQLError(message, { extensions: { code } }) };
+function refusal(code: string, message: string, documentId?: string): { refusal: GraphQLError; documentId?: string } {
+  return { refusal: new GraphQLError(message, { extensions: { code } }), ...(documentId ? { documentId } : {}) };
 }
 
 type NamedId = { hex: string; style: 'documentId' | 'apq' } | { malformed: string } | undefined;
@@ -110,10 +112,14 @@ export class TrustedDocumentGate {
     if (body === null) {
       // Apollo's automatic persisted queries, where trusted documents are optional.
       if (named.style === 'apq' && mode === 'optional') return { fields };
-      return refusal(ErrorCode.TRUSTED_DOCUMENT_NOT_FOUND, `No trusted document ${documentIdOf(named.hex)} is registered for ${kind}: register the operation, or send the id its registration printed`);
+      return refusal(
+        ErrorCode.TRUSTED_DOCUMENT_NOT_FOUND,
+        `No trusted document ${documentIdOf(named.hex)} is registered for ${kind}: register the operation, or send the id its registration printed`,
+        documentIdOf(named.hex),
+      );
     }
     if (typeof fields!.query === 'string' && sha256Of(fields!.query) !== named.hex) {
-      return refusal(ErrorCode.BAD_REQUEST, `The query sent is not the document ${documentIdOf(named.hex)}: send the id alone`);
+      return refusal(ErrorCode.BAD_REQUEST, `The query sent is not the document ${documentIdOf(named.hex)}: send the id alone`, documentIdOf(named.hex));
     }
     const { documentId: _documentId, ...rest } = fields!;
     return { fields: { ...rest, query: body } as unknown as F, trusted: documentIdOf(named.hex) };

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
+import type { OperationLimits } from '../platform/limits';
 import {
   documentIdOf,
   listTrustedDocuments,
@@ -22,6 +23,8 @@ export interface RegisterOptions {
   /** The audience's schema: its contract, or the full schema for an audience without one. */
   schema: GraphQLSchema;
   files: readonly string[];
+  /** The operation limits the gateway enforces (config.limits). */
+  limits: OperationLimits;
   /** Where to write the persisted-query manifest of the operations registered. */
   manifest?: string;
   /** Check and print (and write the manifest) without storing anything: no database needed. */
@@ -40,7 +43,7 @@ export async function runRegister(options: RegisterOptions): Promise<void> {
       throw new TrustedDocumentError([`${source}: cannot read it: ${(error as Error).message}`]);
     }
   });
-  const operations = operationsOfFiles(options.schema, files);
+  const operations = operationsOfFiles(options.schema, files, options.limits);
   if (options.dryRun) {
     for (const o of operations) options.out(`valid               ${documentIdOf(o.sha256)}  ${o.type} ${o.name}  (${o.source})`);
   } else {

@@ -9,9 +9,11 @@
  * document identifier; the same hex is the hash Apollo's persisted-query link sends.
  *
  * A registration is all or nothing: every operation of every file must be named, a query or a
- * mutation, and valid against the audience's contract (policy/contracts.ts; the full schema for
- * an audience without one); otherwise nothing is stored and each problem names its file, line
- * and column. Registering a document again changes nothing (or reinstates it if it was revoked);
+ * mutation, valid against the audience's contract (policy/contracts.ts; the full schema for an
+ * audience without one) and within the operation limits the gateway enforces before running it
+ * (tokens, depth, aliases, directives, root fields; the cost depends on the variables and is
+ * left to run time); otherwise nothing is stored and each problem names its file, line and
+ * column. Registering a document again changes nothing (or reinstates it if it was revoked);
  * a revocation keeps the row, with the time it was revoked.
  */
 import { createHash } from 'node:crypto';
@@ -30,6 +32,8 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { DataSource } from 'typeorm';
+import { armorProtections, maxRootFieldsRule } from '../hardening/operation-limits';
+import { DEFAULT_LIMITS, type OperationLimits } from '../platform/limits';
 
 /** One operation as registered and as it runs. */
 export interface TrustedOperation {
@@ -105,10 +109,15 @@ function fragmentsUsedBy(operation: OperationDefinitionNode, fragments: Readonly
  * The operations of one file, each checked against `schema`. Returns the operations and the
  * problems found; a file with problems gives no operations.
  */
-export function operationsOfFile(schema: GraphQLSchema, text: string, source: string): { operations: TrustedOperation[]; problems: string[] } {
+export function operationsOfFile(
+  schema: GraphQLSchema,
+  text: string,
+  source: string,
+  limits: OperationLimits = DEFAULT_LIMITS,
+): { operations: TrustedOperation[]; problems: string[] } {
   let document: DocumentNode;
   try {
-    document = parse(text);
+    document = parse(text, { maxTokens: limits.maxTokens });
   } catch (error) {
     return { operations: [], problems: [`${where(source, error as GraphQLError)}: ${(error as GraphQLError).message}`] };
   }
@@ -127,8 +136,9 @@ export function operationsOfFile(schema: GraphQLSchema, text: string, source: st
     else if (operation.name.value.length > MAX_NAME_LENGTH) problems.push(`${line}: an operation name over ${MAX_NAME_LENGTH} characters`);
     if (operation.operation === 'subscription') problems.push(`${line}: a subscription; only queries and mutations are served`);
   }
-  // Against the audience's schema, as the gateway validates it: a field outside the contract does not exist.
-  for (const error of validate(schema, document, specifiedRules)) {
+  // Against the audience's schema and the limits, as the gateway validates it: a field outside the contract does not exist.
+  const rules = [...specifiedRules, ...armorProtections(limits).validationRules, maxRootFieldsRule(limits.maxRootFields)];
+  for (const error of validate(schema, document, rules)) {
     problems.push(`${where(source, error)}: ${error.message.replace(/ ?Did you mean(.+?)\?$/, '')}`);
   }
   if (problems.length > 0) return { operations: [], problems };
@@ -144,11 +154,15 @@ export function operationsOfFile(schema: GraphQLSchema, text: string, source: st
 }
 
 /** The operations of several files, or a TrustedDocumentError with every problem of every file. */
-export function operationsOfFiles(schema: GraphQLSchema, files: ReadonlyArray<{ source: string; text: string }>): TrustedOperation[] {
+export function operationsOfFiles(
+  schema: GraphQLSchema,
+  files: ReadonlyArray<{ source: string; text: string }>,
+  limits: OperationLimits = DEFAULT_LIMITS,
+): TrustedOperation[] {
   const operations: TrustedOperation[] = [];
   const problems: string[] = [];
   for (const file of files) {
-    const result = operationsOfFile(schema, file.text, file.source);
+    const result = operationsOfFile(schema, file.text, file.source, limits);
     operations.push(...result.operations);
     problems.push(...result.problems);
   }

@@ -19,6 +19,7 @@ import {
   type TrustedOperation,
 } from '../../src/integration/trusted-documents';
 import { TrustedDocumentGate } from '../../src/integration/trusted-document-gate';
+import { DEFAULT_LIMITS } from '../../src/platform/limits';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -100,6 +101,15 @@ describe('trusted documents', () => {
       expect(await listTrustedDocuments(db.dataSource, 'logistics_partner')).toEqual([]);
     });
 
+    it('refuses an operation over the operation limits the gateway would refuse it for, as configured', () => {
+      const deep = { source: 'deep.graphql', text: `query Deep { shipments(first: 1) { nodes { order { shipments { order { shipments { order { shipments { order { orderNumber } } } } } } } } } }` };
+      expect(() => operationsOfFiles(carrierContract, [deep])).toThrow(/deep\.graphql: .*depth limit of 8 exceeded, found 10/);
+      const limits = { ...DEFAULT_LIMITS, maxDepth: 20 };
+      expect(operationsOfFiles(carrierContract, [deep], limits).map((o) => o.name)).toEqual(['Deep']);
+      const wide = { source: 'wide.graphql', text: `query Wide { ${Array.from({ length: 11 }, (_, i) => `a${i}: shipments(first: 1) { nodes { id } }`).join(' ')} }` };
+      expect(() => operationsOfFiles(carrierContract, [wide])).toThrow(/wide\.graphql.*11 root fields; at most 10/);
+    });
+
     it('is idempotent: registering again changes nothing, and reinstates what was revoked', async () => {
       const operations = operationsOfFiles(carrierContract, [{ source: 'again.graphql', text: `query Again { shipments(first: 2) { nodes { id } } }` }]);
       const first = await registerTrustedDocuments(db.dataSource, 'logistics_partner', operations);
@@ -134,7 +144,7 @@ describe('trusted documents', () => {
     afterAll(() => gw.close());
 
     const auditOf = async (requestId: string | null) =>
-      db.dataSource.query(`SELECT principal_kind, operation_name, operation_hash, outcome, error_codes FROM audit_event WHERE request_id = $1`, [requestId]);
+      db.dataSource.query(`SELECT principal_kind, operation_name, operation_hash, outcome, error_codes, detail FROM audit_event WHERE request_id = $1`, [requestId]);
 
     it('runs a registered operation named by documentId, and audits it as the document it is', async () => {
       const r = await gw.post({ documentId: `sha256:${waiting.sha256}`, operationName: 'Waiting', variables: { first: 3 } }, carrier);
@@ -143,7 +153,7 @@ describe('trusted documents', () => {
       expect(r.json.data.shipments.nodes).toHaveLength(Math.min(3, expected[0].n));
       for (const node of r.json.data.shipments.nodes) expect(node.status).toBe('PENDING');
       expect(await auditOf(r.headers.get('x-request-id'))).toEqual([
-        { principal_kind: 'logistics_partner', operation_name: 'Waiting', operation_hash: waiting.sha256, outcome: 'ok', error_codes: [] },
+        { principal_kind: 'logistics_partner', operation_name: 'Waiting', operation_hash: waiting.sha256, outcome: 'ok', error_codes: [], detail: null },
       ]);
     });
 
@@ -164,7 +174,7 @@ describe('trusted documents', () => {
         const r = await gw.post(body, carrier);
         expect({ status: r.status, codes: codesOf(r.json), data: r.json.data }).toEqual({ status: 403, codes: ['TRUSTED_DOCUMENT_REQUIRED'], data: undefined });
         expect(await auditOf(r.headers.get('x-request-id'))).toEqual([
-          { principal_kind: 'logistics_partner', operation_name: null, operation_hash: null, outcome: 'denied', error_codes: ['TRUSTED_DOCUMENT_REQUIRED'] },
+          { principal_kind: 'logistics_partner', operation_name: null, operation_hash: null, outcome: 'denied', error_codes: ['TRUSTED_DOCUMENT_REQUIRED'], detail: null },
         ]);
       }
     });
@@ -174,7 +184,9 @@ describe('trusted documents', () => {
       const othersDocument = await gw.post({ documentId: `sha256:${waiting.sha256}`, variables: { first: 1 } }, provider);
       const apq = await gw.post({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256('query Nope { __typename }') } } }, carrier);
       for (const r of [unknown, othersDocument, apq]) expect({ status: r.status, codes: codesOf(r.json) }).toEqual({ status: 404, codes: ['TRUSTED_DOCUMENT_NOT_FOUND'] });
-      expect((await auditOf(othersDocument.headers.get('x-request-id')))[0]).toEqual(expect.objectContaining({ principal_kind: 'payment_provider', outcome: 'denied', error_codes: ['TRUSTED_DOCUMENT_NOT_FOUND'] }));
+      expect((await auditOf(othersDocument.headers.get('x-request-id')))[0]).toEqual(
+        expect.objectContaining({ principal_kind: 'payment_provider', outcome: 'denied', error_codes: ['TRUSTED_DOCUMENT_NOT_FOUND'], detail: { documentId: `sha256:${waiting.sha256}` } }),
+      );
     });
 
     it('refuses a malformed id, and text that is not the document its id names, with BAD_REQUEST (400)', async () => {

@@ -57,8 +57,8 @@ export const PUBLIC_CODES: ReadonlySet<string> = new Set([
  * field it asked for null with an error) answers with the status of its first error's code. A
  * response that carries data and errors about some of its fields is 200, each error with its
  * code — except SERVICE_UNAVAILABLE, which is always 503: retry the whole request. The table is
- * part of the published contract (docs/errors.md); test/integration/http-status.test.ts holds
- * every code to it.
+ * part of the published contract (every contract's description lists it: policy/contract-notes.ts);
+ * test/integration/partner-http.test.ts holds the codes to it.
  */
 export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.freeze({
   [ErrorCode.UNAUTHENTICATED]: 401,

@@ -10,6 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import nodemailer from 'nodemailer';
+import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
 import { latestAnchor, parseAnchor, runAuditVerify } from './audit/verify-command';
@@ -31,7 +32,7 @@ import { stopTracing } from './platform/tracing';
 import { isClassifiedCoordinate } from './policy/classification';
 import { buildContract, CONTRACT_AUDIENCES, CONTRACTS_DIR, contractFile, isContractAudience, printContract } from './policy/contracts';
 import { TrustedDocumentError } from './integration/trusted-documents';
-import { runList, runRegister, runRevoke } from './integration/trusted-documents-command';
+import { runCheck, runList, runRegister, runRevoke } from './integration/trusted-documents-command';
 import { REPORT_FILE, renderDisclosureReport } from './policy/report';
 import { PRINCIPAL_KINDS, PURPOSES, STAFF_ROLES, type PrincipalKind, type Purpose, type StaffRole } from './policy/vocabulary';
 import { buildGatewaySchema } from './schema';
@@ -49,6 +50,12 @@ class UsageError extends Error {}
 
 /** Where `npm run build:console` writes the compliance console (from dist/src/main.js). */
 const CONSOLE_DIRECTORY = path.resolve(__dirname, '../console');
+
+/** What an audience's trusted documents are checked against: its contract, the full schema for a kind without one, nothing for a name that is no kind. */
+function audienceSchema(schema: GraphQLSchema, kind: string): GraphQLSchema | undefined {
+  if (!(PRINCIPAL_KINDS as readonly string[]).includes(kind)) return undefined;
+  return isContractAudience(kind as PrincipalKind) ? buildContract(schema, kind as (typeof CONTRACT_AUDIENCES)[number]) : schema;
+}
 
 /** How long `serve` waits, once told to stop, for the requests in flight. */
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -422,11 +429,12 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'trusted-documents': {
-    summary: "register a partner's .graphql operations as trusted documents of an audience (checked against its contract), list them, revoke them",
+    summary: "register a partner's .graphql operations as trusted documents of an audience (checked against its contract), list, revoke, check them again",
     usage:
       'trusted-documents register --audience KIND [--manifest FILE] [--dry-run] FILE.graphql ...\n' +
       '       need-to-know trusted-documents list [--audience KIND]\n' +
       '       need-to-know trusted-documents revoke --audience KIND sha256:HEX ...\n' +
+      '       need-to-know trusted-documents check [--audience KIND]   (exit 1 when an active document no longer validates)\n' +
       `  KIND: the principal kind whose tokens run them (${CONTRACT_AUDIENCES.join(', ')}; another kind is checked against the full schema)\n` +
       '  --manifest FILE  write the operations as an Apollo persisted-query manifest (id, name, type, body) for the client\n' +
       '  --dry-run        check the files and print the ids without storing anything (no database needed)',
@@ -445,7 +453,7 @@ const COMMANDS: Record<string, Command> = {
           const schema = await buildGatewaySchema();
           await runRegister({
             audience,
-            schema: isContractAudience(audience as PrincipalKind) ? buildContract(schema, audience as (typeof CONTRACT_AUDIENCES)[number]) : schema,
+            schema: audienceSchema(schema, audience)!,
             files: args,
             limits: config.limits,
             manifest: values.manifest as string | undefined,
@@ -459,6 +467,21 @@ const COMMANDS: Record<string, Command> = {
           const db = await openDatabase(config, logger);
           try {
             await runList(db.dataSource, audience, out);
+          } finally {
+            await db.close();
+          }
+          return;
+        }
+        if (sub === 'check' && args.length === 0) {
+          const schema = await buildGatewaySchema();
+          const schemas = new Map<string, GraphQLSchema | undefined>();
+          const schemaOf = (kind: string) => {
+            if (!schemas.has(kind)) schemas.set(kind, audienceSchema(schema, kind));
+            return schemas.get(kind);
+          };
+          const db = await openDatabase(config, logger);
+          try {
+            if ((await runCheck(db.dataSource, schemaOf, config.limits, audience, out)) > 0) process.exitCode = 1;
           } finally {
             await db.close();
           }
@@ -478,7 +501,7 @@ const COMMANDS: Record<string, Command> = {
         if (error instanceof TrustedDocumentError) throw new UsageError(error.message);
         throw error;
       }
-      throw new UsageError(`trusted-documents: expected the subcommand register, list or revoke, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know ${COMMANDS['trusted-documents']!.usage}`);
+      throw new UsageError(`trusted-documents: expected the subcommand register, list, revoke or check, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know ${COMMANDS['trusted-documents']!.usage}`);
     },
   },
   token: {

@@ -50,7 +50,7 @@ describe('the command line', () => {
     ['a registration without an audience', ['trusted-documents', 'register', 'a.graphql'], /--audience is required/],
     ['a registration for an audience that is no principal kind', ['trusted-documents', 'register', '--audience', 'carrier', 'a.graphql'], /--audience: expected one of .*logistics_partner/],
     ['a registration of a file that is not there', ['trusted-documents', 'register', '--audience', 'logistics_partner', '--dry-run', '/nonexistent/a.graphql'], /\/nonexistent\/a\.graphql: cannot read it/],
-    ['an unknown trusted-documents subcommand', ['trusted-documents', 'approve'], /expected the subcommand register, list or revoke/],
+    ['an unknown trusted-documents subcommand', ['trusted-documents', 'approve'], /expected the subcommand register, list, revoke or check/],
   ])('refuses %s with exit code 2 and a message', (_label, args, message) => {
     const r = cli(args as string[]);
     expect(r.status).toBe(2);

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import type { OperationLimits } from '../platform/limits';
 import {
   documentIdOf,
+  invalidTrustedDocuments,
   listTrustedDocuments,
   operationsOfFiles,
   parseDocumentId,
@@ -69,4 +70,21 @@ export async function runRevoke(dataSource: DataSource, audience: string, ids: r
   if (ids.length === 0) throw new TrustedDocumentError(['name at least one document id (sha256:<hex>) to revoke']);
   const revoked = new Set(await revokeTrustedDocuments(dataSource, audience, ids));
   for (const id of ids.map((given) => documentIdOf(parseDocumentId(given)!))) out(`${revoked.has(id) ? 'revoked' : 'already revoked'}  ${id}`);
+}
+
+/**
+ * Checks every active document against its audience's current schema and the limits; prints the
+ * ones that no longer pass, with why, and returns how many (the command exits 1 when any).
+ */
+export async function runCheck(
+  dataSource: DataSource,
+  schemaOf: (audience: string) => GraphQLSchema | undefined,
+  limits: OperationLimits,
+  audience: string | undefined,
+  out: (line: string) => void,
+): Promise<number> {
+  const { checked, invalid } = await invalidTrustedDocuments(dataSource, schemaOf, limits, audience);
+  for (const d of invalid) for (const problem of d.problems) out(`invalid  ${d.audience}  ${d.name}  ${problem}`);
+  out(`${checked} active document${checked === 1 ? '' : 's'} checked, ${invalid.length} no longer valid`);
+  return invalid.length;
 }

@@ -223,6 +223,40 @@ export async function listTrustedDocuments(dataSource: DataSource, audience?: st
   }));
 }
 
+/** An active document that no longer passes registration's checks, and why. */
+export interface InvalidTrustedDocument {
+  audience: string;
+  sha256: string;
+  name: string;
+  problems: string[];
+}
+
+/**
+ * The active documents (of one audience, or all) that would not be registered today: checked
+ * again against their audience's current schema (`schemaOf`; undefined for an audience the
+ * gateway no longer has) and the limits. Run before deploying a contract change, it lists the
+ * operations partners run that the change breaks.
+ */
+export async function invalidTrustedDocuments(
+  dataSource: DataSource,
+  schemaOf: (audience: string) => GraphQLSchema | undefined,
+  limits: OperationLimits = DEFAULT_LIMITS,
+  audience?: string,
+): Promise<{ checked: number; invalid: InvalidTrustedDocument[] }> {
+  const rows: Array<{ audience: string; sha256: string; operation_name: string; body: string }> = await dataSource.query(
+    `SELECT audience, sha256, operation_name, body FROM trusted_document
+      WHERE revoked_at IS NULL AND ($1::text IS NULL OR audience = $1) ORDER BY audience, operation_name, sha256`,
+    [audience ?? null],
+  );
+  const invalid: InvalidTrustedDocument[] = [];
+  for (const row of rows) {
+    const schema = schemaOf(row.audience);
+    const problems = schema ? operationsOfFile(schema, row.body, documentIdOf(row.sha256), limits).problems : [`the gateway has no audience ${row.audience}`];
+    if (problems.length > 0) invalid.push({ audience: row.audience, sha256: row.sha256, name: row.operation_name, problems });
+  }
+  return { checked: rows.length, invalid };
+}
+
 /** `sha256:<hex>` or the bare hex, as the CLI accepts a document id. */
 export function parseDocumentId(id: string): string | undefined {
   const hex = id.startsWith('sha256:') ? id.slice('sha256:'.length) : id;

@@ -90,6 +90,9 @@ describe('examples/partner-client', () => {
     expect(r.stdout).toMatch(/^registered +sha256:[0-9a-f]{64} {2}query MorningManifest {2}\(documents\/morning-manifest\.graphql\)$/m);
     expect(r.stdout).toMatch(/^registered +sha256:[0-9a-f]{64} {2}mutation RecordScans {2}\(documents\/record-scans\.graphql\)$/m);
     expect(fs.readFileSync(manifest, 'utf8')).toBe(fs.readFileSync(path.join(EXAMPLE, 'trusted-documents.json'), 'utf8'));
+    // Checked again against the contract as it is now (before a contract change is deployed): all still valid.
+    const check = cli(['trusted-documents', 'check', '--audience', 'logistics_partner'], { DATABASE_URL: db.url });
+    expect({ status: check.status, stdout: check.stdout }).toEqual({ status: 0, stdout: '2 active documents checked, 0 no longer valid\n' });
     // Registering again changes nothing.
     const again = cli(['trusted-documents', 'register', '--audience', 'logistics_partner', ...DOCUMENTS], { DATABASE_URL: db.url });
     expect(again.status).toBe(0);

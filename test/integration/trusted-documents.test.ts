@@ -10,7 +10,9 @@ import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries'
 import { getOperationName } from '@apollo/client/utilities';
 import { buildContract } from '../../src/policy/contracts';
 import { mintDevToken } from '../../src/auth/dev-token';
+import { buildSchema, printSchema, type GraphQLObjectType } from 'graphql';
 import {
+  invalidTrustedDocuments,
   listTrustedDocuments,
   operationsOfFiles,
   registerTrustedDocuments,
@@ -124,6 +126,19 @@ describe('trusted documents', () => {
       const rows = await db.dataSource.query(`SELECT audience, operation_name, revoked_at FROM trusted_document WHERE sha256 = $1`, [operations[0]!.sha256]);
       expect(rows).toEqual([{ audience: 'logistics_partner', operation_name: 'Again', revoked_at: null }]);
     });
+  });
+
+  it('checks the active documents again: after a contract change, those it breaks are named with why', async () => {
+    const [op] = operationsOfFiles(carrierContract, [{ source: 'checked.graphql', text: `query Checked { shipments(first: 1) { nodes { id trackingNumber } } }` }]);
+    await registerTrustedDocuments(db.dataSource, 'logistics_partner', [op!]);
+    const active: Array<{ n: number }> = await db.dataSource.query(`SELECT count(*)::int AS n FROM trusted_document WHERE revoked_at IS NULL AND audience = 'logistics_partner'`);
+    // Against the carrier contract as it is, every active document is valid.
+    expect(await invalidTrustedDocuments(db.dataSource, () => carrierContract, DEFAULT_LIMITS, 'logistics_partner')).toEqual({ checked: active[0]!.n, invalid: [] });
+    // A contract without Shipment.trackingNumber (as if it were removed) breaks the one document that selects it.
+    const narrower = buildSchema(printSchema(carrierContract).replace(/(\ntype Shipment \{[^}]*?)\n {2}trackingNumber: String\n/, '$1\n'));
+    expect(Object.keys((narrower.getType('Shipment') as GraphQLObjectType).getFields())).not.toContain('trackingNumber');
+    const { invalid } = await invalidTrustedDocuments(db.dataSource, (a) => (a === 'logistics_partner' ? narrower : undefined), DEFAULT_LIMITS, 'logistics_partner');
+    expect(invalid).toEqual([{ audience: 'logistics_partner', sha256: op!.sha256, name: 'Checked', problems: [`sha256:${op!.sha256}:5:7: Cannot query field "trackingNumber" on type "Shipment".`] }]);
   });
 
   describe('required for partners, over HTTP', () => {

@@ -229,6 +229,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       const code = String(admitted.refusal.extensions.code);
       const event = refusedRequestEvent(caller, requestId, code, view.serves !== undefined);
       await deps.auditLog?.append(admitted.documentId ? { ...event, detail: { documentId: admitted.documentId } } : event);
+      metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds());
       logger.info({ requestId, outcome: code }, 'request refused');
       send(res, HTTP_STATUS_OF_CODE[code] ?? 400, { errors: [{ message: admitted.refusal.message, extensions: { code } }] });
       return;

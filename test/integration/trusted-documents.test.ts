@@ -150,7 +150,7 @@ describe('trusted documents', () => {
 
     beforeAll(async () => {
       // Look-ups not remembered, so a revocation shows on the next request.
-      gw = await startHttpGateway(db, { trustedDocuments: { mode: 'required', cacheTtlMs: 0 } });
+      gw = await startHttpGateway(db, { trustedDocuments: { mode: 'required', cacheTtlMs: 0 }, metricsOnPublicListener: true });
       carrier = { authorization: `Bearer ${await mintDevToken({ kind: 'logistics_partner', partnerId: DEMO_IDS.logisticsPartners[0], purposes: ['fulfillment'] }, gw.authConfig)}` };
       provider = { authorization: `Bearer ${await mintDevToken({ kind: 'payment_provider', partnerId: DEMO_IDS.paymentProviders[0], purposes: ['payment_settlement'] }, gw.authConfig)}` };
       [waiting, label] = operationsOfFiles(carrierContract, [{ source: 'carrier.graphql', text: CARRIER_FILE.replace(/fragment Unused.*\n/, '') }]) as [TrustedOperation, TrustedOperation];
@@ -184,7 +184,10 @@ describe('trusted documents', () => {
       expect({ status: mutation.status, codes: codesOf(await mutation.json()) }).toEqual({ status: 405, codes: ['METHOD_NOT_ALLOWED'] });
     });
 
-    it('refuses text with TRUSTED_DOCUMENT_REQUIRED (403), even the text of a registered operation, and audits the refusal', async () => {
+    it('refuses text with TRUSTED_DOCUMENT_REQUIRED (403), even the text of a registered operation, and audits and counts the refusal', async () => {
+      const SERIES = 'ntk_graphql_requests_total{principal_kind="logistics_partner",purpose="fulfillment",outcome="refused"} ';
+      const refusedSoFar = async () => Number((await (await fetch(`${gw.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(SERIES))?.slice(SERIES.length) ?? 0);
+      const before = await refusedSoFar();
       for (const body of [{ query: `{ shipments(first: 1) { nodes { id } } }` }, { query: WAITING_BODY, variables: { first: 1 } }]) {
         const r = await gw.post(body, carrier);
         expect({ status: r.status, codes: codesOf(r.json), data: r.json.data }).toEqual({ status: 403, codes: ['TRUSTED_DOCUMENT_REQUIRED'], data: undefined });
@@ -192,6 +195,7 @@ describe('trusted documents', () => {
           { principal_kind: 'logistics_partner', operation_name: null, operation_hash: null, outcome: 'denied', error_codes: ['TRUSTED_DOCUMENT_REQUIRED'], detail: null },
         ]);
       }
+      expect((await refusedSoFar()) - before).toBe(2);
     });
 
     it("answers TRUSTED_DOCUMENT_NOT_FOUND (404) for an unknown id and for another audience's document alike", async () => {

@@ -117,6 +117,11 @@ function photoWithoutMetadata(file: string, contentType: string): sharp.Sharp {
   }
 }
 
+/** Resolves once `stream` has closed its file (at once if it already has). */
+function closed(stream: fs.WriteStream): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
 /**
  * Streams `body` into `stagingDir` and checks it against `kind`'s limit and allowlist. Resolves
  * with what may be stored, or rejects — with an IntakeRefusal for the file's own faults — having
@@ -139,10 +144,14 @@ export async function stageUpload(body: Readable, kind: AttachmentKind, limit: n
     body.once('aborted', () => measured.destroy(new IntakeRefusal('BAD_USER_INPUT', 400, 'the upload was aborted before its end')));
     measured.once('error', () => body.unpipe(measured));
     body.pipe(measured);
+    const sink = fs.createWriteStream(received, { flags: 'wx' });
     try {
-      await pipeline(measured, fs.createWriteStream(received, { flags: 'wx' }));
+      await pipeline(measured, sink);
     } finally {
       body.off('error', onBodyError);
+      // A refusal can come while the file is still being opened: removing it before the stream has
+      // closed would race the open, which then creates the file again after `discard`.
+      await closed(sink);
     }
     if (measured.size === 0) throw new IntakeRefusal('BAD_USER_INPUT', 400, 'the upload is empty: send the file as the request body');
     const detected = await fileTypeFromBuffer(await readHead(received));
@@ -160,9 +169,11 @@ export async function stageUpload(body: Readable, kind: AttachmentKind, limit: n
     const cleaned = path.join(stagingDir, `${randomUUID()}.clean`);
     files.push(cleaned);
     const stored = new MeasuringStream(undefined);
+    const cleanSink = fs.createWriteStream(cleaned, { flags: 'wx' });
     try {
-      await pipeline(photoWithoutMetadata(received, detected.mime), stored, fs.createWriteStream(cleaned, { flags: 'wx' }));
+      await pipeline(photoWithoutMetadata(received, detected.mime), stored, cleanSink);
     } catch {
+      await closed(cleanSink);
       // sharp's message names staging paths: the caller hears only what was wrong with the file.
       throw new IntakeRefusal('UNSUPPORTED_MEDIA_TYPE', 415, `the photo starts like ${detected.mime} but could not be decoded as one`);
     }

@@ -14,7 +14,7 @@
  * A member that is null, absent or an empty list is not sent. Default values are sent, and
  * start-up checks that every default is allowed wherever its field is (checkArguments).
  */
-import { getNamedType, isEnumType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { getNamedType, isEnumType, type GraphQLField, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { IMiddlewareFieldMap } from 'graphql-middleware';
 import type { RequestContext } from '../context';
 import { forbidden } from '../platform/errors';
@@ -50,17 +50,29 @@ function firstRefused(
   return undefined;
 }
 
+/** The first argument member of a field's (coerced) `args` the caller may not send, or undefined. */
+export type ArgumentCheck = (args: Record<string, unknown>, decideArgument: (coordinate: string) => 'visible' | 'denied') => { path: string; coordinate: string } | undefined;
+
+/**
+ * The check of one read field's arguments: the argument wall below, and compiled reads
+ * (execution/read-plans.ts), which leave a refused member to it.
+ */
+export function argumentCheck(parent: string, field: GraphQLField<unknown, unknown>): ArgumentCheck {
+  const classified = classifiedArguments(parent, field);
+  // graphql-js hands resolvers an enum's internal value; the policy speaks of its GraphQL name.
+  const enumNames = new Map<string, Map<unknown, string>>();
+  for (const arg of field.args) {
+    const type = getNamedType(arg.type);
+    if (isEnumType(type)) enumNames.set(arg.name, new Map(type.getValues().map((v) => [v.value, v.name])));
+  }
+  return (args, decideArgument) => firstRefused(classified, args, decideArgument, enumNames);
+}
+
 /** Middleware for every read field with classified arguments; the resolvers themselves decide nothing. */
 export function argumentRules(schema: GraphQLSchema): IMiddlewareFieldMap {
   const map: IMiddlewareFieldMap = {};
   for (const [parent, field] of readFieldsWithArguments(schema)) {
-    const classified = classifiedArguments(parent, field);
-    // graphql-js hands resolvers an enum's internal value; the policy speaks of its GraphQL name.
-    const enumNames = new Map<string, Map<unknown, string>>();
-    for (const arg of field.args) {
-      const type = getNamedType(arg.type);
-      if (isEnumType(type)) enumNames.set(arg.name, new Map(type.getValues().map((v) => [v.value, v.name])));
-    }
+    const check = argumentCheck(parent, field);
     (map[parent] ??= {}) as Record<string, unknown>;
     (map[parent] as Record<string, unknown>)[field.name] = (
       resolve: (...a: unknown[]) => unknown,
@@ -69,7 +81,7 @@ export function argumentRules(schema: GraphQLSchema): IMiddlewareFieldMap {
       ctx: RequestContext,
       info: GraphQLResolveInfo,
     ) => {
-      const refused = firstRefused(classified, args, ctx.policy.decideArgument, enumNames);
+      const refused = check(args, ctx.policy.decideArgument);
       if (refused) {
         // The audit event names the member refused, besides the field the error stands at.
         ctx.disclosures.denied.add(refused.coordinate);

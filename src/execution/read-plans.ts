@@ -4,7 +4,8 @@
  * and of after-sales cases with their messages and records) runs as ONE SQL statement per root
  * field that builds the response's JSON in PostgreSQL, instead of graphql-js resolving every
  * field of every row in Node. Connections, at the root and nested, take their page arguments
- * (`first`, `after`, `orderBy`; a root list's `filter` is left to graphql-js) and answer `nodes`
+ * (`first`, `after`, `orderBy`, and a root list's `filter` as its resolver applies it: a member
+ * the caller may not send, or an invalid one, is left to graphql-js to refuse) and answer `nodes`
  * and `pageInfo.hasNextPage` / `hasPreviousPage`; cursors and `edges` stay on graphql-js, which
  * seals them. With the field rules on, a plan also answers a selection with masked fields (it
  * masks them in one pass over the result) as long as nothing in it is denied. Everything else, and everything this module is not sure about, runs on
@@ -44,6 +45,7 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
+  type GraphQLInputObjectType,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -53,7 +55,9 @@ import {
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { getMetadataStorage } from 'type-graphql';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { validateSync } from 'class-validator';
 import type { RequestContext } from '../context';
+import { argumentCheck, type ArgumentCheck } from '../enforcement/argument-rules';
 import { CHILD_ORDER, TABLES } from '../domains/loaders';
 import { fragmentsOf } from '../platform/documents';
 import { CaseOrder, CustomerOrder, OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
@@ -100,8 +104,24 @@ interface TableType extends ObjectShape {
   subject(alias: string): string;
 }
 
+/**
+ * How one member of a root list's `filter` narrows its rows, as the list's resolver applies it
+ * (platform/filters.ts): `in` a non-empty list, `equals` a value, `id` equals a UUID, `from`
+ * (at or after) and `to` (before) a time, on the entity's `property`.
+ */
+interface FilterMember {
+  property: string;
+  kind: 'in' | 'equals' | 'id' | 'from' | 'to';
+}
+
+/** A root list's `filter`: its members, and the input class type-graphql validates it as. */
+interface FilterSpec {
+  members: Readonly<Record<string, FilterMember>>;
+  input: Function;
+}
+
 type RootSource =
-  | { kind: 'list'; type: TableType; orderings: Orderings }
+  | { kind: 'list'; type: TableType; orderings: Orderings; filter: FilterSpec; check: ArgumentCheck }
   | { kind: 'byId'; type: TableType };
 
 /** One root field of a compiled operation. */
@@ -223,6 +243,8 @@ class Catalog {
 
   constructor(schema: GraphQLSchema, ds: DataSource) {
     const resolved = resolvedFields();
+    const root = schema.getQueryType();
+    if (!root) throw new Error('read plans: the schema has no Query type');
     const objectType = (name: string) => {
       const type = schema.getType(name);
       if (!isObjectType(type)) throw new Error(`read plans: ${name} is not an object type of the schema`);
@@ -289,11 +311,40 @@ class Catalog {
     this.roots.set('paymentVerification', { kind: 'byId', type: payment });
     this.roots.set('customer', { kind: 'byId', type: customer });
     this.roots.set('afterSalesCase', { kind: 'byId', type: afterSalesCase });
-    this.roots.set('orders', { kind: 'list', type: order, orderings: OrderOrder });
-    this.roots.set('shipments', { kind: 'list', type: shipment, orderings: ShipmentOrder });
-    this.roots.set('paymentVerifications', { kind: 'list', type: payment, orderings: PaymentOrder });
-    this.roots.set('customers', { kind: 'list', type: customer, orderings: CustomerOrder });
-    this.roots.set('afterSalesCases', { kind: 'list', type: afterSalesCase, orderings: CaseOrder });
+    // Root lists, with their filters as the resolvers apply them.
+    const inputs = new Map(getMetadataStorage().inputTypes.map((t) => [t.name, t.target]));
+    const list = (name: string, type: TableType, orderings: Orderings, members: Record<string, FilterMember>) => {
+      const field = root.getFields()[name]!;
+      const filterType = getNamedType(field.args.find((a) => a.name === 'filter')!.type);
+      const input = inputs.get(filterType.name);
+      const fields = Object.keys((filterType as GraphQLInputObjectType).getFields());
+      if (!input || fields.some((f) => !members[f]) || Object.keys(members).some((m) => !fields.includes(m))) {
+        throw new Error(`read plans: the members of ${filterType.name} are not those compiled for ${name}`);
+      }
+      for (const m of Object.values(members)) type.reader.column(m.property);
+      this.roots.set(name, { kind: 'list', type, orderings, filter: { members, input }, check: argumentCheck('Query', field) });
+    };
+    const statuses = { property: 'status', kind: 'in' } as const;
+    const id = (property: string) => ({ property, kind: 'id' }) as const;
+    const range = (from: string, to: string, property: string) => ({ [from]: { property, kind: 'from' }, [to]: { property, kind: 'to' } }) as const;
+    const created = range('createdFrom', 'createdTo', 'createdAt');
+    list('orders', order, OrderOrder, {
+      statuses,
+      customerId: id('customerId'),
+      channel: { property: 'channel', kind: 'equals' },
+      platformPartnerId: id('platformPartnerId'),
+      ...range('placedFrom', 'placedTo', 'placedAt'),
+    });
+    list('shipments', shipment, ShipmentOrder, { statuses, logisticsPartnerId: id('logisticsPartnerId'), orderId: id('orderId'), ...created });
+    list('paymentVerifications', payment, PaymentOrder, { statuses, providerId: id('providerId'), orderId: id('orderId'), ...created });
+    list('customers', customer, CustomerOrder, { status: { property: 'status', kind: 'equals' }, ...created });
+    list('afterSalesCases', afterSalesCase, CaseOrder, {
+      statuses,
+      types: { property: 'type', kind: 'in' },
+      customerId: id('customerId'),
+      orderId: id('orderId'),
+      ...range('openedFrom', 'openedTo', 'openedAt'),
+    });
   }
 }
 
@@ -416,6 +467,46 @@ function applyMasks(selection: Selection, value: unknown, masked: ReadonlySet<st
     if (!b.nodes) applyMasks(b.selection, child, masked);
     else if (child && typeof child === 'object') for (const k of b.nodes) applyMasks(b.selection, (child as Record<string, unknown>)[k], masked);
   }
+}
+
+const isSent = (value: unknown) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0);
+
+/**
+ * The conditions of a root list's coerced `filter` on the row at `alias`, as its resolver adds
+ * them; undefined when the filter is invalid (type-graphql's validation, a malformed id, a range
+ * that starts after it ends, a member not compiled): graphql-js then reports it.
+ */
+function filterSql(spec: FilterSpec, type: TableType, alias: string, filter: unknown, r: Render): string | undefined {
+  if (filter == null) return '';
+  const values = filter as Record<string, unknown>;
+  const instance = Object.assign(Object.create(spec.input.prototype as object) as object, values);
+  // As type-graphql validates an argument (its validate-arg.ts): missing members skipped.
+  if (validateSync(instance, { forbidUnknownValues: false, skipMissingProperties: true }).length > 0) return undefined;
+  let sql = '';
+  const range = new Map<string, { from?: Date; to?: Date }>();
+  for (const [name, value] of Object.entries(values)) {
+    if (!isSent(value)) continue;
+    const member = spec.members[name];
+    if (!member) return undefined;
+    const column = `${alias}.${type.reader.column(member.property)}`;
+    if (member.kind === 'in') {
+      if (!Array.isArray(value)) return undefined;
+      sql += ` AND ${column} = ANY(${r.param(value, '')})`;
+    } else if (member.kind === 'id') {
+      if (typeof value !== 'string' || !UUID.test(value)) return undefined;
+      sql += ` AND ${column} = ${r.param(value.toLowerCase(), 'uuid')}`;
+    } else if (member.kind === 'equals') {
+      sql += ` AND ${column} = ${r.param(value, '')}`;
+    } else {
+      if (!(value instanceof Date)) return undefined;
+      const bounds = range.get(member.property) ?? {};
+      bounds[member.kind] = value;
+      range.set(member.property, bounds);
+      sql += ` AND ${column} ${member.kind === 'from' ? '>=' : '<'} ${r.param(value, 'timestamptz')}`;
+    }
+  }
+  for (const { from, to } of range.values()) if (from && to && from > to) return undefined;
+  return sql;
 }
 
 function renderObject(selection: Selection, alias: string, r: Render): string {
@@ -662,13 +753,15 @@ export class ReadPlans {
             sql += scope(type.table, t);
           } else {
             const first = args.first;
-            if (args.filter != null) return undefined;
             if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
-            // An ordering the caller may not send is refused on graphql-js (argument-rules.ts).
-            const orderBy = args.orderBy as string | null | undefined;
-            if (orderBy != null && ctx.policy.decideArgument(step.source.orderings.coordinate(orderBy)) !== 'visible') return undefined;
-            const ordering = step.source.orderings.pick(orderBy, ctx.policy.decideArgument);
+            // A filter member or ordering the caller may not send is refused on graphql-js, by
+            // the same check (argument-rules.ts), with its FORBIDDEN and its audit record.
+            if (step.source.check(args, ctx.policy.decideArgument)) return undefined;
+            const ordering = step.source.orderings.pick(args.orderBy as string | null | undefined, ctx.policy.decideArgument);
             sql += scope(type.table, t);
+            const filtered = filterSql(step.source.filter, type, t, args.filter, r);
+            if (filtered === undefined) return undefined; // graphql-js reports the invalid filter
+            sql += filtered;
             const column = `${t}.${type.reader.column(ordering.property)}`;
             const after = args.after as string | null | undefined;
             if (after != null) {

@@ -6,8 +6,9 @@
  * field of every row in Node. Connections, at the root and nested, take their page arguments
  * (`first`, `after`, `orderBy`, and a root list's `filter` as its resolver applies it: a member
  * the caller may not send, or an invalid one, is left to graphql-js to refuse) and answer `nodes`
- * and `pageInfo.hasNextPage` / `hasPreviousPage`; cursors and `edges` stay on graphql-js, which
- * seals them. With the field rules on, a plan also answers a selection with masked fields (it
+ * and `pageInfo.hasNextPage` / `hasPreviousPage`; a root list answers `edges` and cursors too
+ * (sealed in Node from each row's sort value and id, as pagination.ts seals them), a nested
+ * connection leaves them to graphql-js. With the field rules on, a plan also answers a selection with masked fields (it
  * masks them in one pass over the result) as long as nothing in it is denied. Everything else, and everything this module is not sure about, runs on
  * graphql-js as before: `planFor` answers `undefined` and the caller falls back.
  *
@@ -131,7 +132,7 @@ interface RootStep {
   node: FieldNode;
   source: RootSource;
   /** For lists: the connection's own keys in response order (`nodes`, `__typename`, `pageInfo`). */
-  connectionKeys: Array<{ key: string; typename?: string; pageInfo?: Array<{ key: string; name: string }> }>;
+  connectionKeys: Array<{ key: string; typename?: string; pageInfo?: Array<{ key: string; name: string }>; edges?: Array<{ key: string; name: string; typename?: string }> }>;
   /** Renders the object of the type at alias `alias`; `next` hands out fresh aliases. */
   object: Selection;
 }
@@ -513,10 +514,14 @@ function renderObject(selection: Selection, alias: string, r: Render): string {
   return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, r)}`).join(', ')})`;
 }
 
-/** The keys of a `pageInfo` selection: `hasNextPage`, `hasPreviousPage` and `__typename` only (cursors are sealed on graphql-js). */
-function pageInfoKeys(schema: GraphQLSchema, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, coordinates: Coordinates) {
+/**
+ * The keys of a `pageInfo` selection: `hasNextPage`, `hasPreviousPage` and `__typename`, and with
+ * `cursors` (root lists, which seal them in Node) `startCursor` and `endCursor`.
+ */
+function pageInfoKeys(schema: GraphQLSchema, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, coordinates: Coordinates, cursors = false) {
+  const allowed = cursors ? ['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor', '__typename'] : ['hasNextPage', 'hasPreviousPage', '__typename'];
   return fieldsIn(schema.getType('PageInfo') as GraphQLObjectType, set, fragments).map((p) => {
-    if (!['hasNextPage', 'hasPreviousPage', '__typename'].includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
+    if (!allowed.includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
     if (p.name.value !== '__typename') select(coordinates, 'PageInfo', p.name.value);
     return { key: p.alias?.value ?? p.name.value, name: p.name.value };
   });
@@ -630,7 +635,22 @@ function compileRoot(
       connectionKeys.push({ key });
     } else if (inner.name.value === 'pageInfo' && inner.selectionSet) {
       select(coordinates, connection.name, 'pageInfo');
-      connectionKeys.push({ key, pageInfo: pageInfoKeys(schema, inner.selectionSet, fragments, coordinates) });
+      connectionKeys.push({ key, pageInfo: pageInfoKeys(schema, inner.selectionSet, fragments, coordinates, true) });
+    } else if (inner.name.value === 'edges' && inner.selectionSet) {
+      // Edges: a sealed cursor per row (sealed in Node, as toPage seals it) and the row's object.
+      select(coordinates, connection.name, 'edges');
+      const edge = getNamedType(connection.getFields().edges!.type) as GraphQLObjectType;
+      const parts = fieldsIn(edge, inner.selectionSet, fragments).map((e) => {
+        const name = e.name.value;
+        const part = { key: e.alias?.value ?? name, name, ...(name === '__typename' ? { typename: edge.name } : {}) };
+        if (name === 'node' && !object && e.selectionSet) {
+          select(coordinates, edge.name, 'node');
+          object = compileObject(schema, source.type, e.selectionSet, fragments, coordinates);
+        } else if (name === 'cursor') select(coordinates, edge.name, 'cursor');
+        else if (name !== '__typename') unsupported(`${edge.name}.${name}`);
+        return part;
+      });
+      connectionKeys.push({ key, edges: parts });
     } else unsupported(`${connection.name}.${inner.name.value}`);
   }
   if (!object) return unsupported('connection without nodes');
@@ -700,7 +720,7 @@ export class ReadPlans {
         if (decision?.denied) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
-        const statements: Array<{ sql: string; values: unknown[]; step: RootStep; page?: { first: number; after: boolean } }> = [];
+        const statements: Array<{ sql: string; values: unknown[]; step: RootStep; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
         for (const step of steps) {
           let args: Record<string, unknown>;
           try {
@@ -743,14 +763,14 @@ export class ReadPlans {
             if (error instanceof NeedsGraphqlJs) return undefined; // graphql-js reports it where it belongs
             throw error;
           }
-          let sql = `SELECT ${object} AS node, ${type.subject(t)} AS subject FROM ${type.reader.table} ${t} WHERE TRUE`;
-          let page: { first: number; after: boolean } | undefined;
+          const head = `SELECT ${object} AS node, ${type.subject(t)} AS subject`;
+          let sql = ` FROM ${type.reader.table} ${t} WHERE TRUE`;
+          let page: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } | undefined;
           if (step.source.kind === 'byId') {
             const id = args.id;
             if (typeof id !== 'string' || !UUID.test(id)) return undefined;
             values.push(id.toLowerCase());
-            sql += ` AND ${t}."id" = $${values.length}::uuid`;
-            sql += scope(type.table, t);
+            sql = `${head}${sql} AND ${t}."id" = $${values.length}::uuid${scope(type.table, t)}`;
           } else {
             const first = args.first;
             if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
@@ -774,7 +794,17 @@ export class ReadPlans {
               const op = ordering.direction === 'DESC' ? '<' : '>';
               sql += ` AND (${column}, ${t}."id") ${op} (${r.param(position.v, ordering.kind === 'timestamp' ? 'timestamptz' : '')}, ${r.param(position.i, 'uuid')})`;
             }
-            page = { first, after: after != null };
+            // Cursors are sealed in Node from each row's sort value and id, as toPage seals them
+            // (pagination.ts): one cursor per row, whichever edge or pageInfo field names it.
+            const cursors = step.connectionKeys.some((k) => k.edges?.some((e) => e.name === 'cursor') || k.pageInfo?.some((p) => p.name === 'startCursor' || p.name === 'endCursor'));
+            const sealed = new Map<Record<string, unknown>, string>();
+            const seal = (row: Record<string, unknown>) => {
+              let cursor = sealed.get(row);
+              if (cursor === undefined) sealed.set(row, (cursor = ctx.cursors.seal(type.table, ordering, row.sort_v, row.sort_i as string)));
+              return cursor;
+            };
+            page = { first, after: after != null, ...(cursors ? { seal } : {}) };
+            sql = `${head}${cursors ? `, ${column} AS sort_v, ${t}."id" AS sort_i` : ''}${sql}`;
             // One row more tells whether there is a next page, when that is asked.
             const limit = first + (step.connectionKeys.some((k) => k.pageInfo?.some((p) => p.name === 'hasNextPage')) ? 1 : 0);
             // The page size is written into the statement, not sent as a parameter: with LIMIT $n
@@ -805,8 +835,19 @@ export class ReadPlans {
               if (k.typename) connection[k.key] = k.typename;
               else if (k.pageInfo) {
                 const info: Record<string, unknown> = {};
-                for (const p of k.pageInfo) info[p.key] = p.name === 'hasNextPage' ? read.length > page.first : p.name === 'hasPreviousPage' ? page.after : 'PageInfo';
+                for (const p of k.pageInfo) {
+                  const edge = p.name === 'startCursor' ? rows[0] : p.name === 'endCursor' ? rows[rows.length - 1] : undefined;
+                  if (p.name === 'startCursor' || p.name === 'endCursor') info[p.key] = edge ? page.seal!(edge) : null;
+                  else info[p.key] = p.name === 'hasNextPage' ? read.length > page.first : p.name === 'hasPreviousPage' ? page.after : 'PageInfo';
+                }
                 connection[k.key] = info;
+              } else if (k.edges) {
+                const parts = k.edges;
+                connection[k.key] = rows.map((row) => {
+                  const edge: Record<string, unknown> = {};
+                  for (const e of parts) edge[e.key] = e.typename ?? (e.name === 'cursor' ? page.seal!(row) : row.node);
+                  return edge;
+                });
               } else connection[k.key] = rows.map((r) => r.node);
             }
             data[step.responseKey] = connection;
@@ -818,7 +859,13 @@ export class ReadPlans {
             for (const step of steps) {
               const value = data[step.responseKey];
               if (step.source.kind === 'byId') applyMasks(step.object, value, decision.masked);
-              else for (const k of step.connectionKeys) if (!k.typename && !k.pageInfo) applyMasks(step.object, (value as Record<string, unknown>)[k.key], decision.masked);
+              else {
+                for (const k of step.connectionKeys) {
+                  const list = (value as Record<string, unknown>)[k.key] as Array<Record<string, unknown>>;
+                  if (k.edges) for (const e of k.edges.filter((e) => e.name === 'node')) for (const edge of list) applyMasks(step.object, edge[e.key], decision.masked);
+                  else if (!k.typename && !k.pageInfo) applyMasks(step.object, list, decision.masked);
+                }
+              }
             }
           }
         }

@@ -5,6 +5,7 @@
  * fewer statements. Operations select exactly what the caller's view shows unmasked, so they take
  * the direct path where plans apply; a few select more and must take the guarded path.
  */
+import { createDecipheriv, hkdfSync } from 'node:crypto';
 import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../../src/policy/principal';
 import { createDataSource } from '../../src/data-source';
@@ -15,9 +16,9 @@ import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
-import { lastEvent, run, type Outcome } from '../audit/audit-harness';
+import { callers, lastEvent, run, type Outcome } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { createTestGateway } from '../harness/gateway';
+import { createTestGateway, TEST_SECRETS } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
 
 /** Relations followed below each type (the order aggregate); everything else is a leaf field. */
@@ -123,13 +124,37 @@ function operations(schema: GraphQLSchema, decide: (t: string, f: string) => str
     { name: 'a range that starts after it ends (graphql-js reports it)', query: `{ orders(first: 5, filter: { placedFrom: "2026-01-01T00:00:00Z", placedTo: "2025-01-01T00:00:00Z" }) { nodes { id } } }` },
     { name: 'a filter id that is not a UUID (graphql-js reports it)', query: `{ paymentVerifications(first: 5, filter: { orderId: "nope" }) { nodes { id } } }` },
     { name: 'more statuses than a filter takes (graphql-js reports it)', query: `{ shipments(first: 5, filter: { statuses: [${Array(21).fill('DELIVERED').join(', ')}] }) { nodes { id } } }` },
-    { name: 'edges (not compiled)', query: `{ orders(first: 2) { edges { node { id } } } }` },
+    { name: 'edges', query: `{ orders(first: 2) { edges { node { id } } } }` },
+    {
+      name: 'edges with cursors, start and end cursors',
+      query: `{ shipments(first: 4, orderBy: CREATED_AT_ASC) { pageInfo { startCursor hasNextPage endCursor } edges { __typename c: cursor node { ${sel('Shipment', 1)} } } } }`,
+    },
+    { name: 'cursors of an empty page', query: `{ orders(first: 3, filter: { customerId: "00000000-0000-4000-8000-000000000000" }) { pageInfo { startCursor endCursor } edges { cursor node { id } } } }` },
+    { name: 'edges of a filtered list, by id', query: `query($f: PaymentVerificationFilter) { paymentVerifications(first: 5, filter: $f) { edges { cursor node { ${sel('PaymentVerification', 0)} } } } }`, variables: { f: { statuses: ['SETTLED', 'CAPTURED', 'AUTHORIZED'] } } },
     { name: 'every field, visible or not (guarded path)', query: `{ orders(first: 5) { nodes { id orderNumber customer { id } shippingAddress { phone city } items { sku } } } }` },
   ];
 }
 
+/** The position a sealed cursor holds (read without its binding: the equivalence is of positions; a test below checks the binding). */
+function position(cursor: string): unknown {
+  const raw = Buffer.from(cursor, 'base64url');
+  const key = Buffer.from(hkdfSync('sha256', TEST_SECRETS.cursorSecret, 'need-to-know', 'cursor v1', 32));
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 13), { authTagLength: 16 });
+  return JSON.parse(decipher.update(raw.subarray(29)).toString('utf8'));
+}
+
+/** `value` with every cursor (random per sealing) replaced by the position it holds. */
+function withPositions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withPositions);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && /^(c|cursor|startCursor|endCursor)$/.test(k) ? { position: position(v) } : withPositions(v)]),
+  );
+}
+
 async function outcomeAndEvent(gateway: Gateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
-  const { result, sql } = await countSql(() => run(gateway, query, caller, variables, 'CASE-2026-001'));
+  const { result: raw, sql } = await countSql(() => run(gateway, query, caller, variables, 'CASE-2026-001'));
+  const result = withPositions(raw);
   const event = await lastEvent(db.dataSource);
   const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
   return { outcome: result as Outcome, event: content, statements: sql.count, texts: sql.statements, compiled: sql.statements.some((text) => text.includes('json_build_object')) };
@@ -228,8 +253,8 @@ describe('compiled reads give what graphql-js gives', () => {
     });
 
     it('reads the page after a cursor as graphql-js does, and leaves a cursor it cannot open to graphql-js', async () => {
-      const first = await outcomeAndEvent(plain, db, query.replace('pageInfo { hasNextPage', 'pageInfo { endCursor hasNextPage'), caller(), { id: DEMO_IDS.demoCustomer, n: 2 });
-      const after = first.outcome.data?.customer.orders.pageInfo.endCursor as string;
+      const first = await run(plain, query.replace('pageInfo { hasNextPage', 'pageInfo { endCursor hasNextPage'), caller(), { id: DEMO_IDS.demoCustomer, n: 2 });
+      const after = first.data?.customer.orders.pageInfo.endCursor as string;
       expect(typeof after).toBe('string');
       const c = await outcomeAndEvent(compiled, db, query, caller(), { id: DEMO_IDS.demoCustomer, n: 2, after });
       const p = await outcomeAndEvent(plain, db, query, caller(), { id: DEMO_IDS.demoCustomer, n: 2, after });
@@ -265,10 +290,32 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(refused.outcome).toEqual(plainRefused.outcome);
   });
 
+  it('seals cursors of root lists in the compiled read that graphql-js opens, for the same next page', async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
+    const query = `query($after: String) { shipments(first: 3, after: $after) { pageInfo { endCursor } edges { cursor node { id trackingNumber } } } }`;
+    const c = await run(compiled, query, caller);
+    const p = await run(plain, query, caller);
+    const cursor = c.data?.shipments.pageInfo.endCursor as string;
+    expect(c.data?.shipments.edges[2].cursor).toBe(cursor);
+    expect(withPositions(c)).toEqual(withPositions(p));
+    const nextOfCompiled = await run(plain, query, caller, { after: cursor });
+    const nextOfPlain = await run(plain, query, caller, { after: p.data?.shipments.pageInfo.endCursor });
+    expect(nextOfCompiled.errors).toBeUndefined();
+    expect(nextOfCompiled.data?.shipments.edges.map((e: { node: unknown }) => e.node)).toEqual(nextOfPlain.data?.shipments.edges.map((e: { node: unknown }) => e.node));
+    const compiledNext = await outcomeAndEvent(compiled, db, query, caller, { after: p.data?.shipments.pageInfo.endCursor });
+    expect(compiledNext.compiled).toBe(true);
+    expect(compiledNext.statements).toBe(1);
+    expect(compiledNext.outcome.data?.shipments.edges.map((e: { node: unknown }) => e.node)).toEqual(nextOfPlain.data?.shipments.edges.map((e: { node: unknown }) => e.node));
+    // Sealed for this caller only: another carrier's gateway refuses it, as graphql-js does.
+    const other = callers.logistics(DEMO_IDS.logisticsPartners[1]);
+    const foreign = await outcomeAndEvent(compiled, db, query, other, { after: cursor });
+    expect(foreign.outcome.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('reads a root page after a cursor as graphql-js does', async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:customer_service' && r.purpose === 'after_sales')!);
-    const first = await outcomeAndEvent(plain, db, `{ afterSalesCases(first: 2) { pageInfo { endCursor } } }`, caller);
-    const after = first.outcome.data?.afterSalesCases.pageInfo.endCursor as string;
+    const first = await run(plain, `{ afterSalesCases(first: 2) { pageInfo { endCursor } } }`, caller);
+    const after = first.data?.afterSalesCases.pageInfo.endCursor as string;
     const query = `query($after: String) { afterSalesCases(first: 2, after: $after) { pageInfo { hasNextPage hasPreviousPage } nodes { id subject openedAt } } }`;
     const c = await outcomeAndEvent(compiled, db, query, caller, { after });
     const p = await outcomeAndEvent(plain, db, query, caller, { after });

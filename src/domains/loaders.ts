@@ -57,6 +57,7 @@ export const CHILD_ORDER = {
   addressesByCustomer: [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']],
   messagesByCase: [['sentAt', 'ASC'], ['id', 'ASC']],
   recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
+  eventsByShipment: [['occurredAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
 /** A preference history lists the newest choice first (its cursors name this ordering). */
@@ -90,7 +91,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     casesByOrder: () =>
       memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', [['openedAt', 'ASC'], ['id', 'ASC']], transaction)),
     eventsByShipment: () =>
-      memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', [['occurredAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', CHILD_ORDER.eventsByShipment, transaction)),
     messagesByCase: () =>
       memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', CHILD_ORDER.messagesByCase, transaction)),
     attachmentsByCase: () =>

@@ -1,6 +1,6 @@
 /**
  * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
- * payments, shipping address and customs data) or over a customer (addresses, pages of orders
+ * payments, shipping address and customs data, a shipment's scans) or over a customer (addresses, pages of orders
  * and of after-sales cases with their messages and records) runs as ONE SQL statement per root
  * field that builds the response's JSON in PostgreSQL, instead of graphql-js resolving every
  * field of every row in Node. Connections, at the root and nested, take their page arguments
@@ -288,6 +288,10 @@ class Catalog {
     order.fields.set('items', many(item, 'orderId', CHILD_ORDER.itemsByOrder, 'order>order_item'));
     order.fields.set('shipments', many(shipment, 'orderId', CHILD_ORDER.shipmentsByOrder, 'order>shipment'));
     order.fields.set('paymentVerifications', many(payment, 'orderId', CHILD_ORDER.paymentsByOrder, 'order>payment_verification'));
+    // A shipment's scans: each carries its own scope condition (no link carries scope to them).
+    const viaShipment = (a: string) => `(SELECT o_s."customer_id" FROM "shipment" s_s JOIN "order" o_s ON o_s."id" = s_s."order_id" WHERE s_s."id" = ${a}."shipment_id")`;
+    const event = tableType('ShipmentEvent', TABLES.shipmentEvent, viaShipment);
+    shipment.fields.set('events', many(event, 'shipmentId', CHILD_ORDER.eventsByShipment));
     shipment.fields.set('order', { kind: 'one', target: order, foreignKey: shipment.reader.column('orderId'), link: 'shipment>order' });
     payment.fields.set('order', { kind: 'one', target: order, foreignKey: payment.reader.column('orderId'), link: 'payment_verification>order' });
 

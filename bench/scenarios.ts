@@ -237,4 +237,33 @@ FROM "order" o WHERE o.id = $1`,
     check: (data, v) => (data?.recordShipmentEvents?.id === v.id ? undefined : 'expected the scanned shipment back'),
     writes: true,
   },
+  {
+    number: 6,
+    key: 'manifest-in-transit',
+    // Cursors are sealed with a random IV per request, so no baseline can return the same data.
+    title: 'carrier manifest filtered to parcels under way: 50 edges with cursors, scans, recipient and address',
+    caller: 'logistics partner A (fulfillment)',
+    token: (f) => ({ kind: 'logistics_partner', partnerId: f.logisticsPartner, purposes: ['fulfillment'], subject: 'bench-carrier-a' }),
+    purpose: 'fulfillment',
+    query: `query UnderWay($n: Int!) {
+  shipments(first: $n, filter: { statuses: [LABEL_CREATED, IN_TRANSIT, OUT_FOR_DELIVERY] }) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      cursor
+      node {
+        id trackingNumber status
+        events { occurredAt location status }
+        order { orderNumber shippingAddress { recipientName line1 line2 city postalCode country phone } }
+      }
+    }
+  }
+}`,
+    variables: () => ({ n: MANIFEST_SIZE }),
+    shortLists: { n: 5 },
+    check: (data, v) =>
+      expectLength('shipments.edges', data?.shipments?.edges, v.n as number) ??
+      (data.shipments.edges.every((e: any) => typeof e.cursor === 'string' && ['LABEL_CREATED', 'IN_TRANSIT', 'OUT_FOR_DELIVERY'].includes(e.node?.status) && Array.isArray(e.node.events))
+        ? undefined
+        : 'every edge should carry a cursor and a shipment under way with its scans'),
+  },
 ];

@@ -279,6 +279,8 @@ describe('compliance console (Chromium)', () => {
     await rows.filter({ hasText: overdue }).getByRole('button', { name: `Open request ${overdue}` }).click();
     const opened = page.getByRole('region', { name: `Request ${overdue}` });
     await opened.waitFor();
+    // Focus moves in an effect after the region is drawn: wait for it (this fails on timeout if it never moves).
+    await page.waitForFunction(() => document.activeElement?.id === 'opened-request', undefined, { timeout: 10_000 });
     await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('opened-request');
     const [customer] = await db.dataSource.query(`SELECT account_name FROM customer WHERE id = $1`, [a]);
     await expect(opened.getByText(customer.account_name, { exact: true }).isVisible()).resolves.toBe(true);
@@ -302,6 +304,8 @@ describe('compliance console (Chromium)', () => {
         await narrow.waitForLoadState('networkidle');
         // A change of hash loads nothing, so the network may be idle before the queue is drawn.
         if (route === 'requests') await narrow.getByRole('region', { name: 'Request queue' }).waitFor();
+        // Measured once every page has drawn what it loads, not its loading line.
+        await narrow.getByRole('status').filter({ hasText: /^Loading/ }).first().waitFor({ state: 'detached' });
         const overflow = await narrow.evaluate('document.documentElement.scrollWidth - window.innerWidth');
         expect({ route, overflow }).toEqual({ route, overflow: 0 });
         if (route === 'requests') await shot('requests-narrow', narrow);

@@ -13,6 +13,7 @@ import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditEventInput } from '../audit/audit-record';
 import type { Logger } from '../platform/logger';
 import type { GatewayMetrics } from '../platform/metrics';
+import { PollingLoop } from '../platform/polling-loop';
 import { privacyRequestOfTopic } from './outbox';
 import type { SecretBox } from './secret-box';
 
@@ -61,47 +62,30 @@ interface DueMail {
 const MAIL_DISCLOSES = ['Customer.email'];
 
 export class MailWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<MailRun> | undefined;
-  private stopped = false;
-  private readonly pollMs: number;
+  private readonly loop: PollingLoop<MailRun>;
   private readonly batchSize: number;
   private readonly maxAttempts: number;
   private readonly now: () => Date;
 
   constructor(private readonly options: MailWorkerOptions) {
-    this.pollMs = options.pollMs ?? 500;
+    this.loop = new PollingLoop(() => this.run(), options.pollMs ?? 500, (error) => options.logger.warn({ err: error }, 'the mail outbox could not be sent'));
     this.batchSize = options.batchSize ?? 10;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.now = options.now ?? (() => new Date());
   }
 
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.runOnce()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'the mail outbox could not be sent'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.pollMs).unref();
-        });
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.loop.start();
   }
 
   /** Stops polling and waits for the run in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Sends the mails due now; one run at a time per worker. */
   runOnce(): Promise<MailRun> {
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.loop.runOnce();
   }
 
   private async run(): Promise<MailRun> {

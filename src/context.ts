@@ -11,6 +11,7 @@ import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } fro
 import type { AttachmentLinks } from './domains/after-sales/attachment-links';
 import type { BehaviorAggregates } from './domains/analytics/behavior-aggregates';
 import type { PrivacyRights } from './domains/privacy-requests/privacy-rights';
+import type { WebhookSettings } from './domains/webhooks/webhook.service';
 import { createLoaders, type Loaders } from './domains/loaders';
 import type { IdempotencyClaim } from './idempotency/idempotency';
 import type { RequestBudgets } from './hardening/rate-limit';
@@ -72,6 +73,8 @@ export interface RequestContext {
   blobs: BlobStore | undefined;
   /** The retention job's settings, for the preview of its next run (retention/retention-preview.resolver.ts). */
   retention: RetentionSettings;
+  /** Seals partners' webhook signing secrets; which endpoint URLs are accepted (domains/webhooks). */
+  webhooks: WebhookSettings;
 }
 
 export interface AuditNote {
@@ -105,6 +108,7 @@ export interface ContextDeps {
   blobs: BlobStore | undefined;
   rights: PrivacyRights;
   retention: RetentionSettings;
+  webhooks: WebhookSettings;
 }
 
 /**
@@ -136,6 +140,7 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     blobs: deps.blobs,
     rights: deps.rights,
     retention: deps.retention,
+    webhooks: deps.webhooks,
     auditNote: {},
     outcome: {},
   };

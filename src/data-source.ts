@@ -33,6 +33,8 @@ import { ShipmentEntity } from './domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from './idempotency/idempotency-record.entity';
 import { TrustedDocumentEntity } from './integration/trusted-document.entity';
 import { MailOutboxEntity } from './mail/mail-outbox.entity';
+import { WebhookDeliveryEntity } from './domains/webhooks/webhook-delivery.entity';
+import { WebhookEndpointEntity } from './domains/webhooks/webhook-endpoint.entity';
 import { RetentionRunEntity } from './retention/retention-run.entity';
 import type { DataSource } from 'typeorm';
 import { buildDataSource, type DataSourceOptions } from './platform/database';
@@ -70,6 +72,8 @@ export const ENTITIES = [
   RetentionRunEntity,
   MailOutboxEntity,
   TrustedDocumentEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ];
 
 /** The gateway's data source over `options.url`: every entity and migration, every wait bounded. */

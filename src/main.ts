@@ -201,6 +201,7 @@ const COMMANDS: Record<string, Command> = {
               : undefined,
         },
         trustedDocuments: config.trustedDocuments,
+        webhooks: { secretKey: config.webhooks.secretKey, worker: { maxAttempts: config.webhooks.maxAttempts } },
       });
       const metricsServer = config.metricsPort === 0 ? undefined : http.createServer(gateway.metricsHandler);
       if (metricsServer) {
@@ -210,6 +211,7 @@ const COMMANDS: Record<string, Command> = {
         });
         logger.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'metrics are served');
       }
+      gateway.webhooks.start();
       let stopping = false;
       const server = createListener(config, (req, res) => {
         // Stopping: a keep-alive connection is closed as soon as its answer is out.

@@ -22,6 +22,7 @@ import { PolicyVersionResolver } from './domains/policy-versions/policy-version.
 import { PrivacyRequestResolver } from './domains/privacy-requests/privacy-request.resolver';
 import { ShipmentResolver } from './domains/shipments/shipment.resolver';
 import { RetentionPreviewResolver } from './retention/retention-preview.resolver';
+import { WebhookEndpointSecretResolver, WebhookResolver } from './domains/webhooks/webhook.resolver';
 
 export const RESOLVERS = [
   CustomerResolver,
@@ -42,6 +43,8 @@ export const RESOLVERS = [
   AuditEventResolver,
   AuditIntegrityResolver,
   RetentionPreviewResolver,
+  WebhookResolver,
+  WebhookEndpointSecretResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -57,13 +57,15 @@ import { NOT_PERSONAL, PRIVACY_HANDLERS } from './privacy/handlers/registry';
 import { buildGatewaySchema } from './schema';
 import { downloadExport } from './domains/privacy-requests/export-download';
 import { EXPORT_DOWNLOAD_PATH, PrivacyRights } from './domains/privacy-requests/privacy-rights';
-import { DEV_PRIVACY_SECRET } from './platform/config';
 import { outboxBacklog } from './mail/outbox';
 import { GatewayMetrics } from './platform/metrics';
 import { isClassifiedCoordinate } from './policy/classification';
 import { ConsoleAssets, type ConsoleOptions } from './console/console-assets';
-import type { RetentionSettings } from './platform/config';
+import { DEV_PRIVACY_SECRET, DEV_WEBHOOK_SECRET_KEY, type RetentionSettings } from './platform/config';
 import { RETENTION_DEFAULTS } from './retention/retention-job';
+import { WebhookWorker, type WebhookWorkerOptions } from './domains/webhooks/webhook-worker';
+import { SigningSecretBox } from './domains/webhooks/webhook-signing';
+
 
 /** How often expired idempotency records are deleted. */
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -141,6 +143,16 @@ export interface GatewayDeps {
    * audiences when `audiences` is absent). Off unless given.
    */
   trustedDocuments?: Omit<TrustedDocumentSettings, 'audiences'> & { audiences?: readonly string[] };
+  /**
+   * Change notifications (domains/webhooks): the key signing secrets are sealed under (a
+   * development key when absent; production needs its own), whether endpoints may be http:// on
+   * the loopback interface (not in production), and the worker's timings.
+   */
+  webhooks?: {
+    secretKey: string;
+    allowLoopbackHttp?: boolean;
+    worker?: Omit<WebhookWorkerOptions, 'dataSource' | 'disclose' | 'contracts' | 'secrets' | 'logger'>;
+  };
 }
 
 export interface Gateway {
@@ -154,6 +166,8 @@ export interface Gateway {
    * requires.
    */
   execute(query: string, caller: Caller, variables?: Record<string, unknown>, options?: ServedRequest): Promise<GraphQLResponse>;
+  /** The webhook worker: `serve` starts it; tests run it once at a time. Stopped by `stop()`. */
+  webhooks: WebhookWorker;
   /**
    * Stopping begins: /readyz answers 503 and every answer closes its connection; requests keep
    * being served until the HTTP server is closed. Then `stop()`.
@@ -266,6 +280,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   sweepTimer?.unref();
   const consoleAssets = deps.console ? await ConsoleAssets.load(deps.console, schema, policy) : undefined;
 
+  const production = process.env.NODE_ENV === 'production';
+  if (!deps.webhooks && production) throw new Error('createGateway: production needs its own webhook settings (webhooks.secretKey)');
+  const webhookSecrets = new SigningSecretBox(deps.webhooks?.secretKey ?? DEV_WEBHOOK_SECRET_KEY);
   const contexts: ContextDeps = {
     policy,
     dataSource: deps.dataSource,
@@ -278,6 +295,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     blobs: deps.attachments?.store,
     rights,
     retention: deps.retention ?? RETENTION_DEFAULTS,
+    webhooks: { secrets: webhookSecrets, allowLoopbackHttp: (deps.webhooks?.allowLoopbackHttp ?? true) && !production },
   };
   const transport = createHttpTransport({
     schema,
@@ -303,22 +321,44 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   });
 
+  /** In-process execution as `caller`: the HTTP path's policy view, context, routing and audit. */
+  const runAs = async (query: string, caller: Caller, variables: Record<string, unknown> | undefined, options: ServedRequest | undefined, requestId: string, detail?: Record<string, unknown>) => {
+    const view = policy.viewFor(caller);
+    const given: Record<string, string | undefined> = {
+      [REFERENCE_HEADERS.legal_case.toLowerCase()]: options?.legalCaseReference,
+      [REFERENCE_HEADERS.privacy_request.toLowerCase()]: options?.privacyRequestReference,
+    };
+    const served = servedRequestOf(caller, view.serves && { ...view.serves, required: false }, (name) => given[name]);
+    if (served instanceof GraphQLError) throw served;
+    const ctx = createRequestContext(contexts, caller, view, requestId, served);
+    if (detail) ctx.auditNote.detail = detail;
+    return routing.runInProcess(ctx, query, variables);
+  };
+  // A notification is read as its partner through the same path, and audited like a response.
+  const webhooks = new WebhookWorker({
+    ...deps.webhooks?.worker,
+    dataSource: deps.dataSource,
+    contracts,
+    secrets: webhookSecrets,
+    logger: deps.logger,
+    async disclose(caller, document, variables, audit) {
+      const response = await runAs(document, caller, variables, undefined, audit.requestId, audit.detail);
+      if (response.body.kind !== 'single') throw new Error('a notification read answered incrementally');
+      // A response the audit log could not record is withheld (HTTP 500): nothing may be sent.
+      if ((response.http.status ?? 200) >= 500) return { errors: [{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+      return response.body.singleResult;
+    },
+  });
+
   return {
     handler: transport.handler,
     drain: transport.drain,
     metricsHandler: transport.metricsHandler,
     metrics,
-    async execute(query, caller, variables, options) {
-      const view = policy.viewFor(caller);
-      const given: Record<string, string | undefined> = {
-        [REFERENCE_HEADERS.legal_case.toLowerCase()]: options?.legalCaseReference,
-        [REFERENCE_HEADERS.privacy_request.toLowerCase()]: options?.privacyRequestReference,
-      };
-      const served = servedRequestOf(caller, view.serves && { ...view.serves, required: false }, (name) => given[name]);
-      if (served instanceof GraphQLError) throw served;
-      return routing.runInProcess(createRequestContext(contexts, caller, view, randomUUID(), served), query, variables);
-    },
+    webhooks,
+    execute: (query, caller, variables, options) => runAs(query, caller, variables, options, randomUUID()),
     async stop() {
+      await webhooks.stop();
       clearInterval(purgeTimer);
       if (sweepTimer) clearInterval(sweepTimer);
       await routing.stop();

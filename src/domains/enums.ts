@@ -15,6 +15,7 @@ import { PartnerKind, PartnerStatus } from './partners/partner.entity';
 import { PaymentMethod, PaymentStatus } from './payments/payment-verification.entity';
 import { PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType } from './privacy-requests/privacy-request.entity';
 import { ShipmentStatus } from './shipments/shipment.entity';
+import { WebhookDeliveryStatus, WebhookEventType } from './webhooks/webhook-delivery.entity';
 
 const enums: Array<[object, string]> = [
   [AttachmentKind, 'AttachmentKind'],
@@ -36,5 +37,7 @@ const enums: Array<[object, string]> = [
   [PrivacyRequestType, 'PrivacyRequestType'],
   [PrivacyRequestChannel, 'PrivacyRequestChannel'],
   [ShipmentStatus, 'ShipmentStatus'],
+  [WebhookDeliveryStatus, 'WebhookDeliveryStatus'],
+  [WebhookEventType, 'WebhookEventType'],
 ];
 for (const [enumObject, name] of enums) registerEnumType(enumObject, { name });

@@ -27,6 +27,8 @@ import { PrivacyRequestTransitionEntity } from './privacy-requests/privacy-reque
 import { PrivacyRequestEntity } from './privacy-requests/privacy-request.entity';
 import { ShipmentEventEntity } from './shipments/shipment-event.entity';
 import { ShipmentEntity } from './shipments/shipment.entity';
+import { WebhookDeliveryEntity } from './webhooks/webhook-delivery.entity';
+import { WebhookEndpointEntity } from './webhooks/webhook-endpoint.entity';
 
 export const TABLES = {
   customer: { entity: CustomerEntity, table: 'customer' },
@@ -47,6 +49,8 @@ export const TABLES = {
   privacyRequestTransition: { entity: PrivacyRequestTransitionEntity, table: 'privacy_request_transition' },
   legalHold: { entity: LegalHoldEntity, table: 'legal_hold' },
   policyVersion: { entity: PolicyVersionEntity, table: 'policy_version' },
+  webhookEndpoint: { entity: WebhookEndpointEntity, table: 'webhook_endpoint' },
+  webhookDelivery: { entity: WebhookDeliveryEntity, table: 'webhook_delivery' },
 } satisfies Record<string, TableRef<any>>;
 
 /** How children are listed; the compiled reads (execution/read-plans.ts) list them the same way. */
@@ -81,6 +85,8 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     afterSalesCase: () => memo('afterSalesCase', () => byIdLoader(ds, TABLES.afterSalesCase, scope, transaction)),
     partner: () => memo('partner', () => byIdLoader(ds, TABLES.partner, scope, transaction)),
     policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope, transaction)),
+    webhookEndpoint: () => memo('webhookEndpoint', () => byIdLoader(ds, TABLES.webhookEndpoint, scope, transaction)),
+    webhookDelivery: () => memo('webhookDelivery', () => byIdLoader(ds, TABLES.webhookDelivery, scope, transaction)),
     addressesByCustomer: () =>
       memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', CHILD_ORDER.addressesByCustomer, transaction)),
     itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', CHILD_ORDER.itemsByOrder, transaction)),

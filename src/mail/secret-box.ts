@@ -12,8 +12,9 @@ const TAG_BYTES = 16;
 export class SecretBox {
   private readonly key: Buffer;
 
-  constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'need-to-know', 'mail-outbox-body', 32));
+  /** `use` separates the keys of different uses of one secret (mail bodies, webhook signing secrets). */
+  constructor(secret: string, use = 'mail-outbox-body') {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'need-to-know', use, 32));
   }
 
   seal(plain: string, boundTo: string): Buffer {

@@ -66,6 +66,8 @@ export interface Config {
     /** Port of the development sink when SMTP_URL is unset (MAIL_SINK_PORT). */
     readonly sinkPort: number;
   };
+  /** Change notifications: the key partners' signing secrets are sealed under, and attempts before a delivery is dead. */
+  readonly webhooks: { readonly secretKey: string; readonly maxAttempts: number };
   /** HTTPS: the gateway's certificate chain and private key (PEM files); plain HTTP when absent. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** TLS_TERMINATED_BY_PROXY=true: a proxy in front encrypts, so production may serve plain HTTP behind it. */
@@ -139,6 +141,7 @@ export interface RetentionSettings {
 export const DEV_PSEUDONYM_KEY = 'need-to-know-dev-pseudonym-key';
 export const DEV_CURSOR_SECRET = 'need-to-know-dev-cursor-secret';
 export const DEV_PRIVACY_SECRET = 'need-to-know-dev-privacy-secret';
+export const DEV_WEBHOOK_SECRET_KEY = 'need-to-know-dev-webhook-secret-key';
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 
@@ -386,6 +389,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smtpUrl: smtpUrl(env, nodeEnv),
       from: env.MAIL_FROM || 'need-to-know <privacy@need-to-know.invalid>',
       sinkPort: integer(env, 'MAIL_SINK_PORT', 2525, 0, 65535),
+    }),
+    webhooks: Object.freeze({
+      secretKey: secret(env, 'WEBHOOK_SECRET_KEY', nodeEnv, DEV_WEBHOOK_SECRET_KEY),
+      maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 30),
     }),
     tls: httpsFiles(env),
     tlsTerminatedByProxy: env.TLS_TERMINATED_BY_PROXY === 'true',

@@ -57,3 +57,4 @@ export const CaseOrder = orderingEnum('AfterSalesCaseOrder', 'openedAt', 'timest
 export const PrivacyRequestOrder = orderingEnum('PrivacyRequestOrder', 'receivedAt', 'timestamp', 'RECEIVED_AT');
 export const BehaviorEventOrder = orderingEnum('BehaviorEventOrder', 'occurredAt', 'timestamp', 'OCCURRED_AT');
 export const AuditEventOrder = orderingEnum('AuditEventOrder', 'at', 'timestamp', 'AT');
+export const WebhookDeliveryOrder = orderingEnum('WebhookDeliveryOrder', 'occurredAt', 'timestamp', 'OCCURRED_AT');

@@ -76,6 +76,12 @@ export const ARGUMENT_REVEALS: Readonly<Record<string, readonly string[]>> = {
   'BehaviorAggregateFilter.languages': ['BehaviorCell.language'],
   'BehaviorAggregateFilter.regions': ['BehaviorCell.region'],
 
+  'WebhookDeliveryFilter.statuses': ['WebhookDelivery.status'],
+  'WebhookDeliveryFilter.endpointId': ['WebhookDelivery.endpoint'],
+  'WebhookDeliveryFilter.eventId': ['WebhookDelivery.eventId'],
+  'WebhookDeliveryOrder.OCCURRED_AT_DESC': ['WebhookDelivery.occurredAt'],
+  'WebhookDeliveryOrder.OCCURRED_AT_ASC': ['WebhookDelivery.occurredAt'],
+
   'PartnerFilter.kind': ['Partner.kind'],
   'PartnerFilter.status': ['Partner.status'],
 

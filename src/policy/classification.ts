@@ -71,6 +71,9 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     auditIntegrity: LINK,
     // What the next retention run would do: the report its dry run writes to the audit log.
     retentionPreview: LINK,
+    webhookEndpoints: LINK,
+    webhookDeliveries: LINK,
+    webhookDelivery: LINK,
   },
   Customer: {
     id: STRUCTURE,
@@ -277,6 +280,32 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     order: LINK,
   },
   Partner: { id: STRUCTURE, kind: REFERENCE, name: REFERENCE, status: REFERENCE },
+  // A partner's own webhook integration (domains/webhooks): no customer's data, but deny by default.
+  WebhookEndpoint: {
+    id: STRUCTURE,
+    url: 'integration.webhook',
+    purpose: 'integration.webhook',
+    createdAt: 'integration.webhook',
+    secretRotatedAt: 'integration.webhook',
+    previousSecretExpiresAt: 'integration.webhook',
+    disabledAt: 'integration.webhook',
+  },
+  WebhookEndpointSecret: { endpoint: LINK, secret: 'integration.webhook' },
+  WebhookDelivery: {
+    id: STRUCTURE,
+    eventId: 'integration.webhook',
+    eventType: 'integration.webhook',
+    resourceId: 'integration.webhook',
+    occurredAt: 'integration.webhook',
+    status: 'integration.webhook',
+    attempts: 'integration.webhook',
+    nextAttemptAt: 'integration.webhook',
+    lastAttemptAt: 'integration.webhook',
+    lastResponseStatus: 'integration.webhook',
+    lastError: 'integration.webhook',
+    deliveredAt: 'integration.webhook',
+    endpoint: LINK,
+  },
   PolicyVersion: { id: STRUCTURE, version: REFERENCE, publishedAt: REFERENCE, effectiveAt: REFERENCE, sha256: REFERENCE },
   AuditEvent: {
     id: STRUCTURE,

@@ -81,6 +81,9 @@ const CUSTOMER_SERVICE: Partial<Record<DataCategory, Visibility>> = {
   'communication.record': v,
 };
 
+/** A partner manages its own change notifications (domains/webhooks): endpoints, secrets, redelivery. */
+const WEBHOOK_OPERATIONS = ['registerWebhookEndpoint', 'rotateWebhookSecret', 'disableWebhookEndpoint', 'redeliverWebhook'] as const;
+
 export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'logistics_partner',
@@ -93,6 +96,7 @@ export const MATRIX: readonly MatrixRow[] = [
       'order.items': v,
       'customs.declaration': v,
       'shipment.tracking': v,
+      'integration.webhook': v,
     },
     withhold: {
       'Order.customer': 'the carrier delivers to the recipient of the shipping snapshot, not to the account holder',
@@ -103,18 +107,18 @@ export const MATRIX: readonly MatrixRow[] = [
       'OrderItem.attributes': 'size and colour are not needed to deliver or clear customs',
     },
     rows: 'own_shipments',
-    operations: ['recordShipmentTracking', 'recordShipmentEvents'],
+    operations: ['recordShipmentTracking', 'recordShipmentEvents', ...WEBHOOK_OPERATIONS],
     why: 'deliver its own parcels and clear customs: recipient, address, phone, contents',
   },
   {
     principal: 'payment_provider',
     purpose: 'payment_settlement',
-    sees: { 'order.reference': v, 'order.financial': v, 'payment.settlement': v },
+    sees: { 'order.reference': v, 'order.financial': v, 'payment.settlement': v, 'integration.webhook': v },
     withhold: {
       'Order.items': 'settlement needs the order total, not what was bought (unit prices are financial data, the items are not)',
     },
     rows: 'own_payments',
-    operations: ['recordPaymentResult'],
+    operations: ['recordPaymentResult', ...WEBHOOK_OPERATIONS],
     why: 'verify and settle the payments it processed',
   },
   {
@@ -240,7 +244,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'data_subject_request',
-    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'integration.webhook']),
     rows: 'self',
     // Consent is the customer's own to give and withdraw (policy §5, §6): managed under the
     // purpose of their data-subject rights, never under after-sales.
@@ -261,7 +265,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'after_sales',
-    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement', 'integration.webhook']),
     rows: 'self',
     operations: ['openAfterSalesCase', 'postCaseMessage', 'attachCaseUpload'],
     why: 'follow their orders and deliveries, talk to customer service and send it proof',
@@ -279,11 +283,12 @@ export const MATRIX: readonly MatrixRow[] = [
  * Categories a consent grant may name: never the audit log, rights requests, settlement data or
  * behaviour (which is not linked to the customer anyway), and never the emergency contact — that
  * is another person's data, not the customer's to share. Nor the terms of grants: the grantee
- * always sees those of its own grant (GRANTEE_SEES), and never another's.
+ * always sees those of its own grant (GRANTEE_SEES), and never another's. Nor a partner's
+ * webhook integration, which is about no customer.
  */
 export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
   (c) =>
-    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant'].includes(c),
+    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant', 'integration.webhook'].includes(c),
 );
 
 /**

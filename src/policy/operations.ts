@@ -118,6 +118,22 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
     actors: ['staff'],
     target: 'a new verification record of the audit log as a whole (who asked, when, what was found); it names no customer and changes no event or seal',
   },
+  registerWebhookEndpoint: {
+    actors: ['logistics_partner', 'payment_provider'],
+    target: 'a new webhook endpoint of the caller\'s own partner, under the purpose of the request; its signing secret is answered once',
+  },
+  rotateWebhookSecret: {
+    actors: ['logistics_partner', 'payment_provider'],
+    target: "one of the caller's own webhook endpoints; any other endpoint id answers NOT_FOUND, as one that does not exist",
+  },
+  disableWebhookEndpoint: {
+    actors: ['logistics_partner', 'payment_provider'],
+    target: "one of the caller's own webhook endpoints, and its deliveries still pending; any other endpoint id answers NOT_FOUND",
+  },
+  redeliverWebhook: {
+    actors: ['logistics_partner', 'payment_provider'],
+    target: "one of the caller's own webhook deliveries, made due again; another partner's delivery id answers NOT_FOUND, as one that does not exist",
+  },
 };
 
 /**

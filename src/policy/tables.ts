@@ -62,6 +62,7 @@ const byCustomer: ScopeRule = (a) => `${a}.customer_id = :scopeCustomer`;
 const ofOwnOrder: ScopeRule = (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.customer_id = :scopeCustomer)`;
 const ofOwnCase: ScopeRule = (a) => `EXISTS (SELECT 1 FROM after_sales_case c_ WHERE c_.id = ${a}.case_id AND c_.customer_id = :scopeCustomer)`;
 const isScopePartner: ScopeRule = (a) => `${a}.id = :scopePartner`;
+const ofScopePartner: ScopeRule = (a) => `${a}.partner_id = :scopePartner`;
 const ofPlatformOrder: ScopeRule = (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND o_.platform_partner_id = :scopePartner)`;
 const ofPaidToDeliveredOrder: ScopeRule = (a) => `EXISTS (SELECT 1 FROM "order" o_ WHERE o_.id = ${a}.order_id AND ${paidToDelivered('o_')})`;
 /** The customer's own rows: the same for the customer and for a third party the customer granted. */
@@ -194,6 +195,13 @@ export const TABLES = {
     scope: {},
   },
   policy_version: { rows: ['PolicyVersion'], scope: REFERENCE_SCOPE },
+  // A partner's own webhook endpoints and deliveries; about no customer (their payloads are never stored).
+  webhook_endpoint: {
+    rows: ['WebhookEndpoint'],
+    embedded: ['WebhookEndpointSecret'],
+    scope: { own_shipments: ofScopePartner, own_payments: ofScopePartner },
+  },
+  webhook_delivery: { rows: ['WebhookDelivery'], scope: { own_shipments: ofScopePartner, own_payments: ofScopePartner } },
   audit_event: {
     rows: ['AuditEvent'],
     // Reading the log discloses whose data was accessed, and by whom.

@@ -27,6 +27,11 @@ export const DATA_CATEGORIES = [
   'consent.grant',
   'rights.request',
   'audit.record',
+  /**
+   * A partner's own integration: the webhook endpoints it registered, their signing secrets and
+   * the record of notifications sent to them (ids and outcomes, never their contents).
+   */
+  'integration.webhook',
 ] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 

@@ -62,6 +62,8 @@ const PATHS: Record<string, { query: string; objects: (data: any) => any[] }> = 
   },
   RetentionPreview: { query: '{ retentionPreview { SEL } }', objects: (d) => (d?.retentionPreview ? [d.retentionPreview] : []) },
   RetentionTableCounts: { query: '{ retentionPreview { tables { SEL } } }', objects: (d) => d?.retentionPreview?.tables ?? [] },
+  WebhookEndpoint: { query: '{ webhookEndpoints { SEL } }', objects: (d) => d?.webhookEndpoints ?? [] },
+  WebhookDelivery: { query: '{ webhookDeliveries(first: 5) { nodes { SEL } } }', objects: (d) => d?.webhookDeliveries?.nodes ?? [] },
 };
 
 
@@ -91,8 +93,9 @@ describe('the disclosure matrix, field by field', () => {
   afterAll(() => db.drop());
 
   it('has a path for every object type that holds data', async () => {
-    // A PrivacyExportLink is only ever a mutation's result (createPrivacyExportLink): no read reaches it.
-    expect(Object.keys(PATHS).sort()).toEqual(dataTypesOf(schema).filter((t) => t !== 'PrivacyExportLink'));
+    // A PrivacyExportLink and a WebhookEndpointSecret are only ever a mutation's result
+    // (createPrivacyExportLink; registerWebhookEndpoint, rotateWebhookSecret): no read reaches them.
+    expect(Object.keys(PATHS).sort()).toEqual(dataTypesOf(schema).filter((t) => t !== 'PrivacyExportLink' && t !== 'WebhookEndpointSecret'));
   });
 
   describe.each(MATRIX.map((row) => [`${row.principal} / ${row.purpose}`, row] as const))('%s', (_label, row) => {

@@ -99,6 +99,11 @@ const WRITES: Record<string, string> = {
   rejectPrivacyRequest: `{ requestId: "${RANDOM_ID}", reason: "r" }`,
   // Verifies the log and records the result: it names no record.
   verifyAuditLog: '',
+  // Plain http to another host: refused as bad input, and no endpoint is stored.
+  registerWebhookEndpoint: `{ url: "http://example.invalid/hook" }`,
+  rotateWebhookSecret: `{ endpointId: "${RANDOM_ID}" }`,
+  disableWebhookEndpoint: `{ endpointId: "${RANDOM_ID}" }`,
+  redeliverWebhook: `{ deliveryId: "${RANDOM_ID}" }`,
 };
 
 describe('the report and the gateway agree', () => {

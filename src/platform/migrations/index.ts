@@ -14,6 +14,7 @@ import { RetentionSchedule1795000005000 } from './1795000005000-retention-schedu
 import { AuditPartitions1795000005001 } from './1795000005001-audit-partitions.migration';
 import { AttachmentUploads1795000006000 } from './1795000006000-attachment-uploads.migration';
 import { TrustedDocuments1795000006500 } from './1795000006500-trusted-documents.migration';
+import { Webhooks1795000007000 } from './1795000007000-webhooks.migration';
 import { AuditVerification1795000008000 } from './1795000008000-audit-verification.migration';
 import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migration';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS: Function[] = [
   AuditPartitions1795000005001,
   AttachmentUploads1795000006000,
   TrustedDocuments1795000006500,
+  Webhooks1795000007000,
   AuditVerification1795000008000,
   AuditTraceId1795000008001,
 ];

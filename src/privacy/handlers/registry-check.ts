@@ -8,8 +8,8 @@ import { CLASSIFICATION, type FieldClassification, LINK, REFERENCE, STRUCTURE, t
 import { entityShape } from './entity-shape';
 import type { NotPersonal, PrivacyHandler, SubjectPath } from './privacy-handler';
 
-/** Categories that describe crowds, not persons (aggregates over k ≥ 10 visitors). */
-const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate']);
+/** Categories that describe crowds (aggregates over k ≥ 10 visitors) or a partner's own integration, not persons. */
+const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate', 'integration.webhook']);
 
 function isPersonal(field: string | FieldClassification): boolean {
   const c = typeof field === 'string' ? field : field.class;

@@ -38,6 +38,8 @@ import { ShipmentEventEntity } from '../../domains/shipments/shipment-event.enti
 import { ShipmentEntity } from '../../domains/shipments/shipment.entity';
 import { IdempotencyRecordEntity } from '../../idempotency/idempotency-record.entity';
 import { MailOutboxEntity } from '../../mail/mail-outbox.entity';
+import { WebhookDeliveryEntity } from '../../domains/webhooks/webhook-delivery.entity';
+import { WebhookEndpointEntity } from '../../domains/webhooks/webhook-endpoint.entity';
 import { RetentionRunEntity } from '../../retention/retention-run.entity';
 import { TrustedDocumentEntity } from '../../integration/trusted-document.entity';
 import type { NotPersonal, PrivacyHandler } from './privacy-handler';
@@ -441,6 +443,19 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     reason: 'the retention job’s cut-off times and per-table counts: no data of anyone',
   },
   { table: 'trusted_document', entity: TrustedDocumentEntity, types: [], reason: 'operations partners registered to run (their text and hash): no data of anyone' },
+  {
+    table: 'webhook_endpoint',
+    entity: WebhookEndpointEntity,
+    types: ['WebhookEndpoint', 'WebhookEndpointSecret'],
+    reason: 'where a partner receives change notifications, and its sealed signing secrets: the partner’s own integration',
+  },
+  {
+    table: 'webhook_delivery',
+    entity: WebhookDeliveryEntity,
+    types: ['WebhookDelivery'],
+    reason:
+      'the outbox of change notifications: event ids, the id of the shipment or payment concerned, attempts and outcomes; never a payload (read as the partner at each attempt, and audited as a disclosure then)',
+  },
 ];
 
 export const HANDLERS_BY_TABLE: ReadonlyMap<string, PrivacyHandler> = new Map(PRIVACY_HANDLERS.map((h) => [h.table, h]));

@@ -1,0 +1,230 @@
+/**
+ * Sends the webhook outbox (webhook_delivery, written by triggers in the transaction of each
+ * change). Each run claims the due deliveries with `FOR UPDATE SKIP LOCKED` and leases them
+ * (`next_attempt_at` moves LEASE_MS ahead and the attempt is counted), so replicas never send one
+ * attempt twice, and a worker that dies mid-attempt leaves its deliveries due again when the
+ * lease ends: delivery is at least once, and receivers de-duplicate by the event id.
+ *
+ * An attempt: read the record as the partner, under the purpose its endpoint was registered
+ * with, through the gateway's own request path (`disclose`: matrix, row scope, contract, field
+ * rules — and the audit log, whose event is written before `disclose` returns, so before a byte
+ * leaves); a record no longer within the partner's reach cancels the delivery, nothing sent.
+ * Then sign (webhook-signing.ts) and POST with a timeout, no redirects followed. A 2xx delivers;
+ * anything else is retried after an exponential back-off with jitter, and after `maxAttempts`
+ * the delivery is dead until the partner asks `redeliverWebhook`.
+ */
+import type { GraphQLSchema } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../../platform/logger';
+import { PollingLoop } from '../../platform/polling-loop';
+import type { ContractAudience } from '../../policy/contracts';
+import type { Caller, PartnerPrincipal } from '../../policy/principal';
+import { isPurpose } from '../../policy/vocabulary';
+import { PartnerKind, PartnerStatus } from '../partners/partner.entity';
+import { notificationDocument } from './notification-documents';
+import { WebhookDeliveryStatus, type WebhookEventType } from './webhook-delivery.entity';
+import { signNotification, type SigningSecretBox } from './webhook-signing';
+
+/** What the gateway answered a notification's read, as far as the worker needs it. */
+export interface DisclosedRead {
+  data?: Record<string, unknown> | null;
+  errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }>;
+}
+
+/**
+ * Runs `document` as `caller` through the gateway's request path, its audit event (with
+ * `audit.detail`) written before it returns (server.ts supplies it).
+ */
+export type Disclose = (caller: Caller, document: string, variables: Record<string, unknown>, audit: { requestId: string; detail: Record<string, unknown> }) => Promise<DisclosedRead>;
+
+export interface WebhookWorkerOptions {
+  dataSource: DataSource;
+  disclose: Disclose;
+  /** The partner contracts (policy/contracts.ts): notifications carry fields of these only. */
+  contracts: ReadonlyMap<ContractAudience, GraphQLSchema>;
+  secrets: SigningSecretBox;
+  logger: Logger;
+  /** How often the outbox is looked at, in ms. Default 1000. */
+  pollMs?: number;
+  /** Deliveries per run, attempted concurrently. Default 10. */
+  batchSize?: number;
+  /** Attempts before a delivery is dead. Default 12 (about 14 hours of retries). */
+  maxAttempts?: number;
+  /** The wait after the first failure, doubling after each; default 30 s. */
+  backoffBaseMs?: number;
+  /** The longest wait between attempts; default 6 hours. */
+  backoffMaxMs?: number;
+  /** How long a receiver has to answer, in ms. Default 10 s. */
+  timeoutMs?: number;
+  now?: () => Date;
+  /** A number in [0, 1): the jitter. */
+  random?: () => number;
+}
+
+/** How long a claimed attempt keeps its delivery from other workers. */
+export const LEASE_MS = 2 * 60_000;
+
+export interface WebhookRun {
+  delivered: number;
+  retrying: number;
+  dead: number;
+  cancelled: number;
+}
+
+/**
+ * The wait after the `attempt`-th failure: base × 2^(attempt−1), at most `max`, of which a random
+ * half is taken off (equal jitter), so receivers that failed together are not retried together.
+ */
+export function backoffMs(attempt: number, random: number, base = 30_000, max = 6 * 3_600_000): number {
+  const full = Math.min(base * 2 ** Math.max(0, attempt - 1), max);
+  return Math.round(full / 2 + (full / 2) * random);
+}
+
+interface Claimed {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  event_type: WebhookEventType;
+  resource_id: string;
+  occurred_at: Date;
+  attempts: number;
+  url: string;
+  purpose: string;
+  sealed_secret: Buffer;
+  sealed_previous_secret: Buffer | null;
+  previous_secret_expires_at: Date | null;
+  disabled_at: Date | null;
+  partner_id: string;
+  partner_kind: PartnerKind;
+  partner_status: PartnerStatus;
+}
+
+type Outcome = { kind: 'delivered'; status: number } | { kind: 'failed'; status: number | null; error: string } | { kind: 'cancelled'; error: string };
+
+const PRINCIPAL_OF_KIND: Partial<Record<PartnerKind, PartnerPrincipal['kind'] & ContractAudience>> = {
+  [PartnerKind.LOGISTICS]: 'logistics_partner',
+  [PartnerKind.PAYMENT]: 'payment_provider',
+};
+
+export class WebhookWorker {
+  private readonly loop: PollingLoop<WebhookRun>;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(private readonly options: WebhookWorkerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+    this.loop = new PollingLoop(() => this.run(), options.pollMs ?? 1000, (error) => options.logger.warn({ err: error }, 'the webhook outbox could not be sent'));
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Stops polling and waits for the run in progress. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Attempts the deliveries due now; one run at a time per worker. */
+  runOnce(): Promise<WebhookRun> {
+    return this.loop.runOnce();
+  }
+
+  private async run(): Promise<WebhookRun> {
+    const at = this.now();
+    // Claimed and leased in one statement, committed at once: no transaction is held while a receiver answers.
+    const claimed: Claimed[] = await this.options.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= $1
+          ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+       leased AS (
+         UPDATE webhook_delivery d SET attempts = d.attempts + 1, last_attempt_at = $1, next_attempt_at = $3
+           FROM due WHERE d.id = due.id
+         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.resource_id, d.occurred_at, d.attempts)
+       SELECT l.*, e.url, e.purpose, e.sealed_secret, e.sealed_previous_secret, e.previous_secret_expires_at, e.disabled_at,
+              p.id AS partner_id, p.kind AS partner_kind, p.status AS partner_status
+         FROM leased l JOIN webhook_endpoint e ON e.id = l.endpoint_id JOIN partner p ON p.id = e.partner_id`,
+      [at, this.options.batchSize ?? 10, new Date(at.getTime() + LEASE_MS)],
+    );
+    const run: WebhookRun = { delivered: 0, retrying: 0, dead: 0, cancelled: 0 };
+    await Promise.all(
+      claimed.map(async (delivery) => {
+        const outcome = await this.attempt(delivery).catch((error: unknown): Outcome => {
+          this.options.logger.error({ err: error, delivery: delivery.id }, 'a webhook attempt failed unexpectedly');
+          return { kind: 'failed', status: null, error: 'the gateway could not make the attempt' };
+        });
+        run[await this.record(delivery, outcome)]++;
+      }),
+    );
+    return run;
+  }
+
+  private async attempt(d: Claimed): Promise<Outcome> {
+    if (d.disabled_at) return { kind: 'cancelled', error: 'the endpoint was disabled' };
+    const principalKind = PRINCIPAL_OF_KIND[d.partner_kind];
+    const contract = principalKind && this.options.contracts.get(principalKind);
+    const document = contract && notificationDocument(contract, d.event_type);
+    if (!principalKind || !document || !isPurpose(d.purpose)) return { kind: 'cancelled', error: 'the event is not in the partner\'s contract' };
+    if (d.partner_status !== PartnerStatus.ACTIVE) return { kind: 'failed', status: null, error: 'the partner is not active' };
+    const caller: Caller = { principal: { kind: principalKind, partnerId: d.partner_id, subject: `webhook-endpoint:${d.endpoint_id}` }, purpose: d.purpose };
+    const read = await this.options.disclose(caller, document.text, { id: d.resource_id }, {
+      requestId: `webhook:${d.id}:${d.attempts}`,
+      detail: { webhookDelivery: d.id, webhookEvent: d.event_id, eventType: d.event_type, endpoint: d.endpoint_id, attempt: d.attempts },
+    });
+    if (read.errors?.length) {
+      const codes = [...new Set(read.errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
+      return { kind: 'failed', status: null, error: `the notification could not be read: ${codes.join(', ')}` };
+    }
+    const record = read.data?.[document.root];
+    // Out of reach now (given to another carrier, restricted by an erasure): as if it did not exist, so nothing is sent.
+    if (!record) return { kind: 'cancelled', error: "the record is no longer within the partner's reach" };
+
+    const at = this.now();
+    const body = JSON.stringify({ type: d.event_type, timestamp: new Date(d.occurred_at).toISOString(), data: { [document.root]: record } });
+    const secrets = [this.options.secrets.open(d.sealed_secret, d.endpoint_id)];
+    if (d.sealed_previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > at) {
+      secrets.push(this.options.secrets.open(d.sealed_previous_secret, d.endpoint_id));
+    }
+    try {
+      const response = await fetch(d.url, {
+        method: 'POST',
+        body,
+        redirect: 'manual',
+        headers: { 'content-type': 'application/json', 'user-agent': 'need-to-know-webhooks/1', ...signNotification(d.event_id, at, body, secrets) },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status >= 200 && response.status < 300) return { kind: 'delivered', status: response.status };
+      return { kind: 'failed', status: response.status, error: `the endpoint answered HTTP ${response.status}` };
+    } catch (error) {
+      const name = (error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs ?? 10_000} ms` : 'the endpoint could not be reached';
+      return { kind: 'failed', status: null, error: name };
+    }
+  }
+
+  private async record(d: Claimed, outcome: Outcome): Promise<keyof WebhookRun> {
+    const q = (sql: string, params: unknown[]) => this.options.dataSource.query(sql, params);
+    switch (outcome.kind) {
+      case 'delivered':
+        await q(`UPDATE webhook_delivery SET status = 'delivered', delivered_at = $2, last_response_status = $3, last_error = NULL WHERE id = $1`, [d.id, this.now(), outcome.status]);
+        return 'delivered';
+      case 'cancelled':
+        await q(`UPDATE webhook_delivery SET status = 'cancelled', last_error = $2 WHERE id = $1`, [d.id, outcome.error]);
+        return 'cancelled';
+      case 'failed': {
+        const dead = d.attempts >= (this.options.maxAttempts ?? 12);
+        const next = new Date(this.now().getTime() + backoffMs(d.attempts, this.random(), this.options.backoffBaseMs, this.options.backoffMaxMs));
+        await q(`UPDATE webhook_delivery SET status = $2::webhook_delivery_status, next_attempt_at = $3, last_response_status = $4, last_error = $5 WHERE id = $1`, [
+          d.id,
+          dead ? WebhookDeliveryStatus.DEAD : WebhookDeliveryStatus.PENDING,
+          next,
+          outcome.status,
+          outcome.error.slice(0, 300),
+        ]);
+        this.options.logger.warn({ delivery: d.id, attempt: d.attempts, status: outcome.status, dead }, 'a webhook delivery failed');
+        return dead ? 'dead' : 'retrying';
+      }
+    }
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Change notifications end to end, against a real HTTP receiver on the loopback interface: the
+ * outbox row written by the change's own transaction, the partner's read of the record through
+ * the gateway (its contract, its row scope, an audit event before the POST leaves), the
+ * Standard Webhooks signature, retries, the dead state and redelivery, rotation, and the scope
+ * of deliveries between partners.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import type { Gateway } from '../../src/server';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { createTestGateway, type ExecuteResult } from '../harness/gateway';
+import { as } from '../harness/principals';
+import type { Caller } from '../../src/policy/principal';
+
+const [CARRIER_A, CARRIER_B] = DEMO_IDS.logisticsPartners;
+const [PROVIDER_A] = DEMO_IDS.paymentProviders;
+const MINUTE = 60_000;
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** Whether the audit event of this attempt was in the log when the request arrived. */
+  auditedBeforeArrival: boolean;
+}
+
+/** A receiver that records every request and answers the next status of its script (204 once the script is used up). */
+async function startReceiver(db: TestDatabase) {
+  const requests: Received[] = [];
+  const script: number[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const delivery = (await db.dataSource.query(`SELECT id, attempts FROM webhook_delivery WHERE event_id = $1 AND endpoint_id IN (SELECT id FROM webhook_endpoint WHERE url = $2)`, [
+          req.headers['webhook-id'],
+          `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+        ])) as Array<{ id: string; attempts: number }>;
+        const audited = delivery.length === 1 && (await db.dataSource.query(`SELECT 1 FROM audit_event WHERE request_id = $1`, [`webhook:${delivery[0].id}:${delivery[0].attempts}`])).length === 1;
+        requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), auditedBeforeArrival: audited });
+        res.statusCode = script.shift() ?? 204;
+        res.end();
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    requests,
+    script,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('webhooks: signed change notifications', () => {
+  let db: TestDatabase;
+  let gateway: Gateway;
+  let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
+  let offsetMs = 0;
+  const clock = () => new Date(Date.now() + offsetMs);
+  let receivers: Array<Awaited<ReturnType<typeof startReceiver>>> = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    ({ gateway, execute } = await createTestGateway(db, {
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock, random: () => 0, backoffBaseMs: 60_000, maxAttempts: 3 } },
+    }));
+  });
+  afterEach(async () => {
+    offsetMs = 0;
+    await Promise.all(receivers.map((r) => r.close()));
+    receivers = [];
+    // Each test starts without endpoints.
+    await db.dataSource.query(`DELETE FROM webhook_endpoint`);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
+
+  async function receiver() {
+    const r = await startReceiver(db);
+    receivers.push(r);
+    return r;
+  }
+
+  async function register(caller: Caller, url: string): Promise<{ id: string; secret: string }> {
+    const r = await execute(`mutation R($url: String!) { registerWebhookEndpoint(input: { url: $url }) { secret endpoint { id url purpose } } }`, caller, { url });
+    expect(r.errors).toBeUndefined();
+    return { id: r.data!.registerWebhookEndpoint.endpoint.id, secret: r.data!.registerWebhookEndpoint.secret };
+  }
+
+  async function openShipmentOf(carrier: string): Promise<{ id: string; order_id: string; customer_id: string }> {
+    const [row] = await db.dataSource.query(
+      `SELECT s.id, s.order_id, o.customer_id FROM shipment s JOIN "order" o ON o.id = s.order_id
+        WHERE s.logistics_partner_id = $1 AND s.status IN ('label_created', 'in_transit') AND s.restricted_at IS NULL ORDER BY s.id LIMIT 1`,
+      [carrier],
+    );
+    return row;
+  }
+
+  let scanNumber = 0;
+  async function scan(carrier: string, shipmentId: string): Promise<string> {
+    const description = `Arrived at hub ${++scanNumber}`;
+    const r = await execute(
+      `mutation S($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id } }`,
+      as.logistics(carrier),
+      { input: { shipmentId, events: [{ eventId: `webhook-test-${scanNumber}`, occurredAt: new Date().toISOString(), location: 'Hub', description }] } },
+    );
+    expect(r.errors).toBeUndefined();
+    return description;
+  }
+
+  const deliveriesOf = (endpointId: string) =>
+    db.dataSource.query(`SELECT id, event_id, event_type, resource_id, status, attempts, last_response_status, last_error FROM webhook_delivery WHERE endpoint_id = $1 ORDER BY occurred_at`, [endpointId]);
+
+  it('registers an endpoint for the partner itself, answering its secret once', async () => {
+    const r = await execute(`mutation { registerWebhookEndpoint(input: { url: "https://carrier.example/hooks" }) { secret endpoint { url purpose disabledAt } } }`, as.logistics(CARRIER_A));
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.registerWebhookEndpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(r.data!.registerWebhookEndpoint.endpoint).toEqual({ url: 'https://carrier.example/hooks', purpose: 'fulfillment', disabledAt: null });
+    const listed = await execute(`{ webhookEndpoints { url } }`, as.logistics(CARRIER_A));
+    expect(listed.data).toEqual({ webhookEndpoints: [{ url: 'https://carrier.example/hooks' }] });
+    // The secret is sealed at rest, never stored as it was answered.
+    const [stored] = await db.dataSource.query(`SELECT sealed_secret FROM webhook_endpoint`);
+    expect((stored.sealed_secret as Buffer).toString('latin1')).not.toContain(r.data!.registerWebhookEndpoint.secret.slice(6, 20));
+  });
+
+  it('refuses an endpoint that is not https (http only to the loopback interface, outside production)', async () => {
+    const r = await execute(`mutation { registerWebhookEndpoint(input: { url: "http://carrier.example/hooks" }) { secret } }`, as.logistics(CARRIER_A));
+    expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'input.url: expected an https URL, got http']]);
+    expect(await db.dataSource.query(`SELECT id FROM webhook_endpoint`)).toEqual([]);
+  });
+
+  it("delivers a scan of the carrier's shipment, signed, with the contract's fields of the shipment, audited before it leaves", async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const shipment = await openShipmentOf(CARRIER_A);
+    const description = await scan(CARRIER_A, shipment.id);
+
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    expect(rx.requests).toHaveLength(1);
+    const [request] = rx.requests;
+    const n: Notification<any> = verifyNotification([endpoint.secret], request.headers, request.body);
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(n.id).toBe(delivery.event_id);
+    expect(n.type).toBe('shipment.changed');
+    expect(Object.keys(n.data)).toEqual(['shipment']);
+    expect(Object.keys(n.data.shipment).sort()).toEqual(['createdAt', 'deliveredAt', 'events', 'id', 'status', 'trackingNumber']);
+    expect(n.data.shipment.id).toBe(shipment.id);
+    expect(Object.keys(n.data.shipment.events[0]).sort()).toEqual(['description', 'id', 'location', 'occurredAt', 'status']);
+    expect(n.data.shipment.events.map((e: { description: string }) => e.description)).toContain(description);
+    // The official Standard Webhooks library accepts it as well.
+    expect(() => new Webhook(endpoint.secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+
+    expect(request.auditedBeforeArrival).toBe(true);
+    const [event] = await db.dataSource.query(
+      `SELECT e.principal_kind, e.partner_id, e.purpose, e.operation_name, e.disclosed, e.detail, s.subject_ids
+         FROM audit_event e LEFT JOIN audit_subject_set s ON s.hash = e.subject_set WHERE e.request_id = $1`,
+      [`webhook:${delivery.id}:1`],
+    );
+    expect(event).toMatchObject({ principal_kind: 'logistics_partner', partner_id: CARRIER_A, purpose: 'fulfillment', operation_name: 'ShipmentNotification' });
+    expect(event.disclosed).toEqual(expect.arrayContaining(['ShipmentEvent.description', 'ShipmentEvent.location']));
+    expect(event.subject_ids).toEqual([shipment.customer_id]);
+    expect(event.detail).toMatchObject({ webhookDelivery: delivery.id, webhookEvent: delivery.event_id, attempt: 1 });
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 1, last_response_status: 204 })]);
+  });
+
+  it('retries after a 500 with the same event id, and is delivered', async () => {
+    const rx = await receiver();
+    rx.script.push(500);
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 1, dead: 0, cancelled: 0 });
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'pending', attempts: 1, last_response_status: 500, last_error: 'the endpoint answered HTTP 500' })]);
+    // Not due before its back-off (half of 60 s at the least jitter).
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+    offsetMs = 31_000;
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([rx.requests[0].headers['webhook-id'], rx.requests[0].headers['webhook-id']]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2, last_response_status: 204 })]);
+  });
+
+  it('gives up after the last attempt (dead), shows it to the partner, and delivers on redeliverWebhook', async () => {
+    const rx = await receiver();
+    rx.script.push(503, 500, 502);
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const runs = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      runs.push(await gateway.webhooks.runOnce());
+      offsetMs += 10 * MINUTE;
+    }
+    expect(runs).toEqual([
+      { delivered: 0, retrying: 1, dead: 0, cancelled: 0 },
+      { delivered: 0, retrying: 1, dead: 0, cancelled: 0 },
+      { delivered: 0, retrying: 0, dead: 1, cancelled: 0 },
+    ]);
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+
+    const dead = await execute(`{ webhookDeliveries(filter: { statuses: [DEAD] }) { nodes { id eventType status attempts lastResponseStatus lastError endpoint { id } } } }`, as.logistics(CARRIER_A));
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(dead.data!.webhookDeliveries.nodes).toEqual([
+      { id: delivery.id, eventType: 'SHIPMENT_CHANGED', status: 'DEAD', attempts: 3, lastResponseStatus: 502, lastError: 'the endpoint answered HTTP 502', endpoint: { id: endpoint.id } },
+    ]);
+    const again = await execute(`mutation R($id: ID!) { redeliverWebhook(input: { deliveryId: $id }) { status attempts } }`, as.logistics(CARRIER_A), { id: delivery.id });
+    expect(again.data).toEqual({ redeliverWebhook: { status: 'PENDING', attempts: 0 } });
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    expect(new Set(rx.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery.event_id]));
+    expect(rx.requests).toHaveLength(4);
+  });
+
+  it("never sends carrier A's notifications to carrier B, and B cannot tell A's deliveries from missing ones", async () => {
+    const [rxA, rxB] = [await receiver(), await receiver()];
+    const endpointA = await register(as.logistics(CARRIER_A), rxA.url);
+    await register(as.logistics(CARRIER_B), rxB.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    expect([rxA.requests.length, rxB.requests.length]).toEqual([1, 0]);
+
+    const [deliveryA] = await deliveriesOf(endpointA.id);
+    const asB = as.logistics(CARRIER_B);
+    expect((await execute(`{ webhookDeliveries { nodes { id } } }`, asB)).data).toEqual({ webhookDeliveries: { nodes: [] } });
+    expect((await execute(`query D($id: ID!) { webhookDelivery(id: $id) { id } }`, asB, { id: deliveryA.id })).data).toEqual({ webhookDelivery: null });
+    const redeliver = `mutation R($id: ID!) { redeliverWebhook(input: { deliveryId: $id }) { id } }`;
+    const foreign = await execute(redeliver, asB, { id: deliveryA.id });
+    const missing = await execute(redeliver, asB, { id: '6b1f0c9e-2a4d-4f3b-9c8e-7d6a5b4c3d2e' });
+    expect(foreign.errors?.map((e) => [e.extensions?.code, e.message])).toEqual(missing.errors?.map((e) => [e.extensions?.code, e.message]));
+    expect(foreign.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const rotate = `mutation R($id: ID!) { rotateWebhookSecret(input: { endpointId: $id }) { secret } }`;
+    expect((await execute(rotate, asB, { id: endpointA.id })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('tells the new carrier of a parcel handed over, and cancels what the old one may no longer read', async () => {
+    const [rxA, rxB] = [await receiver(), await receiver()];
+    const endpointA = await register(as.logistics(CARRIER_A), rxA.url);
+    const endpointB = await register(as.logistics(CARRIER_B), rxB.url);
+    const shipment = await openShipmentOf(CARRIER_A);
+    await scan(CARRIER_A, shipment.id);
+    // The store's own systems hand the parcel to carrier B, outside the gateway.
+    await db.dataSource.query(`UPDATE shipment SET logistics_partner_id = $2 WHERE id = $1`, [shipment.id, CARRIER_B]);
+
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 1 });
+    expect(rxA.requests).toEqual([]);
+    expect(await deliveriesOf(endpointA.id)).toEqual([expect.objectContaining({ status: 'cancelled', last_error: "the record is no longer within the partner's reach" })]);
+    expect(await deliveriesOf(endpointB.id)).toEqual([expect.objectContaining({ status: 'delivered', event_type: 'shipment.assigned', resource_id: shipment.id })]);
+    expect(JSON.parse(rxB.requests[0].body)).toMatchObject({ type: 'shipment.assigned', data: { shipment: { id: shipment.id } } });
+  });
+
+  it('writes the outbox row in the transaction of the change: invisible until it commits, gone when it rolls back', async () => {
+    const endpoint = await register(as.logistics(CARRIER_A), 'https://carrier.example/hooks');
+    const shipment = await openShipmentOf(CARRIER_A);
+    const runner = db.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(`UPDATE shipment SET status = 'out_for_delivery' WHERE id = $1`, [shipment.id]);
+      expect(await runner.query(`SELECT event_type FROM webhook_delivery WHERE endpoint_id = $1`, [endpoint.id])).toEqual([{ event_type: 'shipment.changed' }]);
+      expect(await deliveriesOf(endpoint.id)).toEqual([]);
+      await runner.rollbackTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect(await deliveriesOf(endpoint.id)).toEqual([]);
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+    // The same change committed: one delivery, however many statements the transaction ran.
+    await db.dataSource.transaction(async (em) => {
+      await em.query(`UPDATE shipment SET status = 'out_for_delivery' WHERE id = $1`, [shipment.id]);
+      await em.query(`UPDATE shipment SET tracking_number = 'WEBHOOK-TEST-1' WHERE id = $1`, [shipment.id]);
+    });
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ event_type: 'shipment.changed', resource_id: shipment.id, status: 'pending' })]);
+  });
+
+  it('signs with both secrets during a rotation grace period, and with the new one alone after it', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const rotated = await execute(`mutation R($id: ID!) { rotateWebhookSecret(input: { endpointId: $id, graceHours: 1 }) { secret endpoint { previousSecretExpiresAt } } }`, as.logistics(CARRIER_A), {
+      id: endpoint.id,
+    });
+    const newSecret: string = rotated.data!.rotateWebhookSecret.secret;
+    expect(newSecret).not.toBe(endpoint.secret);
+    const shipment = await openShipmentOf(CARRIER_A);
+    await scan(CARRIER_A, shipment.id);
+    await gateway.webhooks.runOnce();
+    const during = rx.requests[0];
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifyNotification([endpoint.secret], during.headers, during.body).type).toBe('shipment.changed');
+    expect(verifyNotification([newSecret], during.headers, during.body).type).toBe('shipment.changed');
+
+    offsetMs = 61 * MINUTE;
+    await scan(CARRIER_A, shipment.id);
+    await gateway.webhooks.runOnce();
+    const after = rx.requests[1];
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    const at = clock();
+    expect(() => verifyNotification([endpoint.secret], after.headers, after.body, { now: at })).toThrow('no v1 signature verifies');
+    expect(verifyNotification([newSecret], after.headers, after.body, { now: at }).type).toBe('shipment.changed');
+  });
+
+  it("notifies a payment provider of its own verification's change", async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.payment(PROVIDER_A), rx.url);
+    const [order] = await db.dataSource.query(`SELECT id, currency FROM "order" WHERE payment_provider_id = $1 AND restricted_at IS NULL ORDER BY id LIMIT 1`, [PROVIDER_A]);
+    const r = await execute(
+      `mutation P($input: RecordPaymentResultInput!) { recordPaymentResult(input: $input) { id } }`,
+      as.payment(PROVIDER_A),
+      { input: { orderId: order.id, providerReference: 'webhook-test-1', method: 'WALLET', amount: '12.50', currency: order.currency, status: 'AUTHORIZED' } },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    const n: Notification<any> = verifyNotification([endpoint.secret], rx.requests[0].headers, rx.requests[0].body);
+    expect(n.type).toBe('payment_verification.changed');
+    expect(n.data.paymentVerification).toMatchObject({ id: r.data!.recordPaymentResult.id, providerReference: 'webhook-test-1', amount: '12.50', status: 'AUTHORIZED' });
+    expect(Object.keys(n.data.paymentVerification)).not.toContain('order');
+  });
+
+  it('resumes after a restart: a delivery leased by a worker that died is attempted again when its lease ends', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    // What a worker leaves when it dies between its claim and the answer: the attempt counted, the lease running.
+    await db.dataSource.query(`UPDATE webhook_delivery SET attempts = 1, last_attempt_at = now(), next_attempt_at = now() + interval '2 minutes' WHERE endpoint_id = $1`, [endpoint.id]);
+    const { gateway: restarted } = await createTestGateway(db, {
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock } },
+    });
+    try {
+      expect(await restarted.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+      offsetMs = 2 * MINUTE + 1000;
+      expect(await restarted.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    } finally {
+      await restarted.stop();
+    }
+    expect(rx.requests).toHaveLength(1);
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2 })]);
+  });
+
+  it('sends nothing more to a disabled endpoint: its pending deliveries are cancelled', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const r = await execute(`mutation D($id: ID!) { disableWebhookEndpoint(input: { endpointId: $id }) { disabledAt } }`, as.logistics(CARRIER_A), { id: endpoint.id });
+    expect(r.data!.disableWebhookEndpoint.disabledAt).toEqual(expect.any(String));
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+    expect(rx.requests).toEqual([]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'cancelled', last_error: 'the endpoint was disabled' })]);
+  });
+});

@@ -143,6 +143,26 @@ async function startMail(config: Config, dataSource: DataSource, auditLog: Audit
   };
 }
 
+/** A command with one subcommand: refused, saying what was expected, unless it is exactly that one. */
+function requireSubcommand(command: string, positionals: readonly string[], subcommand: string, usage: string): void {
+  if (positionals.length !== 1 || positionals[0] !== subcommand) {
+    throw new UsageError(`${command}: expected the subcommand ${subcommand}, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know ${usage}`);
+  }
+}
+
+function privacyRights(config: Config): PrivacyRights {
+  return new PrivacyRights({
+    secret: config.rights.secret,
+    calendar: { timeZone: config.rights.timeZone, holidays: config.rights.holidays },
+    requestsPerDay: config.rights.requestsPerDay,
+    publicUrl: config.rights.publicUrl ?? `http://${config.host}:${config.port}`,
+  });
+}
+
+function webhookSettings(config: Config) {
+  return { secretKey: config.webhooks.secretKey, worker: { maxAttempts: config.webhooks.maxAttempts } };
+}
+
 const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'serve GraphQL on http(s)://HOST:PORT/graphql (HTTPS with TLS_CERT_FILE and TLS_KEY_FILE; embedded PostgreSQL unless DATABASE_URL is set)',
@@ -167,12 +187,7 @@ const COMMANDS: Record<string, Command> = {
         logger,
         auditLog,
         metrics,
-        rights: new PrivacyRights({
-          secret: config.rights.secret,
-          calendar: { timeZone: config.rights.timeZone, holidays: config.rights.holidays },
-          requestsPerDay: config.rights.requestsPerDay,
-          publicUrl: config.rights.publicUrl ?? `http://${config.host}:${config.port}`,
-        }),
+        rights: privacyRights(config),
         secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
         authenticate: createAuthenticator({
           verifier: createTokenVerifier(authConfig),
@@ -201,7 +216,7 @@ const COMMANDS: Record<string, Command> = {
               : undefined,
         },
         trustedDocuments: config.trustedDocuments,
-        webhooks: { secretKey: config.webhooks.secretKey, worker: { maxAttempts: config.webhooks.maxAttempts } },
+        webhooks: webhookSettings(config),
       });
       const metricsServer = config.metricsPort === 0 ? undefined : http.createServer(gateway.metricsHandler);
       if (metricsServer) {
@@ -355,9 +370,7 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     positionals: true,
     async run(_values, config, logger, positionals) {
-      if (positionals.length !== 1 || positionals[0] !== 'sweep') {
-        throw new UsageError(`attachments: expected the subcommand sweep, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know attachments sweep`);
-      }
+      requireSubcommand('attachments', positionals, 'sweep', 'attachments sweep');
       const db = await openDatabase(config, logger);
       const auditLog = new AuditLog(db.dataSource, { logger });
       try {
@@ -365,6 +378,43 @@ const COMMANDS: Record<string, Command> = {
         process.stdout.write(`${JSON.stringify(report)}\n`);
         if (!report.swept) logger.warn('another process is sweeping: nothing done');
       } finally {
+        await auditLog.close();
+        await db.close();
+      }
+    },
+  },
+  webhooks: {
+    summary: 'webhooks deliver: attempt every webhook delivery due now, until none is left due (serve does this continuously); prints the counts',
+    usage: 'webhooks deliver',
+    options: {},
+    positionals: true,
+    async run(_values, config, logger, positionals) {
+      requireSubcommand('webhooks', positionals, 'deliver', 'webhooks deliver');
+      const db = await openDatabase(config, logger);
+      // Notifications are read through the gateway's request path and audited: the gateway without a listener.
+      const auditLog = new AuditLog(db.dataSource, { logger });
+      const gateway = await createGateway({
+        dataSource: db.dataSource,
+        logger,
+        auditLog,
+        rights: privacyRights(config),
+        secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
+        authenticate: () => Promise.reject(new Error('webhooks deliver serves no requests')),
+        development: false,
+        limits: config.limits,
+        rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl },
+        webhooks: webhookSettings(config),
+      });
+      try {
+        const total = { delivered: 0, retrying: 0, dead: 0, cancelled: 0 };
+        for (;;) {
+          const run = await gateway.webhooks.runOnce();
+          for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += run[key];
+          if (run.delivered + run.retrying + run.dead + run.cancelled === 0) break;
+        }
+        process.stdout.write(`${JSON.stringify(total)}\n`);
+      } finally {
+        await gateway.stop();
         await auditLog.close();
         await db.close();
       }
@@ -379,9 +429,7 @@ const COMMANDS: Record<string, Command> = {
     options: { 'dry-run': { type: 'boolean' }, limit: { type: 'string' } },
     positionals: true,
     async run(values, config, logger, positionals) {
-      if (positionals.length !== 1 || positionals[0] !== 'run') {
-        throw new UsageError(`retention: expected the subcommand run, got ${JSON.stringify(positionals.join(' '))}\nusage: need-to-know retention run [--dry-run] [--limit N]`);
-      }
+      requireSubcommand('retention', positionals, 'run', 'retention run [--dry-run] [--limit N]');
       const limit = values.limit === undefined ? undefined : Number(values.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit: expected a whole number of 1 or more, got ${JSON.stringify(values.limit)}`);
       const db = await openDatabase(config, logger);

@@ -11,7 +11,7 @@ import type { RequestContext } from '../context';
 import { ErrorCode } from '../platform/errors';
 
 export const SUBSCRIPTIONS_REFUSED_MESSAGE =
-  'Subscriptions are not served: send a query or a mutation. To follow changes, page the list again (a carrier its shipments, a provider its payment verifications), ordered as it needs.';
+  'Subscriptions are not served: send a query or a mutation. To follow changes, register a webhook endpoint (registerWebhookEndpoint): a carrier is notified of its shipments, a provider of its payment verifications.';
 
 export const refuseSubscriptions: ApolloServerPlugin<RequestContext> = {
   async requestDidStart() {

@@ -5,7 +5,9 @@
  * Standard Webhooks signature, retries, the dead state and redelivery, rotation, and the scope
  * of deliveries between partners.
  */
+import { spawn } from 'node:child_process';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
@@ -339,6 +341,39 @@ describe('webhooks: signed change notifications', () => {
     }
     expect(rx.requests).toHaveLength(1);
     expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2 })]);
+  });
+
+  it('deletes deliveries no longer pending 30 days after their event, and keeps pending ones', async () => {
+    const endpoint = await register(as.logistics(CARRIER_A), 'https://carrier.example/hooks');
+    const shipment = await openShipmentOf(CARRIER_A);
+    await db.dataSource.query(
+      `INSERT INTO webhook_delivery (event_id, endpoint_id, partner_id, event_type, resource_id, occurred_at, tx_id, status, next_attempt_at)
+       SELECT gen_random_uuid(), $1, $2, 'shipment.changed', $3, now() - make_interval(days => d), n, s::webhook_delivery_status, now() + interval '1 day'
+         FROM (VALUES (31, 'delivered', 1), (31, 'dead', 2), (31, 'pending', 3), (27, 'delivered', 4)) AS v(d, s, n)`,
+      [endpoint.id, CARRIER_A, shipment.id],
+    );
+    offsetMs = 24 * 60 * MINUTE; // the purge runs at most hourly, and earlier tests moved the clock up to an hour ahead
+    await gateway.webhooks.runOnce();
+    const left = await db.dataSource.query(`SELECT status, tx_id FROM webhook_delivery WHERE endpoint_id = $1 ORDER BY tx_id`, [endpoint.id]);
+    expect(left).toEqual([
+      { status: 'pending', tx_id: '3' },
+      { status: 'delivered', tx_id: '4' },
+    ]);
+  });
+
+  it('delivers what is due from the command line, once, and prints the counts (`webhooks deliver`)', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    // Not spawnSync: the receiver runs in this process and must answer while the command runs.
+    const child = spawn(process.execPath, [path.resolve('dist/src/main.js'), 'webhooks', 'deliver'], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', NODE_ENV: 'test', DATABASE_URL: db.url, WEBHOOK_SECRET_KEY: 'a-webhook-test-key-of-32-characters-or-more' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ status, stdout }).toEqual({ status: 0, stdout: '{"delivered":1,"retrying":0,"dead":0,"cancelled":0}\n' });
+    expect(verifyNotification([endpoint.secret], rx.requests[0].headers, rx.requests[0].body).type).toBe('shipment.changed');
   });
 
   it('sends nothing more to a disabled endpoint: its pending deliveries are cancelled', async () => {

@@ -56,6 +56,8 @@ export interface WebhookWorkerOptions {
   backoffMaxMs?: number;
   /** How long a receiver has to answer, in ms. Default 10 s. */
   timeoutMs?: number;
+  /** Deliveries no longer pending are deleted this many days after their event (checked hourly). Default 30. */
+  keepDays?: number;
   now?: () => Date;
   /** A number in [0, 1): the jitter. */
   random?: () => number;
@@ -63,6 +65,7 @@ export interface WebhookWorkerOptions {
 
 /** How long a claimed attempt keeps its delivery from other workers. */
 export const LEASE_MS = 2 * 60_000;
+const PURGE_EVERY_MS = 3_600_000;
 
 export interface WebhookRun {
   delivered: number;
@@ -108,6 +111,7 @@ const PRINCIPAL_OF_KIND: Partial<Record<PartnerKind, PartnerPrincipal['kind'] & 
 
 export class WebhookWorker {
   private readonly loop: PollingLoop<WebhookRun>;
+  private lastPurge = 0;
   private readonly now: () => Date;
   private readonly random: () => number;
 
@@ -133,6 +137,13 @@ export class WebhookWorker {
 
   private async run(): Promise<WebhookRun> {
     const at = this.now();
+    if (at.getTime() - this.lastPurge >= PURGE_EVERY_MS) {
+      // The record of finished deliveries is kept for a while (the partner reads it, may redeliver), then deleted.
+      await this.options.dataSource.query(`DELETE FROM webhook_delivery WHERE status <> 'pending' AND occurred_at < $1`, [
+        new Date(at.getTime() - (this.options.keepDays ?? 30) * 86_400_000),
+      ]);
+      this.lastPurge = at.getTime();
+    }
     // Claimed and leased in one statement, committed at once: no transaction is held while a receiver answers.
     const claimed: Claimed[] = await this.options.dataSource.query(
       `WITH due AS (

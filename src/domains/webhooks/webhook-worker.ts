@@ -48,7 +48,7 @@ export interface WebhookWorkerOptions {
   pollMs?: number;
   /** Deliveries per run, attempted concurrently. Default 10. */
   batchSize?: number;
-  /** Attempts before a delivery is dead. Default 12 (about 14 hours of retries). */
+  /** Attempts before a delivery is dead. Default 12 (7 to 14 hours of retries with the default back-off). */
   maxAttempts?: number;
   /** The wait after the first failure, doubling after each; default 30 s. */
   backoffBaseMs?: number;

@@ -145,13 +145,14 @@ export interface GatewayDeps {
   trustedDocuments?: Omit<TrustedDocumentSettings, 'audiences'> & { audiences?: readonly string[] };
   /**
    * Change notifications (domains/webhooks): the key signing secrets are sealed under (a
-   * development key when absent; production needs its own), whether endpoints may be http:// on
-   * the loopback interface (not in production), and the worker's timings.
+   * development key when absent; production needs its own), whether endpoints may be local —
+   * http:// on the loopback interface, private addresses (default yes, never in production) —
+   * and the worker's timings.
    */
   webhooks?: {
     secretKey: string;
-    allowLoopbackHttp?: boolean;
-    worker?: Omit<WebhookWorkerOptions, 'dataSource' | 'disclose' | 'contracts' | 'secrets' | 'logger'>;
+    allowLocalEndpoints?: boolean;
+    worker?: Omit<WebhookWorkerOptions, 'dataSource' | 'disclose' | 'contracts' | 'secrets' | 'logger' | 'allowLocalEndpoints'>;
   };
 }
 
@@ -283,6 +284,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const production = process.env.NODE_ENV === 'production';
   if (!deps.webhooks && production) throw new Error('createGateway: production needs its own webhook settings (webhooks.secretKey)');
   const webhookSecrets = new SigningSecretBox(deps.webhooks?.secretKey ?? DEV_WEBHOOK_SECRET_KEY);
+  const allowLocalEndpoints = (deps.webhooks?.allowLocalEndpoints ?? true) && !production;
   const contexts: ContextDeps = {
     policy,
     dataSource: deps.dataSource,
@@ -295,7 +297,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     blobs: deps.attachments?.store,
     rights,
     retention: deps.retention ?? RETENTION_DEFAULTS,
-    webhooks: { secrets: webhookSecrets, allowLoopbackHttp: (deps.webhooks?.allowLoopbackHttp ?? true) && !production },
+    webhooks: { secrets: webhookSecrets, allowLocalEndpoints },
   };
   const transport = createHttpTransport({
     schema,
@@ -341,6 +343,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     contracts,
     secrets: webhookSecrets,
     logger: deps.logger,
+    allowLocalEndpoints,
     async disclose(caller, document, variables, audit) {
       const response = await runAs(document, caller, variables, undefined, audit.requestId, audit.detail);
       if (response.body.kind !== 'single') throw new Error('a notification read answered incrementally');

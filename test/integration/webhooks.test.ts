@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
+import { isPublicAddress } from '../../src/domains/webhooks/webhook-transport';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import type { Gateway } from '../../src/server';
@@ -374,6 +375,57 @@ describe('webhooks: signed change notifications', () => {
     const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect({ status, stdout }).toEqual({ status: 0, stdout: '{"delivered":1,"retrying":0,"dead":0,"cancelled":0}\n' });
     expect(verifyNotification([endpoint.secret], rx.requests[0].headers, rx.requests[0].body).type).toBe('shipment.changed');
+  });
+
+  it('outside development, calls no endpoint that is not at a public address, by name or by number', async () => {
+    const rx = await receiver();
+    const port = new URL(rx.url).port;
+    const byNumber = await register(as.logistics(CARRIER_A), rx.url);
+    const byName = await register(as.logistics(CARRIER_A), `http://localhost:${port}/hook`);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const { gateway: strict, execute: strictExecute } = await createTestGateway(db, {
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', allowLocalEndpoints: false, worker: { now: clock } },
+    });
+    try {
+      expect(await strict.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 2, dead: 0, cancelled: 0 });
+      const refused = `mutation R($url: String!) { registerWebhookEndpoint(input: { url: $url }) { secret } }`;
+      const attempts = await Promise.all(
+        ['https://10.1.2.3/hook', 'https://[fd00::1]/hook', 'https://169.254.169.254/latest', `http://127.0.0.1:${port}/hook`].map((url) => strictExecute(refused, as.logistics(CARRIER_A), { url })),
+      );
+      expect(attempts.map((r) => r.errors?.[0].message)).toEqual([
+        'input.url: expected a host on the public internet',
+        'input.url: expected a host on the public internet',
+        'input.url: expected a host on the public internet',
+        'input.url: expected an https URL, got http',
+      ]);
+    } finally {
+      await strict.stop();
+    }
+    expect(rx.requests).toEqual([]);
+    for (const endpoint of [byNumber, byName]) {
+      expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint is not at a public address' })]);
+    }
+  });
+
+  it.each([
+    ['93.184.215.14', true],
+    ['2606:4700::6810:85e5', true],
+    ['127.0.0.1', false],
+    ['10.20.30.40', false],
+    ['172.31.255.255', false],
+    ['172.32.0.1', true],
+    ['192.168.1.1', false],
+    ['169.254.169.254', false],
+    ['100.64.0.1', false],
+    ['0.0.0.0', false],
+    ['::1', false],
+    ['fe80::1', false],
+    ['fd12:3456::1', false],
+    ['::ffff:10.0.0.1', false],
+    ['::ffff:93.184.215.14', true],
+    ['not-an-address', false],
+  ])('takes %s for a public address: %s', (address, expected) => {
+    expect(isPublicAddress(address)).toBe(expected);
   });
 
   it('sends nothing more to a disabled endpoint: its pending deliveries are cancelled', async () => {

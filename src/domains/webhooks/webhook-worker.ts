@@ -9,7 +9,8 @@
  * with, through the gateway's own request path (`disclose`: matrix, row scope, contract, field
  * rules — and the audit log, whose event is written before `disclose` returns, so before a byte
  * leaves); a record no longer within the partner's reach cancels the delivery, nothing sent.
- * Then sign (webhook-signing.ts) and POST with a timeout, no redirects followed. A 2xx delivers;
+ * Then sign (webhook-signing.ts) and POST with a timeout, no redirects followed, to a public
+ * address only outside development (webhook-transport.ts). A 2xx delivers;
  * anything else is retried after an exponential back-off with jitter, and after `maxAttempts`
  * the delivery is dead until the partner asks `redeliverWebhook`.
  */
@@ -24,6 +25,7 @@ import { PartnerKind, PartnerStatus } from '../partners/partner.entity';
 import { notificationDocument } from './notification-documents';
 import { WebhookDeliveryStatus, type WebhookEventType } from './webhook-delivery.entity';
 import { signNotification, type SigningSecretBox } from './webhook-signing';
+import { EndpointRefused, postNotification } from './webhook-transport';
 
 /** What the gateway answered a notification's read, as far as the worker needs it. */
 export interface DisclosedRead {
@@ -44,6 +46,8 @@ export interface WebhookWorkerOptions {
   contracts: ReadonlyMap<ContractAudience, GraphQLSchema>;
   secrets: SigningSecretBox;
   logger: Logger;
+  /** Development and tests: endpoints on the loopback interface and private networks are called too. */
+  allowLocalEndpoints: boolean;
   /** How often the outbox is looked at, in ms. Default 1000. */
   pollMs?: number;
   /** Deliveries per run, attempted concurrently. Default 10. */
@@ -197,20 +201,15 @@ export class WebhookWorker {
     if (d.sealed_previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > at) {
       secrets.push(this.options.secrets.open(d.sealed_previous_secret, d.endpoint_id));
     }
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
     try {
-      const response = await fetch(d.url, {
-        method: 'POST',
-        body,
-        redirect: 'manual',
-        headers: { 'content-type': 'application/json', 'user-agent': 'need-to-know-webhooks/1', ...signNotification(d.event_id, at, body, secrets) },
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) return { kind: 'delivered', status: response.status };
-      return { kind: 'failed', status: response.status, error: `the endpoint answered HTTP ${response.status}` };
+      const headers = { 'content-type': 'application/json', 'user-agent': 'need-to-know-webhooks/1', ...signNotification(d.event_id, at, body, secrets) };
+      const status = await postNotification(d.url, body, headers, { timeoutMs, allowLocal: this.options.allowLocalEndpoints });
+      if (status >= 200 && status < 300) return { kind: 'delivered', status };
+      return { kind: 'failed', status, error: `the endpoint answered HTTP ${status}` };
     } catch (error) {
-      const name = (error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs ?? 10_000} ms` : 'the endpoint could not be reached';
-      return { kind: 'failed', status: null, error: name };
+      if (error instanceof EndpointRefused) return { kind: 'failed', status: null, error: 'the endpoint is not at a public address' };
+      return { kind: 'failed', status: null, error: (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached' };
     }
   }
 

@@ -10,12 +10,17 @@ import { badUserInput } from '../../platform/errors';
 import { WebhookDeliveryEntity, WebhookDeliveryStatus } from './webhook-delivery.entity';
 import { WebhookEndpointEntity } from './webhook-endpoint.entity';
 import { newSigningSecret, type SigningSecretBox } from './webhook-signing';
+import { isPublicAddress } from './webhook-transport';
+import { isIP } from 'node:net';
 
 /** What the gateway's webhooks need in a request: the secret box, and which URLs are accepted. */
 export interface WebhookSettings {
   secrets: SigningSecretBox;
-  /** Accept http:// to the loopback interface (development and tests); https only otherwise. */
-  allowLoopbackHttp: boolean;
+  /**
+   * Development and tests: accept http:// to the loopback interface, and call endpoints at
+   * private addresses; https to public addresses only otherwise.
+   */
+  allowLocalEndpoints: boolean;
 }
 
 /** At most this many endpoints in use per partner. */
@@ -25,7 +30,7 @@ export const DEFAULT_GRACE_HOURS = 24;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** The URL as it will be called, or BAD_USER_INPUT saying what was expected. */
-export function checkEndpointUrl(raw: string, settings: Pick<WebhookSettings, 'allowLoopbackHttp'>): string {
+export function checkEndpointUrl(raw: string, settings: Pick<WebhookSettings, 'allowLocalEndpoints'>): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -33,11 +38,15 @@ export function checkEndpointUrl(raw: string, settings: Pick<WebhookSettings, 'a
     throw badUserInput(`input.url: expected an absolute https URL, got ${JSON.stringify(raw.slice(0, 100))}`);
   }
   const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(loopbackHttp && settings.allowLoopbackHttp)) {
+  if (url.protocol !== 'https:' && !(loopbackHttp && settings.allowLocalEndpoints)) {
     throw badUserInput(`input.url: expected an https URL, got ${url.protocol.replace(':', '')}`);
   }
   if (url.username || url.password) throw badUserInput('input.url: credentials in the URL are not accepted; verify the signature instead');
   if (url.hash) throw badUserInput('input.url: expected no fragment (#...)');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!settings.allowLocalEndpoints && (LOOPBACK_HOSTS.has(url.hostname) || (isIP(host) && !isPublicAddress(host)))) {
+    throw badUserInput('input.url: expected a host on the public internet');
+  }
   return url.toString();
 }
 

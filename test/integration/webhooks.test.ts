@@ -19,6 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
 import type { Caller } from '../../src/policy/principal';
+import { ConfigError, DEV_WEBHOOK_SECRET_KEY, loadConfig } from '../../src/platform/config';
 
 const [CARRIER_A, CARRIER_B] = DEMO_IDS.logisticsPartners;
 const [PROVIDER_A] = DEMO_IDS.paymentProviders;
@@ -405,6 +406,30 @@ describe('webhooks: signed change notifications', () => {
     for (const endpoint of [byNumber, byName]) {
       expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint is not at a public address' })]);
     }
+  });
+
+  it('reads nothing for a delivery whose secret does not open under the current key (it was changed)', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const { gateway: rekeyed } = await createTestGateway(db, { webhooks: { secretKey: 'another-webhook-key-of-32-characters-or-more', worker: { now: clock } } });
+    try {
+      expect(await rekeyed.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 1, dead: 0, cancelled: 0 });
+    } finally {
+      await rekeyed.stop();
+    }
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ status: 'pending', last_error: 'the signing secret cannot be read: rotate it' });
+    expect(await db.dataSource.query(`SELECT id FROM audit_event WHERE request_id LIKE $1`, [`webhook:${delivery.id}:%`])).toEqual([]);
+    expect(rx.requests).toEqual([]);
+  });
+
+  it('needs its own WEBHOOK_SECRET_KEY in production, 32 characters or more', () => {
+    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), CURSOR_SECRET: 'c'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
+    expect(() => loadConfig(production)).toThrow(new ConfigError('WEBHOOK_SECRET_KEY: required in production (32 or more random characters)'));
+    expect(() => loadConfig({ ...production, WEBHOOK_SECRET_KEY: 'short' })).toThrow(new ConfigError('WEBHOOK_SECRET_KEY: expected 32 or more characters'));
+    expect(loadConfig({ ...production, WEBHOOK_SECRET_KEY: 'w'.repeat(40) }).webhooks).toEqual({ secretKey: 'w'.repeat(40), maxAttempts: 12 });
+    expect(loadConfig({ NODE_ENV: 'development' }).webhooks.secretKey).toBe(DEV_WEBHOOK_SECRET_KEY);
   });
 
   it.each([

@@ -77,7 +77,7 @@ describe('a sealed cursor', () => {
 
 describe('CURSOR_SECRET', () => {
   it('is required in production, and must be 32 characters or more', () => {
-    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
+    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587', WEBHOOK_SECRET_KEY: 'w'.repeat(40) };
     expect(() => loadConfig(production)).toThrow(new ConfigError('CURSOR_SECRET: required in production (32 or more random characters)'));
     expect(() => loadConfig({ ...production, CURSOR_SECRET: 'short' })).toThrow(new ConfigError('CURSOR_SECRET: expected 32 or more characters'));
     expect(loadConfig({ ...production, CURSOR_SECRET: 'c'.repeat(40) }).cursorSecret).toBe('c'.repeat(40));

@@ -182,6 +182,18 @@ export class WebhookWorker {
     const document = contract && notificationDocument(contract, d.event_type);
     if (!principalKind || !document || !isPurpose(d.purpose)) return { kind: 'cancelled', error: 'the event is not in the partner\'s contract' };
     if (d.partner_status !== PartnerStatus.ACTIVE) return { kind: 'failed', status: null, error: 'the partner is not active' };
+    // Opened before the read: a secret that cannot sign must not cost a disclosure.
+    const at = this.now();
+    let secrets: string[];
+    try {
+      secrets = [this.options.secrets.open(d.sealed_secret, d.endpoint_id)];
+      if (d.sealed_previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > at) {
+        secrets.push(this.options.secrets.open(d.sealed_previous_secret, d.endpoint_id));
+      }
+    } catch {
+      this.options.logger.error({ endpoint: d.endpoint_id }, 'a webhook signing secret does not open under WEBHOOK_SECRET_KEY');
+      return { kind: 'failed', status: null, error: 'the signing secret cannot be read: rotate it' };
+    }
     const caller: Caller = { principal: { kind: principalKind, partnerId: d.partner_id, subject: `webhook-endpoint:${d.endpoint_id}` }, purpose: d.purpose };
     const read = await this.options.disclose(caller, document.text, { id: d.resource_id }, {
       requestId: `webhook:${d.id}:${d.attempts}`,
@@ -195,12 +207,7 @@ export class WebhookWorker {
     // Out of reach now (given to another carrier, restricted by an erasure): as if it did not exist, so nothing is sent.
     if (!record) return { kind: 'cancelled', error: "the record is no longer within the partner's reach" };
 
-    const at = this.now();
     const body = JSON.stringify({ type: d.event_type, timestamp: new Date(d.occurred_at).toISOString(), data: { [document.root]: record } });
-    const secrets = [this.options.secrets.open(d.sealed_secret, d.endpoint_id)];
-    if (d.sealed_previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > at) {
-      secrets.push(this.options.secrets.open(d.sealed_previous_secret, d.endpoint_id));
-    }
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     try {
       const headers = { 'content-type': 'application/json', 'user-agent': 'need-to-know-webhooks/1', ...signNotification(d.event_id, at, body, secrets) };

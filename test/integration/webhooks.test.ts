@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
 import { isPublicAddress } from '../../src/domains/webhooks/webhook-transport';
+import { backoffMs } from '../../src/domains/webhooks/webhook-worker';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import type { Gateway } from '../../src/server';
@@ -232,6 +233,7 @@ describe('webhooks: signed change notifications', () => {
     const [deliveryA] = await deliveriesOf(endpointA.id);
     const asB = as.logistics(CARRIER_B);
     expect((await execute(`{ webhookDeliveries { nodes { id } } }`, asB)).data).toEqual({ webhookDeliveries: { nodes: [] } });
+    expect((await execute(`{ webhookEndpoints { url } }`, asB)).data).toEqual({ webhookEndpoints: [{ url: rxB.url }] });
     expect((await execute(`query D($id: ID!) { webhookDelivery(id: $id) { id } }`, asB, { id: deliveryA.id })).data).toEqual({ webhookDelivery: null });
     const redeliver = `mutation R($id: ID!) { redeliverWebhook(input: { deliveryId: $id }) { id } }`;
     const foreign = await execute(redeliver, asB, { id: deliveryA.id });
@@ -406,6 +408,36 @@ describe('webhooks: signed change notifications', () => {
     for (const endpoint of [byNumber, byName]) {
       expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint is not at a public address' })]);
     }
+  });
+
+  it('shares the due deliveries between two replicas running at once: each attempted once', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const shipments: Array<{ id: string }> = await db.dataSource.query(
+      `SELECT id FROM shipment WHERE logistics_partner_id = $1 AND restricted_at IS NULL ORDER BY id LIMIT 15`,
+      [CARRIER_A],
+    );
+    await db.dataSource.query(`UPDATE shipment SET tracking_number = 'REPLICA-' || left(id::text, 8) WHERE id = ANY($1::uuid[])`, [shipments.map((s) => s.id)]);
+    const { gateway: replica } = await createTestGateway(db, { webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock } } });
+    try {
+      // Each worker takes up to 10 at a time: the rounds run both at once until nothing is due.
+      let delivered = 0;
+      for (let round = 0; round < 3; round++) {
+        const [a, b] = await Promise.all([gateway.webhooks.runOnce(), replica.webhooks.runOnce()]);
+        delivered += a.delivered + b.delivered;
+      }
+      expect(delivered).toBe(15);
+    } finally {
+      await replica.stop();
+    }
+    expect(rx.requests).toHaveLength(15);
+    expect(new Set(rx.requests.map((r) => r.headers['webhook-id'])).size).toBe(15);
+    expect((await deliveriesOf(endpoint.id)).map((d: { attempts: number }) => d.attempts)).toEqual(Array(15).fill(1));
+  });
+
+  it('waits 30 s, 1 min, 2 min … doubling to at most 6 hours after each failure, less a random part of up to half', () => {
+    expect([1, 2, 3, 4, 10, 11, 12, 30].map((attempt) => backoffMs(attempt, 1))).toEqual([30_000, 60_000, 120_000, 240_000, 15_360_000, 21_600_000, 21_600_000, 21_600_000]);
+    expect([1, 2, 11].map((attempt) => backoffMs(attempt, 0))).toEqual([15_000, 30_000, 10_800_000]);
   });
 
   it('reads nothing for a delivery whose secret does not open under the current key (it was changed)', async () => {

@@ -81,7 +81,7 @@ describe('HTTPS', () => {
   });
 
   it('production refuses to serve plain HTTP unless a proxy in front encrypts; both TLS files or neither', () => {
-    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), CURSOR_SECRET: 'c'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
+    const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), CURSOR_SECRET: 'c'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587', WEBHOOK_SECRET_KEY: 'w'.repeat(40) };
     const config = loadConfig(production);
     expect(() => createListener(config, () => undefined)).toThrow(ConfigError);
     expect(() => createListener(config, () => undefined)).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE: required in production/);

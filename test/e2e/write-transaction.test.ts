@@ -71,6 +71,11 @@ describe('a mutation and its audit event commit together', () => {
   const requests: Record<string, string[]> = {};
   let customers: string[] = [];
   let accessRequest: string;
+  /** Provider A's webhook endpoints: one to rotate, the others for disableWebhookEndpoint, one per call. */
+  let rotatedEndpoint: string;
+  let endpoints: string[] = [];
+  /** Dead deliveries for redeliverWebhook, one per call. */
+  let deliveries: string[] = [];
   let n = 0;
   const next = () => ++n;
 
@@ -130,6 +135,20 @@ describe('a mutation and its audit event commit together', () => {
     requests.rectify = await prepare('rectification', 'identity_verified');
     requests.assign = await prepare('erasure', 'identity_verified');
     requests.complete = await prepare('objection', 'identity_verified');
+    [rotatedEndpoint, ...endpoints] = (
+      await db.dataSource.query(
+        `INSERT INTO webhook_endpoint (partner_id, url, purpose, sealed_secret, created_at)
+         SELECT $1, 'https://tx-test.example/hook', 'payment_settlement', '\\x00', now() FROM generate_series(1, 41) RETURNING id`,
+        [providerA],
+      )
+    ).map((r: { id: string }) => r.id);
+    deliveries = (
+      await db.dataSource.query(
+        `INSERT INTO webhook_delivery (event_id, endpoint_id, partner_id, event_type, resource_id, occurred_at, tx_id, status, next_attempt_at)
+         SELECT gen_random_uuid(), $1, $2, 'payment_verification.changed', gen_random_uuid(), now(), g, 'dead', now() FROM generate_series(1, 40) g RETURNING id`,
+        [rotatedEndpoint, providerA],
+      )
+    ).map((r: { id: string }) => r.id);
     [{ id: accessRequest }] = await db.dataSource.query(
       `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at, completed_at) VALUES ($1, 'access', 'completed', now(), now(), now(), now()) RETURNING id`,
       [DEMO_IDS.demoCustomer],
@@ -261,6 +280,26 @@ describe('a mutation and its audit event commit together', () => {
       caller: callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'),
       query: `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted current { category granted } } }`,
       variables: () => ({ input: { choices: [{ category: 'ANALYTICS', granted: next() % 2 === 0 }] } }),
+    },
+    registerWebhookEndpoint: {
+      caller: callers.logistics(carrierA),
+      query: `mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { secret endpoint { url } } }`,
+      variables: () => ({ input: { url: `https://tx-${next()}.example/hook` } }),
+    },
+    rotateWebhookSecret: {
+      caller: callers.payment(providerA),
+      query: `mutation($input: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $input) { secret endpoint { secretRotatedAt } } }`,
+      variables: () => ({ input: { endpointId: rotatedEndpoint, graceHours: next() % 24 } }),
+    },
+    disableWebhookEndpoint: {
+      caller: callers.payment(providerA),
+      query: `mutation($input: DisableWebhookEndpointInput!) { disableWebhookEndpoint(input: $input) { disabledAt } }`,
+      variables: () => ({ input: { endpointId: endpoints.pop() } }),
+    },
+    redeliverWebhook: {
+      caller: callers.payment(providerA),
+      query: `mutation($input: RedeliverWebhookInput!) { redeliverWebhook(input: $input) { status attempts } }`,
+      variables: () => ({ input: { deliveryId: deliveries.pop() } }),
     },
   };
 

@@ -38,6 +38,13 @@ describe('rowReader', () => {
       `INSERT INTO mail_outbox (customer_id, topic, to_address, subject, sealed_body, next_attempt_at, created_at) VALUES ($1, 'privacy_request:' || $2, 'a@example.com', 's', '\\x00ff10'::bytea, now(), now())`,
       [customerId, requestId],
     );
+    // A webhook endpoint (sealed bytes, a rotation in its grace period), and the delivery its trigger writes for a change.
+    const [{ id: endpointId }] = await db.dataSource.query(
+      `INSERT INTO webhook_endpoint (partner_id, url, purpose, sealed_secret, sealed_previous_secret, previous_secret_expires_at, created_at, secret_rotated_at)
+       SELECT logistics_partner_id, 'https://carrier.example/hooks', 'fulfillment', '\\x01ff'::bytea, '\\x02'::bytea, now() + interval '1 day', now(), now() FROM shipment ORDER BY id LIMIT 1 RETURNING id`,
+    );
+    await db.dataSource.query(`UPDATE shipment SET status = 'exception' WHERE id = (SELECT id FROM shipment ORDER BY id LIMIT 1)`);
+    await db.dataSource.query(`UPDATE webhook_delivery SET attempts = 2, last_attempt_at = now(), last_response_status = 503, last_error = 'the endpoint answered HTTP 503' WHERE endpoint_id = $1`, [endpointId]);
   });
   afterAll(() => db.drop());
 

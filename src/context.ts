@@ -75,6 +75,12 @@ export interface RequestContext {
   retention: RetentionSettings;
   /** Seals partners' webhook signing secrets; which endpoint URLs are accepted (domains/webhooks). */
   webhooks: WebhookSettings;
+  /**
+   * The gateway itself asks, as the caller: a webhook notification's read of its record. It is
+   * decided and audited like any request of the caller's, but charges none of its rate-limit
+   * budgets, which are for what the caller sends.
+   */
+  gatewayInitiated: boolean;
 }
 
 export interface AuditNote {
@@ -141,6 +147,7 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     rights: deps.rights,
     retention: deps.retention,
     webhooks: deps.webhooks,
+    gatewayInitiated: false,
     auditNote: {},
     outcome: {},
   };

@@ -324,7 +324,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
 
   /** In-process execution as `caller`: the HTTP path's policy view, context, routing and audit. */
-  const runAs = async (query: string, caller: Caller, variables: Record<string, unknown> | undefined, options: ServedRequest | undefined, requestId: string, detail?: Record<string, unknown>) => {
+  const runAs = async (
+    query: string,
+    caller: Caller,
+    variables: Record<string, unknown> | undefined,
+    options: ServedRequest | undefined,
+    requestId: string,
+    notification?: { detail: Record<string, unknown> },
+  ) => {
     const view = policy.viewFor(caller);
     const given: Record<string, string | undefined> = {
       [REFERENCE_HEADERS.legal_case.toLowerCase()]: options?.legalCaseReference,
@@ -333,7 +340,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     const served = servedRequestOf(caller, view.serves && { ...view.serves, required: false }, (name) => given[name]);
     if (served instanceof GraphQLError) throw served;
     const ctx = createRequestContext(contexts, caller, view, requestId, served);
-    if (detail) ctx.auditNote.detail = detail;
+    if (notification) {
+      ctx.auditNote.detail = notification.detail;
+      ctx.gatewayInitiated = true;
+    }
     return routing.runInProcess(ctx, query, variables);
   };
   // A notification is read as its partner through the same path, and audited like a response.
@@ -345,7 +355,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger: deps.logger,
     allowLocalEndpoints,
     async disclose(caller, document, variables, audit) {
-      const response = await runAs(document, caller, variables, undefined, audit.requestId, audit.detail);
+      const response = await runAs(document, caller, variables, undefined, audit.requestId, { detail: audit.detail });
       if (response.body.kind !== 'single') throw new Error('a notification read answered incrementally');
       // A response the audit log could not record is withheld (HTTP 500): nothing may be sent.
       if ((response.http.status ?? 200) >= 500) return { errors: [{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };

@@ -186,6 +186,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
       let budget: RateLimiterRes | undefined;
       return {
         async didResolveSource({ source, request, contextValue }) {
+          if (contextValue.gatewayInitiated) return;
           try {
             const name = request.operationName ?? undefined;
             const calls = callCounts.getOrCompute(documentKey(name, source), () => callsIn(source, name, maxTokens));
@@ -199,7 +200,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
         },
         async didResolveOperation({ document, operation, contextValue }) {
           if (overLimit) throw overLimit;
-          if (!operation) return;
+          if (!operation || contextValue.gatewayInitiated) return;
           const fragments = fragmentsOf(document);
           const key = principalKey(contextValue.caller.principal);
           const names = rootFields(operation.selectionSet, fragments);

@@ -440,6 +440,30 @@ describe('webhooks: signed change notifications', () => {
     expect([1, 2, 11].map((attempt) => backoffMs(attempt, 0))).toEqual([15_000, 30_000, 10_800_000]);
   });
 
+  it("charges none of the partner's rate-limit budgets for its notifications, found or no longer in reach", async () => {
+    const rx = await receiver();
+    await register(as.logistics(CARRIER_A), rx.url);
+    const shipments: Array<{ id: string }> = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 AND restricted_at IS NULL ORDER BY id LIMIT 7`, [CARRIER_A]);
+    await db.dataSource.query(`UPDATE shipment SET tracking_number = 'BUDGET-' || left(id::text, 8) WHERE id = ANY($1::uuid[])`, [shipments.map((s) => s.id)]);
+    await db.dataSource.query(`UPDATE shipment SET logistics_partner_id = $2 WHERE id = ANY($1::uuid[])`, [shipments.slice(5).map((s) => s.id), CARRIER_B]);
+    const { gateway: limited } = await createTestGateway(db, {
+      rateLimits: { fieldsPerMinute: 3, missesPerMinute: 1 },
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock } },
+    });
+    try {
+      // 5 reads found their shipment, 2 found none (handed to B): beyond both budgets, were they charged.
+      expect(await limited.webhooks.runOnce()).toEqual({ delivered: 5, retrying: 0, dead: 0, cancelled: 2 });
+      const own = await limited.execute(`query Q($a: ID!, $b: ID!) { a: shipment(id: $a) { id } b: shipment(id: $b) { id } }`, as.logistics(CARRIER_A), {
+        a: shipments[0].id,
+        b: shipments[6].id,
+      });
+      expect(own.body.kind === 'single' && own.body.singleResult).toEqual({ data: { a: { id: shipments[0].id }, b: null } });
+      expect(own.http.headers.get('ratelimit-remaining')).toBe('1');
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('reads nothing for a delivery whose secret does not open under the current key (it was changed)', async () => {
     const rx = await receiver();
     const endpoint = await register(as.logistics(CARRIER_A), rx.url);

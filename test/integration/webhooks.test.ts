@@ -177,6 +177,27 @@ describe('webhooks: signed change notifications', () => {
     expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 1, last_response_status: 204 })]);
   });
 
+  it('sends nothing when the audit log cannot record the read (fail closed), and delivers once it can', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    await db.dataSource.query(`CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused (test)'; END $$`);
+    await db.dataSource.query(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
+    // A gateway of its own: the audit writer that meets the refusal is not the one the other tests share.
+    const { gateway: refused } = await createTestGateway(db, { webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock } } });
+    try {
+      expect(await refused.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 1, dead: 0, cancelled: 0 });
+    } finally {
+      await db.dataSource.query(`DROP TRIGGER test_refuse_audit ON audit_event; DROP FUNCTION test_refuse_audit()`);
+      await refused.stop();
+    }
+    expect(rx.requests).toEqual([]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the notification could not be read: INTERNAL_SERVER_ERROR' })]);
+    offsetMs = 31_000;
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    expect(rx.requests[0].auditedBeforeArrival).toBe(true);
+  });
+
   it('retries after a 500 with the same event id, and is delivered', async () => {
     const rx = await receiver();
     rx.script.push(500);

@@ -38,7 +38,9 @@ export class Webhooks1795000007000 implements MigrationInterface {
       `ALTER TABLE "webhook_delivery" ADD CONSTRAINT "FK_f53f5aec02217a54927b13e39d9" FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoint"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
 
-    // One event per record (the first type wins: assigned before changed), one delivery per active endpoint.
+    // One event per record (the first type wins: assigned before changed), one delivery per active
+    // endpoint, due at once: to the millisecond, as a worker's clock tells time, so it is never due
+    // a fraction of a millisecond after a worker that looks right after the commit.
     await q.query(`
       CREATE FUNCTION webhook_enqueue(p_partners uuid[], p_resources uuid[], p_types webhook_event_type[]) RETURNS void LANGUAGE sql AS $$
         WITH events AS MATERIALIZED (
@@ -47,7 +49,7 @@ export class Webhooks1795000007000 implements MigrationInterface {
            WHERE c.partner IS NOT NULL
            ORDER BY c.resource, c.type)
         INSERT INTO webhook_delivery (event_id, endpoint_id, partner_id, event_type, resource_id, occurred_at, tx_id, next_attempt_at)
-        SELECT ev.event_id, e.id, ev.partner, ev.type, ev.resource, clock_timestamp(), txid_current(), clock_timestamp()
+        SELECT ev.event_id, e.id, ev.partner, ev.type, ev.resource, clock_timestamp(), txid_current(), date_trunc('milliseconds', clock_timestamp())
           FROM events ev JOIN webhook_endpoint e ON e.partner_id = ev.partner AND e.disabled_at IS NULL
         ON CONFLICT (endpoint_id, resource_id, tx_id) DO NOTHING
       $$`);

@@ -198,6 +198,22 @@ describe('webhooks: signed change notifications', () => {
     expect(rx.requests[0].auditedBeforeArrival).toBe(true);
   });
 
+  it('delivers on its own once started, as serve starts it', async () => {
+    const rx = await receiver();
+    await register(as.logistics(CARRIER_A), rx.url);
+    const arrived = new Promise<void>((resolve) => {
+      const check = setInterval(() => rx.requests.length > 0 && (clearInterval(check), resolve()), 20);
+    });
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    gateway.webhooks.start();
+    try {
+      await arrived;
+    } finally {
+      await gateway.webhooks.stop();
+    }
+    expect(rx.requests).toHaveLength(1);
+  });
+
   it('retries after a 500 with the same event id, and is delivered', async () => {
     const rx = await receiver();
     rx.script.push(500);

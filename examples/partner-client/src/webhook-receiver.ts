@@ -110,7 +110,9 @@ export interface ReceiverOptions {
   onNotification(notification: Notification): Promise<void> | void;
   /**
    * Remembers event ids already handled. In memory by default (the last 10,000); keep them in
-   * your own database to survive restarts: a notification can arrive more than once.
+   * your own database to survive restarts: a notification can arrive more than once. Two copies
+   * arriving at the same moment can both pass this check, so the handler's own write should be
+   * idempotent too (an upsert keyed by the event id, or by the record and its state).
    */
   seen?: { has(id: string): boolean | Promise<boolean>; add(id: string): void | Promise<void> };
   /** Refused notifications, for your logs (never log the body: it is personal data). */

@@ -501,7 +501,7 @@ describe('webhooks: signed change notifications', () => {
     }
   });
 
-  it('reads nothing for a delivery whose secret does not open under the current key (it was changed)', async () => {
+  it('reads nothing for a delivery whose secret does not open under the current key (it was changed), until the partner rotates it', async () => {
     const rx = await receiver();
     const endpoint = await register(as.logistics(CARRIER_A), rx.url);
     await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
@@ -515,6 +515,19 @@ describe('webhooks: signed change notifications', () => {
     expect(delivery).toMatchObject({ status: 'pending', last_error: 'the signing secret cannot be read: rotate it' });
     expect(await db.dataSource.query(`SELECT id FROM audit_event WHERE request_id LIKE $1`, [`webhook:${delivery.id}:%`])).toEqual([]);
     expect(rx.requests).toEqual([]);
+
+    // The partner rotates under the new key (with a grace period, as usual): the new secret alone signs.
+    const { gateway: rotatedKey, execute: executeRotated } = await createTestGateway(db, { webhooks: { secretKey: 'another-webhook-key-of-32-characters-or-more', worker: { now: clock } } });
+    try {
+      const rotated = await executeRotated(`mutation R($id: ID!) { rotateWebhookSecret(input: { endpointId: $id, graceHours: 24 }) { secret } }`, as.logistics(CARRIER_A), { id: endpoint.id });
+      offsetMs = 10 * MINUTE;
+      expect(await rotatedKey.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+      const [request] = rx.requests;
+      expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(1);
+      expect(verifyNotification([rotated.data!.rotateWebhookSecret.secret], request.headers, request.body, { now: clock() }).type).toBe('shipment.changed');
+    } finally {
+      await rotatedKey.stop();
+    }
   });
 
   it('needs its own WEBHOOK_SECRET_KEY in production, 32 characters or more', () => {

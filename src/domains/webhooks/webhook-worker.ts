@@ -184,15 +184,13 @@ export class WebhookWorker {
     if (d.partner_status !== PartnerStatus.ACTIVE) return { kind: 'failed', status: null, error: 'the partner is not active' };
     // Opened before the read: a secret that cannot sign must not cost a disclosure.
     const at = this.now();
-    let secrets: string[];
-    try {
-      secrets = [this.options.secrets.open(d.sealed_secret, d.endpoint_id)];
-      if (d.sealed_previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > at) {
-        secrets.push(this.options.secrets.open(d.sealed_previous_secret, d.endpoint_id));
-      }
-    } catch {
-      this.options.logger.error({ endpoint: d.endpoint_id }, 'a webhook signing secret does not open under WEBHOOK_SECRET_KEY');
-      return { kind: 'failed', status: null, error: 'the signing secret cannot be read: rotate it' };
+    const current = this.openSecret(d.sealed_secret, d.endpoint_id);
+    if (!current) return { kind: 'failed', status: null, error: 'the signing secret cannot be read: rotate it' };
+    const secrets = [current];
+    if (d.sealed_previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > at) {
+      // A previous secret sealed under a key since changed no longer signs; the current one does.
+      const previous = this.openSecret(d.sealed_previous_secret, d.endpoint_id);
+      if (previous) secrets.push(previous);
     }
     const caller: Caller = { principal: { kind: principalKind, partnerId: d.partner_id, subject: `webhook-endpoint:${d.endpoint_id}` }, purpose: d.purpose };
     const read = await this.options.disclose(caller, document.text, { id: d.resource_id }, {
@@ -217,6 +215,16 @@ export class WebhookWorker {
     } catch (error) {
       if (error instanceof EndpointRefused) return { kind: 'failed', status: null, error: 'the endpoint is not at a public address' };
       return { kind: 'failed', status: null, error: (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached' };
+    }
+  }
+
+  /** The secret, or undefined (logged) when it does not open under the current WEBHOOK_SECRET_KEY. */
+  private openSecret(sealed: Buffer, endpointId: string): string | undefined {
+    try {
+      return this.options.secrets.open(sealed, endpointId);
+    } catch {
+      this.options.logger.error({ endpoint: endpointId }, 'a webhook signing secret does not open under WEBHOOK_SECRET_KEY');
+      return undefined;
     }
   }
 

@@ -58,6 +58,20 @@ describe('Idempotency-Key', () => {
     await db.drop();
   });
 
+  it('is refused by the writes that answer a webhook signing secret, which no store may keep; without a key they answer it', async () => {
+    const register = { query: 'mutation { registerWebhookEndpoint(input: { url: "https://carrier.example/idem" }) { secret } }' };
+    const refused = await gw.post(register, { ...carrier, 'idempotency-key': key() });
+    expect([refused.status, refused.json.errors?.[0].extensions.code, refused.json.errors?.[0].message]).toEqual([
+      400,
+      'BAD_USER_INPUT',
+      'Idempotency-Key: not accepted by writes that answer a signing secret, which is never kept; send it without one',
+    ]);
+    expect(await count(`SELECT count(*) n FROM webhook_endpoint WHERE url = 'https://carrier.example/idem'`)).toBe(0);
+    const answered = await gw.post(register, carrier);
+    expect([answered.status, answered.json.data.registerWebhookEndpoint.secret]).toEqual([200, expect.stringMatching(/^whsec_/)]);
+    expect(await count(`SELECT count(*) n FROM idempotency_record WHERE response::text LIKE '%whsec_%'`)).toBe(0);
+  });
+
   it('the same key and request again: the first response, byte for byte, marked as replayed, and nothing written', async () => {
     const k = key();
     const body = payment(`idem-${k}`);

@@ -496,6 +496,10 @@ describe('webhooks: signed change notifications', () => {
       });
       expect(own.body.kind === 'single' && own.body.singleResult).toEqual({ data: { a: { id: shipments[0].id }, b: null } });
       expect(own.http.headers.get('ratelimit-remaining')).toBe('1');
+      // A delivery looked up by id is a by-id look-up like any other: refused once the partner's own misses (b) are spent.
+      const probe = `query P($id: ID!) { webhookDelivery(id: $id) { id } }`;
+      const second = await limited.execute(probe, as.logistics(CARRIER_A), { id: '6b1f0c9e-2a4d-4f3b-9c8e-7d6a5b4c3d2e' });
+      expect(second.body.kind === 'single' && second.body.singleResult.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
     } finally {
       await limited.stop();
     }

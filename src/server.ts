@@ -152,7 +152,7 @@ export interface GatewayDeps {
   webhooks?: {
     secretKey: string;
     allowLocalEndpoints?: boolean;
-    worker?: Omit<WebhookWorkerOptions, 'dataSource' | 'disclose' | 'contracts' | 'secrets' | 'logger' | 'allowLocalEndpoints'>;
+    worker?: Omit<WebhookWorkerOptions, 'dataSource' | 'disclose' | 'contracts' | 'secrets' | 'logger' | 'allowLocalEndpoints' | 'metrics'>;
   };
 }
 
@@ -354,6 +354,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     secrets: webhookSecrets,
     logger: deps.logger,
     allowLocalEndpoints,
+    metrics,
     async disclose(caller, document, variables, audit) {
       const response = await runAs(document, caller, variables, undefined, audit.requestId, { detail: audit.detail });
       if (response.body.kind !== 'single') throw new Error('a notification read answered incrementally');

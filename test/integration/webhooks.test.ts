@@ -175,6 +175,9 @@ describe('webhooks: signed change notifications', () => {
     expect(event.subject_ids).toEqual([shipment.customer_id]);
     expect(event.detail).toMatchObject({ webhookDelivery: delivery.id, webhookEvent: delivery.event_id, attempt: 1 });
     expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 1, last_response_status: 204 })]);
+    const { text } = await gateway.metrics.scrape();
+    expect(text).toMatch(/^ntk_job_runs_total\{job="webhook_outbox",result="ok"\} [1-9]/m);
+    expect(text).toMatch(/^ntk_job_items_total\{job="webhook_outbox"\} [1-9]/m);
   });
 
   it('sends nothing when the audit log cannot record the read (fail closed), and delivers once it can', async () => {

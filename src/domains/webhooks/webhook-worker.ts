@@ -17,6 +17,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../platform/logger';
+import type { GatewayMetrics } from '../../platform/metrics';
 import { PollingLoop } from '../../platform/polling-loop';
 import type { ContractAudience } from '../../policy/contracts';
 import type { Caller, PartnerPrincipal } from '../../policy/principal';
@@ -60,6 +61,8 @@ export interface WebhookWorkerOptions {
   backoffMaxMs?: number;
   /** How long a receiver has to answer, in ms. Default 10 s. */
   timeoutMs?: number;
+  /** The jobs metric: a run that attempted deliveries counts as ok with those delivered, a run that failed as failed. */
+  metrics?: Pick<GatewayMetrics, 'job'>;
   /** Deliveries no longer pending are deleted this many days after their event (checked hourly). Default 30. */
   keepDays?: number;
   now?: () => Date;
@@ -140,6 +143,17 @@ export class WebhookWorker {
   }
 
   private async run(): Promise<WebhookRun> {
+    try {
+      const run = await this.attemptDue();
+      if (run.delivered + run.retrying + run.dead + run.cancelled > 0) this.options.metrics?.job('webhook_outbox', 'ok', run.delivered);
+      return run;
+    } catch (error) {
+      this.options.metrics?.job('webhook_outbox', 'failed');
+      throw error;
+    }
+  }
+
+  private async attemptDue(): Promise<WebhookRun> {
     const at = this.now();
     if (at.getTime() - this.lastPurge >= PURGE_EVERY_MS) {
       // The record of finished deliveries is kept for a while (the partner reads it, may redeliver), then deleted.

@@ -44,7 +44,7 @@ import { createGateway } from './server';
 import { PrivacyRights } from './domains/privacy-requests/privacy-rights';
 import { startMailSink, type MailSink } from './mail/mail-sink';
 import { MailWorker } from './mail/mail-worker';
-import { SecretBox } from './mail/secret-box';
+import { SecretBox } from './platform/secret-box';
 
 class UsageError extends Error {}
 

@@ -8,7 +8,7 @@ export enum MailStatus {
 
 /**
  * A mail to send, written in the transaction of what it tells of, and sent by the mail worker
- * (mail-worker.ts) over SMTP with retries and back-off. The body is sealed (secret-box.ts) and
+ * (mail-worker.ts) over SMTP with retries and back-off. The body is sealed (platform/secret-box.ts) and
  * wiped once sent or given up, so a one-time code in it is never at rest in clear, nor kept.
  */
 @Entity('mail_outbox')

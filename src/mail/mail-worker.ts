@@ -15,7 +15,7 @@ import type { Logger } from '../platform/logger';
 import type { GatewayMetrics } from '../platform/metrics';
 import { PollingLoop } from '../platform/polling-loop';
 import { privacyRequestOfTopic } from './outbox';
-import type { SecretBox } from './secret-box';
+import type { SecretBox } from '../platform/secret-box';
 
 export interface MailWorkerOptions {
   dataSource: DataSource;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { OutboxCounts } from '../platform/metrics';
-import type { SecretBox } from './secret-box';
+import type { SecretBox } from '../platform/secret-box';
 
 export interface OutgoingMail {
   customerId: string | null;

@@ -23,7 +23,7 @@ import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { GraphQLError } from 'graphql';
 import { rateLimited } from '../../hardening/rate-limit';
-import { SecretBox } from '../../mail/secret-box';
+import { SecretBox } from '../../platform/secret-box';
 import { enqueueMail } from '../../mail/outbox';
 import { badUserInput, ErrorCode, notFound } from '../../platform/errors';
 import { returnedRows } from '../../platform/returning';

@@ -3,7 +3,7 @@ import { PartnerEntity } from '../partners/partner.entity';
 
 /**
  * Where a partner receives change notifications (webhook-worker.ts), registered by the partner
- * itself. The signing secret is sealed (mail/secret-box.ts, bound to the endpoint's id) because
+ * itself. The signing secret is sealed (platform/secret-box.ts, bound to the endpoint's id) because
  * the gateway must sign with it; it is shown once, when created or rotated. While a rotation's
  * grace period runs, the previous secret signs too, so a receiver may switch whenever it likes.
  */

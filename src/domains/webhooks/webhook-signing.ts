@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { SecretBox } from '../../mail/secret-box';
+import { SecretBox } from '../../platform/secret-box';
 
 /** What receivers refuse: a timestamp further than this from their clock (the library's tolerance). */
 export const REPLAY_WINDOW_SECONDS = 5 * 60;

@@ -1,8 +1,9 @@
 /**
- * Seals mail bodies while they wait in the outbox (AES-256-GCM under a key derived from the
- * gateway's privacy secret), so a one-time code is never stored in clear, not even for the
- * seconds before it is sent. The row id is the associated data: a body moved to another row
- * does not open.
+ * Seals what must not be stored in clear (AES-256-GCM under a key derived from a configured
+ * secret, one key per use): mail bodies while they wait in the outbox, so a one-time code is
+ * never stored in clear, not even for the seconds before it is sent; webhook signing secrets;
+ * the responses kept for idempotent retries. The caller names what a sealed value belongs to
+ * (a row id) as associated data: a value moved to another row does not open.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
@@ -12,7 +13,7 @@ const TAG_BYTES = 16;
 export class SecretBox {
   private readonly key: Buffer;
 
-  /** `use` separates the keys of different uses of one secret (mail bodies, webhook signing secrets). */
+  /** `use` separates the keys of different uses of one secret (mail bodies, webhook signing secrets, idempotent responses). */
   constructor(secret: string, use = 'mail-outbox-body') {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'need-to-know', use, 32));
   }

@@ -37,7 +37,7 @@ import { Routing, type SharedApolloOptions } from './execution/routing';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { admitCaller, createHttpTransport } from './http/http-transport';
-import { createIdempotencyPlugin, purgeExpired } from './idempotency/idempotency';
+import { createIdempotencyPlugin, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
 import { CursorKey } from './platform/cursor-seal';
 import { maskError } from './platform/error-format';
 import { responseStatus } from './integration/http-status';
@@ -189,6 +189,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   if (!protections && process.env.NODE_ENV === 'production') {
     throw new Error('protections can be switched off for benchmarks only, never with NODE_ENV=production');
   }
+  if (!deps.rights && process.env.NODE_ENV === 'production') throw new Error('createGateway: production needs its own data-subject rights settings (rights), not the development ones');
+  const rights = deps.rights ?? new PrivacyRights({ secret: DEV_PRIVACY_SECRET, calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' });
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const armor = armorProtections(limits);
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens, deps.logger);
@@ -223,7 +225,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       costLimitPlugin(limits.maxCost),
       rateLimiter.plugin,
       createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS, contracts }),
-      createIdempotencyPlugin(),
+      // Kept responses are sealed under the privacy secret, as mail bodies are (another derived key).
+      createIdempotencyPlugin(rights.boxFor(RESPONSE_BOX_USE)),
       responseStatus,
       ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource, metrics })] : []),
     ],
@@ -252,8 +255,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
 
-  if (!deps.rights && process.env.NODE_ENV === 'production') throw new Error('createGateway: production needs its own data-subject rights settings (rights), not the development ones');
-  const rights = deps.rights ?? new PrivacyRights({ secret: DEV_PRIVACY_SECRET, calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' });
   const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
   const attachments = deps.attachments
     ? createAttachmentEndpoints({

@@ -1,11 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { DisclosureSnapshot } from '../audit/disclosure-recorder';
 
 /**
  * The first response to a mutation sent with an `Idempotency-Key`, kept 24 hours so that a
  * retry with the same key and request gets it again without writing (idempotency.ts). The
- * response carries personal data: a record is never read after `expires_at`, and is deleted
- * soon after.
+ * response carries personal data: it is sealed at rest (with what its audit event recorded),
+ * a record is never read after `expires_at`, and is deleted soon after.
  */
 @Entity('idempotency_record', { comment: 'First responses to mutations sent with an Idempotency-Key; kept 24 hours, then deleted.' })
 @Index(['expiresAt'])
@@ -20,7 +19,8 @@ export class IdempotencyRecordEntity {
   @Column({ type: 'timestamptz' }) expiresAt!: Date;
   /** HTTP status and body of the first response; written in the transaction of the request that claimed the key. */
   @Column({ type: 'smallint', nullable: true }) status!: number | null;
-  @Column({ type: 'json', nullable: true }) response!: unknown;
-  /** What the audit event of the first response recorded beyond the data: subjects, masked and denied coordinates. */
-  @Column({ type: 'jsonb', nullable: true }) disclosure!: DisclosureSnapshot | null;
+  /** The body, sealed (platform/secret-box.ts) and bound to this record's key hash and request id. */
+  @Column({ type: 'bytea', nullable: true }) response!: Buffer | null;
+  /** What the audit event of the first response recorded beyond the data (subjects, masked and denied coordinates), sealed as `response` is. */
+  @Column({ type: 'bytea', nullable: true }) disclosure!: Buffer | null;
 }

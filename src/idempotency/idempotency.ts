@@ -23,9 +23,14 @@
  *   response did (subjects, coordinates) and names the request replayed. It carries
  *   `Idempotent-Replayed: true`. (What the first response showed is shown again as it was: a
  *   shipment reassigned since is replayed as the carrier saw it then.)
- * - A record holds personal data (the response). It is never replayed after 24 hours — the key
- *   is then free for a new request — and `purgeExpired` deletes expired records; the gateway
- *   runs it every 10 minutes.
+ * - A record holds personal data (the response). The response and what its audit event recorded
+ *   are sealed at rest (platform/secret-box.ts: AES-256-GCM under a key derived from the privacy
+ *   secret, label `idempotency-response`), bound to the record's key hash and request id, so a
+ *   sealed response opens for no other record. A record that no longer opens (the secret
+ *   changed) is refused with IDEMPOTENCY_KEY_REUSED and runs nothing: freeing the key would run
+ *   a write that may already have committed a second time; the key is free once the record
+ *   expires. A record is never replayed after 24 hours — the key is then free for a new request —
+ *   and `purgeExpired` deletes expired records; the gateway runs it every 10 minutes.
  * - Queries ignore the header: reading twice is already safe.
  */
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
@@ -41,6 +46,7 @@ import { ErrorCode } from '../platform/errors';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { deniedMessage } from '../enforcement/field-rules';
+import type { SecretBox } from '../platform/secret-box';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -51,7 +57,15 @@ const IDEMPOTENCY_WINDOW_HOURS = 24;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** What the request's key turned out to be: claimed by this request, or answered by an earlier one. */
-export type IdempotencyClaim = { kind: 'first'; keyHash: string } | { kind: 'replay'; requestId: string };
+export type IdempotencyClaim = { kind: 'first'; keyHash: string; requestId: string; box: SecretBox } | { kind: 'replay'; requestId: string };
+
+/** The label the key sealing responses is derived under (from the privacy secret, as mail bodies' is under another). */
+export const RESPONSE_BOX_USE = 'idempotency-response';
+
+/** What a sealed part of a record is bound to: the record (key hash and the request that wrote it) and which part it is. */
+function boundTo(keyHash: string, requestId: string, part: 'response' | 'disclosure'): string {
+  return `idempotency_record:${keyHash}:${requestId}:${part}`;
+}
 
 const CLAIM = `
   INSERT INTO idempotency_record AS r (key_hash, fingerprint, request_id, created_at, expires_at)
@@ -61,15 +75,15 @@ const CLAIM = `
   WHERE r.expires_at <= now()
   RETURNING 1`;
 const FIND = `SELECT fingerprint, request_id, status, response, disclosure FROM idempotency_record WHERE key_hash = $1`;
-const REMEMBER = `UPDATE idempotency_record SET status = $2, response = $3::json, disclosure = $4::jsonb WHERE key_hash = $1`;
+const REMEMBER = `UPDATE idempotency_record SET status = $2, response = $3, disclosure = $4 WHERE key_hash = $1`;
 const PURGE = `DELETE FROM idempotency_record WHERE expires_at <= now()`;
 
 interface StoredRecord {
   fingerprint: string;
   request_id: string;
   status: number | null;
-  response: FormattedExecutionResult | null;
-  disclosure: DisclosureSnapshot | null;
+  response: Buffer | null;
+  disclosure: Buffer | null;
 }
 
 function refusal(status: number, message: string, code: ErrorCode = ErrorCode.BAD_USER_INPUT): GraphQLResponse {
@@ -102,7 +116,30 @@ async function claim(tx: RequestTransaction, keyHash: string, fingerprint: strin
 /** Stores the response of the request that claimed its key, in its transaction (just before the COMMIT). */
 export async function rememberResponse(tx: RequestTransaction, claimed: IdempotencyClaim, status: number, body: string, disclosure: DisclosureSnapshot): Promise<void> {
   if (claimed.kind !== 'first') return;
-  await run(tx, REMEMBER, [claimed.keyHash, status, body, JSON.stringify(disclosure)]);
+  const { keyHash, requestId, box } = claimed;
+  await run(tx, REMEMBER, [
+    keyHash,
+    status,
+    box.seal(body, boundTo(keyHash, requestId, 'response')),
+    box.seal(JSON.stringify(disclosure), boundTo(keyHash, requestId, 'disclosure')),
+  ]);
+}
+
+/** The response and disclosure of a committed record, or undefined when they do not open under `box` (the secret changed, or the bytes did). */
+export function openRecord(
+  box: SecretBox,
+  keyHash: string,
+  requestId: string,
+  sealed: { response: Buffer; disclosure: Buffer },
+): { response: FormattedExecutionResult; disclosure: DisclosureSnapshot } | undefined {
+  try {
+    return {
+      response: JSON.parse(box.open(sealed.response, boundTo(keyHash, requestId, 'response'))) as FormattedExecutionResult,
+      disclosure: JSON.parse(box.open(sealed.disclosure, boundTo(keyHash, requestId, 'disclosure'))) as DisclosureSnapshot,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Deletes the records no longer replayed; returns how many. */
@@ -111,7 +148,8 @@ export async function purgeExpired(dataSource: DataSource): Promise<number> {
   return deleted;
 }
 
-export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
+/** `box` seals responses at rest: `new SecretBox(privacySecret, RESPONSE_BOX_USE)`. */
+export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -134,7 +172,7 @@ export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
           }
           const found = await claim(ctx.transaction, keyHash, fingerprint, ctx.requestId);
           if (found === 'claimed') {
-            ctx.idempotency.claim = { kind: 'first', keyHash };
+            ctx.idempotency.claim = { kind: 'first', keyHash, requestId: ctx.requestId, box };
             return null;
           }
           if (found.fingerprint !== fingerprint) {
@@ -142,6 +180,16 @@ export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
           }
           if (found.status === null || found.response === null || found.disclosure === null) {
             throw new Error('idempotency: a committed record without its response');
+          }
+          const opened = openRecord(box, keyHash, found.request_id, { response: found.response, disclosure: found.disclosure });
+          if (!opened) {
+            // Not run again: the first request committed, and running it a second time is what the key prevents.
+            ctx.logger.warn({ requestId: found.request_id }, 'idempotency: a kept response does not open (has the privacy secret changed?); refused until it expires');
+            return refusal(
+              422,
+              'Idempotency-Key: the first response to this key can no longer be replayed, and the request was not run again; check whether it took effect before sending it with a new key',
+              ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            );
           }
           ctx.idempotency.claim = { kind: 'replay', requestId: found.request_id };
           // A write the caller's policy no longer grants (its role changed) is refused as the field rules would refuse it.
@@ -163,10 +211,10 @@ export function createIdempotencyPlugin(): ApolloServerPlugin<RequestContext> {
               },
             };
           }
-          ctx.disclosures.replay(found.disclosure);
+          ctx.disclosures.replay(opened.disclosure);
           return {
             http: { status: found.status, headers: new HeaderMap([[REPLAYED_HEADER, 'true']]) },
-            body: { kind: 'single', singleResult: found.response },
+            body: { kind: 'single', singleResult: opened.response },
           };
         },
       };

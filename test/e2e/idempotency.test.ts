@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { purgeExpired } from '../../src/idempotency/idempotency';
 import { createDataSource } from '../../src/data-source';
+import { PrivacyRights } from '../../src/domains/privacy-requests/privacy-rights';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { lastEvent } from '../audit/audit-harness';
@@ -69,7 +70,8 @@ describe('Idempotency-Key', () => {
     expect(await count(`SELECT count(*) n FROM webhook_endpoint WHERE url = 'https://carrier.example/idem'`)).toBe(0);
     const answered = await gw.post(register, carrier);
     expect([answered.status, answered.json.data.registerWebhookEndpoint.secret]).toEqual([200, expect.stringMatching(/^whsec_/)]);
-    expect(await count(`SELECT count(*) n FROM idempotency_record WHERE response::text LIKE '%whsec_%'`)).toBe(0);
+    // The answer holding the secret was not kept (a sealed one would still hold it).
+    expect(await count(`SELECT count(*) n FROM idempotency_record WHERE request_id = $1`, [answered.headers.get('x-request-id')])).toBe(0);
   });
 
   it('the same key and request again: the first response, byte for byte, marked as replayed, and nothing written', async () => {
@@ -197,6 +199,59 @@ describe('Idempotency-Key', () => {
     await expire();
     expect(await purgeExpired(db.dataSource)).toBeGreaterThanOrEqual(1);
     expect(await count(`SELECT count(*) n FROM idempotency_record WHERE expires_at <= now()`)).toBe(0);
+  });
+
+  describe('kept responses are sealed at rest', () => {
+    const recordOf = async (requestId: string | null): Promise<{ key_hash: string; response: Buffer; disclosure: Buffer }> =>
+      (await db.dataSource.query(`SELECT key_hash, response, disclosure FROM idempotency_record WHERE request_id = $1`, [requestId]))[0];
+
+    it("the stored bytes hold neither the response's personal values nor its JSON, and the replay is still the first response", async () => {
+      const k = key();
+      const subject = `Sealed parcel question ${k}`;
+      const first = await gw.post(openCase(subject), { ...customer, 'idempotency-key': k });
+      expect(first.json.data.openAfterSalesCase.subject).toBe(subject);
+      const stored = await recordOf(first.headers.get('x-request-id'));
+      const bytes = Buffer.concat([stored.response, stored.disclosure]).toString('latin1');
+      for (const clear of [subject, k, first.json.data.openAfterSalesCase.id, DEMO_IDS.demoCustomer, 'openAfterSalesCase', '{"data"']) expect(bytes).not.toContain(clear);
+      const again = await gw.post(openCase(subject), { ...customer, 'idempotency-key': k });
+      expect({ status: again.status, text: again.text, replayed: again.headers.get('idempotent-replayed') }).toEqual({ status: 200, text: first.text, replayed: 'true' });
+    });
+
+    it("a response sealed for one record does not open for another: the retry is refused and nothing runs", async () => {
+      const [a, b] = [key(), key()];
+      const firstA = await gw.post(openCase(`moved from ${a}`), { ...customer, 'idempotency-key': a });
+      const firstB = await gw.post(openCase(`moved to ${b}`), { ...customer, 'idempotency-key': b });
+      const from = await recordOf(firstA.headers.get('x-request-id'));
+      await db.dataSource.query(`UPDATE idempotency_record SET response = $1, disclosure = $2 WHERE request_id = $3`, [from.response, from.disclosure, firstB.headers.get('x-request-id')]);
+      const retry = await gw.post(openCase(`moved to ${b}`), { ...customer, 'idempotency-key': b });
+      expect({ status: retry.status, codes: retry.json.errors.map((e: any) => e.extensions.code), data: retry.json.data }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_REUSED'], data: undefined });
+      expect(retry.text).not.toContain(`moved from ${a}`);
+      expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`moved to ${b}`])).toBe(1);
+    });
+
+    it('under a changed privacy secret a kept response does not open: the retry is refused, not run twice, until the record expires', async () => {
+      const k = key();
+      const first = await gw.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k });
+      expect(first.status).toBe(200);
+      const rekeyed = await startHttpGateway(db, {
+        rights: new PrivacyRights({ secret: `another secret ${k}`, calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' }),
+      });
+      try {
+        const retry = await rekeyed.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k });
+        expect({ status: retry.status, codes: retry.json.errors.map((e: any) => e.extensions.code) }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_REUSED'] });
+        expect(retry.json.errors[0].message).toMatch(/^Idempotency-Key: the first response to this key can no longer be replayed, and the request was not run again/);
+        expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`rekeyed ${k}`])).toBe(1);
+        // The gateway that sealed it still replays it.
+        expect((await gw.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k })).text).toBe(first.text);
+        // Once expired, the key is free under the new secret.
+        await db.dataSource.query(`UPDATE idempotency_record SET expires_at = now() - interval '1 second' WHERE request_id = $1`, [first.headers.get('x-request-id')]);
+        const later = await rekeyed.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k });
+        expect([later.status, later.headers.get('idempotent-replayed')]).toEqual([200, null]);
+        expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`rekeyed ${k}`])).toBe(2);
+      } finally {
+        await rekeyed.close();
+      }
+    });
   });
 
   it('records name the principal and key only by a hash', async () => {

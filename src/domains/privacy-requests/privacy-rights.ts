@@ -97,6 +97,11 @@ export class PrivacyRights {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** A box under the same secret for another use (idempotent responses): its key is derived under `use`, never the mail bodies' key. */
+  boxFor(use: string): SecretBox {
+    return new SecretBox(this.secret, use);
+  }
+
   /** The request, locked for the transaction; null when it does not exist (the resolver found it in scope first). */
   private async lock(em: EntityManager, requestId: string): Promise<PrivacyRequestEntity> {
     const found = await em.getRepository(PrivacyRequestEntity).findOne({ where: { id: requestId }, lock: { mode: 'pessimistic_write' } });

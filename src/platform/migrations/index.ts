@@ -17,6 +17,7 @@ import { TrustedDocuments1795000006500 } from './1795000006500-trusted-documents
 import { Webhooks1795000007000 } from './1795000007000-webhooks.migration';
 import { AuditVerification1795000008000 } from './1795000008000-audit-verification.migration';
 import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migration';
+import { IdempotencySealed1795000009500 } from './1795000009500-idempotency-sealed.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -37,4 +38,5 @@ export const MIGRATIONS: Function[] = [
   Webhooks1795000007000,
   AuditVerification1795000008000,
   AuditTraceId1795000008001,
+  IdempotencySealed1795000009500,
 ];

@@ -431,7 +431,7 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     table: 'idempotency_record',
     entity: IdempotencyRecordEntity,
     types: [],
-    reason: 'responses kept 24 hours for retries, keyed by a hash of the caller: never read after expiry, deleted soon after',
+    reason: 'responses kept 24 hours for retries, sealed at rest and keyed by a hash of the caller (no subject to find them by): never read after expiry, deleted soon after',
   },
   { table: 'audit_expiry', entity: AuditExpiryEntity, types: [], reason: 'which months of the audit log expired, with counts and seal numbers: no data of anyone' },
   { table: 'audit_expired_leaf', entity: AuditExpiredLeafEntity, types: [], reason: 'hashes of expired audit events: no data of anyone' },

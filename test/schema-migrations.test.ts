@@ -1,3 +1,5 @@
+import { openRecord, RESPONSE_BOX_USE } from '../src/idempotency/idempotency';
+import { SecretBox } from '../src/platform/secret-box';
 import { DEMO_SEED, seedDatabase } from '../src/seed/seed';
 import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from './harness/database';
 
@@ -43,6 +45,25 @@ describe('migrations', () => {
       expect(await scratch.dataSource.query(carriers)).toEqual(seededCarriers);
       const [ids] = await scratch.dataSource.query(`SELECT count(*)::int AS n, count(DISTINCT carrier_event_id)::int AS distinct FROM shipment_event`);
       expect(ids.distinct).toBe(ids.n);
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it('drop the clear responses of existing idempotency records, which then never open: their retries are refused, not run again', async () => {
+    const scratch = await createTestDatabase();
+    try {
+      await revertMigrationsThrough(scratch.dataSource, 'IdempotencySealed1795000009500');
+      const [keyHash, requestId] = ['a'.repeat(64), 'request-before-sealing'];
+      await scratch.dataSource.query(
+        `INSERT INTO idempotency_record (key_hash, fingerprint, request_id, created_at, expires_at, status, response, disclosure)
+         VALUES ($1, $2, $3, now(), now() + interval '1 hour', 200, '{"data":{"openAfterSalesCase":{"subject":"Ada Lovelace"}}}', '{"subjectIds":["c-1"]}')`,
+        [keyHash, 'b'.repeat(64), requestId],
+      );
+      await scratch.dataSource.runMigrations();
+      const [row] = await scratch.dataSource.query(`SELECT status, response, disclosure FROM idempotency_record WHERE key_hash = $1`, [keyHash]);
+      expect({ status: row.status, response: row.response.toString('latin1'), disclosure: row.disclosure.toString('latin1') }).toEqual({ status: 200, response: '', disclosure: '' });
+      expect(openRecord(new SecretBox('any secret', RESPONSE_BOX_USE), keyHash, requestId, row)).toBeUndefined();
     } finally {
       await scratch.drop();
     }

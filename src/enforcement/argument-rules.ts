@@ -14,10 +14,10 @@
  * A member that is null, absent or an empty list is not sent. Default values are sent, and
  * start-up checks that every default is allowed wherever its field is (checkArguments).
  */
-import { getNamedType, isEnumType, type GraphQLField, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { getNamedType, isEnumType, type GraphQLField, type GraphQLSchema } from 'graphql';
 import type { IMiddlewareFieldMap } from 'graphql-middleware';
-import type { RequestContext } from '../context';
 import { forbidden } from '../platform/errors';
+import { setFieldMiddleware } from './middleware-map';
 import { classifiedArguments, readFieldsWithArguments, type ClassifiedArgument } from '../policy/arguments';
 
 export function refusedArgumentMessage(path: string): string {
@@ -73,14 +73,7 @@ export function argumentRules(schema: GraphQLSchema): IMiddlewareFieldMap {
   const map: IMiddlewareFieldMap = {};
   for (const [parent, field] of readFieldsWithArguments(schema)) {
     const check = argumentCheck(parent, field);
-    (map[parent] ??= {}) as Record<string, unknown>;
-    (map[parent] as Record<string, unknown>)[field.name] = (
-      resolve: (...a: unknown[]) => unknown,
-      root: unknown,
-      args: Record<string, unknown>,
-      ctx: RequestContext,
-      info: GraphQLResolveInfo,
-    ) => {
+    setFieldMiddleware(map, parent, field.name, (resolve, root, args, ctx, info) => {
       const refused = check(args, ctx.policy.decideArgument);
       if (refused) {
         // The audit event names the member refused, besides the field the error stands at.
@@ -88,7 +81,7 @@ export function argumentRules(schema: GraphQLSchema): IMiddlewareFieldMap {
         throw forbidden(refusedArgumentMessage(refused.path));
       }
       return resolve(root, args, ctx, info);
-    };
+    });
   }
   return map;
 }

@@ -25,6 +25,7 @@ import type { RequestContext } from '../context';
 import { selectsOnly } from '../platform/documents';
 import { forbidden } from '../platform/errors';
 import { argumentRules } from './argument-rules';
+import { setFieldMiddleware } from './middleware-map';
 import { classify, isConnectionScaffolding, STRUCTURE } from '../policy/classification';
 import { applyMask } from '../policy/masking';
 
@@ -65,17 +66,10 @@ function maskingMiddleware(schema: GraphQLSchema): IMiddlewareFieldMap {
     for (const field of Object.values(type.getFields())) {
       const mask = type.name === 'Mutation' ? undefined : classify(type.name, field.name)?.mask;
       if (!mask || mask === 'shown') continue;
-      (map[type.name] ??= {}) as Record<string, unknown>;
-      (map[type.name] as Record<string, unknown>)[field.name] = async (
-        resolve: (...a: unknown[]) => unknown,
-        parent: unknown,
-        args: unknown,
-        ctx: RequestContext,
-        info: GraphQLResolveInfo,
-      ) => {
+      setFieldMiddleware(map, type.name, field.name, async (resolve, parent, args, ctx, info) => {
         const value = await resolve(parent, args, ctx, info);
         return ctx.policy.decide(type.name, field.name) === 'masked' ? applyMask(mask, value) : value;
-      };
+      });
     }
   }
   return map;
@@ -135,17 +129,10 @@ export function recordingReturnedObjects(schema: GraphQLSchema): GraphQLSchema {
         else ctx.disclosures.object(typeName, objects);
         return value;
       };
-      (map[type.name] ??= {}) as Record<string, unknown>;
-      (map[type.name] as Record<string, unknown>)[field.name] = (
-        resolve: (...a: unknown[]) => unknown,
-        parent: unknown,
-        args: unknown,
-        ctx: RequestContext,
-        info: GraphQLResolveInfo,
-      ) => {
+      setFieldMiddleware(map, type.name, field.name, (resolve, parent, args, ctx, info) => {
         const value = resolve(parent, args, ctx, info);
         return value instanceof Promise ? value.then((v) => record(ctx, v)) : record(ctx, value);
-      };
+      });
     }
   }
   return applyMiddleware(schema, argumentRules(schema), map);

@@ -13,7 +13,7 @@ import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditEventInput } from '../audit/audit-record';
 import type { Logger } from '../platform/logger';
 import type { GatewayMetrics } from '../platform/metrics';
-import { PollingLoop } from '../platform/polling-loop';
+import { exponentialDelayMs, PollingLoop } from '../platform/polling-loop';
 import { privacyRequestOfTopic } from './outbox';
 import type { SecretBox } from '../platform/secret-box';
 
@@ -39,7 +39,7 @@ export const MAX_BACKOFF_MS = 15 * 60_000;
 
 /** The wait after the `attempt`-th failure (1-based): 1 s, 2 s, 4 s ... at most 15 minutes. */
 export function backoffMs(attempt: number): number {
-  return Math.min(1000 * 2 ** Math.max(0, attempt - 1), MAX_BACKOFF_MS);
+  return exponentialDelayMs(attempt, 1000, MAX_BACKOFF_MS);
 }
 
 export interface MailRun {

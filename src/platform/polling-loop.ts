@@ -42,3 +42,8 @@ export class PollingLoop<T> {
     return this.running;
   }
 }
+
+/** The wait after the `attempt`-th failure (1-based) of a job: `base` doubling after each, at most `max`. */
+export function exponentialDelayMs(attempt: number, base: number, max: number): number {
+  return Math.min(base * 2 ** Math.max(0, attempt - 1), max);
+}

@@ -18,7 +18,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../platform/logger';
 import type { GatewayMetrics } from '../../platform/metrics';
-import { PollingLoop } from '../../platform/polling-loop';
+import { exponentialDelayMs, PollingLoop } from '../../platform/polling-loop';
 import type { ContractAudience } from '../../policy/contracts';
 import type { Caller, PartnerPrincipal } from '../../policy/principal';
 import { isPurpose } from '../../policy/vocabulary';
@@ -86,7 +86,7 @@ export interface WebhookRun {
  * half is taken off (equal jitter), so receivers that failed together are not retried together.
  */
 export function backoffMs(attempt: number, random: number, base = 30_000, max = 6 * 3_600_000): number {
-  const full = Math.min(base * 2 ** Math.max(0, attempt - 1), max);
+  const full = exponentialDelayMs(attempt, base, max);
   return Math.round(full / 2 + (full / 2) * random);
 }
 

@@ -15,7 +15,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [MAIN, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
-    timeout: 20_000,
+    timeout: 60_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

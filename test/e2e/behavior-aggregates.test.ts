@@ -199,7 +199,7 @@ describe('behaviour aggregates for the data analyst', () => {
     expect(problems).toEqual([]);
     // The data is worth testing on: both kinds of cell occur, in numbers.
     expect({ published: published > 100, suppressed: suppressed > 100 }).toEqual({ published: true, suppressed: true });
-  });
+  }, 120_000);
 
   it('under every published total, hides no part, or two or more parts counting k visitors together', async () => {
     // Every level whole, once: the lines of the lattice as the answers show them.

@@ -380,7 +380,7 @@ describe('a mutation and its audit event commit together', () => {
       await narrow.stop();
       await single.destroy();
     }
-  }, 10_000);
+  }, 60_000);
 
   it('concurrent mutations and reads keep one seal chain, and no connection stays checked out', async () => {
     const events = await eventCount(db.dataSource);

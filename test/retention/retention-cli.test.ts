@@ -39,7 +39,7 @@ describe('retention run on the command line', () => {
     expect(table(dry.stdout)).toBe(table(real.stdout));
     expect(dry.stdout).toMatch(/\(dry run: nothing was changed; [\d.]+ s\)\n$/);
     expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM retention_run WHERE finished_at IS NOT NULL`)).toEqual([{ n: 1 }]);
-  }, 30_000);
+  }, 90_000);
 
   it('prints the newest seal as an anchor, which audit verify then accepts', async () => {
     const anchor = await cli(['audit', 'anchor'], db.url);
@@ -50,7 +50,7 @@ describe('retention run on the command line', () => {
     const verified = await cli(['audit', 'verify', '--anchor', anchor.stdout.trim()], db.url);
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(/^audit log intact: /);
-  }, 30_000);
+  }, 90_000);
 
   it('says another run holds the lock and exits 0 without doing anything', async () => {
     const other = new Client({ connectionString: db.url });
@@ -62,7 +62,7 @@ describe('retention run on the command line', () => {
     } finally {
       await other.end();
     }
-  }, 30_000);
+  }, 90_000);
 
   it('runs in the serving process when scheduled, once per interval, and stops', async () => {
     const finished = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM retention_run WHERE finished_at IS NOT NULL`))[0].n as number;

@@ -2,8 +2,10 @@
  * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
  * payments, shipping address and customs data, a shipment's scans) or over a customer (addresses, pages of orders
  * and of after-sales cases with their messages and records) runs as ONE SQL statement per root
- * field that builds the response's JSON in PostgreSQL, instead of graphql-js resolving every
- * field of every row in Node. Connections, at the root and nested, take their page arguments
+ * field, instead of graphql-js resolving every field of every row in Node. The statement returns
+ * a root row's own fields, its embedded objects and its to-one relations (each related row
+ * joined once) as plain columns that Node assembles into the object, and its lists and pages as
+ * JSON that PostgreSQL builds (see `renderRow` for why). Connections, at the root and nested, take their page arguments
  * (`first`, `after`, `orderBy`, and a root list's `filter` as its resolver applies it: a member
  * the caller may not send, or an invalid one, is left to graphql-js to refuse) and answer `nodes`
  * and `pageInfo.hasNextPage` / `hasPreviousPage`; a root list answers `edges` and cursors too
@@ -23,9 +25,10 @@
  *   needs no field rule (every field it selects is visible, unmasked, to the caller: see
  *   `needsFieldRules`), or where protections are off. Lists are ordered as the resolvers order
  *   them, including the fall-back to id order when the caller may not see the sort field.
- * - Serialization: each column is turned into JSON exactly as the GraphQL scalar would write it
- *   (DateTimeISO with milliseconds in UTC, Decimal as text, enums by GraphQL name). Only
- *   (scalar, column type) pairs known to agree are compiled; any other field falls back.
+ * - Serialization: each column is turned into JSON (or a plain column) exactly as the GraphQL
+ *   scalar would write it (DateTimeISO with milliseconds in UTC, Decimal as text, enums by
+ *   GraphQL name: in SQL inside JSON, in Node for plain columns). Only (scalar, column type)
+ *   pairs known to agree are compiled; any other field falls back.
  * - The audit record: every relation compiled here stays inside one order or one customer's
  *   rows, so all objects a root row brings belong to that row's customer; the statement returns it with each root row
  *   and it is recorded as the request's subject, as the resolvers' recorder would have.
@@ -80,7 +83,11 @@ type Orderings = Pick<typeof OrderOrder, 'pick' | 'coordinate'>;
 
 /** How one GraphQL field of a compiled type is read. */
 type FieldSource =
-  | { kind: 'column'; sql: (alias: string) => string }
+  /**
+   * A scalar or enum column: `sql` its JSON value (inside objects built in PostgreSQL), `plain`
+   * the same value as a plain column of a root row, `decode` what Node makes of that column.
+   */
+  | { kind: 'column'; sql: (alias: string) => string; plain: (alias: string) => string; decode?: (value: unknown) => unknown }
   /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
   | { kind: 'one'; target: TableType; foreignKey: string; link?: ScopeLink }
   /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
@@ -103,6 +110,12 @@ interface TableType extends ObjectShape {
   reader: RowReader<ObjectLiteral>;
   /** SQL for the customer id of a row (aliased `alias`): the data subject of all it brings. */
   subject(alias: string): string;
+  /**
+   * When the subject is the customer of the row's order: the (quoted) column holding the order's
+   * id. A root row then joins its order once, for the subject and for an `order` selected
+   * without a scope condition of its own.
+   */
+  subjectViaOrder?: string;
 }
 
 /**
@@ -137,9 +150,21 @@ interface RootStep {
   object: Selection;
 }
 
-/** A compiled selection on an object: its response keys, in order, each with its SQL. */
+/**
+ * How a key of a root row's object is read when the object is assembled in Node from plain
+ * columns (see `renderRow`): a column, a constant `__typename`, an object (the row's own columns,
+ * or a to-one relation's row joined once), or a JSON value PostgreSQL builds (lists, pages).
+ */
+type Cell =
+  | { kind: 'column'; plain: (alias: string) => string; decode?: (value: unknown) => unknown }
+  | { kind: 'typename'; name: string }
+  | { kind: 'embedded'; selection: Selection }
+  | { kind: 'one'; selection: Selection; target: TableType; foreignKey: string; link?: ScopeLink }
+  | { kind: 'json' };
+
+/** A compiled selection on an object: its response keys, in order, each with its SQL (as JSON) and its cell (as plain columns). */
 interface Selection {
-  keys: Array<{ key: string; sql: (alias: string, r: Render) => string }>;
+  keys: Array<{ key: string; sql: (alias: string, r: Render) => string; cell: Cell }>;
   /** Its fields that can be masked (classification.ts), masked in one pass over the result when the caller's view masks them. */
   masks: Array<{ key: string; coordinate: string; mask: MaskKind }>;
   /** The objects below it, by response key: a relation's object or list, or a connection's `nodes` (under `nodes`). */
@@ -224,23 +249,34 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
   if (isListType(nullable)) {
     const item = getNullableType(nullable.ofType);
     if (!column.isArray || !isScalarType(item) || item.name !== 'String' || !SCALAR_COLUMNS.String.types.has(column.type)) return undefined;
-    return { kind: 'column', sql: (a) => `to_json(${a}.${quoted})` };
+    const sql = (a: string) => `to_json(${a}.${quoted})`;
+    return { kind: 'column', sql, plain: sql };
   }
   if (column.isArray) return undefined;
   if (isEnumType(nullable)) {
     if (column.type !== 'enum') return undefined;
     const cases = nullable.getValues().map((v) => `WHEN ${quoteLiteral(String(v.value))} THEN ${quoteLiteral(v.name)}`).join(' ');
-    return { kind: 'column', sql: (a) => `CASE ${a}.${quoted}::text ${cases} END` };
+    // As a plain column the stored value is sent as it is and named in Node.
+    const names = new Map(nullable.getValues().map((v) => [String(v.value), v.name]));
+    return {
+      kind: 'column',
+      sql: (a) => `CASE ${a}.${quoted}::text ${cases} END`,
+      plain: (a) => `${a}.${quoted}`,
+      decode: (value) => (value === null ? null : names.get(value as string)),
+    };
   }
   if (!isScalarType(nullable)) return undefined;
   const mapping = SCALAR_COLUMNS[nullable.name];
   if (!mapping || !mapping.types.has(column.type)) return undefined;
-  return { kind: 'column', sql: (a) => mapping.sql(`${a}.${quoted}`) };
+  const sql = (a: string) => mapping.sql(`${a}.${quoted}`);
+  return { kind: 'column', sql, plain: sql };
 }
 
 /** The types and root fields that can be compiled, worked out once from the schema and TypeORM's metadata. */
 class Catalog {
   readonly roots = new Map<string, RootSource>();
+  /** The order type: a root row whose subject is its order's customer joins it (`subjectViaOrder`). */
+  readonly order: TableType;
 
   constructor(schema: GraphQLSchema, ds: DataSource) {
     const resolved = resolvedFields();
@@ -269,11 +305,13 @@ class Catalog {
       reader: rowReader(ds, ref.entity),
       subject,
       fields: scalarFields(typeName, ref.entity),
+      ...(subject === viaOrder ? { subjectViaOrder: '"order_id"' } : {}),
     });
     const order = tableType('Order', TABLES.order, (a) => `${a}."customer_id"`);
     const item = tableType('OrderItem', TABLES.orderItem, viaOrder);
     const shipment = tableType('Shipment', TABLES.shipment, viaOrder);
     const payment = tableType('PaymentVerification', TABLES.payment, viaOrder);
+    this.order = order;
 
     // Relations inside one order only (see the module comment on subjects).
     order.fields.set('shippingAddress', { kind: 'embedded', target: { typeName: 'ShippingAddress', fields: scalarFields('ShippingAddress', TABLES.order.entity, 'shipping') } });
@@ -404,7 +442,7 @@ function compileObject(
     const key = node.alias?.value ?? node.name.value;
     const name = node.name.value;
     if (name === '__typename') {
-      keys.push({ key, sql: () => `${quoteLiteral(shape.typeName)}::text` });
+      keys.push({ key, sql: () => `${quoteLiteral(shape.typeName)}::text`, cell: { kind: 'typename', name: shape.typeName } });
       continue;
     }
     const source = shape.fields.get(name);
@@ -412,7 +450,7 @@ function compileObject(
     select(coordinates, shape.typeName, name);
     if (source.kind === 'column') {
       if (node.selectionSet) unsupported('selection on a scalar');
-      keys.push({ key, sql: source.sql });
+      keys.push({ key, sql: source.sql, cell: { kind: 'column', plain: source.plain, decode: source.decode } });
       const mask = classify(shape.typeName, name)?.mask;
       if (mask && mask !== 'shown') masks.push({ key, coordinate: `${shape.typeName}.${name}`, mask });
       continue;
@@ -420,14 +458,14 @@ function compileObject(
     if (!node.selectionSet) return unsupported('object without selection');
     if (source.kind === 'page') {
       const page = compilePage(schema, type.getFields()[name]!, node, source, fragments, coordinates);
-      keys.push({ key, sql: page.sql });
+      keys.push({ key, sql: page.sql, cell: { kind: 'json' } });
       if (page.nodes) below.push({ key, selection: page.nodes.selection, nodes: page.nodes.keys });
       continue;
     }
     const inner = compileObject(schema, source.target, node.selectionSet, fragments, coordinates);
     below.push({ key, selection: inner });
     if (source.kind === 'embedded') {
-      keys.push({ key, sql: (a, r) => renderObject(inner, a, r) });
+      keys.push({ key, sql: (a, r) => renderObject(inner, a, r), cell: { kind: 'embedded', selection: inner } });
     } else if (source.kind === 'one') {
       const { target, foreignKey, link } = source;
       keys.push({
@@ -436,6 +474,7 @@ function compileObject(
           const c = r.next();
           return `(SELECT ${renderObject(inner, c, r)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${r.scope(target.table, c, link)})`;
         },
+        cell: { kind: 'one', selection: inner, target, foreignKey, link },
       });
     } else {
       const { target, foreignKey, orderBy, link } = source;
@@ -446,6 +485,7 @@ function compileObject(
           const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
           return `(SELECT coalesce(json_agg(${renderObject(inner, c, r)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c, link)})`;
         },
+        cell: { kind: 'json' },
       });
     }
   }
@@ -516,6 +556,78 @@ function filterSql(spec: FilterSpec, type: TableType, alias: string, filter: unk
 
 function renderObject(selection: Selection, alias: string, r: Render): string {
   return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, r)}`).join(', ')})`;
+}
+
+/** The select list and joins of a root row being rendered by `renderRow`. */
+interface RowSql {
+  columns: string[];
+  joins: string[];
+  /** Aliases of the rows joined so far, by join condition: a row is joined once, however many keys read it. */
+  joined: Map<string, string>;
+}
+
+/**
+ * Joins (LEFT JOIN) the `target` row whose id is in `alias`.`foreignKey`, under `condition` (the
+ * target's scope condition for the new alias, '' where none applies). A join without a condition
+ * is made once and shared (a root row's order, for its subject and for its `order` field); one
+ * with a condition is its own, as its parameters are.
+ */
+function joinOnce(out: RowSql, r: Render, target: TableType, alias: string, foreignKey: string, condition: (c: string) => string): string {
+  const c = r.next();
+  const scope = condition(c);
+  const key = `${target.reader.table} ${alias}.${foreignKey}`;
+  if (!scope) {
+    const known = out.joined.get(key);
+    if (known) return known;
+    out.joined.set(key, c);
+  }
+  out.joins.push(` LEFT JOIN ${target.reader.table} ${c} ON ${c}."id" = ${alias}.${foreignKey}${scope}`);
+  return c;
+}
+
+/**
+ * A root row's object as plain columns: its scalars, its embedded objects and its to-one
+ * relations (each row joined once) are columns of the statement, and Node assembles the object
+ * from them; lists and pages stay JSON that PostgreSQL builds. Measured on the benchmark's
+ * shapes, PostgreSQL spends far less on plain columns than on building a JSON object per row
+ * (json_build_object works out each value's type for every row), and Node's cost of assembling
+ * is no more than that of parsing the JSON. Returns the function that assembles the object.
+ */
+function renderRow(selection: Selection, alias: string, r: Render, out: RowSql): (row: Record<string, unknown>) => Record<string, unknown> {
+  const parts: Array<(row: Record<string, unknown>, object: Record<string, unknown>) => void> = [];
+  const column = (sql: string) => {
+    const name = `c${out.columns.length}`;
+    out.columns.push(`${sql} AS ${name}`);
+    return name;
+  };
+  for (const { key, sql, cell } of selection.keys) {
+    if (cell.kind === 'typename') {
+      const name = cell.name;
+      parts.push((_row, object) => void (object[key] = name));
+    } else if (cell.kind === 'column') {
+      const name = column(cell.plain(alias));
+      const decode = cell.decode;
+      parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
+    } else if (cell.kind === 'json') {
+      const name = column(sql(alias, r));
+      parts.push((row, object) => void (object[key] = row[name]));
+    } else if (cell.kind === 'embedded') {
+      const build = renderRow(cell.selection, alias, r, out);
+      parts.push((row, object) => void (object[key] = build(row)));
+    } else {
+      const { target, foreignKey, link } = cell;
+      const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
+      // The joined row's id tells a row outside the scope (or missing) from one that is there.
+      const present = column(`${c}."id"`);
+      const build = renderRow(cell.selection, c, r, out);
+      parts.push((row, object) => void (object[key] = row[present] === null ? null : build(row)));
+    }
+  }
+  return (row) => {
+    const object: Record<string, unknown> = {};
+    for (const part of parts) part(row, object);
+    return object;
+  };
 }
 
 /**
@@ -700,6 +812,7 @@ export class ReadPlans {
     if (!compiled) return undefined;
     const { steps, coordinates } = compiled;
     const schema = this.schema;
+    const catalog = this.catalog;
     const ds = this.ds;
     const prepared = this.prepared;
     const maskable = steps.some((step) => canMask(step.object));
@@ -724,7 +837,7 @@ export class ReadPlans {
         if (decision?.denied) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
-        const statements: Array<{ sql: string; values: unknown[]; step: RootStep; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
+        const statements: Array<{ sql: string; values: unknown[]; step: RootStep; build: (row: Record<string, unknown>) => Record<string, unknown>; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
         for (const step of steps) {
           let args: Record<string, unknown>;
           try {
@@ -760,15 +873,19 @@ export class ReadPlans {
           };
           const type = step.source.type;
           const t = next();
-          let object: string;
+          const row: RowSql = { columns: [], joins: [], joined: new Map() };
+          // The subject first: its join of the row's order (no condition) is the one an `order`
+          // reached over a link the scope carries over shares.
+          const subject = type.subjectViaOrder ? `${joinOnce(row, r, catalog.order, t, type.subjectViaOrder, () => '')}."customer_id"` : type.subject(t);
+          let build: (row: Record<string, unknown>) => Record<string, unknown>;
           try {
-            object = renderObject(step.object, t, r);
+            build = renderRow(step.object, t, r, row);
           } catch (error) {
             if (error instanceof NeedsGraphqlJs) return undefined; // graphql-js reports it where it belongs
             throw error;
           }
-          const head = `SELECT ${object} AS node, ${type.subject(t)} AS subject`;
-          let sql = ` FROM ${type.reader.table} ${t} WHERE TRUE`;
+          const head = `SELECT ${row.columns.join(', ')}, ${subject} AS subject`;
+          let sql = ` FROM ${type.reader.table} ${t}${row.joins.join('')} WHERE TRUE`;
           let page: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } | undefined;
           if (step.source.kind === 'byId') {
             const id = args.id;
@@ -818,7 +935,7 @@ export class ReadPlans {
             // statements few: one per page size in use.
             sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT ${limit}`;
           }
-          statements.push({ sql, values, step, page });
+          statements.push({ sql, values, step, build, page });
         }
         const results = await Promise.all(
           statements.map(({ sql, values }) => {
@@ -827,12 +944,13 @@ export class ReadPlans {
           }),
         );
         const data: Record<string, unknown> = {};
-        statements.forEach(({ step, page }, i) => {
+        statements.forEach(({ step, build, page }, i) => {
           const read = results[i]!;
           const rows = page ? read.slice(0, page.first) : read;
           for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
+          const nodes = rows.map(build);
           if (!page) {
-            data[step.responseKey] = rows[0]?.node ?? null;
+            data[step.responseKey] = nodes[0] ?? null;
           } else {
             const connection: Record<string, unknown> = {};
             for (const k of step.connectionKeys) {
@@ -847,12 +965,12 @@ export class ReadPlans {
                 connection[k.key] = info;
               } else if (k.edges) {
                 const parts = k.edges;
-                connection[k.key] = rows.map((row) => {
+                connection[k.key] = rows.map((row, n) => {
                   const edge: Record<string, unknown> = {};
-                  for (const e of parts) edge[e.key] = e.typename ?? (e.name === 'cursor' ? page.seal!(row) : row.node);
+                  for (const e of parts) edge[e.key] = e.typename ?? (e.name === 'cursor' ? page.seal!(row) : nodes[n]);
                   return edge;
                 });
-              } else connection[k.key] = rows.map((r) => r.node);
+              } else connection[k.key] = nodes;
             }
             data[step.responseKey] = connection;
           }

@@ -239,6 +239,41 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(c.event.subjectIds).toEqual(p.event.subjectIds);
   });
 
+  it("joins a root row's order once, for the order it shows and for its subject", async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
+    const query = `{ shipments(first: 20) { nodes { id status order { orderNumber shippingAddress { city } } } } }`;
+    const c = await outcomeAndEvent(compiled, db, query, caller);
+    const p = await outcomeAndEvent(plain, db, query, caller);
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    expect(c.statements).toBe(1);
+    expect(c.texts[0]!.match(/"order"/g)).toHaveLength(1);
+  });
+
+  it('gives objects nested in lists and relations, and a response key longer than a column name, as graphql-js does', async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:customer_service' && r.purpose === 'after_sales')!);
+    const long = 'aResponseKeyLongerThanTheSixtyThreeBytesPostgreSQLKeepsOfAColumnName';
+    expect(Buffer.byteLength(long)).toBeGreaterThan(63);
+    const query = `query($id: ID!, $customer: ID!) {
+      order(id: $id) { __typename orderNumber
+        shipments { __typename trackingNumber status order { orderNumber shippingAddress { __typename city country } items { sku ${long}: quantity } } }
+        paymentVerifications { status order { orderNumber } }
+        items { quantity } }
+      customer(id: $customer) { orders(first: 3) { nodes { orderNumber shippingAddress { city } shipments { order { orderNumber shippingAddress { country } } } } } } }`;
+    const variables = { id: ids.demoOrder, customer: DEMO_IDS.demoCustomer };
+    const c = await outcomeAndEvent(compiled, db, query, caller, variables);
+    const p = await outcomeAndEvent(plain, db, query, caller, variables);
+    expect(c.compiled).toBe(true);
+    expect(c.outcome.errors).toBeUndefined();
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    const order = c.outcome.data?.order;
+    expect(order.shipments.length).toBeGreaterThan(0);
+    expect(order.shipments[0].order).toMatchObject({ orderNumber: order.orderNumber, shippingAddress: { __typename: 'ShippingAddress' } });
+    expect(order.shipments[0].order.items[0]).toHaveProperty(long);
+    expect(c.outcome.data?.customer.orders.nodes.length).toBeGreaterThan(0);
+  });
+
   describe("customer service's customer page", () => {
     const caller = () => callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:customer_service' && r.purpose === 'after_sales')!);
     const query = `query($id: ID!, $n: Int!, $after: String) { customer(id: $id) { accountName email phone addresses { city isDefault }

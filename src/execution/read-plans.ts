@@ -262,7 +262,7 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
       kind: 'column',
       sql: (a) => `CASE ${a}.${quoted}::text ${cases} END`,
       plain: (a) => `${a}.${quoted}`,
-      decode: (value) => (value === null ? null : names.get(value as string)),
+      decode: (value) => (value === null ? null : (names.get(value as string) ?? null)),
     };
   }
   if (!isScalarType(nullable)) return undefined;
@@ -406,6 +406,8 @@ function fieldsIn(type: GraphQLObjectType, set: SelectionSetNode, fragments: Rea
       if (selection.kind === Kind.FIELD) {
         const key = selection.alias?.value ?? selection.name.value;
         if (seen.has(key)) unsupported(`response key ${key} selected twice`);
+        // Objects are assembled in Node by assigning response keys: this one would set a prototype.
+        if (key === '__proto__') unsupported('response key __proto__');
         seen.add(key);
         out.push(selection);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditOperationType, AuditOutcome } from '../src/audit/audit-event.entity';
 import { AuditLog } from '../src/audit/audit-log';
-import { rowJsonOf, toAuditRecord, CheckedSubjectLists, type AuditEventInput } from '../src/audit/audit-record';
+import { rowJsonOf, toAuditRecord, CheckedLists, type AuditEventInput } from '../src/audit/audit-record';
 import { createDataSource } from '../src/data-source';
 import { totalSqlStatements } from '../src/platform/sql-counter';
 import { procStats } from '../faults/processes';
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
       disclosed: COORDINATES,
       outcome: AuditOutcome.OK,
     });
-    const sentBytes = JSON.stringify(rowJsonOf(toAuditRecord(event(), new CheckedSubjectLists()), '1')).length;
+    const sentBytes = rowJsonOf(toAuditRecord(event(), new CheckedLists()), '1').length;
     const backendsCpuMs = async () => {
       const pids = new Set<number>(
         (await db.dataSource.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [APPLICATION])).map((r: { pid: number }) => r.pid),

@@ -44,7 +44,7 @@ import type { Logger } from '../platform/logger';
 import { integerOption } from '../platform/options';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { activeSpanContext, inSpanFor } from '../platform/tracing';
-import { CheckedSubjectLists, rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
+import { CheckedLists, rowJsonOf, sealHash, toAuditRecord, type AuditEventInput, type AuditRecord } from './audit-record';
 import { merkleRoot, ZERO_HASH } from './merkle';
 
 export interface AuditLogOptions {
@@ -155,8 +155,8 @@ export class AuditLog {
    * such as the N+1 guards count only what the operation itself runs).
    */
   private readonly scope = new AsyncResource('need-to-know.AuditLog');
-  /** Subject lists this writer has checked already (audit-record.ts). */
-  private readonly checkedSubjects = new CheckedSubjectLists();
+  /** Lists this writer has checked already (audit-record.ts). */
+  private readonly checkedLists = new CheckedLists();
   private pending: Waiting[] = [];
   /** The newest seal this writer wrote or read; forgotten after any failure. */
   private latest: SealLink | undefined;
@@ -186,7 +186,7 @@ export class AuditLog {
     if (this.closed) return Promise.reject(new Error('AuditLog: closed; no more events are accepted'));
     let record: AuditRecord;
     try {
-      record = toAuditRecord(event, this.checkedSubjects);
+      record = toAuditRecord(event, this.checkedLists);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -318,7 +318,7 @@ export class AuditLog {
    */
   async appendWithin(client: PoolClient, event: AuditEventInput): Promise<SealLink> {
     if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
-    const record = toAuditRecord(event, this.checkedSubjects);
+    const record = toAuditRecord(event, this.checkedLists);
     const started = performance.now();
     const seal = await this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
     this.onBatch?.({ sealId: seal.id, events: 1, subjectSets: 0, locked: true, ms: performance.now() - started });
@@ -384,7 +384,7 @@ export class AuditLog {
       name: 'need-to-know.audit-insert-batch',
       text: INSERT_BATCH,
       values: [
-        JSON.stringify(records.map((r) => rowJsonOf(r, sealId))),
+        `[${records.map((r) => rowJsonOf(r, sealId)).join(',')}]`,
         seal.id,
         seal.sealedAt,
         seal.eventCount,

@@ -138,15 +138,24 @@ function detailOf(value: unknown): Record<string, unknown> | null {
   return JSON.parse(json) as Record<string, unknown>;
 }
 
+const role = (f: string, v: unknown) => text(f, v, 40, WORD);
+const coordinate = (f: string, v: unknown) => text(f, v, 200);
+const errorCode = (f: string, v: unknown) => text(f, typeof v === 'string' ? v.slice(0, 40) : v, 40);
+
 /** Checks and normalizes an event and gives it an id and its hash. Throws AuditEventError. */
-export function toAuditRecord(input: AuditEventInput, checked?: CheckedSubjectLists): AuditRecord {
+export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): AuditRecord {
   const at = input.at ?? new Date();
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) fail('at', 'a valid Date', at);
   if (!OUTCOMES.has(input.outcome)) fail('outcome', [...OUTCOMES].join(' | '), input.outcome);
   if (input.operationType !== null && !OPERATION_TYPES.has(input.operationType)) fail('operationType', `null or ${[...OPERATION_TYPES].join(' | ')}`, input.operationType);
   const purpose = optionalText('purpose', input.purpose, 40, WORD);
   const subjects = subjectsOf(input.subjectIds, checked);
-  const content: AuditRecordContent = {
+  const roles = listOf('principal.roles', input.principal?.roles, role, checked);
+  const disclosed = listOf('disclosed', input.disclosed, coordinate, checked);
+  const masked = listOf('masked', input.masked, coordinate, checked);
+  const denied = listOf('denied', input.denied, coordinate, checked);
+  const errorCodes = listOf('errorCodes', input.errorCodes, errorCode, checked);
+  const record: AuditRecord = {
     // Time-ordered (UUIDv7): new events land at the right edge of the primary key's btree
     // instead of on random pages, which after each checkpoint cost a full-page WAL image apiece.
     id: timeOrderedUuid(),
@@ -154,7 +163,7 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedSubjectLi
     requestId: text('requestId', input.requestId, 64),
     principalKind: text('principal.kind', input.principal?.kind, 32, WORD),
     principalId: text('principal.id', input.principal?.id, 200),
-    roles: set('principal.roles', input.principal.roles, (f, v) => text(f, v, 40, WORD)),
+    roles: roles.items.slice(),
     partnerId: optionalUuid('principal.partnerId', input.principal.partnerId),
     customerId: optionalUuid('principal.customerId', input.principal.customerId),
     grantId: optionalUuid('principal.grantId', input.principal.grantId),
@@ -163,50 +172,76 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedSubjectLi
     // A GraphQL operation name is the caller's to choose: keep a bounded prefix rather than refuse.
     operationName: typeof input.operationName === 'string' && input.operationName !== '' ? input.operationName.slice(0, 200) : null,
     operationHash: optionalText('operationHash', input.operationHash, 64, SHA256_HEX),
-    subjectIds: subjects.ids.slice(),
-    disclosed: set('disclosed', input.disclosed, (f, v) => text(f, v, 200)),
-    masked: set('masked', input.masked, (f, v) => text(f, v, 200)),
-    denied: set('denied', input.denied, (f, v) => text(f, v, 200)),
+    subjectIds: subjects.items.slice(),
+    disclosed: disclosed.items.slice(),
+    masked: masked.items.slice(),
+    denied: denied.items.slice(),
     outcome: input.outcome,
-    errorCodes: set('errorCodes', input.errorCodes, (f, v) => text(f, typeof v === 'string' ? v.slice(0, 40) : v, 40)),
+    errorCodes: errorCodes.items.slice(),
     legalCaseReference: optionalText('legalCaseReference', input.legalCaseReference, 100),
     privacyRequestReference: optionalText('privacyRequestReference', input.privacyRequestReference, 100),
     flagged: input.flagged === true || (input.legalCaseReference ?? null) !== null || (input.privacyRequestReference ?? null) !== null,
     detail: detailOf(input.detail),
     traceId: optionalText('traceId', input.traceId, 32, TRACE_ID),
+    hash: '',
+    subjectSet: subjects.set,
   };
-  return { ...content, hash: eventHash(content), subjectSet: subjects.set };
+  // The lists' canonical JSON was written when they were checked: the hash reuses it.
+  record.hash = eventHash(record, { roles: roles.json, subjectIds: subjects.json, disclosed: disclosed.json, masked: masked.json, denied: denied.json, errorCodes: errorCodes.json });
+  return record;
 }
 
-interface SubjectList {
-  ids: readonly string[];
+/** A list checked and normalized (sorted, without duplicates), with its canonical JSON; for subjects, their set's key. */
+interface CheckedList {
+  items: readonly string[];
+  json: string;
   set: string | null;
 }
 
-const NO_SUBJECTS: SubjectList = Object.freeze({ ids: Object.freeze([]), set: null });
+const EMPTY_LIST: CheckedList = Object.freeze({ items: Object.freeze([]), json: '[]', set: null });
 
 /**
- * Subject lists already checked, sorted and hashed, by their exact input: the requests that
- * repeat a list (a partner polling its manifest) skip the 100 UUID checks, the sort and the set
- * hash. Only lists that passed the checks are kept. The key is the list joined by commas, taken
- * only when every item has a UUID's length, so that it names one list: cheaper than JSON.
- * Each audit log writer keeps its own (AuditLog); without one, every list is checked.
+ * Lists already checked, sorted, written as canonical JSON and (subjects) hashed, by their exact
+ * input: the requests that repeat a list — a partner polling its manifest repeats its 50
+ * subjects, every request of a shape its coordinates, a caller its roles — skip the checks, the
+ * sort, the JSON and the set hash. Only lists that passed the checks are kept, and each record
+ * gets copies of the items, never the kept list. Each audit log writer keeps its own (AuditLog);
+ * without one, every list is checked.
  */
-export class CheckedSubjectLists extends BoundedCache<SubjectList> {
+export class CheckedLists {
+  /** By the ids joined by commas, taken only when every item has a UUID's length, so that it names one list: cheaper than JSON. */
+  readonly subjects: BoundedCache<CheckedList>;
+  /** By field and the JSON of the list as given (string lists only). */
+  readonly strings: BoundedCache<CheckedList>;
   constructor(size = 500) {
-    super(size);
+    this.subjects = new BoundedCache(size);
+    this.strings = new BoundedCache(size);
   }
 }
 const UUID_LENGTH = 36;
 
-function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedSubjectLists | undefined): SubjectList {
-  if (values === undefined || (Array.isArray(values) && values.length === 0)) return NO_SUBJECTS;
-  const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
-  const known = key === undefined ? undefined : checked!.get(key);
+function checkedList(items: readonly string[], set: string | null): CheckedList {
+  return Object.freeze({ items: Object.freeze(items), json: JSON.stringify(items), set });
+}
+
+function listOf(field: string, values: readonly unknown[] | undefined, each: (field: string, value: unknown) => string, checked: CheckedLists | undefined): CheckedList {
+  if (values === undefined || (Array.isArray(values) && values.length === 0)) return EMPTY_LIST;
+  const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string') ? `${field}:${JSON.stringify(values)}` : undefined;
+  const known = key === undefined ? undefined : checked!.strings.get(key);
   if (known) return known;
-  const ids = Object.freeze(set('subjectIds', values, uuid));
-  const list: SubjectList = Object.freeze({ ids, set: subjectSetHash(ids) });
-  if (key !== undefined) checked!.set(key, list);
+  const list = checkedList(set(field, values, each), null);
+  if (key !== undefined) checked!.strings.set(key, list);
+  return list;
+}
+
+function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedLists | undefined): CheckedList {
+  if (values === undefined || (Array.isArray(values) && values.length === 0)) return EMPTY_LIST;
+  const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
+  const known = key === undefined ? undefined : checked!.subjects.get(key);
+  if (known) return known;
+  const ids = set('subjectIds', values, uuid);
+  const list = checkedList(ids, subjectSetHash(ids));
+  if (key !== undefined) checked!.subjects.set(key, list);
   return list;
 }
 
@@ -224,36 +259,42 @@ export function subjectSetHash(sortedSubjectIds: readonly string[]): string {
  * The Merkle leaf of an event's content. A field added after events were written is hashed only
  * when it is set (canonical JSON leaves out undefined), so every older event keeps its hash:
  * `privacyRequestReference` (migration 1795000001501), `traceId` (migration 1795000008001).
+ * `knownLists`: the canonical JSON of lists of `content` written already (by toAuditRecord when
+ * it checked them), each exactly `canonicalJson` of its list.
  */
-export function eventHash(content: AuditRecordContent): string {
-  return leafHash(
-    canonicalJson({
-      id: content.id,
-      at: content.at,
-      requestId: content.requestId,
-      principalKind: content.principalKind,
-      principalId: content.principalId,
-      roles: content.roles,
-      partnerId: content.partnerId,
-      customerId: content.customerId,
-      grantId: content.grantId,
-      purpose: content.purpose,
-      operationType: content.operationType,
-      operationName: content.operationName,
-      operationHash: content.operationHash,
-      subjectIds: content.subjectIds,
-      disclosed: content.disclosed,
-      masked: content.masked,
-      denied: content.denied,
-      outcome: content.outcome,
-      errorCodes: content.errorCodes,
-      legalCaseReference: content.legalCaseReference,
-      privacyRequestReference: content.privacyRequestReference ?? undefined,
-      flagged: content.flagged,
-      detail: content.detail,
-      traceId: content.traceId ?? undefined,
-    }),
-  );
+export function eventHash(content: AuditRecordContent, knownLists?: KnownListJson): string {
+  return leafHash(canonicalEventJson(content, knownLists));
+}
+
+/** The canonical JSON of lists of the content, written already (toAuditRecord's checked lists). */
+type KnownListJson = Partial<Record<keyof AuditRecordContent, string>>;
+
+/** The fields an event's hash covers: every content field, in canonical JSON's key order. */
+const HASHED_FIELDS: ReadonlyArray<keyof AuditRecordContent> = (
+  [
+    'id', 'at', 'requestId', 'principalKind', 'principalId', 'roles', 'partnerId', 'customerId', 'grantId', 'purpose', 'operationType', 'operationName',
+    'operationHash', 'subjectIds', 'disclosed', 'masked', 'denied', 'outcome', 'errorCodes', 'legalCaseReference', 'privacyRequestReference', 'flagged',
+    'detail', 'traceId',
+  ] as const
+).slice().sort();
+
+/** Fields added after events were written: left out when null, so that older events keep their hash. */
+const LEFT_OUT_WHEN_NULL = new Set<keyof AuditRecordContent>(['privacyRequestReference', 'traceId']);
+
+/**
+ * The canonical JSON of an event's hashed content, written field by field in a fixed order
+ * instead of sorting keys per event: the same bytes as `canonicalJson` of the object with those
+ * fields (test/audit/hashing.test.ts compares them). `known` holds the canonical JSON of lists
+ * written already (toAuditRecord's checked lists), which must equal `canonicalJson` of the field.
+ */
+function canonicalEventJson(content: AuditRecordContent, known?: KnownListJson): string {
+  const members: string[] = [];
+  for (const field of HASHED_FIELDS) {
+    const value = content[field];
+    if (value === undefined || (value === null && LEFT_OUT_WHEN_NULL.has(field))) continue;
+    members.push(`"${field}":${known?.[field] ?? canonicalJson(value)}`);
+  }
+  return `{${members.join(',')}}`;
 }
 
 export interface SealContent {
@@ -350,34 +391,21 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
   };
 }
 
-/** The columns of a row, as json_populate_recordset reads them (audit-log.ts). */
-export function rowJsonOf(record: AuditRecord, sealId: string): Record<string, unknown> {
-  return {
-    id: record.id,
-    at: record.at.toISOString(),
-    request_id: record.requestId,
-    principal_kind: record.principalKind,
-    principal_id: record.principalId,
-    roles: record.roles,
-    partner_id: record.partnerId,
-    customer_id: record.customerId,
-    grant_id: record.grantId,
-    purpose: record.purpose,
-    operation_type: record.operationType,
-    operation_name: record.operationName,
-    operation_hash: record.operationHash,
-    subject_set: record.subjectSet,
-    disclosed: record.disclosed,
-    masked: record.masked,
-    denied: record.denied,
-    outcome: record.outcome,
-    error_codes: record.errorCodes,
-    legal_case_reference: record.legalCaseReference,
-    privacy_request_reference: record.privacyRequestReference,
-    flagged: record.flagged,
-    detail: record.detail,
-    trace_id: record.traceId,
-    seal_id: sealId,
-    hash: record.hash,
-  };
+const json = JSON.stringify;
+
+/**
+ * The columns of a row as a JSON object, as json_populate_recordset reads them (audit-log.ts):
+ * written as text directly, the one copy of the row the writer makes.
+ */
+export function rowJsonOf(record: AuditRecord, sealId: string): string {
+  return (
+    `{"id":${json(record.id)},"at":${json(record.at.toISOString())},"request_id":${json(record.requestId)},` +
+    `"principal_kind":${json(record.principalKind)},"principal_id":${json(record.principalId)},"roles":${json(record.roles)},` +
+    `"partner_id":${json(record.partnerId)},"customer_id":${json(record.customerId)},"grant_id":${json(record.grantId)},` +
+    `"purpose":${json(record.purpose)},"operation_type":${json(record.operationType)},"operation_name":${json(record.operationName)},` +
+    `"operation_hash":${json(record.operationHash)},"subject_set":${json(record.subjectSet)},"disclosed":${json(record.disclosed)},` +
+    `"masked":${json(record.masked)},"denied":${json(record.denied)},"outcome":${json(record.outcome)},"error_codes":${json(record.errorCodes)},` +
+    `"legal_case_reference":${json(record.legalCaseReference)},"privacy_request_reference":${json(record.privacyRequestReference)},` +
+    `"flagged":${json(record.flagged)},"detail":${json(record.detail)},"trace_id":${json(record.traceId)},"seal_id":${json(sealId)},"hash":${json(record.hash)}}`
+  );
 }

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
-import { CheckedSubjectLists, eventHash, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
+import { CheckedLists, eventHash, rowJsonOf, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
 import { canonicalJson } from '../../src/audit/canonical-json';
 import { leafHash, merkleRoot, sha256Hex } from '../../src/audit/merkle';
 
@@ -104,7 +104,7 @@ describe('event hash', () => {
 
   it('checks a repeated subject list once and still refuses a bad one every time, without sharing the list between records', () => {
     const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
-    const checked = new CheckedSubjectLists();
+    const checked = new CheckedLists();
     const first = toAuditRecord({ ...input, subjectIds: ids }, checked);
     first.subjectIds.push('changed by its holder');
     const second = toAuditRecord({ ...input, subjectIds: [...ids] }, checked);
@@ -117,7 +117,7 @@ describe('event hash', () => {
   it('gives the same subjects and set for a list in any order or case, whether or not it was seen before', () => {
     const ids = ['00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
     const sorted = [...ids].sort();
-    const checked = new CheckedSubjectLists();
+    const checked = new CheckedLists();
     for (const list of [ids, [...ids].reverse(), ids.map((id) => id.toUpperCase()), [ids[1]!, ids[2]!, ids[0]!, ids[1]!], ids]) {
       const record = toAuditRecord({ ...input, subjectIds: list }, checked);
       expect(record.subjectIds).toEqual(sorted);
@@ -133,6 +133,75 @@ describe('event hash', () => {
     expect(subjectSetHash(withSubjects.subjectIds)).toBe(withSubjects.subjectSet);
     const { hash, subjectSet: _set, ...content } = withSubjects;
     expect(hash).toBe(eventHash(content));
+  });
+
+  it('hashes each record as the canonical JSON of its content, whether its lists were checked before or not', () => {
+    const ids = ['00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a'];
+    const varied: AuditEventInput[] = [
+      input,
+      { ...input, subjectIds: ids, masked: ['Customer.phone'], denied: ['Customer.email', 'Query.customers'], errorCodes: ['FORBIDDEN', 'FORBIDDEN'] },
+      { ...input, principal: { kind: 'logistics_partner', id: 'carrier', partnerId: ids[0]! }, disclosed: ['quote " and \\ é\u2028', 'Order.status'] },
+      { ...input, legalCaseReference: 'LC-1', privacyRequestReference: 'PR-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', detail: { b: [2, 1], a: null } },
+      { ...input, principal: { kind: 'system', id: 'a-job' }, disclosed: [], operationName: 'Named', operationHash: 'a'.repeat(64) },
+    ];
+    const checked = new CheckedLists();
+    // Twice through one cache: the second pass takes every list from it.
+    for (const event of [...varied, ...varied]) {
+      const record = toAuditRecord(event, checked);
+      const { hash, subjectSet: _set, ...content } = record;
+      const hashed = { ...content, privacyRequestReference: content.privacyRequestReference ?? undefined, traceId: content.traceId ?? undefined };
+      expect(hash).toBe(leafHash(canonicalJson(hashed)));
+      expect(eventHash(content)).toBe(hash);
+      const unchecked = toAuditRecord({ ...event, at: record.at });
+      expect({ ...unchecked, id: record.id, hash: eventHash({ ...unchecked, id: record.id }) }).toEqual(record);
+    }
+  });
+
+  it('checks a repeated coordinate list once, refuses a bad one every time, and never shares a list between records', () => {
+    const checked = new CheckedLists();
+    const first = toAuditRecord({ ...input, disclosed: ['Order.status', 'Customer.email', 'Order.status'] }, checked);
+    first.disclosed.push('changed by its holder');
+    const second = toAuditRecord({ ...input, disclosed: ['Order.status', 'Customer.email', 'Order.status'] }, checked);
+    expect(second.disclosed).toEqual(['Customer.email', 'Order.status']);
+    expect(second.hash).toBe(eventHash({ ...second }));
+    // The same items as another field's list are that field's to check: a role is a word, a coordinate need not be.
+    expect(toAuditRecord({ ...input, denied: ['Customer.email'] }, checked).denied).toEqual(['Customer.email']);
+    for (let i = 0; i < 2; i++) {
+      expect(() => toAuditRecord({ ...input, principal: { ...input.principal, roles: ['Customer.email'] } }, checked)).toThrow(/principal\.roles\[0\]/);
+      expect(() => toAuditRecord({ ...input, masked: ['Order.status', 'x'.repeat(201)] }, checked)).toThrow(/masked\[1\]/);
+    }
+  });
+
+  it('writes the row as the JSON of its columns', () => {
+    const record = toAuditRecord({ ...input, subjectIds: ['00000000-0000-4000-8000-00000000000a'], detail: { n: 1 }, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', operationName: 'Quote " \\' });
+    expect(JSON.parse(rowJsonOf(record, '42'))).toEqual({
+      id: record.id,
+      at: '2026-01-01T00:00:00.000Z',
+      request_id: 'r-1',
+      principal_kind: 'staff',
+      principal_id: 'alice',
+      roles: ['customer_service', 'fraud_analyst'],
+      partner_id: null,
+      customer_id: null,
+      grant_id: null,
+      purpose: 'after_sales',
+      operation_type: 'query',
+      operation_name: 'Quote " \\',
+      operation_hash: null,
+      subject_set: subjectSetHash(['00000000-0000-4000-8000-00000000000a']),
+      disclosed: ['Customer.email', 'Order.status'],
+      masked: [],
+      denied: [],
+      outcome: 'ok',
+      error_codes: [],
+      legal_case_reference: null,
+      privacy_request_reference: null,
+      flagged: false,
+      detail: { n: 1 },
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      seal_id: '42',
+      hash: record.hash,
+    });
   });
 
   it('gives every event a time-ordered id (UUIDv7), increasing in the order the events were made', () => {

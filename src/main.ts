@@ -203,6 +203,7 @@ const COMMANDS: Record<string, Command> = {
         development: config.nodeEnv === 'development',
         limits: config.limits,
         rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl },
+        trustedProxies: config.trustedProxies,
         analytics: { minVisitorsPerCell: config.analyticsMinCell },
         corsOrigins: config.corsOrigins,
         metricsOnPublicListener: config.metricsOnPublicListener,

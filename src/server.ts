@@ -36,7 +36,8 @@ import { ReadPlans } from './execution/read-plans';
 import { Routing, type SharedApolloOptions } from './execution/routing';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
-import { admitCaller, createHttpTransport } from './http/http-transport';
+import { clientAddressOf } from './http/client-address';
+import { admitCaller, createHttpTransport, type Admission } from './http/http-transport';
 import { createIdempotencyPlugin, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
 import { CursorKey } from './platform/cursor-seal';
 import { maskError } from './platform/error-format';
@@ -96,6 +97,11 @@ export interface GatewayDeps {
   limits?: OperationLimits;
   /** Rate limits; DEFAULT_RATE_LIMITS (in memory) when absent. */
   rateLimits?: RateLimitConfig;
+  /**
+   * The proxies in front whose X-Forwarded-For is believed, for the client address failed
+   * authentications are counted by (http/client-address.ts); none by default.
+   */
+  trustedProxies?: readonly string[];
   /** Behaviour aggregates: k, the fewest visitors a published cell counts (at least and by default 10). */
   analytics?: BehaviorAggregatesOptions;
   /** Origins browsers may call from (CORS); none by default. */
@@ -255,13 +261,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
 
+  const admission: Admission = {
+    authenticate: deps.authenticate,
+    logger: deps.logger,
+    budgets: rateLimiter.admission,
+    clientAddress: clientAddressOf(deps.trustedProxies ?? []),
+  };
   const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
   const attachments = deps.attachments
     ? createAttachmentEndpoints({
         dataSource: deps.dataSource,
         logger: deps.logger,
         policy,
-        admit: (req, res, requestId) => admitCaller(deps.authenticate, deps.logger, req, res, requestId),
+        admit: (req, res, requestId) => admitCaller(admission, req, res, requestId),
+        budgets: rateLimiter.admission,
         resolvePrincipal: deps.attachments.resolvePrincipal,
         auditLog,
         store: deps.attachments.store,
@@ -302,7 +315,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   const transport = createHttpTransport({
     schema,
-    authenticate: deps.authenticate,
+    admission,
     logger: deps.logger,
     dataSource: deps.dataSource,
     contexts,

@@ -6,6 +6,26 @@
  * batch counts, charged by the ingest before it stores anything). Over a limit the caller gets
  * RATE_LIMITED (HTTP 429) with a retry hint.
  *
+ * Admission has budgets of its own (AdmissionBudgets, used by http/http-transport.ts and the
+ * attachment endpoints):
+ * - refusals: every /graphql request of a known caller answered 4xx (429 apart) — refused by the
+ *   trusted-document gate, for a missing case or request reference, for its body, by the
+ *   operation limits, by parsing or validation, by the matrix — costs one refusal. A budget of
+ *   its own rather than root fields: a refusal costs an audit write however small the request,
+ *   and 6000 root fields a minute would be 6000 audit writes of requests that serve nothing,
+ *   while a client that works rarely meets a refusal. Once it is spent, every /graphql request
+ *   of the principal is refused at admission (429, audited) until the window starts again:
+ *   nothing more is read, looked up or parsed for it. Counted on the answer's status, which
+ *   the caller sees anyway: a hidden field and a missing one, a row out of scope and a row that
+ *   does not exist cost the same.
+ * - unauthenticated: a request whose token is refused (401) costs one to its client address
+ *   (http/client-address.ts); once spent, every request from the address is refused before its
+ *   token is read. No caller is known, so these are logged, not audited, as a 401 is.
+ * - uploads: POST /attachments costs one upload, refused or not, and what it stored costs its
+ *   bytes, over an hour: a photo is re-encoded (CPU) and every upload is kept (disk).
+ * A spent admission budget is remembered by each replica until its window starts again, so a
+ * caller within its budgets costs no look-up; the charges themselves are shared through Redis.
+ *
  * Redis down. While Redis cannot be reached each replica counts in its own memory (the
  * insurance limiter), at once: no command waits for a connection (no offline queue, a command
  * sent while the client is not ready goes straight to memory) and a command Redis does not
@@ -31,10 +51,26 @@ export interface RateLimitConfig {
   missesPerMinute: number;
   /** Page views ingested per principal per minute (default 60,000). */
   behaviorEventsPerMinute?: number;
+  /** Requests refused (4xx) per principal per minute, before every request is refused (default 60). */
+  refusalsPerMinute?: number;
+  /** Requests refused for their token (401) per client address per minute (default 60). */
+  unauthenticatedPerMinute?: number;
+  /** Attachment uploads per principal per hour, refused ones included (default 30). */
+  uploadsPerHour?: number;
+  /** Bytes of attachments stored per principal per hour (default 1 GiB). */
+  uploadBytesPerHour?: number;
   redisUrl?: string;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitConfig = { fieldsPerMinute: 6000, missesPerMinute: 60, behaviorEventsPerMinute: 60_000 };
+export const DEFAULT_RATE_LIMITS = {
+  fieldsPerMinute: 6000,
+  missesPerMinute: 60,
+  behaviorEventsPerMinute: 60_000,
+  refusalsPerMinute: 60,
+  unauthenticatedPerMinute: 60,
+  uploadsPerHour: 30,
+  uploadBytesPerHour: 1024 * 1024 * 1024,
+} satisfies Required<Omit<RateLimitConfig, 'redisUrl'>>;
 
 /** Budgets a resolver charges for what it is about to do, for the caller of one request. */
 export interface RequestBudgets {
@@ -52,8 +88,49 @@ export function rateLimited(retryAfterSeconds: number): GraphQLError {
   });
 }
 
-/** The window every budget is counted over, in seconds. */
+/** The window every budget is counted over, in seconds (uploads apart). */
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
+/** The window of the upload budgets, in seconds. */
+export const UPLOAD_WINDOW_SECONDS = 3600;
+
+/** Where a budget stands: its quota per window, what is left and the seconds until the window starts again. */
+export interface BudgetState {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+  windowSeconds: number;
+}
+
+function stateOf(limit: number, windowSeconds: number, res: Pick<RateLimiterRes, 'remainingPoints' | 'msBeforeNext'>): BudgetState {
+  return { limit, windowSeconds, remaining: Math.max(0, res.remainingPoints), resetSeconds: Math.max(0, Math.ceil(res.msBeforeNext / 1000)) };
+}
+
+/** A budget's RateLimit header fields (the draft's, as setRateLimitHeaders tells them). */
+export function rateLimitHeaders(state: BudgetState): Record<string, string> {
+  return {
+    'ratelimit-limit': String(state.limit),
+    'ratelimit-remaining': String(state.remaining),
+    'ratelimit-reset': String(state.resetSeconds),
+    'ratelimit-policy': `${state.limit};w=${state.windowSeconds}`,
+  };
+}
+
+/** A refusal by a spent budget: RATE_LIMITED, Retry-After and the budget's RateLimit fields. */
+export interface BudgetRefusal {
+  error: GraphQLError;
+  /** The HTTP answer's body: the error with its code and `retryAfterSeconds`, as /graphql gives it. */
+  body: { errors: Array<{ message: string; extensions: { code: string; retryAfterSeconds: number } }> };
+  /** The HTTP header fields of the answer, Retry-After included. */
+  headers: Record<string, string>;
+}
+
+function refusalOf(state: BudgetState): BudgetRefusal {
+  const error = rateLimited(state.resetSeconds);
+  const seconds = error.extensions.retryAfterSeconds as number;
+  const body = { errors: [{ message: error.message, extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: seconds } }] };
+  // Retry-After and RateLimit-Reset name the same moment.
+  return { error, body, headers: { ...rateLimitHeaders({ ...state, remaining: 0, resetSeconds: seconds }), 'retry-after': String(seconds) } };
+}
 
 /**
  * The root-field budget as the IETF draft's RateLimit header fields
@@ -62,10 +139,7 @@ export const RATE_LIMIT_WINDOW_SECONDS = 60;
  * refusal, is the same number of seconds: the moment the budget is whole again.
  */
 export function setRateLimitHeaders(headers: Map<string, string>, limit: number, budget: RateLimiterRes): void {
-  headers.set('ratelimit-limit', String(limit));
-  headers.set('ratelimit-remaining', String(Math.max(0, budget.remainingPoints)));
-  headers.set('ratelimit-reset', String(Math.max(0, Math.ceil(budget.msBeforeNext / 1000))));
-  headers.set('ratelimit-policy', `${limit};w=${RATE_LIMIT_WINDOW_SECONDS}`);
+  for (const [name, value] of Object.entries(rateLimitHeaders(stateOf(limit, RATE_LIMIT_WINDOW_SECONDS, budget)))) headers.set(name, value);
 }
 
 /** Root fields of the operation by name, aliases and fragments followed; introspection left out. */
@@ -92,10 +166,30 @@ function callsIn(source: string, operationName: string | undefined, maxTokens: n
   return Math.max(1, rootFields(operation.selectionSet, fragments).length);
 }
 
+/** The budgets admission charges and consults (see the header). */
+export interface AdmissionBudgets {
+  /** Why a request from `address` is refused before its token is read: its failed authentications are spent. */
+  addressSpent(address: string): BudgetRefusal | undefined;
+  /** Charges one failed authentication to `address`. */
+  unauthenticated(address: string): Promise<void>;
+  /** Why a /graphql request of `principal` is refused at admission: its refusals are spent. */
+  refusalsSpent(principal: Principal): BudgetRefusal | undefined;
+  /** Charges one refused request to `principal`. */
+  refused(principal: Principal): Promise<void>;
+  /**
+   * Charges one upload of at most `declaredBytes` (Content-Length, when sent): the budget it
+   * leaves, for the answer's RateLimit fields, or the refusal when the uploads or the bytes are spent.
+   */
+  upload(principal: Principal, declaredBytes: number | undefined): Promise<{ state: BudgetState } | { refusal: BudgetRefusal }>;
+  /** Charges the bytes an upload stored: a later upload is refused once they are spent. */
+  uploaded(principal: Principal, bytes: number): Promise<void>;
+}
+
 export interface RateLimiter {
   plugin: ApolloServerPlugin<RequestContext>;
   /** The budgets of one principal, for its request's context. */
   budgetsFor(principal: Principal): RequestBudgets;
+  admission: AdmissionBudgets;
   /** Resolves once Redis is connected, or after REDIS_READY_TIMEOUT_MS (then counting in memory until it is). */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -143,27 +237,65 @@ function connectRedis(url: string, logger: Logger | undefined): { redis: Redis; 
   return { redis, ready };
 }
 
+/** How many spent budgets each replica remembers; one forgotten is learned again at its next charge. */
+const SPENT_MEMORY = 10_000;
+
+/**
+ * A budget charged one point per event, whose being spent this replica remembers until its
+ * window starts again: asking costs no look-up (nor a Redis round trip).
+ */
+function spendable(limiter: RateLimiterAbstract, limit: number) {
+  const spentUntil = new BoundedCache<number>(SPENT_MEMORY);
+  return {
+    spent(key: string): BudgetRefusal | undefined {
+      const until = spentUntil.get(key);
+      const ms = until === undefined ? 0 : until - Date.now();
+      if (ms <= 0) return undefined;
+      return refusalOf({ limit, remaining: 0, resetSeconds: Math.ceil(ms / 1000), windowSeconds: RATE_LIMIT_WINDOW_SECONDS });
+    },
+    async charge(key: string): Promise<void> {
+      let res: RateLimiterRes;
+      try {
+        res = await limiter.consume(key, 1);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        res = rejection;
+      }
+      if (res.remainingPoints <= 0) spentUntil.set(key, Date.now() + res.msBeforeNext);
+    },
+  };
+}
+
 export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, logger?: Logger): RateLimiter {
   // Counting calls parses the document; a document seen before is not parsed again.
   const callCounts = new BoundedCache<number>(5000);
   const connection = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const redis = connection?.redis;
   // Should Redis be unreachable, each replica falls back to counting in its own memory.
-  const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
+  const make = (keyPrefix: string, points: number, duration = RATE_LIMIT_WINDOW_SECONDS): RateLimiterAbstract =>
     redis
       ? new RateLimiterRedis({
           storeClient: redis,
           keyPrefix: `ntk:${keyPrefix}`,
           points,
-          duration: RATE_LIMIT_WINDOW_SECONDS,
+          duration,
           useRedisPackage: false,
           rejectIfRedisNotReady: true,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: RATE_LIMIT_WINDOW_SECONDS }),
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
         })
-      : new RateLimiterMemory({ keyPrefix, points, duration: RATE_LIMIT_WINDOW_SECONDS });
+      : new RateLimiterMemory({ keyPrefix, points, duration });
   const fields = make('fields', config.fieldsPerMinute);
   const misses = make('misses', config.missesPerMinute);
-  const behaviorEvents = make('behavior-events', config.behaviorEventsPerMinute ?? DEFAULT_RATE_LIMITS.behaviorEventsPerMinute!);
+  const behaviorEvents = make('behavior-events', config.behaviorEventsPerMinute ?? DEFAULT_RATE_LIMITS.behaviorEventsPerMinute);
+  const refusals = spendable(make('refusals', config.refusalsPerMinute ?? DEFAULT_RATE_LIMITS.refusalsPerMinute), config.refusalsPerMinute ?? DEFAULT_RATE_LIMITS.refusalsPerMinute);
+  const unauthenticated = spendable(
+    make('unauthenticated', config.unauthenticatedPerMinute ?? DEFAULT_RATE_LIMITS.unauthenticatedPerMinute),
+    config.unauthenticatedPerMinute ?? DEFAULT_RATE_LIMITS.unauthenticatedPerMinute,
+  );
+  const uploadLimit = config.uploadsPerHour ?? DEFAULT_RATE_LIMITS.uploadsPerHour;
+  const uploadBytesLimit = config.uploadBytesPerHour ?? DEFAULT_RATE_LIMITS.uploadBytesPerHour;
+  const uploads = make('uploads', uploadLimit, UPLOAD_WINDOW_SECONDS);
+  const uploadBytes = make('upload-bytes', uploadBytesLimit, UPLOAD_WINDOW_SECONDS);
 
   /** Charges `points`; returns the budget left, or throws RATE_LIMITED carrying it. */
   async function take(limiter: RateLimiterAbstract, key: string, points: number): Promise<RateLimiterRes | undefined> {
@@ -228,8 +360,34 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
     },
   };
 
+  const admission: AdmissionBudgets = {
+    addressSpent: (address) => unauthenticated.spent(`address:${address}`),
+    unauthenticated: (address) => unauthenticated.charge(`address:${address}`),
+    refusalsSpent: (principal) => refusals.spent(principalKey(principal)),
+    refused: (principal) => refusals.charge(principalKey(principal)),
+    async upload(principal, declaredBytes) {
+      const key = principalKey(principal);
+      const bytes = await uploadBytes.get(key);
+      const left = bytes ? bytes.remainingPoints : uploadBytesLimit;
+      // Bytes are charged once stored; an upload that cannot fit in what is left is refused
+      // unread. One larger than the whole budget is left to its kind's limit (413).
+      const fits = declaredBytes === undefined || declaredBytes > uploadBytesLimit || declaredBytes <= left;
+      if (bytes && (left <= 0 || !fits)) return { refusal: refusalOf(stateOf(uploadBytesLimit, UPLOAD_WINDOW_SECONDS, bytes)) };
+      try {
+        return { state: stateOf(uploadLimit, UPLOAD_WINDOW_SECONDS, await uploads.consume(key, 1)) };
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) return { refusal: refusalOf(stateOf(uploadLimit, UPLOAD_WINDOW_SECONDS, rejection)) };
+        throw rejection;
+      }
+    },
+    async uploaded(principal, bytes) {
+      if (bytes > 0) await uploadBytes.penalty(principalKey(principal), bytes);
+    },
+  };
+
   return {
     plugin,
+    admission,
     budgetsFor(principal) {
       const key = principalKey(principal);
       return {

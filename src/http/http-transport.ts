@@ -10,7 +10,11 @@
  *
  * A request refused at admission is answered here and never reaches GraphQL: 401 with a
  * challenge when the caller is not established, 400/403 with a public code otherwise; a refusal
- * of a known caller is audited first (fail closed). Anything unexpected is answered by
+ * of a known caller is audited first (fail closed). Refusals are charged to budgets
+ * (hardening/rate-limit.ts, AdmissionBudgets): a 401 to the client address, any other 4xx of
+ * /graphql (429 apart) to the caller; once spent, the address's requests are refused before
+ * their token is read, the caller's /graphql requests once it is known — 429 RATE_LIMITED with
+ * Retry-After, audited when the caller is known. Anything unexpected is answered by
  * platform/error-format.ts's rules: 503 with Retry-After when the database cannot answer now,
  * 500 otherwise.
  */
@@ -29,6 +33,7 @@ import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authe
 import { createRequestContext, type ContextDeps } from '../context';
 import type { GraphQLRequestFields, Routing } from '../execution/routing';
 import { applyCors } from '../hardening/cors';
+import type { AdmissionBudgets, BudgetRefusal } from '../hardening/rate-limit';
 import { MAX_BODY_BYTES } from '../hardening/operation-limits';
 import { getRequestOf } from '../integration/persisted-queries';
 import type { PublishedContracts } from '../integration/published-contracts';
@@ -42,6 +47,7 @@ import type { ConsoleAssets } from '../console/console-assets';
 import { outboxBacklog } from '../mail/outbox';
 import type { GatewayMetrics } from '../platform/metrics';
 import { inSpan } from '../platform/tracing';
+import type { ClientAddressOf } from './client-address';
 
 export { MAX_BODY_BYTES };
 /** The principal kind and purpose label of a request refused before its caller was established. */
@@ -50,10 +56,18 @@ const UNKNOWN_LABEL = 'none';
 /** How long /readyz waits for the database before it answers 503. */
 export const READY_TIMEOUT_MS = 2000;
 
+/** Who is asking: the token, the purpose, and the budget of failed authentications by client address. */
+export interface Admission {
+  authenticate: Authenticate;
+  logger: Logger;
+  budgets: AdmissionBudgets;
+  clientAddress: ClientAddressOf;
+}
+
 export interface HttpTransportDeps {
   /** The schema operations run on: a read without its reference is admitted by what it selects (served-request.ts). */
   schema: GraphQLSchema;
-  authenticate: Authenticate;
+  admission: Admission;
   logger: Logger;
   dataSource: DataSource;
   contexts: ContextDeps;
@@ -154,24 +168,46 @@ async function answerReadiness(res: http.ServerResponse, dataSource: DataSource,
   }
 }
 
+/** Answers a refusal by a spent budget: 429 RATE_LIMITED with Retry-After and the budget's RateLimit fields. */
+export function sendRateLimited(res: http.ServerResponse, refusal: BudgetRefusal): void {
+  send(res, 429, refusal.body, refusal.headers);
+}
+
+/** The extensions of an error a transport answer carries: its code, and a rate limit's retry hint. */
+function publicExtensionsOf(error: GraphQLError): Record<string, unknown> {
+  const { code, retryAfterSeconds } = error.extensions;
+  return retryAfterSeconds === undefined ? { code } : { code, retryAfterSeconds };
+}
+
 /**
- * The caller of an HTTP request, or undefined once the refusal is sent: 401 with a challenge for
- * a token problem (the reason logged, never sent), 400 or 403 for a purpose the caller cannot
- * declare. The GraphQL endpoint and the attachment endpoints admit their callers alike.
+ * The caller of an HTTP request, or undefined once the refusal is sent: 429 when the client
+ * address has spent its failed authentications (before the token is read), 401 with a challenge
+ * for a token problem (the reason logged, never sent; charged to the address), 400 or 403 for a
+ * purpose the caller cannot declare. The GraphQL endpoint and the attachment endpoints admit
+ * their callers alike.
  */
 export async function admitCaller(
-  authenticate: Authenticate,
-  logger: Logger,
+  { authenticate, logger, budgets, clientAddress }: Admission,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   requestId: string,
   refused?: (outcome: 'unauthenticated' | 'refused') => void,
 ): Promise<Caller | undefined> {
+  const address = clientAddress(req);
+  const spent = budgets.addressSpent(address);
+  if (spent) {
+    refused?.('refused');
+    logger.info({ requestId, outcome: ErrorCode.RATE_LIMITED }, 'request refused: too many failed authentications from its address');
+    sendRateLimited(res, spent);
+    return undefined;
+  }
   try {
     return await inSpan('auth.verify', () => authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] }));
   } catch (error) {
     if (isAuthenticationError(error)) {
       refused?.('unauthenticated');
+      // Charged after the answer is decided: a budget that cannot be counted does not change it.
+      await budgets.unauthenticated(address).catch(() => undefined);
       logger.info({ requestId, reason: error.reason, outcome: 'unauthenticated' }, 'request refused');
       send(res, 401, { errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, { 'www-authenticate': WWW_AUTHENTICATE_CHALLENGE });
       return undefined;
@@ -198,11 +234,38 @@ function withQuery(params: URLSearchParams, query: string): string {
 export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   const { logger, metrics } = deps;
 
+  /**
+   * Refuses a known caller's request before it runs: audited first (fail closed), then counted,
+   * logged and answered.
+   */
+  async function refuseAdmitted(res: http.ServerResponse, caller: Caller, flagged: boolean, requestId: string, seconds: number, refusal: GraphQLError, headers: Record<string, string> = {}, detail?: Record<string, unknown>) {
+    const code = String(refusal.extensions.code);
+    const event = refusedRequestEvent(caller, requestId, code, flagged);
+    await deps.auditLog?.append(detail ? { ...event, detail } : event);
+    metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds);
+    metrics.audited(caller.principal.kind, [], [code]);
+    logger.info({ requestId, outcome: code }, 'request refused');
+    send(res, HTTP_STATUS_OF_CODE[code] ?? 400, { errors: [{ message: refusal.message, extensions: publicExtensionsOf(refusal) }] }, headers);
+  }
+
   async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const caller = await admitCaller(deps.authenticate, logger, req, res, requestId, (outcome) => metrics.request(UNKNOWN_LABEL, UNKNOWN_LABEL, outcome, seconds()));
+    const caller = await admitCaller(deps.admission, req, res, requestId, (outcome) => metrics.request(UNKNOWN_LABEL, UNKNOWN_LABEL, outcome, seconds()));
     if (!caller) return;
+    const budgets = deps.admission.budgets;
+    const spent = budgets.refusalsSpent(caller.principal);
+    if (spent) {
+      const flagged = deps.contexts.policy.viewFor(caller).serves !== undefined;
+      return refuseAdmitted(res, caller, flagged, requestId, seconds(), spent.error, spent.headers);
+    }
+    await serveGraphQL(req, res, url, requestId, caller, seconds);
+    // Every refusal (429 apart: the budgets' own answer) is charged once answered; the next
+    // request is refused once the budget is spent.
+    if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429) await budgets.refused(caller.principal).catch(() => undefined);
+  }
+
+  async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number) {
     const view = deps.contexts.policy.viewFor(caller);
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
     if (body === 'too-large') {
@@ -226,13 +289,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     // A registered document named by its id stands in for the text; where only those may run, text is refused unparsed.
     const admitted = await deps.trustedDocuments.admit(caller.principal.kind, sent);
     if ('refusal' in admitted) {
-      const code = String(admitted.refusal.extensions.code);
-      const event = refusedRequestEvent(caller, requestId, code, view.serves !== undefined);
-      await deps.auditLog?.append(admitted.documentId ? { ...event, detail: { documentId: admitted.documentId } } : event);
-      metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds());
-      logger.info({ requestId, outcome: code }, 'request refused');
-      send(res, HTTP_STATUS_OF_CODE[code] ?? 400, { errors: [{ message: admitted.refusal.message, extensions: { code } }] });
-      return;
+      return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), admitted.refusal, {}, admitted.documentId ? { documentId: admitted.documentId } : undefined);
     }
     const request = admitted.fields;
     let search = url.search;
@@ -251,11 +308,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     );
     if (served instanceof GraphQLError) {
       // Refused before execution; the caller is known, so the refusal is audited (fail closed).
-      await deps.auditLog?.append(refusedRequestEvent(caller, requestId, ErrorCode.BAD_USER_INPUT, view.serves !== undefined));
-      metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds());
-      logger.info({ requestId, outcome: ErrorCode.BAD_USER_INPUT }, 'request refused');
-      send(res, 400, { errors: [{ message: served.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
-      return;
+      return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), new GraphQLError(served.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }));
     }
     const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
     const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search, body: parsed }, request);
@@ -298,7 +351,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, { errors: [{ message: 'Use GET', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] }, { allow: 'GET, HEAD' });
     }
-    const caller = await admitCaller(deps.authenticate, logger, req, res, requestId);
+    const caller = await admitCaller(deps.admission, req, res, requestId);
     if (!caller) return;
     const answer = deps.contracts.answer(audience, caller, req.headers['if-none-match']);
     logger.info({ requestId, principal: caller.principal.kind, contract: audience, status: answer.status }, 'contract request');

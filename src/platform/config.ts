@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import proxyAddr from 'proxy-addr';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -40,7 +41,17 @@ export interface Config {
     readonly maxDirectives: number;
     readonly maxCost: number;
   };
-  readonly rateLimits: { readonly fieldsPerMinute: number; readonly missesPerMinute: number; readonly behaviorEventsPerMinute: number };
+  readonly rateLimits: {
+    readonly fieldsPerMinute: number;
+    readonly missesPerMinute: number;
+    readonly behaviorEventsPerMinute: number;
+    readonly refusalsPerMinute: number;
+    readonly unauthenticatedPerMinute: number;
+    readonly uploadsPerHour: number;
+    readonly uploadBytesPerHour: number;
+  };
+  /** TRUSTED_PROXIES: the proxies in front whose X-Forwarded-For names the client address (none by default). */
+  readonly trustedProxies: readonly string[];
   /** k of the behaviour aggregates: the fewest distinct visitors a published cell counts (10 or more). */
   readonly analyticsMinCell: number;
   /** Where attachment content is kept, and what an upload may be. */
@@ -235,6 +246,23 @@ function attachmentConfig(env: NodeJS.ProcessEnv, dataDir: string): AttachmentCo
   });
 }
 
+/** RATE_LIMIT_UPLOAD_MB_PER_HOUR (default 1024): at least the largest upload of any kind, which could never be made otherwise. */
+function uploadBytesPerHour(env: NodeJS.ProcessEnv, maxBytes: AttachmentConfig['maxBytes']): number {
+  const largest = Math.max(maxBytes.photo, maxBytes.video, maxBytes.document) / MIB;
+  return integer(env, 'RATE_LIMIT_UPLOAD_MB_PER_HOUR', Math.max(1024, largest), largest, 10_000_000) * MIB;
+}
+
+/** TRUSTED_PROXIES: comma-separated addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`. */
+function trustedProxies(env: NodeJS.ProcessEnv): readonly string[] {
+  const list = (env.TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  try {
+    proxyAddr.compile(list);
+  } catch (error) {
+    throw new ConfigError(`TRUSTED_PROXIES: expected comma-separated addresses, CIDR ranges, loopback, linklocal or uniquelocal (${(error as Error).message})`);
+  }
+  return Object.freeze(list);
+}
+
 function timeZone(env: NodeJS.ProcessEnv): string {
   const raw = env.PRIVACY_TIME_ZONE || 'UTC';
   try {
@@ -341,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (dbTls && databaseUrl && /[?&]ssl/i.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL: leave ssl parameters out of it when DATABASE_SSL_MODE is set (the connection string would override them)');
   }
+  const attachments = attachmentConfig(env, dataDir);
   return Object.freeze({
     nodeEnv,
     databaseUrl,
@@ -368,10 +397,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fieldsPerMinute: integer(env, 'RATE_LIMIT_FIELDS_PER_MINUTE', 6000, 1, 10000000),
       missesPerMinute: integer(env, 'RATE_LIMIT_MISSES_PER_MINUTE', 60, 1, 1000000),
       behaviorEventsPerMinute: integer(env, 'RATE_LIMIT_BEHAVIOR_EVENTS_PER_MINUTE', 60000, 1, 100000000),
+      refusalsPerMinute: integer(env, 'RATE_LIMIT_REFUSALS_PER_MINUTE', 60, 1, 1000000),
+      unauthenticatedPerMinute: integer(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1000000),
+      uploadsPerHour: integer(env, 'RATE_LIMIT_UPLOADS_PER_HOUR', 30, 1, 1000000),
+      uploadBytesPerHour: uploadBytesPerHour(env, attachments.maxBytes),
     }),
+    trustedProxies: trustedProxies(env),
     // Configurable upward only: fewer than 10 visitors per published cell is refused at start-up.
     analyticsMinCell: integer(env, 'ANALYTICS_MIN_CELL', 10, 10, 1000000),
-    attachments: attachmentConfig(env, dataDir),
+    attachments,
     retention: Object.freeze({
       afterSalesWindowDays: integer(env, 'RETENTION_AFTER_SALES_WINDOW_DAYS', 30, 0, 365),
       behaviorEventMonths: integer(env, 'RETENTION_BEHAVIOR_EVENT_MONTHS', 13, 1, 36),

@@ -44,4 +44,19 @@ describe('attachment configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'test', BLOB_STORE_URL: 's3://bucket', S3_ENDPOINT: 'minio:9000' })).toThrow(/^S3_ENDPOINT: expected http/);
     expect(() => loadConfig({ NODE_ENV: 'test', ATTACHMENT_LINK_TTL_SECONDS: '86400' })).toThrow(/^ATTACHMENT_LINK_TTL_SECONDS: expected an integer from 10 to 3600/);
   });
+
+  it('charges uploads to budgets per hour: 30 uploads and 1 GiB unless told, never less than the largest upload', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).rateLimits).toMatchObject({ uploadsPerHour: 30, uploadBytesPerHour: 1024 * MIB });
+    expect(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_UPLOADS_PER_HOUR: '5', RATE_LIMIT_UPLOAD_MB_PER_HOUR: '300' }).rateLimits).toMatchObject({ uploadsPerHour: 5, uploadBytesPerHour: 300 * MIB });
+    // A 200 MiB video could never be uploaded under a budget of 100 MiB an hour.
+    expect(() => loadConfig({ NODE_ENV: 'test', RATE_LIMIT_UPLOAD_MB_PER_HOUR: '100' })).toThrow(new ConfigError('RATE_LIMIT_UPLOAD_MB_PER_HOUR: expected an integer from 200 to 10000000, got "100"'));
+    // Videos of up to 2000 MiB: the default budget grows to hold one.
+    expect(loadConfig({ NODE_ENV: 'test', ATTACHMENT_MAX_MB_VIDEO: '2000' }).rateLimits.uploadBytesPerHour).toBe(2000 * MIB);
+  });
+
+  it('believes X-Forwarded-For only from the proxies TRUSTED_PROXIES names', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).trustedProxies).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'test', TRUSTED_PROXIES: 'loopback, 10.0.0.0/8' }).trustedProxies).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ NODE_ENV: 'test', TRUSTED_PROXIES: 'the-proxy' })).toThrow(/^TRUSTED_PROXIES: expected comma-separated addresses/);
+  });
 });

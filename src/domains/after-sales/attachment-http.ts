@@ -16,6 +16,11 @@
  * itself, streamed (attachment-intake.ts). The blob is stored, then the upload's row and its audit
  * event are committed in one transaction; if that fails the blob is deleted again.
  *
+ * Every upload of an admitted caller is charged to its upload budgets (hardening/rate-limit.ts),
+ * refused or not: one upload, and once stored its bytes, per hour. A spent budget answers 429
+ * RATE_LIMITED with Retry-After, as /graphql does, audited as any refused upload; every answer
+ * after the charge tells the uploads left in RateLimit header fields.
+ *
  * Download: the link names the caller it was issued to; that caller is looked up again (a
  * withdrawn grant, a suspended partner or customer is refused), and the matrix is asked again,
  * row scope included. Every refusal after that answers NOT_FOUND, exactly as an attachment that
@@ -36,6 +41,7 @@ import { isAuthenticationError } from '../../auth/authentication-error';
 import type { TokenClaims } from '../../auth/claims';
 import type { Caller, Principal } from '../../policy/principal';
 import type { BlobStore } from '../../platform/blob-store';
+import { rateLimitHeaders, type AdmissionBudgets } from '../../hardening/rate-limit';
 import { ErrorCode } from '../../platform/errors';
 import { send, sendError, sendWithheld } from '../../platform/http-responses';
 import { scopedQuery } from '../../enforcement/loader-factory';
@@ -66,6 +72,8 @@ export interface AttachmentEndpointDeps {
   policy: PolicyEngine;
   /** Establishes the caller of a request, or answers the refusal itself (server.ts). */
   admit(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<Caller | undefined>;
+  /** The budgets uploads are charged to (hardening/rate-limit.ts). */
+  budgets: Pick<AdmissionBudgets, 'upload' | 'uploaded'>;
   /** Looks the principal a link names up again, as for a token (auth/principal-resolver.ts). */
   resolvePrincipal(claims: TokenClaims): Promise<Principal>;
   auditLog: AuditLog | undefined;
@@ -122,6 +130,15 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
   async function upload(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
     const caller = await deps.admit(req, res, requestId);
     if (!caller) return;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const budget = await deps.budgets.upload(caller.principal, Number.isFinite(declared) ? declared : undefined);
+    if ('refusal' in budget) {
+      await deps.auditLog?.append(eventOf(caller, requestId, 'uploadCaseAttachment', AuditOperationType.MUTATION, AuditOutcome.ERROR, { errorCodes: [ErrorCode.RATE_LIMITED] }));
+      send(res, 429, budget.refusal.body, { ...budget.refusal.headers, connection: 'close' });
+      req.resume();
+      return;
+    }
+    for (const [name, value] of Object.entries(rateLimitHeaders(budget.state))) res.setHeader(name, value);
     const view = deps.policy.viewFor(caller);
     if (view.decide('Mutation', UPLOAD_OPERATION) !== 'visible') {
       return refuseUpload(req, res, caller, requestId, 403, ErrorCode.FORBIDDEN, `uploading attachments is not available to this caller for purpose ${caller.purpose}`);
@@ -147,7 +164,6 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
     if (pending >= MAX_PENDING_UPLOADS) {
       return refuseUpload(req, res, caller, requestId, 429, ErrorCode.RATE_LIMITED, `${MAX_PENDING_UPLOADS} uploads are waiting to be attached: attach them (attachCaseUpload) before uploading more; unattached ones expire after 24 hours`);
     }
-    const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > limit) {
       const refusal = tooLarge(attachmentKind, limit);
       return refuseUpload(req, res, caller, requestId, refusal.status, refusal.code, refusal.message);
@@ -168,6 +184,8 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
     } finally {
       await staged.discard();
     }
+    // What is stored counts against the bytes budget; a later upload is refused once it is spent.
+    await deps.budgets.uploaded(caller.principal, staged.sizeBytes).catch(() => undefined);
     const transaction = new RequestTransaction(deps.dataSource);
     try {
       await transaction.write((em) =>

@@ -4,7 +4,8 @@
  *
  * Subjects are gathered from the parent objects of disclosed fields: a customer row names
  * itself; rows that belong to a customer name it directly (customerId) or through their order,
- * shipment or case, which `resolveSubjects` turns into customer ids with one query. Orders,
+ * shipment, payment verification or case, which `resolveSubjects` turns into customer ids with
+ * one query. Orders,
  * shipments and cases the request itself read are remembered with their owner, so that query is
  * only needed for the ones it did not (a carrier's manifest that shows each order needs none).
  *
@@ -38,6 +39,7 @@ export class DisclosureRecorder {
   private readonly orders = new Set<string>();
   private readonly shipments = new Set<string>();
   private readonly cases = new Set<string>();
+  private readonly paymentVerifications = new Set<string>();
   /** Owners of the rows this request read: order -> customer, shipment -> order, case -> customer. */
   private readonly orderCustomer = new Map<string, string>();
   private readonly shipmentOrder = new Map<string, string>();
@@ -70,6 +72,7 @@ export class DisclosureRecorder {
     else if (subject.orderId) this.orders.add(subject.orderId);
     else if (subject.shipmentId) this.shipments.add(subject.shipmentId);
     else if (subject.caseId) this.cases.add(subject.caseId);
+    else if (subject.paymentVerificationId) this.paymentVerifications.add(subject.paymentVerificationId);
   }
 
   /** A write touched this customer's data (mutations name their subject explicitly). */
@@ -115,12 +118,14 @@ export class DisclosureRecorder {
       if (customer) subjects.add(customer);
       else cases.push(caseId);
     }
-    if (orders.length + shipments.length + cases.length > 0) {
+    const payments = [...this.paymentVerifications];
+    if (orders.length + shipments.length + cases.length + payments.length > 0) {
       const rows: Array<{ customer_id: string }> = await db.query(
         `SELECT customer_id FROM "order" WHERE id = ANY($1::uuid[])
          UNION SELECT o.customer_id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE s.id = ANY($2::uuid[])
-         UNION SELECT customer_id FROM after_sales_case WHERE id = ANY($3::uuid[])`,
-        [orders, shipments, cases],
+         UNION SELECT customer_id FROM after_sales_case WHERE id = ANY($3::uuid[])
+         UNION SELECT o.customer_id FROM payment_verification p JOIN "order" o ON o.id = p.order_id WHERE p.id = ANY($4::uuid[])`,
+        [orders, shipments, cases, payments],
       );
       for (const row of rows) subjects.add(row.customer_id);
     }

@@ -18,8 +18,8 @@ export type ScopeKind = Exclude<RowScopeKind, 'all'>;
 export type ScopeRule = (alias: string) => string;
 
 /**
- * Where the data subject of a row is found: the customer itself, or the order, shipment or case
- * whose customer it is (resolved with one query for the whole response, unless the request read
+ * Where the data subject of a row is found: the customer itself, or the order, shipment, payment
+ * verification or case whose customer it is (resolved with one query for the whole response, unless the request read
  * that owner itself).
  */
 export interface SubjectRef {
@@ -27,6 +27,7 @@ export interface SubjectRef {
   customerIds?: readonly string[];
   orderId?: string;
   shipmentId?: string;
+  paymentVerificationId?: string;
   caseId?: string;
 }
 
@@ -201,7 +202,12 @@ export const TABLES = {
     embedded: ['WebhookEndpointSecret'],
     scope: { own_shipments: ofScopePartner, own_payments: ofScopePartner },
   },
-  webhook_delivery: { rows: ['WebhookDelivery'], scope: { own_shipments: ofScopePartner, own_payments: ofScopePartner } },
+  webhook_delivery: {
+    rows: ['WebhookDelivery'],
+    // A notification names the customer's shipment or payment verification it was about.
+    subject: (p) => (p.eventType === 'payment_verification.changed' ? { paymentVerificationId: p.resourceId } : { shipmentId: p.resourceId }),
+    scope: { own_shipments: ofScopePartner, own_payments: ofScopePartner },
+  },
   audit_event: {
     rows: ['AuditEvent'],
     // Reading the log discloses whose data was accessed, and by whom.

@@ -8,7 +8,6 @@ const ABOUT_NO_CUSTOMER: Record<string, string> = {
   audit_verification: 'what a verification of the whole log found, and which staff member asked',
   retention_run: "the retention job's per-table counts: the store as a whole",
   webhook_endpoint: "a partner's own integration: where it receives notifications",
-  webhook_delivery: 'ids and outcomes of notifications; the payload, which is about a customer, is never stored',
 };
 
 const tables = Object.entries(TABLES) as Array<[string, TableDeclaration]>;

@@ -23,7 +23,10 @@ export enum WebhookDeliveryStatus {
  * database triggers (migration 1795000007000) in the transaction of the change itself, whoever
  * writes it, one per endpoint of the partner concerned and per record and transaction. The
  * payload is not stored: it is read at each attempt, as the partner, through the disclosure
- * matrix (webhook-worker.ts), so nothing personal waits here.
+ * matrix (webhook-worker.ts), so no content waits here. What a row keeps — that this partner
+ * was told, when, of a change to this shipment or payment verification — is still about the
+ * customer the record belongs to: the privacy registry exports it and erasure deletes it
+ * (privacy/handlers/registry.ts); the worker deletes it 30 days after its event.
  */
 @Entity('webhook_delivery')
 @Index(['endpointId', 'resourceId', 'txId'], { unique: true })

@@ -8,7 +8,11 @@ import { CLASSIFICATION, type FieldClassification, LINK, REFERENCE, STRUCTURE, t
 import { entityShape } from './entity-shape';
 import type { NotPersonal, PrivacyHandler, SubjectPath } from './privacy-handler';
 
-/** Categories that describe crowds (aggregates over k ≥ 10 visitors) or a partner's own integration, not persons. */
+/**
+ * Categories that describe crowds (aggregates over k ≥ 10 visitors) or a partner's own
+ * integration, not persons. A webhook delivery, classified with the integration, also names a
+ * customer's shipment or payment: it has a handler all the same (registry.ts).
+ */
 const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate', 'integration.webhook']);
 
 function isPersonal(field: string | FieldClassification): boolean {

@@ -356,6 +356,40 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     retention: { action: 'keep', reason: 'the record that a mail was sent, kept with the account; its body is wiped once sent' },
   },
   {
+    // The outbox of change notifications: no payload (read as the partner at each attempt), but
+    // each row says that this partner was told, at this time, that this customer's shipment
+    // (shipment.tracking: assigned, status, tracking number) or payment verification
+    // (payment.settlement) changed — about the customer for as long as it is kept: until the
+    // webhook worker deletes it, 30 days after its event once it is no longer pending.
+    table: 'webhook_delivery',
+    entity: WebhookDeliveryEntity,
+    types: ['WebhookDelivery'],
+    subject: {
+      kind: 'any',
+      paths: [
+        { kind: 'parent', column: 'resource_id', parent: 'shipment' },
+        { kind: 'parent', column: 'resource_id', parent: 'payment_verification' },
+      ],
+    },
+    export: {
+      section: 'webhookDeliveries',
+      fields: ['id', 'eventId', 'partnerId', 'eventType', 'resourceId', 'occurredAt', 'status', 'attempts', 'lastAttemptAt', 'deliveredAt'],
+      withheld: {
+        endpointId: 'which of the partner’s endpoints: the partner’s own integration (the partner is named)',
+        txId: 'the number of the database transaction that wrote the change: the outbox’s bookkeeping',
+        nextAttemptAt: 'when the worker tries again: the outbox’s bookkeeping',
+        lastResponseStatus: 'what the partner’s endpoint answered: about the partner’s system, not the customer',
+        lastError: 'why the partner’s endpoint could not be reached: about the partner’s system, not the customer',
+      },
+      orderBy: 't.occurred_at, t.id',
+    },
+    // Pending ones too: erasure restricts or anonymizes the records they are about, so the worker
+    // could only cancel them. What was sent stays in the audit log, each notification audited as
+    // a disclosure to its partner.
+    erase: { action: 'delete' },
+    retention: { action: 'keep', reason: 'the webhook worker deletes a delivery 30 days after its event once it is no longer pending (WebhookWorkerOptions.keepDays)' },
+  },
+  {
     table: 'legal_hold',
     entity: LegalHoldEntity,
     types: ['LegalHold'],
@@ -448,13 +482,6 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     entity: WebhookEndpointEntity,
     types: ['WebhookEndpoint', 'WebhookEndpointSecret'],
     reason: 'where a partner receives change notifications, and its sealed signing secrets: the partner’s own integration',
-  },
-  {
-    table: 'webhook_delivery',
-    entity: WebhookDeliveryEntity,
-    types: ['WebhookDelivery'],
-    reason:
-      'the outbox of change notifications: event ids, the id of the shipment or payment concerned, attempts and outcomes; never a payload (read as the partner at each attempt, and audited as a disclosure then)',
   },
 ];
 

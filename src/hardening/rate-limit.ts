@@ -18,9 +18,10 @@
  *   nothing more is read, looked up or parsed for it. Counted on the answer's status, which
  *   the caller sees anyway: a hidden field and a missing one, a row out of scope and a row that
  *   does not exist cost the same.
- * - unauthenticated: a request whose token is refused (401) costs one to its client address
- *   (http/client-address.ts); once spent, every request from the address is refused before its
- *   token is read. No caller is known, so these are logged, not audited, as a 401 is.
+ * - unauthenticated: a request refused before its caller is established — its token (401), or a
+ *   purpose the token cannot declare — costs one to its client address (http/client-address.ts);
+ *   once spent, every request from the address is refused before its token is read. No caller is
+ *   known, so these are logged, not audited, as a 401 is.
  * - uploads: POST /attachments costs one upload, refused or not, and what it stored costs its
  *   bytes, over an hour: a photo is re-encoded (CPU) and every upload is kept (disk).
  * A spent admission budget is remembered by each replica until its window starts again, so a
@@ -53,7 +54,7 @@ export interface RateLimitConfig {
   behaviorEventsPerMinute?: number;
   /** Requests refused (4xx) per principal per minute, before every request is refused (default 60). */
   refusalsPerMinute?: number;
-  /** Requests refused for their token (401) per client address per minute (default 60). */
+  /** Requests refused before their caller is established (a bad token, a purpose it cannot declare) per client address per minute (default 60). */
   unauthenticatedPerMinute?: number;
   /** Attachment uploads per principal per hour, refused ones included (default 30). */
   uploadsPerHour?: number;
@@ -170,7 +171,7 @@ function callsIn(source: string, operationName: string | undefined, maxTokens: n
 export interface AdmissionBudgets {
   /** Why a request from `address` is refused before its token is read: its failed authentications are spent. */
   addressSpent(address: string): BudgetRefusal | undefined;
-  /** Charges one failed authentication to `address`. */
+  /** Charges one failed authentication (a bad token, a purpose it cannot declare) to `address`. */
   unauthenticated(address: string): Promise<void>;
   /** Why a /graphql request of `principal` is refused at admission: its refusals are spent. */
   refusalsSpent(principal: Principal): BudgetRefusal | undefined;

@@ -11,7 +11,8 @@
  * A request refused at admission is answered here and never reaches GraphQL: 401 with a
  * challenge when the caller is not established, 400/403 with a public code otherwise; a refusal
  * of a known caller is audited first (fail closed). Refusals are charged to budgets
- * (hardening/rate-limit.ts, AdmissionBudgets): a 401 to the client address, any other 4xx of
+ * (hardening/rate-limit.ts, AdmissionBudgets): a refusal before the caller is established (a bad
+ * token, a purpose it cannot declare) to the client address, any other 4xx of
  * /graphql (429 apart) to the caller; once spent, the address's requests are refused before
  * their token is read, the caller's /graphql requests once it is known — 429 RATE_LIMITED with
  * Retry-After, audited when the caller is known. Anything unexpected is answered by
@@ -182,8 +183,8 @@ function publicExtensionsOf(error: GraphQLError): Record<string, unknown> {
 /**
  * The caller of an HTTP request, or undefined once the refusal is sent: 429 when the client
  * address has spent its failed authentications (before the token is read), 401 with a challenge
- * for a token problem (the reason logged, never sent; charged to the address), 400 or 403 for a
- * purpose the caller cannot declare. The GraphQL endpoint and the attachment endpoints admit
+ * for a token problem (the reason logged, never sent), 400 or 403 for a purpose the caller cannot
+ * declare; both charged to the address. The GraphQL endpoint and the attachment endpoints admit
  * their callers alike.
  */
 export async function admitCaller(
@@ -215,6 +216,8 @@ export async function admitCaller(
     if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
       const status = HTTP_STATUS_OF_CODE[error.extensions.code] ?? 400;
       refused?.('refused');
+      // No caller is established either: the address pays, as for a bad token.
+      await budgets.unauthenticated(address).catch(() => undefined);
       logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
       send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
       return undefined;

@@ -127,6 +127,21 @@ describe('refusals and uploads charged to budgets', () => {
       }
     });
 
+    it('a purpose the token cannot declare is charged to the address too', async () => {
+      const gw = await startHttpGateway(db, { rateLimits: { ...BUDGETS, unauthenticatedPerMinute: 2 } });
+      try {
+        const { 'x-purpose': _purpose, ...officerHeaders } = await officer(gw, `purpose-${Date.now()}`);
+        // A real purpose, but not one of the token's: FORBIDDEN, before the caller is established.
+        const undeclarable = { ...officerHeaders, 'x-purpose': 'fulfillment' };
+        const first = await gw.post(VALID, undeclarable);
+        expect({ status: first.status, codes: codesOf(first.json) }).toEqual({ status: 403, codes: ['FORBIDDEN'] });
+        expect((await gw.post(VALID, { ...bad })).status).toBe(401);
+        expectRateLimited(await gw.post(VALID, undeclarable), 2, 60);
+      } finally {
+        await gw.close();
+      }
+    });
+
     it('behind a trusted proxy, by the address it forwarded', async () => {
       const gw = await startHttpGateway(db, { rateLimits: { ...BUDGETS, unauthenticatedPerMinute: 2 }, trustedProxies: ['loopback'] });
       try {
@@ -140,6 +155,29 @@ describe('refusals and uploads charged to budgets', () => {
         await gw.close();
       }
     });
+  });
+
+  it('is shared between replicas through Redis: a replica refuses once its own charge finds the budget spent', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const rateLimits = { ...BUDGETS, refusalsPerMinute: 3, redisUrl };
+    const a = await startHttpGateway(db, { rateLimits });
+    const b = await startHttpGateway(db, { rateLimits });
+    try {
+      // A principal of its own, so that earlier runs against the same Redis do not count.
+      const headers = await officer(a, `replica-refusals-${Date.now()}-${Math.random()}`);
+      const syntax = { query: '{ policyVersions' };
+      const statuses: number[] = [];
+      // a: 1, b: 2, a: 3 (spent, which a now knows); b has not charged since it was spent.
+      for (const gw of [a, b, a]) statuses.push((await gw.post(syntax, headers)).status);
+      statuses.push((await a.post(VALID, headers)).status);
+      expect(statuses).toEqual([400, 400, 400, 429]);
+      // b learns it at its next refusal's charge (the shared count is over), then refuses all.
+      expect((await b.post(syntax, headers)).status).toBe(400);
+      expect((await b.post(VALID, headers)).status).toBe(429);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   describe('uploads', () => {

@@ -18,6 +18,7 @@ import { Webhooks1795000007000 } from './1795000007000-webhooks.migration';
 import { AuditVerification1795000008000 } from './1795000008000-audit-verification.migration';
 import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migration';
 import { IdempotencySealed1795000009500 } from './1795000009500-idempotency-sealed.migration';
+import { WebhookDeliveryResource1795000010000 } from './1795000010000-webhook-delivery-resource.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -39,4 +40,5 @@ export const MIGRATIONS: Function[] = [
   AuditVerification1795000008000,
   AuditTraceId1795000008001,
   IdempotencySealed1795000009500,
+  WebhookDeliveryResource1795000010000,
 ];

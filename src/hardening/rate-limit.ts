@@ -20,8 +20,9 @@
  *   does not exist cost the same.
  * - unauthenticated: a request refused before its caller is established — its token (401), or a
  *   purpose the token cannot declare — costs one to its client address (http/client-address.ts);
- *   once spent, every request from the address is refused before its token is read. No caller is
- *   known, so these are logged, not audited, as a 401 is.
+ *   once spent, such requests are answered 429 instead, while a good token from the address is
+ *   served (clients behind one proxy share its address). No caller is known, so these are
+ *   logged, not audited, as a 401 is.
  * - uploads: POST /attachments costs one upload, refused or not, and what it stored costs its
  *   bytes, over an hour: a photo is re-encoded (CPU) and every upload is kept (disk).
  * A spent admission budget is remembered by each replica until its window starts again, so a
@@ -169,7 +170,7 @@ function callsIn(source: string, operationName: string | undefined, maxTokens: n
 
 /** The budgets admission charges and consults (see the header). */
 export interface AdmissionBudgets {
-  /** Why a request from `address` is refused before its token is read: its failed authentications are spent. */
+  /** Why a failed admission from `address` is answered 429: its failed admissions are spent. */
   addressSpent(address: string): BudgetRefusal | undefined;
   /** Charges one failed authentication (a bad token, a purpose it cannot declare) to `address`. */
   unauthenticated(address: string): Promise<void>;

@@ -13,9 +13,9 @@
  * of a known caller is audited first (fail closed). Refusals are charged to budgets
  * (hardening/rate-limit.ts, AdmissionBudgets): a refusal before the caller is established (a bad
  * token, a purpose it cannot declare) to the client address, any other 4xx of
- * /graphql (429 apart) to the caller; once spent, the address's requests are refused before
- * their token is read, the caller's /graphql requests once it is known — 429 RATE_LIMITED with
- * Retry-After, audited when the caller is known. Anything unexpected is answered by
+ * /graphql (429 apart) to the caller; once spent, the address's failed admissions are answered
+ * 429 (its good tokens are served), and the caller's /graphql requests are refused once it is
+ * known — 429 RATE_LIMITED with Retry-After, audited when the caller is known. Anything unexpected is answered by
  * platform/error-format.ts's rules: 503 with Retry-After when the database cannot answer now,
  * 500 otherwise.
  */
@@ -181,11 +181,13 @@ function publicExtensionsOf(error: GraphQLError): Record<string, unknown> {
 }
 
 /**
- * The caller of an HTTP request, or undefined once the refusal is sent: 429 when the client
- * address has spent its failed authentications (before the token is read), 401 with a challenge
- * for a token problem (the reason logged, never sent), 400 or 403 for a purpose the caller cannot
- * declare; both charged to the address. The GraphQL endpoint and the attachment endpoints admit
- * their callers alike.
+ * The caller of an HTTP request, or undefined once the refusal is sent: 401 with a challenge for
+ * a token problem (the reason logged, never sent), 400 or 403 for a purpose the caller cannot
+ * declare — each charged to the client address, and answered 429 instead once the address has
+ * spent its budget of them. A good token from that address is served all the same: behind a
+ * proxy not named in TRUSTED_PROXIES every client shares the proxy's address, and one client's
+ * bad tokens must not lock the others out. The GraphQL endpoint and the attachment endpoints
+ * admit their callers alike.
  */
 export async function admitCaller(
   { authenticate, logger, budgets, clientAddress }: Admission,
@@ -194,35 +196,32 @@ export async function admitCaller(
   requestId: string,
   refused?: (outcome: 'unauthenticated' | 'refused') => void,
 ): Promise<Caller | undefined> {
-  const address = clientAddress(req);
-  const spent = budgets.addressSpent(address);
-  if (spent) {
-    refused?.('refused');
-    logger.info({ requestId, outcome: ErrorCode.RATE_LIMITED }, 'request refused: too many failed authentications from its address');
-    sendRateLimited(res, spent);
-    return undefined;
-  }
   try {
     return await inSpan('auth.verify', () => authenticate({ authorization: req.headers.authorization, 'x-purpose': req.headers['x-purpose'] }));
   } catch (error) {
-    if (isAuthenticationError(error)) {
+    const unauthenticated = isAuthenticationError(error);
+    const publicCode = error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code) ? error.extensions.code : undefined;
+    if (!unauthenticated && publicCode === undefined) throw error;
+    const address = clientAddress(req);
+    const spent = budgets.addressSpent(address);
+    if (spent) {
+      refused?.('refused');
+      logger.info({ requestId, outcome: ErrorCode.RATE_LIMITED }, 'request refused: too many failed admissions from its address');
+      sendRateLimited(res, spent);
+      return undefined;
+    }
+    // Charged before the answer; a budget that cannot be counted does not change it.
+    await budgets.unauthenticated(address).catch(() => undefined);
+    if (unauthenticated) {
       refused?.('unauthenticated');
-      // Charged after the answer is decided: a budget that cannot be counted does not change it.
-      await budgets.unauthenticated(address).catch(() => undefined);
       logger.info({ requestId, reason: error.reason, outcome: 'unauthenticated' }, 'request refused');
       send(res, 401, { errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, { 'www-authenticate': WWW_AUTHENTICATE_CHALLENGE });
       return undefined;
     }
-    if (error instanceof GraphQLError && typeof error.extensions.code === 'string' && PUBLIC_CODES.has(error.extensions.code)) {
-      const status = HTTP_STATUS_OF_CODE[error.extensions.code] ?? 400;
-      refused?.('refused');
-      // No caller is established either: the address pays, as for a bad token.
-      await budgets.unauthenticated(address).catch(() => undefined);
-      logger.info({ requestId, outcome: error.extensions.code }, 'request refused');
-      send(res, status, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
-      return undefined;
-    }
-    throw error;
+    refused?.('refused');
+    logger.info({ requestId, outcome: publicCode }, 'request refused');
+    send(res, HTTP_STATUS_OF_CODE[publicCode!] ?? 400, { errors: [{ message: (error as GraphQLError).message, extensions: { code: publicCode } }] });
+    return undefined;
   }
 }
 
@@ -239,7 +238,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
 
   /**
    * Refuses a known caller's request before it runs: audited first (fail closed), then counted,
-   * logged and answered.
+   * logged, charged and answered.
    */
   async function refuseAdmitted(res: http.ServerResponse, caller: Caller, flagged: boolean, requestId: string, seconds: number, refusal: GraphQLError, headers: Record<string, string> = {}, detail?: Record<string, unknown>) {
     const code = String(refusal.extensions.code);
@@ -248,7 +247,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds);
     metrics.audited(caller.principal.kind, [], [code]);
     logger.info({ requestId, outcome: code }, 'request refused');
-    send(res, HTTP_STATUS_OF_CODE[code] ?? 400, { errors: [{ message: refusal.message, extensions: publicExtensionsOf(refusal) }] }, headers);
+    const status = HTTP_STATUS_OF_CODE[code] ?? 400;
+    await charge(caller, status);
+    send(res, status, { errors: [{ message: refusal.message, extensions: publicExtensionsOf(refusal) }] }, headers);
   }
 
   async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
@@ -263,15 +264,22 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       return refuseAdmitted(res, caller, flagged, requestId, seconds(), spent.error, spent.headers);
     }
     await serveGraphQL(req, res, url, requestId, caller, seconds);
-    // Every refusal (429 apart: the budgets' own answer) is charged once answered; the next
-    // request is refused once the budget is spent.
-    if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429) await budgets.refused(caller.principal).catch(() => undefined);
+  }
+
+  /**
+   * Charges a refusal (any 4xx but 429, the budgets' own answer) to the caller before it is
+   * answered, so that the caller's next request finds it counted; the request after the one that
+   * spends the budget is refused. A budget that cannot be counted does not change the answer.
+   */
+  async function charge(caller: Caller, status: number): Promise<void> {
+    if (status >= 400 && status < 500 && status !== 429) await deps.admission.budgets.refused(caller.principal).catch(() => undefined);
   }
 
   async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number) {
     const view = deps.contexts.policy.viewFor(caller);
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
     if (body === 'too-large') {
+      await charge(caller, 413);
       send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
       return;
     }
@@ -284,6 +292,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       try {
         parsed = body === '' ? undefined : JSON.parse(body);
       } catch {
+        await charge(caller, 400);
         send(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
         return;
       }
@@ -323,6 +332,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Personal data is never stored by a browser or a shared cache (Apollo's cache-control plugin, which set this, is off).
     res.setHeader('cache-control', 'no-store');
+    await charge(caller, response.status ?? 200);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);

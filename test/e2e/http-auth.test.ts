@@ -5,6 +5,7 @@
  */
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
+import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
 import { totalSqlStatements } from '../../src/platform/sql-counter';
 import { PURPOSES, type Purpose } from '../../src/policy/vocabulary';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -45,7 +46,9 @@ describe('authentication over HTTP', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    gw = await startHttpGateway(db);
+    // Every refusal here comes from one address, far more than a minute's budget of them allows
+    // (refusal-budgets.test.ts tests that budget): this gateway's is beyond what the file sends.
+    gw = await startHttpGateway(db, { rateLimits: { ...DEFAULT_RATE_LIMITS, unauthenticatedPerMinute: 100_000 } });
   });
   afterAll(async () => {
     await gw.close();

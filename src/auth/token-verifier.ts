@@ -19,9 +19,10 @@
  * Verified tokens are remembered. A client sends the same token with every request until it
  * expires, and checking its signature again each time costs more CPU than anything else in
  * authentication (an asynchronous WebCrypto job per request, an RSA or ECDSA verification in
- * production). So the claims of a token that verified are kept, keyed by the exact token text,
- * for `cacheTtlMs` (default 30 s), never past the moment the token itself would stop verifying
- * (`exp`, or `iat` plus the maximum age, each with the clock tolerance). Failures are never kept.
+ * production). So the claims of a token that verified are kept, keyed by the exact Authorization
+ * header it came in, for `cacheTtlMs` (default 30 s), never past the moment the token itself
+ * would stop verifying (`exp`, or `iat` plus the maximum age, each with the clock tolerance).
+ * Failures are never kept.
  * A key withdrawn from the JWKS stops its tokens within that time at most; jose's JWKS cache
  * keeps a fetched key set for longer anyway.
  */
@@ -162,10 +163,12 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
 
   return {
     async verify(authorizationHeader) {
-      const token = bearerToken(authorizationHeader);
       const at = now();
-      const hit = ttlMs > 0 ? verified.get(token) : undefined;
+      // Keyed by the header as sent: a header that verified names the same token again, so a
+      // hit skips taking the token out of it too.
+      const hit = ttlMs > 0 && authorizationHeader !== undefined ? verified.get(authorizationHeader) : undefined;
       if (hit !== undefined && at < hit.until) return hit.claims;
+      const token = bearerToken(authorizationHeader);
       let payload: unknown;
       try {
         ({ payload } = await jwtVerify(token, getKey, { ...verifyOptions, currentDate: new Date(at) }));
@@ -178,7 +181,7 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
       if (ttlMs > 0) {
         // jose refuses a token once now >= exp + tolerance, or now > iat + maximum age + tolerance (in whole seconds).
         const until = Math.min(at + ttlMs, (claims.expiresAt + tolerance) * 1000, (claims.issuedAt + config.maxTokenAgeSeconds + tolerance) * 1000);
-        verified.set(token, { claims, until });
+        verified.set(authorizationHeader!, { claims, until });
       }
       return claims;
     },

@@ -282,6 +282,19 @@ describe('createTokenVerifier: verified tokens are reused, never past their vali
     expect(calls.keys).toBe(2);
   });
 
+  it('remembers a token under the Authorization header it came in: written another way, it is taken out and checked again', async () => {
+    const { verifier, calls } = counted();
+    const text = await rsaToken();
+    const claims = await verifier.verify(`Bearer ${text}`);
+    await expect(verifier.verify(`Bearer ${text}`)).resolves.toBe(claims);
+    expect(calls.keys).toBe(1);
+    await expect(verifier.verify(`bearer  ${text}`)).resolves.toEqual(claims);
+    expect(calls.keys).toBe(2);
+    expect((await authFailure(() => verifier.verify(`Bearer ${text} extra`))).reason).toBe('Authorization header: expected "Bearer <compact JWS>"');
+    expect((await authFailure(() => verifier.verify(text))).reason).toBe('Authorization header: expected the Bearer scheme');
+    expect(calls.keys).toBe(2);
+  });
+
   it('does not remember failures, nor anything with a TTL of 0', async () => {
     const { verifier, calls } = counted({ cacheTtlMs: 0 });
     const token = bearer(await rsaToken());

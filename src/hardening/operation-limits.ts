@@ -6,7 +6,8 @@
  * - tokens: graphql-js's own parser limit (`parseOptions.maxTokens`), so a flood of tokens is a
  *   400 parse error before any validation work;
  * - root fields: a validation rule here (aliases count);
- * - cost: computed once the variables are known, so `first: $n` costs what `$n` says;
+ * - cost: computed once the variables are known, so `first: $n` costs what `$n` says (kept per
+ *   operation and values of its `first` variables);
  * - validation errors: at most MAX_VALIDATION_ERRORS.
  * Each walk expands a named fragment once (platform/documents.ts): admitting a document costs
  * in proportion to its text, however its fragments spread one another.
@@ -21,11 +22,14 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
@@ -75,11 +79,14 @@ export function armorProtections(limits: OperationLimits): { plugins: ApolloServ
   return { plugins, validationRules };
 }
 
-function argumentValue(node: FieldNode, name: string, variables: Record<string, unknown>): unknown {
+function argumentValue(node: FieldNode, name: string, variables: Record<string, unknown>, read?: (variable: string) => void): unknown {
   const arg = node.arguments?.find((a) => a.name.value === name);
   if (!arg) return undefined;
   if (arg.value.kind === Kind.INT) return Number(arg.value.value);
-  if (arg.value.kind === Kind.VARIABLE) return variables[arg.value.name.value];
+  if (arg.value.kind === Kind.VARIABLE) {
+    read?.(arg.value.name.value);
+    return variables[arg.value.name.value];
+  }
   return undefined;
 }
 
@@ -96,6 +103,7 @@ function isList(type: GraphQLOutputType): boolean {
  * A selection set's cost scales with the number of parents, so each set is costed once for one
  * parent and multiplied; a named fragment's cost for one parent is remembered (fragmentMemo), so
  * the walk visits each selection of the document once however often fragments are spread.
+ * `read` is told the name of each variable a `first` argument takes its value from.
  */
 export function operationCost(
   parentType: GraphQLObjectType,
@@ -103,6 +111,7 @@ export function operationCost(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
   schemaType: (name: string) => GraphQLObjectType | undefined,
+  read?: (variable: string) => void,
 ): number {
   const ofFragment = fragmentMemo(Number.POSITIVE_INFINITY);
   const costOf = (type: GraphQLObjectType, selectionSet: SelectionSetNode): number => {
@@ -126,7 +135,7 @@ export function operationCost(
       if (!field || !s.selectionSet) continue;
       const target = getNamedType(field.type);
       if (!isObjectType(target)) continue;
-      const first = argumentValue(s, 'first', variables);
+      const first = argumentValue(s, 'first', variables, read);
       const childMultiplier =
         field.args.some((a) => a.name === 'first')
           ? Math.min(100, Math.max(1, typeof first === 'number' ? first : DEFAULT_PAGE))
@@ -140,6 +149,54 @@ export function operationCost(
   return costOf(parentType, set);
 }
 
+/** Costs kept per operation: one for each set of values its `first` variables were sent with, up to this many. */
+const COSTS_PER_OPERATION = 64;
+
+/**
+ * An operation's costs so far. The cost depends on nothing but the document, the schema and the
+ * values of the variables `first` arguments read (`reads`, the same for every request), so it is
+ * kept per operation node — Apollo hands a document it has seen before back from its store, the
+ * same nodes — and per those values.
+ */
+interface KnownCosts {
+  schema: GraphQLSchema;
+  reads: readonly string[];
+  costs: Map<string, number>;
+}
+
+const knownCosts = new WeakMap<OperationDefinitionNode, KnownCosts>();
+
+/** The values of `reads` as the cost takes them: a number, or anything else (the default page). */
+function readsKey(reads: readonly string[], variables: Record<string, unknown>): string {
+  let key = '';
+  for (const name of reads) {
+    const value = variables[name];
+    key += typeof value === 'number' ? `${value},` : '-,';
+  }
+  return key;
+}
+
+/** The operation's cost with these variables, walked once per operation and set of `first` values. */
+function costOfOperation(schema: GraphQLSchema, root: GraphQLObjectType, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+  const known = knownCosts.get(operation);
+  const key = known?.schema === schema ? readsKey(known.reads, variables) : undefined;
+  const kept = key === undefined ? undefined : known!.costs.get(key);
+  if (kept !== undefined) return kept;
+  const schemaType = (name: string) => {
+    const t = schema.getType(name);
+    return isObjectType(t) ? t : undefined;
+  };
+  const reads = new Set<string>();
+  const cost = operationCost(root, operation.selectionSet, fragmentsOf(document), variables, schemaType, (name) => reads.add(name));
+  if (known?.schema === schema && key !== undefined) {
+    if (known.costs.size < COSTS_PER_OPERATION) known.costs.set(key, cost);
+  } else {
+    const names = [...reads];
+    knownCosts.set(operation, { schema, reads: names, costs: new Map([[readsKey(names, variables), cost]]) });
+  }
+  return cost;
+}
+
 export function costLimitPlugin(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
@@ -148,12 +205,7 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin {
           if (!operation) return;
           const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
           if (!root) return;
-          const fragments = fragmentsOf(document);
-          const schemaType = (name: string) => {
-            const t = schema.getType(name);
-            return isObjectType(t) ? t : undefined;
-          };
-          const cost = operationCost(root, operation.selectionSet, fragments, request.variables ?? {}, schemaType);
+          const cost = costOfOperation(schema, root, document, operation, request.variables ?? {});
           if (cost > maxCost) {
             throw limitError(`Operation cost ${Number.isFinite(cost) ? cost : 'unbounded'} exceeds the limit of ${maxCost}; ask for smaller pages or fewer nested lists`);
           }

@@ -65,6 +65,29 @@ describe('hardening over HTTP', () => {
     expect({ status: r.status, codes: [...new Set(r.codes)], statements: r.statements }).toEqual({ status: 400, codes: ['GRAPHQL_VALIDATION_FAILED'], statements: 0 });
   });
 
+  it('one document costs what each request\'s page sizes say, in any order they come', async () => {
+    const query = 'query($a: Int, $b: Int) { customers(first: $a) { nodes { orders(first: $b) { nodes { items { sku } } } } } }';
+    // Cost 1 + a·(6 + 155·b): a list without `first` counts 5 of each child; b is 20 when not
+    // given; the limit is 20,000.
+    const sent: Array<[Record<string, unknown>, number]> = [
+      [{ a: 1, b: 1 }, 200],
+      [{ a: 100, b: 100 }, 400],
+      [{ a: 1 }, 200],
+      [{ a: 10 }, 400],
+      [{ a: 10, b: 10 }, 200],
+      [{ a: 10, b: 13 }, 400],
+      [{ a: 13, b: 10 }, 400],
+      [{ a: 1, b: 1 }, 200],
+      [{ a: 10, b: 13 }, 400],
+    ];
+    const answers = [];
+    for (const [variables] of sent) {
+      const r = await send({ query, variables });
+      answers.push({ status: r.status, codes: [...new Set(r.codes)] });
+    }
+    expect(answers).toEqual(sent.map(([, status]) => ({ status, codes: status === 400 ? ['GRAPHQL_VALIDATION_FAILED'] : [] })));
+  });
+
   it('a misspelled field is refused without suggesting the real one', async () => {
     const r = await send({ query: '{ orders(first: 1) { nodes { totalAmout } } }' });
     expect(r.status).toBe(400);

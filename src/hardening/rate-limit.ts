@@ -36,7 +36,7 @@
  * line per REDIS_ERROR_LOG_INTERVAL_MS, never to stderr.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { principalKey, type Principal } from '../policy/principal';
@@ -187,6 +187,28 @@ export interface AdmissionBudgets {
   uploaded(principal: Principal, bytes: number): Promise<void>;
 }
 
+/** What the misses budget needs of an operation, per operation node (Apollo hands a document seen before back from its store). */
+const byIdAliasesKept = new WeakMap<OperationDefinitionNode, readonly string[] | null>();
+
+/**
+ * For a query that looks a row up by id (through fragments too), the response keys of the
+ * look-ups at its top level, whose null answers are misses; null for any other operation.
+ */
+function byIdAliasesOf(document: DocumentNode, operation: OperationDefinitionNode): readonly string[] | null {
+  let aliases = byIdAliasesKept.get(operation);
+  if (aliases === undefined) {
+    const names = rootFields(operation.selectionSet, fragmentsOf(document));
+    aliases =
+      operation.operation === 'query' && names.some((n) => BY_ID_FIELDS.has(n))
+        ? operation.selectionSet.selections
+            .filter((s) => s.kind === Kind.FIELD && BY_ID_FIELDS.has(s.name.value))
+            .map((s) => (s.kind === Kind.FIELD ? (s.alias ?? s.name).value : ''))
+        : null;
+    byIdAliasesKept.set(operation, aliases);
+  }
+  return aliases;
+}
+
 export interface RateLimiter {
   plugin: ApolloServerPlugin<RequestContext>;
   /** The budgets of one principal, for its request's context. */
@@ -312,7 +334,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
 
   const plugin: ApolloServerPlugin<RequestContext> = {
     async requestDidStart() {
-      let byIdAliases: string[] = [];
+      let byIdAliases: readonly string[] = [];
       // Charged as soon as the source is known; a refusal is reported once the operation is
       // resolved (an invalid document is refused anyway, with its validation error).
       let overLimit: GraphQLError | undefined;
@@ -335,15 +357,11 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
         async didResolveOperation({ document, operation, contextValue }) {
           if (overLimit) throw overLimit;
           if (!operation || contextValue.gatewayInitiated) return;
-          const fragments = fragmentsOf(document);
-          const key = principalKey(contextValue.caller.principal);
-          const names = rootFields(operation.selectionSet, fragments);
-          if (operation.operation === 'query' && names.some((n) => BY_ID_FIELDS.has(n))) {
-            const state = await misses.get(key);
+          const aliases = byIdAliasesOf(document, operation);
+          if (aliases) {
+            const state = await misses.get(principalKey(contextValue.caller.principal));
             if (state && state.remainingPoints <= 0) throw rateLimited(state.msBeforeNext / 1000);
-            byIdAliases = operation.selectionSet.selections
-              .filter((s) => s.kind === Kind.FIELD && BY_ID_FIELDS.has(s.name.value))
-              .map((s) => (s.kind === Kind.FIELD ? (s.alias ?? s.name).value : ''));
+            byIdAliases = aliases;
           }
         },
         async willSendResponse({ response, contextValue }) {

@@ -13,16 +13,30 @@
  */
 import type { GraphQLError } from 'graphql';
 import { badUserInput, forbidden } from '../platform/errors';
-import { PURPOSES, PURPOSES_BY_KIND, PURPOSES_BY_ROLE, isPurpose, type Purpose } from '../policy/vocabulary';
+import { PURPOSES, PURPOSES_BY_KIND, PURPOSES_BY_ROLE, isPurpose, type Purpose, type StaffRole } from '../policy/vocabulary';
 import type { Principal } from '../policy/principal';
 
 export const PURPOSE_HEADER = 'X-Purpose';
+
+/**
+ * A staff member's purposes by roles list, for lists that cannot change: a verified token's
+ * roles are frozen and come again with every request that sends the token.
+ */
+const purposesOfRoles = new WeakMap<readonly StaffRole[], readonly Purpose[]>();
+
+function purposesOf(roles: readonly StaffRole[]): readonly Purpose[] {
+  const kept = purposesOfRoles.get(roles);
+  if (kept) return kept;
+  const purposes = PURPOSES.filter((purpose) => roles.some((role) => PURPOSES_BY_ROLE[role].includes(purpose)));
+  if (Object.isFrozen(roles)) purposesOfRoles.set(roles, Object.freeze(purposes));
+  return purposes;
+}
 
 /** The purposes the design allows this principal to declare, whatever its token says. */
 export function allowedPurposes(principal: Principal): readonly Purpose[] {
   switch (principal.kind) {
     case 'staff':
-      return PURPOSES.filter((purpose) => principal.roles.some((role) => PURPOSES_BY_ROLE[role].includes(purpose)));
+      return purposesOf(principal.roles);
     case 'third_party':
       return PURPOSES_BY_KIND.third_party.filter((purpose) => purpose === principal.grantPurpose);
     default:

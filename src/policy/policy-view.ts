@@ -48,10 +48,25 @@ export function matrixRowsFor(caller: Caller): MatrixRow[] {
   return MATRIX.filter((row) => principals.includes(row.principal) && row.purpose === caller.purpose);
 }
 
+/**
+ * The matrix principals part of a view key, kept per staff roles list that cannot change (a
+ * verified token's roles are frozen and come again with every request that sends the token).
+ */
+const principalsKeys = new WeakMap<readonly string[], string>();
+
+function principalsKey(caller: Caller): string {
+  const p = caller.principal;
+  const kept = p.kind === 'staff' ? principalsKeys.get(p.roles) : undefined;
+  if (kept !== undefined) return kept;
+  const key = matrixPrincipalsOf(caller).sort().join('+');
+  if (p.kind === 'staff' && Object.isFrozen(p.roles)) principalsKeys.set(p.roles, key);
+  return key;
+}
+
 function viewKey(caller: Caller): string {
   const p = caller.principal;
   const grant = p.kind === 'third_party' ? [...p.categories].sort().join(',') : '';
-  return `${matrixPrincipalsOf(caller).sort().join('+')}|${caller.purpose}|${grant}`;
+  return `${principalsKey(caller)}|${caller.purpose}|${grant}`;
 }
 
 export class PolicyEngine {

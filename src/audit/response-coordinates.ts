@@ -4,8 +4,11 @@
  *
  * `coordinatesWithValues` walks the data along the operation's selections (aliases, fragments
  * and inline fragments included): a field counts when its value is not null and, for a list,
- * when at least one item is not null. `coordinateAtPath` names the field an error path points
- * at. Both work on the executed document and the schema it was executed against.
+ * when at least one item is not null. A value with `toJSON` counts as what that returns, and is
+ * read only when the walk gets to it: the walk stops reading a list once its items can add no
+ * coordinate, so of a compiled read's rows, still JSON text, usually only the first is parsed.
+ * `coordinateAtPath` names the field an error path points at. Both work on the executed
+ * document and the schema it was executed against.
  */
 import {
   getNamedType,
@@ -62,16 +65,29 @@ function collectFields(
   return into;
 }
 
+/**
+ * A value as the response carries it: one with `toJSON` is what that returns, as `JSON.stringify`
+ * writes it (a compiled read's rows are JSON text until read: execution/json-text.ts).
+ */
+function asSent(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
+}
+
 function hasValue(value: unknown): boolean {
   if (value === null || value === undefined) return false;
-  if (Array.isArray(value)) return value.some(hasValue);
+  if (Array.isArray(value)) return value.some((item) => hasValue(asSent(item)));
   return true;
 }
 
-function eachObject(value: unknown, visit: (item: Record<string, unknown>) => void): void {
+function eachObject(value: unknown, visit: (item: Record<string, unknown>) => void, stop: () => boolean): void {
   if (value === null || value === undefined) return;
-  if (Array.isArray(value)) for (const item of value) eachObject(item, visit);
-  else if (typeof value === 'object') visit(value as Record<string, unknown>);
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      // Items are read only while they can still add a coordinate.
+      if (stop()) return;
+      eachObject(asSent(item), visit, stop);
+    }
+  } else if (typeof value === 'object') visit(value as Record<string, unknown>);
 }
 
 /** One response key of a place: the coordinate it stands for and, for an object, the place below it. */
@@ -142,11 +158,11 @@ export function coordinatesWithValues(
     if (isComplete(place)) return;
     for (const field of place.fields) {
       if (field.below === undefined && found.has(field.coordinate)) continue;
-      const value = object[field.key];
+      const value = asSent(object[field.key]);
       if (!hasValue(value)) continue;
       found.add(field.coordinate);
       const below = field.below;
-      if (below && !isComplete(below)) eachObject(value, (item) => walk(below, item));
+      if (below && !isComplete(below)) eachObject(value, (item) => walk(below, item), () => isComplete(below));
     }
   };
   walk(root, data);

@@ -32,7 +32,12 @@
  * - The audit record: every relation compiled here stays inside one order or one customer's
  *   rows, so all objects a root row brings belong to that row's customer; the statement returns it with each root row
  *   and it is recorded as the request's subject, as the resolvers' recorder would have.
- *   Coordinates are read off the response as for any other operation.
+ *   Coordinates are read off the response as for any other operation (the walk parses a list's
+ *   JSON text only when it reaches it, and stops once lists can add none: usually after one).
+ * - The JSON travels once: a statement's JSON columns (a root row's lists and pages) are sent
+ *   as text, which pg leaves unparsed. Over HTTP each stays that text (json-text.ts) inside the object Node assembles and
+ *   goes into the body as it is, unless masks apply to the operation; in process it is parsed,
+ *   so objects are what graphql-js would have returned.
  *
  * test/e2e/compiled-reads.test.ts runs operations through both paths, for every kind of caller,
  * and requires equal responses, equal audit events and fewer statements.
@@ -68,6 +73,7 @@ import { CaseOrder, CustomerOrder, OrderOrder, PaymentOrder, ShipmentOrder } fro
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
+import { carryingJsonText, JsonText } from './json-text';
 import { classify, STRUCTURE, type MaskKind } from '../policy/classification';
 import { applyMask } from '../policy/masking';
 import type { PolicyView } from '../policy/policy-view';
@@ -195,12 +201,22 @@ class NeedsGraphqlJs extends Error {}
  */
 type ScopeSql = (table: ScopedTable, alias: string, link?: ScopeLink) => string;
 
+export interface RunOptions {
+  /** The caller's view decides (the field rules are on): masked fields are masked. */
+  masking?: boolean;
+  /**
+   * The lists and pages PostgreSQL built for a root row are left as its JSON text (a `JsonText`,
+   * json-text.ts), for a response body written by `stringifyResult`; values where masks apply.
+   */
+  jsonText?: boolean;
+}
+
 export interface ReadPlan {
   /**
    * Runs the operation: its `data`, with the request's subjects recorded, or `undefined` when an
    * argument needs graphql-js after all (an invalid page size or id: graphql-js reports it).
    */
-  run(ctx: RequestContext, variables: Record<string, unknown> | undefined, options?: { masking?: boolean }): Promise<{ data: Record<string, unknown> } | undefined>;
+  run(ctx: RequestContext, variables: Record<string, unknown> | undefined, options?: RunOptions): Promise<{ data: Record<string, unknown> } | undefined>;
 }
 
 /** What a caller's view decides for the coordinates of one plan. */
@@ -575,6 +591,12 @@ function renderObject(selection: Selection, alias: string, r: Render): string {
   return `(SELECT ${row} FROM (SELECT ${selection.keys.map((k) => `${k.sql(alias, r)} AS "${k.key}"`).join(', ')}) ${row})`;
 }
 
+/**
+ * What a JSON column of a root row (a list or a page PostgreSQL built, read as text: json-text.ts)
+ * becomes in the object: a `JsonText` for a body written by `stringifyResult`, else its value.
+ */
+type JsonCell = (text: string) => unknown;
+
 /** The select list and joins of a root row being rendered by `renderRow`. */
 interface RowSql {
   columns: string[];
@@ -610,7 +632,7 @@ function joinOnce(out: RowSql, r: Render, target: TableType, alias: string, fore
  * (json_build_object works out each value's type for every row), and Node's cost of assembling
  * is no more than that of parsing the JSON. Returns the function that assembles the object.
  */
-function renderRow(selection: Selection, alias: string, r: Render, out: RowSql): (row: Record<string, unknown>) => Record<string, unknown> {
+function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, json: JsonCell): (row: Record<string, unknown>) => Record<string, unknown> {
   const parts: Array<(row: Record<string, unknown>, object: Record<string, unknown>) => void> = [];
   const column = (sql: string) => {
     const name = `c${out.columns.length}`;
@@ -626,17 +648,19 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
       const decode = cell.decode;
       parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
     } else if (cell.kind === 'json') {
-      const name = column(sql(alias, r));
-      parts.push((row, object) => void (object[key] = row[name]));
+      // As text: pg leaves it unparsed (a plain column of type json, such as customs' HS codes,
+      // is still parsed by pg).
+      const name = column(`(${sql(alias, r)})::text`);
+      parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string)));
     } else if (cell.kind === 'embedded') {
-      const build = renderRow(cell.selection, alias, r, out);
+      const build = renderRow(cell.selection, alias, r, out, json);
       parts.push((row, object) => void (object[key] = build(row)));
     } else {
       const { target, foreignKey, link } = cell;
       const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
       // The joined row's id tells a row outside the scope (or missing) from one that is there.
       const present = column(`${c}."id"`);
-      const build = renderRow(cell.selection, c, r, out);
+      const build = renderRow(cell.selection, c, r, out, json);
       parts.push((row, object) => void (object[key] = row[present] === null ? null : build(row)));
     }
   }
@@ -854,6 +878,12 @@ export class ReadPlans {
         if (decision?.denied) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
+        const masking = decision !== undefined && decision.masked.size > 0 && maskable;
+        // The JSON PostgreSQL built (lists and pages) stays text, for the body, unless masks apply
+        // to it here or the caller wants objects.
+        const text = options.jsonText === true && !masking;
+        let carried = false;
+        const json: JsonCell = text ? (value) => ((carried = true), new JsonText(value)) : (value) => JSON.parse(value) as unknown;
         const statements: Array<{ sql: string; values: unknown[]; step: RootStep; build: (row: Record<string, unknown>) => Record<string, unknown>; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
         for (const step of steps) {
           let args: Record<string, unknown>;
@@ -896,7 +926,7 @@ export class ReadPlans {
           const subject = type.subjectViaOrder ? `${joinOnce(row, r, catalog.order, t, type.subjectViaOrder, () => '')}."customer_id"` : type.subject(t);
           let build: (row: Record<string, unknown>) => Record<string, unknown>;
           try {
-            build = renderRow(step.object, t, r, row);
+            build = renderRow(step.object, t, r, row, json);
           } catch (error) {
             if (error instanceof NeedsGraphqlJs) return undefined; // graphql-js reports it where it belongs
             throw error;
@@ -994,7 +1024,7 @@ export class ReadPlans {
         });
         if (decision && decision.masked.size > 0) {
           for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);
-          if (maskable) {
+          if (masking) {
             for (const step of steps) {
               const value = data[step.responseKey];
               if (step.source.kind === 'byId') applyMasks(step.object, value, decision.masked);
@@ -1008,7 +1038,7 @@ export class ReadPlans {
             }
           }
         }
-        return { data };
+        return { data: carried ? carryingJsonText(data) : data };
       },
     };
   }

@@ -10,7 +10,8 @@
  *    (the plan masks what the view masks), else on graphql-js with the shield rules and masking
  *    on every field;
  * 2. compiled read: any other query over the order aggregate runs as one SQL statement per root
- *    field (read-plans.ts), recording the objects it returns;
+ *    field (read-plans.ts), recording the objects it returns; over HTTP the JSON PostgreSQL built
+ *    goes into the body as text (json-text.ts: Apollo writes every body with its `stringifyResult`);
  * 3. plain graphql-js: everything else, without the rules (they would allow every field
  *    unchanged), recording the objects it returns.
  * With protections off (benchmarks only) every operation takes path 2 or 3 and nothing is recorded.
@@ -37,6 +38,7 @@ import type { PersistedQueries } from '../integration/persisted-queries';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import type { PolicyView } from '../policy/policy-view';
+import { stringifyResult } from './json-text';
 import type { ReadPlan, ReadPlans } from './read-plans';
 
 type Gateway = NonNullable<ApolloServerOptionsWithGateway<RequestContext>['gateway']>;
@@ -76,7 +78,9 @@ export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefi
           const ctx = rc.context as RequestContext;
           if (plans && rc.operation.operation === 'query') {
             const plan = cache.getOrCompute(documentKey(rc.operationName ?? undefined, rc.source), () => plans.planFor(rc.document, rc.operation) ?? null);
-            const result = plan ? await plan.run(ctx, rc.request.variables, options) : undefined;
+            // Over HTTP (Apollo then writes the body with stringifyResult, json-text.ts) the rows'
+            // JSON text goes into the body as PostgreSQL built it; in process, as objects.
+            const result = plan ? await plan.run(ctx, rc.request.variables, { ...options, jsonText: rc.request.http !== undefined }) : undefined;
             if (result) return result;
           }
           return execute({
@@ -120,7 +124,8 @@ export class Routing {
   ) {}
 
   static async start(options: RoutingOptions): Promise<Routing> {
-    const { schema, apollo, plans, protections } = options;
+    const { schema, plans, protections } = options;
+    const apollo = { ...options.apollo, stringifyResult };
     const guarded = protections
       ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(applyDisclosurePolicy(schema), plans, { masking: true }) })
       : new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(schema, plans) });

@@ -46,6 +46,25 @@ describe('coordinatesWithValues', () => {
     ]);
   });
 
+  it('reads a value with toJSON as what it stands for, and a list of them only until its items can add no coordinate', async () => {
+    const query = `{ shipments(first: 4) { nodes { trackingNumber deliveredAt order { orderNumber } } } }`;
+    const read: number[] = [];
+    /** A row that stands for `value` (as JSON text a compiled read carries does), noting when it is read. */
+    const row = (n: number, value: unknown) => ({ toJSON: () => (read.push(n), value) });
+    const complete = { trackingNumber: 'TRK-1', deliveredAt: '2026-01-01T00:00:00.000Z', order: { orderNumber: 'NTK-1' } };
+    read.length = 0;
+    const rows = [row(0, complete), row(1, complete), row(2, complete), row(3, complete)];
+    expect(await valued(query, { shipments: { nodes: rows } })).toEqual(['Order.orderNumber', 'Query.shipments', 'Shipment.deliveredAt', 'Shipment.order', 'Shipment.trackingNumber', 'ShipmentConnection.nodes']);
+    expect(new Set(read)).toEqual(new Set([0]));
+    // A field null in the first rows is looked for further down, as far as it takes.
+    read.length = 0;
+    const later = [row(0, { ...complete, deliveredAt: null }), row(1, null), row(2, { ...complete, deliveredAt: '2026-01-02T00:00:00.000Z' }), row(3, complete)];
+    expect(await valued(query, { shipments: { nodes: later } })).toEqual(['Order.orderNumber', 'Query.shipments', 'Shipment.deliveredAt', 'Shipment.order', 'Shipment.trackingNumber', 'ShipmentConnection.nodes']);
+    expect(new Set(read)).toEqual(new Set([0, 1, 2]));
+    // A root value standing for null carries nothing.
+    expect(await valued(`{ order(id: "x") { orderNumber } }`, { order: row(9, null) })).toEqual([]);
+  });
+
   it('finds nothing in a null response', async () => {
     expect(await valued(`{ orders(first: 1) { nodes { orderNumber } } }`, null as never)).toEqual([]);
   });

@@ -3,10 +3,13 @@
  * disclosure matrix and every operation below, a gateway with compiled reads and one without
  * must give the same response and write the same audit event; the compiled one may only issue
  * fewer statements. Operations select exactly what the caller's view shows unmasked, so they take
- * the direct path where plans apply; a few select more and must take the guarded path.
+ * the direct path where plans apply; a few select more and must take the guarded path. Each also
+ * runs over HTTP against the compiled gateway, whose body carries the lists and pages PostgreSQL
+ * built below a root row as it built them: the same JSON value (key order included) and the same
+ * audit event.
  */
 import { createDecipheriv, hkdfSync } from 'node:crypto';
-import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isLeafType, isObjectType, Kind, parse, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../../src/policy/principal';
 import { createDataSource } from '../../src/data-source';
 import { countSql } from '../../src/platform/sql-counter';
@@ -19,6 +22,7 @@ import type { Gateway } from '../../src/server';
 import { callers, lastEvent, run, type Outcome } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, TEST_SECRETS } from '../harness/gateway';
+import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callerOfMatrixRow } from '../harness/principals';
 
 /** Relations followed below each type (the order aggregate); everything else is a leaf field. */
@@ -158,16 +162,65 @@ function withPositions(value: unknown): unknown {
 const isCompiled = (text: string) => / AS subject( FROM|,)/.test(text);
 
 async function outcomeAndEvent(gateway: Gateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
-  const { result: raw, sql } = await countSql(() => run(gateway, query, caller, variables, 'CASE-2026-001'));
+  const { result: response, sql } = await countSql(() => gateway.execute(query, caller, variables, REFERENCES));
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  const raw = { status: response.http.status ?? 200, ...JSON.parse(JSON.stringify(response.body.singleResult)) };
   const result = withPositions(raw);
   const event = await lastEvent(db.dataSource);
   const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
   return { outcome: result as Outcome, event: content, statements: sql.count, texts: sql.statements, compiled: sql.statements.some(isCompiled) };
 }
 
+/** What a read serves, where its matrix row asks (sent in process and as the X-Legal-Case and X-Privacy-Request headers). */
+const REFERENCES = { legalCaseReference: 'CASE-2026-001', privacyRequestReference: 'PR-2026-0042' };
+
+/** Over HTTP, a test's caller travels as base64url JSON in the Authorization header (see `callerFrom`). */
+const bearerOf = (caller: Caller) => `Bearer ${Buffer.from(JSON.stringify(caller)).toString('base64url')}`;
+const callerFrom = async (headers: { authorization?: string }): Promise<Caller> => JSON.parse(Buffer.from(headers.authorization!.slice('Bearer '.length), 'base64url').toString());
+
+/** A response body read back: status and result as sent, with cursors as positions; `text` the body itself. */
+async function httpOutcomeAndEvent(gateway: HttpGateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
+  const response = await gateway.post({ query, variables }, { authorization: bearerOf(caller), 'x-legal-case': REFERENCES.legalCaseReference, 'x-privacy-request': REFERENCES.privacyRequestReference });
+  const event = await lastEvent(db.dataSource);
+  const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
+  return { outcome: withPositions({ status: response.status, ...response.json }) as Outcome, event: content, text: response.text };
+}
+
+/**
+ * PostgreSQL's spacing in JSON it built (json_agg's `, \n ` between a list's items,
+ * json_build_object's `"key" : value`): `JSON.stringify` never writes it.
+ */
+const builtByPostgres = (body: string) => /, \n |" : /.test(body);
+
+/**
+ * How many lists of two or more objects an operation's data holds below its root rows (a root
+ * field's object, or each item of a root connection): those a compiled read has PostgreSQL build
+ * (a list of scalars may be a plain column).
+ */
+function longListsBelowRootRows(schema: GraphQLSchema, query: string, data: Record<string, unknown> | null | undefined): number {
+  const count = (value: unknown): number => {
+    if (Array.isArray(value)) return (value.length >= 2 && value.every((item) => item !== null && typeof item === 'object') ? 1 : 0) + value.reduce((n: number, item) => n + count(item), 0);
+    if (value !== null && typeof value === 'object') return Object.values(value).reduce((n: number, item) => n + count(item), 0);
+    return 0;
+  };
+  const operation = parse(query).definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  let lists = 0;
+  for (const selection of operation?.selectionSet.selections ?? []) {
+    if (selection.kind !== Kind.FIELD || !data) continue;
+    const value = data[selection.alias?.value ?? selection.name.value];
+    const type = schema.getQueryType()!.getFields()[selection.name.value]?.type;
+    if (value === null || typeof value !== 'object' || !type) continue;
+    // A connection's own arrays (nodes, edges) are its rows; their lists are below them.
+    if (getNamedType(type).name.endsWith('Connection')) for (const rows of Object.values(value)) lists += Array.isArray(rows) ? rows.reduce((n: number, item) => n + count(item), 0) : 0;
+    else lists += count(value);
+  }
+  return lists;
+}
+
 describe('compiled reads give what graphql-js gives', () => {
   let db: TestDatabase;
   let compiled: Gateway;
+  let compiledHttp: HttpGateway;
   let plain: Gateway;
   let schema: GraphQLSchema;
   let engine: PolicyEngine;
@@ -178,6 +231,7 @@ describe('compiled reads give what graphql-js gives', () => {
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
     ({ gateway: compiled } = await createTestGateway(db));
     ({ gateway: plain } = await createTestGateway(db, { compiledReads: false }));
+    compiledHttp = await startHttpGateway(db, { authenticate: callerFrom });
     schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
     const [a, b] = DEMO_IDS.logisticsPartners;
@@ -199,6 +253,7 @@ describe('compiled reads give what graphql-js gives', () => {
   });
   afterAll(async () => {
     await compiled?.stop();
+    await compiledHttp?.close();
     await plain?.stop();
     await db?.drop();
   });
@@ -211,8 +266,18 @@ describe('compiled reads give what graphql-js gives', () => {
       let rowsSeen = 0;
       for (const op of operations(schema, view.decide, ids)) {
         const c = await outcomeAndEvent(compiled, db, op.query, caller, op.variables);
+        const h = await httpOutcomeAndEvent(compiledHttp, db, op.query, caller, op.variables);
         const p = await outcomeAndEvent(plain, db, op.query, caller, op.variables);
         expect({ op: op.name, outcome: c.outcome, event: c.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });
+        // Over HTTP, the body PostgreSQL's JSON went into as it was built: the same JSON, key
+        // order included, and the same audit event.
+        expect({ op: op.name, outcome: h.outcome, event: h.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });
+        expect({ op: op.name, json: JSON.stringify(h.outcome) }).toEqual({ op: op.name, json: JSON.stringify(p.outcome) });
+        // PostgreSQL's own spacing only from a compiled read, and there wherever a root row holds a
+        // list of two or more objects (json_agg's separator), unless masks applied (in Node).
+        if (builtByPostgres(h.text)) expect({ op: op.name, compiled: c.compiled }).toEqual({ op: op.name, compiled: true });
+        const masked = (c.event.masked as string[] | undefined)?.length ?? 0;
+        if (c.compiled && masked === 0 && longListsBelowRootRows(schema, op.query, p.outcome.data) > 0) expect({ op: op.name, built: builtByPostgres(h.text) }).toEqual({ op: op.name, built: true });
         // On failure, name the operation and both sides' statements.
         if (c.statements > p.statements) expect({ op: op.name, compiled: c.texts, plain: p.texts }).toBeUndefined();
         expect(p.compiled).toBe(false);
@@ -237,6 +302,24 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(c.outcome.data?.shipments.nodes.length).toBeGreaterThan(0);
     expect((c.event.subjectIds as string[]).length).toBeGreaterThan(0);
     expect(c.event.subjectIds).toEqual(p.event.subjectIds);
+    // In process a shipment's lists come back as arrays of objects; over HTTP the body carries
+    // them as PostgreSQL built them, inside the shipments Node assembled and wrote out.
+    type Node = { events: unknown[]; order: { items: unknown[] } | null };
+    const inProcess = await compiled.execute(query, caller);
+    const nodes = inProcess.body.kind === 'single' ? (inProcess.body.singleResult.data?.shipments as { nodes: Node[] }).nodes : [];
+    expect(nodes.length).toBe(c.outcome.data?.shipments.nodes.length);
+    for (const node of nodes) {
+      expect(Object.getPrototypeOf(node)).toBe(Object.prototype);
+      expect(Array.isArray(node.events)).toBe(true);
+      for (const event of node.events) expect(Object.getPrototypeOf(event)).toBe(Object.prototype);
+      if (node.order) expect(Array.isArray(node.order.items)).toBe(true);
+    }
+    const h = await httpOutcomeAndEvent(compiledHttp, db, query, caller);
+    expect(builtByPostgres(h.text)).toBe(true);
+    expect(h.text.startsWith('{"data":{"shipments":{"nodes":[{"id":')).toBe(true);
+    expect(h.text).toMatch(/"events":\[\{"occurredAt":"[^"]*","location":(null|"[^"]*"),"status":"[A-Z_]+"\}, \n /);
+    expect(h.outcome).toEqual(p.outcome);
+    expect(h.event).toEqual(p.event);
   });
 
   it("joins a root row's order once, for the order it shows and for its subject", async () => {
@@ -379,6 +462,11 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(c.event).toEqual(p.event);
     expect(c.outcome.data?.customer.email).toMatch(/^.•••@/);
     expect(c.event.masked).toEqual(['Customer.email']);
+    // Over HTTP too: masked in Node, so written out by JSON.stringify.
+    const h = await httpOutcomeAndEvent(compiledHttp, db, query, caller, { id: DEMO_IDS.demoCustomer });
+    expect(builtByPostgres(h.text)).toBe(false);
+    expect(h.outcome).toEqual(p.outcome);
+    expect(h.event).toEqual(p.event);
     // A denied field among them: graphql-js answers, with null and FORBIDDEN in its place.
     const denied = await outcomeAndEvent(compiled, db, query.replace('email', 'email accountName phone'), caller, { id: DEMO_IDS.demoCustomer });
     expect(denied.compiled).toBe(false);

@@ -13,7 +13,7 @@
  * Layout, base64url: version (1 byte) | IV (12 random bytes) | tag (16 bytes) | ciphertext of
  * the JSON `[value, id]`. The version byte lets a later format or key rotation tell its own.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { badUserInput } from './errors';
 import type { CursorCodec, CursorPosition, Ordering } from './pagination';
 
@@ -27,27 +27,58 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const INVALID_CURSOR_MESSAGE = 'after: not a cursor this list gave this caller; pass the endCursor of the previous page';
 
+/** IVs are taken from a buffer of random bytes filled this many IVs at a time (a page of 50 edges seals 50 cursors). */
+const IVS_PER_FILL = 256;
+let ivs = Buffer.alloc(0);
+let nextIv = 0;
+
+/** A fresh random IV, never handed out twice. */
+function randomIv(): Buffer {
+  if (nextIv + IV_BYTES > ivs.length) {
+    ivs = randomFillSync(Buffer.allocUnsafe(IV_BYTES * IVS_PER_FILL));
+    nextIv = 0;
+  }
+  const iv = ivs.subarray(nextIv, nextIv + IV_BYTES);
+  nextIv += IV_BYTES;
+  return iv;
+}
+
 /** The server's cursor key, derived once from CURSOR_SECRET. */
 export class CursorKey {
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
 
   constructor(secret: string) {
     if (typeof secret !== 'string' || secret.length === 0) throw new Error('CursorKey: expected a non-empty secret');
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'need-to-know', 'cursor v1', 32));
+    // A KeyObject, made once: a raw key would be copied into one for every cursor.
+    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'need-to-know', 'cursor v1', 32)));
   }
 
   /** A codec that seals cursors for one caller (`binding` names its view and identity) and opens only those. */
   forCaller(binding: string): CursorCodec {
     const key = this.key;
-    const aad = (list: string, ordering: Ordering) => Buffer.from(`${binding}\u0000${list}\u0000${ordering.name}`, 'utf8');
+    // A page seals all its cursors for one list and ordering: their associated data is built once.
+    const aads = new Map<string, Buffer>();
+    const aad = (list: string, ordering: Ordering) => {
+      const text = `${binding}\u0000${list}\u0000${ordering.name}`;
+      let bytes = aads.get(text);
+      if (!bytes) aads.set(text, (bytes = Buffer.from(text, 'utf8')));
+      return bytes;
+    };
     return {
       seal(list, ordering, value, id) {
         const v = value instanceof Date ? value.toISOString() : value;
-        const iv = randomBytes(IV_BYTES);
+        const iv = randomIv();
         const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
         cipher.setAAD(aad(list, ordering));
-        const body = Buffer.concat([cipher.update(JSON.stringify([v, id]), 'utf8'), cipher.final()]);
-        return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]).toString('base64url');
+        const update = cipher.update(JSON.stringify([v, id]), 'utf8');
+        const final = cipher.final(); // empty for GCM, a stream mode
+        const body = final.length === 0 ? update : Buffer.concat([update, final]);
+        const sealed = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+        sealed[0] = VERSION;
+        iv.copy(sealed, 1);
+        cipher.getAuthTag().copy(sealed, 1 + IV_BYTES);
+        body.copy(sealed, HEADER_BYTES);
+        return sealed.toString('base64url');
       },
       open(cursor, list, ordering): CursorPosition {
         const position = typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH ? decrypt(key, cursor, aad(list, ordering)) : undefined;
@@ -65,7 +96,7 @@ export class CursorKey {
   }
 }
 
-function decrypt(key: Buffer, cursor: string, aad: Buffer): unknown {
+function decrypt(key: KeyObject, cursor: string, aad: Buffer): unknown {
   const raw = Buffer.from(cursor, 'base64url');
   if (raw.length <= HEADER_BYTES || raw[0] !== VERSION) return undefined;
   try {

@@ -47,6 +47,13 @@ describe('a sealed cursor', () => {
     expect(providerA.seal('payment_verification', CREATED_DESC, AT, ID)).not.toBe(cursor);
   });
 
+  it('never reuses an IV, over many pages of cursors sealed one after another, and each opens to its position', () => {
+    const sealed = Array.from({ length: 1500 }, (_, i) => providerA.seal('payment_verification', CREATED_DESC, AT, ID.replace(/.{4}$/, String(i).padStart(4, '0'))));
+    const ivs = new Set(sealed.map((cursor) => Buffer.from(cursor, 'base64url').subarray(1, 13).toString('hex')));
+    expect(ivs.size).toBe(sealed.length);
+    sealed.forEach((cursor, i) => expect(providerA.open(cursor, 'payment_verification', CREATED_DESC)).toEqual({ v: AT.toISOString(), i: ID.replace(/.{4}$/, String(i).padStart(4, '0')) }));
+  });
+
   it('is refused, with one message, for another caller, another list, another ordering or another server key', () => {
     expect(refusal(() => providerB.open(cursor, 'payment_verification', CREATED_DESC))).toEqual(REFUSED);
     expect(refusal(() => providerA.open(cursor, 'shipment', CREATED_DESC))).toEqual(REFUSED);

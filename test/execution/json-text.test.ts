@@ -29,6 +29,14 @@ describe('stringifyResult', () => {
     expect(JSON.stringify(JSON.parse(body))).toBe(JSON.stringify({ data }));
   });
 
+  it('keeps strings of the data that look like what it splices around, NUL included', () => {
+    const odd = ['\u0000', '\u0000x', '"\\u0000"', '{"n" : 1}'];
+    const data = carryingJsonText({ odd, list: [new JsonText('[{"a":1}, \n {"a":2}]'), odd] });
+    const body = stringifyResult({ data });
+    expect(body).toBe(`{"data":{"odd":${JSON.stringify(odd)},"list":[[{"a":1}, \n {"a":2}],${JSON.stringify(odd)}]}}\n`);
+    expect(JSON.parse(body)).toEqual({ data: { odd, list: [[{ a: 1 }, { a: 2 }], odd] } });
+  });
+
   it('writes JsonText in data that is not marked as the value it stands for', () => {
     expect(stringifyResult({ data: { a: new JsonText('{"x" : [1, 2]}') } })).toBe('{"data":{"a":{"x":[1,2]}}}\n');
   });

@@ -8,6 +8,7 @@ import { AuditSealEntity } from './audit/audit-seal.entity';
 import { AuditVerificationEntity } from './audit/audit-verification.entity';
 import { AuditExpiredLeafEntity, AuditExpiryEntity } from './audit/audit-expiry.entity';
 import { AuditSubjectSetEntity } from './audit/audit-subject-set.entity';
+import { AuditCoordinateSetEntity } from './audit/audit-coordinate-set.entity';
 import { AfterSalesCaseEntity } from './domains/after-sales/after-sales-case.entity';
 import { AttachmentUploadEntity } from './domains/after-sales/attachment-upload.entity';
 import { CaseAttachmentEntity } from './domains/after-sales/case-attachment.entity';
@@ -66,6 +67,7 @@ export const ENTITIES = [
   AuditSealEntity,
   AuditVerificationEntity,
   AuditSubjectSetEntity,
+  AuditCoordinateSetEntity,
   AuditExpiryEntity,
   AuditExpiredLeafEntity,
   IdempotencyRecordEntity,

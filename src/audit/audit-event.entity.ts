@@ -30,7 +30,8 @@ export enum AuditOperationType {
  * seal (audit_seal) whose Merkle root covers it. The primary key includes `at` so the table can
  * be range-partitioned by month without a new key (see the migration).
  *
- * The subjects live in audit_subject_set, one row per distinct set, named by `subjectSet`.
+ * The subjects live in audit_subject_set, one row per distinct set, named by `subjectSet`; the
+ * coordinate lists in audit_coordinate_set, named by `coordinateSet` (older events hold theirs).
  *
  * The indexes (time, principal, partner, purpose, subject set, flagged reads, seal) are
  * written in the migrations by hand, so they are named here with `synchronize: false`.
@@ -75,11 +76,20 @@ export class AuditEventEntity {
   subjectSetRow?: AuditSubjectSetEntity;
   /** Not a column: the ids of `subjectSet`, filled in by whoever reads the event (audit-event.resolver.ts). */
   subjectIds!: string[];
-  /** `Type.field` coordinates of personal data the response carried, unmasked / masked. */
-  @Column({ type: 'text', array: true }) disclosed!: string[];
-  @Column({ type: 'text', array: true }) masked!: string[];
+  /**
+   * The coordinate lists below, stored once per distinct triple (audit_coordinate_set); null for
+   * events written before migration 1795000011000, which hold the lists in their own row.
+   */
+  @Column({ type: 'char', length: 64, nullable: true }) coordinateSet!: string | null;
+  /**
+   * `Type.field` coordinates of personal data the response carried, unmasked / masked. Null in
+   * the row of an event that names a coordinate set; whoever reads the event fills them in from
+   * it (audit-event.resolver.ts).
+   */
+  @Column({ type: 'text', array: true, nullable: true }) disclosed!: string[];
+  @Column({ type: 'text', array: true, nullable: true }) masked!: string[];
   /** Coordinates the response refused (FORBIDDEN), links and operations included. */
-  @Column({ type: 'text', array: true }) denied!: string[];
+  @Column({ type: 'text', array: true, nullable: true }) denied!: string[];
   @Column({ type: 'varchar', length: 16 }) outcome!: AuditOutcome;
   /** `extensions.code` of every error in the response, sorted, without messages. */
   @Column({ type: 'varchar', length: 40, array: true }) errorCodes!: string[];

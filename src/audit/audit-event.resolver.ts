@@ -20,21 +20,37 @@ import { canonicalJson } from './canonical-json';
 
 const AUDIT_EVENTS: TableRef<AuditEventEntity> = { entity: AuditEventEntity, table: 'audit_event' };
 
-/** Fills in each event's subject ids from its subject set: one statement for the whole page. */
-async function withSubjects(ctx: RequestContext, events: AuditEventEntity[]): Promise<void> {
-  const hashes = [...new Set(events.flatMap((e) => (e.subjectSet === null ? [] : [e.subjectSet])))];
-  const rows: Array<{ hash: string; subject_ids: string[] }> =
-    hashes.length === 0 ? [] : await ctx.dataSource.query(`SELECT hash, subject_ids FROM audit_subject_set WHERE hash = ANY($1::char(64)[])`, [hashes]);
-  const sets = new Map(rows.map((r) => [r.hash, r.subject_ids]));
+/**
+ * Fills in each event's subject ids from its subject set, and its coordinate lists from its
+ * coordinate set when it names one (events written before coordinate sets hold their own): one
+ * statement for the whole page.
+ */
+async function withSets(ctx: RequestContext, events: AuditEventEntity[]): Promise<void> {
+  const subjectHashes = [...new Set(events.flatMap((e) => (e.subjectSet === null ? [] : [e.subjectSet])))];
+  const coordinateHashes = [...new Set(events.flatMap((e) => (e.coordinateSet === null ? [] : [e.coordinateSet])))];
+  const rows: Array<{ kind: 'subjects' | 'coordinates'; hash: string; subject_ids: string[] | null; disclosed: string[] | null; masked: string[] | null; denied: string[] | null }> =
+    subjectHashes.length + coordinateHashes.length === 0
+      ? []
+      : await ctx.dataSource.query(
+          `SELECT 'subjects' AS kind, hash, subject_ids, NULL::text[] AS disclosed, NULL::text[] AS masked, NULL::text[] AS denied FROM audit_subject_set WHERE hash = ANY($1::char(64)[])
+           UNION ALL SELECT 'coordinates', hash, NULL, disclosed, masked, denied FROM audit_coordinate_set WHERE hash = ANY($2::char(64)[])`,
+          [subjectHashes, coordinateHashes],
+        );
+  const subjects = new Map(rows.flatMap((r) => (r.kind === 'subjects' ? [[r.hash, r.subject_ids!] as const] : [])));
+  const coordinates = new Map(rows.flatMap((r) => (r.kind === 'coordinates' ? [[r.hash, r] as const] : [])));
+  // Sets are never removed; a missing one means the log was tampered with.
+  const missing = (event: AuditEventEntity, what: string, hash: string) =>
+    new Error(`audit event ${event.id} names ${what} ${hash}, which is missing: run "need-to-know audit verify"`);
   for (const event of events) {
-    if (event.subjectSet === null) {
-      event.subjectIds = [];
-      continue;
-    }
-    const ids = sets.get(event.subjectSet);
-    // The foreign key keeps every named set; a missing one means the log was tampered with.
-    if (!ids) throw new Error(`audit event ${event.id} names subject set ${event.subjectSet}, which is missing: run "need-to-know audit verify"`);
+    const ids = event.subjectSet === null ? [] : subjects.get(event.subjectSet);
+    if (!ids) throw missing(event, 'subject set', event.subjectSet!);
     event.subjectIds = ids;
+    if (event.coordinateSet === null) continue;
+    const set = coordinates.get(event.coordinateSet);
+    if (!set) throw missing(event, 'coordinate set', event.coordinateSet);
+    event.disclosed = set.disclosed!;
+    event.masked = set.masked!;
+    event.denied = set.denied!;
   }
 }
 
@@ -61,7 +77,12 @@ export class AuditEventResolver {
     whereEquals(qb, 't.partnerId', filter?.partnerId && requireUuid(filter.partnerId, 'filter.partnerId'), 'partnerId');
     whereEquals(qb, 't.purpose', filter?.purpose, 'purpose');
     if (filter?.coordinate) {
-      qb.andWhere('(:coordinate = ANY(t.disclosed) OR :coordinate = ANY(t.masked) OR :coordinate = ANY(t.denied))', { coordinate: filter.coordinate });
+      // In the event's coordinate set, or (events written before coordinate sets) in its own lists.
+      qb.andWhere(
+        `(t.coordinateSet IN (SELECT c.hash FROM audit_coordinate_set c WHERE :coordinate = ANY(c.disclosed) OR :coordinate = ANY(c.masked) OR :coordinate = ANY(c.denied))
+          OR :coordinate = ANY(t.disclosed) OR :coordinate = ANY(t.masked) OR :coordinate = ANY(t.denied))`,
+        { coordinate: filter.coordinate },
+      );
     }
     whereIn(qb, 't.outcome', filter?.outcomes, 'outcomes');
     if (filter?.flaggedOnly) qb.andWhere('t.flagged');
@@ -69,7 +90,7 @@ export class AuditEventResolver {
     whereEquals(qb, 't.privacyRequestReference', filter?.privacyRequestReference, 'privacyRequestReference');
     whereBetween(qb, 't.at', filter?.from, filter?.to, 'at');
     const result = await paginate(qb, 't', AuditEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
-    await withSubjects(ctx, result.nodes);
+    await withSets(ctx, result.nodes);
     return result;
   }
 

@@ -29,9 +29,12 @@
  * as the last statement before its COMMIT: sealed alone under the lock, so the event and the
  * write commit together or not at all. The lock is held from that statement to the COMMIT.
  *
- * Subject sets. An event's subject ids are stored once per distinct set in audit_subject_set
- * (audit-subject-set.entity.ts); the writer sends a set only when it has not stored it before
- * (it remembers up to 10,000), and ON CONFLICT DO NOTHING covers the sets other replicas wrote.
+ * Subject and coordinate sets. An event's subject ids are stored once per distinct set in
+ * audit_subject_set (audit-subject-set.entity.ts), its coordinate lists once per distinct triple
+ * in audit_coordinate_set (audit-coordinate-set.entity.ts); the writer sends a set only when it
+ * has not stored it before (it remembers up to 10,000), and ON CONFLICT DO NOTHING covers the
+ * sets other replicas wrote. A set goes in the statement that writes the first event naming it,
+ * and sets are never removed, so every set an event names is there when the event is.
  *
  * A batch that fails rejects every event in it; the callers fail closed (audit-plugin.ts).
  */
@@ -63,6 +66,8 @@ export interface WrittenBatch {
   events: number;
   /** Subject sets the batch stored (or found stored by another writer). */
   subjectSets: number;
+  /** Coordinate sets the batch stored (or found stored by another writer). */
+  coordinateSets: number;
   /** Sealed on the locked path (first batch, after a failure or a lost race, or sync commit off). */
   locked: boolean;
   ms: number;
@@ -72,7 +77,7 @@ export interface WrittenBatch {
 export const AUDIT_SEAL_LOCK = '5643803393587742036';
 
 /**
- * The events, their new subject sets and their seal, in one statement that writes anything only
+ * The events, their new subject and coordinate sets and their seal, in one statement that writes anything only
  * when the previous seal it names ($10, $7) is in the database: a writer whose remembered seal
  * is gone (the database was restored from a backup, or failed over to a replica that was
  * behind) writes nothing instead of forking the chain, and reads the chain again. Seal 1 names
@@ -87,12 +92,16 @@ const INSERT_BATCH = `
     INSERT INTO audit_subject_set (hash, subject_ids)
     SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $9::json) WHERE EXISTS (SELECT 1 FROM previous)
     ON CONFLICT (hash) DO NOTHING
+  ), coordinate_sets AS (
+    INSERT INTO audit_coordinate_set (hash, disclosed, masked, denied)
+    SELECT hash, disclosed, masked, denied FROM json_populate_recordset(NULL::audit_coordinate_set, $11::json) WHERE EXISTS (SELECT 1 FROM previous)
+    ON CONFLICT (hash) DO NOTHING
   ), written AS (
     INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
-      purpose, operation_type, operation_name, operation_hash, subject_set, disclosed, masked, denied, outcome,
+      purpose, operation_type, operation_name, operation_hash, subject_set, coordinate_set, outcome,
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, trace_id, seal_id, hash)
     SELECT id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
-      purpose, operation_type, operation_name, operation_hash, subject_set, disclosed, masked, denied, outcome,
+      purpose, operation_type, operation_name, operation_hash, subject_set, coordinate_set, outcome,
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, trace_id, seal_id, hash
     FROM json_populate_recordset(NULL::audit_event, $1::json) WHERE EXISTS (SELECT 1 FROM previous)
     RETURNING 1
@@ -105,7 +114,7 @@ const LOCK_FOR_SEALING = `SET LOCAL synchronous_commit = on; SELECT pg_advisory_
 
 const LATEST_SEAL = `SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`;
 
-/** Subject sets the writer remembers having stored. Sets are never removed (append-only). */
+/** Subject and coordinate sets the writer remembers having stored. Sets are never removed (append-only). */
 const STORED_SETS_REMEMBERED = 10_000;
 
 /** Tries on the locked path before a batch fails: each lost try means another writer sealed a batch. */
@@ -122,13 +131,28 @@ function isSealTaken(error: unknown): boolean {
   return e.code === '23505' && e.table === 'audit_seal';
 }
 
-/** The distinct subject sets of `records` that `include` keeps, by hash. */
-function subjectSetsOf(records: readonly AuditRecord[], include: (hash: string) => boolean): Map<string, readonly string[]> {
-  const sets = new Map<string, readonly string[]>();
+/** The subject and coordinate sets a batch sends, by hash (a coordinate set as an event holding its lists). */
+interface BatchSets {
+  subjects: Map<string, readonly string[]>;
+  coordinates: Map<string, AuditRecord>;
+}
+
+/** The key under which a writer remembers having stored a set: the two tables' keys kept apart. */
+const storedKey = (table: 'subject' | 'coordinate', hash: string) => `${table}:${hash}`;
+
+/** The distinct subject and coordinate sets of `records` that `include` keeps, by hash. */
+function setsOf(records: readonly AuditRecord[], include: (key: string) => boolean): BatchSets {
+  const sets: BatchSets = { subjects: new Map(), coordinates: new Map() };
   for (const r of records) {
-    if (r.subjectSet !== null && !sets.has(r.subjectSet) && include(r.subjectSet)) sets.set(r.subjectSet, r.subjectIds);
+    if (r.subjectSet !== null && !sets.subjects.has(r.subjectSet) && include(storedKey('subject', r.subjectSet))) sets.subjects.set(r.subjectSet, r.subjectIds);
+    if (!sets.coordinates.has(r.coordinateSet) && include(storedKey('coordinate', r.coordinateSet))) sets.coordinates.set(r.coordinateSet, r);
   }
   return sets;
+}
+
+function rememberStored(stored: BoundedCache<true>, sets: BatchSets): void {
+  for (const hash of sets.subjects.keys()) stored.set(storedKey('subject', hash), true);
+  for (const hash of sets.coordinates.keys()) stored.set(storedKey('coordinate', hash), true);
 }
 
 interface Waiting {
@@ -265,11 +289,16 @@ export class AuditLog {
     try {
       let sealed: SealLink | undefined;
       let newSets = 0;
+      let newCoordinateSets = 0;
       if (this.latest && (await this.commitsDurably(client))) {
-        const unstored = subjectSetsOf(records, (hash) => this.storedSets.get(hash) === undefined);
+        const unstored = setsOf(records, (key) => this.storedSets.get(key) === undefined);
         try {
           sealed = await this.insert(client, this.latest, records, root, unstored);
-          if (sealed) newSets = unstored.size;
+          if (sealed) {
+            newSets = unstored.subjects.size;
+            newCoordinateSets = unstored.coordinates.size;
+            rememberStored(this.storedSets, unstored);
+          }
           else this.forgetChain('the seal this writer chained to is not in the database (restored, or failed over): reading the chain again');
         } catch (error) {
           if (!isSealTaken(error)) throw error;
@@ -280,17 +309,18 @@ export class AuditLog {
       if (!sealed) {
         // Under the lock every set of the batch is sent: what this writer remembers storing may
         // be gone with the seals it no longer finds.
-        const every = subjectSetsOf(records, () => true);
+        const every = setsOf(records, () => true);
         inTransaction = true;
         sealed = await this.sealUnderLock(client, records, root, every, 'BEGIN');
         recordSqlStatement('COMMIT', 'audit');
         await client.query('COMMIT');
         inTransaction = false;
-        newSets = every.size;
-        for (const hash of every.keys()) this.storedSets.set(hash, true);
+        newSets = every.subjects.size;
+        newCoordinateSets = every.coordinates.size;
+        rememberStored(this.storedSets, every);
       }
       this.latest = sealed;
-      const written = { sealId: sealed.id, events: records.length, subjectSets: newSets, locked, ms: performance.now() - started };
+      const written = { sealId: sealed.id, events: records.length, subjectSets: newSets, coordinateSets: newCoordinateSets, locked, ms: performance.now() - started };
       this.batches.push(written);
       this.health.lastSuccessAt = new Date();
       this.onBatch?.(written);
@@ -320,8 +350,8 @@ export class AuditLog {
     if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
     const record = toAuditRecord(event, this.checkedLists);
     const started = performance.now();
-    const seal = await this.sealUnderLock(client, [record], merkleRoot([record.hash]), subjectSetsOf([record], () => true));
-    this.onBatch?.({ sealId: seal.id, events: 1, subjectSets: 0, locked: true, ms: performance.now() - started });
+    const seal = await this.sealUnderLock(client, [record], merkleRoot([record.hash]), setsOf([record], () => true));
+    this.onBatch?.({ sealId: seal.id, events: 1, subjectSets: 0, coordinateSets: 0, locked: true, ms: performance.now() - started });
     return seal;
   }
 
@@ -337,7 +367,7 @@ export class AuditLog {
    * the latest seal is read again. The first try takes the lock and reads in one round trip; the
    * savepoint is released by the COMMIT.
    */
-  private async sealUnderLock(client: PoolClient, records: AuditRecord[], root: string, sets: Map<string, readonly string[]>, begin?: 'BEGIN'): Promise<SealLink> {
+  private async sealUnderLock(client: PoolClient, records: AuditRecord[], root: string, sets: BatchSets, begin?: 'BEGIN'): Promise<SealLink> {
     for (let attempt = 1; ; attempt++) {
       const read = `SAVEPOINT audit_seal_attempt; ${LATEST_SEAL}`;
       const text = attempt === 1 ? `${begin ? `${begin}; ` : ''}${LOCK_FOR_SEALING}; ${read}` : read;
@@ -357,7 +387,7 @@ export class AuditLog {
     }
   }
 
-  /** Forgets the latest seal and the subject sets stored: the next batch reads the chain under the lock and sends every set. */
+  /** Forgets the latest seal and the sets stored: the next batch reads the chain under the lock and sends every set. */
   private forgetChain(reason?: string): void {
     if (reason) this.logger?.warn({ sealId: this.latest?.id }, reason);
     this.latest = undefined;
@@ -365,10 +395,10 @@ export class AuditLog {
   }
 
   /**
-   * Writes the batch as seal `previous.id + 1`, linked to `previous`, with the subject sets
-   * `sets`; undefined, and nothing written, when `previous` is not in the database.
+   * Writes the batch as seal `previous.id + 1`, linked to `previous`, with the subject and
+   * coordinate sets `sets`; undefined, and nothing written, when `previous` is not in the database.
    */
-  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, sets: Map<string, readonly string[]>): Promise<SealLink | undefined> {
+  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, sets: BatchSets): Promise<SealLink | undefined> {
     const sealId = (BigInt(previous.id) + 1n).toString();
     const seal = {
       id: sealId,
@@ -392,8 +422,9 @@ export class AuditLog {
         seal.merkleRoot,
         seal.previousHash,
         hash,
-        JSON.stringify([...sets].map(([setHash, ids]) => ({ hash: setHash, subject_ids: ids }))),
+        JSON.stringify([...sets.subjects].map(([setHash, ids]) => ({ hash: setHash, subject_ids: ids }))),
         previous.id,
+        JSON.stringify([...sets.coordinates].map(([setHash, r]) => ({ hash: setHash, disclosed: r.disclosed, masked: r.masked, denied: r.denied }))),
       ],
     });
     return result.rowCount === 1 ? { id: sealId, hash } : undefined;

@@ -83,6 +83,8 @@ export interface AuditRecord extends AuditRecordContent {
   hash: string;
   /** Where the subjects are stored: `subjectSetHash(subjectIds)`, null when there are none. */
   subjectSet: string | null;
+  /** Where the coordinate lists are stored: `coordinateSetHash` of disclosed, masked and denied (empty ones too). */
+  coordinateSet: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -185,6 +187,7 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     traceId: optionalText('traceId', input.traceId, 32, TRACE_ID),
     hash: '',
     subjectSet: subjects.set,
+    coordinateSet: coordinateSetOf(disclosed, masked, denied, checked),
   };
   // The lists' canonical JSON was written when they were checked: the hash reuses it.
   record.hash = eventHash(record, { roles: roles.json, subjectIds: subjects.json, disclosed: disclosed.json, masked: masked.json, denied: denied.json, errorCodes: errorCodes.json });
@@ -213,9 +216,12 @@ export class CheckedLists {
   readonly subjects: BoundedCache<CheckedList>;
   /** By field and the JSON of the list as given (string lists only). */
   readonly strings: BoundedCache<CheckedList>;
+  /** Coordinate set keys by the canonical JSON of the three lists. */
+  readonly coordinateSets: BoundedCache<string>;
   constructor(size = 500) {
     this.subjects = new BoundedCache(size);
     this.strings = new BoundedCache(size);
+    this.coordinateSets = new BoundedCache(size);
   }
 }
 const UUID_LENGTH = 36;
@@ -243,6 +249,26 @@ function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedList
   const list = checkedList(ids, subjectSetHash(ids));
   if (key !== undefined) checked!.subjects.set(key, list);
   return list;
+}
+
+function coordinateSetOf(disclosed: CheckedList, masked: CheckedList, denied: CheckedList, checked: CheckedLists | undefined): string {
+  // The same bytes as canonicalJson({ denied, disclosed, masked }): keys in code-unit order.
+  const json = `{"denied":${denied.json},"disclosed":${disclosed.json},"masked":${masked.json}}`;
+  const known = checked?.coordinateSets.get(json);
+  if (known !== undefined) return known;
+  const key = sha256Hex(json);
+  checked?.coordinateSets.set(json, key);
+  return key;
+}
+
+/**
+ * The key of an event's coordinate lists in audit_coordinate_set: sha256 (hex) of the canonical
+ * JSON of `{ denied, disclosed, masked }`, each sorted. As with subject sets, the events that
+ * repeat the lists (every request of one shape) share one row, and each event's own hash still
+ * covers the lists, so a set that is changed or swapped breaks the hash of every event naming it.
+ */
+export function coordinateSetHash(lists: { disclosed: readonly string[]; masked: readonly string[]; denied: readonly string[] }): string {
+  return sha256Hex(canonicalJson({ denied: lists.denied, disclosed: lists.disclosed, masked: lists.masked }));
 }
 
 /**
@@ -322,7 +348,9 @@ export function sealHash(seal: SealContent): string {
 
 /**
  * An audit_event row as node-postgres returns it (snake_case columns), with `subject_ids` read
- * from its subject set (`EVENT_SUBJECTS_JOIN`): null when the row names a set that is missing.
+ * from its subject set and the coordinate lists from its coordinate set (`EVENT_SETS`): null
+ * when the row names a set that is missing (and, for the lists, when it holds lists of its own
+ * as well as naming a set).
  */
 export interface AuditEventRow {
   id: string;
@@ -340,9 +368,10 @@ export interface AuditEventRow {
   operation_hash: string | null;
   subject_set: string | null;
   subject_ids: string[] | null;
-  disclosed: string[];
-  masked: string[];
-  denied: string[];
+  coordinate_set: string | null;
+  disclosed: string[] | null;
+  masked: string[] | null;
+  denied: string[] | null;
   outcome: string;
   error_codes: string[];
   legal_case_reference: string | null;
@@ -355,11 +384,30 @@ export interface AuditEventRow {
 }
 
 /**
- * Reads an event's subjects with it: `SELECT e.*, ${EVENT_SUBJECTS} FROM audit_event e ${EVENT_SUBJECTS_JOIN}`.
- * An event without subjects names no set and reads an empty list; one whose set is missing reads null.
+ * One coordinate list of an event, over alias `e`, with `c` its coordinate set joined
+ * (`EVENT_SETS_JOIN`): events written before migration 1795000011000 hold their lists in their
+ * own row and name no set; later events name a set and hold none. A row that does both reads null.
  */
-export const EVENT_SUBJECTS = `CASE WHEN e.subject_set IS NULL THEN '{}'::uuid[] ELSE s.subject_ids END AS subject_ids`;
-export const EVENT_SUBJECTS_JOIN = `LEFT JOIN audit_subject_set s ON s.hash = e.subject_set`;
+function eventCoordinates(list: 'disclosed' | 'masked' | 'denied'): string {
+  return `CASE WHEN e.coordinate_set IS NULL THEN e.${list} WHEN e.disclosed IS NULL AND e.masked IS NULL AND e.denied IS NULL THEN c.${list} END AS ${list}`;
+}
+
+/**
+ * Reads an event's subjects and coordinate lists with it, wherever each is stored:
+ * `SELECT e.*, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN}` (its columns come after
+ * `e.*`'s and take their place). An event without subjects names no set and reads an empty
+ * list; one whose set is missing reads null.
+ */
+export const EVENT_SETS = `CASE WHEN e.subject_set IS NULL THEN '{}'::uuid[] ELSE s.subject_ids END AS subject_ids, ${eventCoordinates('disclosed')}, ${eventCoordinates('masked')}, ${eventCoordinates('denied')}`;
+export const EVENT_SETS_JOIN = `LEFT JOIN audit_subject_set s ON s.hash = e.subject_set LEFT JOIN audit_coordinate_set c ON c.hash = e.coordinate_set`;
+
+/**
+ * One coordinate list of the event row `alias` as an expression, its set read by a subquery: for
+ * statements that read events without `EVENT_SETS_JOIN` (the data-subject export).
+ */
+export function coordinateListOf(alias: string, list: 'disclosed' | 'masked' | 'denied'): string {
+  return `CASE WHEN ${alias}.coordinate_set IS NULL THEN ${alias}.${list} ELSE (SELECT c.${list} FROM audit_coordinate_set c WHERE c.hash = ${alias}.coordinate_set) END`;
+}
 
 export function contentOfRow(row: AuditEventRow): AuditRecordContent {
   return {
@@ -378,9 +426,10 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
     operationHash: row.operation_hash,
     // A missing set reads as no subjects: the event's hash, which covers them, then fails.
     subjectIds: row.subject_ids ?? [],
-    disclosed: row.disclosed,
-    masked: row.masked,
-    denied: row.denied,
+    // Null (a missing set, or lists stored twice) hashes as null: the event's hash then fails.
+    disclosed: row.disclosed as string[],
+    masked: row.masked as string[],
+    denied: row.denied as string[],
     outcome: row.outcome as AuditOutcome,
     errorCodes: row.error_codes,
     legalCaseReference: row.legal_case_reference,
@@ -395,7 +444,8 @@ const json = JSON.stringify;
 
 /**
  * The columns of a row as a JSON object, as json_populate_recordset reads them (audit-log.ts):
- * written as text directly, the one copy of the row the writer makes.
+ * written as text directly, the one copy of the row the writer makes. The coordinate lists are
+ * not in it: the row names their set, and its own list columns stay null.
  */
 export function rowJsonOf(record: AuditRecord, sealId: string): string {
   return (
@@ -403,8 +453,8 @@ export function rowJsonOf(record: AuditRecord, sealId: string): string {
     `"principal_kind":${json(record.principalKind)},"principal_id":${json(record.principalId)},"roles":${json(record.roles)},` +
     `"partner_id":${json(record.partnerId)},"customer_id":${json(record.customerId)},"grant_id":${json(record.grantId)},` +
     `"purpose":${json(record.purpose)},"operation_type":${json(record.operationType)},"operation_name":${json(record.operationName)},` +
-    `"operation_hash":${json(record.operationHash)},"subject_set":${json(record.subjectSet)},"disclosed":${json(record.disclosed)},` +
-    `"masked":${json(record.masked)},"denied":${json(record.denied)},"outcome":${json(record.outcome)},"error_codes":${json(record.errorCodes)},` +
+    `"operation_hash":${json(record.operationHash)},"subject_set":${json(record.subjectSet)},"coordinate_set":"${record.coordinateSet}",` +
+    `"outcome":${json(record.outcome)},"error_codes":${json(record.errorCodes)},` +
     `"legal_case_reference":${json(record.legalCaseReference)},"privacy_request_reference":${json(record.privacyRequestReference)},` +
     `"flagged":${json(record.flagged)},"detail":${json(record.detail)},"trace_id":${json(record.traceId)},"seal_id":${json(sealId)},"hash":${json(record.hash)}}`
   );

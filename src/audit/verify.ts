@@ -5,7 +5,8 @@
  *
  * What each check catches:
  * - an event whose columns changed no longer matches its stored hash ........ event-altered
- *   (its subject set included: the hash covers the ids, wherever they are kept)
+ *   (its subject and coordinate sets included: the hash covers the ids and the
+ *   coordinate lists, wherever they are kept)
  *   (when its hash matches the content with another event's id or timestamp . event-reordered)
  * - an event listed by its seal that is gone ................................. event-removed
  * - an event listed by one seal that now claims another ...................... event-moved
@@ -30,7 +31,7 @@
  * Reads seals in chunks and the events of each chunk with one query, so memory stays bounded.
  */
 import type { DataSource } from 'typeorm';
-import { contentOfRow, eventHash, EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, sealHash, type AuditEventRow, type AuditRecordContent } from './audit-record';
+import { contentOfRow, eventHash, EVENT_SETS, EVENT_SETS_JOIN, sealHash, type AuditEventRow, type AuditRecordContent } from './audit-record';
 import { merkleRoot, ZERO_HASH } from './merkle';
 
 export type AuditProblemKind =
@@ -94,8 +95,18 @@ interface SealRow {
 // `at_in_ms`: the writer stores milliseconds, and node-postgres reads no finer, so a change below
 // the millisecond would pass the hash unseen; the database says whether any is there.
 const EVENT_COLUMNS = `(e.at = date_trunc('milliseconds', e.at)) AS at_in_ms, e.id, e.at, e.request_id, e.principal_kind, e.principal_id, e.roles, e.partner_id, e.customer_id, e.grant_id, e.purpose,
-  e.operation_type, e.operation_name, e.operation_hash, e.subject_set, ${EVENT_SUBJECTS}, e.disclosed, e.masked, e.denied, e.outcome, e.error_codes,
+  e.operation_type, e.operation_name, e.operation_hash, e.subject_set, e.coordinate_set, (e.coordinate_set IS NOT NULL AND c.hash IS NULL) AS coordinate_set_missing,
+  ${EVENT_SETS}, e.outcome, e.error_codes,
   e.legal_case_reference, e.privacy_request_reference, e.flagged, e.detail, e.trace_id, e.seal_id::text AS seal_id, e.hash`;
+
+type EventRow = AuditEventRow & { at_in_ms: boolean; coordinate_set_missing: boolean };
+
+/** Why an event no longer matches its hash, when a set it names is gone. */
+function missingSetOf(row: EventRow): string | undefined {
+  if (row.subject_ids === null) return `its subject set ${row.subject_set} is missing`;
+  if (row.coordinate_set_missing) return `its coordinate set ${row.coordinate_set} is missing`;
+  return undefined;
+}
 
 const LAST = BigInt('9223372036854775807');
 
@@ -161,8 +172,8 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
     if (seals.length === 0) break;
     const ceiling = seals[seals.length - 1]!.id;
     // Every event claiming a seal up to this chunk's last one, gaps included, so none is skipped.
-    const rows: Array<AuditEventRow & { at_in_ms: boolean }> = await dataSource.query(
-      `SELECT ${EVENT_COLUMNS} FROM audit_event e ${EVENT_SUBJECTS_JOIN} WHERE e.seal_id > $1::bigint AND e.seal_id <= $2::bigint`,
+    const rows: Array<EventRow> = await dataSource.query(
+      `SELECT ${EVENT_COLUMNS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.seal_id > $1::bigint AND e.seal_id <= $2::bigint`,
       [chunkFloor, ceiling],
     );
     events += rows.length;
@@ -171,7 +182,7 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
       [chunkFloor, ceiling],
     );
     const keptLeaves = new Map(kept.map((k) => [`${k.seal_id}:${k.position}`, k.hash]));
-    const claimed = new Map<string, Array<AuditEventRow & { at_in_ms: boolean }>>();
+    const claimed = new Map<string, Array<EventRow>>();
     for (const row of rows) {
       const list = claimed.get(row.seal_id);
       if (list) list.push(row);
@@ -228,10 +239,7 @@ export async function verifyAuditLog(dataSource: DataSource, options: VerifyOpti
                   sealId,
                   eventId,
                   position,
-                  message:
-                    row.subject_ids === null
-                      ? `event ${eventId} (seal ${sealId}, position ${position}) was altered: its subject set ${row.subject_set} is missing`
-                      : `event ${eventId} (seal ${sealId}, position ${position}) was altered: its columns no longer match its hash`,
+                  message: `event ${eventId} (seal ${sealId}, position ${position}) was altered: ${missingSetOf(row) ?? 'its columns no longer match its hash'}`,
                 },
           );
         }

@@ -4,7 +4,7 @@
  */
 import { parse, print } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { contentOfRow, EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, type AuditEventRow, type AuditRecordContent } from '../../src/audit/audit-record';
+import { contentOfRow, EVENT_SETS, EVENT_SETS_JOIN, type AuditEventRow, type AuditRecordContent } from '../../src/audit/audit-record';
 import { sha256Hex } from '../../src/audit/merkle';
 import type { Caller } from '../../src/policy/principal';
 import type { Gateway } from '../../src/server';
@@ -28,7 +28,7 @@ export async function run(gateway: Gateway, query: string, caller: Caller, varia
 /** The event written last: the last one listed by the newest seal. */
 export async function lastEvent(ds: DataSource): Promise<AuditRecordContent & { sealId: string; hash: string }> {
   const [row]: AuditEventRow[] = await ds.query(
-    `SELECT e.*, ${EVENT_SUBJECTS} FROM audit_seal seal JOIN audit_event e ON e.id = seal.event_ids[cardinality(seal.event_ids)] ${EVENT_SUBJECTS_JOIN}
+    `SELECT e.*, ${EVENT_SETS} FROM audit_seal seal JOIN audit_event e ON e.id = seal.event_ids[cardinality(seal.event_ids)] ${EVENT_SETS_JOIN}
      ORDER BY seal.id DESC LIMIT 1`,
   );
   if (!row) throw new Error('the audit log is empty');

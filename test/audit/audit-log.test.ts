@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
-import { EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, subjectSetHash, type AuditEventInput } from '../../src/audit/audit-record';
+import { EVENT_SETS, EVENT_SETS_JOIN, subjectSetHash, type AuditEventInput } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/data-source';
 import { AUDIT_COLUMNS_WITHOUT_STATISTICS } from '../../src/platform/migrations/1795000000007-audit-statistics.migration';
@@ -289,7 +289,7 @@ describe('the audit log writer', () => {
       const record = await log.append(job(7, { subjectIds: [DEMO_IDS.demoCustomer.toUpperCase(), DEMO_IDS.demoCustomer], denied: ['B.b', 'A.a', 'B.b'] }));
       await log.close();
       const [row] = await db.dataSource.query(
-        `SELECT e.operation_type, e.principal_kind, e.subject_set, ${EVENT_SUBJECTS}, e.denied, e.detail, e.flagged, e.hash FROM audit_event e ${EVENT_SUBJECTS_JOIN} WHERE e.id = $1`,
+        `SELECT e.operation_type, e.principal_kind, e.subject_set, ${EVENT_SETS}, e.detail, e.flagged, e.hash FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.id = $1`,
         [record.id],
       );
       expect(row).toEqual({
@@ -297,6 +297,8 @@ describe('the audit log writer', () => {
         principal_kind: 'system',
         subject_set: subjectSetHash([DEMO_IDS.demoCustomer]),
         subject_ids: [DEMO_IDS.demoCustomer],
+        disclosed: [],
+        masked: [],
         denied: ['A.a', 'B.b'],
         detail: { anonymized: 7, orders: [7, 8] },
         flagged: false,

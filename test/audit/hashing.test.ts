@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
-import { CheckedLists, eventHash, rowJsonOf, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
+import { CheckedLists, coordinateSetHash, eventHash, rowJsonOf, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
 import { canonicalJson } from '../../src/audit/canonical-json';
 import { leafHash, merkleRoot, sha256Hex } from '../../src/audit/merkle';
 
@@ -77,7 +77,7 @@ describe('event hash', () => {
     expect(record.roles).toEqual(['customer_service', 'fraud_analyst']);
     expect(record.disclosed).toEqual(['Customer.email', 'Order.status']);
     // A column added later is hashed only when set, so an event without it hashes as it always did.
-    const { hash, subjectSet, privacyRequestReference, traceId, ...content } = record;
+    const { hash, subjectSet, coordinateSet: _c, privacyRequestReference, traceId, ...content } = record;
     expect({ privacyRequestReference, traceId }).toEqual({ privacyRequestReference: null, traceId: null });
     expect(hash).toBe(leafHash(canonicalJson(content)));
     expect(eventHash({ ...content, privacyRequestReference, traceId })).toBe(hash);
@@ -86,7 +86,7 @@ describe('event hash', () => {
 
   it('covers the privacy request a read serves, when it has one, and flags the read', () => {
     const served = toAuditRecord({ ...input, purpose: 'data_subject_request', privacyRequestReference: 'PR-1' });
-    const { hash, subjectSet: _s, traceId: _t, ...content } = served;
+    const { hash, subjectSet: _s, coordinateSet: _c, traceId: _t, ...content } = served;
     expect(served.flagged).toBe(true);
     expect(hash).toBe(leafHash(canonicalJson(content)));
     expect(eventHash({ ...content, traceId: null, privacyRequestReference: 'PR-2' })).not.toBe(hash);
@@ -95,7 +95,7 @@ describe('event hash', () => {
 
   it("covers the request's trace id when it has one, and refuses one that is not 32 hex digits", () => {
     const traced = toAuditRecord({ ...input, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
-    const { hash, subjectSet: _s, privacyRequestReference: _p, ...content } = traced;
+    const { hash, subjectSet: _s, coordinateSet: _c, privacyRequestReference: _p, ...content } = traced;
     expect(hash).toBe(leafHash(canonicalJson(content)));
     expect(eventHash({ ...traced, traceId: '4bf92f3577b34da6a3ce929d0e0e4737' })).not.toBe(hash);
     expect(eventHash({ ...traced, traceId: null })).not.toBe(hash);
@@ -131,8 +131,25 @@ describe('event hash', () => {
     expect(withSubjects.subjectIds).toEqual([ids[1], ids[0]]);
     expect(withSubjects.subjectSet).toBe(sha256Hex(`["${ids[1]}","${ids[0]}"]`));
     expect(subjectSetHash(withSubjects.subjectIds)).toBe(withSubjects.subjectSet);
-    const { hash, subjectSet: _set, ...content } = withSubjects;
+    const { hash, subjectSet: _set, coordinateSet: _c, ...content } = withSubjects;
     expect(hash).toBe(eventHash(content));
+  });
+
+  it('names the coordinate lists\' set by the sha256 of the three sorted lists, outside the hashed content, whether checked before or not', () => {
+    const lists = { disclosed: ['Order.status', 'Customer.email', 'Order.status'], masked: ['Customer.phone'], denied: [] };
+    const expected = createHash('sha256').update('{"denied":[],"disclosed":["Customer.email","Order.status"],"masked":["Customer.phone"]}').digest('hex');
+    const checked = new CheckedLists();
+    for (const record of [toAuditRecord({ ...input, ...lists }), toAuditRecord({ ...input, ...lists }, checked), toAuditRecord({ ...input, ...lists }, checked)]) {
+      expect(record.coordinateSet).toBe(expected);
+      expect(coordinateSetHash(record)).toBe(expected);
+      const { hash, subjectSet: _s, coordinateSet: _c, ...content } = record;
+      expect(hash).toBe(eventHash(content));
+    }
+    // The same coordinates in another list, or none at all, are another set.
+    const moved = toAuditRecord({ ...input, disclosed: ['Customer.email', 'Order.status'], masked: [], denied: ['Customer.phone'] }, checked);
+    expect(moved.coordinateSet).not.toBe(expected);
+    const none = toAuditRecord({ ...input, disclosed: [] }, checked);
+    expect(none.coordinateSet).toBe(createHash('sha256').update('{"denied":[],"disclosed":[],"masked":[]}').digest('hex'));
   });
 
   it('hashes each record as the canonical JSON of its content, whether its lists were checked before or not', () => {
@@ -148,7 +165,7 @@ describe('event hash', () => {
     // Twice through one cache: the second pass takes every list from it.
     for (const event of [...varied, ...varied]) {
       const record = toAuditRecord(event, checked);
-      const { hash, subjectSet: _set, ...content } = record;
+      const { hash, subjectSet: _set, coordinateSet: _c, ...content } = record;
       const hashed = { ...content, privacyRequestReference: content.privacyRequestReference ?? undefined, traceId: content.traceId ?? undefined };
       expect(hash).toBe(leafHash(canonicalJson(hashed)));
       expect(eventHash(content)).toBe(hash);
@@ -189,9 +206,8 @@ describe('event hash', () => {
       operation_name: 'Quote " \\',
       operation_hash: null,
       subject_set: subjectSetHash(['00000000-0000-4000-8000-00000000000a']),
-      disclosed: ['Customer.email', 'Order.status'],
-      masked: [],
-      denied: [],
+      // The lists are not in the row: it names their set.
+      coordinate_set: createHash('sha256').update('{"denied":[],"disclosed":["Customer.email","Order.status"],"masked":[]}').digest('hex'),
       outcome: 'ok',
       error_codes: [],
       legal_case_reference: null,

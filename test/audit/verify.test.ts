@@ -6,7 +6,7 @@
  */
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
-import { contentOfRow, eventHash, EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN, sealHash, type AuditEventRow } from '../../src/audit/audit-record';
+import { contentOfRow, eventHash, EVENT_SETS, EVENT_SETS_JOIN, sealHash, type AuditEventRow } from '../../src/audit/audit-record';
 import { merkleRoot } from '../../src/audit/merkle';
 import { describeVerification, parseAnchor } from '../../src/audit/verify-command';
 import { verifyAuditLog, type AuditProblem } from '../../src/audit/verify';
@@ -26,7 +26,7 @@ async function tamper(sql: string, params: unknown[] = []): Promise<void> {
 }
 
 async function row(id: string): Promise<AuditEventRow> {
-  const [r] = await db.dataSource.query(`SELECT e.*, ${EVENT_SUBJECTS} FROM audit_event e ${EVENT_SUBJECTS_JOIN} WHERE e.id = $1`, [id]);
+  const [r] = await db.dataSource.query(`SELECT e.*, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.id = $1`, [id]);
   return r;
 }
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 beforeEach(async () => {
-  await tamper(`TRUNCATE audit_event, audit_seal, audit_subject_set`);
+  await tamper(`TRUNCATE audit_event, audit_seal, audit_subject_set, audit_coordinate_set`);
   const log = new AuditLog(db.dataSource, { windowMs: 20, maxBatchSize: 5 });
   await Promise.all(
     Array.from({ length: 15 }, (_, i) =>
@@ -105,17 +105,50 @@ describe('verifyAuditLog', () => {
     expect(result.problems.filter((p) => p.kind === 'event-altered').map((p) => p.eventId)).toEqual(events.flat());
   });
 
-  it('catches a subject set that was removed, and says so', async () => {
+  it.each(['subject', 'coordinate'] as const)('catches a %s set that was removed, and says so', async (kind) => {
     const id = events[0]![0]!;
-    const { subject_set: set } = await row(id);
-    await tamper(`DELETE FROM audit_subject_set WHERE hash = $1`, [set]);
+    const set = (await row(id))[`${kind}_set`];
+    await tamper(`DELETE FROM audit_${kind}_set WHERE hash = $1`, [set]);
     expect(await firstProblem()).toEqual({
       kind: 'event-altered',
       sealId: '1',
       eventId: id,
       position: 0,
-      message: `event ${id} (seal 1, position 0) was altered: its subject set ${set} is missing`,
+      message: `event ${id} (seal 1, position 0) was altered: its ${kind} set ${set} is missing`,
     });
+  });
+
+  it('catches a coordinate set changed under the events that name it', async () => {
+    const { coordinate_set: set } = await row(events[0]![0]!);
+    expect(set).toMatch(/^[0-9a-f]{64}$/);
+    await tamper(`UPDATE audit_coordinate_set SET disclosed = '{Customer.phone}' WHERE hash = $1`, [set]);
+    const result = await verifyAuditLog(db.dataSource);
+    // All fifteen events named the one set; every one of them now fails its hash.
+    expect(result.problems.filter((p) => p.kind === 'event-altered').map((p) => p.eventId)).toEqual(events.flat());
+  });
+
+  it('catches lists moved between a coordinate set\'s columns', async () => {
+    const { coordinate_set: set } = await row(events[0]![0]!);
+    await tamper(`UPDATE audit_coordinate_set SET disclosed = '{}', masked = '{Customer.email}' WHERE hash = $1`, [set]);
+    expect(await firstProblem()).toEqual(expect.objectContaining({ kind: 'event-altered', eventId: events[0]![0], sealId: '1', position: 0 }));
+  });
+
+  it('catches an event that names a coordinate set and holds lists of its own as well, even the same lists', async () => {
+    const id = events[2]![1]!;
+    await tamper(`UPDATE audit_event SET disclosed = '{Customer.email}', masked = '{}', denied = '{}' WHERE id = $1`, [id]);
+    expect(await firstProblem()).toEqual(expect.objectContaining({ kind: 'event-altered', eventId: id, sealId: '3', position: 1 }));
+  });
+
+  it('catches an event moved to another coordinate set, or to lists of its own', async () => {
+    const [a, b] = [events[0]![1]!, events[1]![3]!];
+    await tamper(`INSERT INTO audit_coordinate_set (hash, disclosed, masked, denied) VALUES ($1, '{Customer.phone}', '{}', '{}')`, ['e'.repeat(64)]);
+    await tamper(`UPDATE audit_event SET coordinate_set = $2 WHERE id = $1`, [a, 'e'.repeat(64)]);
+    await tamper(`UPDATE audit_event SET coordinate_set = NULL, disclosed = '{Customer.phone}', masked = '{}', denied = '{}' WHERE id = $1`, [b]);
+    const result = await verifyAuditLog(db.dataSource);
+    expect(result.problems.map((p) => [p.kind, p.eventId])).toEqual([
+      ['event-altered', a],
+      ['event-altered', b],
+    ]);
   });
 
   it('catches an event rewritten together with a recomputed hash, by its seal\'s Merkle root', async () => {

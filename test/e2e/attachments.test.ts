@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import exifr from 'exifr';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { isObjectType, type GraphQLObjectType } from 'graphql';
 import { AuditLog } from '../../src/audit/audit-log';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
@@ -63,7 +64,7 @@ describe('after-sales attachments over HTTP', () => {
     return keys.sort();
   };
   const eventsNamed = (name: string) =>
-    db.dataSource.query(`SELECT principal_kind, outcome, error_codes, disclosed, detail FROM audit_event WHERE operation_name = $1 ORDER BY at, id`, [name]);
+    db.dataSource.query(`SELECT e.principal_kind, e.outcome, e.error_codes, ${EVENT_SETS}, e.detail FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.operation_name = $1 ORDER BY e.at, e.id`, [name]);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -129,7 +130,8 @@ describe('after-sales attachments over HTTP', () => {
       expect.objectContaining({ principal_kind: 'customer', outcome: 'ok', disclosed: ['CaseAttachment.content'] }),
     ]);
     const [issued] = await db.dataSource.query(
-      `SELECT e.subject_set IS NOT NULL AS has_subjects FROM audit_event e WHERE 'CaseAttachment.downloadUrl' = ANY(e.disclosed) AND e.principal_kind = 'customer'`,
+      `SELECT e.subject_set IS NOT NULL AS has_subjects FROM audit_event e JOIN audit_coordinate_set c ON c.hash = e.coordinate_set
+        WHERE 'CaseAttachment.downloadUrl' = ANY(c.disclosed) AND e.principal_kind = 'customer'`,
     );
     expect(issued).toEqual({ has_subjects: true });
   });

@@ -5,7 +5,7 @@
  * withdrawal is in the audit log with the customer as its subject. Then what a grant may not
  * be, and a grant outside the caller's scope answered exactly as one that does not exist.
  */
-import { EVENT_SUBJECTS, EVENT_SUBJECTS_JOIN } from '../../src/audit/audit-record';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import type { Caller } from '../../src/policy/principal';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { countSql } from '../../src/platform/sql-counter';
@@ -104,7 +104,7 @@ describe('consent the customer controls, over HTTP', () => {
 
     // Both writes are in the audit log, by the customer, about the customer.
     const events: Array<{ operation_name: string | null; principal_kind: string; customer_id: string; outcome: string; subject_ids: string[] }> = await db.dataSource.query(
-      `SELECT e.operation_name, e.principal_kind, e.customer_id, e.outcome, ${EVENT_SUBJECTS} FROM audit_event e ${EVENT_SUBJECTS_JOIN}
+      `SELECT e.operation_name, e.principal_kind, e.customer_id, e.outcome, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN}
         WHERE e.operation_type = 'mutation' AND e.customer_id = $1 ORDER BY e.at, e.id`,
       [DEMO_IDS.demoCustomer],
     );

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { Webhook } from 'standardwebhooks';
 import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
 import { isPublicAddress } from '../../src/domains/webhooks/webhook-transport';
@@ -166,8 +167,7 @@ describe('webhooks: signed change notifications', () => {
 
     expect(request.auditedBeforeArrival).toBe(true);
     const [event] = await db.dataSource.query(
-      `SELECT e.principal_kind, e.partner_id, e.purpose, e.operation_name, e.disclosed, e.detail, s.subject_ids
-         FROM audit_event e LEFT JOIN audit_subject_set s ON s.hash = e.subject_set WHERE e.request_id = $1`,
+      `SELECT e.principal_kind, e.partner_id, e.purpose, e.operation_name, e.detail, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.request_id = $1`,
       [`webhook:${delivery.id}:1`],
     );
     expect(event).toMatchObject({ principal_kind: 'logistics_partner', partner_id: CARRIER_A, purpose: 'fulfillment', operation_name: 'ShipmentNotification' });

@@ -11,7 +11,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 
 /** Tables the demo seed leaves empty: compared too, but nothing there can differ. */
-const EMPTY_AFTER_SEED = new Set(['AuditEventEntity', 'AuditSealEntity', 'AuditSubjectSetEntity', 'AuditVerificationEntity', 'IdempotencyRecordEntity', 'TrustedDocumentEntity']);
+const EMPTY_AFTER_SEED = new Set(['AuditEventEntity', 'AuditSealEntity', 'AuditSubjectSetEntity', 'AuditCoordinateSetEntity', 'AuditVerificationEntity', 'IdempotencyRecordEntity', 'TrustedDocumentEntity']);
 
 describe('rowReader', () => {
   let db: TestDatabase;

@@ -19,6 +19,7 @@ import { AuditVerification1795000008000 } from './1795000008000-audit-verificati
 import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migration';
 import { IdempotencySealed1795000009500 } from './1795000009500-idempotency-sealed.migration';
 import { WebhookDeliveryResource1795000010000 } from './1795000010000-webhook-delivery-resource.migration';
+import { AuditCoordinateSets1795000011000 } from './1795000011000-audit-coordinate-sets.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -41,4 +42,5 @@ export const MIGRATIONS: Function[] = [
   AuditTraceId1795000008001,
   IdempotencySealed1795000009500,
   WebhookDeliveryResource1795000010000,
+  AuditCoordinateSets1795000011000,
 ];

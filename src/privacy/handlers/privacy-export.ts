@@ -43,12 +43,14 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 /** The rows of one handler's section for `customerId`. */
 export async function exportSection(db: Queryable, handler: PrivacyHandler, customerId: string, handlers: ReadonlyMap<string, PrivacyHandler> = HANDLERS_BY_TABLE): Promise<Array<Record<string, unknown>>> {
   const shape = entityShape(handler.entity);
-  const columns = handler.export.fields.map((field) => {
-    const i = shape.properties.indexOf(field);
-    if (i < 0) throw new Error(`privacy handler ${handler.table}: export names ${field}, which the entity does not have`);
-    return shape.columns[i];
-  });
-  const select = columns.map((c, i) => `t."${c}" AS "f${i}"`).join(', ');
+  const select = handler.export.fields
+    .map((field, i) => {
+      const at = shape.properties.indexOf(field);
+      if (at < 0) throw new Error(`privacy handler ${handler.table}: export names ${field}, which the entity does not have`);
+      const read = handler.export.read?.[field];
+      return `${read ? read('t') : `t."${shape.columns[at]}"`} AS "f${i}"`;
+    })
+    .join(', ');
   const rows: Array<Record<string, unknown>> = await db.query(
     `SELECT ${select} FROM "${handler.table}" t WHERE ${subjectCondition(handlers, handler.table, 't', '$1')} ORDER BY ${handler.export.orderBy}`,
     [customerId],

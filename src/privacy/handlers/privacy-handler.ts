@@ -72,6 +72,11 @@ export interface ExportPlan {
   withheld?: Readonly<Record<string, string>>;
   /** How rows of the section are ordered: SQL over alias `t`. */
   orderBy: string;
+  /**
+   * Exported fields whose value is not (always) in the row's own column, each as SQL over alias
+   * `t`: the audit log's coordinate lists, kept in the coordinate set the event names.
+   */
+  read?: Readonly<Record<string, (alias: string) => string>>;
 }
 
 /** A field a customer may correct: the GraphQL input name and the column it writes. */

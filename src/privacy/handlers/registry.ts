@@ -14,6 +14,8 @@ import { AuditExpiredLeafEntity, AuditExpiryEntity } from '../../audit/audit-exp
 import { AuditSealEntity } from '../../audit/audit-seal.entity';
 import { AuditVerificationEntity } from '../../audit/audit-verification.entity';
 import { AuditSubjectSetEntity } from '../../audit/audit-subject-set.entity';
+import { AuditCoordinateSetEntity } from '../../audit/audit-coordinate-set.entity';
+import { coordinateListOf } from '../../audit/audit-record';
 import { AfterSalesCaseEntity } from '../../domains/after-sales/after-sales-case.entity';
 import { AttachmentUploadEntity } from '../../domains/after-sales/attachment-upload.entity';
 import { CaseAttachmentEntity } from '../../domains/after-sales/case-attachment.entity';
@@ -431,8 +433,10 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
         detail: 'internal detail that may name other customers',
         sealId: 'the tamper-evidence seal of the log',
         hash: 'the tamper-evidence chain of the log',
+        coordinateSet: 'where the coordinate lists are stored: they are exported as disclosed, masked and denied',
       },
       orderBy: 't.at, t.id',
+      read: { disclosed: (t) => coordinateListOf(t, 'disclosed'), masked: (t) => coordinateListOf(t, 'masked'), denied: (t) => coordinateListOf(t, 'denied') },
     },
     erase: { action: 'keep', reason: 'the disclosure log is append-only: it is the record of every lawful use of the customer’s data' },
     retention: { action: 'keep', reason: 'the log expires by whole monthly partitions, 3 years after their month, unless a legal hold covers an event in them (src/audit/audit-partitions.ts)' },
@@ -453,6 +457,12 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
     entity: AuditSubjectSetEntity,
     types: [],
     reason: 'the subject lists of audit events: exported through the events that name them (audit_event), append-only like the log',
+  },
+  {
+    table: 'audit_coordinate_set',
+    entity: AuditCoordinateSetEntity,
+    types: [],
+    reason: 'the coordinate lists of audit events (schema field names, never a person): exported through the events that name them (audit_event), append-only like the log',
   },
   { table: 'audit_seal', entity: AuditSealEntity, types: ['AuditSeal', 'AuditIntegrity'], reason: 'hashes over batches of audit events: no data of anyone' },
   {

@@ -4,7 +4,7 @@
  * refuses UPDATE, DELETE and TRUNCATE — to the application role by privilege, to everyone by
  * trigger.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
@@ -202,6 +202,21 @@ describe('the audit log writer', () => {
       const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_event WHERE subject_set = $1`, [sets[1]]);
       expect(n).toBe(4);
       expect(record.subjectSet).toBe(sets[1]);
+      expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
+    });
+
+    it('sends a set again in no later batch once a batch without the lock stored it, subjects and coordinates alike', async () => {
+      const carol = randomUUID();
+      const log = new AuditLog(db.dataSource, { windowMs: 0 });
+      await log.append(job(1, { subjectIds: [alice] })); // the first batch seals under the lock
+      await log.append(job(2, { subjectIds: [carol], denied: [`Carol.${carol}`] }));
+      await log.append(job(3, { subjectIds: [carol], denied: [`Carol.${carol}`] }));
+      await log.close();
+      expect(log.batches.map((b) => [b.locked, b.subjectSets, b.coordinateSets])).toEqual([
+        [true, 1, 1],
+        [false, 1, 1],
+        [false, 0, 0],
+      ]);
       expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
     });
 

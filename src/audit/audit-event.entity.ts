@@ -1,5 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { AuditSubjectSetEntity } from './audit-subject-set.entity';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** What became of a request, as its response showed it. */
 export enum AuditOutcome {
@@ -69,11 +68,11 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 200, nullable: true }) operationName!: string | null;
   /** sha256 of the printed (normalized) GraphQL document. */
   @Column({ type: 'char', length: 64, nullable: true }) operationHash!: string | null;
-  /** The set of customers whose data was disclosed or written (audit_subject_set); null when none. */
+  /**
+   * The set of customers whose data was disclosed or written (audit_subject_set); null when none.
+   * Not a foreign key: the writer stores the set with the first event naming it (migration 1795000011001).
+   */
   @Column({ type: 'char', length: 64, nullable: true }) subjectSet!: string | null;
-  @ManyToOne(() => AuditSubjectSetEntity, { nullable: true, onDelete: 'NO ACTION', onUpdate: 'NO ACTION', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'subject_set', referencedColumnName: 'hash', foreignKeyConstraintName: 'audit_event_subject_set_fkey' })
-  subjectSetRow?: AuditSubjectSetEntity;
   /** Not a column: the ids of `subjectSet`, filled in by whoever reads the event (audit-event.resolver.ts). */
   subjectIds!: string[];
   /**

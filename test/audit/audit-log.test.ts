@@ -19,6 +19,18 @@ import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '
 import { createTestGateway } from '../harness/gateway';
 import { callers, eventCount, run } from './audit-harness';
 
+/** Runs `work` while the database refuses every seal, so that every batch written meanwhile fails. */
+async function withSealsRefused<T>(db: TestDatabase, work: () => Promise<T>): Promise<T> {
+  await db.dataSource.query(`
+    CREATE FUNCTION test_refuse_seal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'seal refused (test)'; END $$;
+    CREATE TRIGGER test_refuse_seal BEFORE INSERT ON audit_seal FOR EACH ROW EXECUTE FUNCTION test_refuse_seal()`);
+  try {
+    return await work();
+  } finally {
+    await db.dataSource.query(`DROP TRIGGER test_refuse_seal ON audit_seal; DROP FUNCTION test_refuse_seal()`);
+  }
+}
+
 const job = (n: number, extra: Partial<AuditEventInput> = {}): AuditEventInput => ({
   requestId: `retention-run-${n}`,
   principal: { kind: 'system', id: 'retention-job' },
@@ -154,14 +166,7 @@ describe('the audit log writer', () => {
     it('forgets the latest seal after a failed batch, and seals the next one under the lock', async () => {
       const log = new AuditLog(db.dataSource, { windowMs: 0 });
       await log.append(job(1));
-      await db.dataSource.query(`
-        CREATE FUNCTION test_refuse_seal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'seal refused (test)'; END $$;
-        CREATE TRIGGER test_refuse_seal BEFORE INSERT ON audit_seal FOR EACH ROW EXECUTE FUNCTION test_refuse_seal()`);
-      try {
-        await expect(log.append(job(2))).rejects.toThrow(/seal refused \(test\)/);
-      } finally {
-        await db.dataSource.query(`DROP TRIGGER test_refuse_seal ON audit_seal; DROP FUNCTION test_refuse_seal()`);
-      }
+      await expect(withSealsRefused(db, () => log.append(job(2)))).rejects.toThrow(/seal refused \(test\)/);
       await log.append(job(3));
       await log.append(job(4));
       expect(log.batches.map((x) => x.locked)).toEqual([true, true, false]);
@@ -229,14 +234,20 @@ describe('the audit log writer', () => {
       expect(row).toEqual({ subject_set: null });
     });
 
-    it('refuses an event that names a set that is not stored', async () => {
-      await expect(
-        db.dataSource.query(
-          `INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, purpose, subject_set, disclosed, masked, denied, outcome, error_codes, flagged, seal_id, hash)
-           VALUES (gen_random_uuid(), now(), 'r', 'system', 'x', '{}', NULL, $1, '{}', '{}', '{}', 'ok', '{}', false, 1, $1)`,
-          ['f'.repeat(64)],
-        ),
-      ).rejects.toThrow(/audit_event_subject_set_fkey/);
+    it('writes a new set only with the batch that names it: a batch that fails leaves neither', async () => {
+      const [dave, erin] = [randomUUID(), randomUUID()];
+      const log = new AuditLog(db.dataSource, { windowMs: 0 });
+      await log.append(job(1));
+      await expect(withSealsRefused(db, () => log.append(job(2, { subjectIds: [dave], denied: [`Dave.${dave}`] })))).rejects.toThrow(/seal refused \(test\)/);
+      const subjectsStored = `SELECT count(*)::int AS n FROM audit_subject_set WHERE $1::uuid = ANY(subject_ids)`;
+      const coordinatesStored = `SELECT count(*)::int AS n FROM audit_coordinate_set WHERE $1 = ANY(denied)`;
+      expect([(await db.dataSource.query(subjectsStored, [dave]))[0].n, (await db.dataSource.query(coordinatesStored, [`Dave.${dave}`]))[0].n]).toEqual([0, 0]);
+      // The next batch (under the lock, after the failure) stores what it names.
+      const record = await log.append(job(3, { subjectIds: [erin], denied: [`Erin.${erin}`] }));
+      await log.close();
+      expect([(await db.dataSource.query(subjectsStored, [erin]))[0].n, (await db.dataSource.query(coordinatesStored, [`Erin.${erin}`]))[0].n]).toEqual([1, 1]);
+      expect(record.subjectSet).toBe(subjectSetHash([erin]));
+      expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
     });
 
     it('moves the subjects of existing events into sets when migrated, with the keys the writer computes, and back when reverted', async () => {

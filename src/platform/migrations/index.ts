@@ -20,6 +20,7 @@ import { AuditTraceId1795000008001 } from './1795000008001-audit-trace-id.migrat
 import { IdempotencySealed1795000009500 } from './1795000009500-idempotency-sealed.migration';
 import { WebhookDeliveryResource1795000010000 } from './1795000010000-webhook-delivery-resource.migration';
 import { AuditCoordinateSets1795000011000 } from './1795000011000-audit-coordinate-sets.migration';
+import { AuditSubjectSetUnchecked1795000011001 } from './1795000011001-audit-subject-set-unchecked.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -43,4 +44,5 @@ export const MIGRATIONS: Function[] = [
   IdempotencySealed1795000009500,
   WebhookDeliveryResource1795000010000,
   AuditCoordinateSets1795000011000,
+  AuditSubjectSetUnchecked1795000011001,
 ];

@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
         (
           await db.dataSource.query(
             `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
-             WHERE c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'audit_event'::regclass) OR c.relname IN ('audit_subject_set', 'audit_seal')`,
+             WHERE c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'audit_event'::regclass) OR c.relname IN ('audit_subject_set', 'audit_coordinate_set', 'audit_seal')`,
           )
         )[0].bytes,
       );

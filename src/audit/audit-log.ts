@@ -77,11 +77,11 @@ export interface WrittenBatch {
 export const AUDIT_SEAL_LOCK = '5643803393587742036';
 
 /**
- * The events, their new subject and coordinate sets and their seal, in one statement that writes anything only
- * when the previous seal it names ($10, $7) is in the database: a writer whose remembered seal
- * is gone (the database was restored from a backup, or failed over to a replica that was
- * behind) writes nothing instead of forking the chain, and reads the chain again. Seal 1 names
- * seal 0, which is there when no seal is.
+ * The events, their new subject and coordinate sets and their seal, in one statement that writes
+ * anything only when the previous seal it names ($10, $7) is in the database: a writer whose
+ * remembered seal is gone (the database was restored from a backup, or failed over to a replica
+ * that was behind) writes nothing instead of forking the chain, and reads the chain again. Seal
+ * 1 names seal 0, which is there when no seal is.
  */
 const INSERT_BATCH = `
   WITH previous AS (
@@ -298,8 +298,7 @@ export class AuditLog {
             newSets = unstored.subjects.size;
             newCoordinateSets = unstored.coordinates.size;
             rememberStored(this.storedSets, unstored);
-          }
-          else this.forgetChain('the seal this writer chained to is not in the database (restored, or failed over): reading the chain again');
+          } else this.forgetChain('the seal this writer chained to is not in the database (restored, or failed over): reading the chain again');
         } catch (error) {
           if (!isSealTaken(error)) throw error;
           this.logger?.debug({ sealId: (BigInt(this.latest.id) + 1n).toString() }, 'audit seal taken by another writer; sealing under the lock');

@@ -15,6 +15,7 @@
  * 3. plain graphql-js: everything else, without the rules (they would allow every field
  *    unchanged), recording the objects it returns.
  * With protections off (benchmarks only) every operation takes path 2 or 3 and nothing is recorded.
+ * On every path a response's errors are in response order (error-order.ts).
  *
  * Running an operation ends the request's transaction, if it began, once the response is built
  * and before any of it is sent (platform/request-transaction.ts): it commits when the audit event
@@ -30,7 +31,7 @@ import {
   type HTTPGraphQLRequest,
   type HTTPGraphQLResponse,
 } from '@apollo/server';
-import { execute, parse, printSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { execute, parse, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../context';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from '../enforcement/field-rules';
 import { rememberResponse } from '../idempotency/idempotency';
@@ -38,6 +39,7 @@ import type { PersistedQueries } from '../integration/persisted-queries';
 import { BoundedCache, documentKey } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import type { PolicyView } from '../policy/policy-view';
+import { inResponseOrder } from './error-order';
 import { stringifyResult } from './json-text';
 import type { ReadPlan, ReadPlans } from './read-plans';
 
@@ -76,20 +78,25 @@ export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefi
       return {
         async executor(rc) {
           const ctx = rc.context as RequestContext;
+          // Errors leave in response order, whichever executor ran (error-order.ts).
+          const inOrder = <R extends ExecutionResult>(result: R): R =>
+            result.errors && result.errors.length > 1 ? { ...result, errors: inResponseOrder(result.errors, schema, rc.document, rc.operation) } : result;
           if (plans && rc.operation.operation === 'query') {
             const plan = cache.getOrCompute(documentKey(rc.operationName ?? undefined, rc.source), () => plans.planFor(rc.document, rc.operation) ?? null);
             // Over HTTP (Apollo then writes the body with stringifyResult, json-text.ts) the rows'
             // JSON text goes into the body as PostgreSQL built it; in process, as objects.
             const result = plan ? await plan.run(ctx, rc.request.variables, { ...options, jsonText: rc.request.http !== undefined }) : undefined;
-            if (result) return result;
+            if (result) return inOrder(result);
           }
-          return execute({
-            schema,
-            document: rc.document,
-            contextValue: ctx,
-            variableValues: rc.request.variables,
-            operationName: rc.operationName,
-          });
+          return inOrder(
+            await execute({
+              schema,
+              document: rc.document,
+              contextValue: ctx,
+              variableValues: rc.request.variables,
+              operationName: rc.operationName,
+            }),
+          );
         },
       };
     },

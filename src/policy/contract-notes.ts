@@ -38,7 +38,7 @@ export function contractDescription(audience: string): string {
   return [
     `The contract of ${audience}. Changes are listed in CHANGELOG.md next to this file; the gateway serves the current contract at GET /contracts/${audience}.graphql.`,
     '',
-    'Errors: every error carries extensions.code. A response that serves nothing answers with the HTTP status of its first code; a response with data and errors about some fields is 200; SERVICE_UNAVAILABLE is always 503.',
+    'Errors: every error carries extensions.code. Errors are listed in response order: by their paths as the document selects them (root fields in document order, a field\'s selections in document order, list items by ascending index, a field before what is below it); errors without a path first. A response that serves nothing answers with the HTTP status of its first code; a response with data and errors about some fields is 200; SERVICE_UNAVAILABLE is always 503.',
     codes,
     '',
     `Limits (the defaults; a deployment may set others): page sizes (first) 1 to ${MAX_PAGE_SIZE}; depth ${DEFAULT_LIMITS.maxDepth}; ${DEFAULT_LIMITS.maxAliases} aliases; ${DEFAULT_LIMITS.maxRootFields} root fields; ${DEFAULT_LIMITS.maxDirectives} directives; ${DEFAULT_LIMITS.maxTokens} tokens; cost ${DEFAULT_LIMITS.maxCost} (a field costs 1 per parent it can have, first: n multiplies its children by n, a plain list by 5); bodies up to ${MAX_BODY_BYTES} bytes. Every response carries RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset and RateLimit-Policy for the root-field budget per minute (an alias is a call).`,

@@ -7,12 +7,13 @@
  * joined once) as plain columns that Node assembles into the object, and its lists and pages as
  * JSON that PostgreSQL builds (see `renderRow` for why). Connections, at the root and nested, take their page arguments
  * (`first`, `after`, `orderBy`, and a root list's `filter` as its resolver applies it: a member
- * the caller may not send, or an invalid one, is left to graphql-js to refuse) and answer `nodes`
- * and `pageInfo.hasNextPage` / `hasPreviousPage`; a root list answers `edges` and cursors too
- * (sealed in Node from each row's sort value and id, as pagination.ts seals them), a nested
- * connection leaves them to graphql-js. With the field rules on, a plan also answers a selection with masked fields (it
- * masks them in one pass over the result) as long as nothing in it is denied. Everything else, and everything this module is not sure about, runs on
- * graphql-js as before: `planFor` answers `undefined` and the caller falls back.
+ * the caller may not send, or an invalid one, is left to graphql-js to refuse) and answer `nodes`,
+ * `pageInfo` and `edges` with cursors (sealed in Node from each row's sort value and id, as
+ * pagination.ts seals them; a nested page's positions come out of PostgreSQL in its JSON). With
+ * the field rules on, a plan also answers what the caller's view masks (masked in one pass over
+ * the result) and denies (see the field policy below). Everything else, and everything this
+ * module is not sure about, runs on graphql-js as before: `planFor` answers `undefined`, or
+ * `run` does, and the caller falls back.
  *
  * What stays the same, by construction:
  * - Row scope: every table a statement reads carries the caller's `RowScope` condition, the same
@@ -21,35 +22,51 @@
  *   from an in-scope row over a link the scope carries over (`RowScope.carriesOver`: a carrier's
  *   shipment to its order, an order to its items) needs no condition of its own and gets none;
  *   test/policy/scope-links.test.ts checks each such link against the rules.
- * - The field policy: a plan is only used where the router has already decided the operation
- *   needs no field rule (every field it selects is visible, unmasked, to the caller: see
- *   `needsFieldRules`), or where protections are off. Lists are ordered as the resolvers order
- *   them, including the fall-back to id order when the caller may not see the sort field.
+ * - The field policy: without the field rules a plan runs only where the router has decided the
+ *   operation needs none (every field it selects is visible, unmasked, to the caller: see
+ *   `needsFieldRules`), or where protections are off. With them, the view's decisions for the
+ *   plan's coordinates are worked out once per plan and view (`decidePlan`), counting only
+ *   places graphql-js reaches (nothing below a denied field): a masked field is masked as
+ *   policy/masking.ts masks it; a denied one is `null` in the statement's JSON or in Node and
+ *   raises, at each place it is selected in the response, the FORBIDDEN error the shield rule
+ *   raises (same message, code, locations and path), its coordinate recorded as denied. A field
+ *   this module cannot read is compiled as a cell that is only ever denied: the plan answers
+ *   the views that deny it. Where graphql-js would null more than the field (a denied field that
+ *   may not be null, beside another root field), the plan leaves the operation to graphql-js.
+ *   Lists are ordered as the resolvers order them, including the fall-back to id order when the
+ *   caller may not see the sort field.
  * - Serialization: each column is turned into JSON (or a plain column) exactly as the GraphQL
  *   scalar would write it (DateTimeISO with milliseconds in UTC, Decimal as text, enums by
  *   GraphQL name: in SQL inside JSON, in Node for plain columns). Only (scalar, column type)
  *   pairs known to agree are compiled; any other field falls back.
  * - The audit record: every relation compiled here stays inside one order or one customer's
  *   rows, so all objects a root row brings belong to that row's customer; the statement returns it with each root row
- *   and it is recorded as the request's subject, as the resolvers' recorder would have.
+ *   and it is recorded as the request's subject, as the resolvers' recorder would have (with
+ *   the field rules, as they record it: when a field of the row that is not structure is
+ *   allowed, `recordsSubject`).
  *   Coordinates are read off the response as for any other operation (the walk parses a list's
  *   JSON text only when it reaches it, and stops once lists can add none: usually after one).
  * - The JSON travels once: a statement's JSON columns (a root row's lists and pages) are sent
  *   as text, which pg leaves unparsed. Over HTTP each stays that text (json-text.ts) inside the object Node assembles and
- *   goes into the body as it is, unless masks apply to the operation; in process it is parsed,
- *   so objects are what graphql-js would have returned.
+ *   goes into the body as it is, unless a mask applies inside it or it holds cursors to seal
+ *   (those are parsed, finished in Node and written by JSON.stringify; the others keep their
+ *   text); in process it is parsed, so objects are what graphql-js would have returned.
  *
- * test/e2e/compiled-reads.test.ts runs operations through both paths, for every kind of caller,
- * and requires equal responses, equal audit events and fewer statements.
+ * test/e2e/compiled-reads.test.ts and compiled-reads-generated.test.ts run operations (written,
+ * and generated from the whole schema) through both paths, for every kind of caller, and
+ * require equal responses, errors in the same order, equal audit events and fewer statements.
  */
 import {
   getNamedType,
   getNullableType,
   isEnumType,
+  isNonNullType,
   isListType,
   isObjectType,
   isScalarType,
   Kind,
+  locatedError,
+  type GraphQLError,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -62,6 +79,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
+import { deniedMessage } from '../enforcement/field-rules';
+import { forbidden } from '../platform/errors';
 import { getMetadataStorage } from 'type-graphql';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { validateSync } from 'class-validator';
@@ -154,6 +173,8 @@ interface RootStep {
   connectionKeys: Array<{ key: string; typename?: string; pageInfo?: Array<{ key: string; name: string }>; edges?: Array<{ key: string; name: string; typename?: string }> }>;
   /** Renders the object of the type at alias `alias`; `next` hands out fresh aliases. */
   object: Selection;
+  /** The root field's coordinate (a denial answers null and FORBIDDEN in its place, where it is nullable). */
+  coordinate?: string;
 }
 
 /**
@@ -166,19 +187,62 @@ type Cell =
   | { kind: 'typename'; name: string }
   | { kind: 'embedded'; selection: Selection }
   | { kind: 'one'; selection: Selection; target: TableType; foreignKey: string; link?: ScopeLink }
-  | { kind: 'json' };
+  /** A list or page PostgreSQL builds; `selection` its items' (a page's nodes'), to tell whether masks apply below it. */
+  | { kind: 'json'; selection?: Selection; seals: boolean }
+  /** A field this module cannot read: the plan is used only where the caller's view denies it (its cell is then null). */
+  | { kind: 'deniedOnly' };
 
 /** A compiled selection on an object: its response keys, in order, each with its SQL (as JSON) and its cell (as plain columns). */
 interface Selection {
-  keys: Array<{ key: string; sql: (alias: string, r: Render) => string; cell: Cell }>;
+  keys: Array<{
+    key: string;
+    sql: (alias: string, r: Render) => string;
+    cell: Cell;
+    /** The field's coordinate, unless it is structure (shown wherever its parent is, never denied). */
+    coordinate?: string;
+    /** The field node, where a denial's error points; and the field, when it takes arguments graphql-js coerces before it denies. */
+    node?: FieldNode;
+    field?: GraphQLField<unknown, unknown>;
+  }>;
   /** Its fields that can be masked (classification.ts), masked in one pass over the result when the caller's view masks them. */
   masks: Array<{ key: string; coordinate: string; mask: MaskKind }>;
   /** The objects below it, by response key: a relation's object or list, or a connection's `nodes` (under `nodes`). */
-  below: Array<{ key: string; selection: Selection; nodes?: string[] }>;
+  below: Array<{ key: string; selection: Selection; page?: PageShape }>;
 }
 
-/** Every coordinate an operation selects, apart from structure shown wherever its parent is (ids, page scaffolding). */
-type Coordinates = Set<string>;
+/**
+ * Every coordinate an operation selects, apart from structure shown wherever its parent is (ids,
+ * page scaffolding), each with the fields above it: graphql-js never reaches a field below one
+ * the caller's view denies, so neither its decision nor its mask applies there.
+ */
+class Coordinates {
+  /** Coordinate -> the chains of coordinates above each place it is selected at. */
+  readonly places = new Map<string, string[][]>();
+  /** Coordinates selected as a key of an object that may be null: a denial there is answered as graphql-js does (null and FORBIDDEN). */
+  readonly deniable = new Set<string>();
+  /** Coordinates this module cannot read: the plan answers only a view that denies them. */
+  readonly deniedOnly = new Set<string>();
+  /** Root fields that may not be null: a denial there nulls the whole `data`. */
+  readonly nonNullRoots = new Set<string>();
+  private readonly above: string[] = [];
+
+  add(coordinate: string): void {
+    const places = this.places.get(coordinate) ?? [];
+    places.push([...this.above]);
+    this.places.set(coordinate, places);
+  }
+
+  /** Runs `compile` for what is selected below `coordinate` (structure passes through: undefined). */
+  below<T>(coordinate: string | undefined, compile: () => T): T {
+    if (coordinate === undefined) return compile();
+    this.above.push(coordinate);
+    try {
+      return compile();
+    } finally {
+      this.above.pop();
+    }
+  }
+}
 
 /** What rendering one statement needs: fresh aliases, row-scope SQL, the arguments of a field. */
 interface Render {
@@ -190,6 +254,12 @@ interface Render {
   param(value: unknown, cast: string): string;
   /** The caller's policy and cursors. */
   ctx: RequestContext;
+  /** Coordinates the caller's view denies: their cells are null (`deniedCell`). */
+  denied: ReadonlySet<string>;
+  /** Coordinates masked in Node for this request: a list holding one is parsed, not left as text. */
+  masked: ReadonlySet<string>;
+  /** The list and ordering each page answering cursors is sealed for, as its SQL is rendered. */
+  sealing: Map<PageShape, { list: string; ordering: Ordering }>;
 }
 
 /** An argument graphql-js reports (an invalid page size or cursor) or an ordering it refuses: the operation runs there. */
@@ -216,15 +286,59 @@ export interface ReadPlan {
    * Runs the operation: its `data`, with the request's subjects recorded, or `undefined` when an
    * argument needs graphql-js after all (an invalid page size or id: graphql-js reports it).
    */
-  run(ctx: RequestContext, variables: Record<string, unknown> | undefined, options?: RunOptions): Promise<{ data: Record<string, unknown> } | undefined>;
+  run(ctx: RequestContext, variables: Record<string, unknown> | undefined, options?: RunOptions): Promise<{ data: Record<string, unknown> | null; errors?: GraphQLError[] } | undefined>;
+  /**
+   * Why the plan leaves a run to graphql-js, with the field rules on for `view` (or, undefined,
+   * without them); undefined when it answers (arguments apart).
+   */
+  unusableFor(view: PolicyView | undefined): string | undefined;
 }
 
 /** What a caller's view decides for the coordinates of one plan. */
 interface PlanDecision {
-  /** A coordinate is denied: graphql-js with the field rules answers (null and FORBIDDEN at each place). */
-  denied: boolean;
+  /**
+   * The plan cannot answer for this view: a coordinate it reaches is denied where a null would
+   * null its parent, or one it cannot read is not denied. graphql-js with the field rules answers.
+   */
+  unusable: string | undefined;
+  /** Denied coordinates the plan reaches: null and FORBIDDEN at each place they are selected. */
+  denied: ReadonlySet<string>;
   masked: ReadonlySet<string>;
 }
+
+/** What `view` decides for a plan's coordinates; only places graphql-js would reach count (nothing below a denied field). */
+function decidePlan(coordinates: Coordinates, view: PolicyView, roots: number): PlanDecision {
+  const decisions = new Map<string, string>();
+  const decide = (coordinate: string) => {
+    let decision = decisions.get(coordinate);
+    if (decision === undefined) {
+      const dot = coordinate.indexOf('.');
+      decisions.set(coordinate, (decision = view.decide(coordinate.slice(0, dot), coordinate.slice(dot + 1))));
+    }
+    return decision;
+  };
+  const masked = new Set<string>();
+  const denied = new Set<string>();
+  let unusable: string | undefined;
+  for (const [coordinate, places] of coordinates.places) {
+    if (!places.some((above) => above.every((c) => decide(c) !== 'denied'))) continue;
+    const decision = decide(coordinate);
+    if (decision === 'denied') {
+      denied.add(coordinate);
+      // A sole root field that may not be null nulls `data` when denied; beside others, which of
+      // their errors graphql-js still lists depends on timing.
+      const nullsData = coordinates.nonNullRoots.has(coordinate) && roots === 1;
+      if (!coordinates.deniable.has(coordinate) && !nullsData) unusable ??= `${coordinate} denied where its null would null its parent`;
+    } else {
+      if (decision === 'masked') masked.add(coordinate);
+      if (coordinates.deniedOnly.has(coordinate)) unusable ??= `${coordinate} not compiled, and not denied`;
+    }
+  }
+  return { unusable, denied, masked };
+}
+
+/** Nothing denied, nothing masked: the decision of a run without the field rules. */
+const NOTHING: ReadonlySet<string> = new Set();
 
 /** Views whose decisions a plan remembers. */
 const DECISIONS_PER_PLAN = 100;
@@ -440,9 +554,12 @@ function fieldsIn(type: GraphQLObjectType, set: SelectionSetNode, fragments: Rea
   return out;
 }
 
-/** Adds `Type.field` to the coordinates the caller's view must allow, unless it is structure. */
-function select(coordinates: Coordinates, typeName: string, fieldName: string): void {
-  if (classify(typeName, fieldName)?.class !== STRUCTURE) coordinates.add(`${typeName}.${fieldName}`);
+/** Adds `Type.field` to the coordinates the caller's view decides, unless it is structure; returns it (undefined for structure). */
+function select(coordinates: Coordinates, typeName: string, fieldName: string): string | undefined {
+  if (classify(typeName, fieldName)?.class === STRUCTURE) return undefined;
+  const coordinate = `${typeName}.${fieldName}`;
+  coordinates.add(coordinate);
+  return coordinate;
 }
 
 function compileObject(
@@ -464,26 +581,39 @@ function compileObject(
       continue;
     }
     const source = shape.fields.get(name);
-    if (!source || (node.arguments?.length && source.kind !== 'page')) return unsupported(`${shape.typeName}.${name}`);
-    select(coordinates, shape.typeName, name);
+    const field = type.getFields()[name];
+    if (!field) return unsupported(`${shape.typeName}.${name}`);
+    const coordinate = select(coordinates, shape.typeName, name);
+    // A field the view may deny: where it does, its cell is null and graphql-js's FORBIDDEN is
+    // raised in its place (a non-null one would null its parent: graphql-js answers that).
+    if (coordinate && !isNonNullType(field.type)) coordinates.deniable.add(coordinate);
+    const where = { coordinate, node, ...(field.args.length > 0 ? { field } : {}) };
+    if (!source || (node.arguments?.length && source.kind !== 'page')) {
+      // Not compiled: answered here only for a view that denies it (its selection is never read).
+      if (!coordinate || isNonNullType(field.type)) return unsupported(`${shape.typeName}.${name}`);
+      coordinates.deniedOnly.add(coordinate);
+      keys.push({ key, sql: () => 'NULL', cell: { kind: 'deniedOnly' }, ...where });
+      continue;
+    }
     if (source.kind === 'column') {
       if (node.selectionSet) unsupported('selection on a scalar');
-      keys.push({ key, sql: source.sql, cell: { kind: 'column', plain: source.plain, decode: source.decode } });
+      keys.push({ key, sql: source.sql, cell: { kind: 'column', plain: source.plain, decode: source.decode }, ...where });
       const mask = classify(shape.typeName, name)?.mask;
       if (mask && mask !== 'shown') masks.push({ key, coordinate: `${shape.typeName}.${name}`, mask });
       continue;
     }
     if (!node.selectionSet) return unsupported('object without selection');
     if (source.kind === 'page') {
-      const page = compilePage(schema, type.getFields()[name]!, node, source, fragments, coordinates);
-      keys.push({ key, sql: page.sql, cell: { kind: 'json' } });
-      if (page.nodes) below.push({ key, selection: page.nodes.selection, nodes: page.nodes.keys });
+      const page = coordinates.below(coordinate, () => compilePage(schema, field, node, source, fragments, coordinates));
+      keys.push({ key, sql: page.sql, cell: { kind: 'json', selection: page.nodes, seals: page.shape.seals || (page.nodes !== undefined && sealsBelow(page.nodes)) }, ...where });
+      // A page without objects (edges with cursors alone) is still below, for its cursors.
+      below.push({ key, selection: page.nodes ?? { keys: [], masks: [], below: [] }, page: page.shape });
       continue;
     }
-    const inner = compileObject(schema, source.target, node.selectionSet, fragments, coordinates);
+    const inner = coordinates.below(coordinate, () => compileObject(schema, source.target, node.selectionSet!, fragments, coordinates));
     below.push({ key, selection: inner });
     if (source.kind === 'embedded') {
-      keys.push({ key, sql: (a, r) => renderObject(inner, a, r), cell: { kind: 'embedded', selection: inner } });
+      keys.push({ key, sql: (a, r) => renderObject(inner, a, r), cell: { kind: 'embedded', selection: inner }, ...where });
     } else if (source.kind === 'one') {
       const { target, foreignKey, link } = source;
       keys.push({
@@ -493,6 +623,7 @@ function compileObject(
           return `(SELECT ${renderObject(inner, c, r)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${r.scope(target.table, c, link)})`;
         },
         cell: { kind: 'one', selection: inner, target, foreignKey, link },
+        ...where,
       });
     } else {
       const { target, foreignKey, orderBy, link } = source;
@@ -503,12 +634,73 @@ function compileObject(
           const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
           return `(SELECT coalesce(json_agg(${renderObject(inner, c, r)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c, link)})`;
         },
-        cell: { kind: 'json' },
+        cell: { kind: 'json', selection: inner, seals: sealsBelow(inner) },
+        ...where,
       });
     }
   }
   if (keys.length === 0 || keys.length > MAX_KEYS_PER_OBJECT) unsupported('object size');
   return { keys, masks, below };
+}
+
+/** Calls `visit` with each of a root field's objects, or lists of them, and its path: the field's object, a connection's `nodes`, each edge's `node`. */
+function eachRootValue(step: RootStep, value: unknown, visit: (value: unknown, path: Array<string | number>) => void): void {
+  if (value === null || value === undefined) return;
+  if (step.source.kind === 'byId') return visit(value, [step.responseKey]);
+  for (const k of step.connectionKeys) {
+    const list = (value as Record<string, unknown>)[k.key];
+    if (k.edges) {
+      const nodes = k.edges.filter((e) => e.name === 'node');
+      (list as Array<Record<string, unknown>>).forEach((edge, i) => {
+        for (const e of nodes) visit(edge[e.key], [step.responseKey, k.key, i, e.key]);
+      });
+    } else if (!k.typename && !k.pageInfo) visit(list, [step.responseKey, k.key]);
+  }
+}
+
+/**
+ * Raises `deny` for every place in `value` (an object of `selection`, a list of them, or their
+ * JSON text) where a field in `denied` is selected, in response order; nothing below a denied
+ * field is visited, as graphql-js resolves nothing there.
+ */
+function denyBelow(
+  selection: Selection,
+  value: unknown,
+  path: ReadonlyArray<string | number>,
+  denied: ReadonlySet<string>,
+  deny: (coordinate: string, node: FieldNode, path: ReadonlyArray<string | number>) => void,
+): void {
+  const sent = value instanceof JsonText ? value.toJSON() : value;
+  if (Array.isArray(sent)) {
+    sent.forEach((item, i) => denyBelow(selection, item, [...path, i], denied, deny));
+    return;
+  }
+  if (!sent || typeof sent !== 'object') return;
+  const object = sent as Record<string, unknown>;
+  for (const k of selection.keys) {
+    if (k.coordinate !== undefined && denied.has(k.coordinate)) {
+      deny(k.coordinate, k.node!, [...path, k.key]);
+      continue;
+    }
+    const below = selection.below.find((b) => b.key === k.key);
+    if (!below || !holdsAny(below.selection, denied)) continue;
+    const child = object[k.key] instanceof JsonText ? (object[k.key] as JsonText).toJSON() : object[k.key];
+    if (!below.page) denyBelow(below.selection, child, [...path, k.key], denied, deny);
+    else if (child && typeof child === 'object') eachPageValue(below.page, child as Record<string, unknown>, [...path, k.key], (v, p) => denyBelow(below.selection, v, p, denied, deny));
+  }
+}
+
+/**
+ * Whether graphql-js, with the field rules, records the subject of a root row selected as
+ * `selection`: it does when a field of the row that is not structure is allowed (masked or
+ * shown); not when every such field is denied and nothing below is reached; undefined (it would
+ * depend on the rows below) when only structure leads further down.
+ */
+function recordsSubject(selection: Selection, denied: ReadonlySet<string>): boolean | undefined {
+  if (selection.keys.some((k) => k.coordinate !== undefined && !denied.has(k.coordinate))) return true;
+  const reached = (s: Selection): boolean => s.keys.some((k) => k.coordinate !== undefined && !denied.has(k.coordinate)) || s.below.some((b) => reached(b.selection));
+  const structure = selection.below.filter((b) => selection.keys.find((k) => k.key === b.key)?.coordinate === undefined);
+  return structure.some((b) => reached(b.selection)) ? undefined : false;
 }
 
 /** Whether any object of `selection` has a field that can be masked. */
@@ -518,6 +710,8 @@ function canMask(selection: Selection): boolean {
 
 /** Masks, in place, the values at the coordinates in `masked` of `value` (an object or a list of them) and what is below it. */
 function applyMasks(selection: Selection, value: unknown, masked: ReadonlySet<string>): void {
+  // Left as JSON text only where no mask applies below (renderRow).
+  if (value instanceof JsonText) return;
   if (Array.isArray(value)) {
     for (const item of value) applyMasks(selection, item, masked);
     return;
@@ -527,8 +721,8 @@ function applyMasks(selection: Selection, value: unknown, masked: ReadonlySet<st
   for (const m of selection.masks) if (masked.has(m.coordinate)) object[m.key] = applyMask(m.mask, object[m.key]);
   for (const b of selection.below) {
     const child = object[b.key];
-    if (!b.nodes) applyMasks(b.selection, child, masked);
-    else if (child && typeof child === 'object') for (const k of b.nodes) applyMasks(b.selection, (child as Record<string, unknown>)[k], masked);
+    if (!b.page) applyMasks(b.selection, child, masked);
+    else if (child && typeof child === 'object') eachPageValue(b.page, child as Record<string, unknown>, [], (v) => applyMasks(b.selection, v, masked));
   }
 }
 
@@ -584,18 +778,36 @@ const MAX_IDENTIFIER_BYTES = 63;
  * name (an alias of over 63 bytes) keeps json_build_object.
  */
 function renderObject(selection: Selection, alias: string, r: Render): string {
+  const value = (k: Selection['keys'][number]) => (deniedCell(k, r) ? 'NULL' : k.sql(alias, r));
   if (selection.keys.some((k) => Buffer.byteLength(k.key) > MAX_IDENTIFIER_BYTES)) {
-    return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${k.sql(alias, r)}`).join(', ')})`;
+    return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${value(k)}`).join(', ')})`;
   }
   const row = r.next();
-  return `(SELECT ${row} FROM (SELECT ${selection.keys.map((k) => `${k.sql(alias, r)} AS "${k.key}"`).join(', ')}) ${row})`;
+  return `(SELECT ${row} FROM (SELECT ${selection.keys.map((k) => `${value(k)} AS "${k.key}"`).join(', ')}) ${row})`;
+}
+
+/**
+ * Whether a key's field is denied to the caller: its cell is then null, as graphql-js leaves it,
+ * and nothing below it is read. graphql-js coerces a field's arguments before the field rule
+ * denies it; one it would refuse leaves the operation to graphql-js (NeedsGraphqlJs).
+ */
+function deniedCell(k: Selection['keys'][number], r: Render): boolean {
+  if (k.coordinate === undefined || !r.denied.has(k.coordinate)) return false;
+  if (k.field && k.node) r.args(k.field, k.node);
+  return true;
+}
+
+/** Whether any coordinate in `coordinates` is selected in `selection` or below it. */
+function holdsAny(selection: Selection, coordinates: ReadonlySet<string>): boolean {
+  if (coordinates.size === 0) return false;
+  return selection.keys.some((k) => k.coordinate !== undefined && coordinates.has(k.coordinate)) || selection.below.some((b) => holdsAny(b.selection, coordinates));
 }
 
 /**
  * What a JSON column of a root row (a list or a page PostgreSQL built, read as text: json-text.ts)
  * becomes in the object: a `JsonText` for a body written by `stringifyResult`, else its value.
  */
-type JsonCell = (text: string) => unknown;
+type JsonCell = (text: string, parse: boolean) => unknown;
 
 /** The select list and joins of a root row being rendered by `renderRow`. */
 interface RowSql {
@@ -639,8 +851,13 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
     out.columns.push(`${sql} AS ${name}`);
     return name;
   };
-  for (const { key, sql, cell } of selection.keys) {
-    if (cell.kind === 'typename') {
+  for (const k of selection.keys) {
+    const { key, sql, cell } = k;
+    if (deniedCell(k, r)) {
+      parts.push((_row, object) => void (object[key] = null));
+    } else if (cell.kind === 'deniedOnly') {
+      throw new Error(`read plans: ${k.coordinate} is read only where it is denied`);
+    } else if (cell.kind === 'typename') {
       const name = cell.name;
       parts.push((_row, object) => void (object[key] = name));
     } else if (cell.kind === 'column') {
@@ -651,7 +868,9 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
       // As text: pg leaves it unparsed (a plain column of type json, such as customs' HS codes,
       // is still parsed by pg).
       const name = column(`(${sql(alias, r)})::text`);
-      parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string)));
+      // Parsed where masks apply below it or cursors are sealed in it (both in Node); else left as text.
+      const parse = cell.seals || (cell.selection !== undefined && holdsAny(cell.selection, r.masked));
+      parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string, parse)));
     } else if (cell.kind === 'embedded') {
       const build = renderRow(cell.selection, alias, r, out, json);
       parts.push((row, object) => void (object[key] = build(row)));
@@ -685,10 +904,24 @@ function pageInfoKeys(schema: GraphQLSchema, set: SelectionSetNode, fragments: R
 }
 
 /**
- * A nested connection: `nodes` and `pageInfo` (`hasNextPage`, `hasPreviousPage`; cursors and
- * `edges` stay on graphql-js) of one page of the parent's rows, read as childPageLoader reads
- * it: in the scope, after the cursor, ordered by the ordering the caller may use and then id,
- * `first` rows (one more to tell whether there is a next page).
+ * Where a nested connection holds its rows' objects and their cursors, by response key: `nodes`,
+ * each edge's `node` and `cursor`, `pageInfo`'s `startCursor` and `endCursor`. Cursors are sealed
+ * in Node (`sealPages`), so a page that answers any is parsed, not left as JSON text.
+ */
+interface PageShape {
+  nodes: string[];
+  edges: Array<{ key: string; nodes: string[]; cursors: string[] }>;
+  infos: Array<{ key: string; cursors: string[] }>;
+  seals: boolean;
+}
+
+/**
+ * A nested connection: `nodes`, `edges` (`cursor`, `node`) and `pageInfo` (`hasNextPage`,
+ * `hasPreviousPage`, `startCursor`, `endCursor`) of one page of the parent's rows, read as
+ * childPageLoader reads it: in the scope, after the cursor, ordered by the ordering the caller
+ * may use and then id, `first` rows (one more to tell whether there is a next page). A cursor
+ * leaves PostgreSQL as its row's position (sort value and id, as cursor-seal.ts seals them) and
+ * is sealed in Node.
  */
 function compilePage(
   schema: GraphQLSchema,
@@ -697,26 +930,50 @@ function compilePage(
   source: Extract<FieldSource, { kind: 'page' }>,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   coordinates: Coordinates,
-): { sql: (alias: string, r: Render) => string; nodes?: { selection: Selection; keys: string[] } } {
+): { sql: (alias: string, r: Render) => string; nodes?: Selection; shape: PageShape } {
   const connection = getNullableType(field.type) as GraphQLObjectType;
-  const parts: Array<{ key: string; part: 'nodes' | 'typename' | { pageInfo: Array<{ key: string; name: string }> } }> = [];
+  type Part = 'nodes' | 'typename' | { pageInfo: Array<{ key: string; name: string }> } | { edges: Array<{ key: string; name: string }> };
+  const parts: Array<{ key: string; part: Part }> = [];
+  const shape: PageShape = { nodes: [], edges: [], infos: [], seals: false };
   let inner: Selection | undefined;
+  const nodesOf = (set: SelectionSetNode) => {
+    if (inner) unsupported(`${connection.name}: nodes selected twice`);
+    inner = compileObject(schema, source.target, set, fragments, coordinates);
+  };
   for (const f of fieldsIn(connection, node.selectionSet!, fragments)) {
     const key = f.alias?.value ?? f.name.value;
     if (f.name.value === '__typename') parts.push({ key, part: 'typename' });
-    else if (f.name.value === 'nodes' && !inner && f.selectionSet) {
+    else if (f.name.value === 'nodes' && f.selectionSet) {
       select(coordinates, connection.name, 'nodes');
-      inner = compileObject(schema, source.target, f.selectionSet, fragments, coordinates);
+      nodesOf(f.selectionSet);
       parts.push({ key, part: 'nodes' });
+      shape.nodes.push(key);
     } else if (f.name.value === 'pageInfo' && f.selectionSet) {
       select(coordinates, connection.name, 'pageInfo');
-      parts.push({ key, part: { pageInfo: pageInfoKeys(schema, f.selectionSet, fragments, coordinates) } });
+      const pageInfo = pageInfoKeys(schema, f.selectionSet, fragments, coordinates, true);
+      parts.push({ key, part: { pageInfo } });
+      shape.infos.push({ key, cursors: pageInfo.filter((p) => p.name === 'startCursor' || p.name === 'endCursor').map((p) => p.key) });
+    } else if (f.name.value === 'edges' && f.selectionSet) {
+      select(coordinates, connection.name, 'edges');
+      const edge = getNamedType(connection.getFields().edges!.type) as GraphQLObjectType;
+      const edges = fieldsIn(edge, f.selectionSet, fragments).map((e) => {
+        const name = e.name.value;
+        if (name === 'node' && e.selectionSet) {
+          select(coordinates, edge.name, 'node');
+          nodesOf(e.selectionSet);
+        } else if (name === 'cursor') select(coordinates, edge.name, 'cursor');
+        else if (name !== '__typename') unsupported(`${edge.name}.${name}`);
+        return { key: e.alias?.value ?? name, name };
+      });
+      parts.push({ key, part: { edges } });
+      shape.edges.push({ key, nodes: edges.filter((e) => e.name === 'node').map((e) => e.key), cursors: edges.filter((e) => e.name === 'cursor').map((e) => e.key) });
     } else unsupported(`${connection.name}.${f.name.value}`);
   }
+  shape.seals = shape.edges.some((e) => e.cursors.length > 0) || shape.infos.some((i) => i.cursors.length > 0);
+  const edgeName = getNamedType(connection.getFields().edges?.type ?? connection.getFields().nodes!.type).name;
   const { target, foreignKey, orderings } = source;
   const nodes = inner;
-  const nodesKeys = parts.filter((p) => p.part === 'nodes').map((p) => p.key);
-  const nextPage = parts.some((p) => typeof p.part === 'object' && p.part.pageInfo.some((i) => i.name === 'hasNextPage'));
+  const nextPage = parts.some((p) => typeof p.part === 'object' && 'pageInfo' in p.part && p.part.pageInfo.some((i) => i.name === 'hasNextPage'));
   const sql = (a: string, r: Render) => {
     const args = r.args(field, node);
     const first = args.first;
@@ -724,6 +981,7 @@ function compilePage(
     const orderBy = args.orderBy as string | null | undefined;
     if (orderBy != null && r.ctx.policy.decideArgument(orderings.coordinate(orderBy)) !== 'visible') throw new NeedsGraphqlJs();
     const ordering = orderings.pick(orderBy, r.ctx.policy.decideArgument);
+    if (shape.seals) r.sealing.set(shape, { list: target.table, ordering });
     const c = r.next();
     const sort = target.reader.column(ordering.property);
     const direction = ordering.direction;
@@ -745,14 +1003,29 @@ function compilePage(
     const page = `(SELECT * FROM ${target.reader.table} ${c} WHERE ${where} ORDER BY ${order} LIMIT ${first + (nextPage ? 1 : 0)})`;
     const rows = r.next();
     const object = nodes ? renderObject(nodes, rows, r) : 'NULL';
+    const only = nextPage ? ` FILTER (WHERE ${rows}.rn_ <= ${first})` : '';
+    const rowOrder = (d: 'ASC' | 'DESC') => `${rows}.${sort} ${d}, ${rows}."id" ${d}`;
+    // A row's position, as cursor-seal.ts seals it: [sort value (a time as toISOString writes it), id].
+    const position = `json_build_array(${ordering.kind === 'timestamp' ? DATE_TIME_ISO(`${rows}.${sort}`) : `${rows}.${sort}`}, ${rows}."id")`;
     const cells = parts.map(({ key, part }) => {
       if (part === 'typename') return `${quoteLiteral(key)}, ${quoteLiteral(connection.name)}::text`;
-      if (part === 'nodes') {
-        const only = nextPage ? ` FILTER (WHERE ${rows}.rn_ <= ${first})` : '';
-        return `${quoteLiteral(key)}, coalesce(json_agg(${object} ORDER BY ${rows}.${sort} ${direction}, ${rows}."id" ${direction})${only}, '[]'::json)`;
+      if (part === 'nodes') return `${quoteLiteral(key)}, coalesce(json_agg(${object} ORDER BY ${rowOrder(direction)})${only}, '[]'::json)`;
+      if ('edges' in part) {
+        const edge = part.edges.map((e) => `${quoteLiteral(e.key)}, ${e.name === 'node' ? object : e.name === 'cursor' ? position : `${quoteLiteral(edgeName)}::text`}`);
+        return `${quoteLiteral(key)}, coalesce(json_agg(json_build_object(${edge.join(', ')}) ORDER BY ${rowOrder(direction)})${only}, '[]'::json)`;
       }
+      const reverse = direction === 'ASC' ? 'DESC' : 'ASC';
       const info = part.pageInfo.map((p) => {
-        const value = p.name === 'hasNextPage' ? `count(*) > ${first}` : p.name === 'hasPreviousPage' ? (after != null ? 'true' : 'false') : `'PageInfo'::text`;
+        const value =
+          p.name === 'hasNextPage'
+            ? `count(*) > ${first}`
+            : p.name === 'hasPreviousPage'
+              ? after != null
+                ? 'true'
+                : 'false'
+              : p.name === 'startCursor' || p.name === 'endCursor'
+                ? `(array_agg(${position} ORDER BY ${rowOrder(p.name === 'startCursor' ? direction : reverse)})${only})[1]`
+                : `'PageInfo'::text`;
         return `${quoteLiteral(p.key)}, ${value}`;
       });
       return `${quoteLiteral(key)}, json_build_object(${info.join(', ')})`;
@@ -760,7 +1033,59 @@ function compilePage(
     const numbered = nextPage ? `(SELECT ${c}.*, row_number() OVER (ORDER BY ${order}) AS rn_ FROM ${page} ${c})` : page;
     return `(SELECT json_build_object(${cells.join(', ')}) FROM ${numbered} ${rows})`;
   };
-  return { sql, nodes: nodes && { selection: nodes, keys: nodesKeys } };
+  return { sql, nodes, shape };
+}
+
+/**
+ * Seals, in place, the cursors of the pages below `selection` in `value` (an object or a list of
+ * them): each position PostgreSQL wrote becomes a cursor sealed for the page's list and
+ * ordering, one per row (an edge and endCursor naming the same row share it), as toPage seals them.
+ */
+function sealPages(selection: Selection, value: unknown, sealing: ReadonlyMap<PageShape, { list: string; ordering: Ordering }>, ctx: RequestContext): void {
+  if (Array.isArray(value)) {
+    for (const item of value) sealPages(selection, item, sealing, ctx);
+    return;
+  }
+  if (!value || typeof value !== 'object' || value instanceof JsonText) return;
+  for (const b of selection.below) {
+    const child = (value as Record<string, unknown>)[b.key];
+    if (!b.page) {
+      sealPages(b.selection, child, sealing, ctx);
+      continue;
+    }
+    if (!child || typeof child !== 'object') continue;
+    const page = child as Record<string, Array<Record<string, unknown>> & Record<string, unknown>>;
+    const how = sealing.get(b.page);
+    if (how) {
+      const sealed = new Map<string, string>();
+      const seal = (position: unknown) => {
+        if (!Array.isArray(position)) return null;
+        const [v, i] = position as [unknown, string];
+        const key = `${String(v)} ${i}`;
+        let cursor = sealed.get(key);
+        if (cursor === undefined) sealed.set(key, (cursor = ctx.cursors.seal(how.list, how.ordering, v, i)));
+        return cursor;
+      };
+      for (const e of b.page.edges) for (const edge of page[e.key] ?? []) for (const c of e.cursors) edge[c] = seal(edge[c]);
+      for (const i of b.page.infos) for (const c of i.cursors) (page[i.key] as Record<string, unknown>)[c] = seal((page[i.key] as Record<string, unknown>)[c]);
+    }
+    for (const n of b.page.nodes) sealPages(b.selection, page[n], sealing, ctx);
+    for (const e of b.page.edges) for (const edge of page[e.key] ?? []) for (const n of e.nodes) sealPages(b.selection, edge[n], sealing, ctx);
+  }
+}
+
+/** Whether a page below `selection` answers cursors (sealed in Node: the JSON holding it is parsed). */
+function sealsBelow(selection: Selection): boolean {
+  return selection.below.some((b) => b.page?.seals || sealsBelow(b.selection));
+}
+
+/** Calls `visit` with what a page holds of its rows' objects (a list of them, at the path of each), in response order. */
+function eachPageValue(shape: PageShape, page: Record<string, unknown>, path: ReadonlyArray<string | number>, visit: (value: unknown, path: ReadonlyArray<string | number>) => void): void {
+  for (const n of shape.nodes) visit(page[n], [...path, n]);
+  for (const e of shape.edges) {
+    const edges = page[e.key];
+    if (Array.isArray(edges)) edges.forEach((edge: Record<string, unknown>, i) => e.nodes.forEach((n) => visit(edge[n], [...path, e.key, i, n])));
+  }
 }
 
 function compileRoot(
@@ -776,7 +1101,22 @@ function compileRoot(
   const field = root.getFields()[name];
   if (!source || !field || !node.selectionSet) return unsupported(`root field ${name}`);
   const responseKey = node.alias?.value ?? name;
-  select(coordinates, root.name, name);
+  const coordinate = select(coordinates, root.name, name);
+  if (coordinate) (isNonNullType(field.type) ? coordinates.nonNullRoots : coordinates.deniable).add(coordinate);
+  return { coordinate, ...coordinates.below(coordinate, () => compileRootSelection(schema, source, field, node, responseKey, fragments, coordinates)) };
+}
+
+/** What a root field selects (below its own coordinate). */
+function compileRootSelection(
+  schema: GraphQLSchema,
+  source: RootSource,
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  responseKey: string,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  coordinates: Coordinates,
+): Omit<RootStep, 'coordinate'> {
+  if (!node.selectionSet) return unsupported('root field without selection');
   if (source.kind === 'byId') {
     return { responseKey, field, node, source, connectionKeys: [], object: compileObject(schema, source.type, node.selectionSet, fragments, coordinates) };
   }
@@ -814,21 +1154,22 @@ function compileRoot(
   return { responseKey, field, node, source, connectionKeys, object };
 }
 
-/** Compiles `document`'s operation, or undefined when any part of it is outside the catalog. */
-function compile(schema: GraphQLSchema, catalog: Catalog, document: DocumentNode, operation: OperationDefinitionNode): { steps: RootStep[]; coordinates: Coordinates } | undefined {
-  if (operation.operation !== 'query' || operation.directives?.length) return undefined;
+/** Compiles `document`'s operation, or says why any part of it is outside the catalog. */
+function compile(schema: GraphQLSchema, catalog: Catalog, document: DocumentNode, operation: OperationDefinitionNode): { steps: RootStep[]; coordinates: Coordinates } | { reason: string } {
+  if (operation.operation !== 'query') return { reason: 'not a query' };
+  if (operation.directives?.length) return { reason: 'directives' };
   const root = schema.getQueryType();
-  if (!root) return undefined;
+  if (!root) return { reason: 'no Query type' };
   const fragments = fragmentsOf(document);
-  const coordinates: Coordinates = new Set();
+  const coordinates = new Coordinates();
   try {
     const steps = fieldsIn(root, operation.selectionSet, fragments).map((node) => {
       if (node.name.value === '__typename' || node.name.value.startsWith('__')) unsupported('introspection at the root');
       return compileRoot(schema, catalog, root, node, fragments, coordinates);
     });
-    return steps.length > 0 ? { steps, coordinates } : undefined;
+    return steps.length > 0 ? { steps, coordinates } : { reason: 'no root field' };
   } catch (error) {
-    if (error instanceof Unsupported) return undefined;
+    if (error instanceof Unsupported) return { reason: error.message };
     throw error;
   }
 }
@@ -847,10 +1188,29 @@ export class ReadPlans {
     this.catalog = new Catalog(schema, ds);
   }
 
+  /** The fields of `typeName` a plan reads (none for a type it does not reach), and the root fields it compiles under `Query`. */
+  compiledFields(typeName: string): ReadonlySet<string> {
+    if (typeName === this.schema.getQueryType()?.name) return new Set(this.catalog.roots.keys());
+    const shapes = new Map<string, ObjectShape>();
+    const visit = (shape: ObjectShape) => {
+      if (shapes.has(shape.typeName)) return;
+      shapes.set(shape.typeName, shape);
+      for (const source of shape.fields.values()) if (source.kind !== 'column') visit(source.target);
+    };
+    for (const root of this.catalog.roots.values()) visit(root.type);
+    return new Set(shapes.get(typeName)?.fields.keys() ?? []);
+  }
+
+  /** Why `operation` has no plan (it runs on graphql-js), or undefined when it has one. */
+  reasonFor(document: DocumentNode, operation: OperationDefinitionNode): string | undefined {
+    const compiled = compile(this.schema, this.catalog, document, operation);
+    return 'reason' in compiled ? compiled.reason : undefined;
+  }
+
   /** The plan of `operation`, or undefined when it must run on graphql-js. Pure: cache the answer per document. */
   planFor(document: DocumentNode, operation: OperationDefinitionNode): ReadPlan | undefined {
     const compiled = compile(this.schema, this.catalog, document, operation);
-    if (!compiled) return undefined;
+    if ('reason' in compiled) return undefined;
     const { steps, coordinates } = compiled;
     const schema = this.schema;
     const catalog = this.catalog;
@@ -858,39 +1218,48 @@ export class ReadPlans {
     const prepared = this.prepared;
     const maskable = steps.some((step) => canMask(step.object));
     const decisions = new BoundedCache<PlanDecision>(DECISIONS_PER_PLAN);
-    const decide = (view: PolicyView): PlanDecision =>
-      decisions.getOrCompute(view.key, () => {
-        const masked = new Set<string>();
-        let denied = false;
-        for (const coordinate of coordinates) {
-          const dot = coordinate.indexOf('.');
-          const decision = view.decide(coordinate.slice(0, dot), coordinate.slice(dot + 1));
-          if (decision === 'denied') denied = true;
-          else if (decision === 'masked') masked.add(coordinate);
-        }
-        return { denied, masked };
-      });
+    const decide = (view: PolicyView): PlanDecision => decisions.getOrCompute(view.key, () => decidePlan(coordinates, view, steps.length));
+    const readsDeniedOnly = coordinates.deniedOnly.size > 0;
     return {
+      unusableFor(view) {
+        if (!view) return readsDeniedOnly ? `${[...coordinates.deniedOnly].join(', ')} not compiled, and not denied` : undefined;
+        const decision = decide(view);
+        if (decision.unusable !== undefined) return decision.unusable;
+        if (steps.some((step) => recordsSubject(step.object, decision.denied) === undefined)) return 'whose data it is depends on rows below a root row';
+        return undefined;
+      },
       async run(ctx, rawVariables, options = {}) {
-        // With the field rules (protections on, a field denied or masked): a denied field is left
-        // to graphql-js; masked ones are masked below, in one pass over the result.
+        // With the field rules (protections on, a field denied or masked): a denied field is null
+        // with its FORBIDDEN in its place, masked ones are masked below, in one pass over the
+        // result. Without them nothing is denied, so a field read only where it is denied cannot be.
         const decision = options.masking ? decide(ctx.policy) : undefined;
-        if (decision?.denied) return undefined;
+        if (decision ? decision.unusable !== undefined : readsDeniedOnly) return undefined;
+        const denied = decision?.denied ?? NOTHING;
+        // Whether each root row's subject is recorded: with the field rules, graphql-js records an
+        // object when a field of it that is not structure is allowed (field-rules.ts).
+        const records = steps.map((step) => (decision ? recordsSubject(step.object, denied) : true));
+        if (records.includes(undefined)) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
         const masking = decision !== undefined && decision.masked.size > 0 && maskable;
+        const masked = masking ? decision.masked : NOTHING;
         // The JSON PostgreSQL built (lists and pages) stays text, for the body, unless masks apply
-        // to it here or the caller wants objects.
-        const text = options.jsonText === true && !masking;
+        // to a list (it is parsed, to be masked in Node) or the caller wants objects.
+        const text = options.jsonText === true;
         let carried = false;
-        const json: JsonCell = text ? (value) => ((carried = true), new JsonText(value)) : (value) => JSON.parse(value) as unknown;
-        const statements: Array<{ sql: string; values: unknown[]; step: RootStep; build: (row: Record<string, unknown>) => Record<string, unknown>; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
+        const json: JsonCell = text ? (value, parse) => (parse ? JSON.parse(value) : ((carried = true), new JsonText(value))) : (value) => JSON.parse(value) as unknown;
+        const sealing = new Map<PageShape, { list: string; ordering: Ordering }>();
+        const statements: Array<{ sql?: string; values: unknown[]; step: RootStep; build: (row: Record<string, unknown>) => Record<string, unknown>; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
         for (const step of steps) {
           let args: Record<string, unknown>;
           try {
             args = getArgumentValues(step.field, step.node, coerced.coerced);
           } catch {
             return undefined; // graphql-js reports it where it belongs, with the field's path
+          }
+          if (step.coordinate !== undefined && denied.has(step.coordinate)) {
+            statements.push({ values: [], step, build: () => ({}) }); // null, and its FORBIDDEN
+            continue;
           }
           const values: unknown[] = [];
           let n = 0;
@@ -917,6 +1286,9 @@ export class ReadPlans {
               values.push(value);
               return `$${values.length}${cast ? `::${cast}` : ''}`;
             },
+            denied,
+            masked,
+            sealing,
           };
           const type = step.source.type;
           const t = next();
@@ -986,15 +1358,20 @@ export class ReadPlans {
         }
         const results = await Promise.all(
           statements.map(({ sql, values }) => {
+            if (sql === undefined) return [];
             if (!prepared.has(sql) && prepared.size < MAX_PREPARED_PLANS) prepared.add(sql);
             return readRows(ds, sql, values, { prepared: prepared.has(sql) });
           }),
         );
         const data: Record<string, unknown> = {};
-        statements.forEach(({ step, build, page }, i) => {
+        statements.forEach(({ sql, step, build, page }, i) => {
+          if (sql === undefined) {
+            data[step.responseKey] = null;
+            return;
+          }
           const read = results[i]!;
           const rows = page ? read.slice(0, page.first) : read;
-          for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
+          if (records[i]) for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
           const nodes = rows.map(build);
           if (!page) {
             data[step.responseKey] = nodes[0] ?? null;
@@ -1022,23 +1399,27 @@ export class ReadPlans {
             data[step.responseKey] = connection;
           }
         });
+        if (sealing.size > 0) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => sealPages(step.object, value, sealing, ctx));
         if (decision && decision.masked.size > 0) {
           for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);
-          if (masking) {
-            for (const step of steps) {
-              const value = data[step.responseKey];
-              if (step.source.kind === 'byId') applyMasks(step.object, value, decision.masked);
-              else {
-                for (const k of step.connectionKeys) {
-                  const list = (value as Record<string, unknown>)[k.key] as Array<Record<string, unknown>>;
-                  if (k.edges) for (const e of k.edges.filter((e) => e.name === 'node')) for (const edge of list) applyMasks(step.object, edge[e.key], decision.masked);
-                  else if (!k.typename && !k.pageInfo) applyMasks(step.object, list, decision.masked);
-                }
-              }
-            }
-          }
+          if (masking) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => applyMasks(step.object, value, masked));
         }
-        return { data: carried ? carryingJsonText(data) : data };
+        const out = { data: carried ? carryingJsonText(data) : data };
+        if (denied.size === 0) return out;
+        // Each denied field where graphql-js would reach it: null (the statement's, or Node's) and
+        // its FORBIDDEN, as the field rule raises it (field-rules.ts), in response order.
+        const errors: GraphQLError[] = [];
+        const deny = (coordinate: string, node: FieldNode, path: ReadonlyArray<string | number>) => {
+          ctx.disclosures.denied.add(coordinate);
+          errors.push(locatedError(forbidden(deniedMessage(coordinate)), node, path));
+        };
+        for (const step of steps) {
+          if (step.coordinate !== undefined && denied.has(step.coordinate)) deny(step.coordinate, step.node, [step.responseKey]);
+          else if (holdsAny(step.object, denied)) eachRootValue(step, data[step.responseKey], (value, path) => denyBelow(step.object, value, path, denied, deny));
+        }
+        // A denied root field that may not be null (the only one: decidePlan) nulls the whole data.
+        if (steps.some((step) => step.coordinate !== undefined && denied.has(step.coordinate) && coordinates.nonNullRoots.has(step.coordinate))) return { data: null, errors };
+        return errors.length > 0 ? { ...out, errors } : out;
       },
     };
   }

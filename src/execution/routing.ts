@@ -6,9 +6,9 @@
  * operation limits, the rate limiter, the contract check, the audit plugin and error formatting
  * run for all of them alike):
  * 1. field rules: an operation that selects a field the caller's view denies or masks
- *    (needsFieldRules) runs as a compiled read when it has a plan and selects nothing denied
- *    (the plan masks what the view masks), else on graphql-js with the shield rules and masking
- *    on every field;
+ *    (needsFieldRules) runs as a compiled read when it has a plan that answers the view (the plan
+ *    masks what the view masks and answers a denied field with null and its FORBIDDEN, as the
+ *    rules do), else on graphql-js with the shield rules and masking on every field;
  * 2. compiled read: any other query over the order aggregate runs as one SQL statement per root
  *    field (read-plans.ts), recording the objects it returns; over HTTP the JSON PostgreSQL built
  *    goes into the body as text (json-text.ts: Apollo writes every body with its `stringifyResult`);

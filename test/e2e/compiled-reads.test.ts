@@ -8,20 +8,19 @@
  * built below a root row as it built them: the same JSON value (key order included) and the same
  * audit event.
  */
-import { createDecipheriv, hkdfSync } from 'node:crypto';
 import { getNamedType, isLeafType, isObjectType, Kind, parse, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../../src/policy/principal';
 import { createDataSource } from '../../src/data-source';
-import { countSql } from '../../src/platform/sql-counter';
 import { MATRIX } from '../../src/policy/disclosure-matrix';
 import { PolicyEngine } from '../../src/policy/policy-view';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
-import { callers, lastEvent, run, type Outcome } from '../audit/audit-harness';
+import { callers, run } from '../audit/audit-harness';
+import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, withPositions } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { createTestGateway, TEST_SECRETS } from '../harness/gateway';
+import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callerOfMatrixRow } from '../harness/principals';
 
@@ -140,57 +139,6 @@ function operations(schema: GraphQLSchema, decide: (t: string, f: string) => str
     { name: 'every field, visible or not (guarded path)', query: `{ orders(first: 5) { nodes { id orderNumber customer { id } shippingAddress { phone city } items { sku } } } }` },
   ];
 }
-
-/** The position a sealed cursor holds (read without its binding: the equivalence is of positions; a test below checks the binding). */
-function position(cursor: string): unknown {
-  const raw = Buffer.from(cursor, 'base64url');
-  const key = Buffer.from(hkdfSync('sha256', TEST_SECRETS.cursorSecret, 'need-to-know', 'cursor v1', 32));
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 13), { authTagLength: 16 });
-  return JSON.parse(decipher.update(raw.subarray(29)).toString('utf8'));
-}
-
-/** `value` with every cursor (random per sealing) replaced by the position it holds. */
-function withPositions(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withPositions);
-  if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && /^(c|cursor|startCursor|endCursor)$/.test(k) ? { position: position(v) } : withPositions(v)]),
-  );
-}
-
-/** A compiled read's statement: its root rows name the request's subject (read-plans.ts), which no loader's statement does. */
-const isCompiled = (text: string) => / AS subject( FROM|,)/.test(text);
-
-async function outcomeAndEvent(gateway: Gateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
-  const { result: response, sql } = await countSql(() => gateway.execute(query, caller, variables, REFERENCES));
-  if (response.body.kind !== 'single') throw new Error('expected a single result');
-  const raw = { status: response.http.status ?? 200, ...JSON.parse(JSON.stringify(response.body.singleResult)) };
-  const result = withPositions(raw);
-  const event = await lastEvent(db.dataSource);
-  const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
-  return { outcome: result as Outcome, event: content, statements: sql.count, texts: sql.statements, compiled: sql.statements.some(isCompiled) };
-}
-
-/** What a read serves, where its matrix row asks (sent in process and as the X-Legal-Case and X-Privacy-Request headers). */
-const REFERENCES = { legalCaseReference: 'CASE-2026-001', privacyRequestReference: 'PR-2026-0042' };
-
-/** Over HTTP, a test's caller travels as base64url JSON in the Authorization header (see `callerFrom`). */
-const bearerOf = (caller: Caller) => `Bearer ${Buffer.from(JSON.stringify(caller)).toString('base64url')}`;
-const callerFrom = async (headers: { authorization?: string }): Promise<Caller> => JSON.parse(Buffer.from(headers.authorization!.slice('Bearer '.length), 'base64url').toString());
-
-/** A response body read back: status and result as sent, with cursors as positions; `text` the body itself. */
-async function httpOutcomeAndEvent(gateway: HttpGateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
-  const response = await gateway.post({ query, variables }, { authorization: bearerOf(caller), 'x-legal-case': REFERENCES.legalCaseReference, 'x-privacy-request': REFERENCES.privacyRequestReference });
-  const event = await lastEvent(db.dataSource);
-  const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
-  return { outcome: withPositions({ status: response.status, ...response.json }) as Outcome, event: content, text: response.text };
-}
-
-/**
- * PostgreSQL's spacing in JSON it built (json_agg's `, \n ` between a list's items,
- * json_build_object's `"key" : value`): `JSON.stringify` never writes it.
- */
-const builtByPostgres = (body: string) => /, \n |" : /.test(body);
 
 /**
  * How many lists of two or more objects an operation's data holds below its root rows (a root
@@ -451,26 +399,95 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(c.outcome.data?.afterSalesCases).toMatchObject({ pageInfo: { hasNextPage: true, hasPreviousPage: true }, nodes: [expect.any(Object), expect.any(Object)] });
   });
 
+  /** Runs `query` on both gateways: the compiled one answers in one statement, with graphql-js's response and audit event. */
+  async function compiledInOneStatement(query: string, caller: Caller, variables: Record<string, unknown>) {
+    const c = await outcomeAndEvent(compiled, db, query, caller, variables);
+    const p = await outcomeAndEvent(plain, db, query, caller, variables);
+    expect({ compiled: c.compiled, statements: c.statements }).toEqual({ compiled: true, statements: 1 });
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    return { c, p };
+  }
+
   it('masks in the compiled read what the view masks, and audits it as graphql-js does', async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:fraud_analyst')!);
     const query = `query($id: ID!) { customer(id: $id) { id email orders(first: 3) { nodes { id } } } }`;
-    const c = await outcomeAndEvent(compiled, db, query, caller, { id: DEMO_IDS.demoCustomer });
-    const p = await outcomeAndEvent(plain, db, query, caller, { id: DEMO_IDS.demoCustomer });
-    expect(c.compiled).toBe(true);
-    expect(c.statements).toBe(1);
-    expect(c.outcome).toEqual(p.outcome);
-    expect(c.event).toEqual(p.event);
+    const { c, p } = await compiledInOneStatement(query, caller, { id: DEMO_IDS.demoCustomer });
     expect(c.outcome.data?.customer.email).toMatch(/^.•••@/);
     expect(c.event.masked).toEqual(['Customer.email']);
-    // Over HTTP too: masked in Node, so written out by JSON.stringify.
+    // Over HTTP too: the email masked in Node, the page of orders (no mask applies in it) as
+    // PostgreSQL built it.
     const h = await httpOutcomeAndEvent(compiledHttp, db, query, caller, { id: DEMO_IDS.demoCustomer });
-    expect(builtByPostgres(h.text)).toBe(false);
+    expect(c.outcome.data?.customer.orders.nodes.length).toBeGreaterThan(1);
+    expect(builtByPostgres(h.text)).toBe(true);
+    expect(h.text).toMatch(/"email":".•••@/);
     expect(h.outcome).toEqual(p.outcome);
     expect(h.event).toEqual(p.event);
-    // A denied field among them: graphql-js answers, with null and FORBIDDEN in its place.
-    const denied = await outcomeAndEvent(compiled, db, query.replace('email', 'email accountName phone'), caller, { id: DEMO_IDS.demoCustomer });
-    expect(denied.compiled).toBe(false);
-    expect(denied.outcome.errors?.map((e) => e.extensions?.code)).toContain('FORBIDDEN');
+    // Denied fields among them: null and FORBIDDEN in their places, in response order, from the
+    // compiled read as from graphql-js.
+    const { c: denied } = await compiledInOneStatement(query.replace('email', 'accountName email phone'), caller, { id: DEMO_IDS.demoCustomer });
+    expect(denied.outcome.data?.customer).toMatchObject({ accountName: null, phone: null, email: expect.stringMatching(/^.•••@/) });
+    expect(denied.outcome.errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([
+      [['customer', 'accountName'], 'FORBIDDEN', 'Not disclosed to this caller for this purpose: Customer.accountName'],
+      [['customer', 'phone'], 'FORBIDDEN', 'Not disclosed to this caller for this purpose: Customer.phone'],
+    ]);
+    expect(denied.event.denied).toEqual(expect.arrayContaining(['Customer.accountName', 'Customer.phone']));
+    expect(denied.event.outcome).toBe('partial');
+  });
+
+  it("answers a nested connection's edges and cursors in the one statement, and they open on graphql-js for the next page", async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:customer_service' && r.purpose === 'after_sales')!);
+    const query = `query($id: ID!, $after: String) { customer(id: $id) { accountName
+      orders(first: 3, after: $after) { pageInfo { startCursor endCursor hasNextPage hasPreviousPage } edges { __typename cursor node { orderNumber items { sku } } } }
+      afterSalesCases(first: 2, orderBy: OPENED_AT_ASC) { edges { c: cursor } } } }`;
+    const { c } = await compiledInOneStatement(query, caller, { id: DEMO_IDS.demoCustomer });
+    const orders = c.outcome.data?.customer.orders;
+    expect(orders.edges).toHaveLength(3);
+    expect(orders.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false, endCursor: { position: expect.any(Array) } });
+    // One cursor per row: the last edge's and endCursor are the same string, as graphql-js gives them.
+    const raw = await compiled.execute(query, caller, { id: DEMO_IDS.demoCustomer });
+    const page = raw.body.kind === 'single' ? (raw.body.singleResult.data?.customer as { orders: { pageInfo: { endCursor: string }; edges: Array<{ cursor: string }> } }).orders : undefined;
+    expect(page?.edges[2]!.cursor).toBe(page?.pageInfo.endCursor);
+    // The compiled cursor opens on graphql-js, for the page graphql-js's own cursor opens.
+    const nextOfCompiled = await outcomeAndEvent(plain, db, query, caller, { id: DEMO_IDS.demoCustomer, after: page!.pageInfo.endCursor });
+    const plainRaw = await plain.execute(query, caller, { id: DEMO_IDS.demoCustomer });
+    const plainEnd = plainRaw.body.kind === 'single' ? (plainRaw.body.singleResult.data?.customer as { orders: { pageInfo: { endCursor: string } } }).orders.pageInfo.endCursor : '';
+    const nextOfPlain = await outcomeAndEvent(plain, db, query, caller, { id: DEMO_IDS.demoCustomer, after: plainEnd });
+    expect(nextOfCompiled.outcome.errors).toBeUndefined();
+    expect(nextOfCompiled.outcome).toEqual(nextOfPlain.outcome);
+    expect(nextOfCompiled.outcome.data?.customer.orders.pageInfo.hasPreviousPage).toBe(true);
+    // And the compiled read reads that page as graphql-js does.
+    const compiledNext = await outcomeAndEvent(compiled, db, query, caller, { id: DEMO_IDS.demoCustomer, after: plainEnd });
+    expect(compiledNext.compiled).toBe(true);
+    expect(compiledNext.outcome).toEqual(nextOfPlain.outcome);
+  });
+
+  it('lists errors in response order on graphql-js too, whichever statement returned first', async () => {
+    // Order.customer is not compiled: graphql-js answers, its loaders deciding when each parent resolves.
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:fraud_analyst')!);
+    const query = `query($id: ID!) { customer(id: $id) { accountName } x: orders(first: 2) { nodes { customer { accountName } } } }`;
+    const expected = [['customer', 'accountName'], ['x', 'nodes', 0, 'customer', 'accountName'], ['x', 'nodes', 1, 'customer', 'accountName']];
+    for (const gateway of [compiled, plain]) {
+      const r = await outcomeAndEvent(gateway, db, query, caller, { id: DEMO_IDS.demoCustomer });
+      expect(r.compiled).toBe(false);
+      expect(r.outcome.errors?.map((e) => e.path)).toEqual(expected);
+      expect(new Set(r.outcome.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['FORBIDDEN']));
+    }
+  });
+
+  it('answers a denied root list as graphql-js does: no statement, and no data at all', async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:fraud_analyst')!);
+    const query = `{ afterSalesCases(first: 2) { nodes { id subject } } }`;
+    const c = await outcomeAndEvent(compiled, db, query, caller);
+    const p = await outcomeAndEvent(plain, db, query, caller);
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    expect(c.outcome).toMatchObject({ status: 403, data: null, errors: [{ path: ['afterSalesCases'], extensions: { code: 'FORBIDDEN' } }] });
+    expect(c.statements).toBe(0);
+    // Beside another root field, which of that one's errors graphql-js lists depends on timing: graphql-js answers.
+    const two = await outcomeAndEvent(compiled, db, `{ afterSalesCases(first: 2) { nodes { id } } orders(first: 1) { nodes { id } } }`, caller);
+    expect(two.compiled).toBe(false);
+    expect(two.outcome.data).toBeNull();
   });
 
   it('plans a repeated page once: after five custom plans PostgreSQL keeps a generic one', async () => {

@@ -1,0 +1,66 @@
+/**
+ * Running one operation on two gateways and reading back what each answered: the response (its
+ * cursors as the positions they hold), the audit event it wrote, the statements it sent and
+ * whether one was a compiled read's (src/execution/read-plans.ts). Shared by the equivalence
+ * tests of compiled reads.
+ */
+import { createDecipheriv, hkdfSync } from 'node:crypto';
+import type { Caller } from '../../src/policy/principal';
+import { countSql } from '../../src/platform/sql-counter';
+import type { Gateway } from '../../src/server';
+import { lastEvent, type Outcome } from '../audit/audit-harness';
+import type { TestDatabase } from './database';
+import { TEST_SECRETS } from './gateway';
+import type { HttpGateway } from './http';
+
+/** The position a sealed cursor holds (read without its binding: the equivalence is of positions; a test below checks the binding). */
+export function position(cursor: string): unknown {
+  const raw = Buffer.from(cursor, 'base64url');
+  const key = Buffer.from(hkdfSync('sha256', TEST_SECRETS.cursorSecret, 'need-to-know', 'cursor v1', 32));
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 13), { authTagLength: 16 });
+  return JSON.parse(decipher.update(raw.subarray(29)).toString('utf8'));
+}
+
+/** `value` with every cursor (random per sealing) replaced by the position it holds. */
+export function withPositions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withPositions);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && /^(c|cursor|startCursor|endCursor)$/.test(k) ? { position: position(v) } : withPositions(v)]),
+  );
+}
+
+/** A compiled read's statement: its root rows name the request's subject (read-plans.ts), which no loader's statement does. */
+export const isCompiled = (text: string) => / AS subject( FROM|,)/.test(text);
+
+export async function outcomeAndEvent(gateway: Gateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
+  const { result: response, sql } = await countSql(() => gateway.execute(query, caller, variables, REFERENCES));
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  const raw = { status: response.http.status ?? 200, ...JSON.parse(JSON.stringify(response.body.singleResult)) };
+  const result = withPositions(raw);
+  const event = await lastEvent(db.dataSource);
+  const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
+  return { outcome: result as Outcome, event: content, statements: sql.count, texts: sql.statements, compiled: sql.statements.some(isCompiled) };
+}
+
+/** What a read serves, where its matrix row asks (sent in process and as the X-Legal-Case and X-Privacy-Request headers). */
+export const REFERENCES = { legalCaseReference: 'CASE-2026-001', privacyRequestReference: 'PR-2026-0042' };
+
+/** Over HTTP, a test's caller travels as base64url JSON in the Authorization header (see `callerFrom`). */
+export const bearerOf = (caller: Caller) => `Bearer ${Buffer.from(JSON.stringify(caller)).toString('base64url')}`;
+export const callerFrom = async (headers: { authorization?: string }): Promise<Caller> => JSON.parse(Buffer.from(headers.authorization!.slice('Bearer '.length), 'base64url').toString());
+
+/** A response body read back: status and result as sent, with cursors as positions; `text` the body itself. */
+export async function httpOutcomeAndEvent(gateway: HttpGateway, db: TestDatabase, query: string, caller: Caller, variables?: Record<string, unknown>) {
+  const response = await gateway.post({ query, variables }, { authorization: bearerOf(caller), 'x-legal-case': REFERENCES.legalCaseReference, 'x-privacy-request': REFERENCES.privacyRequestReference });
+  const event = await lastEvent(db.dataSource);
+  const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = event as unknown as Record<string, unknown>;
+  return { outcome: withPositions({ status: response.status, ...response.json }) as Outcome, event: content, text: response.text };
+}
+
+/**
+ * PostgreSQL's spacing in JSON it built (json_agg's `, \n ` between a list's items,
+ * json_build_object's `"key" : value`): `JSON.stringify` never writes it.
+ */
+export const builtByPostgres = (body: string) => /, \n |" : /.test(body);
+

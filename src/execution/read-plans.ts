@@ -890,12 +890,10 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
   };
 }
 
-/**
- * The keys of a `pageInfo` selection: `hasNextPage`, `hasPreviousPage` and `__typename`, and with
- * `cursors` (root lists, which seal them in Node) `startCursor` and `endCursor`.
- */
-function pageInfoKeys(schema: GraphQLSchema, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, coordinates: Coordinates, cursors = false) {
-  const allowed = cursors ? ['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor', '__typename'] : ['hasNextPage', 'hasPreviousPage', '__typename'];
+/** The keys of a `pageInfo` selection: `hasNextPage`, `hasPreviousPage`, `startCursor`, `endCursor` (sealed in Node) and `__typename`. */
+const PAGE_INFO_KEYS = ['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor', '__typename'];
+function pageInfoKeys(schema: GraphQLSchema, set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, coordinates: Coordinates) {
+  const allowed = PAGE_INFO_KEYS;
   return fieldsIn(schema.getType('PageInfo') as GraphQLObjectType, set, fragments).map((p) => {
     if (!allowed.includes(p.name.value)) unsupported(`PageInfo.${p.name.value}`);
     if (p.name.value !== '__typename') select(coordinates, 'PageInfo', p.name.value);
@@ -950,7 +948,7 @@ function compilePage(
       shape.nodes.push(key);
     } else if (f.name.value === 'pageInfo' && f.selectionSet) {
       select(coordinates, connection.name, 'pageInfo');
-      const pageInfo = pageInfoKeys(schema, f.selectionSet, fragments, coordinates, true);
+      const pageInfo = pageInfoKeys(schema, f.selectionSet, fragments, coordinates);
       parts.push({ key, part: { pageInfo } });
       shape.infos.push({ key, cursors: pageInfo.filter((p) => p.name === 'startCursor' || p.name === 'endCursor').map((p) => p.key) });
     } else if (f.name.value === 'edges' && f.selectionSet) {
@@ -1132,7 +1130,7 @@ function compileRootSelection(
       connectionKeys.push({ key });
     } else if (inner.name.value === 'pageInfo' && inner.selectionSet) {
       select(coordinates, connection.name, 'pageInfo');
-      connectionKeys.push({ key, pageInfo: pageInfoKeys(schema, inner.selectionSet, fragments, coordinates, true) });
+      connectionKeys.push({ key, pageInfo: pageInfoKeys(schema, inner.selectionSet, fragments, coordinates) });
     } else if (inner.name.value === 'edges' && inner.selectionSet) {
       // Edges: a sealed cursor per row (sealed in Node, as toPage seals it) and the row's object.
       select(coordinates, connection.name, 'edges');

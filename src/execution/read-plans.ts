@@ -1301,7 +1301,8 @@ export class ReadPlans {
             if (error instanceof NeedsGraphqlJs) return undefined; // graphql-js reports it where it belongs
             throw error;
           }
-          const head = `SELECT ${row.columns.join(', ')}, ${subject} AS subject`;
+          // Every key of the row may be denied: it then reads no column, only its subject.
+          const head = `SELECT ${[...row.columns, `${subject} AS subject`].join(', ')}`;
           let sql = ` FROM ${type.reader.table} ${t}${row.joins.join('')} WHERE TRUE`;
           let page: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } | undefined;
           if (step.source.kind === 'byId') {

@@ -9,21 +9,38 @@
  *
  * Sealing. Each batch is sealed by seal n + 1: the ids of its events in order, the Merkle root
  * over their hashes, and the hash of seal n, so the seals form one chain however many gateway
- * replicas write. The writer remembers the last seal it wrote or read and writes the events,
- * their new subject sets and seal n + 1 in ONE statement, without a transaction block. That
- * statement writes nothing unless seal n, with the hash remembered, is in the database: after a
- * restore from a backup or a failover to a replica that was behind, the seal remembered may be
- * gone, and chaining to it would fork the chain (`audit verify` would report the seals missing
- * and a later batch would name subject sets that are gone too). The writer then forgets what it
- * remembered and seals under the lock. The seal id is the primary key, so if another replica
- * took n + 1 first the statement fails as a whole and the writer falls back to the locked path
- * too. That path takes a transaction-scoped advisory lock, reads the latest seal, writes the
- * same statement with every subject set of the batch and commits; a writer sealing without the
- * lock can still take the id read, and then the try is undone to a savepoint and made again (up
- * to 10 times). The locked path also serves the first batch, the batch after any failure, and
- * connections whose `synchronous_commit` is not `on` (read once per connection): it forces
- * `synchronous_commit = on` for its commit. Either way "durable" means flushed to the primary's
- * WAL whatever the session default, and the lock is never held while requests execute.
+ * replicas write. Every seal is written by a transaction that holds the seal lock (a
+ * transaction-scoped advisory lock), so no writer can take the seal id another one read under
+ * the lock: a slow writer is never starved by faster ones.
+ *
+ * The fast path: the writer remembers the last seal it wrote or read and writes the events,
+ * their new subject and coordinate sets and seal n + 1 in ONE statement, without a transaction block, which
+ * TRIES the seal lock first and writes nothing without it. It does not wait for the lock: a
+ * statement holds its locks on the audit tables from its start, and one that then waited for
+ * the seal lock would deadlock with whoever holds the seal lock and wants those tables
+ * (partition maintenance, audit-partitions.ts, takes the seal lock before its DDL). The
+ * statement also writes nothing unless seal n, with the hash remembered, is in the database:
+ * after a restore from a backup or a failover to a replica that was behind, the seal remembered
+ * may be gone, and chaining to it would fork the chain (`audit verify` would report the seals
+ * missing and a later batch would name subject sets that are gone too). The writer then forgets
+ * what it remembered and seals on the locked path. It seals there too when the lock was busy,
+ * and when another writer took n + 1 first (the seal id is the primary key, so the statement
+ * fails as a whole). The fast path costs one statement and one round trip. While other writers
+ * seal between this writer's batches (several replicas under load), that try would only fail:
+ * a batch that finds, under the lock, that another writer sealed since this one's previous
+ * batch sends the next batch to the locked path at once, and one that finds none sends it to
+ * the fast path again.
+ *
+ * The locked path: BEGIN, wait for the seal lock, read the latest seal, write the same statement
+ * with every set of the batch, COMMIT. Nothing touches the audit tables before the lock
+ * is granted, and PostgreSQL grants a waited-for lock in the order it was asked for. Since every
+ * writer seals under the lock, the id read is still free when the statement runs; should a
+ * writer of an older version (one that sealed without the lock) take it meanwhile, the try is
+ * undone to a savepoint and made again (up to 10 times). The locked path also serves the first
+ * batch, the batch after any failure, and connections whose `synchronous_commit` is not `on`
+ * (read once per connection): it forces `synchronous_commit = on` for its commit. Either way
+ * "durable" means flushed to the primary's WAL whatever the session default, and the lock is
+ * never held while requests execute.
  *
  * Writes. A request that writes appends its event with `appendWithin`, in its own transaction,
  * as the last statement before its COMMIT: sealed alone under the lock, so the event and the
@@ -68,7 +85,7 @@ export interface WrittenBatch {
   subjectSets: number;
   /** Coordinate sets the batch stored (or found stored by another writer). */
   coordinateSets: number;
-  /** Sealed on the locked path (first batch, after a failure or a lost race, or sync commit off). */
+  /** Sealed on the locked path (first batch, after a failure, a lost race or a busy lock, or sync commit off). */
   locked: boolean;
   ms: number;
 }
@@ -78,16 +95,22 @@ export const AUDIT_SEAL_LOCK = '5643803393587742036';
 
 /**
  * The events, their new subject and coordinate sets and their seal, in one statement that writes
- * anything only when the previous seal it names ($10, $7) is in the database: a writer whose
- * remembered seal is gone (the database was restored from a backup, or failed over to a replica
- * that was behind) writes nothing instead of forking the chain, and reads the chain again. Seal
- * 1 names seal 0, which is there when no seal is.
+ * anything only when it got the seal lock (`sealing`, tried before anything is written: every
+ * write waits for `previous`, which joins it) and the previous seal it names ($10, $7) is in the
+ * database (`chain_end`): a writer whose remembered seal is gone (the database was restored from
+ * a backup, or failed over to a replica that was behind) writes nothing instead of forking the
+ * chain, and reads the chain again. Seal 1 names seal 0, which is there when no seal is. Any
+ * write added here must wait for `previous` too. Reports which of the three happened.
  */
 const INSERT_BATCH = `
-  WITH previous AS (
+  WITH sealing AS MATERIALIZED (
+    SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK}) AS locked
+  ), chain_end AS MATERIALIZED (
     SELECT 1 FROM audit_seal WHERE id = $10::bigint AND hash = $7
     UNION ALL
     SELECT 1 WHERE $10::bigint = 0 AND NOT EXISTS (SELECT 1 FROM audit_seal)
+  ), previous AS (
+    SELECT 1 FROM sealing, chain_end WHERE sealing.locked
   ), subject_sets AS (
     INSERT INTO audit_subject_set (hash, subject_ids)
     SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $9::json) WHERE EXISTS (SELECT 1 FROM previous)
@@ -105,9 +128,12 @@ const INSERT_BATCH = `
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, trace_id, seal_id, hash
     FROM json_populate_recordset(NULL::audit_event, $1::json) WHERE EXISTS (SELECT 1 FROM previous)
     RETURNING 1
+  ), sealed AS (
+    INSERT INTO audit_seal (id, sealed_at, event_count, event_ids, merkle_root, previous_hash, hash)
+    SELECT $2::bigint, $3::timestamptz, $4::int, $5::uuid[], $6, $7, $8 WHERE EXISTS (SELECT 1 FROM previous)
+    RETURNING 1
   )
-  INSERT INTO audit_seal (id, sealed_at, event_count, event_ids, merkle_root, previous_hash, hash)
-  SELECT $2::bigint, $3::timestamptz, $4::int, $5::uuid[], $6, $7, $8 WHERE EXISTS (SELECT 1 FROM previous)`;
+  SELECT (SELECT locked FROM sealing) AS locked, EXISTS (SELECT 1 FROM chain_end) AS chained, EXISTS (SELECT 1 FROM sealed) AS sealed`;
 
 /** Takes the seal lock for the rest of the transaction and makes its COMMIT durable whatever the session default. */
 const LOCK_FOR_SEALING = `SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK})`;
@@ -117,8 +143,11 @@ const LATEST_SEAL = `SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`;
 /** Subject and coordinate sets the writer remembers having stored. Sets are never removed (append-only). */
 const STORED_SETS_REMEMBERED = 10_000;
 
-/** Tries on the locked path before a batch fails: each lost try means another writer sealed a batch. */
+/** Tries on the locked path before a batch fails: each lost try means a writer sealing without the lock (an older version) sealed a batch. */
 const SEAL_ATTEMPTS = 10;
+
+/** Why the sealing statement wrote nothing. */
+type NotSealed = 'seal lock busy' | 'previous seal missing';
 
 export interface SealLink {
   id: string;
@@ -184,6 +213,12 @@ export class AuditLog {
   private pending: Waiting[] = [];
   /** The newest seal this writer wrote or read; forgotten after any failure. */
   private latest: SealLink | undefined;
+  /**
+   * Another writer sealed since this writer's previous batch, as its last batch found under the
+   * lock: the fast path would only fail (the seal remembered is not the latest, or the lock is
+   * busy), so the next batch goes to the locked path at once.
+   */
+  private contended = false;
   private readonly storedSets = new BoundedCache<true>(STORED_SETS_REMEMBERED);
   /** Whether a pooled connection's own `synchronous_commit` makes a commit durable. */
   private readonly durableByDefault = new WeakMap<PoolClient, boolean>();
@@ -290,18 +325,22 @@ export class AuditLog {
       let sealed: SealLink | undefined;
       let newSets = 0;
       let newCoordinateSets = 0;
-      if (this.latest && (await this.commitsDurably(client))) {
+      const remembered = this.latest;
+      if (remembered && !this.contended && (await this.commitsDurably(client))) {
         const unstored = setsOf(records, (key) => this.storedSets.get(key) === undefined);
         try {
-          sealed = await this.insert(client, this.latest, records, root, unstored);
-          if (sealed) {
+          const outcome = await this.insert(client, remembered, records, root, unstored);
+          if (outcome === 'previous seal missing') this.forgetChain('the seal this writer chained to is not in the database (restored, or failed over): reading the chain again');
+          else if (outcome === 'seal lock busy') this.logger?.debug({ sealId: remembered.id }, 'audit seal lock held by another writer; queueing for it');
+          else {
+            sealed = outcome;
             newSets = unstored.subjects.size;
             newCoordinateSets = unstored.coordinates.size;
             rememberStored(this.storedSets, unstored);
-          } else this.forgetChain('the seal this writer chained to is not in the database (restored, or failed over): reading the chain again');
+          }
         } catch (error) {
           if (!isSealTaken(error)) throw error;
-          this.logger?.debug({ sealId: (BigInt(this.latest.id) + 1n).toString() }, 'audit seal taken by another writer; sealing under the lock');
+          this.logger?.debug({ sealId: (BigInt(remembered.id) + 1n).toString() }, 'audit seal taken by another writer; sealing under the lock');
         }
       }
       const locked = sealed === undefined;
@@ -317,6 +356,8 @@ export class AuditLog {
         newSets = every.subjects.size;
         newCoordinateSets = every.coordinates.size;
         rememberStored(this.storedSets, every);
+        // Sealed right after the seal remembered: no other writer sealed in between, try without waiting next time.
+        this.contended = this.latest !== undefined && BigInt(sealed.id) !== BigInt(this.latest.id) + 1n;
       }
       this.latest = sealed;
       const written = { sealId: sealed.id, events: records.length, subjectSets: newSets, coordinateSets: newCoordinateSets, locked, ms: performance.now() - started };
@@ -341,9 +382,8 @@ export class AuditLog {
    * Appends one event inside the caller's open transaction on `client`, sealed by a seal of its
    * own, so that it commits or rolls back with the caller's writes (a mutation's: see
    * platform/request-transaction.ts). It takes the seal lock, held until that transaction ends
-   * (so call it last, just before COMMIT), and makes the COMMIT durable. Another writer sealing
-   * without the lock can take the id read; the attempt is then undone to a savepoint and made
-   * again. Resolves with the seal, to hand to `learnCommitted` once the transaction committed.
+   * (so call it last, just before COMMIT), and makes the COMMIT durable. Resolves with the seal,
+   * to hand to `learnCommitted` once the transaction committed.
    */
   async appendWithin(client: PoolClient, event: AuditEventInput): Promise<SealLink> {
     if (this.closed) throw new Error('AuditLog: closed; no more events are accepted');
@@ -361,10 +401,10 @@ export class AuditLog {
 
   /**
    * Seals `records` as the seal after the latest one, in the transaction on `client` (begun by
-   * `begin`, when given), under the seal lock, which it takes. Only a writer sealing without the
-   * lock can take the id read: each try runs in a savepoint, undone when the id was taken, and
-   * the latest seal is read again. The first try takes the lock and reads in one round trip; the
-   * savepoint is released by the COMMIT.
+   * `begin`, when given), under the seal lock, which it waits for before it touches an audit
+   * table. Only a writer sealing without the lock (an older version) can take the id read: each
+   * try runs in a savepoint, undone when the id was taken, and the latest seal is read again. The
+   * first try takes the lock and reads in one round trip; the savepoint is released by the COMMIT.
    */
   private async sealUnderLock(client: PoolClient, records: AuditRecord[], root: string, sets: BatchSets, begin?: 'BEGIN'): Promise<SealLink> {
     for (let attempt = 1; ; attempt++) {
@@ -375,8 +415,8 @@ export class AuditLog {
       const latest = results.at(-1)?.rows[0] ?? { id: '0', hash: ZERO_HASH };
       try {
         const sealed = await this.insert(client, { id: String(latest.id), hash: latest.hash }, records, root, sets);
-        // Read under the lock in this very transaction: a seal that is not there now never was.
-        if (!sealed) throw new Error(`AuditLog: seal ${latest.id} was read under the lock and is not there`);
+        // Read under the lock, which this transaction holds: a seal that is not there now never was.
+        if (typeof sealed === 'string') throw new Error(`AuditLog: sealing after seal ${latest.id}, read under the lock, found the ${sealed}`);
         return sealed;
       } catch (error) {
         if (!isSealTaken(error) || attempt === SEAL_ATTEMPTS) throw error;
@@ -395,9 +435,10 @@ export class AuditLog {
 
   /**
    * Writes the batch as seal `previous.id + 1`, linked to `previous`, with the subject and
-   * coordinate sets `sets`; undefined, and nothing written, when `previous` is not in the database.
+   * coordinate sets `sets`; writes nothing, and says why, when `previous` is not in the database
+   * or another transaction holds the seal lock.
    */
-  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, sets: BatchSets): Promise<SealLink | undefined> {
+  private async insert(client: PoolClient, previous: SealLink, records: AuditRecord[], root: string, sets: BatchSets): Promise<SealLink | NotSealed> {
     const sealId = (BigInt(previous.id) + 1n).toString();
     const seal = {
       id: sealId,
@@ -409,7 +450,7 @@ export class AuditLog {
     };
     const hash = sealHash(seal);
     recordSqlStatement(INSERT_BATCH, 'audit');
-    const result = await client.query({
+    const result = await client.query<{ locked: boolean; chained: boolean; sealed: boolean }>({
       name: 'need-to-know.audit-insert-batch',
       text: INSERT_BATCH,
       values: [
@@ -426,7 +467,11 @@ export class AuditLog {
         JSON.stringify([...sets.coordinates].map(([setHash, r]) => ({ hash: setHash, disclosed: r.disclosed, masked: r.masked, denied: r.denied }))),
       ],
     });
-    return result.rowCount === 1 ? { id: sealId, hash } : undefined;
+    const [outcome] = result.rows;
+    if (outcome?.sealed) return { id: sealId, hash };
+    if (!outcome?.chained) return 'previous seal missing';
+    if (!outcome.locked) return 'seal lock busy';
+    throw new Error(`AuditLog: seal ${sealId} was neither written nor refused`);
   }
 
   /** Whether a commit on this connection, outside a transaction block, is flushed to WAL before it returns. */

@@ -8,9 +8,25 @@ import { contentOfRow, EVENT_SETS, EVENT_SETS_JOIN, type AuditEventRow, type Aud
 import { sha256Hex } from '../../src/audit/merkle';
 import type { Caller } from '../../src/policy/principal';
 import type { Gateway } from '../../src/server';
+import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
+import type { AuditEventInput } from '../../src/audit/audit-record';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { as } from '../harness/principals';
 
 export const callers = as;
+
+/** Event `n` of a retention run: a job's event, about the demo customer. */
+export const jobEvent = (n: number, extra: Partial<AuditEventInput> = {}): AuditEventInput => ({
+  requestId: `retention-run-${n}`,
+  principal: { kind: 'system', id: 'retention-job' },
+  purpose: null,
+  operationType: AuditOperationType.JOB,
+  operationName: 'retention.run',
+  outcome: AuditOutcome.OK,
+  subjectIds: [DEMO_IDS.demoCustomer],
+  detail: { anonymized: n, orders: [n, n + 1] },
+  ...extra,
+});
 
 export interface Outcome {
   status: number;

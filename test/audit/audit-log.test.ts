@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
+import type { AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
 import { EVENT_SETS, EVENT_SETS_JOIN, subjectSetHash, type AuditEventInput } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
@@ -17,7 +17,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
 import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
-import { callers, eventCount, run } from './audit-harness';
+import { callers, eventCount, jobEvent as job, run } from './audit-harness';
 
 /** Runs `work` while the database refuses every seal, so that every batch written meanwhile fails. */
 async function withSealsRefused<T>(db: TestDatabase, work: () => Promise<T>): Promise<T> {
@@ -30,18 +30,6 @@ async function withSealsRefused<T>(db: TestDatabase, work: () => Promise<T>): Pr
     await db.dataSource.query(`DROP TRIGGER test_refuse_seal ON audit_seal; DROP FUNCTION test_refuse_seal()`);
   }
 }
-
-const job = (n: number, extra: Partial<AuditEventInput> = {}): AuditEventInput => ({
-  requestId: `retention-run-${n}`,
-  principal: { kind: 'system', id: 'retention-job' },
-  purpose: null,
-  operationType: AuditOperationType.JOB,
-  operationName: 'retention.run',
-  outcome: AuditOutcome.OK,
-  subjectIds: [DEMO_IDS.demoCustomer],
-  detail: { anonymized: n, orders: [n, n + 1] },
-  ...extra,
-});
 
 const sealCount = async (db: TestDatabase): Promise<number> => (await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_seal`))[0].n;
 
@@ -132,12 +120,13 @@ describe('the audit log writer', () => {
         await a.append(job(1)); // a: first batch, locked
         await a.append(job(2)); // a: knows seal n, writes n + 1 without the lock
         await b.append(job(3)); // b: first batch, locked
-        await a.append(job(4)); // a: tries the seal b took, then seals under the lock
-        await a.append(job(5)); // a: without the lock again
-        expect(a.batches.map((x) => x.locked)).toEqual([true, false, true, false]);
+        await a.append(job(4)); // a: tries the seal b took, then seals under the lock, finding b sealed in between
+        await a.append(job(5)); // a: another writer is active, so under the lock at once; it finds nobody sealed in between
+        await a.append(job(6)); // a: without the lock again
+        expect(a.batches.map((x) => x.locked)).toEqual([true, false, true, true, false]);
         expect(b.batches.map((x) => x.locked)).toEqual([true]);
-        expect(await chainFrom(sealsBefore)).toEqual([1, 2, 3, 4, 5].map((i) => sealsBefore + i));
-        expect(a.batches.map((x) => Number(x.sealId))).toEqual([1, 2, 4, 5].map((i) => sealsBefore + i));
+        expect(await chainFrom(sealsBefore)).toEqual([1, 2, 3, 4, 5, 6].map((i) => sealsBefore + i));
+        expect(a.batches.map((x) => Number(x.sealId))).toEqual([1, 2, 4, 5, 6].map((i) => sealsBefore + i));
         const result = await verifyAuditLog(db.dataSource);
         expect({ intact: result.intact, problems: result.problems }).toEqual({ intact: true, problems: [] });
       } finally {

@@ -266,6 +266,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger: deps.logger,
     budgets: rateLimiter.admission,
     clientAddress: clientAddressOf(deps.trustedProxies ?? []),
+    metrics,
   };
   const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
   const attachments = deps.attachments
@@ -277,6 +278,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         budgets: rateLimiter.admission,
         resolvePrincipal: deps.attachments.resolvePrincipal,
         auditLog,
+        metrics,
         store: deps.attachments.store,
         links: attachmentLinks,
         limits: deps.attachments.limits,

@@ -63,6 +63,8 @@ export interface Admission {
   logger: Logger;
   budgets: AdmissionBudgets;
   clientAddress: ClientAddressOf;
+  /** Counts the 429s admission answers for an address, whose caller is never established. */
+  metrics: Pick<GatewayMetrics, 'rateLimitRefused'>;
 }
 
 export interface HttpTransportDeps {
@@ -190,7 +192,7 @@ function publicExtensionsOf(error: GraphQLError): Record<string, unknown> {
  * admit their callers alike.
  */
 export async function admitCaller(
-  { authenticate, logger, budgets, clientAddress }: Admission,
+  { authenticate, logger, budgets, clientAddress, metrics }: Admission,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   requestId: string,
@@ -206,6 +208,7 @@ export async function admitCaller(
     const spent = budgets.addressSpent(address);
     if (spent) {
       refused?.('refused');
+      metrics.rateLimitRefused(UNKNOWN_LABEL);
       logger.info({ requestId, outcome: ErrorCode.RATE_LIMITED }, 'request refused: too many failed admissions from its address');
       sendRateLimited(res, spent);
       return undefined;

@@ -179,7 +179,12 @@ export class GatewayMetrics {
   /** What an audited request's event says: its denials and whether it was rate limited. */
   audited(principalKind: string, denied: readonly string[], errorCodes: readonly string[]): void {
     for (const coordinate of denied) this.denials.inc({ coordinate: this.isKnownCoordinate(coordinate) ? coordinate : 'other' });
-    if (errorCodes.includes('RATE_LIMITED')) this.rateLimited.inc({ principal_kind: principalKind });
+    if (errorCodes.includes('RATE_LIMITED')) this.rateLimitRefused(principalKind);
+  }
+
+  /** A request answered RATE_LIMITED; `none` as the kind when its caller was never established (its address spent its budget). */
+  rateLimitRefused(principalKind: string): void {
+    this.rateLimited.inc({ principal_kind: principalKind });
   }
 
   auditBatch(events: number, ms: number, locked: boolean): void {

@@ -247,6 +247,13 @@ describe('after-sales attachments over HTTP', () => {
     expect(fields.filter((f) => /storage|key$/i.test(f))).toEqual([]);
   });
 
+  /** Staff requests answered RATE_LIMITED, as the refusal metric counts them. */
+  const staffRateLimited = async (): Promise<number> => {
+    const series = 'ntk_rate_limit_refusals_total{principal_kind="staff"} ';
+    const line = (await gw.gateway.metrics.scrape()).text.split('\n').find((l) => l.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length));
+  };
+
   it('refuses more uploads to a caller with too many waiting to be attached', async () => {
     const token = await mint({ kind: 'staff', subject: 'agent-parking-files', roles: ['customer_service'], purposes: ['after_sales'] });
     await db.dataSource.query(
@@ -255,9 +262,11 @@ describe('after-sales attachments over HTTP', () => {
          FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, $3::int)) u`,
       [otherCase.id, uploaderOf({ kind: 'staff', subject: 'agent-parking-files', roles: ['customer_service'] }), MAX_PENDING_UPLOADS],
     );
+    const limitedBefore = await staffRateLimited();
     const refused = await upload(token, otherCase.id, 'document', PDF);
     expect(refused.status).toBe(429);
     expect(refused.json.errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(await staffRateLimited()).toBe(limitedBefore + 1);
     // Expired ones do not count.
     await db.dataSource.query(`UPDATE attachment_upload SET expires_at = now() - interval '1 second' WHERE storage_key LIKE 'after-sales/parked/%'`);
     expect((await upload(token, otherCase.id, 'document', PDF)).status).toBe(201);

@@ -38,6 +38,13 @@ describe('refusals and uploads charged to budgets', () => {
     'x-purpose': 'legal_compliance',
     'x-legal-case': 'CASE-2026-001',
   });
+  /** RATE_LIMITED answers counted by the refusal metric for a principal kind (`none`: no caller established). */
+  const rateLimitedCount = async (gw: HttpGateway, principalKind: string): Promise<number> => {
+    const { text } = await gw.gateway.metrics.scrape();
+    const series = `ntk_rate_limit_refusals_total{principal_kind="${principalKind}"} `;
+    const line = text.split('\n').find((l) => l.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length));
+  };
   /** A 429 as the budgets answer it: the code and retry hint, Retry-After and the RateLimit fields naming the same moment. */
   const expectRateLimited = (r: { status: number; headers: Headers; json: any }, limit: number, window: number) => {
     expect(r.status).toBe(429);
@@ -120,7 +127,10 @@ describe('refusals and uploads charged to budgets', () => {
         // The header changes nothing: the peer (127.0.0.1) is no trusted proxy.
         for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) statuses.push((await gw.post(VALID, { ...bad, ...from(address) })).status);
         expect(statuses).toEqual([401, 401, 401]);
+        expect(await rateLimitedCount(gw, 'none')).toBe(0);
         expectRateLimited(await gw.post(VALID, { ...bad, ...from('203.0.113.4') }), 3, 60);
+        // No caller is established, so nothing is audited; the refusal metric counts it all the same.
+        expect(await rateLimitedCount(gw, 'none')).toBe(1);
         // Clients behind one proxy share an address: one client's bad tokens do not lock out the others.
         expect((await gw.post(VALID, { ...(await officer(gw, `good-${Date.now()}`)), ...from('203.0.113.5') })).status).toBe(200);
       } finally {
@@ -226,8 +236,10 @@ describe('refusals and uploads charged to budgets', () => {
         const refused = await upload(gw, token, caseId, Buffer.from('plain text, not a PDF'));
         expect({ status: refused.status, remaining: refused.headers.get('ratelimit-remaining') }).toEqual({ status: 415, remaining: '1' });
         expect((await upload(gw, token, caseId, PDF)).status).toBe(201);
+        expect(await rateLimitedCount(gw, 'customer')).toBe(0);
         const limited = await upload(gw, token, caseId, PDF);
         expectRateLimited(limited, 3, 3600);
+        expect(await rateLimitedCount(gw, 'customer')).toBe(1);
         const [event] = await db.dataSource.query(
           `SELECT principal_kind, outcome, error_codes FROM audit_event WHERE operation_name = 'uploadCaseAttachment' AND request_id = $1`,
           [limited.headers.get('x-request-id')],

@@ -46,6 +46,7 @@ import { ErrorCode } from '../../platform/errors';
 import { send, sendError, sendWithheld } from '../../platform/http-responses';
 import { scopedQuery } from '../../enforcement/loader-factory';
 import type { Logger } from '../../platform/logger';
+import type { GatewayMetrics } from '../../platform/metrics';
 import { RequestTransaction } from '../../platform/request-transaction';
 import type { PolicyEngine } from '../../policy/policy-view';
 import { TABLES } from '../loaders';
@@ -77,6 +78,8 @@ export interface AttachmentEndpointDeps {
   /** Looks the principal a link names up again, as for a token (auth/principal-resolver.ts). */
   resolvePrincipal(claims: TokenClaims): Promise<Principal>;
   auditLog: AuditLog | undefined;
+  /** Counts refused uploads as /graphql's refusals are counted (RATE_LIMITED ones by principal kind). */
+  metrics: Pick<GatewayMetrics, 'audited'>;
   store: BlobStore;
   links: AttachmentLinks;
   limits: AttachmentLimits;
@@ -123,6 +126,7 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
    */
   const refuseUpload = async (req: http.IncomingMessage, res: http.ServerResponse, caller: Caller, requestId: string, status: number, code: string, message: string) => {
     await deps.auditLog?.append(eventOf(caller, requestId, 'uploadCaseAttachment', AuditOperationType.MUTATION, code === ErrorCode.FORBIDDEN ? AuditOutcome.DENIED : AuditOutcome.ERROR, { errorCodes: [code] }));
+    deps.metrics.audited(caller.principal.kind, [], [code]);
     sendError(res, status, code, message, { connection: 'close' });
     req.resume();
   };
@@ -134,6 +138,7 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
     const budget = await deps.budgets.upload(caller.principal, Number.isFinite(declared) ? declared : undefined);
     if ('refusal' in budget) {
       await deps.auditLog?.append(eventOf(caller, requestId, 'uploadCaseAttachment', AuditOperationType.MUTATION, AuditOutcome.ERROR, { errorCodes: [ErrorCode.RATE_LIMITED] }));
+      deps.metrics.audited(caller.principal.kind, [], [ErrorCode.RATE_LIMITED]);
       send(res, 429, budget.refusal.body, { ...budget.refusal.headers, connection: 'close' });
       req.resume();
       return;

@@ -97,6 +97,7 @@ export const MATRIX: readonly MatrixRow[] = [
       'customs.declaration': v,
       'shipment.tracking': v,
       'integration.webhook': v,
+      'integration.delivery': v,
     },
     withhold: {
       'Order.customer': 'the carrier delivers to the recipient of the shipping snapshot, not to the account holder',
@@ -113,7 +114,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'payment_provider',
     purpose: 'payment_settlement',
-    sees: { 'order.reference': v, 'order.financial': v, 'payment.settlement': v, 'integration.webhook': v },
+    sees: { 'order.reference': v, 'order.financial': v, 'payment.settlement': v, 'integration.webhook': v, 'integration.delivery': v },
     withhold: {
       'Order.items': 'settlement needs the order total, not what was bought (unit prices are financial data, the items are not)',
     },
@@ -244,7 +245,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'data_subject_request',
-    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'integration.webhook']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'integration.webhook', 'integration.delivery']),
     rows: 'self',
     // Consent is the customer's own to give and withdraw (policy §5, §6): managed under the
     // purpose of their data-subject rights, never under after-sales.
@@ -265,7 +266,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'after_sales',
-    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement', 'integration.webhook']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement', 'integration.webhook', 'integration.delivery']),
     rows: 'self',
     operations: ['openAfterSalesCase', 'postCaseMessage', 'attachCaseUpload'],
     why: 'follow their orders and deliveries, talk to customer service and send it proof',
@@ -284,11 +285,12 @@ export const MATRIX: readonly MatrixRow[] = [
  * behaviour (which is not linked to the customer anyway), and never the emergency contact — that
  * is another person's data, not the customer's to share. Nor the terms of grants: the grantee
  * always sees those of its own grant (GRANTEE_SEES), and never another's. Nor a partner's
- * webhook integration, which is about no customer.
+ * webhook integration, which is about no customer, nor the record of what a partner was
+ * notified of, which is the partner's record of its own work.
  */
 export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
   (c) =>
-    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant', 'integration.webhook'].includes(c),
+    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant', 'integration.webhook', 'integration.delivery'].includes(c),
 );
 
 /**

@@ -28,10 +28,16 @@ export const DATA_CATEGORIES = [
   'rights.request',
   'audit.record',
   /**
-   * A partner's own integration: the webhook endpoints it registered, their signing secrets and
-   * the record of notifications sent to them (ids and outcomes, never their contents).
+   * A partner's own integration: the webhook endpoints it registered, their signing secrets, and
+   * how its endpoints answered notifications (status, error, next try). About no customer.
    */
   'integration.webhook',
+  /**
+   * That a partner was notified of a change to a customer's shipment or payment: which change,
+   * of what, when, and whether it arrived (never the notification's contents). About the
+   * customer, for as long as the delivery is kept.
+   */
+  'integration.delivery',
 ] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 

@@ -57,6 +57,28 @@ describe('the privacy-handler registry', () => {
     ]);
   });
 
+  it('names the personal fields of a webhook delivery when its handler is dropped: what a partner was told about a customer is personal', () => {
+    // The table names no customer column (its resource is a shipment or a payment verification),
+    // so the classification is what says its rows are about a customer.
+    const without = PRIVACY_HANDLERS.filter((h) => h.table !== 'webhook_delivery');
+    expect(checkPrivacyRegistry(ENTITIES, without, NOT_PERSONAL)).toEqual([
+      'table webhook_delivery holds no declared data but has no privacy handler (src/privacy/handlers/registry.ts): declare its handler, or why it holds no personal data',
+      'GraphQL type WebhookDelivery has classified personal fields (eventId, eventType, resourceId, occurredAt, status, attempts, lastAttemptAt, deliveredAt) but no table of the privacy registry names it',
+    ]);
+  });
+
+  it('classifies what a webhook endpoint is and how it answered as the partner’s, and what a delivery told as the customer’s', () => {
+    expect(CLASSIFICATION.WebhookEndpoint).toMatchObject({ url: 'integration.webhook', purpose: 'integration.webhook' });
+    expect(CLASSIFICATION.WebhookEndpointSecret).toMatchObject({ secret: 'integration.webhook' });
+    expect(CLASSIFICATION.WebhookDelivery).toMatchObject({
+      resourceId: 'integration.delivery',
+      eventType: 'integration.delivery',
+      occurredAt: 'integration.delivery',
+      lastResponseStatus: 'integration.webhook',
+      lastError: 'integration.webhook',
+    });
+  });
+
   it('names a classified type with personal fields that no table publishes', () => {
     const classification = { ...CLASSIFICATION, Invoice: { id: 'STRUCTURE' as const, billingName: 'identity.account_name' as const } };
     expect(checkPrivacyRegistry(ENTITIES, PRIVACY_HANDLERS, NOT_PERSONAL, classification)).toEqual([

@@ -10,8 +10,9 @@ import type { NotPersonal, PrivacyHandler, SubjectPath } from './privacy-handler
 
 /**
  * Categories that describe crowds (aggregates over k ≥ 10 visitors) or a partner's own
- * integration, not persons. A webhook delivery, classified with the integration, also names a
- * customer's shipment or payment: it has a handler all the same (registry.ts).
+ * integration (its endpoints, their secrets, how they answered), not persons. A webhook
+ * delivery's record that a customer's shipment or payment changed is `integration.delivery`:
+ * personal, so its table needs a handler (registry.ts).
  */
 const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate', 'integration.webhook']);
 

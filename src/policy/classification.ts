@@ -64,6 +64,7 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     partner: LINK,
     partners: LINK,
     privacyRequests: LINK,
+    privacyRequest: LINK,
     privacyExport: LINK,
     legalHolds: LINK,
     policyVersions: LINK,

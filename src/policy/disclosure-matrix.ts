@@ -209,9 +209,11 @@ export const MATRIX: readonly MatrixRow[] = [
       reference: 'privacy_request',
       required: true,
       // The queue: which requests are open, of what kind, for which customer (the id only), when
-      // due and with whom — what it takes to pick the request the next reads serve.
+      // due and with whom — what it takes to pick the request the next reads serve; the same of
+      // one request looked up by its id.
       unreferenced: [
         'Query.privacyRequests',
+        'Query.privacyRequest',
         'PrivacyRequest.type',
         'PrivacyRequest.status',
         'PrivacyRequest.receivedAt',

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { AuditLog } from '../../src/audit/audit-log';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { PrivacyRights } from '../../src/domains/privacy-requests/privacy-rights';
 import { startMailSink, type MailSink, type ReceivedMail } from '../../src/mail/mail-sink';
@@ -303,6 +304,56 @@ describe('data-subject rights, over HTTP', () => {
     // Nor another customer's grants in a withdrawal.
     const grant = await call(await customerToken(other.id), SUBMIT, { input: { type: 'WITHDRAW_CONSENT', grantIds: [DEMO_IDS.consentGrant] } });
     expect(grant.body.errors![0].extensions!.code).toBe('NOT_FOUND');
+  });
+
+  it('one request by its id: a customer reads their own, and another customer’s answers exactly as one that does not exist; staff as their rows say', async () => {
+    // Two customers of their own, so that no other test's requests or daily limits count.
+    const [a, b] = await db.dataSource.query(`SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id OFFSET 3 LIMIT 2`, [DEMO_IDS.demoCustomer]);
+    const tokenA = await customerToken(a.id);
+    const mine = (await submit(tokenA, { type: 'ACCESS' })).request;
+    const theirs = (await submit(await customerToken(b.id), { type: 'OBJECTION' })).request;
+    const LOOKUP = `query($id: ID!) { privacyRequest(id: $id) { id type status openedVia transitions { toStatus actorKind } } }`;
+    const lookUp = async (token: string, id: string, headers: Record<string, string> = {}) => {
+      const r = await gw.post({ query: LOOKUP, variables: { id } }, { authorization: `Bearer ${token}`, ...headers });
+      const [event] = await db.dataSource.query(
+        `SELECT e.principal_kind, e.outcome, e.error_codes, e.subject_set, e.customer_id, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.request_id = $1`,
+        [r.headers.get('x-request-id')],
+      );
+      return { status: r.status, body: r.json as Body, event };
+    };
+
+    const own = await lookUp(tokenA, mine.id);
+    expect(own.body).toEqual({
+      data: { privacyRequest: { id: mine.id, type: 'ACCESS', status: 'RECEIVED', openedVia: 'CUSTOMER', transitions: [{ toStatus: 'RECEIVED', actorKind: 'customer' }] } },
+    });
+    expect(own.event.subject_set).not.toBeNull();
+
+    // Another customer's request and a request that never existed: the same answer, the same audit record.
+    const foreign = await lookUp(tokenA, theirs.id);
+    const missing = await lookUp(tokenA, randomUUID());
+    expect(foreign.body).toEqual({ data: { privacyRequest: null } });
+    expect({ status: foreign.status, body: foreign.body, event: foreign.event }).toEqual({ status: missing.status, body: missing.body, event: missing.event });
+    expect(foreign.event).toMatchObject({ principal_kind: 'customer', outcome: 'ok', subject_set: null, subject_ids: [], disclosed: [] });
+    const malformed = await lookUp(tokenA, 'not-an-id');
+    expect(malformed.body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+
+    // Customer service, under data_subject_request, reads any customer's request (its row sees requests).
+    const service = await lookUp(await serviceToken(), theirs.id);
+    expect(service.body.data!.privacyRequest).toMatchObject({ id: theirs.id, type: 'OBJECTION', status: 'RECEIVED' });
+    // A compliance officer picks a request without a reference, as from the queue; its history needs the reference it serves.
+    const officer = await officerToken();
+    const PICK = `query($id: ID!) { privacyRequest(id: $id) { id type status dueAt } }`;
+    const picked = await call(officer, PICK, { id: theirs.id }, { 'x-purpose': 'data_subject_request' });
+    expect(picked.body).toEqual({ data: { privacyRequest: { id: theirs.id, type: 'OBJECTION', status: 'RECEIVED', dueAt: null } } });
+    const unreferenced = await lookUp(officer, theirs.id, { 'x-purpose': 'data_subject_request' });
+    expect({ status: unreferenced.status, code: unreferenced.body.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+    const referenced = await lookUp(officer, theirs.id, { 'x-purpose': 'data_subject_request', 'x-privacy-request': theirs.id });
+    expect(referenced.body.data!.privacyRequest).toMatchObject({ id: theirs.id, transitions: [{ toStatus: 'RECEIVED', actorKind: 'customer' }] });
+    // Under after_sales the customer's row does not see requests: denied, not empty.
+    const afterSales = await mint({ kind: 'customer', customerId: a.id, purposes: ['after_sales'] });
+    const denied = await call(afterSales, LOOKUP, { id: mine.id });
+    expect(denied.body.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(denied.body.data?.privacyRequest ?? null).toBeNull();
   });
 
   it('free, not unlimited: a customer opens at most five requests a day', async () => {

@@ -1,6 +1,6 @@
 /**
  * Data-subject requests over GraphQL: the queue (compliance officers), a customer's own
- * requests, their export, and every step of a request (privacy-rights.ts). Who may call each
+ * requests, one request by its id, their export, and every step of a request (privacy-rights.ts). Who may call each
  * write is the disclosure matrix's decision; these find the customer or the request inside the
  * caller's row scope — a customer reaches only their own, and a request or customer outside the
  * scope answers NOT_FOUND exactly as one that does not exist — and write in the request's
@@ -76,6 +76,14 @@ export class PrivacyRequestResolver {
     if (filter?.overdue === true) qb.andWhere('t.dueAt < :overdueAt AND t.status IN (:...overdueOpen)', { overdueAt: ctx.rights.now(), overdueOpen: OPEN_STATUSES });
     if (filter?.overdue === false) qb.andWhere('NOT (t.dueAt IS NOT NULL AND t.dueAt < :overdueAt AND t.status IN (:...overdueOpen))', { overdueAt: ctx.rights.now(), overdueOpen: OPEN_STATUSES });
     return paginate(qb, 't', PrivacyRequestOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+  }
+
+  @Query(() => PrivacyRequest, {
+    nullable: true,
+    description: 'One data-subject request by its id: a customer’s own, or any the caller’s records hold; null when there is none such, whether it does not exist or is outside them.',
+  })
+  async privacyRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<PrivacyRequestEntity | null> {
+    return (await ctx.loaders.privacyRequest().load(requireUuid(id, 'id'))) ?? null;
   }
 
   @FieldResolver(() => Customer, { nullable: true })

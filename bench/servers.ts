@@ -9,6 +9,8 @@ import type { FromServer, ServerStats, ToServer } from './ipc';
 export interface ForkedServer {
   name: string;
   port: number;
+  /** The forked process's id (with a wrapper such as valgrind, the wrapper's, which runs node in place). */
+  pid: number;
   detail: Record<string, unknown>;
   stats(): Promise<ServerStats>;
   /** Stats once no request is in flight (waits at most `timeoutMs`). */
@@ -22,11 +24,13 @@ export async function forkServer(
   name: string,
   script: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; execArgv?: string[] },
+  options: { env: NodeJS.ProcessEnv; execArgv?: string[]; execPath?: string; readyTimeoutMs?: number },
 ): Promise<ForkedServer> {
   const child: ChildProcess = fork(path.resolve(__dirname, script), args, {
     env: options.env,
     execArgv: options.execArgv ?? [],
+    // A wrapper (valgrind, for bench/callgrind.ts) runs node itself: execArgv then begins with its own flags.
+    ...(options.execPath ? { execPath: options.execPath } : {}),
     // The servers' own output (warnings, errors) goes to this process's stderr, never to the table.
     stdio: ['ignore', 2, 2, 'ipc'],
   });
@@ -64,7 +68,7 @@ export async function forkServer(
   }
 
   const send = (message: ToServer) => child.send(message);
-  const ready = await next('ready', READY_TIMEOUT_MS).catch((error: Error) => {
+  const ready = await next('ready', options.readyTimeoutMs ?? READY_TIMEOUT_MS).catch((error: Error) => {
     child.kill('SIGKILL');
     throw error;
   });
@@ -79,6 +83,7 @@ export async function forkServer(
   return {
     name,
     port: ready.port,
+    pid: child.pid!,
     detail: ready.detail ?? {},
     stats,
     async idleStats(timeoutMs = 10_000) {

@@ -36,7 +36,7 @@ import type { RequestContext } from '../context';
 import { applyDisclosurePolicy, needsFieldRules, recordingReturnedObjects } from '../enforcement/field-rules';
 import { rememberResponse } from '../idempotency/idempotency';
 import type { PersistedQueries } from '../integration/persisted-queries';
-import { BoundedCache, documentKey } from '../platform/bounded-cache';
+import { BoundedCache, documentKey, operationKey } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import type { PolicyView } from '../policy/policy-view';
 import { inResponseOrder } from './error-order';
@@ -82,7 +82,7 @@ export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefi
           const inOrder = <R extends ExecutionResult>(result: R): R =>
             result.errors && result.errors.length > 1 ? { ...result, errors: inResponseOrder(result.errors, schema, rc.document, rc.operation) } : result;
           if (plans && rc.operation.operation === 'query') {
-            const plan = cache.getOrCompute(documentKey(rc.operationName ?? undefined, rc.source), () => plans.planFor(rc.document, rc.operation) ?? null);
+            const plan = cache.getOrCompute(operationKey(rc.operationName, rc.queryHash, rc.source), () => plans.planFor(rc.document, rc.operation) ?? null);
             // Over HTTP (Apollo then writes the body with stringifyResult, json-text.ts) the rows'
             // JSON text goes into the body as PostgreSQL built it; in process, as objects.
             const result = plan ? await plan.run(ctx, rc.request.variables, { ...options, jsonText: rc.request.http !== undefined }) : undefined;

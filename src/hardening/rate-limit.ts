@@ -41,7 +41,7 @@ import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { principalKey, type Principal } from '../policy/principal';
 import type { RequestContext } from '../context';
-import { BoundedCache, documentKey } from '../platform/bounded-cache';
+import { BoundedCache, operationKey } from '../platform/bounded-cache';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
 import { ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
@@ -341,11 +341,11 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
       /** The fields budget after this request was charged, told in the RateLimit headers. */
       let budget: RateLimiterRes | undefined;
       return {
-        async didResolveSource({ source, request, contextValue }) {
+        async didResolveSource({ source, queryHash, request, contextValue }) {
           if (contextValue.gatewayInitiated) return;
           try {
             const name = request.operationName ?? undefined;
-            const calls = callCounts.getOrCompute(documentKey(name, source), () => callsIn(source, name, maxTokens));
+            const calls = callCounts.getOrCompute(operationKey(name, queryHash, source), () => callsIn(source, name, maxTokens));
             budget = await take(fields, principalKey(contextValue.caller.principal), calls);
           } catch (error) {
             if (error instanceof GraphQLError) {

@@ -16,6 +16,15 @@ export function documentKey(...parts: Array<string | undefined>): string {
   return hash('sha256', text, 'base64url');
 }
 
+/**
+ * The key of an operation (its name) in a document Apollo has already digested: `queryHash` is
+ * Apollo's sha256 of the text (or, for a persisted query, the hash it was registered under,
+ * checked against its text then), so the text is not hashed again; without one, documentKey.
+ */
+export function operationKey(operationName: string | null | undefined, queryHash: string | undefined, source: string | undefined): string {
+  return queryHash === undefined ? documentKey(operationName ?? undefined, source) : `${operationName ?? ''}\u0000${queryHash}`;
+}
+
 export class BoundedCache<V> {
   private readonly entries = new Map<string, V>();
 

@@ -14,7 +14,7 @@
  * variables, and the HTTP spans no headers. Every log line and every audit event of a traced
  * request carries its trace id (logger.ts, audit-plugin.ts).
  */
-import { context, ROOT_CONTEXT, trace, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, ProxyTracerProvider, ROOT_CONTEXT, trace, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 
 export const TRACER_NAME = 'need-to-know';
 
@@ -37,8 +37,22 @@ export function traceFields(): { trace_id?: string; span_id?: string } {
   return { trace_id: traceId, span_id: spanId };
 }
 
+/** The span `work` is handed while no tracer provider is registered: records nothing, as the API's own no-op span. */
+const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether a tracer provider is registered (the SDK, or a test's). Without one the API's tracer
+ * starts spans that record nothing, at a cost on every request (about 10,000 instructions for a
+ * point read's two spans, docs/performance.md): `work` then runs at once with a no-op span.
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined;
+}
+
 /** Runs `work` in a span of its own (a child of the active one); records a failure on it. */
 export async function inSpan<T>(name: string, work: (span: Span) => Promise<T>): Promise<T> {
+  if (!tracing()) return work(NOT_RECORDING);
   return tracer().startActiveSpan(name, (span) => endingSpan(span, work));
 }
 
@@ -66,6 +80,7 @@ export function activeSpanContext(): SpanContext | undefined {
  * serving several requests belongs to none of them).
  */
 export async function inSpanFor<T>(name: string, on: readonly SpanContext[], work: (span: Span) => Promise<T>): Promise<T> {
+  if (!tracing()) return work(NOT_RECORDING);
   const one = on.length > 0 && on.every((c) => c.spanId === on[0].spanId && c.traceId === on[0].traceId);
   const run = (span: Span) => endingSpan(span, work);
   if (one) return tracer().startActiveSpan(name, {}, trace.setSpanContext(ROOT_CONTEXT, on[0]), run);

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { type GraphQLResponse } from '@apollo/server';
+import { type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
@@ -25,13 +25,14 @@ import { AuditLog } from './audit/audit-log';
 import { createAuditPlugin } from './audit/audit-plugin';
 import { REFERENCE_HEADERS, servedRequestOf, type ServedRequest } from './audit/served-request';
 import type { Authenticate } from './auth/authenticate';
-import { createRequestContext, type ContextDeps, type RequestSecrets } from './context';
+import { createRequestContext, type ContextDeps, type RequestContext, type RequestSecrets } from './context';
 import { createAttachmentEndpoints, type AttachmentEndpointDeps } from './domains/after-sales/attachment-http';
 import type { AttachmentLimits } from './domains/after-sales/attachment-intake';
 import { AttachmentLinks } from './domains/after-sales/attachment-links';
 import { sweepAttachmentBlobs } from './domains/after-sales/attachment.service';
 import { BehaviorAggregates, type BehaviorAggregatesOptions } from './domains/analytics/behavior-aggregates';
 import { createContractPlugin } from './enforcement/contract-plugin';
+import { composePlugins } from './platform/plugin-composition';
 import { ReadPlans } from './execution/read-plans';
 import { Routing, type SharedApolloOptions } from './execution/routing';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
@@ -223,18 +224,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     validationOptions: { maxErrors: MAX_VALIDATION_ERRORS },
     // Cache control off: no response here may be cached, and its per-field hook wraps every
     // resolver (about a fifth of a large list's CPU; see docs/performance.md).
+    // The request plugins as one (platform/plugin-composition.ts): Apollo then invokes each hook
+    // once, not once per plugin; their order and Apollo's semantics are kept.
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      refuseSubscriptions,
-      ...armor.plugins,
-      costLimitPlugin(limits.maxCost),
-      rateLimiter.plugin,
-      createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS, contracts }),
-      // Kept responses are sealed under the privacy secret, as mail bodies are (another derived key).
-      createIdempotencyPlugin(rights.boxFor(RESPONSE_BOX_USE)),
-      responseStatus,
-      ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource, metrics })] : []),
+      composePlugins<RequestContext>([
+        refuseSubscriptions,
+        ...(armor.plugins as ApolloServerPlugin<RequestContext>[]),
+        costLimitPlugin(limits.maxCost),
+        rateLimiter.plugin,
+        createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS, contracts }),
+        // Kept responses are sealed under the privacy secret, as mail bodies are (another derived key).
+        createIdempotencyPlugin(rights.boxFor(RESPONSE_BOX_USE)),
+        responseStatus,
+        ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource, metrics })] : []),
+      ]),
     ],
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       maskError(formatted, error, (e) => deps.logger.error({ err: e }, 'unexpected error while resolving')),

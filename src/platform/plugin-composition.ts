@@ -1,0 +1,99 @@
+/**
+ * The gateway's Apollo plugins as one: Apollo Server invokes each hook of every request on every
+ * plugin — an async call, a promise and a `Promise.all` entry apiece, whether the plugin has the
+ * hook or not, and `responseForOperation` one plugin after another, each awaited. Composed, each
+ * hook is invoked on the plugins that have it, with Apollo's own semantics:
+ *
+ * - `requestDidStart`: every plugin's, at once (Promise.all), in order;
+ * - `didResolveSource`, `didResolveOperation`, `didEncounterErrors`, `willSendResponse`: every
+ *   listener's that has it, at once, in order; the first rejection rejects (as Apollo's
+ *   Promise.all does, the others still run);
+ * - `parsingDidStart`, `validationDidStart`: every listener's at once; the end hooks they return
+ *   run in reverse order;
+ * - `responseForOperation`: one listener after another until one answers.
+ *
+ * Only request hooks are composed: a plugin with a server hook (serverWillStart, ...) or a
+ * listener with any other hook is refused (at composition, or on the request: fail closed),
+ * never silently skipped.
+ */
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
+
+type Listener<C extends BaseContext> = GraphQLRequestListener<C>;
+
+/** The listener hooks composed; any other is refused. */
+const COMPOSED_HOOKS = new Set([
+  'didResolveSource',
+  'parsingDidStart',
+  'validationDidStart',
+  'didResolveOperation',
+  'responseForOperation',
+  'didEncounterErrors',
+  'willSendResponse',
+]);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Hook = (...args: any[]) => any;
+type AllAtOnce = 'didResolveSource' | 'didResolveOperation' | 'didEncounterErrors' | 'willSendResponse';
+type StartEnd = 'parsingDidStart' | 'validationDidStart';
+
+export function composePlugins<C extends BaseContext>(plugins: readonly ApolloServerPlugin<C>[]): ApolloServerPlugin<C> {
+  for (const plugin of plugins) {
+    const other = Object.keys(plugin).filter((key) => key !== 'requestDidStart');
+    if (other.length > 0) throw new Error(`composePlugins: a plugin with ${other.join(', ')} is not composed; install it on its own`);
+  }
+  const starting = plugins.filter((p) => p.requestDidStart !== undefined);
+
+  /** The hook on every listener that has it, at once, each called as its listener's method. */
+  const allAtOnce = <H extends AllAtOnce>(listeners: readonly Listener<C>[], hook: H): Listener<C>[H] => {
+    const having = listeners.filter((l) => l[hook] !== undefined);
+    if (having.length === 0) return undefined;
+    return (async (...args: unknown[]) => {
+      await Promise.all(having.map((l) => Reflect.apply(l[hook] as Hook, l, args)));
+    }) as Listener<C>[H];
+  };
+
+  /** A start hook on every listener that has it, at once; their end hooks in reverse order (called, not awaited, as Apollo does). */
+  const startEnd = <H extends StartEnd>(listeners: readonly Listener<C>[], hook: H): Listener<C>[H] => {
+    const having = listeners.filter((l) => l[hook] !== undefined);
+    if (having.length === 0) return undefined;
+    return (async (...args: unknown[]) => {
+      const ends = (await Promise.all(having.map((l) => Reflect.apply(l[hook] as Hook, l, args)))).filter((end): end is Hook => end !== undefined);
+      if (ends.length === 0) return undefined;
+      ends.reverse();
+      return (...endArgs: unknown[]) => {
+        for (const end of ends) end(...endArgs);
+      };
+    }) as Listener<C>[H];
+  };
+
+  return {
+    async requestDidStart(rc) {
+      const listeners = (await Promise.all(starting.map((p) => p.requestDidStart!(rc)))).filter((l): l is Listener<C> => l !== undefined);
+      for (const listener of listeners) {
+        for (const key in listener) {
+          if (!COMPOSED_HOOKS.has(key)) throw new Error(`composePlugins: a request listener with ${key} is not composed`);
+        }
+      }
+      const answering = listeners.filter((l) => l.responseForOperation !== undefined);
+      const composed: Listener<C> = {
+        didResolveSource: allAtOnce(listeners, 'didResolveSource'),
+        parsingDidStart: startEnd(listeners, 'parsingDidStart'),
+        validationDidStart: startEnd(listeners, 'validationDidStart'),
+        didResolveOperation: allAtOnce(listeners, 'didResolveOperation'),
+        responseForOperation:
+          answering.length === 0
+            ? undefined
+            : async (operationContext) => {
+                for (const listener of answering) {
+                  const response = await listener.responseForOperation!(operationContext);
+                  if (response != null) return response;
+                }
+                return null;
+              },
+        didEncounterErrors: allAtOnce(listeners, 'didEncounterErrors'),
+        willSendResponse: allAtOnce(listeners, 'willSendResponse'),
+      };
+      return composed;
+    },
+  };
+}

@@ -10,12 +10,13 @@
  * connections (every response checked as bench/load.ts checks them), counters dumped. The dump
  * of each batch is kept (`--out`, default .data/callgrind) for
  * `callgrind_annotate --inclusive=yes <file>`; the table gives instructions per request, per
- * batch and their median. Audit events are written, so point DATABASE_URL at a database of your
+ * batch and their median, for the main thread (with and without its garbage collection) and all
+ * threads. Audit events are written, so point DATABASE_URL at a database of your
  * own holding the benchmark data set (e.g. `CREATE DATABASE mine TEMPLATE <bench database>`),
- * not at a shared one others measure on. JIT-compiled JavaScript appears in the dumps as
- * unnamed code: the split by function names native code only (V8's builtins, the garbage
- * collector, libuv, OpenSSL, the kernel interface); JavaScript is attributed by switching a
- * part off and counting again.
+ * not at a shared one others measure on. JIT-compiled JavaScript has no symbol for callgrind: the
+ * gateway runs with --perf-basic-prof, and each dump is also written as `<dump>.js` with V8's
+ * names for that code (`JS:*serveGraphQL_/…/http-transport.js:213:32`), so that
+ * `callgrind_annotate --inclusive=yes <dump>.js` splits a request by JavaScript function too.
  *
  *   DATABASE_URL=postgres://... npm run bench:callgrind -- --scenarios 3,4
  */
@@ -180,6 +181,17 @@ function nameJs(file: string, pid: number): void {
   fs.writeFileSync(`${file}.js`, text);
 }
 
+/**
+ * The instructions of a dump spent in V8's garbage collector on that thread (inclusive, from
+ * callgrind_annotate): scavenges scale with what requests allocate, but when a major collection
+ * falls in a batch it moves that batch's total by several percent.
+ */
+function gcOf(file: string): number {
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+  const line = /^\s*([\d,]+) .*v8::internal::Heap::CollectGarbage\(/m.exec(text);
+  return line ? Number(line[1]!.replace(/,/g, '')) : 0;
+}
+
 /** Per-batch figures in thousands, their median and spread (max − min over the median). */
 function figures(perRequest: readonly number[]): string {
   const k = (n: number) => Math.round(n / 1000).toLocaleString('en');
@@ -220,6 +232,7 @@ async function main(): Promise<void> {
       callgrindControl(server.pid, '--instr=on');
       const perRequest: number[] = [];
       const mainPerRequest: number[] = [];
+      const gcPerRequest: number[] = [];
       for (let b = 0; b < opts.batches; b += 1) {
         callgrindControl(server.pid, '--zero');
         await send(server, agent, headers, body, check, opts.warmup + b * opts.requests, opts.requests, opts.connections);
@@ -236,10 +249,16 @@ async function main(): Promise<void> {
         const all = dumped.reduce((n, f) => n + totalOf(path.join(opts.out, f)), 0);
         perRequest.push(all / opts.requests);
         mainPerRequest.push(totalOf(path.join(opts.out, main)) / opts.requests);
-        log(`  batch ${b + 1}: ${Math.round(mainPerRequest.at(-1)!).toLocaleString('en')} instructions per request on the main thread, ${Math.round(perRequest.at(-1)!).toLocaleString('en')} on all (${main})`);
+        gcPerRequest.push(gcOf(path.join(opts.out, main)) / opts.requests);
+        log(
+          `  batch ${b + 1}: ${Math.round(mainPerRequest.at(-1)!).toLocaleString('en')} instructions per request on the main thread ` +
+            `(${Math.round(gcPerRequest.at(-1)!).toLocaleString('en')} of them collecting garbage), ${Math.round(perRequest.at(-1)!).toLocaleString('en')} on all (${main})`,
+        );
       }
       callgrindControl(server.pid, '--instr=off');
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread | ${figures(mainPerRequest)}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread less GC | ${figures(mainPerRequest.map((n, i) => n - gcPerRequest[i]!))}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread GC | ${figures(gcPerRequest)}`);
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | all threads | ${figures(perRequest)}`);
     }
     agent.destroy();

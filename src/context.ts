@@ -126,9 +126,7 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
   const scope = deps.policy.scopeFor(caller, view);
   const cursors = deps.cursorKey.forCaller(cursorBinding(caller, view));
   const transaction = new RequestTransaction(deps.dataSource);
-  const context: Omit<RequestContext, 'logger'> & LazyLogger = {
-    [GATEWAY_LOGGER]: deps.logger,
-    [REQUEST_LOGGER]: undefined,
+  return {
     requestId,
     caller,
     policy: view,
@@ -138,6 +136,7 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     disclosures: new DisclosureRecorder(),
     dataSource: deps.dataSource,
     transaction,
+    logger: deps.logger.child({ requestId }),
     secrets: deps.secrets,
     served,
     idempotency: {},
@@ -152,26 +151,4 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     auditNote: {},
     outcome: {},
   };
-  return Object.assign(Object.create(CONTEXT_PROTOTYPE) as RequestContext, context);
 }
-
-const GATEWAY_LOGGER = Symbol('gateway logger');
-const REQUEST_LOGGER = Symbol('request logger');
-interface LazyLogger {
-  requestId: string;
-  [GATEWAY_LOGGER]: Logger;
-  [REQUEST_LOGGER]: Logger | undefined;
-}
-
-/**
- * A request's logger is the gateway's with the request's id bound, made when first used: a
- * pino child costs about 13,000 instructions, and most requests log nothing through it (the
- * access line is the transport's). A getter on the prototype, so that a copy of the context
- * (Apollo Server copies its own properties) gets the logger the same way.
- */
-const CONTEXT_PROTOTYPE = Object.defineProperty({}, 'logger', {
-  get(this: LazyLogger): Logger {
-    return (this[REQUEST_LOGGER] ??= this[GATEWAY_LOGGER].child({ requestId: this.requestId }));
-  },
-  enumerable: true,
-});

@@ -10,8 +10,8 @@
  * connections (every response checked as bench/load.ts checks them), counters dumped. The dump
  * of each batch is kept (`--out`, default .data/callgrind) for
  * `callgrind_annotate --inclusive=yes <file>`; the table gives instructions per request, per
- * batch and their median, for the main thread (with and without its garbage collection) and all
- * threads. Audit events are written, so point DATABASE_URL at a database of your
+ * batch and their median, for the main thread (with and without its garbage collection and
+ * optimizing compiler) and all threads. Audit events are written, so point DATABASE_URL at a database of your
  * own holding the benchmark data set (e.g. `CREATE DATABASE mine TEMPLATE <bench database>`),
  * not at a shared one others measure on. JIT-compiled JavaScript has no symbol for callgrind: the
  * gateway runs with --perf-basic-prof, and each dump is also written as `<dump>.js` with V8's
@@ -182,14 +182,18 @@ function nameJs(file: string, pid: number): void {
 }
 
 /**
- * The instructions of a dump spent in V8's garbage collector on that thread (inclusive, from
- * callgrind_annotate): scavenges scale with what requests allocate, but when a major collection
- * falls in a batch it moves that batch's total by several percent.
+ * The instructions of a dump spent, on that thread, in V8's garbage collector and its optimizing
+ * compiler (inclusive, from callgrind_annotate). Scavenges scale with what requests allocate, but
+ * a major collection, or a function optimized again after a deoptimization, falling in a batch
+ * moves its total by several percent: what is left is the requests' own work.
  */
-function gcOf(file: string): number {
+function runtimeOf(file: string): { gc: number; compile: number } {
   const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = /^\s*([\d,]+) .*v8::internal::Heap::CollectGarbage\(/m.exec(text);
-  return line ? Number(line[1]!.replace(/,/g, '')) : 0;
+  const inclusive = (pattern: RegExp) => {
+    const line = new RegExp(`^\\s*([\\d,]+) .*${pattern.source}`, 'm').exec(text);
+    return line ? Number(line[1]!.replace(/,/g, '')) : 0;
+  };
+  return { gc: inclusive(/v8::internal::Heap::CollectGarbage\(/), compile: inclusive(/v8::internal::Runtime_CompileOptimized\(/) };
 }
 
 /** Per-batch figures in thousands, their median and spread (max − min over the median). */
@@ -215,8 +219,11 @@ async function main(): Promise<void> {
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
       execPath: 'valgrind',
       // --perf-basic-prof: V8 writes where each function it compiles lies (/tmp/perf-<pid>.map),
-      // which names the JIT-compiled JavaScript in the dumps (namedJs).
-      execArgv: ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${prefix}.%p`, process.execPath, '--perf-basic-prof'],
+      // which names the JIT-compiled JavaScript in the dumps (nameJs). --single-threaded: V8
+      // compiles and collects on the main thread, so that when a function is optimized depends on
+      // how often it ran, not on when a starved background thread got to it (under load, code
+      // otherwise runs unoptimized for longer and the counts drift with the machine's load).
+      execArgv: ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${prefix}.%p`, process.execPath, '--perf-basic-prof', '--single-threaded'],
       readyTimeoutMs: READY_TIMEOUT_MS,
     });
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
@@ -233,6 +240,7 @@ async function main(): Promise<void> {
       const perRequest: number[] = [];
       const mainPerRequest: number[] = [];
       const gcPerRequest: number[] = [];
+      const compilePerRequest: number[] = [];
       for (let b = 0; b < opts.batches; b += 1) {
         callgrindControl(server.pid, '--zero');
         await send(server, agent, headers, body, check, opts.warmup + b * opts.requests, opts.requests, opts.connections);
@@ -249,16 +257,20 @@ async function main(): Promise<void> {
         const all = dumped.reduce((n, f) => n + totalOf(path.join(opts.out, f)), 0);
         perRequest.push(all / opts.requests);
         mainPerRequest.push(totalOf(path.join(opts.out, main)) / opts.requests);
-        gcPerRequest.push(gcOf(path.join(opts.out, main)) / opts.requests);
+        const runtime = runtimeOf(path.join(opts.out, main));
+        gcPerRequest.push(runtime.gc / opts.requests);
+        compilePerRequest.push(runtime.compile / opts.requests);
+        const k = (n: number) => Math.round(n).toLocaleString('en');
         log(
-          `  batch ${b + 1}: ${Math.round(mainPerRequest.at(-1)!).toLocaleString('en')} instructions per request on the main thread ` +
-            `(${Math.round(gcPerRequest.at(-1)!).toLocaleString('en')} of them collecting garbage), ${Math.round(perRequest.at(-1)!).toLocaleString('en')} on all (${main})`,
+          `  batch ${b + 1}: ${k(mainPerRequest.at(-1)!)} instructions per request on the main thread (${k(gcPerRequest.at(-1)!)} of them ` +
+            `collecting garbage, ${k(compilePerRequest.at(-1)!)} optimizing), ${k(perRequest.at(-1)!)} on all (${main})`,
         );
       }
       callgrindControl(server.pid, '--instr=off');
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread | ${figures(mainPerRequest)}`);
-      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread less GC | ${figures(mainPerRequest.map((n, i) => n - gcPerRequest[i]!))}`);
-      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread GC | ${figures(gcPerRequest)}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, less GC and optimizing | ${figures(mainPerRequest.map((n, i) => n - gcPerRequest[i]! - compilePerRequest[i]!))}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, GC | ${figures(gcPerRequest)}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, optimizing | ${figures(compilePerRequest)}`);
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | all threads | ${figures(perRequest)}`);
     }
     agent.destroy();

@@ -42,8 +42,8 @@ const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * Whether a tracer provider is registered (the SDK, or a test's). Without one the API's tracer
- * starts spans that record nothing, at a cost on every request (about 10,000 instructions for a
- * point read's two spans, docs/performance.md): `work` then runs at once with a no-op span.
+ * starts spans that record nothing, at a cost on every request (about 27,000 instructions for a
+ * point read's spans, docs/performance.md): `work` then runs at once with a no-op span.
  */
 function tracing(): boolean {
   const provider = trace.getTracerProvider();

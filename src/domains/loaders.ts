@@ -62,6 +62,7 @@ export const CHILD_ORDER = {
   messagesByCase: [['sentAt', 'ASC'], ['id', 'ASC']],
   recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
   eventsByShipment: [['occurredAt', 'ASC'], ['id', 'ASC']],
+  consentGrantsByCustomer: [['grantedAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
 /** A preference history lists the newest choice first (its cursors name this ordering). */
@@ -105,7 +106,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     recordsByCase: () =>
       memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', CHILD_ORDER.recordsByCase, transaction)),
     consentGrantsByCustomer: () =>
-      memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', [['grantedAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', CHILD_ORDER.consentGrantsByCustomer, transaction)),
     consentGrant: () => memo('consentGrant', () => byIdLoader(ds, TABLES.consentGrant, scope, transaction)),
     /** A customer's choice in force per cookie category: the latest of their history. */
     preferenceConsentsByCustomer: () =>

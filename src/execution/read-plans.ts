@@ -1,7 +1,9 @@
 /**
  * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
- * payments, shipping address and customs data, a shipment's scans) or over a customer (addresses, pages of orders
- * and of after-sales cases with their messages and records) runs as ONE SQL statement per root
+ * payments, shipping address and customs data, a shipment's scans, the order's customer) or over
+ * a customer (addresses, consent grants, pages of orders and of after-sales cases with their
+ * messages, records and customer), with the partners and policy versions these link to, or a
+ * consent grant by id, runs as ONE SQL statement per root
  * field, instead of graphql-js resolving every field of every row in Node. The statement returns
  * a root row's own fields, its embedded objects and its to-one relations (each related row
  * joined once) as plain columns that Node assembles into the object, and its lists and pages as
@@ -40,7 +42,9 @@
  *   GraphQL name: in SQL inside JSON, in Node for plain columns). Only (scalar, column type)
  *   pairs known to agree are compiled; any other field falls back.
  * - The audit record: every relation compiled here stays inside one order or one customer's
- *   rows, so all objects a root row brings belong to that row's customer; the statement returns it with each root row
+ *   rows (an order's or a case's customer is that row's customer), or reaches a reference row
+ *   about no customer (a partner, a policy version), so all objects a root row brings belong to
+ *   that row's customer; the statement returns it with each root row
  *   and it is recorded as the request's subject, as the resolvers' recorder would have (with
  *   the field rules, as they record it: when a field of the row that is not structure is
  *   allowed, `recordsSubject`).
@@ -462,6 +466,17 @@ class Catalog {
     shipment.fields.set('events', many(event, 'shipmentId', CHILD_ORDER.eventsByShipment));
     shipment.fields.set('order', { kind: 'one', target: order, foreignKey: shipment.reader.column('orderId'), link: 'shipment>order' });
     payment.fields.set('order', { kind: 'one', target: order, foreignKey: payment.reader.column('orderId'), link: 'payment_verification>order' });
+    // Reference rows about no customer (policy/tables.ts declares them no subject): a partner and
+    // a policy version add none, so they may be joined from any row. Never a root here, they have
+    // no subject column. Each carries its own scope condition, as the loaders' byIdLoader adds it.
+    const reference = (typeName: string, ref: { entity: EntityTarget<ObjectLiteral>; table: ScopedTable }) => tableType(typeName, ref, () => 'NULL::uuid');
+    const partner = reference('Partner', TABLES.partner);
+    const policyVersion = reference('PolicyVersion', TABLES.policyVersion);
+    const one = (from: TableType, target: TableType, foreignKey: string): FieldSource => ({ kind: 'one', target, foreignKey: from.reader.column(foreignKey) });
+    order.fields.set('platformPartner', one(order, partner, 'platformPartnerId'));
+    order.fields.set('policyVersion', one(order, policyVersion, 'policyVersionId'));
+    shipment.fields.set('carrier', one(shipment, partner, 'logisticsPartnerId'));
+    payment.fields.set('provider', one(payment, partner, 'providerId'));
 
     // A customer and what is theirs: every row below is the customer's (a case's messages and
     // records are its customer's), so the customer is the subject of all a root row brings. A
@@ -478,12 +493,23 @@ class Catalog {
     customer.fields.set('afterSalesCases', page(afterSalesCase, 'customerId', CaseOrder));
     afterSalesCase.fields.set('messages', many(message, 'caseId', CHILD_ORDER.messagesByCase));
     afterSalesCase.fields.set('records', many(record, 'caseId', CHILD_ORDER.recordsByCase));
+    // An order's or a case's customer is the subject of the row it is reached from; no link
+    // carries the scope to a customer, so it carries its own condition (as the customer loader).
+    order.fields.set('customer', one(order, customer, 'customerId'));
+    afterSalesCase.fields.set('customer', one(afterSalesCase, customer, 'customerId'));
+    // A customer's consent grants (each the customer's, with its own scope condition: a third
+    // party sees the one it acts under), the partner each authorizes and the customer who gave it.
+    const consentGrant = tableType('ConsentGrant', TABLES.consentGrant, (a) => `${a}."customer_id"`);
+    consentGrant.fields.set('grantee', one(consentGrant, partner, 'granteePartnerId'));
+    consentGrant.fields.set('customer', one(consentGrant, customer, 'customerId'));
+    customer.fields.set('consentGrants', many(consentGrant, 'customerId', CHILD_ORDER.consentGrantsByCustomer));
 
     this.roots.set('order', { kind: 'byId', type: order });
     this.roots.set('shipment', { kind: 'byId', type: shipment });
     this.roots.set('paymentVerification', { kind: 'byId', type: payment });
     this.roots.set('customer', { kind: 'byId', type: customer });
     this.roots.set('afterSalesCase', { kind: 'byId', type: afterSalesCase });
+    this.roots.set('consentGrant', { kind: 'byId', type: consentGrant });
     // Root lists, with their filters as the resolvers apply them.
     const inputs = new Map(getMetadataStorage().inputTypes.map((t) => [t.name, t.target]));
     const list = (name: string, type: TableType, orderings: Orderings, members: Record<string, FilterMember>) => {

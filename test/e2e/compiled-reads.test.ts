@@ -238,6 +238,30 @@ describe('compiled reads give what graphql-js gives', () => {
     });
   });
 
+  it("joins an order's customer, its partners and its policy version, and a case's customer, in the root row's statement", async () => {
+    const links = ['Order.customer', 'Order.platformPartner', 'Order.policyVersion', 'Shipment.carrier', 'PaymentVerification.provider', 'AfterSalesCase.customer'];
+    const row = MATRIX.find((r) => links.every((l) => engine.viewFor(callerOfMatrixRow(r)).decide(...(l.split('.') as [string, string])) === 'visible'));
+    expect(row).toBeDefined();
+    const caller = callerOfMatrixRow(row!);
+    const query = `{ orders(first: 40, orderBy: PLACED_AT_ASC) { nodes { id customer { id } platformPartner { id name kind } policyVersion { id version effectiveAt } shipments { carrier { id name } } paymentVerifications { provider { id status } } } }
+                     afterSalesCases(first: 5) { nodes { id customer { id } } } }`;
+    const c = await outcomeAndEvent(compiled, db, query, caller);
+    const p = await outcomeAndEvent(plain, db, query, caller);
+    expect(c.outcome).toEqual(p.outcome);
+    expect(c.event).toEqual(p.event);
+    expect(c.compiled).toBe(true);
+    expect(c.statements).toBe(2);
+    expect(p.statements).toBeGreaterThan(2);
+    type Node = { customer: { id: string } | null; platformPartner: { id: string } | null; policyVersion: { id: string } | null; shipments: Array<{ carrier: unknown }> };
+    const nodes = c.outcome.data?.orders.nodes as Node[];
+    // Orders sold through a platform and orders of the store's own: a partner joined, and none.
+    expect(nodes.some((n) => n.platformPartner !== null)).toBe(true);
+    expect(nodes.some((n) => n.platformPartner === null)).toBe(true);
+    expect(nodes.every((n) => n.customer !== null && n.policyVersion !== null)).toBe(true);
+    expect(nodes.some((n) => n.shipments.some((s) => s.carrier !== null))).toBe(true);
+    expect((c.outcome.data?.afterSalesCases.nodes as Array<{ customer: unknown }>).every((k) => k.customer !== null)).toBe(true);
+  });
+
   it("compiles a carrier's manifest into one statement and keeps its subjects", async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
     const query = `{ shipments(first: 50) { nodes { id events { occurredAt location status } order { orderNumber shippingAddress { phone } items { productName } } } } }`;
@@ -468,9 +492,9 @@ describe('compiled reads give what graphql-js gives', () => {
   });
 
   it('lists errors in response order on graphql-js too, whichever statement returned first', async () => {
-    // Order.customer is not compiled: graphql-js answers, its loaders deciding when each parent resolves.
+    // A directive is not compiled: graphql-js answers, its loaders deciding when each parent resolves.
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:fraud_analyst')!);
-    const query = `query($id: ID!) { customer(id: $id) { accountName } x: orders(first: 2) { nodes { customer { accountName } } } }`;
+    const query = `query($id: ID!) { customer(id: $id) { accountName } x: orders(first: 2) { nodes { customer @include(if: true) { accountName } } } }`;
     const expected = [['customer', 'accountName'], ['x', 'nodes', 0, 'customer', 'accountName'], ['x', 'nodes', 1, 'customer', 'accountName']];
     for (const gateway of [compiled, plain]) {
       const r = await outcomeAndEvent(gateway, db, query, caller, { id: DEMO_IDS.demoCustomer });

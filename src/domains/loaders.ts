@@ -63,6 +63,9 @@ export const CHILD_ORDER = {
   recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
   eventsByShipment: [['occurredAt', 'ASC'], ['id', 'ASC']],
   consentGrantsByCustomer: [['grantedAt', 'ASC'], ['id', 'ASC']],
+  privacyRequestsByCustomer: [['receivedAt', 'ASC'], ['id', 'ASC']],
+  transitionsByRequest: [['seq', 'ASC']],
+  legalHoldsByCustomer: [['placedAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
 /** A preference history lists the newest choice first (its cursors name this ordering). */
@@ -112,12 +115,12 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     preferenceConsentsByCustomer: () =>
       memo('preferenceConsentsByCustomer', () => latestChildrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', 'category', 'recordedAt', transaction)),
     privacyRequestsByCustomer: () =>
-      memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', [['receivedAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', CHILD_ORDER.privacyRequestsByCustomer, transaction)),
     privacyRequest: () => memo('privacyRequest', () => byIdLoader(ds, TABLES.privacyRequest, scope, transaction)),
     transitionsByRequest: () =>
-      memo('transitionsByRequest', () => childrenLoader(ds, TABLES.privacyRequestTransition, scope, 'requestId', [['seq', 'ASC']], transaction)),
+      memo('transitionsByRequest', () => childrenLoader(ds, TABLES.privacyRequestTransition, scope, 'requestId', CHILD_ORDER.transitionsByRequest, transaction)),
     legalHoldsByCustomer: () =>
-      memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', [['placedAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', CHILD_ORDER.legalHoldsByCustomer, transaction)),
     /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
     ordersOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<OrderEntity>> =>
       memo(`ordersOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>

@@ -1,8 +1,8 @@
 /**
  * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
  * payments, shipping address and customs data, a shipment's scans, the order's customer) or over
- * a customer (addresses, consent grants, pages of orders and of after-sales cases with their
- * messages, records and customer), with the partners and policy versions these link to, or a
+ * a customer (addresses, consent grants, privacy requests and their changes of status, legal
+ * holds, pages of orders and of after-sales cases with their messages, records and customer), with the partners and policy versions these link to, or a
  * consent grant by id, runs as ONE SQL statement per root
  * field, instead of graphql-js resolving every field of every row in Node. The statement returns
  * a root row's own fields, its embedded objects and its to-one relations (each related row
@@ -503,6 +503,17 @@ class Catalog {
     consentGrant.fields.set('grantee', one(consentGrant, partner, 'granteePartnerId'));
     consentGrant.fields.set('customer', one(consentGrant, customer, 'customerId'));
     customer.fields.set('consentGrants', many(consentGrant, 'customerId', CHILD_ORDER.consentGrantsByCustomer));
+    // A customer's privacy requests (with their changes of status) and legal holds, all theirs;
+    // a hold's order is left out, as a case's is.
+    const privacyRequest = tableType('PrivacyRequest', TABLES.privacyRequest, (a) => `${a}."customer_id"`);
+    const viaRequest = (a: string) => `(SELECT r_s."customer_id" FROM "privacy_request" r_s WHERE r_s."id" = ${a}."request_id")`;
+    const transition = tableType('PrivacyRequestTransition', TABLES.privacyRequestTransition, viaRequest);
+    const legalHold = tableType('LegalHold', TABLES.legalHold, (a) => `${a}."customer_id"`);
+    privacyRequest.fields.set('customer', one(privacyRequest, customer, 'customerId'));
+    privacyRequest.fields.set('transitions', many(transition, 'requestId', CHILD_ORDER.transitionsByRequest));
+    legalHold.fields.set('customer', one(legalHold, customer, 'customerId'));
+    customer.fields.set('privacyRequests', many(privacyRequest, 'customerId', CHILD_ORDER.privacyRequestsByCustomer));
+    customer.fields.set('legalHolds', many(legalHold, 'customerId', CHILD_ORDER.legalHoldsByCustomer));
 
     this.roots.set('order', { kind: 'byId', type: order });
     this.roots.set('shipment', { kind: 'byId', type: shipment });

@@ -81,7 +81,7 @@ export interface RequestBudgets {
 }
 
 /** Root fields that look one row up by id; a null answer is a miss. */
-export const BY_ID_FIELDS: ReadonlySet<string> = new Set(['customer', 'order', 'shipment', 'paymentVerification', 'afterSalesCase', 'partner', 'consentGrant', 'webhookDelivery', 'privacyRequest']);
+export const BY_ID_FIELDS: ReadonlySet<string> = new Set(['customer', 'order', 'shipment', 'paymentVerification', 'afterSalesCase', 'partner', 'consentGrant', 'webhookDelivery', 'privacyRequest', 'privacyExport']);
 
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));

@@ -238,6 +238,27 @@ describe('rate limits', () => {
     }
   });
 
+  it('counts a customer guessing privacy export ids against the same budget', async () => {
+    const gw = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 1000, missesPerMinute: 2 } });
+    try {
+      const customer = { authorization: `Bearer ${await mintDevToken({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['data_subject_request'] }, gw.authConfig)}` };
+      const guess = (n: number) => ({ query: `{ privacyExport(id: "00000000-0000-4000-8000-00000000000${n}") { requestId } }` });
+      const answers: Array<{ status: number; data: unknown }> = [];
+      for (let i = 0; i < 4; i += 1) {
+        const res = await gw.post(guess(i), customer);
+        answers.push({ status: res.status, data: res.json?.data?.privacyExport ?? null });
+      }
+      expect(answers).toEqual([
+        { status: 200, data: null },
+        { status: 200, data: null },
+        { status: 429, data: null },
+        { status: 429, data: null },
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('is shared between replicas through Redis', async () => {
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const a = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 4, missesPerMinute: 100, redisUrl } });

@@ -39,6 +39,7 @@ import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERROR
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { clientAddressOf } from './http/client-address';
 import { admitCaller, createHttpTransport, type Admission } from './http/http-transport';
+import { responseContentType } from './http/response-content-type';
 import { createIdempotencyPlugin, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
 import { CursorKey } from './platform/cursor-seal';
 import { maskError } from './platform/error-format';
@@ -238,6 +239,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         // Kept responses are sealed under the privacy secret, as mail bodies are (another derived key).
         createIdempotencyPlugin(rights.boxFor(RESPONSE_BOX_USE)),
         responseStatus,
+        // Apollo negotiates the content type per request; chosen here once per Accept value.
+        responseContentType<RequestContext>(),
         ...(auditLog ? [createAuditPlugin({ auditLog, dataSource: deps.dataSource, metrics })] : []),
       ]),
     ],

@@ -154,18 +154,27 @@ function rootFields(set: SelectionSetNode, fragments: ReadonlyMap<string, Fragme
  * the schema (or a partner's contract) rejects costs the same as one it accepts: the budget
  * cannot be used to tell hidden fields from missing ones.
  */
-function callsIn(source: string, operationName: string | undefined, maxTokens: number): number {
+function callsIn(source: string, operationName: string | undefined, maxTokens: number): SourceCalls {
   let document: DocumentNode;
   try {
     document = parse(source, { maxTokens, noLocation: true });
   } catch {
-    return 1;
+    return { calls: 1, looksUp: false };
   }
   const fragments = fragmentsOf(document);
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operations.find((o) => o.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || o.name?.value === operationName)) ?? operations[0];
-  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return 1;
-  return Math.max(1, rootFields(operation.selectionSet, fragments).length);
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return { calls: 1, looksUp: false };
+  const names = rootFields(operation.selectionSet, fragments);
+  return { calls: Math.max(1, names.length), looksUp: operation.operation === 'query' && names.some((n) => BY_ID_FIELDS.has(n)) };
+}
+
+/** What a document's source tells the budgets before it is validated. */
+interface SourceCalls {
+  /** Root fields it calls (at least one). */
+  calls: number;
+  /** Whether it is a query that looks a row up by id: the misses budget is then read at once. */
+  looksUp: boolean;
 }
 
 /** The budgets admission charges and consults (see the header). */
@@ -292,7 +301,7 @@ function spendable(limiter: RateLimiterAbstract, limit: number) {
 
 export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, logger?: Logger): RateLimiter {
   // Counting calls parses the document; a document seen before is not parsed again.
-  const callCounts = new BoundedCache<number>(5000);
+  const callCounts = new BoundedCache<SourceCalls>(5000);
   const connection = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const redis = connection?.redis;
   // Should Redis be unreachable, each replica falls back to counting in its own memory.
@@ -340,13 +349,25 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
       let overLimit: GraphQLError | undefined;
       /** The fields budget after this request was charged, told in the RateLimit headers. */
       let budget: RateLimiterRes | undefined;
+      /**
+       * The misses budget, read while the fields are charged when the source looks a row up by
+       * id: with Redis, one round trip's wait instead of two in a row. Still read for every
+       * look-up and awaited before anything runs (didResolveOperation).
+       */
+      let missesRead: Promise<RateLimiterRes | null> | undefined;
       return {
         async didResolveSource({ source, queryHash, request, contextValue }) {
           if (contextValue.gatewayInitiated) return;
           try {
             const name = request.operationName ?? undefined;
-            const calls = callCounts.getOrCompute(operationKey(name, queryHash, source), () => callsIn(source, name, maxTokens));
-            budget = await take(fields, principalKey(contextValue.caller.principal), calls);
+            const { calls, looksUp } = callCounts.getOrCompute(operationKey(name, queryHash, source), () => callsIn(source, name, maxTokens));
+            const key = principalKey(contextValue.caller.principal);
+            if (looksUp) {
+              missesRead = misses.get(key);
+              // Awaited once the operation is resolved, if it is; never left unhandled.
+              missesRead.catch(() => undefined);
+            }
+            budget = await take(fields, key, calls);
           } catch (error) {
             if (error instanceof GraphQLError) {
               overLimit = error;
@@ -359,7 +380,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
           if (!operation || contextValue.gatewayInitiated) return;
           const aliases = byIdAliasesOf(document, operation);
           if (aliases) {
-            const state = await misses.get(principalKey(contextValue.caller.principal));
+            const state = await (missesRead ?? misses.get(principalKey(contextValue.caller.principal)));
             if (state && state.remainingPoints <= 0) throw rateLimited(state.msBeforeNext / 1000);
             byIdAliases = aliases;
           }

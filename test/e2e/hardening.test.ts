@@ -249,6 +249,43 @@ describe('rate limits', () => {
     }
   });
 
+  it('the misses budget is shared through Redis too, and read before every look-up answers, one that finds its row as one that misses', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const a = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 1000, missesPerMinute: 2, redisUrl } });
+    const b = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 1000, missesPerMinute: 2, redisUrl } });
+    try {
+      // A principal of its own for this test, so earlier runs against the same Redis do not count.
+      const subject = `misses-replica-test-${Date.now()}-${Math.random()}`;
+      const token = await mintDevToken({ kind: 'staff', subject, roles: ['customer_service'], purposes: ['after_sales'] }, a.authConfig);
+      const headers = { authorization: `Bearer ${token}` };
+      const listed = await a.post({ query: '{ orders(first: 1) { nodes { id } } }' }, headers);
+      const id = listed.json.data.orders.nodes[0].id as string;
+      const hit = { query: `{ order(id: "${id}") { id } }` };
+      const miss = { query: '{ order(id: "00000000-0000-4000-8000-000000000000") { id } }' };
+      const answers: Array<{ status: number; found: boolean }> = [];
+      for (const [gw, request] of [
+        [b, hit],
+        [a, miss],
+        [b, miss],
+        [a, hit],
+        [b, hit],
+      ] as const) {
+        const res = await gw.post(request, headers);
+        answers.push({ status: res.status, found: Boolean(res.json?.data?.order) });
+      }
+      expect(answers).toEqual([
+        { status: 200, found: true },
+        { status: 200, found: false },
+        { status: 200, found: false },
+        { status: 429, found: false },
+        { status: 429, found: false },
+      ]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('is shared between replicas through Redis', async () => {
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const a = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 4, missesPerMinute: 100, redisUrl } });

@@ -12,16 +12,18 @@
  *   run in reverse order;
  * - `responseForOperation`: one listener after another until one answers.
  *
- * Only request hooks are composed: a plugin with a server hook (serverWillStart, ...) or a
- * listener with any other hook is refused (at composition, or on the request: fail closed),
- * never silently skipped.
+ * Only request hooks are composed: a plugin with a server hook (serverWillStart, ...), a
+ * listener with any other hook, or one that is not a plain object (its hooks are read from its
+ * own keys) is refused (at composition, or on the request: fail closed), never silently skipped.
  */
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 
 type Listener<C extends BaseContext> = GraphQLRequestListener<C>;
 
+type ComposedHook = 'didResolveSource' | 'parsingDidStart' | 'validationDidStart' | 'didResolveOperation' | 'responseForOperation' | 'didEncounterErrors' | 'willSendResponse';
+
 /** The listener hooks composed; any other is refused. */
-const COMPOSED_HOOKS = new Set([
+const COMPOSED_HOOKS = new Set<string>([
   'didResolveSource',
   'parsingDidStart',
   'validationDidStart',
@@ -43,18 +45,16 @@ export function composePlugins<C extends BaseContext>(plugins: readonly ApolloSe
   }
   const starting = plugins.filter((p) => p.requestDidStart !== undefined);
 
-  /** The hook on every listener that has it, at once, each called as its listener's method. */
-  const allAtOnce = <H extends AllAtOnce>(listeners: readonly Listener<C>[], hook: H): Listener<C>[H] => {
-    const having = listeners.filter((l) => l[hook] !== undefined);
+  /** The hook of every listener in `having` (those that have it), at once, each called as its listener's method. */
+  const allAtOnce = <H extends AllAtOnce>(having: readonly Listener<C>[], hook: H): Listener<C>[H] => {
     if (having.length === 0) return undefined;
     return (async (...args: unknown[]) => {
       await Promise.all(having.map((l) => Reflect.apply(l[hook] as Hook, l, args)));
     }) as Listener<C>[H];
   };
 
-  /** A start hook on every listener that has it, at once; their end hooks in reverse order (called, not awaited, as Apollo does). */
-  const startEnd = <H extends StartEnd>(listeners: readonly Listener<C>[], hook: H): Listener<C>[H] => {
-    const having = listeners.filter((l) => l[hook] !== undefined);
+  /** A start hook of every listener in `having`, at once; their end hooks in reverse order (called, not awaited, as Apollo does). */
+  const startEnd = <H extends StartEnd>(having: readonly Listener<C>[], hook: H): Listener<C>[H] => {
     if (having.length === 0) return undefined;
     return (async (...args: unknown[]) => {
       const ends = (await Promise.all(having.map((l) => Reflect.apply(l[hook] as Hook, l, args)))).filter((end): end is Hook => end !== undefined);
@@ -68,18 +68,35 @@ export function composePlugins<C extends BaseContext>(plugins: readonly ApolloSe
 
   return {
     async requestDidStart(rc) {
-      const listeners = (await Promise.all(starting.map((p) => p.requestDidStart!(rc)))).filter((l): l is Listener<C> => l !== undefined);
+      const listeners = await Promise.all(starting.map((p) => p.requestDidStart!(rc)));
+      // The listeners that have each hook, in plugin order: one pass over each listener's own
+      // keys (a request's listeners differ in shape, so each lookup by a hook's name is slow).
+      const having: Record<ComposedHook, Listener<C>[]> = {
+        didResolveSource: [],
+        parsingDidStart: [],
+        validationDidStart: [],
+        didResolveOperation: [],
+        responseForOperation: [],
+        didEncounterErrors: [],
+        willSendResponse: [],
+      };
       for (const listener of listeners) {
+        if (listener === undefined) continue;
+        // Hooks are read from the listener's own keys: one with hooks elsewhere (a class's
+        // prototype) would have them skipped, so it is refused.
+        const proto: unknown = Object.getPrototypeOf(listener);
+        if (proto !== Object.prototype && proto !== null) throw new Error('composePlugins: a request listener that is not a plain object is not composed');
         for (const key in listener) {
           if (!COMPOSED_HOOKS.has(key)) throw new Error(`composePlugins: a request listener with ${key} is not composed`);
+          if (listener[key as ComposedHook] !== undefined) having[key as ComposedHook].push(listener);
         }
       }
-      const answering = listeners.filter((l) => l.responseForOperation !== undefined);
+      const answering = having.responseForOperation;
       const composed: Listener<C> = {
-        didResolveSource: allAtOnce(listeners, 'didResolveSource'),
-        parsingDidStart: startEnd(listeners, 'parsingDidStart'),
-        validationDidStart: startEnd(listeners, 'validationDidStart'),
-        didResolveOperation: allAtOnce(listeners, 'didResolveOperation'),
+        didResolveSource: allAtOnce(having.didResolveSource, 'didResolveSource'),
+        parsingDidStart: startEnd(having.parsingDidStart, 'parsingDidStart'),
+        validationDidStart: startEnd(having.validationDidStart, 'validationDidStart'),
+        didResolveOperation: allAtOnce(having.didResolveOperation, 'didResolveOperation'),
         responseForOperation:
           answering.length === 0
             ? undefined
@@ -90,8 +107,8 @@ export function composePlugins<C extends BaseContext>(plugins: readonly ApolloSe
                 }
                 return null;
               },
-        didEncounterErrors: allAtOnce(listeners, 'didEncounterErrors'),
-        willSendResponse: allAtOnce(listeners, 'willSendResponse'),
+        didEncounterErrors: allAtOnce(having.didEncounterErrors, 'didEncounterErrors'),
+        willSendResponse: allAtOnce(having.willSendResponse, 'willSendResponse'),
       };
       return composed;
     },

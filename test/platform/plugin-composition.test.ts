@@ -114,4 +114,22 @@ describe('composePlugins', () => {
       await server.stop();
     }
   });
+
+  it('refuses a listener whose hooks are not its own keys (a class instance) rather than skip them', async () => {
+    const seen: string[] = [];
+    class Listener {
+      async willSendResponse() {
+        seen.push('willSendResponse');
+      }
+    }
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const server = new ApolloServer({ typeDefs, resolvers, logger: quiet, plugins: [composePlugins([{ requestDidStart: async () => new Listener() }])] });
+    await server.start();
+    try {
+      await expect(server.executeOperation({ query: '{ hello }' })).rejects.toThrow();
+      expect(seen).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -60,6 +60,23 @@ export type SharedApolloOptions = Omit<ApolloServerOptionsWithSchema<RequestCont
 const PLAN_CACHE_SIZE = 2000;
 /** Routing decisions remembered, per (policy view, document). */
 const ROUTE_CACHE_SIZE = 5000;
+/**
+ * A document of at most this many characters (with its operation name) keys its routing decision
+ * by its text; a longer one by its digest. The text costs no SHA-256 per request (about 12 k instructions of a point read)
+ * and cannot collide; the cap keeps what a flood of distinct documents can hold to
+ * ROUTE_CACHE_SIZE × this.
+ */
+const TEXT_KEY_MAX_LENGTH = 1024;
+
+/**
+ * The routing cache's key of (view, operation name, document): the text itself when short, its
+ * digest otherwise. A name is written after its length (no name, nothing), so no (name, text)
+ * pair can spell another's key; a digest has no NUL, a text key two.
+ */
+function routeKey(viewKey: string, name: string | undefined, query: string): string {
+  if (query.length + (name?.length ?? 0) > TEXT_KEY_MAX_LENGTH) return documentKey(viewKey, name, query);
+  return `${viewKey}\u0000${name === undefined ? '' : `${name.length}:${name}`}\u0000${query}`;
+}
 
 /**
  * The executor Apollo runs an operation with: its compiled read plan when it has one (and, with
@@ -146,7 +163,7 @@ export class Routing {
   private executorFor(view: PolicyView, query: unknown, operationName: unknown): ApolloServer<RequestContext> {
     if (!this.direct || typeof query !== 'string') return this.guarded;
     const name = typeof operationName === 'string' ? operationName : undefined;
-    const needsRules = this.routes.getOrCompute(documentKey(view.key, name, query), () => {
+    const needsRules = this.routes.getOrCompute(routeKey(view.key, name, query), () => {
       try {
         return needsFieldRules(this.options.schema, view.decide, parse(query, { maxTokens: this.options.maxTokens, noLocation: true }), name);
       } catch {

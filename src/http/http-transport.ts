@@ -51,6 +51,8 @@ import { inSpan } from '../platform/tracing';
 import type { ClientAddressOf } from './client-address';
 
 export { MAX_BODY_BYTES };
+/** Map's own set, for header names known to be in lower case (see serveGraphQL). */
+const setHeader = Map.prototype.set as (this: HeaderMap, key: string, value: string) => HeaderMap;
 /** The principal kind and purpose label of a request refused before its caller was established. */
 const UNKNOWN_LABEL = 'none';
 
@@ -287,8 +289,11 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       return;
     }
     const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    // Node gives header names in lower case already: set as a Map does, without HeaderMap's lowering.
+    const given = req.headers;
+    for (const key in given) {
+      const value = given[key];
+      if (value !== undefined) setHeader.call(headers, key, Array.isArray(value) ? value.join(', ') : value);
     }
     let parsed: unknown = undefined;
     if (req.method === 'POST') {

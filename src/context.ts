@@ -18,7 +18,7 @@ import type { RequestBudgets } from './hardening/rate-limit';
 import type { RetentionSettings } from './platform/config';
 import type { CursorKey } from './platform/cursor-seal';
 import type { BlobStore } from './platform/blob-store';
-import type { Logger } from './platform/logger';
+import { lazyChild, type Logger } from './platform/logger';
 import type { CursorCodec } from './platform/pagination';
 import { RequestTransaction } from './platform/request-transaction';
 import type { PolicyEngine, PolicyView } from './policy/policy-view';
@@ -136,7 +136,8 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     disclosures: new DisclosureRecorder(),
     dataSource: deps.dataSource,
     transaction,
-    logger: deps.logger.child({ requestId }),
+    // Made when first used: most requests never log through it (platform/logger.ts).
+    logger: lazyChild(deps.logger, { requestId }),
     secrets: deps.secrets,
     served,
     idempotency: {},

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, UNAVAILABLE_LOG_INTERVAL_MS } from '../../src/platform/logger';
+import { createLogger, lazyChild, UNAVAILABLE_LOG_INTERVAL_MS } from '../../src/platform/logger';
 
 function collecting(): { lines: Array<Record<string, any>>; sink: Writable } {
   const lines: Array<Record<string, any>> = [];
@@ -55,6 +55,27 @@ describe('the logger', () => {
       ['graphql request', 'connect ECONNREFUSED 127.0.0.1:5432', undefined],
       ['graphql request', 'connect ECONNREFUSED 127.0.0.1:5432', undefined],
       ['request failed', 'connect ECONNREFUSED 127.0.0.1:5432', 4],
+    ]);
+  });
+
+  it('makes a lazy child when it is first used, once, writing what a child writes', () => {
+    const { lines, sink } = collecting();
+    const logger = createLogger('info', sink);
+    const making = jest.spyOn(logger, 'child');
+    const lazy = lazyChild(logger, { requestId: 'r7' });
+    expect(making).not.toHaveBeenCalled();
+    expect(lazy.isLevelEnabled('debug')).toBe(false);
+    expect(lazy.level).toBe('info');
+    lazy.warn({ n: 1 }, 'first');
+    const { error } = lazy;
+    error({ n: 2 }, 'second, through a method taken off it');
+    lazy.debug('below the level: not written');
+    expect(making).toHaveBeenCalledTimes(1);
+    lazy.child({ step: 'nested' }).info('third');
+    expect(lines.map((l) => ({ msg: l.msg, requestId: l.requestId, n: l.n, step: l.step, service: l.service }))).toEqual([
+      { msg: 'first', requestId: 'r7', n: 1, step: undefined, service: 'need-to-know' },
+      { msg: 'second, through a method taken off it', requestId: 'r7', n: 2, step: undefined, service: 'need-to-know' },
+      { msg: 'third', requestId: 'r7', n: undefined, step: 'nested', service: 'need-to-know' },
     ]);
   });
 });

@@ -456,9 +456,11 @@ export class AuditLog {
       values: [
         `[${records.map((r) => rowJsonOf(r, sealId)).join(',')}]`,
         seal.id,
-        seal.sealedAt,
+        // As text: node-postgres would write a Date in local time through its own formatter.
+        seal.sealedAt.toISOString(),
         seal.eventCount,
-        seal.eventIds,
+        // A uuid[] literal: the ids are checked UUIDs, nothing in them to quote.
+        `{${seal.eventIds.join(',')}}`,
         seal.merkleRoot,
         seal.previousHash,
         hash,

@@ -87,6 +87,8 @@ export interface AuditRecord extends AuditRecordContent {
   coordinateSet: string;
 }
 
+const json = JSON.stringify;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const WORD = /^[a-z][a-z0-9_]*$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -165,7 +167,7 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     requestId: text('requestId', input.requestId, 64),
     principalKind: text('principal.kind', input.principal?.kind, 32, WORD),
     principalId: text('principal.id', input.principal?.id, 200),
-    roles: roles.items.slice(),
+    roles: copyOf(roles),
     partnerId: optionalUuid('principal.partnerId', input.principal.partnerId),
     customerId: optionalUuid('principal.customerId', input.principal.customerId),
     grantId: optionalUuid('principal.grantId', input.principal.grantId),
@@ -174,12 +176,12 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     // A GraphQL operation name is the caller's to choose: keep a bounded prefix rather than refuse.
     operationName: typeof input.operationName === 'string' && input.operationName !== '' ? input.operationName.slice(0, 200) : null,
     operationHash: optionalText('operationHash', input.operationHash, 64, SHA256_HEX),
-    subjectIds: subjects.items.slice(),
-    disclosed: disclosed.items.slice(),
-    masked: masked.items.slice(),
-    denied: denied.items.slice(),
+    subjectIds: copyOf(subjects),
+    disclosed: copyOf(disclosed),
+    masked: copyOf(masked),
+    denied: copyOf(denied),
     outcome: input.outcome,
-    errorCodes: errorCodes.items.slice(),
+    errorCodes: copyOf(errorCodes),
     legalCaseReference: optionalText('legalCaseReference', input.legalCaseReference, 100),
     privacyRequestReference: optionalText('privacyRequestReference', input.privacyRequestReference, 100),
     flagged: input.flagged === true || (input.legalCaseReference ?? null) !== null || (input.privacyRequestReference ?? null) !== null,
@@ -189,9 +191,51 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     subjectSet: subjects.set,
     coordinateSet: coordinateSetOf(disclosed, masked, denied, checked),
   };
-  // The lists' canonical JSON was written when they were checked: the hash reuses it.
-  record.hash = eventHash(record, { roles: roles.json, subjectIds: subjects.json, disclosed: disclosed.json, masked: masked.json, denied: denied.json, errorCodes: errorCodes.json });
+  // The lists' canonical JSON was written when they were checked: the hash and the row reuse it.
+  const written: WrittenParts = { at: record.at.toISOString(), roles: roles.json, subjectIds: subjects.json, disclosed: disclosed.json, masked: masked.json, denied: denied.json, errorCodes: errorCodes.json };
+  record.hash = leafHash(checkedEventJson(record, written));
+  rowHeads.set(record, rowHeadOf(record, written));
   return record;
+}
+
+/** What toAuditRecord wrote once and the hash and the row both use: the ISO time and the lists' canonical JSON. */
+interface WrittenParts {
+  at: string;
+  roles: string;
+  subjectIds: string;
+  disclosed: string;
+  masked: string;
+  denied: string;
+  errorCodes: string;
+}
+
+/**
+ * The row JSON of a record toAuditRecord made, but for its seal (rowJsonOf): written while the
+ * request's event is made, from the parts its hash used, so the batch writer only appends the seal.
+ * Kept beside the record rather than in it: a record is handed to its appender and compared whole.
+ */
+const rowHeads = new WeakMap<AuditRecord, string>();
+
+/** A checked value that JSON writes as itself in quotes (a UUID, a word, hex digits, an ISO time), or null. */
+const quoted = (value: string | null) => (value === null ? 'null' : `"${value}"`);
+
+/**
+ * `canonicalEventJson` of a record toAuditRecord has just checked, written as one template: every
+ * value whose check leaves nothing to escape (UUIDs, words, hex, the ISO time, enum values) is
+ * quoted as it is, the rest goes through JSON.stringify. The same bytes as canonicalJson of the
+ * content (test/audit/hashing.test.ts compares them over varied and hostile events).
+ */
+function checkedEventJson(r: AuditRecord, w: WrittenParts): string {
+  return (
+    `{"at":"${w.at}","customerId":${quoted(r.customerId)},"denied":${w.denied},"detail":${r.detail === null ? 'null' : canonicalJson(r.detail)},` +
+    `"disclosed":${w.disclosed},"errorCodes":${w.errorCodes},"flagged":${r.flagged},"grantId":${quoted(r.grantId)},"id":"${r.id}",` +
+    `"legalCaseReference":${json(r.legalCaseReference)},"masked":${w.masked},"operationHash":${quoted(r.operationHash)},` +
+    `"operationName":${json(r.operationName)},"operationType":${quoted(r.operationType)},"outcome":"${r.outcome}",` +
+    `"partnerId":${quoted(r.partnerId)},"principalId":${json(r.principalId)},"principalKind":"${r.principalKind}",` +
+    `${r.privacyRequestReference === null ? '' : `"privacyRequestReference":${json(r.privacyRequestReference)},`}` +
+    `"purpose":${quoted(r.purpose)},"requestId":${json(r.requestId)},"roles":${w.roles},"subjectIds":${w.subjectIds}` +
+    `${r.traceId === null ? '' : `,"traceId":"${r.traceId}"`}}`
+  );
 }
 
 /** A list checked and normalized (sorted, without duplicates), with its canonical JSON; for subjects, their set's key. */
@@ -202,6 +246,9 @@ interface CheckedList {
 }
 
 const EMPTY_LIST: CheckedList = Object.freeze({ items: Object.freeze([]), json: '[]', set: null });
+
+/** The record's own copy of a checked list. */
+const copyOf = (list: CheckedList): string[] => (list.items.length === 0 ? [] : list.items.slice());
 
 /**
  * Lists already checked, sorted, written as canonical JSON and (subjects) hashed, by their exact
@@ -242,6 +289,14 @@ function listOf(field: string, values: readonly unknown[] | undefined, each: (fi
 
 function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedLists | undefined): CheckedList {
   if (values === undefined || (Array.isArray(values) && values.length === 0)) return EMPTY_LIST;
+  // One subject (a point read: mostly a customer not seen before) is checked directly and not
+  // kept, so that such events do not push the recurring sets out of the cache.
+  if (Array.isArray(values) && values.length === 1) {
+    const id = uuid('subjectIds[0]', values[0]);
+    const json = `["${id}"]`;
+    // subjectSetHash([id]): the canonical JSON of a one-id list is this.
+    return { items: [id], json, set: sha256Hex(json) };
+  }
   const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
   const known = key === undefined ? undefined : checked!.subjects.get(key);
   if (known) return known;
@@ -333,16 +388,11 @@ export interface SealContent {
   previousHash: string;
 }
 
+/** sha256 of the canonical JSON of the seal's six fields, written in canonical JSON's key order (the same bytes; hashing.test.ts compares them). */
 export function sealHash(seal: SealContent): string {
   return sha256Hex(
-    canonicalJson({
-      id: seal.id,
-      sealedAt: seal.sealedAt,
-      eventCount: seal.eventCount,
-      eventIds: seal.eventIds,
-      merkleRoot: seal.merkleRoot,
-      previousHash: seal.previousHash,
-    }),
+    `{"eventCount":${canonicalJson(seal.eventCount)},"eventIds":${canonicalJson(seal.eventIds)},"id":${canonicalJson(seal.id)},` +
+      `"merkleRoot":${canonicalJson(seal.merkleRoot)},"previousHash":${canonicalJson(seal.previousHash)},"sealedAt":${canonicalJson(seal.sealedAt)}}`,
   );
 }
 
@@ -440,22 +490,32 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
   };
 }
 
-const json = JSON.stringify;
-
 /**
  * The columns of a row as a JSON object, as json_populate_recordset reads them (audit-log.ts):
  * written as text directly, the one copy of the row the writer makes. The coordinate lists are
  * not in it: the row names their set, and its own list columns stay null.
  */
+/**
+ * The columns of a row as a JSON object, as json_populate_recordset reads them (audit-log.ts):
+ * written as text directly, the one copy of the row the writer makes. The coordinate lists are
+ * not in it: the row names their set, and its own list columns stay null. A record toAuditRecord
+ * made has all of it but the seal written already (`rowHeads`).
+ */
 export function rowJsonOf(record: AuditRecord, sealId: string): string {
+  return `${rowHeads.get(record) ?? rowHeadOf(record)},"seal_id":${json(sealId)}}`;
+}
+
+/** The row JSON without its closing brace and seal: every column but seal_id. Checked values (`written` given) are quoted as they are. */
+function rowHeadOf(record: AuditRecord, written?: WrittenParts): string {
+  const q = written ? quoted : json;
   return (
-    `{"id":${json(record.id)},"at":${json(record.at.toISOString())},"request_id":${json(record.requestId)},` +
-    `"principal_kind":${json(record.principalKind)},"principal_id":${json(record.principalId)},"roles":${json(record.roles)},` +
-    `"partner_id":${json(record.partnerId)},"customer_id":${json(record.customerId)},"grant_id":${json(record.grantId)},` +
-    `"purpose":${json(record.purpose)},"operation_type":${json(record.operationType)},"operation_name":${json(record.operationName)},` +
-    `"operation_hash":${json(record.operationHash)},"subject_set":${json(record.subjectSet)},"coordinate_set":"${record.coordinateSet}",` +
-    `"outcome":${json(record.outcome)},"error_codes":${json(record.errorCodes)},` +
+    `{"id":${q(record.id)},"at":${written ? `"${written.at}"` : json(record.at.toISOString())},"request_id":${json(record.requestId)},` +
+    `"principal_kind":${q(record.principalKind)},"principal_id":${json(record.principalId)},"roles":${written?.roles ?? json(record.roles)},` +
+    `"partner_id":${q(record.partnerId)},"customer_id":${q(record.customerId)},"grant_id":${q(record.grantId)},` +
+    `"purpose":${q(record.purpose)},"operation_type":${q(record.operationType)},"operation_name":${json(record.operationName)},` +
+    `"operation_hash":${q(record.operationHash)},"subject_set":${q(record.subjectSet)},"coordinate_set":"${record.coordinateSet}",` +
+    `"outcome":${q(record.outcome)},"error_codes":${written?.errorCodes ?? json(record.errorCodes)},` +
     `"legal_case_reference":${json(record.legalCaseReference)},"privacy_request_reference":${json(record.privacyRequestReference)},` +
-    `"flagged":${json(record.flagged)},"detail":${json(record.detail)},"trace_id":${json(record.traceId)},"seal_id":${json(sealId)},"hash":${json(record.hash)}}`
+    `"flagged":${record.flagged === true},"detail":${json(record.detail)},"trace_id":${q(record.traceId)},"hash":${q(record.hash)}`
   );
 }

@@ -8,21 +8,26 @@
  * The 0x00 / 0x01 prefixes keep a leaf from passing for an inner node. Hashes travel as
  * lowercase hex.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const ZERO_HASH = '0'.repeat(64);
 
+// Node's one-shot `hash` (UTF-8 for strings): no Hash object and one call into OpenSSL per digest.
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
+/** sha256(0x00 || UTF-8 of data): U+0000 is the one byte 0x00 in UTF-8, so the prefix goes in the string. */
 export function leafHash(data: string): string {
-  return createHash('sha256').update(Buffer.from([0])).update(data, 'utf8').digest('hex');
+  return hash('sha256', `\u0000${data}`, 'hex');
 }
 
 function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right], 65), 'buffer');
 }
+
+const NODE_PREFIX = Buffer.from([1]);
 
 function treeHash(leaves: readonly Buffer[], from: number, to: number): Buffer {
   const n = to - from;

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
-import { CheckedLists, coordinateSetHash, eventHash, rowJsonOf, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
+import { CheckedLists, coordinateSetHash, eventHash, rowJsonOf, sealHash, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
 import { canonicalJson } from '../../src/audit/canonical-json';
 import { leafHash, merkleRoot, sha256Hex } from '../../src/audit/merkle';
 
@@ -58,6 +58,27 @@ describe('Merkle tree hash (RFC 6962)', () => {
 
   it('has no root for no leaves', () => {
     expect(() => merkleRoot([])).toThrow('merkleRoot: expected at least one leaf, got none');
+  });
+});
+
+describe('seal hash', () => {
+  it('is the sha256 of the canonical JSON of its six fields', () => {
+    const seal = {
+      id: '12',
+      sealedAt: new Date(Date.UTC(2026, 5, 1, 2, 3, 4, 5)),
+      eventCount: 2,
+      eventIds: ['0190a000-0000-7000-8000-000000000001', '0190a000-0000-7000-8000-000000000002'],
+      merkleRoot: 'a'.repeat(64),
+      previousHash: 'b'.repeat(64),
+    };
+    const expected = createHash('sha256')
+      .update(
+        '{"eventCount":2,"eventIds":["0190a000-0000-7000-8000-000000000001","0190a000-0000-7000-8000-000000000002"],"id":"12",' +
+          `"merkleRoot":"${'a'.repeat(64)}","previousHash":"${'b'.repeat(64)}","sealedAt":"2026-06-01T02:03:04.005Z"}`,
+      )
+      .digest('hex');
+    expect(sealHash(seal)).toBe(expected);
+    expect(sealHash(seal)).toBe(sha256Hex(canonicalJson(seal)));
   });
 });
 
@@ -172,6 +193,33 @@ describe('event hash', () => {
       const unchecked = toAuditRecord({ ...event, at: record.at });
       expect({ ...unchecked, id: record.id, hash: eventHash({ ...unchecked, id: record.id }) }).toEqual(record);
     }
+  });
+
+  it('hashes the canonical JSON of the content when the free-text fields hold quotes, controls, line separators and lone surrogates', () => {
+    const hostile = ['quote " back \\ slash', '\u0000\u001f\n\t', 'é\u2028\u2029', '😀', '\ud800', '</script>', '"}],"id":"x'];
+    const checked = new CheckedLists();
+    for (const text of hostile) {
+      const event: AuditEventInput = {
+        ...input,
+        requestId: text,
+        principal: { kind: 'staff', id: text, roles: ['customer_service'] },
+        operationName: text,
+        legalCaseReference: text,
+        privacyRequestReference: text,
+        disclosed: [text, 'Order.status'],
+        detail: { [text]: text, n: 1.5 },
+        subjectIds: ['00000000-0000-4000-8000-00000000000A'],
+      };
+      const record = toAuditRecord(event, checked);
+      const { hash, subjectSet: _s, coordinateSet: _c, traceId: _t, ...content } = record;
+      expect(hash).toBe(leafHash(canonicalJson(content)));
+      expect(JSON.parse(rowJsonOf(record, '7'))).toMatchObject({ request_id: text, principal_id: text, operation_name: text, legal_case_reference: text, privacy_request_reference: text, detail: { [text]: text, n: 1.5 } });
+    }
+  });
+
+  it('writes the same row for a record and for a copy of it (the copy has no row written beforehand)', () => {
+    const record = toAuditRecord({ ...input, subjectIds: ['00000000-0000-4000-8000-00000000000a'], traceId: '4bf92f3577b34da6a3ce929d0e0e4736', detail: { n: 1 } });
+    expect(rowJsonOf({ ...record }, '9')).toBe(rowJsonOf(record, '9'));
   });
 
   it('checks a repeated coordinate list once, refuses a bad one every time, and never shares a list between records', () => {

@@ -3,7 +3,8 @@
  *
  * A request's disclosure event is shaped as the manifest's (benchmark scenario 1): a carrier
  * under `fulfillment`, 50 customers as subjects (one of 20 recurring sets, as repeated pages
- * bring), 14 coordinates. `--concurrency` callers append events one after another through one
+ * bring), 14 coordinates; or, with `--subjects one`, as a point read's (scenario 4): staff, one
+ * customer not named by any event before (a new id per event), the same coordinates. `--concurrency` callers append events one after another through one
  * AuditLog, so group commit forms batches as under load. In each of `--rounds` rounds it reads,
  * per event:
  * - the CPU time of this process (the record, its hash, the batch JSON, the pg round trips),
@@ -12,7 +13,7 @@
  * - the bytes the audit tables and their indexes grew by (pg_total_relation_size),
  * and prints the median and spread of the rounds, with the rows' JSON as sent.
  *
- *   npm run bench:audit -- [--events N] [--rounds R] [--concurrency C]
+ *   npm run bench:audit -- [--events N] [--rounds R] [--concurrency C] [--subjects sets|one]
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -41,7 +42,7 @@ const log = (line: string) => process.stderr.write(`bench:audit: ${line}\n`);
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: 'string' }, rounds: { type: 'string' }, concurrency: { type: 'string' } },
+    options: { events: { type: 'string' }, rounds: { type: 'string' }, concurrency: { type: 'string' }, subjects: { type: 'string', default: 'sets' } },
     strict: true,
   });
   const count = (name: string, raw: string | undefined, fallback: number) => {
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<void> {
   const events = count('events', values.events, 2000);
   const rounds = count('rounds', values.rounds, 5);
   const concurrency = count('concurrency', values.concurrency, 8);
+  const subjects = values.subjects;
+  if (subjects !== 'sets' && subjects !== 'one') throw new Error(`--subjects: expected sets or one, got ${JSON.stringify(subjects)}`);
 
   const db = await openBenchDatabase({
     databaseUrl: process.env.DATABASE_URL || undefined,
@@ -66,17 +69,30 @@ async function main(argv: string[]): Promise<void> {
     const customers: string[] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id LIMIT 1000`)).map((r: { id: string }) => r.id);
     const sets = Array.from({ length: 20 }, (_, s) => customers.slice(s * 50, s * 50 + 50));
     let n = 0;
-    const event = (): AuditEventInput => ({
-      requestId: randomUUID(),
-      principal: { kind: 'logistics_partner', id: 'bench-carrier-a', roles: [], partnerId: db.fixtures.logisticsPartner },
-      purpose: 'fulfillment',
-      operationType: AuditOperationType.QUERY,
-      operationName: 'Manifest',
-      operationHash: randomBytes(32).toString('hex'),
-      subjectIds: sets[n++ % sets.length],
-      disclosed: COORDINATES,
-      outcome: AuditOutcome.OK,
-    });
+    const event = (): AuditEventInput =>
+      subjects === 'sets'
+        ? {
+            requestId: randomUUID(),
+            principal: { kind: 'logistics_partner', id: 'bench-carrier-a', roles: [], partnerId: db.fixtures.logisticsPartner },
+            purpose: 'fulfillment',
+            operationType: AuditOperationType.QUERY,
+            operationName: 'Manifest',
+            operationHash: randomBytes(32).toString('hex'),
+            subjectIds: sets[n++ % sets.length],
+            disclosed: COORDINATES,
+            outcome: AuditOutcome.OK,
+          }
+        : {
+            requestId: randomUUID(),
+            principal: { kind: 'staff', id: 'bench-staff', roles: ['customer_service'] },
+            purpose: 'customer_service',
+            operationType: AuditOperationType.QUERY,
+            operationName: 'OrderById',
+            operationHash: randomBytes(32).toString('hex'),
+            subjectIds: [randomUUID()],
+            disclosed: COORDINATES,
+            outcome: AuditOutcome.OK,
+          };
     const sentBytes = rowJsonOf(toAuditRecord(event(), new CheckedLists()), '1').length;
     const backendsCpuMs = async () => {
       const pids = new Set<number>(
@@ -131,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
       return `${name.padEnd(28)} ${m.median.toFixed(digits)} (${m.min.toFixed(digits)}–${m.max.toFixed(digits)}) ${unit}`;
     };
     const out = [
-      `audit event cost: ${events} events per round, ${rounds} rounds, ${concurrency} callers, 50 subjects (20 recurring sets), ${COORDINATES.length} coordinates`,
+      `audit event cost: ${events} events per round, ${rounds} rounds, ${concurrency} callers, ${subjects === 'sets' ? '50 subjects (20 recurring sets)' : 'one new subject per event'}, ${COORDINATES.length} coordinates`,
       line('node CPU per event', figures.map((f) => f.node * 1000), 0, 'µs'),
       line('PostgreSQL CPU per event', figures.map((f) => f.pg * 1000), 0, 'µs'),
       line('statements per event', figures.map((f) => f.statements), 3, ''),

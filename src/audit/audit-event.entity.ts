@@ -29,7 +29,8 @@ export enum AuditOperationType {
  * seal (audit_seal) whose Merkle root covers it. The primary key includes `at` so the table can
  * be range-partitioned by month without a new key (see the migration).
  *
- * The subjects live in audit_subject_set, one row per distinct set, named by `subjectSet`; the
+ * The subjects live in audit_subject_set, one row per distinct set, named by `subjectSet`, but
+ * for an event with exactly one subject, which keeps it in `subjectId` (migration 1795000012000); the
  * coordinate lists in audit_coordinate_set, named by `coordinateSet` (older events hold theirs).
  *
  * The indexes (time, principal, partner, purpose, subject set, flagged reads, seal) are
@@ -43,6 +44,7 @@ export enum AuditOperationType {
 @Check('audit_event_hash_hex', `"hash" ~ '^[0-9a-f]{64}$'`)
 @Index('audit_event_at', { synchronize: false })
 @Index('audit_event_subject_set', { synchronize: false })
+@Index('audit_event_subject_id', { synchronize: false })
 @Index('audit_event_principal', { synchronize: false })
 @Index('audit_event_partner', { synchronize: false })
 @Index('audit_event_purpose', { synchronize: false })
@@ -73,7 +75,9 @@ export class AuditEventEntity {
    * Not a foreign key: the writer stores the set with the first event naming it (migration 1795000011001).
    */
   @Column({ type: 'char', length: 64, nullable: true }) subjectSet!: string | null;
-  /** Not a column: the ids of `subjectSet`, filled in by whoever reads the event (audit-event.resolver.ts). */
+  /** The one subject of an event that has exactly one (events written before migration 1795000012000 name a one-id set instead); null otherwise. */
+  @Column({ type: 'uuid', nullable: true }) subjectId!: string | null;
+  /** Not a column: the ids of `subjectSet`, or `subjectId`, filled in by whoever reads the event (audit-event.resolver.ts). */
   subjectIds!: string[];
   /**
    * The coordinate lists below, stored once per distinct triple (audit_coordinate_set); null for

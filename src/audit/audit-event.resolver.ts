@@ -21,7 +21,7 @@ import { canonicalJson } from './canonical-json';
 const AUDIT_EVENTS: TableRef<AuditEventEntity> = { entity: AuditEventEntity, table: 'audit_event' };
 
 /**
- * Fills in each event's subject ids from its subject set, and its coordinate lists from its
+ * Fills in each event's subject ids from its subject set (or the one subject it holds), and its coordinate lists from its
  * coordinate set when it names one (events written before coordinate sets hold their own): one
  * statement for the whole page.
  */
@@ -42,7 +42,10 @@ async function withSets(ctx: RequestContext, events: AuditEventEntity[]): Promis
   const missing = (event: AuditEventEntity, what: string, hash: string) =>
     new Error(`audit event ${event.id} names ${what} ${hash}, which is missing: run "need-to-know audit verify"`);
   for (const event of events) {
-    const ids = event.subjectSet === null ? [] : subjects.get(event.subjectSet);
+    if (event.subjectId !== null && event.subjectSet !== null) {
+      throw new Error(`audit event ${event.id} holds a subject and names subject set ${event.subjectSet}, which no writer does: run "need-to-know audit verify"`);
+    }
+    const ids = event.subjectId !== null ? [event.subjectId] : event.subjectSet === null ? [] : subjects.get(event.subjectSet);
     if (!ids) throw missing(event, 'subject set', event.subjectSet!);
     event.subjectIds = ids;
     if (event.coordinateSet === null) continue;
@@ -68,7 +71,8 @@ export class AuditEventResolver {
   ): Promise<Page<AuditEventEntity>> {
     const qb = scopedQuery(ctx.dataSource, AUDIT_EVENTS, ctx.scope);
     if (filter?.subjectId) {
-      qb.andWhere('t.subjectSet IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[:subjectId]::uuid[])', {
+      // The one subject an event holds, or a subject of the set it names.
+      qb.andWhere('(t.subjectId = :subjectId OR t.subjectSet IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[:subjectId]::uuid[]))', {
         subjectId: requireUuid(filter.subjectId, 'filter.subjectId'),
       });
     }

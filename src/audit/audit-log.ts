@@ -121,10 +121,10 @@ const INSERT_BATCH = `
     ON CONFLICT (hash) DO NOTHING
   ), written AS (
     INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
-      purpose, operation_type, operation_name, operation_hash, subject_set, coordinate_set, outcome,
+      purpose, operation_type, operation_name, operation_hash, subject_set, subject_id, coordinate_set, outcome,
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, trace_id, seal_id, hash)
     SELECT id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
-      purpose, operation_type, operation_name, operation_hash, subject_set, coordinate_set, outcome,
+      purpose, operation_type, operation_name, operation_hash, subject_set, subject_id, coordinate_set, outcome,
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, trace_id, seal_id, hash
     FROM json_populate_recordset(NULL::audit_event, $1::json) WHERE EXISTS (SELECT 1 FROM previous)
     RETURNING 1

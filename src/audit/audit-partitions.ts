@@ -68,6 +68,7 @@ async function heldEventsIn(client: Pick<PoolClient, 'query'>, partition: string
      )
      SELECT count(*)::int AS n FROM "${partition}" e
       WHERE e.customer_id IN (SELECT id FROM held)
+         OR e.subject_id IN (SELECT id FROM held)
          OR e.subject_set IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids && ARRAY(SELECT id FROM held))`,
   );
   return rows[0]!.n;

@@ -81,7 +81,10 @@ export interface AuditRecordContent {
 export interface AuditRecord extends AuditRecordContent {
   /** The Merkle leaf of this event: sha256(0x00 || canonical JSON of the content). */
   hash: string;
-  /** Where the subjects are stored: `subjectSetHash(subjectIds)`, null when there are none. */
+  /**
+   * Where the subjects are stored: `subjectSetHash(subjectIds)` when there are two or more; null
+   * when there are none, or one, which the row holds itself (`subject_id`, migration 1795000012000).
+   */
   subjectSet: string | null;
   /** Where the coordinate lists are stored: `coordinateSetHash` of disclosed, masked and denied (empty ones too). */
   coordinateSet: string;
@@ -274,7 +277,9 @@ export class CheckedLists {
 const UUID_LENGTH = 36;
 
 function checkedList(items: readonly string[], set: string | null): CheckedList {
-  return Object.freeze({ items: Object.freeze(items), json: JSON.stringify(items), set });
+  // The items are not frozen (a frozen array is copied element by element, several times slower):
+  // the kept list is never handed out, every record gets a copy (copyOf).
+  return Object.freeze({ items, json: JSON.stringify(items), set });
 }
 
 function listOf(field: string, values: readonly unknown[] | undefined, each: (field: string, value: unknown) => string, checked: CheckedLists | undefined): CheckedList {
@@ -290,18 +295,18 @@ function listOf(field: string, values: readonly unknown[] | undefined, each: (fi
 function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedLists | undefined): CheckedList {
   if (values === undefined || (Array.isArray(values) && values.length === 0)) return EMPTY_LIST;
   // One subject (a point read: mostly a customer not seen before) is checked directly and not
-  // kept, so that such events do not push the recurring sets out of the cache.
+  // kept, so that such events do not push the recurring sets out of the cache; it names no set,
+  // the row holds it (`subject_id`).
   if (Array.isArray(values) && values.length === 1) {
     const id = uuid('subjectIds[0]', values[0]);
-    const json = `["${id}"]`;
-    // subjectSetHash([id]): the canonical JSON of a one-id list is this.
-    return { items: [id], json, set: sha256Hex(json) };
+    return { items: [id], json: `["${id}"]`, set: null };
   }
   const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
   const known = key === undefined ? undefined : checked!.subjects.get(key);
   if (known) return known;
   const ids = set('subjectIds', values, uuid);
-  const list = checkedList(ids, subjectSetHash(ids));
+  // The same id twice is one subject: held in the row too.
+  const list = checkedList(ids, ids.length === 1 ? null : subjectSetHash(ids));
   if (key !== undefined) checked!.subjects.set(key, list);
   return list;
 }
@@ -417,6 +422,8 @@ export interface AuditEventRow {
   operation_name: string | null;
   operation_hash: string | null;
   subject_set: string | null;
+  /** The one subject an event written after migration 1795000012000 holds in its row. */
+  subject_id?: string | null;
   subject_ids: string[] | null;
   coordinate_set: string | null;
   disclosed: string[] | null;
@@ -433,6 +440,9 @@ export interface AuditEventRow {
   hash: string;
 }
 
+/** An event's subject ids over alias `e`, with `s` its subject set joined (`EVENT_SETS_JOIN`). */
+const EVENT_SUBJECTS = `CASE WHEN e.subject_id IS NULL THEN (CASE WHEN e.subject_set IS NULL THEN '{}'::uuid[] ELSE s.subject_ids END) WHEN e.subject_set IS NULL THEN ARRAY[e.subject_id] END`;
+
 /**
  * One coordinate list of an event, over alias `e`, with `c` its coordinate set joined
  * (`EVENT_SETS_JOIN`): events written before migration 1795000011000 hold their lists in their
@@ -446,9 +456,10 @@ function eventCoordinates(list: 'disclosed' | 'masked' | 'denied'): string {
  * Reads an event's subjects and coordinate lists with it, wherever each is stored:
  * `SELECT e.*, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN}` (its columns come after
  * `e.*`'s and take their place). An event without subjects names no set and reads an empty
- * list; one whose set is missing reads null.
+ * list; one with a single subject holds it (`subject_id`, since migration 1795000012000) and
+ * names no set; one whose set is missing, or that holds a subject and names a set, reads null.
  */
-export const EVENT_SETS = `CASE WHEN e.subject_set IS NULL THEN '{}'::uuid[] ELSE s.subject_ids END AS subject_ids, ${eventCoordinates('disclosed')}, ${eventCoordinates('masked')}, ${eventCoordinates('denied')}`;
+export const EVENT_SETS = `${EVENT_SUBJECTS} AS subject_ids, ${eventCoordinates('disclosed')}, ${eventCoordinates('masked')}, ${eventCoordinates('denied')}`;
 export const EVENT_SETS_JOIN = `LEFT JOIN audit_subject_set s ON s.hash = e.subject_set LEFT JOIN audit_coordinate_set c ON c.hash = e.coordinate_set`;
 
 /**
@@ -505,6 +516,11 @@ export function rowJsonOf(record: AuditRecord, sealId: string): string {
   return `${rowHeads.get(record) ?? rowHeadOf(record)},"seal_id":${json(sealId)}}`;
 }
 
+/** The subject the row holds itself: the only one, of an event that names no set. */
+export function inlineSubjectOf(record: Pick<AuditRecord, 'subjectSet' | 'subjectIds'>): string | null {
+  return record.subjectSet === null && record.subjectIds.length === 1 ? record.subjectIds[0]! : null;
+}
+
 /** The row JSON without its closing brace and seal: every column but seal_id. Checked values (`written` given) are quoted as they are. */
 function rowHeadOf(record: AuditRecord, written?: WrittenParts): string {
   const q = written ? quoted : json;
@@ -513,7 +529,7 @@ function rowHeadOf(record: AuditRecord, written?: WrittenParts): string {
     `"principal_kind":${q(record.principalKind)},"principal_id":${json(record.principalId)},"roles":${written?.roles ?? json(record.roles)},` +
     `"partner_id":${q(record.partnerId)},"customer_id":${q(record.customerId)},"grant_id":${q(record.grantId)},` +
     `"purpose":${q(record.purpose)},"operation_type":${q(record.operationType)},"operation_name":${json(record.operationName)},` +
-    `"operation_hash":${q(record.operationHash)},"subject_set":${q(record.subjectSet)},"coordinate_set":"${record.coordinateSet}",` +
+    `"operation_hash":${q(record.operationHash)},"subject_set":${q(record.subjectSet)},"subject_id":${q(inlineSubjectOf(record))},"coordinate_set":"${record.coordinateSet}",` +
     `"outcome":${q(record.outcome)},"error_codes":${written?.errorCodes ?? json(record.errorCodes)},` +
     `"legal_case_reference":${json(record.legalCaseReference)},"privacy_request_reference":${json(record.privacyRequestReference)},` +
     `"flagged":${record.flagged === true},"detail":${json(record.detail)},"trace_id":${q(record.traceId)},"hash":${q(record.hash)}`

@@ -95,7 +95,7 @@ interface SealRow {
 // `at_in_ms`: the writer stores milliseconds, and node-postgres reads no finer, so a change below
 // the millisecond would pass the hash unseen; the database says whether any is there.
 const EVENT_COLUMNS = `(e.at = date_trunc('milliseconds', e.at)) AS at_in_ms, e.id, e.at, e.request_id, e.principal_kind, e.principal_id, e.roles, e.partner_id, e.customer_id, e.grant_id, e.purpose,
-  e.operation_type, e.operation_name, e.operation_hash, e.subject_set, e.coordinate_set, (e.coordinate_set IS NOT NULL AND c.hash IS NULL) AS coordinate_set_missing,
+  e.operation_type, e.operation_name, e.operation_hash, e.subject_set, e.subject_id, e.coordinate_set, (e.coordinate_set IS NOT NULL AND c.hash IS NULL) AS coordinate_set_missing,
   ${EVENT_SETS}, e.outcome, e.error_codes,
   e.legal_case_reference, e.privacy_request_reference, e.flagged, e.detail, e.trace_id, e.seal_id::text AS seal_id, e.hash`;
 
@@ -103,6 +103,7 @@ type EventRow = AuditEventRow & { at_in_ms: boolean; coordinate_set_missing: boo
 
 /** Why an event no longer matches its hash, when a set it names is gone. */
 function missingSetOf(row: EventRow): string | undefined {
+  if (row.subject_ids === null && row.subject_id) return `it holds subject ${row.subject_id} and names subject set ${row.subject_set} as well`;
   if (row.subject_ids === null) return `its subject set ${row.subject_set} is missing`;
   if (row.coordinate_set_missing) return `its coordinate set ${row.coordinate_set} is missing`;
   return undefined;

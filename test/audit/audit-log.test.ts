@@ -168,14 +168,15 @@ describe('the audit log writer', () => {
     // bob sorts before alice: ids are kept sorted as strings
     const alice = '00000000-0000-4000-8000-00000000a11c';
     const bob = '00000000-0000-4000-8000-000000000b0b';
+    const dan = '00000000-0000-4000-8000-000000000da0';
     const storedSets = async (hashes: string[]): Promise<Array<{ hash: string; subject_ids: string[] }>> =>
       db.dataSource.query(`SELECT hash, subject_ids FROM audit_subject_set WHERE hash = ANY($1::char(64)[]) ORDER BY hash`, [hashes]);
 
     it('stores each distinct set of subjects once, however many events and writers name it', async () => {
-      const sets = [[alice], [bob, alice]].map((ids) => subjectSetHash(ids));
+      const sets = [[dan, alice], [bob, alice]].map((ids) => subjectSetHash(ids));
       const first = new AuditLog(db.dataSource, { windowMs: 20 });
-      await Promise.all([[alice], [bob, alice], [alice], [alice, bob, alice]].map((subjectIds, i) => first.append(job(i, { subjectIds }))));
-      await Promise.all([[alice], [bob, alice]].map((subjectIds, i) => first.append(job(i, { subjectIds }))));
+      await Promise.all([[alice, dan], [bob, alice], [dan, alice], [alice, bob, alice]].map((subjectIds, i) => first.append(job(i, { subjectIds }))));
+      await Promise.all([[alice, dan], [bob, alice]].map((subjectIds, i) => first.append(job(i, { subjectIds }))));
       // A second writer does not know what the first stored: it sends the set, and the database keeps the one row.
       const second = new AuditLog(db.dataSource, { windowMs: 0 });
       const record = await second.append(job(9, { subjectIds: [alice, bob] }));
@@ -189,7 +190,7 @@ describe('the audit log writer', () => {
       expect(second.batches.map((b) => b.subjectSets)).toEqual([1]);
       expect(await storedSets(sets)).toEqual(
         [
-          { hash: sets[0], subject_ids: [alice] },
+          { hash: sets[0], subject_ids: [dan, alice] },
           { hash: sets[1], subject_ids: [bob, alice] },
         ].sort((x, y) => (x.hash! < y.hash! ? -1 : 1)),
       );
@@ -202,15 +203,34 @@ describe('the audit log writer', () => {
     it('sends a set again in no later batch once a batch without the lock stored it, subjects and coordinates alike', async () => {
       const carol = randomUUID();
       const log = new AuditLog(db.dataSource, { windowMs: 0 });
-      await log.append(job(1, { subjectIds: [alice] })); // the first batch seals under the lock
-      await log.append(job(2, { subjectIds: [carol], denied: [`Carol.${carol}`] }));
-      await log.append(job(3, { subjectIds: [carol], denied: [`Carol.${carol}`] }));
+      await log.append(job(1, { subjectIds: [alice, bob] })); // the first batch seals under the lock
+      await log.append(job(2, { subjectIds: [carol, alice], denied: [`Carol.${carol}`] }));
+      await log.append(job(3, { subjectIds: [carol, alice], denied: [`Carol.${carol}`] }));
       await log.close();
       expect(log.batches.map((b) => [b.locked, b.subjectSets, b.coordinateSets])).toEqual([
         [true, 1, 1],
         [false, 1, 1],
         [false, 0, 0],
       ]);
+      expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
+    });
+
+    it('holds the one subject of an event in its row, names no set and stores none, and verifies', async () => {
+      const frank = randomUUID();
+      const log = new AuditLog(db.dataSource, { windowMs: 0 });
+      const records = [await log.append(job(1, { subjectIds: [frank.toUpperCase()] })), await log.append(job(2, { subjectIds: [frank, frank] }))];
+      await log.close();
+      expect(records.map((r) => [r.subjectSet, r.subjectIds])).toEqual([
+        [null, [frank]],
+        [null, [frank]],
+      ]);
+      expect(log.batches.map((b) => b.subjectSets)).toEqual([0, 0]);
+      const rows = await db.dataSource.query(`SELECT subject_set, subject_id FROM audit_event WHERE id = ANY($1::uuid[]) ORDER BY id`, [records.map((r) => r.id)]);
+      expect(rows).toEqual([
+        { subject_set: null, subject_id: frank },
+        { subject_set: null, subject_id: frank },
+      ]);
+      expect((await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_subject_set WHERE $1::uuid = ANY(subject_ids)`, [frank]))[0].n).toBe(0);
       expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
     });
 
@@ -227,15 +247,15 @@ describe('the audit log writer', () => {
       const [dave, erin] = [randomUUID(), randomUUID()];
       const log = new AuditLog(db.dataSource, { windowMs: 0 });
       await log.append(job(1));
-      await expect(withSealsRefused(db, () => log.append(job(2, { subjectIds: [dave], denied: [`Dave.${dave}`] })))).rejects.toThrow(/seal refused \(test\)/);
+      await expect(withSealsRefused(db, () => log.append(job(2, { subjectIds: [dave, alice], denied: [`Dave.${dave}`] })))).rejects.toThrow(/seal refused \(test\)/);
       const subjectsStored = `SELECT count(*)::int AS n FROM audit_subject_set WHERE $1::uuid = ANY(subject_ids)`;
       const coordinatesStored = `SELECT count(*)::int AS n FROM audit_coordinate_set WHERE $1 = ANY(denied)`;
       expect([(await db.dataSource.query(subjectsStored, [dave]))[0].n, (await db.dataSource.query(coordinatesStored, [`Dave.${dave}`]))[0].n]).toEqual([0, 0]);
       // The next batch (under the lock, after the failure) stores what it names.
-      const record = await log.append(job(3, { subjectIds: [erin], denied: [`Erin.${erin}`] }));
+      const record = await log.append(job(3, { subjectIds: [erin, alice], denied: [`Erin.${erin}`] }));
       await log.close();
       expect([(await db.dataSource.query(subjectsStored, [erin]))[0].n, (await db.dataSource.query(coordinatesStored, [`Erin.${erin}`]))[0].n]).toEqual([1, 1]);
-      expect(record.subjectSet).toBe(subjectSetHash([erin]));
+      expect(record.subjectSet).toBe(subjectSetHash([erin, alice].sort()));
       expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
     });
 
@@ -254,8 +274,12 @@ describe('the audit log writer', () => {
         const sets: Array<{ hash: string; subject_ids: string[] }> = await scratch.dataSource.query(`SELECT hash, subject_ids FROM audit_subject_set`);
         expect(sets.map((x) => x.hash).sort()).toEqual([subjectSetHash([alice]), subjectSetHash([bob, alice])].sort());
         for (const set of sets) expect(set.hash).toBe(subjectSetHash(set.subject_ids));
-        const named: Array<{ id: string; subject_set: string | null }> = await scratch.dataSource.query(`SELECT id, subject_set FROM audit_event`);
-        expect(new Map(named.map((r) => [r.id, r.subject_set]))).toEqual(new Map(records.map((r) => [r.id, r.subjectSet])));
+        const named: Array<{ id: string; subject_set: string | null; subject_id: string | null }> = await scratch.dataSource.query(`SELECT id, subject_set, subject_id FROM audit_event`);
+        // An event of one subject, written holding it, comes back from the revert naming a one-id set, as events written before migration 1795000012000 do.
+        expect(new Map(named.map((r) => [r.id, [r.subject_set, r.subject_id]]))).toEqual(
+          new Map(records.map((r) => [r.id, [r.subjectIds.length === 0 ? null : subjectSetHash(r.subjectIds), null]])),
+        );
+        expect(records.map((r) => r.subjectSet)).toEqual([null, subjectSetHash([bob, alice]), null, null]);
         const result = await verifyAuditLog(scratch.dataSource);
         expect({ intact: result.intact, events: result.events, problems: result.problems }).toEqual({ intact: true, events: records.length, problems: [] });
         await expect(scratch.dataSource.query(`UPDATE audit_event SET principal_id = 'x'`)).rejects.toThrow(/append-only: UPDATE on audit_event refused/);
@@ -304,13 +328,15 @@ describe('the audit log writer', () => {
       const record = await log.append(job(7, { subjectIds: [DEMO_IDS.demoCustomer.toUpperCase(), DEMO_IDS.demoCustomer], denied: ['B.b', 'A.a', 'B.b'] }));
       await log.close();
       const [row] = await db.dataSource.query(
-        `SELECT e.operation_type, e.principal_kind, e.subject_set, ${EVENT_SETS}, e.detail, e.flagged, e.hash FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.id = $1`,
+        `SELECT e.operation_type, e.principal_kind, e.subject_set, e.subject_id, ${EVENT_SETS}, e.detail, e.flagged, e.hash FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.id = $1`,
         [record.id],
       );
       expect(row).toEqual({
         operation_type: 'job',
         principal_kind: 'system',
-        subject_set: subjectSetHash([DEMO_IDS.demoCustomer]),
+        // The same customer twice is one subject: held in the row.
+        subject_set: null,
+        subject_id: DEMO_IDS.demoCustomer,
         subject_ids: [DEMO_IDS.demoCustomer],
         disclosed: [],
         masked: [],

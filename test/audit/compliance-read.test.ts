@@ -3,10 +3,13 @@
  * legal case; nobody else reads it; every filter narrows to what it says; and reading the log is
  * itself audited and flagged.
  */
+import { randomUUID } from 'node:crypto';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
 import type { Caller } from '../../src/policy/principal';
+import { exportSection } from '../../src/privacy/handlers/privacy-export';
+import { HANDLERS_BY_TABLE } from '../../src/privacy/handlers/registry';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
@@ -78,6 +81,37 @@ describe('reading the audit log', () => {
       expect(expected.length).toBeGreaterThan(0);
       expect(expected.length).toBeLessThan(all.length);
       expect(nodes(await read({ subjectId: subject, from: started, to: written })).map((n) => n.id)).toEqual(expected);
+    });
+
+    it('by subject, and the subject\'s export: the events holding the customer as their one subject and those naming them in a set', async () => {
+      const [alone, other] = [randomUUID(), randomUUID()];
+      const log = new AuditLog(db.dataSource);
+      // After `written`, so that no other test's window holds them.
+      const [inline, inSet] = await Promise.all(
+        [[alone], [other, alone], [other]].map((subjectIds, i) =>
+          log.append({
+            requestId: `subject-forms-${i}`,
+            at: new Date(written.getTime() + 3_600_000 + i * 1000),
+            principal: { kind: 'staff', id: 'subject-forms', roles: ['customer_service'] },
+            purpose: 'after_sales',
+            operationType: AuditOperationType.QUERY,
+            operationName: 'SubjectForms',
+            outcome: AuditOutcome.OK,
+            subjectIds,
+          }),
+        ),
+      );
+      await log.close();
+      expect([inline!.subjectSet, typeof inSet!.subjectSet]).toEqual([null, 'string']);
+      // (Exported before the read below: the read's own event names the customer too.)
+      const exported = await exportSection(db.dataSource, HANDLERS_BY_TABLE.get('audit_event')!, alone);
+      expect(exported.map((r) => r.id)).toEqual([inline!.id, inSet!.id]);
+      const found = nodes(await read({ subjectId: alone, from: started }));
+      // newest first
+      expect(found.map((n) => [n.id, n.subjectIds])).toEqual([
+        [inSet!.id, [other, alone].sort()],
+        [inline!.id, [alone]],
+      ]);
     });
 
     it('by principal, partner and purpose', async () => {

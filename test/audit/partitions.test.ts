@@ -123,3 +123,28 @@ describe('audit log partitions', () => {
     ]);
   });
 });
+
+describe('a legal hold on a customer keeps the months of events naming them', () => {
+  it('whether the event holds the customer as its one subject or names a set with them (migration 1795000012000)', async () => {
+    const db = await createTestDatabase();
+    try {
+      for (const month of ['2022-07-01', '2022-08-01', '2022-09-01']) await db.dataSource.query(`SELECT audit_event_ensure_partition($1::date)`, [month]);
+      for (const id of [HELD, OTHER]) await insertCustomer(db.dataSource, id, new Date('2022-01-01T00:00:00Z'));
+      const log = new AuditLog(db.dataSource, { windowMs: 30 });
+      // July names only the other customer; August holds the held one in the row; September names them in a set.
+      await oneSeal(log, [event('2022-07-03T10:00:00Z'), event('2022-08-03T10:00:00Z', [HELD]), event('2022-09-03T10:00:00Z', [OTHER, HELD])]);
+      await log.close();
+      const forms = await db.dataSource.query(`SELECT subject_id IS NOT NULL AS inline, subject_set IS NOT NULL AS named_set FROM audit_event ORDER BY at`);
+      expect(forms).toEqual([
+        { inline: true, named_set: false },
+        { inline: true, named_set: false },
+        { inline: false, named_set: true },
+      ]);
+      await db.dataSource.query(`INSERT INTO legal_hold (scope, customer_id, reason, case_reference, placed_by, placed_at) VALUES ('customer', $1, 'Litigation', 'LIT-8', 'officer', '2026-01-01')`, [HELD]);
+      const { months } = partitionsOf(await runRetention(db.dataSource, { asOf: AS_OF, dryRun: true }));
+      expect({ dropped: months.dropped, held: months.held }).toEqual({ dropped: ['audit_event_y2022m07'], held: ['audit_event_y2022m08', 'audit_event_y2022m09'] });
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
+});

@@ -6,12 +6,14 @@
  */
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { AuditLog } from '../../src/audit/audit-log';
-import { contentOfRow, eventHash, EVENT_SETS, EVENT_SETS_JOIN, sealHash, type AuditEventRow } from '../../src/audit/audit-record';
+import { contentOfRow, eventHash, EVENT_SETS, EVENT_SETS_JOIN, sealHash, subjectSetHash, type AuditEventRow } from '../../src/audit/audit-record';
 import { merkleRoot } from '../../src/audit/merkle';
 import { describeVerification, parseAnchor } from '../../src/audit/verify-command';
 import { verifyAuditLog, type AuditProblem } from '../../src/audit/verify';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+
+const OTHER_CUSTOMER = '00000000-0000-4000-8000-0000000000c2';
 
 let db: TestDatabase;
 /** events[seal - 1][position] = event id */
@@ -55,7 +57,8 @@ beforeEach(async () => {
         operationType: AuditOperationType.QUERY,
         operationName: 'Case',
         outcome: AuditOutcome.OK,
-        subjectIds: [DEMO_IDS.demoCustomer],
+        // Two subjects: the events name a subject set (one subject is held in the row: 'inline subject' below).
+        subjectIds: [DEMO_IDS.demoCustomer, OTHER_CUSTOMER],
         disclosed: ['Customer.email'],
       }),
     ),
@@ -313,5 +316,62 @@ describe('verifyAuditLog', () => {
 
   it('refuses an anchor that is not SEAL_ID:SHA256', () => {
     expect(() => parseAnchor('3:xyz')).toThrow('--anchor: expected SEAL_ID:SHA256 (a seal number, a colon, 64 lowercase hex digits), got "3:xyz"');
+  });
+});
+
+describe('verifyAuditLog, an event holding its one subject (migration 1795000012000)', () => {
+  /** Seal 4: three events of one subject each, after the fifteen of two. */
+  let inline: string[];
+  beforeEach(async () => {
+    const log = new AuditLog(db.dataSource, { windowMs: 20, maxBatchSize: 5 });
+    const customers = [DEMO_IDS.demoCustomer, OTHER_CUSTOMER, DEMO_IDS.demoCustomer];
+    await Promise.all(
+      customers.map((customer, i) =>
+        log.append({
+          requestId: `inline-${i}`,
+          at: new Date(Date.UTC(2026, 0, 1, 13, 0, i)),
+          principal: { kind: 'staff', id: 'agent', roles: ['customer_service'] },
+          purpose: 'after_sales',
+          operationType: AuditOperationType.QUERY,
+          outcome: AuditOutcome.OK,
+          subjectIds: [customer],
+          disclosed: ['Customer.email'],
+        }),
+      ),
+    );
+    await log.close();
+    const [seal]: Array<{ event_ids: string[] }> = await db.dataSource.query(`SELECT event_ids FROM audit_seal WHERE id = 4`);
+    inline = seal!.event_ids;
+  });
+
+  it('stores the subject in the row, names no set, reads it back as the event\'s subjects, and verifies', async () => {
+    const stored = await row(inline[1]!);
+    expect({ subject_id: stored.subject_id, subject_set: stored.subject_set, subject_ids: stored.subject_ids }).toEqual({ subject_id: OTHER_CUSTOMER, subject_set: null, subject_ids: [OTHER_CUSTOMER] });
+    const result = await verifyAuditLog(db.dataSource);
+    expect({ intact: result.intact, events: result.events, problems: result.problems }).toEqual({ intact: true, events: 18, problems: [] });
+  });
+
+  it.each([
+    ['exchanged for another customer', `subject_id = '${DEMO_IDS.demoCustomer}'`],
+    ['removed', `subject_id = NULL`],
+    ['moved to the two-id set of the other events', `subject_id = NULL, subject_set = (SELECT subject_set FROM audit_event WHERE subject_set IS NOT NULL LIMIT 1)`],
+  ])('catches the subject %s', async (_label, assignment) => {
+    const id = inline[1]!;
+    await tamper(`UPDATE audit_event SET ${assignment} WHERE id = $1`, [id]);
+    expect(await firstProblem()).toEqual(expect.objectContaining({ kind: 'event-altered', eventId: id, sealId: '4', position: 1 }));
+  });
+
+  it('catches an event that holds a subject and names a set as well, even a set of that one subject, and says so', async () => {
+    const id = inline[1]!;
+    const oneIdSet = subjectSetHash([OTHER_CUSTOMER]);
+    await tamper(`INSERT INTO audit_subject_set (hash, subject_ids) VALUES ($1, $2)`, [oneIdSet, [OTHER_CUSTOMER]]);
+    await tamper(`UPDATE audit_event SET subject_set = $2 WHERE id = $1`, [id, oneIdSet]);
+    expect(await firstProblem()).toEqual({
+      kind: 'event-altered',
+      sealId: '4',
+      eventId: id,
+      position: 1,
+      message: `event ${id} (seal 4, position 1) was altered: it holds subject ${OTHER_CUSTOMER} and names subject set ${oneIdSet} as well`,
+    });
   });
 });

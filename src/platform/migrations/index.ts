@@ -21,6 +21,7 @@ import { IdempotencySealed1795000009500 } from './1795000009500-idempotency-seal
 import { WebhookDeliveryResource1795000010000 } from './1795000010000-webhook-delivery-resource.migration';
 import { AuditCoordinateSets1795000011000 } from './1795000011000-audit-coordinate-sets.migration';
 import { AuditSubjectSetUnchecked1795000011001 } from './1795000011001-audit-subject-set-unchecked.migration';
+import { AuditInlineSubject1795000012000 } from './1795000012000-audit-inline-subject.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -45,4 +46,5 @@ export const MIGRATIONS: Function[] = [
   WebhookDeliveryResource1795000010000,
   AuditCoordinateSets1795000011000,
   AuditSubjectSetUnchecked1795000011001,
+  AuditInlineSubject1795000012000,
 ];

@@ -416,7 +416,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     types: ['AuditEvent'],
     subject: {
       kind: 'sql',
-      where: (t, p) => `(${t}.customer_id = ${p} OR ${t}.subject_set IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[${p}]::uuid[]))`,
+      where: (t, p) => `(${t}.customer_id = ${p} OR ${t}.subject_id = ${p} OR ${t}.subject_set IN (SELECT s.hash FROM audit_subject_set s WHERE s.subject_ids @> ARRAY[${p}]::uuid[]))`,
     },
     export: {
       section: 'disclosures',
@@ -428,6 +428,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
         customerId: 'the customer whose token or grant was used: the customer themself, or the grant named by grantId',
         operationHash: 'an internal fingerprint of the query text',
         subjectSet: 'the other customers disclosed in the same response',
+        subjectId: 'where the event stores its one subject: the customer themself, whom every event exported here names',
         errorCodes: 'internal error codes',
         legalCaseReference: 'the reference of a legal matter is disclosed by the authority that opened it, not by the store',
         detail: 'internal detail that may name other customers',

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import sharp from 'sharp';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { loadAuthConfig } from '../../src/auth/auth-config';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -37,7 +38,7 @@ describe('compliance console (Chromium)', () => {
   const eventsAbout = async (customerId: string): Promise<string[]> =>
     (
       await db.dataSource.query(
-        `SELECT e.id FROM audit_event e JOIN audit_subject_set s ON s.hash = e.subject_set WHERE s.subject_ids @> ARRAY[$1]::uuid[] ORDER BY e.id`,
+        `SELECT e.id FROM (SELECT e.id, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN}) e WHERE e.subject_ids @> ARRAY[$1]::uuid[] ORDER BY e.id`,
         [customerId],
       )
     ).map((r: { id: string }) => r.id);
@@ -48,8 +49,9 @@ describe('compliance console (Chromium)', () => {
     );
   const requestEvents = (operationName: string) =>
     db.dataSource.query(
-      `SELECT e.principal_id, e.purpose, e.flagged, e.legal_case_reference, e.privacy_request_reference, e.outcome, s.subject_ids
-         FROM audit_event e LEFT JOIN audit_subject_set s ON s.hash = e.subject_set WHERE e.operation_name = $1 ORDER BY e.id`,
+      `SELECT principal_id, purpose, flagged, legal_case_reference, privacy_request_reference, outcome, subject_ids FROM (
+         SELECT e.id, e.principal_id, e.purpose, e.flagged, e.legal_case_reference, e.privacy_request_reference, e.outcome, e.operation_name, ${EVENT_SETS}
+           FROM audit_event e ${EVENT_SETS_JOIN}) e WHERE e.operation_name = $1 ORDER BY e.id`,
       [operationName],
     );
   const shot = async (name: string, from: Page = page) => {

@@ -130,7 +130,7 @@ describe('after-sales attachments over HTTP', () => {
       expect.objectContaining({ principal_kind: 'customer', outcome: 'ok', disclosed: ['CaseAttachment.content'] }),
     ]);
     const [issued] = await db.dataSource.query(
-      `SELECT e.subject_set IS NOT NULL AS has_subjects FROM audit_event e JOIN audit_coordinate_set c ON c.hash = e.coordinate_set
+      `SELECT (e.subject_set IS NOT NULL OR e.subject_id IS NOT NULL) AS has_subjects FROM audit_event e JOIN audit_coordinate_set c ON c.hash = e.coordinate_set
         WHERE 'CaseAttachment.downloadUrl' = ANY(c.disclosed) AND e.principal_kind = 'customer'`,
     );
     expect(issued).toEqual({ has_subjects: true });

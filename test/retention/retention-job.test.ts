@@ -5,6 +5,7 @@
  * was not; a dry run reports what the real run then does, and changes nothing.
  */
 import { Client } from 'pg';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { RETENTION_LOCK, runRetention, type RetentionResult } from '../../src/retention/retention-job';
 import { describeReport, type RetentionReport } from '../../src/retention/retention-report';
@@ -157,7 +158,7 @@ describe('the retention job', () => {
 
   it('records what it did in the audit log, each batch with the customers it touched, and the log verifies', async () => {
     const events: Array<{ operation_name: string; subject_ids: string[] | null; detail: any }> = await db.dataSource.query(
-      `SELECT e.operation_name, s.subject_ids, e.detail FROM audit_event e LEFT JOIN audit_subject_set s ON s.hash = e.subject_set
+      `SELECT e.operation_name, ${EVENT_SETS}, e.detail FROM audit_event e ${EVENT_SETS_JOIN}
         WHERE e.principal_kind = 'system' AND e.principal_id = 'retention-job' ORDER BY e.at, e.id`,
     );
     const expiring = events.filter((e) => e.operation_name === 'retention.expire-orders');

@@ -345,15 +345,12 @@ export function subjectSetHash(sortedSubjectIds: readonly string[]): string {
  * The Merkle leaf of an event's content. A field added after events were written is hashed only
  * when it is set (canonical JSON leaves out undefined), so every older event keeps its hash:
  * `privacyRequestReference` (migration 1795000001501), `traceId` (migration 1795000008001).
- * `knownLists`: the canonical JSON of lists of `content` written already (by toAuditRecord when
- * it checked them), each exactly `canonicalJson` of its list.
+ * For any content (verify hashes rows read back); toAuditRecord, whose values it has checked,
+ * writes the same bytes by `checkedEventJson`.
  */
-export function eventHash(content: AuditRecordContent, knownLists?: KnownListJson): string {
-  return leafHash(canonicalEventJson(content, knownLists));
+export function eventHash(content: AuditRecordContent): string {
+  return leafHash(canonicalEventJson(content));
 }
-
-/** The canonical JSON of lists of the content, written already (toAuditRecord's checked lists). */
-type KnownListJson = Partial<Record<keyof AuditRecordContent, string>>;
 
 /** The fields an event's hash covers: every content field, in canonical JSON's key order. */
 const HASHED_FIELDS: ReadonlyArray<keyof AuditRecordContent> = (
@@ -370,15 +367,14 @@ const LEFT_OUT_WHEN_NULL = new Set<keyof AuditRecordContent>(['privacyRequestRef
 /**
  * The canonical JSON of an event's hashed content, written field by field in a fixed order
  * instead of sorting keys per event: the same bytes as `canonicalJson` of the object with those
- * fields (test/audit/hashing.test.ts compares them). `known` holds the canonical JSON of lists
- * written already (toAuditRecord's checked lists), which must equal `canonicalJson` of the field.
+ * fields (test/audit/hashing.test.ts compares them).
  */
-function canonicalEventJson(content: AuditRecordContent, known?: KnownListJson): string {
+function canonicalEventJson(content: AuditRecordContent): string {
   const members: string[] = [];
   for (const field of HASHED_FIELDS) {
     const value = content[field];
     if (value === undefined || (value === null && LEFT_OUT_WHEN_NULL.has(field))) continue;
-    members.push(`"${field}":${known?.[field] ?? canonicalJson(value)}`);
+    members.push(`"${field}":${canonicalJson(value)}`);
   }
   return `{${members.join(',')}}`;
 }
@@ -504,11 +500,6 @@ export function contentOfRow(row: AuditEventRow): AuditRecordContent {
 /**
  * The columns of a row as a JSON object, as json_populate_recordset reads them (audit-log.ts):
  * written as text directly, the one copy of the row the writer makes. The coordinate lists are
- * not in it: the row names their set, and its own list columns stay null.
- */
-/**
- * The columns of a row as a JSON object, as json_populate_recordset reads them (audit-log.ts):
- * written as text directly, the one copy of the row the writer makes. The coordinate lists are
  * not in it: the row names their set, and its own list columns stay null. A record toAuditRecord
  * made has all of it but the seal written already (`rowHeads`).
  */
@@ -517,7 +508,7 @@ export function rowJsonOf(record: AuditRecord, sealId: string): string {
 }
 
 /** The subject the row holds itself: the only one, of an event that names no set. */
-export function inlineSubjectOf(record: Pick<AuditRecord, 'subjectSet' | 'subjectIds'>): string | null {
+function inlineSubjectOf(record: Pick<AuditRecord, 'subjectSet' | 'subjectIds'>): string | null {
   return record.subjectSet === null && record.subjectIds.length === 1 ? record.subjectIds[0]! : null;
 }
 

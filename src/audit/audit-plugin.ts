@@ -4,7 +4,8 @@
  *
  * In `willSendResponse` — which Apollo awaits before it serializes anything — the plugin reads
  * from the final response what it disclosed: the personal-data coordinates that carry a value
- * (masked ones apart), the coordinates of its FORBIDDEN errors, its error codes; adds the
+ * (masked ones apart; a compiled read reports them from its statement, any other response is
+ * walked: response-coordinates.ts), the coordinates of its FORBIDDEN errors, its error codes; adds the
  * request's subjects (DisclosureRecorder) and the caller; and appends the event to the AuditLog.
  * If that fails, the response is withheld (platform/error-format.ts `withhold`): its body is replaced by one masked error
  * without data — SERVICE_UNAVAILABLE with HTTP 503 and Retry-After when the database could not
@@ -102,7 +103,9 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
   const masked: string[] = [];
   const denied = new Set(ctx.disclosures.denied);
   if (rc.document && rc.operation) {
-    for (const coordinate of coordinatesWithValues(rc.schema, rc.document, rc.operation, result.data as Record<string, unknown> | null | undefined)) {
+    // A compiled read reports what its response carries; any other response is read for it.
+    const carried = ctx.disclosures.carriedIn(result.data) ?? coordinatesWithValues(rc.schema, rc.document, rc.operation, result.data as Record<string, unknown> | null | undefined);
+    for (const coordinate of carried) {
       if (!isPersonalDataCoordinate(coordinate)) continue;
       (ctx.disclosures.masked.has(coordinate) ? masked : disclosed).push(coordinate);
     }

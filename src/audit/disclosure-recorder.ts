@@ -46,6 +46,25 @@ export class DisclosureRecorder {
   private readonly caseCustomer = new Map<string, string>();
   /** The subjects `resolveSubjects` found, once it has run. */
   private resolved: string[] | undefined;
+  /** What a compiled read reported its `data` carries (`carriedByPlan`). */
+  private reported: { data: object; coordinates: ReadonlySet<string> } | undefined;
+
+  /**
+   * A compiled read built `data`: these personal-data coordinates carry a value in it, as its
+   * statement reports them (execution/read-plans.ts).
+   */
+  carriedByPlan(data: object, coordinates: ReadonlySet<string>): void {
+    this.reported = { data, coordinates };
+  }
+
+  /**
+   * The personal-data coordinates that carry a value in `data`, when a compiled read built that
+   * very object and reported them; undefined otherwise: the response is then read for them
+   * (response-coordinates.ts).
+   */
+  carriedIn(data: unknown): ReadonlySet<string> | undefined {
+    return this.reported !== undefined && this.reported.data === data ? this.reported.coordinates : undefined;
+  }
 
   /** Called for every field the policy decided on, with the object the field was read from. */
   field(typeName: string, fieldName: string, parent: unknown, decision: FieldDecision): void {

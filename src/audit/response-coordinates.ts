@@ -6,7 +6,8 @@
  * and inline fragments included): a field counts when its value is not null and, for a list,
  * when at least one item is not null. A value with `toJSON` counts as what that returns, and is
  * read only when the walk gets to it: the walk stops reading a list once its items can add no
- * coordinate, so of a compiled read's rows, still JSON text, usually only the first is parsed.
+ * coordinate. A compiled read reports the same from its statement (execution/read-plans.ts,
+ * `Part`), so its JSON text is not walked.
  * `coordinateAtPath` names the field an error path points at. Both work on the executed
  * document and the schema it was executed against.
  */

@@ -7,9 +7,9 @@
  * plain columns, and marks the `data` it builds (`carryingJsonText`). `stringifyResult`, Apollo
  * Server's hook for writing a response body, splices the text into the body of such a response
  * and writes every other response with `JSON.stringify` as Apollo does. Whatever else reads the
- * response sees what the text stands for through `toJSON` (parsed once, when first asked): the
- * audit's walk for coordinates (audit/response-coordinates.ts) reads lists only until it has seen
- * every coordinate they can hold, and `JSON.stringify` of the response gives the same data.
+ * response sees what the text stands for through `toJSON` (parsed once, when first asked), and
+ * `JSON.stringify` of the response gives the same data. The audit does not read it: the plan
+ * reports which coordinates its rows carry (read-plans.ts, `Part`).
  *
  * Where the text sits, the body carries PostgreSQL's spacing (json_agg's `, \n ` between items,
  * json_build_object's `"key" : value`), not `JSON.stringify`'s: the same JSON value, key order

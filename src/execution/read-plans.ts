@@ -48,8 +48,10 @@
  *   and it is recorded as the request's subject, as the resolvers' recorder would have (with
  *   the field rules, as they record it: when a field of the row that is not structure is
  *   allowed, `recordsSubject`).
- *   Coordinates are read off the response as for any other operation (the walk parses a list's
- *   JSON text only when it reaches it, and stops once lists can add none: usually after one).
+ *   The coordinates the response carries a value at come from the same statement (`Part`): a
+ *   root row's own cells are read as Node assembles them, and each list or page PostgreSQL builds
+ *   comes with the bits of the personal-data coordinates that carry a value in it, so the audit
+ *   never parses the JSON text to find them (audit-plugin.ts).
  * - The JSON travels once: a statement's JSON columns (a root row's lists and pages) are sent
  *   as text, which pg leaves unparsed. Over HTTP each stays that text (json-text.ts) inside the object Node assembles and
  *   goes into the body as it is, unless a mask applies inside it or it holds cursors to seal
@@ -97,7 +99,7 @@ import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
 import { carryingJsonText, JsonText } from './json-text';
-import { classify, STRUCTURE, type MaskKind } from '../policy/classification';
+import { classify, isPersonalData, STRUCTURE, type MaskKind } from '../policy/classification';
 import { applyMask } from '../policy/masking';
 import type { PolicyView } from '../policy/policy-view';
 import type { ScopeLink } from '../policy/row-scope';
@@ -116,7 +118,14 @@ type FieldSource =
    * A scalar or enum column: `sql` its JSON value (inside objects built in PostgreSQL), `plain`
    * the same value as a plain column of a root row, `decode` what Node makes of that column.
    */
-  | { kind: 'column'; sql: (alias: string) => string; plain: (alias: string) => string; decode?: (value: unknown) => unknown }
+  | {
+      kind: 'column';
+      sql: (alias: string) => string;
+      plain: (alias: string) => string;
+      decode?: (value: unknown) => unknown;
+      /** SQL true when the value is not null (a list: has an item that is not null); none when the stored value never is (test/schema-migrations.test.ts holds the entity to the table). */
+      present?: (alias: string) => string;
+    }
   /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
   | { kind: 'one'; target: TableType; foreignKey: string; link?: ScopeLink }
   /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
@@ -191,19 +200,115 @@ type Cell =
   | { kind: 'typename'; name: string }
   | { kind: 'embedded'; selection: Selection }
   | { kind: 'one'; selection: Selection; target: TableType; foreignKey: string; link?: ScopeLink }
-  /** A list or page PostgreSQL builds; `selection` its items' (a page's nodes'), to tell whether masks apply below it. */
-  | { kind: 'json'; selection?: Selection; seals: boolean }
+  /**
+   * A list or page PostgreSQL builds; `selection` its items' (a page's nodes'), to tell whether
+   * masks apply below it; `list` its SQL.
+   */
+  | { kind: 'json'; selection?: Selection; seals: boolean; list: (alias: string, r: Render) => Built }
   /** A field this module cannot read: the plan is used only where the caller's view denies it (its cell is then null). */
   | { kind: 'deniedOnly' };
 
+/**
+ * What the response carries, as PostgreSQL reports it with the data (`Render.carried`): the
+ * audit event lists the personal-data coordinates that carry a value in the response
+ * (audit-plugin.ts), which graphql-js's path reads off the response (response-coordinates.ts:
+ * not null; for a list, an item not null). A compiled read learns them from its statement
+ * instead of parsing the JSON PostgreSQL built: each such coordinate of a plan has a bit, and
+ * each object PostgreSQL builds comes with the bits of the coordinates that carry a value in it
+ * or below it (a column its table never leaves null, an embedded object or a page, whenever the
+ * object is there; any other, when its value is not null or, for a list, when it has an item
+ * that is not null; test/e2e/compiled-reads-generated.test.ts holds it to the walk), ORed over a list's
+ * items, and sent before the list's JSON text in the root row's column. Node reads a root row's
+ * own cells as it assembles the object.
+ *
+ * Bits travel in int8 words of 63 (bit i in word i / 63), each word its own column or number.
+ *
+ * `Part`: one key's SQL inside an object PostgreSQL builds: its `value`, the `bits` it carries
+ * whenever its object is there, the SQL `terms` of those that depend on the row (each in one
+ * word), and the lateral joins (`from`, on the object's row) those read.
+ */
+interface Part {
+  value: string;
+  bits: bigint;
+  terms: Term[];
+  from: string;
+}
+
+/** One SQL term (int8) of a word of bits. */
+interface Term {
+  word: number;
+  sql: string;
+}
+
+/** The SQL of each word of bits that carries any, by word. */
+type Words = Map<number, string>;
+
+const WORD_BITS = 63n;
+const WORD_MASK = (1n << WORD_BITS) - 1n;
+
+const plainPart = (value: string): Part => ({ value, bits: 0n, terms: [], from: '' });
+
+/** The word `bit` is in, and its value there as SQL. */
+function wordOf(bit: bigint): { word: number; value: string } {
+  let word = 0;
+  let inWord = bit;
+  for (; inWord > WORD_MASK; word++) inWord >>= WORD_BITS;
+  return { word, value: `${inWord}` };
+}
+
+/** The words of a part's bits (and `own`). */
+function wordsOf(part: Pick<Part, 'bits' | 'terms'>, own = 0n): Words {
+  const words = new Map<number, string[]>();
+  const add = (word: number, sql: string) => {
+    const terms = words.get(word);
+    if (terms) terms.push(sql);
+    else words.set(word, [sql]);
+  };
+  for (const t of part.terms) add(t.word, t.sql);
+  let bits = part.bits | own;
+  for (let word = 0; bits > 0n; word++, bits >>= WORD_BITS) if ((bits & WORD_MASK) !== 0n) add(word, `${bits & WORD_MASK}`);
+  return new Map([...words].map(([word, terms]) => [word, terms.join(' | ')]));
+}
+
+/** Each word's SQL made `make(sql)` (an aggregate over a list's items). */
+const eachWord = (words: Words, make: (sql: string) => string): Words => new Map([...words].map(([word, sql]) => [word, make(sql)]));
+
+/**
+ * A list or page PostgreSQL builds, as `SELECT json tail`: with `bits`, when the run tracks what
+ * the response carries, the SQL of the words of bits its items carry (their ORed parts, the
+ * list's own bit with them when it has an item).
+ */
+interface Built {
+  json: string;
+  tail: string;
+  bits?: Words;
+}
+
+/** A list or page inside an object PostgreSQL builds: a scalar subquery, or, to give its bits too, a lateral join on the object's row. */
+function nestedList(built: Built, r: Render): Part {
+  if (built.bits === undefined || built.bits.size === 0) return plainPart(`(SELECT ${built.json} ${built.tail})`);
+  const n = r.next();
+  const words = [...built.bits];
+  return {
+    value: `${n}.j`,
+    bits: 0n,
+    terms: words.map(([word]) => ({ word, sql: `${n}.m${word}` })),
+    from: ` CROSS JOIN LATERAL (SELECT ${built.json} AS j${words.map(([word, sql]) => `, ${sql} AS m${word}`).join('')} ${built.tail}) ${n}`,
+  };
+}
+
 /** A compiled selection on an object: its response keys, in order, each with its SQL (as JSON) and its cell (as plain columns). */
 interface Selection {
+  /** Whether a coordinate selected in it or below it has a bit (`Part`). */
+  tracks: boolean;
   keys: Array<{
     key: string;
-    sql: (alias: string, r: Render) => string;
+    sql: (alias: string, r: Render) => Part;
     cell: Cell;
     /** The field's coordinate, unless it is structure (shown wherever its parent is, never denied). */
     coordinate?: string;
+    /** The coordinate's bit, for a personal-data coordinate (`Part`). */
+    bit?: bigint;
     /** The field node, where a denial's error points; and the field, when it takes arguments graphql-js coerces before it denies. */
     node?: FieldNode;
     field?: GraphQLField<unknown, unknown>;
@@ -228,9 +333,23 @@ class Coordinates {
   readonly deniedOnly = new Set<string>();
   /** Root fields that may not be null: a denial there nulls the whole `data`. */
   readonly nonNullRoots = new Set<string>();
+  /** The bit of each personal-data coordinate (`Part`), in bit order. */
+  readonly tracked: string[] = [];
+  /** Whether the plan cannot report what the response carries (a root field is personal data): the audit walks the response. */
+  untracked = false;
   private readonly above: string[] = [];
 
+  /** The bit of a personal-data coordinate, undefined for any other. */
+  bitOf(coordinate: string | undefined): bigint | undefined {
+    const i = coordinate === undefined ? -1 : this.tracked.indexOf(coordinate);
+    return i < 0 ? undefined : 1n << BigInt(i);
+  }
+
   add(coordinate: string): void {
+    const dot = coordinate.indexOf('.');
+    if (!this.places.has(coordinate) && isPersonalData(classify(coordinate.slice(0, dot), coordinate.slice(dot + 1)))) {
+      this.tracked.push(coordinate);
+    }
     const places = this.places.get(coordinate) ?? [];
     places.push([...this.above]);
     this.places.set(coordinate, places);
@@ -264,6 +383,8 @@ interface Render {
   masked: ReadonlySet<string>;
   /** The list and ordering each page answering cursors is sealed for, as its SQL is rendered. */
   sealing: Map<PageShape, { list: string; ordering: Ordering }>;
+  /** What the response carries, when the run reports it (`Part`): coordinates read in Node, bits sent by PostgreSQL. */
+  carried: { coordinates: Set<string>; bits: bigint } | undefined;
 }
 
 /** An argument graphql-js reports (an invalid page size or cursor) or an ordering it refuses: the operation runs there. */
@@ -283,6 +404,11 @@ export interface RunOptions {
    * json-text.ts), for a response body written by `stringifyResult`; values where masks apply.
    */
   jsonText?: boolean;
+  /**
+   * The request is audited: the plan reports what the response carries (`Part`) to its
+   * disclosure recorder, so the audit event does not read it off the response.
+   */
+  audited?: boolean;
 }
 
 export interface ReadPlan {
@@ -384,7 +510,8 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
     const item = getNullableType(nullable.ofType);
     if (!column.isArray || !isScalarType(item) || item.name !== 'String' || !SCALAR_COLUMNS.String.types.has(column.type)) return undefined;
     const sql = (a: string) => `to_json(${a}.${quoted})`;
-    return { kind: 'column', sql, plain: sql };
+    // A list carries a value when one of its items is not null (response-coordinates.ts).
+    return { kind: 'column', sql, plain: sql, present: (a) => `EXISTS (SELECT FROM unnest(${a}.${quoted}) e_ WHERE e_ IS NOT NULL)` };
   }
   if (column.isArray) return undefined;
   if (isEnumType(nullable)) {
@@ -392,10 +519,14 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
     const cases = nullable.getValues().map((v) => `WHEN ${quoteLiteral(String(v.value))} THEN ${quoteLiteral(v.name)}`).join(' ');
     // As a plain column the stored value is sent as it is and named in Node.
     const names = new Map(nullable.getValues().map((v) => [String(v.value), v.name]));
+    const named = (a: string) => `CASE ${a}.${quoted}::text ${cases} END`;
+    // Named whenever stored, when every value the column can hold has a name.
+    const alwaysNamed = !column.isNullable && Array.isArray(column.enum) && column.enum.every((v) => names.has(String(v)));
     return {
       kind: 'column',
-      sql: (a) => `CASE ${a}.${quoted}::text ${cases} END`,
+      sql: named,
       plain: (a) => `${a}.${quoted}`,
+      ...(alwaysNamed ? {} : { present: (a: string) => `${named(a)} IS NOT NULL` }),
       decode: (value) => (value === null ? null : (names.get(value as string) ?? null)),
     };
   }
@@ -403,7 +534,7 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
   const mapping = SCALAR_COLUMNS[nullable.name];
   if (!mapping || !mapping.types.has(column.type)) return undefined;
   const sql = (a: string) => mapping.sql(`${a}.${quoted}`);
-  return { kind: 'column', sql, plain: sql };
+  return { kind: 'column', sql, plain: sql, ...(column.isNullable ? { present: (a: string) => `${a}.${quoted} IS NOT NULL` } : {}) };
 }
 
 /** The types and root fields that can be compiled, worked out once from the schema and TypeORM's metadata. */
@@ -614,7 +745,7 @@ function compileObject(
     const key = node.alias?.value ?? node.name.value;
     const name = node.name.value;
     if (name === '__typename') {
-      keys.push({ key, sql: () => `${quoteLiteral(shape.typeName)}::text`, cell: { kind: 'typename', name: shape.typeName } });
+      keys.push({ key, sql: () => plainPart(`${quoteLiteral(shape.typeName)}::text`), cell: { kind: 'typename', name: shape.typeName } });
       continue;
     }
     const source = shape.fields.get(name);
@@ -624,17 +755,29 @@ function compileObject(
     // A field the view may deny: where it does, its cell is null and graphql-js's FORBIDDEN is
     // raised in its place (a non-null one would null its parent: graphql-js answers that).
     if (coordinate && !isNonNullType(field.type)) coordinates.deniable.add(coordinate);
-    const where = { coordinate, node, ...(field.args.length > 0 ? { field } : {}) };
+    const bit = coordinates.bitOf(coordinate);
+    const where = { coordinate, node, ...(field.args.length > 0 ? { field } : {}), ...(bit !== undefined ? { bit } : {}) };
     if (!source || (node.arguments?.length && source.kind !== 'page')) {
       // Not compiled: answered here only for a view that denies it (its selection is never read).
       if (!coordinate || isNonNullType(field.type)) return unsupported(`${shape.typeName}.${name}`);
       coordinates.deniedOnly.add(coordinate);
-      keys.push({ key, sql: () => 'NULL', cell: { kind: 'deniedOnly' }, ...where });
+      keys.push({ key, sql: () => plainPart('NULL'), cell: { kind: 'deniedOnly' }, ...where });
       continue;
     }
     if (source.kind === 'column') {
       if (node.selectionSet) unsupported('selection on a scalar');
-      keys.push({ key, sql: source.sql, cell: { kind: 'column', plain: source.plain, decode: source.decode }, ...where });
+      // A value never null (and no list, which may be empty) is there whenever its object is.
+      const present = source.present;
+      const word = bit !== undefined ? wordOf(bit) : undefined;
+      const sql = (a: string, r: Render): Part => {
+        const part = plainPart(source.sql(a));
+        if (r.carried && bit !== undefined) {
+          if (present === undefined) part.bits = bit;
+          else part.terms.push({ word: word!.word, sql: `CASE WHEN ${present(a)} THEN ${word!.value} ELSE 0 END` });
+        }
+        return part;
+      };
+      keys.push({ key, sql, cell: { kind: 'column', plain: source.plain, decode: source.decode }, ...where });
       const mask = classify(shape.typeName, name)?.mask;
       if (mask && mask !== 'shown') masks.push({ key, coordinate: `${shape.typeName}.${name}`, mask });
       continue;
@@ -642,42 +785,67 @@ function compileObject(
     if (!node.selectionSet) return unsupported('object without selection');
     if (source.kind === 'page') {
       const page = coordinates.below(coordinate, () => compilePage(schema, field, node, source, fragments, coordinates));
-      keys.push({ key, sql: page.sql, cell: { kind: 'json', selection: page.nodes, seals: page.shape.seals || (page.nodes !== undefined && sealsBelow(page.nodes)) }, ...where });
+      // A page is an object whenever its parent is there (json_build_object): its own bit goes with its nodes'.
+      const list = (a: string, r: Render): Built => {
+        const built = page.list(a, r);
+        return r.carried && bit !== undefined ? { ...built, bits: wordsOf({ bits: bit, terms: [...(built.bits ?? [])].map(([word, sql]) => ({ word, sql: `(${sql})` })) }) } : built;
+      };
+      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: page.nodes, seals: page.shape.seals || (page.nodes !== undefined && sealsBelow(page.nodes)), list }, ...where });
       // A page without objects (edges with cursors alone) is still below, for its cursors.
-      below.push({ key, selection: page.nodes ?? { keys: [], masks: [], below: [] }, page: page.shape });
+      below.push({ key, selection: page.nodes ?? { keys: [], masks: [], below: [], tracks: false }, page: page.shape });
       continue;
     }
     const inner = coordinates.below(coordinate, () => compileObject(schema, source.target, node.selectionSet!, fragments, coordinates));
     below.push({ key, selection: inner });
+    // Bits are reported (a lateral join) only for what holds a tracked coordinate.
+    const tracks = bit !== undefined || inner.tracks;
     if (source.kind === 'embedded') {
-      keys.push({ key, sql: (a, r) => renderObject(inner, a, r), cell: { kind: 'embedded', selection: inner }, ...where });
+      // An object of its parent's own columns: there whenever its parent is.
+      const sql = (a: string, r: Render): Part => {
+        const part = renderObject(inner, a, r);
+        if (r.carried && bit !== undefined) part.bits |= bit;
+        return part;
+      };
+      keys.push({ key, sql, cell: { kind: 'embedded', selection: inner }, ...where });
     } else if (source.kind === 'one') {
       const { target, foreignKey, link } = source;
       keys.push({
         key,
         sql: (a, r) => {
           const c = r.next();
-          return `(SELECT ${renderObject(inner, c, r)} FROM ${target.reader.table} ${c} WHERE ${c}."id" = ${a}.${foreignKey}${r.scope(target.table, c, link)})`;
+          const object = renderObject(inner, c, r);
+          const tail = `FROM ${target.reader.table} ${c}${object.from} WHERE ${c}."id" = ${a}.${foreignKey}${r.scope(target.table, c, link)}`;
+          if (!r.carried || !tracks) return plainPart(`(SELECT ${object.value} ${tail})`);
+          const n = r.next();
+          const words = [...wordsOf(object, bit)];
+          return {
+            value: `${n}.j`,
+            bits: 0n,
+            terms: words.map(([word]) => ({ word, sql: `coalesce(${n}.m${word}, 0)` })),
+            from: ` LEFT JOIN LATERAL (SELECT ${object.value} AS j${words.map(([word, sql]) => `, ${sql} AS m${word}`).join('')} ${tail}) ${n} ON TRUE`,
+          };
         },
         cell: { kind: 'one', selection: inner, target, foreignKey, link },
         ...where,
       });
     } else {
       const { target, foreignKey, orderBy, link } = source;
-      keys.push({
-        key,
-        sql: (a, r) => {
-          const c = r.next();
-          const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
-          return `(SELECT coalesce(json_agg(${renderObject(inner, c, r)} ORDER BY ${order}), '[]'::json) FROM ${target.reader.table} ${c} WHERE ${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c, link)})`;
-        },
-        cell: { kind: 'json', selection: inner, seals: sealsBelow(inner) },
-        ...where,
-      });
+      const list = (a: string, r: Render): Built => {
+        const c = r.next();
+        const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
+        const object = renderObject(inner, c, r);
+        return {
+          json: `coalesce(json_agg(${object.value} ORDER BY ${order}), '[]'::json)`,
+          tail: `FROM ${target.reader.table} ${c}${object.from} WHERE ${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c, link)}`,
+          // The list's own bit with each item's: set when it has one.
+          ...(r.carried && tracks ? { bits: eachWord(wordsOf(object, bit), (sql) => `coalesce(bit_or(${sql}), 0)`) } : {}),
+        };
+      };
+      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), list }, ...where });
     }
   }
   if (keys.length === 0 || keys.length > MAX_KEYS_PER_OBJECT) unsupported('object size');
-  return { keys, masks, below };
+  return { keys, masks, below, tracks: keys.some((k) => k.bit !== undefined) || below.some((b) => b.selection.tracks) };
 }
 
 /** Calls `visit` with each of a root field's objects, or lists of them, and its path: the field's object, a connection's `nodes`, each edge's `node`. */
@@ -814,13 +982,23 @@ const MAX_IDENTIFIER_BYTES = 63;
  * value on every call, a row's columns are named once. A response key too long to be a column
  * name (an alias of over 63 bytes) keeps json_build_object.
  */
-function renderObject(selection: Selection, alias: string, r: Render): string {
-  const value = (k: Selection['keys'][number]) => (deniedCell(k, r) ? 'NULL' : k.sql(alias, r));
+function renderObject(selection: Selection, alias: string, r: Render): Part {
+  const object: Part = { value: '', bits: 0n, terms: [], from: '' };
+  const values = selection.keys.map((k) => {
+    if (deniedCell(k, r)) return 'NULL';
+    const part = k.sql(alias, r);
+    object.bits |= part.bits;
+    object.terms.push(...part.terms);
+    object.from += part.from;
+    return part.value;
+  });
   if (selection.keys.some((k) => Buffer.byteLength(k.key) > MAX_IDENTIFIER_BYTES)) {
-    return `json_build_object(${selection.keys.map((k) => `${quoteLiteral(k.key)}, ${value(k)}`).join(', ')})`;
+    object.value = `json_build_object(${selection.keys.map((k, i) => `${quoteLiteral(k.key)}, ${values[i]}`).join(', ')})`;
+  } else {
+    const row = r.next();
+    object.value = `(SELECT ${row} FROM (SELECT ${selection.keys.map((k, i) => `${values[i]} AS "${k.key}"`).join(', ')}) ${row})`;
   }
-  const row = r.next();
-  return `(SELECT ${row} FROM (SELECT ${selection.keys.map((k) => `${value(k)} AS "${k.key}"`).join(', ')}) ${row})`;
+  return object;
 }
 
 /**
@@ -888,8 +1066,11 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
     out.columns.push(`${sql} AS ${name}`);
     return name;
   };
+  // What the response carries (`Part`): a root row's own cells are read here, the bits of its lists and pages come before their text.
+  const carried = r.carried;
   for (const k of selection.keys) {
-    const { key, sql, cell } = k;
+    const { key, cell } = k;
+    const tracked = carried !== undefined && k.bit !== undefined ? k.coordinate! : undefined;
     if (deniedCell(k, r)) {
       parts.push((_row, object) => void (object[key] = null));
     } else if (cell.kind === 'deniedOnly') {
@@ -901,16 +1082,33 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
       const name = column(cell.plain(alias));
       const decode = cell.decode;
       parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
+      if (tracked) parts.push((_row, object) => void (hasValue(object[key]) && carried!.coordinates.add(tracked)));
     } else if (cell.kind === 'json') {
       // As text: pg leaves it unparsed (a plain column of type json, such as customs' HS codes,
       // is still parsed by pg).
-      const name = column(`(${sql(alias, r)})::text`);
+      const built = cell.list(alias, r);
       // Parsed where masks apply below it or cursors are sealed in it (both in Node); else left as text.
       const parse = cell.seals || (cell.selection !== undefined && holdsAny(cell.selection, r.masked));
-      parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string, parse)));
+      if (built.bits === undefined || built.bits.size === 0) {
+        const name = column(`(SELECT ${built.json} ${built.tail})::text`);
+        parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string, parse)));
+      } else {
+        // Its words of bits (comma-separated), a space, its text: never null.
+        const words = [...built.bits];
+        const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
+        const name = column(`(SELECT ${words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `)} || ' ' || (${built.json})::text ${built.tail})`);
+        parts.push((row, object) => {
+          const text = row[name] as string;
+          const space = text.indexOf(' ');
+          const values = text.slice(0, space).split(',');
+          for (let i = 0; i < shifts.length; i++) carried!.bits |= BigInt(values[i]!) << shifts[i]!;
+          object[key] = json(text.slice(space + 1), parse);
+        });
+      }
     } else if (cell.kind === 'embedded') {
       const build = renderRow(cell.selection, alias, r, out, json);
       parts.push((row, object) => void (object[key] = build(row)));
+      if (tracked) parts.push(() => void carried!.coordinates.add(tracked));
     } else {
       const { target, foreignKey, link } = cell;
       const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
@@ -918,6 +1116,7 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
       const present = column(`${c}."id"`);
       const build = renderRow(cell.selection, c, r, out, json);
       parts.push((row, object) => void (object[key] = row[present] === null ? null : build(row)));
+      if (tracked) parts.push((row) => void (row[present] !== null && carried!.coordinates.add(tracked)));
     }
   }
   return (row) => {
@@ -925,6 +1124,11 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
     for (const part of parts) part(row, object);
     return object;
   };
+}
+
+/** Whether a root row's cell carries a value, as response-coordinates.ts counts it: not null; a list, with an item not null. */
+function hasValue(value: unknown): boolean {
+  return value !== null && value !== undefined && (!Array.isArray(value) || value.some((item) => item !== null && item !== undefined));
 }
 
 /** The keys of a `pageInfo` selection: `hasNextPage`, `hasPreviousPage`, `startCursor`, `endCursor` (sealed in Node) and `__typename`. */
@@ -965,7 +1169,7 @@ function compilePage(
   source: Extract<FieldSource, { kind: 'page' }>,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   coordinates: Coordinates,
-): { sql: (alias: string, r: Render) => string; nodes?: Selection; shape: PageShape } {
+): { list: (alias: string, r: Render) => Built; nodes?: Selection; shape: PageShape } {
   const connection = getNullableType(field.type) as GraphQLObjectType;
   type Part = 'nodes' | 'typename' | { pageInfo: Array<{ key: string; name: string }> } | { edges: Array<{ key: string; name: string }> };
   const parts: Array<{ key: string; part: Part }> = [];
@@ -1009,7 +1213,7 @@ function compilePage(
   const { target, foreignKey, orderings } = source;
   const nodes = inner;
   const nextPage = parts.some((p) => typeof p.part === 'object' && 'pageInfo' in p.part && p.part.pageInfo.some((i) => i.name === 'hasNextPage'));
-  const sql = (a: string, r: Render) => {
+  const list = (a: string, r: Render): Built => {
     const args = r.args(field, node);
     const first = args.first;
     if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new NeedsGraphqlJs();
@@ -1037,7 +1241,8 @@ function compilePage(
     const order = `${c}.${sort} ${direction}, ${c}."id" ${direction}`;
     const page = `(SELECT * FROM ${target.reader.table} ${c} WHERE ${where} ORDER BY ${order} LIMIT ${first + (nextPage ? 1 : 0)})`;
     const rows = r.next();
-    const object = nodes ? renderObject(nodes, rows, r) : 'NULL';
+    const rendered = nodes ? renderObject(nodes, rows, r) : undefined;
+    const object = rendered?.value ?? 'NULL';
     const only = nextPage ? ` FILTER (WHERE ${rows}.rn_ <= ${first})` : '';
     const rowOrder = (d: 'ASC' | 'DESC') => `${rows}.${sort} ${d}, ${rows}."id" ${d}`;
     // A row's position, as cursor-seal.ts seals it: [sort value (a time as toISOString writes it), id].
@@ -1066,9 +1271,14 @@ function compilePage(
       return `${quoteLiteral(key)}, json_build_object(${info.join(', ')})`;
     });
     const numbered = nextPage ? `(SELECT ${c}.*, row_number() OVER (ORDER BY ${order}) AS rn_ FROM ${page} ${c})` : page;
-    return `(SELECT json_build_object(${cells.join(', ')}) FROM ${numbered} ${rows})`;
+    return {
+      json: `json_build_object(${cells.join(', ')})`,
+      tail: `FROM ${numbered} ${rows}${rendered?.from ?? ''}`,
+      // The bits of the rows on the page (not the one read to tell whether there is a next page).
+      ...(r.carried && nodes?.tracks ? { bits: eachWord(wordsOf(rendered!), (sql) => `coalesce(bit_or(${sql})${only}, 0)`) } : {}),
+    };
   };
-  return { sql, nodes, shape };
+  return { list, nodes, shape };
 }
 
 /**
@@ -1138,6 +1348,8 @@ function compileRoot(
   const responseKey = node.alias?.value ?? name;
   const coordinate = select(coordinates, root.name, name);
   if (coordinate) (isNonNullType(field.type) ? coordinates.nonNullRoots : coordinates.deniable).add(coordinate);
+  // What a plan reports it carries is read from its rows, not from the root fields above them.
+  if (coordinates.bitOf(coordinate) !== undefined) coordinates.untracked = true;
   return { coordinate, ...coordinates.below(coordinate, () => compileRootSelection(schema, source, field, node, responseKey, fragments, coordinates)) };
 }
 
@@ -1281,9 +1493,10 @@ export class ReadPlans {
         // The JSON PostgreSQL built (lists and pages) stays text, for the body, unless masks apply
         // to a list (it is parsed, to be masked in Node) or the caller wants objects.
         const text = options.jsonText === true;
-        let carried = false;
-        const json: JsonCell = text ? (value, parse) => (parse ? JSON.parse(value) : ((carried = true), new JsonText(value))) : (value) => JSON.parse(value) as unknown;
+        let carriesText = false;
+        const json: JsonCell = text ? (value, parse) => (parse ? JSON.parse(value) : ((carriesText = true), new JsonText(value))) : (value) => JSON.parse(value) as unknown;
         const sealing = new Map<PageShape, { list: string; ordering: Ordering }>();
+        const carried = options.audited && !coordinates.untracked ? { coordinates: new Set<string>(), bits: 0n } : undefined;
         const statements: Array<{ sql?: string; values: unknown[]; step: RootStep; build: (row: Record<string, unknown>) => Record<string, unknown>; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
         for (const step of steps) {
           let args: Record<string, unknown>;
@@ -1324,6 +1537,7 @@ export class ReadPlans {
             denied,
             masked,
             sealing,
+            carried,
           };
           const type = step.source.type;
           const t = next();
@@ -1440,7 +1654,12 @@ export class ReadPlans {
           for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);
           if (masking) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => applyMasks(step.object, value, masked));
         }
-        const out = { data: carried ? carryingJsonText(data) : data };
+        const out = { data: carriesText ? carryingJsonText(data) : data };
+        if (carried) {
+          for (let i = 0; i < coordinates.tracked.length; i++) if ((carried.bits >> BigInt(i)) & 1n) carried.coordinates.add(coordinates.tracked[i]!);
+          // For this very `data` (a denied root field that may not be null answers none: below).
+          ctx.disclosures.carriedByPlan(out.data, carried.coordinates);
+        }
         if (denied.size === 0) return out;
         // Each denied field where graphql-js would reach it: null (the statement's, or Node's) and
         // its FORBIDDEN, as the field rule raises it (field-rules.ts), in response order.

@@ -84,7 +84,7 @@ function routeKey(viewKey: string, name: string | undefined, query: string): str
  * `schema` otherwise. It is handed to Apollo Server as a gateway with a fixed schema (Apollo's
  * documented hook for a custom executor).
  */
-export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefined, options: { masking?: boolean } = {}): Gateway {
+export function executorGateway(schema: GraphQLSchema, plans: ReadPlans | undefined, options: { masking?: boolean; audited?: boolean } = {}): Gateway {
   const cache = new BoundedCache<ReadPlan | null>(PLAN_CACHE_SIZE);
   return {
     onSchemaLoadOrUpdate(callback) {
@@ -148,12 +148,12 @@ export class Routing {
   ) {}
 
   static async start(options: RoutingOptions): Promise<Routing> {
-    const { schema, plans, protections } = options;
+    const { schema, plans, protections, audited } = options;
     const apollo = { ...options.apollo, stringifyResult };
     const guarded = protections
-      ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(applyDisclosurePolicy(schema), plans, { masking: true }) })
+      ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(applyDisclosurePolicy(schema), plans, { masking: true, audited }) })
       : new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(schema, plans) });
-    const direct = protections ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(recordingReturnedObjects(schema), plans) }) : undefined;
+    const direct = protections ? new ApolloServer<RequestContext>({ ...apollo, gateway: executorGateway(recordingReturnedObjects(schema), plans, { audited }) }) : undefined;
     await guarded.start();
     await direct?.start();
     return new Routing(options, guarded, direct);

@@ -103,12 +103,12 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
   const masked: string[] = [];
   const denied = new Set(ctx.disclosures.denied);
   if (rc.document && rc.operation) {
-    // A compiled read reports what its response carries; any other response is read for it.
-    const carried = ctx.disclosures.carriedIn(result.data) ?? coordinatesWithValues(rc.schema, rc.document, rc.operation, result.data as Record<string, unknown> | null | undefined);
-    for (const coordinate of carried) {
-      if (!isPersonalDataCoordinate(coordinate)) continue;
-      (ctx.disclosures.masked.has(coordinate) ? masked : disclosed).push(coordinate);
-    }
+    // A compiled read reports the personal-data coordinates its response carries (no need to
+    // classify them again); any other response is walked for them.
+    const carried =
+      ctx.disclosures.carriedIn(result.data) ??
+      [...coordinatesWithValues(rc.schema, rc.document, rc.operation, result.data as Record<string, unknown> | null | undefined)].filter(isPersonalDataCoordinate);
+    for (const coordinate of carried) (ctx.disclosures.masked.has(coordinate) ? masked : disclosed).push(coordinate);
     for (const error of errors) {
       if (error.extensions?.code !== ErrorCode.FORBIDDEN || !error.path) continue;
       const coordinate = coordinateAtPath(rc.schema, rc.document, rc.operation, error.path);

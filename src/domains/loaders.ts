@@ -4,10 +4,11 @@
  * once it is open, so a mutation sees its own writes.
  */
 import type DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
+import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { RowScope } from '../policy/row-scope';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { byIdLoader, childPageLoader, childrenLoader, latestChildrenLoader, type TableRef } from '../enforcement/loader-factory';
+import { PreferenceHistoryOrder } from '../platform/orderings';
 import type { CursorCodec, Ordering, Page, PageArgs } from '../platform/pagination';
 import { AfterSalesCaseEntity } from './after-sales/after-sales-case.entity';
 import { CaseAttachmentEntity } from './after-sales/case-attachment.entity';
@@ -17,6 +18,7 @@ import { ConsentGrantEntity } from './consent/consent-grant.entity';
 import { PreferenceConsentEntity } from './consent/preference-consent.entity';
 import { AddressEntity } from './customers/address.entity';
 import { CustomerEntity } from './customers/customer.entity';
+import { BehaviorEventEntity } from './behavior/behavior-event.entity';
 import { LegalHoldEntity } from './legal-holds/legal-hold.entity';
 import { OrderItemEntity } from './orders/order-item.entity';
 import { OrderEntity } from './orders/order.entity';
@@ -51,6 +53,7 @@ export const TABLES = {
   policyVersion: { entity: PolicyVersionEntity, table: 'policy_version' },
   webhookEndpoint: { entity: WebhookEndpointEntity, table: 'webhook_endpoint' },
   webhookDelivery: { entity: WebhookDeliveryEntity, table: 'webhook_delivery' },
+  behaviorEvent: { entity: BehaviorEventEntity, table: 'behavior_event' },
 } satisfies Record<string, TableRef<any>>;
 
 /** How children are listed; the compiled reads (execution/read-plans.ts) list them the same way. */
@@ -62,14 +65,32 @@ export const CHILD_ORDER = {
   messagesByCase: [['sentAt', 'ASC'], ['id', 'ASC']],
   recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
   eventsByShipment: [['occurredAt', 'ASC'], ['id', 'ASC']],
+  attachmentsByCase: [['uploadedAt', 'ASC'], ['id', 'ASC']],
   consentGrantsByCustomer: [['grantedAt', 'ASC'], ['id', 'ASC']],
   privacyRequestsByCustomer: [['receivedAt', 'ASC'], ['id', 'ASC']],
   transitionsByRequest: [['seq', 'ASC']],
   legalHoldsByCustomer: [['placedAt', 'ASC'], ['id', 'ASC']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
 
-/** A preference history lists the newest choice first (its cursors name this ordering). */
-const PREFERENCES_NEWEST_FIRST: Ordering = { name: 'RECORDED_AT_DESC', property: 'recordedAt', direction: 'DESC', kind: 'timestamp' };
+/** A customer's preferences in force: the latest choice (by recordedAt, then id) per category, by category. */
+export const LATEST_PREFERENCES = { partition: 'category', latest: 'recordedAt' } as const;
+
+/** How the plain root lists are read (order, and at most how many rows); the compiled reads read them the same way. */
+export const ROOT_LISTS = {
+  /** Every published policy version, newest first. */
+  policyVersions: { orderBy: [['publishedAt', 'DESC'], ['id', 'DESC']], limit: 100 },
+  /** A partner's webhook endpoints, oldest first. */
+  webhookEndpoints: { orderBy: [['createdAt', 'ASC'], ['id', 'ASC']] },
+  /** Legal holds are few (a handful per legal matter): the list is capped rather than paged. */
+  legalHolds: { orderBy: [['placedAt', 'DESC'], ['id', 'DESC']], limit: 100 },
+} as const satisfies Record<string, { orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; limit?: number }>;
+
+/** `qb` (a scoped query of alias `t`) in a plain root list's order, up to its limit. */
+export function inRootListOrder<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, list: (typeof ROOT_LISTS)[keyof typeof ROOT_LISTS]): SelectQueryBuilder<E> {
+  for (const [property, direction] of list.orderBy) qb.addOrderBy(`t.${property}`, direction);
+  return 'limit' in list ? qb.limit(list.limit) : qb;
+}
+
 
 export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, transaction?: RequestTransaction) {
   const made = new Map<string, unknown>();
@@ -105,7 +126,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     messagesByCase: () =>
       memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', CHILD_ORDER.messagesByCase, transaction)),
     attachmentsByCase: () =>
-      memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', [['uploadedAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', CHILD_ORDER.attachmentsByCase, transaction)),
     recordsByCase: () =>
       memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', CHILD_ORDER.recordsByCase, transaction)),
     consentGrantsByCustomer: () =>
@@ -113,7 +134,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     consentGrant: () => memo('consentGrant', () => byIdLoader(ds, TABLES.consentGrant, scope, transaction)),
     /** A customer's choice in force per cookie category: the latest of their history. */
     preferenceConsentsByCustomer: () =>
-      memo('preferenceConsentsByCustomer', () => latestChildrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', 'category', 'recordedAt', transaction)),
+      memo('preferenceConsentsByCustomer', () => latestChildrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', LATEST_PREFERENCES.partition, LATEST_PREFERENCES.latest, transaction)),
     privacyRequestsByCustomer: () =>
       memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', CHILD_ORDER.privacyRequestsByCustomer, transaction)),
     privacyRequest: () => memo('privacyRequest', () => byIdLoader(ds, TABLES.privacyRequest, scope, transaction)),
@@ -133,7 +154,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     /** A customer's cookie choices, every one, newest first. */
     preferenceHistoryOfCustomer: (args: PageArgs): DataLoader<string, Page<PreferenceConsentEntity>> =>
       memo(`preferenceHistoryOfCustomer:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.preferenceConsent, scope, 'customer_id', 'customerId', PREFERENCES_NEWEST_FIRST, args, cursors, transaction),
+        childPageLoader(ds, TABLES.preferenceConsent, scope, 'customer_id', 'customerId', PreferenceHistoryOrder.pick(), args, cursors, transaction),
       ),
   };
 }

@@ -49,6 +49,21 @@ function orderingEnum<K extends string>(name: string, property: string, kind: Or
   };
 }
 
+/** A list offered in one order only, to every caller: it takes no `orderBy` argument. */
+function fixedOrdering(list: string, ordering: Ordering) {
+  return {
+    /** Never an argument: no policy decides it. */
+    coordinate: () => `${list}.${ordering.name}`,
+    pick: (): Ordering => ordering,
+  };
+}
+
+/** Partners, by name (the partners list takes no ordering). */
+export const PartnerOrder = fixedOrdering('partners', { name: 'NAME_ASC', property: 'name', direction: 'ASC', kind: 'text' });
+
+/** A customer's preference history, newest choice first (its field takes no ordering). */
+export const PreferenceHistoryOrder = fixedOrdering('preferenceHistory', { name: 'RECORDED_AT_DESC', property: 'recordedAt', direction: 'DESC', kind: 'timestamp' });
+
 export const CustomerOrder = orderingEnum('CustomerOrder', 'createdAt', 'timestamp', 'CREATED_AT');
 export const OrderOrder = orderingEnum('OrderOrder', 'placedAt', 'timestamp', 'PLACED_AT');
 export const ShipmentOrder = orderingEnum('ShipmentOrder', 'createdAt', 'timestamp', 'CREATED_AT');

@@ -4,7 +4,8 @@ import { whereBetween } from '../../platform/filters';
 import { scopedQuery } from '../../enforcement/loader-factory';
 import { BehaviorEventOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
-import { BehaviorEventEntity } from './behavior-event.entity';
+import type { BehaviorEventEntity } from './behavior-event.entity';
+import { TABLES } from '../loaders';
 import { BehaviorEvent, BehaviorEventConnection } from './behavior-event.type';
 import { IngestBehaviorEventsInput } from './behavior.inputs';
 import { desensitizeBatch, storeConsentedViews } from './behavior.service';
@@ -29,7 +30,7 @@ export class BehaviorEventResolver {
     @Arg('orderBy', () => BehaviorEventOrder.values, BehaviorEventOrder.argument) orderBy: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Page<BehaviorEventEntity>> {
-    const qb = scopedQuery(ctx.dataSource, { entity: BehaviorEventEntity, table: 'behavior_event' }, ctx.scope);
+    const qb = scopedQuery(ctx.dataSource, TABLES.behaviorEvent, ctx.scope);
     whereBetween(qb, 't.occurredAt', filter?.occurredFrom, filter?.occurredTo, 'occurred');
     return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
   }

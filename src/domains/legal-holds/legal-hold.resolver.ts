@@ -11,15 +11,12 @@ import { scopedQuery } from '../../enforcement/loader-factory';
 import { badUserInput, notFound } from '../../platform/errors';
 import { requireUuid } from '../../platform/filters';
 import { Customer } from '../customers/customer.type';
-import { TABLES } from '../loaders';
+import { inRootListOrder, ROOT_LISTS, TABLES } from '../loaders';
 import { Order } from '../orders/order.type';
 import { LegalHoldScope, type LegalHoldEntity } from './legal-hold.entity';
 import { PlaceLegalHoldInput, ReleaseLegalHoldInput } from './legal-hold.inputs';
 import { placeLegalHold, releaseLegalHold } from './legal-hold.service';
 import { LegalHold } from './legal-hold.type';
-
-/** Legal holds are few (a handful per legal matter); the list is capped rather than paged. */
-const MAX_HOLDS = 100;
 
 @Resolver(() => LegalHold)
 export class LegalHoldResolver {
@@ -27,7 +24,7 @@ export class LegalHoldResolver {
   legalHolds(@Arg('activeOnly', () => Boolean, { defaultValue: true }) activeOnly: boolean, @Ctx() ctx: RequestContext) {
     const qb = scopedQuery(ctx.dataSource, TABLES.legalHold, ctx.scope);
     if (activeOnly) qb.andWhere('t.releasedAt IS NULL');
-    return qb.orderBy('t.placedAt', 'DESC').addOrderBy('t.id', 'DESC').limit(MAX_HOLDS).getMany();
+    return inRootListOrder(qb, ROOT_LISTS.legalHolds).getMany();
   }
 
   @FieldResolver(() => Customer, { nullable: true })

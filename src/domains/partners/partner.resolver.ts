@@ -2,12 +2,11 @@ import { Arg, Args, Ctx, Field, ID, InputType, Query, Resolver } from 'type-grap
 import type { RequestContext } from '../../context';
 import { requireUuid, whereEquals } from '../../platform/filters';
 import { scopedQuery } from '../../enforcement/loader-factory';
-import { paginate, PageArgs, type Page, type Ordering } from '../../platform/pagination';
+import { PartnerOrder } from '../../platform/orderings';
+import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { TABLES } from '../loaders';
 import { PartnerKind, PartnerStatus, type PartnerEntity } from './partner.entity';
 import { Partner, PartnerConnection } from './partner.type';
-
-const BY_NAME: Ordering = { name: 'NAME_ASC', property: 'name', direction: 'ASC', kind: 'text' };
 
 @InputType()
 export class PartnerFilter {
@@ -31,6 +30,6 @@ export class PartnerResolver {
     const qb = scopedQuery(ctx.dataSource, TABLES.partner, ctx.scope);
     whereEquals(qb, 't.kind', filter?.kind, 'kind');
     whereEquals(qb, 't.status', filter?.status, 'status');
-    return paginate(qb, 't', BY_NAME, page, ctx.cursors);
+    return paginate(qb, 't', PartnerOrder.pick(), page, ctx.cursors);
   }
 }

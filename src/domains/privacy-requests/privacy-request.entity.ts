@@ -17,6 +17,9 @@ export enum PrivacyRequestStatus {
   REJECTED = 'rejected',
 }
 
+/** The statuses of a request not yet completed or rejected: one past its due time is overdue. */
+export const OPEN_STATUSES: readonly PrivacyRequestStatus[] = [PrivacyRequestStatus.RECEIVED, PrivacyRequestStatus.IDENTITY_VERIFIED, PrivacyRequestStatus.IN_PROGRESS];
+
 /** Who opened a request: the customer themself, or customer service on their behalf. */
 export enum PrivacyRequestChannel {
   CUSTOMER = 'customer',

@@ -19,7 +19,7 @@ import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { deleteBlobs } from '../after-sales/attachment.service';
 import { Customer } from '../customers/customer.type';
 import { TABLES } from '../loaders';
-import { PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType, type PrivacyRequestEntity } from './privacy-request.entity';
+import { OPEN_STATUSES, PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType, type PrivacyRequestEntity } from './privacy-request.entity';
 import type { PrivacyRequestTransitionEntity } from './privacy-request-transition.entity';
 import {
   PrivacyRequestIdInput,
@@ -40,8 +40,6 @@ export class PrivacyRequestFilter {
   @Field(() => Boolean, { nullable: true, description: 'true: only requests past their due time and not yet completed or rejected; false: only the others.' })
   overdue?: boolean | null;
 }
-
-const OPEN_STATUSES = [PrivacyRequestStatus.RECEIVED, PrivacyRequestStatus.IDENTITY_VERIFIED, PrivacyRequestStatus.IN_PROGRESS];
 
 function actorOf(ctx: RequestContext): Actor {
   return { kind: ctx.caller.principal.kind, subject: ctx.caller.principal.subject };

@@ -12,7 +12,7 @@ import { badUserInput, notFound } from '../../platform/errors';
 import { requireUuid, whereEquals, whereIn } from '../../platform/filters';
 import { WebhookDeliveryOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
-import { TABLES } from '../loaders';
+import { inRootListOrder, ROOT_LISTS, TABLES } from '../loaders';
 import type { WebhookDeliveryEntity } from './webhook-delivery.entity';
 import type { WebhookEndpointEntity } from './webhook-endpoint.entity';
 import { DisableWebhookEndpointInput, RedeliverWebhookInput, RegisterWebhookEndpointInput, RotateWebhookSecretInput, WebhookDeliveryFilter } from './webhook.inputs';
@@ -23,7 +23,7 @@ import { WebhookDelivery, WebhookDeliveryConnection, WebhookEndpoint, WebhookEnd
 export class WebhookResolver {
   @Query(() => [WebhookEndpoint], { description: "The caller's own webhook endpoints, oldest first." })
   async webhookEndpoints(@Ctx() ctx: RequestContext): Promise<WebhookEndpointEntity[]> {
-    return scopedQuery(ctx.dataSource, TABLES.webhookEndpoint, ctx.scope).orderBy('t.createdAt', 'ASC').addOrderBy('t.id', 'ASC').getMany();
+    return inRootListOrder(scopedQuery(ctx.dataSource, TABLES.webhookEndpoint, ctx.scope), ROOT_LISTS.webhookEndpoints).getMany();
   }
 
   @Query(() => WebhookDelivery, { nullable: true, description: 'One of the caller\'s own deliveries, or null when there is none the caller may see.' })

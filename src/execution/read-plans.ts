@@ -3,7 +3,8 @@
  * payments, shipping address and customs data, a shipment's scans, the order's customer) or over
  * a customer (addresses, consent grants, privacy requests and their changes of status, legal
  * holds, pages of orders and of after-sales cases with their messages, records and customer), with the partners and policy versions these link to, or a
- * consent grant by id, runs as ONE SQL statement per root
+ * consent grant, a privacy request (the queue, or one by id), partners, policy versions, legal
+ * holds, a partner's webhook endpoints and deliveries, or page views, runs as ONE SQL statement per root
  * field, instead of graphql-js resolving every field of every row in Node. The statement returns
  * a root row's own fields, its embedded objects and its to-one relations (each related row
  * joined once) as plain columns that Node assembles into the object, and its lists and pages as
@@ -43,8 +44,10 @@
  *   pairs known to agree are compiled; any other field falls back.
  * - The audit record: every relation compiled here stays inside one order or one customer's
  *   rows (an order's or a case's customer is that row's customer), or reaches a reference row
- *   about no customer (a partner, a policy version), so all objects a root row brings belong to
- *   that row's customer; the statement returns it with each root row
+ *   about no customer (a partner, a policy version, a webhook endpoint), so all objects a root
+ *   row brings belong to that row's customer (a webhook delivery's is the customer of the shipment
+ *   or payment verification it notified of; page views and the reference rows have none); the
+ *   statement returns it with each root row
  *   and it is recorded as the request's subject, as the resolvers' recorder would have (with
  *   the field rules, as they record it: when a field of the row that is not structure is
  *   allowed, `recordsSubject`).
@@ -92,9 +95,10 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { validateSync } from 'class-validator';
 import type { RequestContext } from '../context';
 import { argumentCheck, type ArgumentCheck } from '../enforcement/argument-rules';
-import { CHILD_ORDER, TABLES } from '../domains/loaders';
+import { CHILD_ORDER, LATEST_PREFERENCES, ROOT_LISTS, TABLES } from '../domains/loaders';
+import { OPEN_STATUSES } from '../domains/privacy-requests/privacy-request.entity';
 import { fragmentsOf } from '../platform/documents';
-import { CaseOrder, CustomerOrder, OrderOrder, PaymentOrder, ShipmentOrder } from '../platform/orderings';
+import { BehaviorEventOrder, CaseOrder, CustomerOrder, OrderOrder, PartnerOrder, PaymentOrder, PreferenceHistoryOrder, PrivacyRequestOrder, ShipmentOrder, WebhookDeliveryOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
 import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
@@ -120,8 +124,8 @@ type FieldSource =
    */
   | {
       kind: 'column';
-      sql: (alias: string) => string;
-      plain: (alias: string) => string;
+      sql: (alias: string, r: Render) => string;
+      plain: (alias: string, r: Render) => string;
       decode?: (value: unknown) => unknown;
       /** SQL true when the value is not null (a list: has an item that is not null); none when the stored value never is (test/schema-migrations.test.ts holds the entity to the table). */
       present?: (alias: string) => string;
@@ -130,6 +134,12 @@ type FieldSource =
   | { kind: 'one'; target: TableType; foreignKey: string; link?: ScopeLink }
   /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
   | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; link?: ScopeLink }
+  /**
+   * The latest target row per (quoted) `partition` column, by its (quoted) `latest` column and
+   * then id, of those whose (quoted) `foreignKey` column holds the parent's id; listed by
+   * partition, as the loaders' latestChildrenLoader reads them.
+   */
+  | { kind: 'latest'; target: TableType; foreignKey: string; partition: string; latest: string }
   /**
    * A connection (page arguments, ordering, pageInfo): a page of target rows whose (quoted)
    * `foreignKey` column holds the parent's id, as the loaders' childPageLoader reads it.
@@ -161,10 +171,10 @@ interface TableType extends ObjectShape {
  * (platform/filters.ts): `in` a non-empty list, `equals` a value, `id` equals a UUID, `from`
  * (at or after) and `to` (before) a time, on the entity's `property`.
  */
-interface FilterMember {
-  property: string;
-  kind: 'in' | 'equals' | 'id' | 'from' | 'to';
-}
+type FilterMember =
+  | { property: string; kind: 'in' | 'equals' | 'id' | 'from' | 'to' }
+  /** Any other condition on the row at `alias`: its SQL for the member's `value`, or undefined when the value is invalid. */
+  | { kind: 'condition'; sql: (alias: string, value: unknown, r: Render) => string | undefined };
 
 /** A root list's `filter`: its members, and the input class type-graphql validates it as. */
 interface FilterSpec {
@@ -174,7 +184,12 @@ interface FilterSpec {
 
 type RootSource =
   | { kind: 'list'; type: TableType; orderings: Orderings; filter: FilterSpec; check: ArgumentCheck }
-  | { kind: 'byId'; type: TableType };
+  | { kind: 'byId'; type: TableType }
+  /**
+   * A plain list (no page): the rows in `orderBy`, at most `limit`, narrowed by `where` (the
+   * conditions its coerced arguments add, as its resolver adds them), as its resolver reads them.
+   */
+  | { kind: 'rows'; type: TableType; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; limit?: number; where?: (args: Record<string, unknown>, alias: string) => string };
 
 /** One root field of a compiled operation. */
 interface RootStep {
@@ -196,7 +211,7 @@ interface RootStep {
  * or a to-one relation's row joined once), or a JSON value PostgreSQL builds (lists, pages).
  */
 type Cell =
-  | { kind: 'column'; plain: (alias: string) => string; decode?: (value: unknown) => unknown }
+  | { kind: 'column'; plain: (alias: string, r: Render) => string; decode?: (value: unknown) => unknown }
   | { kind: 'typename'; name: string }
   | { kind: 'embedded'; selection: Selection }
   | { kind: 'one'; selection: Selection; target: TableType; foreignKey: string; link?: ScopeLink }
@@ -485,6 +500,8 @@ const SCALAR_COLUMNS: Record<string, { types: ReadonlySet<string>; sql: (column:
   Decimal: { types: new Set(['numeric', 'decimal']), sql: (c) => `${c}::text` },
 };
 
+const BIGINT: ReadonlySet<string> = new Set(['bigint', 'int8']);
+
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** Fields that a type-graphql @FieldResolver computes: never read straight from a column. */
@@ -531,7 +548,8 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
     };
   }
   if (!isScalarType(nullable)) return undefined;
-  const mapping = SCALAR_COLUMNS[nullable.name];
+  // A bigint is read as a string (pg's and TypeORM's) and served as a String: as text, not a JSON number.
+  const mapping = nullable.name === 'String' && BIGINT.has(column.type) ? { types: BIGINT, sql: (c: string) => `${c}::text` } : SCALAR_COLUMNS[nullable.name];
   if (!mapping || !mapping.types.has(column.type)) return undefined;
   const sql = (a: string) => mapping.sql(`${a}.${quoted}`);
   return { kind: 'column', sql, plain: sql, ...(column.isNullable ? { present: (a: string) => `${a}.${quoted} IS NOT NULL` } : {}) };
@@ -644,6 +662,17 @@ class Catalog {
     privacyRequest.fields.set('transitions', many(transition, 'requestId', CHILD_ORDER.transitionsByRequest));
     legalHold.fields.set('customer', one(legalHold, customer, 'customerId'));
     customer.fields.set('privacyRequests', many(privacyRequest, 'customerId', CHILD_ORDER.privacyRequestsByCustomer));
+    // A customer's cookie choices (theirs, each with its own scope condition): those in force and
+    // the whole history, each under the policy version it was made under (a reference row).
+    const preference = tableType('PreferenceConsent', TABLES.preferenceConsent, (a) => `${a}."customer_id"`);
+    preference.fields.set('policyVersion', one(preference, policyVersion, 'policyVersionId'));
+    const [partition, latest] = [preference.reader.column(LATEST_PREFERENCES.partition), preference.reader.column(LATEST_PREFERENCES.latest)];
+    customer.fields.set('preferenceConsents', { kind: 'latest', target: preference, foreignKey: preference.reader.column('customerId'), partition, latest });
+    customer.fields.set('preferenceHistory', page(preference, 'customerId', PreferenceHistoryOrder));
+    // A case's attachments are its customer's; a link to download one is issued per response
+    // (downloadUrl, not compiled: read only where it is denied).
+    const attachment = tableType('CaseAttachment', TABLES.caseAttachment, viaCase);
+    afterSalesCase.fields.set('attachments', many(attachment, 'caseId', CHILD_ORDER.attachmentsByCase));
     customer.fields.set('legalHolds', many(legalHold, 'customerId', CHILD_ORDER.legalHoldsByCustomer));
 
     this.roots.set('order', { kind: 'byId', type: order });
@@ -652,6 +681,41 @@ class Catalog {
     this.roots.set('customer', { kind: 'byId', type: customer });
     this.roots.set('afterSalesCase', { kind: 'byId', type: afterSalesCase });
     this.roots.set('consentGrant', { kind: 'byId', type: consentGrant });
+    this.roots.set('privacyRequest', { kind: 'byId', type: privacyRequest });
+    // Overdue: past its due time, by the request's clock (as the resolver reads it), and still open.
+    const [dueAt, status] = [privacyRequest.reader.column('dueAt'), privacyRequest.reader.column('status')];
+    const overdue = (a: string, r: Render) => `(${a}.${dueAt} IS NOT NULL AND ${a}.${dueAt} < ${r.param(r.ctx.rights.now(), 'timestamptz')} AND ${a}.${status} = ANY(${r.param(OPEN_STATUSES, '')}))`;
+    privacyRequest.fields.set('overdue', { kind: 'column', sql: overdue, plain: overdue });
+
+    // Rows about no customer (policy/tables.ts declares them no subject): a partner, the policy
+    // versions, a partner's webhook endpoints and page views. Their root rows record none.
+    const endpoint = reference('WebhookEndpoint', TABLES.webhookEndpoint);
+    const behaviorEvent = reference('BehaviorEvent', TABLES.behaviorEvent);
+    // A delivery is about the customer of the shipment or payment verification it notified of
+    // (its resource, as policy/tables.ts reads it); its endpoint is the partner's own, about no one.
+    const delivery = tableType(
+      'WebhookDelivery',
+      TABLES.webhookDelivery,
+      (a) =>
+        `CASE WHEN ${a}."event_type"::text = 'payment_verification.changed'` +
+        ` THEN (SELECT o_s."customer_id" FROM "payment_verification" p_s JOIN "order" o_s ON o_s."id" = p_s."order_id" WHERE p_s."id" = ${a}."resource_id")` +
+        ` ELSE (SELECT o_s."customer_id" FROM "shipment" s_s JOIN "order" o_s ON o_s."id" = s_s."order_id" WHERE s_s."id" = ${a}."resource_id") END`,
+    );
+    delivery.fields.set('endpoint', one(delivery, endpoint, 'endpointId'));
+    this.roots.set('partner', { kind: 'byId', type: partner });
+    this.roots.set('webhookDelivery', { kind: 'byId', type: delivery });
+    // Plain lists, in their resolvers' order and limit.
+    const rows = (type: TableType, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, more: { limit?: number; where?: (args: Record<string, unknown>, alias: string) => string } = {}): RootSource => ({
+      kind: 'rows',
+      type,
+      orderBy: orderBy.map(([property, direction]) => [type.reader.column(property), direction] as const),
+      ...more,
+    });
+    this.roots.set('policyVersions', rows(policyVersion, ROOT_LISTS.policyVersions.orderBy, { limit: ROOT_LISTS.policyVersions.limit }));
+    this.roots.set('webhookEndpoints', rows(endpoint, ROOT_LISTS.webhookEndpoints.orderBy));
+    // A hold's order is left out (see above): an order hold may name a customer of its own.
+    const released = legalHold.reader.column('releasedAt');
+    this.roots.set('legalHolds', rows(legalHold, ROOT_LISTS.legalHolds.orderBy, { limit: ROOT_LISTS.legalHolds.limit, where: (args, a) => (args.activeOnly === true ? ` AND ${a}.${released} IS NULL` : '') }));
     // Root lists, with their filters as the resolvers apply them.
     const inputs = new Map(getMetadataStorage().inputTypes.map((t) => [t.name, t.target]));
     const list = (name: string, type: TableType, orderings: Orderings, members: Record<string, FilterMember>) => {
@@ -662,7 +726,7 @@ class Catalog {
       if (!input || fields.some((f) => !members[f]) || Object.keys(members).some((m) => !fields.includes(m))) {
         throw new Error(`read plans: the members of ${filterType.name} are not those compiled for ${name}`);
       }
-      for (const m of Object.values(members)) type.reader.column(m.property);
+      for (const m of Object.values(members)) if (m.kind !== 'condition') type.reader.column(m.property);
       this.roots.set(name, { kind: 'list', type, orderings, filter: { members, input }, check: argumentCheck('Query', field) });
     };
     const statuses = { property: 'status', kind: 'in' } as const;
@@ -679,6 +743,15 @@ class Catalog {
     list('shipments', shipment, ShipmentOrder, { statuses, logisticsPartnerId: id('logisticsPartnerId'), orderId: id('orderId'), ...created });
     list('paymentVerifications', payment, PaymentOrder, { statuses, providerId: id('providerId'), orderId: id('orderId'), ...created });
     list('customers', customer, CustomerOrder, { status: { property: 'status', kind: 'equals' }, ...created });
+    list('partners', partner, PartnerOrder, { kind: { property: 'kind', kind: 'equals' }, status: { property: 'status', kind: 'equals' } });
+    list('webhookDeliveries', delivery, WebhookDeliveryOrder, { statuses, endpointId: id('endpointId'), eventId: id('eventId') });
+    list('behaviorEvents', behaviorEvent, BehaviorEventOrder, range('occurredFrom', 'occurredTo', 'occurredAt'));
+    list('privacyRequests', privacyRequest, PrivacyRequestOrder, {
+      statuses,
+      types: { property: 'type', kind: 'in' },
+      customerId: id('customerId'),
+      overdue: { kind: 'condition', sql: (a, value, r) => (typeof value !== 'boolean' ? undefined : ` AND ${value ? '' : 'NOT '}${overdue(a, r)}`) },
+    });
     list('afterSalesCases', afterSalesCase, CaseOrder, {
       statuses,
       types: { property: 'type', kind: 'in' },
@@ -770,7 +843,7 @@ function compileObject(
       const present = source.present;
       const word = bit !== undefined ? wordOf(bit) : undefined;
       const sql = (a: string, r: Render): Part => {
-        const part = plainPart(source.sql(a));
+        const part = plainPart(source.sql(a, r));
         if (r.carried && bit !== undefined) {
           if (present === undefined) part.bits = bit;
           else part.terms.push({ word: word!.word, sql: `CASE WHEN ${present(a)} THEN ${word!.value} ELSE 0 END` });
@@ -828,6 +901,20 @@ function compileObject(
         cell: { kind: 'one', selection: inner, target, foreignKey, link },
         ...where,
       });
+    } else if (source.kind === 'latest') {
+      const { target, foreignKey, partition, latest } = source;
+      const list = (a: string, r: Render): Built => {
+        const [d, c] = [r.next(), r.next()];
+        const rows = `SELECT DISTINCT ON (${d}.${partition}) * FROM ${target.reader.table} ${d} WHERE ${d}.${foreignKey} = ${a}."id"${r.scope(target.table, d)} ORDER BY ${d}.${partition}, ${d}.${latest} DESC, ${d}."id" DESC`;
+        const object = renderObject(inner, c, r);
+        return {
+          json: `coalesce(json_agg(${object.value} ORDER BY ${c}.${partition}), '[]'::json)`,
+          tail: `FROM (${rows}) ${c}${object.from}`,
+          // The list's own bit with each item's: set when it has one.
+          ...(r.carried && tracks ? { bits: eachWord(wordsOf(object, bit), (sql) => `coalesce(bit_or(${sql}), 0)`) } : {}),
+        };
+      };
+      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), list }, ...where });
     } else {
       const { target, foreignKey, orderBy, link } = source;
       const list = (a: string, r: Render): Built => {
@@ -851,7 +938,7 @@ function compileObject(
 /** Calls `visit` with each of a root field's objects, or lists of them, and its path: the field's object, a connection's `nodes`, each edge's `node`. */
 function eachRootValue(step: RootStep, value: unknown, visit: (value: unknown, path: Array<string | number>) => void): void {
   if (value === null || value === undefined) return;
-  if (step.source.kind === 'byId') return visit(value, [step.responseKey]);
+  if (step.source.kind !== 'list') return visit(value, [step.responseKey]);
   for (const k of step.connectionKeys) {
     const list = (value as Record<string, unknown>)[k.key];
     if (k.edges) {
@@ -950,6 +1037,12 @@ function filterSql(spec: FilterSpec, type: TableType, alias: string, filter: unk
     if (!isSent(value)) continue;
     const member = spec.members[name];
     if (!member) return undefined;
+    if (member.kind === 'condition') {
+      const condition = member.sql(alias, value, r);
+      if (condition === undefined) return undefined;
+      sql += condition;
+      continue;
+    }
     const column = `${alias}.${type.reader.column(member.property)}`;
     if (member.kind === 'in') {
       if (!Array.isArray(value)) return undefined;
@@ -1079,7 +1172,7 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
       const name = cell.name;
       parts.push((_row, object) => void (object[key] = name));
     } else if (cell.kind === 'column') {
-      const name = column(cell.plain(alias));
+      const name = column(cell.plain(alias, r));
       const decode = cell.decode;
       parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
       if (tracked) parts.push((_row, object) => void (hasValue(object[key]) && carried!.coordinates.add(tracked)));
@@ -1364,7 +1457,7 @@ function compileRootSelection(
   coordinates: Coordinates,
 ): Omit<RootStep, 'coordinate'> {
   if (!node.selectionSet) return unsupported('root field without selection');
-  if (source.kind === 'byId') {
+  if (source.kind !== 'list') {
     return { responseKey, field, node, source, connectionKeys: [], object: compileObject(schema, source.type, node.selectionSet, fragments, coordinates) };
   }
   const connection = getNullableType(field.type) as GraphQLObjectType;
@@ -1561,6 +1654,10 @@ export class ReadPlans {
             if (typeof id !== 'string' || !UUID.test(id)) return undefined;
             values.push(id.toLowerCase());
             sql = `${head}${sql} AND ${t}."id" = $${values.length}::uuid${scope(type.table, t)}`;
+          } else if (step.source.kind === 'rows') {
+            const { orderBy, limit, where } = step.source;
+            const order = orderBy.map(([column, direction]) => `${t}.${column} ${direction}`).join(', ');
+            sql = `${head}${sql}${scope(type.table, t)}${where ? where(args, t) : ''} ORDER BY ${order}${limit ? ` LIMIT ${limit}` : ''}`;
           } else {
             const first = args.first;
             if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
@@ -1623,7 +1720,9 @@ export class ReadPlans {
           const rows = page ? read.slice(0, page.first) : read;
           if (records[i]) for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
           const nodes = rows.map(build);
-          if (!page) {
+          if (step.source.kind === 'rows') {
+            data[step.responseKey] = nodes;
+          } else if (!page) {
             data[step.responseKey] = nodes[0] ?? null;
           } else {
             const connection: Record<string, unknown> = {};

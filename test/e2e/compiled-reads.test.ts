@@ -541,6 +541,36 @@ describe('compiled reads give what graphql-js gives', () => {
     }
   });
 
+  it("compiles the privacy queue's overdue filter and field, both read against the request's clock", async () => {
+    const row = MATRIX.find((r) => {
+      const view = engine.viewFor(callerOfMatrixRow(r));
+      return view.decide('PrivacyRequest', 'overdue') === 'visible' && view.decideArgument('PrivacyRequestFilter.overdue') === 'visible' && r.rows === 'all';
+    })!;
+    const caller = callerOfMatrixRow(row);
+    // One open request past its due time, one completed past it (not overdue), one open and not yet due.
+    const [late, done, early] = (await db.dataSource.query(`SELECT id FROM privacy_request ORDER BY id LIMIT 3`)) as Array<{ id: string }>;
+    await db.dataSource.query(`UPDATE privacy_request SET status = 'in_progress', due_at = now() - interval '1 day' WHERE id = $1`, [late!.id]);
+    await db.dataSource.query(`UPDATE privacy_request SET status = 'completed', due_at = now() - interval '1 day' WHERE id = $1`, [done!.id]);
+    await db.dataSource.query(`UPDATE privacy_request SET status = 'in_progress', due_at = now() + interval '1 day' WHERE id = $1`, [early!.id]);
+    const query = `query($f: PrivacyRequestFilter) { privacyRequests(first: 50, filter: $f) { nodes { id status overdue } } }`;
+    const answers = new Map<string, Array<{ id: string; overdue: boolean }>>();
+    for (const overdue of [true, false, null]) {
+      const c = await outcomeAndEvent(compiled, db, query, caller, { f: { overdue } });
+      const p = await outcomeAndEvent(plain, db, query, caller, { f: { overdue } });
+      expect(c.outcome).toEqual(p.outcome);
+      expect(c.event).toEqual(p.event);
+      expect(c.compiled).toBe(true);
+      answers.set(String(overdue), c.outcome.data?.privacyRequests.nodes);
+    }
+    const overdueOf = (f: string) => new Map(answers.get(f)!.map((n) => [n.id, n.overdue]));
+    expect(overdueOf('null').get(late!.id)).toBe(true);
+    expect(overdueOf('null').get(done!.id)).toBe(false);
+    expect(overdueOf('null').get(early!.id)).toBe(false);
+    // The filter keeps exactly the requests the field calls overdue.
+    expect([...overdueOf('true').entries()].sort()).toEqual([...overdueOf('null').entries()].filter(([, o]) => o).sort());
+    expect([...overdueOf('false').entries()].sort()).toEqual([...overdueOf('null').entries()].filter(([, o]) => !o).sort());
+  });
+
   it("a carrier never gets another carrier's shipment, nor its order through a shipment", async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
     const other = await outcomeAndEvent(compiled, db, `{ shipment(id: "${ids.otherShipment}") { id order { id } } }`, caller);

@@ -57,9 +57,10 @@
  *   never parses the JSON text to find them (audit-plugin.ts).
  * - The JSON travels once: a statement's JSON columns (a root row's lists and pages) are sent
  *   as text, which pg leaves unparsed. Over HTTP each stays that text (json-text.ts) inside the object Node assembles and
- *   goes into the body as it is, unless a mask applies inside it or it holds cursors to seal
- *   (those are parsed, finished in Node and written by JSON.stringify; the others keep their
- *   text); in process it is parsed, so objects are what graphql-js would have returned.
+ *   goes into the body as it is, unless a mask applies inside it, it holds cursors to seal or a
+ *   value its resolver makes in Node of a JSON column (an item's attributes, a request's result:
+ *   `finishValues`) (those are parsed, finished in Node and written by JSON.stringify; the others
+ *   keep their text); in process it is parsed, so objects are what graphql-js would have returned.
  *
  * test/e2e/compiled-reads.test.ts and compiled-reads-generated.test.ts run operations (written,
  * and generated from the whole schema) through both paths, for every kind of caller, and
@@ -97,6 +98,7 @@ import type { RequestContext } from '../context';
 import { argumentCheck, type ArgumentCheck } from '../enforcement/argument-rules';
 import { CHILD_ORDER, LATEST_PREFERENCES, ROOT_LISTS, TABLES } from '../domains/loaders';
 import { OPEN_STATUSES } from '../domains/privacy-requests/privacy-request.entity';
+import { canonicalJson } from '../audit/canonical-json';
 import { fragmentsOf } from '../platform/documents';
 import { BehaviorEventOrder, CaseOrder, CustomerOrder, OrderOrder, PartnerOrder, PaymentOrder, PreferenceHistoryOrder, PrivacyRequestOrder, ShipmentOrder, WebhookDeliveryOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
@@ -129,7 +131,18 @@ type FieldSource =
       decode?: (value: unknown) => unknown;
       /** SQL true when the value is not null (a list: has an item that is not null); none when the stored value never is (test/schema-migrations.test.ts holds the entity to the table). */
       present?: (alias: string) => string;
+      /**
+       * What Node makes of the value the column holds (a JSON document), wherever it is read:
+       * inside lists too (see `finishValues`). `present` then tells when what it makes is not null.
+       */
+      finish?: (value: unknown) => unknown;
     }
+  /**
+   * A list of objects made in Node of a JSON object column's entries (an item's attributes, as
+   * its resolver makes them): each entry an object of `typeName` with `name`, and `value` as text.
+   * `present`: SQL true when the column has an entry (the list an item).
+   */
+  | { kind: 'entries'; sql: (alias: string) => string; present: (alias: string) => string; typeName: string }
   /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
   | { kind: 'one'; target: TableType; foreignKey: string; link?: ScopeLink }
   /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
@@ -211,15 +224,19 @@ interface RootStep {
  * or a to-one relation's row joined once), or a JSON value PostgreSQL builds (lists, pages).
  */
 type Cell =
-  | { kind: 'column'; plain: (alias: string, r: Render) => string; decode?: (value: unknown) => unknown }
+  /**
+   * `finished`: its value is finished in Node (`finishValues`) after the object is assembled, so
+   * whether it carries one is read from the statement (its key's `Part`), not off the stored value.
+   */
+  | { kind: 'column'; plain: (alias: string, r: Render) => string; decode?: (value: unknown) => unknown; finished?: boolean }
   | { kind: 'typename'; name: string }
   | { kind: 'embedded'; selection: Selection }
   | { kind: 'one'; selection: Selection; target: TableType; foreignKey: string; link?: ScopeLink }
   /**
    * A list or page PostgreSQL builds; `selection` its items' (a page's nodes'), to tell whether
-   * masks apply below it; `list` its SQL.
+   * masks apply below it; `finishes` whether values below it are finished in Node; `list` its SQL.
    */
-  | { kind: 'json'; selection?: Selection; seals: boolean; list: (alias: string, r: Render) => Built }
+  | { kind: 'json'; selection?: Selection; seals: boolean; finishes: boolean; list: (alias: string, r: Render) => Built }
   /** A field this module cannot read: the plan is used only where the caller's view denies it (its cell is then null). */
   | { kind: 'deniedOnly' };
 
@@ -330,6 +347,8 @@ interface Selection {
   }>;
   /** Its fields that can be masked (classification.ts), masked in one pass over the result when the caller's view masks them. */
   masks: Array<{ key: string; coordinate: string; mask: MaskKind }>;
+  /** Its fields finished in Node (`finishValues`), unless denied: the JSON lists holding them are parsed. */
+  finishes?: Array<{ key: string; coordinate?: string; finish: (value: unknown) => unknown }>;
   /** The objects below it, by response key: a relation's object or list, or a connection's `nodes` (under `nodes`). */
   below: Array<{ key: string; selection: Selection; page?: PageShape }>;
 }
@@ -500,6 +519,9 @@ const SCALAR_COLUMNS: Record<string, { types: ReadonlySet<string>; sql: (column:
   Decimal: { types: new Set(['numeric', 'decimal']), sql: (c) => `${c}::text` },
 };
 
+/** The fields of an object made of a JSON object's entry (`entries`). */
+const ENTRY_FIELDS: ReadonlySet<string> = new Set(['name', 'value']);
+
 const BIGINT: ReadonlySet<string> = new Set(['bigint', 'int8']);
 
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -607,6 +629,12 @@ class Catalog {
       orderBy: orderBy.map(([property, direction]) => [target.reader.column(property), direction] as const),
     });
     order.fields.set('items', many(item, 'orderId', CHILD_ORDER.itemsByOrder, 'order>order_item'));
+    // An item's attributes: its specification's entries, as its resolver lists them (in Node).
+    const specification = item.reader.column('specification');
+    // Object.entries lists a JSON object's keys, an array's items, a string's characters; of anything else, none.
+    const hasEntries = (a: string) =>
+      `CASE jsonb_typeof(${a}.${specification}) WHEN 'object' THEN ${a}.${specification} <> '{}'::jsonb WHEN 'array' THEN ${a}.${specification} <> '[]'::jsonb WHEN 'string' THEN ${a}.${specification} <> '""'::jsonb ELSE false END`;
+    item.fields.set('attributes', { kind: 'entries', sql: (a) => `${a}.${specification}`, present: hasEntries, typeName: 'ItemAttribute' });
     order.fields.set('shipments', many(shipment, 'orderId', CHILD_ORDER.shipmentsByOrder, 'order>shipment'));
     order.fields.set('paymentVerifications', many(payment, 'orderId', CHILD_ORDER.paymentsByOrder, 'order>payment_verification'));
     // A shipment's scans: each carries its own scope condition (no link carries scope to them).
@@ -686,6 +714,12 @@ class Catalog {
     const [dueAt, status] = [privacyRequest.reader.column('dueAt'), privacyRequest.reader.column('status')];
     const overdue = (a: string, r: Render) => `(${a}.${dueAt} IS NOT NULL AND ${a}.${dueAt} < ${r.param(r.ctx.rights.now(), 'timestamptz')} AND ${a}.${status} = ANY(${r.param(OPEN_STATUSES, '')}))`;
     privacyRequest.fields.set('overdue', { kind: 'column', sql: overdue, plain: overdue });
+    // What was done, as canonical JSON (its resolver writes it so), made in Node of the document.
+    const result = (a: string) => `${a}.${privacyRequest.reader.column('result')}`;
+    // Its resolver makes null of a falsy document (JSON null, false, 0, ""): one that is not carries a value.
+    const truthy = (a: string) =>
+      `CASE jsonb_typeof(${result(a)}) WHEN 'object' THEN true WHEN 'array' THEN true WHEN 'string' THEN ${result(a)} <> '""'::jsonb WHEN 'number' THEN ${result(a)} <> '0'::jsonb WHEN 'boolean' THEN ${result(a)} = 'true'::jsonb ELSE false END`;
+    privacyRequest.fields.set('result', { kind: 'column', sql: result, plain: result, present: truthy, finish: (value) => (value ? canonicalJson(value) : null) });
 
     // Rows about no customer (policy/tables.ts declares them no subject): a partner, the policy
     // versions, a partner's webhook endpoints and page views. Their root rows record none.
@@ -814,6 +848,9 @@ function compileObject(
   const keys: Selection['keys'] = [];
   const masks: Selection['masks'] = [];
   const below: Selection['below'] = [];
+  const finishes: NonNullable<Selection['finishes']> = [];
+  // Whether a key without a bit of its own reports bits of coordinates below it (`entries`).
+  let tracksBelow = false;
   for (const node of fieldsIn(type, set, fragments)) {
     const key = node.alias?.value ?? node.name.value;
     const name = node.name.value;
@@ -850,12 +887,44 @@ function compileObject(
         }
         return part;
       };
-      keys.push({ key, sql, cell: { kind: 'column', plain: source.plain, decode: source.decode }, ...where });
+      keys.push({ key, sql, cell: { kind: 'column', plain: source.plain, decode: source.decode, ...(source.finish ? { finished: true } : {}) }, ...where });
+      if (source.finish) finishes.push({ key, coordinate, finish: source.finish });
       const mask = classify(shape.typeName, name)?.mask;
       if (mask && mask !== 'shown') masks.push({ key, coordinate: `${shape.typeName}.${name}`, mask });
       continue;
     }
     if (!node.selectionSet) return unsupported('object without selection');
+    if (source.kind === 'entries') {
+      const entryType = schema.getType(source.typeName) as GraphQLObjectType;
+      // The bits of the entries' coordinates (and the field's own): each carries a value whenever the list has an entry.
+      let entryBits = bit ?? 0n;
+      const parts = coordinates.below(coordinate, () =>
+        fieldsIn(entryType, node.selectionSet!, fragments).map((f) => {
+          const part = { key: f.alias?.value ?? f.name.value, name: f.name.value };
+          if (part.name === '__typename') return part;
+          if (!ENTRY_FIELDS.has(part.name) || f.selectionSet || classify(entryType.name, part.name)?.mask) unsupported(`${entryType.name}.${part.name}`);
+          entryBits |= coordinates.bitOf(select(coordinates, entryType.name, part.name)) ?? 0n;
+          return part;
+        }),
+      );
+      const typeName = entryType.name;
+      const finish = (value: unknown) =>
+        Object.entries((value ?? {}) as Record<string, unknown>).map(([name, v]) => {
+          const entry: Record<string, unknown> = {};
+          for (const p of parts) entry[p.key] = p.name === 'name' ? name : p.name === 'value' ? String(v) : typeName;
+          return entry;
+        });
+      const present = source.present;
+      const sql = (a: string, r: Render): Part => {
+        const part = plainPart(source.sql(a));
+        if (r.carried) for (const [word, value] of wordsOf({ bits: entryBits, terms: [] })) part.terms.push({ word, sql: `CASE WHEN ${present(a)} THEN ${value} ELSE 0 END` });
+        return part;
+      };
+      tracksBelow ||= entryBits !== 0n;
+      keys.push({ key, sql, cell: { kind: 'column', plain: source.sql, finished: true }, ...where });
+      finishes.push({ key, coordinate, finish });
+      continue;
+    }
     if (source.kind === 'page') {
       const page = coordinates.below(coordinate, () => compilePage(schema, field, node, source, fragments, coordinates));
       // A page is an object whenever its parent is there (json_build_object): its own bit goes with its nodes'.
@@ -863,7 +932,8 @@ function compileObject(
         const built = page.list(a, r);
         return r.carried && bit !== undefined ? { ...built, bits: wordsOf({ bits: bit, terms: [...(built.bits ?? [])].map(([word, sql]) => ({ word, sql: `(${sql})` })) }) } : built;
       };
-      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: page.nodes, seals: page.shape.seals || (page.nodes !== undefined && sealsBelow(page.nodes)), list }, ...where });
+      const finishing = page.nodes !== undefined && finishesBelow(page.nodes);
+      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: page.nodes, seals: page.shape.seals || (page.nodes !== undefined && sealsBelow(page.nodes)), finishes: finishing, list }, ...where });
       // A page without objects (edges with cursors alone) is still below, for its cursors.
       below.push({ key, selection: page.nodes ?? { keys: [], masks: [], below: [], tracks: false }, page: page.shape });
       continue;
@@ -914,7 +984,7 @@ function compileObject(
           ...(r.carried && tracks ? { bits: eachWord(wordsOf(object, bit), (sql) => `coalesce(bit_or(${sql}), 0)`) } : {}),
         };
       };
-      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), list }, ...where });
+      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), finishes: finishesBelow(inner), list }, ...where });
     } else {
       const { target, foreignKey, orderBy, link } = source;
       const list = (a: string, r: Render): Built => {
@@ -928,11 +998,11 @@ function compileObject(
           ...(r.carried && tracks ? { bits: eachWord(wordsOf(object, bit), (sql) => `coalesce(bit_or(${sql}), 0)`) } : {}),
         };
       };
-      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), list }, ...where });
+      keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), finishes: finishesBelow(inner), list }, ...where });
     }
   }
   if (keys.length === 0 || keys.length > MAX_KEYS_PER_OBJECT) unsupported('object size');
-  return { keys, masks, below, tracks: keys.some((k) => k.bit !== undefined) || below.some((b) => b.selection.tracks) };
+  return { keys, masks, below, tracks: tracksBelow || keys.some((k) => k.bit !== undefined) || below.some((b) => b.selection.tracks), ...(finishes.length > 0 ? { finishes } : {}) };
 }
 
 /** Calls `visit` with each of a root field's objects, or lists of them, and its path: the field's object, a connection's `nodes`, each edge's `node`. */
@@ -993,6 +1063,31 @@ function recordsSubject(selection: Selection, denied: ReadonlySet<string>): bool
   const reached = (s: Selection): boolean => s.keys.some((k) => k.coordinate !== undefined && !denied.has(k.coordinate)) || s.below.some((b) => reached(b.selection));
   const structure = selection.below.filter((b) => selection.keys.find((k) => k.key === b.key)?.coordinate === undefined);
   return structure.some((b) => reached(b.selection)) ? undefined : false;
+}
+
+/** Whether any object of `selection` or below it has a field finished in Node. */
+function finishesBelow(selection: Selection): boolean {
+  return selection.finishes !== undefined || selection.below.some((b) => finishesBelow(b.selection));
+}
+
+/**
+ * Finishes, in place, the fields of `value` (an object or a list of them) and below it that Node
+ * makes of what their column holds, as their resolvers make them; a denied one stays null.
+ */
+function finishValues(selection: Selection, value: unknown, denied: ReadonlySet<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) finishValues(selection, item, denied);
+    return;
+  }
+  if (!value || typeof value !== 'object' || value instanceof JsonText) return;
+  const object = value as Record<string, unknown>;
+  for (const f of selection.finishes ?? []) if (f.coordinate === undefined || !denied.has(f.coordinate)) object[f.key] = f.finish(object[f.key]);
+  for (const b of selection.below) {
+    if (!finishesBelow(b.selection)) continue;
+    const child = object[b.key];
+    if (!b.page) finishValues(b.selection, child, denied);
+    else if (child && typeof child === 'object') eachPageValue(b.page, child as Record<string, unknown>, [], (v) => finishValues(b.selection, v, denied));
+  }
 }
 
 /** Whether any object of `selection` has a field that can be masked. */
@@ -1175,13 +1270,24 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
       const name = column(cell.plain(alias, r));
       const decode = cell.decode;
       parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
-      if (tracked) parts.push((_row, object) => void (hasValue(object[key]) && carried!.coordinates.add(tracked)));
+      if (cell.finished && carried) {
+        // Finished in Node later (`finishValues`): the bits its SQL reports, in a column of its words (comma-separated).
+        const words = [...wordsOf(k.sql(alias, r))];
+        if (words.length > 0) {
+          const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
+          const bits = column(words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `));
+          parts.push((row) => {
+            const values = (row[bits] as string).split(',');
+            for (let i = 0; i < shifts.length; i++) carried.bits |= BigInt(values[i]!) << shifts[i]!;
+          });
+        }
+      } else if (tracked) parts.push((_row, object) => void (hasValue(object[key]) && carried!.coordinates.add(tracked)));
     } else if (cell.kind === 'json') {
       // As text: pg leaves it unparsed (a plain column of type json, such as customs' HS codes,
       // is still parsed by pg).
       const built = cell.list(alias, r);
-      // Parsed where masks apply below it or cursors are sealed in it (both in Node); else left as text.
-      const parse = cell.seals || (cell.selection !== undefined && holdsAny(cell.selection, r.masked));
+      // Parsed where masks apply below it, cursors are sealed in it or values finished (all in Node); else left as text.
+      const parse = cell.seals || cell.finishes || (cell.selection !== undefined && holdsAny(cell.selection, r.masked));
       if (built.bits === undefined || built.bits.size === 0) {
         const name = column(`(SELECT ${built.json} ${built.tail})::text`);
         parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string, parse)));
@@ -1531,14 +1637,17 @@ export class ReadPlans {
   /** The fields of `typeName` a plan reads (none for a type it does not reach), and the root fields it compiles under `Query`. */
   compiledFields(typeName: string): ReadonlySet<string> {
     if (typeName === this.schema.getQueryType()?.name) return new Set(this.catalog.roots.keys());
-    const shapes = new Map<string, ObjectShape>();
+    const fields = new Map<string, ReadonlySet<string>>();
     const visit = (shape: ObjectShape) => {
-      if (shapes.has(shape.typeName)) return;
-      shapes.set(shape.typeName, shape);
-      for (const source of shape.fields.values()) if (source.kind !== 'column') visit(source.target);
+      if (fields.has(shape.typeName)) return;
+      fields.set(shape.typeName, new Set(shape.fields.keys()));
+      for (const source of shape.fields.values()) {
+        if (source.kind === 'entries') fields.set(source.typeName, ENTRY_FIELDS);
+        else if (source.kind !== 'column') visit(source.target);
+      }
     };
     for (const root of this.catalog.roots.values()) visit(root.type);
-    return new Set(shapes.get(typeName)?.fields.keys() ?? []);
+    return fields.get(typeName) ?? new Set();
   }
 
   /** Why `operation` has no plan (it runs on graphql-js), or undefined when it has one. */
@@ -1557,6 +1666,7 @@ export class ReadPlans {
     const ds = this.ds;
     const prepared = this.prepared;
     const maskable = steps.some((step) => canMask(step.object));
+    const finishing = steps.filter((step) => finishesBelow(step.object));
     const decisions = new BoundedCache<PlanDecision>(DECISIONS_PER_PLAN);
     const decide = (view: PolicyView): PlanDecision => decisions.getOrCompute(view.key, () => decidePlan(coordinates, view, steps.length));
     const readsDeniedOnly = coordinates.deniedOnly.size > 0;
@@ -1748,6 +1858,7 @@ export class ReadPlans {
             data[step.responseKey] = connection;
           }
         });
+        for (const step of finishing) eachRootValue(step, data[step.responseKey], (value) => finishValues(step.object, value, denied));
         if (sealing.size > 0) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => sealPages(step.object, value, sealing, ctx));
         if (decision && decision.masked.size > 0) {
           for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);

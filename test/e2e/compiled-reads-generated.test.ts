@@ -30,7 +30,7 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
 import { DisclosureRecorder } from '../../src/audit/disclosure-recorder';
-import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent } from '../harness/compiled-equivalence';
+import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
@@ -140,36 +140,6 @@ function generated(schema: GraphQLSchema, selects: Selects, ids: Record<string, 
 }
 
 /**
- * Webhook endpoints, and deliveries to them about shipments and payment verifications of the demo
- * customer and of others (the seed holds none), for `partners` and for one partner besides them.
- * Answers a delivery of the first partner's and one of the other partner's.
- */
-async function webhookDeliveries(db: TestDatabase, partners: string[]): Promise<string[]> {
-  const [other] = (await db.dataSource.query(`SELECT id FROM partner WHERE kind = 'logistics' AND id <> ALL($1::uuid[]) ORDER BY id LIMIT 1`, [partners])) as Array<{ id: string }>;
-  const out: string[] = [];
-  for (const partner of [...partners, other!.id]) {
-    const [endpoint] = (await db.dataSource.query(
-      `INSERT INTO webhook_endpoint (partner_id, url, purpose, sealed_secret, created_at) VALUES ($1, 'https://hooks.example/ntk', 'fulfillment', '\\x00', now()) RETURNING id`,
-      [partner],
-    )) as Array<{ id: string }>;
-    // Two resources of each kind: the demo customer's first, then another customer's.
-    const delivered = (await db.dataSource.query(
-      `INSERT INTO webhook_delivery (event_id, endpoint_id, partner_id, event_type, resource_id, occurred_at, tx_id, status, attempts, next_attempt_at, last_attempt_at, last_response_status, delivered_at)
-       SELECT gen_random_uuid(), $1, $2, r.kind::webhook_event_type, r.id, now() - r.n * interval '1 minute', txid_current(), 'delivered', 1, now(), now(), 204, now()
-       FROM (
-         (SELECT 'shipment.changed' AS kind, s.id, 1 AS n FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id = $3 ORDER BY s.id LIMIT 1)
-         UNION ALL (SELECT 'shipment.changed', s.id, 2 FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id <> $3 ORDER BY s.id LIMIT 1)
-         UNION ALL (SELECT 'payment_verification.changed', p.id, 3 FROM payment_verification p JOIN "order" o ON o.id = p.order_id WHERE o.customer_id = $3 ORDER BY p.id LIMIT 1)
-         UNION ALL (SELECT 'payment_verification.changed', p.id, 4 FROM payment_verification p JOIN "order" o ON o.id = p.order_id WHERE o.customer_id <> $3 ORDER BY p.id LIMIT 1)
-       ) r RETURNING id`,
-      [endpoint!.id, partner, DEMO_IDS.demoCustomer],
-    )) as Array<{ id: string }>;
-    if (partner === partners[0] || partner === other!.id) out.push(delivered[0]!.id);
-  }
-  return out;
-}
-
-/**
  * Gives `requests` a result as a completed request holds one (the seed holds none): keys out of
  * order, an integer-like one, nested objects and lists, numbers and text.
  */
@@ -226,7 +196,7 @@ describe('compiled reads over generated operations give what graphql-js gives', 
       ConsentGrant: [DEMO_IDS.consentGrant],
       Partner: [carrier!, ...(await two(`SELECT id FROM partner WHERE id <> ALL($1::uuid[]) ORDER BY id LIMIT 1`, [[carrier, provider, DEMO_IDS.platformOperator]]))],
       PrivacyRequest: await withResults(db, await two(`(SELECT id FROM privacy_request WHERE customer_id = $1 ORDER BY id LIMIT 1) UNION ALL (SELECT id FROM privacy_request WHERE customer_id <> $1 ORDER BY id LIMIT 1)`, [DEMO_IDS.demoCustomer])),
-      WebhookDelivery: await webhookDeliveries(db, [carrier!, provider!]),
+      WebhookDelivery: await seedWebhookDeliveries(db, [carrier!, provider!]),
     };
   });
   afterAll(async () => {

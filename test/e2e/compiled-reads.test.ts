@@ -18,7 +18,7 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
 import { callers, run } from '../audit/audit-harness';
-import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, withPositions } from '../harness/compiled-equivalence';
+import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries, withPositions } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
@@ -198,6 +198,7 @@ describe('compiled reads give what graphql-js gives', () => {
       demoCase: await one(`SELECT id FROM after_sales_case WHERE customer_id = $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
       otherCase: await one(`SELECT id FROM after_sales_case WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
     };
+    await seedWebhookDeliveries(db, [a!, p!]);
   });
   afterAll(async () => {
     await compiled?.stop();
@@ -539,6 +540,52 @@ describe('compiled reads give what graphql-js gives', () => {
       await gateway.stop();
       await single.destroy();
     }
+  });
+
+  it('compiles the filters of partners, page views, webhook deliveries and the privacy queue into the one statement, each narrowing as its resolver does', async () => {
+    const [carrier] = DEMO_IDS.logisticsPartners;
+    const count = async (sql: string, params: unknown[] = []) => Number(((await db.dataSource.query(sql, params)) as Array<{ n: string }>)[0]!.n);
+    const times = ((await db.dataSource.query(`SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t FROM behavior_event ORDER BY occurred_at LIMIT 10`)) as Array<{ t: string }>).map((r) => r.t);
+    const [endpoint] = (await db.dataSource.query(`SELECT id FROM webhook_endpoint WHERE partner_id = $1`, [carrier])) as Array<{ id: string }>;
+    const [event] = (await db.dataSource.query(`SELECT event_id AS id FROM webhook_delivery WHERE partner_id = $1 ORDER BY id LIMIT 1`, [carrier])) as Array<{ id: string }>;
+    const [request] = (await db.dataSource.query(`SELECT customer_id, status FROM privacy_request ORDER BY id LIMIT 1`)) as Array<{ customer_id: string; status: string }>;
+    const cases: Array<{ list: string; query: string; rows: string; filter: Record<string, unknown>; expected: number }> = [
+      { list: 'partners', query: `query($f: PartnerFilter) { partners(first: 50, filter: $f) { nodes { id kind status } } }`, rows: 'all', filter: { kind: 'LOGISTICS' }, expected: await count(`SELECT count(*) AS n FROM partner WHERE kind = 'logistics'`) },
+      { list: 'partners', query: `query($f: PartnerFilter) { partners(first: 50, filter: $f) { nodes { id kind status } } }`, rows: 'all', filter: { kind: 'LOGISTICS', status: 'ACTIVE' }, expected: await count(`SELECT count(*) AS n FROM partner WHERE kind = 'logistics' AND status = 'active'`) },
+      {
+        list: 'behaviorEvents',
+        query: `query($f: BehaviorEventFilter) { behaviorEvents(first: 50, filter: $f) { nodes { id occurredAt } } }`,
+        rows: 'all',
+        filter: { occurredFrom: times[2], occurredTo: times[7] },
+        expected: await count(`SELECT count(*) AS n FROM behavior_event WHERE occurred_at >= $1 AND occurred_at < $2`, [times[2], times[7]]),
+      },
+      { list: 'webhookDeliveries', query: `query($f: WebhookDeliveryFilter) { webhookDeliveries(first: 50, filter: $f) { nodes { id status eventType } } }`, rows: 'own_shipments', filter: { statuses: ['DELIVERED'] }, expected: await count(`SELECT count(*) AS n FROM webhook_delivery WHERE partner_id = $1 AND status = 'delivered'`, [carrier]) },
+      { list: 'webhookDeliveries', query: `query($f: WebhookDeliveryFilter) { webhookDeliveries(first: 50, filter: $f) { nodes { id status eventType } } }`, rows: 'own_shipments', filter: { endpointId: endpoint!.id, eventId: event!.id }, expected: 1 },
+      {
+        list: 'privacyRequests',
+        query: `query($f: PrivacyRequestFilter) { privacyRequests(first: 50, filter: $f) { nodes { id status type } } }`,
+        rows: 'all',
+        filter: { statuses: [request!.status.toUpperCase(), 'REJECTED'], customerId: request!.customer_id },
+        expected: await count(`SELECT count(*) AS n FROM privacy_request WHERE status IN ($2, 'rejected') AND customer_id = $1`, [request!.customer_id, request!.status]),
+      },
+      { list: 'privacyRequests', query: `query($f: PrivacyRequestFilter) { privacyRequests(first: 50, filter: $f) { nodes { id status type } } }`, rows: 'all', filter: { types: ['ACCESS'] }, expected: await count(`SELECT count(*) AS n FROM privacy_request WHERE type = 'access'`) },
+    ];
+    for (const { list, query, rows, filter, expected } of cases) {
+      const row = MATRIX.find((r) => {
+        const view = engine.viewFor(callerOfMatrixRow(r));
+        const filterType = { partners: 'PartnerFilter', behaviorEvents: 'BehaviorEventFilter', webhookDeliveries: 'WebhookDeliveryFilter', privacyRequests: 'PrivacyRequestFilter' }[list]!;
+        return r.rows === rows && view.decide('Query', list) === 'visible' && Object.keys(filter).every((m) => view.decideArgument(`${filterType}.${m}`) === 'visible');
+      });
+      expect({ list, filter, row: row !== undefined }).toEqual({ list, filter, row: true });
+      const caller = callerOfMatrixRow(row!);
+      const c = await outcomeAndEvent(compiled, db, query, caller, { f: filter });
+      const p = await outcomeAndEvent(plain, db, query, caller, { f: filter });
+      expect({ list, filter, outcome: c.outcome, event: c.event }).toEqual({ list, filter, outcome: p.outcome, event: p.event });
+      expect({ list, filter, compiled: c.compiled, statements: c.statements }).toEqual({ list, filter, compiled: true, statements: 1 });
+      expect({ list, filter, rows: c.outcome.data?.[list].nodes.length }).toEqual({ list, filter, rows: expected });
+    }
+    // Each filter leaves some rows, and not all of them.
+    expect(cases.filter((k) => k.expected === 0).map((k) => k.filter)).toEqual([]);
   });
 
   it("compiles the privacy queue's overdue filter and field, both read against the request's clock", async () => {

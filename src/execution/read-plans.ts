@@ -1813,20 +1813,29 @@ export class ReadPlans {
           }
           statements.push({ sql, values, step, build, page });
         }
-        const results = await Promise.all(
-          statements.map(({ sql, values }) => {
+        const results = await Promise.allSettled(
+          statements.map(async ({ sql, values }) => {
             if (sql === undefined) return [];
             if (!prepared.has(sql) && prepared.size < MAX_PREPARED_PLANS) prepared.add(sql);
             return readRows(ds, sql, values, { prepared: prepared.has(sql) });
           }),
         );
         const data: Record<string, unknown> = {};
+        // A statement that failed is its root field's error, at its path, as a resolver's failure
+        // is on graphql-js (masked on the way out); a root that may not be null nulls `data`.
+        const failed: GraphQLError[] = [];
+        let failedNonNull = false;
         statements.forEach(({ sql, step, build, page }, i) => {
-          if (sql === undefined) {
+          const settled = results[i]!;
+          if (sql === undefined || settled.status === 'rejected') {
             data[step.responseKey] = null;
+            if (settled.status === 'rejected') {
+              failed.push(locatedError(settled.reason, step.node, [step.responseKey]));
+              failedNonNull ||= isNonNullType(step.field.type);
+            }
             return;
           }
-          const read = results[i]!;
+          const read = settled.value;
           const rows = page ? read.slice(0, page.first) : read;
           if (records[i]) for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
           const nodes = rows.map(build);
@@ -1870,10 +1879,10 @@ export class ReadPlans {
           // For this very `data` (a denied root field that may not be null answers none: below).
           ctx.disclosures.carriedByPlan(out.data, carried.coordinates);
         }
-        if (denied.size === 0) return out;
+        if (denied.size === 0 && failed.length === 0) return out;
         // Each denied field where graphql-js would reach it: null (the statement's, or Node's) and
         // its FORBIDDEN, as the field rule raises it (field-rules.ts), in response order.
-        const errors: GraphQLError[] = [];
+        const errors: GraphQLError[] = [...failed];
         const deny = (coordinate: string, node: FieldNode, path: ReadonlyArray<string | number>) => {
           ctx.disclosures.denied.add(coordinate);
           errors.push(locatedError(forbidden(deniedMessage(coordinate)), node, path));
@@ -1883,7 +1892,7 @@ export class ReadPlans {
           else if (holdsAny(step.object, denied)) eachRootValue(step, data[step.responseKey], (value, path) => denyBelow(step.object, value, path, denied, deny));
         }
         // A denied root field that may not be null (the only one: decidePlan) nulls the whole data.
-        if (steps.some((step) => step.coordinate !== undefined && denied.has(step.coordinate) && coordinates.nonNullRoots.has(step.coordinate))) return { data: null, errors };
+        if (failedNonNull || steps.some((step) => step.coordinate !== undefined && denied.has(step.coordinate) && coordinates.nonNullRoots.has(step.coordinate))) return { data: null, errors };
         return errors.length > 0 ? { ...out, errors } : out;
       },
     };

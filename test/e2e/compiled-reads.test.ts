@@ -588,6 +588,27 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(cases.filter((k) => k.expected === 0).map((k) => k.filter)).toEqual([]);
   });
 
+  it("answers a statement that fails as graphql-js answers a resolver's failure: its root field's masked error at its path", async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:compliance_officer' && r.purpose === 'legal_compliance')!);
+    const [carrier] = DEMO_IDS.logisticsPartners;
+    // A nullable root beside one that answers, and a root that may not be null (its failure nulls data).
+    const operations = [`{ partner(id: "${carrier}") { id name } policyVersions { version } }`, `{ legalHolds { reason } }`];
+    await db.dataSource.query('ALTER TABLE partner RENAME TO partner_away');
+    await db.dataSource.query('ALTER TABLE legal_hold RENAME TO legal_hold_away');
+    try {
+      for (const query of operations) {
+        const c = await outcomeAndEvent(compiled, db, query, caller);
+        const p = await outcomeAndEvent(plain, db, query, caller);
+        expect({ query, outcome: c.outcome, event: c.event }).toEqual({ query, outcome: p.outcome, event: p.event });
+        expect(c.compiled).toBe(true);
+        expect(c.outcome.errors).toEqual([{ message: 'Internal server error', path: [query.includes('partner') ? 'partner' : 'legalHolds'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      }
+    } finally {
+      await db.dataSource.query('ALTER TABLE partner_away RENAME TO partner');
+      await db.dataSource.query('ALTER TABLE legal_hold_away RENAME TO legal_hold');
+    }
+  });
+
   it("compiles the privacy queue's overdue filter and field, both read against the request's clock", async () => {
     const row = MATRIX.find((r) => {
       const view = engine.viewFor(callerOfMatrixRow(r));

@@ -1,4 +1,5 @@
 import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { hexHashCheck } from './hex-hash-check';
 
 /**
  * The coordinate lists of audit events (disclosed, masked, denied), stored once however many
@@ -9,7 +10,7 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
  * Append-only like audit_event. Coordinates name schema fields, never a person: no one's data.
  */
 @Entity('audit_coordinate_set', { comment: 'The coordinate lists of audit events, each distinct triple stored once and named by its sha256; append-only.' })
-@Check('audit_coordinate_set_hash_hex', `"hash" ~ '^[0-9a-f]{64}$'`)
+@Check('audit_coordinate_set_hash_hex', hexHashCheck('hash'))
 export class AuditCoordinateSetEntity {
   @PrimaryColumn({ type: 'char', length: 64, primaryKeyConstraintName: 'PK_audit_coordinate_set' }) hash!: string;
   /** Each sorted, without duplicates, as the event's hash covers them. */

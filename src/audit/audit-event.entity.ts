@@ -1,4 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { hexHashCheck } from './hex-hash-check';
 
 /** What became of a request, as its response showed it. */
 export enum AuditOutcome {
@@ -41,7 +42,7 @@ export enum AuditOperationType {
 })
 @Check('audit_event_outcome', `"outcome" IN ('ok', 'partial', 'denied', 'error')`)
 @Check('audit_event_operation_type', `"operation_type" IS NULL OR "operation_type" IN ('query', 'mutation', 'subscription', 'job')`)
-@Check('audit_event_hash_hex', `"hash" ~ '^[0-9a-f]{64}$'`)
+@Check('audit_event_hash_hex', hexHashCheck('hash'))
 @Index('audit_event_at', { synchronize: false })
 @Index('audit_event_subject_set', { synchronize: false })
 @Index('audit_event_subject_id', { synchronize: false })

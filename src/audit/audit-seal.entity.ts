@@ -1,4 +1,5 @@
 import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { hexHashCheck } from './hex-hash-check';
 
 /**
  * One sealed batch of audit events: the events' ids in log order, the Merkle root over their
@@ -9,7 +10,7 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
  */
 @Entity('audit_seal', { comment: 'Merkle seals over audit_event batches, each chained to the previous one; append-only.' })
 @Check('audit_seal_count', `"event_count" = cardinality("event_ids") AND "event_count" > 0`)
-@Check('audit_seal_hashes_hex', `"merkle_root" ~ '^[0-9a-f]{64}$' AND "previous_hash" ~ '^[0-9a-f]{64}$' AND "hash" ~ '^[0-9a-f]{64}$'`)
+@Check('audit_seal_hashes_hex', ['merkle_root', 'previous_hash', 'hash'].map(hexHashCheck).join(' AND '))
 export class AuditSealEntity {
   /** 1, 2, 3, ... with no gaps: seal n links to seal n - 1. */
   @PrimaryColumn('bigint') id!: string;

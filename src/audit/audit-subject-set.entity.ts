@@ -1,4 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { hexHashCheck } from './hex-hash-check';
 
 /**
  * A set of subjects (customer ids) named by audit events, stored once however many events name
@@ -8,7 +9,7 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * Append-only like audit_event; the GIN index answers "which events concern this customer".
  */
 @Entity('audit_subject_set', { comment: 'The subject lists of audit events, each stored once and named by its sha256; append-only.' })
-@Check('audit_subject_set_hash_hex', `"hash" ~ '^[0-9a-f]{64}$'`)
+@Check('audit_subject_set_hash_hex', hexHashCheck('hash'))
 @Check('audit_subject_set_not_empty', `cardinality("subject_ids") > 0`)
 @Index('audit_subject_set_subject_ids', { synchronize: false })
 export class AuditSubjectSetEntity {

@@ -22,6 +22,7 @@ import { WebhookDeliveryResource1795000010000 } from './1795000010000-webhook-de
 import { AuditCoordinateSets1795000011000 } from './1795000011000-audit-coordinate-sets.migration';
 import { AuditSubjectSetUnchecked1795000011001 } from './1795000011001-audit-subject-set-unchecked.migration';
 import { AuditInlineSubject1795000012000 } from './1795000012000-audit-inline-subject.migration';
+import { AuditHexChecks1795000013000 } from './1795000013000-audit-hex-checks.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -47,4 +48,5 @@ export const MIGRATIONS: Function[] = [
   AuditCoordinateSets1795000011000,
   AuditSubjectSetUnchecked1795000011001,
   AuditInlineSubject1795000012000,
+  AuditHexChecks1795000013000,
 ];

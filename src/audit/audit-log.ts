@@ -94,32 +94,39 @@ export interface WrittenBatch {
 export const AUDIT_SEAL_LOCK = '5643803393587742036';
 
 /**
- * The events, their new subject and coordinate sets and their seal, in one statement that writes
- * anything only when it got the seal lock (`sealing`, tried before anything is written: every
- * write waits for `previous`, which joins it) and the previous seal it names ($10, $7) is in the
- * database (`chain_end`): a writer whose remembered seal is gone (the database was restored from
- * a backup, or failed over to a replica that was behind) writes nothing instead of forking the
- * chain, and reads the chain again. Seal 1 names seal 0, which is there when no seal is. Any
- * write added here must wait for `previous` too. Reports which of the three happened.
+ * The events, their new subject and coordinate sets (when `withSets`) and their seal, in one
+ * statement that writes anything only when it got the seal lock (`sealing`, tried before anything
+ * is written: every write waits for `previous`, which joins it) and the previous seal it names
+ * ($9, $7) is in the database (`chain_end`): a writer whose remembered seal is gone (the database
+ * was restored from a backup, or failed over to a replica that was behind) writes nothing instead
+ * of forking the chain, and reads the chain again. Seal 1 names seal 0, which is there when no
+ * seal is. Any write added here must wait for `previous` too. Reports which of the three happened.
+ *
+ * A batch that stores no set (the point reads' batches mostly: one subject held in the row, a
+ * coordinate set stored before) runs the statement without the two set inserts, whose start-up
+ * alone cost PostgreSQL a few percent of such a batch (docs/performance.md, "Issue 23: the audit
+ * event's checks").
  */
-const INSERT_BATCH = `
-  WITH sealing AS MATERIALIZED (
-    SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK}) AS locked
-  ), chain_end AS MATERIALIZED (
-    SELECT 1 FROM audit_seal WHERE id = $10::bigint AND hash = $7
-    UNION ALL
-    SELECT 1 WHERE $10::bigint = 0 AND NOT EXISTS (SELECT 1 FROM audit_seal)
-  ), previous AS (
-    SELECT 1 FROM sealing, chain_end WHERE sealing.locked
-  ), subject_sets AS (
+function insertBatch(withSets: boolean): string {
+  const sets = `, subject_sets AS (
     INSERT INTO audit_subject_set (hash, subject_ids)
-    SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $9::json) WHERE EXISTS (SELECT 1 FROM previous)
+    SELECT hash, subject_ids FROM json_populate_recordset(NULL::audit_subject_set, $10::json) WHERE EXISTS (SELECT 1 FROM previous)
     ON CONFLICT (hash) DO NOTHING
   ), coordinate_sets AS (
     INSERT INTO audit_coordinate_set (hash, disclosed, masked, denied)
     SELECT hash, disclosed, masked, denied FROM json_populate_recordset(NULL::audit_coordinate_set, $11::json) WHERE EXISTS (SELECT 1 FROM previous)
     ON CONFLICT (hash) DO NOTHING
-  ), written AS (
+  )`;
+  return `
+  WITH sealing AS MATERIALIZED (
+    SELECT pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK}) AS locked
+  ), chain_end AS MATERIALIZED (
+    SELECT 1 FROM audit_seal WHERE id = $9::bigint AND hash = $7
+    UNION ALL
+    SELECT 1 WHERE $9::bigint = 0 AND NOT EXISTS (SELECT 1 FROM audit_seal)
+  ), previous AS (
+    SELECT 1 FROM sealing, chain_end WHERE sealing.locked
+  )${withSets ? sets : ''}, written AS (
     INSERT INTO audit_event (id, at, request_id, principal_kind, principal_id, roles, partner_id, customer_id, grant_id,
       purpose, operation_type, operation_name, operation_hash, subject_set, subject_id, coordinate_set, outcome,
       error_codes, legal_case_reference, privacy_request_reference, flagged, detail, trace_id, seal_id, hash)
@@ -134,6 +141,11 @@ const INSERT_BATCH = `
     RETURNING 1
   )
   SELECT (SELECT locked FROM sealing) AS locked, EXISTS (SELECT 1 FROM chain_end) AS chained, EXISTS (SELECT 1 FROM sealed) AS sealed`;
+}
+
+/** The batch statements, prepared once per connection under their names: with the sets' inserts, and without. */
+const INSERT_BATCH = { name: 'need-to-know.audit-insert-batch', text: insertBatch(true) };
+const INSERT_BATCH_NO_SETS = { name: 'need-to-know.audit-insert-batch-no-sets', text: insertBatch(false) };
 
 /** Takes the seal lock for the rest of the transaction and makes its COMMIT durable whatever the session default. */
 const LOCK_FOR_SEALING = `SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK})`;
@@ -449,26 +461,29 @@ export class AuditLog {
       previousHash: previous.hash,
     };
     const hash = sealHash(seal);
-    recordSqlStatement(INSERT_BATCH, 'audit');
-    const result = await client.query<{ locked: boolean; chained: boolean; sealed: boolean }>({
-      name: 'need-to-know.audit-insert-batch',
-      text: INSERT_BATCH,
-      values: [
-        `[${records.map((r) => rowJsonOf(r, sealId)).join(',')}]`,
-        seal.id,
-        // As text: node-postgres would write a Date in local time through its own formatter.
-        seal.sealedAt.toISOString(),
-        seal.eventCount,
-        // A uuid[] literal: the ids are checked UUIDs, nothing in them to quote.
-        `{${seal.eventIds.join(',')}}`,
-        seal.merkleRoot,
-        seal.previousHash,
-        hash,
+    const values: unknown[] = [
+      `[${records.map((r) => rowJsonOf(r, sealId)).join(',')}]`,
+      seal.id,
+      // As text: node-postgres would write a Date in local time through its own formatter.
+      seal.sealedAt.toISOString(),
+      seal.eventCount,
+      // A uuid[] literal: the ids are checked UUIDs, nothing in them to quote.
+      `{${seal.eventIds.join(',')}}`,
+      seal.merkleRoot,
+      seal.previousHash,
+      hash,
+      previous.id,
+    ];
+    const withSets = sets.subjects.size + sets.coordinates.size > 0;
+    if (withSets) {
+      values.push(
         JSON.stringify([...sets.subjects].map(([setHash, ids]) => ({ hash: setHash, subject_ids: ids }))),
-        previous.id,
         JSON.stringify([...sets.coordinates].map(([setHash, r]) => ({ hash: setHash, disclosed: r.disclosed, masked: r.masked, denied: r.denied }))),
-      ],
-    });
+      );
+    }
+    const statement = withSets ? INSERT_BATCH : INSERT_BATCH_NO_SETS;
+    recordSqlStatement(statement.text, 'audit');
+    const result = await client.query<{ locked: boolean; chained: boolean; sealed: boolean }>({ ...statement, values });
     const [outcome] = result.rows;
     if (outcome?.sealed) return { id: sealId, hash };
     if (!outcome?.chained) return 'previous seal missing';

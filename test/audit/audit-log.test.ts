@@ -215,6 +215,41 @@ describe('the audit log writer', () => {
       expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
     });
 
+    it('writes a batch that stores no set with the statement without the sets, and its events verify', async () => {
+      const dan = randomUUID();
+      const single = createDataSource({ url: db.url, poolSize: 1 });
+      await single.initialize();
+      const log = new AuditLog(single, { windowMs: 0 });
+      try {
+        const names = async () => (await single.query(`SELECT name FROM pg_prepared_statements ORDER BY name`)).map((r: { name: string }) => r.name);
+        await log.append(job(1, { subjectIds: [dan, alice], masked: [`Dan.${dan}`] })); // under the lock: every set sent
+        await log.append(job(2, { subjectIds: [dan, bob], masked: [`Dan.${dan}`] })); // a new subject set
+        expect(await names()).toEqual(['need-to-know.audit-insert-batch']);
+        await log.append(job(3, { subjectIds: [dan, bob], masked: [`Dan.${dan}`] })); // both sets stored already
+        await log.append(job(4, { subjectIds: [dan], masked: [`Dan.${dan}`] })); // one subject, in the row
+        expect(await names()).toEqual(['need-to-know.audit-insert-batch', 'need-to-know.audit-insert-batch-no-sets']);
+        expect(log.batches.map((b) => [b.locked, b.subjectSets, b.coordinateSets])).toEqual([
+          [true, 1, 1],
+          [false, 1, 0],
+          [false, 0, 0],
+          [false, 0, 0],
+        ]);
+        const rows = await db.dataSource.query(`SELECT e.request_id, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.request_id = ANY($1) ORDER BY e.request_id`, [
+          [1, 2, 3, 4].map((n) => `retention-run-${n}`),
+        ]);
+        expect(rows.filter((r: { masked: string[] }) => r.masked[0] === `Dan.${dan}`).map((r: { subject_ids: string[] }) => r.subject_ids)).toEqual([
+          [alice, dan].sort(),
+          [bob, dan].sort(),
+          [bob, dan].sort(),
+          [dan],
+        ]);
+      } finally {
+        await log.close();
+        await single.destroy();
+      }
+      expect((await verifyAuditLog(db.dataSource)).intact).toBe(true);
+    });
+
     it('holds the one subject of an event in its row, names no set and stores none, and verifies', async () => {
       const frank = randomUUID();
       const log = new AuditLog(db.dataSource, { windowMs: 0 });

@@ -27,15 +27,11 @@ import { createDataSource } from '../src/data-source';
 import { totalSqlStatements } from '../src/platform/sql-counter';
 import { procStats } from '../faults/processes';
 import { DEFAULT_BENCH_PG_PORT, openBenchDatabase } from './bench-database';
+import { COORDINATES, pointReadEvent } from './audit-bench-events';
 import { medianAndSpread } from './report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APPLICATION = 'need-to-know-bench-audit';
-const COORDINATES = [
-  'Query.shipments', 'ShipmentConnection.nodes', 'Shipment.id', 'Shipment.trackingNumber', 'Shipment.status', 'Shipment.order',
-  'Order.orderNumber', 'Order.shippingAddress', 'ShippingAddress.recipientName', 'ShippingAddress.line1', 'ShippingAddress.city',
-  'ShippingAddress.phone', 'Order.items', 'OrderItem.productName',
-];
 
 const log = (line: string) => process.stderr.write(`bench:audit: ${line}\n`);
 
@@ -82,17 +78,7 @@ async function main(argv: string[]): Promise<void> {
             disclosed: COORDINATES,
             outcome: AuditOutcome.OK,
           }
-        : {
-            requestId: randomUUID(),
-            principal: { kind: 'staff', id: 'bench-staff', roles: ['customer_service'] },
-            purpose: 'customer_service',
-            operationType: AuditOperationType.QUERY,
-            operationName: 'OrderById',
-            operationHash: randomBytes(32).toString('hex'),
-            subjectIds: [randomUUID()],
-            disclosed: COORDINATES,
-            outcome: AuditOutcome.OK,
-          };
+        : pointReadEvent();
     const sentBytes = rowJsonOf(toAuditRecord(event(), new CheckedLists()), '1').length;
     const backendsCpuMs = async () => {
       const pids = new Set<number>(

@@ -36,6 +36,13 @@ export class DisclosureRecorder {
   readonly masked = new Set<string>();
   readonly denied = new Set<string>();
   private readonly customers = new Set<string>();
+  /**
+   * The customer ids of compiled reads' rows, one list per statement, in row order with repeats:
+   * kept as the lists they came in rather than added to `customers` id by id (a settlement page
+   * names 100), since the audit record de-duplicates and sorts a list, and skips even that for
+   * a list it has seen before.
+   */
+  private readonly rowSubjects: string[][] = [];
   private readonly orders = new Set<string>();
   private readonly shipments = new Set<string>();
   private readonly cases = new Set<string>();
@@ -99,6 +106,11 @@ export class DisclosureRecorder {
     this.customers.add(customerId);
   }
 
+  /** A compiled read's rows belong to these customers: one id per row, in row order, repeats kept (execution/read-plans.ts). */
+  subjectsOfRows(customerIds: string[]): void {
+    if (customerIds.length > 0) this.rowSubjects.push(customerIds);
+  }
+
   /** A write touched the data of this order's customer (resolved with the other subjects). */
   subjectOfOrder(orderId: string): void {
     this.orders.add(orderId);
@@ -113,11 +125,17 @@ export class DisclosureRecorder {
   }
 
   /**
-   * The customer ids whose data was disclosed, each once, in the order first seen; at most one
-   * query. Not sorted: the audit record sorts them, and skips that for a list it has seen before.
+   * The customer ids whose data was disclosed, in the order first seen; at most one query. Not
+   * sorted, and not always de-duplicated: the audit record does both, and skips them for a list
+   * it has seen before. A request that recorded nothing but one compiled read's rows (a partner's
+   * page) gets that list as the rows gave it, repeats included, with no set built for it; any
+   * other gets each id once.
    */
   async resolveSubjects(db: Queryable): Promise<string[]> {
+    const onlyRows = this.rowSubjects.length === 1 && this.customers.size === 0 && this.orders.size === 0 && this.shipments.size === 0 && this.cases.size === 0 && this.paymentVerifications.size === 0;
+    if (onlyRows) return (this.resolved = this.rowSubjects[0]!);
     const subjects = new Set(this.customers);
+    for (const list of this.rowSubjects) for (const id of list) subjects.add(id);
     const orders: string[] = [];
     const shipments: string[] = [];
     const cases: string[] = [];
@@ -152,9 +170,10 @@ export class DisclosureRecorder {
     return this.resolved;
   }
 
-  /** What was recorded: the subjects as resolved (or as named, before that), masks and denials. */
+  /** What was recorded: the subjects as resolved (or as named, before that), each once, masks and denials. */
   snapshot(): DisclosureSnapshot {
-    return { subjectIds: this.resolved ?? [...this.customers], masked: [...this.masked], denied: [...this.denied] };
+    const subjects = this.resolved ?? [...this.customers, ...this.rowSubjects.flat()];
+    return { subjectIds: [...new Set(subjects)], masked: [...this.masked], denied: [...this.denied] };
   }
 
   /** Records again what an earlier response disclosed (its idempotent replay). */

@@ -1837,7 +1837,11 @@ export class ReadPlans {
           }
           const read = settled.value;
           const rows = page ? read.slice(0, page.first) : read;
-          if (records[i]) for (const row of rows) if (typeof row.subject === 'string') ctx.disclosures.subject(row.subject);
+          if (records[i]) {
+            const subjects: string[] = [];
+            for (const row of rows) if (typeof row.subject === 'string') subjects.push(row.subject);
+            ctx.disclosures.subjectsOfRows(subjects);
+          }
           const nodes = rows.map(build);
           if (step.source.kind === 'rows') {
             data[step.responseKey] = nodes;

@@ -102,6 +102,22 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'payment provider: a settlement page whose rows repeat customers names each customer once',
+    caller: () => callers.payment(providerA),
+    query: `query Settlements { paymentVerifications(first: 50) { nodes { providerReference amount settledAt order { orderNumber } } } }`,
+    async expect(r, db) {
+      const nodes = r.data!.paymentVerifications.nodes;
+      const subjects = await customersOfOrders(db.dataSource, nodes.map((n: any) => n.order.orderNumber));
+      // The page must repeat a customer for this case to say anything.
+      expect(subjects.length).toBeLessThan(nodes.length);
+      return {
+        disclosed: ['Order.orderNumber', 'PaymentVerification.amount', 'PaymentVerification.providerReference', ...ifAny('PaymentVerification.settledAt', nodes.map((n: any) => n.settledAt))],
+        subjects,
+        outcome: 'ok',
+      };
+    },
+  },
+  {
     name: 'platform operator: the orders sold through it',
     caller: () => callers.platform(DEMO_IDS.platformOperator),
     query: `{ orders(first: 5) { nodes { id orderNumber status totalAmount currency } } }`,

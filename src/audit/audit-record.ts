@@ -262,8 +262,8 @@ const copyOf = (list: CheckedList): string[] => (list.items.length === 0 ? [] : 
  * without one, every list is checked.
  */
 export class CheckedLists {
-  /** By the ids joined by commas, taken only when every item has a UUID's length, so that it names one list: cheaper than JSON. */
-  readonly subjects: BoundedCache<CheckedList>;
+  /** By `subjectListKey` of the ids as given, with those ids: a list is taken only when it repeats them item for item. */
+  readonly subjects: BoundedCache<KeptSubjects>;
   /** By field and the JSON of the list as given (string lists only). */
   readonly strings: BoundedCache<CheckedList>;
   /** Coordinate set keys by the canonical JSON of the three lists. */
@@ -274,7 +274,29 @@ export class CheckedLists {
     this.coordinateSets = new BoundedCache(size);
   }
 }
-const UUID_LENGTH = 36;
+
+/** A subject list as it was given, and what checking it gave. */
+interface KeptSubjects {
+  given: readonly string[];
+  list: CheckedList;
+}
+
+/**
+ * Where a subject list of two or more is kept: its length and its first and last items. Short,
+ * where the whole list joined (3.7 kB for a page of 100) would be built and hashed per request;
+ * lists that share it are told apart by their items (`sameItems`), the later one kept.
+ */
+function subjectListKey(values: readonly unknown[]): string | undefined {
+  const first = values[0];
+  const last = values[values.length - 1];
+  return typeof first === 'string' && typeof last === 'string' ? `${values.length}\u0000${first}\u0000${last}` : undefined;
+}
+
+function sameItems(kept: readonly string[], values: readonly unknown[]): boolean {
+  if (kept.length !== values.length) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== values[i]) return false;
+  return true;
+}
 
 function checkedList(items: readonly string[], set: string | null): CheckedList {
   // The items are not frozen (a frozen array is copied element by element, several times slower):
@@ -301,13 +323,14 @@ function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedList
     const id = uuid('subjectIds[0]', values[0]);
     return { items: [id], json: `["${id}"]`, set: null };
   }
-  const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string' && v.length === UUID_LENGTH) ? values.join(',') : undefined;
-  const known = key === undefined ? undefined : checked!.subjects.get(key);
-  if (known) return known;
+  const key = checked && Array.isArray(values) ? subjectListKey(values) : undefined;
+  const kept = key === undefined ? undefined : checked!.subjects.get(key);
+  if (kept && sameItems(kept.given, values!)) return kept.list;
   const ids = set('subjectIds', values, uuid);
   // The same id twice is one subject: held in the row too.
   const list = checkedList(ids, ids.length === 1 ? null : subjectSetHash(ids));
-  if (key !== undefined) checked!.subjects.set(key, list);
+  // Only a list that passed is kept (set() throws otherwise): its items are all strings.
+  if (key !== undefined) checked!.subjects.set(key, { given: (values as string[]).slice(), list });
   return list;
 }
 

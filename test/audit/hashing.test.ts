@@ -135,6 +135,23 @@ describe('event hash', () => {
     for (let i = 0; i < 2; i++) expect(() => toAuditRecord({ ...input, subjectIds: bad }, checked)).toThrow(/subjectIds\[1\]: expected a UUID/);
   });
 
+  it('tells apart subject lists that share their length and first and last ids, and checks each one', () => {
+    const [a, b, c, d] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-00000000000d'];
+    const checked = new CheckedLists();
+    for (let i = 0; i < 2; i++) {
+      expect(toAuditRecord({ ...input, subjectIds: [c!, b!, a!] }, checked).subjectIds).toEqual([a, b, c]);
+      const other = toAuditRecord({ ...input, subjectIds: [c!, d!, a!] }, checked);
+      expect(other.subjectIds).toEqual([a, c, d]);
+      expect(other.subjectSet).toBe(subjectSetHash([a!, c!, d!]));
+      expect(() => toAuditRecord({ ...input, subjectIds: [c!, 'not-a-uuid', a!] }, checked)).toThrow(/subjectIds\[1\]: expected a UUID/);
+      expect(() => toAuditRecord({ ...input, subjectIds: [c!, 7, a!] as unknown as string[] }, checked)).toThrow(/subjectIds\[1\]: expected a UUID/);
+      // Repeats, as a page whose rows share a customer gives them: one subject each.
+      const repeated = toAuditRecord({ ...input, subjectIds: [b!, a!, b!, a!] }, checked);
+      expect(repeated.subjectIds).toEqual([a, b]);
+      expect(repeated.subjectSet).toBe(subjectSetHash([a!, b!]));
+    }
+  });
+
   it('gives the same subjects and set for a list in any order or case, whether or not it was seen before', () => {
     const ids = ['00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
     const sorted = [...ids].sort();

@@ -8,6 +8,7 @@
  */
 import { v7 as timeOrderedUuid } from 'uuid';
 import { BoundedCache } from '../platform/bounded-cache';
+import { isoTime } from '../platform/iso-time';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
 import { canonicalJson } from './canonical-json';
 import { leafHash, sha256Hex } from './merkle';
@@ -194,14 +195,26 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     subjectSet: subjects.set,
     coordinateSet: coordinateSetOf(disclosed, masked, denied, checked),
   };
-  // The lists' canonical JSON was written when they were checked: the hash and the row reuse it.
-  const written: WrittenParts = { at: record.at.toISOString(), roles: roles.json, subjectIds: subjects.json, disclosed: disclosed.json, masked: masked.json, denied: denied.json, errorCodes: errorCodes.json };
+  // The lists' canonical JSON was written when they were checked, the free text once here: the hash and the row reuse them.
+  const written: WrittenParts = {
+    at: isoTime(record.at),
+    roles: roles.json,
+    subjectIds: subjects.json,
+    disclosed: disclosed.json,
+    masked: masked.json,
+    denied: denied.json,
+    errorCodes: errorCodes.json,
+    requestId: json(record.requestId),
+    principalId: json(record.principalId),
+    operationName: nullableJson(record.operationName),
+    legalCaseReference: nullableJson(record.legalCaseReference),
+  };
   record.hash = leafHash(checkedEventJson(record, written));
   rowHeads.set(record, rowHeadOf(record, written));
   return record;
 }
 
-/** What toAuditRecord wrote once and the hash and the row both use: the ISO time and the lists' canonical JSON. */
+/** What toAuditRecord wrote once and the hash and the row both use: the ISO time, the lists' canonical JSON and the free text's JSON. */
 interface WrittenParts {
   at: string;
   roles: string;
@@ -210,6 +223,10 @@ interface WrittenParts {
   masked: string;
   denied: string;
   errorCodes: string;
+  requestId: string;
+  principalId: string;
+  operationName: string;
+  legalCaseReference: string;
 }
 
 /**
@@ -221,6 +238,8 @@ const rowHeads = new WeakMap<AuditRecord, string>();
 
 /** A checked value that JSON writes as itself in quotes (a UUID, a word, hex digits, an ISO time), or null. */
 const quoted = (value: string | null) => (value === null ? 'null' : `"${value}"`);
+/** JSON.stringify of free text that is mostly absent: null without the call. */
+const nullableJson = (value: string | null) => (value === null ? 'null' : json(value));
 
 /**
  * `canonicalEventJson` of a record toAuditRecord has just checked, written as one template: every
@@ -232,11 +251,11 @@ function checkedEventJson(r: AuditRecord, w: WrittenParts): string {
   return (
     `{"at":"${w.at}","customerId":${quoted(r.customerId)},"denied":${w.denied},"detail":${r.detail === null ? 'null' : canonicalJson(r.detail)},` +
     `"disclosed":${w.disclosed},"errorCodes":${w.errorCodes},"flagged":${r.flagged},"grantId":${quoted(r.grantId)},"id":"${r.id}",` +
-    `"legalCaseReference":${json(r.legalCaseReference)},"masked":${w.masked},"operationHash":${quoted(r.operationHash)},` +
-    `"operationName":${json(r.operationName)},"operationType":${quoted(r.operationType)},"outcome":"${r.outcome}",` +
-    `"partnerId":${quoted(r.partnerId)},"principalId":${json(r.principalId)},"principalKind":"${r.principalKind}",` +
+    `"legalCaseReference":${w.legalCaseReference},"masked":${w.masked},"operationHash":${quoted(r.operationHash)},` +
+    `"operationName":${w.operationName},"operationType":${quoted(r.operationType)},"outcome":"${r.outcome}",` +
+    `"partnerId":${quoted(r.partnerId)},"principalId":${w.principalId},"principalKind":"${r.principalKind}",` +
     `${r.privacyRequestReference === null ? '' : `"privacyRequestReference":${json(r.privacyRequestReference)},`}` +
-    `"purpose":${quoted(r.purpose)},"requestId":${json(r.requestId)},"roles":${w.roles},"subjectIds":${w.subjectIds}` +
+    `"purpose":${quoted(r.purpose)},"requestId":${w.requestId},"roles":${w.roles},"subjectIds":${w.subjectIds}` +
     `${r.traceId === null ? '' : `,"traceId":"${r.traceId}"`}}`
   );
 }
@@ -268,6 +287,14 @@ export class CheckedLists {
   readonly strings: BoundedCache<CheckedList>;
   /** Coordinate set keys by the canonical JSON of the three lists. */
   readonly coordinateSets: BoundedCache<string>;
+  /**
+   * The last string list each field was given, item by item, and what it checked as: a caller
+   * repeating its shape (the same coordinates, the same roles) is answered by comparing items,
+   * before the list is written out as a key and looked up (~20 k instructions a point read).
+   */
+  readonly lastStrings = new Map<string, { input: readonly string[]; list: CheckedList }>();
+  /** The last three coordinate lists (as checked, by identity) and their set's key. */
+  lastCoordinateSet: { disclosed: CheckedList; masked: CheckedList; denied: CheckedList; key: string } | undefined;
   constructor(size = 500) {
     this.subjects = new BoundedCache(size);
     this.strings = new BoundedCache(size);
@@ -306,11 +333,17 @@ function checkedList(items: readonly string[], set: string | null): CheckedList 
 
 function listOf(field: string, values: readonly unknown[] | undefined, each: (field: string, value: unknown) => string, checked: CheckedLists | undefined): CheckedList {
   if (values === undefined || (Array.isArray(values) && values.length === 0)) return EMPTY_LIST;
+  const last = checked?.lastStrings.get(field);
+  if (last !== undefined && Array.isArray(values) && sameItems(last.input, values)) return last.list;
   const key = checked && Array.isArray(values) && values.every((v) => typeof v === 'string') ? `${field}:${JSON.stringify(values)}` : undefined;
-  const known = key === undefined ? undefined : checked!.strings.get(key);
-  if (known) return known;
-  const list = checkedList(set(field, values, each), null);
-  if (key !== undefined) checked!.strings.set(key, list);
+  if (key === undefined) return checkedList(set(field, values, each), null);
+  let list = checked!.strings.get(key);
+  if (!list) {
+    list = checkedList(set(field, values, each), null);
+    checked!.strings.set(key, list);
+  }
+  // A copy: the caller's array may change after this.
+  checked!.lastStrings.set(field, { input: (values as string[]).slice(), list });
   return list;
 }
 
@@ -335,12 +368,16 @@ function subjectsOf(values: readonly unknown[] | undefined, checked: CheckedList
 }
 
 function coordinateSetOf(disclosed: CheckedList, masked: CheckedList, denied: CheckedList, checked: CheckedLists | undefined): string {
+  const last = checked?.lastCoordinateSet;
+  if (last !== undefined && last.disclosed === disclosed && last.masked === masked && last.denied === denied) return last.key;
   // The same bytes as canonicalJson({ denied, disclosed, masked }): keys in code-unit order.
   const json = `{"denied":${denied.json},"disclosed":${disclosed.json},"masked":${masked.json}}`;
-  const known = checked?.coordinateSets.get(json);
-  if (known !== undefined) return known;
-  const key = sha256Hex(json);
-  checked?.coordinateSets.set(json, key);
+  let key = checked?.coordinateSets.get(json);
+  if (key === undefined) {
+    key = sha256Hex(json);
+    checked?.coordinateSets.set(json, key);
+  }
+  if (checked) checked.lastCoordinateSet = { disclosed, masked, denied, key };
   return key;
 }
 
@@ -412,11 +449,16 @@ export interface SealContent {
   previousHash: string;
 }
 
+/** canonicalJson of a seal's time: a valid Date is written as its ISO time in quotes (nothing in it to escape), anything else as canonicalJson answers. */
+function sealedAtJson(sealedAt: Date): string {
+  return sealedAt instanceof Date && !Number.isNaN(sealedAt.getTime()) ? `"${isoTime(sealedAt)}"` : canonicalJson(sealedAt);
+}
+
 /** sha256 of the canonical JSON of the seal's six fields, written in canonical JSON's key order (the same bytes; hashing.test.ts compares them). */
 export function sealHash(seal: SealContent): string {
   return sha256Hex(
     `{"eventCount":${canonicalJson(seal.eventCount)},"eventIds":${canonicalJson(seal.eventIds)},"id":${canonicalJson(seal.id)},` +
-      `"merkleRoot":${canonicalJson(seal.merkleRoot)},"previousHash":${canonicalJson(seal.previousHash)},"sealedAt":${canonicalJson(seal.sealedAt)}}`,
+      `"merkleRoot":${canonicalJson(seal.merkleRoot)},"previousHash":${canonicalJson(seal.previousHash)},"sealedAt":${sealedAtJson(seal.sealedAt)}}`,
   );
 }
 
@@ -539,13 +581,13 @@ function inlineSubjectOf(record: Pick<AuditRecord, 'subjectSet' | 'subjectIds'>)
 function rowHeadOf(record: AuditRecord, written?: WrittenParts): string {
   const q = written ? quoted : json;
   return (
-    `{"id":${q(record.id)},"at":${written ? `"${written.at}"` : json(record.at.toISOString())},"request_id":${json(record.requestId)},` +
-    `"principal_kind":${q(record.principalKind)},"principal_id":${json(record.principalId)},"roles":${written?.roles ?? json(record.roles)},` +
+    `{"id":${q(record.id)},"at":${written ? `"${written.at}"` : json(record.at.toISOString())},"request_id":${written?.requestId ?? json(record.requestId)},` +
+    `"principal_kind":${q(record.principalKind)},"principal_id":${written?.principalId ?? json(record.principalId)},"roles":${written?.roles ?? json(record.roles)},` +
     `"partner_id":${q(record.partnerId)},"customer_id":${q(record.customerId)},"grant_id":${q(record.grantId)},` +
-    `"purpose":${q(record.purpose)},"operation_type":${q(record.operationType)},"operation_name":${json(record.operationName)},` +
+    `"purpose":${q(record.purpose)},"operation_type":${q(record.operationType)},"operation_name":${written?.operationName ?? json(record.operationName)},` +
     `"operation_hash":${q(record.operationHash)},"subject_set":${q(record.subjectSet)},"subject_id":${q(inlineSubjectOf(record))},"coordinate_set":"${record.coordinateSet}",` +
     `"outcome":${q(record.outcome)},"error_codes":${written?.errorCodes ?? json(record.errorCodes)},` +
-    `"legal_case_reference":${json(record.legalCaseReference)},"privacy_request_reference":${json(record.privacyRequestReference)},` +
-    `"flagged":${record.flagged === true},"detail":${json(record.detail)},"trace_id":${q(record.traceId)},"hash":${q(record.hash)}`
+    `"legal_case_reference":${written?.legalCaseReference ?? json(record.legalCaseReference)},"privacy_request_reference":${nullableJson(record.privacyRequestReference)},` +
+    `"flagged":${record.flagged === true},"detail":${record.detail === null ? 'null' : json(record.detail)},"trace_id":${q(record.traceId)},"hash":${q(record.hash)}`
   );
 }

@@ -254,6 +254,30 @@ describe('event hash', () => {
     }
   });
 
+  it("answers a list repeated item by item from the last one its field was given, and not when the caller's array changed since", () => {
+    const checked = new CheckedLists();
+    const disclosed = ['Order.status', 'Customer.email'];
+    const first = toAuditRecord({ ...input, disclosed }, checked);
+    expect(first.disclosed).toEqual(['Customer.email', 'Order.status']);
+    // The same array, its items changed in place: checked again, as any new list is.
+    disclosed[1] = 'Customer.phone';
+    const changed = toAuditRecord({ ...input, disclosed }, checked);
+    expect(changed.disclosed).toEqual(['Customer.phone', 'Order.status']);
+    expect(changed.coordinateSet).toBe(coordinateSetHash({ disclosed: ['Customer.phone', 'Order.status'], masked: [], denied: [] }));
+    disclosed.push('x'.repeat(201));
+    expect(() => toAuditRecord({ ...input, disclosed }, checked)).toThrow(/disclosed\[2\]/);
+    // A new array with the last list's items; then another field with those items, and a list one item longer.
+    const again = toAuditRecord({ ...input, disclosed: ['Order.status', 'Customer.phone'] }, checked);
+    expect(again.disclosed).toEqual(['Customer.phone', 'Order.status']);
+    expect(again.coordinateSet).toBe(changed.coordinateSet);
+    const masked = toAuditRecord({ ...input, disclosed: ['Order.status'], masked: ['Order.status', 'Customer.phone'] }, checked);
+    expect([masked.disclosed, masked.masked]).toEqual([['Order.status'], ['Customer.phone', 'Order.status']]);
+    expect(masked.coordinateSet).toBe(coordinateSetHash({ disclosed: ['Order.status'], masked: ['Customer.phone', 'Order.status'], denied: [] }));
+    const longer = toAuditRecord({ ...input, disclosed: ['Order.status', 'Customer.phone', 'Customer.email'] }, checked);
+    expect(longer.disclosed).toEqual(['Customer.email', 'Customer.phone', 'Order.status']);
+    for (const record of [first, changed, again, masked, longer]) expect(record.hash).toBe(eventHash({ ...record }));
+  });
+
   it('writes the row as the JSON of its columns', () => {
     const record = toAuditRecord({ ...input, subjectIds: ['00000000-0000-4000-8000-00000000000a'], detail: { n: 1 }, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', operationName: 'Quote " \\' });
     expect(JSON.parse(rowJsonOf(record, '42'))).toEqual({

@@ -1,0 +1,82 @@
+/**
+ * Statements given to the gateway's pg client as `{ text, values?, name? }` (readRows, the audit
+ * writer) are handed to pg as a Query made from their text (platform/database.ts): they must
+ * answer exactly as pg answers the object — prepared under their name, values beside the object
+ * winning, callbacks and promises, errors — and any other object still goes to pg as it is.
+ */
+import type { Pool, QueryResult } from 'pg';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/data-source';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+
+describe("the gateway's pg client, statements given as text, values and name", () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource({ url: db.url, applicationName: 'statement-test', poolSize: 2 });
+    await ds.initialize();
+    pool = (ds.driver as unknown as { master: Pool }).master;
+  });
+  afterAll(async () => {
+    if (ds?.isInitialized) await ds.destroy();
+    await db.drop();
+  });
+
+  it('prepares a named statement once per connection and answers it with the values of each call', async () => {
+    const client = await pool.connect();
+    try {
+      const statement = { name: 'ntk-test-add-one', text: 'SELECT $1::int + 1 AS n', values: [1] };
+      expect((await client.query(statement)).rows).toEqual([{ n: 2 }]);
+      expect((await client.query({ ...statement, values: [41] })).rows).toEqual([{ n: 42 }]);
+      const prepared = await client.query(`SELECT statement FROM pg_prepared_statements WHERE name = 'ntk-test-add-one'`);
+      expect(prepared.rows).toEqual([{ statement: 'SELECT $1::int + 1 AS n' }]);
+      // The caller's object is left as it was given.
+      expect(statement).toEqual({ name: 'ntk-test-add-one', text: 'SELECT $1::int + 1 AS n', values: [1] });
+    } finally {
+      client.release();
+    }
+  });
+
+  it('takes values given beside the object over its own, and answers callbacks as pg does', async () => {
+    expect((await pool.query({ text: 'SELECT $1::text AS v', values: ['inside'] }, ['beside'])).rows).toEqual([{ v: 'beside' }]);
+    const answered = await new Promise<QueryResult>((resolve, reject) => {
+      pool.query({ text: 'SELECT $1::text AS v', values: ['inside'] }, (error: Error | undefined, result: QueryResult) => (error ? reject(error) : resolve(result)));
+    });
+    expect(answered.rows).toEqual([{ v: 'inside' }]);
+    const client = await pool.connect();
+    try {
+      const byCallback = await new Promise<QueryResult>((resolve, reject) => {
+        client.query({ text: 'SELECT $1::text AS v' } as unknown as string, ['beside'], (error: Error | undefined, result: QueryResult) => (error ? reject(error) : resolve(result)));
+      });
+      expect(byCallback.rows).toEqual([{ v: 'beside' }]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it("rejects a failing statement with PostgreSQL's error, its stack leading back to the caller, and the connection stays usable", async () => {
+    const client = await pool.connect();
+    try {
+      const failing = async function aStatementThatFails() {
+        return client.query({ name: 'ntk-test-divide', text: 'SELECT 1 / $1::int AS n', values: [0] });
+      };
+      const error = (await failing().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code?: string; stack?: string } | undefined;
+      expect(error?.code).toBe('22012');
+      expect(error?.stack).toContain('database-statements.test');
+      expect((await client.query({ name: 'ntk-test-divide', text: 'SELECT 1 / $1::int AS n', values: [1] })).rows).toEqual([{ n: 1 }]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('hands any other object to pg as it is (a row mode, say)', async () => {
+    const result = await pool.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' });
+    expect(result.rows).toEqual([[1, 2]]);
+  });
+});

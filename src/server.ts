@@ -113,6 +113,8 @@ export interface GatewayDeps {
    * statement per root field. Default true; false runs everything on graphql-js (tests compare both).
    */
   compiledReads?: boolean;
+  /** Whether compiled statements are kept as templates (read-plans.ts); false renders each afresh (tests compare both). Default true. */
+  readPlanTemplates?: boolean;
   /**
    * Attachment content: where blobs are kept, the upload limits, and how a download link's
    * principal is looked up again. Without it the upload and download endpoints answer 404
@@ -251,7 +253,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     schema,
     apollo,
     protections,
-    plans: (deps.compiledReads ?? true) ? new ReadPlans(schema, deps.dataSource) : undefined,
+    plans: (deps.compiledReads ?? true) ? new ReadPlans(schema, deps.dataSource, { templates: deps.readPlanTemplates }) : undefined,
     audited: auditLog !== undefined,
     maxTokens: limits.maxTokens,
     persistedQueries,

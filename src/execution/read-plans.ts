@@ -62,6 +62,13 @@
  *   `finishValues`) (those are parsed, finished in Node and written by JSON.stringify; the others
  *   keep their text); in process it is parsed, so objects are what graphql-js would have returned.
  *
+ * Rendered once: a root field's statement text, and the functions that assemble its rows' objects,
+ * are kept as a template per everything the text depends on (`Templates`): the view's decisions,
+ * whether the run reports what it carries, the scope's conditions, the arguments' shape (page
+ * sizes, orderings, a cursor there or not, the filter members sent). A request is asked those
+ * questions, gets the template its answers lead to, and binds its own values (scope subject, ids,
+ * cursor positions, filter values, the clock) as the statement's parameters.
+ *
  * test/e2e/compiled-reads.test.ts and compiled-reads-generated.test.ts run operations (written,
  * and generated from the whole schema) through both paths, for every kind of caller, and
  * require equal responses, errors in the same order, equal audit events and fewer statements.
@@ -401,25 +408,57 @@ class Coordinates {
   }
 }
 
-/** What rendering one statement needs: fresh aliases, row-scope SQL, the arguments of a field. */
+/**
+ * What one request brings to a statement's template (`Templates`): whatever the text depends on
+ * is asked of it (`Render.ask`), its values are bound from it (`Render.param`). A template keeps
+ * the questions, never their answers' sources: a value is only ever read from the request at hand.
+ */
+interface Request {
+  ctx: RequestContext;
+  /** The field's coerced arguments; throws NeedsGraphqlJs when graphql-js must report them. */
+  args(field: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown>;
+  /** The position an `after` cursor of the field opens to, for its list and ordering; throws NeedsGraphqlJs when it does not open. */
+  position(field: GraphQLField<unknown, unknown>, node: FieldNode, list: ScopedTable, ordering: Ordering): { v: unknown; i: unknown };
+  /** Coordinates the caller's view denies, and those masked in Node for this request. */
+  denied: ReadonlySet<string>;
+  masked: ReadonlySet<string>;
+  /** Whether the run reports what the response carries (`Part`). */
+  carries: boolean;
+}
+
+/**
+ * What rendering one statement needs: fresh aliases, row-scope SQL, and the request, only through
+ * `ask` (what the text depends on) and `param` (the values it binds).
+ */
 interface Render {
   next(): string;
   scope: ScopeSql;
-  /** The field's coerced arguments; throws NeedsGraphqlJs when graphql-js must report them. */
-  args(field: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown>;
-  /** Adds a parameter; returns its placeholder. */
-  param(value: unknown, cast: string): string;
-  /** The caller's policy and cursors. */
-  ctx: RequestContext;
+  /**
+   * The answer to `question` for this request: the statement's template is kept per answer, so
+   * every request that gives the same answers gets the same text. `question` reads the request
+   * only from its argument (it is asked again of later requests); it may throw NeedsGraphqlJs.
+   */
+  ask<T>(question: (q: Request) => T): T;
+  /** Adds a parameter, `value` of each request; returns its placeholder. */
+  param(value: (q: Request) => unknown, cast: string): string;
   /** Coordinates the caller's view denies: their cells are null (`deniedCell`). */
   denied: ReadonlySet<string>;
   /** Coordinates masked in Node for this request: a list holding one is parsed, not left as text. */
   masked: ReadonlySet<string>;
   /** The list and ordering each page answering cursors is sealed for, as its SQL is rendered. */
   sealing: Map<PageShape, { list: string; ordering: Ordering }>;
-  /** What the response carries, when the run reports it (`Part`): coordinates read in Node, bits sent by PostgreSQL. */
+  /** Whether the run reports what the response carries (`Part`): coordinates read in Node, bits sent by PostgreSQL. */
+  carried: boolean;
+}
+
+/** What a built root row's object reports to, per request: its JSON cells' form, and what the response carries (`Part`). */
+interface BuildEnv {
+  json: JsonCell;
   carried: { coordinates: Set<string>; bits: bigint } | undefined;
 }
+
+/** Assembles a root row's object (`renderRow`). */
+type Build = (row: Record<string, unknown>, env: BuildEnv) => Record<string, unknown>;
 
 /** An argument graphql-js reports (an invalid page size or cursor) or an ordering it refuses: the operation runs there. */
 class NeedsGraphqlJs extends Error {}
@@ -468,10 +507,13 @@ interface PlanDecision {
   /** Denied coordinates the plan reaches: null and FORBIDDEN at each place they are selected. */
   denied: ReadonlySet<string>;
   masked: ReadonlySet<string>;
+  /** Whether each root step's subject is recorded (`recordsSubject`), by step. */
+  records: ReadonlyArray<boolean | undefined>;
 }
 
 /** What `view` decides for a plan's coordinates; only places graphql-js would reach count (nothing below a denied field). */
-function decidePlan(coordinates: Coordinates, view: PolicyView, roots: number): PlanDecision {
+function decidePlan(coordinates: Coordinates, view: PolicyView, steps: readonly RootStep[]): PlanDecision {
+  const roots = steps.length;
   const decisions = new Map<string, string>();
   const decide = (coordinate: string) => {
     let decision = decisions.get(coordinate);
@@ -498,7 +540,7 @@ function decidePlan(coordinates: Coordinates, view: PolicyView, roots: number): 
       if (coordinates.deniedOnly.has(coordinate)) unusable ??= `${coordinate} not compiled, and not denied`;
     }
   }
-  return { unusable, denied, masked };
+  return { unusable, denied, masked, records: steps.map((step) => recordsSubject(step.object, denied)) };
 }
 
 /** Nothing denied, nothing masked: the decision of a run without the field rules. */
@@ -712,7 +754,7 @@ class Catalog {
     this.roots.set('privacyRequest', { kind: 'byId', type: privacyRequest });
     // Overdue: past its due time, by the request's clock (as the resolver reads it), and still open.
     const [dueAt, status] = [privacyRequest.reader.column('dueAt'), privacyRequest.reader.column('status')];
-    const overdue = (a: string, r: Render) => `(${a}.${dueAt} IS NOT NULL AND ${a}.${dueAt} < ${r.param(r.ctx.rights.now(), 'timestamptz')} AND ${a}.${status} = ANY(${r.param(OPEN_STATUSES, '')}))`;
+    const overdue = (a: string, r: Render) => `(${a}.${dueAt} IS NOT NULL AND ${a}.${dueAt} < ${r.param((q) => q.ctx.rights.now(), 'timestamptz')} AND ${a}.${status} = ANY(${r.param(() => OPEN_STATUSES, '')}))`;
     privacyRequest.fields.set('overdue', { kind: 'column', sql: overdue, plain: overdue });
     // What was done, as canonical JSON (its resolver writes it so), made in Node of the document.
     const result = (a: string) => `${a}.${privacyRequest.reader.column('result')}`;
@@ -1116,46 +1158,63 @@ function applyMasks(selection: Selection, value: unknown, masked: ReadonlySet<st
 const isSent = (value: unknown) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0);
 
 /**
- * The conditions of a root list's coerced `filter` on the row at `alias`, as its resolver adds
- * them; undefined when the filter is invalid (type-graphql's validation, a malformed id, a range
- * that starts after it ends, a member not compiled): graphql-js then reports it.
+ * The conditions of a root list's coerced `filter` (`filterOf` a request) on the row at `alias`,
+ * as its resolver adds them. Throws NeedsGraphqlJs when the filter is invalid (type-graphql's
+ * validation, a malformed id, a range that starts after it ends, a member not compiled): graphql-js
+ * then reports it. The text depends on which members are sent (and on a `condition` member's
+ * value: asked); their values are parameters.
  */
-function filterSql(spec: FilterSpec, type: TableType, alias: string, filter: unknown, r: Render): string | undefined {
-  if (filter == null) return '';
-  const values = filter as Record<string, unknown>;
-  const instance = Object.assign(Object.create(spec.input.prototype as object) as object, values);
-  // As type-graphql validates an argument (its validate-arg.ts): missing members skipped.
-  if (validateSync(instance, { forbidUnknownValues: false, skipMissingProperties: true }).length > 0) return undefined;
+function filterSql(spec: FilterSpec, type: TableType, alias: string, filterOf: (q: Request) => unknown, r: Render): string {
+  if (r.ask((q) => filterOf(q) == null)) return '';
+  const valuesOf = (q: Request) => filterOf(q) as Record<string, unknown>;
+  const invalid = (): never => {
+    throw new NeedsGraphqlJs();
+  };
+  r.ask((q) => {
+    const instance = Object.assign(Object.create(spec.input.prototype as object) as object, valuesOf(q));
+    // As type-graphql validates an argument (its validate-arg.ts): missing members skipped.
+    if (validateSync(instance, { forbidUnknownValues: false, skipMissingProperties: true }).length > 0) invalid();
+  });
+  // The members sent, in the order the coerced filter lists them (NUL never in a GraphQL name).
+  const sent = r.ask((q) => {
+    const values = valuesOf(q);
+    return Object.keys(values).filter((name) => isSent(values[name])).join('\u0000');
+  });
   let sql = '';
-  const range = new Map<string, { from?: Date; to?: Date }>();
-  for (const [name, value] of Object.entries(values)) {
-    if (!isSent(value)) continue;
+  const range = new Map<string, { from?: string; to?: string }>();
+  for (const name of sent === '' ? [] : sent.split('\u0000')) {
     const member = spec.members[name];
-    if (!member) return undefined;
+    if (!member) return invalid();
+    const value = (q: Request) => valuesOf(q)[name];
     if (member.kind === 'condition') {
-      const condition = member.sql(alias, value, r);
-      if (condition === undefined) return undefined;
+      const condition = member.sql(alias, r.ask(value), r);
+      if (condition === undefined) return invalid();
       sql += condition;
       continue;
     }
     const column = `${alias}.${type.reader.column(member.property)}`;
     if (member.kind === 'in') {
-      if (!Array.isArray(value)) return undefined;
+      r.ask((q) => Array.isArray(value(q)) || invalid());
       sql += ` AND ${column} = ANY(${r.param(value, '')})`;
     } else if (member.kind === 'id') {
-      if (typeof value !== 'string' || !UUID.test(value)) return undefined;
-      sql += ` AND ${column} = ${r.param(value.toLowerCase(), 'uuid')}`;
+      r.ask((q) => {
+        const id = value(q);
+        return (typeof id === 'string' && UUID.test(id)) || invalid();
+      });
+      sql += ` AND ${column} = ${r.param((q) => (value(q) as string).toLowerCase(), 'uuid')}`;
     } else if (member.kind === 'equals') {
       sql += ` AND ${column} = ${r.param(value, '')}`;
     } else {
-      if (!(value instanceof Date)) return undefined;
+      r.ask((q) => value(q) instanceof Date || invalid());
       const bounds = range.get(member.property) ?? {};
-      bounds[member.kind] = value;
+      bounds[member.kind] = name;
       range.set(member.property, bounds);
       sql += ` AND ${column} ${member.kind === 'from' ? '>=' : '<'} ${r.param(value, 'timestamptz')}`;
     }
   }
-  for (const { from, to } of range.values()) if (from && to && from > to) return undefined;
+  for (const { from, to } of range.values()) {
+    if (from && to) r.ask((q) => !((valuesOf(q)[from] as Date) > (valuesOf(q)[to] as Date)) || invalid());
+  }
   return sql;
 }
 
@@ -1196,7 +1255,8 @@ function renderObject(selection: Selection, alias: string, r: Render): Part {
  */
 function deniedCell(k: Selection['keys'][number], r: Render): boolean {
   if (k.coordinate === undefined || !r.denied.has(k.coordinate)) return false;
-  if (k.field && k.node) r.args(k.field, k.node);
+  const { field, node } = k;
+  if (field && node) r.ask((q) => void q.args(field, node));
   return true;
 }
 
@@ -1247,8 +1307,8 @@ function joinOnce(out: RowSql, r: Render, target: TableType, alias: string, fore
  * (json_build_object works out each value's type for every row), and Node's cost of assembling
  * is no more than that of parsing the JSON. Returns the function that assembles the object.
  */
-function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, json: JsonCell): (row: Record<string, unknown>) => Record<string, unknown> {
-  const parts: Array<(row: Record<string, unknown>, object: Record<string, unknown>) => void> = [];
+function renderRow(selection: Selection, alias: string, r: Render, out: RowSql): Build {
+  const parts: Array<(row: Record<string, unknown>, object: Record<string, unknown>, env: BuildEnv) => void> = [];
   const column = (sql: string) => {
     const name = `c${out.columns.length}`;
     out.columns.push(`${sql} AS ${name}`);
@@ -1258,7 +1318,7 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
   const carried = r.carried;
   for (const k of selection.keys) {
     const { key, cell } = k;
-    const tracked = carried !== undefined && k.bit !== undefined ? k.coordinate! : undefined;
+    const tracked = carried && k.bit !== undefined ? k.coordinate! : undefined;
     if (deniedCell(k, r)) {
       parts.push((_row, object) => void (object[key] = null));
     } else if (cell.kind === 'deniedOnly') {
@@ -1276,12 +1336,12 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
         if (words.length > 0) {
           const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
           const bits = column(words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `));
-          parts.push((row) => {
+          parts.push((row, _object, env) => {
             const values = (row[bits] as string).split(',');
-            for (let i = 0; i < shifts.length; i++) carried.bits |= BigInt(values[i]!) << shifts[i]!;
+            for (let i = 0; i < shifts.length; i++) env.carried!.bits |= BigInt(values[i]!) << shifts[i]!;
           });
         }
-      } else if (tracked) parts.push((_row, object) => void (hasValue(object[key]) && carried!.coordinates.add(tracked)));
+      } else if (tracked) parts.push((_row, object, env) => void (hasValue(object[key]) && env.carried!.coordinates.add(tracked)));
     } else if (cell.kind === 'json') {
       // As text: pg leaves it unparsed (a plain column of type json, such as customs' HS codes,
       // is still parsed by pg).
@@ -1290,37 +1350,37 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql, 
       const parse = cell.seals || cell.finishes || (cell.selection !== undefined && holdsAny(cell.selection, r.masked));
       if (built.bits === undefined || built.bits.size === 0) {
         const name = column(`(SELECT ${built.json} ${built.tail})::text`);
-        parts.push((row, object) => void (object[key] = row[name] === null ? null : json(row[name] as string, parse)));
+        parts.push((row, object, env) => void (object[key] = row[name] === null ? null : env.json(row[name] as string, parse)));
       } else {
         // Its words of bits (comma-separated), a space, its text: never null.
         const words = [...built.bits];
         const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
         const name = column(`(SELECT ${words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `)} || ' ' || (${built.json})::text ${built.tail})`);
-        parts.push((row, object) => {
+        parts.push((row, object, env) => {
           const text = row[name] as string;
           const space = text.indexOf(' ');
           const values = text.slice(0, space).split(',');
-          for (let i = 0; i < shifts.length; i++) carried!.bits |= BigInt(values[i]!) << shifts[i]!;
-          object[key] = json(text.slice(space + 1), parse);
+          for (let i = 0; i < shifts.length; i++) env.carried!.bits |= BigInt(values[i]!) << shifts[i]!;
+          object[key] = env.json(text.slice(space + 1), parse);
         });
       }
     } else if (cell.kind === 'embedded') {
-      const build = renderRow(cell.selection, alias, r, out, json);
-      parts.push((row, object) => void (object[key] = build(row)));
-      if (tracked) parts.push(() => void carried!.coordinates.add(tracked));
+      const build = renderRow(cell.selection, alias, r, out);
+      parts.push((row, object, env) => void (object[key] = build(row, env)));
+      if (tracked) parts.push((_row, _object, env) => void env.carried!.coordinates.add(tracked));
     } else {
       const { target, foreignKey, link } = cell;
       const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
       // The joined row's id tells a row outside the scope (or missing) from one that is there.
       const present = column(`${c}."id"`);
-      const build = renderRow(cell.selection, c, r, out, json);
-      parts.push((row, object) => void (object[key] = row[present] === null ? null : build(row)));
-      if (tracked) parts.push((row) => void (row[present] !== null && carried!.coordinates.add(tracked)));
+      const build = renderRow(cell.selection, c, r, out);
+      parts.push((row, object, env) => void (object[key] = row[present] === null ? null : build(row, env)));
+      if (tracked) parts.push((row, _object, env) => void (row[present] !== null && env.carried!.coordinates.add(tracked)));
     }
   }
-  return (row) => {
+  return (row, env) => {
     const object: Record<string, unknown> = {};
-    for (const part of parts) part(row, object);
+    for (const part of parts) part(row, object, env);
     return object;
   };
 }
@@ -1351,6 +1411,22 @@ interface PageShape {
   edges: Array<{ key: string; nodes: string[]; cursors: string[] }>;
   infos: Array<{ key: string; cursors: string[] }>;
   seals: boolean;
+}
+
+/** A page size `first` as written into a statement: an integer from 1 to MAX_PAGE_SIZE, else graphql-js reports it (NeedsGraphqlJs). */
+function pageSize(first: unknown): number {
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new NeedsGraphqlJs();
+  return first;
+}
+
+/**
+ * The comparison of a row's (sort value, id) with the position the field's `after` cursor opens
+ * to (`Request.position`), after it in `ordering`: `op (value, id)` with both as parameters.
+ */
+function afterPosition(field: GraphQLField<unknown, unknown>, node: FieldNode, list: ScopedTable, ordering: Ordering, r: Render): string {
+  const op = ordering.direction === 'DESC' ? '<' : '>';
+  const v = r.param((q) => q.position(field, node, list, ordering).v, ordering.kind === 'timestamp' ? 'timestamptz' : '');
+  return `${op} (${v}, ${r.param((q) => q.position(field, node, list, ordering).i, 'uuid')})`;
 }
 
 /**
@@ -1413,28 +1489,19 @@ function compilePage(
   const nodes = inner;
   const nextPage = parts.some((p) => typeof p.part === 'object' && 'pageInfo' in p.part && p.part.pageInfo.some((i) => i.name === 'hasNextPage'));
   const list = (a: string, r: Render): Built => {
-    const args = r.args(field, node);
-    const first = args.first;
-    if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new NeedsGraphqlJs();
-    const orderBy = args.orderBy as string | null | undefined;
-    if (orderBy != null && r.ctx.policy.decideArgument(orderings.coordinate(orderBy)) !== 'visible') throw new NeedsGraphqlJs();
-    const ordering = orderings.pick(orderBy, r.ctx.policy.decideArgument);
+    const first = r.ask((q) => pageSize(q.args(field, node).first));
+    const ordering = r.ask((q) => {
+      const orderBy = q.args(field, node).orderBy as string | null | undefined;
+      if (orderBy != null && q.ctx.policy.decideArgument(orderings.coordinate(orderBy)) !== 'visible') throw new NeedsGraphqlJs();
+      return orderings.pick(orderBy, q.ctx.policy.decideArgument);
+    });
     if (shape.seals) r.sealing.set(shape, { list: target.table, ordering });
     const c = r.next();
     const sort = target.reader.column(ordering.property);
     const direction = ordering.direction;
     let where = `${c}.${foreignKey} = ${a}."id"${r.scope(target.table, c)}`;
-    const after = args.after as string | null | undefined;
-    if (after != null) {
-      let position;
-      try {
-        position = r.ctx.cursors.open(after, target.table, ordering);
-      } catch {
-        throw new NeedsGraphqlJs();
-      }
-      const op = direction === 'DESC' ? '<' : '>';
-      where += ` AND (${c}.${sort}, ${c}."id") ${op} (${r.param(position.v, ordering.kind === 'timestamp' ? 'timestamptz' : '')}, ${r.param(position.i, 'uuid')})`;
-    }
+    const after = r.ask((q) => q.args(field, node).after != null);
+    if (after) where += ` AND (${c}.${sort}, ${c}."id") ${afterPosition(field, node, target.table, ordering, r)}`;
     // `first` is an integer from 1 to MAX_PAGE_SIZE (checked above): written into the text, as for
     // root lists. One row more only when hasNextPage is asked for.
     const order = `${c}.${sort} ${direction}, ${c}."id" ${direction}`;
@@ -1459,7 +1526,7 @@ function compilePage(
           p.name === 'hasNextPage'
             ? `count(*) > ${first}`
             : p.name === 'hasPreviousPage'
-              ? after != null
+              ? after
                 ? 'true'
                 : 'false'
               : p.name === 'startCursor' || p.name === 'endCursor'
@@ -1620,8 +1687,190 @@ function compile(schema: GraphQLSchema, catalog: Catalog, document: DocumentNode
   }
 }
 
+/** A root step's statement for one request: its text, what assembles its rows' objects, and, for a page, how its rows become one. */
+interface StepStatement {
+  sql: string;
+  /** Each parameter's value, of the request (`Render.param`). */
+  binders: ReadonlyArray<(q: Request) => unknown>;
+  build: Build;
+  /** A root list's page: its size, whether it starts after a cursor, whether its rows' cursors are sealed (for `list` in `ordering`). */
+  page?: { first: number; after: boolean; cursors: boolean; list: ScopedTable; ordering: Ordering };
+  /** The pages below whose cursors are sealed in Node (`sealPages`), each for its list and ordering. */
+  sealing: ReadonlyArray<readonly [PageShape, { list: string; ordering: Ordering }]>;
+}
+
+/** Templates a root step keeps; past this, they are forgotten and made afresh. */
+const TEMPLATES_PER_STEP = 64;
+
+/** A node of a step's templates: the question its requests are asked next and a node per answer, or, when nothing more is asked, the template. */
+interface TemplateNode {
+  question?: (q: Request) => unknown;
+  answers?: Map<unknown, TemplateNode>;
+  statement?: StepStatement;
+}
+
+/**
+ * A root step's statements, rendered once per everything their text depends on. Rendering asks
+ * the request each thing the text depends on (`Render.ask`: the view's decisions, whether the
+ * run reports what it carries, the scope's condition, the arguments' shape: page size, ordering,
+ * a cursor there or not, the filter's members) and binds its values as parameters; the template
+ * keeps the questions, in the order they were asked, as a tree by answer. A later request is
+ * asked the same questions down that tree and, where its answers lead to a template, gets that
+ * text with its own values; elsewhere the statement is rendered for it and kept. Rendering is
+ * deterministic in the answers, so the text is the one a fresh render would give the request.
+ */
+class Templates {
+  private root: TemplateNode = {};
+  private count = 0;
+
+  constructor(
+    private readonly render: (r: Render) => Omit<StepStatement, 'binders' | 'sealing'>,
+    /** How many it keeps: none renders every statement afresh. */
+    private readonly limit: number,
+  ) {}
+
+  /** The statement for `q`; throws NeedsGraphqlJs where graphql-js must answer. */
+  for(q: Request): StepStatement {
+    let node = this.root;
+    while (node.question) {
+      const next = node.answers!.get(node.question(q));
+      if (next === undefined) return this.add(q);
+      node = next;
+    }
+    return node.statement ?? this.add(q);
+  }
+
+  private add(q: Request): StepStatement {
+    const asked: Array<readonly [(q: Request) => unknown, unknown]> = [];
+    const binders: Array<(q: Request) => unknown> = [];
+    const ask = <T>(question: (q: Request) => T): T => {
+      const answer = question(q);
+      asked.push([question, answer]);
+      return answer;
+    };
+    let n = 0;
+    const r: Render = {
+      next: () => `t${n++}`,
+      ask,
+      param(value, cast) {
+        binders.push(value);
+        return `$${binders.length}${cast ? `::${cast}` : ''}`;
+      },
+      // Every row a statement starts from carries its condition, so a row reached from it over
+      // a link the scope carries over is in scope without one.
+      scope(table, alias, link) {
+        if (link !== undefined && ask((q) => q.ctx.scope.carriesOver(link))) return '';
+        const sql = ask((q) => q.ctx.scope.condition(table, alias)?.sql);
+        return sql === undefined ? '' : ` AND ${scopeParams(sql, table, alias, binders)}`;
+      },
+      denied: ask((q) => q.denied),
+      masked: ask((q) => q.masked),
+      carried: ask((q) => q.carries),
+      sealing: new Map(),
+    };
+    const statement: StepStatement = { ...this.render(r), binders, sealing: [...r.sealing] };
+    if (this.limit === 0) return statement;
+    if (this.count >= this.limit) {
+      this.root = {};
+      this.count = 0;
+    }
+    let node = this.root;
+    for (const [question, answer] of asked) {
+      if (!node.question) {
+        node.question = question;
+        node.answers = new Map();
+      }
+      let next = node.answers!.get(answer);
+      if (next === undefined) node.answers!.set(answer, (next = {}));
+      node = next;
+    }
+    node.statement = statement;
+    this.count += 1;
+    return statement;
+  }
+}
+
+/** What stands in for a scope condition's named parameters: each reads as its own name (`scopeParams`). */
+const PARAMETER_NAMES = new Proxy({} as Record<string, unknown>, { has: () => true, get: (_target, name) => name });
+
+/**
+ * A scope condition's SQL (`:name` parameters) with positional placeholders after the `binders`
+ * so far, each bound to the value the request's scope gives its name (toPositional numbers them).
+ */
+function scopeParams(sql: string, table: ScopedTable, alias: string, binders: Array<(q: Request) => unknown>): string {
+  const names: unknown[] = new Array(binders.length);
+  const positional = toPositional(sql, PARAMETER_NAMES, names);
+  for (const name of names.slice(binders.length) as string[]) {
+    binders.push((q) => {
+      const params = q.ctx.scope.condition(table, alias)?.params;
+      if (!params || !(name in params)) throw new Error(`read plans: the scope gives no value for :${name}`);
+      return params[name];
+    });
+  }
+  return positional;
+}
+
+/** A root step's statement rendered for the request `r` asks: its text and what assembles its rows. */
+function renderStep(step: RootStep, catalog: Catalog, r: Render): Omit<StepStatement, 'binders' | 'sealing'> {
+  const { field, node } = step;
+  const type = step.source.type;
+  const t = r.next();
+  const row: RowSql = { columns: [], joins: [], joined: new Map() };
+  // The subject first: its join of the row's order (no condition) is the one an `order`
+  // reached over a link the scope carries over shares.
+  const subject = type.subjectViaOrder ? `${joinOnce(row, r, catalog.order, t, type.subjectViaOrder, () => '')}."customer_id"` : type.subject(t);
+  const build = renderRow(step.object, t, r, row);
+  // Every key of the row may be denied: it then reads no column, only its subject.
+  const head = `SELECT ${[...row.columns, `${subject} AS subject`].join(', ')}`;
+  let sql = ` FROM ${type.reader.table} ${t}${row.joins.join('')} WHERE TRUE`;
+  if (step.source.kind === 'byId') {
+    const id = r.param((q) => {
+      const value = q.args(field, node).id;
+      if (typeof value !== 'string' || !UUID.test(value)) throw new NeedsGraphqlJs();
+      return value.toLowerCase();
+    }, 'uuid');
+    return { sql: `${head}${sql} AND ${t}."id" = ${id}${r.scope(type.table, t)}`, build };
+  }
+  if (step.source.kind === 'rows') {
+    const { orderBy, limit, where } = step.source;
+    const order = orderBy.map(([column, direction]) => `${t}.${column} ${direction}`).join(', ');
+    // The conditions its arguments add are text: asked.
+    return { sql: `${head}${sql}${r.scope(type.table, t)}${where ? r.ask((q) => where(q.args(field, node), t)) : ''} ORDER BY ${order}${limit ? ` LIMIT ${limit}` : ''}`, build };
+  }
+  const source = step.source;
+  const first = r.ask((q) => pageSize(q.args(field, node).first));
+  // A filter member or ordering the caller may not send is refused on graphql-js, by the same
+  // check (argument-rules.ts), with its FORBIDDEN and its audit record.
+  r.ask((q) => {
+    if (source.check(q.args(field, node), q.ctx.policy.decideArgument)) throw new NeedsGraphqlJs();
+  });
+  const ordering = r.ask((q) => source.orderings.pick(q.args(field, node).orderBy as string | null | undefined, q.ctx.policy.decideArgument));
+  sql += r.scope(type.table, t);
+  sql += filterSql(source.filter, type, t, (q) => q.args(field, node).filter, r);
+  const column = `${t}.${type.reader.column(ordering.property)}`;
+  const after = r.ask((q) => q.args(field, node).after != null);
+  if (after) sql += ` AND (${column}, ${t}."id") ${afterPosition(field, node, type.table, ordering, r)}`;
+  // Cursors are sealed in Node from each row's sort value and id (`run`).
+  const cursors = step.connectionKeys.some((k) => k.edges?.some((e) => e.name === 'cursor') || k.pageInfo?.some((p) => p.name === 'startCursor' || p.name === 'endCursor'));
+  sql = `${head}${cursors ? `, ${column} AS sort_v, ${t}."id" AS sort_i` : ''}${sql}`;
+  // One row more tells whether there is a next page, when that is asked.
+  const limit = first + (step.connectionKeys.some((k) => k.pageInfo?.some((p) => p.name === 'hasNextPage')) ? 1 : 0);
+  // The page size is written into the statement, not sent as a parameter: with LIMIT $n
+  // PostgreSQL cannot cost a generic plan (it assumes a tenth of the rows) and so plans
+  // every execution afresh, 0.15-0.35 ms of its CPU per page. `first` is an integer
+  // from 1 to MAX_PAGE_SIZE (pageSize), so the text stays safe and the prepared
+  // statements few: one per page size in use.
+  sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT ${limit}`;
+  return { sql, build, page: { first, after, cursors, list: type.table, ordering } };
+}
+
 /** Distinct statement texts sent as prepared statements; past this, statements are sent unprepared (each connection keeps what it prepares). */
 const MAX_PREPARED_PLANS = 200;
+
+export interface ReadPlansOptions {
+  /** Whether statements are kept as templates (`Templates`); false renders each afresh, as tests compare them. Default true. */
+  templates?: boolean;
+}
 
 export class ReadPlans {
   private readonly catalog: Catalog;
@@ -1630,6 +1879,7 @@ export class ReadPlans {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly ds: DataSource,
+    private readonly options: ReadPlansOptions = {},
   ) {
     this.catalog = new Catalog(schema, ds);
   }
@@ -1668,14 +1918,15 @@ export class ReadPlans {
     const maskable = steps.some((step) => canMask(step.object));
     const finishing = steps.filter((step) => finishesBelow(step.object));
     const decisions = new BoundedCache<PlanDecision>(DECISIONS_PER_PLAN);
-    const decide = (view: PolicyView): PlanDecision => decisions.getOrCompute(view.key, () => decidePlan(coordinates, view, steps.length));
+    const templates = steps.map((step) => new Templates((r) => renderStep(step, catalog, r), this.options.templates === false ? 0 : TEMPLATES_PER_STEP));
+    const decide = (view: PolicyView): PlanDecision => decisions.getOrCompute(view.key, () => decidePlan(coordinates, view, steps));
     const readsDeniedOnly = coordinates.deniedOnly.size > 0;
     return {
       unusableFor(view) {
         if (!view) return readsDeniedOnly ? `${[...coordinates.deniedOnly].join(', ')} not compiled, and not denied` : undefined;
         const decision = decide(view);
         if (decision.unusable !== undefined) return decision.unusable;
-        if (steps.some((step) => recordsSubject(step.object, decision.denied) === undefined)) return 'whose data it is depends on rows below a root row';
+        if (decision.records.includes(undefined)) return 'whose data it is depends on rows below a root row';
         return undefined;
       },
       async run(ctx, rawVariables, options = {}) {
@@ -1687,8 +1938,9 @@ export class ReadPlans {
         const denied = decision?.denied ?? NOTHING;
         // Whether each root row's subject is recorded: with the field rules, graphql-js records an
         // object when a field of it that is not structure is allowed (field-rules.ts).
-        const records = steps.map((step) => (decision ? recordsSubject(step.object, denied) : true));
-        if (records.includes(undefined)) return undefined;
+        // Without them, every root row's subject is.
+        const records = decision?.records;
+        if (records?.includes(undefined)) return undefined;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
         if (coerced.errors) return undefined;
         const masking = decision !== undefined && decision.masked.size > 0 && maskable;
@@ -1698,120 +1950,75 @@ export class ReadPlans {
         const text = options.jsonText === true;
         let carriesText = false;
         const json: JsonCell = text ? (value, parse) => (parse ? JSON.parse(value) : ((carriesText = true), new JsonText(value))) : (value) => JSON.parse(value) as unknown;
-        const sealing = new Map<PageShape, { list: string; ordering: Ordering }>();
         const carried = options.audited && !coordinates.untracked ? { coordinates: new Set<string>(), bits: 0n } : undefined;
-        const statements: Array<{ sql?: string; values: unknown[]; step: RootStep; build: (row: Record<string, unknown>) => Record<string, unknown>; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
-        for (const step of steps) {
-          let args: Record<string, unknown>;
-          try {
-            args = getArgumentValues(step.field, step.node, coerced.coerced);
-          } catch {
-            return undefined; // graphql-js reports it where it belongs, with the field's path
-          }
-          if (step.coordinate !== undefined && denied.has(step.coordinate)) {
-            statements.push({ values: [], step, build: () => ({}) }); // null, and its FORBIDDEN
-            continue;
-          }
-          const values: unknown[] = [];
-          let n = 0;
-          const next = () => `t${n++}`;
-          // Every row a statement starts from carries its condition, so a row reached from it over
-          // a link the scope carries over is in scope without one.
-          const scope: ScopeSql = (table, alias, link) => {
-            if (link !== undefined && ctx.scope.carriesOver(link)) return '';
-            const condition = ctx.scope.condition(table, alias);
-            return condition ? ` AND ${toPositional(condition.sql, condition.params, values)}` : '';
-          };
-          const r: Render = {
-            next,
-            scope,
-            ctx,
-            args(field, node) {
+        const env: BuildEnv = { json, carried };
+        const argsOf = new Map<FieldNode, Record<string, unknown> | undefined>();
+        const positions = new Map<FieldNode, { v: unknown; i: unknown }>();
+        const request: Request = {
+          ctx,
+          args(field, node) {
+            let args = argsOf.get(node);
+            if (args === undefined && !argsOf.has(node)) {
               try {
-                return getArgumentValues(field, node, coerced.coerced);
+                args = getArgumentValues(field, node, coerced.coerced);
               } catch {
-                throw new NeedsGraphqlJs();
+                args = undefined;
               }
-            },
-            param(value, cast) {
-              values.push(value);
-              return `$${values.length}${cast ? `::${cast}` : ''}`;
-            },
-            denied,
-            masked,
-            sealing,
-            carried,
-          };
-          const type = step.source.type;
-          const t = next();
-          const row: RowSql = { columns: [], joins: [], joined: new Map() };
-          // The subject first: its join of the row's order (no condition) is the one an `order`
-          // reached over a link the scope carries over shares.
-          const subject = type.subjectViaOrder ? `${joinOnce(row, r, catalog.order, t, type.subjectViaOrder, () => '')}."customer_id"` : type.subject(t);
-          let build: (row: Record<string, unknown>) => Record<string, unknown>;
+              argsOf.set(node, args);
+            }
+            if (args === undefined) throw new NeedsGraphqlJs();
+            return args;
+          },
+          position(field, node, list, ordering) {
+            let position = positions.get(node);
+            if (position === undefined) {
+              try {
+                position = ctx.cursors.open(request.args(field, node).after as string, list, ordering);
+              } catch {
+                throw new NeedsGraphqlJs(); // graphql-js refuses it with its BAD_USER_INPUT
+              }
+              positions.set(node, position);
+            }
+            return position;
+          },
+          denied,
+          masked,
+          carries: carried !== undefined,
+        };
+        const sealing = new Map<PageShape, { list: string; ordering: Ordering }>();
+        const statements: Array<{ sql?: string; values: unknown[]; step: RootStep; build: Build; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
+        for (const [i, step] of steps.entries()) {
+          let statement: StepStatement;
+          let values: unknown[];
           try {
-            build = renderRow(step.object, t, r, row, json);
+            // graphql-js reports arguments it refuses where they belong, with the field's path.
+            request.args(step.field, step.node);
+            if (step.coordinate !== undefined && denied.has(step.coordinate)) {
+              statements.push({ values: [], step, build: () => ({}) }); // null, and its FORBIDDEN
+              continue;
+            }
+            statement = templates[i]!.for(request);
+            values = statement.binders.map((value) => value(request));
           } catch (error) {
             if (error instanceof NeedsGraphqlJs) return undefined; // graphql-js reports it where it belongs
             throw error;
           }
-          // Every key of the row may be denied: it then reads no column, only its subject.
-          const head = `SELECT ${[...row.columns, `${subject} AS subject`].join(', ')}`;
-          let sql = ` FROM ${type.reader.table} ${t}${row.joins.join('')} WHERE TRUE`;
-          let page: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } | undefined;
-          if (step.source.kind === 'byId') {
-            const id = args.id;
-            if (typeof id !== 'string' || !UUID.test(id)) return undefined;
-            values.push(id.toLowerCase());
-            sql = `${head}${sql} AND ${t}."id" = $${values.length}::uuid${scope(type.table, t)}`;
-          } else if (step.source.kind === 'rows') {
-            const { orderBy, limit, where } = step.source;
-            const order = orderBy.map(([column, direction]) => `${t}.${column} ${direction}`).join(', ');
-            sql = `${head}${sql}${scope(type.table, t)}${where ? where(args, t) : ''} ORDER BY ${order}${limit ? ` LIMIT ${limit}` : ''}`;
-          } else {
-            const first = args.first;
-            if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) return undefined;
-            // A filter member or ordering the caller may not send is refused on graphql-js, by
-            // the same check (argument-rules.ts), with its FORBIDDEN and its audit record.
-            if (step.source.check(args, ctx.policy.decideArgument)) return undefined;
-            const ordering = step.source.orderings.pick(args.orderBy as string | null | undefined, ctx.policy.decideArgument);
-            sql += scope(type.table, t);
-            const filtered = filterSql(step.source.filter, type, t, args.filter, r);
-            if (filtered === undefined) return undefined; // graphql-js reports the invalid filter
-            sql += filtered;
-            const column = `${t}.${type.reader.column(ordering.property)}`;
-            const after = args.after as string | null | undefined;
-            if (after != null) {
-              let position;
-              try {
-                position = ctx.cursors.open(after, type.table, ordering);
-              } catch {
-                return undefined; // graphql-js refuses it with its BAD_USER_INPUT
-              }
-              const op = ordering.direction === 'DESC' ? '<' : '>';
-              sql += ` AND (${column}, ${t}."id") ${op} (${r.param(position.v, ordering.kind === 'timestamp' ? 'timestamptz' : '')}, ${r.param(position.i, 'uuid')})`;
-            }
-            // Cursors are sealed in Node from each row's sort value and id, as toPage seals them
-            // (pagination.ts): one cursor per row, whichever edge or pageInfo field names it.
-            const cursors = step.connectionKeys.some((k) => k.edges?.some((e) => e.name === 'cursor') || k.pageInfo?.some((p) => p.name === 'startCursor' || p.name === 'endCursor'));
-            const sealed = new Map<Record<string, unknown>, string>();
-            const seal = (row: Record<string, unknown>) => {
-              let cursor = sealed.get(row);
-              if (cursor === undefined) sealed.set(row, (cursor = ctx.cursors.seal(type.table, ordering, row.sort_v, row.sort_i as string)));
-              return cursor;
-            };
-            page = { first, after: after != null, ...(cursors ? { seal } : {}) };
-            sql = `${head}${cursors ? `, ${column} AS sort_v, ${t}."id" AS sort_i` : ''}${sql}`;
-            // One row more tells whether there is a next page, when that is asked.
-            const limit = first + (step.connectionKeys.some((k) => k.pageInfo?.some((p) => p.name === 'hasNextPage')) ? 1 : 0);
-            // The page size is written into the statement, not sent as a parameter: with LIMIT $n
-            // PostgreSQL cannot cost a generic plan (it assumes a tenth of the rows) and so plans
-            // every execution afresh, 0.15-0.35 ms of its CPU per page. `first` is an integer
-            // from 1 to MAX_PAGE_SIZE (checked above), so the text stays safe and the prepared
-            // statements few: one per page size in use.
-            sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT ${limit}`;
+          for (const [shape, how] of statement.sealing) sealing.set(shape, how);
+          const page = statement.page;
+          if (!page) {
+            statements.push({ sql: statement.sql, values, step, build: statement.build });
+            continue;
           }
-          statements.push({ sql, values, step, build, page });
+          // Cursors are sealed in Node from each row's sort value and id, as toPage seals them
+          // (pagination.ts): one cursor per row, whichever edge or pageInfo field names it.
+          const sealed = new Map<Record<string, unknown>, string>();
+          const { list, ordering } = page;
+          const seal = (row: Record<string, unknown>) => {
+            let cursor = sealed.get(row);
+            if (cursor === undefined) sealed.set(row, (cursor = ctx.cursors.seal(list, ordering, row.sort_v, row.sort_i as string)));
+            return cursor;
+          };
+          statements.push({ sql: statement.sql, values, step, build: statement.build, page: { first: page.first, after: page.after, ...(page.cursors ? { seal } : {}) } });
         }
         const results = await Promise.allSettled(
           statements.map(async ({ sql, values }) => {
@@ -1837,12 +2044,12 @@ export class ReadPlans {
           }
           const read = settled.value;
           const rows = page ? read.slice(0, page.first) : read;
-          if (records[i]) {
+          if (records === undefined || records[i]) {
             const subjects: string[] = [];
             for (const row of rows) if (typeof row.subject === 'string') subjects.push(row.subject);
             ctx.disclosures.subjectsOfRows(subjects);
           }
-          const nodes = rows.map(build);
+          const nodes = rows.map((row) => build(row, env));
           if (step.source.kind === 'rows') {
             data[step.responseKey] = nodes;
           } else if (!page) {

@@ -5,7 +5,9 @@
  * and nested connections with edges and cursors — run on a gateway with compiled reads (in
  * process and over HTTP) and on one without. Both must give the same data, the same errors in
  * the same (response) order and the same audit event; the compiled one may only send fewer
- * statements. Which operations compile, and why the others go to graphql-js, is counted;
+ * statements. A compiled statement is the one rendered afresh for the request: the gateway keeps
+ * templates across operations and callers, its text and values must be those of a gateway that
+ * renders every statement anew. Which operations compile, and why the others go to graphql-js, is counted;
  * `READ_PLAN_COVERAGE=1` prints the count.
  */
 import {
@@ -30,7 +32,8 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
 import { DisclosureRecorder } from '../../src/audit/disclosure-recorder';
-import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries } from '../harness/compiled-equivalence';
+import { Client } from 'pg';
+import { builtByPostgres, callerFrom, httpOutcomeAndEvent, isCompiled, outcomeAndEvent, seedWebhookDeliveries } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
@@ -165,6 +168,7 @@ const compiledUnreported: string[] = [];
 describe('compiled reads over generated operations give what graphql-js gives', () => {
   let db: TestDatabase;
   let compiled: Gateway;
+  let fresh: Gateway;
   let compiledHttp: HttpGateway;
   let plain: Gateway;
   let schema: GraphQLSchema;
@@ -180,6 +184,7 @@ describe('compiled reads over generated operations give what graphql-js gives', 
     const rateLimits = { ...DEFAULT_RATE_LIMITS, fieldsPerMinute: 1_000_000, missesPerMinute: 1_000_000, refusalsPerMinute: 1_000_000 };
     ({ gateway: compiled } = await createTestGateway(db, { rateLimits }));
     ({ gateway: plain } = await createTestGateway(db, { compiledReads: false, rateLimits }));
+    ({ gateway: fresh } = await createTestGateway(db, { readPlanTemplates: false, rateLimits }));
     compiledHttp = await startHttpGateway(db, { authenticate: callerFrom, rateLimits });
     schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
@@ -203,6 +208,7 @@ describe('compiled reads over generated operations give what graphql-js gives', 
     await compiled?.stop();
     await compiledHttp?.close();
     await plain?.stop();
+    await fresh?.stop();
     await db?.drop();
     if (process.env.READ_PLAN_COVERAGE) {
       const total = [...coverage.values()].reduce((a, b) => a + b, 0);
@@ -225,12 +231,25 @@ describe('compiled reads over generated operations give what graphql-js gives', 
       // What a compiled read reports its response carries, in place of the audit's walk of the response.
       const reports = jest.spyOn(DisclosureRecorder.prototype, 'carriedIn');
       const reported = () => reports.mock.results.filter((r) => r.value !== undefined).length;
+      // The compiled statements sent (text and values), as pg's client is given them.
+      const queries = jest.spyOn(Client.prototype, 'query');
+      const sent = () =>
+        queries.mock.calls.flatMap(([statement]) => {
+          const { text, values } = (statement ?? {}) as { text?: unknown; values?: unknown[] };
+          // A time bound per request (a privacy request's `overdue`: now) differs from run to run.
+          return typeof text === 'string' && isCompiled(text) ? [{ text, values: values?.map((v) => (v instanceof Date ? 'a time' : v)) }] : [];
+        });
       for (const op of generated(schema, selects, ids)) {
         reports.mockClear();
+        queries.mockClear();
         const c = withoutSealedLinks(await outcomeAndEvent(compiled, db, op.query, caller));
         const inProcess = reported();
+        const templated = sent();
         const h = withoutSealedLinks(await httpOutcomeAndEvent(compiledHttp, db, op.query, caller));
         if (c.compiled && c.outcome.data !== null && (inProcess !== 1 || reported() !== 2)) compiledUnreported.push(op.name);
+        queries.mockClear();
+        const f = withoutSealedLinks(await outcomeAndEvent(fresh, db, op.query, caller));
+        expect({ op: op.name, statements: templated, outcome: c.outcome, event: c.event }).toEqual({ op: op.name, statements: sent(), outcome: f.outcome, event: f.event });
         const p = withoutSealedLinks(await outcomeAndEvent(plain, db, op.query, caller));
         expect({ op: op.name, outcome: c.outcome, event: c.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });
         expect({ op: op.name, outcome: h.outcome, event: h.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });

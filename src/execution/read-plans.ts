@@ -1743,8 +1743,11 @@ class Templates {
   private add(q: Request): StepStatement {
     const asked: Array<readonly [(q: Request) => unknown, unknown]> = [];
     const binders: Array<(q: Request) => unknown> = [];
+    // The functions a template keeps may hold on to what rendering used: not to this request.
+    let rendering: Request | undefined = q;
     const ask = <T>(question: (q: Request) => T): T => {
-      const answer = question(q);
+      if (rendering === undefined) throw new Error('read plans: a template asked a question after it was rendered');
+      const answer = question(rendering);
       asked.push([question, answer]);
       return answer;
     };
@@ -1768,7 +1771,13 @@ class Templates {
       carried: ask((q) => q.carries),
       sealing: new Map(),
     };
-    const statement: StepStatement = { ...this.render(r), binders, sealing: [...r.sealing] };
+    let rendered: Omit<StepStatement, 'binders' | 'sealing'>;
+    try {
+      rendered = this.render(r);
+    } finally {
+      rendering = undefined;
+    }
+    const statement: StepStatement = { ...rendered, binders, sealing: [...r.sealing] };
     if (this.limit === 0) return statement;
     if (this.count >= this.limit) {
       this.root = {};

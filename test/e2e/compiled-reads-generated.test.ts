@@ -250,6 +250,7 @@ describe('compiled reads over generated operations give what graphql-js gives', 
         queries.mockClear();
         const f = withoutSealedLinks(await outcomeAndEvent(fresh, db, op.query, caller));
         expect({ op: op.name, statements: templated, outcome: c.outcome, event: c.event }).toEqual({ op: op.name, statements: sent(), outcome: f.outcome, event: f.event });
+        if (c.compiled) expect({ op: op.name, seen: templated.length > 0 }).toEqual({ op: op.name, seen: true });
         const p = withoutSealedLinks(await outcomeAndEvent(plain, db, op.query, caller));
         expect({ op: op.name, outcome: c.outcome, event: c.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });
         expect({ op: op.name, outcome: h.outcome, event: h.event }).toEqual({ op: op.name, outcome: p.outcome, event: p.event });

@@ -184,7 +184,7 @@ export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<Requ
           const opened = openRecord(box, keyHash, found.request_id, { response: found.response, disclosure: found.disclosure });
           if (!opened) {
             // Not run again: the first request committed, and running it a second time is what the key prevents.
-            ctx.logger.warn({ requestId: found.request_id }, 'idempotency: a kept response does not open (has the privacy secret changed?); refused until it expires');
+            ctx.logger.warn({ keptRequestId: found.request_id }, 'idempotency: a kept response does not open (has the privacy secret changed?); refused until it expires');
             return refusal(
               422,
               'Idempotency-Key: the first response to this key can no longer be replayed, and the request was not run again; check whether it took effect before sending it with a new key',

@@ -6,9 +6,11 @@
  * request rolled back, or whose record expired, is free again.
  */
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { purgeExpired } from '../../src/idempotency/idempotency';
 import { createDataSource } from '../../src/data-source';
+import { createLogger } from '../../src/platform/logger';
 import { PrivacyRights } from '../../src/domains/privacy-requests/privacy-rights';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -233,13 +235,26 @@ describe('Idempotency-Key', () => {
       const k = key();
       const first = await gw.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k });
       expect(first.status).toBe(200);
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
       const rekeyed = await startHttpGateway(db, {
         rights: new PrivacyRights({ secret: `another secret ${k}`, calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' }),
+        logger: createLogger('info', sink),
       });
       try {
         const retry = await rekeyed.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k });
         expect({ status: retry.status, codes: retry.json.errors.map((e: any) => e.extensions.code) }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_REUSED'] });
         expect(retry.json.errors[0].message).toMatch(/^Idempotency-Key: the first response to this key can no longer be replayed, and the request was not run again/);
+        // The warning names the retry under requestId and the kept record's first request under its own key (one key per name on the line).
+        const warning = lines.filter((line) => line.includes('a kept response does not open'));
+        expect(warning).toHaveLength(1);
+        expect(warning[0].match(/"requestId":/g)).toHaveLength(1);
+        expect(JSON.parse(warning[0])).toMatchObject({ requestId: retry.headers.get('x-request-id'), keptRequestId: first.headers.get('x-request-id') });
         expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`rekeyed ${k}`])).toBe(1);
         // The gateway that sealed it still replays it.
         expect((await gw.post(openCase(`rekeyed ${k}`), { ...customer, 'idempotency-key': k })).text).toBe(first.text);

@@ -28,12 +28,17 @@ export interface BenchDatabaseOptions {
 
 export interface PostgresSettings {
   version: string;
-  /** What `postgresCpuMs` sums. */
+  /** What `postgresUsage` sums. */
   cpuSource: string;
   /** Where it runs: `embedded <dir>:<port>` or the DATABASE_URL host. */
   server: string;
   /** GLIBC_TUNABLES of the running postmaster as read from /proc, when it can be read. */
   glibcTunables: string | null;
+  /**
+   * Whether the postmaster runs with malloc thresholds of its own (POSTGRES_GLIBC_TUNABLES'
+   * two), false when it runs with glibc's dynamic ones, null when that cannot be read.
+   */
+  fixedMallocThresholds: boolean | null;
   /** A few settings that move the numbers. */
   settings: Record<string, string>;
 }
@@ -47,16 +52,29 @@ export interface BenchDatabase {
   seededMs: number | null;
   fixtures: Fixtures;
   /**
-   * CPU time (ms) used so far by PostgreSQL for the benchmark: with the embedded PostgreSQL, the
-   * postmaster and every backend and worker it started; with DATABASE_URL on this host, the
-   * backends connected to the benchmark's database (other databases of a shared server are left
-   * out, and so are its WAL writer and checkpointer); null where /proc cannot be read. Backends
-   * that exit take their time with them, so read it around stretches in which connections stay open.
+   * CPU time and page faults PostgreSQL has used so far for the benchmark: with the embedded
+   * PostgreSQL, the postmaster and every backend and worker it started; with DATABASE_URL on this
+   * host, the backends connected to the benchmark's database (other databases of a shared server
+   * are left out, and so are its WAL writer and checkpointer); null where /proc cannot be read.
+   * Backends that exit take their figures with them, so read it around stretches in which
+   * connections stay open.
    */
-  postgresCpuMs(): Promise<number | null>;
+  postgresUsage(): Promise<PostgresUsage | null>;
   /** Deletes the scans the mutation scenario recorded; returns how many. */
   deleteBenchScans(): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * What PostgreSQL used: CPU time (ms, from the scheduler's nanosecond count, so a stretch of a
+ * second is not rounded to clock ticks backend by backend) and minor page faults. A statement
+ * whose memory glibc hands back to the kernel after each execution (dynamic malloc thresholds)
+ * faults the same pages in again every time, at a cost that depends on the machine (~17 µs a
+ * fault on the virtual machine of issue 23's measurements, well under 1 µs on bare metal).
+ */
+export interface PostgresUsage {
+  cpuMs: number;
+  minorFaults: number;
 }
 
 export class BenchSetupError extends Error {
@@ -131,48 +149,90 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+/** Nanoseconds a process has run on a CPU (the scheduler's count), or null when unreadable. */
+function runNs(pid: number): number | null {
+  try {
+    const ns = Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+    return Number.isFinite(ns) ? ns : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (ms) and minor faults of one process from its /proc stat fields: the scheduler's count when readable, else utime + stime. */
+function usageOf(pid: number, fields: readonly string[]): PostgresUsage {
+  const ns = runNs(pid);
+  return {
+    cpuMs: ns !== null ? ns / 1e6 : ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond(),
+    minorFaults: Number(fields[7]),
+  };
+}
+
 /**
- * CPU time (ms) of `root` and all its children, from /proc; null when unreadable: utime + stime
- * of each live one, plus `root`'s cutime + cstime, where the time of the children it has reaped
- * goes (PostgreSQL's postmaster reaps every backend), so the sum never goes back.
+ * CPU time and minor faults of `root` and all its children, from /proc; null when unreadable:
+ * those of each live one, plus `root`'s cutime + cstime and cminflt, where the figures of the
+ * children it has reaped go (PostgreSQL's postmaster reaps every backend), so the sums never go back.
  */
-function processTreeCpuMs(root: number): number | null {
-  let ticks = 0;
+function processTreeUsage(root: number): PostgresUsage | null {
+  const total: PostgresUsage = { cpuMs: 0, minorFaults: 0 };
   let found = false;
   const stats = procStats();
   if (!stats) return null;
   for (const { pid, fields } of stats) {
     if (pid !== root && Number(fields[1]) !== root) continue;
     found = true;
-    ticks += Number(fields[11]) + Number(fields[12]) + (pid === root ? Number(fields[13]) + Number(fields[14]) : 0);
+    const own = usageOf(pid, fields);
+    total.cpuMs += own.cpuMs;
+    total.minorFaults += own.minorFaults;
+    if (pid === root) {
+      total.cpuMs += ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond();
+      total.minorFaults += Number(fields[8]);
+    }
   }
-  return found ? (ticks * 1000) / ticksPerSecond() : null;
+  return found ? total : null;
 }
 
-/** CPU time (ms) of the given processes, from /proc; null when none can be read. */
-function processesCpuMs(pids: ReadonlySet<number>): number | null {
-  let ticks = 0;
+/** CPU time and minor faults of the given processes, from /proc; null when none can be read. */
+function processesUsage(pids: ReadonlySet<number>): PostgresUsage | null {
+  const total: PostgresUsage = { cpuMs: 0, minorFaults: 0 };
   let found = false;
   for (const { pid, fields } of procStats() ?? []) {
     if (!pids.has(pid)) continue;
     found = true;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    const own = usageOf(pid, fields);
+    total.cpuMs += own.cpuMs;
+    total.minorFaults += own.minorFaults;
   }
-  return found ? (ticks * 1000) / ticksPerSecond() : null;
+  return found ? total : null;
 }
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '']);
 
 /**
- * CPU time (ms) of the client backends connected to the benchmark's database, other than the
- * one asking; null when the server is not on this host or /proc cannot be read.
+ * CPU time and minor faults of the client backends connected to the benchmark's database, other
+ * than the one asking; null when the server is not on this host or /proc cannot be read.
  */
-async function databaseBackendsCpuMs(ds: DataSource, url: string): Promise<number | null> {
+async function databaseBackendsUsage(ds: DataSource, url: string): Promise<PostgresUsage | null> {
   if (!LOCAL_HOSTS.has(new URL(url).hostname)) return null;
   const rows: Array<{ pid: number }> = await ds.query(
     `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
   );
-  return processesCpuMs(new Set(rows.map((r) => r.pid)));
+  return processesUsage(new Set(rows.map((r) => r.pid)));
+}
+
+/** The postmaster of a server on this host: the parent of the backend asking; undefined when /proc cannot tell. */
+async function postmasterOfBackend(ds: DataSource, url: string): Promise<number | undefined> {
+  if (!LOCAL_HOSTS.has(new URL(url).hostname)) return undefined;
+  const [{ pid }]: Array<{ pid: number }> = await ds.query('SELECT pg_backend_pid() AS pid');
+  const parent = procStats()?.find((p) => p.pid === pid)?.fields[1];
+  return parent === undefined ? undefined : Number(parent);
+}
+
+/** Whether GLIBC_TUNABLES (as tunablesOf read it) fixes both malloc thresholds; null when unknown. */
+export function fixesMallocThresholds(tunables: string | null): boolean | null {
+  if (tunables === null) return null;
+  const set = new Set(tunables.split(':').map((t) => t.split('=')[0]));
+  return set.has('glibc.malloc.mmap_threshold') && set.has('glibc.malloc.trim_threshold');
 }
 
 async function deleteScans(ds: DataSource): Promise<number> {
@@ -192,7 +252,7 @@ export async function openBenchDatabase(options: BenchDatabaseOptions): Promise<
   if (options.databaseUrl) {
     url = options.databaseUrl;
     server = `DATABASE_URL ${new URL(url).host}${new URL(url).pathname}`;
-    log(`database: DATABASE_URL (${server}); its GLIBC_TUNABLES cannot be checked from here`);
+    log(`database: DATABASE_URL (${server})`);
   } else {
     const clusterDir = path.join(options.dataDir, 'pg');
     if (!(await portIsFree(options.port))) {
@@ -222,6 +282,17 @@ export async function openBenchDatabase(options: BenchDatabaseOptions): Promise<
   };
   try {
     await dataSource.initialize();
+    // A server on this host: its postmaster's environment can be read too (as its user or root).
+    if (options.databaseUrl) tunables = tunablesOf(await postmasterOfBackend(dataSource, url));
+    const fixedMallocThresholds = fixesMallocThresholds(tunables);
+    if (fixedMallocThresholds === false) {
+      log(
+        `warning: PostgreSQL runs with glibc's dynamic malloc thresholds (GLIBC_TUNABLES ${tunables}): statements that build large ` +
+          'JSON values (the raw-SQL baseline above all) fault their memory in again on every execution, at a cost that depends on ' +
+          `the machine, so the multiples are not comparable with runs on a server started with GLIBC_TUNABLES=${POSTGRES_GLIBC_TUNABLES}; ` +
+          'see pg faults/req',
+      );
+    }
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     if (applied.length > 0) log(`migrations applied: ${applied.map((m) => m.name).join(', ')}`);
 
@@ -270,12 +341,13 @@ export async function openBenchDatabase(options: BenchDatabaseOptions): Promise<
         server,
         cpuSource: postmaster === undefined ? 'client backends of the benchmark database (/proc)' : 'the embedded postmaster and all its processes (/proc)',
         glibcTunables: tunables,
+        fixedMallocThresholds,
         settings: await settingsOf(dataSource),
       },
       counts: await tableCounts(dataSource),
       seededMs,
       fixtures,
-      postgresCpuMs: async () => (postmaster === undefined ? databaseBackendsCpuMs(dataSource, url) : processTreeCpuMs(postmaster)),
+      postgresUsage: async () => (postmaster === undefined ? databaseBackendsUsage(dataSource, url) : processTreeUsage(postmaster)),
       deleteBenchScans: () => deleteScans(dataSource),
       close,
     };

@@ -5,6 +5,7 @@
  * and of PostgreSQL per request.
  */
 import autocannon from 'autocannon';
+import type { PostgresUsage } from './bench-database';
 import type { ForkedServer } from './servers';
 import type { Fixtures, Scenario } from './scenarios';
 
@@ -41,6 +42,7 @@ export interface Part {
   auditSql: number;
   serverCpuMs: number;
   postgresCpuMs: number | null;
+  postgresMinorFaults: number | null;
 }
 
 export interface LoadRun {
@@ -64,6 +66,8 @@ export interface LoadRun {
   /** CPU time per request of the server process, and of all PostgreSQL processes. */
   serverCpuMsPerRequest: number | null;
   postgresCpuMsPerRequest: number | null;
+  /** PostgreSQL's minor page faults per request (see PostgresUsage). */
+  postgresFaultsPerRequest: number | null;
 }
 
 /** Every SAMPLE_EVERY-th response body is parsed and checked. */
@@ -98,7 +102,7 @@ export async function drive(
   target: Target,
   scenario: Scenario,
   fixtures: Fixtures,
-  options: { seconds: number; connections: number; first: number; postgresCpuMs: () => Promise<number | null> },
+  options: { seconds: number; connections: number; first: number; postgresUsage: () => Promise<PostgresUsage | null> },
 ): Promise<{ part: Part; next: number }> {
   let issued = options.first;
   let received = 0;
@@ -130,7 +134,7 @@ export async function drive(
     };
   }
   const before = await target.server.idleStats();
-  const pgBefore = await options.postgresCpuMs();
+  const pgBefore = await options.postgresUsage();
   const run = autocannon({
     url: `http://127.0.0.1:${target.server.port}`,
     connections: options.connections,
@@ -141,7 +145,7 @@ export async function drive(
   run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   const result = await run;
   const after = await target.server.idleStats();
-  const pgAfter = await options.postgresCpuMs();
+  const pgAfter = await options.postgresUsage();
   return {
     part: {
       requests: result.requests.total,
@@ -156,7 +160,8 @@ export async function drive(
       sql: after.sql - before.sql,
       auditSql: after.auditSql - before.auditSql,
       serverCpuMs: (after.cpuMicros - before.cpuMicros) / 1000,
-      postgresCpuMs: pgBefore === null || pgAfter === null ? null : pgAfter - pgBefore,
+      postgresCpuMs: pgBefore === null || pgAfter === null ? null : pgAfter.cpuMs - pgBefore.cpuMs,
+      postgresMinorFaults: pgBefore === null || pgAfter === null ? null : pgAfter.minorFaults - pgBefore.minorFaults,
     },
     next: target.constant ? options.first : issued,
   };
@@ -176,6 +181,7 @@ export function combine(mode: Mode, parts: readonly Part[], sqlPerRequest: numbe
   const latencies = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
   const per = (total: number) => (answered > 0 ? total / answered : null);
   const pg = parts.every((p) => p.postgresCpuMs !== null) ? sum((p) => p.postgresCpuMs!) : null;
+  const faults = parts.every((p) => p.postgresMinorFaults !== null) ? sum((p) => p.postgresMinorFaults!) : null;
   return {
     mode,
     requestsPerSecond: requests / seconds,
@@ -197,5 +203,6 @@ export function combine(mode: Mode, parts: readonly Part[], sqlPerRequest: numbe
     auditSqlPerRequestUnderLoad: mode === 'protected' ? per(sum((p) => p.auditSql)) : null,
     serverCpuMsPerRequest: per(sum((p) => p.serverCpuMs)),
     postgresCpuMsPerRequest: pg === null ? null : per(pg),
+    postgresFaultsPerRequest: faults === null ? null : per(faults),
   };
 }

@@ -72,7 +72,7 @@ const MODES = ['protected', 'before', 'unprotected', 'baseline'] as const;
 
 /** One row per scenario and server. */
 export function runsTable(results: readonly ScenarioResult[]): string {
-  const header = ['#', 'scenario', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'SQL/req', 'node ms/req', 'pg ms/req'];
+  const header = ['#', 'scenario', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'SQL/req', 'node ms/req', 'pg ms/req', 'pg faults/req'];
   const rows: string[][] = [];
   for (const r of results) {
     let first = true;
@@ -92,6 +92,7 @@ export function runsTable(results: readonly ScenarioResult[]): string {
         num(run.sqlPerRequest),
         num(run.serverCpuMsPerRequest, 2),
         num(run.postgresCpuMsPerRequest, 2),
+        num(run.postgresFaultsPerRequest, 1),
       ]);
       first = false;
     }

@@ -248,7 +248,7 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
       seconds,
       connections: options.connections,
       first: next.get(target.mode)!,
-      postgresCpuMs: db.postgresCpuMs,
+      postgresUsage: db.postgresUsage,
     });
     next.set(target.mode, following);
     return part;
@@ -415,6 +415,12 @@ async function main(argv: string[]): Promise<number> {
     `${options.connections} connections over loopback, ${options.warmup} s warm-up + ${options.duration} s per server and scenario; ` +
       `PostgreSQL GLIBC_TUNABLES=${db.postgres.glibcTunables ?? 'unknown'}; load average ${report.machine.loadAverageAtStart} -> ${report.machine.loadAverageAtEnd}\n\n`,
   );
+  if (db.postgres.fixedMallocThresholds === false) {
+    out.write(
+      "PostgreSQL runs with glibc's dynamic malloc thresholds: the page faults its statements take again on every execution " +
+        "(pg faults/req) cost what this machine charges for them, so x baseline is not comparable with other machines' runs.\n\n",
+    );
+  }
   out.write(`${runsTable(results)}\n\n${roundsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
   out.write(`results: ${path.relative(ROOT, file)} and bench/results/latest.json; ${report.elapsedSeconds} s in all\n`);
   if (options.profile) out.write(`CPU profiles: ${path.relative(ROOT, PROFILE_DIR)}/ (Chrome DevTools or speedscope)\n`);

@@ -11,7 +11,7 @@
  * of each batch is kept (`--out`, default .data/callgrind) for
  * `callgrind_annotate --inclusive=yes <file>`; the table gives instructions per request, per
  * batch and their median, for the main thread (with and without its garbage collection and
- * optimizing compiler) and all threads. Audit events are written, so point DATABASE_URL at a database of your
+ * compilers past the interpreter, read from the dump's call graph: see callgrind-dump.ts) and all threads. Audit events are written, so point DATABASE_URL at a database of your
  * own holding the benchmark data set (e.g. `CREATE DATABASE mine TEMPLATE <bench database>`),
  * not at a shared one others measure on. JIT-compiled JavaScript has no symbol for callgrind: the
  * gateway runs with --perf-basic-prof, and each dump is also written as `<dump>.js` with V8's
@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { loadAuthConfig } from '../src/auth/auth-config';
 import { mintDevToken } from '../src/auth/dev-token';
 import { openBenchDatabase } from './bench-database';
+import { runtimeOfDumpFile } from './callgrind-dump';
 import { problemWith } from './load';
 import { SCENARIOS, type Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
@@ -181,21 +182,6 @@ function nameJs(file: string, pid: number): void {
   fs.writeFileSync(`${file}.js`, text);
 }
 
-/**
- * The instructions of a dump spent, on that thread, in V8's garbage collector and its optimizing
- * compiler (inclusive, from callgrind_annotate). Scavenges scale with what requests allocate, but
- * a major collection, or a function optimized again after a deoptimization, falling in a batch
- * moves its total by several percent: what is left is the requests' own work.
- */
-function runtimeOf(file: string): { gc: number; compile: number } {
-  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
-  const inclusive = (pattern: RegExp) => {
-    const line = new RegExp(`^\\s*([\\d,]+) .*${pattern.source}`, 'm').exec(text);
-    return line ? Number(line[1]!.replace(/,/g, '')) : 0;
-  };
-  return { gc: inclusive(/v8::internal::Heap::CollectGarbage\(/), compile: inclusive(/v8::internal::Runtime_CompileOptimized\(/) };
-}
-
 /** Per-batch figures in thousands, their median and spread (max − min over the median). */
 function figures(perRequest: readonly number[]): string {
   const k = (n: number) => Math.round(n / 1000).toLocaleString('en');
@@ -241,6 +227,7 @@ async function main(): Promise<void> {
       const mainPerRequest: number[] = [];
       const gcPerRequest: number[] = [];
       const compilePerRequest: number[] = [];
+      const eitherPerRequest: number[] = [];
       for (let b = 0; b < opts.batches; b += 1) {
         callgrindControl(server.pid, '--zero');
         await send(server, agent, headers, body, check, opts.warmup + b * opts.requests, opts.requests, opts.connections);
@@ -257,20 +244,21 @@ async function main(): Promise<void> {
         const all = dumped.reduce((n, f) => n + totalOf(path.join(opts.out, f)), 0);
         perRequest.push(all / opts.requests);
         mainPerRequest.push(totalOf(path.join(opts.out, main)) / opts.requests);
-        const runtime = runtimeOf(path.join(opts.out, main));
+        const runtime = runtimeOfDumpFile(path.join(opts.out, main));
         gcPerRequest.push(runtime.gc / opts.requests);
         compilePerRequest.push(runtime.compile / opts.requests);
+        eitherPerRequest.push(runtime.either / opts.requests);
         const k = (n: number) => Math.round(n).toLocaleString('en');
         log(
           `  batch ${b + 1}: ${k(mainPerRequest.at(-1)!)} instructions per request on the main thread (${k(gcPerRequest.at(-1)!)} of them ` +
-            `collecting garbage, ${k(compilePerRequest.at(-1)!)} optimizing), ${k(perRequest.at(-1)!)} on all (${main})`,
+            `collecting garbage, ${k(compilePerRequest.at(-1)!)} compiling), ${k(perRequest.at(-1)!)} on all (${main})`,
         );
       }
       callgrindControl(server.pid, '--instr=off');
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread | ${figures(mainPerRequest)}`);
-      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, less GC and optimizing | ${figures(mainPerRequest.map((n, i) => n - gcPerRequest[i]! - compilePerRequest[i]!))}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, less GC and compiling | ${figures(mainPerRequest.map((n, i) => n - eitherPerRequest[i]!))}`);
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, GC | ${figures(gcPerRequest)}`);
-      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, optimizing | ${figures(compilePerRequest)}`);
+      rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main, compiling | ${figures(compilePerRequest)}`);
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | all threads | ${figures(perRequest)}`);
     }
     agent.destroy();

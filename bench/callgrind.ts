@@ -104,17 +104,31 @@ function options(argv: string[]): Options {
   };
 }
 
-/** Sends `count` requests, `connections` at a time; throws on the first that is not a correct answer. */
-async function send(server: ForkedServer, agent: http.Agent, headers: Record<string, string>, body: (i: number) => string, check: (i: number, status: number, text: string) => string | undefined, first: number, count: number, connections: number): Promise<void> {
+/** Times one request may be answered 503 (the database did not answer in time: valgrind at a busy machine's pace) and sent again. */
+const MAX_RETRIES = 5;
+
+/**
+ * Sends `count` requests, `connections` at a time; a 503 is sent again after its Retry-After, up
+ * to MAX_RETRIES times; throws on the first that is not a correct answer. Returns how many were
+ * sent again (their refused attempts are in a batch's count: the caller reports them).
+ */
+async function send(server: ForkedServer, agent: http.Agent, headers: Record<string, string>, body: (i: number) => string, check: (i: number, status: number, text: string) => string | undefined, first: number, count: number, connections: number): Promise<number> {
   let next = first;
+  let retried = 0;
   const end = first + count;
-  const one = (i: number) =>
+  const one = (i: number, attempt = 0): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const payload = body(i);
       const req = http.request({ host: '127.0.0.1', port: server.port, path: '/graphql', method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(payload) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          if (res.statusCode === 503 && attempt < MAX_RETRIES) {
+            retried += 1;
+            const seconds = Number(res.headers['retry-after']) || 1;
+            setTimeout(() => one(i, attempt + 1).then(resolve, reject), seconds * 1000);
+            return;
+          }
           const problem = check(i, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
           if (problem) reject(new Error(`request ${i}: ${problem}`));
           else resolve();
@@ -128,6 +142,7 @@ async function send(server: ForkedServer, agent: http.Agent, headers: Record<str
     while (next < end) await one(next++);
   };
   await Promise.all(Array.from({ length: Math.min(connections, count) }, lane));
+  return retried;
 }
 
 function callgrindControl(pid: number, ...args: string[]): void {
@@ -215,6 +230,7 @@ async function main(): Promise<void> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
     const authConfig = loadAuthConfig(process.env);
     const rows: string[] = [];
+    const retries: string[] = [];
     for (const scenario of opts.scenarios) {
       const token = await mintDevToken({ ...scenario.token(db.fixtures), ttlSeconds: 6 * 3600 }, authConfig);
       const headers = { authorization: `Bearer ${token}`, 'x-purpose': scenario.purpose, 'content-type': 'application/json' };
@@ -230,7 +246,7 @@ async function main(): Promise<void> {
       const eitherPerRequest: number[] = [];
       for (let b = 0; b < opts.batches; b += 1) {
         callgrindControl(server.pid, '--zero');
-        await send(server, agent, headers, body, check, opts.warmup + b * opts.requests, opts.requests, opts.connections);
+        const retried = await send(server, agent, headers, body, check, opts.warmup + b * opts.requests, opts.requests, opts.connections);
         await server.idleStats();
         const before = new Set(fs.readdirSync(opts.out));
         callgrindControl(server.pid, `--dump=scenario-${scenario.number}-batch-${b + 1}`);
@@ -251,8 +267,10 @@ async function main(): Promise<void> {
         const k = (n: number) => Math.round(n).toLocaleString('en');
         log(
           `  batch ${b + 1}: ${k(mainPerRequest.at(-1)!)} instructions per request on the main thread (${k(gcPerRequest.at(-1)!)} of them ` +
-            `collecting garbage, ${k(compilePerRequest.at(-1)!)} compiling), ${k(perRequest.at(-1)!)} on all (${main})`,
+            `collecting garbage, ${k(compilePerRequest.at(-1)!)} compiling), ${k(perRequest.at(-1)!)} on all (${main})` +
+            (retried > 0 ? `; ${retried} answered 503 and sent again, their refusals counted too` : ''),
         );
+        if (retried > 0) retries.push(`scenario ${scenario.number} batch ${b + 1}: ${retried} requests answered 503 and sent again (their refusals are in its count)`);
       }
       callgrindControl(server.pid, '--instr=off');
       rows.push(`| ${scenario.number} ${scenario.key} | ${opts.mode} | main thread | ${figures(mainPerRequest)}`);
@@ -264,7 +282,7 @@ async function main(): Promise<void> {
     agent.destroy();
     process.stdout.write(
       `gateway: ${opts.gateway}\n${opts.connections} connections, ${opts.warmup} warm-up requests, batches of ${opts.requests}; dumps in ${opts.out}\n\n` +
-        `| scenario | protections | threads | k instructions per request, per batch | median | spread |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+        `| scenario | protections | threads | k instructions per request, per batch | median | spread |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n${retries.map((r) => `\n${r}`).join('')}`,
     );
   } finally {
     await server?.stop();

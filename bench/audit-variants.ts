@@ -16,7 +16,10 @@
  *     [--batch 10] [--batches 150] [--rounds 8] [--prefill 0]
  *
  * FILE.json: [{ "name": "main" }, { "name": "main, again" }, { "name": "no seal index", "ddl": ["DROP INDEX audit_event_seal"] }]
- * (list the reference twice to see what a copy alone moves).
+ * (list the reference twice to see what a copy alone moves). A variant may write batches of its
+ * own size (`"batch": 24`, else `--batch`): the same schema at several sizes splits a batch's cost
+ * into what every statement pays and what each event adds. The DDL runs on the variant's one
+ * connection, so a session setting (`SET commit_delay = 100`) holds for its batches too.
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -33,6 +36,8 @@ const log = (line: string) => process.stderr.write(`bench:audit-variants: ${line
 interface Variant {
   name: string;
   ddl?: string[];
+  /** Events per batch; default `--batch`. */
+  batch?: number;
 }
 
 interface Running {
@@ -41,6 +46,7 @@ interface Running {
   dataSource: DataSource;
   audit: AuditLog;
   pid: number;
+  batch: number;
 }
 
 /** CPU time of a process so far, in µs. */
@@ -72,8 +78,9 @@ async function main(argv: string[]): Promise<void> {
   const prefill = count('prefill', values.prefill, 0, 0);
   if (!values.variants) throw new Error('--variants: expected a JSON file listing the variants');
   const variants = JSON.parse(fs.readFileSync(values.variants, 'utf8')) as Variant[];
-  if (!Array.isArray(variants) || variants.length === 0 || variants.some((v) => typeof v?.name !== 'string' || (v.ddl !== undefined && !Array.isArray(v.ddl)))) {
-    throw new Error(`--variants: expected [{ "name": string, "ddl"?: string[] }, …], got ${JSON.stringify(variants).slice(0, 200)}`);
+  const badBatch = (b: unknown) => b !== undefined && !(Number.isInteger(b) && (b as number) >= 1 && (b as number) <= 1000);
+  if (!Array.isArray(variants) || variants.length === 0 || variants.some((v) => typeof v?.name !== 'string' || (v.ddl !== undefined && !Array.isArray(v.ddl)) || badBatch(v.batch))) {
+    throw new Error(`--variants: expected [{ "name": string, "ddl"?: string[], "batch"?: 1 to 1000 }, …], got ${JSON.stringify(variants).slice(0, 200)}`);
   }
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL: the database the variants are cloned from (a copy of the benchmark data)');
@@ -105,17 +112,18 @@ async function main(argv: string[]): Promise<void> {
       await dataSource.initialize();
       for (const statement of v.ddl ?? []) await dataSource.query(statement);
       const [{ pid }] = await dataSource.query(`SELECT pg_backend_pid() AS pid`);
-      running.push({ name: v.name, database, dataSource, audit: new AuditLog(dataSource, { windowMs: 50, maxBatchSize: batch }), pid });
+      const size = v.batch ?? batch;
+      running.push({ name: v.name, database, dataSource, audit: new AuditLog(dataSource, { windowMs: 50, maxBatchSize: size }), pid, batch: size });
     }
-    for (const v of running) for (let i = 0; i < 30; i++) await batchOn(v, batch); // warm-up: the plan, the stored coordinate set
+    for (const v of running) for (let i = 0; i < 30; i++) await batchOn(v, v.batch); // warm-up: the plan, the stored coordinate set
     const perEvent: number[][] = [];
     for (let r = 0; r < rounds; r++) {
       const sums = running.map(() => 0);
       for (let b = 0; b < batches; b++) {
         const order = running.map((_, i) => i).sort(() => Math.random() - 0.5);
-        for (const i of order) sums[i]! += await batchOn(running[i]!, batch);
+        for (const i of order) sums[i]! += await batchOn(running[i]!, running[i]!.batch);
       }
-      const round = sums.map((s) => s / batches / batch);
+      const round = sums.map((s, i) => s / batches / running[i]!.batch);
       perEvent.push(round);
       log(`round ${r + 1}: ${running.map((v, i) => `${v.name} ${round[i]!.toFixed(1)} µs (${(round[i]! / round[0]!).toFixed(3)})`).join(' | ')}`);
     }
@@ -124,7 +132,7 @@ async function main(argv: string[]): Promise<void> {
       return `${m.median.toFixed(digits)} (${m.min.toFixed(digits)}–${m.max.toFixed(digits)})`;
     };
     const lines = [
-      `audit variants: batches of ${batch} point-read events, ${batches} batches per variant and round, ${rounds} rounds; backend CPU per event, median (min–max) of rounds; ratio to ${running[0]!.name}, round by round`,
+      `audit variants: batches of ${batch} point-read events (unless a variant names its own size), ${batches} batches per variant and round, ${rounds} rounds; backend CPU per event, median (min–max) of rounds; ratio to ${running[0]!.name}, round by round`,
       ...running.map((v, i) => `${v.name.padEnd(32)} ${spread(perEvent.map((p) => p[i]!), 1)} µs   ratio ${spread(perEvent.map((p) => p[i]! / p[0]!), 3)}`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

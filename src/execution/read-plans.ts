@@ -110,7 +110,7 @@ import { fragmentsOf } from '../platform/documents';
 import { BehaviorEventOrder, CaseOrder, CustomerOrder, OrderOrder, PartnerOrder, PaymentOrder, PreferenceHistoryOrder, PrivacyRequestOrder, ShipmentOrder, WebhookDeliveryOrder } from '../platform/orderings';
 import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
-import { readRows, rowReader, toPositional, type RowReader } from '../platform/row-reader';
+import { readRowArrays, rowReader, toPositional, type RowReader } from '../platform/row-reader';
 import { carryingJsonText, JsonText } from './json-text';
 import { classify, isPersonalData, STRUCTURE, type MaskKind } from '../policy/classification';
 import { applyMask } from '../policy/masking';
@@ -457,8 +457,11 @@ interface BuildEnv {
   carried: { coordinates: Set<string>; bits: bigint } | undefined;
 }
 
+/** A root row as pg reads it: its cells in the order the statement selects them (`readRowArrays`). */
+type Row = readonly unknown[];
+
 /** Assembles a root row's object (`renderRow`). */
-type Build = (row: Record<string, unknown>, env: BuildEnv) => Record<string, unknown>;
+type Build = (row: Row, env: BuildEnv) => Record<string, unknown>;
 
 /** An argument graphql-js reports (an invalid page size or cursor) or an ordering it refuses: the operation runs there. */
 class NeedsGraphqlJs extends Error {}
@@ -1308,11 +1311,12 @@ function joinOnce(out: RowSql, r: Render, target: TableType, alias: string, fore
  * is no more than that of parsing the JSON. Returns the function that assembles the object.
  */
 function renderRow(selection: Selection, alias: string, r: Render, out: RowSql): Build {
-  const parts: Array<(row: Record<string, unknown>, object: Record<string, unknown>, env: BuildEnv) => void> = [];
+  const parts: Array<(row: Row, object: Record<string, unknown>, env: BuildEnv) => void> = [];
+  // A column's position in the row (its name in the text only labels it).
   const column = (sql: string) => {
-    const name = `c${out.columns.length}`;
-    out.columns.push(`${sql} AS ${name}`);
-    return name;
+    const n = out.columns.length;
+    out.columns.push(`${sql} AS c${n}`);
+    return n;
   };
   // What the response carries (`Part`): a root row's own cells are read here, the bits of its lists and pages come before their text.
   const carried = r.carried;
@@ -1693,6 +1697,8 @@ interface StepStatement {
   /** Each parameter's value, of the request (`Render.param`). */
   binders: ReadonlyArray<(q: Request) => unknown>;
   build: Build;
+  /** Where a row holds its subject (the column after those `build` reads); its sort value and id follow it on a page whose cursors are sealed. */
+  subject: number;
   /** A root list's page: its size, whether it starts after a cursor, whether its rows' cursors are sealed (for `list` in `ordering`). */
   page?: { first: number; after: boolean; cursors: boolean; list: ScopedTable; ordering: Ordering };
   /** The pages below whose cursors are sealed in Node (`sealPages`), each for its list and ordering. */
@@ -1831,6 +1837,7 @@ function renderStep(step: RootStep, catalog: Catalog, r: Render): Omit<StepState
   const build = renderRow(step.object, t, r, row);
   // Every key of the row may be denied: it then reads no column, only its subject.
   const head = `SELECT ${[...row.columns, `${subject} AS subject`].join(', ')}`;
+  const at = row.columns.length;
   let sql = ` FROM ${type.reader.table} ${t}${row.joins.join('')} WHERE TRUE`;
   if (step.source.kind === 'byId') {
     const id = r.param((q) => {
@@ -1838,13 +1845,13 @@ function renderStep(step: RootStep, catalog: Catalog, r: Render): Omit<StepState
       if (typeof value !== 'string' || !UUID.test(value)) throw new NeedsGraphqlJs();
       return value.toLowerCase();
     }, 'uuid');
-    return { sql: `${head}${sql} AND ${t}."id" = ${id}${r.scope(type.table, t)}`, build };
+    return { sql: `${head}${sql} AND ${t}."id" = ${id}${r.scope(type.table, t)}`, build, subject: at };
   }
   if (step.source.kind === 'rows') {
     const { orderBy, limit, where } = step.source;
     const order = orderBy.map(([column, direction]) => `${t}.${column} ${direction}`).join(', ');
     // The conditions its arguments add are text: asked.
-    return { sql: `${head}${sql}${r.scope(type.table, t)}${where ? r.ask((q) => where(q.args(field, node), t)) : ''} ORDER BY ${order}${limit ? ` LIMIT ${limit}` : ''}`, build };
+    return { sql: `${head}${sql}${r.scope(type.table, t)}${where ? r.ask((q) => where(q.args(field, node), t)) : ''} ORDER BY ${order}${limit ? ` LIMIT ${limit}` : ''}`, build, subject: at };
   }
   const source = step.source;
   const first = r.ask((q) => pageSize(q.args(field, node).first));
@@ -1870,7 +1877,7 @@ function renderStep(step: RootStep, catalog: Catalog, r: Render): Omit<StepState
   // from 1 to MAX_PAGE_SIZE (pageSize), so the text stays safe and the prepared
   // statements few: one per page size in use.
   sql += ` ORDER BY ${column} ${ordering.direction}, ${t}."id" ${ordering.direction} LIMIT ${limit}`;
-  return { sql, build, page: { first, after, cursors, list: type.table, ordering } };
+  return { sql, build, subject: at, page: { first, after, cursors, list: type.table, ordering } };
 }
 
 /** Distinct statement texts sent as prepared statements; past this, statements are sent unprepared (each connection keeps what it prepares). */
@@ -1995,7 +2002,7 @@ export class ReadPlans {
           carries: carried !== undefined,
         };
         const sealing = new Map<PageShape, { list: string; ordering: Ordering }>();
-        const statements: Array<{ sql?: string; values: unknown[]; step: RootStep; build: Build; page?: { first: number; after: boolean; seal?: (row: Record<string, unknown>) => string } }> = [];
+        const statements: Array<{ sql?: string; values: unknown[]; step: RootStep; build: Build; subject: number; page?: { first: number; after: boolean; seal?: (row: Row) => string } }> = [];
         for (const [i, step] of steps.entries()) {
           let statement: StepStatement;
           let values: unknown[];
@@ -2003,7 +2010,7 @@ export class ReadPlans {
             // graphql-js reports arguments it refuses where they belong, with the field's path.
             request.args(step.field, step.node);
             if (step.coordinate !== undefined && denied.has(step.coordinate)) {
-              statements.push({ values: [], step, build: () => ({}) }); // null, and its FORBIDDEN
+              statements.push({ values: [], step, build: () => ({}), subject: 0 }); // null, and its FORBIDDEN
               continue;
             }
             statement = templates[i]!.for(request);
@@ -2015,25 +2022,26 @@ export class ReadPlans {
           for (const [shape, how] of statement.sealing) sealing.set(shape, how);
           const page = statement.page;
           if (!page) {
-            statements.push({ sql: statement.sql, values, step, build: statement.build });
+            statements.push({ sql: statement.sql, values, step, build: statement.build, subject: statement.subject });
             continue;
           }
           // Cursors are sealed in Node from each row's sort value and id, as toPage seals them
           // (pagination.ts): one cursor per row, whichever edge or pageInfo field names it.
-          const sealed = new Map<Record<string, unknown>, string>();
+          const sealed = new Map<Row, string>();
           const { list, ordering } = page;
-          const seal = (row: Record<string, unknown>) => {
+          const sort = statement.subject + 1;
+          const seal = (row: Row) => {
             let cursor = sealed.get(row);
-            if (cursor === undefined) sealed.set(row, (cursor = ctx.cursors.seal(list, ordering, row.sort_v, row.sort_i as string)));
+            if (cursor === undefined) sealed.set(row, (cursor = ctx.cursors.seal(list, ordering, row[sort], row[sort + 1] as string)));
             return cursor;
           };
-          statements.push({ sql: statement.sql, values, step, build: statement.build, page: { first: page.first, after: page.after, ...(page.cursors ? { seal } : {}) } });
+          statements.push({ sql: statement.sql, values, step, build: statement.build, subject: statement.subject, page: { first: page.first, after: page.after, ...(page.cursors ? { seal } : {}) } });
         }
         const results = await Promise.allSettled(
           statements.map(async ({ sql, values }) => {
             if (sql === undefined) return [];
             if (!prepared.has(sql) && prepared.size < MAX_PREPARED_PLANS) prepared.add(sql);
-            return readRows(ds, sql, values, { prepared: prepared.has(sql) });
+            return readRowArrays(ds, sql, values, { prepared: prepared.has(sql) });
           }),
         );
         const data: Record<string, unknown> = {};
@@ -2041,7 +2049,7 @@ export class ReadPlans {
         // is on graphql-js (masked on the way out); a root that may not be null nulls `data`.
         const failed: GraphQLError[] = [];
         let failedNonNull = false;
-        statements.forEach(({ sql, step, build, page }, i) => {
+        statements.forEach(({ sql, step, build, subject, page }, i) => {
           const settled = results[i]!;
           if (sql === undefined || settled.status === 'rejected') {
             data[step.responseKey] = null;
@@ -2055,7 +2063,7 @@ export class ReadPlans {
           const rows = page ? read.slice(0, page.first) : read;
           if (records === undefined || records[i]) {
             const subjects: string[] = [];
-            for (const row of rows) if (typeof row.subject === 'string') subjects.push(row.subject);
+            for (const row of rows) if (typeof row[subject] === 'string') subjects.push(row[subject] as string);
             ctx.disclosures.subjectsOfRows(subjects);
           }
           const nodes = rows.map((row) => build(row, env));

@@ -120,20 +120,34 @@ function gatewayClient(answerTimeoutMs: number): typeof pg.Client {
 }
 
 /** What a statement the gateway sends may hold: anything else goes to pg as it is. */
-const STATEMENT_KEYS = new Set(['name', 'text', 'values']);
+const STATEMENT_KEYS = new Set(['name', 'text', 'values', 'rowMode']);
+
+/** What of a pg Query a statement made from its text sets after it is made (pg 8.23's own fields). */
+type TextQuery = pg.Query & { name?: string; callback?: unknown; types?: unknown; _rowMode?: string; _result?: unknown; _results?: unknown };
+
+/** pg's Result (exported, not typed): what parses a statement's rows. */
+const PgResult = (pg as unknown as { Result: new (rowMode: string | undefined, types: unknown) => unknown }).Result;
 
 /**
- * A statement given as `{ text, values?, name? }` (readRows, the audit writer), as the Query pg
- * would make of it. pg (8.23) copies an object it is given through its property descriptors
- * before reading three fields (about 19 k instructions a statement, most of a point read's
- * statement on the Node side); a Query made from the text alone is not copied, and takes the
- * name (a prepared statement) once made. Values given beside the object win, as in pg.
+ * A statement given as `{ text, values?, name?, rowMode? }` (readRows, the audit writer), as the
+ * Query pg would make of it. pg (8.23) copies an object it is given through its property
+ * descriptors before reading three fields (about 19 k instructions a statement, most of a point
+ * read's statement on the Node side); a Query made from the text alone is not copied, and takes
+ * the name (a prepared statement) once made. Values given beside the object win, as in pg.
+ * `rowMode: 'array'` (compiled reads: pg then makes each row an array, not a copy of an object
+ * per row) is set as pg's constructor sets it: its row mode and the result that parses its rows;
+ * test/platform/database-statements.test.ts holds pg to it.
  */
-function statementOfText(config: Record<string, unknown>, values: unknown): (pg.Query & { name?: string; callback?: unknown }) | undefined {
+function statementOfText(config: Record<string, unknown>, values: unknown): TextQuery | undefined {
   if (typeof config.text !== 'string' || Object.getPrototypeOf(config) !== Object.prototype) return undefined;
   for (const key in config) if (!STATEMENT_KEYS.has(key)) return undefined;
-  const statement = new pg.Query(config.text, (values && typeof values !== 'function' ? values : config.values) as unknown[] | undefined) as pg.Query & { name?: string };
+  if (config.rowMode !== undefined && config.rowMode !== 'array') return undefined;
+  const statement = new pg.Query(config.text, (values && typeof values !== 'function' ? values : config.values) as unknown[] | undefined) as TextQuery;
   if (config.name !== undefined) statement.name = config.name as string;
+  if (config.rowMode === 'array') {
+    statement._rowMode = 'array';
+    statement._result = statement._results = new PgResult('array', statement.types);
+  }
   return statement;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Statements given to the gateway's pg client as `{ text, values?, name? }` (readRows, the audit
+ * Statements given to the gateway's pg client as `{ text, values?, name?, rowMode? }` (readRows, the audit
  * writer) are handed to pg as a Query made from their text (platform/database.ts): they must
  * answer exactly as pg answers the object — prepared under their name, values beside the object
  * winning, callbacks and promises, errors — and any other object still goes to pg as it is.
@@ -75,8 +75,37 @@ describe("the gateway's pg client, statements given as text, values and name", (
     }
   });
 
-  it('hands any other object to pg as it is (a row mode, say)', async () => {
-    const result = await pool.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' });
-    expect(result.rows).toEqual([[1, 2]]);
+  it('answers a statement in row mode array with arrays, named or not, as pg answers its object', async () => {
+    const client = await pool.connect();
+    try {
+      const statement = { name: 'ntk-test-array', text: 'SELECT $1::int AS a, $1::int + 1 AS b, NULL::text AS c', values: [1], rowMode: 'array' as const };
+      const first = await client.query(statement);
+      expect(first.rows).toEqual([[1, 2, null]]);
+      expect(first.fields.map((field) => field.name)).toEqual(['a', 'b', 'c']);
+      expect(first.rowCount).toBe(1);
+      expect((await client.query({ ...statement, values: [41] })).rows).toEqual([[41, 42, null]]);
+      const prepared = await client.query(`SELECT statement FROM pg_prepared_statements WHERE name = 'ntk-test-array'`);
+      expect(prepared.rows).toEqual([{ statement: 'SELECT $1::int AS a, $1::int + 1 AS b, NULL::text AS c' }]);
+      expect(statement).toEqual({ name: 'ntk-test-array', text: 'SELECT $1::int AS a, $1::int + 1 AS b, NULL::text AS c', values: [1], rowMode: 'array' });
+      // The next statement on the connection, without a row mode, answers objects again.
+      expect((await client.query({ text: 'SELECT 3 AS d' })).rows).toEqual([{ d: 3 }]);
+    } finally {
+      client.release();
+    }
+    const many = await pool.query({ text: 'SELECT n, n * 2 AS twice FROM generate_series(1, 3) n', values: [], rowMode: 'array' });
+    expect(many.rows).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 6],
+    ]);
+    expect((await pool.query({ text: 'SELECT $1::text AS v', values: ['inside'], rowMode: 'array' }, ['beside'])).rows).toEqual([['beside']]);
+  });
+
+  it('hands any other object to pg as it is (its own type parsers, say)', async () => {
+    const types = { getTypeParser: () => (value: string) => `parsed ${value}` };
+    const result = await pool.query({ text: 'SELECT 1 AS a, 2 AS b', types } as never);
+    expect((result as QueryResult).rows).toEqual([{ a: 'parsed 1', b: 'parsed 2' }]);
+    const arrays = await pool.query({ text: 'SELECT 1 AS a', rowMode: 'array', types } as never);
+    expect((arrays as QueryResult).rows).toEqual([['parsed 1']]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ENTITIES } from '../../src/data-source';
-import { readRows, rowReader, toPositional } from '../../src/platform/row-reader';
+import { readRowArrays, readRows, rowReader, toPositional } from '../../src/platform/row-reader';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
@@ -64,6 +64,17 @@ describe('rowReader', () => {
       expect(isDeepStrictEqual(aliased, expected)).toBe(true);
     },
   );
+
+  it('reads rows as arrays of their cells in select order, prepared or not', async () => {
+    const sql = `SELECT $1::int AS one, 'x'::text AS two, NULL::int AS three, true AS one`;
+    const { sql: counted } = await countSql(async () => {
+      expect(await readRowArrays(db.dataSource, sql, [1], { prepared: true })).toEqual([[1, 'x', null, true]]);
+      expect(await readRowArrays(db.dataSource, sql, [2], { prepared: true })).toEqual([[2, 'x', null, true]]);
+      expect(await readRowArrays(db.dataSource, sql, [3])).toEqual([[3, 'x', null, true]]);
+    });
+    expect(counted.count).toBe(3);
+    expect(await readRowArrays(db.dataSource, 'SELECT 1 AS n WHERE false', [])).toEqual([]);
+  });
 
   it('counts every statement it runs, prepared or not', async () => {
     const { sql } = await countSql(async () => {

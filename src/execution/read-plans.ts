@@ -451,10 +451,14 @@ interface Render {
   carried: boolean;
 }
 
-/** What a built root row's object reports to, per request: its JSON cells' form, and what the response carries (`Part`). */
+/**
+ * What a built root row's object reports to, per request: its JSON cells' form, and what the
+ * response carries (`Part`): the bits its lists and pages report, and, by bit, whether a root
+ * row's own cell carried a value (`seen`; each cell is looked at until one has).
+ */
 interface BuildEnv {
   json: JsonCell;
-  carried: { coordinates: Set<string>; bits: bigint } | undefined;
+  carried: { bits: bigint; seen: Uint8Array } | undefined;
 }
 
 /** A root row as pg reads it: its cells in the order the statement selects them (`readRowArrays`). */
@@ -1322,7 +1326,8 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
   const carried = r.carried;
   for (const k of selection.keys) {
     const { key, cell } = k;
-    const tracked = carried && k.bit !== undefined ? k.coordinate! : undefined;
+    // The coordinate's bit, by position (`BuildEnv.seen`).
+    const tracked = carried && k.bit !== undefined ? k.bit.toString(2).length - 1 : undefined;
     if (deniedCell(k, r)) {
       parts.push((_row, object) => void (object[key] = null));
     } else if (cell.kind === 'deniedOnly') {
@@ -1333,7 +1338,15 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
     } else if (cell.kind === 'column') {
       const name = column(cell.plain(alias, r));
       const decode = cell.decode;
-      parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
+      if (tracked !== undefined && !(cell.finished && carried)) {
+        // A cell's value, and whether it carries one, until a row's has.
+        parts.push((row, object, env) => {
+          const value = decode ? decode(row[name]) : row[name];
+          object[key] = value;
+          const seen = env.carried!.seen;
+          if (seen[tracked] === 0 && hasValue(value)) seen[tracked] = 1;
+        });
+      } else parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
       if (cell.finished && carried) {
         // Finished in Node later (`finishValues`): the bits its SQL reports, in a column of its words (comma-separated).
         const words = [...wordsOf(k.sql(alias, r))];
@@ -1345,7 +1358,7 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
             for (let i = 0; i < shifts.length; i++) env.carried!.bits |= BigInt(values[i]!) << shifts[i]!;
           });
         }
-      } else if (tracked) parts.push((_row, object, env) => void (hasValue(object[key]) && env.carried!.coordinates.add(tracked)));
+      }
     } else if (cell.kind === 'json') {
       // As text: pg leaves it unparsed (a plain column of type json, such as customs' HS codes,
       // is still parsed by pg).
@@ -1370,16 +1383,27 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
       }
     } else if (cell.kind === 'embedded') {
       const build = renderRow(cell.selection, alias, r, out);
-      parts.push((row, object, env) => void (object[key] = build(row, env)));
-      if (tracked) parts.push((_row, _object, env) => void env.carried!.coordinates.add(tracked));
+      if (tracked !== undefined) {
+        parts.push((row, object, env) => {
+          object[key] = build(row, env);
+          env.carried!.seen[tracked] = 1;
+        });
+      } else parts.push((row, object, env) => void (object[key] = build(row, env)));
     } else {
       const { target, foreignKey, link } = cell;
       const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
       // The joined row's id tells a row outside the scope (or missing) from one that is there.
       const present = column(`${c}."id"`);
       const build = renderRow(cell.selection, c, r, out);
-      parts.push((row, object, env) => void (object[key] = row[present] === null ? null : build(row, env)));
-      if (tracked) parts.push((row, _object, env) => void (row[present] !== null && env.carried!.coordinates.add(tracked)));
+      if (tracked !== undefined) {
+        parts.push((row, object, env) => {
+          if (row[present] === null) object[key] = null;
+          else {
+            object[key] = build(row, env);
+            env.carried!.seen[tracked] = 1;
+          }
+        });
+      } else parts.push((row, object, env) => void (object[key] = row[present] === null ? null : build(row, env)));
     }
   }
   return (row, env) => {
@@ -1966,7 +1990,7 @@ export class ReadPlans {
         const text = options.jsonText === true;
         let carriesText = false;
         const json: JsonCell = text ? (value, parse) => (parse ? JSON.parse(value) : ((carriesText = true), new JsonText(value))) : (value) => JSON.parse(value) as unknown;
-        const carried = options.audited && !coordinates.untracked ? { coordinates: new Set<string>(), bits: 0n } : undefined;
+        const carried = options.audited && !coordinates.untracked ? { bits: 0n, seen: new Uint8Array(coordinates.tracked.length) } : undefined;
         const env: BuildEnv = { json, carried };
         const argsOf = new Map<FieldNode, Record<string, unknown> | undefined>();
         const positions = new Map<FieldNode, { v: unknown; i: unknown }>();
@@ -2103,9 +2127,10 @@ export class ReadPlans {
         }
         const out = { data: carriesText ? carryingJsonText(data) : data };
         if (carried) {
-          for (let i = 0; i < coordinates.tracked.length; i++) if ((carried.bits >> BigInt(i)) & 1n) carried.coordinates.add(coordinates.tracked[i]!);
+          const carriedCoordinates = new Set<string>();
+          for (let i = 0; i < coordinates.tracked.length; i++) if (carried.seen[i] === 1 || (carried.bits >> BigInt(i)) & 1n) carriedCoordinates.add(coordinates.tracked[i]!);
           // For this very `data` (a denied root field that may not be null answers none: below).
-          ctx.disclosures.carriedByPlan(out.data, carried.coordinates);
+          ctx.disclosures.carriedByPlan(out.data, carriedCoordinates);
         }
         if (denied.size === 0 && failed.length === 0) return out;
         // Each denied field where graphql-js would reach it: null (the statement's, or Node's) and

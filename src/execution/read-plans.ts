@@ -459,6 +459,11 @@ interface Render {
 interface BuildEnv {
   json: JsonCell;
   carried: { bits: bigint; seen: Uint8Array } | undefined;
+  /**
+   * Per statement, by cell (`RowSql.words`): the words of bits last ORed into `carried.bits`
+   * from that cell. Rows of one list report the same words, mostly: those are read once.
+   */
+  words: Array<string | undefined>;
 }
 
 /** A root row as pg reads it: its cells in the order the statement selects them (`readRowArrays`). */
@@ -1285,6 +1290,18 @@ interface RowSql {
   joins: string[];
   /** Aliases of the rows joined so far, by join condition: a row is joined once, however many keys read it. */
   joined: Map<string, string>;
+  /** Cells of the row that report words of bits so far (`BuildEnv.words`). */
+  words: number;
+}
+
+/** ORs into `carried` the words of bits `text` holds (comma-separated), each at its shift. */
+function orWords(carried: { bits: bigint }, text: string, shifts: readonly bigint[]): void {
+  if (shifts.length === 1) {
+    carried.bits |= BigInt(text) << shifts[0]!;
+    return;
+  }
+  const values = text.split(',');
+  for (let i = 0; i < shifts.length; i++) carried.bits |= BigInt(values[i]!) << shifts[i]!;
 }
 
 /**
@@ -1353,9 +1370,12 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
         if (words.length > 0) {
           const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
           const bits = column(words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `));
+          const w = out.words++;
           parts.push((row, _object, env) => {
-            const values = (row[bits] as string).split(',');
-            for (let i = 0; i < shifts.length; i++) env.carried!.bits |= BigInt(values[i]!) << shifts[i]!;
+            const text = row[bits] as string;
+            if (env.words[w] === text) return;
+            orWords(env.carried!, text, shifts);
+            env.words[w] = text;
           });
         }
       }
@@ -1373,11 +1393,18 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
         const words = [...built.bits];
         const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
         const name = column(`(SELECT ${words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `)} || ' ' || (${built.json})::text ${built.tail})`);
+        const w = out.words++;
         parts.push((row, object, env) => {
           const text = row[name] as string;
-          const space = text.indexOf(' ');
-          const values = text.slice(0, space).split(',');
-          for (let i = 0; i < shifts.length; i++) env.carried!.bits |= BigInt(values[i]!) << shifts[i]!;
+          const last = env.words[w];
+          let space: number;
+          if (last !== undefined && text.charCodeAt(last.length) === 32 && text.startsWith(last)) space = last.length;
+          else {
+            space = text.indexOf(' ');
+            const head = text.slice(0, space);
+            orWords(env.carried!, head, shifts);
+            env.words[w] = head;
+          }
           object[key] = env.json(text.slice(space + 1), parse);
         });
       }
@@ -1854,7 +1881,7 @@ function renderStep(step: RootStep, catalog: Catalog, r: Render): Omit<StepState
   const { field, node } = step;
   const type = step.source.type;
   const t = r.next();
-  const row: RowSql = { columns: [], joins: [], joined: new Map() };
+  const row: RowSql = { columns: [], joins: [], joined: new Map(), words: 0 };
   // The subject first: its join of the row's order (no condition) is the one an `order`
   // reached over a link the scope carries over shares.
   const subject = type.subjectViaOrder ? `${joinOnce(row, r, catalog.order, t, type.subjectViaOrder, () => '')}."customer_id"` : type.subject(t);
@@ -1991,7 +2018,7 @@ export class ReadPlans {
         let carriesText = false;
         const json: JsonCell = text ? (value, parse) => (parse ? JSON.parse(value) : ((carriesText = true), new JsonText(value))) : (value) => JSON.parse(value) as unknown;
         const carried = options.audited && !coordinates.untracked ? { bits: 0n, seen: new Uint8Array(coordinates.tracked.length) } : undefined;
-        const env: BuildEnv = { json, carried };
+
         const argsOf = new Map<FieldNode, Record<string, unknown> | undefined>();
         const positions = new Map<FieldNode, { v: unknown; i: unknown }>();
         const request: Request = {
@@ -2090,6 +2117,7 @@ export class ReadPlans {
             for (const row of rows) if (typeof row[subject] === 'string') subjects.push(row[subject] as string);
             ctx.disclosures.subjectsOfRows(subjects);
           }
+          const env: BuildEnv = { json, carried, words: [] };
           const nodes = rows.map((row) => build(row, env));
           if (step.source.kind === 'rows') {
             data[step.responseKey] = nodes;

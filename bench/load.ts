@@ -10,10 +10,11 @@ import type { ForkedServer } from './servers';
 import type { Fixtures, Scenario } from './scenarios';
 
 /**
- * The servers: the gateway with and without its protections, the plain `pg` baseline, and
- * (`--before DIR`) the protected gateway of another build, measured in the same rounds.
+ * The servers: the gateway with and without its protections, the plain `pg` baseline,
+ * (`--before DIR`) the protected gateway of another build, and (`--peers postgraphile`)
+ * PostGraphile plain, measured in the same rounds.
  */
-export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before';
+export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before' | 'postgraphile';
 
 /** How to send the i-th request of a scenario to one server. */
 export interface Target {
@@ -24,6 +25,8 @@ export interface Target {
   body(i: number): string;
   /** Same body for every request: autocannon can skip its per-request hook. */
   constant: boolean;
+  /** A peer's `data` rewritten into the gateway's shape, for the scenario's check (absent: already the gateway's). */
+  gatewayData?: (data: unknown) => unknown;
 }
 
 /** One measured stretch of load. */
@@ -74,7 +77,14 @@ export interface LoadRun {
 const SAMPLE_EVERY = 25;
 
 /** A problem with one response, or undefined when it is a correct answer. */
-export function problemWith(scenario: Scenario, fixtures: Fixtures, i: number, status: number, text: string): string | undefined {
+export function problemWith(
+  scenario: Scenario,
+  fixtures: Fixtures,
+  i: number,
+  status: number,
+  text: string,
+  gatewayData: (data: unknown) => unknown = (data) => data,
+): string | undefined {
   if (status !== 200) return `HTTP ${status}: ${text.slice(0, 300)}`;
   let body: { data?: unknown; errors?: Array<{ message: string; path?: unknown; extensions?: { code?: string } }> };
   try {
@@ -86,7 +96,13 @@ export function problemWith(scenario: Scenario, fixtures: Fixtures, i: number, s
     const e = body.errors[0]!;
     return `${body.errors.length} GraphQL error(s), first: ${e.extensions?.code ?? ''} ${e.message}${e.path ? ` at ${JSON.stringify(e.path)}` : ''}`;
   }
-  return scenario.check(body.data, scenario.variables(fixtures, i));
+  let data: unknown;
+  try {
+    data = gatewayData(body.data);
+  } catch (error) {
+    return `the data does not have the shape asked for: ${(error as Error).message}`;
+  }
+  return scenario.check(data, scenario.variables(fixtures, i));
 }
 
 export async function sendOnce(target: Target, body: string): Promise<{ status: number; text: string }> {
@@ -119,7 +135,7 @@ export async function drive(
       received += 1;
       if (received % SAMPLE_EVERY !== 1) return;
       sampled += 1;
-      const problem = problemWith(scenario, fixtures, (context.i as number | undefined) ?? options.first, status, body);
+      const problem = problemWith(scenario, fixtures, (context.i as number | undefined) ?? options.first, status, body, target.gatewayData);
       if (problem) {
         sampledProblems += 1;
         firstProblem ??= problem;

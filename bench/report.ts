@@ -10,7 +10,7 @@ export interface ScenarioResult {
   title: string;
   caller: string;
   /** Data statements of one request: protected gateway with full and short lists, unprotected with full lists. */
-  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null; before: number | null };
+  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null; before: number | null; postgraphile?: number | null };
   /** The pg baseline returned exactly the protected gateway's `data` (null: no baseline). */
   baselineMatchesGateway: boolean | null;
   runs: Partial<Record<Mode, LoadRun>>;
@@ -61,14 +61,20 @@ function sideOfLine(r: ScenarioResult): Side {
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(0)}%`);
 const num = (x: number | null | undefined, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
 
-function render(header: string[], rows: string[][], leftColumns: number): string {
+export function render(header: string[], rows: string[][], leftColumns: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= leftColumns ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const SERVER_NAMES: Record<Mode, string> = { protected: 'protected', unprotected: 'unprotected', baseline: 'pg baseline', before: 'before (--before)' };
-const MODES = ['protected', 'before', 'unprotected', 'baseline'] as const;
+const SERVER_NAMES: Record<Mode, string> = {
+  protected: 'protected',
+  unprotected: 'unprotected',
+  baseline: 'pg baseline',
+  before: 'before (--before)',
+  postgraphile: 'PostGraphile plain',
+};
+const MODES = ['protected', 'before', 'unprotected', 'postgraphile', 'baseline'] as const;
 
 /** One row per scenario and server. */
 export function runsTable(results: readonly ScenarioResult[]): string {
@@ -109,24 +115,27 @@ export function medianAndSpread(xs: ReadonlyArray<number | null>): { median: num
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
-const spread = (m: ReturnType<typeof medianAndSpread>, digits: number) => (m === null ? '—' : `${m.median.toFixed(digits)} (${m.min.toFixed(digits)}–${m.max.toFixed(digits)})`);
+export const spread = (m: ReturnType<typeof medianAndSpread>, digits: number): string => (m === null ? '—' : `${m.median.toFixed(digits)} (${m.min.toFixed(digits)}–${m.max.toFixed(digits)})`);
 
 /**
  * One row per scenario and server, over the rounds: median (smallest–largest) of requests per
  * second and of CPU per request (server process, PostgreSQL, both), and the total CPU per request
  * as a multiple of the pg baseline's (medians).
  */
+/** CPU per request of the server process and PostgreSQL together in one round, or null when either is missing. */
+export const cpuPerRequest = (f: RoundFigures): number | null =>
+  f.serverCpuMsPerRequest === null || f.postgresCpuMsPerRequest === null ? null : f.serverCpuMsPerRequest + f.postgresCpuMsPerRequest;
+
 export function roundsTable(results: readonly ScenarioResult[]): string {
   const header = ['#', 'scenario', 'server', 'rounds', 'req/s', 'node ms/req', 'pg ms/req', 'node+pg ms/req', 'x baseline CPU'];
   const rows: string[][] = [];
   for (const r of results) {
-    const total = (f: RoundFigures) => (f.serverCpuMsPerRequest === null || f.postgresCpuMsPerRequest === null ? null : f.serverCpuMsPerRequest + f.postgresCpuMsPerRequest);
-    const baseline = medianAndSpread((r.rounds.baseline ?? []).map(total));
+    const baseline = medianAndSpread((r.rounds.baseline ?? []).map(cpuPerRequest));
     let first = true;
     for (const mode of MODES) {
       const rounds = r.rounds[mode];
       if (!rounds) continue;
-      const cpu = medianAndSpread(rounds.map(total));
+      const cpu = medianAndSpread(rounds.map(cpuPerRequest));
       rows.push([
         first ? String(r.number) : '',
         first ? r.key : '',

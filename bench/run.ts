@@ -39,6 +39,9 @@ import { combine, drive, problemWith, sendOnce, type Mode, type Part, type Targe
 import { checkTargets, roundsTable, runsTable, summaryTable, targetLines, type RoundFigures, type ScenarioResult } from './report';
 import { SCENARIOS, type Fixtures, type Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
+import { installPeer, type InstalledPeer } from './peers/install';
+import { POSTGRAPHILE_QUERIES, firstDifference } from './peers/postgraphile-queries';
+import { peersTable } from './peers/report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -54,6 +57,11 @@ const USAGE = `usage: npm run bench -- [options]
   --no-baseline      skip the plain pg baseline
   --before DIR       also run the protected gateway built in DIR (DIR/dist/bench/gateway-server.js,
                      e.g. another commit's checkout after npm run build) in the same rounds
+  --peers postgraphile
+                     also run PostGraphile 5 plain (no RLS) over the same database, on Node 22, both
+                     installed on first use into .data/bench-peers/ (bench/peers/postgraphile/ pins
+                     the versions), with scenarios 1-4 as PostGraphile queries that must return the
+                     gateway's data, in the same rounds; prints the gateway / PostGraphile ratios
   --profile          write V8 CPU profiles of both gateways to .data/bench-profiles/
   --pg-port N        port of the embedded PostgreSQL (default ${DEFAULT_BENCH_PG_PORT}; unused with DATABASE_URL)
   --data-dir DIR     data directory of the embedded PostgreSQL (default .data/bench)
@@ -73,6 +81,8 @@ interface Options {
   baseline: boolean;
   /** gateway-server.js of another build, run as the `before` server. */
   before: string | null;
+  /** PostGraphile plain as a peer in the same rounds. */
+  postgraphile: boolean;
   profile: boolean;
   pgPort: number;
   dataDir: string;
@@ -102,6 +112,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         scenarios: { type: 'string' },
         'no-baseline': { type: 'boolean' },
         before: { type: 'string' },
+        peers: { type: 'string' },
         profile: { type: 'boolean' },
         'pg-port': { type: 'string' },
         'data-dir': { type: 'string' },
@@ -123,6 +134,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     before = path.resolve(values.before, 'dist', 'bench', 'gateway-server.js');
     if (!fs.existsSync(before)) throw new UsageError(`--before: expected a built checkout holding dist/bench/gateway-server.js, got ${JSON.stringify(values.before)}`);
   }
+  if (values.peers !== undefined && values.peers !== 'postgraphile') throw new UsageError(`--peers: expected postgraphile, got ${JSON.stringify(values.peers)}`);
   const pgPort = positiveNumber('pg-port', values['pg-port'], DEFAULT_BENCH_PG_PORT, true);
   if (pgPort < 1024 || pgPort > 65535) throw new UsageError(`--pg-port: expected 1024 to 65535, got ${pgPort}`);
   return {
@@ -133,6 +145,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     scenarios: [...new Set(scenarios)],
     baseline: !values['no-baseline'],
     before,
+    postgraphile: values.peers === 'postgraphile',
     profile: Boolean(values.profile),
     pgPort,
     dataDir: path.resolve(ROOT, values['data-dir'] ?? '.data/bench'),
@@ -163,6 +176,18 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
   if (servers.protected) targets.push(graphql('protected', servers.protected));
   if (servers.unprotected) targets.push(graphql('unprotected', servers.unprotected));
   if (servers.before) targets.push(graphql('before', servers.before));
+  const peer = POSTGRAPHILE_QUERIES[scenario.number];
+  if (servers.postgraphile && peer) {
+    targets.push({
+      mode: 'postgraphile',
+      server: servers.postgraphile,
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: (i) => JSON.stringify({ query: peer.query, variables: peer.variables(fixtures, scenario.variables(fixtures, i)) }),
+      constant,
+      gatewayData: peer.toGateway,
+    });
+  }
   if (servers.baseline && scenario.baseline) {
     const baseline = scenario.baseline;
     targets.push({
@@ -178,8 +203,13 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
 }
 
 /** Data statements one request issues, counted in the server process while nothing else runs. */
-async function statementsOfOneRequest(target: Target, scenario: Scenario, fixtures: Fixtures, overrides: Record<string, unknown> = {}): Promise<number> {
-  const body = JSON.stringify({ query: scenario.query, variables: { ...scenario.variables(fixtures, 0), ...overrides } });
+async function statementsOfOneRequest(
+  target: Target,
+  scenario: Scenario,
+  fixtures: Fixtures,
+  overrides: Record<string, unknown> = {},
+  body = JSON.stringify({ query: scenario.query, variables: { ...scenario.variables(fixtures, 0), ...overrides } }),
+): Promise<number> {
   // One request first, so per-caller caches (the principal look-up) are as warm as under load.
   await sendOnce(target, body);
   const before = await target.server.idleStats();
@@ -196,9 +226,15 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
   const answers = new Map<Mode, unknown>();
   for (const target of targets) {
     const { status, text } = await sendOnce(target, target.body(0));
-    const problem = problemWith(scenario, fixtures, 0, status, text);
+    const problem = problemWith(scenario, fixtures, 0, status, text, target.gatewayData);
     if (problem) throw new BenchSetupError(`scenario ${scenario.number} ${scenario.key} (${target.mode}): ${problem}`);
-    answers.set(target.mode, JSON.parse(text).data);
+    const data = JSON.parse(text).data;
+    answers.set(target.mode, target.gatewayData ? target.gatewayData(data) : data);
+  }
+  // A peer measured on other data would compare nothing: it must answer exactly what the gateway does.
+  if (answers.has('postgraphile')) {
+    const difference = firstDifference(answers.get('postgraphile'), answers.get('protected'));
+    if (difference) throw new BenchSetupError(`scenario ${scenario.number} ${scenario.key}: PostGraphile's data, in the gateway's shape, differs from the protected gateway's at ${difference}`);
   }
   let baselineMatchesGateway: boolean | null = null;
   if (answers.has('baseline') && answers.has('protected')) {
@@ -212,12 +248,14 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
   const unprotected = unprotectedTarget ? await statementsOfOneRequest(unprotectedTarget, scenario, fixtures) : null;
   const beforeTarget = targets.find((t) => t.mode === 'before');
   const before = beforeTarget ? await statementsOfOneRequest(beforeTarget, scenario, fixtures) : null;
+  const peerTarget = targets.find((t) => t.mode === 'postgraphile');
+  const postgraphile = peerTarget ? await statementsOfOneRequest(peerTarget, scenario, fixtures, {}, peerTarget.body(0)) : null;
   return {
     number: scenario.number,
     key: scenario.key,
     title: scenario.title,
     caller: scenario.caller,
-    sql: { full, short, flat: short === null ? null : short === full, unprotected, before },
+    sql: { full, short, flat: short === null ? null : short === full, unprotected, before, postgraphile },
     baselineMatchesGateway,
     runs: {},
     rounds: {},
@@ -267,7 +305,7 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
   }
   for (const target of targets) result.rounds[target.mode] = rounds.map((round) => roundFigures(round.get(target.mode)!));
   for (const target of targets) {
-    const sql = { baseline: 1, protected: result.sql.full, unprotected: result.sql.unprotected, before: result.sql.before }[target.mode];
+    const sql = { baseline: 1, protected: result.sql.full, unprotected: result.sql.unprotected, before: result.sql.before, postgraphile: result.sql.postgraphile ?? null }[target.mode];
     const combined = combine(target.mode, parts.get(target.mode)!, sql);
     result.runs[target.mode] = combined;
     const problems = combined.errors + combined.sampledProblems;
@@ -326,21 +364,28 @@ async function main(argv: string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   let failed = false;
   let servers: Partial<Record<Mode, ForkedServer>> = {};
+  let postgraphile: InstalledPeer | undefined;
   try {
     const execArgv = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-    const start = async (mode: Mode, script: string, args: string[], flags: string[] = []) => {
-      const server = await forkServer(mode, script, args, { env: serverEnv, execArgv: flags });
+    const start = async (mode: Mode, script: string, args: string[], flags: string[] = [], peer?: InstalledPeer) => {
+      const server = await forkServer(mode, script, args, {
+        env: peer ? { ...serverEnv, GRAPHILE_ENV: 'production' } : serverEnv,
+        execArgv: flags,
+        ...(peer ? { execPath: peer.node } : {}),
+      });
       cleanups.push(() => server.stop());
       return [mode, server] as const;
     };
     const wantBaseline = options.baseline && options.scenarios.some((s) => s.baseline);
-    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}`);
+    if (options.postgraphile) postgraphile = installPeer('postgraphile', log);
+    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}${postgraphile ? ', PostGraphile plain' : ''}`);
     servers = Object.fromEntries(
       await Promise.all([
         start('protected', 'gateway-server.js', [db.url, 'on'], execArgv),
         start('unprotected', 'gateway-server.js', [db.url, 'off'], execArgv),
         ...(wantBaseline ? [start('baseline', 'pg-baseline-server.js', [db.url])] : []),
         ...(options.before ? [start('before', options.before, [db.url, 'on'])] : []),
+        ...(postgraphile ? [start('postgraphile', 'peers/postgraphile-server.js', [db.url, postgraphile.dir], execArgv, postgraphile)] : []),
       ]),
     );
 
@@ -393,6 +438,7 @@ async function main(argv: string[]): Promise<number> {
       order: `per scenario: warm-up each server, then ${options.rounds} rounds of every server in order and in reverse (ABBA), a stretch of duration / (2 x rounds) each`,
       rounds: options.rounds,
       before: options.before,
+      peers: postgraphile ? { postgraphile: { ...postgraphile.versions, ...servers.postgraphile?.detail } } : null,
       serverPoolSize: servers.protected?.detail.poolSize ?? null,
       serverLogLevel: serverEnv.LOG_LEVEL,
       serverNodeEnv: servers.protected?.detail.nodeEnv ?? null,
@@ -422,6 +468,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   out.write(`${runsTable(results)}\n\n${roundsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
+  if (results.some((r) => r.rounds.postgraphile)) out.write(`${peersTable(results)}\n\n`);
   out.write(`results: ${path.relative(ROOT, file)} and bench/results/latest.json; ${report.elapsedSeconds} s in all\n`);
   if (options.profile) out.write(`CPU profiles: ${path.relative(ROOT, PROFILE_DIR)}/ (Chrome DevTools or speedscope)\n`);
   return failed ? 1 : 0;

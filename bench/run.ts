@@ -7,7 +7,8 @@
  * 2. Three servers, each forked into a process of its own on a random port of 127.0.0.1, so the
  *    load generator (this process) never shares their event loop: the gateway with its
  *    protections, the gateway with `protections: false` (no field policy, no audit log; row
- *    scope stays), and the plain `pg` baseline.
+ *    scope stays), and the plain `pg` baseline; with `--peers postgraphile`, PostGraphile plain too
+ *    (bench/peers/: installed on first use, on Node 22, its answers required to be the gateway's data).
  * 3. Every scenario is first run once against each server (status, GraphQL errors, expected data;
  *    the baseline must return exactly the protected gateway's `data`), and its data statements
  *    are counted on a single request, with full and with short lists.

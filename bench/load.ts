@@ -11,10 +11,10 @@ import type { Fixtures, Scenario } from './scenarios';
 
 /**
  * The servers: the gateway with and without its protections, the plain `pg` baseline,
- * (`--before DIR`) the protected gateway of another build, and (`--peers postgraphile`)
- * PostGraphile plain, measured in the same rounds.
+ * (`--before DIR`) the protected gateway of another build, and (`--peers`) PostGraphile plain and
+ * PostGraphile with row-level security, measured in the same rounds.
  */
-export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before' | 'postgraphile';
+export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before' | 'postgraphile' | 'postgraphile-rls';
 
 /** How to send the i-th request of a scenario to one server. */
 export interface Target {

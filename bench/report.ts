@@ -10,7 +10,7 @@ export interface ScenarioResult {
   title: string;
   caller: string;
   /** Data statements of one request: protected gateway with full and short lists, unprotected with full lists. */
-  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null; before: number | null; postgraphile?: number | null };
+  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null; before: number | null; postgraphile?: number | null; postgraphileRls?: number | null };
   /** The pg baseline returned exactly the protected gateway's `data` (null: no baseline). */
   baselineMatchesGateway: boolean | null;
   runs: Partial<Record<Mode, LoadRun>>;
@@ -73,8 +73,9 @@ const SERVER_NAMES: Record<Mode, string> = {
   baseline: 'pg baseline',
   before: 'before (--before)',
   postgraphile: 'PostGraphile plain',
+  'postgraphile-rls': 'PostGraphile + RLS',
 };
-const MODES = ['protected', 'before', 'unprotected', 'postgraphile', 'baseline'] as const;
+const MODES = ['protected', 'before', 'unprotected', 'postgraphile-rls', 'postgraphile', 'baseline'] as const;
 
 /** One row per scenario and server. */
 export function runsTable(results: readonly ScenarioResult[]): string {

@@ -41,7 +41,7 @@ import { checkTargets, roundsTable, runsTable, summaryTable, targetLines, type R
 import { SCENARIOS, type Fixtures, type Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
 import { installPeer, type InstalledPeer } from './peers/install';
-import { POSTGRAPHILE_QUERIES, firstDifference } from './peers/postgraphile-queries';
+import { POSTGRAPHILE_QUERIES, firstDifference, rlsHeaders } from './peers/postgraphile-queries';
 import { peersTable } from './peers/report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -58,11 +58,13 @@ const USAGE = `usage: npm run bench -- [options]
   --no-baseline      skip the plain pg baseline
   --before DIR       also run the protected gateway built in DIR (DIR/dist/bench/gateway-server.js,
                      e.g. another commit's checkout after npm run build) in the same rounds
-  --peers postgraphile
-                     also run PostGraphile 5 plain (no RLS) over the same database, on Node 22, both
-                     installed on first use into .data/bench-peers/ (bench/peers/postgraphile/ pins
-                     the versions), with scenarios 1-4 as PostGraphile queries that must return the
-                     gateway's data, in the same rounds; prints the gateway / PostGraphile ratios
+  --peers LIST       postgraphile, postgraphile-rls or both (comma-separated): also run PostGraphile 5
+                     plain (no RLS) and/or with row-level security enforcing the partner scopes
+                     (bench/peers/postgraphile/rls.sql, applied to the database: use a scratch copy)
+                     over the same database, on Node 22, both installed on first use into
+                     .data/bench-peers/ (bench/peers/postgraphile/ pins the versions), with scenarios
+                     1-4 as PostGraphile queries that must return the gateway's data, in the same
+                     rounds; prints the gateway / PostGraphile ratios
   --profile          write V8 CPU profiles of both gateways to .data/bench-profiles/
   --pg-port N        port of the embedded PostgreSQL (default ${DEFAULT_BENCH_PG_PORT}; unused with DATABASE_URL)
   --data-dir DIR     data directory of the embedded PostgreSQL (default .data/bench)
@@ -82,8 +84,9 @@ interface Options {
   baseline: boolean;
   /** gateway-server.js of another build, run as the `before` server. */
   before: string | null;
-  /** PostGraphile plain as a peer in the same rounds. */
+  /** PostGraphile plain, and PostGraphile with row-level security, as peers in the same rounds. */
   postgraphile: boolean;
+  postgraphileRls: boolean;
   profile: boolean;
   pgPort: number;
   dataDir: string;
@@ -135,7 +138,10 @@ function parseOptions(argv: string[]): Options | 'help' {
     before = path.resolve(values.before, 'dist', 'bench', 'gateway-server.js');
     if (!fs.existsSync(before)) throw new UsageError(`--before: expected a built checkout holding dist/bench/gateway-server.js, got ${JSON.stringify(values.before)}`);
   }
-  if (values.peers !== undefined && values.peers !== 'postgraphile') throw new UsageError(`--peers: expected postgraphile, got ${JSON.stringify(values.peers)}`);
+  const peers = values.peers === undefined ? [] : values.peers.split(',').map((p) => p.trim());
+  if (values.peers !== undefined && (peers.length === 0 || peers.some((p) => p !== 'postgraphile' && p !== 'postgraphile-rls'))) {
+    throw new UsageError(`--peers: expected postgraphile, postgraphile-rls or both separated by a comma, got ${JSON.stringify(values.peers)}`);
+  }
   const pgPort = positiveNumber('pg-port', values['pg-port'], DEFAULT_BENCH_PG_PORT, true);
   if (pgPort < 1024 || pgPort > 65535) throw new UsageError(`--pg-port: expected 1024 to 65535, got ${pgPort}`);
   return {
@@ -146,7 +152,8 @@ function parseOptions(argv: string[]): Options | 'help' {
     scenarios: [...new Set(scenarios)],
     baseline: !values['no-baseline'],
     before,
-    postgraphile: values.peers === 'postgraphile',
+    postgraphile: peers.includes('postgraphile'),
+    postgraphileRls: peers.includes('postgraphile-rls'),
     profile: Boolean(values.profile),
     pgPort,
     dataDir: path.resolve(ROOT, values['data-dir'] ?? '.data/bench'),
@@ -178,17 +185,20 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
   if (servers.unprotected) targets.push(graphql('unprotected', servers.unprotected));
   if (servers.before) targets.push(graphql('before', servers.before));
   const peer = POSTGRAPHILE_QUERIES[scenario.number];
-  if (servers.postgraphile && peer) {
-    targets.push({
-      mode: 'postgraphile',
-      server: servers.postgraphile,
+  const postgraphile = (mode: 'postgraphile' | 'postgraphile-rls', server: ForkedServer): Target => {
+    const { query, variables } = mode === 'postgraphile-rls' ? (peer!.rls ?? peer!) : peer!;
+    return {
+      mode,
+      server,
       path: '/graphql',
-      headers: { 'content-type': 'application/json' },
-      body: (i) => JSON.stringify({ query: peer.query, variables: peer.variables(fixtures, scenario.variables(fixtures, i)) }),
+      headers: { 'content-type': 'application/json', ...(mode === 'postgraphile-rls' ? rlsHeaders(scenario.token(fixtures)) : {}) },
+      body: (i) => JSON.stringify({ query, variables: variables(fixtures, scenario.variables(fixtures, i)) }),
       constant,
-      gatewayData: peer.toGateway,
-    });
-  }
+      gatewayData: peer!.toGateway,
+    };
+  };
+  if (servers['postgraphile-rls'] && peer) targets.push(postgraphile('postgraphile-rls', servers['postgraphile-rls']));
+  if (servers.postgraphile && peer) targets.push(postgraphile('postgraphile', servers.postgraphile));
   if (servers.baseline && scenario.baseline) {
     const baseline = scenario.baseline;
     targets.push({
@@ -233,9 +243,10 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
     answers.set(target.mode, target.gatewayData ? target.gatewayData(data) : data);
   }
   // A peer measured on other data would compare nothing: it must answer exactly what the gateway does.
-  if (answers.has('postgraphile')) {
-    const difference = firstDifference(answers.get('postgraphile'), answers.get('protected'));
-    if (difference) throw new BenchSetupError(`scenario ${scenario.number} ${scenario.key}: PostGraphile's data, in the gateway's shape, differs from the protected gateway's at ${difference}`);
+  for (const mode of ['postgraphile', 'postgraphile-rls'] as const) {
+    if (!answers.has(mode)) continue;
+    const difference = firstDifference(answers.get(mode), answers.get('protected'));
+    if (difference) throw new BenchSetupError(`scenario ${scenario.number} ${scenario.key}: ${mode}'s data, in the gateway's shape, differs from the protected gateway's at ${difference}`);
   }
   let baselineMatchesGateway: boolean | null = null;
   if (answers.has('baseline') && answers.has('protected')) {
@@ -249,14 +260,18 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
   const unprotected = unprotectedTarget ? await statementsOfOneRequest(unprotectedTarget, scenario, fixtures) : null;
   const beforeTarget = targets.find((t) => t.mode === 'before');
   const before = beforeTarget ? await statementsOfOneRequest(beforeTarget, scenario, fixtures) : null;
-  const peerTarget = targets.find((t) => t.mode === 'postgraphile');
-  const postgraphile = peerTarget ? await statementsOfOneRequest(peerTarget, scenario, fixtures, {}, peerTarget.body(0)) : null;
+  const peerStatements = async (mode: Mode) => {
+    const target = targets.find((t) => t.mode === mode);
+    return target ? await statementsOfOneRequest(target, scenario, fixtures, {}, target.body(0)) : null;
+  };
+  const postgraphile = await peerStatements('postgraphile');
+  const postgraphileRls = await peerStatements('postgraphile-rls');
   return {
     number: scenario.number,
     key: scenario.key,
     title: scenario.title,
     caller: scenario.caller,
-    sql: { full, short, flat: short === null ? null : short === full, unprotected, before, postgraphile },
+    sql: { full, short, flat: short === null ? null : short === full, unprotected, before, postgraphile, postgraphileRls },
     baselineMatchesGateway,
     runs: {},
     rounds: {},
@@ -306,7 +321,14 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
   }
   for (const target of targets) result.rounds[target.mode] = rounds.map((round) => roundFigures(round.get(target.mode)!));
   for (const target of targets) {
-    const sql = { baseline: 1, protected: result.sql.full, unprotected: result.sql.unprotected, before: result.sql.before, postgraphile: result.sql.postgraphile ?? null }[target.mode];
+    const sql = {
+      baseline: 1,
+      protected: result.sql.full,
+      unprotected: result.sql.unprotected,
+      before: result.sql.before,
+      postgraphile: result.sql.postgraphile ?? null,
+      'postgraphile-rls': result.sql.postgraphileRls ?? null,
+    }[target.mode];
     const combined = combine(target.mode, parts.get(target.mode)!, sql);
     result.runs[target.mode] = combined;
     const problems = combined.errors + combined.sampledProblems;
@@ -378,15 +400,17 @@ async function main(argv: string[]): Promise<number> {
       return [mode, server] as const;
     };
     const wantBaseline = options.baseline && options.scenarios.some((s) => s.baseline);
-    if (options.postgraphile) postgraphile = installPeer('postgraphile', log);
-    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}${postgraphile ? ', PostGraphile plain' : ''}`);
+    if (options.postgraphile || options.postgraphileRls) postgraphile = installPeer('postgraphile', log);
+    if (options.postgraphileRls) await db.dataSource.query(fs.readFileSync(path.join(ROOT, 'bench', 'peers', 'postgraphile', 'rls.sql'), 'utf8'));
+    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}${options.postgraphile ? ', PostGraphile plain' : ''}${options.postgraphileRls ? ', PostGraphile + RLS' : ''}`);
     servers = Object.fromEntries(
       await Promise.all([
         start('protected', 'gateway-server.js', [db.url, 'on'], execArgv),
         start('unprotected', 'gateway-server.js', [db.url, 'off'], execArgv),
         ...(wantBaseline ? [start('baseline', 'pg-baseline-server.js', [db.url])] : []),
         ...(options.before ? [start('before', options.before, [db.url, 'on'])] : []),
-        ...(postgraphile ? [start('postgraphile', 'peers/postgraphile-server.js', [db.url, postgraphile.dir], execArgv, postgraphile)] : []),
+        ...(postgraphile && options.postgraphile ? [start('postgraphile', 'peers/postgraphile-server.js', [db.url, postgraphile.dir], execArgv, postgraphile)] : []),
+        ...(postgraphile && options.postgraphileRls ? [start('postgraphile-rls', 'peers/postgraphile-server.js', [db.url, postgraphile.dir, 'rls'], execArgv, postgraphile)] : []),
       ]),
     );
 
@@ -469,7 +493,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   out.write(`${runsTable(results)}\n\n${roundsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
-  if (results.some((r) => r.rounds.postgraphile)) out.write(`${peersTable(results)}\n\n`);
+  if (results.some((r) => r.rounds.postgraphile || r.rounds['postgraphile-rls'])) out.write(`${peersTable(results)}\n\n`);
   out.write(`results: ${path.relative(ROOT, file)} and bench/results/latest.json; ${report.elapsedSeconds} s in all\n`);
   if (options.profile) out.write(`CPU profiles: ${path.relative(ROOT, PROFILE_DIR)}/ (Chrome DevTools or speedscope)\n`);
   return failed ? 1 : 0;

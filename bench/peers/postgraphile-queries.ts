@@ -18,15 +18,43 @@
  *   (`2026-01-01T12:00:00.123456+00:00`), the gateway ISO-8601 UTC with milliseconds; the
  *   rewrite reads both as the same instant.
  */
+import type { DevTokenOptions } from '../../src/auth/dev-token';
 import type { Fixtures } from '../scenarios';
 
 export interface PeerQuery {
   query: string;
   /** The variables of the request the gateway answers with `gatewayVariables`. */
   variables(fixtures: Fixtures, gatewayVariables: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * For PostGraphile with row-level security, where the policies scope the rows: the query
+   * without the partner `condition` (absent: the same query and variables).
+   */
+  rls?: Pick<PeerQuery, 'query' | 'variables'>;
   /** PostGraphile's `data` in the gateway's shape. */
   toGateway(data: any): unknown;
 }
+
+/**
+ * The caller's row scope as the headers PostGraphile with RLS reads into `ntk.scope` and
+ * `ntk.partner` (bench/peers/postgraphile/rls.sql): the scope kinds the disclosure matrix gives
+ * the benchmark's callers for their purposes.
+ */
+export function rlsHeaders(token: DevTokenOptions): Record<string, string> {
+  if (token.kind === 'logistics_partner' && token.partnerId) return { 'x-bench-scope': 'own_shipments', 'x-bench-partner': token.partnerId };
+  if (token.kind === 'payment_provider' && token.partnerId) return { 'x-bench-scope': 'own_payments', 'x-bench-partner': token.partnerId };
+  if (token.kind === 'staff' && token.roles?.includes('customer_service')) return { 'x-bench-scope': 'all' };
+  throw new Error(`no row-level-security scope for a ${token.kind} caller`);
+}
+
+const MANIFEST_NODES = `nodes {
+      rowId trackingNumber status
+      orderByOrderId {
+        orderNumber
+        shipRecipientName shipLine1 shipLine2 shipCity shipState shipPostalCode shipCountry shipPhone
+        orderItemsByOrderId(orderBy: POSITION_ASC) { nodes { productName quantity } }
+      }
+    }`;
+const SETTLEMENT_NODES = 'nodes { providerReference amount currency status settledAt settlementBatchRef orderByOrderId { orderNumber } }';
 
 /** A Datetime as the gateway's DateTimeISO writes it; PostgreSQL keeps microseconds, both show milliseconds. */
 const iso = (value: string | null): string | null => (value === null ? null : new Date(value).toISOString());
@@ -40,17 +68,18 @@ export const POSTGRAPHILE_QUERIES: Readonly<Record<number, PeerQuery>> = {
   1: {
     query: `query Manifest($partner: UUID!, $n: Int!) {
   allShipments(condition: { logisticsPartnerId: $partner }, orderBy: [CREATED_AT_DESC, ROW_ID_DESC], first: $n) {
-    nodes {
-      rowId trackingNumber status
-      orderByOrderId {
-        orderNumber
-        shipRecipientName shipLine1 shipLine2 shipCity shipState shipPostalCode shipCountry shipPhone
-        orderItemsByOrderId(orderBy: POSITION_ASC) { nodes { productName quantity } }
-      }
-    }
+    ${MANIFEST_NODES}
   }
 }`,
     variables: (f, v) => ({ partner: f.logisticsPartner, n: v.n }),
+    rls: {
+      query: `query Manifest($n: Int!) {
+  allShipments(orderBy: [CREATED_AT_DESC, ROW_ID_DESC], first: $n) {
+    ${MANIFEST_NODES}
+  }
+}`,
+      variables: (_f, v) => ({ n: v.n }),
+    },
     toGateway: (data) => ({
       shipments: {
         nodes: nodes(data.allShipments, (s: any) => ({
@@ -78,10 +107,18 @@ export const POSTGRAPHILE_QUERIES: Readonly<Record<number, PeerQuery>> = {
   2: {
     query: `query Settlements($provider: UUID!, $n: Int!) {
   allPaymentVerifications(condition: { providerId: $provider }, orderBy: [CREATED_AT_DESC, ROW_ID_DESC], first: $n) {
-    nodes { providerReference amount currency status settledAt settlementBatchRef orderByOrderId { orderNumber } }
+    ${SETTLEMENT_NODES}
   }
 }`,
     variables: (f, v) => ({ provider: f.paymentProvider, n: v.n }),
+    rls: {
+      query: `query Settlements($n: Int!) {
+  allPaymentVerifications(orderBy: [CREATED_AT_DESC, ROW_ID_DESC], first: $n) {
+    ${SETTLEMENT_NODES}
+  }
+}`,
+      variables: (_f, v) => ({ n: v.n }),
+    },
     toGateway: (data) => ({
       paymentVerifications: {
         nodes: nodes(data.allPaymentVerifications, (p: any) => ({

@@ -4,7 +4,13 @@
  * every table of the schema `public` as PostGraphile builds it, served by grafserv on Node's own
  * HTTP server at `/graphql`, with a pool of DB_POOL_SIZE connections like the other servers.
  *
- *   <node 22> dist/bench/peers/postgraphile-server.js <database-url> <install dir>
+ *   <node 22> dist/bench/peers/postgraphile-server.js <database-url> <install dir> [rls]
+ *
+ * With `rls`, PostGraphile with row-level security instead: every request runs as the role of
+ * ./postgraphile/rls.sql for the scope kind in its `x-bench-scope` header, with the setting
+ * `ntk.partner` from its `x-bench-partner` header (the benchmark's stand-in for a verified JWT's
+ * claims), which PostGraphile sets in a transaction around the request's statement. A request
+ * without a known scope fails.
  *
  * Forked by bench/run.ts with `--peers postgraphile` (see ./install.ts for the install dir);
  * speaks the benchmark's IPC (../ipc.ts). Its modules come from the install dir, never from the
@@ -35,9 +41,12 @@ const DotsInEnumValues = {
   },
 };
 
+/** The roles ./postgraphile/rls.sql writes its policies for, by scope kind. */
+const RLS_ROLES: Readonly<Record<string, string>> = { own_shipments: 'ntk_bench_rls_carrier', own_payments: 'ntk_bench_rls_psp', all: 'ntk_bench_rls_staff' };
+
 async function main(): Promise<void> {
-  const [url, dir] = process.argv.slice(2);
-  if (!url || !dir) throw new Error('usage: postgraphile-server <database-url> <install dir>');
+  const [url, dir, variant] = process.argv.slice(2);
+  if (!url || !dir || (variant !== undefined && variant !== 'rls')) throw new Error('usage: postgraphile-server <database-url> <install dir> [rls]');
   const peer = createRequire(path.join(dir, 'package.json'));
   const { Pool } = peer('pg');
   const { postgraphile } = peer('postgraphile');
@@ -46,7 +55,7 @@ async function main(): Promise<void> {
   const { grafserv } = peer('postgraphile/grafserv/node');
 
   const config = loadConfig();
-  const pool = new Pool({ connectionString: url, max: config.dbPoolSize, application_name: 'need-to-know-bench-postgraphile', idleTimeoutMillis: 0 });
+  const pool = new Pool({ connectionString: url, max: config.dbPoolSize, application_name: `need-to-know-bench-postgraphile${variant === 'rls' ? '-rls' : ''}`, idleTimeoutMillis: 0 });
   // Every statement PostGraphile sends, counted where it leaves: the clients of its pool.
   let sql = 0;
   pool.on('connect', (client: { query: (...args: unknown[]) => unknown }) => {
@@ -61,7 +70,19 @@ async function main(): Promise<void> {
     plugins: [DotsInEnumValues],
     pgServices: [makePgService({ pool, schemas: ['public'] })],
     grafserv: { graphqlPath: '/graphql', graphiql: false, watch: false },
-    grafast: { explain: false },
+    grafast: {
+      explain: false,
+      ...(variant === 'rls'
+        ? {
+            context: (requestContext: { node?: { req: http.IncomingMessage } }) => {
+              const header = (name: string) => String(requestContext.node?.req.headers[name] ?? '');
+              const role = RLS_ROLES[header('x-bench-scope')];
+              if (!role) throw new Error('expected an x-bench-scope header naming a scope kind of rls.sql');
+              return { pgSettings: { role, 'ntk.partner': header('x-bench-partner') } };
+            },
+          }
+        : {}),
+    },
   });
   const serv = pgl.createServ(grafserv);
   const tally = new RequestTally();

@@ -1,5 +1,5 @@
 import { parse, type SelectionSetNode } from 'graphql';
-import { POSTGRAPHILE_QUERIES, firstDifference } from '../../bench/peers/postgraphile-queries';
+import { POSTGRAPHILE_QUERIES, firstDifference, rlsHeaders } from '../../bench/peers/postgraphile-queries';
 import { peersTable } from '../../bench/peers/report';
 import type { ScenarioResult } from '../../bench/report';
 import { SCENARIOS } from '../../bench/scenarios';
@@ -77,6 +77,24 @@ describe('bench peers: PostGraphile queries select what the gateway operations s
     });
   });
 
+  it('gives each caller of the benchmark its row scope for PostGraphile with RLS, and refuses one it has none for', () => {
+    const fixtures = { logisticsPartner: 'carrier-1', paymentProvider: 'psp-1', demoCustomer: 'c', orderIds: [], shipmentIds: [] };
+    expect(SCENARIOS.filter((s) => POSTGRAPHILE_QUERIES[s.number]).map((s) => rlsHeaders(s.token(fixtures)))).toEqual([
+      { 'x-bench-scope': 'own_shipments', 'x-bench-partner': 'carrier-1' },
+      { 'x-bench-scope': 'own_payments', 'x-bench-partner': 'psp-1' },
+      { 'x-bench-scope': 'all' },
+      { 'x-bench-scope': 'all' },
+    ]);
+    expect(() => rlsHeaders({ kind: 'customer', customerId: 'c', purposes: ['after_sales'] })).toThrow('no row-level-security scope for a customer caller');
+  });
+
+  it.each([1, 2])('scenario %i: the RLS query selects what the plain one does, without the partner condition', (n) => {
+    const peer = POSTGRAPHILE_QUERIES[n]!;
+    expect(operationTree(peer.rls!.query)).toEqual(operationTree(peer.query));
+    expect(peer.rls!.query).not.toContain('condition');
+    expect(peer.query).toContain('condition');
+  });
+
   it('rewrites a missing row as the gateway answers it', () => {
     expect(POSTGRAPHILE_QUERIES[4]!.toGateway({ orderByRowId: null })).toEqual({ order: null });
     expect(POSTGRAPHILE_QUERIES[3]!.toGateway({ customerByRowId: null })).toEqual({ customer: null });
@@ -119,22 +137,31 @@ describe('bench peers: the comparison table', () => {
         protected: rounds([1, 1], [1.5, 1.5], [1, 2]),
         unprotected: rounds([1, 0.5], [1, 0.5], [1, 0.5]),
         postgraphile: rounds([1, 1], [2, 1], [1, 0.5]),
+        'postgraphile-rls': rounds([2, 2], [3, 3], [3, 3]),
         baseline: rounds([0.25, 0.25], [0.5, 0.5], [0.5, 0.25]),
       }),
     ]);
     const row = table.split('\n').find((line) => line.startsWith('4 '))!;
-    // CPU: protected 2, 3, 3; PostGraphile 2, 3, 1.5; ratios per round 1, 1, 2; baseline 0.5, 1, 0.75.
+    // CPU: protected 2, 3, 3; PostGraphile 2, 3, 1.5 (ratios per round 1, 1, 2); with RLS 4, 6, 6; baseline 0.5, 1, 0.75.
     expect(row.split(/\s{2,}/)).toEqual([
       '4',
       'order-by-id',
       '3.00 (2.00–3.00)',
       '1.50 (1.50–1.50)',
       '2.00 (1.50–3.00)',
+      '6.00 (4.00–6.00)',
       '0.75 (0.50–1.00)',
       '1.00 (1.00–2.00)',
       '0.75 (0.50–1.00)',
+      '0.50 (0.50–0.50)',
       '3.00 (2.00–4.00)',
     ]);
+  });
+
+  it('gives a dash where a peer did not run', () => {
+    const table = peersTable([result({ protected: rounds([1, 1]), postgraphile: rounds([1, 1]) })]);
+    const row = table.split('\n').find((line) => line.startsWith('4 '))!;
+    expect(row.split(/\s{2,}/)).toEqual(['4', 'order-by-id', '2.00 (2.00–2.00)', '—', '2.00 (2.00–2.00)', '—', '—', '1.00 (1.00–1.00)', '—', '—', '—']);
   });
 
   it('leaves out scenarios PostGraphile did not run', () => {

@@ -41,7 +41,7 @@ import { checkTargets, roundsTable, runsTable, summaryTable, targetLines, type R
 import { SCENARIOS, type Fixtures, type Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
 import { installPeer, type InstalledPeer } from './peers/install';
-import { POSTGRAPHILE_QUERIES, firstDifference, rlsHeaders } from './peers/postgraphile-queries';
+import { POSTGRAPHILE_QUERIES, firstDifference, rlsHeaders, type PeerQuery } from './peers/postgraphile-queries';
 import { peersTable } from './peers/report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -185,8 +185,8 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
   if (servers.unprotected) targets.push(graphql('unprotected', servers.unprotected));
   if (servers.before) targets.push(graphql('before', servers.before));
   const peer = POSTGRAPHILE_QUERIES[scenario.number];
-  const postgraphile = (mode: 'postgraphile' | 'postgraphile-rls', server: ForkedServer): Target => {
-    const { query, variables } = mode === 'postgraphile-rls' ? (peer!.rls ?? peer!) : peer!;
+  const postgraphile = (mode: 'postgraphile' | 'postgraphile-rls', server: ForkedServer, p: PeerQuery): Target => {
+    const { query, variables } = mode === 'postgraphile-rls' ? (p.rls ?? p) : p;
     return {
       mode,
       server,
@@ -194,11 +194,11 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
       headers: { 'content-type': 'application/json', ...(mode === 'postgraphile-rls' ? rlsHeaders(scenario.token(fixtures)) : {}) },
       body: (i) => JSON.stringify({ query, variables: variables(fixtures, scenario.variables(fixtures, i)) }),
       constant,
-      gatewayData: peer!.toGateway,
+      gatewayData: p.toGateway,
     };
   };
-  if (servers['postgraphile-rls'] && peer) targets.push(postgraphile('postgraphile-rls', servers['postgraphile-rls']));
-  if (servers.postgraphile && peer) targets.push(postgraphile('postgraphile', servers.postgraphile));
+  if (servers['postgraphile-rls'] && peer) targets.push(postgraphile('postgraphile-rls', servers['postgraphile-rls'], peer));
+  if (servers.postgraphile && peer) targets.push(postgraphile('postgraphile', servers.postgraphile, peer));
   if (servers.baseline && scenario.baseline) {
     const baseline = scenario.baseline;
     targets.push({

@@ -64,10 +64,11 @@
  *
  * Rendered once: a root field's statement text, and the functions that assemble its rows' objects,
  * are kept as a template per everything the text depends on (`Templates`): the view's decisions,
- * whether the run reports what it carries, the scope's conditions, the arguments' shape (page
- * sizes, orderings, a cursor there or not, the filter members sent). A request is asked those
- * questions, gets the template its answers lead to, and binds its own values (scope subject, ids,
- * cursor positions, filter values, the clock) as the statement's parameters.
+ * whether the run reports what it carries, the scope's shape (its conditions' text), the
+ * arguments' shape (page sizes, orderings, a cursor there or not, the filter members sent). A
+ * request is asked those questions, gets the template its answers lead to, and binds its own
+ * values (scope subject, ids, cursor positions, filter values, the clock) as the statement's
+ * parameters.
  *
  * test/e2e/compiled-reads.test.ts and compiled-reads-generated.test.ts run operations (written,
  * and generated from the whole schema) through both paths, for every kind of caller, and
@@ -1769,7 +1770,7 @@ interface TemplateNode {
 /**
  * A root step's statements, rendered once per everything their text depends on. Rendering asks
  * the request each thing the text depends on (`Render.ask`: the view's decisions, whether the
- * run reports what it carries, the scope's condition, the arguments' shape: page size, ordering,
+ * run reports what it carries, the scope's shape, the arguments' shape: page size, ordering,
  * a cursor there or not, the filter's members) and binds its values as parameters; the template
  * keeps the questions, in the order they were asked, as a tree by answer. A later request is
  * asked the same questions down that tree and, where its answers lead to a template, gets that
@@ -1809,6 +1810,9 @@ class Templates {
       return answer;
     };
     let n = 0;
+    // The scope's shape decides the text of every condition and what it carries over
+    // (RowScope.shape): asked once, and the conditions read from the request that renders.
+    ask(scopeShape);
     const r: Render = {
       next: () => `t${n++}`,
       ask,
@@ -1819,9 +1823,11 @@ class Templates {
       // Every row a statement starts from carries its condition, so a row reached from it over
       // a link the scope carries over is in scope without one.
       scope(table, alias, link) {
-        if (link !== undefined && ask((q) => q.ctx.scope.carriesOver(link))) return '';
-        const sql = ask((q) => q.ctx.scope.condition(table, alias)?.sql);
-        return sql === undefined ? '' : ` AND ${scopeParams(sql, table, alias, binders)}`;
+        if (rendering === undefined) throw new Error('read plans: a template asked for a scope condition after it was rendered');
+        const scope = rendering.ctx.scope;
+        if (link !== undefined && scope.carriesOver(link)) return '';
+        const sql = scope.condition(table, alias)?.sql;
+        return sql === undefined ? '' : ` AND ${scopeParams(sql, binders)}`;
       },
       denied: ask((q) => q.denied),
       masked: ask((q) => q.masked),
@@ -1856,6 +1862,9 @@ class Templates {
   }
 }
 
+/** The question every template asks first: the scope's shape, which decides its conditions' text. */
+const scopeShape = (q: Request): string => q.ctx.scope.shape;
+
 /** What stands in for a scope condition's named parameters: each reads as its own name (`scopeParams`). */
 const PARAMETER_NAMES = new Proxy({} as Record<string, unknown>, { has: () => true, get: (_target, name) => name });
 
@@ -1863,13 +1872,13 @@ const PARAMETER_NAMES = new Proxy({} as Record<string, unknown>, { has: () => tr
  * A scope condition's SQL (`:name` parameters) with positional placeholders after the `binders`
  * so far, each bound to the value the request's scope gives its name (toPositional numbers them).
  */
-function scopeParams(sql: string, table: ScopedTable, alias: string, binders: Array<(q: Request) => unknown>): string {
+function scopeParams(sql: string, binders: Array<(q: Request) => unknown>): string {
   const names: unknown[] = new Array(binders.length);
   const positional = toPositional(sql, PARAMETER_NAMES, names);
   for (const name of names.slice(binders.length) as string[]) {
     binders.push((q) => {
-      const params = q.ctx.scope.condition(table, alias)?.params;
-      if (!params || !(name in params)) throw new Error(`read plans: the scope gives no value for :${name}`);
+      const params = q.ctx.scope.params;
+      if (!(name in params)) throw new Error(`read plans: the scope gives no value for :${name}`);
       return params[name];
     });
   }

@@ -17,6 +17,15 @@ export interface SqlCondition {
 export interface RowScope {
   /** A short description for logs and the disclosure report. */
   readonly description: string;
+  /**
+   * What the text of its conditions and what it carries over depend on: its kinds, and whether it
+   * reads restricted rows. Two scopes of the same shape give the same `condition(…).sql` and
+   * `carriesOver` for every table, alias and link; only their parameters' values (`params`) differ.
+   * A compiled read's template asks it once (read-plans.ts), not each table's condition.
+   */
+  readonly shape: string;
+  /** The values of its conditions' `:name` parameters (the scope's subject); the same for every table. */
+  readonly params: Readonly<Record<string, unknown>>;
   /** The condition on `table` (aliased `alias`), or `undefined` when every row is in scope. */
   condition(table: ScopedTable, alias: string): SqlCondition | undefined;
   /**
@@ -37,7 +46,7 @@ export type ScopeLink =
   | 'order>shipment'
   | 'order>payment_verification';
 
-export const UNRESTRICTED: RowScope = { description: 'all rows', condition: () => undefined, carriesOver: () => true };
+export const UNRESTRICTED: RowScope = { description: 'all rows', shape: 'all rows', params: {}, condition: () => undefined, carriesOver: () => true };
 
 /** The scope's subject: a partner id, a customer id, or (third parties) a customer and a grant. */
 export interface ScopeSubject {
@@ -94,6 +103,8 @@ const unrestricted = (alias: string): string => `${alias}.restricted_at IS NULL`
 /** Every row but restricted ones. */
 const ALL_BUT_RESTRICTED: RowScope = {
   description: 'all rows but restricted ones',
+  shape: 'all rows but restricted ones',
+  params: {},
   condition: (table, alias) => (RESTRICTABLE.has(table) ? { sql: unrestricted(alias), params: {} } : undefined),
   carriesOver: () => true,
 };
@@ -106,8 +117,12 @@ export function rowScope(kinds: readonly RowScopeKind[], subject: ScopeSubject, 
   if (subject.grantId) params.scopeGrant = subject.grantId;
   const scoped = kinds as readonly ScopeKind[];
   const ruleSets = scoped.map((k) => RULES[k]);
+  const description = kinds.join(' + ');
   return {
-    description: kinds.join(' + '),
+    description,
+    // The kinds in order (their rules are OR-ed in this order), never 'all' here: no shape above.
+    shape: options.readsRestricted ? `${description}, restricted rows too` : description,
+    params,
     // Several kinds combine with OR: a row in scope is in scope by some kind, so the link must
     // carry over in every kind that lets rows of its first table in at all.
     carriesOver(link) {

@@ -125,8 +125,37 @@ const STATEMENT_KEYS = new Set(['name', 'text', 'values', 'rowMode']);
 /** What of a pg Query a statement made from its text sets after it is made (pg 8.23's own fields). */
 type TextQuery = pg.Query & { name?: string; callback?: unknown; types?: unknown; _rowMode?: string; _result?: unknown; _results?: unknown };
 
+/** A statement's column as pg's RowDescription gives it. */
+interface PgField {
+  name: string;
+  dataTypeID: number;
+  format?: 'text' | 'binary';
+}
+
+/** A type parser source as pg takes it (a query's own `types`, else pg-types). */
+interface PgTypes {
+  getTypeParser(oid: number, format: 'text' | 'binary'): (value: unknown) => unknown;
+}
+
 /** pg's Result (exported, not typed): what parses a statement's rows. */
-const PgResult = (pg as unknown as { Result: new (rowMode: string | undefined, types: unknown) => unknown }).Result;
+const PgResult = (pg as unknown as { Result: new (rowMode: string | undefined, types: unknown) => { fields: PgField[]; _parsers?: unknown[]; _types?: PgTypes } })
+  .Result;
+
+/**
+ * pg's Result for rows as arrays, taking a statement's columns without the empty object row pg
+ * prepares for object rows. pg (8.23) builds that object on every RowDescription, once per
+ * statement run, as a null-prototype object copied by spread: V8 copies such an object on its slow
+ * path (about 20 k instructions for a point read's ten columns), and a result of array rows never
+ * uses it. Fields and their type parsers are set as pg sets them.
+ */
+class ArrayRowResult extends PgResult {
+  addFields(fields: PgField[]): void {
+    this.fields = fields;
+    if (fields.length) this._parsers = new Array(fields.length);
+    const source: PgTypes = this._types ?? (pg.types as PgTypes);
+    for (let i = 0; i < fields.length; i++) this._parsers![i] = source.getTypeParser(fields[i].dataTypeID, fields[i].format || 'text');
+  }
+}
 
 /**
  * A statement given as `{ text, values?, name?, rowMode? }` (readRows, the audit writer), as the
@@ -135,7 +164,8 @@ const PgResult = (pg as unknown as { Result: new (rowMode: string | undefined, t
  * read's statement on the Node side); a Query made from the text alone is not copied, and takes
  * the name (a prepared statement) once made. Values given beside the object win, as in pg.
  * `rowMode: 'array'` (compiled reads: pg then makes each row an array, not a copy of an object
- * per row) is set as pg's constructor sets it: its row mode and the result that parses its rows;
+ * per row) is set as pg's constructor sets it: its row mode and the result that parses its rows
+ * (pg's, less the object row it would not use: ArrayRowResult);
  * test/platform/database-statements.test.ts holds pg to it.
  */
 function statementOfText(config: Record<string, unknown>, values: unknown): TextQuery | undefined {
@@ -146,7 +176,7 @@ function statementOfText(config: Record<string, unknown>, values: unknown): Text
   if (config.name !== undefined) statement.name = config.name as string;
   if (config.rowMode === 'array') {
     statement._rowMode = 'array';
-    statement._result = statement._results = new PgResult('array', statement.types);
+    statement._result = statement._results = new ArrayRowResult('array', statement.types);
   }
   return statement;
 }

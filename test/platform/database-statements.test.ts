@@ -101,6 +101,18 @@ describe("the gateway's pg client, statements given as text, values and name", (
     expect((await pool.query({ text: 'SELECT $1::text AS v', values: ['inside'], rowMode: 'array' }, ['beside'])).rows).toEqual([['beside']]);
   });
 
+  it("parses each column of an array row by its type, as pg's type parsers do", async () => {
+    const result = await pool.query({
+      text: `SELECT 7::int4 AS i, 8::int8 AS l, true AS b, '2020-01-02T03:04:05.678Z'::timestamptz AS t, '{1,2}'::int4[] AS a, '{"k":1}'::jsonb AS j, NULL::int4 AS n, 'x'::text AS s`,
+      rowMode: 'array',
+    });
+    expect(result.rows).toEqual([[7, '8', true, new Date('2020-01-02T03:04:05.678Z'), [1, 2], { k: 1 }, null, 'x']]);
+    expect(result.fields.map((field) => field.name)).toEqual(['i', 'l', 'b', 't', 'a', 'j', 'n', 's']);
+    const empty = await pool.query({ text: 'SELECT 1 AS a WHERE false', rowMode: 'array' });
+    expect(empty.rows).toEqual([]);
+    expect(empty.fields.map((field) => field.name)).toEqual(['a']);
+  });
+
   it('hands any other object to pg as it is (its own type parsers, say)', async () => {
     const types = { getTypeParser: () => (value: string) => `parsed ${value}` };
     const result = await pool.query({ text: 'SELECT 1 AS a, 2 AS b', types } as never);

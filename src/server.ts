@@ -39,6 +39,7 @@ import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERROR
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { clientAddressOf } from './http/client-address';
 import { admitCaller, createHttpTransport, type Admission } from './http/http-transport';
+import { rememberMediaTypeChoices } from './http/media-type-choices';
 import { responseContentType } from './http/response-content-type';
 import { createIdempotencyPlugin, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
 import { CursorKey } from './platform/cursor-seal';
@@ -189,6 +190,8 @@ export interface Gateway {
 }
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  // Apollo negotiates the Accept header on every execute; its answers kept per value.
+  rememberMediaTypeChoices();
   const schema = await buildGatewaySchema();
   const problems = checkPolicy(schema);
   if (problems.length > 0) throw new Error(`the disclosure policy does not cover the schema:\n  ${problems.join('\n  ')}`);

@@ -124,7 +124,8 @@ export interface ContextDeps {
  */
 export function createRequestContext(deps: ContextDeps, caller: Caller, view: PolicyView, requestId: string, served: ServedRequest): RequestContext {
   const scope = deps.policy.scopeFor(caller, view);
-  const cursors = deps.cursorKey.forCaller(cursorBinding(caller, view));
+  // The binding is written when a cursor is first sealed or opened: most requests use none.
+  const cursors = deps.cursorKey.forCaller(() => cursorBinding(caller, view));
   const transaction = new RequestTransaction(deps.dataSource);
   return {
     requestId,

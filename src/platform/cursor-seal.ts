@@ -53,13 +53,19 @@ export class CursorKey {
     this.key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'need-to-know', 'cursor v1', 32)));
   }
 
-  /** A codec that seals cursors for one caller (`binding` names its view and identity) and opens only those. */
-  forCaller(binding: string): CursorCodec {
+  /**
+   * A codec that seals cursors for one caller (`binding` names its view and identity) and opens
+   * only those. The binding may be given as a function, asked once when the first cursor is sealed
+   * or opened: most requests use none.
+   */
+  forCaller(binding: string | (() => string)): CursorCodec {
     const key = this.key;
+    let bound = typeof binding === 'string' ? binding : undefined;
     // A page seals all its cursors for one list and ordering: their associated data is built once.
     const aads = new Map<string, Buffer>();
     const aad = (list: string, ordering: Ordering) => {
-      const text = `${binding}\u0000${list}\u0000${ordering.name}`;
+      bound ??= (binding as () => string)();
+      const text = `${bound}\u0000${list}\u0000${ordering.name}`;
       let bytes = aads.get(text);
       if (!bytes) aads.set(text, (bytes = Buffer.from(text, 'utf8')));
       return bytes;

@@ -62,6 +62,23 @@ describe('a sealed cursor', () => {
     expect(refusal(() => otherServer.open(cursor, 'payment_verification', CREATED_DESC))).toEqual(REFUSED);
   });
 
+  it('is bound the same when the binding is given as a function, asked once and only when a cursor is used', () => {
+    let asked = 0;
+    const binding = (caller: string) => () => {
+      asked++;
+      return `["payment_provider|payment_settlement|","payment_provider","psp","${caller}","",""]`;
+    };
+    const lazyA = key.forCaller(binding('provider-a'));
+    const lazyB = key.forCaller(binding('provider-b'));
+    expect(asked).toBe(0);
+    expect(lazyA.open(cursor, 'payment_verification', CREATED_DESC)).toEqual({ v: AT.toISOString(), i: ID });
+    expect(refusal(() => lazyB.open(cursor, 'payment_verification', CREATED_DESC))).toEqual(REFUSED);
+    const sealed = lazyA.seal('shipment', CREATED_ASC, AT, ID);
+    expect(providerA.open(sealed, 'shipment', CREATED_ASC)).toEqual({ v: AT.toISOString(), i: ID });
+    expect(refusal(() => providerB.open(sealed, 'shipment', CREATED_ASC))).toEqual(REFUSED);
+    expect(asked).toBe(2);
+  });
+
   it('is refused, with the same message, when any one bit of it is changed', () => {
     const raw = Buffer.from(cursor, 'base64url');
     for (let byte = 0; byte < raw.length; byte++) {

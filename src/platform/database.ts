@@ -157,6 +157,65 @@ class ArrayRowResult extends PgResult {
   }
 }
 
+/** pg's Connection, as far as a statement run on it is concerned (pg 8.23). */
+interface PgConnection {
+  bind(config: { portal: string; statement: string | undefined; values: unknown; binary: unknown; valueMapper: unknown }): void;
+  close(config: { type: 'S'; name: string | undefined }): void;
+  sync(): void;
+}
+
+/** pg's value mapper for a statement's parameters, what its own prepare binds with (pg/lib/utils, not typed). */
+const { prepareValue } = require('pg/lib/utils') as { prepareValue: unknown };
+
+/** The columns of each named statement run on a connection, as PostgreSQL first described them. */
+const describedOn = new WeakMap<PgConnection, Map<string, PgField[]>>();
+
+/**
+ * pg's Query, less the Describe of a named statement whose columns this connection already
+ * knows. pg (8.23) asks PostgreSQL to describe the portal on every run, and parses the columns'
+ * RowDescription again each time (names, types and formats: about 15 k instructions for a point
+ * read's ten columns, and the server's work to write it). A named statement's columns are fixed
+ * once it is prepared on a connection (should a table change under it, PostgreSQL refuses to run
+ * it: "cached plan must not change result type"), so they are kept per connection and statement
+ * name from the first RowDescription and handed to the result as pg hands it a fresh one. A
+ * statement PostgreSQL answered without columns (NoData) is described every time.
+ */
+class DescribedQuery extends pg.Query {
+  /** The connection this run asked to describe the statement on (kept from its first RowDescription). */
+  private describing?: PgConnection;
+
+  prepare(connection: PgConnection): void {
+    const self = this as unknown as TextQuery & { portal: string; values: unknown; binary: unknown; rows: unknown; handleError(error: unknown, connection: PgConnection): void; _getRows(connection: PgConnection, rows: unknown): void };
+    const fields = self.name === undefined ? undefined : describedOn.get(connection)?.get(self.name);
+    if (fields === undefined) {
+      this.describing = connection;
+      (pg.Query.prototype as unknown as { prepare(connection: PgConnection): void }).prepare.call(this, connection);
+      return;
+    }
+    // pg's prepare for a statement this connection has parsed, without the Describe.
+    try {
+      connection.bind({ portal: self.portal, statement: self.name, values: self.values, binary: self.binary, valueMapper: prepareValue });
+    } catch (error) {
+      connection.close({ type: 'S', name: self.name });
+      connection.sync();
+      self.handleError(error, connection);
+      return;
+    }
+    this.handleRowDescription({ fields });
+    self._getRows(connection, self.rows);
+  }
+
+  handleRowDescription(message: { fields: PgField[] }): void {
+    (pg.Query.prototype as unknown as { handleRowDescription(message: { fields: PgField[] }): void }).handleRowDescription.call(this, message);
+    const name = (this as unknown as TextQuery).name;
+    if (this.describing === undefined || name === undefined) return;
+    let known = describedOn.get(this.describing);
+    if (known === undefined) describedOn.set(this.describing, (known = new Map()));
+    known.set(name, message.fields);
+    this.describing = undefined;
+  }
+}
+
 /**
  * A statement given as `{ text, values?, name?, rowMode? }` (readRows, the audit writer), as the
  * Query pg would make of it. pg (8.23) copies an object it is given through its property
@@ -172,7 +231,7 @@ function statementOfText(config: Record<string, unknown>, values: unknown): Text
   if (typeof config.text !== 'string' || Object.getPrototypeOf(config) !== Object.prototype) return undefined;
   for (const key in config) if (!STATEMENT_KEYS.has(key)) return undefined;
   if (config.rowMode !== undefined && config.rowMode !== 'array') return undefined;
-  const statement = new pg.Query(config.text, (values && typeof values !== 'function' ? values : config.values) as unknown[] | undefined) as TextQuery;
+  const statement = new DescribedQuery(config.text, (values && typeof values !== 'function' ? values : config.values) as unknown[] | undefined) as TextQuery;
   if (config.name !== undefined) statement.name = config.name as string;
   if (config.rowMode === 'array') {
     statement._rowMode = 'array';

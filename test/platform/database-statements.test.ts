@@ -113,6 +113,59 @@ describe("the gateway's pg client, statements given as text, values and name", (
     expect(empty.fields.map((field) => field.name)).toEqual(['a']);
   });
 
+  it("asks PostgreSQL to describe a named statement's columns once per connection, and answers every run as the first", async () => {
+    const client = await pool.connect();
+    const connection = (client as unknown as { connection: { describe(...args: unknown[]): unknown } }).connection;
+    const describe = jest.spyOn(connection, 'describe');
+    try {
+      const statement = { name: 'ntk-test-described', text: `SELECT $1::int AS n, $1::int8 AS big, now() AS at, 'x'::text AS s WHERE $1::int > 0`, rowMode: 'array' as const };
+      const first = await client.query({ ...statement, values: [1] });
+      const fieldsOf = (result: QueryResult) => result.fields.map((field) => [field.name, field.dataTypeID]);
+      const again = await client.query({ ...statement, values: [2] });
+      const none = await client.query({ ...statement, values: [0] });
+      const asObjects = await client.query({ name: statement.name, text: statement.text, values: [3] });
+      expect(describe).toHaveBeenCalledTimes(1);
+      expect(first.rows[0].slice(0, 2)).toEqual([1, '1']);
+      expect(again.rows[0].slice(0, 2)).toEqual([2, '2']);
+      expect(again.rows[0][2]).toBeInstanceOf(Date);
+      expect(none.rows).toEqual([]);
+      expect(asObjects.rows[0]).toMatchObject({ n: 3, big: '3', s: 'x' });
+      for (const result of [again, none, asObjects]) expect(fieldsOf(result)).toEqual(fieldsOf(first));
+      expect(fieldsOf(first)).toEqual([
+        ['n', 23],
+        ['big', 20],
+        ['at', 1184],
+        ['s', 25],
+      ]);
+      // A statement without columns (NoData) is described every time; a statement without a name too.
+      const insert = { name: 'ntk-test-nodata', text: 'CREATE TEMP TABLE IF NOT EXISTS ntk_described (n int)' };
+      await client.query(insert);
+      await client.query(insert);
+      expect((await client.query({ text: 'SELECT $1::int AS n', values: [5] })).rows).toEqual([{ n: 5 }]);
+      expect((await client.query({ text: 'SELECT $1::int AS n', values: [6] })).rows).toEqual([{ n: 6 }]);
+      expect(describe).toHaveBeenCalledTimes(5);
+      // A value pg cannot bind fails the run as pg fails it (closing the statement), and the connection stays usable.
+      const unbindable = { toPostgres: () => { throw new Error('not bindable'); } };
+      await expect(client.query({ ...statement, values: [unbindable] })).rejects.toThrow('not bindable');
+      expect((await client.query({ text: 'SELECT 4 AS n', rowMode: 'array' })).rows).toEqual([[4]]);
+      expect(describe).toHaveBeenCalledTimes(5);
+    } finally {
+      describe.mockRestore();
+      client.release();
+    }
+    // Another connection describes it once for itself.
+    const other = await pool.connect();
+    const otherDescribe = jest.spyOn((other as unknown as { connection: { describe(...args: unknown[]): unknown } }).connection, 'describe');
+    try {
+      await other.query({ name: 'ntk-test-described-2', text: 'SELECT 1 AS one', rowMode: 'array' });
+      await other.query({ name: 'ntk-test-described-2', text: 'SELECT 1 AS one', rowMode: 'array' });
+      expect(otherDescribe).toHaveBeenCalledTimes(1);
+    } finally {
+      otherDescribe.mockRestore();
+      other.release();
+    }
+  });
+
   it('hands any other object to pg as it is (its own type parsers, say)', async () => {
     const types = { getTypeParser: () => (value: string) => `parsed ${value}` };
     const result = await pool.query({ text: 'SELECT 1 AS a, 2 AS b', types } as never);

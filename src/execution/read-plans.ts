@@ -113,6 +113,7 @@ import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
 import { readRowArrays, rowReader, toPositional, type RowReader } from '../platform/row-reader';
 import { carryingJsonText, JsonText } from './json-text';
+import { objectShape, type Value } from './object-shapes';
 import { classify, isPersonalData, STRUCTURE, type MaskKind } from '../policy/classification';
 import { applyMask } from '../policy/masking';
 import type { PolicyView } from '../policy/policy-view';
@@ -1333,7 +1334,15 @@ function joinOnce(out: RowSql, r: Render, target: TableType, alias: string, fore
  * is no more than that of parsing the JSON. Returns the function that assembles the object.
  */
 function renderRow(selection: Selection, alias: string, r: Render, out: RowSql): Build {
-  const parts: Array<(row: Row, object: Record<string, unknown>, env: BuildEnv) => void> = [];
+  // The object's keys and, by position, how each value is read from the row (`objectShape`).
+  const keys: string[] = [];
+  const values: Array<Value<Row, BuildEnv>> = [];
+  // What a row reports besides its object: the words of bits of its finished cells, read before the object is made.
+  const reports: Array<(row: Row, env: BuildEnv) => void> = [];
+  const part = (key: string, value: Value<Row, BuildEnv>) => {
+    keys.push(key);
+    values.push(value);
+  };
   // A column's position in the row (its name in the text only labels it).
   const column = (sql: string) => {
     const n = out.columns.length;
@@ -1347,24 +1356,24 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
     // The coordinate's bit, by position (`BuildEnv.seen`).
     const tracked = carried && k.bit !== undefined ? k.bit.toString(2).length - 1 : undefined;
     if (deniedCell(k, r)) {
-      parts.push((_row, object) => void (object[key] = null));
+      part(key, () => null);
     } else if (cell.kind === 'deniedOnly') {
       throw new Error(`read plans: ${k.coordinate} is read only where it is denied`);
     } else if (cell.kind === 'typename') {
       const name = cell.name;
-      parts.push((_row, object) => void (object[key] = name));
+      part(key, () => name);
     } else if (cell.kind === 'column') {
       const name = column(cell.plain(alias, r));
       const decode = cell.decode;
       if (tracked !== undefined && !(cell.finished && carried)) {
         // A cell's value, and whether it carries one, until a row's has.
-        parts.push((row, object, env) => {
+        part(key, (row, env) => {
           const value = decode ? decode(row[name]) : row[name];
-          object[key] = value;
           const seen = env.carried!.seen;
           if (seen[tracked] === 0 && hasValue(value)) seen[tracked] = 1;
+          return value;
         });
-      } else parts.push(decode ? (row, object) => void (object[key] = decode(row[name])) : (row, object) => void (object[key] = row[name]));
+      } else part(key, decode ? (row) => decode(row[name]) : (row) => row[name]);
       if (cell.finished && carried) {
         // Finished in Node later (`finishValues`): the bits its SQL reports, in a column of its words (comma-separated).
         const words = [...wordsOf(k.sql(alias, r))];
@@ -1372,7 +1381,7 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
           const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
           const bits = column(words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `));
           const w = out.words++;
-          parts.push((row, _object, env) => {
+          reports.push((row, env) => {
             const text = row[bits] as string;
             if (env.words[w] === text) return;
             orWords(env.carried!, text, shifts);
@@ -1388,14 +1397,14 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
       const parse = cell.seals || cell.finishes || (cell.selection !== undefined && holdsAny(cell.selection, r.masked));
       if (built.bits === undefined || built.bits.size === 0) {
         const name = column(`(SELECT ${built.json} ${built.tail})::text`);
-        parts.push((row, object, env) => void (object[key] = row[name] === null ? null : env.json(row[name] as string, parse)));
+        part(key, (row, env) => (row[name] === null ? null : env.json(row[name] as string, parse)));
       } else {
         // Its words of bits (comma-separated), a space, its text: never null.
         const words = [...built.bits];
         const shifts = words.map(([word]) => BigInt(word) * WORD_BITS);
         const name = column(`(SELECT ${words.map(([, sql]) => `(${sql})::text`).join(` || ',' || `)} || ' ' || (${built.json})::text ${built.tail})`);
         const w = out.words++;
-        parts.push((row, object, env) => {
+        part(key, (row, env) => {
           const text = row[name] as string;
           const last = env.words[w];
           let space: number;
@@ -1406,17 +1415,18 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
             orWords(env.carried!, head, shifts);
             env.words[w] = head;
           }
-          object[key] = env.json(text.slice(space + 1), parse);
+          return env.json(text.slice(space + 1), parse);
         });
       }
     } else if (cell.kind === 'embedded') {
       const build = renderRow(cell.selection, alias, r, out);
       if (tracked !== undefined) {
-        parts.push((row, object, env) => {
-          object[key] = build(row, env);
+        part(key, (row, env) => {
+          const object = build(row, env);
           env.carried!.seen[tracked] = 1;
+          return object;
         });
-      } else parts.push((row, object, env) => void (object[key] = build(row, env)));
+      } else part(key, build);
     } else {
       const { target, foreignKey, link } = cell;
       const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
@@ -1424,20 +1434,20 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
       const present = column(`${c}."id"`);
       const build = renderRow(cell.selection, c, r, out);
       if (tracked !== undefined) {
-        parts.push((row, object, env) => {
-          if (row[present] === null) object[key] = null;
-          else {
-            object[key] = build(row, env);
-            env.carried!.seen[tracked] = 1;
-          }
+        part(key, (row, env) => {
+          if (row[present] === null) return null;
+          const object = build(row, env);
+          env.carried!.seen[tracked] = 1;
+          return object;
         });
-      } else parts.push((row, object, env) => void (object[key] = row[present] === null ? null : build(row, env)));
+      } else part(key, (row, env) => (row[present] === null ? null : build(row, env)));
     }
   }
+  const make = objectShape(keys, values);
+  if (reports.length === 0) return make;
   return (row, env) => {
-    const object: Record<string, unknown> = {};
-    for (const part of parts) part(row, object, env);
-    return object;
+    for (const report of reports) report(row, env);
+    return make(row, env);
   };
 }
 

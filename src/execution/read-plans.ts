@@ -1451,6 +1451,28 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
   };
 }
 
+/** A root connection's page as its edges are made from it (`edgeShape`): its rows, their objects, and how a row's cursor is sealed. */
+interface EdgesOf {
+  rows: readonly Row[];
+  nodes: ReadonlyArray<Record<string, unknown>>;
+  seal: ((row: Row) => string) | undefined;
+}
+
+/** How a root connection's edge is made, by its selection (`RootStep.connectionKeys`' edges): one object literal per selection (`objectShape`). */
+const edgeShapes = new WeakMap<object, (n: number, page: EdgesOf) => Record<string, unknown>>();
+function edgeShape(parts: ReadonlyArray<{ key: string; name: string; typename?: string }>): (n: number, page: EdgesOf) => Record<string, unknown> {
+  let shape = edgeShapes.get(parts);
+  if (!shape) {
+    const values = parts.map((e): Value<number, EdgesOf> => {
+      const typename = e.typename;
+      if (typename !== undefined) return () => typename;
+      return e.name === 'cursor' ? (n, page) => page.seal!(page.rows[n]!) : (n, page) => page.nodes[n];
+    });
+    edgeShapes.set(parts, (shape = objectShape(parts.map((e) => e.key), values)));
+  }
+  return shape;
+}
+
 /** Whether a root row's cell carries a value, as response-coordinates.ts counts it: not null; a list, with an item not null. */
 function hasValue(value: unknown): boolean {
   return value !== null && value !== undefined && (!Array.isArray(value) || value.some((item) => item !== null && item !== undefined));
@@ -2155,12 +2177,9 @@ export class ReadPlans {
                 }
                 connection[k.key] = info;
               } else if (k.edges) {
-                const parts = k.edges;
-                connection[k.key] = rows.map((row, n) => {
-                  const edge: Record<string, unknown> = {};
-                  for (const e of parts) edge[e.key] = e.typename ?? (e.name === 'cursor' ? page.seal!(row) : nodes[n]);
-                  return edge;
-                });
+                const edges: EdgesOf = { rows, nodes, seal: page.seal };
+                const edge = edgeShape(k.edges);
+                connection[k.key] = rows.map((_row, n) => edge(n, edges));
               } else connection[k.key] = nodes;
             }
             data[step.responseKey] = connection;

@@ -39,6 +39,8 @@ export function literalKeys(keys: readonly string[]): boolean {
 }
 
 function factoryOf(keys: readonly string[]): Factory {
+  // Checked here as well as by the caller: nothing reaches `new Function` unchecked.
+  if (!literalKeys(keys)) throw new Error('objectShape: a key that is not a GraphQL name, __proto__ or a key twice');
   return factories.getOrCompute(keys.join(' '), () => {
     const properties = keys.map((key, i) => `${JSON.stringify(key)}: v${i}(a, b)`).join(', ');
     const bindings = keys.map((_key, i) => `v${i} = values[${i}]`).join(', ');

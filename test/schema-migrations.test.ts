@@ -68,4 +68,35 @@ describe('migrations', () => {
       await scratch.drop();
     }
   });
+
+  it("hold an after-sales case's order to the case's customer, for rows stored before as for rows written after", async () => {
+    const scratch = await createTestDatabase();
+    try {
+      await seedDatabase(scratch.dataSource, { ...DEMO_SEED, progress: false });
+      const q = (sql: string, params: unknown[] = []) => scratch.dataSource.query(sql, params) as Promise<Array<Record<string, string>>>;
+      // A case on an order, another order of the same customer, and an order of someone else.
+      const [k] = await q(`SELECT k.id, k.customer_id, k.order_id FROM after_sales_case k WHERE k.order_id IS NOT NULL AND EXISTS (SELECT 1 FROM "order" o WHERE o.customer_id = k.customer_id AND o.id <> k.order_id) ORDER BY k.id LIMIT 1`);
+      const [own] = await q(`SELECT id FROM "order" WHERE customer_id = $1 AND id <> $2 ORDER BY id LIMIT 1`, [k!.customer_id, k!.order_id]);
+      const [other] = await q(`SELECT id, customer_id FROM "order" WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [k!.customer_id]);
+      const insert = (orderId: string) =>
+        q(`INSERT INTO after_sales_case (customer_id, order_id, type, status, subject, opened_at) VALUES ($1, $2, 'complaint', 'open', 'Wrong size', now())`, [k!.customer_id, orderId]);
+      await expect(insert(other!.id)).rejects.toThrow(/another customer/);
+      await expect(q(`UPDATE after_sales_case SET order_id = $2 WHERE id = $1`, [k!.id, other!.id])).rejects.toThrow(/another customer/);
+      await expect(q(`UPDATE after_sales_case SET customer_id = $2 WHERE id = $1`, [k!.id, other!.customer_id])).rejects.toThrow(/another customer/);
+      await expect(q(`UPDATE "order" SET customer_id = $2 WHERE id = $1`, [k!.order_id, other!.customer_id])).rejects.toThrow(/differ from its after-sales cases/);
+      // Its customer's own orders, and none, are accepted.
+      await insert(own!.id);
+      await q(`UPDATE after_sales_case SET order_id = $2 WHERE id = $1`, [k!.id, own!.id]);
+      await q(`UPDATE after_sales_case SET order_id = NULL WHERE id = $1`, [k!.id]);
+      // Before the rule: a stored case naming another customer's order stops the migration.
+      await revertMigrationsThrough(scratch.dataSource, 'CaseOrderOfCustomer1795000013500');
+      await q(`UPDATE after_sales_case SET order_id = $2 WHERE id = $1`, [k!.id, other!.id]);
+      await expect(scratch.dataSource.runMigrations()).rejects.toThrow(/1 after-sales case\(s\) name an order of another customer/);
+      await q(`UPDATE after_sales_case SET order_id = $2 WHERE id = $1`, [k!.id, own!.id]);
+      await scratch.dataSource.runMigrations();
+      await expect(q(`UPDATE after_sales_case SET order_id = $2 WHERE id = $1`, [k!.id, other!.id])).rejects.toThrow(/another customer/);
+    } finally {
+      await scratch.drop();
+    }
+  });
 });

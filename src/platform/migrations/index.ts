@@ -23,6 +23,7 @@ import { AuditCoordinateSets1795000011000 } from './1795000011000-audit-coordina
 import { AuditSubjectSetUnchecked1795000011001 } from './1795000011001-audit-subject-set-unchecked.migration';
 import { AuditInlineSubject1795000012000 } from './1795000012000-audit-inline-subject.migration';
 import { AuditHexChecks1795000013000 } from './1795000013000-audit-hex-checks.migration';
+import { CaseOrderOfCustomer1795000013500 } from './1795000013500-case-order-of-customer.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -49,4 +50,5 @@ export const MIGRATIONS: Function[] = [
   AuditSubjectSetUnchecked1795000011001,
   AuditInlineSubject1795000012000,
   AuditHexChecks1795000013000,
+  CaseOrderOfCustomer1795000013500,
 ];

@@ -737,11 +737,13 @@ class Catalog {
     consentGrant.fields.set('customer', one(consentGrant, customer, 'customerId'));
     customer.fields.set('consentGrants', many(consentGrant, 'customerId', CHILD_ORDER.consentGrantsByCustomer));
     // A customer's privacy requests (with their changes of status) and legal holds, all theirs;
-    // a hold's order is left out, as a case's is.
+    // a hold's order is left out, as a case's is. A hold is on a customer or on an order (never
+    // both: the table's CHECK): an order hold's subject is its order's customer, as
+    // policy/tables.ts reads it.
     const privacyRequest = tableType('PrivacyRequest', TABLES.privacyRequest, (a) => `${a}."customer_id"`);
     const viaRequest = (a: string) => `(SELECT r_s."customer_id" FROM "privacy_request" r_s WHERE r_s."id" = ${a}."request_id")`;
     const transition = tableType('PrivacyRequestTransition', TABLES.privacyRequestTransition, viaRequest);
-    const legalHold = tableType('LegalHold', TABLES.legalHold, (a) => `${a}."customer_id"`);
+    const legalHold = tableType('LegalHold', TABLES.legalHold, (a) => `coalesce(${a}."customer_id", ${viaOrder(a)})`);
     privacyRequest.fields.set('customer', one(privacyRequest, customer, 'customerId'));
     privacyRequest.fields.set('transitions', many(transition, 'requestId', CHILD_ORDER.transitionsByRequest));
     legalHold.fields.set('customer', one(legalHold, customer, 'customerId'));

@@ -67,6 +67,8 @@ interface Ids {
   otherCustomer: string;
   demoCase: string;
   otherCase: string;
+  /** An order with an after-sales case, of a customer other than the demo one: under a legal hold of its own. */
+  heldOrder: string;
 }
 
 function operations(schema: GraphQLSchema, decide: (t: string, f: string) => string, ids: Ids): Array<{ name: string; query: string; variables?: Record<string, unknown> }> {
@@ -197,8 +199,14 @@ describe('compiled reads give what graphql-js gives', () => {
       ]),
       demoCase: await one(`SELECT id FROM after_sales_case WHERE customer_id = $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
       otherCase: await one(`SELECT id FROM after_sales_case WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      heldOrder: await one(`SELECT order_id AS id FROM after_sales_case WHERE customer_id <> $1 AND order_id IS NOT NULL ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
     };
     await seedWebhookDeliveries(db, [a!, p!]);
+    // The seed holds a customer; a hold on an order too (its subject is the order's customer).
+    await db.dataSource.query(
+      `INSERT INTO legal_hold (scope, order_id, reason, case_reference, placed_by, placed_at) VALUES ('order', $1, 'disputed payment', 'LC-ORDER-1', 'officer-1', now())`,
+      [ids.heldOrder],
+    );
   });
   afterAll(async () => {
     await compiled?.stop();
@@ -586,6 +594,14 @@ describe('compiled reads give what graphql-js gives', () => {
     }
     // Each filter leaves some rows, and not all of them.
     expect(cases.filter((k) => k.expected === 0).map((k) => k.filter)).toEqual([]);
+  });
+
+  it("records an order hold's subject, its order's customer", async () => {
+    const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:compliance_officer' && r.purpose === 'legal_compliance')!);
+    const [{ customer_id: orderCustomer }] = (await db.dataSource.query(`SELECT customer_id FROM "order" WHERE id = $1`, [ids.heldOrder])) as Array<{ customer_id: string }>;
+    const { c } = await compiledInOneStatement(`{ legalHolds { scope reason } }`, caller, {});
+    expect((c.outcome.data?.legalHolds as Array<{ scope: string }>).map((h) => h.scope).sort()).toEqual(['CUSTOMER', 'ORDER']);
+    expect(c.event.subjectIds).toContain(orderCustomer);
   });
 
   it("answers a statement that fails as graphql-js answers a resolver's failure: its root field's masked error at its path", async () => {

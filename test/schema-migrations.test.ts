@@ -99,4 +99,30 @@ describe('migrations', () => {
       await scratch.drop();
     }
   });
+
+  it('make a hold on an order name no customer, for rows stored before as for rows written after', async () => {
+    const scratch = await createTestDatabase();
+    try {
+      await seedDatabase(scratch.dataSource, { ...DEMO_SEED, progress: false });
+      const q = (sql: string, params: unknown[] = []) => scratch.dataSource.query(sql, params) as Promise<Array<Record<string, string>>>;
+      const [order] = await q(`SELECT id, customer_id FROM "order" ORDER BY id LIMIT 1`);
+      const hold = (customerId: string | null) =>
+        q(`INSERT INTO legal_hold (scope, customer_id, order_id, reason, case_reference, placed_by, placed_at) VALUES ('order', $1, $2, 'Fraud inquiry', 'FR-1', 'officer', now()) RETURNING id`, [
+          customerId,
+          order!.id,
+        ]);
+      await expect(hold(order!.customer_id!)).rejects.toThrow(/legal_hold_scope_target/);
+      const [{ id }] = await hold(null);
+      await expect(q(`UPDATE legal_hold SET customer_id = $2 WHERE id = $1`, [id, order!.customer_id])).rejects.toThrow(/legal_hold_scope_target/);
+      // Before the rule: a stored order hold naming a customer stops the migration.
+      await revertMigrationsThrough(scratch.dataSource, 'OrderHoldNamesNoCustomer1795000013501');
+      await q(`UPDATE legal_hold SET customer_id = $2 WHERE id = $1`, [id, order!.customer_id]);
+      await expect(scratch.dataSource.runMigrations()).rejects.toThrow(/1 order hold\(s\) name a customer too/);
+      await q(`UPDATE legal_hold SET customer_id = NULL WHERE id = $1`, [id]);
+      await scratch.dataSource.runMigrations();
+      await expect(q(`UPDATE legal_hold SET customer_id = $2 WHERE id = $1`, [id, order!.customer_id])).rejects.toThrow(/legal_hold_scope_target/);
+    } finally {
+      await scratch.drop();
+    }
+  });
 });

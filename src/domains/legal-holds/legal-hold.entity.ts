@@ -9,7 +9,7 @@ export enum LegalHoldScope {
 
 /** Freezes retention and erasure for a customer or an order while a legal matter is open. */
 @Entity('legal_hold')
-@Check('legal_hold_scope_target', `("scope" = 'customer' AND "customer_id" IS NOT NULL AND "order_id" IS NULL) OR ("scope" = 'order' AND "order_id" IS NOT NULL)`)
+@Check('legal_hold_scope_target', `("scope" = 'customer' AND "customer_id" IS NOT NULL AND "order_id" IS NULL) OR ("scope" = 'order' AND "order_id" IS NOT NULL AND "customer_id" IS NULL)`)
 export class LegalHoldEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column({ type: 'enum', enum: LegalHoldScope, enumName: 'legal_hold_scope' }) scope!: LegalHoldScope;

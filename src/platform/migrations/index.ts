@@ -24,6 +24,7 @@ import { AuditSubjectSetUnchecked1795000011001 } from './1795000011001-audit-sub
 import { AuditInlineSubject1795000012000 } from './1795000012000-audit-inline-subject.migration';
 import { AuditHexChecks1795000013000 } from './1795000013000-audit-hex-checks.migration';
 import { CaseOrderOfCustomer1795000013500 } from './1795000013500-case-order-of-customer.migration';
+import { OrderHoldNamesNoCustomer1795000013501 } from './1795000013501-order-hold-names-no-customer.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -51,4 +52,5 @@ export const MIGRATIONS: Function[] = [
   AuditInlineSubject1795000012000,
   AuditHexChecks1795000013000,
   CaseOrderOfCustomer1795000013500,
+  OrderHoldNamesNoCustomer1795000013501,
 ];

@@ -61,6 +61,7 @@ export const CHILD_ORDER = {
   itemsByOrder: [['position', 'ASC']],
   shipmentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
   paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
+  casesByOrder: [['openedAt', 'ASC'], ['id', 'ASC']],
   addressesByCustomer: [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']],
   messagesByCase: [['sentAt', 'ASC'], ['id', 'ASC']],
   recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
@@ -120,7 +121,7 @@ export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCo
     paymentsByOrder: () =>
       memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', CHILD_ORDER.paymentsByOrder, transaction)),
     casesByOrder: () =>
-      memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', [['openedAt', 'ASC'], ['id', 'ASC']], transaction)),
+      memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', CHILD_ORDER.casesByOrder, transaction)),
     eventsByShipment: () =>
       memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', CHILD_ORDER.eventsByShipment, transaction)),
     messagesByCase: () =>

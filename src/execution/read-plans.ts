@@ -2,7 +2,8 @@
  * Compiled reads: an operation over the order aggregate (orders, their items, shipments,
  * payments, shipping address and customs data, a shipment's scans, the order's customer) or over
  * a customer (addresses, consent grants, privacy requests and their changes of status, legal
- * holds, pages of orders and of after-sales cases with their messages, records and customer), with the partners and policy versions these link to, or a
+ * holds, pages of orders and of after-sales cases with their messages, records and customer, an order's
+ * cases and a case's or a hold's order), with the partners and policy versions these link to, or a
  * consent grant, a privacy request (the queue, or one by id), partners, policy versions, legal
  * holds, a partner's webhook endpoints and deliveries, or page views, runs as ONE SQL statement per root
  * field, instead of graphql-js resolving every field of every row in Node. The statement returns
@@ -43,7 +44,8 @@
  *   GraphQL name: in SQL inside JSON, in Node for plain columns). Only (scalar, column type)
  *   pairs known to agree are compiled; any other field falls back.
  * - The audit record: every relation compiled here stays inside one order or one customer's
- *   rows (an order's or a case's customer is that row's customer), or reaches a reference row
+ *   rows (an order's or a case's customer is that row's customer; a case's order is its
+ *   customer's, as the database holds it; an order hold's order is the hold's subject), or reaches a reference row
  *   about no customer (a partner, a policy version, a webhook endpoint), so all objects a root
  *   row brings belong to that row's customer (a webhook delivery's is the customer of the shipment
  *   or payment verification it notified of; page views and the reference rows have none); the
@@ -713,7 +715,8 @@ class Catalog {
 
     // A customer and what is theirs: every row below is the customer's (a case's messages and
     // records are its customer's), so the customer is the subject of all a root row brings. A
-    // case's order is left out: nothing in the schema makes it the case's customer's order.
+    // case's order is its customer's (the database holds it so: migration CaseOrderOfCustomer),
+    // so a case's order and an order's cases stay inside one customer's rows too.
     const customer = tableType('Customer', TABLES.customer, (a) => `${a}."id"`);
     const address = tableType('Address', TABLES.address, (a) => `${a}."customer_id"`);
     const afterSalesCase = tableType('AfterSalesCase', TABLES.afterSalesCase, (a) => `${a}."customer_id"`);
@@ -726,6 +729,9 @@ class Catalog {
     customer.fields.set('afterSalesCases', page(afterSalesCase, 'customerId', CaseOrder));
     afterSalesCase.fields.set('messages', many(message, 'caseId', CHILD_ORDER.messagesByCase));
     afterSalesCase.fields.set('records', many(record, 'caseId', CHILD_ORDER.recordsByCase));
+    // Each carries its own scope condition (no link carries scope between an order and its cases), as the loaders add it.
+    afterSalesCase.fields.set('order', one(afterSalesCase, order, 'orderId'));
+    order.fields.set('afterSalesCases', many(afterSalesCase, 'orderId', CHILD_ORDER.casesByOrder));
     // An order's or a case's customer is the subject of the row it is reached from; no link
     // carries the scope to a customer, so it carries its own condition (as the customer loader).
     order.fields.set('customer', one(order, customer, 'customerId'));
@@ -736,14 +742,15 @@ class Catalog {
     consentGrant.fields.set('grantee', one(consentGrant, partner, 'granteePartnerId'));
     consentGrant.fields.set('customer', one(consentGrant, customer, 'customerId'));
     customer.fields.set('consentGrants', many(consentGrant, 'customerId', CHILD_ORDER.consentGrantsByCustomer));
-    // A customer's privacy requests (with their changes of status) and legal holds, all theirs;
-    // a hold's order is left out, as a case's is. A hold is on a customer or on an order (never
-    // both: the table's CHECK): an order hold's subject is its order's customer, as
-    // policy/tables.ts reads it.
+    // A customer's privacy requests (with their changes of status) and legal holds, all theirs.
+    // A hold is on a customer or on an order (never both: the table's CHECK): an order hold's
+    // subject is its order's customer, as policy/tables.ts reads it, so its order is the
+    // subject's; the order carries its own scope condition.
     const privacyRequest = tableType('PrivacyRequest', TABLES.privacyRequest, (a) => `${a}."customer_id"`);
     const viaRequest = (a: string) => `(SELECT r_s."customer_id" FROM "privacy_request" r_s WHERE r_s."id" = ${a}."request_id")`;
     const transition = tableType('PrivacyRequestTransition', TABLES.privacyRequestTransition, viaRequest);
     const legalHold = tableType('LegalHold', TABLES.legalHold, (a) => `coalesce(${a}."customer_id", ${viaOrder(a)})`);
+    legalHold.fields.set('order', one(legalHold, order, 'orderId'));
     privacyRequest.fields.set('customer', one(privacyRequest, customer, 'customerId'));
     privacyRequest.fields.set('transitions', many(transition, 'requestId', CHILD_ORDER.transitionsByRequest));
     legalHold.fields.set('customer', one(legalHold, customer, 'customerId'));
@@ -805,7 +812,6 @@ class Catalog {
     });
     this.roots.set('policyVersions', rows(policyVersion, ROOT_LISTS.policyVersions.orderBy, { limit: ROOT_LISTS.policyVersions.limit }));
     this.roots.set('webhookEndpoints', rows(endpoint, ROOT_LISTS.webhookEndpoints.orderBy));
-    // A hold's order is left out (see above): an order hold may name a customer of its own.
     const released = legalHold.reader.column('releasedAt');
     this.roots.set('legalHolds', rows(legalHold, ROOT_LISTS.legalHolds.orderBy, { limit: ROOT_LISTS.legalHolds.limit, where: (args, a) => (args.activeOnly === true ? ` AND ${a}.${released} IS NULL` : '') }));
     // Root lists, with their filters as the resolvers apply them.

@@ -17,6 +17,7 @@ import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
+import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
 import { callers, run } from '../audit/audit-harness';
 import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries, withPositions } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
@@ -26,7 +27,7 @@ import { callerOfMatrixRow } from '../harness/principals';
 
 /** Relations followed below each type (the order aggregate); everything else is a leaf field. */
 const RELATIONS: Record<string, string[]> = {
-  Order: ['shippingAddress', 'customs', 'items', 'shipments', 'paymentVerifications'],
+  Order: ['shippingAddress', 'customs', 'items', 'shipments', 'paymentVerifications', 'afterSalesCases'],
   Shipment: ['order', 'events'],
   ShipmentEvent: [],
   PaymentVerification: ['order'],
@@ -35,7 +36,8 @@ const RELATIONS: Record<string, string[]> = {
   CustomsDeclaration: [],
   Customer: ['addresses'],
   Address: [],
-  AfterSalesCase: ['messages', 'records'],
+  AfterSalesCase: ['messages', 'records', 'order'],
+  LegalHold: ['order', 'customer'],
   CaseMessage: [],
   CaseRecord: [],
 };
@@ -97,6 +99,7 @@ function operations(schema: GraphQLSchema, decide: (t: string, f: string) => str
       variables: { id: DEMO_IDS.demoCustomer },
     },
     ...(['demoCase', 'otherCase'] as const).map((k) => ({ name: `a case by id (${k})`, query: `query($id: ID!) { afterSalesCase(id: $id) { ${sel('AfterSalesCase')} } }`, variables: { id: ids[k] } })),
+    { name: 'legal holds, on a customer and on an order', query: `{ legalHolds { ${sel('LegalHold')} } }` },
     { name: 'shipments, everything visible', query: `{ shipments(first: 30) { nodes { ${sel('Shipment')} } } }` },
     { name: 'orders, everything visible', query: `{ orders(first: 25) { __typename nodes { __typename ${sel('Order')} } } }` },
     { name: 'payments, everything visible', query: `{ paymentVerifications(first: 40) { nodes { ${sel('PaymentVerification')} } } }` },
@@ -179,9 +182,12 @@ describe('compiled reads give what graphql-js gives', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ gateway: compiled } = await createTestGateway(db));
-    ({ gateway: plain } = await createTestGateway(db, { compiledReads: false }));
-    compiledHttp = await startHttpGateway(db, { authenticate: callerFrom });
+    // Each caller is refused (403) more often here than its budgets allow in a minute: the budgets
+    // are not what is compared.
+    const rateLimits = { ...DEFAULT_RATE_LIMITS, refusalsPerMinute: 1_000_000, missesPerMinute: 1_000_000 };
+    ({ gateway: compiled } = await createTestGateway(db, { rateLimits }));
+    ({ gateway: plain } = await createTestGateway(db, { compiledReads: false, rateLimits }));
+    compiledHttp = await startHttpGateway(db, { authenticate: callerFrom, rateLimits });
     schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
     const [a, b] = DEMO_IDS.logisticsPartners;
@@ -596,12 +602,21 @@ describe('compiled reads give what graphql-js gives', () => {
     expect(cases.filter((k) => k.expected === 0).map((k) => k.filter)).toEqual([]);
   });
 
-  it("records an order hold's subject, its order's customer", async () => {
+  it("records an order hold's subject, its order's customer, and reads a hold's order and an order's cases in the root row's statement", async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:compliance_officer' && r.purpose === 'legal_compliance')!);
     const [{ customer_id: orderCustomer }] = (await db.dataSource.query(`SELECT customer_id FROM "order" WHERE id = $1`, [ids.heldOrder])) as Array<{ customer_id: string }>;
-    const { c } = await compiledInOneStatement(`{ legalHolds { scope reason } }`, caller, {});
-    expect((c.outcome.data?.legalHolds as Array<{ scope: string }>).map((h) => h.scope).sort()).toEqual(['CUSTOMER', 'ORDER']);
+    const query = `{ legalHolds { scope order { id afterSalesCases { id order { id } } } } }`;
+    const { c } = await compiledInOneStatement(query, caller, {});
+    const holds = c.outcome.data?.legalHolds as Array<{ scope: string; order: { id: string } | null }>;
+    expect(holds.find((h) => h.scope === 'ORDER')?.order?.id).toBe(ids.heldOrder);
+    expect(holds.find((h) => h.scope === 'CUSTOMER')?.order).toBeNull();
     expect(c.event.subjectIds).toContain(orderCustomer);
+    // A case of the order, read through it, points back at it.
+    const [{ n: cases }] = (await db.dataSource.query(`SELECT count(*)::int AS n FROM after_sales_case WHERE order_id = $1`, [ids.heldOrder])) as Array<{ n: number }>;
+    expect(cases).toBeGreaterThan(0);
+    const order = holds.find((h) => h.scope === 'ORDER')!.order as unknown as { afterSalesCases: Array<{ order: { id: string } }> };
+    expect(order.afterSalesCases.length).toBe(cases);
+    for (const k of order.afterSalesCases) expect(k.order.id).toBe(ids.heldOrder);
   });
 
   it("answers a statement that fails as graphql-js answers a resolver's failure: its root field's masked error at its path", async () => {

@@ -60,8 +60,8 @@
  * - The JSON travels once: a statement's JSON columns (a root row's lists and pages) are sent
  *   as text, which pg leaves unparsed. Over HTTP each stays that text (json-text.ts) inside the object Node assembles and
  *   goes into the body as it is, unless a mask applies inside it, it holds cursors to seal or a
- *   value its resolver makes in Node of a JSON column (an item's attributes, a request's result:
- *   `finishValues`) (those are parsed, finished in Node and written by JSON.stringify; the others
+ *   value its resolver makes in Node of a column (an item's attributes, a request's result, an
+ *   attachment's download link: `finishValues`) (those are parsed, finished in Node and written by JSON.stringify; the others
  *   keep their text); in process it is parsed, so objects are what graphql-js would have returned.
  *
  * Rendered once: a root field's statement text, and the functions that assemble its rows' objects,
@@ -143,10 +143,11 @@ type FieldSource =
       /** SQL true when the value is not null (a list: has an item that is not null); none when the stored value never is (test/schema-migrations.test.ts holds the entity to the table). */
       present?: (alias: string) => string;
       /**
-       * What Node makes of the value the column holds (a JSON document), wherever it is read:
-       * inside lists too (see `finishValues`). `present` then tells when what it makes is not null.
+       * What Node makes of the value the column holds (a JSON document, an id), wherever it is
+       * read: inside lists too (see `finishValues`); a promise is awaited before the response is
+       * built further. `present` then tells when what it makes is not null.
        */
-      finish?: (value: unknown) => unknown;
+      finish?: Finish;
     }
   /**
    * A list of objects made in Node of a JSON object column's entries (an item's attributes, as
@@ -171,6 +172,9 @@ type FieldSource =
   | { kind: 'page'; target: TableType; foreignKey: string; orderings: Orderings }
   /** An object made of the parent row's own columns (a shipping snapshot). */
   | { kind: 'embedded'; target: ObjectShape };
+
+/** What Node makes of a column's value for the request (`finishValues`): the value, or a promise of it. */
+type Finish = (value: unknown, ctx: RequestContext) => unknown;
 
 interface ObjectShape {
   typeName: string;
@@ -359,7 +363,7 @@ interface Selection {
   /** Its fields that can be masked (classification.ts), masked in one pass over the result when the caller's view masks them. */
   masks: Array<{ key: string; coordinate: string; mask: MaskKind }>;
   /** Its fields finished in Node (`finishValues`), unless denied: the JSON lists holding them are parsed. */
-  finishes?: Array<{ key: string; coordinate?: string; finish: (value: unknown) => unknown }>;
+  finishes?: Array<{ key: string; coordinate?: string; finish: Finish }>;
   /** The objects below it, by response key: a relation's object or list, or a connection's `nodes` (under `nodes`). */
   below: Array<{ key: string; selection: Selection; page?: PageShape }>;
 }
@@ -762,9 +766,17 @@ class Catalog {
     const [partition, latest] = [preference.reader.column(LATEST_PREFERENCES.partition), preference.reader.column(LATEST_PREFERENCES.latest)];
     customer.fields.set('preferenceConsents', { kind: 'latest', target: preference, foreignKey: preference.reader.column('customerId'), partition, latest });
     customer.fields.set('preferenceHistory', page(preference, 'customerId', PreferenceHistoryOrder));
-    // A case's attachments are its customer's; a link to download one is issued per response
-    // (downloadUrl, not compiled: read only where it is denied).
+    // A case's attachments are its customer's; a link to download one is sealed per response in
+    // Node, of the attachment's id, for the caller and what the read served, as its resolver
+    // seals it (never null where the attachment is there).
     const attachment = tableType('CaseAttachment', TABLES.caseAttachment, viaCase);
+    const attachmentId = (a: string) => `${a}."id"`;
+    attachment.fields.set('downloadUrl', {
+      kind: 'column',
+      sql: attachmentId,
+      plain: attachmentId,
+      finish: (id, ctx) => ctx.attachmentLinks.issue(id as string, ctx.caller, ctx.served),
+    });
     afterSalesCase.fields.set('attachments', many(attachment, 'caseId', CHILD_ORDER.attachmentsByCase));
     customer.fields.set('legalHolds', many(legalHold, 'customerId', CHILD_ORDER.legalHoldsByCustomer));
 
@@ -1136,21 +1148,28 @@ function finishesBelow(selection: Selection): boolean {
 
 /**
  * Finishes, in place, the fields of `value` (an object or a list of them) and below it that Node
- * makes of what their column holds, as their resolvers make them; a denied one stays null.
+ * makes of what their column holds, as their resolvers make them; a denied one stays null. A
+ * value made asynchronously is set when its promise settles: each is added to `pending`, which
+ * the caller awaits before it reads the objects again.
  */
-function finishValues(selection: Selection, value: unknown, denied: ReadonlySet<string>): void {
+function finishValues(selection: Selection, value: unknown, denied: ReadonlySet<string>, ctx: RequestContext, pending: Array<Promise<void>>): void {
   if (Array.isArray(value)) {
-    for (const item of value) finishValues(selection, item, denied);
+    for (const item of value) finishValues(selection, item, denied, ctx, pending);
     return;
   }
   if (!value || typeof value !== 'object' || value instanceof JsonText) return;
   const object = value as Record<string, unknown>;
-  for (const f of selection.finishes ?? []) if (f.coordinate === undefined || !denied.has(f.coordinate)) object[f.key] = f.finish(object[f.key]);
+  for (const f of selection.finishes ?? []) {
+    if (f.coordinate !== undefined && denied.has(f.coordinate)) continue;
+    const finished = f.finish(object[f.key], ctx);
+    if (finished instanceof Promise) pending.push(finished.then((v: unknown) => void (object[f.key] = v)));
+    else object[f.key] = finished;
+  }
   for (const b of selection.below) {
     if (!finishesBelow(b.selection)) continue;
     const child = object[b.key];
-    if (!b.page) finishValues(b.selection, child, denied);
-    else if (child && typeof child === 'object') eachPageValue(b.page, child as Record<string, unknown>, [], (v) => finishValues(b.selection, v, denied));
+    if (!b.page) finishValues(b.selection, child, denied, ctx, pending);
+    else if (child && typeof child === 'object') eachPageValue(b.page, child as Record<string, unknown>, [], (v) => finishValues(b.selection, v, denied, ctx, pending));
   }
 }
 
@@ -2193,7 +2212,12 @@ export class ReadPlans {
             data[step.responseKey] = connection;
           }
         });
-        for (const step of finishing) eachRootValue(step, data[step.responseKey], (value) => finishValues(step.object, value, denied));
+        if (finishing.length > 0) {
+          const pending: Array<Promise<void>> = [];
+          for (const step of finishing) eachRootValue(step, data[step.responseKey], (value) => finishValues(step.object, value, denied, ctx, pending));
+          // A download link is sealed by jose (async) under a key fixed at start: it does not fail.
+          if (pending.length > 0) await Promise.all(pending);
+        }
         if (sealing.size > 0) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => sealPages(step.object, value, sealing, ctx));
         if (decision && decision.masked.size > 0) {
           for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);

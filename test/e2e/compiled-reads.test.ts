@@ -17,11 +17,12 @@ import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
+import { AttachmentLinks } from '../../src/domains/after-sales/attachment-links';
 import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
 import { callers, run } from '../audit/audit-harness';
 import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries, withPositions } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { createTestGateway } from '../harness/gateway';
+import { createTestGateway, TEST_SECRETS } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callerOfMatrixRow } from '../harness/principals';
 
@@ -617,6 +618,38 @@ describe('compiled reads give what graphql-js gives', () => {
     const order = holds.find((h) => h.scope === 'ORDER')!.order as unknown as { afterSalesCases: Array<{ order: { id: string } }> };
     expect(order.afterSalesCases.length).toBe(cases);
     for (const k of order.afterSalesCases) expect(k.order.id).toBe(ids.heldOrder);
+  });
+
+  it("seals an attachment's download link in Node, as its resolver does: for the caller and what the read served", async () => {
+    const row = MATRIX.find((r) => engine.viewFor(callerOfMatrixRow(r)).decide('CaseAttachment', 'downloadUrl') === 'visible' && r.rows === 'all')!;
+    const caller = callerOfMatrixRow(row);
+    const query = `query($id: ID!) { customer(id: $id) { afterSalesCases(first: 20) { nodes { id attachments { id downloadUrl } } } } }`;
+    const variables = { id: DEMO_IDS.demoCustomer };
+    const c = await outcomeAndEvent(compiled, db, query, caller, variables);
+    const p = await outcomeAndEvent(plain, db, query, caller, variables);
+    expect({ compiled: c.compiled, statements: c.statements }).toEqual({ compiled: true, statements: 1 });
+    expect(c.event).toEqual(p.event);
+    expect(c.event.disclosed).toContain('CaseAttachment.downloadUrl');
+    // Each link is sealed afresh (its own nonce and time): opened, both name the same attachment, caller and served request.
+    const links = new AttachmentLinks(TEST_SECRETS.cursorSecret, 60);
+    type Node = { id: string; attachments: Array<{ id: string; downloadUrl: string }> };
+    const opened = async (data: Record<string, unknown> | null | undefined) =>
+      Promise.all(
+        ((data?.customer as { afterSalesCases: { nodes: Node[] } }).afterSalesCases.nodes ?? []).map(async (n) => ({
+          id: n.id,
+          attachments: await Promise.all(
+            n.attachments.map(async (a) => {
+              const link = await links.open(a.downloadUrl.replace(/^\/attachments\//, ''));
+              return { id: a.id, link: link && { attachmentId: link.attachmentId, principal: link.principal, purpose: link.purpose, served: link.served } };
+            }),
+          ),
+        })),
+      );
+    const compiledLinks = await opened(c.outcome.data);
+    expect(compiledLinks).toEqual(await opened(p.outcome.data));
+    const attachments = compiledLinks.flatMap((n) => n.attachments);
+    expect(attachments.length).toBeGreaterThan(0);
+    for (const a of attachments) expect(a.link).toEqual({ attachmentId: a.id, principal: caller.principal, purpose: caller.purpose, served: expect.any(Object) });
   });
 
   it("answers a statement that fails as graphql-js answers a resolver's failure: its root field's masked error at its path", async () => {

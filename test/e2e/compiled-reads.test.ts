@@ -251,7 +251,8 @@ describe('compiled reads give what graphql-js gives', () => {
       }
       // Every caller that reads orders, shipments or payments at all has some of them compiled.
       if (rowsSeen > 0 && row.rows !== 'none') expect(compiledOperations).toBeGreaterThan(0);
-    });
+      // Some 30 operations, each run three times (up to 8 s a row alone), on a machine that may be loaded.
+    }, 120_000);
   });
 
   it("joins an order's customer, its partners and its policy version, and a case's customer, in the root row's statement", async () => {

@@ -193,7 +193,11 @@ export class PostgresCluster {
     if (pid !== undefined) {
       for (const p of processTree(pid)) signal(p, 'SIGCONT');
       signal(pid, 'SIGQUIT');
-      const gone = await Promise.race([this.exited.then(() => true), sleep(10_000).then(() => false)]);
+      // The deadline is cleared once the server is gone: a pending timer would keep the caller's
+      // process (a test worker, the benchmark) alive for the rest of the ten seconds.
+      let deadline: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([this.exited.then(() => true), new Promise<false>((resolve) => (deadline = setTimeout(() => resolve(false), 10_000)))]);
+      clearTimeout(deadline);
       if (!gone) for (const p of processTree(pid)) signal(p, 'SIGKILL');
     }
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -138,4 +138,14 @@ describe('TLS to PostgreSQL', () => {
     expect(() => loadConfig({ DATABASE_SSL_MODE: 'prefer' })).toThrow(/DATABASE_SSL_MODE: expected one of disable, require, verify-ca, verify-full/);
     expect(() => loadConfig({ DATABASE_SSL_MODE: 'require', DATABASE_URL: 'postgres://h/db?sslmode=disable' })).toThrow(/leave ssl parameters out/);
   });
+
+  // Last in this block (afterAll's destroy then finds nothing running). A timer left pending by
+  // destroy() would keep the test worker alive after its last file.
+  it('destroying the cluster stops the server and leaves no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    await cluster.destroy();
+    expect(cluster.pid).toBeUndefined();
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
 });

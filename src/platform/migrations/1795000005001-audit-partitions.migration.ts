@@ -44,19 +44,7 @@ export class AuditPartitions1795000005001 implements MigrationInterface {
                 HINT = 'audit rows are never changed or removed; retention drops whole monthly partitions';
       END
       $$`);
-    await q.query(`
-      CREATE FUNCTION "audit_event_protect_partition"(p_name text) RETURNS void LANGUAGE plpgsql AS $$
-      DECLARE
-        col record;
-      BEGIN
-        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION "audit_event_refuse_change"()', p_name || '_no_truncate', p_name);
-        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM PUBLIC', p_name);
-        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM CURRENT_USER', p_name);
-        FOR col IN SELECT attname FROM pg_attribute WHERE attrelid = 'audit_event'::regclass AND attnum > 0 AND NOT attisdropped AND attstattarget = 0 LOOP
-          EXECUTE format('ALTER TABLE %I ALTER COLUMN %I SET STATISTICS 0', p_name, col.attname);
-        END LOOP;
-      END
-      $$`);
+    await q.query(protectPartitionFunction());
     await q.query(`
       CREATE FUNCTION "audit_event_ensure_partition"(p_month date) RETURNS text LANGUAGE plpgsql AS $$
       DECLARE
@@ -147,6 +135,28 @@ export class AuditPartitions1795000005001 implements MigrationInterface {
     await q.query(`CREATE INDEX "audit_event_seal" ON "audit_event" ("seal_id")`);
     await q.query(`CREATE INDEX "audit_event_subject_set" ON "audit_event" ("subject_set") WHERE "subject_set" IS NOT NULL`);
   }
+}
+
+/**
+ * `audit_event_protect_partition(p_name)`, which gives a new partition of audit_event what the
+ * parent cannot hand down: the TRUNCATE trigger, the revoked privileges, the statistics settings
+ * of migration 7, and `storageParameters` (reloptions, `name = value, …`) when given (migration
+ * 1795000014100's).
+ */
+export function protectPartitionFunction(storageParameters?: string): string {
+  return `
+      CREATE OR REPLACE FUNCTION "audit_event_protect_partition"(p_name text) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        col record;
+      BEGIN
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION "audit_event_refuse_change"()', p_name || '_no_truncate', p_name);
+        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM PUBLIC', p_name);
+        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM CURRENT_USER', p_name);
+        FOR col IN SELECT attname FROM pg_attribute WHERE attrelid = 'audit_event'::regclass AND attnum > 0 AND NOT attisdropped AND attstattarget = 0 LOOP
+          EXECUTE format('ALTER TABLE %I ALTER COLUMN %I SET STATISTICS 0', p_name, col.attname);
+        END LOOP;${storageParameters ? `\n        EXECUTE format('ALTER TABLE %I SET (${storageParameters})', p_name);` : ''}
+      END
+      $$`;
 }
 
 const COLUMNS = `"id", "at", "request_id", "principal_kind", "principal_id", "roles", "partner_id", "customer_id", "grant_id", "purpose", "operation_type", "operation_name", "operation_hash", "disclosed", "masked", "denied", "outcome", "error_codes", "legal_case_reference", "flagged", "detail", "seal_id", "hash", "subject_set", "privacy_request_reference"`;

@@ -25,6 +25,7 @@ import { AuditInlineSubject1795000012000 } from './1795000012000-audit-inline-su
 import { AuditHexChecks1795000013000 } from './1795000013000-audit-hex-checks.migration';
 import { CaseOrderOfCustomer1795000013500 } from './1795000013500-case-order-of-customer.migration';
 import { OrderHoldNamesNoCustomer1795000013501 } from './1795000013501-order-hold-names-no-customer.migration';
+import { AuditPartitionAnalyze1795000014100 } from './1795000014100-audit-partition-analyze.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -53,4 +54,5 @@ export const MIGRATIONS: Function[] = [
   AuditHexChecks1795000013000,
   CaseOrderOfCustomer1795000013500,
   OrderHoldNamesNoCustomer1795000013501,
+  AuditPartitionAnalyze1795000014100,
 ];

@@ -2,7 +2,7 @@
  * `npm run bench:pg-split`: where a PostgreSQL server's CPU goes while a command runs, split by
  * process kind — client backends by application name (the benchmark's servers name theirs:
  * need-to-know-bench-on, -off, …), WAL writer, checkpointer, background writer, autovacuum
- * workers and launcher, the postmaster — and by statement (pg_stat_statements, when the server
+ * workers by database and launcher, the postmaster — and by statement (pg_stat_statements, when the server
  * loads it: calls, execution time, rows, WAL bytes, reset at the start).
  *
  * Every process whose parent is the postmaster is sampled from /proc/<pid>/schedstat (the
@@ -77,10 +77,16 @@ async function main(): Promise<void> {
   const reapedAtStart = reaped();
   let first = true;
   const sample = async () => {
-    const { rows } = await client.query<{ pid: number; backend_type: string; application_name: string }>(
-      'SELECT pid, backend_type, application_name FROM pg_stat_activity',
+    const { rows } = await client.query<{ pid: number; backend_type: string; application_name: string; datname: string | null }>(
+      'SELECT pid, backend_type, application_name, datname FROM pg_stat_activity',
     );
-    const named = new Map(rows.map((r) => [r.pid, r.backend_type === 'client backend' ? `client: ${r.application_name || '(none)'}` : r.backend_type]));
+    const kindOf = (r: (typeof rows)[number]) =>
+      r.backend_type === 'client backend'
+        ? `client: ${r.application_name || '(none)'}`
+        : r.backend_type === 'autovacuum worker' && r.datname
+          ? `autovacuum worker: ${r.datname}`
+          : r.backend_type;
+    const named = new Map(rows.map((r) => [r.pid, kindOf(r)]));
     const live = new Set<number>();
     for (const { pid, fields } of procStats() ?? []) {
       if (pid !== postmaster && Number(fields[1]) !== postmaster) continue;

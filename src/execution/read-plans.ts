@@ -1457,17 +1457,18 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
     } else {
       const { target, foreignKey, link } = cell;
       const c = joinOnce(out, r, target, alias, foreignKey, (c) => r.scope(target.table, c, link));
-      // The joined row's id tells a row outside the scope (or missing) from one that is there.
-      const present = column(`${c}."id"`);
+      // Whether the join found a row tells one outside the scope (or missing) from one that is
+      // there: a boolean, not the id (one byte on the wire for each row, not a uuid's 36).
+      const present = column(`${c}."id" IS NOT NULL`);
       const build = renderRow(cell.selection, c, r, out);
       if (tracked !== undefined) {
         part(key, (row, env) => {
-          if (row[present] === null) return null;
+          if (row[present] === false) return null;
           const object = build(row, env);
           env.carried!.seen[tracked] = 1;
           return object;
         });
-      } else part(key, (row, env) => (row[present] === null ? null : build(row, env)));
+      } else part(key, (row, env) => (row[present] === false ? null : build(row, env)));
     }
   }
   const make = objectShape(keys, values);

@@ -1463,12 +1463,12 @@ function renderRow(selection: Selection, alias: string, r: Render, out: RowSql):
       const build = renderRow(cell.selection, c, r, out);
       if (tracked !== undefined) {
         part(key, (row, env) => {
-          if (row[present] === false) return null;
+          if (row[present] !== true) return null;
           const object = build(row, env);
           env.carried!.seen[tracked] = 1;
           return object;
         });
-      } else part(key, (row, env) => (row[present] === false ? null : build(row, env)));
+      } else part(key, (row, env) => (row[present] !== true ? null : build(row, env)));
     }
   }
   const make = objectShape(keys, values);

@@ -30,8 +30,9 @@ import { loadAuthConfig } from '../src/auth/auth-config';
 import { mintDevToken } from '../src/auth/dev-token';
 import { openBenchDatabase } from './bench-database';
 import { runtimeOfDumpFile } from './callgrind-dump';
+import { countOption, gatewayScriptOption, readScenariosOption, send } from './counted-requests';
 import { problemWith } from './load';
-import { SCENARIOS, type Scenario } from './scenarios';
+import type { Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -79,70 +80,17 @@ function options(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const count = (name: string, text: string, min: number) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer of at least ${min}, got ${JSON.stringify(text)}`);
-    return n;
-  };
-  const scenarios = values.scenarios.split(',').map((s) => {
-    const scenario = SCENARIOS.find((c) => c.number === Number(s));
-    if (!scenario || scenario.writes) throw new Error(`--scenarios: ${s} is not a read scenario`);
-    return scenario;
-  });
   if (values.mode !== 'on' && values.mode !== 'off') throw new Error('--mode: on or off');
-  const gateway = path.resolve(values.gateway ?? ROOT, 'dist', 'bench', 'gateway-server.js');
-  if (!fs.existsSync(gateway)) throw new Error(`no built gateway at ${gateway} (npm run build there)`);
   return {
-    scenarios,
-    warmup: count('warmup', values.warmup, 0),
-    requests: count('requests', values.requests, 1),
-    batches: count('batches', values.batches, 1),
-    connections: count('connections', values.connections, 1),
+    scenarios: readScenariosOption(values.scenarios),
+    warmup: countOption('warmup', values.warmup, 0),
+    requests: countOption('requests', values.requests, 1),
+    batches: countOption('batches', values.batches, 1),
+    connections: countOption('connections', values.connections, 1),
     mode: values.mode,
-    gateway,
+    gateway: gatewayScriptOption(values.gateway, ROOT),
     out: path.resolve(values.out),
   };
-}
-
-/** Times one request may be answered 503 (the database did not answer in time: valgrind at a busy machine's pace) and sent again. */
-const MAX_RETRIES = 5;
-
-/**
- * Sends `count` requests, `connections` at a time; a 503 is sent again after its Retry-After, up
- * to MAX_RETRIES times; throws on the first that is not a correct answer. Returns how many were
- * sent again (their refused attempts are in a batch's count: the caller reports them).
- */
-async function send(server: ForkedServer, agent: http.Agent, headers: Record<string, string>, body: (i: number) => string, check: (i: number, status: number, text: string) => string | undefined, first: number, count: number, connections: number): Promise<number> {
-  let next = first;
-  let retried = 0;
-  const end = first + count;
-  const one = (i: number, attempt = 0): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const payload = body(i);
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/graphql', method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(payload) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode === 503 && attempt < MAX_RETRIES) {
-            retried += 1;
-            const seconds = Number(res.headers['retry-after']) || 1;
-            setTimeout(() => one(i, attempt + 1).then(resolve, reject), seconds * 1000);
-            return;
-          }
-          const problem = check(i, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-          if (problem) reject(new Error(`request ${i}: ${problem}`));
-          else resolve();
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
-  const lane = async () => {
-    while (next < end) await one(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(connections, count) }, lane));
-  return retried;
 }
 
 function callgrindControl(pid: number, ...args: string[]): void {

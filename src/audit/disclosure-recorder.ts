@@ -30,27 +30,33 @@ export interface DisclosureSnapshot {
 
 export type FieldDecision = 'disclosed' | 'masked' | 'denied';
 
+/** What a recorder hands out for a set it never needed: empty, and never written (it is only ever read as a ReadonlySet). */
+const NONE: ReadonlySet<string> = new Set<string>();
+const NO_OWNERS: ReadonlyMap<string, string> = new Map<string, string>();
+
 export class DisclosureRecorder {
+  // Every set and map below is made when first written: most requests (a compiled read) write
+  // none of them, and eleven empty ones a request were about 2 KB of its allocation.
   // What was disclosed is read off the response itself (audit-plugin.ts); masks and denials
   // leave no trace there, so they are recorded here.
-  readonly masked = new Set<string>();
-  readonly denied = new Set<string>();
-  private readonly customers = new Set<string>();
+  private maskedSet: Set<string> | undefined;
+  private deniedSet: Set<string> | undefined;
+  private customers: Set<string> | undefined;
   /**
    * The customer ids of compiled reads' rows, one list per statement, in row order with repeats:
    * kept as the lists they came in rather than added to `customers` id by id (a settlement page
    * names 100), since the audit record de-duplicates and sorts a list, and skips even that for
    * a list it has seen before.
    */
-  private readonly rowSubjects: string[][] = [];
-  private readonly orders = new Set<string>();
-  private readonly shipments = new Set<string>();
-  private readonly cases = new Set<string>();
-  private readonly paymentVerifications = new Set<string>();
+  private rowSubjects: string[][] | undefined;
+  private orders: Set<string> | undefined;
+  private shipments: Set<string> | undefined;
+  private cases: Set<string> | undefined;
+  private paymentVerifications: Set<string> | undefined;
   /** Owners of the rows this request read: order -> customer, shipment -> order, case -> customer. */
-  private readonly orderCustomer = new Map<string, string>();
-  private readonly shipmentOrder = new Map<string, string>();
-  private readonly caseCustomer = new Map<string, string>();
+  private orderCustomer: Map<string, string> | undefined;
+  private shipmentOrder: Map<string, string> | undefined;
+  private caseCustomer: Map<string, string> | undefined;
   /** The subjects `resolveSubjects` found, once it has run. */
   private resolved: string[] | undefined;
   /** What a compiled read reported its `data` carries (`carriedByPlan`). */
@@ -73,14 +79,34 @@ export class DisclosureRecorder {
     return this.reported !== undefined && this.reported.data === data ? this.reported.coordinates : undefined;
   }
 
+  /** The coordinates whose values were masked. */
+  get masked(): ReadonlySet<string> {
+    return this.maskedSet ?? NONE;
+  }
+
+  /** The coordinates that were denied (a field, an argument or a filter). */
+  get denied(): ReadonlySet<string> {
+    return this.deniedSet ?? NONE;
+  }
+
+  /** A coordinate's values were masked. */
+  mask(coordinate: string): void {
+    (this.maskedSet ??= new Set()).add(coordinate);
+  }
+
+  /** A coordinate was denied: the field's value, or an argument or filter refused (enforcement/argument-rules.ts). */
+  deny(coordinate: string): void {
+    (this.deniedSet ??= new Set()).add(coordinate);
+  }
+
   /** Called for every field the policy decided on, with the object the field was read from. */
   field(typeName: string, fieldName: string, parent: unknown, decision: FieldDecision): void {
     if (decision === 'denied') {
       if (parent && typeof parent === 'object') this.learnOwner(typeName, parent as Record<string, unknown>);
-      this.denied.add(`${typeName}.${fieldName}`);
+      this.deny(`${typeName}.${fieldName}`);
       return;
     }
-    if (decision === 'masked') this.masked.add(`${typeName}.${fieldName}`);
+    if (decision === 'masked') this.mask(`${typeName}.${fieldName}`);
     this.object(typeName, parent);
   }
 
@@ -93,35 +119,35 @@ export class DisclosureRecorder {
     this.learnOwner(typeName, parent as Record<string, unknown>);
     const subject = SUBJECT_OF[typeName]?.(parent);
     if (!subject) return;
-    if (subject.customerIds) for (const id of subject.customerIds) this.customers.add(id);
-    if (subject.customerId) this.customers.add(subject.customerId);
-    else if (subject.orderId) this.orders.add(subject.orderId);
-    else if (subject.shipmentId) this.shipments.add(subject.shipmentId);
-    else if (subject.caseId) this.cases.add(subject.caseId);
-    else if (subject.paymentVerificationId) this.paymentVerifications.add(subject.paymentVerificationId);
+    if (subject.customerIds) for (const id of subject.customerIds) (this.customers ??= new Set()).add(id);
+    if (subject.customerId) (this.customers ??= new Set()).add(subject.customerId);
+    else if (subject.orderId) (this.orders ??= new Set()).add(subject.orderId);
+    else if (subject.shipmentId) (this.shipments ??= new Set()).add(subject.shipmentId);
+    else if (subject.caseId) (this.cases ??= new Set()).add(subject.caseId);
+    else if (subject.paymentVerificationId) (this.paymentVerifications ??= new Set()).add(subject.paymentVerificationId);
   }
 
   /** A write touched this customer's data (mutations name their subject explicitly). */
   subject(customerId: string): void {
-    this.customers.add(customerId);
+    (this.customers ??= new Set()).add(customerId);
   }
 
   /** A compiled read's rows belong to these customers: one id per row, in row order, repeats kept (execution/read-plans.ts). */
   subjectsOfRows(customerIds: string[]): void {
-    if (customerIds.length > 0) this.rowSubjects.push(customerIds);
+    if (customerIds.length > 0) (this.rowSubjects ??= []).push(customerIds);
   }
 
   /** A write touched the data of this order's customer (resolved with the other subjects). */
   subjectOfOrder(orderId: string): void {
-    this.orders.add(orderId);
+    (this.orders ??= new Set()).add(orderId);
   }
 
   private learnOwner(typeName: string, p: Record<string, unknown>): void {
     const id = p.id;
     if (typeof id !== 'string') return;
-    if (typeName === 'Order' && typeof p.customerId === 'string') this.orderCustomer.set(id, p.customerId);
-    else if (typeName === 'Shipment' && typeof p.orderId === 'string') this.shipmentOrder.set(id, p.orderId);
-    else if (typeName === 'AfterSalesCase' && typeof p.customerId === 'string') this.caseCustomer.set(id, p.customerId);
+    if (typeName === 'Order' && typeof p.customerId === 'string') (this.orderCustomer ??= new Map()).set(id, p.customerId);
+    else if (typeName === 'Shipment' && typeof p.orderId === 'string') (this.shipmentOrder ??= new Map()).set(id, p.orderId);
+    else if (typeName === 'AfterSalesCase' && typeof p.customerId === 'string') (this.caseCustomer ??= new Map()).set(id, p.customerId);
   }
 
   /**
@@ -132,30 +158,34 @@ export class DisclosureRecorder {
    * other gets each id once.
    */
   async resolveSubjects(db: Queryable): Promise<string[]> {
-    const onlyRows = this.rowSubjects.length === 1 && this.customers.size === 0 && this.orders.size === 0 && this.shipments.size === 0 && this.cases.size === 0 && this.paymentVerifications.size === 0;
-    if (onlyRows) return (this.resolved = this.rowSubjects[0]!);
+    const rowSubjects = this.rowSubjects ?? [];
+    const onlyRows = rowSubjects.length === 1 && this.customers === undefined && this.orders === undefined && this.shipments === undefined && this.cases === undefined && this.paymentVerifications === undefined;
+    if (onlyRows) return (this.resolved = rowSubjects[0]!);
     const subjects = new Set(this.customers);
-    for (const list of this.rowSubjects) for (const id of list) subjects.add(id);
+    for (const list of rowSubjects) for (const id of list) subjects.add(id);
     const orders: string[] = [];
     const shipments: string[] = [];
     const cases: string[] = [];
+    const orderCustomer = this.orderCustomer ?? NO_OWNERS;
+    const shipmentOrder = this.shipmentOrder ?? NO_OWNERS;
+    const caseCustomer = this.caseCustomer ?? NO_OWNERS;
     const ofOrder = (orderId: string) => {
-      const customer = this.orderCustomer.get(orderId);
+      const customer = orderCustomer.get(orderId);
       if (customer) subjects.add(customer);
       else orders.push(orderId);
     };
-    for (const orderId of this.orders) ofOrder(orderId);
-    for (const shipmentId of this.shipments) {
-      const orderId = this.shipmentOrder.get(shipmentId);
+    for (const orderId of this.orders ?? NONE) ofOrder(orderId);
+    for (const shipmentId of this.shipments ?? NONE) {
+      const orderId = shipmentOrder.get(shipmentId);
       if (orderId) ofOrder(orderId);
       else shipments.push(shipmentId);
     }
-    for (const caseId of this.cases) {
-      const customer = this.caseCustomer.get(caseId);
+    for (const caseId of this.cases ?? NONE) {
+      const customer = caseCustomer.get(caseId);
       if (customer) subjects.add(customer);
       else cases.push(caseId);
     }
-    const payments = [...this.paymentVerifications];
+    const payments = [...(this.paymentVerifications ?? NONE)];
     if (orders.length + shipments.length + cases.length + payments.length > 0) {
       const rows: Array<{ customer_id: string }> = await db.query(
         `SELECT customer_id FROM "order" WHERE id = ANY($1::uuid[])
@@ -172,14 +202,14 @@ export class DisclosureRecorder {
 
   /** What was recorded: the subjects as resolved (or as named, before that), each once, masks and denials. */
   snapshot(): DisclosureSnapshot {
-    const subjects = this.resolved ?? [...this.customers, ...this.rowSubjects.flat()];
+    const subjects = this.resolved ?? [...(this.customers ?? NONE), ...(this.rowSubjects ?? []).flat()];
     return { subjectIds: [...new Set(subjects)], masked: [...this.masked], denied: [...this.denied] };
   }
 
   /** Records again what an earlier response disclosed (its idempotent replay). */
   replay(snapshot: DisclosureSnapshot): void {
-    for (const id of snapshot.subjectIds) this.customers.add(id);
-    for (const coordinate of snapshot.masked) this.masked.add(coordinate);
-    for (const coordinate of snapshot.denied) this.denied.add(coordinate);
+    for (const id of snapshot.subjectIds) (this.customers ??= new Set()).add(id);
+    for (const coordinate of snapshot.masked) this.mask(coordinate);
+    for (const coordinate of snapshot.denied) this.deny(coordinate);
   }
 }

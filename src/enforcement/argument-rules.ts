@@ -77,7 +77,7 @@ export function argumentRules(schema: GraphQLSchema): IMiddlewareFieldMap {
       const refused = check(args, ctx.policy.decideArgument);
       if (refused) {
         // The audit event names the member refused, besides the field the error stands at.
-        ctx.disclosures.denied.add(refused.coordinate);
+        ctx.disclosures.deny(refused.coordinate);
         throw forbidden(refusedArgumentMessage(refused.path));
       }
       return resolve(root, args, ctx, info);

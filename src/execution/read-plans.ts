@@ -2221,7 +2221,7 @@ export class ReadPlans {
         }
         if (sealing.size > 0) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => sealPages(step.object, value, sealing, ctx));
         if (decision && decision.masked.size > 0) {
-          for (const coordinate of decision.masked) ctx.disclosures.masked.add(coordinate);
+          for (const coordinate of decision.masked) ctx.disclosures.mask(coordinate);
           if (masking) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => applyMasks(step.object, value, masked));
         }
         const out = { data: carriesText ? carryingJsonText(data) : data };
@@ -2236,7 +2236,7 @@ export class ReadPlans {
         // its FORBIDDEN, as the field rule raises it (field-rules.ts), in response order.
         const errors: GraphQLError[] = [...failed];
         const deny = (coordinate: string, node: FieldNode, path: ReadonlyArray<string | number>) => {
-          ctx.disclosures.denied.add(coordinate);
+          ctx.disclosures.deny(coordinate);
           errors.push(locatedError(forbidden(deniedMessage(coordinate)), node, path));
         };
         for (const step of steps) {

@@ -93,71 +93,147 @@ export function inRootListOrder<E extends ObjectLiteral>(qb: SelectQueryBuilder<
 }
 
 
-export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, transaction?: RequestTransaction) {
-  const made = new Map<string, unknown>();
-  function memo<T>(key: string, build: () => T): T {
-    let loader = made.get(key) as T | undefined;
+/**
+ * A request's loaders, each made on first use with the request's row scope (and transaction, so
+ * a write's own reads see it). Methods of a class rather than closures made per request: a
+ * request that reads through no loader (a compiled read) allocates only this object.
+ */
+export class Loaders {
+  private readonly made = new Map<string, unknown>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly scope: RowScope,
+    private readonly cursors: CursorCodec,
+    private readonly transaction?: RequestTransaction,
+  ) {}
+
+  private memo<T>(key: string, build: () => T): T {
+    let loader = this.made.get(key) as T | undefined;
     if (loader === undefined) {
       loader = build();
-      made.set(key, loader);
+      this.made.set(key, loader);
     }
     return loader;
   }
-  return {
-    customer: () => memo('customer', () => byIdLoader(ds, TABLES.customer, scope, transaction)),
-    order: () => memo('order', () => byIdLoader(ds, TABLES.order, scope, transaction)),
-    shipment: () => memo('shipment', () => byIdLoader(ds, TABLES.shipment, scope, transaction)),
-    payment: () => memo('payment', () => byIdLoader(ds, TABLES.payment, scope, transaction)),
-    afterSalesCase: () => memo('afterSalesCase', () => byIdLoader(ds, TABLES.afterSalesCase, scope, transaction)),
-    partner: () => memo('partner', () => byIdLoader(ds, TABLES.partner, scope, transaction)),
-    policyVersion: () => memo('policyVersion', () => byIdLoader(ds, TABLES.policyVersion, scope, transaction)),
-    webhookEndpoint: () => memo('webhookEndpoint', () => byIdLoader(ds, TABLES.webhookEndpoint, scope, transaction)),
-    webhookDelivery: () => memo('webhookDelivery', () => byIdLoader(ds, TABLES.webhookDelivery, scope, transaction)),
-    addressesByCustomer: () =>
-      memo('addressesByCustomer', () => childrenLoader(ds, TABLES.address, scope, 'customerId', CHILD_ORDER.addressesByCustomer, transaction)),
-    itemsByOrder: () => memo('itemsByOrder', () => childrenLoader(ds, TABLES.orderItem, scope, 'orderId', CHILD_ORDER.itemsByOrder, transaction)),
-    shipmentsByOrder: () =>
-      memo('shipmentsByOrder', () => childrenLoader(ds, TABLES.shipment, scope, 'orderId', CHILD_ORDER.shipmentsByOrder, transaction)),
-    paymentsByOrder: () =>
-      memo('paymentsByOrder', () => childrenLoader(ds, TABLES.payment, scope, 'orderId', CHILD_ORDER.paymentsByOrder, transaction)),
-    casesByOrder: () =>
-      memo('casesByOrder', () => childrenLoader(ds, TABLES.afterSalesCase, scope, 'orderId', CHILD_ORDER.casesByOrder, transaction)),
-    eventsByShipment: () =>
-      memo('eventsByShipment', () => childrenLoader(ds, TABLES.shipmentEvent, scope, 'shipmentId', CHILD_ORDER.eventsByShipment, transaction)),
-    messagesByCase: () =>
-      memo('messagesByCase', () => childrenLoader(ds, TABLES.caseMessage, scope, 'caseId', CHILD_ORDER.messagesByCase, transaction)),
-    attachmentsByCase: () =>
-      memo('attachmentsByCase', () => childrenLoader(ds, TABLES.caseAttachment, scope, 'caseId', CHILD_ORDER.attachmentsByCase, transaction)),
-    recordsByCase: () =>
-      memo('recordsByCase', () => childrenLoader(ds, TABLES.caseRecord, scope, 'caseId', CHILD_ORDER.recordsByCase, transaction)),
-    consentGrantsByCustomer: () =>
-      memo('consentGrantsByCustomer', () => childrenLoader(ds, TABLES.consentGrant, scope, 'customerId', CHILD_ORDER.consentGrantsByCustomer, transaction)),
-    consentGrant: () => memo('consentGrant', () => byIdLoader(ds, TABLES.consentGrant, scope, transaction)),
-    /** A customer's choice in force per cookie category: the latest of their history. */
-    preferenceConsentsByCustomer: () =>
-      memo('preferenceConsentsByCustomer', () => latestChildrenLoader(ds, TABLES.preferenceConsent, scope, 'customerId', LATEST_PREFERENCES.partition, LATEST_PREFERENCES.latest, transaction)),
-    privacyRequestsByCustomer: () =>
-      memo('privacyRequestsByCustomer', () => childrenLoader(ds, TABLES.privacyRequest, scope, 'customerId', CHILD_ORDER.privacyRequestsByCustomer, transaction)),
-    privacyRequest: () => memo('privacyRequest', () => byIdLoader(ds, TABLES.privacyRequest, scope, transaction)),
-    transitionsByRequest: () =>
-      memo('transitionsByRequest', () => childrenLoader(ds, TABLES.privacyRequestTransition, scope, 'requestId', CHILD_ORDER.transitionsByRequest, transaction)),
-    legalHoldsByCustomer: () =>
-      memo('legalHoldsByCustomer', () => childrenLoader(ds, TABLES.legalHold, scope, 'customerId', CHILD_ORDER.legalHoldsByCustomer, transaction)),
-    /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
-    ordersOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<OrderEntity>> =>
-      memo(`ordersOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.order, scope, 'customer_id', 'customerId', ordering, args, cursors, transaction),
-      ),
-    casesOfCustomer: (ordering: Ordering, args: PageArgs): DataLoader<string, Page<AfterSalesCaseEntity>> =>
-      memo(`casesOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.afterSalesCase, scope, 'customer_id', 'customerId', ordering, args, cursors, transaction),
-      ),
-    /** A customer's cookie choices, every one, newest first. */
-    preferenceHistoryOfCustomer: (args: PageArgs): DataLoader<string, Page<PreferenceConsentEntity>> =>
-      memo(`preferenceHistoryOfCustomer:${args.first}:${args.after ?? ''}`, () =>
-        childPageLoader(ds, TABLES.preferenceConsent, scope, 'customer_id', 'customerId', PreferenceHistoryOrder.pick(), args, cursors, transaction),
-      ),
-  };
+
+  customer() {
+    return this.memo('customer', () => byIdLoader(this.ds, TABLES.customer, this.scope, this.transaction));
+  }
+
+  order() {
+    return this.memo('order', () => byIdLoader(this.ds, TABLES.order, this.scope, this.transaction));
+  }
+
+  shipment() {
+    return this.memo('shipment', () => byIdLoader(this.ds, TABLES.shipment, this.scope, this.transaction));
+  }
+
+  payment() {
+    return this.memo('payment', () => byIdLoader(this.ds, TABLES.payment, this.scope, this.transaction));
+  }
+
+  afterSalesCase() {
+    return this.memo('afterSalesCase', () => byIdLoader(this.ds, TABLES.afterSalesCase, this.scope, this.transaction));
+  }
+
+  partner() {
+    return this.memo('partner', () => byIdLoader(this.ds, TABLES.partner, this.scope, this.transaction));
+  }
+
+  policyVersion() {
+    return this.memo('policyVersion', () => byIdLoader(this.ds, TABLES.policyVersion, this.scope, this.transaction));
+  }
+
+  webhookEndpoint() {
+    return this.memo('webhookEndpoint', () => byIdLoader(this.ds, TABLES.webhookEndpoint, this.scope, this.transaction));
+  }
+
+  webhookDelivery() {
+    return this.memo('webhookDelivery', () => byIdLoader(this.ds, TABLES.webhookDelivery, this.scope, this.transaction));
+  }
+
+  addressesByCustomer() {
+    return this.memo('addressesByCustomer', () => childrenLoader(this.ds, TABLES.address, this.scope, 'customerId', CHILD_ORDER.addressesByCustomer, this.transaction));
+  }
+
+  itemsByOrder() {
+    return this.memo('itemsByOrder', () => childrenLoader(this.ds, TABLES.orderItem, this.scope, 'orderId', CHILD_ORDER.itemsByOrder, this.transaction));
+  }
+
+  shipmentsByOrder() {
+    return this.memo('shipmentsByOrder', () => childrenLoader(this.ds, TABLES.shipment, this.scope, 'orderId', CHILD_ORDER.shipmentsByOrder, this.transaction));
+  }
+
+  paymentsByOrder() {
+    return this.memo('paymentsByOrder', () => childrenLoader(this.ds, TABLES.payment, this.scope, 'orderId', CHILD_ORDER.paymentsByOrder, this.transaction));
+  }
+
+  casesByOrder() {
+    return this.memo('casesByOrder', () => childrenLoader(this.ds, TABLES.afterSalesCase, this.scope, 'orderId', CHILD_ORDER.casesByOrder, this.transaction));
+  }
+
+  eventsByShipment() {
+    return this.memo('eventsByShipment', () => childrenLoader(this.ds, TABLES.shipmentEvent, this.scope, 'shipmentId', CHILD_ORDER.eventsByShipment, this.transaction));
+  }
+
+  messagesByCase() {
+    return this.memo('messagesByCase', () => childrenLoader(this.ds, TABLES.caseMessage, this.scope, 'caseId', CHILD_ORDER.messagesByCase, this.transaction));
+  }
+
+  attachmentsByCase() {
+    return this.memo('attachmentsByCase', () => childrenLoader(this.ds, TABLES.caseAttachment, this.scope, 'caseId', CHILD_ORDER.attachmentsByCase, this.transaction));
+  }
+
+  recordsByCase() {
+    return this.memo('recordsByCase', () => childrenLoader(this.ds, TABLES.caseRecord, this.scope, 'caseId', CHILD_ORDER.recordsByCase, this.transaction));
+  }
+
+  consentGrantsByCustomer() {
+    return this.memo('consentGrantsByCustomer', () => childrenLoader(this.ds, TABLES.consentGrant, this.scope, 'customerId', CHILD_ORDER.consentGrantsByCustomer, this.transaction));
+  }
+
+  consentGrant() {
+    return this.memo('consentGrant', () => byIdLoader(this.ds, TABLES.consentGrant, this.scope, this.transaction));
+  }
+
+  /** A customer's choice in force per cookie category: the latest of their history. */
+  preferenceConsentsByCustomer() {
+    return this.memo('preferenceConsentsByCustomer', () => latestChildrenLoader(this.ds, TABLES.preferenceConsent, this.scope, 'customerId', LATEST_PREFERENCES.partition, LATEST_PREFERENCES.latest, this.transaction));
+  }
+
+  privacyRequestsByCustomer() {
+    return this.memo('privacyRequestsByCustomer', () => childrenLoader(this.ds, TABLES.privacyRequest, this.scope, 'customerId', CHILD_ORDER.privacyRequestsByCustomer, this.transaction));
+  }
+
+  privacyRequest() {
+    return this.memo('privacyRequest', () => byIdLoader(this.ds, TABLES.privacyRequest, this.scope, this.transaction));
+  }
+
+  transitionsByRequest() {
+    return this.memo('transitionsByRequest', () => childrenLoader(this.ds, TABLES.privacyRequestTransition, this.scope, 'requestId', CHILD_ORDER.transitionsByRequest, this.transaction));
+  }
+
+  legalHoldsByCustomer() {
+    return this.memo('legalHoldsByCustomer', () => childrenLoader(this.ds, TABLES.legalHold, this.scope, 'customerId', CHILD_ORDER.legalHoldsByCustomer, this.transaction));
+  }
+
+  /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
+  ordersOfCustomer(ordering: Ordering, args: PageArgs): DataLoader<string, Page<OrderEntity>> {
+    return this.memo(`ordersOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () => childPageLoader(this.ds, TABLES.order, this.scope, 'customer_id', 'customerId', ordering, args, this.cursors, this.transaction));
+  }
+
+  casesOfCustomer(ordering: Ordering, args: PageArgs): DataLoader<string, Page<AfterSalesCaseEntity>> {
+    return this.memo(`casesOfCustomer:${ordering.name}:${args.first}:${args.after ?? ''}`, () => childPageLoader(this.ds, TABLES.afterSalesCase, this.scope, 'customer_id', 'customerId', ordering, args, this.cursors, this.transaction));
+  }
+
+  /** A customer's cookie choices, every one, newest first. */
+  preferenceHistoryOfCustomer(args: PageArgs): DataLoader<string, Page<PreferenceConsentEntity>> {
+    return this.memo(`preferenceHistoryOfCustomer:${args.first}:${args.after ?? ''}`, () => childPageLoader(this.ds, TABLES.preferenceConsent, this.scope, 'customer_id', 'customerId', PreferenceHistoryOrder.pick(), args, this.cursors, this.transaction));
+  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, transaction?: RequestTransaction): Loaders {
+  return new Loaders(ds, scope, cursors, transaction);
+}
+

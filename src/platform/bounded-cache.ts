@@ -26,15 +26,25 @@ export function operationKey(operationName: string | null | undefined, queryHash
 }
 
 export class BoundedCache<V> {
+  /** In order of use, the least recently used first: a use moves its entry to the end. */
   private readonly entries = new Map<string, V>();
+  /**
+   * The key used last (the end of `entries`): using it again moves nothing. Moving an entry is a
+   * delete and a set, and every few of those make the map copy its table into a new one; the
+   * tables of these long-lived maps were a tenth of what survived a scavenge on a point read,
+   * nearly all of it the same document asked again (docs/performance.md, "the point read's
+   * allocations").
+   */
+  private newest: string | undefined;
 
   constructor(private readonly limit: number) {}
 
   get(key: string): V | undefined {
     const value = this.entries.get(key);
-    if (value !== undefined) {
+    if (value !== undefined && key !== this.newest) {
       this.entries.delete(key);
       this.entries.set(key, value);
+      this.newest = key;
     }
     return value;
   }
@@ -42,6 +52,7 @@ export class BoundedCache<V> {
   set(key: string, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);
+    this.newest = key;
     if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
   }
 
@@ -60,5 +71,6 @@ export class BoundedCache<V> {
 
   clear(): void {
     this.entries.clear();
+    this.newest = undefined;
   }
 }

@@ -22,7 +22,9 @@ function trackResources() {
   let tracking = true;
   const hook = createHook({
     init(id, type, _trigger, resource) {
-      if (tracking) live.set(id, { type, ref: new WeakRef(resource), stack: new Error().stack });
+      // Promises never hold the process up, and a stack taken for each of the thousands a gateway's
+      // start makes cost this test its time box under load.
+      if (tracking && type !== 'PROMISE') live.set(id, { type, ref: new WeakRef(resource), stack: new Error().stack });
     },
     destroy(id) {
       live.delete(id);
@@ -83,5 +85,5 @@ describe('stopping the gateway', () => {
     await gw.close();
     await dataSource.destroy();
     expect(await resources.holding()).toEqual([]);
-  });
+  }, 120_000);
 });

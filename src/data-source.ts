@@ -6,7 +6,7 @@
 import { AuditEventEntity } from './audit/audit-event.entity';
 import { AuditSealEntity } from './audit/audit-seal.entity';
 import { AuditVerificationEntity } from './audit/audit-verification.entity';
-import { AuditExpiredLeafEntity, AuditExpiryEntity } from './audit/audit-expiry.entity';
+import { AuditExpiredLeafEntity, AuditExpiryEntity, AuditSetCandidateEntity } from './audit/audit-expiry.entity';
 import { AuditSubjectSetEntity } from './audit/audit-subject-set.entity';
 import { AuditCoordinateSetEntity } from './audit/audit-coordinate-set.entity';
 import { AfterSalesCaseEntity } from './domains/after-sales/after-sales-case.entity';
@@ -70,6 +70,7 @@ export const ENTITIES = [
   AuditCoordinateSetEntity,
   AuditExpiryEntity,
   AuditExpiredLeafEntity,
+  AuditSetCandidateEntity,
   IdempotencyRecordEntity,
   RetentionRunEntity,
   MailOutboxEntity,

@@ -7,7 +7,8 @@ import { hexHashCheck } from './hex-hash-check';
  * `coordinateSetHash` of the three sorted lists (audit-record.ts); `audit_event.coordinate_set`
  * names it. Each event's own hash covers the lists, so `audit verify` catches a set that was
  * changed. Events written before migration 1795000011000 keep their lists in their own row.
- * Append-only like audit_event. Coordinates name schema fields, never a person: no one's data.
+ * Append-only like audit_event, except that the retention job removes a set once no kept event
+ * names it (audit-sets.ts). Coordinates name schema fields, never a person: no one's data.
  */
 @Entity('audit_coordinate_set', { comment: 'The coordinate lists of audit events, each distinct triple stored once and named by its sha256; append-only.' })
 @Check('audit_coordinate_set_hash_hex', hexHashCheck('hash'))

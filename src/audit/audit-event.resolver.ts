@@ -38,7 +38,7 @@ async function withSets(ctx: RequestContext, events: AuditEventEntity[]): Promis
         );
   const subjects = new Map(rows.flatMap((r) => (r.kind === 'subjects' ? [[r.hash, r.subject_ids!] as const] : [])));
   const coordinates = new Map(rows.flatMap((r) => (r.kind === 'coordinates' ? [[r.hash, r] as const] : [])));
-  // Sets are never removed; a missing one means the log was tampered with.
+  // A set is removed only once no kept event names it (audit-sets.ts); a missing one means the log was tampered with.
   const missing = (event: AuditEventEntity, what: string, hash: string) =>
     new Error(`audit event ${event.id} names ${what} ${hash}, which is missing: run "need-to-know audit verify"`);
   for (const event of events) {

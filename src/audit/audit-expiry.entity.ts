@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * A month of the audit log the retention job dropped (audit-partitions.ts): its range, how many
@@ -26,4 +26,16 @@ export class AuditExpiredLeafEntity {
   @PrimaryColumn({ type: 'bigint', primaryKeyConstraintName: 'PK_audit_expired_leaf' }) sealId!: string;
   @PrimaryColumn({ type: 'int', primaryKeyConstraintName: 'PK_audit_expired_leaf' }) position!: number;
   @Column({ type: 'char', length: 64 }) hash!: string;
+}
+
+/**
+ * A subject or coordinate set named by a month the retention job dropped, waiting to be removed
+ * once no remaining event names it and (a subject set) no legal hold covers a customer in it
+ * (audit-sets.ts). Holds hashes only.
+ */
+@Entity('audit_set_candidate', { comment: 'Subject and coordinate sets named by dropped audit months, to be removed once no event or legal hold needs them.' })
+@Check('audit_set_candidate_kind', `"kind" IN ('subject', 'coordinate')`)
+export class AuditSetCandidateEntity {
+  @PrimaryColumn({ type: 'varchar', length: 10, primaryKeyConstraintName: 'PK_audit_set_candidate' }) kind!: 'subject' | 'coordinate';
+  @PrimaryColumn({ type: 'char', length: 64, primaryKeyConstraintName: 'PK_audit_set_candidate' }) hash!: string;
 }

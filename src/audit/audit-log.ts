@@ -50,8 +50,11 @@
  * audit_subject_set (audit-subject-set.entity.ts), its coordinate lists once per distinct triple
  * in audit_coordinate_set (audit-coordinate-set.entity.ts); the writer sends a set only when it
  * has not stored it before (it remembers up to 10,000), and ON CONFLICT DO NOTHING covers the
- * sets other replicas wrote. A set goes in the statement that writes the first event naming it,
- * and sets are never removed, so every set an event names is there when the event is.
+ * sets other replicas wrote. A set goes in the statement that writes the first event naming it.
+ * Sets are removed only by the retention job, once no kept event names them (audit-sets.ts),
+ * under the seal lock and with a seal of its own: a writer's next try without the lock then
+ * fails, and under the lock it reads the sequence `audit_set_removal` and forgets every set it
+ * remembers when the sequence moved, so every set an event names is there when the event is.
  *
  * A batch that fails rejects every event in it; the callers fail closed (audit-plugin.ts).
  */
@@ -151,9 +154,13 @@ const INSERT_BATCH_NO_SETS = { name: 'need-to-know.audit-insert-batch-no-sets', 
 /** Takes the seal lock for the rest of the transaction and makes its COMMIT durable whatever the session default. */
 const LOCK_FOR_SEALING = `SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${AUDIT_SEAL_LOCK})`;
 
-const LATEST_SEAL = `SELECT id, hash FROM audit_seal ORDER BY id DESC LIMIT 1`;
+/**
+ * The latest seal, and how far set removals have gone (audit-sets.ts): read under the lock.
+ * (`to_regclass`: a schema reverted below migration 1795000014000 has no sequence, and no removals.)
+ */
+const LATEST_SEAL = `SELECT id, hash, pg_sequence_last_value(to_regclass('audit_set_removal'))::text AS removals FROM audit_seal ORDER BY id DESC LIMIT 1`;
 
-/** Subject and coordinate sets the writer remembers having stored. Sets are never removed (append-only). */
+/** Subject and coordinate sets the writer remembers having stored (forgotten when sets were removed). */
 const STORED_SETS_REMEMBERED = 10_000;
 
 /** Tries on the locked path before a batch fails: each lost try means a writer sealing without the lock (an older version) sealed a batch. */
@@ -236,6 +243,8 @@ export class AuditLog {
    */
   private contended = false;
   private readonly storedSets = new BoundedCache<true>(STORED_SETS_REMEMBERED);
+  /** `audit_set_removal` as last read under the lock: when it moved, sets this writer remembers may be gone. */
+  private setRemovals: string | null | undefined;
   /** Whether a pooled connection's own `synchronous_commit` makes a commit durable. */
   private readonly durableByDefault = new WeakMap<PoolClient, boolean>();
   private timer: NodeJS.Timeout | undefined;
@@ -411,8 +420,12 @@ export class AuditLog {
     return seal;
   }
 
-  /** A seal written by `appendWithin` was committed: the next batch can chain to it without a lock. */
-  learnCommitted(seal: SealLink): void {
+  /**
+   * A seal written by `appendWithin` was committed: the next batch can chain to it without a lock.
+   * `setsRemoved`: that transaction removed sets (audit-sets.ts), which this writer may remember.
+   */
+  learnCommitted(seal: SealLink, options: { setsRemoved?: boolean } = {}): void {
+    if (options.setsRemoved) this.storedSets.clear();
     if (!this.latest || BigInt(seal.id) > BigInt(this.latest.id)) this.latest = seal;
   }
 
@@ -428,8 +441,11 @@ export class AuditLog {
       const read = `SAVEPOINT audit_seal_attempt; ${LATEST_SEAL}`;
       const text = attempt === 1 ? `${begin ? `${begin}; ` : ''}${LOCK_FOR_SEALING}; ${read}` : read;
       recordSqlStatement(text, 'audit');
-      const results = (await client.query(text)) as unknown as Array<{ rows: SealLink[] }>;
-      const latest = results.at(-1)?.rows[0] ?? { id: '0', hash: ZERO_HASH };
+      const results = (await client.query(text)) as unknown as Array<{ rows: Array<SealLink & { removals: string | null }> }>;
+      const latest = results.at(-1)?.rows[0] ?? { id: '0', hash: ZERO_HASH, removals: null };
+      // Sets were removed since this writer last looked (or it never did): what it remembers may be gone.
+      if (latest.removals !== this.setRemovals) this.storedSets.clear();
+      this.setRemovals = latest.removals;
       try {
         const sealed = await this.insert(client, { id: String(latest.id), hash: latest.hash }, records, root, sets);
         // Read under the lock, which this transaction holds: a seal that is not there now never was.

@@ -9,7 +9,8 @@
  * them), and for a seal listing events of the dropped month and of a kept one, the dropped
  * events' hashes go to `audit_expired_leaf`: `audit verify` then reports the month as expired,
  * checks every seal link as before, and still checks the Merkle root of such a seal. The seals
- * are never dropped: they hold ids and hashes only.
+ * are never dropped: they hold ids and hashes only. The subject and coordinate sets the month's
+ * events named become candidates for removal (audit-sets.ts), decided by the next phase of the job.
  *
  * Runs in the caller's transaction. It takes the audit seal lock first, so that it never waits
  * for it while holding the table lock a DROP takes (a writer sealing under that lock waits for
@@ -17,6 +18,7 @@
  */
 import type { PoolClient } from 'pg';
 import { AUDIT_SEAL_LOCK } from './audit-log';
+import { HELD_CUSTOMERS, nameExpiringSets } from './audit-sets';
 
 /** How many months ahead partitions are prepared. */
 export const MONTHS_AHEAD = 12;
@@ -62,10 +64,7 @@ function monthName(d: Date): string {
 /** Events in `partition` that a legal hold covers. */
 async function heldEventsIn(client: Pick<PoolClient, 'query'>, partition: string): Promise<number> {
   const { rows } = await client.query<{ n: number }>(
-    `WITH held AS (
-       SELECT h.customer_id AS id FROM legal_hold h WHERE h.released_at IS NULL AND h.scope = 'customer'
-       UNION SELECT o.customer_id FROM legal_hold h JOIN "order" o ON o.id = h.order_id WHERE h.released_at IS NULL AND h.scope = 'order'
-     )
+    `WITH ${HELD_CUSTOMERS}
      SELECT count(*)::int AS n FROM "${partition}" e
       WHERE e.customer_id IN (SELECT id FROM held)
          OR e.subject_id IN (SELECT id FROM held)
@@ -102,6 +101,8 @@ export async function maintainAuditPartitions(client: Pick<PoolClient, 'query'>,
     }
     report.dropped.push(p.name);
     report.droppedEvents += events;
+    // Its sets go later, once nothing else needs them (audit-sets.ts); a dry run decides them alike.
+    await nameExpiringSets(client, p.name);
     if (options.dryRun) continue;
     await client.query(
       `INSERT INTO audit_expiry (partition, from_at, to_at, events, first_seal, last_seal, expired_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,

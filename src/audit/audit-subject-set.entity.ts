@@ -6,7 +6,9 @@ import { hexHashCheck } from './hex-hash-check';
  * it: a partner polling its manifest discloses the same 50 customers on every call. The key is
  * `subjectSetHash` of the sorted ids (audit-record.ts); `audit_event.subject_set` refers to it.
  * Each event's own hash covers the ids, so `audit verify` catches a set that was changed.
- * Append-only like audit_event; the GIN index answers "which events concern this customer".
+ * Append-only like audit_event, except that the retention job removes a set once no kept event
+ * names it and no legal hold covers a customer in it (audit-sets.ts). The GIN index answers
+ * "which events concern this customer".
  */
 @Entity('audit_subject_set', { comment: 'The subject lists of audit events, each stored once and named by its sha256; append-only.' })
 @Check('audit_subject_set_hash_hex', hexHashCheck('hash'))

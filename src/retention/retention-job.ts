@@ -11,7 +11,9 @@
  *   3. the same for after-sales cases that belong to no order (`after_sales_case.retain_until`);
  *   4. deletes page views older than `behaviorEventMonths`;
  *   5. the audit log's monthly partitions (audit-partitions.ts): prepares the coming months and
- *      drops those past their 3 years, unless a legal hold covers an event in them.
+ *      drops those past their 3 years, unless a legal hold covers an event in them;
+ *   6. the subject and coordinate sets the dropped months named (audit-sets.ts): removes those
+ *      no kept event names and, a subject set, no legal hold covers.
  *
  * One at a time: the job holds a PostgreSQL advisory lock for its whole run; a second one
  * finds it taken and returns `{ ran: false }` at once (the CLI says so and exits 0).
@@ -31,6 +33,7 @@ import type { DataSource } from 'typeorm';
 import { AuditOperationType, AuditOutcome } from '../audit/audit-event.entity';
 import { AuditLog, type SealLink } from '../audit/audit-log';
 import { maintainAuditPartitions } from '../audit/audit-partitions';
+import { countSetCandidates, expireAuditSets, type AuditSetCursor } from '../audit/audit-sets';
 import { orderIsHeld, customerIsHeld } from '../domains/legal-holds/legal-hold.service';
 import { completeDueOrders } from '../domains/orders/order-lifecycle';
 import type { RetentionSettings } from '../platform/config';
@@ -44,7 +47,7 @@ export const RETENTION_LOCK = '5643803393588020302';
 /** Who the audit log names for what the job does. */
 const JOB_PRINCIPAL = { kind: 'system', id: 'retention-job' } as const;
 
-export type RetentionPhase = 'completing orders' | 'expired orders' | 'expired cases' | 'page views' | 'audit partitions';
+export type RetentionPhase = 'completing orders' | 'expired orders' | 'expired cases' | 'page views' | 'audit partitions' | 'audit sets';
 
 export interface RetentionOptions extends Partial<RetentionSettings> {
   /** The clock: records expired at this moment are due. Default: now (a resumed run keeps its own). */
@@ -76,7 +79,7 @@ interface Cursor {
 /** What a run carries from batch to batch (and, for a real run, in `retention_run`). */
 interface RunState {
   report: RetentionReport;
-  cursors: { orders?: Cursor; cases?: Cursor };
+  cursors: { orders?: Cursor; cases?: Cursor; sets?: AuditSetCursor };
   batches: number;
   /** Expired orders and cases handled so far, against `limit`. */
   handled: number;
@@ -155,6 +158,7 @@ class RetentionJob {
         counts.held += partitions.heldEvents;
         return { operationName: 'retention.audit-partitions', subjects: [], detail: { ...partitions } };
       });
+      await this.expireAuditSets();
     } finally {
       if (this.dryRun) await this.client.query('ROLLBACK');
     }
@@ -212,7 +216,7 @@ class RetentionJob {
    * event in the same transaction, then COMMIT. A dry run's batches share its one transaction.
    * Returns what `work` returned.
    */
-  private async batch<T extends { operationName: string; subjects: readonly string[]; detail: Record<string, unknown> }>(phase: RetentionPhase, work: () => Promise<T>): Promise<T> {
+  private async batch<T extends { operationName: string; subjects: readonly string[]; detail: Record<string, unknown>; setsRemoved?: boolean }>(phase: RetentionPhase, work: () => Promise<T>): Promise<T> {
     if (this.dryRun) return work();
     await this.client.query('BEGIN');
     let seal: SealLink;
@@ -228,7 +232,7 @@ class RetentionJob {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
-    this.auditLog.learnCommitted(seal);
+    this.auditLog.learnCommitted(seal, { setsRemoved: result.setsRemoved === true });
     return result;
   }
 
@@ -330,6 +334,33 @@ class RetentionJob {
       for (const k of ['found', 'anonymized', 'deleted', 'held'] as const) total[k] += c[k];
     }
     return counts;
+  }
+
+  /**
+   * Removes the sets of dropped months that nothing needs any more, batch by batch in key order
+   * (audit-sets.ts). A dry run, which dropped nothing, counts the months it would drop as gone.
+   */
+  private async expireAuditSets(): Promise<void> {
+    const excluding = this.dryRun ? this.state.report.auditPartitions.dropped : [];
+    const total = await countSetCandidates(this.client, this.state.cursors.sets);
+    let done = 0;
+    for (;;) {
+      const batch = await this.batch('audit sets', async () => {
+        const sets = await expireAuditSets(this.client, { after: this.state.cursors.sets, limit: this.settings.batchSize, excluding, dryRun: this.dryRun });
+        if (sets.last) this.state.cursors.sets = sets.last;
+        for (const kind of ['subject', 'coordinate'] as const) {
+          const counts = (this.state.report.tables[`audit_${kind}_set`] ??= { found: 0, anonymized: 0, deleted: 0, held: 0 });
+          counts.found += sets.removed[kind] + sets.held[kind];
+          counts.deleted += sets.removed[kind];
+          counts.held += sets.held[kind];
+        }
+        const detail = { examined: sets.examined, removed: sets.removed, held: sets.held };
+        return { operationName: 'retention.audit-sets', subjects: [], detail, examined: sets.examined, setsRemoved: sets.removed.subject + sets.removed.coordinate > 0 };
+      });
+      done += batch.examined;
+      this.options.onProgress?.('audit sets', done, total);
+      if (batch.examined < this.settings.batchSize) return;
+    }
   }
 
   private async deleteOldPageViews(): Promise<void> {

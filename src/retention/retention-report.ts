@@ -23,9 +23,9 @@ export interface RetentionReport {
   auditPartitions: { created: string[]; dropped: string[]; held: string[] };
 }
 
-/** The tables in every report: the retention plans' (as the registry lists them), then page views and the audit log. */
+/** The tables in every report: the retention plans' (as the registry lists them), then page views and the audit log with its sets. */
 export function reportedTables(): string[] {
-  return [...retentionSteps().map((s) => s.table).reverse(), 'behavior_event', 'audit_event'];
+  return [...retentionSteps().map((s) => s.table).reverse(), 'behavior_event', 'audit_event', 'audit_subject_set', 'audit_coordinate_set'];
 }
 
 export function emptyReport(asOf: Date): RetentionReport {

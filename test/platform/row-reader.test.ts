@@ -29,6 +29,7 @@ describe('rowReader', () => {
     await db.dataSource.query(`INSERT INTO retention_run (as_of, started_at, finished_at, batches, report) VALUES ('2026-12-01', '2026-12-01T01:00:00Z', NULL, 3, '{"report":{"ordersCompleted":2}}')`);
     await db.dataSource.query(`INSERT INTO audit_expiry (partition, from_at, to_at, events, first_seal, last_seal, expired_at) VALUES ('audit_event_y2022m10', '2022-10-01', '2022-11-01', 12, 4, 9, '2026-12-01')`);
     await db.dataSource.query(`INSERT INTO audit_expired_leaf (seal_id, position, hash) VALUES (9, 2, repeat('a', 64))`);
+    await db.dataSource.query(`INSERT INTO audit_set_candidate (kind, hash) VALUES ('subject', repeat('c', 64)), ('coordinate', repeat('d', 64))`);
     // The seed writes no data-subject request steps: one row each, a mail body's bytes included.
     const [{ id: requestId, customer_id: customerId }] = await db.dataSource.query(`SELECT id, customer_id FROM privacy_request ORDER BY id LIMIT 1`);
     await db.dataSource.query(`INSERT INTO privacy_request_transition (request_id, from_status, to_status, at, actor_kind, actor, note) VALUES ($1, 'received', 'identity_verified', now(), 'customer', 'c', NULL)`, [requestId]);

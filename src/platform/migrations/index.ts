@@ -26,6 +26,7 @@ import { AuditHexChecks1795000013000 } from './1795000013000-audit-hex-checks.mi
 import { CaseOrderOfCustomer1795000013500 } from './1795000013500-case-order-of-customer.migration';
 import { OrderHoldNamesNoCustomer1795000013501 } from './1795000013501-order-hold-names-no-customer.migration';
 import { AuditPartitionAnalyze1795000014100 } from './1795000014100-audit-partition-analyze.migration';
+import { AuditSetExpiry1795000014000 } from './1795000014000-audit-set-expiry.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -55,4 +56,5 @@ export const MIGRATIONS: Function[] = [
   CaseOrderOfCustomer1795000013500,
   OrderHoldNamesNoCustomer1795000013501,
   AuditPartitionAnalyze1795000014100,
+  AuditSetExpiry1795000014000,
 ];

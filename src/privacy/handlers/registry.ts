@@ -10,7 +10,7 @@
  * keeps every row of theirs.
  */
 import { AuditEventEntity } from '../../audit/audit-event.entity';
-import { AuditExpiredLeafEntity, AuditExpiryEntity } from '../../audit/audit-expiry.entity';
+import { AuditExpiredLeafEntity, AuditExpiryEntity, AuditSetCandidateEntity } from '../../audit/audit-expiry.entity';
 import { AuditSealEntity } from '../../audit/audit-seal.entity';
 import { AuditVerificationEntity } from '../../audit/audit-verification.entity';
 import { AuditSubjectSetEntity } from '../../audit/audit-subject-set.entity';
@@ -480,6 +480,7 @@ export const NOT_PERSONAL: readonly NotPersonal[] = [
   },
   { table: 'audit_expiry', entity: AuditExpiryEntity, types: [], reason: 'which months of the audit log expired, with counts and seal numbers: no data of anyone' },
   { table: 'audit_expired_leaf', entity: AuditExpiredLeafEntity, types: [], reason: 'hashes of expired audit events: no data of anyone' },
+  { table: 'audit_set_candidate', entity: AuditSetCandidateEntity, types: [], reason: 'hashes of audit sets waiting to expire: no data of anyone' },
   {
     table: 'retention_run',
     entity: RetentionRunEntity,

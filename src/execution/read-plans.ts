@@ -362,8 +362,12 @@ interface Selection {
   }>;
   /** Its fields that can be masked (classification.ts), masked in one pass over the result when the caller's view masks them. */
   masks: Array<{ key: string; coordinate: string; mask: MaskKind }>;
-  /** Its fields finished in Node (`finishValues`), unless denied: the JSON lists holding them are parsed. */
-  finishes?: Array<{ key: string; coordinate?: string; finish: Finish }>;
+  /**
+   * Its fields finished in Node (`finishValues`), unless denied: the JSON lists holding them are
+   * parsed. `node`: where a failure's error points; `nullable`: whether a failure nulls the field
+   * alone (else the request fails).
+   */
+  finishes?: Array<{ key: string; coordinate?: string; finish: Finish; node: FieldNode; nullable: boolean }>;
   /** The objects below it, by response key: a relation's object or list, or a connection's `nodes` (under `nodes`). */
   below: Array<{ key: string; selection: Selection; page?: PageShape }>;
 }
@@ -964,7 +968,7 @@ function compileObject(
         return part;
       };
       keys.push({ key, sql, cell: { kind: 'column', plain: source.plain, decode: source.decode, ...(source.finish ? { finished: true } : {}) }, ...where });
-      if (source.finish) finishes.push({ key, coordinate, finish: source.finish });
+      if (source.finish) finishes.push({ key, coordinate, finish: source.finish, node, nullable: !isNonNullType(field.type) });
       const mask = classify(shape.typeName, name)?.mask;
       if (mask && mask !== 'shown') masks.push({ key, coordinate: `${shape.typeName}.${name}`, mask });
       continue;
@@ -998,7 +1002,7 @@ function compileObject(
       };
       tracksBelow ||= entryBits !== 0n;
       keys.push({ key, sql, cell: { kind: 'column', plain: source.sql, finished: true }, ...where });
-      finishes.push({ key, coordinate, finish });
+      finishes.push({ key, coordinate, finish, node, nullable: !isNonNullType(field.type) });
       continue;
     }
     if (source.kind === 'page') {
@@ -1147,29 +1151,50 @@ function finishesBelow(selection: Selection): boolean {
 }
 
 /**
- * Finishes, in place, the fields of `value` (an object or a list of them) and below it that Node
- * makes of what their column holds, as their resolvers make them; a denied one stays null. A
- * value made asynchronously is set when its promise settles: each is added to `pending`, which
- * the caller awaits before it reads the objects again.
+ * Finishes, in place, the fields of `value` (an object or a list of them, at `path`) and below it
+ * that Node makes of what their column holds, as their resolvers make them; a denied one stays
+ * null. A value made asynchronously is set when its promise settles: each is added to `pending`,
+ * which the caller awaits before it reads the objects again. A finish that fails (throws or
+ * rejects) leaves its field null and hands its error, located at the field's path, to `failed`,
+ * as graphql-js answers a resolver's failure; on a field that may not be null it fails the request.
  */
-function finishValues(selection: Selection, value: unknown, denied: ReadonlySet<string>, ctx: RequestContext, pending: Array<Promise<void>>): void {
+function finishValues(
+  selection: Selection,
+  value: unknown,
+  path: ReadonlyArray<string | number>,
+  denied: ReadonlySet<string>,
+  ctx: RequestContext,
+  pending: Array<Promise<void>>,
+  failed: (error: GraphQLError) => void,
+): void {
   if (Array.isArray(value)) {
-    for (const item of value) finishValues(selection, item, denied, ctx, pending);
+    value.forEach((item, i) => finishValues(selection, item, [...path, i], denied, ctx, pending, failed));
     return;
   }
   if (!value || typeof value !== 'object' || value instanceof JsonText) return;
   const object = value as Record<string, unknown>;
   for (const f of selection.finishes ?? []) {
     if (f.coordinate !== undefined && denied.has(f.coordinate)) continue;
-    const finished = f.finish(object[f.key], ctx);
-    if (finished instanceof Promise) pending.push(finished.then((v: unknown) => void (object[f.key] = v)));
+    const fail = (error: unknown) => {
+      if (!f.nullable) throw error;
+      object[f.key] = null;
+      failed(locatedError(error, f.node, [...path, f.key]));
+    };
+    let finished: unknown;
+    try {
+      finished = f.finish(object[f.key], ctx);
+    } catch (error) {
+      fail(error);
+      continue;
+    }
+    if (finished instanceof Promise) pending.push(finished.then((v: unknown) => void (object[f.key] = v), fail));
     else object[f.key] = finished;
   }
   for (const b of selection.below) {
     if (!finishesBelow(b.selection)) continue;
     const child = object[b.key];
-    if (!b.page) finishValues(b.selection, child, denied, ctx, pending);
-    else if (child && typeof child === 'object') eachPageValue(b.page, child as Record<string, unknown>, [], (v) => finishValues(b.selection, v, denied, ctx, pending));
+    if (!b.page) finishValues(b.selection, child, [...path, b.key], denied, ctx, pending, failed);
+    else if (child && typeof child === 'object') eachPageValue(b.page, child as Record<string, unknown>, [...path, b.key], (v, p) => finishValues(b.selection, v, p, denied, ctx, pending, failed));
   }
 }
 
@@ -2215,8 +2240,8 @@ export class ReadPlans {
         });
         if (finishing.length > 0) {
           const pending: Array<Promise<void>> = [];
-          for (const step of finishing) eachRootValue(step, data[step.responseKey], (value) => finishValues(step.object, value, denied, ctx, pending));
-          // A download link is sealed by jose (async) under a key fixed at start: it does not fail.
+          const push = (error: GraphQLError) => void failed.push(error);
+          for (const step of finishing) eachRootValue(step, data[step.responseKey], (value, path) => finishValues(step.object, value, path, denied, ctx, pending, push));
           if (pending.length > 0) await Promise.all(pending);
         }
         if (sealing.size > 0) for (const step of steps) eachRootValue(step, data[step.responseKey], (value) => sealPages(step.object, value, sealing, ctx));

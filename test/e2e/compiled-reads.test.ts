@@ -653,6 +653,43 @@ describe('compiled reads give what graphql-js gives', () => {
     for (const a of attachments) expect(a.link).toEqual({ attachmentId: a.id, principal: caller.principal, purpose: caller.purpose, served: expect.any(Object) });
   });
 
+  it("answers a download link that cannot be sealed as graphql-js answers its resolver's failure: that link null with its masked error at its path, the rest kept", async () => {
+    const row = MATRIX.find((r) => engine.viewFor(callerOfMatrixRow(r)).decide('CaseAttachment', 'downloadUrl') === 'visible' && r.rows === 'all')!;
+    const caller = callerOfMatrixRow(row);
+    const query = `query($id: ID!) { customer(id: $id) { id afterSalesCases(first: 20) { nodes { id attachments { id downloadUrl } } } } }`;
+    const variables = { id: DEMO_IDS.demoCustomer };
+    const attachments: Array<{ id: string }> = await db.dataSource.query(
+      `SELECT a.id FROM case_attachment a JOIN after_sales_case k ON k.id = a.case_id WHERE k.customer_id = $1 ORDER BY a.id`,
+      [DEMO_IDS.demoCustomer],
+    );
+    expect(attachments.length).toBeGreaterThan(1);
+    const failing = attachments[0]!.id;
+    const issue = AttachmentLinks.prototype.issue;
+    const spy = jest.spyOn(AttachmentLinks.prototype, 'issue').mockImplementation(function (this: AttachmentLinks, id, who, served) {
+      return id === failing ? Promise.reject(new Error('the signing key is unavailable')) : issue.call(this, id, who, served);
+    });
+    let c: Awaited<ReturnType<typeof outcomeAndEvent>>;
+    let p: Awaited<ReturnType<typeof outcomeAndEvent>>;
+    try {
+      c = await outcomeAndEvent(compiled, db, query, caller, variables);
+      p = await outcomeAndEvent(plain, db, query, caller, variables);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(c.compiled).toBe(true);
+    // Links are sealed afresh each time: compared as links.
+    const sealedAway = <T>(value: T): T =>
+      JSON.parse(JSON.stringify(value), (key, v) => (key === 'downloadUrl' && typeof v === 'string' ? v.replace(/^(\/attachments\/)[^/]+$/, '$1(sealed)') : v)) as T;
+    expect(sealedAway(c.outcome)).toEqual(sealedAway(p.outcome));
+    expect(c.event).toEqual(p.event);
+    type Node = { id: string; attachments: Array<{ id: string; downloadUrl: string | null }> };
+    const nodes = (c.outcome.data?.customer as { afterSalesCases: { nodes: Node[] } }).afterSalesCases.nodes;
+    const at = nodes.flatMap((n, i) => n.attachments.map((a, j) => ({ a, path: ['customer', 'afterSalesCases', 'nodes', i, 'attachments', j, 'downloadUrl'] })));
+    expect(at.filter(({ a }) => a.downloadUrl === null).map(({ a }) => a.id)).toEqual([failing]);
+    expect(at.filter(({ a }) => a.downloadUrl !== null).length).toBe(attachments.length - 1);
+    expect(c.outcome.errors).toEqual([{ message: 'Internal server error', path: at.find(({ a }) => a.id === failing)!.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+  });
+
   it("answers a statement that fails as graphql-js answers a resolver's failure: its root field's masked error at its path", async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'staff:compliance_officer' && r.purpose === 'legal_compliance')!);
     const [carrier] = DEMO_IDS.logisticsPartners;

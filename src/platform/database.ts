@@ -159,9 +159,12 @@ class ArrayRowResult extends PgResult {
 
 /** pg's Connection, as far as a statement run on it is concerned (pg 8.23). */
 interface PgConnection {
+  parse(config: { text: string; name: string | undefined; types: unknown }): void;
   bind(config: { portal: string; statement: string | undefined; values: unknown; binary: unknown; valueMapper: unknown }): void;
-  close(config: { type: 'S'; name: string | undefined }): void;
+  describe(config: { type: 'P'; name: string }): void;
   sync(): void;
+  /** Named statements PostgreSQL parsed on this connection, and those whose Parse is on its way. */
+  submittedNamedStatements: Record<string, string>;
 }
 
 /** pg's value mapper for a statement's parameters, what its own prepare binds with (pg/lib/utils, not typed). */
@@ -179,29 +182,48 @@ const describedOn = new WeakMap<PgConnection, Map<string, PgField[]>>();
  * it: "cached plan must not change result type"), so they are kept per connection and statement
  * name from the first RowDescription and handed to the result as pg hands it a fresh one. A
  * statement PostgreSQL answered without columns (NoData) is described every time.
+ *
+ * A value that cannot be bound (pg's value mapper throws: an object JSON cannot write, a
+ * `toPostgres` that throws) fails the run before anything of it is sent but its Parse. pg (8.23)
+ * then closes the named statement on the server and yet counts it as parsed (its ParseComplete
+ * arrives after the Close was queued), so every later run of that name on the connection failed
+ * with "prepared statement does not exist". Here the statement is left as parsed, on the server
+ * as in pg's record of it, and the run fails alone: the next run binds it again.
  */
 class DescribedQuery extends pg.Query {
   /** The connection this run asked to describe the statement on (kept from its first RowDescription). */
   private describing?: PgConnection;
 
   prepare(connection: PgConnection): void {
-    const self = this as unknown as TextQuery & { portal: string; values: unknown; binary: unknown; rows: unknown; handleError(error: unknown, connection: PgConnection): void; _getRows(connection: PgConnection, rows: unknown): void };
+    const self = this as unknown as TextQuery & {
+      text: string;
+      portal: string;
+      values: unknown;
+      binary: unknown;
+      rows: unknown;
+      types: unknown;
+      hasBeenParsed(connection: PgConnection): boolean;
+      handleError(error: unknown, connection: PgConnection): void;
+      _getRows(connection: PgConnection, rows: unknown): void;
+    };
     const fields = self.name === undefined ? undefined : describedOn.get(connection)?.get(self.name);
-    if (fields === undefined) {
-      this.describing = connection;
-      (pg.Query.prototype as unknown as { prepare(connection: PgConnection): void }).prepare.call(this, connection);
-      return;
+    // pg's prepare: Parse unless parsed, Bind, Describe (unless the columns are known), Execute, Sync.
+    if (!self.hasBeenParsed(connection)) {
+      connection.parse({ text: self.text, name: self.name, types: self.types });
+      if (self.name) connection.submittedNamedStatements[self.name] = self.text;
     }
-    // pg's prepare for a statement this connection has parsed, without the Describe.
     try {
       connection.bind({ portal: self.portal, statement: self.name, values: self.values, binary: self.binary, valueMapper: prepareValue });
     } catch (error) {
-      connection.close({ type: 'S', name: self.name });
+      // Nothing of the run was sent but its Parse, which stands: end the exchange, fail the run.
       connection.sync();
       self.handleError(error, connection);
       return;
     }
-    this.handleRowDescription({ fields });
+    if (fields === undefined) {
+      this.describing = connection;
+      connection.describe({ type: 'P', name: self.portal || '' });
+    } else this.handleRowDescription({ fields });
     self._getRows(connection, self.rows);
   }
 

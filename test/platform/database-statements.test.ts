@@ -144,7 +144,7 @@ describe("the gateway's pg client, statements given as text, values and name", (
       expect((await client.query({ text: 'SELECT $1::int AS n', values: [5] })).rows).toEqual([{ n: 5 }]);
       expect((await client.query({ text: 'SELECT $1::int AS n', values: [6] })).rows).toEqual([{ n: 6 }]);
       expect(describe).toHaveBeenCalledTimes(5);
-      // A value pg cannot bind fails the run as pg fails it (closing the statement), and the connection stays usable.
+      // A value pg cannot bind fails the run with pg's error, and the connection stays usable.
       const unbindable = { toPostgres: () => { throw new Error('not bindable'); } };
       await expect(client.query({ ...statement, values: [unbindable] })).rejects.toThrow('not bindable');
       expect((await client.query({ text: 'SELECT 4 AS n', rowMode: 'array' })).rows).toEqual([[4]]);
@@ -163,6 +163,30 @@ describe("the gateway's pg client, statements given as text, values and name", (
     } finally {
       otherDescribe.mockRestore();
       other.release();
+    }
+  });
+
+  it('runs a named statement again after a value of it failed to bind, whether its columns were known or it was its first run', async () => {
+    const client = await pool.connect();
+    try {
+      const unbindable = { toPostgres: () => { throw new Error('not bindable'); } };
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      // Run before: its columns known.
+      const known = { name: 'ntk-test-rebind-known', text: 'SELECT $1::int AS n', rowMode: 'array' as const };
+      expect((await client.query({ ...known, values: [1] })).rows).toEqual([[1]]);
+      await expect(client.query({ ...known, values: [unbindable] })).rejects.toThrow('not bindable');
+      expect((await client.query({ ...known, values: [2] })).rows).toEqual([[2]]);
+      await expect(client.query({ ...known, values: [circular] })).rejects.toThrow(/circular/i);
+      expect((await client.query({ ...known, values: [3] })).rows).toEqual([[3]]);
+      // Its first run: the value fails with the statement's Parse on its way.
+      const fresh = { name: 'ntk-test-rebind-fresh', text: 'SELECT $1::text AS s', values: [unbindable] };
+      await expect(client.query(fresh)).rejects.toThrow('not bindable');
+      expect((await client.query({ ...fresh, values: ['x'] })).rows).toEqual([{ s: 'x' }]);
+      const prepared = await client.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'ntk-test-rebind-%' ORDER BY name`);
+      expect(prepared.rows).toEqual([{ name: 'ntk-test-rebind-fresh' }, { name: 'ntk-test-rebind-known' }]);
+    } finally {
+      client.release();
     }
   });
 

@@ -6,23 +6,42 @@
  */
 import { hash } from 'node:crypto';
 
+/** ES2024's `String.prototype.isWellFormed` (Node 20), not in the ES2023 lib this compiles against. */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
 /**
- * The digest of `parts`, each followed by U+0000. Several caches key every request by one, so
- * it is Node's one-shot `hash` (a fifth of a `createHash` object's cost on a short document).
+ * The digest of `parts`: no two lists of parts share one. Each part is written after its length
+ * (an absent one as `-`, unlike an empty one), so no part can spell a boundary: a NUL or a digit
+ * inside one is only text. The text is digested as UTF-8, which writes every well-formed string
+ * apart; a part with a lone surrogate (UTF-8 would write it as U+FFFD, as it writes U+FFFD) is
+ * digested as UTF-16 instead, after a NUL byte no UTF-8 text here starts with. Several caches key
+ * every request by one, so it is Node's one-shot `hash` (a fifth of a `createHash` object's cost
+ * on a short document).
  */
 export function documentKey(...parts: Array<string | undefined>): string {
   let text = '';
-  for (const part of parts) text += `${part ?? ''}\u0000`;
-  return hash('sha256', text, 'base64url');
+  let wellFormed = true;
+  for (const part of parts) {
+    if (part === undefined) {
+      text += '-';
+      continue;
+    }
+    text += `${part.length}:${part}`;
+    if (wellFormed && !(part as WellFormedCheck).isWellFormed()) wellFormed = false;
+  }
+  return wellFormed ? hash('sha256', text, 'base64url') : hash('sha256', Buffer.concat([Buffer.of(0), Buffer.from(text, 'utf16le')]), 'base64url');
 }
 
 /**
  * The key of an operation (its name) in a document Apollo has already digested: `queryHash` is
  * Apollo's sha256 of the text (or, for a persisted query, the hash it was registered under,
  * checked against its text then), so the text is not hashed again; without one, documentKey.
+ * The name is written after its length (no name, nothing), as documentKey writes it; a digest
+ * has no NUL, a key of a name and a queryHash one.
  */
 export function operationKey(operationName: string | null | undefined, queryHash: string | undefined, source: string | undefined): string {
-  return queryHash === undefined ? documentKey(operationName ?? undefined, source) : `${operationName ?? ''}\u0000${queryHash}`;
+  if (queryHash === undefined) return documentKey(operationName ?? undefined, source);
+  return `${operationName == null ? '' : `${operationName.length}:${operationName}`}\u0000${queryHash}`;
 }
 
 export class BoundedCache<V> {

@@ -176,6 +176,15 @@ type FieldSource =
 /** What Node makes of a column's value for the request (`finishValues`): the value, or a promise of it. */
 type Finish = (value: unknown, ctx: RequestContext) => unknown;
 
+/**
+ * Where JSON.parse's IEEE doubles end, exactly (round to nearest, ties to even): a magnitude up to
+ * 2^-1075 reads as 0, one from 2^1024 - 2^970 on as Infinity.
+ */
+const DOUBLE_ZERO_UP_TO = `0.${(5n ** 1075n).toString().padStart(1075, '0')}`;
+const DOUBLE_INFINITY_FROM = (2n ** 1024n - 2n ** 970n).toString();
+/** Whether no number in the JSON document `sql` reads as Infinity in Node. */
+const noInfinity = (sql: string) => `NOT jsonb_path_exists(${sql}, 'strict $.** ? (@.type() == "number" && @.abs() >= ${DOUBLE_INFINITY_FROM})')`;
+
 interface ObjectShape {
   typeName: string;
   fields: Map<string, FieldSource>;
@@ -797,9 +806,12 @@ class Catalog {
     privacyRequest.fields.set('overdue', { kind: 'column', sql: overdue, plain: overdue });
     // What was done, as canonical JSON (its resolver writes it so), made in Node of the document.
     const result = (a: string) => `${a}.${privacyRequest.reader.column('result')}`;
-    // Its resolver makes null of a falsy document (JSON null, false, 0, ""): one that is not carries a value.
+    // Its resolver makes null of a falsy document (JSON null, false, 0, "") and fails on a number
+    // JSON.parse reads as no finite one: any other carries a value. Numbers as Node reads them: a
+    // number too small for a double reads as 0, too large (anywhere in the document) as Infinity.
     const truthy = (a: string) =>
-      `CASE jsonb_typeof(${result(a)}) WHEN 'object' THEN true WHEN 'array' THEN true WHEN 'string' THEN ${result(a)} <> '""'::jsonb WHEN 'number' THEN ${result(a)} <> '0'::jsonb WHEN 'boolean' THEN ${result(a)} = 'true'::jsonb ELSE false END`;
+      `CASE jsonb_typeof(${result(a)}) WHEN 'object' THEN ${noInfinity(result(a))} WHEN 'array' THEN ${noInfinity(result(a))} WHEN 'string' THEN ${result(a)} <> '""'::jsonb
+        WHEN 'number' THEN abs(${result(a)}::numeric) > ${DOUBLE_ZERO_UP_TO} AND abs(${result(a)}::numeric) < ${DOUBLE_INFINITY_FROM} WHEN 'boolean' THEN ${result(a)} = 'true'::jsonb ELSE false END`;
     privacyRequest.fields.set('result', { kind: 'column', sql: result, plain: result, present: truthy, finish: (value) => (value ? canonicalJson(value) : null) });
 
     // Rows about no customer (policy/tables.ts declares them no subject): a partner, the policy

@@ -741,6 +741,48 @@ describe('compiled reads give what graphql-js gives', () => {
     expect([...overdueOf('false').entries()].sort()).toEqual([...overdueOf('null').entries()].filter(([, o]) => !o).sort());
   });
 
+  it("answers a privacy request's result whose numbers JSON.parse reads as 0 or as no finite number as graphql-js does: data, errors and audit", async () => {
+    const row = MATRIX.find((r) => engine.viewFor(callerOfMatrixRow(r)).decide('PrivacyRequest', 'result') === 'visible' && r.rows === 'all')!;
+    const caller = callerOfMatrixRow(row);
+    const [{ id }] = (await db.dataSource.query(`SELECT id FROM privacy_request ORDER BY id LIMIT 1`)) as Array<{ id: string }>;
+    const [{ result: before }] = (await db.dataSource.query(`SELECT result::text AS result FROM privacy_request WHERE id = $1`, [id])) as Array<{ result: string | null }>;
+    const query = `query($id: ID!) { privacyRequest(id: $id) { id result } }`;
+    // What the gateway reads of each (JSON.parse: IEEE doubles), and so answers: no result for a
+    // document that reads as 0, canonical JSON of the number read, and the field's error where a
+    // number reads as no finite one.
+    const documents: Array<[string, string | null | 'error']> = [
+      ['1e-400', null],
+      ['-1e-400', null],
+      ['2.4703282292062327e-324', null],
+      ['2.4703282292062328e-324', '5e-324'],
+      ['5e-324', '5e-324'],
+      ['{"a": 1e-400, "b": [2e-999]}', '{"a":0,"b":[0]}'],
+      ['1e400', 'error'],
+      ['-1e400', 'error'],
+      ['1.7976931348623158e308', '1.7976931348623157e+308'],
+      ['1.7976931348623159e308', 'error'],
+      ['{"a": {"b": [1, 1e400]}}', 'error'],
+    ];
+    try {
+      for (const [document, expected] of documents) {
+        await db.dataSource.query(`UPDATE privacy_request SET result = $2::jsonb WHERE id = $1`, [id, document]);
+        const c = await outcomeAndEvent(compiled, db, query, caller, { id });
+        const p = await outcomeAndEvent(plain, db, query, caller, { id });
+        expect({ document, compiled: c.compiled }).toEqual({ document, compiled: true });
+        expect({ document, outcome: c.outcome, event: c.event }).toEqual({ document, outcome: p.outcome, event: p.event });
+        const answered = (c.outcome.data?.privacyRequest as { result: string | null } | null)?.result;
+        if (expected === 'error') {
+          expect({ document, answered, errors: c.outcome.errors?.map((e) => e.path) }).toEqual({ document, answered: null, errors: [['privacyRequest', 'result']] });
+        } else {
+          expect({ document, answered, errors: c.outcome.errors }).toEqual({ document, answered: expected, errors: undefined });
+        }
+        expect({ document, disclosed: (c.event.disclosed as string[]).includes('PrivacyRequest.result') }).toEqual({ document, disclosed: typeof expected === 'string' && expected !== 'error' });
+      }
+    } finally {
+      await db.dataSource.query(`UPDATE privacy_request SET result = $2::jsonb WHERE id = $1`, [id, before]);
+    }
+  });
+
   it("a carrier never gets another carrier's shipment, nor its order through a shipment", async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
     const other = await outcomeAndEvent(compiled, db, `{ shipment(id: "${ids.otherShipment}") { id order { id } } }`, caller);

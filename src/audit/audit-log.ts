@@ -156,7 +156,7 @@ const LOCK_FOR_SEALING = `SET LOCAL synchronous_commit = on; SELECT pg_advisory_
 
 /**
  * The latest seal, and how far set removals have gone (audit-sets.ts): read under the lock.
- * (`to_regclass`: a schema reverted below migration 1795000014000 has no sequence, and no removals.)
+ * (`to_regclass`: a schema reverted below migration 1795000014200 has no sequence, and no removals.)
  */
 const LATEST_SEAL = `SELECT id, hash, pg_sequence_last_value(to_regclass('audit_set_removal'))::text AS removals FROM audit_seal ORDER BY id DESC LIMIT 1`;
 

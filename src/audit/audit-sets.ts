@@ -1,5 +1,5 @@
 /**
- * Subject and coordinate sets expire with the events that name them (migration 1795000014000).
+ * Subject and coordinate sets expire with the events that name them (migration 1795000014200).
  *
  * A set is stored once however many events name it (audit-subject-set.entity.ts,
  * audit-coordinate-set.entity.ts). When the retention job drops a month of the log

@@ -1,7 +1,7 @@
 /**
  * A case may not name another customer's order, and an order's customer may not change under
  * someone else's case — also when the two writes race in two transactions (migration
- * 1795000014001): whichever comes second waits for the first and is refused once it commits.
+ * 1795000014201): whichever comes second waits for the first and is refused once it commits.
  * Two real connections, READ COMMITTED, as the gateway writes.
  */
 import { Client } from 'pg';

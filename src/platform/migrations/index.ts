@@ -26,8 +26,8 @@ import { AuditHexChecks1795000013000 } from './1795000013000-audit-hex-checks.mi
 import { CaseOrderOfCustomer1795000013500 } from './1795000013500-case-order-of-customer.migration';
 import { OrderHoldNamesNoCustomer1795000013501 } from './1795000013501-order-hold-names-no-customer.migration';
 import { AuditPartitionAnalyze1795000014100 } from './1795000014100-audit-partition-analyze.migration';
-import { AuditSetExpiry1795000014000 } from './1795000014000-audit-set-expiry.migration';
-import { CaseOrderRaceFree1795000014001 } from './1795000014001-case-order-race-free.migration';
+import { AuditSetExpiry1795000014200 } from './1795000014200-audit-set-expiry.migration';
+import { CaseOrderRaceFree1795000014201 } from './1795000014201-case-order-race-free.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -57,6 +57,6 @@ export const MIGRATIONS: Function[] = [
   CaseOrderOfCustomer1795000013500,
   OrderHoldNamesNoCustomer1795000013501,
   AuditPartitionAnalyze1795000014100,
-  AuditSetExpiry1795000014000,
-  CaseOrderRaceFree1795000014001,
+  AuditSetExpiry1795000014200,
+  CaseOrderRaceFree1795000014201,
 ];

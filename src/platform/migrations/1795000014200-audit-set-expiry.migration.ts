@@ -17,8 +17,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * job lifts them inside its own transaction, for its DELETE alone, as migration 1795000000006
  * did for its one UPDATE.
  */
-export class AuditSetExpiry1795000014000 implements MigrationInterface {
-  name = 'AuditSetExpiry1795000014000';
+export class AuditSetExpiry1795000014200 implements MigrationInterface {
+  name = 'AuditSetExpiry1795000014200';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(

@@ -16,7 +16,7 @@ const AFTER = `
         owner uuid;
       BEGIN
         -- FOR SHARE: waits for a transaction changing the order's customer, then reads its outcome;
-        -- and makes such a change wait for this one (see migration 1795000014001).
+        -- and makes such a change wait for this one (see migration 1795000014201).
         SELECT o.customer_id INTO owner FROM "order" o WHERE o.id = NEW.order_id FOR SHARE;
         IF owner IS DISTINCT FROM NEW.customer_id THEN
           RAISE EXCEPTION 'an after-sales case names an order of another customer' USING ERRCODE = 'check_violation', CONSTRAINT = 'case_order_of_customer';
@@ -46,8 +46,8 @@ const AFTER = `
  * Under REPEATABLE READ the second case is not covered (the order's trigger reads its
  * transaction's snapshot); the gateway writes under READ COMMITTED, and SERIALIZABLE catches it.
  */
-export class CaseOrderRaceFree1795000014001 implements MigrationInterface {
-  name = 'CaseOrderRaceFree1795000014001';
+export class CaseOrderRaceFree1795000014201 implements MigrationInterface {
+  name = 'CaseOrderRaceFree1795000014201';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(AFTER);

@@ -18,9 +18,8 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
 import { AttachmentLinks } from '../../src/domains/after-sales/attachment-links';
-import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
 import { callers, run } from '../audit/audit-harness';
-import { builtByPostgres, callerFrom, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries, withPositions } from '../harness/compiled-equivalence';
+import { builtByPostgres, callerFrom, compiledAndPlain, UNLIMITED_REFUSALS, httpOutcomeAndEvent, outcomeAndEvent, seedWebhookDeliveries, withPositions } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, TEST_SECRETS } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
@@ -183,12 +182,9 @@ describe('compiled reads give what graphql-js gives', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    // Each caller is refused (403) more often here than its budgets allow in a minute: the budgets
-    // are not what is compared.
-    const rateLimits = { ...DEFAULT_RATE_LIMITS, refusalsPerMinute: 1_000_000, missesPerMinute: 1_000_000 };
-    ({ gateway: compiled } = await createTestGateway(db, { rateLimits }));
-    ({ gateway: plain } = await createTestGateway(db, { compiledReads: false, rateLimits }));
-    compiledHttp = await startHttpGateway(db, { authenticate: callerFrom, rateLimits });
+    // Each caller is refused (403) more often here than its budgets allow in a minute.
+    ({ compiled, plain } = await compiledAndPlain(db));
+    compiledHttp = await startHttpGateway(db, { authenticate: callerFrom, rateLimits: UNLIMITED_REFUSALS });
     schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
     const [a, b] = DEMO_IDS.logisticsPartners;

@@ -11,7 +11,8 @@ import type { Gateway } from '../../src/server';
 import { lastEvent, type Outcome } from '../audit/audit-harness';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import type { TestDatabase } from './database';
-import { TEST_SECRETS } from './gateway';
+import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
+import { createTestGateway, TEST_SECRETS } from './gateway';
 import type { HttpGateway } from './http';
 
 /** The position a sealed cursor holds (read without its binding: the equivalence is of positions; a test below checks the binding). */
@@ -29,6 +30,16 @@ export function withPositions(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && /^(c|cursor|startCursor|endCursor)$/.test(k) ? { position: position(v) } : withPositions(v)]),
   );
+}
+
+/** Rate limits for tests that are refused and miss more often in a minute than the budgets allow, on purpose: the budgets are not what they test. */
+export const UNLIMITED_REFUSALS = { ...DEFAULT_RATE_LIMITS, refusalsPerMinute: 1_000_000, missesPerMinute: 1_000_000 };
+
+/** Two gateways over `db`: one with compiled reads, one resolving every read on graphql-js. */
+export async function compiledAndPlain(db: TestDatabase): Promise<{ compiled: Gateway; plain: Gateway }> {
+  const { gateway: compiled } = await createTestGateway(db, { rateLimits: UNLIMITED_REFUSALS });
+  const { gateway: plain } = await createTestGateway(db, { compiledReads: false, rateLimits: UNLIMITED_REFUSALS });
+  return { compiled, plain };
 }
 
 /** A compiled read's statement: its root rows name the request's subject (read-plans.ts), which no loader's statement does. */

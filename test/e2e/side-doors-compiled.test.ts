@@ -1,0 +1,211 @@
+/**
+ * The side doors of reads, tried again as an outside tester would, on both read paths: the
+ * compiled one (src/execution/read-plans.ts) and graphql-js (`compiledReads: false`). Each probe
+ * runs on both and requires the same response and the same audit event; its expected values come
+ * from the design's words, read from the database in SQL written here:
+ * - a filter naming a linked row outside the caller's scope answers as one naming a row that
+ *   does not exist (same response, same statements, same audit event);
+ * - a nested page's cursor opens only for the caller, list and ordering it was made for, and any
+ *   other cursor is refused with the one message a forged cursor gets;
+ * - a nested page is never sorted by a field the caller may not see, and may not be asked to be;
+ * - a compiled read that shows only the structure below a customer (a page's hasNextPage, type
+ *   names) still records the customer as the subject of the disclosure.
+ */
+import type { Caller } from '../../src/policy/principal';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import type { Gateway } from '../../src/server';
+import { INVALID_CURSOR_MESSAGE } from '../../src/platform/cursor-seal';
+import { compiledAndPlain, outcomeAndEvent } from '../harness/compiled-equivalence';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { as } from '../harness/principals';
+
+const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
+const [providerA, providerB] = DEMO_IDS.paymentProviders;
+const RANDOM_ID = '5d0c8e1a-2b3f-4c7d-9e8f-1a2b3c4d5e6f';
+const customerService = as.staff(['customer_service'], 'after_sales');
+
+/** A third party whose grant names the account name and the order reference, not the order status (which Order.placedAt is). */
+const narrowThirdParty: Caller = {
+  principal: { ...(as.thirdParty().principal as Extract<Caller['principal'], { kind: 'third_party' }>), categories: ['identity.account_name', 'order.reference'] },
+  purpose: 'authorized_sharing',
+};
+
+describe('side doors of reads, on the compiled path and on graphql-js', () => {
+  let db: TestDatabase;
+  let compiled: Gateway;
+  let plain: Gateway;
+  const q = <T = Record<string, any>>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
+  const one = async (sql: string, params: unknown[] = []): Promise<string> => {
+    const [row] = await q<{ id: string }>(sql, params);
+    if (!row) throw new Error(`the demo data holds no row for: ${sql}`);
+    return row.id;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    // Refusals and misses are what these probes send.
+    ({ compiled, plain } = await compiledAndPlain(db));
+  });
+  afterAll(async () => {
+    await compiled?.stop();
+    await plain?.stop();
+    await db?.drop();
+  });
+
+  /** One operation on both paths: the same response and audit event on each; the compiled side's answer, and whether it was compiled. */
+  const onBoth = async (query: string, caller: Caller, variables?: Record<string, unknown>) => {
+    const c = await outcomeAndEvent(compiled, db, query, caller, variables);
+    const p = await outcomeAndEvent(plain, db, query, caller, variables);
+    expect({ outcome: c.outcome, event: c.event }).toEqual({ outcome: p.outcome, event: p.event });
+    return c;
+  };
+
+  describe('a filter naming a linked row outside the scope answers as a row that does not exist', () => {
+    // [who, caller, query, the in-scope id, the foreign id] — each id read in SQL from the design's scope rules.
+    const cases: Array<[string, Caller, string, () => Promise<string>, () => Promise<string>]> = [
+      [
+        "a carrier, shipments by an order only another carrier ships",
+        as.logistics(carrierA),
+        `query($id: ID!) { shipments(first: 10, filter: { orderId: $id }) { pageInfo { hasNextPage } nodes { id trackingNumber } } }`,
+        () => one(`SELECT order_id AS id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [carrierA]),
+        () => one(`SELECT order_id AS id FROM shipment s WHERE logistics_partner_id = $2 AND NOT EXISTS (SELECT 1 FROM shipment t WHERE t.order_id = s.order_id AND t.logistics_partner_id = $1) ORDER BY id LIMIT 1`, [carrierA, carrierB]),
+      ],
+      [
+        'a payment provider, payments by an order only another provider processed',
+        as.payment(providerA),
+        `query($id: ID!) { paymentVerifications(first: 10, filter: { orderId: $id }) { pageInfo { hasNextPage } nodes { id amount } } }`,
+        () => one(`SELECT order_id AS id FROM payment_verification WHERE provider_id = $1 ORDER BY id LIMIT 1`, [providerA]),
+        () => one(`SELECT order_id AS id FROM payment_verification p WHERE provider_id = $2 AND NOT EXISTS (SELECT 1 FROM payment_verification v WHERE v.order_id = p.order_id AND v.provider_id = $1) ORDER BY id LIMIT 1`, [providerA, providerB]),
+      ],
+      [
+        "a customer, cases by another customer's order",
+        as.customer(DEMO_IDS.demoCustomer),
+        `query($id: ID!) { afterSalesCases(first: 10, filter: { orderId: $id }) { pageInfo { hasNextPage } nodes { id status } } }`,
+        () => one(`SELECT order_id AS id FROM after_sales_case WHERE customer_id = $1 AND order_id IS NOT NULL ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+        () => one(`SELECT order_id AS id FROM after_sales_case WHERE customer_id <> $1 AND order_id IS NOT NULL ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      ],
+      [
+        'a customer, shipments by another customer’s order',
+        as.customer(DEMO_IDS.demoCustomer),
+        `query($id: ID!) { shipments(first: 10, filter: { orderId: $id }) { pageInfo { hasNextPage } nodes { id status } } }`,
+        () => one(`SELECT s.order_id AS id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id = $1 ORDER BY s.id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+        () => one(`SELECT s.order_id AS id FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id <> $1 ORDER BY s.id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      ],
+      [
+        "a third party, orders by a customer other than the one who granted it",
+        as.thirdParty(),
+        `query($id: ID!) { orders(first: 10, filter: { customerId: $id }) { pageInfo { hasNextPage } nodes { id orderNumber status } } }`,
+        async () => DEMO_IDS.demoCustomer,
+        () => one(`SELECT customer_id AS id FROM "order" WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]),
+      ],
+    ];
+
+    it.each(cases)('%s', async (_who, caller, query, ownId, foreignId) => {
+      // The filter works: a linked row in scope gives rows, on the compiled path.
+      const own = await onBoth(query, caller, { id: await ownId() });
+      expect(own.compiled).toBe(true);
+      expect(own.outcome.errors).toBeUndefined();
+      const list = Object.values(own.outcome.data!)[0] as { nodes: unknown[] };
+      expect(list.nodes.length).toBeGreaterThan(0);
+
+      const foreign = await onBoth(query, caller, { id: await foreignId() });
+      const missing = await onBoth(query, caller, { id: RANDOM_ID });
+      expect(foreign.outcome).toEqual(missing.outcome);
+      expect(foreign.outcome).toEqual({ status: 200, data: { [Object.keys(own.outcome.data!)[0]!]: { pageInfo: { hasNextPage: false }, nodes: [] } } });
+      expect(foreign.event).toEqual(missing.event);
+      expect(foreign.event.subjectIds).toEqual([]);
+      // The same statements, parameters aside: nothing about the foreign row was looked up.
+      expect(foreign.texts).toEqual(missing.texts);
+    });
+  });
+
+  describe("a nested page's cursor", () => {
+    const PAGE = `query($id: ID!, $after: String) { customer(id: $id) { orders(first: 1, after: $after) { pageInfo { endCursor } nodes { id } } } }`;
+    const ASCENDING = `query($id: ID!, $after: String) { customer(id: $id) { orders(first: 1, after: $after, orderBy: PLACED_AT_ASC) { nodes { id } } } }`;
+    let customer: string;
+    let newest: string[];
+    let cursor: string;
+
+    beforeAll(async () => {
+      customer = await one(`SELECT customer_id AS id FROM "order" GROUP BY customer_id HAVING count(*) >= 3 ORDER BY customer_id LIMIT 1`);
+      // Newest first (the default ordering customer service may use), ties by id.
+      newest = (await q<{ id: string }>(`SELECT id FROM "order" WHERE customer_id = $1 ORDER BY placed_at DESC, id DESC`, [customer])).map((r) => r.id);
+      const first = await compiled.execute(PAGE, customerService, { id: customer });
+      if (first.body.kind !== 'single') throw new Error('expected a single result');
+      cursor = (first.body.singleResult.data as any).customer.orders.pageInfo.endCursor;
+    });
+
+    it('opens the next page for the caller it was given to, on the compiled path', async () => {
+      const next = await onBoth(PAGE, customerService, { id: customer, after: cursor });
+      expect(next.compiled).toBe(true);
+      expect(next.outcome.data?.customer.orders.nodes).toEqual([{ id: newest[1] }]);
+    });
+
+    it('walks every order of the customer, one page at a time, and ends on an empty page', async () => {
+      const WALK = `query($id: ID!, $after: String) { customer(id: $id) { orders(first: 1, after: $after) { pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id } } } }`;
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let page = 0; page <= newest.length; page += 1) {
+        await onBoth(WALK, customerService, { id: customer, after });
+        const raw = await compiled.execute(WALK, customerService, { id: customer, after });
+        if (raw.body.kind !== 'single') throw new Error('expected a single result');
+        const orders = (raw.body.singleResult.data as any).customer.orders;
+        expect(orders.pageInfo.hasPreviousPage).toBe(after !== null);
+        expect(orders.pageInfo.hasNextPage).toBe(page < newest.length - 1);
+        seen.push(...orders.nodes.map((n: { id: string }) => n.id));
+        if (page === newest.length) expect(orders).toEqual({ pageInfo: { hasNextPage: false, hasPreviousPage: true, endCursor: null }, nodes: [] });
+        after = orders.pageInfo.endCursor ?? after;
+      }
+      expect(seen).toEqual(newest);
+    });
+
+    it.each([
+      ['the same staff member working on another purpose', as.staff(['customer_service'], 'fulfillment')],
+      ['another role', as.staff(['fraud_analyst'], 'fraud_prevention')],
+      ['another staff member in the same role', { ...customerService, principal: { ...customerService.principal, subject: 'staff-someone-else' } } as Caller],
+      ['the customer the orders belong to', null],
+    ])('is refused for %s, as a forged one is', async (_label, other) => {
+      const caller = other ?? as.customer(customer);
+      const replayed = await onBoth(PAGE, caller, { id: customer, after: cursor });
+      const forged = await onBoth(PAGE, caller, { id: customer, after: `${cursor.slice(0, -3)}${cursor.endsWith('AAA') ? 'BBB' : 'AAA'}` });
+      const refusal = { status: 200, data: { customer: { orders: null } }, errors: [{ message: INVALID_CURSOR_MESSAGE, locations: [{ line: 1, column: 55 }], path: ['customer', 'orders'], extensions: { code: 'BAD_USER_INPUT' } }] };
+      expect(replayed.outcome).toEqual(refusal);
+      expect(forged.outcome).toEqual(refusal);
+    });
+
+    it('is refused under another ordering of the same list', async () => {
+      const r = await onBoth(ASCENDING, customerService, { id: customer, after: cursor });
+      expect(r.outcome.errors?.map((e) => [e.extensions?.code, e.message, e.path])).toEqual([['BAD_USER_INPUT', INVALID_CURSOR_MESSAGE, ['customer', 'orders']]]);
+    });
+  });
+
+  it('a nested page is sorted by id for a caller that may not see the time it would be sorted by, and may not ask for that time', async () => {
+    const byId = (await q<{ id: string }>(`SELECT id FROM "order" WHERE customer_id = $1 ORDER BY id LIMIT 100`, [DEMO_IDS.demoCustomer])).map((r) => r.id);
+    expect(byId.length).toBeGreaterThan(1);
+    const listed = await onBoth(`query($id: ID!) { customer(id: $id) { accountName orders(first: 100) { nodes { id orderNumber } } } }`, narrowThirdParty, { id: DEMO_IDS.demoCustomer });
+    expect(listed.compiled).toBe(true);
+    expect(listed.outcome.data?.customer.orders.nodes.map((n: { id: string }) => n.id)).toEqual(byId);
+
+    const sorted = await onBoth(`query($id: ID!) { customer(id: $id) { orders(first: 5, orderBy: PLACED_AT_ASC) { nodes { orderNumber } } } }`, narrowThirdParty, { id: DEMO_IDS.demoCustomer });
+    expect(sorted.outcome.errors?.map((e) => [e.extensions?.code, e.message, e.path])).toEqual([['FORBIDDEN', 'orderBy: not available to this caller for this purpose', ['customer', 'orders']]]);
+    expect(sorted.outcome.data).toEqual({ customer: { orders: null } });
+    // The refused ordering is recorded, besides the field its error stands at.
+    expect(sorted.event.denied).toEqual(['Customer.orders', 'OrderOrder.PLACED_AT_ASC']);
+  });
+
+  describe('a compiled read that shows only structure below a customer records the customer', () => {
+    it.each([
+      ['whether a page of their orders goes on', `query($id: ID!) { customer(id: $id) { orders(first: 1) { pageInfo { hasNextPage } } } }`, { customer: { orders: { pageInfo: { hasNextPage: true } } } }],
+      ['how many orders they have, as type names', `query($id: ID!) { customer(id: $id) { orders(first: 2) { nodes { __typename } } } }`, { customer: { orders: { nodes: [{ __typename: 'Order' }, { __typename: 'Order' }] } } }],
+      ['that they exist', `query($id: ID!) { customer(id: $id) { __typename } }`, { customer: { __typename: 'Customer' } }],
+    ])('%s', async (_label, query, data) => {
+      const customer = await one(`SELECT customer_id AS id FROM "order" WHERE customer_id <> $1 GROUP BY customer_id HAVING count(*) >= 2 ORDER BY customer_id LIMIT 1`, [DEMO_IDS.demoCustomer]);
+      const r = await onBoth(query, customerService, { id: customer });
+      expect(r.compiled).toBe(true);
+      expect(r.outcome).toEqual({ status: 200, data });
+      expect(r.event.subjectIds).toEqual([customer]);
+    });
+  });
+});

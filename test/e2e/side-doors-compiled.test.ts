@@ -9,7 +9,9 @@
  *   other cursor is refused with the one message a forged cursor gets;
  * - a nested page is never sorted by a field the caller may not see, and may not be asked to be;
  * - a compiled read that shows only the structure below a customer (a page's hasNextPage, type
- *   names) still records the customer as the subject of the disclosure.
+ *   names) still records the customer as the subject of the disclosure;
+ * - rows an erasure kept and restricted are, to every reader but a compliance officer on a legal
+ *   case, rows that do not exist: by id, through a filter, below an order or a customer.
  */
 import type { Caller } from '../../src/policy/principal';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -18,6 +20,8 @@ import type { Gateway } from '../../src/server';
 import { INVALID_CURSOR_MESSAGE } from '../../src/platform/cursor-seal';
 import { compiledAndPlain, outcomeAndEvent } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { createErasureFixture, type ErasureFixture } from '../harness/erasure-fixture';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { as } from '../harness/principals';
 
 const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
@@ -206,6 +210,66 @@ describe('side doors of reads, on the compiled path and on graphql-js', () => {
       expect(r.compiled).toBe(true);
       expect(r.outcome).toEqual({ status: 200, data });
       expect(r.event.subjectIds).toEqual([customer]);
+    });
+  });
+  describe('rows an erasure kept and restricted', () => {
+    const officer = as.staff(['compliance_officer'], 'legal_compliance');
+    let x: ErasureFixture;
+    /** Every row of the erased customer's orders, by table, as SQL reads it: [restricted, unrestricted] ids. */
+    const rowsOf = async (sql: string): Promise<{ restricted: string[]; open: string[] }> => {
+      const rows = await q<{ id: string; restricted: boolean }>(sql, [x.customerId]);
+      return { restricted: rows.filter((r) => r.restricted).map((r) => r.id).sort(), open: rows.filter((r) => !r.restricted).map((r) => r.id).sort() };
+    };
+
+    beforeAll(async () => {
+      x = await createErasureFixture(db.dataSource);
+      await db.dataSource.transaction((em) => eraseCustomer(em, x.customerId, new Date()));
+    });
+
+    it('the erasure restricted the orders it kept, with their shipments and payments, and left the one it anonymized open', async () => {
+      expect(await rowsOf(`SELECT id, restricted_at IS NOT NULL AS restricted FROM "order" WHERE customer_id = $1`)).toEqual({ restricted: [x.openOrder, x.heldOrder].sort(), open: [x.pastOrder] });
+      const shipments = await rowsOf(`SELECT s.id, s.restricted_at IS NOT NULL AS restricted FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id = $1`);
+      expect([shipments.restricted.length, shipments.open.length]).toEqual([2, 1]);
+      expect(await q(`SELECT restricted_at FROM customer WHERE id = $1`, [x.customerId])).toEqual([{ restricted_at: null }]);
+    });
+
+    it.each([
+      ['an order by id', `query($id: ID!) { order(id: $id) { id orderNumber } }`],
+      ["shipments filtered by the order", `query($id: ID!) { shipments(first: 10, filter: { orderId: $id }) { pageInfo { hasNextPage } nodes { id } } }`],
+      ["payments filtered by the order", `query($id: ID!) { paymentVerifications(first: 10, filter: { orderId: $id }) { pageInfo { hasNextPage } nodes { id } } }`],
+      ["cases filtered by the order", `query($id: ID!) { afterSalesCases(first: 10, filter: { orderId: $id }) { nodes { id } } }`],
+    ])('%s: a kept order answers customer service as an order that does not exist, and a compliance officer as it is', async (_label, query) => {
+      for (const id of [x.openOrder, x.heldOrder]) {
+        const kept = await onBoth(query, customerService, { id });
+        const missing = await onBoth(query, customerService, { id: RANDOM_ID });
+        expect(kept.outcome).toEqual(missing.outcome);
+        expect(kept.event).toEqual(missing.event);
+        expect(kept.texts).toEqual(missing.texts);
+      }
+      // The officer reads the kept order (or its rows), so these probes could fail.
+      const read = await onBoth(query, officer, { id: x.openOrder });
+      expect(JSON.stringify(read.outcome.data)).toContain(query.includes('afterSalesCases') ? '"nodes":[]' : '"id"');
+    });
+
+    it("below the customer and their open order, customer service sees only rows that were not restricted, on the compiled path", async () => {
+      const query = `query($id: ID!, $order: ID!) {
+        customer(id: $id) { id orders(first: 10) { nodes { id items { sku } shipments { id } paymentVerifications { id } } } afterSalesCases(first: 10) { nodes { id } } }
+        order(id: $order) { id shipments { id events { occurredAt } } paymentVerifications { id } items { sku } } }`;
+      const openShipments = (await rowsOf(`SELECT s.id, s.restricted_at IS NOT NULL AS restricted FROM shipment s JOIN "order" o ON o.id = s.order_id WHERE o.customer_id = $1`)).open;
+      const openPayments = (await rowsOf(`SELECT p.id, p.restricted_at IS NOT NULL AS restricted FROM payment_verification p JOIN "order" o ON o.id = p.order_id WHERE o.customer_id = $1`)).open;
+      const r = await onBoth(query, customerService, { id: x.customerId, order: x.pastOrder });
+      expect(r.compiled).toBe(true);
+      // The customer (not under a hold) was anonymized, not restricted: shown, without its kept orders.
+      expect(r.outcome.data?.customer.orders.nodes.map((o: { id: string }) => o.id)).toEqual([x.pastOrder]);
+      expect(r.outcome.data?.customer.afterSalesCases.nodes).toEqual([]);
+      const shown = r.outcome.data?.order;
+      expect(shown.id).toBe(x.pastOrder);
+      expect(openShipments).toHaveLength(1);
+      expect(shown.shipments.map((s: { id: string }) => s.id)).toEqual(openShipments);
+      expect(shown.paymentVerifications.map((p: { id: string }) => p.id)).toEqual(openPayments);
+      // And the officer on a legal case sees the kept orders too.
+      const all = await onBoth(query, officer, { id: x.customerId, order: x.openOrder });
+      expect(all.outcome.data?.customer.orders.nodes.map((o: { id: string }) => o.id).sort()).toEqual([x.pastOrder, x.openOrder, x.heldOrder].sort());
     });
   });
 });

@@ -28,6 +28,7 @@ import type { GatewayMetrics } from '../platform/metrics';
 import { activeTraceId, inSpan } from '../platform/tracing';
 import { BoundedCache } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
+import { coordinatesRevealedByArguments } from './argument-disclosures';
 import { ErrorCode } from '../platform/errors';
 import { classify, isPersonalData } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
@@ -109,6 +110,10 @@ function eventOf(rc: GraphQLRequestContextWillSendResponse<RequestContext>, at: 
       ctx.disclosures.carriedIn(result.data) ??
       [...coordinatesWithValues(rc.schema, rc.document, rc.operation, result.data as Record<string, unknown> | null | undefined)].filter(isPersonalDataCoordinate);
     for (const coordinate of carried) (ctx.disclosures.masked.has(coordinate) ? masked : disclosed).push(coordinate);
+    // What the read's filters and orderings revealed about the rows it returned (argument-disclosures.ts).
+    for (const coordinate of coordinatesRevealedByArguments(rc.schema, rc.document, rc.operation, rc.request.variables, result.data as Record<string, unknown> | null | undefined, isPersonalDataCoordinate)) {
+      if (!disclosed.includes(coordinate)) disclosed.push(coordinate);
+    }
     for (const error of errors) {
       if (error.extensions?.code !== ErrorCode.FORBIDDEN || !error.path) continue;
       const coordinate = coordinateAtPath(rc.schema, rc.document, rc.operation, error.path);

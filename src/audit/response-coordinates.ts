@@ -25,7 +25,7 @@ import {
 } from 'graphql';
 import { fragmentsOf } from '../platform/documents';
 
-type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+export type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
 export { fragmentsOf };
 
 
@@ -35,7 +35,7 @@ export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinition
 }
 
 /** The field nodes of `selections` that apply to `type`, grouped by response key. */
-function collectFields(
+export function collectFields(
   type: GraphQLObjectType,
   selectionSets: readonly SelectionSetNode[],
   fragments: Fragments,
@@ -70,7 +70,7 @@ function collectFields(
  * A value as the response carries it: one with `toJSON` is what that returns, as `JSON.stringify`
  * writes it (a compiled read's rows are JSON text until read: execution/json-text.ts).
  */
-function asSent(value: unknown): unknown {
+export function asSent(value: unknown): unknown {
   return value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
 }
 

@@ -214,7 +214,8 @@ const CASES: Case[] = [
     caller: () => callers.staff(['data_analyst'], 'analytics'),
     query: `{ behaviorAggregates(from: "2025-12-01", to: "2025-12-07", groupBy: [DEVICE_CLASS]) { cells { day deviceClass suppressed } } }`,
     async expect() {
-      return { disclosed: ['BehaviorCell.day', 'BehaviorCell.deviceClass', 'BehaviorCell.suppressed'], subjects: [], outcome: 'ok' };
+      // groupBy reveals the dimension the cells are grouped by (policy/arguments.ts), selected or not.
+      return { disclosed: ['BehaviorCell.day', 'BehaviorCell.deviceClass', 'BehaviorCell.groupedBy', 'BehaviorCell.suppressed'], subjects: [], outcome: 'ok' };
     },
   },
   {
@@ -232,7 +233,8 @@ const CASES: Case[] = [
     query: `{ legalHolds { id caseReference reason customer { id accountName } } }`,
     async expect(r) {
       return {
-        disclosed: ['Customer.accountName', 'LegalHold.caseReference', 'LegalHold.reason'],
+        // activeOnly's default (true) is sent: the holds listed are the ones not released.
+        disclosed: ['Customer.accountName', 'LegalHold.caseReference', 'LegalHold.reason', 'LegalHold.releasedAt'],
         subjects: r.data!.legalHolds.map((h: any) => h.customer.id),
         outcome: 'ok',
       };

@@ -10,6 +10,8 @@
  * - a nested page is never sorted by a field the caller may not see, and may not be asked to be;
  * - a compiled read that shows only the structure below a customer (a page's hasNextPage, type
  *   names) still records the customer as the subject of the disclosure;
+ * - a filter or ordering discloses the field it works on about the rows it returns, and the
+ *   audit event names it even when the response does not select it;
  * - rows an erasure kept and restricted are, to every reader but a compliance officer on a legal
  *   case, rows that do not exist: by id, through a filter, below an order or a customer.
  */
@@ -270,6 +272,37 @@ describe('side doors of reads, on the compiled path and on graphql-js', () => {
       // And the officer on a legal case sees the kept orders too.
       const all = await onBoth(query, officer, { id: x.customerId, order: x.openOrder });
       expect(all.outcome.data?.customer.orders.nodes.map((o: { id: string }) => o.id).sort()).toEqual([x.pastOrder, x.openOrder, x.heldOrder].sort());
+    });
+  });
+  describe('a filter or an ordering discloses the field it works on, and the audit event names it', () => {
+    it.each([
+      ['orders filtered by status, showing ids only', `{ orders(first: 5, filter: { statuses: [CANCELLED] }) { nodes { id } } }`, ['Order.status']],
+      ['orders filtered by status and time, through a variable', `query($f: OrderFilter) { orders(first: 5, filter: $f) { edges { node { id } } } }`, ['Order.placedAt', 'Order.status']],
+      ['orders sorted oldest first, showing ids only', `{ orders(first: 5, orderBy: PLACED_AT_ASC) { nodes { id } } }`, ['Order.placedAt']],
+      ["a customer's orders sorted oldest first", `query($id: ID!) { customer(id: $id) { id orders(first: 3, orderBy: PLACED_AT_ASC) { nodes { id } } } }`, ['Order.placedAt']],
+      ['cases filtered by type, showing ids only', `{ afterSalesCases(first: 5, filter: { types: [COMPLAINT, REFUND] }) { nodes { id } } }`, ['AfterSalesCase.type']],
+    ])('%s', async (_label, query, revealed) => {
+      const variables = { id: DEMO_IDS.demoCustomer, f: { statuses: ['DELIVERED', 'COMPLETED'], placedFrom: '2020-01-01T00:00:00Z' } };
+      const r = await onBoth(query, customerService, variables);
+      expect(r.outcome.errors).toBeUndefined();
+      expect(JSON.stringify(r.outcome.data)).toContain('"id"');
+      expect(r.event.disclosed).toEqual(revealed);
+      expect(r.event.outcome).toBe('ok');
+    });
+
+    it('discloses nothing where no row came back: the filter then told of no row', async () => {
+      const r = await onBoth(`{ orders(first: 5, filter: { statuses: [CANCELLED], placedTo: "2000-01-01T00:00:00Z" }) { nodes { id } } }`, customerService);
+      expect(r.outcome).toEqual({ status: 200, data: { orders: { nodes: [] } } });
+      expect(r.event.disclosed).toEqual([]);
+    });
+
+    it('a default value is sent: the active legal holds disclose that they are not released', async () => {
+      const officer = as.staff(['compliance_officer'], 'legal_compliance');
+      const [{ n }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM legal_hold WHERE released_at IS NULL`);
+      expect(n).toBeGreaterThan(0);
+      const r = await onBoth(`{ legalHolds { id } }`, officer);
+      expect(r.outcome.data?.legalHolds).toHaveLength(n);
+      expect(r.event.disclosed).toEqual(['LegalHold.releasedAt']);
     });
   });
 });

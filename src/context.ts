@@ -133,7 +133,7 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     policy: view,
     scope,
     cursors,
-    loaders: createLoaders(deps.dataSource, scope, cursors, transaction),
+    loaders: createLoaders(deps.dataSource, scope, cursors, view.decide, transaction),
     disclosures: new DisclosureRecorder(),
     dataSource: deps.dataSource,
     transaction,

@@ -5,6 +5,7 @@
  */
 import type DataLoader from 'dataloader';
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { PolicyView } from '../policy/policy-view';
 import type { RowScope } from '../policy/row-scope';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { byIdLoader, childPageLoader, childrenLoader, latestChildrenLoader, type TableRef } from '../enforcement/loader-factory';
@@ -56,22 +57,51 @@ export const TABLES = {
   behaviorEvent: { entity: BehaviorEventEntity, table: 'behavior_event' },
 } satisfies Record<string, TableRef<any>>;
 
+/**
+ * How a list of children is ordered: by the fields `by` names (of `type`), then by `tie`. An
+ * ordering shows what it sorts by (which address is the default, which message came first), so
+ * each field of `by` orders a caller's list only while the caller's view shows it, and the list
+ * falls back to its tie there (`childOrderFor`). `by` names only published fields, never a
+ * column the schema does not serve.
+ */
+export interface ChildOrder {
+  type: string;
+  by: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>;
+  /**
+   * The last key: `id` (random, it tells nothing), or `seq` for the changes of status of a
+   * privacy request: the order they happened in, which each one's fromStatus tells anyway.
+   */
+  tie: 'id' | 'seq';
+}
+
 /** How children are listed; the compiled reads (execution/read-plans.ts) list them the same way. */
 export const CHILD_ORDER = {
-  itemsByOrder: [['position', 'ASC']],
-  shipmentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
-  paymentsByOrder: [['createdAt', 'ASC'], ['id', 'ASC']],
-  casesByOrder: [['openedAt', 'ASC'], ['id', 'ASC']],
-  addressesByCustomer: [['isDefault', 'DESC'], ['createdAt', 'ASC'], ['id', 'ASC']],
-  messagesByCase: [['sentAt', 'ASC'], ['id', 'ASC']],
-  recordsByCase: [['recordedAt', 'ASC'], ['id', 'ASC']],
-  eventsByShipment: [['occurredAt', 'ASC'], ['id', 'ASC']],
-  attachmentsByCase: [['uploadedAt', 'ASC'], ['id', 'ASC']],
-  consentGrantsByCustomer: [['grantedAt', 'ASC'], ['id', 'ASC']],
-  privacyRequestsByCustomer: [['receivedAt', 'ASC'], ['id', 'ASC']],
-  transitionsByRequest: [['seq', 'ASC']],
-  legalHoldsByCustomer: [['placedAt', 'ASC'], ['id', 'ASC']],
-} as const satisfies Record<string, ReadonlyArray<readonly [string, 'ASC' | 'DESC']>>;
+  itemsByOrder: { type: 'OrderItem', by: [['position', 'ASC']], tie: 'id' },
+  shipmentsByOrder: { type: 'Shipment', by: [['createdAt', 'ASC']], tie: 'id' },
+  paymentsByOrder: { type: 'PaymentVerification', by: [['createdAt', 'ASC']], tie: 'id' },
+  casesByOrder: { type: 'AfterSalesCase', by: [['openedAt', 'ASC']], tie: 'id' },
+  addressesByCustomer: { type: 'Address', by: [['isDefault', 'DESC']], tie: 'id' },
+  messagesByCase: { type: 'CaseMessage', by: [['sentAt', 'ASC']], tie: 'id' },
+  recordsByCase: { type: 'CaseRecord', by: [['recordedAt', 'ASC']], tie: 'id' },
+  eventsByShipment: { type: 'ShipmentEvent', by: [['occurredAt', 'ASC']], tie: 'id' },
+  attachmentsByCase: { type: 'CaseAttachment', by: [['uploadedAt', 'ASC']], tie: 'id' },
+  consentGrantsByCustomer: { type: 'ConsentGrant', by: [['grantedAt', 'ASC']], tie: 'id' },
+  privacyRequestsByCustomer: { type: 'PrivacyRequest', by: [['receivedAt', 'ASC']], tie: 'id' },
+  transitionsByRequest: { type: 'PrivacyRequestTransition', by: [], tie: 'seq' },
+  legalHoldsByCustomer: { type: 'LegalHold', by: [['placedAt', 'ASC']], tie: 'id' },
+} as const satisfies Record<string, ChildOrder>;
+
+/** How many of `list.by`, from the first, the caller's view shows: its list is ordered by those, then by the tie. */
+export function visibleOrderKeys(list: ChildOrder, decide: PolicyView['decide']): number {
+  let n = 0;
+  while (n < list.by.length && decide(list.type, list.by[n][0]) === 'visible') n += 1;
+  return n;
+}
+
+/** The properties and directions a caller's list of children is ordered by. */
+export function childOrderFor<L extends ChildOrder>(list: L, decide: PolicyView['decide']): Array<readonly [L['by'][number][0] | L['tie'], 'ASC' | 'DESC']> {
+  return [...list.by.slice(0, visibleOrderKeys(list, decide)), [list.tie, 'ASC'] as const];
+}
 
 /** A customer's preferences in force: the latest choice (by recordedAt, then id) per category, by category. */
 export const LATEST_PREFERENCES = { partition: 'category', latest: 'recordedAt' } as const;
@@ -105,6 +135,8 @@ export class Loaders {
     private readonly ds: DataSource,
     private readonly scope: RowScope,
     private readonly cursors: CursorCodec,
+    /** The caller's view: a list is ordered only by what it shows (`childOrderFor`). */
+    private readonly decide: PolicyView['decide'],
     private readonly transaction?: RequestTransaction,
   ) {}
 
@@ -154,43 +186,43 @@ export class Loaders {
   }
 
   addressesByCustomer() {
-    return this.memo('addressesByCustomer', () => childrenLoader(this.ds, TABLES.address, this.scope, 'customerId', CHILD_ORDER.addressesByCustomer, this.transaction));
+    return this.memo('addressesByCustomer', () => childrenLoader(this.ds, TABLES.address, this.scope, 'customerId', childOrderFor(CHILD_ORDER.addressesByCustomer, this.decide), this.transaction));
   }
 
   itemsByOrder() {
-    return this.memo('itemsByOrder', () => childrenLoader(this.ds, TABLES.orderItem, this.scope, 'orderId', CHILD_ORDER.itemsByOrder, this.transaction));
+    return this.memo('itemsByOrder', () => childrenLoader(this.ds, TABLES.orderItem, this.scope, 'orderId', childOrderFor(CHILD_ORDER.itemsByOrder, this.decide), this.transaction));
   }
 
   shipmentsByOrder() {
-    return this.memo('shipmentsByOrder', () => childrenLoader(this.ds, TABLES.shipment, this.scope, 'orderId', CHILD_ORDER.shipmentsByOrder, this.transaction));
+    return this.memo('shipmentsByOrder', () => childrenLoader(this.ds, TABLES.shipment, this.scope, 'orderId', childOrderFor(CHILD_ORDER.shipmentsByOrder, this.decide), this.transaction));
   }
 
   paymentsByOrder() {
-    return this.memo('paymentsByOrder', () => childrenLoader(this.ds, TABLES.payment, this.scope, 'orderId', CHILD_ORDER.paymentsByOrder, this.transaction));
+    return this.memo('paymentsByOrder', () => childrenLoader(this.ds, TABLES.payment, this.scope, 'orderId', childOrderFor(CHILD_ORDER.paymentsByOrder, this.decide), this.transaction));
   }
 
   casesByOrder() {
-    return this.memo('casesByOrder', () => childrenLoader(this.ds, TABLES.afterSalesCase, this.scope, 'orderId', CHILD_ORDER.casesByOrder, this.transaction));
+    return this.memo('casesByOrder', () => childrenLoader(this.ds, TABLES.afterSalesCase, this.scope, 'orderId', childOrderFor(CHILD_ORDER.casesByOrder, this.decide), this.transaction));
   }
 
   eventsByShipment() {
-    return this.memo('eventsByShipment', () => childrenLoader(this.ds, TABLES.shipmentEvent, this.scope, 'shipmentId', CHILD_ORDER.eventsByShipment, this.transaction));
+    return this.memo('eventsByShipment', () => childrenLoader(this.ds, TABLES.shipmentEvent, this.scope, 'shipmentId', childOrderFor(CHILD_ORDER.eventsByShipment, this.decide), this.transaction));
   }
 
   messagesByCase() {
-    return this.memo('messagesByCase', () => childrenLoader(this.ds, TABLES.caseMessage, this.scope, 'caseId', CHILD_ORDER.messagesByCase, this.transaction));
+    return this.memo('messagesByCase', () => childrenLoader(this.ds, TABLES.caseMessage, this.scope, 'caseId', childOrderFor(CHILD_ORDER.messagesByCase, this.decide), this.transaction));
   }
 
   attachmentsByCase() {
-    return this.memo('attachmentsByCase', () => childrenLoader(this.ds, TABLES.caseAttachment, this.scope, 'caseId', CHILD_ORDER.attachmentsByCase, this.transaction));
+    return this.memo('attachmentsByCase', () => childrenLoader(this.ds, TABLES.caseAttachment, this.scope, 'caseId', childOrderFor(CHILD_ORDER.attachmentsByCase, this.decide), this.transaction));
   }
 
   recordsByCase() {
-    return this.memo('recordsByCase', () => childrenLoader(this.ds, TABLES.caseRecord, this.scope, 'caseId', CHILD_ORDER.recordsByCase, this.transaction));
+    return this.memo('recordsByCase', () => childrenLoader(this.ds, TABLES.caseRecord, this.scope, 'caseId', childOrderFor(CHILD_ORDER.recordsByCase, this.decide), this.transaction));
   }
 
   consentGrantsByCustomer() {
-    return this.memo('consentGrantsByCustomer', () => childrenLoader(this.ds, TABLES.consentGrant, this.scope, 'customerId', CHILD_ORDER.consentGrantsByCustomer, this.transaction));
+    return this.memo('consentGrantsByCustomer', () => childrenLoader(this.ds, TABLES.consentGrant, this.scope, 'customerId', childOrderFor(CHILD_ORDER.consentGrantsByCustomer, this.decide), this.transaction));
   }
 
   consentGrant() {
@@ -203,7 +235,7 @@ export class Loaders {
   }
 
   privacyRequestsByCustomer() {
-    return this.memo('privacyRequestsByCustomer', () => childrenLoader(this.ds, TABLES.privacyRequest, this.scope, 'customerId', CHILD_ORDER.privacyRequestsByCustomer, this.transaction));
+    return this.memo('privacyRequestsByCustomer', () => childrenLoader(this.ds, TABLES.privacyRequest, this.scope, 'customerId', childOrderFor(CHILD_ORDER.privacyRequestsByCustomer, this.decide), this.transaction));
   }
 
   privacyRequest() {
@@ -211,11 +243,11 @@ export class Loaders {
   }
 
   transitionsByRequest() {
-    return this.memo('transitionsByRequest', () => childrenLoader(this.ds, TABLES.privacyRequestTransition, this.scope, 'requestId', CHILD_ORDER.transitionsByRequest, this.transaction));
+    return this.memo('transitionsByRequest', () => childrenLoader(this.ds, TABLES.privacyRequestTransition, this.scope, 'requestId', childOrderFor(CHILD_ORDER.transitionsByRequest, this.decide), this.transaction));
   }
 
   legalHoldsByCustomer() {
-    return this.memo('legalHoldsByCustomer', () => childrenLoader(this.ds, TABLES.legalHold, this.scope, 'customerId', CHILD_ORDER.legalHoldsByCustomer, this.transaction));
+    return this.memo('legalHoldsByCustomer', () => childrenLoader(this.ds, TABLES.legalHold, this.scope, 'customerId', childOrderFor(CHILD_ORDER.legalHoldsByCustomer, this.decide), this.transaction));
   }
 
   /** One loader per distinct (ordering, page) argument set, so batching still applies across parents. */
@@ -233,7 +265,7 @@ export class Loaders {
   }
 }
 
-export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, transaction?: RequestTransaction): Loaders {
-  return new Loaders(ds, scope, cursors, transaction);
+export function createLoaders(ds: DataSource, scope: RowScope, cursors: CursorCodec, decide: PolicyView['decide'], transaction?: RequestTransaction): Loaders {
+  return new Loaders(ds, scope, cursors, decide, transaction);
 }
 

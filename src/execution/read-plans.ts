@@ -106,7 +106,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { validateSync } from 'class-validator';
 import type { RequestContext } from '../context';
 import { argumentCheck, type ArgumentCheck } from '../enforcement/argument-rules';
-import { CHILD_ORDER, LATEST_PREFERENCES, ROOT_LISTS, TABLES } from '../domains/loaders';
+import { CHILD_ORDER, LATEST_PREFERENCES, ROOT_LISTS, TABLES, visibleOrderKeys, type ChildOrder } from '../domains/loaders';
 import { OPEN_STATUSES } from '../domains/privacy-requests/privacy-request.entity';
 import { canonicalJson } from '../audit/canonical-json';
 import { fragmentsOf } from '../platform/documents';
@@ -157,8 +157,11 @@ type FieldSource =
   | { kind: 'entries'; sql: (alias: string) => string; present: (alias: string) => string; typeName: string }
   /** A to-one relation: the target row whose id is in the parent's (quoted) `foreignKey` column. */
   | { kind: 'one'; target: TableType; foreignKey: string; link?: ScopeLink }
-  /** A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in `orderBy`. */
-  | { kind: 'many'; target: TableType; foreignKey: string; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; link?: ScopeLink }
+  /**
+   * A to-many relation: target rows whose (quoted) `foreignKey` column holds the parent's id, in
+   * the (quoted) columns of `order` the caller's view shows, then its tie (loaders' childOrderFor).
+   */
+  | { kind: 'many'; target: TableType; foreignKey: string; order: ChildOrder; columns: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; tie: string; link?: ScopeLink }
   /**
    * The latest target row per (quoted) `partition` column, by its (quoted) `latest` column and
    * then id, of those whose (quoted) `foreignKey` column holds the parent's id; listed by
@@ -226,7 +229,7 @@ type RootSource =
    * A plain list (no page): the rows in `orderBy`, at most `limit`, narrowed by `where` (the
    * conditions its coerced arguments add, as its resolver adds them), as its resolver reads them.
    */
-  | { kind: 'rows'; type: TableType; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; limit?: number; where?: (args: Record<string, unknown>, alias: string) => string };
+  | { kind: 'rows'; type: TableType; orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>; limit?: number; where?: (args: Record<string, unknown>, alias: string) => string; check: ArgumentCheck };
 
 /** One root field of a compiled operation. */
 interface RootStep {
@@ -696,12 +699,14 @@ class Catalog {
     // Relations inside one order only (see the module comment on subjects).
     order.fields.set('shippingAddress', { kind: 'embedded', target: { typeName: 'ShippingAddress', fields: scalarFields('ShippingAddress', TABLES.order.entity, 'shipping') } });
     order.fields.set('customs', { kind: 'embedded', target: { typeName: 'CustomsDeclaration', fields: scalarFields('CustomsDeclaration', TABLES.order.entity, 'customs') } });
-    const many = (target: TableType, foreignKey: string, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, link?: ScopeLink): FieldSource => ({
+    const many = (target: TableType, foreignKey: string, order: ChildOrder, link?: ScopeLink): FieldSource => ({
       kind: 'many',
       target,
       link,
       foreignKey: target.reader.column(foreignKey),
-      orderBy: orderBy.map(([property, direction]) => [target.reader.column(property), direction] as const),
+      order,
+      columns: order.by.map(([property, direction]) => [target.reader.column(property), direction] as const),
+      tie: target.reader.column(order.tie),
     });
     order.fields.set('items', many(item, 'orderId', CHILD_ORDER.itemsByOrder, 'order>order_item'));
     // An item's attributes: its specification's entries, as its resolver lists them (in Node).
@@ -832,16 +837,19 @@ class Catalog {
     this.roots.set('partner', { kind: 'byId', type: partner });
     this.roots.set('webhookDelivery', { kind: 'byId', type: delivery });
     // Plain lists, in their resolvers' order and limit.
-    const rows = (type: TableType, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, more: { limit?: number; where?: (args: Record<string, unknown>, alias: string) => string } = {}): RootSource => ({
+    // Their arguments go through the argument rule as every root's do (argument-rules.ts): a
+    // member the caller may not send, its default included, is refused on graphql-js.
+    const rows = (name: string, type: TableType, orderBy: ReadonlyArray<readonly [string, 'ASC' | 'DESC']>, more: { limit?: number; where?: (args: Record<string, unknown>, alias: string) => string } = {}): RootSource => ({
       kind: 'rows',
       type,
       orderBy: orderBy.map(([property, direction]) => [type.reader.column(property), direction] as const),
+      check: argumentCheck('Query', root.getFields()[name]!),
       ...more,
     });
-    this.roots.set('policyVersions', rows(policyVersion, ROOT_LISTS.policyVersions.orderBy, { limit: ROOT_LISTS.policyVersions.limit }));
-    this.roots.set('webhookEndpoints', rows(endpoint, ROOT_LISTS.webhookEndpoints.orderBy));
+    this.roots.set('policyVersions', rows('policyVersions', policyVersion, ROOT_LISTS.policyVersions.orderBy, { limit: ROOT_LISTS.policyVersions.limit }));
+    this.roots.set('webhookEndpoints', rows('webhookEndpoints', endpoint, ROOT_LISTS.webhookEndpoints.orderBy));
     const released = legalHold.reader.column('releasedAt');
-    this.roots.set('legalHolds', rows(legalHold, ROOT_LISTS.legalHolds.orderBy, { limit: ROOT_LISTS.legalHolds.limit, where: (args, a) => (args.activeOnly === true ? ` AND ${a}.${released} IS NULL` : '') }));
+    this.roots.set('legalHolds', rows('legalHolds', legalHold, ROOT_LISTS.legalHolds.orderBy, { limit: ROOT_LISTS.legalHolds.limit, where: (args, a) => (args.activeOnly === true ? ` AND ${a}.${released} IS NULL` : '') }));
     // Root lists, with their filters as the resolvers apply them.
     const inputs = new Map(getMetadataStorage().inputTypes.map((t) => [t.name, t.target]));
     const list = (name: string, type: TableType, orderings: Orderings, members: Record<string, FilterMember>) => {
@@ -1078,10 +1086,12 @@ function compileObject(
       };
       keys.push({ key, sql: (a, r) => nestedList(list(a, r), r), cell: { kind: 'json', selection: inner, seals: sealsBelow(inner), finishes: finishesBelow(inner), list }, ...where });
     } else {
-      const { target, foreignKey, orderBy, link } = source;
+      const { target, foreignKey, columns, tie, link } = source;
       const list = (a: string, r: Render): Built => {
         const c = r.next();
-        const order = orderBy.map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
+        // Ordered only by what the caller's view shows: asked, as the text depends on it.
+        const shown = r.ask((q) => visibleOrderKeys(source.order, q.ctx.policy.decide));
+        const order = [...columns.slice(0, shown), [tie, 'ASC'] as const].map(([column, direction]) => `${c}.${column} ${direction}`).join(', ');
         const object = renderObject(inner, c, r);
         return {
           json: `coalesce(json_agg(${object.value} ORDER BY ${order}), '[]'::json)`,
@@ -2005,7 +2015,11 @@ function renderStep(step: RootStep, catalog: Catalog, r: Render): Omit<StepState
     return { sql: `${head}${sql} AND ${t}."id" = ${id}${r.scope(type.table, t)}`, build, subject: at };
   }
   if (step.source.kind === 'rows') {
-    const { orderBy, limit, where } = step.source;
+    const { orderBy, limit, where, check } = step.source;
+    // A member the caller may not send is refused on graphql-js, with its FORBIDDEN and its audit record.
+    r.ask((q) => {
+      if (check(q.args(field, node), q.ctx.policy.decideArgument)) throw new NeedsGraphqlJs();
+    });
     const order = orderBy.map(([column, direction]) => `${t}.${column} ${direction}`).join(', ');
     // The conditions its arguments add are text: asked.
     return { sql: `${head}${sql}${r.scope(type.table, t)}${where ? r.ask((q) => where(q.args(field, node), t)) : ''} ORDER BY ${order}${limit ? ` LIMIT ${limit}` : ''}`, build, subject: at };

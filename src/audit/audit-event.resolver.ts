@@ -9,52 +9,63 @@
  * any read: the event names the coordinates read and the subjects of the events returned.
  */
 import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { SelectQueryBuilder } from 'typeorm';
 import type { RequestContext } from '../context';
 import { requireUuid, whereBetween, whereEquals, whereIn } from '../platform/filters';
 import { scopedQuery, type TableRef } from '../enforcement/loader-factory';
 import { AuditEventOrder } from '../platform/orderings';
-import { paginate, PageArgs, type Page } from '../platform/pagination';
+import { pageOf, pageQuery, PageArgs, type Ordering, type Page } from '../platform/pagination';
+import { readRows, rowReader } from '../platform/row-reader';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.type';
 import { canonicalJson } from './canonical-json';
 
 const AUDIT_EVENTS: TableRef<AuditEventEntity> = { entity: AuditEventEntity, table: 'audit_event' };
 
+/** An audit_event row of a page, with the content of the subject and coordinate sets it names, read with it. */
+type EventRow = Record<string, unknown> & { set_subjects: string[] | null; set_disclosed: string[] | null; set_masked: string[] | null; set_denied: string[] | null };
+
 /**
- * Fills in each event's subject ids from its subject set (or the one subject it holds), and its coordinate lists from its
- * coordinate set when it names one (events written before coordinate sets hold their own): one
- * statement for the whole page.
+ * Reads the page `qb` (narrowed by pageQuery) together with the subject and coordinate sets its
+ * events name, in one statement: a month of the log removed by retention between a read of the
+ * events and a read of their sets would otherwise show sets missing from events that exist.
+ * Each event gets its subject ids from its subject set (or the one subject it holds), and its
+ * coordinate lists from its coordinate set when it names one (events written before coordinate
+ * sets hold their own).
  */
-async function withSets(ctx: RequestContext, events: AuditEventEntity[]): Promise<void> {
-  const subjectHashes = [...new Set(events.flatMap((e) => (e.subjectSet === null ? [] : [e.subjectSet])))];
-  const coordinateHashes = [...new Set(events.flatMap((e) => (e.coordinateSet === null ? [] : [e.coordinateSet])))];
-  const rows: Array<{ kind: 'subjects' | 'coordinates'; hash: string; subject_ids: string[] | null; disclosed: string[] | null; masked: string[] | null; denied: string[] | null }> =
-    subjectHashes.length + coordinateHashes.length === 0
-      ? []
-      : await ctx.dataSource.query(
-          `SELECT 'subjects' AS kind, hash, subject_ids, NULL::text[] AS disclosed, NULL::text[] AS masked, NULL::text[] AS denied FROM audit_subject_set WHERE hash = ANY($1::char(64)[])
-           UNION ALL SELECT 'coordinates', hash, NULL, disclosed, masked, denied FROM audit_coordinate_set WHERE hash = ANY($2::char(64)[])`,
-          [subjectHashes, coordinateHashes],
-        );
-  const subjects = new Map(rows.flatMap((r) => (r.kind === 'subjects' ? [[r.hash, r.subject_ids!] as const] : [])));
-  const coordinates = new Map(rows.flatMap((r) => (r.kind === 'coordinates' ? [[r.hash, r] as const] : [])));
+async function eventsWithSets(ctx: RequestContext, qb: SelectQueryBuilder<AuditEventEntity>, ordering: Ordering): Promise<AuditEventEntity[]> {
+  const [sql, parameters] = qb.getQueryAndParameters();
+  const metadata = qb.expressionMap.mainAlias!.metadata;
+  // TypeORM names each selected column `<alias>_<column>`.
+  const column = (property: string) => `p."t_${metadata.findColumnWithPropertyName(property)!.databaseName}"`;
+  const rows = (await readRows(
+    ctx.dataSource,
+    `SELECT p.*,
+       (SELECT s.subject_ids FROM audit_subject_set s WHERE s.hash = ${column('subjectSet')}) AS set_subjects,
+       c.disclosed AS set_disclosed, c.masked AS set_masked, c.denied AS set_denied
+     FROM (${sql}) p LEFT JOIN audit_coordinate_set c ON c.hash = ${column('coordinateSet')}
+     ORDER BY ${column(ordering.property)} ${ordering.direction}, ${column('id')} ${ordering.direction}`,
+    parameters,
+  )) as EventRow[];
+  const reader = rowReader(ctx.dataSource, AuditEventEntity);
   // A set is removed only once no kept event names it (audit-sets.ts); a missing one means the log was tampered with.
   const missing = (event: AuditEventEntity, what: string, hash: string) =>
     new Error(`audit event ${event.id} names ${what} ${hash}, which is missing: run "need-to-know audit verify"`);
-  for (const event of events) {
+  return rows.map((row) => {
+    const event = reader.toEntityFromAliased(row, 't');
     if (event.subjectId !== null && event.subjectSet !== null) {
       throw new Error(`audit event ${event.id} holds a subject and names subject set ${event.subjectSet}, which no writer does: run "need-to-know audit verify"`);
     }
-    const ids = event.subjectId !== null ? [event.subjectId] : event.subjectSet === null ? [] : subjects.get(event.subjectSet);
+    const ids = event.subjectId !== null ? [event.subjectId] : event.subjectSet === null ? [] : row.set_subjects;
     if (!ids) throw missing(event, 'subject set', event.subjectSet!);
     event.subjectIds = ids;
-    if (event.coordinateSet === null) continue;
-    const set = coordinates.get(event.coordinateSet);
-    if (!set) throw missing(event, 'coordinate set', event.coordinateSet);
-    event.disclosed = set.disclosed!;
-    event.masked = set.masked!;
-    event.denied = set.denied!;
-  }
+    if (event.coordinateSet === null) return event;
+    if (row.set_disclosed === null) throw missing(event, 'coordinate set', event.coordinateSet);
+    event.disclosed = row.set_disclosed;
+    event.masked = row.set_masked!;
+    event.denied = row.set_denied!;
+    return event;
+  });
 }
 
 @Resolver(() => AuditEvent)
@@ -93,9 +104,9 @@ export class AuditEventResolver {
     whereEquals(qb, 't.legalCaseReference', filter?.legalCaseReference, 'legalCaseReference');
     whereEquals(qb, 't.privacyRequestReference', filter?.privacyRequestReference, 'privacyRequestReference');
     whereBetween(qb, 't.at', filter?.from, filter?.to, 'at');
-    const result = await paginate(qb, 't', AuditEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
-    await withSets(ctx, result.nodes);
-    return result;
+    const ordering = AuditEventOrder.pick(orderBy, ctx.policy.decideArgument);
+    pageQuery(qb, 't', ordering, page, ctx.cursors);
+    return pageOf(await eventsWithSets(ctx, qb, ordering), qb, ordering, page, ctx.cursors);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Jobs: what the job did, as canonical JSON.' })

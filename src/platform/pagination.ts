@@ -106,6 +106,13 @@ export async function paginate<E extends ObjectLiteral>(
   args: PageArgs,
   cursors: CursorCodec,
 ): Promise<Page<E>> {
+  pageQuery(qb, alias, ordering, args, cursors);
+  const rows = await pageRows(qb, alias);
+  return pageOf(rows, qb, ordering, args, cursors);
+}
+
+/** Narrows `qb` to one page, one row more than asked for (which tells whether there is a next page): `pageOf` makes the page of the rows it reads. */
+export function pageQuery<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alias: string, ordering: Ordering, args: PageArgs, cursors: CursorCodec): void {
   const column = `${alias}.${ordering.property}`;
   const list = qb.expressionMap.mainAlias!.metadata.tableName;
   if (args.after) {
@@ -118,10 +125,13 @@ export async function paginate<E extends ObjectLiteral>(
     });
   }
   qb.orderBy(column, ordering.direction).addOrderBy(`${alias}.id`, ordering.direction).limit(args.first + 1);
-  const rows = await pageRows(qb, alias);
+}
+
+/** The page of the rows a `pageQuery` read, in its order. */
+export function pageOf<E extends ObjectLiteral>(rows: E[], qb: SelectQueryBuilder<E>, ordering: Ordering, args: PageArgs, cursors: CursorCodec): Page<E> {
   const hasNextPage = rows.length > args.first;
   const nodes = hasNextPage ? rows.slice(0, args.first) : rows;
-  return toPage(nodes, ordering, hasNextPage, Boolean(args.after), cursors, list);
+  return toPage(nodes, ordering, hasNextPage, Boolean(args.after), cursors, qb.expressionMap.mainAlias!.metadata.tableName);
 }
 
 export function toPage<E extends ObjectLiteral>(

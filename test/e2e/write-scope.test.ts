@@ -6,8 +6,8 @@
  *
  * What a caller can read is computed here, in SQL written from the design's words for each kind
  * of row scope — not with the gateway's row-scope code. And the other promises of a write:
- * - a target outside the scope answers exactly as one that does not exist: the same response
- *   and the same SQL statements, and nothing is written;
+ * - a target outside the scope answers exactly as one that does not exist: the same response,
+ *   the same SQL statements and the same audit event, and nothing is written;
  * - a write the caller's row does not grant is refused and writes nothing;
  * - a write it grants, on a target of its own, succeeds (so this table could fail).
  */
@@ -19,6 +19,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
+import { lastEvent } from '../audit/audit-harness';
 
 const RANDOM_ID = '3f5e9c2a-8b1d-4e7f-a6c5-0d9e8f7a6b5c';
 const WRITE_TABLES = [
@@ -215,6 +216,12 @@ describe('no write widens what its writer can read', () => {
   });
   afterAll(() => db.drop());
 
+  /** The audit event of the last request, without what differs from one request to the next. */
+  const eventContent = async () => {
+    const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...content } = (await lastEvent(db.dataSource)) as unknown as Record<string, unknown>;
+    return content;
+  };
+
   const readable = async (row: MatrixRow, caller: Caller): Promise<Set<string>> => {
     const [sql, params] = READABLE[row.rows](subjectOf(caller));
     const rows: Array<{ row: string }> = await db.dataSource.query(sql, params);
@@ -272,10 +279,12 @@ describe('no write widens what its writer can read', () => {
         const readableBefore = await readable(row, caller);
         const stored = await snapshot();
         const missing = await countSql(() => execute(m.document, caller, { input: inputs.missing }));
+        const missingEvent = await eventContent();
         if (inputs.foreign) {
           const outside = await countSql(() => execute(m.document, caller, { input: inputs.foreign }));
           expect(outside.result).toEqual(missing.result);
           expect(outside.sql.statements).toEqual(missing.sql.statements);
+          expect(await eventContent()).toEqual(missingEvent);
         }
         expect((await snapshot()).digest).toBe(stored.digest);
         expect(await readable(row, caller)).toEqual(readableBefore);

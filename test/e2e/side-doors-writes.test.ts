@@ -8,7 +8,8 @@
  * The writes of test/e2e/write-scope.test.ts (shipments, payments, cases, consent) are tried
  * there for every row of the matrix; these are the others that name a row by id: privacy
  * requests, webhook endpoints and deliveries, uploads, and the links of rectification and
- * consent withdrawal. Which rows are outside the scope is read here in SQL from the design's
+ * consent withdrawal; and rows an erasure kept and restricted, which are outside every scope
+ * but a compliance officer's on a legal case. Which rows are outside the scope is read here in SQL from the design's
  * words (a customer's own rows; a partner's own endpoints and deliveries).
  */
 import type { Caller } from '../../src/policy/principal';
@@ -20,12 +21,14 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { callers, lastEvent } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { dataDigest } from '../harness/erasure-fixture';
+import { createErasureFixture, dataDigest } from '../harness/erasure-fixture';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 
 const RANDOM_ID = '9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a';
 const CODE = '135790';
 const [providerA, providerB] = DEMO_IDS.paymentProviders;
+const [carrierA] = DEMO_IDS.logisticsPartners;
 const customerDsr = callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request');
 const customerAfterSales = callers.customer(DEMO_IDS.demoCustomer, 'after_sales');
 
@@ -94,6 +97,12 @@ describe('side doors of writes: a row outside the scope answers as a row that do
        VALUES (gen_random_uuid(), $1::uuid, $2, 'document', 'application/pdf', 100, repeat('c', 64), 'after-sales/' || $1::text || '/upload', now(), now() + interval '1 day') RETURNING id`,
       [theirCase.id, uploaderOf(callers.customer(caseCustomer).principal)],
     );
+    // A customer erased a week after an order shipped: the order, its shipment and payment kept and restricted.
+    const erased = await createErasureFixture(db.dataSource);
+    await db.dataSource.transaction((em) => eraseCustomer(em, erased.customerId, new Date()));
+    other.erasedCustomer = erased.customerId;
+    [{ id: other.restrictedOrder, currency: other.restrictedCurrency }] = await q(`SELECT id, currency FROM "order" WHERE id = $1 AND restricted_at IS NOT NULL`, [erased.openOrder]);
+    [{ id: other.restrictedShipment }] = await q(`SELECT id FROM shipment WHERE order_id = $1 AND logistics_partner_id = $2 AND restricted_at IS NOT NULL`, [erased.openOrder, carrierA]);
   }, 120_000);
   afterAll(() => db?.drop());
 
@@ -176,6 +185,27 @@ describe('side doors of writes: a row outside the scope answers as a row that do
       query: `mutation($input: RedeliverWebhookInput!) { redeliverWebhook(input: $input) { id status } }`,
       input: (id) => ({ deliveryId: id }),
       foreign: () => other.delivery,
+    },
+    "a carrier records tracking on its shipment of an order an erasure kept and restricted": {
+      missing: 'Shipment not found',
+      caller: callers.logistics(carrierA),
+      query: `mutation($input: RecordTrackingInput!) { recordShipmentTracking(input: $input) { id } }`,
+      input: (id) => ({ shipmentId: id, trackingNumber: 'SD-RESTRICTED-1' }),
+      foreign: () => other.restrictedShipment,
+    },
+    "a provider records a result on its order an erasure kept and restricted": {
+      missing: 'Order not found',
+      caller: callers.payment(providerA),
+      query: `mutation($input: RecordPaymentResultInput!) { recordPaymentResult(input: $input) { id } }`,
+      input: (id) => ({ orderId: id, providerReference: 'sd-restricted-1', method: 'WALLET', amount: '1.00', currency: other.restrictedCurrency, status: 'AUTHORIZED' }),
+      foreign: () => other.restrictedOrder,
+    },
+    "customer service opens a case on an order an erasure kept and restricted": {
+      missing: 'Order not found',
+      caller: callers.staff(['customer_service'], 'after_sales'),
+      query: `mutation($input: OpenCaseInput!) { openAfterSalesCase(input: $input) { id } }`,
+      input: (id) => ({ customerId: other.erasedCustomer, orderId: id, type: 'COMPLAINT', subject: 'Parcel', message: 'Where is it?' }),
+      foreign: () => other.restrictedOrder,
     },
   };
 

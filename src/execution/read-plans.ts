@@ -1316,6 +1316,11 @@ const MAX_IDENTIFIER_BYTES = 63;
  * at about two thirds of the CPU: json_build_object works out the type of every key and every
  * value on every call, a row's columns are named once. A response key too long to be a column
  * name (an alias of over 63 bytes) keeps json_build_object.
+ *
+ * The row is a lateral subquery without a FROM of its own, joined beside the object's table
+ * (`from`), and the value is its alias: the planner folds it into the enclosing scan as a row
+ * expression. Written as a scalar subquery in the value (`(SELECT r FROM (SELECT …) r)`), the
+ * same row cost a subplan started at every execution and run once per row.
  */
 function renderObject(selection: Selection, alias: string, r: Render): Part {
   const object: Part = { value: '', bits: 0n, terms: [], from: '' };
@@ -1331,7 +1336,8 @@ function renderObject(selection: Selection, alias: string, r: Render): Part {
     object.value = `json_build_object(${selection.keys.map((k, i) => `${quoteLiteral(k.key)}, ${values[i]}`).join(', ')})`;
   } else {
     const row = r.next();
-    object.value = `(SELECT ${row} FROM (SELECT ${selection.keys.map((k, i) => `${values[i]} AS "${k.key}"`).join(', ')}) ${row})`;
+    object.from += ` CROSS JOIN LATERAL (SELECT ${selection.keys.map((k, i) => `${values[i]} AS "${k.key}"`).join(', ')}) ${row}`;
+    object.value = row;
   }
   return object;
 }

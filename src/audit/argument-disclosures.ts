@@ -10,7 +10,7 @@
  * each is disclosed, never masked. Mutation arguments are the content of a write and reveal
  * nothing here. Both read paths answer the same response, so both record the same.
  */
-import { getNamedType, isEnumType, isObjectType, type DocumentNode, type FieldNode, type GraphQLField, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { getNamedType, isEnumType, isObjectType, Kind, type DocumentNode, type FieldNode, type GraphQLField, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { ARGUMENT_REVEALS, classifiedArguments, type ClassifiedArgument } from '../policy/arguments';
 import { asSent, collectFields, fragmentsOf, type Fragments } from './response-coordinates';
@@ -21,7 +21,23 @@ interface ArgumentPlace {
   field: GraphQLField<unknown, unknown>;
   node: FieldNode;
   classified: ClassifiedArgument[];
+  /** The field's classified arguments alone, for getArgumentValues (it reads nothing else of the field). */
+  classifiedField: Pick<GraphQLField<unknown, unknown>, 'args'>;
+  /**
+   * Whether a classified argument's value in the document names a variable. When none does,
+   * what the arguments reveal follows from the document alone: worked out once (`fixed`) instead
+   * of coercing the request's variables for each request.
+   */
+  usesVariables: boolean;
+  fixed?: { isPersonalData: (coordinate: string) => boolean; revealed: string[] };
   below: ArgumentPlace[];
+}
+
+function namesVariable(value: ValueNode): boolean {
+  if (value.kind === Kind.VARIABLE) return true;
+  if (value.kind === Kind.LIST) return value.values.some(namesVariable);
+  if (value.kind === Kind.OBJECT) return value.fields.some((f) => namesVariable(f.value));
+  return false;
 }
 
 const isSent = (value: unknown) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0);
@@ -34,7 +50,11 @@ function placesOf(type: GraphQLObjectType, selectionSets: readonly SelectionSetN
     const target = getNamedType(field.type);
     const below = isObjectType(target) ? placesOf(target, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])), fragments) : [];
     const classified = classifiedArguments(type.name, field);
-    if (classified.length > 0 || below.length > 0) out.push({ key, field, node: nodes[0]!, classified, below });
+    if (classified.length === 0 && below.length === 0) continue;
+    const node = nodes[0]!;
+    const names = new Set(classified.map((c) => c.name));
+    const usesVariables = (node.arguments ?? []).some((a) => names.has(a.name.value) && namesVariable(a.value));
+    out.push({ key, field, node, classified, classifiedField: { args: field.args.filter((a) => names.has(a.name)) }, usesVariables, below });
   }
   return out;
 }
@@ -77,28 +97,40 @@ interface Revealing {
 function revealingPlaces(list: readonly ArgumentPlace[], variableValues: () => Record<string, unknown>, isPersonalData: (coordinate: string) => boolean): Revealing[] {
   const out: Revealing[] = [];
   for (const place of list) {
-    const revealed = new Set<string>();
-    let args: Record<string, unknown> | undefined;
-    try {
-      args = place.classified.length > 0 ? getArgumentValues(place.field, place.node, variableValues()) : undefined;
-    } catch {
-      args = undefined; // graphql-js refused them: the field has no rows
-    }
-    for (const argument of args ? place.classified : []) {
-      const sent = args![argument.name];
-      if (!isSent(sent)) continue;
-      const members =
-        argument.kind === 'input'
-          ? argument.members.filter((m) => isSent((sent as Record<string, unknown>)[m.name!]))
-          : argument.kind === 'enum'
-            ? argument.members.filter((m) => m.name === enumName(place.field, argument.name, sent))
-            : argument.members;
-      for (const member of members) for (const coordinate of ARGUMENT_REVEALS[member.coordinate] ?? []) if (isPersonalData(coordinate)) revealed.add(coordinate);
+    let revealed: string[];
+    if (place.classified.length === 0) revealed = [];
+    else if (place.usesVariables) revealed = revealedBy(place, variableValues(), isPersonalData);
+    else {
+      if (place.fixed?.isPersonalData !== isPersonalData) place.fixed = { isPersonalData, revealed: revealedBy(place, {}, isPersonalData) };
+      revealed = place.fixed.revealed;
     }
     const below = revealingPlaces(place.below, variableValues, isPersonalData);
-    if (revealed.size > 0 || below.length > 0) out.push({ key: place.key, revealed: [...revealed], below });
+    if (revealed.length > 0 || below.length > 0) out.push({ key: place.key, revealed, below });
   }
   return out;
+}
+
+/** The personal-data coordinates a place's classified arguments reveal, as sent with `variables`. */
+function revealedBy(place: ArgumentPlace, variables: Record<string, unknown>, isPersonalData: (coordinate: string) => boolean): string[] {
+  let args: Record<string, unknown>;
+  try {
+    args = getArgumentValues(place.classifiedField as GraphQLField<unknown, unknown>, place.node, variables);
+  } catch {
+    return []; // graphql-js refused them: the field has no rows
+  }
+  const revealed = new Set<string>();
+  for (const argument of place.classified) {
+    const sent = args[argument.name];
+    if (!isSent(sent)) continue;
+    const members =
+      argument.kind === 'input'
+        ? argument.members.filter((m) => isSent((sent as Record<string, unknown>)[m.name!]))
+        : argument.kind === 'enum'
+          ? argument.members.filter((m) => m.name === enumName(place.field, argument.name, sent))
+          : argument.members;
+    for (const member of members) for (const coordinate of ARGUMENT_REVEALS[member.coordinate] ?? []) if (isPersonalData(coordinate)) revealed.add(coordinate);
+  }
+  return [...revealed];
 }
 
 /** The personal-data coordinates (`isPersonalData`) the arguments of a read `operation` disclosed about the rows in `data`. */

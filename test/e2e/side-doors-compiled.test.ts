@@ -384,6 +384,31 @@ describe('side doors of reads, on the compiled path and on graphql-js', () => {
       expect(r.event.outcome).toBe('ok');
     });
 
+    it('one document, sent again with other variables, discloses what each request sent (nothing carried over)', async () => {
+      // The same text each time: the parsed operation (and what is worked out once for it) is shared.
+      const query = `query($f: OrderFilter, $o: OrderOrder) { orders(first: 5, filter: $f, orderBy: $o) { nodes { id } } }`;
+      const sent: Array<[Record<string, unknown>, string[]]> = [
+        [{ f: { statuses: ['DELIVERED', 'COMPLETED'] } }, ['Order.status']],
+        [{ f: { placedFrom: '2020-01-01T00:00:00Z' }, o: 'PLACED_AT_ASC' }, ['Order.placedAt']],
+        [{ f: { statuses: ['DELIVERED', 'COMPLETED'] } }, ['Order.status']],
+      ];
+      for (const [variables, revealed] of sent) {
+        const r = await onBoth(query, customerService, variables);
+        expect(r.outcome.errors).toBeUndefined();
+        expect(JSON.stringify(r.outcome.data)).toContain('"id"');
+        expect(r.event.disclosed).toEqual(revealed);
+      }
+    });
+
+    it('one document with its filter written in the text discloses the same on every request', async () => {
+      const query = `query($id: ID!) { customer(id: $id) { id orders(first: 3, orderBy: PLACED_AT_ASC) { nodes { id } } } }`;
+      for (let i = 0; i < 3; i++) {
+        const r = await onBoth(query, customerService, { id: DEMO_IDS.demoCustomer });
+        expect(r.outcome.errors).toBeUndefined();
+        expect(r.event.disclosed).toEqual(['Order.placedAt']);
+      }
+    });
+
     it('discloses nothing where no row came back: the filter then told of no row', async () => {
       const r = await onBoth(`{ orders(first: 5, filter: { statuses: [CANCELLED], placedTo: "2000-01-01T00:00:00Z" }) { nodes { id } } }`, customerService);
       expect(r.outcome).toEqual({ status: 200, data: { orders: { nodes: [] } } });

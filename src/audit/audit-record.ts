@@ -146,6 +146,10 @@ function detailOf(value: unknown): Record<string, unknown> | null {
   return JSON.parse(json) as Record<string, unknown>;
 }
 
+const principalIdOf = (v: unknown) => text('principal.id', v, 200);
+// A GraphQL operation name is the caller's to choose: keep a bounded prefix rather than refuse.
+const operationNameOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 200) : null);
+const operationHashOf = (v: unknown) => optionalText('operationHash', v, 64, SHA256_HEX);
 const role = (f: string, v: unknown) => text(f, v, 40, WORD);
 const coordinate = (f: string, v: unknown) => text(f, v, 200);
 const errorCode = (f: string, v: unknown) => text(f, typeof v === 'string' ? v.slice(0, 40) : v, 40);
@@ -163,6 +167,9 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
   const masked = listOf('masked', input.masked, coordinate, checked);
   const denied = listOf('denied', input.denied, coordinate, checked);
   const errorCodes = listOf('errorCodes', input.errorCodes, errorCode, checked);
+  const principalId = repeated('principal.id', input.principal?.id, checked, principalIdOf);
+  const operationName = repeated('operationName', input.operationName, checked, operationNameOf);
+  const operationHash = repeated('operationHash', input.operationHash, checked, operationHashOf);
   const record: AuditRecord = {
     // Time-ordered (UUIDv7): new events land at the right edge of the primary key's btree
     // instead of on random pages, which after each checkpoint cost a full-page WAL image apiece.
@@ -170,16 +177,15 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     at: new Date(at.getTime()),
     requestId: text('requestId', input.requestId, 64),
     principalKind: text('principal.kind', input.principal?.kind, 32, WORD),
-    principalId: text('principal.id', input.principal?.id, 200),
+    principalId: principalId.value!,
     roles: copyOf(roles),
     partnerId: optionalUuid('principal.partnerId', input.principal.partnerId),
     customerId: optionalUuid('principal.customerId', input.principal.customerId),
     grantId: optionalUuid('principal.grantId', input.principal.grantId),
     purpose,
     operationType: input.operationType,
-    // A GraphQL operation name is the caller's to choose: keep a bounded prefix rather than refuse.
-    operationName: typeof input.operationName === 'string' && input.operationName !== '' ? input.operationName.slice(0, 200) : null,
-    operationHash: optionalText('operationHash', input.operationHash, 64, SHA256_HEX),
+    operationName: operationName.value,
+    operationHash: operationHash.value,
     subjectIds: copyOf(subjects),
     disclosed: copyOf(disclosed),
     masked: copyOf(masked),
@@ -205,8 +211,8 @@ export function toAuditRecord(input: AuditEventInput, checked?: CheckedLists): A
     denied: denied.json,
     errorCodes: errorCodes.json,
     requestId: json(record.requestId),
-    principalId: json(record.principalId),
-    operationName: nullableJson(record.operationName),
+    principalId: principalId.json,
+    operationName: operationName.json,
     legalCaseReference: nullableJson(record.legalCaseReference),
   };
   record.hash = leafHash(checkedEventJson(record, written));
@@ -269,6 +275,28 @@ interface CheckedList {
 
 const EMPTY_LIST: CheckedList = Object.freeze({ items: Object.freeze([]), json: '[]', set: null });
 
+/** A text field as checked (or bounded), and its JSON. */
+interface CheckedText {
+  input: unknown;
+  value: string | null;
+  json: string;
+}
+
+/**
+ * A text field checked by `check` (which throws when it fails), and its JSON: answered from the
+ * last value the field was given when it is the same (a caller repeats its id, every request of
+ * an operation its name and hash), without checking or writing it again. The check depends on
+ * the value alone, so the answer is the same; a value that failed is never kept.
+ */
+function repeated(field: string, input: unknown, checked: CheckedLists | undefined, check: (value: unknown) => string | null): CheckedText {
+  const last = checked?.lastTexts.get(field);
+  if (last !== undefined && last.input === input) return last;
+  const value = check(input);
+  const kept: CheckedText = { input, value, json: nullableJson(value) };
+  checked?.lastTexts.set(field, kept);
+  return kept;
+}
+
 /** The record's own copy of a checked list. */
 const copyOf = (list: CheckedList): string[] => (list.items.length === 0 ? [] : list.items.slice());
 
@@ -293,6 +321,8 @@ export class CheckedLists {
    * before the list is written out as a key and looked up (~20 k instructions a point read).
    */
   readonly lastStrings = new Map<string, { input: readonly string[]; list: CheckedList }>();
+  /** The last value of each text field `repeated` checks, as checked, with its JSON. */
+  readonly lastTexts = new Map<string, CheckedText>();
   /** The last three coordinate lists (as checked, by identity) and their set's key. */
   lastCoordinateSet: { disclosed: CheckedList; masked: CheckedList; denied: CheckedList; key: string } | undefined;
   constructor(size = 500) {

@@ -278,6 +278,34 @@ describe('event hash', () => {
     for (const record of [first, changed, again, masked, longer]) expect(record.hash).toBe(eventHash({ ...record }));
   });
 
+  it('answers a repeated principal id, operation name and operation hash from the last ones given, and checks a changed or bad one every time', () => {
+    const checked = new CheckedLists();
+    const named: AuditEventInput = { ...input, operationName: 'Quote " \\', operationHash: 'a'.repeat(64) };
+    const first = toAuditRecord(named, checked);
+    const again = toAuditRecord({ ...named, principal: { ...named.principal } }, checked);
+    for (const record of [first, again]) {
+      expect([record.principalId, record.operationName, record.operationHash]).toEqual(['alice', 'Quote " \\', 'a'.repeat(64)]);
+      expect(record.hash).toBe(eventHash({ ...record }));
+      expect(JSON.parse(rowJsonOf(record, '1'))).toMatchObject({ principal_id: 'alice', operation_name: 'Quote " \\', operation_hash: 'a'.repeat(64) });
+    }
+    const long = 'N'.repeat(250);
+    const changed = toAuditRecord({ ...named, principal: { ...named.principal, id: 'bob' }, operationName: long, operationHash: 'b'.repeat(64) }, checked);
+    expect([changed.principalId, changed.operationName, changed.operationHash]).toEqual(['bob', 'N'.repeat(200), 'b'.repeat(64)]);
+    expect(JSON.parse(rowJsonOf(changed, '1'))).toMatchObject({ principal_id: 'bob', operation_name: 'N'.repeat(200) });
+    const unnamed = toAuditRecord({ ...named, operationName: '', operationHash: null }, checked);
+    expect([unnamed.operationName, unnamed.operationHash]).toEqual([null, null]);
+    expect(JSON.parse(rowJsonOf(unnamed, '1'))).toMatchObject({ operation_name: null, operation_hash: null });
+    for (let i = 0; i < 2; i++) {
+      expect(() => toAuditRecord({ ...named, operationHash: 'A'.repeat(64) }, checked)).toThrow(/operationHash/);
+      expect(() => toAuditRecord({ ...named, principal: { ...named.principal, id: '' } }, checked)).toThrow(/principal\.id/);
+    }
+    // After a refusal the last good values still answer, as they were.
+    const after = toAuditRecord(named, checked);
+    expect([after.principalId, after.operationName, after.operationHash]).toEqual(['alice', 'Quote " \\', 'a'.repeat(64)]);
+    const unchecked = toAuditRecord({ ...named, at: after.at });
+    expect({ ...unchecked, id: after.id, hash: eventHash({ ...unchecked, id: after.id }) }).toEqual(after);
+  });
+
   it('writes the row as the JSON of its columns', () => {
     const record = toAuditRecord({ ...input, subjectIds: ['00000000-0000-4000-8000-00000000000a'], detail: { n: 1 }, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', operationName: 'Quote " \\' });
     expect(JSON.parse(rowJsonOf(record, '42'))).toEqual({

@@ -175,7 +175,8 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
                 const seal = await deps.auditLog.appendWithin(transaction.client, recorded(eventOf(rc, at, subjects, hashes)));
                 transaction.markRecorded(() => deps.auditLog.learnCommitted(seal));
               } else {
-                const subjects = await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource));
+                // Detached only when they take a query: rows that name their subjects (a compiled read's) need none.
+                const subjects = ctx.disclosures.subjectsOfRowsOnly() ?? (await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource)));
                 await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)));
               }
             });

@@ -151,6 +151,17 @@ export class DisclosureRecorder {
   }
 
   /**
+   * What `resolveSubjects` answers when the request recorded nothing but one compiled read's rows
+   * (a point read, a partner's page): that list, known without a query; undefined otherwise.
+   */
+  subjectsOfRowsOnly(): string[] | undefined {
+    const rowSubjects = this.rowSubjects;
+    const onlyRows =
+      rowSubjects?.length === 1 && this.customers === undefined && this.orders === undefined && this.shipments === undefined && this.cases === undefined && this.paymentVerifications === undefined;
+    return onlyRows ? (this.resolved = rowSubjects[0]!) : undefined;
+  }
+
+  /**
    * The customer ids whose data was disclosed, in the order first seen; at most one query. Not
    * sorted, and not always de-duplicated: the audit record does both, and skips them for a list
    * it has seen before. A request that recorded nothing but one compiled read's rows (a partner's
@@ -158,9 +169,9 @@ export class DisclosureRecorder {
    * other gets each id once.
    */
   async resolveSubjects(db: Queryable): Promise<string[]> {
+    const rows = this.subjectsOfRowsOnly();
+    if (rows) return rows;
     const rowSubjects = this.rowSubjects ?? [];
-    const onlyRows = rowSubjects.length === 1 && this.customers === undefined && this.orders === undefined && this.shipments === undefined && this.cases === undefined && this.paymentVerifications === undefined;
-    if (onlyRows) return (this.resolved = rowSubjects[0]!);
     const subjects = new Set(this.customers);
     for (const list of rowSubjects) for (const id of list) subjects.add(id);
     const orders: string[] = [];

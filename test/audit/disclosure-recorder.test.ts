@@ -19,6 +19,26 @@ describe('DisclosureRecorder.resolveSubjects', () => {
     expect(recorder.snapshot().subjectIds).toEqual([b, a]);
   });
 
+  it("answers one compiled read's row subjects at once (subjectsOfRowsOnly), and nothing when anything else was recorded", () => {
+    const rowsOnly = new DisclosureRecorder();
+    rowsOnly.subjectsOfRows([b!, a!, b!]);
+    expect(rowsOnly.subjectsOfRowsOnly()).toEqual([b, a, b]);
+    expect(rowsOnly.snapshot().subjectIds).toEqual([b, a]);
+    expect(new DisclosureRecorder().subjectsOfRowsOnly()).toBeUndefined();
+    const twoStatements = new DisclosureRecorder();
+    twoStatements.subjectsOfRows([a!]);
+    twoStatements.subjectsOfRows([b!]);
+    expect(twoStatements.subjectsOfRowsOnly()).toBeUndefined();
+    const withOrder = new DisclosureRecorder();
+    withOrder.subjectsOfRows([a!]);
+    withOrder.subjectOfOrder('00000000-0000-4000-8000-0000000000f1');
+    expect(withOrder.subjectsOfRowsOnly()).toBeUndefined();
+    const withCustomer = new DisclosureRecorder();
+    withCustomer.subjectsOfRows([a!]);
+    withCustomer.subject(c!);
+    expect(withCustomer.subjectsOfRowsOnly()).toBeUndefined();
+  });
+
   it('names each customer once, in the order first seen, when rows come with other subjects or from several statements', async () => {
     const recorder = new DisclosureRecorder();
     recorder.subject(c!);

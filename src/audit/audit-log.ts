@@ -504,11 +504,12 @@ export class AuditLog {
     }
     const statement = withSets ? INSERT_BATCH : INSERT_BATCH_NO_SETS;
     recordSqlStatement(statement.text, 'audit');
-    const result = await client.query<{ locked: boolean; chained: boolean; sealed: boolean }>({ ...statement, values });
-    const [outcome] = result.rows;
-    if (outcome?.sealed) return { id: sealId, hash };
-    if (!outcome?.chained) return 'previous seal missing';
-    if (!outcome.locked) return 'seal lock busy';
+    // Its one row as an array (locked, chained, sealed): pg then builds no object row for it (platform/database.ts).
+    const result = await client.query<[locked: boolean, chained: boolean, sealed: boolean]>({ ...statement, values, rowMode: 'array' });
+    const [locked, chained, sealed] = result.rows[0] ?? [];
+    if (sealed) return { id: sealId, hash };
+    if (!chained) return 'previous seal missing';
+    if (!locked) return 'seal lock busy';
     throw new Error(`AuditLog: seal ${sealId} was neither written nor refused`);
   }
 

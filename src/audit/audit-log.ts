@@ -7,6 +7,19 @@
  * a time; events that arrive meanwhile form the next batch, which starts as soon as the current
  * one commits. Batches therefore grow with load instead of queueing on the database.
  *
+ * Events on their way. The window is for company, and the writer knows when none is coming: a
+ * caller that will append an event says so first (`expect`; the audit plugin, when a request
+ * starts) and settles that once it has appended the event or ended without one (`append(event,
+ * expected)`, `ExpectedEvent.settle`, on every path). A window holding an announced event ends as
+ * soon as no event is expected any more: a lone request's event is written at once instead of
+ * after `windowMs`, and events of concurrent requests still share a batch (the window ends when
+ * the last of them arrives, or after `windowMs`). Events appended unannounced (jobs, refusals
+ * outside GraphQL) wait the whole window unless an announced one waits with them. An expectation
+ * never settled (a bug) only makes windows last `windowMs` again, never holds an event longer.
+ * (A wait after each commit for the events still expected made batches ~15 % larger at 20
+ * connections but CPU per request did not move outside the noise: docs/performance.md, "Issue 23:
+ * audit batches and the events on their way".)
+ *
  * Sealing. Each batch is sealed by seal n + 1: the ids of its events in order, the Merkle root
  * over their hashes, and the hash of seal n, so the seals form one chain however many gateway
  * replicas write. Every seal is written by a transaction that holds the seal lock (a
@@ -204,6 +217,12 @@ function rememberStored(stored: BoundedCache<true>, sets: BatchSets): void {
   for (const hash of sets.coordinates.keys()) stored.set(storedKey('coordinate', hash), true);
 }
 
+/** An event a caller will append, or end without: see `AuditLog.expect`. */
+export interface ExpectedEvent {
+  /** The event was appended, or will not be; idempotent. */
+  settle(): void;
+}
+
 interface Waiting {
   record: AuditRecord;
   resolve: (record: AuditRecord) => void;
@@ -248,6 +267,10 @@ export class AuditLog {
   /** Whether a pooled connection's own `synchronous_commit` makes a commit durable. */
   private readonly durableByDefault = new WeakMap<PoolClient, boolean>();
   private timer: NodeJS.Timeout | undefined;
+  /** An event waiting for the next batch was announced (`expect`): its window ends once nothing more is expected. */
+  private announcedWaiting = false;
+  /** Events announced by `expect` and not yet settled. */
+  private expected = 0;
   private writing: Promise<void> | undefined;
   private closed = false;
 
@@ -265,19 +288,49 @@ export class AuditLog {
    * Appends one event; resolves with the stored record once its batch has committed, rejects
    * if the event is malformed (AuditEventError) or its batch could not be written.
    * For non-GraphQL writers (retention runs, data-subject actions) use operationType 'job'.
+   * `expected`: the announcement of this event (`expect`), settled once the event is waiting.
    */
-  append(event: AuditEventInput): Promise<AuditRecord> {
-    if (this.closed) return Promise.reject(new Error('AuditLog: closed; no more events are accepted'));
-    let record: AuditRecord;
+  append(event: AuditEventInput, expected?: ExpectedEvent): Promise<AuditRecord> {
     try {
-      record = toAuditRecord(event, this.checkedLists);
-    } catch (error) {
-      return Promise.reject(error);
+      if (this.closed) return Promise.reject(new Error('AuditLog: closed; no more events are accepted'));
+      let record: AuditRecord;
+      try {
+        record = toAuditRecord(event, this.checkedLists);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<AuditRecord>((resolve, reject) => {
+        this.pending.push({ record, resolve, reject, span: activeSpanContext() });
+        if (expected) this.announcedWaiting = true;
+        this.schedule();
+      });
+    } finally {
+      expected?.settle();
     }
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.pending.push({ record, resolve, reject, span: activeSpanContext() });
-      this.schedule();
-    });
+  }
+
+  /**
+   * Announces an event the caller will append to a batch (`append(event, expected)`) or end
+   * without (`settle`, on every other path: a write's own event, a failure): until then, a window
+   * holding an announced event waits for it (up to `windowMs`); once nothing is expected, it ends.
+   */
+  expect(): ExpectedEvent {
+    this.expected++;
+    let settled = false;
+    return {
+      settle: () => {
+        if (settled) return;
+        settled = true;
+        this.expected--;
+        // Nothing more on its way: a batch waiting for company starts now (a lone request is not held).
+        if (this.expected === 0 && this.timer && this.announcedWaiting) this.startBatch();
+      },
+    };
+  }
+
+  /** Events announced and not yet settled; for tests. */
+  get eventsExpected(): number {
+    return this.expected;
   }
 
   /** An event could not be written, here or on its way here (its subjects could not be read, say): for /readyz. */
@@ -319,6 +372,7 @@ export class AuditLog {
     this.timer = undefined;
     if (this.writing || this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.maxBatchSize);
+    if (this.pending.length === 0) this.announcedWaiting = false;
     const on = batch.flatMap((w) => (w.span ? [w.span] : []));
     this.writing = this.scope
       .runInAsyncScope(() =>

@@ -156,6 +156,9 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
   return {
     async requestDidStart() {
       const at = new Date();
+      // A window of the writer's waits for this request's event only while it is expected
+      // (audit-log.ts, "Events on their way"): settled when appended, and on every other path below.
+      const expected = deps.auditLog.expect();
       return {
         async willSendResponse(rc) {
           const ctx = rc.contextValue;
@@ -169,6 +172,8 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
             await inSpan('audit.append', async (span) => {
               span.setAttribute('audit.in_transaction', transaction.isOpen);
               if (transaction.isOpen) {
+                // Its event is not one of the writer's batches.
+                expected.settle();
                 // The request wrote (or claimed an idempotency key): its event goes into the same
                 // transaction, last, and commits with the writes (execution/routing.ts ends the transaction).
                 const subjects = await ctx.disclosures.resolveSubjects(transaction.manager);
@@ -177,7 +182,7 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
               } else {
                 // Detached only when they take a query: rows that name their subjects (a compiled read's) need none.
                 const subjects = ctx.disclosures.subjectsOfRowsOnly() ?? (await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource)));
-                await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)));
+                await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)), expected);
               }
             });
           } catch (error) {
@@ -187,6 +192,8 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
             deps.auditLog.noteFailure(error);
             rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
             withhold(rc.response, error);
+          } finally {
+            expected.settle();
           }
         },
       };

@@ -53,7 +53,7 @@ export interface LoadRun {
   requestsPerSecond: number;
   requests: number;
   durationSeconds: number;
-  latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; mean: number; max: number };
   /** Non-2xx responses, connection errors and timeouts. */
   errors: number;
   /** Bodies checked (every SAMPLE_EVERY-th response) and how many of them were wrong. */
@@ -206,6 +206,7 @@ export function combine(mode: Mode, parts: readonly Part[], sqlPerRequest: numbe
     latencyMs: {
       p50: percentile(latencies, 50),
       p90: percentile(latencies, 90),
+      p95: percentile(latencies, 95),
       p99: percentile(latencies, 99),
       mean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
       max: latencies[latencies.length - 1] ?? NaN,
@@ -216,7 +217,7 @@ export function combine(mode: Mode, parts: readonly Part[], sqlPerRequest: numbe
     firstProblem: parts.find((p) => p.firstProblem)?.firstProblem ?? null,
     sqlPerRequest,
     sqlPerRequestUnderLoad: per(sum((p) => p.sql)),
-    auditSqlPerRequestUnderLoad: mode === 'protected' ? per(sum((p) => p.auditSql)) : null,
+    auditSqlPerRequestUnderLoad: mode === 'protected' || mode === 'before' ? per(sum((p) => p.auditSql)) : null,
     serverCpuMsPerRequest: per(sum((p) => p.serverCpuMs)),
     postgresCpuMsPerRequest: pg === null ? null : per(pg),
     postgresFaultsPerRequest: faults === null ? null : per(faults),

@@ -79,7 +79,7 @@ const MODES = ['protected', 'before', 'unprotected', 'postgraphile-rls', 'postgr
 
 /** One row per scenario and server. */
 export function runsTable(results: readonly ScenarioResult[]): string {
-  const header = ['#', 'scenario', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'SQL/req', 'node ms/req', 'pg ms/req', 'pg faults/req'];
+  const header = ['#', 'scenario', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'errors', 'SQL/req', 'audit SQL/req', 'node ms/req', 'pg ms/req', 'pg faults/req'];
   const rows: string[][] = [];
   for (const r of results) {
     let first = true;
@@ -94,9 +94,11 @@ export function runsTable(results: readonly ScenarioResult[]): string {
         num(run.requestsPerSecond),
         num(run.latencyMs.p50, 1),
         num(run.latencyMs.p90, 1),
+        num(run.latencyMs.p95, 1),
         num(run.latencyMs.p99, 1),
         errors === 0 ? '0' : `${errors}!`,
         num(run.sqlPerRequest),
+        num(run.auditSqlPerRequestUnderLoad, 3),
         num(run.serverCpuMsPerRequest, 2),
         num(run.postgresCpuMsPerRequest, 2),
         num(run.postgresFaultsPerRequest, 1),

@@ -102,7 +102,7 @@ SELECT json_build_object('data', json_build_object('shipments', json_build_objec
       'shippingAddress', json_build_object(
         'recipientName', o.ship_recipient_name, 'line1', o.ship_line1, 'line2', o.ship_line2, 'city', o.ship_city,
         'state', o.ship_state, 'postalCode', o.ship_postal_code, 'country', o.ship_country, 'phone', o.ship_phone),
-      'items', (SELECT coalesce(json_agg(json_build_object('productName', i.product_name, 'quantity', i.quantity) ORDER BY i.position), '[]')
+      'items', (SELECT coalesce(json_agg(json_build_object('productName', i.product_name, 'quantity', i.quantity) ORDER BY i.id), '[]')
                   FROM order_item i WHERE i.order_id = o.id)))
   ORDER BY s.created_at DESC, s.id DESC), '[]'))))::text AS body
 FROM (SELECT * FROM shipment WHERE logistics_partner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2) s

@@ -16,7 +16,10 @@
  *   upper case (`IN_TRANSIT`);
  * - timestamps: PostGraphile writes PostgreSQL's microseconds and offset
  *   (`2026-01-01T12:00:00.123456+00:00`), the gateway ISO-8601 UTC with milliseconds; the
- *   rewrite reads both as the same instant.
+ *   rewrite reads both as the same instant;
+ * - orderings: a list below a row is ordered only by the fields its caller sees (loaders.ts
+ *   `childOrderFor`): a carrier, which may not see an item's position, gets an order's items by
+ *   id, so the manifest's query orders them by `ROW_ID_ASC`.
  */
 import type { DevTokenOptions } from '../../src/auth/dev-token';
 import type { Fixtures } from '../scenarios';
@@ -51,7 +54,7 @@ const MANIFEST_NODES = `nodes {
       orderByOrderId {
         orderNumber
         shipRecipientName shipLine1 shipLine2 shipCity shipState shipPostalCode shipCountry shipPhone
-        orderItemsByOrderId(orderBy: POSITION_ASC) { nodes { productName quantity } }
+        orderItemsByOrderId(orderBy: ROW_ID_ASC) { nodes { productName quantity } }
       }
     }`;
 const SETTLEMENT_NODES = 'nodes { providerReference amount currency status settledAt settlementBatchRef orderByOrderId { orderNumber } }';

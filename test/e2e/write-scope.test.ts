@@ -20,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
 import { lastEvent } from '../audit/audit-harness';
+import type { Gateway } from '../../src/server';
 
 const RANDOM_ID = '3f5e9c2a-8b1d-4e7f-a6c5-0d9e8f7a6b5c';
 const WRITE_TABLES = [
@@ -206,15 +207,19 @@ const refused = (r: ExecuteResult) => (r.errors ?? []).some((e) => e.extensions?
 
 describe('no write widens what its writer can read', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   let n = 0;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   /** The audit event of the last request, without what differs from one request to the next. */
   const eventContent = async () => {

@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
 import { dataTypesOf, decisionIn, readDecisions } from './decision-table';
+import type { Gateway } from '../../src/server';
 
 const decisions = readDecisions();
 
@@ -77,6 +78,7 @@ const forbiddenCoordinates = (r: ExecuteResult) =>
 
 describe('the disclosure matrix, field by field', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller) => Promise<ExecuteResult>;
   let engine: PolicyEngine;
   let schema: Awaited<ReturnType<typeof buildGatewaySchema>>;
@@ -85,12 +87,15 @@ describe('the disclosure matrix, field by field', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
     schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
     types = Object.keys(PATHS).map((name) => schema.getType(name) as GraphQLObjectType);
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('has a path for every object type that holds data', async () => {
     // A PrivacyExportLink and a WebhookEndpointSecret are only ever a mutation's result

@@ -15,6 +15,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const RANDOM_ID = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 const report = fs.readFileSync(REPORT_FILE, 'utf8');
@@ -108,16 +109,20 @@ const WRITES: Record<string, string> = {
 
 describe('the report and the gateway agree', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller) => Promise<ExecuteResult>;
   let schema: GraphQLSchema;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
     schema = await buildGatewaySchema();
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('has a sample input for every write', () => {
     expect(Object.keys(WRITES).sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());

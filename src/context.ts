@@ -5,6 +5,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { AuditOutcome } from './audit/audit-event.entity';
+import type { AuditHandoff } from './audit/audit-log';
 import { DisclosureRecorder } from './audit/disclosure-recorder';
 import type { ServedRequest } from './audit/served-request';
 import { customerIdOf, grantIdOf, partnerIdOf, type Caller, type Principal } from './policy/principal';
@@ -63,6 +64,8 @@ export interface RequestContext {
    * because its event could not be written (a holder, filled in by the audit plugin; for metrics).
    */
   outcome: { audited?: AuditOutcome; withheld?: true };
+  /** The audit event's announcement, made by the HTTP transport when the request arrived (audit-log.ts, AuditHandoff). */
+  auditHandoff: AuditHandoff | undefined;
   /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
   budgets: RequestBudgets;
   /** The behaviour aggregates and their threshold k (domains/analytics). */
@@ -122,7 +125,7 @@ export interface ContextDeps {
  * admitted (the HTTP transport or in-process execution), and is handed in: the row scope, the
  * cursors and the loaders all follow from that one view.
  */
-export function createRequestContext(deps: ContextDeps, caller: Caller, view: PolicyView, requestId: string, served: ServedRequest): RequestContext {
+export function createRequestContext(deps: ContextDeps, caller: Caller, view: PolicyView, requestId: string, served: ServedRequest, auditHandoff?: AuditHandoff): RequestContext {
   const scope = deps.policy.scopeFor(caller, view);
   // The binding is written when a cursor is first sealed or opened: most requests use none.
   const cursors = deps.cursorKey.forCaller(() => cursorBinding(caller, view));
@@ -152,5 +155,6 @@ export function createRequestContext(deps: ContextDeps, caller: Caller, view: Po
     gatewayInitiated: false,
     auditNote: {},
     outcome: {},
+    auditHandoff,
   };
 }

@@ -8,8 +8,9 @@
  * one commits. Batches therefore grow with load instead of queueing on the database.
  *
  * Events on their way. The window is for company, and the writer knows when none is coming: a
- * caller that will append an event says so first (`expect`; the audit plugin, when a request
- * starts) and settles that once it has appended the event or ended without one (`append(event,
+ * caller that will append an event says so first (`expect`; the HTTP transport, when a GraphQL
+ * request arrives, before it is admitted and its body read; the audit plugin, when a request runs
+ * in process) and settles that once it has appended the event or ended without one (`append(event,
  * expected)`, `ExpectedEvent.settle`, on every path). A window holding an announced event ends as
  * soon as no event is expected any more: a lone request's event is written at once instead of
  * after `windowMs`, and events of concurrent requests still share a batch (the window ends when
@@ -221,6 +222,15 @@ function rememberStored(stored: BoundedCache<true>, sets: BatchSets): void {
 export interface ExpectedEvent {
   /** The event was appended, or will not be; idempotent. */
   settle(): void;
+}
+
+/**
+ * A GraphQL request's audit event as the HTTP transport sees it (http-transport.ts): announced
+ * when the request arrived, so that a window does not end while it is still on its way to
+ * Apollo. Without a handoff (in-process runs) the audit plugin announces the event itself.
+ */
+export interface AuditHandoff {
+  readonly expected: ExpectedEvent;
 }
 
 interface Waiting {

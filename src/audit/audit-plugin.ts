@@ -154,11 +154,12 @@ function detailOf(ctx: RequestContext): Record<string, unknown> | null {
 export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSource; metrics?: GatewayMetrics }): ApolloServerPlugin<RequestContext> {
   const hashes = new OperationHashes(1000);
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue }) {
       const at = new Date();
       // A window of the writer's waits for this request's event only while it is expected
       // (audit-log.ts, "Events on their way"): settled when appended, and on every other path below.
-      const expected = deps.auditLog.expect();
+      // Over HTTP the transport announced it when the request arrived.
+      const expected = contextValue.auditHandoff?.expected ?? deps.auditLog.expect();
       return {
         async willSendResponse(rc) {
           const ctx = rc.contextValue;

@@ -3,7 +3,8 @@
  * (authenticate), for what purpose, and for which legal case or privacy request (served-request)
  * — then, for an audience under trusted documents, the registered text a documentId names (or the
  * refusal of text: integration/trusted-document-gate.ts), then the operation
- * (execution/routing.ts), then the answer and one access-log line.
+ * (execution/routing.ts), then the answer and one access-log line. A GraphQL request's audit
+ * event is announced to the writer when the request arrives (audit-log.ts, AuditHandoff).
  *
  * The attachment endpoints (domains/after-sales/attachment-http.ts) are routed here too, after
  * CORS, and admit their callers with `admitCaller`.
@@ -24,7 +25,7 @@ import type http from 'node:http';
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
-import type { AuditLog } from '../audit/audit-log';
+import type { AuditLog, ExpectedEvent } from '../audit/audit-log';
 import { refusedRequestEvent } from '../audit/audit-plugin';
 import { readsOnlyUnreferenced, REFERENCE_HEADERS, servedRequestOf } from '../audit/served-request';
 import type { Authenticate } from '../auth/authenticate';
@@ -245,10 +246,10 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
    * Refuses a known caller's request before it runs: audited first (fail closed), then counted,
    * logged, charged and answered.
    */
-  async function refuseAdmitted(res: http.ServerResponse, caller: Caller, flagged: boolean, requestId: string, seconds: number, refusal: GraphQLError, headers: Record<string, string> = {}, detail?: Record<string, unknown>) {
+  async function refuseAdmitted(res: http.ServerResponse, caller: Caller, flagged: boolean, requestId: string, seconds: number, refusal: GraphQLError, expected: ExpectedEvent | undefined, headers: Record<string, string> = {}, detail?: Record<string, unknown>) {
     const code = String(refusal.extensions.code);
     const event = refusedRequestEvent(caller, requestId, code, flagged);
-    await deps.auditLog?.append(detail ? { ...event, detail } : event);
+    await deps.auditLog?.append(detail ? { ...event, detail } : event, expected);
     metrics.request(caller.principal.kind, caller.purpose, 'refused', seconds);
     metrics.audited(caller.principal.kind, [], [code]);
     logger.info({ requestId, outcome: code }, 'request refused');
@@ -260,15 +261,23 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const caller = await admitCaller(deps.admission, req, res, requestId, (outcome) => metrics.request(UNKNOWN_LABEL, UNKNOWN_LABEL, outcome, seconds()));
-    if (!caller) return;
-    const budgets = deps.admission.budgets;
-    const spent = budgets.refusalsSpent(caller.principal);
-    if (spent) {
-      const flagged = deps.contexts.policy.viewFor(caller).serves !== undefined;
-      return refuseAdmitted(res, caller, flagged, requestId, seconds(), spent.error, spent.headers);
+    // Its audit event is on its way from here (audit-log.ts, "Events on their way"): a batch's window
+    // does not end while this request is still being admitted. Settled when the event is appended,
+    // and on every other path (401, 429, a body refused, an answer without an event) by the finally.
+    const expected = deps.auditLog?.expect();
+    try {
+      const caller = await admitCaller(deps.admission, req, res, requestId, (outcome) => metrics.request(UNKNOWN_LABEL, UNKNOWN_LABEL, outcome, seconds()));
+      if (!caller) return;
+      const budgets = deps.admission.budgets;
+      const spent = budgets.refusalsSpent(caller.principal);
+      if (spent) {
+        const flagged = deps.contexts.policy.viewFor(caller).serves !== undefined;
+        return await refuseAdmitted(res, caller, flagged, requestId, seconds(), spent.error, expected, spent.headers);
+      }
+      await serveGraphQL(req, res, url, requestId, caller, seconds, expected);
+    } finally {
+      expected?.settle();
     }
-    await serveGraphQL(req, res, url, requestId, caller, seconds);
   }
 
   /**
@@ -280,7 +289,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     if (status >= 400 && status < 500 && status !== 429) await deps.admission.budgets.refused(caller.principal).catch(() => undefined);
   }
 
-  async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number) {
+  async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number, expected: ExpectedEvent | undefined) {
     const view = deps.contexts.policy.viewFor(caller);
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
     if (body === 'too-large') {
@@ -309,7 +318,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     // A registered document named by its id stands in for the text; where only those may run, text is refused unparsed.
     const admitted = await deps.trustedDocuments.admit(caller.principal.kind, sent);
     if ('refusal' in admitted) {
-      return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), admitted.refusal, {}, admitted.documentId ? { documentId: admitted.documentId } : undefined);
+      return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), admitted.refusal, expected, {}, admitted.documentId ? { documentId: admitted.documentId } : undefined);
     }
     const request = admitted.fields;
     let search = url.search;
@@ -328,9 +337,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     );
     if (served instanceof GraphQLError) {
       // Refused before execution; the caller is known, so the refusal is audited (fail closed).
-      return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), new GraphQLError(served.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }));
+      return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), new GraphQLError(served.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }), expected);
     }
-    const ctx = createRequestContext(deps.contexts, caller, view, requestId, served);
+    const ctx = createRequestContext(deps.contexts, caller, view, requestId, served, expected && { expected });
     const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search, body: parsed }, request);
     if ('withheld' in response) {
       metrics.request(caller.principal.kind, caller.purpose, 'withheld', seconds());

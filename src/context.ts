@@ -64,7 +64,7 @@ export interface RequestContext {
    * because its event could not be written (a holder, filled in by the audit plugin; for metrics).
    */
   outcome: { audited?: AuditOutcome; withheld?: true };
-  /** The audit event's announcement, made by the HTTP transport when the request arrived (audit-log.ts, AuditHandoff). */
+  /** The audit event's announcement and wait, when the HTTP transport sends the response (audit-log.ts, AuditHandoff). */
   auditHandoff: AuditHandoff | undefined;
   /** Rate-limit budgets a resolver charges before it works (hardening/rate-limit.ts). */
   budgets: RequestBudgets;

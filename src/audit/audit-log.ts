@@ -227,10 +227,20 @@ export interface ExpectedEvent {
 /**
  * A GraphQL request's audit event as the HTTP transport sees it (http-transport.ts): announced
  * when the request arrived, so that a window does not end while it is still on its way to
- * Apollo. Without a handoff (in-process runs) the audit plugin announces the event itself.
+ * Apollo; and, once the audit plugin appended it to a batch, the wait for it to be durable, which
+ * the transport awaits before any byte of the response leaves. The request's state (Apollo's
+ * request, its context, the result) is then released while the batch is written; only the
+ * serialized response waits. Without a handoff (in-process runs) the plugin announces the event
+ * and waits for it itself.
  */
 export interface AuditHandoff {
   readonly expected: ExpectedEvent;
+  /**
+   * Set by the audit plugin when it leaves the wait to the transport: resolves once the event is
+   * durable, with undefined, or with what withholds the response (the event could not be written).
+   * Unset when the plugin waited itself (an event written in the request's transaction) or appended none.
+   */
+  durable?: Promise<{ withheld: unknown } | undefined>;
 }
 
 interface Waiting {

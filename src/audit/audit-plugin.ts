@@ -13,7 +13,12 @@
  * INTERNAL_SERVER_ERROR with HTTP 500 otherwise. Fail closed.
  *
  * A request that has not opened a transaction (every query, and a mutation refused before it
- * wrote) waits for its group-commit batch to commit. A request that has — a mutation that wrote
+ * wrote) waits for its group-commit batch to commit. Over HTTP that wait is the transport's
+ * (audit-log.ts, AuditHandoff): the plugin appends the event and leaves the promise of its
+ * durability on the context; Apollo serializes the response, and the transport sends it only once
+ * the event is durable, or sends the withheld answer instead (http-transport.ts `sendAnswer`), so
+ * that the request's state is not held while its batch is written. Without a handoff (in-process
+ * runs) the plugin waits itself, as above. A request that has — a mutation that wrote
  * or claimed an idempotency key — appends its event in that transaction instead
  * (`AuditLog.appendWithin`), and the server commits the transaction, writes and event
  * together, before the response leaves; if the event cannot be written the transaction rolls
@@ -32,7 +37,7 @@ import { coordinatesRevealedByArguments } from './argument-disclosures';
 import { ErrorCode } from '../platform/errors';
 import { classify, isPersonalData } from '../policy/classification';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
-import type { AuditLog } from './audit-log';
+import type { AuditHandoff, AuditLog } from './audit-log';
 import type { AuditEventInput, AuditPrincipal } from './audit-record';
 import { sha256Hex } from './merkle';
 import { coordinateAtPath, coordinatesWithValues } from './response-coordinates';
@@ -153,13 +158,33 @@ function detailOf(ctx: RequestContext): Record<string, unknown> | null {
 
 export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSource; metrics?: GatewayMetrics }): ApolloServerPlugin<RequestContext> {
   const hashes = new OperationHashes(1000);
+  /** The event could not be written: the response is withheld (by its sender, or here); noted for metrics, /readyz and the log. */
+  const failed = (ctx: Pick<RequestContext, 'outcome' | 'logger'>, error: unknown): { withheld: unknown } => {
+    ctx.outcome.audited = undefined;
+    ctx.outcome.withheld = true;
+    deps.metrics?.auditFailure();
+    deps.auditLog.noteFailure(error);
+    ctx.logger.error({ err: error }, 'the audit event could not be written: response withheld');
+    return { withheld: error };
+  };
+  /**
+   * The wait the transport takes over: made here, out of the request's scopes, because a closure
+   * keeps every scope it was made in — one made in `willSendResponse` would keep Apollo's request
+   * and the context reachable until the batch commits, which is what the handoff is for not doing.
+   */
+  const durableOf = (written: Promise<unknown>, outcome: RequestContext['outcome'], logger: RequestContext['logger']): NonNullable<AuditHandoff['durable']> =>
+    written.then(
+      () => undefined,
+      (error: unknown) => failed({ outcome, logger }, error),
+    );
   return {
     async requestDidStart({ contextValue }) {
       const at = new Date();
       // A window of the writer's waits for this request's event only while it is expected
       // (audit-log.ts, "Events on their way"): settled when appended, and on every other path below.
       // Over HTTP the transport announced it when the request arrived.
-      const expected = contextValue.auditHandoff?.expected ?? deps.auditLog.expect();
+      const handoff = contextValue.auditHandoff;
+      const expected = handoff?.expected ?? deps.auditLog.expect();
       return {
         async willSendResponse(rc) {
           const ctx = rc.contextValue;
@@ -183,16 +208,18 @@ export function createAuditPlugin(deps: { auditLog: AuditLog; dataSource: DataSo
               } else {
                 // Detached only when they take a query: rows that name their subjects (a compiled read's) need none.
                 const subjects = ctx.disclosures.subjectsOfRowsOnly() ?? (await deps.auditLog.detached(() => ctx.disclosures.resolveSubjects(deps.dataSource)));
-                await deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)), expected);
+                const written = deps.auditLog.append(recorded(eventOf(rc, at, subjects, hashes)), expected);
+                if (handoff) {
+                  // The transport sends the response once the event is durable, and withholds it if it is not;
+                  // the request's state is not held meanwhile (only what a failure needs: its outcome and logger).
+                  handoff.durable = durableOf(written, ctx.outcome, ctx.logger);
+                } else {
+                  await written;
+                }
               }
             });
           } catch (error) {
-            ctx.outcome.audited = undefined;
-            ctx.outcome.withheld = true;
-            deps.metrics?.auditFailure();
-            deps.auditLog.noteFailure(error);
-            rc.contextValue.logger.error({ err: error }, 'the audit event could not be written: response withheld');
-            withhold(rc.response, error);
+            withhold(rc.response, failed(ctx, error).withheld);
           } finally {
             expected.settle();
           }

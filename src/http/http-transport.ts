@@ -4,7 +4,8 @@
  * — then, for an audience under trusted documents, the registered text a documentId names (or the
  * refusal of text: integration/trusted-document-gate.ts), then the operation
  * (execution/routing.ts), then the answer and one access-log line. A GraphQL request's audit
- * event is announced to the writer when the request arrives (audit-log.ts, AuditHandoff).
+ * event is announced to the writer when the request arrives, and its answer leaves only once the
+ * event is durable (audit-log.ts, AuditHandoff; `sendAnswer`).
  *
  * The attachment endpoints (domains/after-sales/attachment-http.ts) are routed here too, after
  * CORS, and admit their callers with `admitCaller`.
@@ -25,14 +26,14 @@ import type http from 'node:http';
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
-import type { AuditLog, ExpectedEvent } from '../audit/audit-log';
+import type { AuditHandoff, AuditLog, ExpectedEvent } from '../audit/audit-log';
 import { refusedRequestEvent } from '../audit/audit-plugin';
 import { readsOnlyUnreferenced, REFERENCE_HEADERS, servedRequestOf } from '../audit/served-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
 import type { ExportDownload } from '../domains/privacy-requests/export-download';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authentication-error';
-import { createRequestContext, type ContextDeps } from '../context';
+import { createRequestContext, type ContextDeps, type RequestContext } from '../context';
 import type { GraphQLRequestFields, Routing } from '../execution/routing';
 import { applyCors } from '../hardening/cors';
 import type { AdmissionBudgets, BudgetRefusal } from '../hardening/rate-limit';
@@ -289,6 +290,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     if (status >= 400 && status < 500 && status !== 429) await deps.admission.budgets.refused(caller.principal).catch(() => undefined);
   }
 
+  /** Runs an admitted request; the answer is sent by `sendAnswer`, which holds none of this function's state while the audit event is written. */
   async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number, expected: ExpectedEvent | undefined) {
     const view = deps.contexts.policy.viewFor(caller);
     const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
@@ -339,8 +341,30 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       // Refused before execution; the caller is known, so the refusal is audited (fail closed).
       return refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), new GraphQLError(served.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }), expected);
     }
-    const ctx = createRequestContext(deps.contexts, caller, view, requestId, served, expected && { expected });
+    const handoff: AuditHandoff | undefined = expected && { expected };
+    const ctx = createRequestContext(deps.contexts, caller, view, requestId, served, handoff);
     const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search, body: parsed }, request);
+    const operationName = typeof request?.operationName === 'string' ? request.operationName.slice(0, 100) : undefined;
+    // Returned, not awaited: this function's state (the request's context, Apollo's, the result) is let go.
+    return sendAnswer(res, requestId, caller, seconds, operationName, response, handoff?.durable, ctx.outcome);
+  }
+
+  /**
+   * Sends a GraphQL answer once its audit event is durable (`durable`, left by the audit plugin:
+   * audit-log.ts, AuditHandoff): no byte of it leaves before, and it is withheld when the event
+   * could not be written.
+   */
+  async function sendAnswer(
+    res: http.ServerResponse,
+    requestId: string,
+    caller: Caller,
+    seconds: () => number,
+    operationName: string | undefined,
+    answer: Awaited<ReturnType<Routing['runHttp']>>,
+    durable: AuditHandoff['durable'],
+    outcomes: RequestContext['outcome'],
+  ) {
+    const response = 'withheld' in answer ? answer : ((await durable) ?? answer);
     if ('withheld' in response) {
       metrics.request(caller.principal.kind, caller.purpose, 'withheld', seconds());
       sendWithheld(res, response.withheld);
@@ -359,9 +383,8 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     }
     // The audit log's outcome; without one (no audit log, or a request Apollo refused before its
     // plugins ran), what the status says.
-    const outcome = ctx.outcome.withheld ? 'withheld' : (ctx.outcome.audited ?? (res.statusCode < 400 ? 'ok' : 'refused'));
+    const outcome = outcomes.withheld ? 'withheld' : (outcomes.audited ?? (res.statusCode < 400 ? 'ok' : 'refused'));
     metrics.request(caller.principal.kind, caller.purpose, outcome, seconds());
-    const operationName = typeof request?.operationName === 'string' ? request.operationName.slice(0, 100) : undefined;
     logger.info(
       {
         requestId,

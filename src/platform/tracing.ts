@@ -3,8 +3,10 @@
  * (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and the process exports, over OTLP, a trace per request:
  * the HTTP request, the GraphQL parse, validation and resolvers, every SQL statement, and the
  * gateway's own spans — the token check (`auth.verify`) and the audit write (`audit.append`, the
- * request's wait for its event, and `audit.write_batch`, the group commit's SQL: under the
- * request's span when the batch serves that request alone, else a trace of its own linked from
+ * event's record and its append — with the wait for it where the request waits itself: a write's
+ * event in its transaction, an in-process run; over HTTP a read's wait is the transport's, after
+ * the span ends — and `audit.write_batch`, the group commit's SQL: under the request's
+ * `audit.append` when the batch serves that request alone, else a trace of its own linked from
  * each request it serves). The SDK reads the usual OTEL_* variables (protocol, headers, sampler,
  * service name: need-to-know by default).
  *

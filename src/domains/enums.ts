@@ -13,7 +13,7 @@ import { LegalHoldScope } from './legal-holds/legal-hold.entity';
 import { OrderStatus, SalesChannel } from './orders/order.entity';
 import { PartnerKind, PartnerStatus } from './partners/partner.entity';
 import { PaymentMethod, PaymentStatus } from './payments/payment-verification.entity';
-import { PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType } from './privacy-requests/privacy-request.entity';
+import { PrivacyRequestAction, PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType } from './privacy-requests/privacy-request.entity';
 import { ShipmentStatus } from './shipments/shipment.entity';
 import { WebhookDeliveryStatus, WebhookEventType } from './webhooks/webhook-delivery.entity';
 
@@ -36,6 +36,7 @@ const enums: Array<[object, string]> = [
   [PrivacyRequestStatus, 'PrivacyRequestStatus'],
   [PrivacyRequestType, 'PrivacyRequestType'],
   [PrivacyRequestChannel, 'PrivacyRequestChannel'],
+  [PrivacyRequestAction, 'PrivacyRequestAction'],
   [ShipmentStatus, 'ShipmentStatus'],
   [WebhookDeliveryStatus, 'WebhookDeliveryStatus'],
   [WebhookEventType, 'WebhookEventType'],

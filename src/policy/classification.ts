@@ -260,6 +260,8 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     rejectionReason: 'rights.request',
     openedVia: 'rights.request',
     overdue: 'rights.request',
+    // What may be done to it now follows from its type and status.
+    actions: 'rights.request',
     result: 'rights.request',
     transitions: LINK,
     customer: LINK,

@@ -486,6 +486,45 @@ describe('data-subject rights, over HTTP', () => {
     expect(self.body.errors![0].extensions!.code).toBe('FORBIDDEN');
   });
 
+  it('answers what each caller may do to a request now: the writes its policy grants that the request’s type and status allow', async () => {
+    const customer = DEMO_IDS.demoCustomer;
+    // Received two days ago, so they do not count against the customer's requests of the day.
+    const insert = async (type: string, status: string): Promise<string> =>
+      (
+        await db.dataSource.query(
+          `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at, completed_at)
+           VALUES ($1, $2, $3::privacy_request_status, now() - interval '2 days', CASE WHEN $3::text <> 'received' THEN now() - interval '2 days' END,
+                   CASE WHEN $3::text <> 'received' THEN now() + interval '1 day' END, CASE WHEN $3::text IN ('completed', 'rejected') THEN now() END) RETURNING id`,
+          [customer, type, status],
+        )
+      )[0].id;
+    const cases = [
+      { type: 'access', status: 'received', officer: ['REJECT'], customer: ['VERIFY', 'RESEND_CODE'], service: ['VERIFY', 'RESEND_CODE'] },
+      { type: 'erasure', status: 'identity_verified', officer: ['ASSIGN', 'COMPLETE', 'REJECT'], customer: [], service: [] },
+      { type: 'rectification', status: 'in_progress', officer: ['ASSIGN', 'REJECT'], customer: ['RECTIFY'], service: ['RECTIFY'] },
+      { type: 'access', status: 'completed', officer: [], customer: ['CREATE_EXPORT_LINK'], service: [] },
+      { type: 'erasure', status: 'rejected', officer: [], customer: [], service: [] },
+    ];
+    const READ = `query($id: ID!) { privacyRequest(id: $id) { status actions } }`;
+    for (const c of cases) {
+      const id = await insert(c.type, c.status);
+      const headers = { 'x-purpose': 'data_subject_request', 'x-privacy-request': id };
+      const seen = {
+        officer: (await asOfficer(READ, { id }, id)).body,
+        customer: (await call(await customerToken(), READ, { id }, headers)).body,
+        service: (await call(await serviceToken(), READ, { id }, headers)).body,
+      };
+      expect({ ...c, ...Object.fromEntries(Object.entries(seen).map(([who, body]) => [who, body.errors ?? body.data!.privacyRequest.actions])) }).toEqual(c);
+    }
+    // Another customer's request is not theirs to read, so nothing is theirs to do to it either.
+    const [{ id: other }] = await db.dataSource.query(
+      `INSERT INTO privacy_request (customer_id, type, status, received_at) VALUES ((SELECT id FROM customer WHERE id <> $1 ORDER BY id LIMIT 1), 'access', 'received', now() - interval '2 days') RETURNING id`,
+      [customer],
+    );
+    const foreign = await call(await customerToken(), READ, { id: other }, { 'x-purpose': 'data_subject_request' });
+    expect(foreign.body).toEqual({ data: { privacyRequest: null } });
+  });
+
   it('counts the runs of the mail worker and the mails it sent in the jobs metric', async () => {
     // A run in progress ends first; its mails are counted as it ends.
     await worker.runOnce();

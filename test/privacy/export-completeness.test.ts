@@ -25,6 +25,7 @@ const EXPORTED_AS: Readonly<Record<string, string>> = {
 /** Coordinates computed from exported fields, or that are the export itself. */
 const DERIVED: Readonly<Record<string, string>> = {
   'PrivacyRequest.overdue': 'dueAt and status',
+  'PrivacyRequest.actions': 'type and status, with the policy of whoever reads it (not held)',
   'PrivacyExport.format': 'the document itself',
   'PrivacyExport.version': 'the document itself',
   'PrivacyExport.generatedAt': 'the document itself',

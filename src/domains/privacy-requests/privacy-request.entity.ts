@@ -20,6 +20,20 @@ export enum PrivacyRequestStatus {
 /** The statuses of a request not yet completed or rejected: one past its due time is overdue. */
 export const OPEN_STATUSES: readonly PrivacyRequestStatus[] = [PrivacyRequestStatus.RECEIVED, PrivacyRequestStatus.IDENTITY_VERIFIED, PrivacyRequestStatus.IN_PROGRESS];
 
+/**
+ * The writes that act on one request, each by the mutation that makes it (GraphQL shows the keys):
+ * what `PrivacyRequest.actions` answers a caller may do to a request now.
+ */
+export enum PrivacyRequestAction {
+  VERIFY = 'verifyPrivacyRequest',
+  RESEND_CODE = 'resendPrivacyRequestCode',
+  ASSIGN = 'assignPrivacyRequest',
+  COMPLETE = 'completePrivacyRequest',
+  REJECT = 'rejectPrivacyRequest',
+  RECTIFY = 'rectifyPersonalData',
+  CREATE_EXPORT_LINK = 'createPrivacyExportLink',
+}
+
 /** Who opened a request: the customer themself, or customer service on their behalf. */
 export enum PrivacyRequestChannel {
   CUSTOMER = 'customer',

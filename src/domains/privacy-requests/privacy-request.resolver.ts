@@ -19,7 +19,7 @@ import { paginate, PageArgs, type Page } from '../../platform/pagination';
 import { deleteBlobs } from '../after-sales/attachment.service';
 import { Customer } from '../customers/customer.type';
 import { TABLES } from '../loaders';
-import { OPEN_STATUSES, PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType, type PrivacyRequestEntity } from './privacy-request.entity';
+import { OPEN_STATUSES, PrivacyRequestAction, PrivacyRequestChannel, PrivacyRequestStatus, PrivacyRequestType, type PrivacyRequestEntity } from './privacy-request.entity';
 import type { PrivacyRequestTransitionEntity } from './privacy-request-transition.entity';
 import {
   PrivacyRequestIdInput,
@@ -30,7 +30,7 @@ import {
   type AddressFieldsInput,
 } from './privacy-request.inputs';
 import { PrivacyExport, PrivacyExportLink, PrivacyRequest, PrivacyRequestConnection, PrivacyRequestTransition } from './privacy-request.type';
-import type { Actor, Corrections } from './privacy-rights';
+import { ACTION_ALLOWED, type Actor, type Corrections } from './privacy-rights';
 
 @InputType()
 export class PrivacyRequestFilter {
@@ -92,6 +92,16 @@ export class PrivacyRequestResolver {
   @FieldResolver(() => Boolean, { nullable: true, description: 'Past its due time and not yet completed or rejected.' })
   overdue(@Root() request: PrivacyRequestEntity, @Ctx() ctx: RequestContext): boolean {
     return request.dueAt !== null && request.dueAt.getTime() < ctx.rights.now().getTime() && OPEN_STATUSES.includes(request.status);
+  }
+
+  @FieldResolver(() => [PrivacyRequestAction], {
+    nullable: true,
+    description:
+      'What the caller may do to this request now: the writes its policy grants that the request’s type and status allow, in the order a request is worked. A write may still be refused for what only it checks (a code’s rate, a rectification’s corrections); read it again after each write.',
+  })
+  actions(@Root() request: PrivacyRequestEntity, @Ctx() ctx: RequestContext): PrivacyRequestAction[] {
+    // The policy's own decision on each mutation, the same the shield makes when the write is sent.
+    return Object.values(PrivacyRequestAction).filter((action) => ctx.policy.decide('Mutation', action) === 'visible' && ACTION_ALLOWED[action](request));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'What was done, as JSON: fields corrected, grants withdrawn, what an erasure erased and kept and why (never values).' })

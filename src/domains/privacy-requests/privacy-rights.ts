@@ -33,6 +33,7 @@ import { HANDLERS_BY_TABLE } from '../../privacy/handlers/registry';
 import { withdrawConsentGrants } from '../consent/consent.service';
 import { CODE_ATTEMPTS, CODE_RESEND_AFTER_MS, CODE_TTL_MS, CODES_PER_REQUEST, codeHash, codeMatches, newCode } from './identity-codes';
 import {
+  PrivacyRequestAction,
   PrivacyRequestChannel,
   PrivacyRequestEntity,
   PrivacyRequestStatus,
@@ -64,6 +65,24 @@ export interface PrivacyRightsOptions {
 const CARRIED_OUT_ON_VERIFICATION: ReadonlySet<PrivacyRequestType> = new Set([PrivacyRequestType.ACCESS, PrivacyRequestType.WITHDRAW_CONSENT, PrivacyRequestType.OBJECTION]);
 const FINISHED: ReadonlySet<PrivacyRequestStatus> = new Set([PrivacyRequestStatus.COMPLETED, PrivacyRequestStatus.REJECTED]);
 const DAY_MS = 24 * 3600_000;
+/** A request whose identity is verified and that is not yet completed or rejected: an officer works it. */
+const WORKABLE: ReadonlySet<PrivacyRequestStatus> = new Set([PrivacyRequestStatus.IDENTITY_VERIFIED, PrivacyRequestStatus.IN_PROGRESS]);
+const WAITING_FOR_CODE = (r: Pick<PrivacyRequestEntity, 'status'>) => r.status === PrivacyRequestStatus.RECEIVED;
+
+/**
+ * What each write on a request needs of the request's type and status: the one rule the writes
+ * below check, and that `PrivacyRequest.actions` answers by (with the caller's policy). A write
+ * may still be refused for what only it can check (a code's rate, a rectification's corrections).
+ */
+export const ACTION_ALLOWED: Readonly<Record<PrivacyRequestAction, (request: Pick<PrivacyRequestEntity, 'type' | 'status'>) => boolean>> = {
+  [PrivacyRequestAction.VERIFY]: WAITING_FOR_CODE,
+  [PrivacyRequestAction.RESEND_CODE]: WAITING_FOR_CODE,
+  [PrivacyRequestAction.ASSIGN]: (r) => WORKABLE.has(r.status),
+  [PrivacyRequestAction.COMPLETE]: (r) => WORKABLE.has(r.status) && r.type !== PrivacyRequestType.RECTIFICATION,
+  [PrivacyRequestAction.REJECT]: (r) => !FINISHED.has(r.status),
+  [PrivacyRequestAction.RECTIFY]: (r) => WORKABLE.has(r.status) && r.type === PrivacyRequestType.RECTIFICATION,
+  [PrivacyRequestAction.CREATE_EXPORT_LINK]: (r) => r.type === PrivacyRequestType.ACCESS && r.status === PrivacyRequestStatus.COMPLETED,
+};
 
 /** A request in a state that does not allow what was asked: the caller's mistake, with a reason code. */
 function wrongState(request: PrivacyRequestEntity, expected: string): GraphQLError {
@@ -201,7 +220,7 @@ export class PrivacyRights {
   async resendCode(em: EntityManager, requestId: string): Promise<PrivacyRequestEntity> {
     const at = this.now();
     const request = await this.lock(em, requestId);
-    if (request.status !== PrivacyRequestStatus.RECEIVED) throw wrongState(request, 'received (waiting for its verification code)');
+    if (!ACTION_ALLOWED[PrivacyRequestAction.RESEND_CODE](request)) throw wrongState(request, 'received (waiting for its verification code)');
     const [sent]: Array<{ n: number; last: Date | null }> = await em.query(`SELECT count(*)::int AS n, max(created_at) AS last FROM mail_outbox WHERE topic = $1`, [`privacy_request:${request.id}`]);
     if (sent.n >= CODES_PER_REQUEST) {
       throw new GraphQLError(`Privacy request ${request.id} was sent ${CODES_PER_REQUEST} codes, the most one request may have: open a new request`, {
@@ -223,7 +242,7 @@ export class PrivacyRights {
   async verify(em: EntityManager, requestId: string, code: string, actor: Actor): Promise<Verification & { transitions: string[] }> {
     const at = this.now();
     const request = await this.lock(em, requestId);
-    if (request.status !== PrivacyRequestStatus.RECEIVED) throw wrongState(request, 'received (waiting for its verification code)');
+    if (!ACTION_ALLOWED[PrivacyRequestAction.VERIFY](request)) throw wrongState(request, 'received (waiting for its verification code)');
     const [stored]: Array<{ code_hash: string; expires_at: Date; attempts_left: number }> = await em.query(
       `SELECT code_hash, expires_at, attempts_left FROM privacy_request_code WHERE request_id = $1 FOR UPDATE`,
       [request.id],
@@ -249,9 +268,7 @@ export class PrivacyRights {
   /** A compliance officer takes the request: identity_verified (or in_progress, another officer's) -> in_progress. */
   async assign(em: EntityManager, requestId: string, actor: Actor): Promise<{ request: PrivacyRequestEntity; transitions: string[] }> {
     const request = await this.lock(em, requestId);
-    if (request.status !== PrivacyRequestStatus.IDENTITY_VERIFIED && request.status !== PrivacyRequestStatus.IN_PROGRESS) {
-      throw wrongState(request, 'identity_verified or in_progress');
-    }
+    if (!ACTION_ALLOWED[PrivacyRequestAction.ASSIGN](request)) throw wrongState(request, 'identity_verified or in_progress');
     const note = request.status === PrivacyRequestStatus.IN_PROGRESS ? 'reassigned' : null;
     return { request, transitions: [await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, note, this.now(), { handler: actor.subject })] };
   }
@@ -267,10 +284,8 @@ export class PrivacyRights {
     erasure: Pick<ErasureOptions, 'afterTable'> = {},
   ): Promise<{ request: PrivacyRequestEntity; transitions: string[]; blobKeys: string[] }> {
     const request = await this.lock(em, requestId);
-    if (request.status !== PrivacyRequestStatus.IDENTITY_VERIFIED && request.status !== PrivacyRequestStatus.IN_PROGRESS) {
-      throw wrongState(request, 'identity_verified or in_progress');
-    }
-    if (request.type === PrivacyRequestType.RECTIFICATION) {
+    if (!WORKABLE.has(request.status)) throw wrongState(request, 'identity_verified or in_progress');
+    if (!ACTION_ALLOWED[PrivacyRequestAction.COMPLETE](request)) {
       throw badUserInput(`Privacy request ${request.id} is a rectification: it is completed by the corrections it applies (rectifyPersonalData)`, { reason: 'REQUEST_TYPE' });
     }
     return { request, ...(await this.carryOut(em, request, actor, this.now(), erasure)) };
@@ -279,7 +294,7 @@ export class PrivacyRights {
   async reject(em: EntityManager, requestId: string, actor: Actor, reason: string): Promise<{ request: PrivacyRequestEntity; transitions: string[] }> {
     const at = this.now();
     const request = await this.lock(em, requestId);
-    if (FINISHED.has(request.status)) throw wrongState(request, 'not yet completed or rejected');
+    if (!ACTION_ALLOWED[PrivacyRequestAction.REJECT](request)) throw wrongState(request, 'not yet completed or rejected');
     const transitions = [await this.move(em, request, PrivacyRequestStatus.REJECTED, actor, reason, at, { rejectionReason: reason, completedAt: at, handler: request.handler ?? actor.subject })];
     await em.query(`DELETE FROM privacy_request_code WHERE request_id = $1`, [request.id]);
     return { request, transitions };
@@ -345,9 +360,7 @@ export class PrivacyRights {
     const at = this.now();
     const request = await this.lock(em, requestId);
     if (request.type !== PrivacyRequestType.RECTIFICATION) throw badUserInput(`Privacy request ${request.id} is a ${request.type} request, not a rectification`, { reason: 'REQUEST_TYPE' });
-    if (request.status !== PrivacyRequestStatus.IDENTITY_VERIFIED && request.status !== PrivacyRequestStatus.IN_PROGRESS) {
-      throw wrongState(request, 'identity_verified or in_progress (its identity verified)');
-    }
+    if (!ACTION_ALLOWED[PrivacyRequestAction.RECTIFY](request)) throw wrongState(request, 'identity_verified or in_progress (its identity verified)');
     const corrected = await applyCorrections(em, request.customerId, corrections);
     if (corrected.length === 0) throw badUserInput('input: expected at least one correction (account fields, addresses or order shipping)');
     const transitions: string[] = [];
@@ -364,7 +377,7 @@ export class PrivacyRights {
 
   /** The export of a completed access request, built now from what is held. */
   async exportOf(em: Pick<EntityManager, 'query'>, request: PrivacyRequestEntity): Promise<PrivacyExportDocument> {
-    if (request.type !== PrivacyRequestType.ACCESS || request.status !== PrivacyRequestStatus.COMPLETED) {
+    if (!ACTION_ALLOWED[PrivacyRequestAction.CREATE_EXPORT_LINK](request)) {
       throw badUserInput(`Privacy request ${request.id} is a ${request.type} request that is ${request.status}: only a completed access request has an export`, { reason: 'REQUEST_STATE' });
     }
     return buildPrivacyExport(em, { customerId: request.customerId, requestId: request.id }, this.now());
@@ -372,7 +385,7 @@ export class PrivacyRights {
 
   /** A single-use download link to the export of a completed access request; only the token's hash is stored. */
   async createExportLink(em: EntityManager, request: PrivacyRequestEntity): Promise<{ url: string; expiresAt: Date }> {
-    if (request.type !== PrivacyRequestType.ACCESS || request.status !== PrivacyRequestStatus.COMPLETED) {
+    if (!ACTION_ALLOWED[PrivacyRequestAction.CREATE_EXPORT_LINK](request)) {
       throw badUserInput(`Privacy request ${request.id} is a ${request.type} request that is ${request.status}: only a completed access request has an export`, { reason: 'REQUEST_STATE' });
     }
     const at = this.now();

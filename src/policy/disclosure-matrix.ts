@@ -204,7 +204,8 @@ export const MATRIX: readonly MatrixRow[] = [
       'Query.retentionPreview': "what the next retention run would do to the whole store is a legal_compliance matter, not part of answering one customer's request",
     },
     rows: 'all',
-    operations: ['assignPrivacyRequest', 'completePrivacyRequest', 'rejectPrivacyRequest'],
+    // The export link answers an access request the officer works (the officer reads the export itself anyway).
+    operations: ['assignPrivacyRequest', 'completePrivacyRequest', 'rejectPrivacyRequest', 'createPrivacyExportLink'],
     serves: {
       reference: 'privacy_request',
       required: true,

@@ -99,8 +99,8 @@ export const OPERATIONS: Readonly<Record<string, OperationPolicy>> = {
     target: "a verified rectification request in the caller's row scope; it writes that request's customer's contact data, address book and, when asked, the shipping snapshot of their orders not yet handed to the carrier",
   },
   createPrivacyExportLink: {
-    actors: ['customer'],
-    target: "a completed access request of the caller's own; any other request id answers NOT_FOUND",
+    actors: ['customer', 'staff'],
+    target: "a completed access request in the caller's row scope (a customer's own; any other request id answers NOT_FOUND, as one that does not exist): a compliance officer makes the link to send the customer who asked",
   },
   assignPrivacyRequest: {
     actors: ['staff'],

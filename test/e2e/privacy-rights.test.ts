@@ -502,7 +502,7 @@ describe('data-subject rights, over HTTP', () => {
       { type: 'access', status: 'received', officer: ['REJECT'], customer: ['VERIFY', 'RESEND_CODE'], service: ['VERIFY', 'RESEND_CODE'] },
       { type: 'erasure', status: 'identity_verified', officer: ['ASSIGN', 'COMPLETE', 'REJECT'], customer: [], service: [] },
       { type: 'rectification', status: 'in_progress', officer: ['ASSIGN', 'REJECT'], customer: ['RECTIFY'], service: ['RECTIFY'] },
-      { type: 'access', status: 'completed', officer: [], customer: ['CREATE_EXPORT_LINK'], service: [] },
+      { type: 'access', status: 'completed', officer: ['CREATE_EXPORT_LINK'], customer: ['CREATE_EXPORT_LINK'], service: [] },
       { type: 'erasure', status: 'rejected', officer: [], customer: [], service: [] },
     ];
     const READ = `query($id: ID!) { privacyRequest(id: $id) { status actions } }`;

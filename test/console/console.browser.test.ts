@@ -1,6 +1,7 @@
 /**
  * The compliance console in a real browser (headless Chromium through playwright-core), served
- * by the gateway over HTTP, against the demo data: sign in, the disclosure matrix, the request queue and an opened request, a customer's
+ * by the gateway over HTTP, against the demo data: sign in, the disclosure matrix, the request queue, an opened request and the
+ * actions the gateway lists for it (take, erase, reject, carry out, a download link, and one refused), a customer's
  * disclosures and their CSV export, placing and releasing a legal hold, and verifying the audit log — each checked in the page and
  * in the audit log itself. Also: keyboard use, a narrow screen, and no request leaving for
  * another origin.
@@ -34,6 +35,8 @@ describe('compliance console (Chromium)', () => {
   let context: BrowserContext;
   let page: Page;
   const requests: string[] = [];
+  /** The requests the queue test puts in the queue, for the tests that work them. */
+  let queued: Record<'a' | 'b' | 'c' | 'overdue' | 'soon' | 'later' | 'unverified', string>;
 
   const eventsAbout = async (customerId: string): Promise<string[]> =>
     (
@@ -251,6 +254,7 @@ describe('compliance console (Chromium)', () => {
     const unverified = await insert(d, 'objection', 'received', 0, null);
     // Done: not in the queue, though its due date has passed.
     const done = await insert(e, 'access', 'completed', 60, -30);
+    queued = { a, b, c, overdue, soon, later, unverified };
 
     await page.getByRole('link', { name: 'Requests' }).click();
     const queue = page.getByRole('region', { name: 'Request queue' });
@@ -289,6 +293,190 @@ describe('compliance console (Chromium)', () => {
     expect(await requestEvents('OpenPrivacyRequest')).toEqual([
       { principal_id: OFFICER, purpose: 'data_subject_request', flagged: true, legal_case_reference: null, privacy_request_reference: overdue, outcome: 'ok', subject_ids: [a] },
     ]);
+  });
+
+  describe('working an opened request', () => {
+    /** The console's writes as the browser sent them: operation, variables and the headers that matter. */
+    const writes: Array<{ operationName: string; variables: Record<string, unknown>; purpose?: string; privacyRequest?: string; idempotencyKey?: string }> = [];
+    const opened = (id: string) => page.getByRole('region', { name: `Request ${id}` });
+    const actionsOf = (id: string) => opened(id).getByRole('group', { name: 'What you can do' }).getByRole('button').allTextContents();
+    const said = (id: string, text: string) => opened(id).getByRole('status').filter({ hasText: text }).waitFor();
+    const stored = async (id: string) =>
+      (await db.dataSource.query(`SELECT status, handler, rejection_reason, result IS NOT NULL AS has_result FROM privacy_request WHERE id = $1`, [id]))[0];
+    const transitions = async (id: string) =>
+      db.dataSource.query(`SELECT from_status, to_status, actor_kind, actor, note FROM privacy_request_transition WHERE request_id = $1 ORDER BY at, id`, [id]);
+    /** The audit events of one write: who, for what, naming which request, and how it ended. */
+    const writeEvents = async (operationName: string) =>
+      (
+        await db.dataSource.query(
+          `SELECT principal_id, purpose, flagged, privacy_request_reference, outcome, operation_type, detail FROM audit_event WHERE operation_name = $1 ORDER BY id`,
+          [operationName],
+        )
+      ).map(({ detail, ...e }: { detail: { transitions?: string[] } | null }) => ({ ...e, transitions: detail?.transitions ?? null }));
+    const written = (privacyRequest: string, transitions: string[] | null, outcome = 'ok') => ({
+      principal_id: OFFICER,
+      purpose: 'data_subject_request',
+      flagged: true,
+      privacy_request_reference: privacyRequest,
+      outcome,
+      operation_type: 'mutation',
+      transitions,
+    });
+    const openFromQueue = async (id: string) => {
+      await page.getByRole('region', { name: 'Request queue' }).getByRole('button', { name: `Open request ${id}` }).click();
+      await opened(id).waitFor();
+    };
+
+    beforeAll(() => {
+      page.on('request', (r: Request) => {
+        if (!r.url().endsWith('/graphql') || r.method() !== 'POST') return;
+        const body = JSON.parse(r.postData() ?? '{}') as { operationName: string; query: string; variables: Record<string, unknown> };
+        if (!body.query.startsWith('mutation')) return;
+        const h = r.headers();
+        writes.push({ operationName: body.operationName, variables: body.variables, purpose: h['x-purpose'], privacyRequest: h['x-privacy-request'], idempotencyKey: h['idempotency-key'] });
+      });
+    });
+
+    it('offers what the gateway lists for the request, and takes it once however fast it is clicked', async () => {
+      const id = queued.overdue;
+      // The opened erasure, verified: the officer may take it, erase, or reject — nothing else.
+      await expect(actionsOf(id)).resolves.toEqual(['Take this request', "Erase the customer's data…", 'Reject…']);
+      // Two clicks before the page can draw the button disabled: one write.
+      await opened(id).getByRole('button', { name: 'Take this request' }).evaluate((b: HTMLButtonElement) => {
+        b.click();
+        b.click();
+      });
+      await said(id, `You took request ${id}: it is in progress, with you as its handler.`);
+      expect(writes).toEqual([
+        { operationName: 'AssignPrivacyRequest', variables: { input: { requestId: id } }, purpose: 'data_subject_request', privacyRequest: id, idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      ]);
+      await expect(stored(id)).resolves.toEqual({ status: 'in_progress', handler: OFFICER, rejection_reason: null, has_result: false });
+      await expect(transitions(id)).resolves.toEqual([{ from_status: 'identity_verified', to_status: 'in_progress', actor_kind: 'staff', actor: OFFICER, note: null }]);
+      expect(await writeEvents('AssignPrivacyRequest')).toEqual([written(id, ['identity_verified>in_progress'])]);
+      // The page shows the request as it is now: its history, its handler, and what may be done next.
+      await expect(opened(id).getByRole('list', { name: 'Status history' }).textContent()).resolves.toMatch(/identity verified → in progress by staff$/);
+      await expect(opened(id).textContent()).resolves.toContain(`handled by ${OFFICER}`);
+      await expect(actionsOf(id)).resolves.toEqual([`Take it over (handled by ${OFFICER})`, "Erase the customer's data…", 'Reject…']);
+      await expect(page.getByRole('region', { name: 'Request queue' }).getByRole('row', { name: new RegExp(id) }).textContent()).resolves.toMatch(new RegExp(`in progress.*${OFFICER}$`));
+    });
+
+    it('erases only once the officer confirms, and shows what was erased and kept', async () => {
+      const id = queued.overdue;
+      const [customer] = await db.dataSource.query(`SELECT account_name FROM customer WHERE id = $1`, [queued.a]);
+      await opened(id).getByRole('button', { name: "Erase the customer's data…" }).click();
+      const confirm = opened(id).getByRole('group', { name: `Erase ${customer.account_name}'s personal data?` });
+      await confirm.waitFor();
+      await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe(`Erase ${customer.account_name}'s personal data?`);
+      // Escape steps back, and nothing is sent.
+      await page.keyboard.press('Escape');
+      await confirm.waitFor({ state: 'detached' });
+      expect(writes.filter((w) => w.operationName === 'CompletePrivacyRequest')).toEqual([]);
+      await expect(stored(id)).resolves.toMatchObject({ status: 'in_progress' });
+
+      await opened(id).getByRole('button', { name: "Erase the customer's data…" }).click();
+      await confirm.waitFor();
+      await shot('request-erasure');
+      await confirm.getByRole('button', { name: 'Erase now' }).click();
+      await said(id, `Request ${id} is carried out and completed.`);
+      await expect(stored(id)).resolves.toEqual({ status: 'completed', handler: OFFICER, rejection_reason: null, has_result: true });
+      const [after] = await db.dataSource.query(`SELECT account_name, status FROM customer WHERE id = $1`, [queued.a]);
+      expect(after.account_name).not.toBe(customer.account_name);
+      expect(await writeEvents('CompletePrivacyRequest')).toEqual([written(id, ['in_progress>completed'])]);
+      const [{ result_summary: summary }] = await db.dataSource.query(`SELECT result_summary FROM privacy_request WHERE id = $1`, [id]);
+      await expect(opened(id).getByText(`Outcome: ${summary}`, { exact: true }).isVisible()).resolves.toBe(true);
+      // Finished: nothing is offered, and the queue no longer holds it.
+      await expect(opened(id).getByText('The gateway lists nothing you may do to this request now.').isVisible()).resolves.toBe(true);
+      await expect(page.getByRole('region', { name: 'Request queue' }).getByRole('row', { name: new RegExp(id) }).count()).resolves.toBe(0);
+    });
+
+    it('rejects with the reason the customer will read, required, after a confirmation', async () => {
+      const id = queued.soon;
+      await openFromQueue(id);
+      // A rectification is completed by its corrections, which the console does not enter: only take and reject are offered.
+      await expect(actionsOf(id)).resolves.toEqual(['Take this request', 'Reject…']);
+      await opened(id).getByRole('button', { name: 'Reject…' }).click();
+      const reason = opened(id).getByLabel('Reason the customer will read', { exact: true });
+      await expect(reason.evaluate((e) => e === document.activeElement)).resolves.toBe(true);
+      // No reason, no rejection: said, and nothing sent.
+      await reason.fill('   ');
+      await opened(id).getByRole('button', { name: 'Continue' }).click();
+      await expect(opened(id).getByRole('alert').textContent()).resolves.toBe('Write the reason the customer will read: a rejection needs one.');
+      expect(writes.filter((w) => w.operationName === 'RejectPrivacyRequest')).toEqual([]);
+
+      const why = 'We could not find the address you asked us to correct; write to us with the order number.';
+      await reason.fill(why);
+      await reason.press('Enter'); // a new line in the reason, not a submission
+      await opened(id).getByRole('button', { name: 'Continue' }).click();
+      const confirm = opened(id).getByRole('group', { name: `Reject request ${id}?` });
+      await expect(confirm.locator('blockquote').textContent()).resolves.toBe(why);
+      await confirm.getByRole('button', { name: 'Reject now' }).click();
+      await said(id, `Request ${id} is rejected; the customer will read the reason.`);
+      // Sent as written, but for the blank line after it.
+      await expect(stored(id)).resolves.toEqual({ status: 'rejected', handler: OFFICER, rejection_reason: why, has_result: false });
+      await expect(transitions(id)).resolves.toEqual([{ from_status: 'identity_verified', to_status: 'rejected', actor_kind: 'staff', actor: OFFICER, note: why }]);
+      expect(await writeEvents('RejectPrivacyRequest')).toEqual([written(id, ['identity_verified>rejected'])]);
+      await expect(opened(id).getByText(`Reason given to the customer: ${why}`, { exact: true }).isVisible()).resolves.toBe(true);
+      await expect(opened(id).getByText('The gateway lists nothing you may do to this request now.').isVisible()).resolves.toBe(true);
+    });
+
+    it('carries out an access request and makes its download link, shown once with its expiry, which downloads the export once', async () => {
+      const id = queued.later;
+      await openFromQueue(id);
+      await expect(actionsOf(id)).resolves.toEqual(['Take it over', 'Carry out and complete', 'Reject…']);
+      await opened(id).getByRole('button', { name: 'Carry out and complete' }).click();
+      await said(id, `Request ${id} is carried out and completed.`);
+      await expect(stored(id)).resolves.toMatchObject({ status: 'completed', rejection_reason: null, has_result: true });
+      expect(await writeEvents('CompletePrivacyRequest')).toEqual([written(queued.overdue, ['in_progress>completed']), written(id, ['in_progress>completed'])]);
+      await expect(actionsOf(id)).resolves.toEqual(['Make a download link for the customer']);
+
+      await opened(id).getByRole('button', { name: 'Make a download link for the customer' }).click();
+      const field = opened(id).getByLabel('Link to send the customer', { exact: true });
+      await field.waitFor();
+      const url = new URL(await field.inputValue());
+      const [link] = await db.dataSource.query(`SELECT expires_at, used_at FROM privacy_export_link WHERE request_id = $1`, [id]);
+      expect(link.used_at).toBeNull();
+      const expiry = `${link.expires_at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      await said(id, `A download link was made; it works once, until ${expiry}.`);
+      await expect(opened(id).getByText(/^It downloads the export once, until/).textContent()).resolves.toContain(expiry);
+      // The link, selected for copying, holds the only copy of its secret: the database keeps its hash.
+      await expect(field.evaluate((e: HTMLInputElement) => e === document.activeElement && e.selectionEnd === e.value.length)).resolves.toBe(true);
+      expect(await writeEvents('CreatePrivacyExportLink')).toEqual([written(id, [])]);
+      const download = await fetch(`${http.url}${url.pathname}`);
+      expect(download.status).toBe(200);
+      expect((await download.json()).sections).toEqual(expect.any(Object));
+      expect((await fetch(`${http.url}${url.pathname}`)).status).toBe(404);
+      // Hidden when the officer is done: it is never shown again.
+      await opened(id).getByRole('button', { name: 'Done: hide the link' }).click();
+      await expect(opened(id).getByLabel('Link to send the customer', { exact: true }).count()).resolves.toBe(0);
+    });
+
+    it('says in words why an action was refused, and shows the request as it now is', async () => {
+      // A verified erasure another officer rejects while this one has it open.
+      const [customer] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id OFFSET 5 LIMIT 1`)).map((r: { id: string }) => r.id);
+      const [{ id }] = await db.dataSource.query(
+        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at) VALUES ($1, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days') RETURNING id`,
+        [customer],
+      );
+      await page.getByRole('link', { name: 'Who sees what' }).click();
+      await page.getByRole('link', { name: 'Requests' }).click();
+      await openFromQueue(id);
+      const other = await mintDevToken({ kind: 'staff', subject: 'compliance-officer-2', roles: ['compliance_officer'], purposes: ['data_subject_request'] }, loadAuthConfig({}, 'test'));
+      const rejected = await http.post(
+        { query: `mutation($input: RejectPrivacyRequestInput!) { rejectPrivacyRequest(input: $input) { status } }`, variables: { input: { requestId: id, reason: 'Sent twice' } } },
+        { authorization: `Bearer ${other}`, 'x-purpose': 'data_subject_request', 'x-privacy-request': id },
+      );
+      expect(rejected.json.data).toEqual({ rejectPrivacyRequest: { status: 'REJECTED' } });
+
+      await opened(id).getByRole('button', { name: 'Take this request' }).click();
+      await expect(opened(id).getByRole('alert').textContent()).resolves.toBe(
+        `This can no longer be done: Privacy request ${id} is rejected: expected identity_verified or in_progress. The request is shown as it is now. (BAD_USER_INPUT)`,
+      );
+      // Refused, and recorded as refused: nothing changed.
+      await expect(stored(id)).resolves.toEqual({ status: 'rejected', handler: 'compliance-officer-2', rejection_reason: 'Sent twice', has_result: false });
+      expect((await writeEvents('AssignPrivacyRequest')).at(-1)).toEqual({ ...written(id, null, 'error') });
+      await opened(id).getByText('Reason given to the customer: Sent twice', { exact: true }).waitFor();
+      await expect(opened(id).getByText('The gateway lists nothing you may do to this request now.').isVisible()).resolves.toBe(true);
+    });
   });
 
   it('is readable at a narrow width: nothing wider than the screen', async () => {

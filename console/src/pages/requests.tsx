@@ -9,10 +9,14 @@
  * the compliance officer read the queue's own fields (kind, status, dates, handler, the customer's
  * id) that way, to pick one, and nothing else. Opening a request reads its customer and its history
  * under the same purpose, naming that request (X-Privacy-Request), so the audit log says which
- * request each read served. A request's customer also links to "Who saw a customer's data".
+ * request each read served; so are the actions the gateway lists for it (request-actions.tsx),
+ * after each of which the request and the queue are read again. A request's customer also links
+ * to "Who saw a customer's data".
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { GatewayError, graphql, type Serves, type Session } from '../api';
+import { GatewayError, graphql, inWords, type Serves, type Session } from '../api';
+import { minute } from '../format';
+import { RequestActions, type ActionableRequest } from './request-actions';
 
 interface QueuedRequest {
   id: string;
@@ -48,26 +52,29 @@ const WORDS: Readonly<Record<string, string>> = {
   RECEIVED: 'received, identity not verified',
   IDENTITY_VERIFIED: 'identity verified',
   IN_PROGRESS: 'in progress',
+  COMPLETED: 'completed',
+  REJECTED: 'rejected',
 };
 
 /** The queue: data-subject request work, before any one request is picked. */
 const QUEUE_WORK: Serves = { purpose: 'data_subject_request' };
 
-interface OpenedRequest {
-  request: QueuedRequest;
-  customer: {
-    accountName: string | null;
-    email: string | null;
-    privacyRequests: Array<{ id: string; transitions: Array<{ at: string; fromStatus: string | null; toStatus: string; actorKind: string | null; note: string | null }> | null }> | null;
-  } | null;
+interface OpenedRequest extends ActionableRequest {
+  dueAt: string | null;
+  completedAt: string | null;
+  resultSummary: string | null;
+  rejectionReason: string | null;
+  customer: { id: string; accountName: string | null; email: string | null } | null;
+  transitions: Array<{ at: string; fromStatus: string | null; toStatus: string; actorKind: string | null; note: string | null }> | null;
 }
 
-const OPEN = `query OpenPrivacyRequest($customerId: ID!) {
-  customer(id: $customerId) { accountName email privacyRequests { id transitions { at fromStatus toStatus actorKind note } } }
+const OPEN = `query OpenPrivacyRequest($id: ID!) {
+  privacyRequest(id: $id) {
+    id type status dueAt completedAt handler resultSummary rejectionReason actions
+    customer { id accountName email }
+    transitions { at fromStatus toStatus actorKind note }
+  }
 }`;
-
-/** A timestamp to the minute, in UTC: `2026-12-08 19:28 UTC`. */
-const minute = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
 /** Soonest due first; a request without a due date (identity not yet verified) after every dated one, oldest received first. */
 function byDueDate(a: QueuedRequest, b: QueuedRequest): number {
@@ -87,34 +94,42 @@ function queueOrder(overdue: readonly QueuedRequest[], pending: readonly QueuedR
 export function RequestsPage({ session, onUnauthenticated }: { session: Session; onUnauthenticated: () => void }) {
   const [queue, setQueue] = useState<{ rows: QueuedRequest[]; overdue: number; more: boolean } | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
-  const [opened, setOpened] = useState<OpenedRequest | undefined>();
+  /** The opened request as the gateway answered it (null: not within reach), and what the last action said. */
+  const [opened, setOpened] = useState<{ id: string; request: OpenedRequest | null; said?: string } | undefined>();
 
   const failed = (error: unknown) => {
     if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') return onUnauthenticated();
-    setProblem(error instanceof GatewayError ? `${error.code}: ${error.message}` : `The gateway could not be reached: ${(error as Error).message}`);
+    setProblem(inWords(error));
   };
 
-  useEffect(() => {
-    graphql<{ overdue: Connection; pending: Connection }>(session, 'PrivacyRequestQueue', QUEUE, {}, QUEUE_WORK).then(
-      ({ overdue, pending }) =>
-        setQueue({ rows: queueOrder(overdue.nodes, pending.nodes), overdue: overdue.nodes.length, more: overdue.pageInfo.hasNextPage || pending.pageInfo.hasNextPage }),
-      failed,
+  const loadQueue = () =>
+    graphql<{ overdue: Connection; pending: Connection }>(session, 'PrivacyRequestQueue', QUEUE, {}, QUEUE_WORK).then(({ overdue, pending }) =>
+      setQueue({ rows: queueOrder(overdue.nodes, pending.nodes), overdue: overdue.nodes.length, more: overdue.pageInfo.hasNextPage || pending.pageInfo.hasNextPage }),
     );
-  }, []);
+  useEffect(() => void loadQueue().catch(failed), []);
 
-  /** Reads the request's customer and history, naming the request they serve. */
+  /** Reads the request, its customer, history and the actions the gateway lists, naming the request they serve. */
+  const read = (id: string) =>
+    graphql<{ privacyRequest: OpenedRequest | null }>(session, 'OpenPrivacyRequest', OPEN, { id }, { purpose: 'data_subject_request', privacyRequest: id });
   const open = (request: QueuedRequest) => {
-    if (!request.customer) return setOpened({ request, customer: null });
     setProblem(undefined);
-    graphql<{ customer: OpenedRequest['customer'] }>(session, 'OpenPrivacyRequest', OPEN, { customerId: request.customer.id }, { purpose: 'data_subject_request', privacyRequest: request.id }).then(
-      ({ customer }) => setOpened({ request, customer }),
-      failed,
-    );
+    read(request.id).then(({ privacyRequest }) => setOpened({ id: request.id, request: privacyRequest }), failed);
   };
-  // An opened request is shown below the queue: focus moves to it, so the keyboard and the eye follow.
+  /** After an action: the request and the queue as they are now; `said` is announced once both are shown. */
+  const reopen = async (id: string, said?: string) => {
+    const [{ privacyRequest }] = await Promise.all([read(id), loadQueue()]);
+    setOpened({ id, request: privacyRequest, said });
+  };
+  // An opened request is shown below the queue: focus moves to it, so the keyboard and the eye follow — also after an
+  // action whose button is gone, but not away from what the action put in front of the officer (a new download link).
+  const openedSection = useRef<HTMLElement>(null);
   const openedHeading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => openedHeading.current?.focus(), [opened]);
-  const history = opened?.customer?.privacyRequests?.find((r) => r.id === opened.request.id)?.transitions ?? [];
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body || !openedSection.current?.contains(focused)) openedHeading.current?.focus();
+  }, [opened]);
+  const shown = opened?.request;
+  const history = shown?.transitions ?? [];
 
   return (
     <>
@@ -157,32 +172,51 @@ export function RequestsPage({ session, onUnauthenticated }: { session: Session;
         </section>
       )}
       {opened && (
-        <section class="card" aria-labelledby="opened-request">
-          <h2 id="opened-request" tabIndex={-1} ref={openedHeading}>Request {opened.request.id}</h2>
-          <p class="sub">Read under <code>data_subject_request</code> for this request: the audit log names it.</p>
-          <p>
-            {WORDS[opened.request.type] ?? opened.request.type}, {WORDS[opened.request.status] ?? opened.request.status}
-            {opened.request.dueAt && <>, due {minute(opened.request.dueAt)}</>}.
-          </p>
-          {opened.customer ? (
-            <p>
-              Customer: <strong>{opened.customer.accountName ?? '—'}</strong>
-              {opened.customer.email && <> &lt;{opened.customer.email}&gt;</>} <span class="sub">{opened.request.customer?.id}</span>
-            </p>
+        <section class="card" aria-labelledby="opened-request" ref={openedSection}>
+          <h2 id="opened-request" tabIndex={-1} ref={openedHeading}>Request {opened.id}</h2>
+          <p class="sub">Read and worked under <code>data_subject_request</code> for this request: the audit log names it.</p>
+          <p role="status" class="status">{opened.said ?? ''}</p>
+          {!shown ? (
+            <p>This request is not within your reach: it does not exist, or it is not yours to see.</p>
           ) : (
-            <p>No customer record is readable for this request.</p>
-          )}
-          {history.length === 0 ? (
-            <p class="sub">No status change recorded yet.</p>
-          ) : (
-            <ol aria-label="Status history">
-              {history.map((t) => (
-                <li key={t.at + t.toStatus}>
-                  {minute(t.at)}: {t.fromStatus ? `${WORDS[t.fromStatus] ?? t.fromStatus} → ` : ''}{WORDS[t.toStatus] ?? t.toStatus}
-                  {t.actorKind && <span class="sub"> by {t.actorKind}</span>}{t.note && <> — {t.note}</>}
-                </li>
-              ))}
-            </ol>
+            <>
+              <p>
+                {WORDS[shown.type] ?? shown.type}, {WORDS[shown.status] ?? shown.status}
+                {shown.dueAt && shown.completedAt === null && <>, due {minute(shown.dueAt)}</>}
+                {shown.completedAt && <>, {shown.status === 'REJECTED' ? 'rejected' : 'completed'} {minute(shown.completedAt)}</>}
+                {shown.handler && <>; handled by {shown.handler}</>}.
+              </p>
+              {shown.customer ? (
+                <p>
+                  Customer: <strong>{shown.customer.accountName ?? '—'}</strong>
+                  {shown.customer.email && <> &lt;{shown.customer.email}&gt;</>} <span class="sub">{shown.customer.id}</span>
+                </p>
+              ) : (
+                <p>No customer record is readable for this request.</p>
+              )}
+              {shown.resultSummary && <p>Outcome: {shown.resultSummary}</p>}
+              {shown.rejectionReason && <p>Reason given to the customer: {shown.rejectionReason}</p>}
+              {history.length === 0 ? (
+                <p class="sub">No status change recorded yet.</p>
+              ) : (
+                <ol aria-label="Status history">
+                  {history.map((t) => (
+                    <li key={t.at + t.toStatus}>
+                      {minute(t.at)}: {t.fromStatus ? `${WORDS[t.fromStatus] ?? t.fromStatus} → ` : ''}{WORDS[t.toStatus] ?? t.toStatus}
+                      {t.actorKind && <span class="sub"> by {t.actorKind}</span>}{t.note && <> — {t.note}</>}
+                    </li>
+                  ))}
+                </ol>
+              )}
+              <RequestActions
+                key={shown.id}
+                session={session}
+                request={shown}
+                customerName={shown.customer?.accountName ?? null}
+                onChanged={(said) => reopen(shown.id, said)}
+                onUnauthenticated={onUnauthenticated}
+              />
+            </>
           )}
         </section>
       )}

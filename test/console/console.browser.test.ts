@@ -477,6 +477,40 @@ describe('compliance console (Chromium)', () => {
       await opened(id).getByText('Reason given to the customer: Sent twice', { exact: true }).waitFor();
       await expect(opened(id).getByText('The gateway lists nothing you may do to this request now.').isVisible()).resolves.toBe(true);
     });
+
+    it('fits a narrow screen while a request is worked: its actions, the reason and the confirmation', async () => {
+      const [customer] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id OFFSET 6 LIMIT 1`)).map((r: { id: string }) => r.id);
+      const [{ id }] = await db.dataSource.query(
+        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at) VALUES ($1, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days') RETURNING id`,
+        [customer],
+      );
+      await page.setViewportSize({ width: 360, height: 740 });
+      try {
+        await page.getByRole('link', { name: 'Who sees what' }).click();
+        await page.getByRole('link', { name: 'Requests' }).click();
+        await openFromQueue(id);
+        const overflow = () => page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+        await expect(overflow()).resolves.toBe(0);
+        await opened(id).getByRole('button', { name: "Erase the customer's data…" }).click();
+        await opened(id).getByRole('button', { name: 'Erase now' }).waitFor();
+        // The step is scrolled into view whole: its buttons too, not only its heading.
+        await expect(opened(id).getByRole('button', { name: 'Erase now' }).isVisible()).resolves.toBe(true);
+        await expect(opened(id).getByRole('button', { name: 'Erase now' }).evaluate((b) => b.getBoundingClientRect().bottom <= window.innerHeight)).resolves.toBe(true);
+        await expect(overflow()).resolves.toBe(0);
+        await opened(id).getByRole('button', { name: 'Cancel' }).click();
+        await opened(id).getByRole('button', { name: 'Reject…' }).click();
+        await opened(id).getByLabel('Reason the customer will read', { exact: true }).fill('x'.repeat(200));
+        await opened(id).getByRole('button', { name: 'Continue' }).click();
+        await opened(id).getByRole('button', { name: 'Reject now' }).waitFor();
+        await expect(overflow()).resolves.toBe(0);
+        await opened(id).getByRole('button', { name: 'Back' }).click();
+        await opened(id).getByRole('button', { name: 'Cancel' }).click();
+        // Nothing was sent.
+        await expect(stored(id)).resolves.toMatchObject({ status: 'identity_verified' });
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 860 });
+      }
+    });
   });
 
   it('is readable at a narrow width: nothing wider than the screen', async () => {

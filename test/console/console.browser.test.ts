@@ -511,6 +511,49 @@ describe('compliance console (Chromium)', () => {
         await page.setViewportSize({ width: 1280, height: 860 });
       }
     });
+
+    it('sends a write whose answer was lost again with the same key, and the gateway does it once', async () => {
+      const [customer] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id OFFSET 7 LIMIT 1`)).map((r: { id: string }) => r.id);
+      const [{ id }] = await db.dataSource.query(
+        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at) VALUES ($1, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days') RETURNING id`,
+        [customer],
+      );
+      await page.getByRole('link', { name: 'Who sees what' }).click();
+      await page.getByRole('link', { name: 'Requests' }).click();
+      await openFromQueue(id);
+      // The write reaches the gateway and is done, but its answer never reaches the page.
+      let lost = 0;
+      await page.route(`${http.url}/graphql`, async (route) => {
+        if (lost > 0 || !route.request().postData()?.includes('AssignPrivacyRequest')) return route.continue();
+        lost += 1;
+        await route.fetch();
+        await route.abort('connectionreset');
+      });
+      try {
+        await opened(id).getByRole('button', { name: 'Take this request' }).click();
+        await expect(opened(id).getByRole('alert').textContent()).resolves.toMatch(/^The gateway could not be reached: check the connection, then try again \(.+\)\.$/);
+        await expect(stored(id)).resolves.toMatchObject({ status: 'in_progress', handler: OFFICER });
+        // The page still shows it verified; the officer tries again.
+        await opened(id).getByRole('button', { name: 'Take this request' }).click();
+        await said(id, `You took request ${id}: it is in progress, with you as its handler.`);
+      } finally {
+        await page.unroute(`${http.url}/graphql`);
+      }
+      const sent = writes.filter((w) => w.privacyRequest === id);
+      expect(sent.map((w) => w.operationName)).toEqual(['AssignPrivacyRequest', 'AssignPrivacyRequest']);
+      expect(sent[1].idempotencyKey).toBe(sent[0].idempotencyKey);
+      // Once: one change of status, and the second answer is the first one's, replayed.
+      await expect(transitions(id)).resolves.toEqual([{ from_status: 'identity_verified', to_status: 'in_progress', actor_kind: 'staff', actor: OFFICER, note: null }]);
+      const events = await db.dataSource.query(
+        `SELECT request_id, detail->>'idempotentReplayOf' AS replay_of FROM audit_event WHERE operation_name = 'AssignPrivacyRequest' AND privacy_request_reference = $1 ORDER BY id`,
+        [id],
+      );
+      expect(events).toEqual([
+        { request_id: expect.any(String), replay_of: null },
+        { request_id: expect.any(String), replay_of: events[0].request_id },
+      ]);
+      await expect(actionsOf(id)).resolves.toEqual([`Take it over (handled by ${OFFICER})`, "Erase the customer's data…", 'Reject…']);
+    });
   });
 
   it('is readable at a narrow width: nothing wider than the screen', async () => {

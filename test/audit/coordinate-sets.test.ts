@@ -64,7 +64,10 @@ describe('coordinate sets', () => {
     expect(second.batches.map((b) => b.coordinateSets)).toEqual([3]);
     ({ gateway } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('leaves the events written before the migration with their own lists, and names a set for each later one, each triple stored once', async () => {
     const rows: Array<{ operation_name: string; coordinate_set: string | null; disclosed: string[] | null; masked: string[] | null; denied: string[] | null }> =

@@ -18,6 +18,7 @@ import { Random } from '../../src/seed/random';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const K = 10;
 const DAY_MS = 86400_000;
@@ -90,6 +91,7 @@ const keyOf = (d: string, level: number, values: Array<string | null>) => JSON.s
 
 describe('behaviour aggregates for the data analyst', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   const analyst = as.staff(['data_analyst'], 'analytics');
   const views = pageViews();
@@ -124,9 +126,12 @@ describe('behaviour aggregates for the data analyst', () => {
         expected.set(keyOf(row.d as string, level, [0, 1, 2, 3, 4].map((i) => row[`v${i}`] as string | null)), [row.visitors as number, row.visits as number, row.dwell as number, row.clicks as number]);
       }
     }
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   /** The expected cells of a level on the query's days that the filter selects. */
   const expectedKeys = (level: number, filter: Record<string, string[]> | undefined) =>

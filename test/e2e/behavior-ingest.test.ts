@@ -12,6 +12,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, TEST_SECRETS, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const INGEST = `mutation($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`;
 const CHOOSE = `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted } }`;
@@ -24,6 +25,7 @@ function pseudonymOf(visitorId: string, at: Date): string {
 
 describe('behaviour ingest', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   const storefront = as.staff(['storefront'], 'analytics');
   let objecting: string;
@@ -51,7 +53,7 @@ describe('behaviour ingest', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
     [{ id: objecting }] = await db.dataSource.query(`SELECT id FROM customer WHERE analytics_objection AND status = 'active' ORDER BY id LIMIT 1`);
     [{ id: ordinary }] = await db.dataSource.query(
       `SELECT id FROM customer c WHERE NOT analytics_objection AND status = 'active' AND id <> $1
@@ -59,7 +61,10 @@ describe('behaviour ingest', () => {
       [DEMO_IDS.demoCustomer],
     );
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('leaves no row for a visitor who has not consented to analytics', async () => {
     const r = await ingest([view('no-consent-1', { analyticsConsent: false }), view('no-consent-1', { analyticsConsent: false }), view('consents-1')]);

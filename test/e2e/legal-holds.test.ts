@@ -29,7 +29,10 @@ describe('legal holds', () => {
     ({ gateway } = await createTestGateway(db));
     [{ id: orderId, customer_id: orderCustomer }] = await db.dataSource.query(`SELECT id, customer_id FROM "order" WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('a compliance officer places a hold on a customer, for the case of the request, and the audit log records it', async () => {
     const r = await run(gateway, PLACE, officer, { input: { scope: 'CUSTOMER', customerId: DEMO_IDS.demoCustomer, reason: 'Court order 12/2026' } }, CASE);

@@ -8,12 +8,14 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
 import type { Caller } from '../../src/policy/principal';
+import type { Gateway } from '../../src/server';
 
 const [carrierA] = DEMO_IDS.logisticsPartners;
 const [providerA] = DEMO_IDS.paymentProviders;
 
 describe('mutations', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   let shipmentId: string;
   const count = async (sql: string, params: unknown[] = []) => Number((await db.dataSource.query(sql, params))[0].n);
@@ -21,11 +23,14 @@ describe('mutations', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
     // A parcel still on its way, so that scans can move it.
     [{ id: shipmentId }] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 AND status = 'in_transit' ORDER BY id LIMIT 1`, [carrierA]);
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   describe('recordShipmentEvents', () => {
     const RECORD = `mutation($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id status deliveredAt events { location status } } }`;

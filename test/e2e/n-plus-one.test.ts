@@ -12,6 +12,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const compliance = as.staff(['compliance_officer'], 'legal_compliance');
 
@@ -76,16 +77,23 @@ describe('N+1 guards: SQL statements per operation do not grow with the page siz
   let db: TestDatabase;
   let execute: (q: string, c: typeof compliance, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   let executePlain: typeof execute;
+  let gateways: Gateway[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, customers: 400, progress: false });
     // These operations are deliberately large (pages of 100 with every relation): the cost limit
     // is raised so what is measured is the loaders, not the limit.
-    ({ execute } = await createTestGateway(db, { limits: { ...DEFAULT_LIMITS, maxCost: 1_000_000 } }));
-    ({ execute: executePlain } = await createTestGateway(db, { limits: { ...DEFAULT_LIMITS, maxCost: 1_000_000 }, compiledReads: false }));
+    const compiled = await createTestGateway(db, { limits: { ...DEFAULT_LIMITS, maxCost: 1_000_000 } });
+    const plain = await createTestGateway(db, { limits: { ...DEFAULT_LIMITS, maxCost: 1_000_000 }, compiledReads: false });
+    ({ execute } = compiled);
+    executePlain = plain.execute;
+    gateways = [compiled.gateway, plain.gateway];
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    for (const gateway of gateways) await gateway.stop();
+    await db.drop();
+  });
 
   it.each(CASES)('$name', async ({ query, statements, rows, pages = [20, 100] }) => {
     // The loaders, on graphql-js (a compiled read, where there is one, reads the operation in fewer).

@@ -2,19 +2,24 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const compliance = as.staff(['compliance_officer'], 'legal_compliance');
 
 describe('cursor pagination', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: typeof compliance, v?: Record<string, unknown>) => Promise<ExecuteResult>;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   const PAGE = `query($first: Int, $after: String, $orderBy: OrderOrder) {
     orders(first: $first, after: $after, orderBy: $orderBy) {

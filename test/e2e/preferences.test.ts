@@ -12,6 +12,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, TEST_SECRETS, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const RECORD = `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted } }`;
 const RECORD_OWN = `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted current { category granted recordedVia policyVersion { version } } } }`;
@@ -27,6 +28,7 @@ function pseudonymOf(visitorId: string, at = new Date()): string {
 
 describe('cookie and preference choices', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   const storefront = as.staff(['storefront'], 'analytics');
   const me = as.customer(DEMO_IDS.demoCustomer, 'data_subject_request');
@@ -34,9 +36,12 @@ describe('cookie and preference choices', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('lets a customer change their choices, keeping every earlier one, under the policy version in force', async () => {
     const before = (await execute(MINE, me, { id: DEMO_IDS.demoCustomer })).data!.customer;

@@ -10,6 +10,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
 const RECORD = `mutation($input: RecordShipmentEventsInput!) {
@@ -18,6 +19,7 @@ const RECORD = `mutation($input: RecordShipmentEventsInput!) {
 
 describe('carrier scans', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   const one = async <T>(sql: string, params: unknown[] = []): Promise<T> => (await db.dataSource.query(sql, params))[0];
   const eventsOf = async (shipmentId: string): Promise<number> => Number((await one<{ n: string }>(`SELECT count(*) n FROM shipment_event WHERE shipment_id = $1`, [shipmentId])).n);
@@ -50,9 +52,12 @@ describe('carrier scans', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   describe('sent again', () => {
     it('a batch of three scans sent twice stores three, and answers the same both times', async () => {

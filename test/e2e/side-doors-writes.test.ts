@@ -24,6 +24,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createErasureFixture, dataDigest } from '../harness/erasure-fixture';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
+import type { Gateway } from '../../src/server';
 
 const RANDOM_ID = '9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a';
 const CODE = '135790';
@@ -45,6 +46,7 @@ interface WriteCase {
 
 describe('side doors of writes: a row outside the scope answers as a row that does not exist', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   /** Rows of another customer, another provider; and the demo customer's own verified rectification request. */
   const other: Record<string, string> = {};
@@ -54,7 +56,7 @@ describe('side doors of writes: a row outside the scope answers as a row that do
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
     const [b] = await q<{ id: string }>(`SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
     other.customer = b.id;
     const request = async (customer: string, type: string, status: string) =>
@@ -104,7 +106,10 @@ describe('side doors of writes: a row outside the scope answers as a row that do
     [{ id: other.restrictedOrder, currency: other.restrictedCurrency }] = await q(`SELECT id, currency FROM "order" WHERE id = $1 AND restricted_at IS NOT NULL`, [erased.openOrder]);
     [{ id: other.restrictedShipment }] = await q(`SELECT id FROM shipment WHERE order_id = $1 AND logistics_partner_id = $2 AND restricted_at IS NOT NULL`, [erased.openOrder, carrierA]);
   }, 120_000);
-  afterAll(() => db?.drop());
+  afterAll(async () => {
+    await gateway?.stop();
+    await db?.drop();
+  });
 
   const shipping = { recipientName: 'R. Ecipient', line1: '1 New Street', city: 'Lyon', postalCode: '69001', country: 'FR', phone: '+33100000009' };
 

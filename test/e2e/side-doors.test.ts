@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const [carrierA] = DEMO_IDS.logisticsPartners;
 const [providerA, providerB] = DEMO_IDS.paymentProviders;
@@ -33,6 +34,7 @@ const codes = (r: ExecuteResult) => (r.errors ?? []).map((e) => e.extensions?.co
 
 describe('side doors', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   let schema: GraphQLSchema;
   const q = <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
@@ -40,10 +42,13 @@ describe('side doors', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
     schema = await buildGatewaySchema();
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   describe('1. a write does not widen the writer’s read scope', () => {
     const RECORD = `mutation($input: RecordPaymentResultInput!) { recordPaymentResult(input: $input) { id status paidAt settledAt settlementBatchRef order { orderNumber totalAmount } } }`;

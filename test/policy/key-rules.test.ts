@@ -10,6 +10,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import type { Gateway } from '../../src/server';
 
 const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
 const [providerA] = DEMO_IDS.paymentProviders;
@@ -29,15 +30,19 @@ function expectNotDisclosed(r: ExecuteResult, coordinate: string): void {
 
 describe('key disclosure rules', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   const q = <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   describe('a logistics partner', () => {
     const carrier = as.logistics(carrierA);
@@ -252,13 +257,17 @@ describe('key disclosure rules', () => {
 
 describe('operations the field rules would not change', () => {
   let db: TestDatabase;
+  let gateway: Gateway;
   let execute: (q: string, c: Caller, v?: Record<string, unknown>) => Promise<ExecuteResult>;
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    ({ execute } = await createTestGateway(db));
+    ({ gateway, execute } = await createTestGateway(db));
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('answer exactly as they do alongside a denied field that sends them through the rules', async () => {
     const allowed = 'shipments(first: 20) { nodes { id trackingNumber order { orderNumber shippingAddress { recipientName phone } items { productName quantity } } } }';

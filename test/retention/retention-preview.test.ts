@@ -55,7 +55,10 @@ describe('retentionPreview', () => {
       caseClosedAt: new Date('2022-11-10T10:00:00Z'),
     });
   });
-  afterAll(() => db.drop());
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
 
   it('says what a run would do now and changes nothing; a hold on the customer moves their order from anonymized to held, and back when released', async () => {
     const before = await stateOf(db.dataSource, [ORDER]);

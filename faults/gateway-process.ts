@@ -112,14 +112,20 @@ export class GatewayProcess {
       if (early.length < 200) early.push(line);
       unstructured(line);
     });
+    // The deadline is cleared however the start ends: nothing of a start outlives it.
+    let deadline: NodeJS.Timeout | undefined;
     const url = await Promise.race([
       servingUrl,
       exited.then(() => Promise.reject(new Error(`gateway ${options.name} exited while starting:\n${early.slice(-30).join('\n')}`))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`gateway ${options.name} did not serve within 60 s:\n${early.slice(-30).join('\n')}`)), 60_000).unref()),
-    ]).catch((error: unknown) => {
-      child.kill('SIGKILL');
-      throw error;
-    });
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`gateway ${options.name} did not serve within 60 s:\n${early.slice(-30).join('\n')}`)), 60_000);
+      }),
+    ])
+      .catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      })
+      .finally(() => clearTimeout(deadline));
     gateway = new GatewayProcess(options.name, url.replace(/\/graphql$/, ''), child, exited, tally);
     return gateway;
   }

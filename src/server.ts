@@ -185,11 +185,39 @@ export interface Gateway {
    * being served until the HTTP server is closed. Then `stop()`.
    */
   drain(): void;
-  /** Stops Apollo and the rate limiter, and writes the audit events still waiting. */
+  /**
+   * Stops what the start started, newest first: the webhook worker, the attachment sweep and the
+   * idempotency purge, Apollo, the gateway's own audit log (writing the events still waiting) and
+   * the rate limiter's Redis connection. The data source and the HTTP server are the caller's.
+   */
   stop(): Promise<void>;
 }
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  // What the start has started, each with what stops it: stopped newest first by `stop()`, or at
+  // once when a later step of the start fails (a bad setting, the console not built), so that
+  // neither leaves a connection, an interval or a server behind in the process.
+  const started: Array<() => unknown> = [];
+  const stopStarted = async () => {
+    let failure: { error: unknown } | undefined;
+    for (const stop of started.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
+  };
+  try {
+    return await startGateway(deps, started, stopStarted);
+  } catch (error) {
+    await stopStarted().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, stop: () => Promise<void>): Promise<Gateway> {
   // Apollo negotiates the Accept header on every execute; its answers kept per value.
   rememberMediaTypeChoices();
   const schema = await buildGatewaySchema();
@@ -207,6 +235,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const armor = armorProtections(limits);
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens, deps.logger);
+  started.push(() => rateLimiter.close());
   await rateLimiter.ready;
   const metrics = deps.metrics ?? new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
   metrics.watchPool(deps.dataSource);
@@ -214,6 +243,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const ownAuditLog = protections && !deps.auditLog
     ? new AuditLog(deps.dataSource, { logger: deps.logger, onBatch: (b) => metrics.auditBatch(b.events, b.ms, b.locked) })
     : undefined;
+  if (ownAuditLog) started.push(() => ownAuditLog.close());
   const auditLog = protections ? (deps.auditLog ?? ownAuditLog) : undefined;
   const contracts = buildContracts(schema, policy);
   // One cache of registered documents for both executors (integration/persisted-queries.ts).
@@ -261,6 +291,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     maxTokens: limits.maxTokens,
     persistedQueries,
   });
+  started.push(() => routing.stop());
 
   // Idempotent responses are kept 24 hours; expired ones are deleted every 10 minutes.
   const purgeTimer = setInterval(() => {
@@ -273,6 +304,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
+  started.push(() => clearInterval(purgeTimer));
 
   const admission: Admission = {
     authenticate: deps.authenticate,
@@ -308,6 +340,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }, sweepEveryMs)
     : undefined;
   sweepTimer?.unref();
+  if (sweepTimer) started.push(() => clearInterval(sweepTimer));
   const consoleAssets = deps.console ? await ConsoleAssets.load(deps.console, schema, policy) : undefined;
 
   const production = process.env.NODE_ENV === 'production';
@@ -392,6 +425,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       return response.body.singleResult;
     },
   });
+  started.push(() => webhooks.stop());
 
   return {
     handler: transport.handler,
@@ -400,13 +434,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     metrics,
     webhooks,
     execute: (query, caller, variables, options) => runAs(query, caller, variables, options, randomUUID()),
-    async stop() {
-      await webhooks.stop();
-      clearInterval(purgeTimer);
-      if (sweepTimer) clearInterval(sweepTimer);
-      await routing.stop();
-      await rateLimiter.close();
-      await ownAuditLog?.close();
-    },
+    stop,
   };
 }

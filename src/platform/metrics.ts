@@ -1,6 +1,7 @@
 /**
  * The gateway's Prometheus metrics (prom-client), in a registry of its own per gateway so that
- * several gateways in one process (tests, benchmarks) never share or clash.
+ * several gateways in one process (tests, benchmarks) never share or clash; only Node's process
+ * metrics, which are the process's, are collected once and scraped with each gateway's own.
  *
  * Every label has a bounded set of values: principal kinds, purposes and outcomes are
  * vocabularies; a denial's coordinate is one of the schema's classified fields (anything else is
@@ -34,6 +35,20 @@ export interface MetricsOptions {
 const LATENCY_BUCKETS = [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
+/**
+ * Node's process metrics (CPU, memory, event loop lag, GC), collected once per process and shared
+ * by its gateways: what collects them (an event-loop-delay monitor, a GC observer) can never be
+ * stopped, so a gateway that made its own would leave them behind when it stops.
+ */
+let processRegistry: Registry | undefined;
+function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'ntk_' });
+  }
+  return processRegistry;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'principal_kind' | 'purpose' | 'outcome'>;
@@ -46,11 +61,12 @@ export class GatewayMetrics {
   private readonly jobs: Counter<'job' | 'result'>;
   private readonly jobItems: Counter<'job'>;
   private readonly isKnownCoordinate: (coordinate: string) => boolean;
+  private readonly processMetrics: Registry | undefined;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     this.isKnownCoordinate = options.isKnownCoordinate ?? (() => true);
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'ntk_' });
+    this.processMetrics = (options.processMetrics ?? true) ? processMetricsRegistry() : undefined;
     this.requests = new Counter({
       name: 'ntk_graphql_requests_total',
       help: 'GraphQL requests answered, by principal kind, declared purpose and outcome',
@@ -203,6 +219,7 @@ export class GatewayMetrics {
 
   /** The exposition text and its content type. */
   async scrape(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+    const registry = this.processMetrics ? Registry.merge([this.processMetrics, this.registry]) : this.registry;
+    return { contentType: registry.contentType, text: await registry.metrics() };
   }
 }

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
 import sharp from 'sharp';
 import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { loadAuthConfig } from '../../src/auth/auth-config';
@@ -301,6 +301,18 @@ describe('compliance console (Chromium)', () => {
     const opened = (id: string) => page.getByRole('region', { name: `Request ${id}` });
     const actionsOf = (id: string) => opened(id).getByRole('group', { name: 'What you can do' }).getByRole('button').allTextContents();
     const said = (id: string, text: string) => opened(id).getByRole('status').filter({ hasText: text }).waitFor();
+    /**
+     * Until the element holds the focus (and, for a text field, has all its text selected): the page moves the focus in an
+     * effect that runs after the element is drawn, so a read right after it appears can come first.
+     */
+    const focusLands = async (element: Locator, selected = false) => {
+      const handle = await element.elementHandle();
+      await page.waitForFunction(
+        ([e, all]) => e === document.activeElement && (!all || (e as HTMLInputElement).selectionEnd === (e as HTMLInputElement).value.length),
+        [handle, selected] as const,
+        { timeout: 10_000 },
+      );
+    };
     const stored = async (id: string) =>
       (await db.dataSource.query(`SELECT status, handler, rejection_reason, result IS NOT NULL AS has_result FROM privacy_request WHERE id = $1`, [id]))[0];
     const transitions = async (id: string) =>
@@ -366,6 +378,7 @@ describe('compliance console (Chromium)', () => {
       await opened(id).getByRole('button', { name: "Erase the customer's data…" }).click();
       const confirm = opened(id).getByRole('group', { name: `Erase ${customer.account_name}'s personal data?` });
       await confirm.waitFor();
+      await focusLands(confirm.getByRole('heading', { name: `Erase ${customer.account_name}'s personal data?` }));
       await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe(`Erase ${customer.account_name}'s personal data?`);
       // Escape steps back, and nothing is sent.
       await page.keyboard.press('Escape');
@@ -396,6 +409,7 @@ describe('compliance console (Chromium)', () => {
       await expect(actionsOf(id)).resolves.toEqual(['Take this request', 'Reject…']);
       await opened(id).getByRole('button', { name: 'Reject…' }).click();
       const reason = opened(id).getByLabel('Reason the customer will read', { exact: true });
+      await focusLands(reason);
       await expect(reason.evaluate((e) => e === document.activeElement)).resolves.toBe(true);
       // No reason, no rejection: said, and nothing sent.
       await reason.fill('   ');
@@ -439,6 +453,7 @@ describe('compliance console (Chromium)', () => {
       await said(id, `A download link was made; it works once, until ${expiry}.`);
       await expect(opened(id).getByText(/^It downloads the export once, until/).textContent()).resolves.toContain(expiry);
       // The link, selected for copying, holds the only copy of its secret: the database keeps its hash.
+      await focusLands(field, true);
       await expect(field.evaluate((e: HTMLInputElement) => e === document.activeElement && e.selectionEnd === e.value.length)).resolves.toBe(true);
       expect(await writeEvents('CreatePrivacyExportLink')).toEqual([written(id, [])]);
       const download = await fetch(`${http.url}${url.pathname}`);

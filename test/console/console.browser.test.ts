@@ -338,6 +338,21 @@ describe('compliance console (Chromium)', () => {
       await page.getByRole('region', { name: 'Request queue' }).getByRole('button', { name: `Open request ${id}` }).click();
       await opened(id).waitFor();
     };
+    /** A verified erasure request of the customer `nth` by id, made after the queue was drawn: its id. */
+    const verifiedErasure = async (nth: number): Promise<string> => {
+      const [{ id }] = await db.dataSource.query(
+        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at)
+         SELECT id, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days' FROM customer ORDER BY id OFFSET $1 LIMIT 1 RETURNING id`,
+        [nth],
+      );
+      return id;
+    };
+    /** The queue read again (away and back), then the request opened from it. */
+    const openAfresh = async (id: string) => {
+      await page.getByRole('link', { name: 'Who sees what' }).click();
+      await page.getByRole('link', { name: 'Requests' }).click();
+      await openFromQueue(id);
+    };
 
     beforeAll(() => {
       page.on('request', (r: Request) => {
@@ -467,14 +482,8 @@ describe('compliance console (Chromium)', () => {
 
     it('says in words why an action was refused, and shows the request as it now is', async () => {
       // A verified erasure another officer rejects while this one has it open.
-      const [customer] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id OFFSET 5 LIMIT 1`)).map((r: { id: string }) => r.id);
-      const [{ id }] = await db.dataSource.query(
-        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at) VALUES ($1, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days') RETURNING id`,
-        [customer],
-      );
-      await page.getByRole('link', { name: 'Who sees what' }).click();
-      await page.getByRole('link', { name: 'Requests' }).click();
-      await openFromQueue(id);
+      const id = await verifiedErasure(5);
+      await openAfresh(id);
       const other = await mintDevToken({ kind: 'staff', subject: 'compliance-officer-2', roles: ['compliance_officer'], purposes: ['data_subject_request'] }, loadAuthConfig({}, 'test'));
       const rejected = await http.post(
         { query: `mutation($input: RejectPrivacyRequestInput!) { rejectPrivacyRequest(input: $input) { status } }`, variables: { input: { requestId: id, reason: 'Sent twice' } } },
@@ -494,16 +503,10 @@ describe('compliance console (Chromium)', () => {
     });
 
     it('fits a narrow screen while a request is worked: its actions, the reason and the confirmation', async () => {
-      const [customer] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id OFFSET 6 LIMIT 1`)).map((r: { id: string }) => r.id);
-      const [{ id }] = await db.dataSource.query(
-        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at) VALUES ($1, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days') RETURNING id`,
-        [customer],
-      );
+      const id = await verifiedErasure(6);
       await page.setViewportSize({ width: 360, height: 740 });
       try {
-        await page.getByRole('link', { name: 'Who sees what' }).click();
-        await page.getByRole('link', { name: 'Requests' }).click();
-        await openFromQueue(id);
+        await openAfresh(id);
         const overflow = () => page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
         await expect(overflow()).resolves.toBe(0);
         await opened(id).getByRole('button', { name: "Erase the customer's data…" }).click();
@@ -528,14 +531,8 @@ describe('compliance console (Chromium)', () => {
     });
 
     it('sends a write whose answer was lost again with the same key, and the gateway does it once', async () => {
-      const [customer] = (await db.dataSource.query(`SELECT id FROM customer ORDER BY id OFFSET 7 LIMIT 1`)).map((r: { id: string }) => r.id);
-      const [{ id }] = await db.dataSource.query(
-        `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at) VALUES ($1, 'erasure', 'identity_verified', now(), now(), now() + interval '3 days') RETURNING id`,
-        [customer],
-      );
-      await page.getByRole('link', { name: 'Who sees what' }).click();
-      await page.getByRole('link', { name: 'Requests' }).click();
-      await openFromQueue(id);
+      const id = await verifiedErasure(7);
+      await openAfresh(id);
       // The write reaches the gateway and is done, but its answer never reaches the page.
       let lost = 0;
       await page.route(`${http.url}/graphql`, async (route) => {

@@ -30,7 +30,7 @@ import {
   type AddressFieldsInput,
 } from './privacy-request.inputs';
 import { PrivacyExport, PrivacyExportLink, PrivacyRequest, PrivacyRequestConnection, PrivacyRequestTransition } from './privacy-request.type';
-import { ACTION_ALLOWED, type Actor, type Corrections } from './privacy-rights';
+import { actionsOn, type Actor, type Corrections } from './privacy-rights';
 
 @InputType()
 export class PrivacyRequestFilter {
@@ -100,8 +100,7 @@ export class PrivacyRequestResolver {
       'What the caller may do to this request now: the writes its policy grants that the request’s type and status allow, in the order a request is worked. A write may still be refused for what only it checks (a code’s rate, a rectification’s corrections); read it again after each write.',
   })
   actions(@Root() request: PrivacyRequestEntity, @Ctx() ctx: RequestContext): PrivacyRequestAction[] {
-    // The policy's own decision on each mutation, the same the shield makes when the write is sent.
-    return Object.values(PrivacyRequestAction).filter((action) => ctx.policy.decide('Mutation', action) === 'visible' && ACTION_ALLOWED[action](request));
+    return actionsOn(request, ctx.policy);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'What was done, as JSON: fields corrected, grants withdrawn, what an erasure erased and kept and why (never values).' })

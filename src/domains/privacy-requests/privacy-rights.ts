@@ -23,6 +23,7 @@ import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { GraphQLError } from 'graphql';
 import { rateLimited } from '../../hardening/rate-limit';
+import type { PolicyView } from '../../policy/policy-view';
 import { SecretBox } from '../../platform/secret-box';
 import { enqueueMail } from '../../mail/outbox';
 import { badUserInput, ErrorCode, notFound } from '../../platform/errors';
@@ -83,6 +84,37 @@ export const ACTION_ALLOWED: Readonly<Record<PrivacyRequestAction, (request: Pic
   [PrivacyRequestAction.RECTIFY]: (r) => WORKABLE.has(r.status) && r.type === PrivacyRequestType.RECTIFICATION,
   [PrivacyRequestAction.CREATE_EXPORT_LINK]: (r) => r.type === PrivacyRequestType.ACCESS && r.status === PrivacyRequestStatus.COMPLETED,
 };
+
+const ACTIONS: readonly PrivacyRequestAction[] = Object.values(PrivacyRequestAction);
+
+/**
+ * What the caller may do to `request` now: the writes `policy` grants (its decision on each
+ * mutation, the one the shield makes when the write is sent) that the request's type and status
+ * allow (`ACTION_ALLOWED`), in the order a request is worked. `PrivacyRequest.actions` is
+ * answered by this alone, on graphql-js (its resolver) and in a compiled read (read-plans.ts).
+ */
+export function actionsOn(request: Pick<PrivacyRequestEntity, 'type' | 'status'>, policy: Pick<PolicyView, 'decide'>): PrivacyRequestAction[] {
+  return ACTIONS.filter((action) => policy.decide('Mutation', action) === 'visible' && ACTION_ALLOWED[action](request));
+}
+
+/** `statesWithActions` per view (views are cached per caller kind, roles, purpose and grant). */
+const withActions = new WeakMap<Pick<PolicyView, 'decide'>, readonly string[]>();
+
+/**
+ * The states (`type/status`, as stored) in which `actionsOn` leaves `policy` some action: worked
+ * out by it over every type and status, once per view. A compiled read binds them to tell in its
+ * statement where the field carries a value (for the audit), without the rule written in SQL.
+ */
+export function statesWithActions(policy: Pick<PolicyView, 'decide'>): readonly string[] {
+  let states = withActions.get(policy);
+  if (states === undefined) {
+    states = Object.values(PrivacyRequestType).flatMap((type) =>
+      Object.values(PrivacyRequestStatus).flatMap((status) => (actionsOn({ type, status }, policy).length > 0 ? [`${type}/${status}`] : [])),
+    );
+    withActions.set(policy, states);
+  }
+  return states;
+}
 
 /** A request in a state that does not allow what was asked: the caller's mistake, with a reason code. */
 function wrongState(request: PrivacyRequestEntity, expected: string): GraphQLError {

@@ -60,8 +60,8 @@
  * - The JSON travels once: a statement's JSON columns (a root row's lists and pages) are sent
  *   as text, which pg leaves unparsed. Over HTTP each stays that text (json-text.ts) inside the object Node assembles and
  *   goes into the body as it is, unless a mask applies inside it, it holds cursors to seal or a
- *   value its resolver makes in Node of a column (an item's attributes, a request's result, an
- *   attachment's download link: `finishValues`) (those are parsed, finished in Node and written by JSON.stringify; the others
+ *   value its resolver makes in Node of a column (an item's attributes, a request's result and
+ *   what the caller may do to it, an attachment's download link: `finishValues`) (those are parsed, finished in Node and written by JSON.stringify; the others
  *   keep their text); in process it is parsed, so objects are what graphql-js would have returned.
  *
  * Rendered once: a root field's statement text, and the functions that assemble its rows' objects,
@@ -107,7 +107,8 @@ import { validateSync } from 'class-validator';
 import type { RequestContext } from '../context';
 import { argumentCheck, type ArgumentCheck } from '../enforcement/argument-rules';
 import { CHILD_ORDER, LATEST_PREFERENCES, ROOT_LISTS, TABLES, visibleOrderKeys, type ChildOrder } from '../domains/loaders';
-import { OPEN_STATUSES } from '../domains/privacy-requests/privacy-request.entity';
+import { OPEN_STATUSES, type PrivacyRequestStatus, type PrivacyRequestType } from '../domains/privacy-requests/privacy-request.entity';
+import { actionsOn, statesWithActions } from '../domains/privacy-requests/privacy-rights';
 import { canonicalJson } from '../audit/canonical-json';
 import { fragmentsOf } from '../platform/documents';
 import { BehaviorEventOrder, CaseOrder, CustomerOrder, OrderOrder, PartnerOrder, PaymentOrder, PreferenceHistoryOrder, PrivacyRequestOrder, ShipmentOrder, WebhookDeliveryOrder } from '../platform/orderings';
@@ -141,7 +142,7 @@ type FieldSource =
       plain: (alias: string, r: Render) => string;
       decode?: (value: unknown) => unknown;
       /** SQL true when the value is not null (a list: has an item that is not null); none when the stored value never is (test/schema-migrations.test.ts holds the entity to the table). */
-      present?: (alias: string) => string;
+      present?: (alias: string, r: Render) => string;
       /**
        * What Node makes of the value the column holds (a JSON document, an id), wherever it is
        * read: inside lists too (see `finishValues`); a promise is awaited before the response is
@@ -655,6 +656,13 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
   return { kind: 'column', sql, plain: sql, ...(column.isNullable ? { present: (a: string) => `${a}.${quoted} IS NOT NULL` } : {}) };
 }
 
+/** The GraphQL name of each value of the schema's enum `typeName`, by the value its resolvers return. */
+function enumNames(schema: GraphQLSchema, typeName: string): ReadonlyMap<string, string> {
+  const type = schema.getType(typeName);
+  if (!isEnumType(type)) throw new Error(`read plans: ${typeName} is not an enum type of the schema`);
+  return new Map(type.getValues().map((v) => [String(v.value), v.name]));
+}
+
 /** The types and root fields that can be compiled, worked out once from the schema and TypeORM's metadata. */
 class Catalog {
   readonly roots = new Map<string, RootSource>();
@@ -818,6 +826,24 @@ class Catalog {
       `CASE jsonb_typeof(${result(a)}) WHEN 'object' THEN ${noInfinity(result(a))} WHEN 'array' THEN ${noInfinity(result(a))} WHEN 'string' THEN ${result(a)} <> '""'::jsonb
         WHEN 'number' THEN abs(${result(a)}::numeric) > ${DOUBLE_ZERO_UP_TO} AND abs(${result(a)}::numeric) < ${DOUBLE_INFINITY_FROM} WHEN 'boolean' THEN ${result(a)} = 'true'::jsonb ELSE false END`;
     privacyRequest.fields.set('result', { kind: 'column', sql: result, plain: result, present: truthy, finish: (value) => (value ? canonicalJson(value) : null) });
+    // What the caller may do to the request now: the statement carries what the rule reads (the
+    // request's type and status) and Node answers by the resolver's own function (privacy-rights.ts
+    // `actionsOn`: the caller's policy and the rule table, never written again in SQL). For the
+    // audit it carries a value where it lists an action: where the request's type and status are
+    // among the states `statesWithActions` works out by that function for the caller's view, bound.
+    const type = privacyRequest.reader.column('type');
+    const state = (a: string) => `json_build_array(${a}.${type}, ${a}.${status})`;
+    const actionNames = enumNames(schema, 'PrivacyRequestAction');
+    privacyRequest.fields.set('actions', {
+      kind: 'column',
+      sql: state,
+      plain: state,
+      present: (a, r) => `(${a}.${type}::text || '/' || ${a}.${status}::text) = ANY(${r.param((q) => statesWithActions(q.ctx.policy), 'text[]')})`,
+      finish: (value, ctx) => {
+        const [requestType, requestStatus] = value as [PrivacyRequestType, PrivacyRequestStatus];
+        return actionsOn({ type: requestType, status: requestStatus }, ctx.policy).map((action) => actionNames.get(action));
+      },
+    });
 
     // Rows about no customer (policy/tables.ts declares them no subject): a partner, the policy
     // versions, a partner's webhook endpoints and page views. Their root rows record none.
@@ -983,7 +1009,7 @@ function compileObject(
         const part = plainPart(source.sql(a, r));
         if (r.carried && bit !== undefined) {
           if (present === undefined) part.bits = bit;
-          else part.terms.push({ word: word!.word, sql: `CASE WHEN ${present(a)} THEN ${word!.value} ELSE 0 END` });
+          else part.terms.push({ word: word!.word, sql: `CASE WHEN ${present(a, r)} THEN ${word!.value} ELSE 0 END` });
         }
         return part;
       };

@@ -779,6 +779,81 @@ describe('compiled reads give what graphql-js gives', () => {
     }
   });
 
+  it("answers what each caller may do to a privacy request as graphql-js does, in lists and by id: its policy's writes that the request's type and status allow", async () => {
+    // The writes each caller's matrix row grants on a request (disclosure-matrix.ts), and what
+    // each write needs of the request (privacy-rights.ts), as the policy states them, in the order
+    // a request is worked.
+    const GRANTS: Record<string, string[]> = {
+      'staff:compliance_officer / data_subject_request': ['ASSIGN', 'COMPLETE', 'REJECT', 'CREATE_EXPORT_LINK'],
+      'staff:compliance_officer / legal_compliance': [],
+      'staff:customer_service / data_subject_request': ['VERIFY', 'RESEND_CODE', 'RECTIFY'],
+      'customer / data_subject_request': ['VERIFY', 'RESEND_CODE', 'RECTIFY', 'CREATE_EXPORT_LINK'],
+    };
+    const workable = (status: string) => status === 'identity_verified' || status === 'in_progress';
+    const RULE: Array<[string, (type: string, status: string) => boolean]> = [
+      ['VERIFY', (_t, s) => s === 'received'],
+      ['RESEND_CODE', (_t, s) => s === 'received'],
+      ['ASSIGN', (_t, s) => workable(s)],
+      ['COMPLETE', (t, s) => workable(s) && t !== 'rectification'],
+      ['REJECT', (_t, s) => s !== 'completed' && s !== 'rejected'],
+      ['RECTIFY', (t, s) => workable(s) && t === 'rectification'],
+      ['CREATE_EXPORT_LINK', (t, s) => t === 'access' && s === 'completed'],
+    ];
+    const expectedFor = (label: string, type: string, status: string) => RULE.filter(([action, allows]) => GRANTS[label]!.includes(action) && allows(type, status)).map(([action]) => action);
+    const TYPES = ['access', 'rectification', 'erasure', 'withdraw_consent', 'objection'];
+    const STATUSES = ['received', 'identity_verified', 'in_progress', 'completed', 'rejected'];
+    // One request of the demo customer's in every type and status, received before any other.
+    const inserted = (await db.dataSource.query(
+      `INSERT INTO privacy_request (customer_id, type, status, received_at)
+       SELECT $1, t::privacy_request_type, s::privacy_request_status, '2020-01-01T00:00:00Z'::timestamptz + (row_number() OVER ()) * interval '1 minute'
+       FROM unnest($2::text[]) t CROSS JOIN unnest($3::text[]) s RETURNING id`,
+      [DEMO_IDS.demoCustomer, TYPES, STATUSES],
+    )) as Array<{ id: string }>;
+    try {
+      const stored = new Map(
+        ((await db.dataSource.query(`SELECT id, type::text, status::text FROM privacy_request`)) as Array<{ id: string; type: string; status: string }>).map((r) => [r.id, r]),
+      );
+      type Answer = { id: string; actions: string[] | null };
+      type Data = { privacyRequests?: { nodes: Answer[] }; customer?: { privacyRequests: Answer[] } | null; privacyRequest?: { actions: string[] | null } | null } | null | undefined;
+      const operations: Array<{ name: string; query: string; variables?: { id: string }; nodes: (data: Data) => Answer[] | undefined }> = [
+        { name: 'the queue', query: `{ privacyRequests(first: 100, orderBy: RECEIVED_AT_ASC) { nodes { id actions status } } }`, nodes: (d) => d?.privacyRequests?.nodes },
+        { name: "a customer's requests", query: `query($id: ID!) { customer(id: $id) { id privacyRequests { id type actions } } }`, variables: { id: DEMO_IDS.demoCustomer }, nodes: (d) => d?.customer?.privacyRequests },
+        // By id: a request of every type and of every status, in five of the pairs.
+        ...inserted
+          .filter((_r, i) => i % 6 === 0)
+          .map(({ id }) => ({
+            name: `a request by id (${stored.get(id)!.type}, ${stored.get(id)!.status})`,
+            query: `query($id: ID!) { privacyRequest(id: $id) { actions } }`,
+            variables: { id },
+            nodes: (d: Data) => (d?.privacyRequest ? [{ id, ...d.privacyRequest }] : []),
+          })),
+      ];
+      for (const label of Object.keys(GRANTS)) {
+        const row = MATRIX.find((r) => `${r.principal} / ${r.purpose}` === label)!;
+        const caller = callerOfMatrixRow(row);
+        for (const op of operations) {
+          const c = await outcomeAndEvent(compiled, db, op.query, caller, op.variables);
+          const h = await httpOutcomeAndEvent(compiledHttp, db, op.query, caller, op.variables);
+          const p = await outcomeAndEvent(plain, db, op.query, caller, op.variables);
+          expect({ label, op: op.name, outcome: c.outcome, event: c.event, compiled: c.compiled }).toEqual({ label, op: op.name, outcome: p.outcome, event: p.event, compiled: true });
+          expect({ label, op: op.name, outcome: h.outcome, event: h.event }).toEqual({ label, op: op.name, outcome: p.outcome, event: p.event });
+          const nodes = op.nodes(c.outcome.data as Data) ?? [];
+          // Every request the caller reads, and the demo customer's requests in every type and status among them.
+          expect({ label, op: op.name, read: nodes.length > 0 }).toEqual({ label, op: op.name, read: true });
+          if (op.name !== 'the queue') expect(inserted.filter((r) => nodes.some((n) => n.id === r.id)).length).toBe(op.variables?.id === DEMO_IDS.demoCustomer ? inserted.length : 1);
+          const answered = nodes.map((n) => ({ id: n.id, actions: n.actions }));
+          const expected = nodes.map((n) => ({ id: n.id, actions: expectedFor(label, stored.get(n.id)!.type, stored.get(n.id)!.status) }));
+          expect({ label, op: op.name, answered }).toEqual({ label, op: op.name, answered: expected });
+          // Audited as carried where one request is left an action (an empty list carries none).
+          const carried = expected.some((n) => n.actions.length > 0);
+          expect({ label, op: op.name, carried: (c.event.disclosed as string[]).includes('PrivacyRequest.actions') }).toEqual({ label, op: op.name, carried });
+        }
+      }
+    } finally {
+      await db.dataSource.query(`DELETE FROM privacy_request WHERE id = ANY($1::uuid[])`, [inserted.map((r) => r.id)]);
+    }
+  });
+
   it("a carrier never gets another carrier's shipment, nor its order through a shipment", async () => {
     const caller = callerOfMatrixRow(MATRIX.find((r) => r.principal === 'logistics_partner')!);
     const other = await outcomeAndEvent(compiled, db, `{ shipment(id: "${ids.otherShipment}") { id order { id } } }`, caller);

@@ -90,6 +90,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLEnumType,
   type GraphQLField,
   type GraphQLInputObjectType,
   type GraphQLObjectType,
@@ -618,6 +619,9 @@ function resolvedFields(): Set<string> {
   return out;
 }
 
+/** The GraphQL name of each value of an enum, by the value resolvers return (and a column stores). */
+const enumNames = (type: GraphQLEnumType): ReadonlyMap<string, string> => new Map(type.getValues().map((v) => [String(v.value), v.name]));
+
 /** The SQL of a scalar or enum field stored in `propertyPath`, or undefined when it cannot be compiled exactly. */
 function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, propertyPath: string, type: GraphQLOutputType): FieldSource | undefined {
   const column = ds.getMetadata(entity).findColumnWithPropertyPath(propertyPath);
@@ -636,7 +640,7 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
     if (column.type !== 'enum') return undefined;
     const cases = nullable.getValues().map((v) => `WHEN ${quoteLiteral(String(v.value))} THEN ${quoteLiteral(v.name)}`).join(' ');
     // As a plain column the stored value is sent as it is and named in Node.
-    const names = new Map(nullable.getValues().map((v) => [String(v.value), v.name]));
+    const names = enumNames(nullable);
     const named = (a: string) => `CASE ${a}.${quoted}::text ${cases} END`;
     // Named whenever stored, when every value the column can hold has a name.
     const alwaysNamed = !column.isNullable && Array.isArray(column.enum) && column.enum.every((v) => names.has(String(v)));
@@ -654,13 +658,6 @@ function columnSource(ds: DataSource, entity: EntityTarget<ObjectLiteral>, prope
   if (!mapping || !mapping.types.has(column.type)) return undefined;
   const sql = (a: string) => mapping.sql(`${a}.${quoted}`);
   return { kind: 'column', sql, plain: sql, ...(column.isNullable ? { present: (a: string) => `${a}.${quoted} IS NOT NULL` } : {}) };
-}
-
-/** The GraphQL name of each value of the schema's enum `typeName`, by the value its resolvers return. */
-function enumNames(schema: GraphQLSchema, typeName: string): ReadonlyMap<string, string> {
-  const type = schema.getType(typeName);
-  if (!isEnumType(type)) throw new Error(`read plans: ${typeName} is not an enum type of the schema`);
-  return new Map(type.getValues().map((v) => [String(v.value), v.name]));
 }
 
 /** The types and root fields that can be compiled, worked out once from the schema and TypeORM's metadata. */
@@ -833,7 +830,9 @@ class Catalog {
     // among the states `statesWithActions` works out by that function for the caller's view, bound.
     const type = privacyRequest.reader.column('type');
     const state = (a: string) => `json_build_array(${a}.${type}, ${a}.${status})`;
-    const actionNames = enumNames(schema, 'PrivacyRequestAction');
+    const actionType = schema.getType('PrivacyRequestAction');
+    if (!isEnumType(actionType)) throw new Error('read plans: PrivacyRequestAction is not an enum type of the schema');
+    const actionNames = enumNames(actionType);
     privacyRequest.fields.set('actions', {
       kind: 'column',
       sql: state,

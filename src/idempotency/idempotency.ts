@@ -32,6 +32,8 @@
  *   expires. A record is never replayed after 24 hours — the key is then free for a new request —
  *   and `purgeExpired` deletes expired records; the gateway runs it every 10 minutes.
  * - Queries ignore the header: reading twice is already safe.
+ * - A write whose answer holds a secret that is never kept (a webhook signing secret, a one-time
+ *   download link) refuses a key (`refuseIdempotencyKey`): kept, even sealed, it would be a copy.
  */
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { getLocation, type FormattedExecutionResult } from 'graphql';
@@ -42,7 +44,7 @@ import { sha256Hex } from '../audit/merkle';
 import { principalKey } from '../policy/principal';
 import type { RequestContext } from '../context';
 import { fragmentsOf, rootFieldsOf } from '../platform/documents';
-import { ErrorCode } from '../platform/errors';
+import { badUserInput, ErrorCode } from '../platform/errors';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { deniedMessage } from '../enforcement/field-rules';
@@ -139,6 +141,18 @@ export function openRecord(
     };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Refuses the request's Idempotency-Key in a write whose answer holds a secret (`what`: a webhook
+ * signing secret, a one-time download link): such an answer is never kept, and a key would keep
+ * it 24 hours, sealed or not. Called first, before the write looks its target up, so the refusal
+ * is the same whatever the input names. A caller that lost the answer asks for a new secret.
+ */
+export function refuseIdempotencyKey(ctx: Pick<RequestContext, 'idempotency'>, what: 'a signing secret' | 'a one-time download link'): void {
+  if (ctx.idempotency.claim) {
+    throw badUserInput(`Idempotency-Key: not accepted by writes that answer ${what}, which is never kept; send it without one`);
   }
 }
 

@@ -471,6 +471,8 @@ describe('compliance console (Chromium)', () => {
       await focusLands(field, true);
       await expect(field.evaluate((e: HTMLInputElement) => e === document.activeElement && e.selectionEnd === e.value.length)).resolves.toBe(true);
       expect(await writeEvents('CreatePrivacyExportLink')).toEqual([written(id, [])]);
+      // Sent without an Idempotency-Key, which would keep the link's secret: the gateway refuses one there.
+      expect(writes.filter((w) => w.privacyRequest === id && w.operationName === 'CreatePrivacyExportLink').map((w) => w.idempotencyKey)).toEqual([undefined]);
       const download = await fetch(`${http.url}${url.pathname}`);
       expect(download.status).toBe(200);
       expect((await download.json()).sections).toEqual(expect.any(Object));

@@ -22,6 +22,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { callers, lastEvent } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createErasureFixture, dataDigest } from '../harness/erasure-fixture';
+import { insertPrivacyRequest } from '../harness/privacy-request-fixture';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import type { Gateway } from '../../src/server';
@@ -59,15 +60,7 @@ describe('side doors of writes: a row outside the scope answers as a row that do
     ({ gateway, execute } = await createTestGateway(db));
     const [b] = await q<{ id: string }>(`SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
     other.customer = b.id;
-    const request = async (customer: string, type: string, status: string) =>
-      (
-        await q<{ id: string }>(
-          `INSERT INTO privacy_request (customer_id, type, status, received_at, verified_at, due_at, completed_at)
-           VALUES ($1, $2::privacy_request_type, $3::privacy_request_status, now(), CASE WHEN $3 <> 'received' THEN now() END,
-                   CASE WHEN $3 <> 'received' THEN now() + interval '3 days' END, CASE WHEN $3 = 'completed' THEN now() END) RETURNING id`,
-          [customer, type, status],
-        )
-      )[0].id;
+    const request = (customer: string, type: string, status: string) => insertPrivacyRequest(db.dataSource, customer, type, status);
     other.received = await request(b.id, 'objection', 'received');
     await q(`INSERT INTO privacy_request_code (request_id, code_hash, issued_at, expires_at, attempts_left) VALUES ($1, $2, now(), now() + interval '15 minutes', 5)`, [
       other.received,

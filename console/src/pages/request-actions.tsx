@@ -8,7 +8,8 @@
  * Each write is sent under data_subject_request naming the request (X-Privacy-Request), so its
  * audit event says which request it served, with an Idempotency-Key: a write whose answer never
  * came (the network, a 5xx) is sent again with the same key, so the gateway does it once; any
- * other answer ends the attempt. The irreversible ones — an erasure, a rejection — ask first. While
+ * other answer ends the attempt. The download link is the exception: its answer holds the link's
+ * secret, which the gateway never keeps, so it refuses a key; sent again, it makes another link. The irreversible ones — an erasure, a rejection — ask first. While
  * a write and the re-read of the request after it are on their way, every action is disabled.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -30,6 +31,9 @@ const WRITES = {
   RejectPrivacyRequest: `mutation RejectPrivacyRequest($input: RejectPrivacyRequestInput!) { rejectPrivacyRequest(input: $input) { id status } }`,
   CreatePrivacyExportLink: `mutation CreatePrivacyExportLink($input: PrivacyRequestIdInput!) { createPrivacyExportLink(input: $input) { url expiresAt } }`,
 } as const;
+
+/** Writes whose answer holds a secret the gateway never keeps: sent without a key (it would be refused). */
+const UNKEYED: ReadonlySet<keyof typeof WRITES> = new Set(['CreatePrivacyExportLink']);
 
 /** The gateway's longest rejection reason (RejectPrivacyRequestInput.reason). */
 const REASON_MAX = 1000;
@@ -81,8 +85,8 @@ export function RequestActions({
     if (inFlight.current) return;
     inFlight.current = true;
     const signature = JSON.stringify([operationName, variables]);
-    const key = attempt.current?.signature === signature ? attempt.current.key : newIdempotencyKey();
-    attempt.current = { signature, key };
+    const key = UNKEYED.has(operationName) ? undefined : attempt.current?.signature === signature ? attempt.current.key : newIdempotencyKey();
+    attempt.current = key === undefined ? undefined : { signature, key };
     setBusy(true);
     setProblem(undefined);
     try {

@@ -11,6 +11,7 @@ import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, R
 import { canonicalJson } from '../../audit/canonical-json';
 import { actingCustomer } from '../../auth/guards';
 import type { RequestContext } from '../../context';
+import { refuseIdempotencyKey } from '../../idempotency/idempotency';
 import { badUserInput, notFound } from '../../platform/errors';
 import { requireUuid, whereEquals, whereIn } from '../../platform/filters';
 import { scopedQuery } from '../../enforcement/loader-factory';
@@ -240,6 +241,7 @@ export class PrivacyRequestResolver {
 
   @Mutation(() => PrivacyExportLink, { description: 'A link that downloads the export of a completed access request once, within an hour; the link is the only copy of its secret.' })
   async createPrivacyExportLink(@Arg('input', () => PrivacyRequestIdInput) input: PrivacyRequestIdInput, @Ctx() ctx: RequestContext) {
+    refuseIdempotencyKey(ctx, 'a one-time download link');
     const found = await this.find(ctx, input.requestId, 'input.requestId');
     const link = await ctx.transaction.write((em) => ctx.rights.createExportLink(em, found));
     noteOnAudit(ctx, found, []);

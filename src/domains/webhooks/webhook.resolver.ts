@@ -8,7 +8,8 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { actingPartner } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { scopedQuery } from '../../enforcement/loader-factory';
-import { badUserInput, notFound } from '../../platform/errors';
+import { refuseIdempotencyKey } from '../../idempotency/idempotency';
+import { notFound } from '../../platform/errors';
 import { requireUuid, whereEquals, whereIn } from '../../platform/filters';
 import { WebhookDeliveryOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
@@ -55,7 +56,7 @@ export class WebhookResolver {
       'A partner registers an endpoint for its change notifications, under the purpose of this request. The answer carries the signing secret, once; it is refused with an Idempotency-Key, which would keep it.',
   })
   async registerWebhookEndpoint(@Arg('input', () => RegisterWebhookEndpointInput) input: RegisterWebhookEndpointInput, @Ctx() ctx: RequestContext) {
-    refuseIdempotencyKey(ctx);
+    refuseIdempotencyKey(ctx, 'a signing secret');
     const partnerId = actingPartner(ctx, 'registerWebhookEndpoint');
     return ctx.transaction.write((em) => registerEndpoint(em, ctx.webhooks, { partnerId, url: input.url, purpose: ctx.caller.purpose, at: new Date() }));
   }
@@ -65,7 +66,7 @@ export class WebhookResolver {
       'A new signing secret for one of the caller\'s endpoints, answered once (refused with an Idempotency-Key, which would keep it). The previous one keeps signing too (a second signature) for `graceHours`, so receivers can switch without missing a notification.',
   })
   async rotateWebhookSecret(@Arg('input', () => RotateWebhookSecretInput) input: RotateWebhookSecretInput, @Ctx() ctx: RequestContext) {
-    refuseIdempotencyKey(ctx);
+    refuseIdempotencyKey(ctx, 'a signing secret');
     const found = await ctx.loaders.webhookEndpoint().load(requireUuid(input.endpointId, 'input.endpointId'));
     if (!found) throw notFound('Webhook endpoint');
     return ctx.transaction.write((em) => rotateSecret(em, ctx.webhooks, found.id, input.graceHours ?? DEFAULT_GRACE_HOURS, new Date()));
@@ -89,17 +90,6 @@ export class WebhookResolver {
     await ctx.transaction.write((em) => redeliver(em, found, new Date()));
     ctx.loaders.webhookDelivery().clear(found.id);
     return ctx.loaders.webhookDelivery().load(found.id);
-  }
-}
-
-/**
- * An answer with a signing secret is never kept, and an Idempotency-Key would keep it 24 hours
- * (idempotency/), so these writes refuse one; a partner that lost the answer disables the
- * endpoint and registers again, or rotates again.
- */
-function refuseIdempotencyKey(ctx: RequestContext): void {
-  if (ctx.idempotency.claim) {
-    throw badUserInput('Idempotency-Key: not accepted by writes that answer a signing secret, which is never kept; send it without one');
   }
 }
 

@@ -21,7 +21,10 @@
  *   rate limit apply as to any request, a write the caller's policy no longer grants is refused
  *   (FORBIDDEN, as the field rules refuse it), and its audit event records what the first
  *   response did (subjects, coordinates) and names the request replayed. It carries
- *   `Idempotent-Replayed: true`. (What the first response showed is shown again as it was: a
+ *   `Idempotent-Replayed: true`. What a response showed was decided by the caller's policy view
+ *   then: a record names that view, and is replayed only under the same one — the principal under
+ *   other roles is refused with IDEMPOTENCY_KEY_REUSED and nothing runs, so a role taken away
+ *   leaves nothing it showed readable. (What the first response showed is shown again as it was: a
  *   shipment reassigned since is replayed as the carrier saw it then.)
  * - A record holds personal data (the response). The response and what its audit event recorded
  *   are sealed at rest (platform/secret-box.ts: AES-256-GCM under a key derived from the privacy
@@ -59,7 +62,12 @@ const IDEMPOTENCY_WINDOW_HOURS = 24;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** What the request's key turned out to be: claimed by this request, or answered by an earlier one. */
-export type IdempotencyClaim = { kind: 'first'; keyHash: string; requestId: string; box: SecretBox } | { kind: 'replay'; requestId: string };
+export type IdempotencyClaim = { kind: 'first'; keyHash: string; requestId: string; box: SecretBox; view: string } | { kind: 'replay'; requestId: string };
+
+/** What a record keeps beside the response: what its audit event recorded, and the key of the policy view that answered it. */
+interface KeptDisclosure extends DisclosureSnapshot {
+  view: string;
+}
 
 /** The label the key sealing responses is derived under (from the privacy secret, as mail bodies' is under another). */
 export const RESPONSE_BOX_USE = 'idempotency-response';
@@ -118,27 +126,31 @@ async function claim(tx: RequestTransaction, keyHash: string, fingerprint: strin
 /** Stores the response of the request that claimed its key, in its transaction (just before the COMMIT). */
 export async function rememberResponse(tx: RequestTransaction, claimed: IdempotencyClaim, status: number, body: string, disclosure: DisclosureSnapshot): Promise<void> {
   if (claimed.kind !== 'first') return;
-  const { keyHash, requestId, box } = claimed;
+  const { keyHash, requestId, box, view } = claimed;
+  const kept: KeptDisclosure = { ...disclosure, view };
   await run(tx, REMEMBER, [
     keyHash,
     status,
     box.seal(body, boundTo(keyHash, requestId, 'response')),
-    box.seal(JSON.stringify(disclosure), boundTo(keyHash, requestId, 'disclosure')),
+    box.seal(JSON.stringify(kept), boundTo(keyHash, requestId, 'disclosure')),
   ]);
 }
 
-/** The response and disclosure of a committed record, or undefined when they do not open under `box` (the secret changed, or the bytes did). */
+/**
+ * The response of a committed record, its disclosure and the policy view that answered it, or
+ * undefined when they do not open under `box` (the secret changed, or the bytes did). `view` is
+ * undefined for a record kept before records named their view.
+ */
 export function openRecord(
   box: SecretBox,
   keyHash: string,
   requestId: string,
   sealed: { response: Buffer; disclosure: Buffer },
-): { response: FormattedExecutionResult; disclosure: DisclosureSnapshot } | undefined {
+): { response: FormattedExecutionResult; disclosure: DisclosureSnapshot; view: string | undefined } | undefined {
   try {
-    return {
-      response: JSON.parse(box.open(sealed.response, boundTo(keyHash, requestId, 'response'))) as FormattedExecutionResult,
-      disclosure: JSON.parse(box.open(sealed.disclosure, boundTo(keyHash, requestId, 'disclosure'))) as DisclosureSnapshot,
-    };
+    const response = JSON.parse(box.open(sealed.response, boundTo(keyHash, requestId, 'response'))) as FormattedExecutionResult;
+    const { view, ...disclosure } = JSON.parse(box.open(sealed.disclosure, boundTo(keyHash, requestId, 'disclosure'))) as Partial<KeptDisclosure> & DisclosureSnapshot;
+    return { response, disclosure, view };
   } catch {
     return undefined;
   }
@@ -186,7 +198,7 @@ export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<Requ
           }
           const found = await claim(ctx.transaction, keyHash, fingerprint, ctx.requestId);
           if (found === 'claimed') {
-            ctx.idempotency.claim = { kind: 'first', keyHash, requestId: ctx.requestId, box };
+            ctx.idempotency.claim = { kind: 'first', keyHash, requestId: ctx.requestId, box, view: ctx.policy.key };
             return null;
           }
           if (found.fingerprint !== fingerprint) {
@@ -224,6 +236,15 @@ export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<Requ
                 },
               },
             };
+          }
+          // What the first response showed was decided by the view that answered it: under another
+          // (a role taken away, or added) it is not shown, and the request is not run again.
+          if (opened.view !== ctx.policy.key) {
+            return refusal(
+              422,
+              "Idempotency-Key: the first response to this key was answered under other permissions than this request's (a role changed), and the request was not run again; check whether it took effect before sending it with a new key",
+              ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            );
           }
           ctx.disclosures.replay(opened.disclosure);
           return {

@@ -99,5 +99,29 @@ describe('side doors of the rights work, over HTTP', () => {
       expect([answered.status, answered.json.data.createPrivacyExportLink.url]).toEqual([200, expect.stringMatching(/\/privacy-exports\/[A-Za-z0-9_-]{43}$/)]);
       expect([await links(), await records()]).toEqual([linksBefore + 1, recordsAfterRefusals]);
     });
+
+    it("a key's first answer is not replayed to its principal under a narrower view: a role taken away since does not leave what it showed readable", async () => {
+      const [{ id: customerId, email }] = await q(`SELECT id, email FROM customer WHERE status = 'active' AND id NOT IN ($1, $2) ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer, otherCustomer]);
+      const submit = { query: `mutation($input: SubmitPrivacyRequestInput!) { submitPrivacyRequest(input: $input) { id customer { email } } }`, variables: { input: { type: 'OBJECTION', customerId } } };
+      const as = async (roles: NonNullable<DevTokenOptions['roles']>) => ({
+        ...(await bearer({ kind: 'staff', subject: 'agent-two-roles', roles, purposes: ['data_subject_request'] })),
+        'x-purpose': 'data_subject_request',
+        'x-privacy-request': 'PR-SD-1',
+      });
+      const k = key();
+      // As customer service and compliance officer: the officer's row sees the email in the clear.
+      const first = await gw.post(submit, { ...(await as(['customer_service', 'compliance_officer'])), 'idempotency-key': k });
+      expect([first.status, first.json.errors, first.json.data.submitPrivacyRequest.customer.email]).toEqual([200, undefined, email]);
+      // The same person, the same key and request, now in customer service only, whose row sees the email masked.
+      const replay = await gw.post(submit, { ...(await as(['customer_service'])), 'idempotency-key': k });
+      expect(replay.text).not.toContain(email);
+      expect({ status: replay.status, codes: replay.json.errors.map((e: any) => e.extensions.code), data: replay.json.data }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_REUSED'], data: undefined });
+      expect(replay.json.errors[0].message).toMatch(/^Idempotency-Key: the first response to this key was answered under other permissions than this request's/);
+      // Not run again either: one request, the first one's.
+      expect(await q(`SELECT id FROM privacy_request WHERE customer_id = $1`, [customerId])).toEqual([{ id: first.json.data.submitPrivacyRequest.id }]);
+      // Under the permissions that answered it, it is replayed as before.
+      const again = await gw.post(submit, { ...(await as(['compliance_officer', 'customer_service'])), 'idempotency-key': k });
+      expect([again.status, again.text, again.headers.get('idempotent-replayed')]).toEqual([200, first.text, 'true']);
+    });
   });
 });

@@ -15,6 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { eventCount } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { insertPrivacyRequest } from '../harness/privacy-request-fixture';
@@ -46,6 +48,11 @@ describe('side doors of the rights work, over HTTP', () => {
   /** A request of the other customer's waiting for its code. */
   let theirReceived: string;
   const key = () => `key-${randomUUID()}`;
+  /** The audit events a request left, without what differs on every request (ids, times, the seal). */
+  const eventsOf = async (requestId: string | null) =>
+    (await q(`SELECT principal_kind, principal_id, purpose, operation_type, operation_name, outcome, error_codes, flagged, privacy_request_reference, detail FROM audit_event WHERE request_id = $1`, [requestId])).map(
+      ({ detail, ...rest }) => ({ ...rest, detail: detail && { ...detail, idempotentReplayOf: detail.idempotentReplayOf && 'a request' } }),
+    );
   const q = <T = Record<string, any>>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
   const bearer = async (options: DevTokenOptions) => ({ authorization: `Bearer ${await mintDevToken(options, gw.authConfig)}` });
   const customer = (customerId: string = DEMO_IDS.demoCustomer) => bearer({ kind: 'customer', customerId, purposes: ['data_subject_request'] });
@@ -100,6 +107,41 @@ describe('side doors of the rights work, over HTTP', () => {
       expect([await links(), await records()]).toEqual([linksBefore + 1, recordsAfterRefusals]);
     });
 
+    it("a request outside the scope and a missing one answer alike with a key, and alike again when replayed; the owner's same key is its own", async () => {
+      const mine = await customer();
+      const send = (requestId: string, k: string, as: Record<string, string> = mine) =>
+        gw.post({ query: VERIFY, variables: { input: { requestId, code: '000000' } } }, { ...as, 'idempotency-key': k });
+      const [kForeign, kMissing] = [key(), key()];
+      const foreign = await send(theirReceived, kForeign);
+      const missing = await send(RANDOM_ID, kMissing);
+      expect(shown(foreign)).toEqual(shown(missing));
+      expect(missing.json.errors.map((e: any) => [e.extensions.code, e.message])).toEqual([['NOT_FOUND', 'Privacy request not found']]);
+      expect(await eventsOf(foreign.headers.get('x-request-id'))).toEqual(await eventsOf(missing.headers.get('x-request-id')));
+      // Replayed: the same answers, marked alike, audited alike.
+      const [foreignAgain, missingAgain] = [await send(theirReceived, kForeign), await send(RANDOM_ID, kMissing)];
+      expect(shown(foreignAgain)).toEqual(shown(missingAgain));
+      expect(shown(foreignAgain)).toEqual({ ...shown(foreign), headers: { ...shown(foreign).headers, 'idempotent-replayed': 'true' } });
+      expect(await eventsOf(foreignAgain.headers.get('x-request-id'))).toEqual(await eventsOf(missingAgain.headers.get('x-request-id')));
+      // The owner sending the very key and request: not the stranger's kept answer but its own (no code was ever mailed for it).
+      const owner = await send(theirReceived, kForeign, await customer(otherCustomer));
+      expect([owner.status, owner.headers.get('idempotent-replayed'), owner.json.errors.map((e: any) => [e.extensions.code, e.extensions.reason])]).toEqual([400, null, [['BAD_USER_INPUT', 'CODE_EXPIRED']]]);
+    });
+
+    it("an officer's refused write says the state of the request it names, and of one that does not exist nothing but NOT_FOUND, with a key or without", async () => {
+      // The officer's row reads every request (rows: all): the state it is told is its to read.
+      const answer = async (requestId: string, withKey: boolean) =>
+        gw.post({ query: `mutation($input: PrivacyRequestIdInput!) { assignPrivacyRequest(input: $input) { id status } }`, variables: { input: { requestId } } }, {
+          ...(await officer(requestId)),
+          ...(withKey ? { 'idempotency-key': key() } : {}),
+        });
+      for (const withKey of [false, true]) {
+        const missing = await answer(RANDOM_ID, withKey);
+        expect(missing.json.errors.map((e: any) => [e.extensions.code, e.message])).toEqual([['NOT_FOUND', 'Privacy request not found']]);
+        const done = await answer(theirAccess, withKey);
+        expect(done.json.errors.map((e: any) => [e.extensions.code, e.extensions.reason])).toEqual([['BAD_USER_INPUT', 'REQUEST_STATE']]);
+      }
+    });
+
     it("a key's first answer is not replayed to its principal under a narrower view: a role taken away since does not leave what it showed readable", async () => {
       const [{ id: customerId, email }] = await q(`SELECT id, email FROM customer WHERE status = 'active' AND id NOT IN ($1, $2) ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer, otherCustomer]);
       const submit = { query: `mutation($input: SubmitPrivacyRequestInput!) { submitPrivacyRequest(input: $input) { id customer { email } } }`, variables: { input: { type: 'OBJECTION', customerId } } };
@@ -122,6 +164,105 @@ describe('side doors of the rights work, over HTTP', () => {
       // Under the permissions that answered it, it is replayed as before.
       const again = await gw.post(submit, { ...(await as(['compliance_officer', 'customer_service'])), 'idempotency-key': k });
       expect([again.status, again.text, again.headers.get('idempotent-replayed')]).toEqual([200, first.text, 'true']);
+    });
+  });
+
+  describe('the one-time export download link', () => {
+    const EXPORTS = '/privacy-exports/';
+    const linkOf = async (requestId: string, customerId: string = DEMO_IDS.demoCustomer): Promise<string> => {
+      const r = await gw.post({ query: EXPORT_LINK, variables: { input: { requestId } } }, await customer(customerId));
+      return new URL(r.json.data.createPrivacyExportLink.url).pathname.slice(EXPORTS.length);
+    };
+    const download = async (token: string) => {
+      const r = await fetch(`${gw.url}${EXPORTS}${token}`);
+      return { status: r.status, headers: r.headers, text: await r.text() };
+    };
+    /** One character of a base64url token changed for another. */
+    const tampered = (token: string, at: number) => `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+
+    it('used, expired, tampered by one character, unknown, or of a customer erased since: one refusal, and none of them audited or claiming a link', async () => {
+      const used = await linkOf(ownAccess);
+      expect((await download(used)).status).toBe(200);
+      const expired = await linkOf(ownAccess);
+      await q(`UPDATE privacy_export_link SET expires_at = now() - interval '1 second' WHERE used_at IS NULL AND request_id = $1 AND expires_at > now()`, [ownAccess]);
+      const fresh = await linkOf(ownAccess);
+      // The other customer asks for their export link, and is then erased.
+      const erased = await linkOf(theirAccess, otherCustomer);
+      await db.dataSource.transaction((em) => eraseCustomer(em, otherCustomer, new Date()));
+      const unused = async () => Number((await q(`SELECT count(*) n FROM privacy_export_link WHERE used_at IS NULL`))[0].n);
+      const [events, unusedBefore] = [await eventCount(db.dataSource), await unused()];
+      const refusals = {
+        used: await download(used),
+        expired: await download(expired),
+        'tampered at its first character': await download(tampered(fresh, 0)),
+        'tampered at its last character': await download(tampered(fresh, fresh.length - 1)),
+        unknown: await download('A'.repeat(43)),
+        'not a token': await download('x'),
+        'of an erased customer': await download(erased),
+      };
+      const expected = {
+        status: 404,
+        headers: { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({ errors: [{ message: 'This download link is unknown, used or expired: ask for a new one (createPrivacyExportLink)', extensions: { code: 'NOT_FOUND' } }] }),
+      };
+      for (const [label, r] of Object.entries(refusals)) {
+        const { connection: _c, 'keep-alive': _k, 'content-length': _l, ...headers } = shown(r).headers;
+        expect({ label, ...shown(r), headers }).toEqual({ label, ...expected });
+      }
+      // Nothing was disclosed, so nothing is audited; and no refusal spent a link: the fresh one still downloads.
+      expect([await eventCount(db.dataSource), await unused()]).toEqual([events, unusedBefore]);
+      expect((await download(fresh)).status).toBe(200);
+    });
+
+    it("every download is audited before it is answered: the link, whose data, which request, flagged", async () => {
+      const token = await linkOf(ownAccess);
+      const r = await download(token);
+      expect(r.status).toBe(200);
+      const [event] = await q(
+        `SELECT e.principal_kind, e.purpose, e.operation_name, e.outcome, e.flagged, e.privacy_request_reference, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.request_id = $1`,
+        [r.headers.get('x-request-id')],
+      );
+      expect(event).toEqual({
+        principal_kind: 'export_link',
+        purpose: 'data_subject_request',
+        operation_name: 'downloadPrivacyExport',
+        outcome: 'ok',
+        flagged: true,
+        privacy_request_reference: ownAccess,
+        subject_ids: [DEMO_IDS.demoCustomer],
+        disclosed: ['PrivacyExport.document'],
+        masked: [],
+        denied: [],
+      });
+    });
+  });
+
+  describe('refusals before a request runs', () => {
+    const REQUEST = `query($id: ID!) { privacyRequest(id: $id) { id status type } }`;
+
+    it("401 and 429 answer a question about a request outside the scope as one about a missing request, and leave the same audit events", async () => {
+      const budgeted = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 1000, missesPerMinute: 100, refusalsPerMinute: 1 } });
+      try {
+        const ask = async (id: string, headers: Record<string, string>) => budgeted.post({ query: REQUEST, variables: { id } }, headers);
+        // A token signed with another key: 401, before anything is read.
+        const forged = { authorization: `Bearer ${await mintDevToken({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['data_subject_request'], secret: 'not the gateway secret' }, budgeted.authConfig)}` };
+        const [foreign401, missing401] = [await ask(theirReceived, forged), await ask(RANDOM_ID, forged)];
+        expect(shown(foreign401)).toEqual(shown(missing401));
+        expect(foreign401.status).toBe(401);
+        expect([await eventsOf(foreign401.headers.get('x-request-id')), await eventsOf(missing401.headers.get('x-request-id'))]).toEqual([[], []]);
+        // A customer who spent their one refusal: 429, audited, naming no request and no subject.
+        const spender = { authorization: `Bearer ${await mintDevToken({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['data_subject_request'] }, budgeted.authConfig)}` };
+        expect((await budgeted.post('{"query": ', spender)).status).toBe(400);
+        const [foreign429, missing429] = [await ask(theirReceived, spender), await ask(RANDOM_ID, spender)];
+        expect([foreign429.status, missing429.status]).toEqual([429, 429]);
+        const withoutRetry = (r: typeof foreign429) => ({ ...shown(r), body: r.text.replace(/\d+/g, 'N'), headers: { ...shown(r).headers, 'retry-after': 'N' } });
+        expect(withoutRetry(foreign429)).toEqual(withoutRetry(missing429));
+        const [foreignEvents, missingEvents] = [await eventsOf(foreign429.headers.get('x-request-id')), await eventsOf(missing429.headers.get('x-request-id'))];
+        expect(foreignEvents).toEqual(missingEvents);
+        expect(foreignEvents).toEqual([expect.objectContaining({ principal_kind: 'customer', outcome: 'denied', error_codes: ['RATE_LIMITED'], privacy_request_reference: null, detail: null })]);
+      } finally {
+        await budgeted.close();
+      }
     });
   });
 });

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
+import { INVALID_CURSOR_MESSAGE } from '../../src/platform/cursor-seal';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
@@ -263,6 +264,36 @@ describe('side doors of the rights work, over HTTP', () => {
       } finally {
         await budgeted.close();
       }
+    });
+  });
+
+  describe('the queue of privacy requests: filters and cursors', () => {
+    const LIST = `query($filter: PrivacyRequestFilter, $after: String) { privacyRequests(first: 1, filter: $filter, after: $after) { nodes { id } pageInfo { endCursor } } }`;
+
+    it("a customer filtering by another customer's id learns what a random id tells: nothing, alike", async () => {
+      const [{ id: third }] = await q(`SELECT id FROM customer WHERE status = 'active' AND id NOT IN ($1, $2) ORDER BY id DESC LIMIT 1`, [DEMO_IDS.demoCustomer, otherCustomer]);
+      await request(third, 'objection', 'identity_verified');
+      const mine = await customer();
+      const [foreign, missing] = [
+        await gw.post({ query: LIST, variables: { filter: { customerId: third } } }, mine),
+        await gw.post({ query: LIST, variables: { filter: { customerId: RANDOM_ID } } }, mine),
+      ];
+      expect(shown(foreign)).toEqual(shown(missing));
+      expect(missing.json).toEqual({ data: { privacyRequests: { nodes: [], pageInfo: { endCursor: null } } } });
+      expect(await eventsOf(foreign.headers.get('x-request-id'))).toEqual(await eventsOf(missing.headers.get('x-request-id')));
+    });
+
+    it("an officer's cursor does not open the customer's queue: refused as a cursor changed by one character is", async () => {
+      const first = await gw.post({ query: LIST, variables: {} }, await officer('PR-SD-2'));
+      const officers: string = first.json.data.privacyRequests.pageInfo.endCursor;
+      const ownPage = await gw.post({ query: LIST, variables: {} }, await customer());
+      const own: string = ownPage.json.data.privacyRequests.pageInfo.endCursor;
+      const changed = `${own.slice(0, -1)}${own.endsWith('A') ? 'B' : 'A'}`;
+      const refusal = async (after: string) => (await gw.post({ query: LIST, variables: { after } }, await customer())).json.errors.map((e: any) => [e.extensions.code, e.message]);
+      expect(await refusal(officers)).toEqual([['BAD_USER_INPUT', INVALID_CURSOR_MESSAGE]]);
+      expect(await refusal(changed)).toEqual(await refusal(officers));
+      // The customer's own cursor opens their next page.
+      expect((await gw.post({ query: LIST, variables: { after: own } }, await customer())).json.errors).toBeUndefined();
     });
   });
 });

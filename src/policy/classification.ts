@@ -46,6 +46,15 @@ const ADDRESS_FIELDS: TypeClassification = {
   phone: { class: 'contact.phone', mask: 'phone' },
 };
 
+/**
+ * The categories of a customer's data a privacy export holds in the clear (its sections:
+ * privacy/handlers/registry.ts): every one but behaviour, which is never linked to a customer,
+ * and the audit records and notifications about them, which are theirs by the right of access.
+ */
+const PRIVACY_EXPORT_REVEALS: readonly DataCategory[] = DATA_CATEGORIES.filter(
+  (c) => !['technical.behavior', 'technical.aggregate', 'audit.record', 'integration.webhook', 'integration.delivery'].includes(c),
+);
+
 export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
   Query: {
     customer: LINK,
@@ -65,7 +74,12 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     partners: LINK,
     privacyRequests: LINK,
     privacyRequest: LINK,
-    privacyExport: LINK,
+    // The export is everything held about one customer, in the clear, in one string: whatever its
+    // own fields' category, it discloses every category of the customer's data it holds, and is
+    // for a caller who sees all of them (the customer themself, a compliance officer). The audit
+    // records, notifications and holds about the customer are in it too, theirs by the right of
+    // access (design §6), so they are not named here: the customer's row does not see them elsewhere.
+    privacyExport: { class: LINK, reveals: PRIVACY_EXPORT_REVEALS },
     legalHolds: LINK,
     policyVersions: LINK,
     auditEvents: LINK,

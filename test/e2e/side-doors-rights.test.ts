@@ -168,6 +168,23 @@ describe('side doors of the rights work, over HTTP', () => {
     });
   });
 
+  describe("a customer's export", () => {
+    it("is not read by customer service, whose row sees the customer's email only masked: the export would show it, and everything else, in the clear", async () => {
+      const [{ email }] = await q(`SELECT email FROM customer WHERE id = $1`, [DEMO_IDS.demoCustomer]);
+      const agent = { ...(await bearer({ kind: 'staff', subject: 'agent-sd', roles: ['customer_service'], purposes: ['data_subject_request'] })), 'x-purpose': 'data_subject_request' };
+      // What the row shows of the customer: the email masked.
+      const read = await gw.post({ query: `query($id: ID!) { customer(id: $id) { email } }`, variables: { id: DEMO_IDS.demoCustomer } }, agent);
+      expect(read.json.data.customer.email).not.toBe(email);
+      expect(read.text).not.toContain(email);
+      const r = await gw.post({ query: `query($id: ID!) { privacyExport(id: $id) { requestId document } }`, variables: { id: ownAccess } }, agent);
+      expect(r.text).not.toContain(email);
+      expect(r.json).toEqual({
+        data: { privacyExport: null },
+        errors: [{ message: 'Not disclosed to this caller for this purpose: Query.privacyExport', locations: [{ line: 1, column: 19 }], path: ['privacyExport'], extensions: { code: 'FORBIDDEN' } }],
+      });
+    });
+  });
+
   describe('the one-time export download link', () => {
     const EXPORTS = '/privacy-exports/';
     const linkOf = async (requestId: string, customerId: string = DEMO_IDS.demoCustomer): Promise<string> => {

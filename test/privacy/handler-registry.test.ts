@@ -5,7 +5,8 @@
 import { Column, Entity, ManyToOne, JoinColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { CustomerEntity } from '../../src/domains/customers/customer.entity';
 import { ENTITIES } from '../../src/data-source';
-import { CLASSIFICATION } from '../../src/policy/classification';
+import { CLASSIFICATION, type FieldClassification } from '../../src/policy/classification';
+import { DATA_CATEGORIES } from '../../src/policy/vocabulary';
 import { subjectCondition, type PrivacyHandler } from '../../src/privacy/handlers/privacy-handler';
 import { entityShape } from '../../src/privacy/handlers/entity-shape';
 import { checkPrivacyRegistry } from '../../src/privacy/handlers/registry-check';
@@ -122,5 +123,21 @@ describe('the privacy-handler registry', () => {
       't.shipment_id IN (SELECT p1.id FROM "shipment" p1 WHERE p1.order_id IN (SELECT p2.id FROM "order" p2 WHERE p2.customer_id = $1))',
     );
     expect(subjectCondition(HANDLERS_BY_TABLE, 'customer', 't', '$1')).toBe('t.id = $1');
+  });
+
+  it("names, on the export's link, every category of the customer's data the export holds, so that only a caller seeing all of them reads it", () => {
+    // The sections' types and their fields' categories; the audit records, notifications and
+    // their delivery state are in the export by the right of access, and are not the link's to name.
+    const held = new Set<string>();
+    for (const h of PRIVACY_HANDLERS.filter((h) => h.export)) {
+      for (const type of h.types) {
+        for (const c of Object.values(CLASSIFICATION[type] ?? {})) {
+          const category = typeof c === 'string' ? c : c.class;
+          if ((DATA_CATEGORIES as readonly string[]).includes(category)) held.add(category);
+        }
+      }
+    }
+    for (const byRight of ['audit.record', 'integration.delivery', 'integration.webhook']) held.delete(byRight);
+    expect([...((CLASSIFICATION.Query.privacyExport as FieldClassification).reveals ?? [])].sort()).toEqual([...held].sort());
   });
 });

@@ -14,6 +14,7 @@ import { Webhook } from 'standardwebhooks';
 import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
 import { isPublicAddress } from '../../src/domains/webhooks/webhook-transport';
 import { backoffMs } from '../../src/domains/webhooks/webhook-worker';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import type { Gateway } from '../../src/server';
@@ -298,6 +299,23 @@ describe('webhooks: signed change notifications', () => {
     expect(await deliveriesOf(endpointA.id)).toEqual([expect.objectContaining({ status: 'cancelled', last_error: "the record is no longer within the partner's reach" })]);
     expect(await deliveriesOf(endpointB.id)).toEqual([expect.objectContaining({ status: 'delivered', event_type: 'shipment.assigned', resource_id: shipment.id })]);
     expect(JSON.parse(rxB.requests[0].body)).toMatchObject({ type: 'shipment.assigned', data: { shipment: { id: shipment.id } } });
+  });
+
+  it('sends nothing about a customer erased after the change was queued: erasure deletes the pending delivery, so nothing is read or audited for it', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const shipment = await openShipmentOf(CARRIER_A);
+    await scan(CARRIER_A, shipment.id);
+    const [queued] = await deliveriesOf(endpoint.id);
+    expect(queued).toEqual(expect.objectContaining({ status: 'pending', resource_id: shipment.id }));
+    // The customer is erased before the worker runs: their open order, its shipment with it, is kept and restricted.
+    await db.dataSource.transaction((em) => eraseCustomer(em, shipment.customer_id, new Date()));
+    expect(await db.dataSource.query(`SELECT restricted_at IS NOT NULL AS restricted FROM shipment WHERE id = $1`, [shipment.id])).toEqual([{ restricted: true }]);
+
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+    expect(rx.requests).toEqual([]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([]);
+    expect(await db.dataSource.query(`SELECT request_id FROM audit_event WHERE request_id LIKE $1`, [`webhook:${queued.id}:%`])).toEqual([]);
   });
 
   it('writes the outbox row in the transaction of the change: invisible until it commits, gone when it rolls back', async () => {

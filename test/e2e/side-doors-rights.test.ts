@@ -1,7 +1,9 @@
 /**
  * Side doors of the newest surfaces, as an outside tester tries them over HTTP: the writes of
- * data-subject requests sent with an `Idempotency-Key`, the one-time export download link, the
- * refusals of the transport before a request runs, and the lists of the rights work. The rule
+ * data-subject requests sent with an `Idempotency-Key` (and their replays, by another principal
+ * or by the same one under other roles), who reads an access request's export, the one-time
+ * export download link, the refusals of the transport before a request runs, and the queue of
+ * privacy requests (its filters and cursors). The rule
  * each test holds them to: a caller cannot tell a row outside its scope from a row that does
  * not exist (by the answer, its status, its replay, or the audit events it leaves), what a
  * response carries is what the caller's view decides now, a secret answered once is never kept,
@@ -57,8 +59,9 @@ describe('side doors of the rights work, over HTTP', () => {
   const q = <T = Record<string, any>>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
   const bearer = async (options: DevTokenOptions) => ({ authorization: `Bearer ${await mintDevToken(options, gw.authConfig)}` });
   const customer = (customerId: string = DEMO_IDS.demoCustomer) => bearer({ kind: 'customer', customerId, purposes: ['data_subject_request'] });
-  const officer = async (requestId: string, roles: NonNullable<DevTokenOptions['roles']> = ['compliance_officer']) => ({
-    ...(await bearer({ kind: 'staff', subject: 'officer-sd', roles, purposes: ['data_subject_request'] })),
+  /** A compliance officer under data_subject_request, naming the privacy request its request serves. */
+  const officer = async (requestId: string) => ({
+    ...(await bearer({ kind: 'staff', subject: 'officer-sd', roles: ['compliance_officer'], purposes: ['data_subject_request'] })),
     'x-purpose': 'data_subject_request',
     'x-privacy-request': requestId,
   });

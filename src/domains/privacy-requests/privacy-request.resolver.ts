@@ -239,7 +239,7 @@ export class PrivacyRequestResolver {
     return request;
   }
 
-  @Mutation(() => PrivacyExportLink, { description: 'A link that downloads the export of a completed access request once, within an hour; the link is the only copy of its secret.' })
+  @Mutation(() => PrivacyExportLink, { description: 'A link that downloads the export of a completed access request once, within an hour; the link is the only copy of its secret (refused with an Idempotency-Key, which would keep it).' })
   async createPrivacyExportLink(@Arg('input', () => PrivacyRequestIdInput) input: PrivacyRequestIdInput, @Ctx() ctx: RequestContext) {
     refuseIdempotencyKey(ctx, 'a one-time download link');
     const found = await this.find(ctx, input.requestId, 'input.requestId');

@@ -223,7 +223,7 @@ export interface RateLimiter {
   /** The budgets of one principal, for its request's context. */
   budgetsFor(principal: Principal): RequestBudgets;
   admission: AdmissionBudgets;
-  /** Resolves once Redis is connected, or after REDIS_READY_TIMEOUT_MS (then counting in memory until it is). */
+  /** Resolves once Redis is connected, or after REDIS_READY_TIMEOUT_MS (then counting in memory until it is), or when closed. */
   ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -236,7 +236,11 @@ export const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
 /** How long the gateway waits at start for Redis before it counts in memory. */
 export const REDIS_READY_TIMEOUT_MS = 2000;
 
-function connectRedis(url: string, logger: Logger | undefined): { redis: Redis; ready: Promise<void> } {
+/**
+ * A client of `url`; `ready` resolves once it is connected or after REDIS_READY_TIMEOUT_MS, and
+ * `stopWaiting` resolves it at once and clears its timer (a limiter closed before Redis answered).
+ */
+function connectRedis(url: string, logger: Logger | undefined): { redis: Redis; ready: Promise<void>; stopWaiting: () => void } {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -259,15 +263,17 @@ function connectRedis(url: string, logger: Logger | undefined): { redis: Redis; 
     lastLogged = -Infinity;
     logger?.info('Redis reachable again: rate limits are shared again');
   });
+  let stopWaiting!: () => void;
   const ready = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, REDIS_READY_TIMEOUT_MS);
     timer.unref();
-    redis.once('ready', () => {
+    stopWaiting = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    redis.once('ready', stopWaiting);
   });
-  return { redis, ready };
+  return { redis, ready, stopWaiting };
 }
 
 /** How many spent budgets each replica remembers; one forgotten is learned again at its next charge. */
@@ -439,6 +445,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
     },
     ready: connection?.ready ?? Promise.resolve(),
     async close() {
+      connection?.stopWaiting();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -57,8 +57,24 @@ function audienceSchema(schema: GraphQLSchema, kind: string): GraphQLSchema | un
   return isContractAudience(kind as PrincipalKind) ? buildContract(schema, kind as (typeof CONTRACT_AUDIENCES)[number]) : schema;
 }
 
-/** How long `serve` waits, once told to stop, for the requests in flight. */
+/** How long `serve` waits, once told to stop, for the requests in flight (on each listener). */
 const DRAIN_TIMEOUT_MS = 25_000;
+
+/**
+ * Stops `server` taking connections and resolves once its last one is closed: the idle ones at
+ * once, a busy one as soon as its answer is out (its handler closes idle connections on each
+ * `finish` while stopping), and those still busy after DRAIN_TIMEOUT_MS are cut (`onDeadline` is told).
+ */
+async function drainListener(server: http.Server, onDeadline: () => void): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => {
+    onDeadline();
+    server.closeAllConnections();
+  }, DRAIN_TIMEOUT_MS);
+  await closed;
+  clearTimeout(deadline);
+}
 
 interface Command {
   summary: string;
@@ -219,7 +235,14 @@ const COMMANDS: Record<string, Command> = {
         trustedDocuments: config.trustedDocuments,
         webhooks: webhookSettings(config),
       });
-      const metricsServer = config.metricsPort === 0 ? undefined : http.createServer(gateway.metricsHandler);
+      let stopping = false;
+      const metricsServer =
+        config.metricsPort === 0
+          ? undefined
+          : http.createServer((req, res) => {
+              res.once('finish', () => stopping && metricsServer?.closeIdleConnections());
+              gateway.metricsHandler(req, res);
+            });
       if (metricsServer) {
         await new Promise<void>((resolve, reject) => {
           metricsServer.once('error', reject);
@@ -228,7 +251,6 @@ const COMMANDS: Record<string, Command> = {
         logger.info({ url: `http://${config.metricsHost}:${config.metricsPort}/metrics` }, 'metrics are served');
       }
       gateway.webhooks.start();
-      let stopping = false;
       const server = createListener(config, (req, res) => {
         // Stopping: a keep-alive connection is closed as soon as its answer is out.
         res.once('finish', () => stopping && server.closeIdleConnections());
@@ -247,21 +269,16 @@ const COMMANDS: Record<string, Command> = {
       // Stopping drains: no new connections, requests in flight are answered (their audit events
       // written first, as always), then the audit events still waiting are written, then the pool
       // and the embedded database close. Connections still busy after DRAIN_TIMEOUT_MS are cut.
+      // The metrics listener closes the same way once the requests are answered, so that a scrape
+      // during the drain still sees them, and before the gateway whose metrics it serves stops.
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'stopping: answering the requests in flight, then closing the pool and the database');
         gateway.drain();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const deadline = setTimeout(() => {
-          logger.warn({ ms: DRAIN_TIMEOUT_MS }, 'requests still in flight at the drain deadline: closing their connections');
-          server.closeAllConnections();
-        }, DRAIN_TIMEOUT_MS);
-        await closed;
-        clearTimeout(deadline);
+        await drainListener(server, () => logger.warn({ ms: DRAIN_TIMEOUT_MS }, 'requests still in flight at the drain deadline: closing their connections'));
         await retention?.stop();
-        metricsServer?.close();
+        if (metricsServer) await drainListener(metricsServer, () => logger.warn({ ms: DRAIN_TIMEOUT_MS }, 'metrics scrapes still in flight at the drain deadline: closing their connections'));
         await gateway.stop();
         await mail.stop();
         await auditLog.close();

@@ -6,14 +6,12 @@
  * (Instrumentation patches modules as Node loads them, which jest's own module loader bypasses:
  * hence a process of its own.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import readline from 'node:readline';
 import { loadAuthConfig } from '../../src/auth/auth-config';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { startServeProcess, until } from '../harness/serve-process';
 
 interface OtlpSpan {
   traceId: string;
@@ -22,8 +20,6 @@ interface OtlpSpan {
   name: string;
   links?: Array<{ traceId: string; spanId: string }>;
 }
-
-const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 
 /** A minimal OTLP/HTTP JSON collector: keeps every span it is sent. */
 async function startCollector(): Promise<{ url: string; spans: OtlpSpan[]; close(): Promise<void> }> {
@@ -42,50 +38,6 @@ async function startCollector(): Promise<{ url: string; spans: OtlpSpan[]; close
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, spans, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** The gateway process; resolves once it serves, with its URL and every log line it writes. */
-async function startGateway(db: TestDatabase, env: Record<string, string>): Promise<{ url: string; lines: Array<Record<string, unknown>>; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const stderr: string[] = [];
-  readline.createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not serve within 30 s: ${stderr.join('\n')}`)), 30_000);
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      lines.push(entry);
-      if (entry.msg === 'need-to-know is serving') {
-        clearTimeout(timer);
-        resolve(String(entry.url).replace(/\/graphql$/, ''));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) while starting: ${stderr.join('\n')}`)));
-  });
-  return {
-    url,
-    lines,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('OpenTelemetry traces', () => {
   let db: TestDatabase;
   let token: string;
@@ -98,7 +50,7 @@ describe('OpenTelemetry traces', () => {
 
   it('show one request as the HTTP request with its token check, SQL and audit write, and tie it to its audit event and log line', async () => {
     const collector = await startCollector();
-    const gateway = await startGateway(db, {
+    const gateway = await startServeProcess(db, {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url,
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '50',
@@ -145,7 +97,7 @@ describe('OpenTelemetry traces', () => {
   });
 
   it('are off without an OTLP endpoint: no trace id on events or log lines', async () => {
-    const gateway = await startGateway(db, {});
+    const gateway = await startServeProcess(db, {});
     try {
       const response = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',

@@ -70,10 +70,13 @@ describe('policy versions', () => {
 
   it('lets a customer read the version they ordered under', async () => {
     const { gateway, execute } = await createTestGateway(db);
-    const r = await execute(`{ orders(first: 100, filter: { customerId: "${DEMO_IDS.demoCustomer}" }) { nodes { orderNumber policyVersion { version sha256 effectiveAt } } } }`, as.customer(DEMO_IDS.demoCustomer, 'data_subject_request'));
-    await gateway.stop();
-    expect(r.errors).toBeUndefined();
-    const pv2 = r.data!.orders.nodes.find((n: { orderNumber: string }) => n.orderNumber === 'PV-2');
-    expect(pv2.policyVersion).toEqual({ version: '2027-01', sha256: createHash('sha256').update(TEXT).digest('hex'), effectiveAt: EFFECTIVE.toISOString() });
+    try {
+      const r = await execute(`{ orders(first: 100, filter: { customerId: "${DEMO_IDS.demoCustomer}" }) { nodes { orderNumber policyVersion { version sha256 effectiveAt } } } }`, as.customer(DEMO_IDS.demoCustomer, 'data_subject_request'));
+      expect(r.errors).toBeUndefined();
+      const pv2 = r.data!.orders.nodes.find((n: { orderNumber: string }) => n.orderNumber === 'PV-2');
+      expect(pv2.policyVersion).toEqual({ version: '2027-01', sha256: createHash('sha256').update(TEXT).digest('hex'), effectiveAt: EFFECTIVE.toISOString() });
+    } finally {
+      await gateway.stop();
+    }
   });
 });

@@ -269,14 +269,17 @@ describe('behaviour aggregates for the data analyst', () => {
 
   it('holds a larger k, configured upward', async () => {
     const { gateway, execute: strict } = await createTestGateway(db, { analytics: { minVisitorsPerCell: 25 } });
-    const r = await strict(QUERY, analyst, { from: DAYS[0], to: DAYS[1], groupBy: ['DEVICE_CLASS'], filter: null });
-    await gateway.stop();
-    const answer = r.data!.behaviorAggregates as { minVisitorsPerCell: number; cells: CellOut[]; totals: CellOut[] };
-    expect(answer.minVisitorsPerCell).toBe(25);
-    const shown = [...answer.cells, ...answer.totals].filter((c) => !c.suppressed);
-    expect(shown.length).toBeGreaterThan(0);
-    for (const c of shown) expect(expected.get(keyOf(c.day, levelOf(c), valuesOf(c)))![0]).toBeGreaterThanOrEqual(25);
-    expect([...answer.cells, ...answer.totals].some((c) => c.suppressed && expected.get(keyOf(c.day, levelOf(c), valuesOf(c)))![0] >= K)).toBe(true);
+    try {
+      const r = await strict(QUERY, analyst, { from: DAYS[0], to: DAYS[1], groupBy: ['DEVICE_CLASS'], filter: null });
+      const answer = r.data!.behaviorAggregates as { minVisitorsPerCell: number; cells: CellOut[]; totals: CellOut[] };
+      expect(answer.minVisitorsPerCell).toBe(25);
+      const shown = [...answer.cells, ...answer.totals].filter((c) => !c.suppressed);
+      expect(shown.length).toBeGreaterThan(0);
+      for (const c of shown) expect(expected.get(keyOf(c.day, levelOf(c), valuesOf(c)))![0]).toBeGreaterThanOrEqual(25);
+      expect([...answer.cells, ...answer.totals].some((c) => c.suppressed && expected.get(keyOf(c.day, levelOf(c), valuesOf(c)))![0] >= K)).toBe(true);
+    } finally {
+      await gateway.stop();
+    }
   });
 
   it('refuses a k below 10, in the environment and in the gateway', async () => {

@@ -458,6 +458,30 @@ describe('data-subject rights, over HTTP', () => {
     expect(legal.body.data!.order.shippingAddress).toEqual({ recipientName: 'Erin Erasable' });
   });
 
+  it('an officer who completes a request in progress that nobody handles is recorded as its handler', async () => {
+    const [fresh] = await db.dataSource.query(
+      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id LIMIT 1`,
+    );
+    const { request } = await submit(await customerToken(fresh.id), { type: 'ACCESS' });
+    // In progress with no handler: as an import, or a request begun before handlers were recorded, leaves one.
+    await db.dataSource.query(`UPDATE privacy_request SET status = 'in_progress', verified_at = now(), due_at = now() + interval '3 days', handler = NULL WHERE id = $1`, [request.id]);
+    const completed = await asOfficer(
+      `mutation($id: ID!) { completePrivacyRequest(input: { requestId: $id }) { status handler transitions { fromStatus toStatus actorKind } } }`,
+      { id: request.id },
+      request.id,
+    );
+    expect(completed.body.errors).toBeUndefined();
+    expect(completed.body.data!.completePrivacyRequest).toEqual({
+      status: 'COMPLETED',
+      handler: 'officer-1',
+      transitions: [
+        { fromStatus: null, toStatus: 'RECEIVED', actorKind: 'customer' },
+        { fromStatus: 'IN_PROGRESS', toStatus: 'COMPLETED', actorKind: 'staff' },
+      ],
+    });
+    expect((await db.dataSource.query(`SELECT handler FROM privacy_request WHERE id = $1`, [request.id]))[0].handler).toBe('officer-1');
+  });
+
   it('the officer’s queue shows due and overdue requests, and a rejection records its reason', async () => {
     const token = await customerToken();
     const { request, code } = await submit(token, { type: 'ERASURE' });

@@ -342,8 +342,11 @@ export class PrivacyRights {
   ): Promise<{ transitions: string[]; blobKeys: string[] }> {
     const transitions: string[] = [];
     let blobKeys: string[] = [];
+    // Whoever carries out a request nobody handles becomes its handler, as a rejection records
+    // whoever rejects it: a request done by a person names one. The system names nobody.
+    const handler = request.handler ?? (actor.kind === 'system' ? null : actor.subject);
     if (request.status !== PrivacyRequestStatus.IN_PROGRESS) {
-      transitions.push(await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, null, at, { handler: request.handler ?? (actor.kind === 'system' ? null : actor.subject) }));
+      transitions.push(await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, null, at, { handler }));
     }
     let result: Record<string, unknown>;
     let summary: string;
@@ -380,7 +383,7 @@ export class PrivacyRights {
       case PrivacyRequestType.RECTIFICATION:
         throw new Error('a rectification is carried out by rectify()');
     }
-    transitions.push(await this.move(em, request, PrivacyRequestStatus.COMPLETED, actor, null, at, { completedAt: at, result, resultSummary: summary }));
+    transitions.push(await this.move(em, request, PrivacyRequestStatus.COMPLETED, actor, null, at, { completedAt: at, handler, result, resultSummary: summary }));
     return { transitions, blobKeys };
   }
 

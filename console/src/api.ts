@@ -15,6 +15,24 @@ export interface Session {
 
 const SESSION_KEY = 'need-to-know.console.session';
 
+/**
+ * Who the session's token names (its `sub` claim): the subject the gateway records as the handler
+ * of a request the officer takes. Read only to word what a page offers the officer about their
+ * own requests; what the officer may do is the gateway's answer alone. Undefined when the token
+ * is not a JWT whose payload names a subject.
+ */
+export function signedInSubject(session: Session): string | undefined {
+  const payload = session.token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const bytes = Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes)) as { sub?: unknown } | null;
+    return typeof claims?.sub === 'string' ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadSession(): Session | undefined {
   try {
     const raw = sessionStorage.getItem(SESSION_KEY);

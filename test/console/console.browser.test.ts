@@ -383,7 +383,8 @@ describe('compliance console (Chromium)', () => {
       // The page shows the request as it is now: its history, its handler, and what may be done next.
       await expect(opened(id).getByRole('list', { name: 'Status history' }).textContent()).resolves.toMatch(/identity verified → in progress by staff$/);
       await expect(opened(id).textContent()).resolves.toContain(`handled by ${OFFICER}`);
-      await expect(actionsOf(id)).resolves.toEqual([`Take it over (handled by ${OFFICER})`, "Erase the customer's data…", 'Reject…']);
+      // Taking over a request of one's own means nothing: the gateway lists it, the console does not offer it.
+      await expect(actionsOf(id)).resolves.toEqual(["Erase the customer's data…", 'Reject…']);
       await expect(page.getByRole('region', { name: 'Request queue' }).getByRole('row', { name: new RegExp(id) }).textContent()).resolves.toMatch(new RegExp(`in progress.*${OFFICER}$`));
     });
 
@@ -567,7 +568,23 @@ describe('compliance console (Chromium)', () => {
         { request_id: expect.any(String), replay_of: null },
         { request_id: expect.any(String), replay_of: events[0].request_id },
       ]);
-      await expect(actionsOf(id)).resolves.toEqual([`Take it over (handled by ${OFFICER})`, "Erase the customer's data…", 'Reject…']);
+      await expect(actionsOf(id)).resolves.toEqual(["Erase the customer's data…", 'Reject…']);
+    });
+
+    it("offers to take over another officer's request, naming them, and not one's own", async () => {
+      const id = await verifiedErasure(8);
+      const other = await mintDevToken({ kind: 'staff', subject: 'compliance-officer-2', roles: ['compliance_officer'], purposes: ['data_subject_request'] }, loadAuthConfig({}, 'test'));
+      const taken = await http.post(
+        { query: `mutation($input: PrivacyRequestIdInput!) { assignPrivacyRequest(input: $input) { handler } }`, variables: { input: { requestId: id } } },
+        { authorization: `Bearer ${other}`, 'x-purpose': 'data_subject_request', 'x-privacy-request': id },
+      );
+      expect(taken.json.data).toEqual({ assignPrivacyRequest: { handler: 'compliance-officer-2' } });
+      await openAfresh(id);
+      await expect(actionsOf(id)).resolves.toEqual(['Take it over (handled by compliance-officer-2)', "Erase the customer's data…", 'Reject…']);
+      await opened(id).getByRole('button', { name: 'Take it over (handled by compliance-officer-2)' }).click();
+      await said(id, `You took request ${id}: it is in progress, with you as its handler.`);
+      await expect(stored(id)).resolves.toMatchObject({ status: 'in_progress', handler: OFFICER });
+      await expect(actionsOf(id)).resolves.toEqual(["Erase the customer's data…", 'Reject…']);
     });
   });
 

@@ -3,7 +3,8 @@
  * (`PrivacyRequest.actions`: the writes the officer's policy grants that the request's type and
  * status allow now), never a guess of the console's own — an action the gateway does not list is
  * not shown, and one the console cannot carry out (a rectification's corrections, a customer's
- * code) is not shown either.
+ * code) is not shown either. Taking over a request the officer already handles is listed too
+ * (assigning is allowed to anyone's request in progress) but means nothing: it is not offered.
  *
  * Each write is sent under data_subject_request naming the request (X-Privacy-Request), so its
  * audit event says which request it served, with an Idempotency-Key: a write whose answer never
@@ -13,7 +14,7 @@
  * a write and the re-read of the request after it are on their way, every action is disabled.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { GatewayError, graphql, inWords, newIdempotencyKey, type Session } from '../api';
+import { GatewayError, graphql, inWords, newIdempotencyKey, signedInSubject, type Session } from '../api';
 import { minute } from '../format';
 
 export interface ActionableRequest {
@@ -142,7 +143,8 @@ export function RequestActions({
     if (e.key === 'Escape' && !busy) cancel();
   };
 
-  const actions = request.actions ?? [];
+  const mine = request.handler !== null && request.handler === signedInSubject(session);
+  const actions = (request.actions ?? []).filter((a) => !(a === 'ASSIGN' && mine && request.status === 'IN_PROGRESS'));
   const erasure = request.type === 'ERASURE';
   const whose = customerName ? `${customerName}'s` : "the customer's";
 

@@ -225,6 +225,7 @@ export interface RateLimiter {
   admission: AdmissionBudgets;
   /** Resolves once Redis is connected, or after REDIS_READY_TIMEOUT_MS (then counting in memory until it is), or when closed. */
   ready: Promise<void>;
+  /** Stops waiting for Redis, forgets what was counted in memory (clearing its timers) and disconnects from Redis. */
   close(): Promise<void>;
 }
 
@@ -310,6 +311,17 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
   const callCounts = new BoundedCache<SourceCalls>(5000);
   const connection = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const redis = connection?.redis;
+  /**
+   * The limiters that count in memory. Each key they count holds a timer until its window ends
+   * (an hour for uploads); unref'd, it holds no process up, but it holds everything reachable
+   * from where it was set: close() clears them.
+   */
+  const inMemory: RateLimiterMemory[] = [];
+  const memory = (keyPrefix: string, points: number, duration: number): RateLimiterMemory => {
+    const limiter = new RateLimiterMemory({ keyPrefix, points, duration });
+    inMemory.push(limiter);
+    return limiter;
+  };
   // Should Redis be unreachable, each replica falls back to counting in its own memory.
   const make = (keyPrefix: string, points: number, duration = RATE_LIMIT_WINDOW_SECONDS): RateLimiterAbstract =>
     redis
@@ -320,9 +332,9 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
           duration,
           useRedisPackage: false,
           rejectIfRedisNotReady: true,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
+          insuranceLimiter: memory(keyPrefix, points, duration),
         })
-      : new RateLimiterMemory({ keyPrefix, points, duration });
+      : memory(keyPrefix, points, duration);
   const fields = make('fields', config.fieldsPerMinute);
   const misses = make('misses', config.missesPerMinute);
   const behaviorEvents = make('behavior-events', config.behaviorEventsPerMinute ?? DEFAULT_RATE_LIMITS.behaviorEventsPerMinute);
@@ -446,6 +458,7 @@ export function createRateLimiter(config: RateLimitConfig, maxTokens = 1000, log
     ready: connection?.ready ?? Promise.resolve(),
     async close() {
       connection?.stopWaiting();
+      for (const limiter of inMemory) for (const { key } of limiter.dump().storage) await limiter.delete(key);
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -143,7 +143,12 @@ export interface GatewayDeps {
    * the development secret, UTC without holidays, links to http://127.0.0.1:4000 (tests).
    */
   rights?: PrivacyRights;
-  /** Prometheus metrics; a registry of the gateway's own when absent. */
+  /**
+   * Prometheus metrics; when absent, a registry of the gateway's own without Node's process
+   * metrics. Those are the process's, and what collects them (a GC observer, an event-loop
+   * monitor) can never be stopped: the process entry (main.ts) adds them, and a gateway started
+   * in a process that goes on (a test, a benchmark) starts none to leave behind.
+   */
   metrics?: GatewayMetrics;
   /** Whether `handler` also answers GET /metrics (otherwise only `metricsHandler` does, for a listener of its own). Default false. */
   metricsOnPublicListener?: boolean;
@@ -237,7 +242,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, limits.maxTokens, deps.logger);
   started.push(() => rateLimiter.close());
   await rateLimiter.ready;
-  const metrics = deps.metrics ?? new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
+  const metrics = deps.metrics ?? new GatewayMetrics({ processMetrics: false, isKnownCoordinate: isClassifiedCoordinate });
   metrics.watchPool(deps.dataSource);
   metrics.watchOutbox(() => outboxBacklog(deps.dataSource));
   const ownAuditLog = protections && !deps.auditLog

@@ -6,6 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mintDevToken } from '../../src/auth/dev-token';
+import { GatewayMetrics } from '../../src/platform/metrics';
+import { isClassifiedCoordinate } from '../../src/policy/classification';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
@@ -26,7 +28,8 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
-    gw = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 3, missesPerMinute: 60 } });
+    // With Node's process metrics, as `serve` has them.
+    gw = await startHttpGateway(db, { rateLimits: { fieldsPerMinute: 3, missesPerMinute: 60 }, metrics: new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate }) });
     metricsServer = http.createServer(gw.gateway.metricsHandler);
     await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
     metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`;

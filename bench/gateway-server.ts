@@ -18,6 +18,8 @@ import { createTokenVerifier } from '../src/auth/token-verifier';
 import { loadConfig } from '../src/platform/config';
 import { createDataSource } from '../src/data-source';
 import { createLogger } from '../src/platform/logger';
+import { GatewayMetrics } from '../src/platform/metrics';
+import { isClassifiedCoordinate } from '../src/policy/classification';
 import { totalSqlStatements } from '../src/platform/sql-counter';
 import { createGateway } from '../src/server';
 import { RequestTally, reportFailure, reportReady, serveIpc } from './ipc';
@@ -57,6 +59,9 @@ async function main(): Promise<void> {
     // The limiter runs (in memory) but never trips: 20 connections of one principal are far over
     // a production budget, and a 429 measures nothing.
     rateLimits: { fieldsPerMinute: BENCH_RATE_LIMIT, missesPerMinute: BENCH_RATE_LIMIT },
+    // Node's process metrics as `serve` collects them (a gateway made in process starts none):
+    // this process is the gateway's own, so what it measures carries what production carries.
+    metrics: new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate }),
   });
   const tally = new RequestTally();
   const server = http.createServer((req, res) => {

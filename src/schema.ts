@@ -18,6 +18,7 @@ import { LegalHoldResolver } from './domains/legal-holds/legal-hold.resolver';
 import { OrderItemResolver, OrderResolver } from './domains/orders/order.resolver';
 import { PartnerResolver } from './domains/partners/partner.resolver';
 import { PaymentVerificationResolver } from './domains/payments/payment-verification.resolver';
+import { DisclosureMatrixResolver } from './domains/policy-versions/disclosure-matrix.resolver';
 import { PolicyVersionResolver } from './domains/policy-versions/policy-version.resolver';
 import { PrivacyRequestResolver } from './domains/privacy-requests/privacy-request.resolver';
 import { ShipmentResolver } from './domains/shipments/shipment.resolver';
@@ -40,6 +41,7 @@ export const RESOLVERS = [
   PrivacyRequestResolver,
   LegalHoldResolver,
   PolicyVersionResolver,
+  DisclosureMatrixResolver,
   AuditEventResolver,
   AuditIntegrityResolver,
   RetentionPreviewResolver,

@@ -346,7 +346,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
     : undefined;
   sweepTimer?.unref();
   if (sweepTimer) started.push(() => clearInterval(sweepTimer));
-  const consoleAssets = deps.console ? await ConsoleAssets.load(deps.console, schema, policy) : undefined;
+  const consoleAssets = deps.console ? await ConsoleAssets.load(deps.console) : undefined;
 
   const production = process.env.NODE_ENV === 'production';
   if (!deps.webhooks && production) throw new Error('createGateway: production needs its own webhook settings (webhooks.secretKey)');

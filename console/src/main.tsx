@@ -84,7 +84,7 @@ function App() {
           {session ? page.title : 'Sign in'}
         </h1>
         {!session && <SignInPage onSignIn={signIn} />}
-        {session && route === 'who-sees-what' && <WhoSeesWhatPage />}
+        {session && route === 'who-sees-what' && <WhoSeesWhatPage session={session} onUnauthenticated={() => signIn(undefined)} />}
         {session && route === 'who-saw' && <WhoSawPage session={session} initialCustomer={params.get('customer') ?? ''} onUnauthenticated={() => signIn(undefined)} />}
         {session && route === 'requests' && <RequestsPage session={session} onUnauthenticated={() => signIn(undefined)} />}
         {session && route === 'retention' && <RetentionPage session={session} onUnauthenticated={() => signIn(undefined)} />}

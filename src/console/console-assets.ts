@@ -1,14 +1,14 @@
 /**
  * The compliance console (console/, built by Vite into dist/console) as the gateway serves it at
  * /console: the built files, read into memory once at start-up (only those files can be served:
- * no path from a request ever reaches the file system), the disclosure matrix as JSON for the
- * "Who sees what" page, and — in development only — a sign-in that mints a compliance officer's
- * token.
+ * no path from a request ever reaches the file system), and — in development only — a sign-in
+ * that mints a compliance officer's token.
  *
  * The console holds no data of its own: every page calls /graphql with the officer's bearer
  * token, so what it shows is row-scoped, field-ruled and audited like any other caller's reads.
- * The disclosure matrix is the policy, not personal data: the same document is published as
- * docs/disclosure-matrix.md.
+ * That includes the disclosure matrix its "Who sees what" page shows (`Query.disclosureMatrix`):
+ * it names every field, those hidden from partners' contracts among them, so it is the matrix's
+ * to give, and it gives it to compliance officers only.
  *
  * Every answer carries a Content-Security-Policy that lets the page load and call only its own
  * origin (no third-party request can leave the browser), refuses framing, and sends no referrer.
@@ -18,12 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
-import type { GraphQLSchema } from 'graphql';
-import type { PolicyEngine } from '../policy/policy-view';
-import { disclosureMatrixData } from '../policy/report';
 
 export const CONSOLE_PATH = '/console';
-export const MATRIX_PATH = `${CONSOLE_PATH}/api/disclosure-matrix.json`;
 export const DEV_SIGN_IN_PATH = `${CONSOLE_PATH}/api/dev-sign-in`;
 
 export interface ConsoleOptions {
@@ -56,7 +52,7 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 interface Asset {
   body: Buffer;
-  /** The body gzipped once at start-up, when that is smaller (the matrix JSON shrinks about twentyfold). */
+  /** The body gzipped once at start-up, when that is smaller. */
   gzipped?: Buffer;
   type: string;
   etag: string;
@@ -84,7 +80,7 @@ export class ConsoleAssets {
   ) {}
 
   /** Reads the built console; fails with what to run when it has not been built. */
-  static async load(options: ConsoleOptions, schema: GraphQLSchema, engine: PolicyEngine): Promise<ConsoleAssets> {
+  static async load(options: ConsoleOptions): Promise<ConsoleAssets> {
     const indexFile = path.join(options.directory, 'index.html');
     if (!fs.existsSync(indexFile)) {
       throw new Error(`the compliance console is not built: ${indexFile} is missing (run "npm run build:console")`);
@@ -94,8 +90,6 @@ export class ConsoleAssets {
       const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
       assets.set(`${CONSOLE_PATH}/${file}`, asset(fs.readFileSync(path.join(options.directory, file)), type, file.startsWith('assets/')));
     }
-    const matrix = Buffer.from(JSON.stringify(disclosureMatrixData(schema, engine)));
-    assets.set(MATRIX_PATH, asset(matrix, CONTENT_TYPES['.json']!, false));
     return new ConsoleAssets(assets, assets.get(`${CONSOLE_PATH}/index.html`)!, options.devSignIn);
   }
 

@@ -49,10 +49,11 @@ const ADDRESS_FIELDS: TypeClassification = {
 /**
  * The categories of a customer's data a privacy export holds in the clear (its sections:
  * privacy/handlers/registry.ts): every one but behaviour, which is never linked to a customer,
- * and the audit records and notifications about them, which are theirs by the right of access.
+ * and the audit records and notifications about them, which are theirs by the right of access;
+ * never the disclosure policy, which is about no customer.
  */
 const PRIVACY_EXPORT_REVEALS: readonly DataCategory[] = DATA_CATEGORIES.filter(
-  (c) => !['technical.behavior', 'technical.aggregate', 'audit.record', 'integration.webhook', 'integration.delivery'].includes(c),
+  (c) => !['technical.behavior', 'technical.aggregate', 'audit.record', 'integration.webhook', 'integration.delivery', 'policy.disclosure'].includes(c),
 );
 
 export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
@@ -89,6 +90,8 @@ export const CLASSIFICATION: Readonly<Record<string, TypeClassification>> = {
     webhookEndpoints: LINK,
     webhookDeliveries: LINK,
     webhookDelivery: LINK,
+    // The whole disclosure matrix as JSON text (policy/report.ts), for the console's "Who sees what".
+    disclosureMatrix: 'policy.disclosure',
   },
   Customer: {
     id: STRUCTURE,

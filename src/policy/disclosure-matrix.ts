@@ -248,7 +248,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'data_subject_request',
-    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'integration.webhook', 'integration.delivery']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'integration.webhook', 'integration.delivery', 'policy.disclosure']),
     rows: 'self',
     // Consent is the customer's own to give and withdraw (policy §5, §6): managed under the
     // purpose of their data-subject rights, never under after-sales.
@@ -269,7 +269,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     principal: 'customer',
     purpose: 'after_sales',
-    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement', 'integration.webhook', 'integration.delivery']),
+    sees: all(['audit.record', 'technical.behavior', 'technical.aggregate', 'rights.request', 'consent.record', 'consent.grant', 'payment.settlement', 'integration.webhook', 'integration.delivery', 'policy.disclosure']),
     rows: 'self',
     operations: ['openAfterSalesCase', 'postCaseMessage', 'attachCaseUpload'],
     why: 'follow their orders and deliveries, talk to customer service and send it proof',
@@ -289,11 +289,12 @@ export const MATRIX: readonly MatrixRow[] = [
  * is another person's data, not the customer's to share. Nor the terms of grants: the grantee
  * always sees those of its own grant (GRANTEE_SEES), and never another's. Nor a partner's
  * webhook integration, which is about no customer, nor the record of what a partner was
- * notified of, which is the partner's record of its own work.
+ * notified of, which is the partner's record of its own work. Nor the disclosure policy, which
+ * is about no customer and not theirs to share.
  */
 export const GRANTABLE_CATEGORIES: readonly DataCategory[] = DATA_CATEGORIES.filter(
   (c) =>
-    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant', 'integration.webhook', 'integration.delivery'].includes(c),
+    !['audit.record', 'rights.request', 'payment.settlement', 'technical.behavior', 'technical.aggregate', 'contact.emergency', 'consent.grant', 'integration.webhook', 'integration.delivery', 'policy.disclosure'].includes(c),
 );
 
 /**

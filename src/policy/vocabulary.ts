@@ -38,6 +38,13 @@ export const DATA_CATEGORIES = [
    * customer, for as long as the delivery is kept.
    */
   'integration.delivery',
+  /**
+   * The disclosure policy as enforced (policy/report.ts): every field of the schema, and who sees
+   * it for which purpose. About no customer, but it names the fields hidden from partners' and
+   * third parties' contracts, which they must not learn exist (design §4 step 4): it is for those
+   * who answer for the policy, never for a partner, a third party or a customer.
+   */
+  'policy.disclosure',
 ] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 

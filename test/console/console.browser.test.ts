@@ -134,6 +134,10 @@ describe('compliance console (Chromium)', () => {
     await page.getByLabel('Field', { exact: true }).fill('Order.customer');
     const fields = page.getByRole('region', { name: 'Fields for logistics_partner × fulfillment' });
     await expect(fields.getByRole('row', { name: /Order\.customer\b/ }).textContent()).resolves.toMatch(/withheld.*recipient of the shipping snapshot/);
+    // The matrix is read through /graphql as the officer, under the case: audited like every read.
+    expect(await consoleEvents('DisclosureMatrix')).toEqual([
+      { principal_id: OFFICER, purpose: 'legal_compliance', flagged: true, legal_case_reference: CASE, outcome: 'ok', operation_type: 'query' },
+    ]);
     await shot('who-sees-what');
   });
 

@@ -6,7 +6,7 @@
  * which test/policy/disclosure-report.test.ts holds the document to).
  */
 import fs from 'node:fs';
-import { getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isObjectType, type GraphQLInputType, type GraphQLSchema } from 'graphql';
+import { getNamedType, getNullableType, isEnumType, isInputObjectType, isLeafType, isListType, isObjectType, type GraphQLInputType, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../../src/policy/principal';
 import { GRANTABLE_CATEGORIES, MATRIX, type MatrixRow } from '../../src/policy/disclosure-matrix';
 import { REPORT_FILE } from '../../src/policy/report';
@@ -62,13 +62,14 @@ function sample(type: GraphQLInputType): string {
   }
 }
 
-/** A minimal operation on a root field: the arguments it needs, and nothing but __typename below it. */
+/** A minimal operation on a root field: the arguments it needs, and nothing but __typename below it (nothing below a leaf). */
 function rootOperation(schema: GraphQLSchema, field: string, extra = ''): string {
   const f = schema.getQueryType()!.getFields()[field];
   const args = [...f.args.filter((a) => a.type !== getNullableType(a.type) && a.defaultValue === undefined).map((a) => `${a.name}: ${sample(a.type)}`), extra].filter(Boolean);
-  const target = getNullableType(f.type);
+  const target = getNamedType(f.type);
   const list = isObjectType(target) && target.name.endsWith('Connection');
-  return `{ ${field}${args.length ? `(${args.join(', ')})` : ''} { ${list ? 'nodes { __typename }' : '__typename'} } }`;
+  const selection = isLeafType(target) ? '' : ` { ${list ? 'nodes { __typename }' : '__typename'} }`;
+  return `{ ${field}${args.length ? `(${args.join(', ')})` : ''}${selection} }`;
 }
 
 /** Inputs every write accepts the shape of, naming records that do not exist ('' for a write that takes none). */

@@ -1,8 +1,11 @@
 /**
  * Who sees what: the disclosure matrix the gateway enforces (the same decisions as
- * docs/disclosure-matrix.md), browsable by principal, purpose, category and field.
+ * docs/disclosure-matrix.md), browsable by principal, purpose, category and field. It is read
+ * through /graphql as the signed-in officer (Query.disclosureMatrix, JSON text): the matrix
+ * gives it to compliance officers only, and the read is audited under the officer's legal case.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { GatewayError, graphql, inWords, type Session } from '../api';
 
 interface FieldEntry {
   coordinate: string;
@@ -33,7 +36,9 @@ const OUTCOME_WORDS: Record<FieldEntry['outcome'], string> = {
   not_disclosed: 'not disclosed',
 };
 
-export function WhoSeesWhatPage() {
+const MATRIX = `query DisclosureMatrix { disclosureMatrix }`;
+
+export function WhoSeesWhatPage({ session, onUnauthenticated }: { session: Session; onUnauthenticated: () => void }) {
   const [matrix, setMatrix] = useState<Matrix | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   const [principal, setPrincipal] = useState('');
@@ -42,9 +47,13 @@ export function WhoSeesWhatPage() {
   const [field, setField] = useState('');
 
   useEffect(() => {
-    fetch('/console/api/disclosure-matrix.json')
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then(setMatrix, (e: Error) => setProblem(`The disclosure matrix could not be loaded: ${e.message}`));
+    graphql<{ disclosureMatrix: string | null }>(session, 'DisclosureMatrix', MATRIX).then(
+      ({ disclosureMatrix }) => (disclosureMatrix === null ? setProblem('The gateway answered no disclosure matrix.') : setMatrix(JSON.parse(disclosureMatrix) as Matrix)),
+      (error: unknown) => {
+        if (error instanceof GatewayError && error.code === 'UNAUTHENTICATED') return onUnauthenticated();
+        setProblem(`The disclosure matrix could not be loaded. ${inWords(error)}`);
+      },
+    );
   }, []);
 
   const principals = useMemo(() => [...new Set(matrix?.rows.map((r) => r.principal))], [matrix]);

@@ -9,12 +9,13 @@ import { entityShape } from './entity-shape';
 import type { NotPersonal, PrivacyHandler, SubjectPath } from './privacy-handler';
 
 /**
- * Categories that describe crowds (aggregates over k ≥ 10 visitors) or a partner's own
- * integration (its endpoints, their secrets, how they answered), not persons. A webhook
+ * Categories that describe crowds (aggregates over k ≥ 10 visitors), a partner's own
+ * integration (its endpoints, their secrets, how they answered) or the disclosure policy itself
+ * (the matrix, computed from the code, held in no table), not persons. A webhook
  * delivery's record that a customer's shipment or payment changed is `integration.delivery`:
  * personal, so its table needs a handler (registry.ts).
  */
-const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate', 'integration.webhook']);
+const NOT_ABOUT_A_PERSON: ReadonlySet<string> = new Set(['technical.aggregate', 'integration.webhook', 'policy.disclosure']);
 
 function isPersonal(field: string | FieldClassification): boolean {
   const c = typeof field === 'string' ? field : field.class;

@@ -24,6 +24,7 @@ import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
 import { createAuditPlugin } from './audit/audit-plugin';
 import { REFERENCE_HEADERS, servedRequestOf, type ServedRequest } from './audit/served-request';
+import { unreachablePrivacyRequest } from './domains/privacy-requests/served-privacy-request';
 import type { Authenticate } from './auth/authenticate';
 import { createRequestContext, type ContextDeps, type RequestContext, type RequestSecrets } from './context';
 import { createAttachmentEndpoints, type AttachmentEndpointDeps } from './domains/after-sales/attachment-http';
@@ -407,6 +408,8 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
     const served = servedRequestOf(caller, view.serves && { ...view.serves, required: false }, (name) => given[name]);
     if (served instanceof GraphQLError) throw served;
     const ctx = createRequestContext(contexts, caller, view, requestId, served);
+    const unreachable = await unreachablePrivacyRequest(ctx);
+    if (unreachable) throw unreachable;
     if (notification) {
       ctx.auditNote.detail = notification.detail;
       ctx.gatewayInitiated = true;

@@ -11,10 +11,16 @@
  * serve); that read is flagged and audited without a reference. A customer reading their own data under data_subject_request is the data subject:
  * the reference is theirs to send (their request, if they made one) and the read is flagged
  * either way. Under purposes whose rows serve nothing, the headers are ignored.
+ *
+ * A legal case is the authority's reference, free text. A privacy request is the gateway's own
+ * record, named by its id, and must be one the caller's row scope reads
+ * (domains/privacy-requests/served-privacy-request.ts): else an audit event could record another
+ * customer's request, or none at all, as what a read served.
  */
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Caller } from '../policy/principal';
 import { selectsOnly } from '../platform/documents';
+import { isUuid } from '../platform/filters';
 import { badUserInput } from '../platform/errors';
 import { classify, isConnectionScaffolding, STRUCTURE } from '../policy/classification';
 import type { MatrixRow } from '../policy/disclosure-matrix';
@@ -80,5 +86,9 @@ export function servedRequestOf(
       { header: name },
     );
   }
-  return serves.reference === 'legal_case' ? { legalCaseReference: value } : { privacyRequestReference: value };
+  if (serves.reference === 'legal_case') return { legalCaseReference: value };
+  // A privacy request is named by its id; that the caller may read it is checked against its row
+  // scope once the request has one (domains/privacy-requests/served-privacy-request.ts).
+  if (!isUuid(value)) return badUserInput(`${name}: expected the id of a privacy request (a UUID), got ${value.length} characters`, { header: name });
+  return { privacyRequestReference: value.toLowerCase() };
 }

@@ -29,6 +29,7 @@ import type { DataSource } from 'typeorm';
 import type { AuditHandoff, AuditLog, ExpectedEvent } from '../audit/audit-log';
 import { refusedRequestEvent } from '../audit/audit-plugin';
 import { readsOnlyUnreferenced, REFERENCE_HEADERS, servedRequestOf } from '../audit/served-request';
+import { unreachablePrivacyRequest } from '../domains/privacy-requests/served-privacy-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
 import type { ExportDownload } from '../domains/privacy-requests/export-download';
@@ -343,6 +344,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     }
     const handoff: AuditHandoff | undefined = expected && { expected };
     const ctx = createRequestContext(deps.contexts, caller, view, requestId, served, handoff);
+    // The privacy request it names must be one the caller reads: refused alike when missing or another's (audited).
+    const unreachable = await unreachablePrivacyRequest(ctx);
+    if (unreachable) return refuseAdmitted(res, caller, true, requestId, seconds(), new GraphQLError(unreachable.message, { extensions: { code: ErrorCode.BAD_USER_INPUT } }), expected);
     const response = await deps.routing.runHttp(ctx, { method: req.method ?? 'GET', headers, search, body: parsed }, request);
     const operationName = typeof request?.operationName === 'string' ? request.operationName.slice(0, 100) : undefined;
     // Returned, not awaited: this function's state (the request's context, Apollo's, the result) is let go.

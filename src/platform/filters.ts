@@ -6,6 +6,11 @@ import { badUserInput } from './errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether a value is a UUID, as every record's id is. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 /** An `ID` argument must be a UUID; anything else is a caller mistake, not a missing row. */
 export function requireUuid(value: string, argument: string): string {
   if (!UUID.test(value)) throw badUserInput(`${argument}: expected a UUID, got ${JSON.stringify(value.slice(0, 60))}`);

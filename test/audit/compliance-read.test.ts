@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callers, lastEvent, run, type Outcome } from './audit-harness';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
 const officer = callers.staff(['compliance_officer'], 'legal_compliance');
@@ -45,6 +46,7 @@ describe('reading the audit log', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     ({ gateway } = await createTestGateway(db));
     http = await startHttpGateway(db);
     started = new Date();
@@ -284,13 +286,13 @@ describe('reading the audit log', () => {
     });
 
     it('is not needed, and not stored, under other purposes', async () => {
-      const r = await http.post(query, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request', 'x-legal-case': 'LIT-9', 'x-privacy-request': 'PR-9' });
+      const r = await http.post(query, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request', 'x-legal-case': 'LIT-9', 'x-privacy-request': SERVED_REQUEST });
       expect(r.status).toBe(200);
       const event = await lastEvent(db.dataSource);
       expect({ purpose: event.purpose, legalCaseReference: event.legalCaseReference, privacyRequestReference: event.privacyRequestReference }).toEqual({
         purpose: 'data_subject_request',
         legalCaseReference: null,
-        privacyRequestReference: 'PR-9',
+        privacyRequestReference: SERVED_REQUEST,
       });
     });
   });

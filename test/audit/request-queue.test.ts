@@ -17,6 +17,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callers, eventCount, lastEvent } from './audit-harness';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const MISSING = {
   message: 'X-Privacy-Request: purpose data_subject_request requires the reference of the privacy request this read is for',
@@ -35,6 +36,7 @@ describe('the data-subject request queue under data_subject_request', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     http = await startHttpGateway(db);
     const token = await mintDevToken({ kind: 'staff', roles: ['compliance_officer'], purposes: ['data_subject_request'] }, http.authConfig);
     officer = { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request' };
@@ -143,9 +145,9 @@ describe('the data-subject request queue under data_subject_request', () => {
   });
 
   it('a queue read that names a request anyway is recorded with it; a malformed one is refused', async () => {
-    const named = await http.post({ query: QUEUE }, { ...officer, 'x-privacy-request': 'PR-2026-0042' });
+    const named = await http.post({ query: QUEUE }, { ...officer, 'x-privacy-request': SERVED_REQUEST });
     expect(named.status).toBe(200);
-    expect(await lastEvent(db.dataSource)).toMatchObject({ requestId: named.headers.get('x-request-id'), privacyRequestReference: 'PR-2026-0042', flagged: true });
+    expect(await lastEvent(db.dataSource)).toMatchObject({ requestId: named.headers.get('x-request-id'), privacyRequestReference: SERVED_REQUEST, flagged: true });
     const malformed = await http.post({ query: QUEUE }, { ...officer, 'x-privacy-request': 'X'.repeat(101) });
     expect({ status: malformed.status, code: malformed.json.errors[0].extensions.code }).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
   });

@@ -16,6 +16,7 @@ import { isCompiled, outcomeAndEvent } from '../harness/compiled-equivalence';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { callerOfMatrixRow } from '../harness/principals';
+import { insertServedRequest } from '../harness/privacy-request-fixture';
 
 interface Request {
   name: string;
@@ -44,6 +45,7 @@ describe('compiled statements kept as templates', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     ({ gateway: templated } = await createTestGateway(db));
     ({ gateway: fresh } = await createTestGateway(db, { readPlanTemplates: false }));
     ({ gateway: plain } = await createTestGateway(db, { compiledReads: false }));

@@ -38,6 +38,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callerOfMatrixRow } from '../harness/principals';
+import { insertServedRequest } from '../harness/privacy-request-fixture';
 
 /**
  * Root fields left out: their answers change from one run to the next (the audit log grows with
@@ -179,6 +180,7 @@ describe('compiled reads over generated operations give what graphql-js gives', 
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     // Generated operations are refused (403) and miss (a row of another's) far more often than a
     // caller's budgets allow in a minute: the budgets are not what is compared here.
     const rateLimits = { ...DEFAULT_RATE_LIMITS, fieldsPerMinute: 1_000_000, missesPerMinute: 1_000_000, refusalsPerMinute: 1_000_000 };

@@ -24,6 +24,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, TEST_SECRETS } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { callerOfMatrixRow } from '../harness/principals';
+import { insertServedRequest } from '../harness/privacy-request-fixture';
 
 /** Relations followed below each type (the order aggregate); everything else is a leaf field. */
 const RELATIONS: Record<string, string[]> = {
@@ -182,6 +183,7 @@ describe('compiled reads give what graphql-js gives', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     // Each caller is refused (403) more often here than its budgets allow in a minute.
     ({ compiled, plain } = await compiledAndPlain(db));
     compiledHttp = await startHttpGateway(db, { authenticate: callerFrom, rateLimits: UNLIMITED_REFUSALS });

@@ -12,11 +12,12 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const QUERY = { query: '{ __typename }' };
 /** Reads for legal compliance name the legal case they are for. */
 /** The reference headers compliance officers' reads need (served-request.ts); sent for every purpose, used where the row asks. */
-const legalCase = (_purpose: Purpose): Record<string, string> => ({ 'x-legal-case': 'CASE-2026-042', 'x-privacy-request': 'PR-2026-042' });
+const legalCase = (_purpose: Purpose): Record<string, string> => ({ 'x-legal-case': 'CASE-2026-042', 'x-privacy-request': SERVED_REQUEST });
 
 const UNAUTHENTICATED_BODY = {
   errors: [{ message: 'Authentication required: send a valid bearer token', extensions: { code: 'UNAUTHENTICATED' } }],
@@ -46,6 +47,7 @@ describe('authentication over HTTP', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     // Every refusal here comes from one address, far more than a minute's budget of them allows
     // (refusal-budgets.test.ts tests that budget): this gateway's is beyond what the file sends.
     gw = await startHttpGateway(db, { rateLimits: { ...DEFAULT_RATE_LIMITS, unauthenticatedPerMinute: 100_000 } });

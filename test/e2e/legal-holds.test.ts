@@ -9,6 +9,7 @@ import type { Gateway } from '../../src/server';
 import { callers, lastEvent, run } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const officer = callers.staff(['compliance_officer'], 'legal_compliance');
 const CASE = 'LIT-2026-042';
@@ -26,6 +27,7 @@ describe('legal holds', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     ({ gateway } = await createTestGateway(db));
     [{ id: orderId, customer_id: orderCustomer }] = await db.dataSource.query(`SELECT id, customer_id FROM "order" WHERE customer_id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
   });
@@ -105,7 +107,7 @@ describe('legal holds', () => {
     ['the customer', callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request')],
   ])('is forbidden to %s, and writes nothing', async (_who, caller) => {
     const count = await holds();
-    const r = await gateway.execute(PLACE, caller, { input: { scope: 'CUSTOMER', customerId: DEMO_IDS.demoCustomer, reason: 'x' } }, { privacyRequestReference: 'PR-1' });
+    const r = await gateway.execute(PLACE, caller, { input: { scope: 'CUSTOMER', customerId: DEMO_IDS.demoCustomer, reason: 'x' } }, { privacyRequestReference: SERVED_REQUEST });
     const body = r.body.kind === 'single' ? r.body.singleResult : undefined;
     expect(body?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     expect(await holds()).toBe(count);

@@ -26,6 +26,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createErasureFixture, type ErasureFixture } from '../harness/erasure-fixture';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { as } from '../harness/principals';
+import { insertServedRequest } from '../harness/privacy-request-fixture';
 
 const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
 const [providerA, providerB] = DEMO_IDS.paymentProviders;
@@ -52,6 +53,7 @@ describe('side doors of reads, on the compiled path and on graphql-js', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     // Refusals and misses are what these probes send.
     ({ compiled, plain } = await compiledAndPlain(db));
   });

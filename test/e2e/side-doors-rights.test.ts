@@ -133,13 +133,14 @@ describe('side doors of the rights work, over HTTP', () => {
 
     it("an officer's refused write says the state of the request it names, and of one that does not exist nothing but NOT_FOUND, with a key or without", async () => {
       // The officer's row reads every request (rows: all): the state it is told is its to read.
-      const answer = async (requestId: string, withKey: boolean) =>
+      // The header names a request that exists (one that does not is refused before anything runs: served-privacy-request.test.ts).
+      const answer = async (requestId: string, withKey: boolean, served = requestId) =>
         gw.post({ query: `mutation($input: PrivacyRequestIdInput!) { assignPrivacyRequest(input: $input) { id status } }`, variables: { input: { requestId } } }, {
-          ...(await officer(requestId)),
+          ...(await officer(served)),
           ...(withKey ? { 'idempotency-key': key() } : {}),
         });
       for (const withKey of [false, true]) {
-        const missing = await answer(RANDOM_ID, withKey);
+        const missing = await answer(RANDOM_ID, withKey, theirReceived);
         expect(missing.json.errors.map((e: any) => [e.extensions.code, e.message])).toEqual([['NOT_FOUND', 'Privacy request not found']]);
         const done = await answer(theirAccess, withKey);
         expect(done.json.errors.map((e: any) => [e.extensions.code, e.extensions.reason])).toEqual([['BAD_USER_INPUT', 'REQUEST_STATE']]);
@@ -152,7 +153,7 @@ describe('side doors of the rights work, over HTTP', () => {
       const as = async (roles: NonNullable<DevTokenOptions['roles']>) => ({
         ...(await bearer({ kind: 'staff', subject: 'agent-two-roles', roles, purposes: ['data_subject_request'] })),
         'x-purpose': 'data_subject_request',
-        'x-privacy-request': 'PR-SD-1',
+        'x-privacy-request': theirAccess,
       });
       const k = key();
       // As customer service and compliance officer: the officer's row sees the email in the clear.
@@ -304,7 +305,7 @@ describe('side doors of the rights work, over HTTP', () => {
     });
 
     it("an officer's cursor does not open the customer's queue: refused as a cursor changed by one character is", async () => {
-      const first = await gw.post({ query: LIST, variables: {} }, await officer('PR-SD-2'));
+      const first = await gw.post({ query: LIST, variables: {} }, await officer(theirAccess));
       const officers: string = first.json.data.privacyRequests.pageInfo.endCursor;
       const ownPage = await gw.post({ query: LIST, variables: {} }, await customer());
       const own: string = ownPage.json.data.privacyRequests.pageInfo.endCursor;

@@ -17,6 +17,7 @@ import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { as } from '../harness/principals';
 import type { Gateway } from '../../src/server';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const [carrierA] = DEMO_IDS.logisticsPartners;
 const [providerA, providerB] = DEMO_IDS.paymentProviders;
@@ -42,6 +43,7 @@ describe('side doors', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     ({ gateway, execute } = await createTestGateway(db));
     schema = await buildGatewaySchema();
   });
@@ -327,13 +329,13 @@ describe('side doors', () => {
       const refusal = await lastEvent(db.dataSource);
       expect({ requestId: refusal.requestId, flagged: refusal.flagged, outcome: refusal.outcome }).toEqual({ requestId: refused.headers.get('x-request-id'), flagged: true, outcome: 'denied' });
 
-      const served = await http.post(QUERY, { authorization: `Bearer ${token}`, 'x-privacy-request': 'PR-2026-0017' });
+      const served = await http.post(QUERY, { authorization: `Bearer ${token}`, 'x-privacy-request': SERVED_REQUEST });
       expect(served.status).toBe(200);
       const event = await lastEvent(db.dataSource);
       expect({ requestId: event.requestId, flagged: event.flagged, privacyRequestReference: event.privacyRequestReference, subjectIds: event.subjectIds }).toEqual({
         requestId: served.headers.get('x-request-id'),
         flagged: true,
-        privacyRequestReference: 'PR-2026-0017',
+        privacyRequestReference: SERVED_REQUEST,
         subjectIds: [DEMO_IDS.demoCustomer],
       });
     });
@@ -343,8 +345,8 @@ describe('side doors', () => {
       const plain = await http.post(QUERY, { authorization: `Bearer ${token}` });
       expect(plain.status).toBe(200);
       expect(await lastEvent(db.dataSource)).toMatchObject({ requestId: plain.headers.get('x-request-id'), flagged: true, privacyRequestReference: null });
-      const named = await http.post(QUERY, { authorization: `Bearer ${token}`, 'x-privacy-request': 'PR-self-1' });
-      expect(await lastEvent(db.dataSource)).toMatchObject({ requestId: named.headers.get('x-request-id'), flagged: true, privacyRequestReference: 'PR-self-1' });
+      const named = await http.post(QUERY, { authorization: `Bearer ${token}`, 'x-privacy-request': SERVED_REQUEST });
+      expect(await lastEvent(db.dataSource)).toMatchObject({ requestId: named.headers.get('x-request-id'), flagged: true, privacyRequestReference: SERVED_REQUEST });
     });
 
     it('a compliance officer under data_subject_request does not read the audit log; under legal_compliance does', async () => {

@@ -14,6 +14,7 @@ import type { TestDatabase } from './database';
 import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
 import { createTestGateway, TEST_SECRETS } from './gateway';
 import type { HttpGateway } from './http';
+import { SERVED_REQUEST } from './privacy-request-fixture';
 
 /** The position a sealed cursor holds (read without its binding: the equivalence is of positions; a test below checks the binding). */
 export function position(cursor: string): unknown {
@@ -55,8 +56,8 @@ export async function outcomeAndEvent(gateway: Gateway, db: TestDatabase, query:
   return { outcome: result as Outcome, event: content, statements: sql.count, texts: sql.statements, compiled: sql.statements.some(isCompiled) };
 }
 
-/** What a read serves, where its matrix row asks (sent in process and as the X-Legal-Case and X-Privacy-Request headers). */
-export const REFERENCES = { legalCaseReference: 'CASE-2026-001', privacyRequestReference: 'PR-2026-0042' };
+/** What a read serves, where its matrix row asks (sent in process and as the X-Legal-Case and X-Privacy-Request headers): the request is insertServedRequest's. */
+export const REFERENCES = { legalCaseReference: 'CASE-2026-001', privacyRequestReference: SERVED_REQUEST };
 
 /** Over HTTP, a test's caller travels as base64url JSON in the Authorization header (see `callerFrom`). */
 export const bearerOf = (caller: Caller) => `Bearer ${Buffer.from(JSON.stringify(caller)).toString('base64url')}`;

@@ -13,6 +13,7 @@ import { callers, lastEvent, run } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway } from '../harness/gateway';
 import { insertCustomer, insertOrder, stateOf } from './retention-fixtures';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const officer = callers.staff(['compliance_officer'], 'legal_compliance');
 const CASE = 'LIT-2026-RET';
@@ -43,6 +44,7 @@ describe('retentionPreview', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     ({ gateway } = await createTestGateway(db));
     await insertCustomer(db.dataSource, CUSTOMER, new Date('2022-01-01T00:00:00Z'));
     await insertOrder(db.dataSource, {
@@ -126,7 +128,7 @@ describe('retentionPreview', () => {
 
   it('is refused to a compliance officer answering a data-subject request, to customer service and to a customer', async () => {
     for (const [caller, options] of [
-      [callers.staff(['compliance_officer'], 'data_subject_request'), { privacyRequestReference: 'DSR-1' }],
+      [callers.staff(['compliance_officer'], 'data_subject_request'), { privacyRequestReference: SERVED_REQUEST }],
       [callers.staff(['customer_service'], 'after_sales'), {}],
       [callers.customer(CUSTOMER, 'data_subject_request'), {}],
     ] as const) {

@@ -32,7 +32,7 @@ import { readsOnlyUnreferenced, REFERENCE_HEADERS, servedRequestOf } from '../au
 import { unreachablePrivacyRequest } from '../domains/privacy-requests/served-privacy-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
-import type { ExportDownload } from '../domains/privacy-requests/export-download';
+import { exportDownloadPage, type ExportDownload } from '../domains/privacy-requests/export-download';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authentication-error';
 import { createRequestContext, type ContextDeps, type RequestContext } from '../context';
 import type { GraphQLRequestFields, Routing } from '../execution/routing';
@@ -430,10 +430,14 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       if (url.pathname === '/metrics' && deps.metricsOnPublicListener && req.method === 'GET') return serveMetrics(res);
       if (deps.console?.handles(url.pathname)) return deps.console.serve(req, res, url);
       const exports = deps.exportDownloads;
-      if (exports && url.pathname.startsWith(exports.path) && req.method === 'GET') {
-        const download = await exports.download(url.pathname.slice(exports.path.length), requestId);
-        res.writeHead(download.status, { ...download.headers, 'content-length': Buffer.byteLength(download.body), 'cache-control': 'no-store' });
-        return res.end(download.body);
+      if (exports && url.pathname.startsWith(exports.path)) {
+        // GET and HEAD (a mail scanner, a link preview) answer the page; only its button's POST spends the link.
+        if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
+          return send(res, 405, { errors: [{ message: 'Use GET for the download page, POST to download', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] }, { allow: 'GET, HEAD, POST' });
+        }
+        const answer = req.method === 'POST' ? await exports.download(url.pathname.slice(exports.path.length), requestId) : exportDownloadPage();
+        res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+        return res.end(req.method === 'HEAD' ? undefined : answer.body);
       }
       const audience = deps.contracts.audienceOfPath(url.pathname);
       if (audience !== undefined) return answerContract(req, res, audience, requestId);

@@ -479,10 +479,18 @@ describe('compliance console (Chromium)', () => {
       expect(await writeEvents('CreatePrivacyExportLink')).toEqual([written(id, [])]);
       // Sent without an Idempotency-Key, which would keep the link's secret: the gateway refuses one there.
       expect(writes.filter((w) => w.privacyRequest === id && w.operationName === 'CreatePrivacyExportLink').map((w) => w.idempotencyKey)).toEqual([undefined]);
-      const download = await fetch(`${http.url}${url.pathname}`);
-      expect(download.status).toBe(200);
-      expect((await download.json()).sections).toEqual(expect.any(Object));
-      expect((await fetch(`${http.url}${url.pathname}`)).status).toBe(404);
+      // The customer opens it (a scanner's or a preview's GET would only see this page too), and downloads with the button.
+      const customerTab = await context.newPage();
+      try {
+        await customerTab.goto(`${http.url}${url.pathname}`);
+        await customerTab.getByRole('heading', { level: 1, name: 'Download your data' }).waitFor();
+        const [file] = await Promise.all([customerTab.waitForEvent('download'), customerTab.getByRole('button', { name: 'Download my data' }).click()]);
+        expect(file.suggestedFilename()).toBe(`privacy-export-${id}.json`);
+        expect(JSON.parse(fs.readFileSync((await file.path())!, 'utf8')).sections).toEqual(expect.any(Object));
+      } finally {
+        await customerTab.close();
+      }
+      expect((await fetch(`${http.url}${url.pathname}`, { method: 'POST' })).status).toBe(404);
       // Hidden when the officer is done: it is never shown again.
       await opened(id).getByRole('button', { name: 'Done: hide the link' }).click();
       await expect(opened(id).getByLabel('Link to send the customer', { exact: true }).count()).resolves.toBe(0);

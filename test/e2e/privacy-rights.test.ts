@@ -133,14 +133,14 @@ describe('data-subject rights, over HTTP', () => {
 
     const link = await call(token, `mutation($id: ID!) { createPrivacyExportLink(input: { requestId: $id }) { url expiresAt } }`, { id: request.id });
     const path = new URL(link.body.data!.createPrivacyExportLink.url).pathname;
-    const first = await fetch(`${gw.url}${path}`);
+    const first = await fetch(`${gw.url}${path}`, { method: 'POST' });
     expect(first.status).toBe(200);
     expect(first.headers.get('content-disposition')).toBe(`attachment; filename="privacy-export-${request.id}.json"`);
     expect(first.headers.get('cache-control')).toBe('no-store');
     expect(((await first.json()) as { sections: { account: Array<{ id: string }> } }).sections.account[0].id).toBe(DEMO_IDS.demoCustomer);
-    const again = await fetch(`${gw.url}${path}`);
+    const again = await fetch(`${gw.url}${path}`, { method: 'POST' });
     expect(again.status).toBe(404);
-    expect((await fetch(`${gw.url}/privacy-exports/${'x'.repeat(43)}`)).status).toBe(404);
+    expect((await fetch(`${gw.url}/privacy-exports/${'x'.repeat(43)}`, { method: 'POST' })).status).toBe(404);
 
     // The audit log: every transition, the mail and both disclosures of the export, with the request id.
     const events: Array<{ operation_name: string; principal_kind: string; detail: Record<string, unknown> | null; flagged: boolean }> = await db.dataSource.query(

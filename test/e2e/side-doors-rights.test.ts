@@ -196,7 +196,7 @@ describe('side doors of the rights work, over HTTP', () => {
       return new URL(r.json.data.createPrivacyExportLink.url).pathname.slice(EXPORTS.length);
     };
     const download = async (token: string) => {
-      const r = await fetch(`${gw.url}${EXPORTS}${token}`);
+      const r = await fetch(`${gw.url}${EXPORTS}${token}`, { method: 'POST' });
       return { status: r.status, headers: r.headers, text: await r.text() };
     };
     /** One character of a base64url token changed for another. */
@@ -224,7 +224,7 @@ describe('side doors of the rights work, over HTTP', () => {
       };
       const expected = {
         status: 404,
-        headers: { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' },
+        headers: { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'referrer-policy': 'no-referrer' },
         body: JSON.stringify({ errors: [{ message: 'This download link is unknown, used or expired: ask for a new one (createPrivacyExportLink)', extensions: { code: 'NOT_FOUND' } }] }),
       };
       for (const [label, r] of Object.entries(refusals)) {
@@ -234,6 +234,42 @@ describe('side doors of the rights work, over HTTP', () => {
       // Nothing was disclosed, so nothing is audited; and no refusal spent a link: the fresh one still downloads.
       expect([await eventCount(db.dataSource), await unused()]).toEqual([events, unusedBefore]);
       expect((await download(fresh)).status).toBe(200);
+    });
+
+    it('a GET or HEAD of the link (a mail scanner, a link preview) answers the same page for any token, spends nothing and audits nothing; the page posts back to download', async () => {
+      const token = await linkOf(ownAccess);
+      const unused = async () => Number((await q(`SELECT count(*) n FROM privacy_export_link WHERE used_at IS NULL`))[0].n);
+      const [events, unusedBefore] = [await eventCount(db.dataSource), await unused()];
+      const fetched = async (path: string, method: string) => {
+        const r = await fetch(`${gw.url}${EXPORTS}${path}`, { method });
+        return { status: r.status, type: r.headers.get('content-type'), csp: r.headers.get('content-security-policy'), referrer: r.headers.get('referrer-policy'), cache: r.headers.get('cache-control'), body: await r.text() };
+      };
+      const page = await fetched(token, 'GET');
+      expect({ ...page, body: undefined }).toEqual({
+        status: 200,
+        type: 'text/html; charset=utf-8',
+        csp: "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        referrer: 'no-referrer',
+        cache: 'no-store',
+        body: undefined,
+      });
+      // One form, posting back to this very address, and nothing of the export or the request.
+      expect(page.body.match(/<form[^>]*>/g)).toEqual(['<form method="post">']);
+      expect(page.body).not.toContain(ownAccess);
+      expect(page.body).not.toContain(token);
+      // The same page for a token that is used, unknown or not one at all: a GET tells nothing of the link.
+      for (const other of ['A'.repeat(43), 'x']) expect(await fetched(other, 'GET')).toEqual(page);
+      expect(await fetched(token, 'HEAD')).toEqual({ ...page, body: '' });
+      expect(await fetched(token, 'GET')).toEqual(page);
+      expect([await eventCount(db.dataSource), await unused()]).toEqual([events, unusedBefore]);
+      // Other methods are refused, and spend nothing either.
+      const put = await fetch(`${gw.url}${EXPORTS}${token}`, { method: 'PUT' });
+      expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST']);
+      expect(await unused()).toBe(unusedBefore);
+      // The button's POST downloads it, once.
+      expect((await download(token)).status).toBe(200);
+      expect((await download(token)).status).toBe(404);
+      expect(await unused()).toBe(unusedBefore - 1);
     });
 
     it("every download is audited before it is answered: the link, whose data, which request, flagged", async () => {

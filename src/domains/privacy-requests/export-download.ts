@@ -1,9 +1,12 @@
 /**
- * GET /privacy-exports/<token>: an access request's export, downloaded once through the link
+ * /privacy-exports/<token>: an access request's export, downloaded once through the link
  * createPrivacyExportLink made. The link is the credential (no bearer token: a customer may open
- * it in a browser); a token that is unknown, used or expired answers the same 404. The link is
- * claimed, the export built and the disclosure audited in one transaction, committed before the
- * first byte is sent: a failure sends nothing and leaves the link unused.
+ * it in a browser), and it travels as a link — mailed or passed on by the officer who made it —
+ * where a mail scanner or a link preview may fetch it before the customer does. So GET and HEAD
+ * never spend it: they answer a small page, the same for every token, whose button POSTs to the
+ * same address. POST spends it: a token that is unknown, used or expired answers the same 404;
+ * otherwise the link is claimed, the export built and the disclosure audited in one transaction,
+ * committed before the first byte is sent: a failure sends nothing and leaves the link unused.
  */
 import type { DataSource } from 'typeorm';
 import type { PoolClient } from 'pg';
@@ -17,6 +20,43 @@ export interface ExportDownload {
   status: number;
   headers: Record<string, string>;
   body: string;
+}
+
+/**
+ * The page GET and HEAD answer: nothing about the link (it is not looked up), and nothing loaded
+ * from anywhere; its form posts back to the same address, and no referrer carries the token away.
+ */
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Download your data</title>
+</head>
+<body>
+<main>
+<h1>Download your data</h1>
+<p>This link downloads, once, the export of everything the store holds about you that you asked for. Opening this page has not used it.</p>
+<form method="post"><button type="submit">Download my data</button></form>
+<p>Once downloaded, or once it has expired, the link no longer works: ask for a new one.</p>
+</main>
+</body>
+</html>
+`;
+
+export const EXPORT_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex',
+};
+
+/** What GET and HEAD answer for any token: the page with the button that downloads (POST). */
+export function exportDownloadPage(): ExportDownload {
+  return { status: 200, headers: { ...EXPORT_PAGE_HEADERS }, body: PAGE };
 }
 
 const GONE = JSON.stringify({ errors: [{ message: 'This download link is unknown, used or expired: ask for a new one (createPrivacyExportLink)', extensions: { code: 'NOT_FOUND' } }] });

@@ -239,7 +239,7 @@ export class PrivacyRequestResolver {
     return request;
   }
 
-  @Mutation(() => PrivacyExportLink, { description: 'A link that downloads the export of a completed access request once, within an hour; the link is the only copy of its secret (refused with an Idempotency-Key, which would keep it).' })
+  @Mutation(() => PrivacyExportLink, { description: 'A link that downloads the export of a completed access request once, within an hour: a GET of it answers a page whose button POSTs to it, and only the POST downloads (so a mail scanner or link preview never spends it). The link is the only copy of its secret (refused with an Idempotency-Key, which would keep it).' })
   async createPrivacyExportLink(@Arg('input', () => PrivacyRequestIdInput) input: PrivacyRequestIdInput, @Ctx() ctx: RequestContext) {
     refuseIdempotencyKey(ctx, 'a one-time download link');
     const found = await this.find(ctx, input.requestId, 'input.requestId');

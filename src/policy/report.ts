@@ -118,7 +118,7 @@ function servesRule(serves: NonNullable<MatrixRow['serves']>): string {
 
 const SERVES_WORDS: Readonly<Record<NonNullable<MatrixRow['serves']>['reference'], string>> = {
   legal_case: 'the legal case it serves, sent as `X-Legal-Case`',
-  privacy_request: 'the privacy request it serves, sent as `X-Privacy-Request`',
+  privacy_request: 'the privacy request it serves, sent as `X-Privacy-Request` (its id: one this row\'s row scope reads, or the request is refused)',
 };
 
 function categoryCell(row: MatrixRow, category: DataCategory): string {

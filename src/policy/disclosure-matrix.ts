@@ -202,6 +202,7 @@ export const MATRIX: readonly MatrixRow[] = [
         "the audit log as a whole is read for legal cases only (legal_compliance, with a case reference); a data-subject request is answered from that customer's own records",
       'Query.auditIntegrity': 'the state of the audit log as a whole is a legal_compliance matter, not part of answering one customer\'s request',
       'Query.retentionPreview': "what the next retention run would do to the whole store is a legal_compliance matter, not part of answering one customer's request",
+      'Query.disclosureMatrix': "who may see what under the policy as a whole is read for a legal case (legal_compliance), not to answer one customer's request",
     },
     rows: 'all',
     // The export link answers an access request the officer works (the officer reads the export itself anyway).

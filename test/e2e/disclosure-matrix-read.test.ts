@@ -11,6 +11,7 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { lastEvent } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import path from 'node:path';
 
@@ -33,6 +34,7 @@ describe('reading the disclosure matrix', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
     gw = await startHttpGateway(db, { console: { directory: path.resolve(__dirname, '../../dist/console') } });
   });
   afterAll(async () => {
@@ -95,6 +97,24 @@ describe('reading the disclosure matrix', () => {
     const other = await read(`{ webhookDelivery(id: "${RANDOM_ID}") { id } }`, bearer, headers);
     expect(other.body.errors?.[0]?.message).toBe('Not disclosed to this caller for this purpose: Query.webhookDelivery');
     expect({ ...matrix, body: { ...matrix.body, data: { webhookDelivery: null }, errors: [{ ...matrix.body.errors[0], message: other.body.errors[0].message, path: ['webhookDelivery'] }] } }).toEqual(other);
+  });
+
+  it("refuses the compliance officer under data_subject_request as the audit log's state: the matrix as a whole is read for a legal case", async () => {
+    // The officer sees every category under this purpose; the row withholds the reads about the
+    // store as a whole, this one as the audit log's state.
+    const bearer = await token({ kind: 'staff', roles: ['compliance_officer'], purposes: ['data_subject_request'], subject: OFFICER });
+    const headers = { 'x-purpose': 'data_subject_request', 'x-privacy-request': SERVED_REQUEST };
+    const matrix = await read(MATRIX, bearer, headers);
+    expect(matrix).toEqual({
+      status: 403,
+      body: {
+        data: { disclosureMatrix: null },
+        errors: [{ message: 'Not disclosed to this caller for this purpose: Query.disclosureMatrix', locations: [{ line: 1, column: 3 }], path: ['disclosureMatrix'], extensions: { code: 'FORBIDDEN' } }],
+      },
+    });
+    // The same status and error as the audit log's state (whose field is non-null, so its data is null as a whole).
+    const other = await read('{ auditIntegrity { sealCount } }', bearer, headers);
+    expect(JSON.stringify([matrix.status, matrix.body.errors]).replaceAll('disclosureMatrix', 'auditIntegrity')).toBe(JSON.stringify([other.status, other.body.errors]));
   });
 
   it("gives the compliance officer the matrix under the legal case, and audits the read flagged with it", async () => {

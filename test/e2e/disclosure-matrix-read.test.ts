@@ -19,6 +19,14 @@ const MATRIX = '{ disclosureMatrix }';
 /** A read every caller below is denied too: the audit log's state (category audit.record). */
 const AUDIT_STATE = '{ auditIntegrity { sealCount } }';
 const CASE = 'CASE-2026-077';
+/** The answer to a caller the matrix denies the matrix: null and one FORBIDDEN naming it, as any denied field. */
+const MATRIX_DENIED = {
+  status: 403,
+  body: {
+    data: { disclosureMatrix: null },
+    errors: [{ message: 'Not disclosed to this caller for this purpose: Query.disclosureMatrix', locations: [{ line: 1, column: 3 }], path: ['disclosureMatrix'], extensions: { code: 'FORBIDDEN' } }],
+  },
+};
 const RANDOM_ID = '7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const OFFICER = 'officer-matrix-test';
 
@@ -86,13 +94,7 @@ describe('reading the disclosure matrix', () => {
   ])('refuses %s with the FORBIDDEN any denied field gets, and nothing of the matrix', async (_who, options, headers) => {
     const bearer = await token(options);
     const matrix = await read(MATRIX, bearer, headers);
-    expect(matrix).toEqual({
-      status: 403,
-      body: {
-        data: { disclosureMatrix: null },
-        errors: [{ message: 'Not disclosed to this caller for this purpose: Query.disclosureMatrix', locations: [{ line: 1, column: 3 }], path: ['disclosureMatrix'], extensions: { code: 'FORBIDDEN' } }],
-      },
-    });
+    expect(matrix).toEqual(MATRIX_DENIED);
     // The same answer as for a webhook delivery, whose category none of these callers sees.
     const other = await read(`{ webhookDelivery(id: "${RANDOM_ID}") { id } }`, bearer, headers);
     expect(other.body.errors?.[0]?.message).toBe('Not disclosed to this caller for this purpose: Query.webhookDelivery');
@@ -105,13 +107,7 @@ describe('reading the disclosure matrix', () => {
     const bearer = await token({ kind: 'staff', roles: ['compliance_officer'], purposes: ['data_subject_request'], subject: OFFICER });
     const headers = { 'x-purpose': 'data_subject_request', 'x-privacy-request': SERVED_REQUEST };
     const matrix = await read(MATRIX, bearer, headers);
-    expect(matrix).toEqual({
-      status: 403,
-      body: {
-        data: { disclosureMatrix: null },
-        errors: [{ message: 'Not disclosed to this caller for this purpose: Query.disclosureMatrix', locations: [{ line: 1, column: 3 }], path: ['disclosureMatrix'], extensions: { code: 'FORBIDDEN' } }],
-      },
-    });
+    expect(matrix).toEqual(MATRIX_DENIED);
     // The same status and error as the audit log's state (whose field is non-null, so its data is null as a whole).
     const other = await read('{ auditIntegrity { sealCount } }', bearer, headers);
     expect(JSON.stringify([matrix.status, matrix.body.errors]).replaceAll('disclosureMatrix', 'auditIntegrity')).toBe(JSON.stringify([other.status, other.body.errors]));

@@ -382,7 +382,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
     console: consoleAssets,
     exportDownloads: {
       path: EXPORT_DOWNLOAD_PATH,
-      download: (token, requestId) => downloadExport({ dataSource: deps.dataSource, rights, auditLog, logger: deps.logger }, token, requestId),
+      download: (token, requestId, asPage) => downloadExport({ dataSource: deps.dataSource, rights, auditLog, logger: deps.logger }, token, requestId, asPage),
     },
     contracts: new PublishedContracts(contracts),
     trustedDocuments: new TrustedDocumentGate(deps.dataSource, {

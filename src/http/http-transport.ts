@@ -32,7 +32,7 @@ import { readsOnlyUnreferenced, REFERENCE_HEADERS, servedRequestOf } from '../au
 import { unreachablePrivacyRequest } from '../domains/privacy-requests/served-privacy-request';
 import type { Authenticate } from '../auth/authenticate';
 import type { AttachmentEndpoints } from '../domains/after-sales/attachment-http';
-import { exportDownloadPage, type ExportDownload } from '../domains/privacy-requests/export-download';
+import { exportDownloadPage, wantsExportPage, type ExportDownload } from '../domains/privacy-requests/export-download';
 import { isAuthenticationError, WWW_AUTHENTICATE_CHALLENGE } from '../auth/authentication-error';
 import { createRequestContext, type ContextDeps, type RequestContext } from '../context';
 import type { GraphQLRequestFields, Routing } from '../execution/routing';
@@ -86,10 +86,11 @@ export interface HttpTransportDeps {
   /** The attachment upload and download endpoints (domains/after-sales/attachment-http.ts), when configured. */
   attachments?: AttachmentEndpoints;
   /**
-   * GET <path><token>: an access request's export, downloaded once through its link
-   * (domains/privacy-requests/export-download.ts). The link is the credential: no bearer token.
+   * <path><token>: an access request's export, downloaded once through its link
+   * (domains/privacy-requests/export-download.ts): GET shows a page, POST downloads. The link is the
+   * credential: no bearer token. asPage: a refusal is answered as a page (the POST came from one).
    */
-  exportDownloads?: { path: string; download(token: string, requestId: string): Promise<ExportDownload> };
+  exportDownloads?: { path: string; download(token: string, requestId: string, asPage: boolean): Promise<ExportDownload> };
   /** The partner contracts served at /contracts/{audience}.graphql (integration/published-contracts.ts). */
   contracts: PublishedContracts;
   metrics: GatewayMetrics;
@@ -435,7 +436,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
         if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
           return send(res, 405, { errors: [{ message: 'Use GET for the download page, POST to download', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] }, { allow: 'GET, HEAD, POST' });
         }
-        const answer = req.method === 'POST' ? await exports.download(url.pathname.slice(exports.path.length), requestId) : exportDownloadPage();
+        const answer = req.method === 'POST' ? await exports.download(url.pathname.slice(exports.path.length), requestId, wantsExportPage(req.headers)) : exportDownloadPage();
         res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
         return res.end(req.method === 'HEAD' ? undefined : answer.body);
       }

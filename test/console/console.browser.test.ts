@@ -487,6 +487,10 @@ describe('compliance console (Chromium)', () => {
         const [file] = await Promise.all([customerTab.waitForEvent('download'), customerTab.getByRole('button', { name: 'Download my data' }).click()]);
         expect(file.suggestedFilename()).toBe(`privacy-export-${id}.json`);
         expect(JSON.parse(fs.readFileSync((await file.path())!, 'utf8')).sections).toEqual(expect.any(Object));
+        // Pressed again, the spent link answers the customer a page in words, not raw JSON.
+        await customerTab.getByRole('button', { name: 'Download my data' }).click();
+        await customerTab.getByRole('heading', { level: 1, name: 'This download link no longer works' }).waitFor();
+        await expect(customerTab.locator('main').innerText()).resolves.toContain('Ask the store for a new link.');
       } finally {
         await customerTab.close();
       }

@@ -195,23 +195,27 @@ describe('side doors of the rights work, over HTTP', () => {
       const r = await gw.post({ query: EXPORT_LINK, variables: { input: { requestId } } }, await customer(customerId));
       return new URL(r.json.data.createPrivacyExportLink.url).pathname.slice(EXPORTS.length);
     };
-    const download = async (token: string) => {
-      const r = await fetch(`${gw.url}${EXPORTS}${token}`, { method: 'POST' });
+    const download = async (token: string, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${gw.url}${EXPORTS}${token}`, { method: 'POST', headers });
       return { status: r.status, headers: r.headers, text: await r.text() };
     };
     /** One character of a base64url token changed for another. */
     const tampered = (token: string, at: number) => `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
-
-    it('used, expired, tampered by one character, unknown, or of a customer erased since: one refusal, and none of them audited or claiming a link', async () => {
+    const unused = async () => Number((await q(`SELECT count(*) n FROM privacy_export_link WHERE used_at IS NULL`))[0].n);
+    /** Three links of the customer's access request: one used, one expired, one fresh. */
+    const usedExpiredFresh = async () => {
       const used = await linkOf(ownAccess);
       expect((await download(used)).status).toBe(200);
       const expired = await linkOf(ownAccess);
       await q(`UPDATE privacy_export_link SET expires_at = now() - interval '1 second' WHERE used_at IS NULL AND request_id = $1 AND expires_at > now()`, [ownAccess]);
-      const fresh = await linkOf(ownAccess);
+      return { used, expired, fresh: await linkOf(ownAccess) };
+    };
+
+    it('used, expired, tampered by one character, unknown, or of a customer erased since: one refusal, and none of them audited or claiming a link', async () => {
+      const { used, expired, fresh } = await usedExpiredFresh();
       // The other customer asks for their export link, and is then erased.
       const erased = await linkOf(theirAccess, otherCustomer);
       await db.dataSource.transaction((em) => eraseCustomer(em, otherCustomer, new Date()));
-      const unused = async () => Number((await q(`SELECT count(*) n FROM privacy_export_link WHERE used_at IS NULL`))[0].n);
       const [events, unusedBefore] = [await eventCount(db.dataSource), await unused()];
       const refusals = {
         used: await download(used),
@@ -236,9 +240,39 @@ describe('side doors of the rights work, over HTTP', () => {
       expect((await download(fresh)).status).toBe(200);
     });
 
+    it("a refusal of the page's button (a form post, or a browser asking for HTML) is one page saying the link no longer works, the same for every reason, auditing and spending nothing", async () => {
+      const { used, expired, fresh } = await usedExpiredFresh();
+      const [events, unusedBefore] = [await eventCount(db.dataSource), await unused()];
+      const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+      const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+      const refusals = {
+        used: await download(used, FORM),
+        expired: await download(expired, FORM),
+        tampered: await download(tampered(fresh, 0), FORM),
+        unknown: await download('A'.repeat(43), FORM),
+        'used, asked for as HTML': await download(used, BROWSER),
+        'unknown, asked for as HTML': await download('A'.repeat(43), BROWSER),
+      };
+      const page = refusals.used;
+      expect([page.status, page.headers.get('content-type'), page.headers.get('content-security-policy'), page.headers.get('cache-control')]).toEqual([
+        404,
+        'text/html; charset=utf-8',
+        "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        'no-store',
+      ]);
+      expect(page.text).toMatch(/<h1>This download link no longer works<\/h1>/);
+      expect(page.text).toContain('used already or it has expired');
+      expect(page.text).toContain('Ask the store for a new link.');
+      expect(page.text).not.toContain(used);
+      for (const [label, r] of Object.entries(refusals)) expect({ label, ...shown(r) }).toEqual({ label, ...shown(page) });
+      // A client that asks for neither keeps the JSON refusal.
+      expect((await download(used, { accept: 'application/json' })).headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect([await eventCount(db.dataSource), await unused()]).toEqual([events, unusedBefore]);
+      expect((await download(fresh, FORM)).status).toBe(200);
+    });
+
     it('a GET or HEAD of the link (a mail scanner, a link preview) answers the same page for any token, spends nothing and audits nothing; the page posts back to download', async () => {
       const token = await linkOf(ownAccess);
-      const unused = async () => Number((await q(`SELECT count(*) n FROM privacy_export_link WHERE used_at IS NULL`))[0].n);
       const [events, unusedBefore] = [await eventCount(db.dataSource), await unused()];
       const fetched = async (path: string, method: string) => {
         const r = await fetch(`${gw.url}${EXPORTS}${path}`, { method });

@@ -76,6 +76,13 @@ describe('data-subject rights, over HTTP', () => {
     return { request, mail, code: codeOf(mail) };
   };
   const verify = (token: string, requestId: string, code: string) => call(token, VERIFY, { input: { requestId, code } });
+  const handlerOf = async (requestId: string): Promise<string | null> =>
+    (await db.dataSource.query(`SELECT handler FROM privacy_request WHERE id = $1`, [requestId]))[0].handler;
+  /** An active customer with no privacy request yet (the first or the last by id), so no other test's requests count. */
+  const customerWithoutRequests = async (which: 'first' | 'last'): Promise<string> =>
+    (await db.dataSource.query(
+      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id ${which === 'first' ? 'ASC' : 'DESC'} LIMIT 1`,
+    ))[0].id;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -264,6 +271,8 @@ describe('data-subject rights, over HTTP', () => {
     expect((await db.dataSource.query(`SELECT city FROM address WHERE id = $1`, [address.id]))[0].city).toBe('York');
     expect(await db.dataSource.query(`SELECT ship_recipient_name, ship_city FROM "order" WHERE id = $1`, [paid.id])).toEqual([{ ship_recipient_name: 'Robin Rectified', ship_city: 'Leeds' }]);
     expect((await db.dataSource.query(`SELECT ship_city FROM "order" WHERE id = $1`, [delivered.id]))[0].ship_city).not.toBe('Leeds');
+    // The customer corrected their own data: nobody on the store's side handled the request.
+    expect(await handlerOf(request.id)).toBeNull();
     // The next code goes to the corrected address.
     const next = await submit(token, { type: 'ACCESS' });
     expect(next.mail.to).toEqual(['robin.rectified@example.com']);
@@ -288,6 +297,34 @@ describe('data-subject rights, over HTTP', () => {
     // The agent names a customer; a customer that does not exist answers NOT_FOUND.
     const missing = await call(agent, SUBMIT, { input: { type: 'ACCESS', customerId: RANDOM_ID } }, headers);
     expect(missing.body.errors![0].extensions!.code).toBe('NOT_FOUND');
+  });
+
+  it('an agent who enters the corrections of a rectification nobody handles is recorded as its handler', async () => {
+    const agent = await serviceToken();
+    const headers = { 'x-purpose': 'data_subject_request' };
+    const customerId = await customerWithoutRequests('last');
+    const opened = await call(agent, SUBMIT, { input: { type: 'RECTIFICATION', customerId } }, headers);
+    const request = opened.body.data!.submitPrivacyRequest;
+    const verified = await call(agent, VERIFY, { input: { requestId: request.id, code: codeOf(await codeMail(request.id)) } }, headers);
+    expect(verified.body.data!.verifyPrivacyRequest.status).toBe('IDENTITY_VERIFIED');
+    const rectified = await call(
+      agent,
+      `mutation($input: RectifyPersonalDataInput!) { rectifyPersonalData(input: $input) { status handler transitions { fromStatus toStatus actorKind } } }`,
+      { input: { requestId: request.id, account: { phone: '+44 20 7946 0123' } } },
+      headers,
+    );
+    expect(rectified.body.errors).toBeUndefined();
+    expect(rectified.body.data!.rectifyPersonalData).toEqual({
+      status: 'COMPLETED',
+      handler: 'agent-7',
+      transitions: [
+        { fromStatus: null, toStatus: 'RECEIVED', actorKind: 'staff' },
+        { fromStatus: 'RECEIVED', toStatus: 'IDENTITY_VERIFIED', actorKind: 'staff' },
+        { fromStatus: 'IDENTITY_VERIFIED', toStatus: 'IN_PROGRESS', actorKind: 'staff' },
+        { fromStatus: 'IN_PROGRESS', toStatus: 'COMPLETED', actorKind: 'staff' },
+      ],
+    });
+    expect(await handlerOf(request.id)).toBe('agent-7');
   });
 
   it('a request about someone else is impossible: a customer names only themself and reaches only their own requests', async () => {
@@ -357,10 +394,8 @@ describe('data-subject rights, over HTTP', () => {
   });
 
   it('free, not unlimited: a customer opens at most five requests a day', async () => {
-    const [fresh] = await db.dataSource.query(
-      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id DESC LIMIT 1`,
-    );
-    const token = await customerToken(fresh.id);
+    const fresh = await customerWithoutRequests('last');
+    const token = await customerToken(fresh);
     for (let i = 0; i < 5; i++) expect((await call(token, SUBMIT, { input: { type: 'ACCESS' } })).body.errors).toBeUndefined();
     const sixth = await call(token, SUBMIT, { input: { type: 'ACCESS' } });
     expect(sixth.status).toBe(429);
@@ -459,10 +494,8 @@ describe('data-subject rights, over HTTP', () => {
   });
 
   it('an officer who completes a request in progress that nobody handles is recorded as its handler', async () => {
-    const [fresh] = await db.dataSource.query(
-      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id LIMIT 1`,
-    );
-    const { request } = await submit(await customerToken(fresh.id), { type: 'ACCESS' });
+    const fresh = await customerWithoutRequests('first');
+    const { request } = await submit(await customerToken(fresh), { type: 'ACCESS' });
     // In progress with no handler: as an import, or a request begun before handlers were recorded, leaves one.
     await db.dataSource.query(`UPDATE privacy_request SET status = 'in_progress', verified_at = now(), due_at = now() + interval '3 days', handler = NULL WHERE id = $1`, [request.id]);
     const completed = await asOfficer(
@@ -479,7 +512,7 @@ describe('data-subject rights, over HTTP', () => {
         { fromStatus: 'IN_PROGRESS', toStatus: 'COMPLETED', actorKind: 'staff' },
       ],
     });
-    expect((await db.dataSource.query(`SELECT handler FROM privacy_request WHERE id = $1`, [request.id]))[0].handler).toBe('officer-1');
+    expect(await handlerOf(request.id)).toBe('officer-1');
   });
 
   it('the officer’s queue shows due and overdue requests, and a rejection records its reason', async () => {

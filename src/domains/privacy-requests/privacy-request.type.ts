@@ -11,7 +11,7 @@ export class PrivacyRequest {
   @Field(() => Date, { nullable: true }) verifiedAt!: Date | null;
   @Field(() => Date, { nullable: true, description: 'The end of the 3rd working day after verification.' }) dueAt!: Date | null;
   @Field(() => Date, { nullable: true }) completedAt!: Date | null;
-  @Field(() => String, { nullable: true, description: 'The compliance officer handling it.' }) handler!: string | null;
+  @Field(() => String, { nullable: true, description: 'Who handles it for the store: the compliance officer who took it or carried it out, or the customer service agent who entered its corrections. Null while nobody does.' }) handler!: string | null;
   @Field(() => String, { nullable: true }) resultSummary!: string | null;
   @Field(() => String, { nullable: true }) rejectionReason!: string | null;
   @Field(() => PrivacyRequestChannel, { nullable: true, description: 'Who opened it: the customer, or customer service on their behalf.' }) openedVia!: PrivacyRequestChannel;

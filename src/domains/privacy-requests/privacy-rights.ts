@@ -398,11 +398,16 @@ export class PrivacyRights {
     if (!ACTION_ALLOWED[PrivacyRequestAction.RECTIFY](request)) throw wrongState(request, 'identity_verified or in_progress (its identity verified)');
     const corrected = await applyCorrections(em, request.customerId, corrections);
     if (corrected.length === 0) throw badUserInput('input: expected at least one correction (account fields, addresses or order shipping)');
+    // Staff who enter the corrections of a request nobody handles become its handler, as one who
+    // completes any other request does. A customer correcting their own data handles nothing: the
+    // handler is who works the request on the store's side, and the customer is its subject.
+    const handler = request.handler ?? (actor.kind === 'staff' ? actor.subject : null);
     const transitions: string[] = [];
-    if (request.status !== PrivacyRequestStatus.IN_PROGRESS) transitions.push(await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, null, at));
+    if (request.status !== PrivacyRequestStatus.IN_PROGRESS) transitions.push(await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, null, at, { handler }));
     transitions.push(
       await this.move(em, request, PrivacyRequestStatus.COMPLETED, actor, `corrected: ${corrected.join(', ')}`, at, {
         completedAt: at,
+        handler,
         result: { corrected },
         resultSummary: `Corrected ${corrected.length} field(s): ${corrected.join(', ')}.`,
       }),

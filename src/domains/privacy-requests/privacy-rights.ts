@@ -49,6 +49,15 @@ export interface Actor {
   subject: string;
 }
 
+/**
+ * Who handles `request` once `actor` has worked it: its handler, or else staff who took, carried
+ * out, completed or rejected it (a request done by a person names one). A customer acting on
+ * their own request is its subject, not its handler, and the system names nobody.
+ */
+function handlerAfter(request: Pick<PrivacyRequestEntity, 'handler'>, actor: Actor): string | null {
+  return request.handler ?? (actor.kind === 'staff' ? actor.subject : null);
+}
+
 export interface PrivacyRightsOptions {
   /** The secret codes are hashed under and mail bodies sealed with. */
   secret: string;
@@ -327,7 +336,7 @@ export class PrivacyRights {
     const at = this.now();
     const request = await this.lock(em, requestId);
     if (!ACTION_ALLOWED[PrivacyRequestAction.REJECT](request)) throw wrongState(request, 'not yet completed or rejected');
-    const transitions = [await this.move(em, request, PrivacyRequestStatus.REJECTED, actor, reason, at, { rejectionReason: reason, completedAt: at, handler: request.handler ?? actor.subject })];
+    const transitions = [await this.move(em, request, PrivacyRequestStatus.REJECTED, actor, reason, at, { rejectionReason: reason, completedAt: at, handler: handlerAfter(request, actor) })];
     await em.query(`DELETE FROM privacy_request_code WHERE request_id = $1`, [request.id]);
     return { request, transitions };
   }
@@ -342,9 +351,7 @@ export class PrivacyRights {
   ): Promise<{ transitions: string[]; blobKeys: string[] }> {
     const transitions: string[] = [];
     let blobKeys: string[] = [];
-    // Whoever carries out a request nobody handles becomes its handler, as a rejection records
-    // whoever rejects it: a request done by a person names one. The system names nobody.
-    const handler = request.handler ?? (actor.kind === 'system' ? null : actor.subject);
+    const handler = handlerAfter(request, actor);
     if (request.status !== PrivacyRequestStatus.IN_PROGRESS) {
       transitions.push(await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, null, at, { handler }));
     }
@@ -398,10 +405,7 @@ export class PrivacyRights {
     if (!ACTION_ALLOWED[PrivacyRequestAction.RECTIFY](request)) throw wrongState(request, 'identity_verified or in_progress (its identity verified)');
     const corrected = await applyCorrections(em, request.customerId, corrections);
     if (corrected.length === 0) throw badUserInput('input: expected at least one correction (account fields, addresses or order shipping)');
-    // Staff who enter the corrections of a request nobody handles become its handler, as one who
-    // completes any other request does. A customer correcting their own data handles nothing: the
-    // handler is who works the request on the store's side, and the customer is its subject.
-    const handler = request.handler ?? (actor.kind === 'staff' ? actor.subject : null);
+    const handler = handlerAfter(request, actor);
     const transitions: string[] = [];
     if (request.status !== PrivacyRequestStatus.IN_PROGRESS) transitions.push(await this.move(em, request, PrivacyRequestStatus.IN_PROGRESS, actor, null, at, { handler }));
     transitions.push(

@@ -579,6 +579,18 @@ describe('webhooks: signed change notifications', () => {
     ['fd12:3456::1', false],
     ['::ffff:10.0.0.1', false],
     ['::ffff:93.184.215.14', true],
+    // IPv6 addresses that carry an IPv4 one to a translator or tunnel, a private one here.
+    ['::ffff:0:7f00:1', false],
+    ['::7f00:1', false],
+    ['64:ff9b::a00:1', false],
+    ['64:ff9b:1::a00:1', false],
+    ['2002:a00:1::1', false],
+    ['2001:0:a00:1::1', false],
+    ['192.88.99.1', false],
+    // Site-local (deprecated, still routed in some networks) and documentation.
+    ['fec0::1', false],
+    ['3fff::1', false],
+    ['2a00:1450:4001:80e::200e', true],
     ['not-an-address', false],
   ])('takes %s for a public address: %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);

@@ -2,7 +2,8 @@
  * The POST of one notification. Endpoints are URLs partners choose, called from inside the
  * store's network, so outside development the gateway refuses to call any address that is not
  * public — loopback, private, link-local (cloud metadata), carrier-grade NAT, multicast and
- * reserved ranges — checked on the address each connection actually uses (the resolver's answer,
+ * reserved ranges, and the IPv6 ranges that carry an IPv4 address to a translator or tunnel
+ * (NAT64, 6to4, Teredo, SIIT), which could carry a private one — checked on the address each connection actually uses (the resolver's answer,
  * not the name), so a name that resolves elsewhere later is caught too. Redirects are not followed.
  */
 import dns from 'node:dns';
@@ -20,6 +21,7 @@ for (const [subnet, prefix] of [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -30,13 +32,22 @@ for (const [subnet, prefix] of [
   NOT_PUBLIC.addSubnet(subnet, prefix, 'ipv4');
 }
 for (const [subnet, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible (deprecated; :: and ::1 among them) and IPv4-translated (SIIT) addresses: an IPv4 address inside.
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  // NAT64, the well-known prefix and the one for local use: they reach IPv4 addresses, private ones too.
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
   ['100::', 64],
+  // IETF protocol assignments (Teredo among them, an IPv4 address inside), documentation, 6to4 (an IPv4 address inside).
+  ['2001::', 23],
   ['2001:db8::', 32],
+  ['2002::', 16],
+  ['3fff::', 20],
   ['fc00::', 7],
   ['fe80::', 10],
+  // Site-local: deprecated, still routed inside some networks.
+  ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
   NOT_PUBLIC.addSubnet(subnet, prefix, 'ipv6');

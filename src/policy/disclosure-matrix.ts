@@ -203,6 +203,13 @@ export const MATRIX: readonly MatrixRow[] = [
       'Query.auditIntegrity': 'the state of the audit log as a whole is a legal_compliance matter, not part of answering one customer\'s request',
       'Query.retentionPreview': "what the next retention run would do to the whole store is a legal_compliance matter, not part of answering one customer's request",
       'Query.disclosureMatrix': "who may see what under the policy as a whole is read for a legal case (legal_compliance), not to answer one customer's request",
+      'Query.legalHolds':
+        "every legal hold in the store, with the legal matters behind them, is a legal_compliance matter; the holds on the request's customer are read through Customer.legalHolds",
+      'Query.webhookEndpoints': "partners' notification endpoints are about no customer: not part of answering one customer's request",
+      'Query.webhookDeliveries':
+        "every partner's notifications about every customer are read for a legal case (legal_compliance); the request's customer's own are in their access export",
+      'Query.webhookDelivery':
+        "a partner's notification looked up by id is read for a legal case (legal_compliance); the request's customer's own are in their access export",
     },
     rows: 'all',
     // The export link answers an access request the officer works (the officer reads the export itself anyway).

@@ -1,0 +1,199 @@
+/**
+ * Side doors of the partner integrations and the compliance surfaces, tried as an outside tester
+ * tries them: webhook endpoints and their deliveries (URLs, secrets, filters and cursors as
+ * oracles), the store-wide lists of legal holds, the audit log and retention, read under a
+ * purpose or by a caller they are not for.
+ */
+import { isContractAudience } from '../../src/policy/contracts';
+import { MATRIX } from '../../src/policy/disclosure-matrix';
+import type { Caller } from '../../src/policy/principal';
+import { INVALID_CURSOR_MESSAGE } from '../../src/platform/cursor-seal';
+import { countSql } from '../../src/platform/sql-counter';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import type { Gateway } from '../../src/server';
+import type { ServedRequest } from '../../src/audit/served-request';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import type { ExecuteResult } from '../harness/gateway';
+import { createTestGateway } from '../harness/gateway';
+import { as, callerOfMatrixRow } from '../harness/principals';
+import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
+
+const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
+const RANDOM_ID = '5d0e4c3b-2a19-4f87-9e6d-5c4b3a291807';
+const CASE = 'LIT-2026-077';
+const legalOfficer = as.staff(['compliance_officer'], 'legal_compliance');
+const dsrOfficer = as.staff(['compliance_officer'], 'data_subject_request');
+const REGISTER = `mutation R($url: String!) { registerWebhookEndpoint(input: { url: $url }) { secret endpoint { id } } }`;
+
+const codes = (r: ExecuteResult) => (r.errors ?? []).map((e) => e.extensions?.code);
+
+describe('side doors of partner integrations and compliance surfaces', () => {
+  let db: TestDatabase;
+  let gateway: Gateway;
+  const q = <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);
+  const run = async (query: string, caller: Caller, variables?: Record<string, unknown>, served: ServedRequest = {}): Promise<ExecuteResult> => {
+    const response = await gateway.execute(query, caller, variables, served);
+    if (response.body.kind !== 'single') throw new Error('expected a single result');
+    return JSON.parse(JSON.stringify(response.body.singleResult));
+  };
+  let endpointA: string;
+
+  /** A scan of one of carrier A's open shipments, in a transaction of its own: one delivery to each of A's endpoints. */
+  let scans = 0;
+  async function scanOfCarrierA(): Promise<void> {
+    const [shipment] = await q<{ id: string }>(
+      `SELECT id FROM shipment WHERE logistics_partner_id = $1 AND status IN ('label_created', 'in_transit') AND restricted_at IS NULL ORDER BY id LIMIT 1`,
+      [carrierA],
+    );
+    const r = await run(`mutation S($input: RecordShipmentEventsInput!) { recordShipmentEvents(input: $input) { id } }`, as.logistics(carrierA), {
+      input: { shipmentId: shipment.id, events: [{ eventId: `side-door-${++scans}`, occurredAt: new Date().toISOString(), location: 'Hub', description: 'Sorted' }] },
+    });
+    expect(r.errors).toBeUndefined();
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    await insertServedRequest(db.dataSource);
+    ({ gateway } = await createTestGateway(db, { webhooks: { secretKey: 'a-side-door-test-key-of-32-characters-or-more', allowLocalEndpoints: false } }));
+    const registered = await run(REGISTER, as.logistics(carrierA), { url: 'https://carrier-a.example/hooks' });
+    endpointA = registered.data!.registerWebhookEndpoint.endpoint.id;
+    await scanOfCarrierA();
+    await scanOfCarrierA();
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await db.drop();
+  });
+
+  describe('webhook endpoints', () => {
+    it.each([
+      ['credentials in the URL', 'https://carrier:s3cret@carrier-a.example/hooks', 'input.url: credentials in the URL are not accepted; verify the signature instead'],
+      ['a user name alone', 'https://carrier@carrier-a.example/hooks', 'input.url: credentials in the URL are not accepted; verify the signature instead'],
+      ['a fragment', 'https://carrier-a.example/hooks#token', 'input.url: expected no fragment (#...)'],
+      ['another scheme', 'ftp://carrier-a.example/hooks', 'input.url: expected an https URL, got ftp'],
+      ['a script', 'javascript:alert(1)', 'input.url: expected an https URL, got javascript'],
+      ['no scheme', 'carrier-a.example/hooks', 'input.url: expected an absolute https URL, got "carrier-a.example/hooks"'],
+      ['plain http to a public host', 'http://carrier-a.example/hooks', 'input.url: expected an https URL, got http'],
+      ['NAT64 for local use, to a private address', 'https://[64:ff9b:1::a00:1]/hooks', 'input.url: expected a host on the public internet'],
+      ['6to4, of a private address', 'https://[2002:a00:1::1]/hooks', 'input.url: expected a host on the public internet'],
+      ['a site-local address', 'https://[fec0::1]/hooks', 'input.url: expected a host on the public internet'],
+      ['an IPv4-translated loopback', 'https://[::ffff:0:127.0.0.1]/hooks', 'input.url: expected a host on the public internet'],
+    ])('%s is refused with BAD_USER_INPUT saying why, and nothing is registered', async (_label, url, message) => {
+      const [{ n: before }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_endpoint`);
+      const r = await run(REGISTER, as.logistics(carrierA), { url });
+      expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', message]]);
+      expect(r.data).toBeNull();
+      expect((await q<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_endpoint`))[0].n).toBe(before);
+    });
+
+    it('the signing secret is answered once: no field reads it back, and neither the endpoint row nor the audit log holds it', async () => {
+      const registered = await run(REGISTER, as.logistics(carrierB), { url: 'https://carrier-b.example/hooks' });
+      const secret: string = registered.data!.registerWebhookEndpoint.secret;
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{40,}={0,2}$/);
+      const readBack = await run(`{ webhookEndpoints { id secret } }`, as.logistics(carrierB));
+      expect(readBack).toEqual({
+        errors: [{ message: 'Cannot query field "secret" on type "WebhookEndpoint".', locations: [{ line: 1, column: 25 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }],
+      });
+      const key = secret.slice('whsec_'.length, 'whsec_'.length + 16);
+      expect(await q(`SELECT id FROM webhook_endpoint WHERE encode(sealed_secret, 'escape') LIKE $1`, [`%${key}%`])).toEqual([]);
+      expect(await q(`SELECT id FROM audit_event e WHERE row_to_json(e)::text LIKE $1`, [`%${key}%`])).toEqual([]);
+    });
+  });
+
+  describe('webhook deliveries: filters and cursors are no oracle', () => {
+    it("another partner's endpoint or event in a filter answers as a random id: the same page and the same statements", async () => {
+      const [delivery] = await q<{ event_id: string }>(`SELECT event_id FROM webhook_delivery WHERE endpoint_id = $1 ORDER BY occurred_at LIMIT 1`, [endpointA]);
+      const page = (filter: string) => `{ webhookDeliveries(first: 10, filter: { ${filter} }) { nodes { id resourceId } pageInfo { hasNextPage endCursor } } }`;
+      for (const [field, foreign] of [
+        ['endpointId', endpointA],
+        ['eventId', delivery.event_id],
+      ]) {
+        const asForeign = await countSql(() => run(page(`${field}: "${foreign}"`), as.logistics(carrierB)));
+        const asRandom = await countSql(() => run(page(`${field}: "${RANDOM_ID}"`), as.logistics(carrierB)));
+        expect(asForeign.result).toEqual({ data: { webhookDeliveries: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } } });
+        expect(asForeign.result).toEqual(asRandom.result);
+        expect(asForeign.sql.statements).toEqual(asRandom.sql.statements);
+      }
+      // Carrier A's own filter finds its deliveries: the filter works, it is the scope that hides them from B.
+      const own = await run(page(`endpointId: "${endpointA}"`), as.logistics(carrierA));
+      expect(own.data!.webhookDeliveries.nodes).toHaveLength(2);
+    });
+
+    it("carrier A's cursor does not open carrier B's list: refused as a cursor changed by one character is", async () => {
+      const first = await run(`{ webhookDeliveries(first: 1) { nodes { id } pageInfo { endCursor } } }`, as.logistics(carrierA));
+      const cursor: string = first.data!.webhookDeliveries.pageInfo.endCursor;
+      expect(cursor).toEqual(expect.any(String));
+      const next = `query N($after: String!) { webhookDeliveries(first: 1, after: $after) { nodes { id } } }`;
+      const ownNext = await run(next, as.logistics(carrierA), { after: cursor });
+      expect(ownNext.data!.webhookDeliveries.nodes).toHaveLength(1);
+      expect(ownNext.data!.webhookDeliveries.nodes[0].id).not.toBe(first.data!.webhookDeliveries.nodes[0].id);
+
+      const refusal = { data: null, errors: [{ message: INVALID_CURSOR_MESSAGE, locations: [{ line: 1, column: 28 }], path: ['webhookDeliveries'], extensions: { code: 'BAD_USER_INPUT' } }] };
+      expect(await run(next, as.logistics(carrierB), { after: cursor })).toEqual(refusal);
+      const changed = `${cursor.slice(0, -2)}${cursor.at(-2) === 'A' ? 'B' : 'A'}${cursor.at(-1)}`;
+      expect(await run(next, as.logistics(carrierA), { after: changed })).toEqual(refusal);
+      // Nor the list of another kind of partner with webhooks.
+      expect(await run(next, as.payment(DEMO_IDS.paymentProviders[0]), { after: cursor })).toEqual(refusal);
+    });
+  });
+
+  describe("the store-wide lists under the compliance officer's data_subject_request", () => {
+    const dsr = { privacyRequestReference: SERVED_REQUEST };
+
+    it.each([
+      ['Query.legalHolds', `{ legalHolds { id reason caseReference } }`],
+      ['Query.webhookEndpoints', `{ webhookEndpoints { id url } }`],
+      ['Query.webhookDeliveries', `{ webhookDeliveries(first: 5) { nodes { id resourceId } } }`],
+      ['Query.webhookDelivery', `{ webhookDelivery(id: "${RANDOM_ID}") { id resourceId } }`],
+    ])('%s is refused, as the audit log is: a customer’s request is answered from their own records', async (coordinate, query) => {
+      const r = await run(query, dsrOfficer, undefined, dsr);
+      expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['FORBIDDEN', `Not disclosed to this caller for this purpose: ${coordinate}`]]);
+      // The same refusal as the audit log's.
+      const audit = await run(`{ auditEvents(first: 1) { nodes { id } } }`, dsrOfficer, undefined, dsr);
+      expect(audit.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['FORBIDDEN', 'Not disclosed to this caller for this purpose: Query.auditEvents']]);
+    });
+
+    it("the holds on the request's own customer are still read, and every hold under the legal case", async () => {
+      const placed = await run(
+        `mutation P($input: PlaceLegalHoldInput!) { placeLegalHold(input: $input) { id } }`,
+        legalOfficer,
+        { input: { scope: 'CUSTOMER', customerId: DEMO_IDS.demoCustomer, reason: 'Court order 7/2026' } },
+        { legalCaseReference: CASE },
+      );
+      const holdId: string = placed.data!.placeLegalHold.id;
+      const own = await run(`query C($id: ID!) { customer(id: $id) { legalHolds { id reason } } }`, dsrOfficer, { id: DEMO_IDS.demoCustomer }, dsr);
+      expect(own.errors).toBeUndefined();
+      expect(own.data!.customer.legalHolds).toContainEqual({ id: holdId, reason: 'Court order 7/2026' });
+      const all = await run(`{ legalHolds { id } webhookEndpoints { id } }`, legalOfficer, undefined, { legalCaseReference: CASE });
+      expect(all.errors).toBeUndefined();
+      expect(all.data!.legalHolds).toContainEqual({ id: holdId });
+      expect(all.data!.webhookEndpoints).toContainEqual({ id: endpointA });
+    });
+  });
+
+  describe('the audit log, its state, the legal holds and the retention preview', () => {
+    const STORE_WIDE = [
+      ['Query.auditEvents', `{ auditEvents(first: 1) { nodes { id } } }`],
+      ['Query.auditIntegrity', `{ auditIntegrity { sealCount } }`],
+      ['Query.legalHolds', `{ legalHolds { id } }`],
+      ['Query.retentionPreview', `{ retentionPreview { available } }`],
+    ] as const;
+    const rows = MATRIX.filter((row) => !(row.principal === 'staff:compliance_officer' && row.purpose === 'legal_compliance')).map((row) => [
+      `${row.principal} × ${row.purpose}`,
+      row,
+    ]);
+
+    it.each(rows)('%s reads none of them: partners and third parties do not find them, anyone else is refused', async (_label, row) => {
+      const caller = callerOfMatrixRow(row as (typeof MATRIX)[number]);
+      const served: ServedRequest = caller.purpose === 'data_subject_request' ? { privacyRequestReference: SERVED_REQUEST } : {};
+      const contract = isContractAudience(caller.principal.kind);
+      for (const [coordinate, query] of STORE_WIDE) {
+        const r = await run(query, caller, undefined, served);
+        expect([coordinate, r.data ?? null]).toEqual([coordinate, null]);
+        expect([coordinate, codes(r)]).toEqual([coordinate, [contract ? 'GRAPHQL_VALIDATION_FAILED' : 'FORBIDDEN']]);
+      }
+    });
+  });
+});

@@ -39,6 +39,7 @@ import type { PersistedQueries } from '../integration/persisted-queries';
 import { BoundedCache, documentKey, operationKey } from '../platform/bounded-cache';
 import { withhold } from '../platform/error-format';
 import type { PolicyView } from '../policy/policy-view';
+import type { Principal } from '../policy/principal';
 import { inResponseOrder } from './error-order';
 import { stringifyResult } from './json-text';
 import type { ReadPlan, ReadPlans } from './read-plans';
@@ -178,8 +179,8 @@ export class Routing {
    * The document a request runs (a hash-only request's registered text), parsed under the token
    * limit; undefined when there is none or it does not parse (Apollo reports why when it runs).
    */
-  async documentOf(fields: GraphQLRequestFields | undefined): Promise<DocumentNode | undefined> {
-    const query = await this.options.persistedQueries.documentOf(fields);
+  async documentOf(fields: GraphQLRequestFields | undefined, principal: Principal): Promise<DocumentNode | undefined> {
+    const query = await this.options.persistedQueries.documentOf(fields, principal);
     if (typeof query !== 'string') return undefined;
     try {
       return parse(query, { maxTokens: this.options.maxTokens, noLocation: true });
@@ -194,8 +195,11 @@ export class Routing {
    */
   async runHttp(ctx: RequestContext, request: HTTPGraphQLRequest, fields: GraphQLRequestFields | undefined): Promise<HTTPGraphQLResponse | { withheld: unknown }> {
     // A hash-only request is routed by the text it was registered with.
-    const executor = this.executorFor(ctx.policy, await this.options.persistedQueries.documentOf(fields), fields?.operationName);
-    const response = await this.rollingBackOnThrow(ctx, () => executor.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => ctx }));
+    const persisted = this.options.persistedQueries;
+    const executor = this.executorFor(ctx.policy, await persisted.documentOf(fields, ctx.caller.principal), fields?.operationName);
+    const response = await this.rollingBackOnThrow(ctx, () =>
+      persisted.within(ctx.caller.principal, () => executor.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => ctx })),
+    );
     const body = response.body.kind === 'complete' ? response.body.string : '';
     const uncommitted = await this.endTransaction(ctx, response.status ?? 200, () => body);
     return uncommitted === undefined ? response : { withheld: uncommitted };

@@ -332,7 +332,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     }
     // Without its reference, a read passes only when it reads nothing but what the row lets be read without one.
     const unreferenced = view.serves?.unreferenced !== undefined && !req.headers[REFERENCE_HEADERS[view.serves.reference].toLowerCase()];
-    const document = unreferenced ? await deps.routing.documentOf(request) : undefined;
+    const document = unreferenced ? await deps.routing.documentOf(request, caller.principal) : undefined;
     const served = servedRequestOf(
       caller,
       view.serves,

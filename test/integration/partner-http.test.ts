@@ -67,6 +67,24 @@ describe('partner integration over HTTP', () => {
       expect(codesOf(again.json)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     });
 
+    it("a document is registered for the principal that sent it: another's hash alone is answered as a hash nobody registered", async () => {
+      const [shipment] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [DEMO_IDS.logisticsPartners[0]]);
+      const query = `{ shipment(id: "${shipment.id}") { trackingNumber } }`;
+      const hash = sha256(query);
+      const registered = await gw.post({ query, extensions: persisted(hash) }, carrier);
+      expect(registered.json.data.shipment).toEqual({ trackingNumber: expect.any(String) });
+      // Another carrier, staff, and the registering carrier itself, by hash alone.
+      const otherCarrier = { authorization: `Bearer ${await mintDevToken({ kind: 'logistics_partner', partnerId: DEMO_IDS.logisticsPartners[1], purposes: ['fulfillment'] }, gw.authConfig)}` };
+      const notFound = { status: 200, json: { errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] } };
+      for (const headers of [otherCarrier, fulfilment]) {
+        const r = await gw.post({ extensions: persisted(hash) }, headers);
+        expect({ status: r.status, json: r.json }).toEqual(notFound);
+        const get = await fetch(`${gw.url}/graphql?extensions=${encodeURIComponent(JSON.stringify(persisted(hash)))}`, { headers: { ...headers, 'apollo-require-preflight': 'true' } });
+        expect({ status: get.status, json: await get.json() }).toEqual(notFound);
+      }
+      expect((await gw.post({ extensions: persisted(hash) }, carrier)).json).toEqual(registered.json);
+    });
+
     it('a hash that does not match the text is refused', async () => {
       const r = await gw.post({ query: '{ shipments(first: 1) { nodes { id } } }', extensions: persisted(sha256('something else')) }, carrier);
       expect({ status: r.status, codes: codesOf(r.json) }).toEqual({ status: 400, codes: ['BAD_REQUEST'] });

@@ -13,9 +13,12 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import type { Gateway } from '../../src/server';
 import type { ServedRequest } from '../../src/audit/served-request';
+import { lastEvent } from '../audit/audit-harness';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import type { ExecuteResult } from '../harness/gateway';
 import { createTestGateway } from '../harness/gateway';
+import { startHttpGateway, type HttpGateway } from '../harness/http';
+import { mintDevToken } from '../../src/auth/dev-token';
 import { as, callerOfMatrixRow } from '../harness/principals';
 import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
@@ -194,6 +197,52 @@ describe('side doors of partner integrations and compliance surfaces', () => {
         expect([coordinate, r.data ?? null]).toEqual([coordinate, null]);
         expect([coordinate, codes(r)]).toEqual([coordinate, [contract ? 'GRAPHQL_VALIDATION_FAILED' : 'FORBIDDEN']]);
       }
+    });
+  });
+  describe("a carrier reaches nothing outside its contract by a variant of the request, over HTTP", () => {
+    let gw: HttpGateway;
+    let headers: Record<string, string>;
+    beforeAll(async () => {
+      gw = await startHttpGateway(db);
+      headers = { authorization: `Bearer ${await mintDevToken({ kind: 'logistics_partner', partnerId: carrierA, purposes: ['fulfillment'] }, gw.authConfig)}`, 'x-purpose': 'fulfillment' };
+    });
+    afterAll(() => gw.close());
+
+    const HIDDEN = `order { customer { email } }`;
+    const VARIANTS: Array<[string, Record<string, unknown>]> = [
+      ['as sent', { query: `{ shipments(first: 1) { nodes { ${HIDDEN} } } }` }],
+      ['under aliases', { query: `{ s: shipments(first: 1) { nodes { o: order { c: customer { e: email } } } } }` }],
+      ['in a named fragment', { query: `query { shipments(first: 1) { nodes { ...F } } } fragment F on Shipment { ${HIDDEN} }` }],
+      ['in an inline fragment', { query: `{ shipments(first: 1) { nodes { ... on Shipment { ${HIDDEN} } } } }` }],
+      ['skipped', { query: `{ shipments(first: 1) { nodes { order { customer @skip(if: true) { email } } } } }` }],
+      ['included only if a variable says so, and it does not', { query: `query Q($yes: Boolean = false) { shipments(first: 1) { nodes { order { customer @include(if: $yes) { email } } } } }` }],
+      ['in another operation of the document than the one run', { query: `query Ok { shipments(first: 1) { nodes { id } } } query Hidden { customers(first: 1) { nodes { email } } }`, operationName: 'Ok' }],
+      ['with extensions of its own', { query: `{ shipments(first: 1) { nodes { ${HIDDEN} } } }`, extensions: { clientLibrary: { name: 'x' }, hidden: true } }],
+    ];
+
+    it.each(VARIANTS)('%s: refused before anything is read, GRAPHQL_VALIDATION_FAILED (400), nothing disclosed', async (_label, body) => {
+      const r = await gw.post(body, headers);
+      expect(r.status).toBe(400);
+      expect(r.json.data).toBeUndefined();
+      expect(new Set(r.json.errors.map((e: { extensions: { code: string } }) => e.extensions.code))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+      expect(r.text).not.toMatch(/Did you mean|CustomerFilter|accountName/);
+      const event = await lastEvent(db.dataSource);
+      expect({ requestId: event.requestId, disclosed: event.disclosed, subjectIds: event.subjectIds, errorCodes: event.errorCodes }).toEqual({
+        requestId: r.headers.get('x-request-id'),
+        disclosed: [],
+        subjectIds: [],
+        errorCodes: ['GRAPHQL_VALIDATION_FAILED'],
+      });
+    });
+
+    it('over GET as over POST, and in a batch not at all', async () => {
+      const query = `{ shipments(first: 1) { nodes { ${HIDDEN} } } }`;
+      const post = await gw.post({ query }, headers);
+      const get = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}`, { headers: { ...headers, 'apollo-require-preflight': 'true' } });
+      expect({ status: get.status, json: await get.json() }).toEqual({ status: post.status, json: post.json });
+      const batch = await gw.post([{ query: `{ shipments(first: 1) { nodes { id } } }` }, { query }], headers);
+      expect(batch.status).toBe(400);
+      expect(batch.text).not.toContain('"data"');
     });
   });
 });

@@ -318,6 +318,27 @@ describe('webhooks: signed change notifications', () => {
     expect(await db.dataSource.query(`SELECT request_id FROM audit_event WHERE request_id LIKE $1`, [`webhook:${queued.id}:%`])).toEqual([]);
   });
 
+  it("tells no partner of a change to a record an erasure kept and restricted: the carrier it is still assigned to cannot tell it from a parcel handed over", async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const shipment = await openShipmentOf(CARRIER_A);
+    await db.dataSource.transaction((em) => eraseCustomer(em, shipment.customer_id, new Date()));
+    expect(await db.dataSource.query(`SELECT logistics_partner_id, restricted_at IS NOT NULL AS restricted FROM shipment WHERE id = $1`, [shipment.id])).toEqual([
+      { logistics_partner_id: CARRIER_A, restricted: true },
+    ]);
+    // The store's own systems go on recording the parcel it kept: a status, a tracking number, a scan.
+    await db.dataSource.query(`UPDATE shipment SET status = 'delivered', delivered_at = now(), tracking_number = 'AFTER-ERASURE-1' WHERE id = $1`, [shipment.id]);
+    await db.dataSource.query(
+      `INSERT INTO shipment_event (shipment_id, carrier_id, carrier_event_id, occurred_at, location, description, restricted_at) VALUES ($1, $2, 'after-erasure-1', now(), 'Hub', 'Delivered', now())`,
+      [shipment.id, CARRIER_A],
+    );
+
+    expect(await deliveriesOf(endpoint.id)).toEqual([]);
+    expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 0, dead: 0, cancelled: 0 });
+    expect((await execute(`{ webhookDeliveries { nodes { resourceId status } } }`, as.logistics(CARRIER_A))).data).toEqual({ webhookDeliveries: { nodes: [] } });
+    expect(rx.requests).toEqual([]);
+  });
+
   it('writes the outbox row in the transaction of the change: invisible until it commits, gone when it rolls back', async () => {
     const endpoint = await register(as.logistics(CARRIER_A), 'https://carrier.example/hooks');
     const shipment = await openShipmentOf(CARRIER_A);

@@ -28,6 +28,7 @@ import { OrderHoldNamesNoCustomer1795000013501 } from './1795000013501-order-hol
 import { AuditPartitionAnalyze1795000014100 } from './1795000014100-audit-partition-analyze.migration';
 import { AuditSetExpiry1795000014200 } from './1795000014200-audit-set-expiry.migration';
 import { CaseOrderRaceFree1795000014201 } from './1795000014201-case-order-race-free.migration';
+import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip-restricted.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -59,4 +60,5 @@ export const MIGRATIONS: Function[] = [
   AuditPartitionAnalyze1795000014100,
   AuditSetExpiry1795000014200,
   CaseOrderRaceFree1795000014201,
+  WebhookSkipRestricted1795000014310,
 ];

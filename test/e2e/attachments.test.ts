@@ -17,6 +17,7 @@ import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { MAX_PENDING_UPLOADS } from '../../src/domains/after-sales/attachment-http';
 import { deleteBlobs, eraseCustomerAttachments, exportCustomerAttachments, sweepAttachmentBlobs, uploaderOf } from '../../src/domains/after-sales/attachment.service';
 import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { createLogger } from '../../src/platform/logger';
 import { buildGatewaySchema } from '../../src/schema';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -349,5 +350,34 @@ describe('after-sales attachments over HTTP', () => {
     expect(after).not.toContain(`after-sales/${otherCase.id}/${RANDOM_ID}`);
     expect(after).not.toContain(`after-sales/${otherCase.id}/${expired.json.uploadId}`);
     expect(after).toEqual([...rowBacked, `after-sales/${otherCase.id}/00000000-0000-4000-8000-000000000001`].sort());
+  });
+
+  it("an attachment an erasure kept is restricted: customer service's link answers as one that does not exist, audited; the legal case still downloads it", async () => {
+    const agent = await customerService();
+    // A third customer's open case: the cases the other tests use stay as they are.
+    const [thirdCase] = await db.dataSource.query(
+      `SELECT id, customer_id AS "customerId" FROM after_sales_case WHERE customer_id NOT IN ($1, $2) AND status <> 'closed' ORDER BY id LIMIT 1`,
+      [DEMO_IDS.demoCustomer, otherCase.customerId],
+    );
+    const uploaded = await upload(agent, thirdCase.id, 'document', PDF);
+    expect(uploaded.status).toBe(201);
+    await graphql(agent, ATTACH, { input: { uploadId: uploaded.json.uploadId } });
+    const linkOf = (listed: any) => listed.data.afterSalesCase.attachments.find((a: { id: string }) => a.id === uploaded.json.uploadId).downloadUrl as string;
+    const agentLink = linkOf(await graphql(agent, ATTACHMENTS, { id: thirdCase.id }));
+    expect((await download(agentLink)).status).toBe(200);
+
+    // The case is open, so the erasure keeps it, and its attachment, restricted.
+    await db.dataSource.transaction((em) => eraseCustomer(em, thirdCase.customerId, new Date()));
+    expect(await db.dataSource.query(`SELECT restricted_at IS NOT NULL AS restricted FROM case_attachment WHERE id = $1`, [uploaded.json.uploadId])).toEqual([{ restricted: true }]);
+    const refused = await download(agentLink);
+    const missing = await download(agentLink.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+    expect([refused.status, refused.body.toString()]).toEqual([404, missing.body.toString()]);
+    const [event] = (await eventsNamed('downloadCaseAttachment')).slice(-1);
+    expect({ outcome: event.outcome, errorCodes: event.error_codes, subjects: event.subject_ids }).toEqual({ outcome: 'error', errorCodes: ['NOT_FOUND'], subjects: [] });
+
+    const officer = await mint({ kind: 'staff', subject: 'officer-3', roles: ['compliance_officer'], purposes: ['legal_compliance'] });
+    const listed = (await gw.post({ query: ATTACHMENTS, variables: { id: thirdCase.id } }, { authorization: `Bearer ${officer}`, 'x-purpose': 'legal_compliance', 'x-legal-case': 'LIT-2026-090' })).json;
+    const officerDownload = await download(linkOf(listed));
+    expect([officerDownload.status, officerDownload.body.equals(PDF)]).toEqual([200, true]);
   });
 });

@@ -240,6 +240,12 @@ export const MATRIX: readonly MatrixRow[] = [
     principal: 'staff:customer_service',
     purpose: 'data_subject_request',
     sees: { 'identity.account_name': v, 'contact.email': 'masked', 'rights.request': v },
+    withhold: {
+      'PrivacyRequest.resultSummary':
+        "an erasure's outcome says what a legal hold kept (audit.record, which this row does not see) of any customer; the request's status says it was carried out",
+      'PrivacyRequest.result':
+        "an erasure's outcome says whether a legal hold kept the customer (audit.record, which this row does not see) of any customer; the request's status says it was carried out",
+    },
     rows: 'all',
     operations: ['submitPrivacyRequest', 'verifyPrivacyRequest', 'resendPrivacyRequestCode', 'rectifyPersonalData'],
     serves: { reference: 'privacy_request', required: false },

@@ -20,7 +20,7 @@ import { createTestGateway } from '../harness/gateway';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { mintDevToken } from '../../src/auth/dev-token';
 import { as, callerOfMatrixRow } from '../harness/principals';
-import { insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
+import { insertPrivacyRequest, insertServedRequest, SERVED_REQUEST } from '../harness/privacy-request-fixture';
 
 const [carrierA, carrierB] = DEMO_IDS.logisticsPartners;
 const RANDOM_ID = '5d0e4c3b-2a19-4f87-9e6d-5c4b3a291807';
@@ -173,6 +173,47 @@ describe('side doors of partner integrations and compliance surfaces', () => {
       expect(all.errors).toBeUndefined();
       expect(all.data!.legalHolds).toContainEqual({ id: holdId });
       expect(all.data!.webhookEndpoints).toContainEqual({ id: endpointA });
+    });
+  });
+
+  describe("a legal hold is not told through an erasure's outcome to a row that does not see legal holds", () => {
+    it("customer service under data_subject_request reads that the request was completed, not what a hold kept; the officer reads both", async () => {
+      const [{ customer_id: held }] = await q<{ customer_id: string }>(
+        `SELECT customer_id FROM "order" WHERE customer_id <> $1 AND status = 'completed' AND restricted_at IS NULL ORDER BY customer_id LIMIT 1`,
+        [DEMO_IDS.demoCustomer],
+      );
+      const placed = await run(
+        `mutation P($input: PlaceLegalHoldInput!) { placeLegalHold(input: $input) { id } }`,
+        legalOfficer,
+        { input: { scope: 'CUSTOMER', customerId: held, reason: 'Regulator inquiry 3/2026' } },
+        { legalCaseReference: CASE },
+      );
+      expect(placed.errors).toBeUndefined();
+      const request = await insertPrivacyRequest(db.dataSource, held, 'erasure', 'identity_verified');
+      const served = { privacyRequestReference: request };
+      const completed = await run(`mutation C($id: ID!) { completePrivacyRequest(input: { requestId: $id }) { status resultSummary } }`, dsrOfficer, { id: request }, served);
+      expect(completed.data!.completePrivacyRequest.status).toBe('COMPLETED');
+      // What the officer reads, and the customer was told: the hold kept the customer's records.
+      expect(completed.data!.completePrivacyRequest.resultSummary).toContain('customer 1 (legal_hold)');
+
+      const agent = as.staff(['customer_service'], 'data_subject_request');
+      const one = await run(`query R($id: ID!) { privacyRequest(id: $id) { type status resultSummary result } }`, agent, { id: request }, served);
+      expect(one).toEqual({
+        data: { privacyRequest: { type: 'ERASURE', status: 'COMPLETED', resultSummary: null, result: null } },
+        errors: [
+          { message: 'Not disclosed to this caller for this purpose: PrivacyRequest.resultSummary', locations: [{ line: 1, column: 59 }], path: ['privacyRequest', 'resultSummary'], extensions: { code: 'FORBIDDEN' } },
+          { message: 'Not disclosed to this caller for this purpose: PrivacyRequest.result', locations: [{ line: 1, column: 73 }], path: ['privacyRequest', 'result'], extensions: { code: 'FORBIDDEN' } },
+        ],
+      });
+      // Nor in the queue, where every customer's requests are.
+      const queue = await run(`{ privacyRequests(first: 100) { nodes { id resultSummary } } }`, agent);
+      const nodes: Array<{ id: string; resultSummary: string | null }> = queue.data!.privacyRequests.nodes;
+      expect(nodes.map((n) => n.id)).toContain(request);
+      expect(new Set(nodes.map((n) => n.resultSummary))).toEqual(new Set([null]));
+      expect(new Set(queue.errors!.map((e) => `${e.extensions?.code} ${e.message}`))).toEqual(new Set(['FORBIDDEN Not disclosed to this caller for this purpose: PrivacyRequest.resultSummary']));
+      // Nor does the row read the hold itself.
+      const holds = await run(`query H($id: ID!) { customer(id: $id) { legalHolds { id } } }`, agent, { id: held }, served);
+      expect(holds.data).toEqual({ customer: null });
     });
   });
 

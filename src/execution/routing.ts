@@ -198,7 +198,7 @@ export class Routing {
     const persisted = this.options.persistedQueries;
     const executor = this.executorFor(ctx.policy, await persisted.documentOf(fields, ctx.caller.principal), fields?.operationName);
     const response = await this.rollingBackOnThrow(ctx, () =>
-      persisted.within(ctx.caller.principal, () => executor.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => ctx })),
+      persisted.within(fields, ctx.caller.principal, () => executor.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: async () => ctx })),
     );
     const body = response.body.kind === 'complete' ? response.body.string : '';
     const uncommitted = await this.endTransaction(ctx, response.status ?? 200, () => body);

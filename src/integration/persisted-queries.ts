@@ -28,8 +28,12 @@ export const PERSISTED_QUERY_CACHE_BYTES = 16 * 1024 * 1024;
 export interface PersistedQueries {
   /** The cache both Apollo instances are given (`persistedQueries.cache`): its keys are those of the principal `within` names. */
   cache: KeyValueCache<string>;
-  /** Runs `work` (Apollo serving one request) with the cache's keys those of `principal`. */
-  within<T>(principal: Principal, work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` (Apollo serving `request`) with the cache's keys those of `principal`. Apollo
+   * reads or writes the cache only for a request whose extensions name a persisted query; any
+   * other runs as it is (a look-up outside `within` finds nothing and keeps nothing).
+   */
+  within<T>(request: { extensions?: unknown } | undefined, principal: Principal, work: () => Promise<T>): Promise<T>;
   /**
    * The document a request of `principal` stands for: its text when it carries one, else the
    * text `principal` registered under the hash it names, else undefined (Apollo then answers
@@ -65,7 +69,8 @@ export function createPersistedQueries(maxBytes = PERSISTED_QUERY_CACHE_BYTES): 
   };
   return {
     cache,
-    within: (principal, work) => owner.run(principalKey(principal), work),
+    within: (request, principal, work) =>
+      (request?.extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery === undefined ? work() : owner.run(principalKey(principal), work),
     async documentOf(request, principal) {
       if (typeof request?.query === 'string') return request.query;
       const hash = hashOf(request?.extensions);

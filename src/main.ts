@@ -44,7 +44,11 @@ import { createGateway } from './server';
 import { PrivacyRights } from './domains/privacy-requests/privacy-rights';
 import { startMailSink, type MailSink } from './mail/mail-sink';
 import { MailWorker } from './mail/mail-worker';
-import { SecretBox } from './platform/secret-box';
+import { outboxSealedStore } from './mail/outbox';
+import { idempotencySealedStore, RESPONSE_BOX_USE } from './idempotency/idempotency';
+import { signingSecretStore, SigningSecretBox } from './domains/webhooks/webhook-signing';
+import { describeReseal, resealStore } from './platform/reseal';
+import { progressOnStderr } from './platform/progress';
 
 class UsageError extends Error {}
 
@@ -128,7 +132,7 @@ function seedOptions(values: Record<string, unknown>): SeedOptions {
  * The mail worker over SMTP_URL; in development without one, over a local sink that writes each
  * mail to .data/mail/ (the one-time codes of privacy requests land there).
  */
-async function startMail(config: Config, dataSource: DataSource, auditLog: AuditLog, logger: Logger, metrics: GatewayMetrics): Promise<{ stop(): Promise<void> }> {
+async function startMail(config: Config, rights: PrivacyRights, dataSource: DataSource, auditLog: AuditLog, logger: Logger, metrics: GatewayMetrics): Promise<{ stop(): Promise<void> }> {
   let smtpUrl = config.mail.smtpUrl;
   let sink: MailSink | undefined;
   if (!smtpUrl) {
@@ -145,7 +149,7 @@ async function startMail(config: Config, dataSource: DataSource, auditLog: Audit
     dataSource,
     transport: nodemailer.createTransport(smtpUrl),
     from: config.mail.from,
-    box: new SecretBox(config.rights.secret),
+    box: rights.box,
     auditLog,
     logger,
     metrics,
@@ -169,6 +173,7 @@ function requireSubcommand(command: string, positionals: readonly string[], subc
 function privacyRights(config: Config): PrivacyRights {
   return new PrivacyRights({
     secret: config.rights.secret,
+    previousSecrets: config.rights.previousSecrets,
     calendar: { timeZone: config.rights.timeZone, holidays: config.rights.holidays },
     requestsPerDay: config.rights.requestsPerDay,
     publicUrl: config.rights.publicUrl ?? `http://${config.host}:${config.port}`,
@@ -176,7 +181,11 @@ function privacyRights(config: Config): PrivacyRights {
 }
 
 function webhookSettings(config: Config) {
-  return { secretKey: config.webhooks.secretKey, worker: { maxAttempts: config.webhooks.maxAttempts } };
+  return { secretKey: config.webhooks.secretKey, previousSecretKeys: config.webhooks.previousSecretKeys, worker: { maxAttempts: config.webhooks.maxAttempts } };
+}
+
+function gatewaySecrets(config: Config) {
+  return { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret, previousCursorSecrets: config.previousCursorSecrets };
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -197,14 +206,15 @@ const COMMANDS: Record<string, Command> = {
       // one set of metrics for the three.
       const metrics = new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
       const auditLog = new AuditLog(db.dataSource, { logger, onBatch: (b) => metrics.auditBatch(b.events, b.ms, b.locked) });
-      const mail = await startMail(config, db.dataSource, auditLog, logger, metrics);
+      const rights = privacyRights(config);
+      const mail = await startMail(config, rights, db.dataSource, auditLog, logger, metrics);
       const gateway = await createGateway({
         dataSource: db.dataSource,
         logger,
         auditLog,
         metrics,
-        rights: privacyRights(config),
-        secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
+        rights,
+        secrets: gatewaySecrets(config),
         authenticate: createAuthenticator({
           verifier: createTokenVerifier(authConfig),
           resolver: principals,
@@ -416,7 +426,7 @@ const COMMANDS: Record<string, Command> = {
         logger,
         auditLog,
         rights: privacyRights(config),
-        secrets: { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret },
+        secrets: gatewaySecrets(config),
         authenticate: () => Promise.reject(new Error('webhooks deliver serves no requests')),
         development: false,
         limits: config.limits,
@@ -436,6 +446,40 @@ const COMMANDS: Record<string, Command> = {
         await auditLog.close();
         await db.close();
       }
+    },
+  },
+  secrets: {
+    summary: 'secrets reseal: seal again under PRIVACY_SECRET and WEBHOOK_SECRET_KEY what was sealed under a previous one (queued mail, kept responses, webhook signing secrets), so it can be dropped',
+    usage:
+      'secrets reseal [--dry-run] [--batch N]\n' +
+      '  --dry-run  open every value and count what would be re-sealed; write nothing\n' +
+      '  --batch N  rows per transaction (default 200)\n' +
+      'Each batch commits on its own; run it again after an interruption and it goes on where it stopped.',
+    options: { 'dry-run': { type: 'boolean' }, batch: { type: 'string' } },
+    positionals: true,
+    async run(values, config, logger, positionals) {
+      requireSubcommand('secrets', positionals, 'reseal', 'secrets reseal [--dry-run] [--batch N]');
+      const batchSize = values.batch === undefined ? 200 : Number(values.batch);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError(`--batch: expected a whole number from 1 to 10000, got ${JSON.stringify(values.batch)}`);
+      const dryRun = values['dry-run'] === true;
+      const rights = privacyRights(config);
+      const stores = [
+        outboxSealedStore(rights.box),
+        idempotencySealedStore(rights.boxFor(RESPONSE_BOX_USE)),
+        signingSecretStore(new SigningSecretBox(config.webhooks.secretKey, config.webhooks.previousSecretKeys)),
+      ];
+      const db = await openDatabase(config, logger);
+      const progress = progressOnStderr(dryRun ? 'secrets reseal (dry run)' : 'secrets reseal', 'rows');
+      const results = [];
+      try {
+        for (const store of stores) {
+          results.push({ store: store.name, counts: await resealStore(db.dataSource, store, { batchSize, dryRun, onProgress: (name, done, total) => progress.update(name, done, total) }) });
+        }
+      } finally {
+        progress.stop();
+        await db.close();
+      }
+      process.stdout.write(describeReseal(results, dryRun));
     },
   },
   retention: {

@@ -82,6 +82,8 @@ const SWEEP_EVERY_MS = 60 * 60_000;
 /** The gateway's secrets: those resolvers need, and the one cursors are sealed with (never in a request's context). */
 export interface GatewaySecrets extends RequestSecrets {
   cursorSecret: string;
+  /** Secrets cursorSecret replaced (CURSOR_SECRET_PREVIOUS): cursors and attachment links sealed under them still open. */
+  previousCursorSecrets?: readonly string[];
 }
 
 export interface GatewayDeps {
@@ -168,6 +170,8 @@ export interface GatewayDeps {
    */
   webhooks?: {
     secretKey: string;
+    /** Keys secretKey replaced (WEBHOOK_SECRET_KEY_PREVIOUS): signing secrets sealed under them still open. */
+    previousSecretKeys?: readonly string[];
     allowLocalEndpoints?: boolean;
     worker?: Omit<WebhookWorkerOptions, 'dataSource' | 'disclose' | 'contracts' | 'secrets' | 'logger' | 'allowLocalEndpoints' | 'metrics'>;
   };
@@ -319,7 +323,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
     clientAddress: clientAddressOf(deps.trustedProxies ?? []),
     metrics,
   };
-  const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
+  const attachmentLinks = new AttachmentLinks(deps.secrets.cursorSecret, deps.attachmentLinkTtlSeconds ?? DEFAULT_LINK_TTL_SECONDS, deps.secrets.previousCursorSecrets);
   const attachments = deps.attachments
     ? createAttachmentEndpoints({
         dataSource: deps.dataSource,
@@ -351,14 +355,14 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
 
   const production = process.env.NODE_ENV === 'production';
   if (!deps.webhooks && production) throw new Error('createGateway: production needs its own webhook settings (webhooks.secretKey)');
-  const webhookSecrets = new SigningSecretBox(deps.webhooks?.secretKey ?? DEV_WEBHOOK_SECRET_KEY);
+  const webhookSecrets = new SigningSecretBox(deps.webhooks?.secretKey ?? DEV_WEBHOOK_SECRET_KEY, deps.webhooks?.previousSecretKeys);
   const allowLocalEndpoints = (deps.webhooks?.allowLocalEndpoints ?? true) && !production;
   const contexts: ContextDeps = {
     policy,
     dataSource: deps.dataSource,
     logger: deps.logger,
     secrets: { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey },
-    cursorKey: new CursorKey(deps.secrets.cursorSecret),
+    cursorKey: new CursorKey(deps.secrets.cursorSecret, deps.secrets.previousCursorSecrets),
     aggregates: new BehaviorAggregates(deps.analytics),
     attachmentLinks,
     budgetsFor: (principal) => rateLimiter.budgetsFor(principal),

@@ -29,8 +29,9 @@
  * - A record holds personal data (the response). The response and what its audit event recorded
  *   are sealed at rest (platform/secret-box.ts: AES-256-GCM under a key derived from the privacy
  *   secret, label `idempotency-response`), bound to the record's key hash and request id, so a
- *   sealed response opens for no other record. A record that no longer opens (the secret
- *   changed) is refused with IDEMPOTENCY_KEY_REUSED and runs nothing: freeing the key would run
+ *   sealed response opens for no other record. A record sealed under a secret listed in
+ *   PRIVACY_SECRET_PREVIOUS still opens. A record that no longer opens (the secret changed, the
+ *   old one not kept as a previous one) is refused with IDEMPOTENCY_KEY_REUSED and runs nothing: freeing the key would run
  *   a write that may already have committed a second time; the key is free once the record
  *   expires. A record is never replayed after 24 hours — the key is then free for a new request —
  *   and `purgeExpired` deletes expired records; the gateway runs it every 10 minutes.
@@ -51,6 +52,7 @@ import { badUserInput, ErrorCode } from '../platform/errors';
 import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { deniedMessage } from '../enforcement/field-rules';
+import type { SealedStore } from '../platform/reseal';
 import type { SecretBox } from '../platform/secret-box';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -75,6 +77,23 @@ export const RESPONSE_BOX_USE = 'idempotency-response';
 /** What a sealed part of a record is bound to: the record (key hash and the request that wrote it) and which part it is. */
 function boundTo(keyHash: string, requestId: string, part: 'response' | 'disclosure'): string {
   return `idempotency_record:${keyHash}:${requestId}:${part}`;
+}
+
+/** The responses kept for retries, for `secrets reseal` (an expired record is never opened again). */
+export function idempotencySealedStore(box: SecretBox): SealedStore {
+  return {
+    name: 'idempotency_record.response',
+    table: 'idempotency_record',
+    key: 'key_hash',
+    keyType: 'text',
+    where: 'response IS NOT NULL AND expires_at > now()',
+    reads: ['request_id'],
+    columns: [
+      { column: 'response', boundTo: (row) => boundTo(String(row.key_hash), String(row.request_id), 'response') },
+      { column: 'disclosure', boundTo: (row) => boundTo(String(row.key_hash), String(row.request_id), 'disclosure') },
+    ],
+    box,
+  };
 }
 
 const CLAIM = `
@@ -210,7 +229,7 @@ export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<Requ
           const opened = openRecord(box, keyHash, found.request_id, { response: found.response, disclosure: found.disclosure });
           if (!opened) {
             // Not run again: the first request committed, and running it a second time is what the key prevents.
-            ctx.logger.warn({ keptRequestId: found.request_id }, 'idempotency: a kept response does not open (has the privacy secret changed?); refused until it expires');
+            ctx.logger.warn({ keptRequestId: found.request_id }, 'idempotency: a kept response does not open (was it sealed under a privacy secret no longer configured, current or previous?); refused until it expires');
             return refusal(
               422,
               'Idempotency-Key: the first response to this key can no longer be replayed, and the request was not run again; check whether it took effect before sending it with a new key',

@@ -119,9 +119,9 @@ export class MailWorker {
           if (!mail.sealed_body) throw new Error('the mail has no body');
           text = this.options.box.open(mail.sealed_body, mail.id);
         } catch {
-          // A body that does not open (the secret changed) can never be sent.
+          // A body that does not open (the secret changed, and the one it was sealed under is no longer a previous one) can never be sent.
           await runner.query(`UPDATE mail_outbox SET status = 'failed', sealed_body = NULL, attempts = $2, last_error = 'the sealed body does not open' WHERE id = $1`, [mail.id, attempt]);
-          this.options.logger.error({ mail: mail.id }, 'a mail body does not open under the current PRIVACY_SECRET: given up');
+          this.options.logger.error({ mail: mail.id }, 'a mail body does not open under PRIVACY_SECRET or PRIVACY_SECRET_PREVIOUS: given up');
           result.givenUp++;
           continue;
         }

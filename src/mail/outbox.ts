@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { OutboxCounts } from '../platform/metrics';
+import type { SealedStore } from '../platform/reseal';
 import type { SecretBox } from '../platform/secret-box';
 
 export interface OutgoingMail {
@@ -24,6 +25,19 @@ export async function enqueueMail(em: Pick<EntityManager, 'query'>, box: SecretB
     [id, mail.customerId, mail.topic, mail.to, mail.subject, box.seal(mail.text, id), at],
   );
   return id;
+}
+
+/** The bodies of mails still to be sent, for `secrets reseal` (a sent or given-up mail's body is wiped). */
+export function outboxSealedStore(box: SecretBox): SealedStore {
+  return {
+    name: 'mail_outbox.sealed_body',
+    table: 'mail_outbox',
+    key: 'id',
+    keyType: 'uuid',
+    where: `status = 'pending' AND sealed_body IS NOT NULL`,
+    columns: [{ column: 'sealed_body', boundTo: (row) => String(row.id) }],
+    box,
+  };
 }
 
 /** The privacy request a mail's topic names, if any. */

@@ -27,8 +27,10 @@ export interface Config {
   readonly dbConnectTimeoutMs: number;
   /** Master secret of the daily visitor-pseudonym keys (behaviour data). */
   readonly behaviorPseudonymKey: string;
-  /** Secret the key that seals pagination cursors is derived from. */
+  /** Secret the key that seals pagination cursors and attachment links is derived from. */
   readonly cursorSecret: string;
+  /** CURSOR_SECRET_PREVIOUS: secrets it replaced, whose cursors and links still open until they expire. */
+  readonly previousCursorSecrets: readonly string[];
   /** Browser origins allowed to call (CORS_ORIGINS, comma-separated); none by default. */
   readonly corsOrigins: readonly string[];
   /** Shared rate-limit store for several replicas; in-process memory when unset. */
@@ -61,6 +63,11 @@ export interface Config {
   readonly rights: {
     /** Secret the one-time codes are hashed under and mail bodies are sealed with (PRIVACY_SECRET). */
     readonly secret: string;
+    /**
+     * PRIVACY_SECRET_PREVIOUS: secrets it replaced. Nothing new is made under them; what was (a
+     * queued mail, a code's hash, a kept idempotent response) still opens or verifies under them.
+     */
+    readonly previousSecrets: readonly string[];
     /** IANA time zone the working days of a request's deadline are counted in (PRIVACY_TIME_ZONE). */
     readonly timeZone: string;
     /** Days that are not working days besides weekends, `YYYY-MM-DD` (PRIVACY_HOLIDAYS, comma-separated). */
@@ -78,7 +85,12 @@ export interface Config {
     readonly sinkPort: number;
   };
   /** Change notifications: the key partners' signing secrets are sealed under, and attempts before a delivery is dead. */
-  readonly webhooks: { readonly secretKey: string; readonly maxAttempts: number };
+  readonly webhooks: {
+    readonly secretKey: string;
+    /** WEBHOOK_SECRET_KEY_PREVIOUS: keys it replaced, under which signing secrets sealed before still open (`secrets reseal` moves them). */
+    readonly previousSecretKeys: readonly string[];
+    readonly maxAttempts: number;
+  };
   /** HTTPS: the gateway's certificate chain and private key (PEM files); plain HTTP when absent. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** TLS_TERMINATED_BY_PROXY=true: a proxy in front encrypts, so production may serve plain HTTP behind it. */
@@ -190,6 +202,32 @@ function secret(env: NodeJS.ProcessEnv, name: string, nodeEnv: NodeEnv, developm
   }
   if (key.length < 32) throw new ConfigError(`${name}: expected 32 or more characters`);
   return key;
+}
+
+/** The most previous secrets one setting takes: each is tried on every value opened, so the list stays short. */
+export const MAX_PREVIOUS_SECRETS = 3;
+
+/**
+ * NAME_PREVIOUS: the secrets NAME replaced, comma-separated (a secret itself has no comma), still
+ * accepted for what was made under them. Each is checked as NAME is (32 or more characters; the
+ * development value only outside production); none may be NAME itself or appear twice, and there
+ * are at most MAX_PREVIOUS_SECRETS.
+ */
+function previousSecrets(env: NodeJS.ProcessEnv, name: string, nodeEnv: NodeEnv, current: string, developmentValue: string): readonly string[] {
+  const variable = `${name}_PREVIOUS`;
+  const list = (env[variable] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length > MAX_PREVIOUS_SECRETS) throw new ConfigError(`${variable}: expected at most ${MAX_PREVIOUS_SECRETS} comma-separated secrets, got ${list.length}`);
+  list.forEach((key, i) => {
+    const which = `${variable} (secret ${i + 1} of ${list.length})`;
+    if (key === developmentValue) {
+      if (nodeEnv === 'production') throw new ConfigError(`${which}: the development value is public and refused in production`);
+    } else if (key.length < 32) {
+      throw new ConfigError(`${which}: expected 32 or more characters (secrets are separated by commas and hold none), got ${key.length}`);
+    }
+    if (key === current) throw new ConfigError(`${which}: expected a secret ${name} replaced, got ${name} itself`);
+    if (list.indexOf(key) !== i) throw new ConfigError(`${which}: expected each secret once, got it twice`);
+  });
+  return Object.freeze(list);
 }
 
 const MIB = 1024 * 1024;
@@ -370,6 +408,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DATABASE_URL: leave ssl parameters out of it when DATABASE_SSL_MODE is set (the connection string would override them)');
   }
   const attachments = attachmentConfig(env, dataDir);
+  const behaviorPseudonymKey = secret(env, 'BEHAVIOR_PSEUDONYM_KEY', nodeEnv, DEV_PSEUDONYM_KEY);
+  const cursorSecret = secret(env, 'CURSOR_SECRET', nodeEnv, DEV_CURSOR_SECRET);
+  const privacySecret = secret(env, 'PRIVACY_SECRET', nodeEnv, DEV_PRIVACY_SECRET);
+  const webhookSecretKey = secret(env, 'WEBHOOK_SECRET_KEY', nodeEnv, DEV_WEBHOOK_SECRET_KEY);
   return Object.freeze({
     nodeEnv,
     databaseUrl,
@@ -381,8 +423,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
     dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
-    behaviorPseudonymKey: secret(env, 'BEHAVIOR_PSEUDONYM_KEY', nodeEnv, DEV_PSEUDONYM_KEY),
-    cursorSecret: secret(env, 'CURSOR_SECRET', nodeEnv, DEV_CURSOR_SECRET),
+    behaviorPseudonymKey,
+    cursorSecret,
+    previousCursorSecrets: previousSecrets(env, 'CURSOR_SECRET', nodeEnv, cursorSecret, DEV_CURSOR_SECRET),
     corsOrigins: origins(env),
     redisUrl: env.REDIS_URL || undefined,
     limits: Object.freeze({
@@ -413,7 +456,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMinutes: integer(env, 'RETENTION_INTERVAL_MINUTES', 0, 0, 10080),
     }),
     rights: Object.freeze({
-      secret: secret(env, 'PRIVACY_SECRET', nodeEnv, DEV_PRIVACY_SECRET),
+      secret: privacySecret,
+      previousSecrets: previousSecrets(env, 'PRIVACY_SECRET', nodeEnv, privacySecret, DEV_PRIVACY_SECRET),
       timeZone: timeZone(env),
       holidays: holidays(env),
       requestsPerDay: integer(env, 'PRIVACY_REQUESTS_PER_DAY', 5, 1, 1000),
@@ -425,7 +469,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sinkPort: integer(env, 'MAIL_SINK_PORT', 2525, 0, 65535),
     }),
     webhooks: Object.freeze({
-      secretKey: secret(env, 'WEBHOOK_SECRET_KEY', nodeEnv, DEV_WEBHOOK_SECRET_KEY),
+      secretKey: webhookSecretKey,
+      previousSecretKeys: previousSecrets(env, 'WEBHOOK_SECRET_KEY', nodeEnv, webhookSecretKey, DEV_WEBHOOK_SECRET_KEY),
       maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 30),
     }),
     tls: httpsFiles(env),

@@ -11,7 +11,11 @@
  *   and all of these are refused alike: one BAD_USER_INPUT, one message, whatever went wrong.
  *
  * Layout, base64url: version (1 byte) | IV (12 random bytes) | tag (16 bytes) | ciphertext of
- * the JSON `[value, id]`. The version byte lets a later format or key rotation tell its own.
+ * the JSON `[value, id]`. The version byte lets a later format tell its own.
+ *
+ * Rotation: cursors are sealed under CURSOR_SECRET and open under it or a secret it replaced
+ * (CURSOR_SECRET_PREVIOUS), every key tried whichever opens, so a cursor under a previous secret
+ * and a forged one take as long and are refused alike once that secret is dropped.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { badUserInput } from './errors';
@@ -43,14 +47,14 @@ function randomIv(): Buffer {
   return iv;
 }
 
-/** The server's cursor key, derived once from CURSOR_SECRET. */
+/** The server's cursor keys, derived once from CURSOR_SECRET (sealing and opening) and the secrets it replaced (opening). */
 export class CursorKey {
-  private readonly key: KeyObject;
+  private readonly keys: readonly KeyObject[];
 
-  constructor(secret: string) {
+  constructor(secret: string, previous: readonly string[] = []) {
     if (typeof secret !== 'string' || secret.length === 0) throw new Error('CursorKey: expected a non-empty secret');
-    // A KeyObject, made once: a raw key would be copied into one for every cursor.
-    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'need-to-know', 'cursor v1', 32)));
+    // KeyObjects, made once: a raw key would be copied into one for every cursor.
+    this.keys = [secret, ...previous].map((s) => createSecretKey(Buffer.from(hkdfSync('sha256', s, 'need-to-know', 'cursor v1', 32))));
   }
 
   /**
@@ -59,7 +63,8 @@ export class CursorKey {
    * or opened: most requests use none.
    */
   forCaller(binding: string | (() => string)): CursorCodec {
-    const key = this.key;
+    const keys = this.keys;
+    const key = keys[0];
     let bound = typeof binding === 'string' ? binding : undefined;
     // A page seals all its cursors for one list and ordering: their associated data is built once.
     const aads = new Map<string, Buffer>();
@@ -87,7 +92,7 @@ export class CursorKey {
         return sealed.toString('base64url');
       },
       open(cursor, list, ordering): CursorPosition {
-        const position = typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH ? decrypt(key, cursor, aad(list, ordering)) : undefined;
+        const position = typeof cursor === 'string' && cursor.length <= MAX_CURSOR_LENGTH ? decryptUnderAny(keys, cursor, aad(list, ordering)) : undefined;
         const valid =
           Array.isArray(position) &&
           position.length === 2 &&
@@ -102,9 +107,20 @@ export class CursorKey {
   }
 }
 
-function decrypt(key: KeyObject, cursor: string, aad: Buffer): unknown {
+/** What `cursor` holds under the first of `keys` it opens under; every key is tried, whichever opens. */
+function decryptUnderAny(keys: readonly KeyObject[], cursor: string, aad: Buffer): unknown {
   const raw = Buffer.from(cursor, 'base64url');
   if (raw.length <= HEADER_BYTES || raw[0] !== VERSION) return undefined;
+  if (keys.length === 1) return decrypt(keys[0], raw, aad);
+  let found: unknown;
+  for (const key of keys) {
+    const position = decrypt(key, raw, aad);
+    if (found === undefined) found = position;
+  }
+  return found;
+}
+
+function decrypt(key: KeyObject, raw: Buffer, aad: Buffer): unknown {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 1 + IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(aad);

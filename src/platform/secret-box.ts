@@ -4,33 +4,75 @@
  * never stored in clear, not even for the seconds before it is sent; webhook signing secrets;
  * the responses kept for idempotent retries. The caller names what a sealed value belongs to
  * (a row id) as associated data: a value moved to another row does not open.
+ *
+ * Rotation: a box may also hold the secrets the current one replaced (NAME_PREVIOUS). It seals
+ * under the current secret only and opens under any of them; `reseal` moves a value made under a
+ * previous secret to the current one, so that secret can be dropped. Opening always tries every
+ * key, whichever opens, so a value under a previous secret and one under none cost the same.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class SecretBox {
-  private readonly key: Buffer;
+/** A key per secret, the current one first. */
+export function deriveKeys(secret: string, previous: readonly string[], use: string): readonly Buffer[] {
+  return [secret, ...previous].map((s) => Buffer.from(hkdfSync('sha256', s, 'need-to-know', use, 32)));
+}
 
-  /** `use` separates the keys of different uses of one secret (mail bodies, webhook signing secrets, idempotent responses). */
-  constructor(secret: string, use = 'mail-outbox-body') {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'need-to-know', use, 32));
+export class SecretBox {
+  private readonly keys: readonly Buffer[];
+
+  /**
+   * `use` separates the keys of different uses of one secret (mail bodies, webhook signing
+   * secrets, idempotent responses); `previous`: the secrets `secret` replaced, for opening only.
+   */
+  constructor(secret: string, use = 'mail-outbox-body', previous: readonly string[] = []) {
+    this.keys = deriveKeys(secret, previous, use);
   }
 
   seal(plain: string, boundTo: string): Buffer {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.keys[0], iv);
     cipher.setAAD(Buffer.from(boundTo));
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]);
   }
 
+  /** The plain text; throws when `sealed` opens under none of the secrets (or is not bound to `boundTo`). */
   open(sealed: Buffer, boundTo: string): string {
+    return this.openWithKey(sealed, boundTo).plain;
+  }
+
+  /**
+   * `sealed` sealed again under the current secret when it opens under a previous one; undefined
+   * when it is under the current one already. Throws, as `open`, when it opens under none.
+   */
+  reseal(sealed: Buffer, boundTo: string): Buffer | undefined {
+    const { plain, key } = this.openWithKey(sealed, boundTo);
+    return key === 0 ? undefined : this.seal(plain, boundTo);
+  }
+
+  private openWithKey(sealed: Buffer, boundTo: string): { plain: string; key: number } {
     if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error(`SecretBox.open: expected at least ${IV_BYTES + TAG_BYTES} bytes, got ${sealed.length}`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, IV_BYTES));
+    let opened: { plain: string; key: number } | undefined;
+    // Every key, even after one opened: the time taken does not tell which one did.
+    this.keys.forEach((key, i) => {
+      const plain = openUnder(key, sealed, boundTo);
+      if (plain !== undefined && opened === undefined) opened = { plain, key: i };
+    });
+    if (!opened) throw new Error('SecretBox.open: the value does not open under the current secret or a previous one');
+    return opened;
+  }
+}
+
+function openUnder(key: Buffer, sealed: Buffer, boundTo: string): string | undefined {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(boundTo));
     decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
   }
 }

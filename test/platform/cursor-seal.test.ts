@@ -99,6 +99,27 @@ describe('a sealed cursor', () => {
   });
 });
 
+describe('cursors across a rotation of CURSOR_SECRET', () => {
+  const A = 'a'.repeat(40);
+  const B = 'b'.repeat(40);
+  const CALLER = '["customer","customer","c-1"]';
+  const underA = new CursorKey(A).forCaller(CALLER).seal('orders', CREATED_DESC, AT, ID);
+
+  it('open under a previous secret for the caller they were made for, and new ones are sealed under the current one', () => {
+    const rotated = new CursorKey(B, [A]).forCaller(CALLER);
+    expect(rotated.open(underA, 'orders', CREATED_DESC)).toEqual({ v: AT.toISOString(), i: ID });
+    expect(new CursorKey(B).forCaller(CALLER).open(rotated.seal('orders', CREATED_DESC, AT, ID), 'orders', CREATED_DESC)).toEqual({ v: AT.toISOString(), i: ID });
+    expect(refusal(() => new CursorKey(B, [A]).forCaller('["customer","customer","c-2"]').open(underA, 'orders', CREATED_DESC))).toEqual(REFUSED);
+  });
+
+  it('are refused, as a forged cursor is, once the secret is dropped', () => {
+    const current = new CursorKey(B).forCaller(CALLER);
+    const forged = `${underA.slice(0, 20)}${underA[20] === 'A' ? 'B' : 'A'}${underA.slice(21)}`;
+    expect(refusal(() => current.open(underA, 'orders', CREATED_DESC))).toEqual(REFUSED);
+    expect(refusal(() => new CursorKey(B, [A]).forCaller(CALLER).open(forged, 'orders', CREATED_DESC))).toEqual(REFUSED);
+  });
+});
+
 describe('CURSOR_SECRET', () => {
   it('is required in production, and must be 32 characters or more', () => {
     const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587', WEBHOOK_SECRET_KEY: 'w'.repeat(40) };

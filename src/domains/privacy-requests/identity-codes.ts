@@ -23,9 +23,18 @@ export function codeHash(secret: string, requestId: string, code: string): strin
   return createHmac('sha256', `privacy-code:${secret}`).update(`${requestId}:${code}`).digest('hex');
 }
 
-export function codeMatches(secret: string, requestId: string, code: string, storedHash: string): boolean {
+/**
+ * Whether `code` is the one `storedHash` was made of, under any of `secrets` (PRIVACY_SECRET and
+ * those it replaced: a code mailed just before a rotation still verifies for its 15 minutes). Every
+ * secret is tried whichever matches, so a code under a previous secret and a wrong one take as long.
+ */
+export function codeMatches(secrets: readonly string[], requestId: string, code: string, storedHash: string): boolean {
   if (!/^\d+$/.test(code) || code.length !== CODE_DIGITS) return false;
-  const a = Buffer.from(codeHash(secret, requestId, code), 'hex');
   const b = Buffer.from(storedHash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
+  let matches = false;
+  for (const secret of secrets) {
+    const a = Buffer.from(codeHash(secret, requestId, code), 'hex');
+    matches = (a.length === b.length && timingSafeEqual(a, b)) || matches;
+  }
+  return matches;
 }

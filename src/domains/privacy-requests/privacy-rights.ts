@@ -61,6 +61,8 @@ function handlerAfter(request: Pick<PrivacyRequestEntity, 'handler'>, actor: Act
 export interface PrivacyRightsOptions {
   /** The secret codes are hashed under and mail bodies sealed with. */
   secret: string;
+  /** Secrets it replaced (PRIVACY_SECRET_PREVIOUS): codes and sealed values made under them still verify and open. */
+  previousSecrets?: readonly string[];
   calendar: WorkingCalendar;
   /** Requests one customer may open in 24 hours. Default 5. */
   requestsPerDay?: number;
@@ -145,13 +147,15 @@ export interface Corrections {
 export class PrivacyRights {
   readonly box: SecretBox;
   private readonly secret: string;
+  private readonly previousSecrets: readonly string[];
   private readonly requestsPerDay: number;
   private readonly exportLinkTtlMs: number;
   readonly now: () => Date;
 
   constructor(private readonly options: PrivacyRightsOptions) {
-    this.box = new SecretBox(options.secret);
     this.secret = options.secret;
+    this.previousSecrets = options.previousSecrets ?? [];
+    this.box = new SecretBox(options.secret, undefined, this.previousSecrets);
     this.requestsPerDay = options.requestsPerDay ?? 5;
     this.exportLinkTtlMs = options.exportLinkTtlMs ?? 3600_000;
     this.now = options.now ?? (() => new Date());
@@ -159,7 +163,7 @@ export class PrivacyRights {
 
   /** A box under the same secret for another use (idempotent responses): its key is derived under `use`, never the mail bodies' key. */
   boxFor(use: string): SecretBox {
-    return new SecretBox(this.secret, use);
+    return new SecretBox(this.secret, use, this.previousSecrets);
   }
 
   /** The request, locked for the transaction; null when it does not exist (the resolver found it in scope first). */
@@ -293,7 +297,7 @@ export class PrivacyRights {
         reason: 'CODE_EXPIRED',
       });
     }
-    if (!codeMatches(this.secret, request.id, code, stored.code_hash)) {
+    if (!codeMatches([this.secret, ...this.previousSecrets], request.id, code, stored.code_hash)) {
       await em.query(`UPDATE privacy_request_code SET attempts_left = attempts_left - 1 WHERE request_id = $1`, [request.id]);
       return { verified: false, attemptsLeft: stored.attempts_left - 1, transitions: [] };
     }

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import type { SealedStore } from '../../platform/reseal';
 import { SecretBox } from '../../platform/secret-box';
 
 /** What receivers refuse: a timestamp further than this from their clock (the library's tolerance). */
@@ -39,13 +40,19 @@ export function signNotification(eventId: string, at: Date, body: string, secret
 
 /**
  * Seals signing secrets at rest (AES-256-GCM under a key derived from WEBHOOK_SECRET_KEY), each
- * bound to its endpoint's id: the gateway must sign with them, so they cannot be hashed.
+ * bound to its endpoint's id: the gateway must sign with them, so they cannot be hashed. Those
+ * sealed under a key WEBHOOK_SECRET_KEY replaced (`previousKeys`) still open; `reseal` moves them.
  */
 export class SigningSecretBox {
   private readonly box: SecretBox;
 
-  constructor(key: string) {
-    this.box = new SecretBox(key, 'webhook-signing-secret');
+  constructor(key: string, previousKeys: readonly string[] = []) {
+    this.box = new SecretBox(key, 'webhook-signing-secret', previousKeys);
+  }
+
+  /** See SecretBox.reseal. */
+  reseal(sealed: Buffer, endpointId: string): Buffer | undefined {
+    return this.box.reseal(sealed, endpointId);
   }
 
   seal(secret: string, endpointId: string): Buffer {
@@ -55,4 +62,20 @@ export class SigningSecretBox {
   open(sealed: Buffer, endpointId: string): string {
     return this.box.open(sealed, endpointId);
   }
+}
+
+/** Every endpoint's signing secret, and the previous one of a rotation, for `secrets reseal`. */
+export function signingSecretStore(box: SigningSecretBox): SealedStore {
+  return {
+    name: 'webhook_endpoint.sealed_secret',
+    table: 'webhook_endpoint',
+    key: 'id',
+    keyType: 'uuid',
+    where: 'true',
+    columns: [
+      { column: 'sealed_secret', boundTo: (row) => String(row.id) },
+      { column: 'sealed_previous_secret', boundTo: (row) => String(row.id) },
+    ],
+    box,
+  };
 }

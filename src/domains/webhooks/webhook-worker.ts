@@ -232,12 +232,12 @@ export class WebhookWorker {
     }
   }
 
-  /** The secret, or undefined (logged) when it does not open under the current WEBHOOK_SECRET_KEY. */
+  /** The secret, or undefined (logged) when it opens under neither WEBHOOK_SECRET_KEY nor WEBHOOK_SECRET_KEY_PREVIOUS. */
   private openSecret(sealed: Buffer, endpointId: string): string | undefined {
     try {
       return this.options.secrets.open(sealed, endpointId);
     } catch {
-      this.options.logger.error({ endpoint: endpointId }, 'a webhook signing secret does not open under WEBHOOK_SECRET_KEY');
+      this.options.logger.error({ endpoint: endpointId }, 'a webhook signing secret does not open under WEBHOOK_SECRET_KEY or WEBHOOK_SECRET_KEY_PREVIOUS');
       return undefined;
     }
   }

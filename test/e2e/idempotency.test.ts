@@ -11,6 +11,7 @@ import { mintDevToken } from '../../src/auth/dev-token';
 import { purgeExpired } from '../../src/idempotency/idempotency';
 import { createDataSource } from '../../src/data-source';
 import { createLogger } from '../../src/platform/logger';
+import { DEV_PRIVACY_SECRET } from '../../src/platform/config';
 import { PrivacyRights } from '../../src/domains/privacy-requests/privacy-rights';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -229,6 +230,23 @@ describe('Idempotency-Key', () => {
       expect({ status: retry.status, codes: retry.json.errors.map((e: any) => e.extensions.code), data: retry.json.data }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_REUSED'], data: undefined });
       expect(retry.text).not.toContain(`moved from ${a}`);
       expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`moved to ${b}`])).toBe(1);
+    });
+
+    it('under a changed privacy secret that keeps the old one in PRIVACY_SECRET_PREVIOUS, a kept response still replays, and is not run twice', async () => {
+      const k = key();
+      const first = await gw.post(openCase(`rotated ${k}`), { ...customer, 'idempotency-key': k });
+      expect(first.status).toBe(200);
+      // The gateway above seals under the development secret (it is given no rights of its own).
+      const rotated = await startHttpGateway(db, {
+        rights: new PrivacyRights({ secret: `another secret ${k}`, previousSecrets: [DEV_PRIVACY_SECRET], calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' }),
+      });
+      try {
+        const retry = await rotated.post(openCase(`rotated ${k}`), { ...customer, 'idempotency-key': k });
+        expect([retry.status, retry.headers.get('idempotent-replayed'), retry.text]).toEqual([200, 'true', first.text]);
+        expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`rotated ${k}`])).toBe(1);
+      } finally {
+        await rotated.close();
+      }
     });
 
     it('under a changed privacy secret a kept response does not open: the retry is refused, not run twice, until the record expires', async () => {

@@ -576,11 +576,45 @@ describe('webhooks: signed change notifications', () => {
     }
   });
 
+  it('signs with a secret sealed under a key listed in WEBHOOK_SECRET_KEY_PREVIOUS, and `secrets reseal` moves it to the new key so the old one can go', async () => {
+    const OLD = 'a-webhook-test-key-of-32-characters-or-more';
+    const NEW = 'the-new-webhook-key-of-32-characters-or-more';
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const sealedUnderOld = (await db.dataSource.query(`SELECT sealed_secret FROM webhook_endpoint WHERE id = $1`, [endpoint.id]))[0].sealed_secret;
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const { gateway: rotated } = await createTestGateway(db, { webhooks: { secretKey: NEW, previousSecretKeys: [OLD], worker: { now: clock } } });
+    try {
+      expect(await rotated.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    } finally {
+      await rotated.stop();
+    }
+    expect(verifyNotification([endpoint.secret], rx.requests[0].headers, rx.requests[0].body, { now: clock() }).type).toBe('shipment.changed');
+
+    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', NODE_ENV: 'test', DATABASE_URL: db.url, WEBHOOK_SECRET_KEY: NEW, WEBHOOK_SECRET_KEY_PREVIOUS: OLD };
+    const child = spawn(process.execPath, [path.resolve('dist/src/main.js'), 'secrets', 'reseal'], { env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
+    expect(stdout.split('\n').filter((line) => line.startsWith('webhook_endpoint'))).toEqual(['webhook_endpoint.sealed_secret: 1 re-sealed, 0 under the current secret already, 0 under no configured secret']);
+    expect((await db.dataSource.query(`SELECT sealed_secret FROM webhook_endpoint WHERE id = $1`, [endpoint.id]))[0].sealed_secret).not.toEqual(sealedUnderOld);
+
+    // The new key alone now signs with the partner's secret, unchanged.
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const { gateway: newKeyOnly } = await createTestGateway(db, { webhooks: { secretKey: NEW, worker: { now: clock } } });
+    try {
+      expect(await newKeyOnly.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
+    } finally {
+      await newKeyOnly.stop();
+    }
+    expect(verifyNotification([endpoint.secret], rx.requests[1].headers, rx.requests[1].body, { now: clock() }).type).toBe('shipment.changed');
+  });
+
   it('needs its own WEBHOOK_SECRET_KEY in production, 32 characters or more', () => {
     const production = { NODE_ENV: 'production', BEHAVIOR_PSEUDONYM_KEY: 'b'.repeat(40), CURSOR_SECRET: 'c'.repeat(40), PRIVACY_SECRET: 'p'.repeat(40), SMTP_URL: 'smtp://mail.example:587' };
     expect(() => loadConfig(production)).toThrow(new ConfigError('WEBHOOK_SECRET_KEY: required in production (32 or more random characters)'));
     expect(() => loadConfig({ ...production, WEBHOOK_SECRET_KEY: 'short' })).toThrow(new ConfigError('WEBHOOK_SECRET_KEY: expected 32 or more characters'));
-    expect(loadConfig({ ...production, WEBHOOK_SECRET_KEY: 'w'.repeat(40) }).webhooks).toEqual({ secretKey: 'w'.repeat(40), maxAttempts: 12 });
+    expect(loadConfig({ ...production, WEBHOOK_SECRET_KEY: 'w'.repeat(40) }).webhooks).toEqual({ secretKey: 'w'.repeat(40), previousSecretKeys: [], maxAttempts: 12 });
     expect(loadConfig({ NODE_ENV: 'development' }).webhooks.secretKey).toBe(DEV_WEBHOOK_SECRET_KEY);
   });
 

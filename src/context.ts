@@ -95,6 +95,8 @@ export interface AuditNote {
 export interface RequestSecrets {
   /** Master secret of the daily visitor-pseudonym keys. */
   behaviorPseudonymKey: string;
+  /** The master it replaced, for the days before `since` (privacy/desensitize.ts: pseudonymMaster). */
+  behaviorPseudonymRotation?: { readonly previousKey: string; readonly since: string };
 }
 
 /** What a cursor is bound to: the caller's policy view and who the caller is, down to the token subject. */

@@ -185,7 +185,12 @@ function webhookSettings(config: Config) {
 }
 
 function gatewaySecrets(config: Config) {
-  return { behaviorPseudonymKey: config.behaviorPseudonymKey, cursorSecret: config.cursorSecret, previousCursorSecrets: config.previousCursorSecrets };
+  return {
+    behaviorPseudonymKey: config.behaviorPseudonymKey,
+    behaviorPseudonymRotation: config.behaviorPseudonymRotation,
+    cursorSecret: config.cursorSecret,
+    previousCursorSecrets: config.previousCursorSecrets,
+  };
 }
 
 const COMMANDS: Record<string, Command> = {

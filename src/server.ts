@@ -361,7 +361,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
     policy,
     dataSource: deps.dataSource,
     logger: deps.logger,
-    secrets: { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey },
+    secrets: { behaviorPseudonymKey: deps.secrets.behaviorPseudonymKey, behaviorPseudonymRotation: deps.secrets.behaviorPseudonymRotation },
     cursorKey: new CursorKey(deps.secrets.cursorSecret, deps.secrets.previousCursorSecrets),
     aggregates: new BehaviorAggregates(deps.analytics),
     attachmentLinks,

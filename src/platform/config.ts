@@ -27,6 +27,11 @@ export interface Config {
   readonly dbConnectTimeoutMs: number;
   /** Master secret of the daily visitor-pseudonym keys (behaviour data). */
   readonly behaviorPseudonymKey: string;
+  /**
+   * BEHAVIOR_PSEUDONYM_KEY_PREVIOUS and BEHAVIOR_PSEUDONYM_KEY_SINCE: the master it replaced, which
+   * still pseudonymizes the days before `since` (the first UTC day under the current one).
+   */
+  readonly behaviorPseudonymRotation: { readonly previousKey: string; readonly since: string } | undefined;
   /** Secret the key that seals pagination cursors and attachment links is derived from. */
   readonly cursorSecret: string;
   /** CURSOR_SECRET_PREVIOUS: secrets it replaced, whose cursors and links still open until they expire. */
@@ -230,6 +235,18 @@ function previousSecrets(env: NodeJS.ProcessEnv, name: string, nodeEnv: NodeEnv,
   return Object.freeze(list);
 }
 
+/** BEHAVIOR_PSEUDONYM_KEY_PREVIOUS with BEHAVIOR_PSEUDONYM_KEY_SINCE (both or neither): one previous master, and the first day it no longer serves. */
+function pseudonymRotation(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv, current: string): Config['behaviorPseudonymRotation'] {
+  const previous = previousSecrets(env, 'BEHAVIOR_PSEUDONYM_KEY', nodeEnv, current, DEV_PSEUDONYM_KEY);
+  const since = env.BEHAVIOR_PSEUDONYM_KEY_SINCE || undefined;
+  if (previous.length === 0 && since === undefined) return undefined;
+  if (previous.length !== 1 || since === undefined) {
+    throw new ConfigError('BEHAVIOR_PSEUDONYM_KEY_PREVIOUS and BEHAVIOR_PSEUDONYM_KEY_SINCE: set both (one previous key, and the first UTC day under BEHAVIOR_PSEUDONYM_KEY), or neither');
+  }
+  if (!isDay(since)) throw new ConfigError(`BEHAVIOR_PSEUDONYM_KEY_SINCE: expected a date like 2026-12-25 (the first UTC day under BEHAVIOR_PSEUDONYM_KEY), got ${JSON.stringify(since)}`);
+  return Object.freeze({ previousKey: previous[0], since });
+}
+
 const MIB = 1024 * 1024;
 
 /**
@@ -311,11 +328,16 @@ function timeZone(env: NodeJS.ProcessEnv): string {
   return raw;
 }
 
+/** A calendar date written YYYY-MM-DD that exists. */
+function isDay(day: string): boolean {
+  const parsed = new Date(`${day}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === day;
+}
+
 function holidays(env: NodeJS.ProcessEnv): readonly string[] {
   const list = (env.PRIVACY_HOLIDAYS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
   for (const day of list) {
-    const parsed = new Date(`${day}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+    if (!isDay(day)) {
       throw new ConfigError(`PRIVACY_HOLIDAYS: expected comma-separated dates like 2026-12-25, got ${JSON.stringify(day)}`);
     }
   }
@@ -424,6 +446,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
     dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600000),
     behaviorPseudonymKey,
+    behaviorPseudonymRotation: pseudonymRotation(env, nodeEnv, behaviorPseudonymKey),
     cursorSecret,
     previousCursorSecrets: previousSecrets(env, 'CURSOR_SECRET', nodeEnv, cursorSecret, DEV_CURSOR_SECRET),
     corsOrigins: origins(env),

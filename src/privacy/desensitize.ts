@@ -54,6 +54,23 @@ export function reduceUserAgent(userAgent: string): { browserFamily: string; dev
   return { browserFamily, deviceClass };
 }
 
+/**
+ * The master secret of the daily keys and, across a rotation, the one it replaced: `since` is the
+ * first UTC day (YYYY-MM-DD) pseudonymized under the current master; earlier days stay under the
+ * previous one. So no day's visitors are split between two keys (a visitor counted twice), and a
+ * refusal recorded under a day's pseudonym keeps meeting that day's views, late ones included.
+ */
+export interface PseudonymSecrets {
+  behaviorPseudonymKey: string;
+  behaviorPseudonymRotation?: { readonly previousKey: string; readonly since: string };
+}
+
+/** The master secret the day of `at` is pseudonymized under. */
+export function pseudonymMaster(secrets: PseudonymSecrets, at: Date): string {
+  const rotation = secrets.behaviorPseudonymRotation;
+  return rotation !== undefined && at.toISOString().slice(0, 10) < rotation.since ? rotation.previousKey : secrets.behaviorPseudonymKey;
+}
+
 /** The day's key: an HMAC of the UTC date under the master secret. */
 export function dailyKey(masterSecret: string, at: Date): Buffer {
   return createHmac('sha256', masterSecret).update(at.toISOString().slice(0, 10)).digest();

@@ -1,14 +1,17 @@
 /**
- * Rotating the gateway's long-lived secrets (PRIVACY_SECRET, WEBHOOK_SECRET_KEY, CURSOR_SECRET;
- * cursors in cursor-seal.test.ts): NAME_PREVIOUS is checked as NAME is; everything new is made under the current secret; what
- * was made under a previous one still opens or verifies, and is refused exactly as a forgery is
- * once that secret is dropped.
+ * Rotating the gateway's long-lived secrets (PRIVACY_SECRET, WEBHOOK_SECRET_KEY, CURSOR_SECRET,
+ * whose cursors are in cursor-seal.test.ts): NAME_PREVIOUS is checked as NAME is; everything new
+ * is made under the current secret; what was made under a previous one still opens or verifies,
+ * and is refused exactly as a forgery is once that secret is dropped. BEHAVIOR_PSEUDONYM_KEY
+ * rotates by day instead: the days before the rotation day stay under the previous key.
  */
 import { AttachmentLinks } from '../../src/domains/after-sales/attachment-links';
 import { codeHash, codeMatches } from '../../src/domains/privacy-requests/identity-codes';
 import { SigningSecretBox } from '../../src/domains/webhooks/webhook-signing';
 import { ConfigError, DEV_CURSOR_SECRET, DEV_PRIVACY_SECRET, loadConfig } from '../../src/platform/config';
 import { SecretBox } from '../../src/platform/secret-box';
+import { desensitizeBatch } from '../../src/domains/behavior/behavior.service';
+import { pseudonymizeVisitor, pseudonymMaster } from '../../src/privacy/desensitize';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -122,5 +125,35 @@ describe('attachment links across a rotation of CURSOR_SECRET', () => {
     const fresh = (await new AttachmentLinks(B, 60, [A]).issue('att-2', caller, {})).replace('/attachments/', '');
     expect((await new AttachmentLinks(B, 60).open(fresh))?.attachmentId).toBe('att-2');
     expect(await new AttachmentLinks(A, 60).open(fresh)).toBeUndefined();
+  });
+});
+
+describe('visitor pseudonyms across a rotation of BEHAVIOR_PSEUDONYM_KEY', () => {
+  const VISITOR = 'cookie-7f3a';
+  const lateOnMonday = new Date('2026-03-02T23:59:00Z');
+  const tuesday = new Date('2026-03-03T00:01:00Z');
+  const rotated = { behaviorPseudonymKey: B, behaviorPseudonymRotation: { previousKey: A, since: '2026-03-03' } };
+  const view = (occurredAt: Date) => ({ visitorId: VISITOR, occurredAt, ip: '192.0.2.1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', page: '/', dwellMs: 0, clicks: 0, analyticsConsent: true }) as never;
+
+  it('keep the days before the rotation day under the previous key, so a late view of such a day meets the pseudonym recorded that day', () => {
+    // Monday's pseudonym, as Monday's ingest and a refusal recorded on Monday made it (under A, before the rotation).
+    const monday = pseudonymizeVisitor(A, VISITOR, lateOnMonday);
+    const [late, next] = desensitizeBatch(rotated, [view(lateOnMonday), view(tuesday)], new Date('2026-03-03T10:00:00Z'));
+    expect(late.visitor_pseudonym).toBe(monday);
+    expect(next.visitor_pseudonym).toBe(pseudonymizeVisitor(B, VISITOR, tuesday));
+    expect(pseudonymMaster(rotated, tuesday)).toBe(B);
+    expect(pseudonymMaster({ behaviorPseudonymKey: B }, lateOnMonday)).toBe(B);
+  });
+
+  it('are configured as one previous key and the first day under the current one, both or neither', () => {
+    expect(loadConfig({ ...PRODUCTION, BEHAVIOR_PSEUDONYM_KEY_PREVIOUS: A, BEHAVIOR_PSEUDONYM_KEY_SINCE: '2026-03-03' }).behaviorPseudonymRotation).toEqual({ previousKey: A, since: '2026-03-03' });
+    expect(loadConfig(PRODUCTION).behaviorPseudonymRotation).toBeUndefined();
+    const both = 'BEHAVIOR_PSEUDONYM_KEY_PREVIOUS and BEHAVIOR_PSEUDONYM_KEY_SINCE: set both (one previous key, and the first UTC day under BEHAVIOR_PSEUDONYM_KEY), or neither';
+    expect(() => loadConfig({ ...PRODUCTION, BEHAVIOR_PSEUDONYM_KEY_PREVIOUS: A })).toThrow(new ConfigError(both));
+    expect(() => loadConfig({ ...PRODUCTION, BEHAVIOR_PSEUDONYM_KEY_SINCE: '2026-03-03' })).toThrow(new ConfigError(both));
+    expect(() => loadConfig({ ...PRODUCTION, BEHAVIOR_PSEUDONYM_KEY_PREVIOUS: `${A},${C}`, BEHAVIOR_PSEUDONYM_KEY_SINCE: '2026-03-03' })).toThrow(new ConfigError(both));
+    expect(() => loadConfig({ ...PRODUCTION, BEHAVIOR_PSEUDONYM_KEY_PREVIOUS: A, BEHAVIOR_PSEUDONYM_KEY_SINCE: '2026-02-30' })).toThrow(
+      new ConfigError('BEHAVIOR_PSEUDONYM_KEY_SINCE: expected a date like 2026-12-25 (the first UTC day under BEHAVIOR_PSEUDONYM_KEY), got "2026-02-30"'),
+    );
   });
 });

@@ -40,7 +40,7 @@ export class BehaviorEventResolver {
       'The storefront sends a page of page views: desensitized, and stored only for visitors who consented to analytics. The answer says how many were taken in, not how many were kept.',
   })
   async ingestBehaviorEvents(@Arg('input', () => IngestBehaviorEventsInput) input: IngestBehaviorEventsInput, @Ctx() ctx: RequestContext): Promise<IngestResult> {
-    const views = desensitizeBatch(ctx.secrets.behaviorPseudonymKey, input.events, new Date());
+    const views = desensitizeBatch(ctx.secrets, input.events, new Date());
     await ctx.budgets.behaviorEvents(views.length);
     await ctx.transaction.write((em) => storeConsentedViews(em, views));
     // Not how many were kept: that would tell the storefront which visitors and customers refused.

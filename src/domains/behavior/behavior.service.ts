@@ -21,7 +21,7 @@
 import type { EntityManager } from 'typeorm';
 import { badUserInput } from '../../platform/errors';
 import { requireUuid } from '../../platform/filters';
-import { pagePath, pseudonymizeVisitor, reduceUserAgent, truncateIp } from '../../privacy/desensitize';
+import { pagePath, pseudonymizeVisitor, pseudonymMaster, reduceUserAgent, truncateIp, type PseudonymSecrets } from '../../privacy/desensitize';
 import type { BehaviorEventInput } from './behavior.inputs';
 
 const DAY_MS = 24 * 3600_000;
@@ -59,7 +59,7 @@ interface DesensitizedView {
 }
 
 /** The batch desensitized, or BAD_USER_INPUT naming the first event that is not acceptable. */
-export function desensitizeBatch(pseudonymKey: string, events: readonly BehaviorEventInput[], now: Date): DesensitizedView[] {
+export function desensitizeBatch(secrets: PseudonymSecrets, events: readonly BehaviorEventInput[], now: Date): DesensitizedView[] {
   const earliest = ingestWindowStart(now).getTime();
   const latest = now.getTime() + MAX_FUTURE_MS;
   const sessions = new Map<string, number>();
@@ -77,7 +77,7 @@ export function desensitizeBatch(pseudonymKey: string, events: readonly Behavior
       session,
       customer_id: e.customerId == null ? null : requireUuid(e.customerId, `input.events[${i}].customerId`),
       consent: e.analyticsConsent,
-      visitor_pseudonym: pseudonymizeVisitor(pseudonymKey, e.visitorId, e.occurredAt),
+      visitor_pseudonym: pseudonymizeVisitor(pseudonymMaster(secrets, e.occurredAt), e.visitorId, e.occurredAt),
       ip_prefix: ipPrefix,
       device_class: deviceClass,
       browser_family: browserFamily,

@@ -13,7 +13,7 @@ import { actingCustomer } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { badUserInput } from '../../platform/errors';
 import { requireUuid } from '../../platform/filters';
-import { pseudonymizeVisitor } from '../../privacy/desensitize';
+import { pseudonymizeVisitor, pseudonymMaster } from '../../privacy/desensitize';
 import { PolicyVersion } from '../policy-versions/policy-version.type';
 import { RecordPreferenceChoicesInput } from './consent.inputs';
 import { checkPreferenceChoices, recordPreferenceChoices, type PreferenceSubject } from './consent.service';
@@ -47,7 +47,7 @@ export class PreferenceConsentResolver {
     } else {
       subject = input.customerId != null
         ? { customerId: requireUuid(input.customerId, 'input.customerId') }
-        : { visitorPseudonym: pseudonymizeVisitor(ctx.secrets.behaviorPseudonymKey, input.visitorId!, at) };
+        : { visitorPseudonym: pseudonymizeVisitor(pseudonymMaster(ctx.secrets, at), input.visitorId!, at) };
     }
     const via = self ? PreferenceSource.CUSTOMER : PreferenceSource.STOREFRONT;
     const written = await ctx.transaction.write((em) => recordPreferenceChoices(em, subject, input.choices, via, at));

@@ -10,12 +10,18 @@
  *   JWT_AUDIENCE                 expected `aud` (default `need-to-know`)
  *   JWT_DEV_SECRET               HS256 secret, development/test only (at least 32 bytes)
  *   JWT_PUBLIC_KEY               SPKI PEM (RSA >= 2048 bits -> RS256, EC P-256 -> ES256); `\n` escapes allowed
+ *   JWT_PUBLIC_KEY_PREVIOUS      with JWT_PUBLIC_KEY: the key(s) it replaced (PEM blocks one after another, at
+ *                                most 3), whose tokens are still accepted until they expire (JWT_MAX_AGE_SECONDS)
  *   JWT_JWKS_URL                 JWKS endpoint (https in production); RS256 and ES256 accepted
  *   JWT_MAX_AGE_SECONDS          oldest `iat` accepted (default 86400)
  *   JWT_CLOCK_TOLERANCE_SECONDS  skew allowed on exp / nbf / iat (default 30, at most 60)
  *
  * Outside production a JWKS URL or public key may be configured as well; tokens are then accepted
  * under either key, each strictly under its own algorithm (see token-verifier.ts).
+ *
+ * Rotating the signer's key: a JWKS publishes the new key beside the old one (each with its
+ * `kid`) and drops the old one later; a configured public key lists the old one in
+ * JWT_PUBLIC_KEY_PREVIOUS for as long as tokens it signed live (JWT_MAX_AGE_SECONDS).
  */
 import { createPublicKey } from 'node:crypto';
 import { ConfigError, type NodeEnv } from '../platform/config';
@@ -31,6 +37,8 @@ export interface AuthConfig {
   readonly devSecret?: Uint8Array;
   /** SPKI PEM of the token signer's public key. */
   readonly publicKey?: string;
+  /** SPKI PEMs of the keys `publicKey` replaced: their tokens still verify, each under its own algorithm. */
+  readonly previousPublicKeys?: readonly string[];
   readonly jwksUrl?: string;
   readonly maxTokenAgeSeconds: number;
   readonly clockToleranceSeconds: number;
@@ -73,28 +81,50 @@ function claimValue(env: NodeJS.ProcessEnv, name: string, fallback: string): str
   return value;
 }
 
-/** The algorithm a configured public key verifies, checked for strength. */
-function publicKeyAlgorithm(pem: string): TokenAlgorithm {
+/** The algorithm a configured public key verifies, checked for strength; `name` is the variable that named it. */
+export function publicKeyAlgorithm(pem: string, name = 'JWT_PUBLIC_KEY'): TokenAlgorithm {
   let key;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
   } catch (error) {
     throw new ConfigError(
-      `JWT_PUBLIC_KEY: expected a PEM public key ("-----BEGIN PUBLIC KEY-----"), got one that cannot be read (${(error as Error).message})`,
+      `${name}: expected a PEM public key ("-----BEGIN PUBLIC KEY-----"), got one that cannot be read (${(error as Error).message})`,
     );
   }
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'rsa') {
     if ((details.modulusLength ?? 0) < MIN_RSA_BITS) {
-      throw new ConfigError(`JWT_PUBLIC_KEY: expected an RSA key of at least ${MIN_RSA_BITS} bits, got ${details.modulusLength} bits`);
+      throw new ConfigError(`${name}: expected an RSA key of at least ${MIN_RSA_BITS} bits, got ${details.modulusLength} bits`);
     }
     return 'RS256';
   }
   if (type === 'ec' && details.namedCurve === 'prime256v1') return 'ES256';
   throw new ConfigError(
-    `JWT_PUBLIC_KEY: expected an RSA (RS256) or EC P-256 (ES256) public key, got ${type}${details.namedCurve ? ` ${details.namedCurve}` : ''}`,
+    `${name}: expected an RSA (RS256) or EC P-256 (ES256) public key, got ${type}${details.namedCurve ? ` ${details.namedCurve}` : ''}`,
   );
+}
+
+const MAX_PREVIOUS_PUBLIC_KEYS = 3;
+const PEM_PUBLIC_KEY = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/** JWT_PUBLIC_KEY_PREVIOUS: PEM blocks, each checked as JWT_PUBLIC_KEY is; only beside JWT_PUBLIC_KEY, never its copy. */
+function previousPublicKeys(raw: string, current: string | undefined): string[] {
+  const name = 'JWT_PUBLIC_KEY_PREVIOUS';
+  if (current === undefined) {
+    throw new ConfigError(`${name}: expected only beside JWT_PUBLIC_KEY (a JWKS rotates by publishing the new key beside the old one), got no JWT_PUBLIC_KEY`);
+  }
+  const text = raw.replace(/\\n/g, '\n');
+  const pems = (text.match(PEM_PUBLIC_KEY) ?? []).map((pem) => pem.trim());
+  if (pems.length === 0 || text.replace(PEM_PUBLIC_KEY, '').trim() !== '') {
+    throw new ConfigError(`${name}: expected one or more PEM public keys ("-----BEGIN PUBLIC KEY-----" ... "-----END PUBLIC KEY-----") one after another, and nothing else`);
+  }
+  if (pems.length > MAX_PREVIOUS_PUBLIC_KEYS) throw new ConfigError(`${name}: expected at most ${MAX_PREVIOUS_PUBLIC_KEYS} keys, got ${pems.length}`);
+  pems.forEach((pem, i) => {
+    publicKeyAlgorithm(pem, `${name} (key ${i + 1} of ${pems.length})`);
+    if (pem === current) throw new ConfigError(`${name} (key ${i + 1} of ${pems.length}): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself`);
+  });
+  return pems;
 }
 
 function jwksUrlOf(raw: string, production: boolean): string {
@@ -134,6 +164,7 @@ export function loadAuthConfig(
   const rawPublicKey = nonEmpty(env, 'JWT_PUBLIC_KEY');
   const rawJwksUrl = nonEmpty(env, 'JWT_JWKS_URL');
   const rawDevSecret = nonEmpty(env, 'JWT_DEV_SECRET');
+  const rawPreviousPublicKeys = nonEmpty(env, 'JWT_PUBLIC_KEY_PREVIOUS');
 
   if (rawPublicKey !== undefined && rawJwksUrl !== undefined) {
     throw new ConfigError('JWT_PUBLIC_KEY and JWT_JWKS_URL: expected at most one of them, got both');
@@ -152,6 +183,7 @@ export function loadAuthConfig(
   }
 
   const publicKey = rawPublicKey?.replace(/\\n/g, '\n').trim();
+  const previousKeys = rawPreviousPublicKeys === undefined ? undefined : previousPublicKeys(rawPreviousPublicKeys, publicKey);
   const jwksUrl = rawJwksUrl === undefined ? undefined : jwksUrlOf(rawJwksUrl.trim(), production);
 
   const algorithms: TokenAlgorithm[] = [];
@@ -165,6 +197,10 @@ export function loadAuthConfig(
     algorithms.push('HS256');
   }
   if (publicKey !== undefined) algorithms.push(publicKeyAlgorithm(publicKey));
+  for (const pem of previousKeys ?? []) {
+    const algorithm = publicKeyAlgorithm(pem);
+    if (!algorithms.includes(algorithm)) algorithms.push(algorithm);
+  }
   if (jwksUrl !== undefined) algorithms.push('RS256', 'ES256');
 
   return Object.freeze({
@@ -173,6 +209,7 @@ export function loadAuthConfig(
     algorithms: Object.freeze(algorithms),
     ...(devSecret !== undefined && { devSecret }),
     ...(publicKey !== undefined && { publicKey }),
+    ...(previousKeys !== undefined && { previousPublicKeys: Object.freeze(previousKeys) }),
     ...(jwksUrl !== undefined && { jwksUrl }),
     maxTokenAgeSeconds,
     clockToleranceSeconds,

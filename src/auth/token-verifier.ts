@@ -25,9 +25,14 @@
  * Failures are never kept.
  * A key withdrawn from the JWKS stops its tokens within that time at most; jose's JWKS cache
  * keeps a fetched key set for longer anyway.
+ *
+ * Keys the configured public key replaced (JWT_PUBLIC_KEY_PREVIOUS) are tried, each under its own
+ * algorithm, for a token the current key did not verify; a token none verifies is refused with
+ * the current key's reason, so dropping a previous key refuses its tokens as any other bad one.
  */
 import {
   createRemoteJWKSet,
+  decodeProtectedHeader,
   importSPKI,
   jwtVerify,
   type CryptoKey,
@@ -39,7 +44,7 @@ import {
 } from 'jose';
 import { BoundedCache } from '../platform/bounded-cache';
 import { integerOption } from '../platform/options';
-import type { AuthConfig, TokenAlgorithm } from './auth-config';
+import { publicKeyAlgorithm, type AuthConfig, type TokenAlgorithm } from './auth-config';
 import { AuthenticationError } from './authentication-error';
 import { parseClaims, type TokenClaims } from './claims';
 
@@ -105,6 +110,7 @@ function keyResolver(config: AuthConfig, options: TokenVerifierOptions): JWTVeri
   }
   const jwks = config.jwksUrl === undefined ? undefined : (options.jwks ?? createRemoteJWKSet(new URL(config.jwksUrl)));
   const imported = new Map<TokenAlgorithm, Promise<CryptoKey>>();
+  const currentAlgorithm = config.publicKey === undefined ? undefined : publicKeyAlgorithm(config.publicKey);
 
   return async (header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey> => {
     const alg = header.alg as TokenAlgorithm;
@@ -123,6 +129,8 @@ function keyResolver(config: AuthConfig, options: TokenVerifierOptions): JWTVeri
       }
     }
     if (config.publicKey !== undefined) {
+      // Another algorithm is pinned for a previous key only (tried after this one fails).
+      if (alg !== currentAlgorithm) throw new AuthenticationError(`no current verification key for alg ${alg}`);
       let key = imported.get(alg);
       if (key === undefined) {
         key = importSPKI(config.publicKey, alg);
@@ -132,6 +140,25 @@ function keyResolver(config: AuthConfig, options: TokenVerifierOptions): JWTVeri
     }
     throw new AuthenticationError(`no verification key for alg ${alg}`);
   };
+}
+
+/** Keys JWT_PUBLIC_KEY replaced, each imported once under its own algorithm. */
+function previousKeys(config: AuthConfig): Array<{ alg: TokenAlgorithm; key: Promise<CryptoKey> }> {
+  return (config.previousPublicKeys ?? []).map((pem) => {
+    const alg = publicKeyAlgorithm(pem);
+    const key = importSPKI(pem, alg);
+    key.catch(() => undefined);
+    return { alg, key };
+  });
+}
+
+/** The `alg` a token names, or undefined when its header cannot be read (it is then refused as it is). */
+function algorithmOf(token: string): string | undefined {
+  try {
+    return decodeProtectedHeader(token).alg;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Claims handed out more than once are frozen, so no caller can change what the next one gets. */
@@ -144,6 +171,7 @@ function frozen(claims: TokenClaims): TokenClaims {
 export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOptions = {}): TokenVerifier {
   if (config.algorithms.length === 0) throw new TypeError('createTokenVerifier: the configuration pins no algorithm');
   const getKey = keyResolver(config, options);
+  const previous = previousKeys(config);
   const ttlMs = integerOption('createTokenVerifier', 'cacheTtlMs', options.cacheTtlMs, DEFAULT_VERIFIED_TOKEN_TTL_MS, 0, MAX_VERIFIED_TOKEN_TTL_MS);
   const verified = new BoundedCache<{ claims: TokenClaims; until: number }>(
     integerOption('createTokenVerifier', 'cacheSize', options.cacheSize, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, 1, 1_000_000),
@@ -161,6 +189,25 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
     crit: {},
   };
 
+  /** The token under the current key, or else under a previous key of its algorithm; the current key's failure otherwise. */
+  async function verifySignature(token: string, currentDate: Date) {
+    try {
+      return await jwtVerify(token, getKey, { ...verifyOptions, currentDate });
+    } catch (error) {
+      if (previous.length === 0 || error instanceof KeySourceUnavailableError) throw error;
+      const alg = algorithmOf(token);
+      for (const candidate of previous.filter((p) => p.alg === alg)) {
+        try {
+          return await jwtVerify(token, await candidate.key, { ...verifyOptions, algorithms: [candidate.alg], currentDate });
+        } catch (other) {
+          // Signed by this key after all, but refused for its claims: that is the reason.
+          if (errorCode(other) !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw other;
+        }
+      }
+      throw error;
+    }
+  }
+
   return {
     async verify(authorizationHeader) {
       const at = now();
@@ -171,7 +218,7 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
       const token = bearerToken(authorizationHeader);
       let payload: unknown;
       try {
-        ({ payload } = await jwtVerify(token, getKey, { ...verifyOptions, currentDate: new Date(at) }));
+        ({ payload } = await verifySignature(token, new Date(at)));
       } catch (error) {
         if (error instanceof AuthenticationError || error instanceof KeySourceUnavailableError) throw error;
         const code = errorCode(error) ?? (error as Error)?.name ?? 'Error';

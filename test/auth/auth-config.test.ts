@@ -120,3 +120,26 @@ describe('loadAuthConfig', () => {
     );
   });
 });
+
+describe('JWT_PUBLIC_KEY_PREVIOUS', () => {
+  const RSA_NEW = spki(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey);
+
+  it('takes the keys JWT_PUBLIC_KEY replaced, one PEM after another (\\n escapes allowed), and pins their algorithms too', () => {
+    const config = loadAuthConfig({ JWT_PUBLIC_KEY: RSA_NEW, JWT_PUBLIC_KEY_PREVIOUS: `${RSA_2048}${EC_P256}`.replace(/\n/g, '\\n') }, 'production');
+    expect(config.previousPublicKeys).toEqual([RSA_2048.trim(), EC_P256.trim()]);
+    expect(config.algorithms).toEqual(['RS256', 'ES256']);
+    expect(Object.isFrozen(config.previousPublicKeys)).toBe(true);
+    expect(loadAuthConfig({ JWT_PUBLIC_KEY: RSA_NEW }, 'production')).not.toHaveProperty('previousPublicKeys');
+  });
+
+  it.each([
+    ['without JWT_PUBLIC_KEY', { JWT_JWKS_URL: 'https://id.store.example/jwks.json', JWT_PUBLIC_KEY_PREVIOUS: RSA_2048 }, 'JWT_PUBLIC_KEY_PREVIOUS: expected only beside JWT_PUBLIC_KEY (a JWKS rotates by publishing the new key beside the old one), got no JWT_PUBLIC_KEY'],
+    ['text that is no PEM key', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: 'old-key' }, 'JWT_PUBLIC_KEY_PREVIOUS: expected one or more PEM public keys ("-----BEGIN PUBLIC KEY-----" ... "-----END PUBLIC KEY-----") one after another, and nothing else'],
+    ['a key too weak for JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: RSA_1024 }, 'JWT_PUBLIC_KEY_PREVIOUS (key 1 of 1): expected an RSA key of at least 2048 bits, got 1024 bits'],
+    ['a curve JWT_PUBLIC_KEY refuses', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: `${EC_P256}${EC_P384}` }, 'JWT_PUBLIC_KEY_PREVIOUS (key 2 of 2): expected an RSA (RS256) or EC P-256 (ES256) public key, got ec secp384r1'],
+    ['JWT_PUBLIC_KEY itself', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: RSA_2048 }, 'JWT_PUBLIC_KEY_PREVIOUS (key 1 of 1): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself'],
+    ['more than three keys', { JWT_PUBLIC_KEY: RSA_NEW, JWT_PUBLIC_KEY_PREVIOUS: `${RSA_2048}${EC_P256}${RSA_2048}${EC_P256}` }, 'JWT_PUBLIC_KEY_PREVIOUS: expected at most 3 keys, got 4'],
+  ])('refuses %s, naming the variable', (_label, env, message) => {
+    expect(configError(() => loadAuthConfig(env, 'production'))).toBe(message);
+  });
+});

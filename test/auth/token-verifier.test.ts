@@ -173,6 +173,49 @@ describe('createTokenVerifier (production, RS256 public key)', () => {
   });
 });
 
+describe('createTokenVerifier (production, a public key rotated with JWT_PUBLIC_KEY_PREVIOUS)', () => {
+  let newRsaPem: string;
+  let ecPem: string;
+  let third: KeyPair;
+  beforeAll(async () => {
+    newRsaPem = await exportSPKI(otherRsa.publicKey);
+    ecPem = await exportSPKI(ec.publicKey);
+    third = await generateKeyPair('RS256', { extractable: true });
+  });
+  const rotated = () => loadAuthConfig({ JWT_PUBLIC_KEY: newRsaPem, JWT_PUBLIC_KEY_PREVIOUS: rsaPem }, 'production');
+
+  it('accepts tokens of the new key and of the previous one', async () => {
+    const config = rotated();
+    for (const key of [otherRsa.privateKey, rsa.privateKey]) {
+      await expect(createTokenVerifier(config).verify(bearer(await signToken(validClaims(config), key, { alg: 'RS256' })))).resolves.toMatchObject({ kind: 'staff' });
+    }
+  });
+
+  it('refuses a token of a key it never had, and, once the previous key is dropped, that key’s tokens for the same reason', async () => {
+    const config = rotated();
+    const stranger = await authFailure(async () => createTokenVerifier(config).verify(bearer(await signToken(validClaims(config), third.privateKey, { alg: 'RS256' }))));
+    const newOnly = loadAuthConfig({ JWT_PUBLIC_KEY: newRsaPem }, 'production');
+    const dropped = await authFailure(async () => createTokenVerifier(newOnly).verify(bearer(await signToken(validClaims(newOnly), rsa.privateKey, { alg: 'RS256' }))));
+    expect(stranger.reason).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    expect(dropped.reason).toBe(stranger.reason);
+  });
+
+  it('refuses an expired token of the previous key for its expiry, as the current key would', async () => {
+    const config = rotated();
+    const expired = await signToken(validClaims(config, { iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 }), rsa.privateKey, { alg: 'RS256' });
+    expect((await authFailure(() => createTokenVerifier(config).verify(bearer(expired)))).reason).toMatch(/^ERR_JWT_EXPIRED/);
+  });
+
+  it('carries a change of algorithm (RS256 to ES256): each key only ever verifies under its own', async () => {
+    const config = loadAuthConfig({ JWT_PUBLIC_KEY: ecPem, JWT_PUBLIC_KEY_PREVIOUS: rsaPem }, 'production');
+    expect(config.algorithms).toEqual(['ES256', 'RS256']);
+    await expect(createTokenVerifier(config).verify(bearer(await signToken(validClaims(config), ec.privateKey, { alg: 'ES256' })))).resolves.toMatchObject({ kind: 'staff' });
+    await expect(createTokenVerifier(config).verify(bearer(await signToken(validClaims(config), rsa.privateKey, { alg: 'RS256' })))).resolves.toMatchObject({ kind: 'staff' });
+    await authFailure(async () => createTokenVerifier(config).verify(bearer(await signToken(validClaims(config), third.privateKey, { alg: 'RS256' }))));
+    await authFailure(async () => createTokenVerifier(config).verify(bearer(await signToken(validClaims(config), new TextEncoder().encode(rsaPem), { alg: 'HS256' }))));
+  });
+});
+
 describe('createTokenVerifier (production, JWKS)', () => {
   const jwksConfig = (): AuthConfig => loadAuthConfig({ JWT_JWKS_URL: 'https://id.store.example/.well-known/jwks.json' }, 'production');
   let jwks: JWTVerifyGetKey;
@@ -212,6 +255,22 @@ describe('createTokenVerifier (production, JWKS)', () => {
     const failure = createTokenVerifier(jwksConfig(), { jwks: unreachable }).verify(bearer(token));
     await expect(failure).rejects.toBeInstanceOf(KeySourceUnavailableError);
     await expect(failure).rejects.not.toBeInstanceOf(AuthenticationError);
+  });
+
+  it('carries a rotation: a set with the old and the new key accepts both; once the old one is withdrawn, its tokens are refused as an unknown kid is', async () => {
+    const config = jwksConfig();
+    const old = await signToken(validClaims(config), rsa.privateKey, { alg: 'RS256', kid: 'key-2025' });
+    const fresh = await signToken(validClaims(config), otherRsa.privateKey, { alg: 'RS256', kid: 'key-2026' });
+    const both = createLocalJWKSet({
+      keys: [
+        { ...(await exportJWK(rsa.publicKey)), kid: 'key-2025', alg: 'RS256', use: 'sig' },
+        { ...(await exportJWK(otherRsa.publicKey)), kid: 'key-2026', alg: 'RS256', use: 'sig' },
+      ],
+    });
+    const newOnly = createLocalJWKSet({ keys: [{ ...(await exportJWK(otherRsa.publicKey)), kid: 'key-2026', alg: 'RS256', use: 'sig' }] });
+    for (const token of [old, fresh]) await expect(createTokenVerifier(config, { jwks: both }).verify(bearer(token))).resolves.toMatchObject({ kind: 'staff' });
+    await expect(createTokenVerifier(config, { jwks: newOnly }).verify(bearer(fresh))).resolves.toMatchObject({ kind: 'staff' });
+    expect((await authFailure(() => createTokenVerifier(config, { jwks: newOnly }).verify(bearer(old)))).reason).toMatch(/^ERR_JWKS_NO_MATCHING_KEY/);
   });
 
   it('refuses an injected key set when the configuration names no JWKS URL', () => {

@@ -24,10 +24,10 @@ describe('the command line', () => {
   it('lists its commands', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['serve', 'migrate', 'seed', 'schema', 'token', 'contracts', 'policy', 'audit', 'retention', 'trusted-documents', 'webhooks']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ['serve', 'migrate', 'seed', 'schema', 'token', 'contracts', 'policy', 'audit', 'retention', 'trusted-documents', 'webhooks', 'secrets']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
   });
 
-  it.each(['serve', 'migrate', 'seed', 'schema', 'token', 'retention', 'policy', 'trusted-documents'])('%s --help says what it does and exits 0', (command) => {
+  it.each(['serve', 'migrate', 'seed', 'schema', 'token', 'retention', 'policy', 'trusted-documents', 'secrets'])('%s --help says what it does and exits 0', (command) => {
     const r = cli([command, '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/usage: need-to-know /);
@@ -46,6 +46,8 @@ describe('the command line', () => {
     ['a partner token without a partner id', ['token', '--kind', 'logistics_partner', '--purpose', 'fulfillment'], /partner_id/],
     ['a seed of an unknown size', ['seed', '--size', 'huge'], /--size: expected demo or bench/],
     ['a webhooks subcommand that does not exist', ['webhooks', 'send'], /webhooks: expected the subcommand deliver/],
+    ['a secrets subcommand that does not exist', ['secrets', 'rotate'], /secrets: expected the subcommand reseal/],
+    ['a reseal batch that is no whole number', ['secrets', 'reseal', '--batch', '0'], /--batch: expected a whole number from 1 to 10000, got "0"/],
     ['a policy publication without its file', ['policy', 'publish', '--version', '2030-01', '--effective', '2030-01-01'], /--file is required/],
     ['a policy publication of a file that is not there', ['policy', 'publish', '--file', '/nonexistent/policy.txt', '--version', '2030-01', '--effective', '2030-01-01'], /--file: cannot read/],
     ['a registration without an audience', ['trusted-documents', 'register', 'a.graphql'], /--audience is required/],

@@ -90,11 +90,12 @@ export async function resealStore(dataSource: DataSource, store: SealedStore, op
       }
       return found;
     });
+    // Until a batch comes back empty: a row waited for may have left the store (a mail sent), so
+    // a short batch does not mean the end.
     if (batch.length === 0) break;
     rows += batch.length;
     after = String(batch[batch.length - 1][store.key]);
     options.onProgress?.(store.name, rows, Math.max(total, rows));
-    if (batch.length < batchSize) break;
   }
   return counts;
 }

@@ -63,7 +63,7 @@ describe('rotating PRIVACY_SECRET', () => {
     sink = await startMailSink();
     auditLog = new AuditLog(db.dataSource, { logger });
     customers = (await db.dataSource.query(
-      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id LIMIT 5`,
+      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id LIMIT 7`,
     )).map((r: { id: string }) => r.id);
   });
   afterAll(async () => {
@@ -167,5 +167,33 @@ describe('rotating PRIVACY_SECRET', () => {
     } finally {
       await underB.gw.close();
     }
+  });
+
+  it('an interrupted `secrets reseal` leaves every batch whole, and running it again finishes the rest', async () => {
+    const underA = await gatewayUnder(A);
+    const requests = [];
+    for (const customer of customers.slice(5, 7)) requests.push((await underA.call(customer, SUBMIT, { input: { type: 'OBJECTION' } })).data!.submitPrivacyRequest.id as string);
+    await underA.gw.close();
+    const topics = requests.map((id) => `privacy_request:${id}`);
+    const box = new SecretBox(B, undefined, [A]);
+    const underB = async () => {
+      const rows: Array<{ id: string; sealed_body: Buffer }> = await db.dataSource.query(`SELECT id, sealed_body FROM mail_outbox WHERE topic = ANY($1) ORDER BY id`, [topics]);
+      return rows.map((r) => box.reseal(r.sealed_body, r.id) === undefined);
+    };
+    const store = { ...outboxSealedStore(box), where: `status = 'pending' AND topic = ANY('{${topics.join(',')}}'::text[])` };
+
+    // Stopped right after its first batch (of one row) committed.
+    let batches = 0;
+    const stopped = resealStore(db.dataSource, store, {
+      batchSize: 1,
+      onProgress: (_store, rows) => {
+        if (rows > 0 && ++batches === 1) throw new Error('interrupted');
+      },
+    });
+    await expect(stopped).rejects.toThrow('interrupted');
+    expect(await underB()).toEqual([true, false]);
+
+    expect(await resealStore(db.dataSource, store, { batchSize: 1 })).toEqual({ resealed: 1, current: 1, unopenable: 0 });
+    expect(await underB()).toEqual([true, true]);
   });
 });

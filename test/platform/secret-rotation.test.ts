@@ -5,6 +5,7 @@
  * and is refused exactly as a forgery is once that secret is dropped. BEHAVIOR_PSEUDONYM_KEY
  * rotates by day instead: the days before the rotation day stay under the previous key.
  */
+import crypto from 'node:crypto';
 import { AttachmentLinks } from '../../src/domains/after-sales/attachment-links';
 import { codeHash, codeMatches } from '../../src/domains/privacy-requests/identity-codes';
 import { SigningSecretBox } from '../../src/domains/webhooks/webhook-signing';
@@ -85,6 +86,28 @@ describe('a secret box with previous secrets', () => {
     expect(() => underBAlone.open(underA.seal('body', 'mail-1'), 'mail-1')).toThrow('SecretBox.open: the value does not open under the current secret or a previous one');
   });
 
+  it('does the same work for a value under a previous secret as for one under none: every key is tried', () => {
+    const decipherings = (open: () => unknown) => {
+      const spy = jest.spyOn(crypto, 'createDecipheriv');
+      try {
+        try {
+          open();
+        } catch {
+          // refused: counted all the same
+        }
+        return spy.mock.calls.length;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const stranger = new SecretBox('s'.repeat(40), 'mail-outbox-body').seal('body', 'mail-1');
+    expect([
+      decipherings(() => rotated.open(underBAlone.seal('body', 'mail-1'), 'mail-1')),
+      decipherings(() => rotated.open(underA.seal('body', 'mail-1'), 'mail-1')),
+      decipherings(() => rotated.open(stranger, 'mail-1')),
+    ]).toEqual([3, 3, 3]);
+  });
+
   it('keeps the uses apart under a previous secret too', () => {
     expect(() => new SecretBox(B, 'webhook-signing-secret', [A]).open(underA.seal('body', 'mail-1'), 'mail-1')).toThrow();
   });
@@ -105,6 +128,19 @@ describe('one-time codes across a rotation of PRIVACY_SECRET', () => {
   it('verify under the secret they were hashed under, listed as a previous one', () => {
     expect(codeMatches([B, A], REQUEST, '123456', hashUnderA)).toBe(true);
     expect(codeMatches([B, C, A], REQUEST, '123456', hashUnderA)).toBe(true);
+  });
+
+  it('cost one HMAC per secret, whichever matches or none', () => {
+    const hmacs = (code: string) => {
+      const spy = jest.spyOn(crypto, 'createHmac');
+      try {
+        codeMatches([B, C, A], REQUEST, code, hashUnderA);
+        return spy.mock.calls.length;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    expect([hmacs('123456'), hmacs('654321')]).toEqual([3, 3]);
   });
 
   it('do not verify once it is dropped, as a wrong code does not', () => {

@@ -47,8 +47,7 @@ import { MailWorker } from './mail/mail-worker';
 import { outboxSealedStore } from './mail/outbox';
 import { idempotencySealedStore, RESPONSE_BOX_USE } from './idempotency/idempotency';
 import { signingSecretStore, SigningSecretBox } from './domains/webhooks/webhook-signing';
-import { describeReseal, resealStore } from './platform/reseal';
-import { progressOnStderr } from './platform/progress';
+import { runResealCommand } from './platform/reseal';
 
 class UsageError extends Error {}
 
@@ -474,17 +473,11 @@ const COMMANDS: Record<string, Command> = {
         signingSecretStore(new SigningSecretBox(config.webhooks.secretKey, config.webhooks.previousSecretKeys)),
       ];
       const db = await openDatabase(config, logger);
-      const progress = progressOnStderr(dryRun ? 'secrets reseal (dry run)' : 'secrets reseal', 'rows');
-      const results = [];
       try {
-        for (const store of stores) {
-          results.push({ store: store.name, counts: await resealStore(db.dataSource, store, { batchSize, dryRun, onProgress: (name, done, total) => progress.update(name, done, total) }) });
-        }
+        await runResealCommand(db.dataSource, stores, { batchSize, dryRun });
       } finally {
-        progress.stop();
         await db.close();
       }
-      process.stdout.write(describeReseal(results, dryRun));
     },
   },
   retention: {

@@ -12,6 +12,7 @@
  * response refused, a webhook endpoint waits for its partner to rotate).
  */
 import type { DataSource } from 'typeorm';
+import { progressOnStderr } from './progress';
 
 /** One store of sealed values; every SQL name is the code's own, never input. */
 export interface SealedStore {
@@ -100,8 +101,22 @@ export async function resealStore(dataSource: DataSource, store: SealedStore, op
   return counts;
 }
 
+/** `secrets reseal`: each store in turn, with progress on stderr, then a line per store on stdout. */
+export async function runResealCommand(dataSource: DataSource, stores: readonly SealedStore[], options: { batchSize: number; dryRun: boolean }): Promise<void> {
+  const progress = progressOnStderr(options.dryRun ? 'secrets reseal (dry run)' : 'secrets reseal', 'rows');
+  const results: Array<{ store: string; counts: ResealCounts }> = [];
+  try {
+    for (const store of stores) {
+      results.push({ store: store.name, counts: await resealStore(dataSource, store, { ...options, onProgress: (name, done, total) => progress.update(name, done, total) }) });
+    }
+  } finally {
+    progress.stop();
+  }
+  process.stdout.write(describeReseal(results, options.dryRun));
+}
+
 /** The report of a run, a line per store. */
-export function describeReseal(results: ReadonlyArray<{ store: string; counts: ResealCounts }>, dryRun: boolean): string {
+function describeReseal(results: ReadonlyArray<{ store: string; counts: ResealCounts }>, dryRun: boolean): string {
   const verb = dryRun ? 'to re-seal' : 're-sealed';
   return results
     .map(({ store, counts }) => `${store}: ${counts.resealed} ${verb}, ${counts.current} under the current secret already, ${counts.unopenable} under no configured secret\n`)

@@ -43,20 +43,29 @@ describe('bench:process', () => {
     expect([...d.groups.keys()].sort()).toEqual(['V8 DefaultWorke', 'all', 'libuv-worker', 'main']);
   });
 
-  it('reads a live process: CPU spent on its main thread, and a wait as a voluntary switch', async () => {
+  it("reads a live process: its threads' CPU as getrusage totals it, the spinning thread first, and a wait as a voluntary switch", async () => {
     const first = readProcess(process.pid);
     const start = process.cpuUsage();
-    // On the CPU for 60 ms of the process's time (a busy machine may take it from us meanwhile).
-    for (let used = 0; used < 60_000; ) {
+    // On the CPU for 80 ms of the process's time, allocating nothing in the loop itself.
+    let x = 0;
+    for (let used = 0; used < 80_000; ) {
+      for (let i = 0; i < 100_000; i++) x = (x * 31 + i) | 0;
       const now = process.cpuUsage(start);
       used = now.user + now.system;
     }
+    const spent = process.cpuUsage(start);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const d = difference(process.pid, first, readProcess(process.pid));
+    const usedMs = (spent.user + spent.system) / 1000;
+    const all = d.groups.get('all')!;
     const main = d.groups.get('main')!;
+    expect(x).not.toBeNaN();
     expect(first.threads.has(process.pid)).toBe(true);
-    // Most of it this thread's (V8's workers may have had a little of it).
-    expect(main.runMs).toBeGreaterThanOrEqual(45);
+    // Every thread together, as getrusage counts the process (a wait's wake-up and the reads themselves aside).
+    expect(all.runMs).toBeGreaterThanOrEqual(usedMs * 0.9);
+    expect(all.runMs).toBeLessThanOrEqual(usedMs * 1.5 + 20);
+    // The thread that spun did more than any other group of threads.
+    for (const [group, t] of d.groups) if (group !== 'main' && group !== 'all') expect(main.runMs).toBeGreaterThan(t.runMs);
     expect(main.voluntary).toBeGreaterThanOrEqual(1);
   });
 

@@ -9,7 +9,7 @@
  *      included, and marks it `retention_applied_at`; an order under a legal hold (on it or on
  *      its customer) is skipped and counted as held;
  *   3. the same for after-sales cases that belong to no order (`after_sales_case.retain_until`);
- *   4. deletes page views older than `behaviorEventMonths`;
+ *   4. deletes page views of the days before the last `behaviorEventMonths` months, whole days only;
  *   5. the audit log's monthly partitions (audit-partitions.ts): prepares the coming months and
  *      drops those past their 3 years, unless a legal hold covers an event in them;
  *   6. the subject and coordinate sets the dropped months named (audit-sets.ts): removes those
@@ -34,6 +34,7 @@ import { AuditOperationType, AuditOutcome } from '../audit/audit-event.entity';
 import { AuditLog, type SealLink } from '../audit/audit-log';
 import { maintainAuditPartitions } from '../audit/audit-partitions';
 import { countSetCandidates, expireAuditSets, type AuditSetCursor } from '../audit/audit-sets';
+import { pageViewsKeptFrom } from '../domains/behavior/behavior.service';
 import { orderIsHeld, customerIsHeld } from '../domains/legal-holds/legal-hold.service';
 import { completeDueOrders } from '../domains/orders/order-lifecycle';
 import type { RetentionSettings } from '../platform/config';
@@ -363,27 +364,37 @@ class RetentionJob {
     }
   }
 
+  /**
+   * Deletes the page views of the days before the last `behaviorEventMonths` months, one whole UTC
+   * day per batch (a batch's size is that day's page views, not batchSize): a day is read by
+   * analytics with all its views or none, never half deleted, so no answer before, during or
+   * after a run differs from another by the views of a few hours.
+   */
   private async deleteOldPageViews(): Promise<void> {
-    const cutoff = new Date(this.asOf);
-    cutoff.setUTCMonth(cutoff.getUTCMonth() - this.settings.behaviorEventMonths);
+    const cutoff = pageViewsKeptFrom(this.asOf, this.settings.behaviorEventMonths);
     let done = 0;
     for (;;) {
+      const { rows } = await this.client.query<{ day: string | null }>(
+        `SELECT to_char(min(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM behavior_event WHERE occurred_at < $1`,
+        [cutoff],
+      );
+      const day = rows[0].day;
+      if (day === null) {
+        // Every phase reports its progress, one with nothing due too (0 of 0).
+        if (done === 0) this.options.onProgress?.('page views', 0, 0);
+        return;
+      }
+      const start = new Date(`${day}T00:00:00Z`);
       const batch = await this.batch('page views', async () => {
         const deleted =
-          (
-            await this.client.query(
-              `DELETE FROM behavior_event WHERE id IN (SELECT id FROM behavior_event WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-              [cutoff, this.settings.batchSize],
-            )
-          ).rowCount ?? 0;
+          (await this.client.query(`DELETE FROM behavior_event WHERE occurred_at >= $1 AND occurred_at < $2`, [start, new Date(start.getTime() + 86_400_000)])).rowCount ?? 0;
         const counts = this.state.report.tables.behavior_event!;
         counts.found += deleted;
         counts.deleted += deleted;
-        return { operationName: 'retention.page-views', subjects: [], detail: { olderThan: cutoff.toISOString(), deleted }, deleted };
+        return { operationName: 'retention.page-views', subjects: [], detail: { olderThan: cutoff.toISOString(), day, deleted }, deleted };
       });
       done += batch.deleted;
       this.options.onProgress?.('page views', done, done);
-      if (batch.deleted < this.settings.batchSize) return;
     }
   }
 }

@@ -11,6 +11,9 @@
  *   would be a new number a second query could difference against.
  * - Closed days only: days before the ingest window (behavior.service.ts), whose page views can
  *   no longer change, so asking again later cannot isolate the views that arrived in between.
+ * - Whole days: retention deletes page views a whole day at a time, in one transaction
+ *   (retention-job.ts), so a day is read with all its views or none, and asking before and after
+ *   a run (or during one) cannot isolate the views of a few hours.
  * - Filters are dimensions: filtering on a value selects the cells of that value from the lattice
  *   (its dimension is part of every cell returned), never a re-aggregation of the rest. So a
  *   filtered query publishes nothing an unfiltered query grouped by the same dimensions would

@@ -41,6 +41,18 @@ export function ingestWindowStart(now: Date): Date {
   return new Date(startOfUtcDay(now).getTime() - DAY_MS);
 }
 
+/**
+ * The first moment whose page views are kept at `now`, when they are kept `months` calendar
+ * months: midnight UTC of the day `months` months before. Retention deletes the days before it,
+ * each whole in one transaction (retention-job.ts): a day is read whole or not at all, never half
+ * deleted, so no two answers differ by the page views of a few hours.
+ */
+export function pageViewsKeptFrom(now: Date, months: number): Date {
+  const at = new Date(now);
+  at.setUTCMonth(at.getUTCMonth() - months);
+  return startOfUtcDay(at);
+}
+
 interface DesensitizedView {
   /** Which visitor of the batch (by cookie id): the unit a customer's objection drops. */
   session: number;
@@ -118,3 +130,4 @@ const STORE_CONSENTED = `
 export async function storeConsentedViews(em: Pick<EntityManager, 'query'>, views: readonly DesensitizedView[]): Promise<void> {
   await em.query(STORE_CONSENTED, [JSON.stringify(views)]);
 }
+

@@ -4,6 +4,8 @@
  * - a day's aggregates asked before and after (or while) the retention job deletes old page
  *   views: the job must never leave a day half deleted, or the difference of the two answers is
  *   the views of a few hours (a few visitors, one of them perhaps alone);
+ * - a visitor who refuses analytics: their views of that day, stored before the refusal, are not
+ *   counted once the day closes;
  * - the analyst reaching page views through the list of them (a count, a cursor): refused;
  * - a third party's cursor, sealed under one grant, does not open under the customer's next
  *   grant to the same third party;
@@ -142,6 +144,14 @@ describe('side doors: preference choices and consent grants', () => {
   afterAll(async () => {
     await gateway.stop();
     await db.drop();
+  });
+
+  it("drops a visitor's views of the day, stored before they refused analytics that day, and keeps another visitor's", async () => {
+    expect(await execute(INGEST, storefront, { input: { events: [view('changes-mind'), view('changes-mind'), view('stays')] } })).toEqual({ data: { ingestBehaviorEvents: { accepted: 3 } } });
+    expect([await stored('changes-mind'), await stored('stays')]).toEqual([2, 1]);
+    const refused = await execute(CHOOSE, storefront, { input: { visitorId: 'changes-mind', choices: [{ category: 'ANALYTICS', granted: false }] } });
+    expect(refused).toEqual({ data: { recordPreferenceChoices: { accepted: 1 } } });
+    expect([await stored('changes-mind'), await stored('stays')]).toEqual([0, 1]);
   });
 
   it("leaves a visitor's views alone when their choice grants analytics or concerns other cookies", async () => {

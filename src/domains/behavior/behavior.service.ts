@@ -3,11 +3,13 @@
  * who consented to analytics (policy §2.3, §4, §7). Nothing raw is stored: not the cookie id,
  * not the address, not the user agent, not the customer.
  *
- * Which views are kept, decided in the one statement that stores them:
+ * Which views are kept:
  * - the storefront declares, per view, whether the visitor had consented to analytics
  *   (`analyticsConsent`, its cookie choice): without that, the view is dropped;
  * - a refusal the visitor recorded under that day's pseudonym (recordPreferenceChoices) drops
- *   their views of that day, whatever the storefront declares. A visitor's pseudonym changes
+ *   their views of that day, whatever the storefront declares: those sent after it here, and
+ *   those stored before it, which the refusal deletes (forgetVisitorDay; the day is still open, so
+ *   analytics has counted none of them). A visitor's pseudonym changes
  *   every day and the gateway never links days, so a choice recorded on one day is carried to
  *   the next by the storefront's cookie, not by the gateway;
  * - a view may name the signed-in customer (`customerId`, used here and never stored): if that
@@ -131,3 +133,16 @@ export async function storeConsentedViews(em: Pick<EntityManager, 'query'>, view
   await em.query(STORE_CONSENTED, [JSON.stringify(views)]);
 }
 
+/**
+ * Deletes the page views of one visitor (that day's pseudonym) on the UTC day holding `at`: a
+ * refusal of analytics takes back the views of its day stored before it. The day is still open
+ * (analytics reads closed days only), so no answer has counted them.
+ */
+export async function forgetVisitorDay(em: Pick<EntityManager, 'query'>, visitorPseudonym: string, at: Date): Promise<void> {
+  const start = startOfUtcDay(at);
+  await em.query(`DELETE FROM behavior_event WHERE visitor_pseudonym = $1 AND occurred_at >= $2 AND occurred_at < $3`, [
+    visitorPseudonym,
+    start,
+    new Date(start.getTime() + DAY_MS),
+  ]);
+}

@@ -17,6 +17,7 @@
 import type { EntityManager } from 'typeorm';
 import { badUserInput } from '../../platform/errors';
 import { GRANTABLE_CATEGORIES } from '../../policy/disclosure-matrix';
+import { forgetVisitorDay } from '../behavior/behavior.service';
 import { PURPOSES_BY_KIND, type DataCategory, type Purpose } from '../../policy/vocabulary';
 import { ConsentGrantEntity } from './consent-grant.entity';
 import { PreferenceCategory, type PreferenceSource } from './preference-consent.entity';
@@ -139,7 +140,9 @@ export type PreferenceSubject = { customerId: string } | { visitorPseudonym: str
  * Records the choices of one subject at `at`, under the policy version in force. A customer's
  * choices are written only when that customer exists and is active; the statements are the same
  * either way, and the count of rows written is for the caller's audit record, never for a
- * response. Returns the rows written.
+ * response. A visitor who refuses analytics takes back their page views of the day stored before
+ * (behavior.service.ts); a customer's are not linked to them and cannot be found. Returns the
+ * rows written.
  */
 export async function recordPreferenceChoices(
   em: EntityManager,
@@ -159,5 +162,8 @@ export async function recordPreferenceChoices(
      RETURNING id`,
     [customerId, visitorPseudonym, choices.map((c) => c.category), choices.map((c) => c.granted), at, policyVersionId, via],
   );
+  if (visitorPseudonym !== null && choices.some((c) => c.category === PreferenceCategory.ANALYTICS && !c.granted)) {
+    await forgetVisitorDay(em, visitorPseudonym, at);
+  }
   return rows.length;
 }

@@ -4,6 +4,8 @@
  * - a day's aggregates asked before and after (or while) the retention job deletes old page
  *   views: the job must never leave a day half deleted, or the difference of the two answers is
  *   the views of a few hours (a few visitors, one of them perhaps alone);
+ * - a day asked at the moment it closes and a moment later: an ingest still storing a view of it
+ *   must not change it between the two;
  * - a visitor who refuses analytics: their views of that day, stored before the refusal, are not
  *   counted once the day closes;
  * - the analyst reaching page views through the list of them (a count, a cursor): refused;
@@ -13,6 +15,10 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Caller } from '../../src/policy/principal';
+import type { GraphQLError } from 'graphql';
+import { BehaviorAggregates } from '../../src/domains/analytics/behavior-aggregates';
+import { desensitizeBatch, INGEST_SETTLED_MS, storeConsentedViews } from '../../src/domains/behavior/behavior.service';
+import { UNRESTRICTED } from '../../src/policy/row-scope';
 import { RETENTION_DEFAULTS, runRetention } from '../../src/retention/retention-job';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -39,6 +45,19 @@ async function insertViews(db: TestDatabase, prefix: string, count: number, at: 
     [prefix, region, at, count],
   );
 }
+
+/** A page view as the storefront sends it, consented. */
+const lateView = {
+  visitorId: 'late-visitor',
+  ip: '203.0.113.9',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0',
+  language: 'en-GB',
+  region: 'GB',
+  page: '/',
+  dwellMs: 1200,
+  clicks: 2,
+  analyticsConsent: true,
+};
 
 describe('side doors: analytics and retention', () => {
   let db: TestDatabase;
@@ -100,6 +119,29 @@ describe('side doors: analytics and retention', () => {
     expect(before).toBe(29);
     const [{ n: after }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM behavior_event WHERE occurred_at < $1::date + 1`, [second]);
     expect(after).toBe(0);
+  });
+
+  it('answers a day only once every ingest that could still add to it has ended: not at the stroke of the day it closes', async () => {
+    // A clock of its own: day X closes for ingest at the start of X + 2.
+    const x = '2026-03-10';
+    const closes = new Date('2026-03-12T00:00:00Z');
+    await insertViews(db, 'x-crowd', 20, `${x}T12:00:00Z`, 'GB');
+    // An ingest that checked its window a moment before (or on a clock a little slow) is still
+    // taking in a view of day X while the day closes; it commits after.
+    const late = desensitizeBatch(TEST_SECRETS, [{ ...lateView, occurredAt: new Date(`${x}T23:59:59Z`) }], new Date(closes.getTime() - 1));
+    const aggregates = new BehaviorAggregates();
+    const query = { from: x, to: x, groupBy: [], filter: {} };
+    const justAfter = new Date(closes.getTime() + 1000);
+    const first = await aggregates.report(db.dataSource, UNRESTRICTED, query, justAfter).catch((e: Error) => e);
+    await db.dataSource.transaction((em) => storeConsentedViews(em, late));
+    const second = await aggregates.report(db.dataSource, UNRESTRICTED, query, justAfter).catch((e: Error) => e);
+    // Two answers a second apart must not differ by the late visitor: the day is not answered yet.
+    expect([first, second].map((r) => (r instanceof Error ? (r as GraphQLError).extensions?.code : 'answered'))).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT']);
+    expect((first as Error).message).toBe(`to: ${x} is not closed yet (page views of it are still taken in); the last closed day is 2026-03-09`);
+    // An hour after it closes, the day is answered, with every view it will ever have.
+    const settled = await aggregates.report(db.dataSource, UNRESTRICTED, query, new Date(closes.getTime() + INGEST_SETTLED_MS));
+    expect(settled.cells.map((c) => c.visitors)).toEqual([21]);
+    expect(INGEST_SETTLED_MS).toBe(3600_000);
   });
 
   it.each([

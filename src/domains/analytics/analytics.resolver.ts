@@ -34,7 +34,7 @@ export class AnalyticsResolver {
   })
   async behaviorAggregates(
     @Arg('from', () => String, { description: 'First UTC day, YYYY-MM-DD.' }) from: string,
-    @Arg('to', () => String, { description: 'Last UTC day, YYYY-MM-DD (included); a day closes at the end of the day after it.' }) to: string,
+    @Arg('to', () => String, { description: 'Last UTC day, YYYY-MM-DD (included); a day is answered from an hour after the end of the day after it.' }) to: string,
     @Arg('groupBy', () => [BehaviorDimension], { defaultValue: [] }) groupBy: BehaviorDimension[],
     @Arg('filter', () => BehaviorAggregateFilter, { nullable: true }) filter: BehaviorAggregateFilter | null,
     @Ctx() ctx: RequestContext,

@@ -10,7 +10,9 @@
  *   day, so distinct visitors across days would be visitor-days anyway, and a multi-day total
  *   would be a new number a second query could difference against.
  * - Closed days only: days before the ingest window (behavior.service.ts), whose page views can
- *   no longer change, so asking again later cannot isolate the views that arrived in between.
+ *   no longer change, so asking again later cannot isolate the views that arrived in between; and
+ *   only an hour after they closed (settledDaysEnd), once an ingest that was still storing a view
+ *   of the day when it closed has committed.
  * - Whole days: retention deletes page views a whole day at a time, in one transaction
  *   (retention-job.ts), so a day is read with all its views or none, and asking before and after
  *   a run (or during one) cannot isolate the views of a few hours.
@@ -32,7 +34,7 @@ import { integerOption } from '../../platform/options';
 import { scopeClause } from '../../enforcement/loader-factory';
 import { readRows } from '../../platform/row-reader';
 import type { RowScope } from '../../policy/row-scope';
-import { ingestWindowStart } from '../behavior/behavior.service';
+import { settledDaysEnd } from '../behavior/behavior.service';
 import { buildLattice, DIMENSIONS, suppressSmallCells, type Cell, type Dimension } from './suppression';
 
 /** The smallest k the gateway accepts: fewer visitors per cell are never published. */
@@ -135,7 +137,7 @@ export class BehaviorAggregates {
     const from = parseDay(query.from, 'from');
     const last = parseDay(query.to, 'to');
     if (last < from) throw badUserInput(`to: the last day (${query.to}) is before the first (${query.from})`);
-    const open = ingestWindowStart(now);
+    const open = settledDaysEnd(now);
     if (last >= open) {
       throw badUserInput(`to: ${query.to} is not closed yet (page views of it are still taken in); the last closed day is ${new Date(open.getTime() - DAY_MS).toISOString().slice(0, 10)}`);
     }

@@ -44,6 +44,23 @@ export function ingestWindowStart(now: Date): Date {
 }
 
 /**
+ * How long after a day closes for ingest (ingestWindowStart) analytics waits before reading it: an
+ * ingest that checked its window just before, or on a gateway whose clock runs a little slow, may
+ * still be storing a view of that day, and commits after it closed. Read at once, the day would
+ * differ a moment later by that batch: one visitor's session, perhaps. An hour is far more than a
+ * request may take (statement and idle-in-transaction timeouts) or clocks may drift.
+ */
+export const INGEST_SETTLED_MS = 3600_000;
+
+/**
+ * The start of the first day analytics may not read at `now`: every day before it closed for
+ * ingest at least INGEST_SETTLED_MS ago, so its page views no longer change.
+ */
+export function settledDaysEnd(now: Date): Date {
+  return ingestWindowStart(new Date(now.getTime() - INGEST_SETTLED_MS));
+}
+
+/**
  * The first moment whose page views are kept at `now`, when they are kept `months` calendar
  * months: midnight UTC of the day `months` months before. Retention deletes the days before it,
  * each whole in one transaction (retention-job.ts): a day is read whole or not at all, never half

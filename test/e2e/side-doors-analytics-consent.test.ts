@@ -6,8 +6,8 @@
  *   the views of a few hours (a few visitors, one of them perhaps alone);
  * - a day asked at the moment it closes and a moment later: an ingest still storing a view of it
  *   must not change it between the two;
- * - a visitor who refuses analytics: their views of that day, stored before the refusal, are not
- *   counted once the day closes;
+ * - a visitor who refuses analytics, or whose session turns out to be a customer who objected:
+ *   their views of that day, stored before, are not counted once the day closes;
  * - the analyst reaching page views through the list of them (a count, a cursor): refused;
  * - a third party's cursor, sealed under one grant, does not open under the customer's next
  *   grant to the same third party;
@@ -194,6 +194,16 @@ describe('side doors: preference choices and consent grants', () => {
     const refused = await execute(CHOOSE, storefront, { input: { visitorId: 'changes-mind', choices: [{ category: 'ANALYTICS', granted: false }] } });
     expect(refused).toEqual({ data: { recordPreferenceChoices: { accepted: 1 } } });
     expect([await stored('changes-mind'), await stored('stays')]).toEqual([0, 1]);
+  });
+
+  it("drops the views a visitor's earlier batches stored that day once a batch names them as a customer who objected to analytics", async () => {
+    const [{ id: objecting }] = await db.dataSource.query(`SELECT id FROM customer WHERE analytics_objection AND status = 'active' ORDER BY id LIMIT 1`);
+    // Browsing before signing in, sent in a batch of its own; then the session signed in.
+    await execute(INGEST, storefront, { input: { events: [view('signs-in-later'), view('signs-in-later'), view('bystander-a')] } });
+    expect([await stored('signs-in-later'), await stored('bystander-a')]).toEqual([2, 1]);
+    const r = await execute(INGEST, storefront, { input: { events: [{ ...view('signs-in-later'), customerId: objecting }, view('bystander-b')] } });
+    expect(r).toEqual({ data: { ingestBehaviorEvents: { accepted: 2 } } });
+    expect([await stored('signs-in-later'), await stored('bystander-a'), await stored('bystander-b')]).toEqual([0, 1, 1]);
   });
 
   it("leaves a visitor's views alone when their choice grants analytics or concerns other cookies", async () => {

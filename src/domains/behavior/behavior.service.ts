@@ -14,7 +14,9 @@
  *   the next by the storefront's cookie, not by the gateway;
  * - a view may name the signed-in customer (`customerId`, used here and never stored): if that
  *   customer objected to analytics, refused it in their latest recorded choice, or is not an
- *   active customer, every view of that visitor in the batch — the session — is dropped.
+ *   active customer, every view of that visitor in the batch — the session — is dropped, and so
+ *   are the views of that visitor's day that earlier batches stored (browsing before signing in,
+ *   sent apart): the same statement deletes them, the day being still open.
  *
  * The batch is refused whole (BAD_USER_INPUT) when an event is malformed or outside the ingest
  * window: the current and the previous UTC day, so a day is closed — no view can be added to
@@ -137,6 +139,12 @@ const STORE_CONSENTED = `
      WHERE e.customer_id IS NOT NULL
        AND (NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = e.customer_id AND c.status = 'active' AND NOT c.analytics_objection)
             OR ${latestAnalyticsChoice('customer_id', 'e.customer_id')} IS FALSE)
+  ),
+  forgotten AS (
+    DELETE FROM behavior_event b
+     USING (SELECT DISTINCT e.visitor_pseudonym, date_trunc('day', e.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day
+              FROM e WHERE e.session IN (SELECT session FROM dropped_session)) d
+     WHERE b.visitor_pseudonym = d.visitor_pseudonym AND b.occurred_at >= d.day AND b.occurred_at < d.day + interval '1 day'
   )
   INSERT INTO behavior_event (visitor_pseudonym, ip_prefix, device_class, browser_family, language, region, page, dwell_ms, clicks, occurred_at)
   SELECT e.visitor_pseudonym, e.ip_prefix, e.device_class::device_class, e.browser_family, e.language, e.region, e.page, e.dwell_ms, e.clicks, e.occurred_at

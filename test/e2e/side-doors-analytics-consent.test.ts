@@ -19,6 +19,7 @@ import type { GraphQLError } from 'graphql';
 import { BehaviorAggregates } from '../../src/domains/analytics/behavior-aggregates';
 import { desensitizeBatch, INGEST_SETTLED_MS, storeConsentedViews } from '../../src/domains/behavior/behavior.service';
 import { UNRESTRICTED } from '../../src/policy/row-scope';
+import { countSql } from '../../src/platform/sql-counter';
 import { RETENTION_DEFAULTS, runRetention } from '../../src/retention/retention-job';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -206,6 +207,19 @@ describe('side doors: preference choices and consent grants', () => {
     expect([await stored('signs-in-later'), await stored('bystander-a'), await stored('bystander-b')]).toEqual([0, 1, 1]);
   });
 
+  it("does not let a storefront choice granting analytics outweigh a customer's objection", async () => {
+    const [{ id: objecting }] = await db.dataSource.query(`SELECT id FROM customer WHERE analytics_objection AND status = 'active' ORDER BY id LIMIT 1`);
+    const granted = await execute(CHOOSE, storefront, { input: { customerId: objecting, choices: [{ category: 'ANALYTICS', granted: true }] } });
+    expect(granted).toEqual({ data: { recordPreferenceChoices: { accepted: 1 } } });
+    const [{ granted: latest }] = await db.dataSource.query(
+      `SELECT granted FROM preference_consent WHERE customer_id = $1 AND category = 'analytics' ORDER BY recorded_at DESC, id DESC LIMIT 1`,
+      [objecting],
+    );
+    expect(latest).toBe(true);
+    await execute(INGEST, storefront, { input: { events: [{ ...view('objector-after-banner'), customerId: objecting }] } });
+    expect(await stored('objector-after-banner')).toBe(0);
+  });
+
   it("leaves a visitor's views alone when their choice grants analytics or concerns other cookies", async () => {
     await execute(INGEST, storefront, { input: { events: [view('keeps-1'), view('keeps-2')] } });
     await execute(CHOOSE, storefront, { input: { visitorId: 'keeps-1', choices: [{ category: 'ANALYTICS', granted: true }] } });
@@ -226,6 +240,24 @@ describe('side doors: preference choices and consent grants', () => {
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
     expect(await count()).toBe(before);
+  });
+
+  it('answers a grant to a carrier, to a suspended third party and to no partner at all with the same error and the same statements', async () => {
+    const GRANT = `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id } }`;
+    const [{ id: suspended }] = await db.dataSource.query(`INSERT INTO partner (kind, name, status) VALUES ('third_party', 'Side Door Rewards', 'suspended') RETURNING id`);
+    const me = as.customer(DEMO_IDS.demoCustomer, 'data_subject_request');
+    const expiresAt = new Date(Date.now() + 7 * DAY_MS).toISOString();
+    const runs = [];
+    for (const granteeId of [DEMO_IDS.logisticsPartners[0], suspended, '6b1f0c9e-2a4d-4f3b-9c8e-7d6a5b4c3d2e']) {
+      runs.push(await countSql(() => execute(GRANT, me, { input: { granteeId, categories: ['order.status'], expiresAt } })));
+    }
+    expect(runs[0].result.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['NOT_FOUND', 'Third party not found']]);
+    for (const run of runs.slice(1)) {
+      expect(run.result).toEqual(runs[0].result);
+      expect(run.sql.statements).toEqual(runs[0].sql.statements);
+    }
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM consent_grant WHERE grantee_partner_id = ANY($1::uuid[])`, [[DEMO_IDS.logisticsPartners[0], suspended]]);
+    expect(n).toBe(0);
   });
 
   it("refuses a third party's cursor under the customer's next grant to it, as any cursor not made for it", async () => {

@@ -34,7 +34,7 @@ import { AuditOperationType, AuditOutcome } from '../audit/audit-event.entity';
 import { AuditLog, type SealLink } from '../audit/audit-log';
 import { maintainAuditPartitions } from '../audit/audit-partitions';
 import { countSetCandidates, expireAuditSets, type AuditSetCursor } from '../audit/audit-sets';
-import { pageViewsKeptFrom } from '../domains/behavior/behavior.service';
+import { pageViewsKeptFrom, utcDayOf } from '../domains/behavior/behavior.service';
 import { orderIsHeld, customerIsHeld } from '../domains/legal-holds/legal-hold.service';
 import { completeDueOrders } from '../domains/orders/order-lifecycle';
 import type { RetentionSettings } from '../platform/config';
@@ -384,10 +384,10 @@ class RetentionJob {
         if (done === 0) this.options.onProgress?.('page views', 0, 0);
         return;
       }
-      const start = new Date(`${day}T00:00:00Z`);
+      const { start, end } = utcDayOf(new Date(`${day}T00:00:00Z`));
       const batch = await this.batch('page views', async () => {
         const deleted =
-          (await this.client.query(`DELETE FROM behavior_event WHERE occurred_at >= $1 AND occurred_at < $2`, [start, new Date(start.getTime() + 86_400_000)])).rowCount ?? 0;
+          (await this.client.query(`DELETE FROM behavior_event WHERE occurred_at >= $1 AND occurred_at < $2`, [start, end])).rowCount ?? 0;
         const counts = this.state.report.tables.behavior_event!;
         counts.found += deleted;
         counts.deleted += deleted;

@@ -164,10 +164,12 @@ export async function storeConsentedViews(em: Pick<EntityManager, 'query'>, view
  * (analytics reads closed days only), so no answer has counted them.
  */
 export async function forgetVisitorDay(em: Pick<EntityManager, 'query'>, visitorPseudonym: string, at: Date): Promise<void> {
+  const { start, end } = utcDayOf(at);
+  await em.query(`DELETE FROM behavior_event WHERE visitor_pseudonym = $1 AND occurred_at >= $2 AND occurred_at < $3`, [visitorPseudonym, start, end]);
+}
+
+/** The UTC day holding `at`: from its midnight (included) to the next (excluded). */
+export function utcDayOf(at: Date): { start: Date; end: Date } {
   const start = startOfUtcDay(at);
-  await em.query(`DELETE FROM behavior_event WHERE visitor_pseudonym = $1 AND occurred_at >= $2 AND occurred_at < $3`, [
-    visitorPseudonym,
-    start,
-    new Date(start.getTime() + DAY_MS),
-  ]);
+  return { start, end: new Date(start.getTime() + DAY_MS) };
 }

@@ -37,6 +37,7 @@ import { composePlugins } from './platform/plugin-composition';
 import { ReadPlans } from './execution/read-plans';
 import { Routing, type SharedApolloOptions } from './execution/routing';
 import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERRORS, maxRootFieldsRule, type OperationLimits } from './hardening/operation-limits';
+import { textValuesPlugin } from './hardening/text-values';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { clientAddressOf } from './http/client-address';
 import { admitCaller, createHttpTransport, type Admission } from './http/http-transport';
@@ -277,6 +278,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
       ApolloServerPluginCacheControlDisabled(),
       composePlugins<RequestContext>([
         refuseSubscriptions,
+        textValuesPlugin<RequestContext>(),
         ...(armor.plugins as ApolloServerPlugin<RequestContext>[]),
         costLimitPlugin(limits.maxCost),
         rateLimiter.plugin,

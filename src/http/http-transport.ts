@@ -110,7 +110,10 @@ export interface HttpTransport {
   drain(): void;
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large'> {
+/** JSON is UTF-8 (RFC 8259): a body that is not is refused, not read with replacement characters in place of what was sent. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large' | 'not-utf8'> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -129,7 +132,13 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      try {
+        resolve(UTF8.decode(Buffer.concat(chunks)));
+      } catch {
+        resolve('not-utf8');
+      }
+    });
     req.on('error', reject);
   });
 }
@@ -299,6 +308,11 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     if (body === 'too-large') {
       await charge(caller, 413);
       send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
+      return;
+    }
+    if (body === 'not-utf8') {
+      await charge(caller, 400);
+      send(res, 400, { errors: [{ message: 'The request body is not valid UTF-8', extensions: { code: ErrorCode.BAD_REQUEST } }] });
       return;
     }
     const headers = new HeaderMap();

@@ -44,7 +44,7 @@ import type { PublishedContracts } from '../integration/published-contracts';
 import type { TrustedDocumentGate } from '../integration/trusted-document-gate';
 import { pendingMigrations } from '../platform/database';
 import { ErrorCode, HTTP_STATUS_OF_CODE, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from '../platform/errors';
-import { send, sendWithheld } from '../platform/http-responses';
+import { send, sendWithheld, setAnswerHeaders } from '../platform/http-responses';
 import type { Logger } from '../platform/logger';
 import type { Caller } from '../policy/principal';
 import type { ConsoleAssets } from '../console/console-assets';
@@ -435,6 +435,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   let draining = false;
   const handler: http.RequestListener = (req, res) => {
     const requestId = randomUUID();
+    setAnswerHeaders(res);
     res.setHeader('x-request-id', requestId);
     // Stopping: each connection closes after its current answer, so keep-alive clients reconnect elsewhere.
     if (draining) res.setHeader('connection', 'close');
@@ -487,6 +488,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   }
 
   const metricsHandler: http.RequestListener = (req, res) => {
+    setAnswerHeaders(res);
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     if (url.pathname !== '/metrics' || req.method !== 'GET') return send(res, 404, { error: 'Not found: metrics are at GET /metrics' });
     serveMetrics(res).catch((error: unknown) => {

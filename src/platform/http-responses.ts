@@ -8,6 +8,25 @@ import { isDatabaseUnavailable } from './db-errors';
 import { INTERNAL_ERROR_BODY } from './error-format';
 import { SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS, serviceUnavailableError } from './errors';
 
+/**
+ * What every answer of the gateway's listeners carries unless it says otherwise (the console's
+ * files, the export link's page, a contract): a browser that is handed one — a page that fetched
+ * it, a tab that opened it — reads it as the type it says, runs nothing in it, loads nothing for
+ * it, frames it nowhere, sends no referrer from it and keeps no copy of it. Set on the response
+ * before anything else, so no path through the transport can send an answer without them.
+ */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+});
+
+export function setAnswerHeaders(res: http.ServerResponse): void {
+  for (const name in ANSWER_HEADERS) res.setHeader(name, ANSWER_HEADERS[name]!);
+}
+
 export function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });

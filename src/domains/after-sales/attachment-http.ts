@@ -43,7 +43,7 @@ import type { Caller, Principal } from '../../policy/principal';
 import type { BlobStore } from '../../platform/blob-store';
 import { rateLimitHeaders, type AdmissionBudgets } from '../../hardening/rate-limit';
 import { ErrorCode } from '../../platform/errors';
-import { send, sendError, sendWithheld } from '../../platform/http-responses';
+import { ANSWER_HEADERS, send, sendError, sendWithheld } from '../../platform/http-responses';
 import { scopedQuery } from '../../enforcement/loader-factory';
 import type { Logger } from '../../platform/logger';
 import type { GatewayMetrics } from '../../platform/metrics';
@@ -275,7 +275,7 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
       'content-length': row.sizeBytes,
       'content-disposition': `attachment; filename="${row.id}.${EXTENSIONS[row.contentType] ?? 'bin'}"`,
       'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; sandbox",
+      'content-security-policy': ANSWER_HEADERS['content-security-policy']!,
       'cache-control': 'no-store',
       'repr-digest': `sha-256=:${Buffer.from(row.sha256, 'hex').toString('base64')}:`,
     });

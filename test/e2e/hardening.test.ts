@@ -124,6 +124,43 @@ describe('hardening over HTTP', () => {
     expect(r.status).toBe(400);
   });
 
+  describe('a request a page of another site can send without a preflight (CSRF) runs no mutation', () => {
+    const HOLD = { query: `mutation { placeLegalHold(input: { scope: CUSTOMER, customerId: "${DEMO_IDS.demoCustomer}", reason: "csrf" }) { id } }` };
+    const holds = async () => Number((await db.dataSource.query(`SELECT count(*) AS n FROM legal_hold WHERE reason = 'csrf'`))[0].n);
+    /** POSTs the mutation as JSON text under `type` (a form with enctype text/plain can spell JSON; fetch's no-cors mode can send any body). */
+    const post = async (type: string | undefined, body = JSON.stringify(HOLD)) => {
+      const before = totalSqlStatements();
+      const r = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { ...auth, ...(type === undefined ? {} : { 'content-type': type }) }, body: type === undefined ? new Blob([body]) : body });
+      await r.arrayBuffer();
+      return { status: r.status, statements: totalSqlStatements() - before };
+    };
+
+    it.each([['text/plain'], ['text/plain; charset=utf-8'], ['TEXT/PLAIN'], ['application/x-www-form-urlencoded'], ['multipart/form-data; boundary=x'], [undefined]])('content type %s: refused, nothing written', async (type) => {
+      expect(await post(type)).toEqual({ status: 400, statements: 0 });
+      expect(await holds()).toBe(0);
+    });
+
+    it('a form of fields: refused, nothing written', async () => {
+      expect(await post('application/x-www-form-urlencoded', `query=${encodeURIComponent(HOLD.query)}`)).toEqual({ status: 400, statements: 0 });
+      expect(await post('multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="query"\r\n\r\n${HOLD.query}\r\n--x--\r\n`)).toEqual({ status: 400, statements: 0 });
+      expect(await holds()).toBe(0);
+    });
+
+    it('a GET, with or without the preflight header: refused, nothing written', async () => {
+      for (const headers of [auth, { ...auth, 'apollo-require-preflight': 'true' }]) {
+        const r = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(HOLD.query)}`, { headers });
+        expect([400, 405]).toContain(r.status);
+      }
+      expect(await holds()).toBe(0);
+    });
+
+    it('the same mutation as JSON, which a page of another site cannot send without a preflight, is written', async () => {
+      expect((await post('application/json')).status).toBe(200);
+      expect(await holds()).toBe(1);
+      await db.dataSource.query(`DELETE FROM legal_hold WHERE reason = 'csrf'`);
+    });
+  });
+
   it('a browser on an origin that is not allowed gets 403; an allowed origin gets CORS headers', async () => {
     const refused = await send({ query: '{ __typename }' }, { origin: 'https://evil.example' });
     expect({ status: refused.status, statements: refused.statements }).toEqual({ status: 403, statements: 0 });

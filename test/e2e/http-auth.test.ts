@@ -3,7 +3,11 @@
  * reveals nothing and runs nothing; every principal kind x purpose gets the answer the design
  * gives it.
  */
-import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { loadAuthConfig, type AuthConfig } from '../../src/auth/auth-config';
+import { createAuthenticator } from '../../src/auth/authenticate';
+import { createPrincipalResolver } from '../../src/auth/principal-resolver';
+import { createTokenVerifier } from '../../src/auth/token-verifier';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token';
 import { DEFAULT_RATE_LIMITS } from '../../src/hardening/rate-limit';
 import { totalSqlStatements } from '../../src/platform/sql-counter';
@@ -164,5 +168,70 @@ describe('authentication over HTTP', () => {
     } finally {
       await db.dataSource.query(`UPDATE consent_grant SET withdrawn_at = NULL WHERE id = $1`, [DEMO_IDS.consentGrant]);
     }
+  });
+});
+
+/**
+ * The production arrangement over HTTP: keys from the identity provider's key set (JWKS),
+ * RS256 and ES256 only. Every way of forging or misdirecting a token is the same 401 as above.
+ */
+describe('authentication over HTTP against a key set', () => {
+  let db: TestDatabase;
+  let gw: HttpGateway;
+  let config: AuthConfig;
+  let rsa: CryptoKeyPair;
+  let attacker: CryptoKeyPair;
+  let publicPem: string;
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = () => ({ kind: 'staff', roles: ['customer_service'], purposes: ['after_sales'], sub: 'alice', iss: config.issuer, aud: config.audience, iat: now(), exp: now() + 600 });
+  const sign = (header: Record<string, unknown>, key: Parameters<SignJWT['sign']>[0], body: Record<string, unknown> = claims()) => new SignJWT(body).setProtectedHeader(header as never).sign(key);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    rsa = (await generateKeyPair('RS256', { extractable: true })) as CryptoKeyPair;
+    attacker = (await generateKeyPair('RS256', { extractable: true })) as CryptoKeyPair;
+    publicPem = await exportSPKI(rsa.publicKey);
+    config = loadAuthConfig({ JWT_JWKS_URL: 'https://idp.invalid/.well-known/jwks.json' }, 'production');
+    const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' }] });
+    gw = await startHttpGateway(db, {
+      authenticate: createAuthenticator({ verifier: createTokenVerifier(config, { jwks }), resolver: createPrincipalResolver(db.dataSource, { cacheTtlMs: 0 }) }),
+      rateLimits: { ...DEFAULT_RATE_LIMITS, unauthenticatedPerMinute: 100_000 },
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await db.drop();
+  });
+
+  it("a token of the set's key is served", async () => {
+    const r = await gw.post(QUERY, { authorization: `Bearer ${await sign({ alg: 'RS256', kid: 'idp-1' }, rsa.privateKey)}` });
+    expect({ status: r.status, body: r.json }).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+  });
+
+  it.each<[string, () => Promise<string>]>([
+    ['a kid the set does not have', () => sign({ alg: 'RS256', kid: 'idp-2' }, rsa.privateKey)],
+    ['a kid like a path', () => sign({ alg: 'RS256', kid: '../../idp-1' }, rsa.privateKey)],
+    ["the set's kid, signed by another key", () => sign({ alg: 'RS256', kid: 'idp-1' }, attacker.privateKey)],
+    ['no kid, signed by another key', () => sign({ alg: 'RS256' }, attacker.privateKey)],
+    ['its own key embedded in the header', async () => sign({ alg: 'RS256', jwk: await exportJWK(attacker.publicKey) }, attacker.privateKey)],
+    ['a key set URL of its own in the header', () => sign({ alg: 'RS256', kid: 'idp-1', jku: 'https://evil.example/jwks.json' }, attacker.privateKey)],
+    ['HS256 with the public key (PEM) as the secret', () => sign({ alg: 'HS256', kid: 'idp-1' }, new TextEncoder().encode(publicPem))],
+    ["HS256 with the key's modulus as the secret", async () => sign({ alg: 'HS256', kid: 'idp-1' }, new TextEncoder().encode((await exportJWK(rsa.publicKey)).n!))],
+    ['alg none', async () => new UnsecuredJWT(claims()).encode()],
+    ['PS256, an algorithm not pinned', async () => sign({ alg: 'PS256', kid: 'idp-1' }, (await generateKeyPair('PS256')).privateKey)],
+    ['expired', () => sign({ alg: 'RS256', kid: 'idp-1' }, rsa.privateKey, { ...claims(), iat: now() - 7200, exp: now() - 3600 })],
+    ['not valid yet', () => sign({ alg: 'RS256', kid: 'idp-1' }, rsa.privateKey, { ...claims(), nbf: now() + 3600 })],
+    ['another audience', () => sign({ alg: 'RS256', kid: 'idp-1' }, rsa.privateKey, { ...claims(), aud: 'another-api' })],
+    ['another issuer', () => sign({ alg: 'RS256', kid: 'idp-1' }, rsa.privateKey, { ...claims(), iss: 'https://evil.example' })],
+  ])('%s: 401, the same body and challenge, and no GraphQL work', async (_label, token) => {
+    const before = totalSqlStatements();
+    const r = await gw.post(QUERY, { authorization: `Bearer ${await token()}` });
+    expect({ status: r.status, challenge: r.headers.get('www-authenticate'), body: r.json, statements: totalSqlStatements() - before }).toEqual({
+      status: 401,
+      challenge: 'Bearer error="invalid_token"',
+      body: UNAUTHENTICATED_BODY,
+      statements: 0,
+    });
   });
 });

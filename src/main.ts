@@ -257,6 +257,7 @@ const COMMANDS: Record<string, Command> = {
               res.once('finish', () => stopping && metricsServer?.closeIdleConnections());
               gateway.metricsHandler(req, res);
             });
+      metricsServer?.on('clientError', gateway.clientError);
       if (metricsServer) {
         await new Promise<void>((resolve, reject) => {
           metricsServer.once('error', reject);
@@ -270,6 +271,7 @@ const COMMANDS: Record<string, Command> = {
         res.once('finish', () => stopping && server.closeIdleConnections());
         gateway.handler(req, res);
       });
+      server.on('clientError', gateway.clientError);
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 30_000;
       await new Promise<void>((resolve, reject) => {

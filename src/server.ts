@@ -40,7 +40,7 @@ import { armorProtections, costLimitPlugin, DEFAULT_LIMITS, MAX_VALIDATION_ERROR
 import { textValuesPlugin } from './hardening/text-values';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitConfig } from './hardening/rate-limit';
 import { clientAddressOf } from './http/client-address';
-import { admitCaller, createHttpTransport, type Admission } from './http/http-transport';
+import { admitCaller, createHttpTransport, type Admission, type HttpTransport } from './http/http-transport';
 import { rememberMediaTypeChoices } from './http/media-type-choices';
 import { responseContentType } from './http/response-content-type';
 import { createIdempotencyPlugin, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
@@ -180,6 +180,8 @@ export interface GatewayDeps {
 
 export interface Gateway {
   handler: http.RequestListener;
+  /** The `clientError` listener of the servers `handler` and `metricsHandler` listen on: a request that is not HTTP gets a coded answer. */
+  clientError: HttpTransport['clientError'];
   /** GET /metrics in Prometheus format, for a listener of its own (METRICS_PORT). */
   metricsHandler: http.RequestListener;
   metrics: GatewayMetrics;
@@ -443,6 +445,7 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
 
   return {
     handler: transport.handler,
+    clientError: transport.clientError,
     drain: transport.drain,
     metricsHandler: transport.metricsHandler,
     metrics,

@@ -22,7 +22,9 @@
  * 500 otherwise.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
@@ -44,7 +46,7 @@ import type { PublishedContracts } from '../integration/published-contracts';
 import type { TrustedDocumentGate } from '../integration/trusted-document-gate';
 import { pendingMigrations } from '../platform/database';
 import { ErrorCode, HTTP_STATUS_OF_CODE, PUBLIC_CODES, UNAUTHENTICATED_MESSAGE } from '../platform/errors';
-import { send, sendWithheld, setAnswerHeaders } from '../platform/http-responses';
+import { ANSWER_HEADERS, send, sendWithheld, setAnswerHeaders } from '../platform/http-responses';
 import type { Logger } from '../platform/logger';
 import type { Caller } from '../policy/principal';
 import type { ConsoleAssets } from '../console/console-assets';
@@ -104,6 +106,8 @@ export interface HttpTransportDeps {
 
 export interface HttpTransport {
   handler: http.RequestListener;
+  /** The listeners' `clientError`: a request that is not HTTP answered with a coded error (see answerClientError). */
+  clientError: (error: Error & { code?: string }, socket: Duplex) => void;
   /** GET /metrics in Prometheus format, for a listener of its own (METRICS_PORT). */
   metricsHandler: http.RequestListener;
   /** Stopping begins: /readyz answers 503 and every answer closes its connection. */
@@ -141,6 +145,33 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
     });
     req.on('error', reject);
   });
+}
+
+/** A request Node's parser refused, answered before the connection closes: status and public code. */
+const CLIENT_ERRORS: Readonly<Record<string, [number, string, string]>> = {
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, ErrorCode.PAYLOAD_TOO_LARGE, 'Request chunk extensions too large'],
+};
+
+/**
+ * Answers a request Node's HTTP parser refused — a control character or NUL in a header, a
+ * request line that is not one, a body framed two ways — with the coded JSON error every other
+ * refusal has (400 BAD_REQUEST), in place of Node's bare status line, then closes the connection.
+ * Too large headers (431) and a request not received in time (408) keep Node's answers: neither
+ * has a code of the gateway's. Nothing of the request is read or logged.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const node = error.code === 'HPE_HEADER_OVERFLOW' ? 'HTTP/1.1 431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout' : undefined;
+    if (node) socket.write(`${node}\r\nConnection: close\r\n\r\n`);
+    else {
+      const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, ErrorCode.BAD_REQUEST, 'The request is not valid HTTP/1.1'];
+      const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+      const headers = { ...ANSWER_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`);
+    }
+  }
+  socket.destroy(error);
 }
 
 /**
@@ -499,6 +530,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
 
   return {
     handler,
+    clientError: answerClientError,
     metricsHandler,
     drain() {
       draining = true;

@@ -117,6 +117,16 @@ export interface HttpTransport {
 /** JSON is UTF-8 (RFC 8259): a body that is not is refused, not read with replacement characters in place of what was sent. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Whether every name and value of a query string is UTF-8 once percent-decoded (URLSearchParams would put U+FFFD in place of what is not). */
+function isUtf8QueryString(search: string): boolean {
+  try {
+    for (const part of search.slice(1).split('&')) decodeURIComponent(part.replace(/\+/g, ' '));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large' | 'not-utf8'> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -341,9 +351,9 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
       return;
     }
-    if (body === 'not-utf8') {
+    if (body === 'not-utf8' || (req.method !== 'POST' && !isUtf8QueryString(url.search))) {
       await charge(caller, 400);
-      send(res, 400, { errors: [{ message: 'The request body is not valid UTF-8', extensions: { code: ErrorCode.BAD_REQUEST } }] });
+      send(res, 400, { errors: [{ message: body === 'not-utf8' ? 'The request body is not valid UTF-8' : 'The query string is not valid percent-encoded UTF-8', extensions: { code: ErrorCode.BAD_REQUEST } }] });
       return;
     }
     const headers = new HeaderMap();

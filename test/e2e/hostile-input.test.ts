@@ -233,4 +233,15 @@ describe('hostile input over HTTP', () => {
       statements: 0,
     });
   });
+
+  it('a query string that is not UTF-8 is a 400 BAD_REQUEST too', async () => {
+    const before = totalSqlStatements();
+    const query = encodeURIComponent('query($p: String) { auditEvents(first: 1, filter: { principalId: $p }) { nodes { id } } }');
+    const response = await fetch(`${gw.url}/graphql?query=${query}&variables=${encodeURIComponent('{"p":"a')}%FF%FE${encodeURIComponent('"}')}`, { headers: { ...officer, 'apollo-require-preflight': 'true' } });
+    expect({ status: response.status, body: await response.json(), statements: totalSqlStatements() - before }).toEqual({
+      status: 400,
+      body: { errors: [{ message: 'The query string is not valid percent-encoded UTF-8', extensions: { code: 'BAD_REQUEST' } }] },
+      statements: 0,
+    });
+  });
 });

@@ -127,11 +127,16 @@ function isUtf8QueryString(search: string): boolean {
   }
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<string | 'too-large' | 'not-utf8'> {
+/** Why a body was not read: over the limit, or not UTF-8 (a value no body text can be). */
+type BodyRefusal = { refused: 'too-large' | 'not-utf8' };
+const TOO_LARGE: BodyRefusal = { refused: 'too-large' };
+const NOT_UTF8: BodyRefusal = { refused: 'not-utf8' };
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | BodyRefusal> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      resolve('too-large');
+      resolve(TOO_LARGE);
       req.resume();
       return;
     }
@@ -140,7 +145,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        resolve('too-large');
+        resolve(TOO_LARGE);
         req.destroy();
         return;
       }
@@ -150,7 +155,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | 't
       try {
         resolve(UTF8.decode(Buffer.concat(chunks)));
       } catch {
-        resolve('not-utf8');
+        resolve(NOT_UTF8);
       }
     });
     req.on('error', reject);
@@ -345,17 +350,18 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   /** Runs an admitted request; the answer is sent by `sendAnswer`, which holds none of this function's state while the audit event is written. */
   async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number, expected: ExpectedEvent | undefined) {
     const view = deps.contexts.policy.viewFor(caller);
-    const body = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
-    if (body === 'too-large') {
+    const read = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
+    if (read === TOO_LARGE) {
       await charge(caller, 413);
       send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
       return;
     }
-    if (body === 'not-utf8' || (req.method !== 'POST' && !isUtf8QueryString(url.search))) {
+    if (read === NOT_UTF8 || (req.method !== 'POST' && !isUtf8QueryString(url.search))) {
       await charge(caller, 400);
-      send(res, 400, { errors: [{ message: body === 'not-utf8' ? 'The request body is not valid UTF-8' : 'The query string is not valid percent-encoded UTF-8', extensions: { code: ErrorCode.BAD_REQUEST } }] });
+      send(res, 400, { errors: [{ message: read === NOT_UTF8 ? 'The request body is not valid UTF-8' : 'The query string is not valid percent-encoded UTF-8', extensions: { code: ErrorCode.BAD_REQUEST } }] });
       return;
     }
+    const body = read as string;
     const headers = new HeaderMap();
     // Node gives header names in lower case already: set as a Map does, without HeaderMap's lowering.
     const given = req.headers;

@@ -244,4 +244,13 @@ describe('hostile input over HTTP', () => {
       statements: 0,
     });
   });
+
+  it.each([['too-large'], ['not-utf8']])('a body that reads %s is what it is: not JSON', async (body) => {
+    const r = await send(body);
+    expect({ status: r.status, json: r.json, statements: r.statements }).toEqual({
+      status: 400,
+      json: { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] },
+      statements: 0,
+    });
+  });
 });

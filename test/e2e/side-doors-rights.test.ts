@@ -228,7 +228,14 @@ describe('side doors of the rights work, over HTTP', () => {
       };
       const expected = {
         status: 404,
-        headers: { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'referrer-policy': 'no-referrer' },
+        headers: {
+          'cache-control': 'no-store',
+          'content-type': 'application/json; charset=utf-8',
+          'referrer-policy': 'no-referrer',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+          'x-frame-options': 'DENY',
+        },
         body: JSON.stringify({ errors: [{ message: 'This download link is unknown, used or expired: ask for a new one (createPrivacyExportLink)', extensions: { code: 'NOT_FOUND' } }] }),
       };
       for (const [label, r] of Object.entries(refusals)) {

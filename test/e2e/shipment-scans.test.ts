@@ -102,6 +102,23 @@ describe('carrier scans', () => {
       expect(await eventsOf(shipmentId)).toBe(before);
     });
 
+    it('a scan dated more than an hour ahead of the clock is refused, and nothing of its batch is written', async () => {
+      const { shipmentId } = await soleParcel(carrierA);
+      const before = await eventsOf(shipmentId);
+      const ahead = new Date(Date.now() + 2 * 3600_000).toISOString();
+      const r = await record(carrierA, shipmentId, [scan('g0', 1, 'OUT_FOR_DELIVERY'), { eventId: 'g1', occurredAt: '9999-12-31T00:00:00Z', location: 'Hub', description: 'scan', status: 'DELIVERED' }]);
+      expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'input.events[1].occurredAt: later than an hour from now']]);
+      const r2 = await record(carrierA, shipmentId, [{ eventId: 'g2', occurredAt: ahead, location: 'Hub', description: 'scan', status: 'DELIVERED' }]);
+      expect(r2.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      expect(await eventsOf(shipmentId)).toBe(before);
+      expect(await statusOf(shipmentId)).toBe('in_transit');
+      // A carrier's clock a few minutes fast is not refused.
+      const soon = new Date(Date.now() + 10 * 60_000).toISOString();
+      const r3 = await record(carrierA, shipmentId, [{ eventId: 'g3', occurredAt: soon, location: 'Hub', description: 'scan', status: 'OUT_FOR_DELIVERY' }]);
+      expect(r3.errors).toBeUndefined();
+      expect(await statusOf(shipmentId)).toBe('out_for_delivery');
+    });
+
     it('a scan without an event id is refused', async () => {
       const { shipmentId } = await soleParcel(carrierA);
       const r = await record(carrierA, shipmentId, [{ occurredAt: at(1), location: 'Hub', description: 'scan' }]);

@@ -24,7 +24,7 @@ export class ShipmentEventInput {
   @Field(() => String, { description: "The carrier's own id of this scan, 1 to 100 characters: a scan sent again with the same id is stored once." })
   @Length(1, 100)
   eventId!: string;
-  @Field(() => Date) occurredAt!: Date;
+  @Field(() => Date, { description: "When the scan happened; at most an hour after the gateway's clock." }) occurredAt!: Date;
   @Field(() => String) @Length(1, 200) location!: string;
   @Field(() => String) @Length(1, 500) description!: string;
   @Field(() => ShipmentStatus, { nullable: true, description: 'The status the carrier reports with this scan, if any; it moves the shipment only forward (see the README).' })

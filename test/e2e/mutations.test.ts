@@ -153,6 +153,8 @@ describe('mutations', () => {
       ['a lowercase currency', { currency: 'eur' }],
       ["a currency other than the order's", { currency: 'XTS' }],
       ['settlement before payment', { settledAt: '2025-12-31T00:00:00.000Z' }],
+      ['a payment dated in the year 9999', { paidAt: '9999-01-01T00:00:00.000Z' }],
+      ['a settlement two hours ahead of the clock', { settledAt: new Date(Date.now() + 2 * 3600_000).toISOString() }],
       ['an id that is not a UUID', { orderId: 'order-1' }],
     ])('refuses %s with BAD_USER_INPUT and writes nothing', async (_label, extra) => {
       const before = await count('SELECT count(*) n FROM payment_verification');

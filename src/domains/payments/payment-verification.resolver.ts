@@ -7,6 +7,7 @@ import { requireUuid, whereBetween, whereEquals, whereIn } from '../../platform/
 import { scopedQuery } from '../../enforcement/loader-factory';
 import { PaymentOrder } from '../../platform/orderings';
 import { paginate, PageArgs, type Page } from '../../platform/pagination';
+import { refuseLaterThanClock } from '../../platform/reported-time';
 import { TABLES } from '../loaders';
 import { Order } from '../orders/order.type';
 import { Partner } from '../partners/partner.type';
@@ -55,6 +56,8 @@ export class PaymentVerificationResolver {
     if (input.method !== PaymentMethod.CARD && (input.cardBrand || input.cardLast4)) {
       throw badUserInput('input.cardBrand / input.cardLast4: only for method CARD');
     }
+    refuseLaterThanClock(input.paidAt, 'input.paidAt');
+    refuseLaterThanClock(input.settledAt, 'input.settledAt');
     const orderId = requireUuid(input.orderId, 'input.orderId');
     // Found inside the caller's row scope (own_payments: the orders its checkout assigned it, and
     // those it holds a verification of): any other order answers exactly as one that does not

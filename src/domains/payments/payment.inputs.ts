@@ -27,7 +27,7 @@ export class RecordPaymentResultInput {
   @Field(() => DecimalScalar) amount!: string;
   @Field(() => String, { description: 'ISO 4217, e.g. EUR.' }) @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code like EUR' }) currency!: string;
   @Field(() => PaymentStatus) status!: PaymentStatus;
-  @Field(() => Date, { nullable: true }) paidAt?: Date | null;
-  @Field(() => Date, { nullable: true }) settledAt?: Date | null;
+  @Field(() => Date, { nullable: true, description: "At most an hour after the gateway's clock." }) paidAt?: Date | null;
+  @Field(() => Date, { nullable: true, description: "Not before paidAt; at most an hour after the gateway's clock." }) settledAt?: Date | null;
   @Field(() => String, { nullable: true }) @IsOptional() @Length(1, 100) settlementBatchRef?: string | null;
 }

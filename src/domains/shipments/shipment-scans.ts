@@ -11,6 +11,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import { badUserInput } from '../../platform/errors';
+import { refuseLaterThanClock } from '../../platform/reported-time';
 import { deliverOrderWhenAllParcelsAre } from '../orders/order-lifecycle';
 import { ShipmentEventEntity } from './shipment-event.entity';
 import { ShipmentEntity, ShipmentStatus } from './shipment.entity';
@@ -49,20 +50,13 @@ async function saveState(em: EntityManager, shipmentId: string, before: Shipment
 const sameScan = (a: ScanInput, b: ScanInput): boolean =>
   a.occurredAt.getTime() === b.occurredAt.getTime() && a.location === b.location && a.description === b.description && (a.status ?? null) === (b.status ?? null);
 
-/**
- * How far ahead of the gateway's clock a scan may be dated (a carrier's clock running fast). A scan
- * dated later would set the status time, and with it the delivery time the retention schedule
- * counts from, into the future: every genuine scan after it would then be older and move nothing.
- */
-export const SCAN_CLOCK_SKEW_MS = 60 * 60_000;
-
 /** Records a batch of scans of one shipment by one carrier; returns how many were new. */
 export async function recordScans(em: EntityManager, shipmentId: string, carrierId: string, scans: readonly ScanInput[]): Promise<number> {
-  const latest = Date.now() + SCAN_CLOCK_SKEW_MS;
+  const now = Date.now();
   // The batch's scans each once, by event id.
   const batch = new Map<string, ScanInput>();
   scans.forEach((scan, i) => {
-    if (scan.occurredAt.getTime() > latest) throw badUserInput(`input.events[${i}].occurredAt: later than an hour from now`);
+    refuseLaterThanClock(scan.occurredAt, `input.events[${i}].occurredAt`, now);
     const seen = batch.get(scan.eventId);
     if (seen && !sameScan(seen, scan)) throw badUserInput(`input.events[${i}].eventId: used twice in the batch for different scans`);
     batch.set(scan.eventId, scan);

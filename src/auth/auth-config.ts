@@ -108,7 +108,19 @@ export function publicKeyAlgorithm(pem: string, name = 'JWT_PUBLIC_KEY'): TokenA
 const MAX_PREVIOUS_PUBLIC_KEYS = 3;
 const PEM_PUBLIC_KEY = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
 
-/** JWT_PUBLIC_KEY_PREVIOUS: PEM blocks, each checked as JWT_PUBLIC_KEY is; only beside JWT_PUBLIC_KEY, never its copy. */
+/**
+ * The key a PEM holds, as its DER SubjectPublicKeyInfo: one value for one key, whatever the PEM's
+ * form (SPKI or PKCS#1), line width or line ends. Called on a PEM publicKeyAlgorithm accepted.
+ */
+function keyMaterial(pem: string): string {
+  return createPublicKey({ key: pem, format: 'pem' }).export({ type: 'spki', format: 'der' }).toString('base64');
+}
+
+/**
+ * JWT_PUBLIC_KEY_PREVIOUS: PEM blocks, each checked as JWT_PUBLIC_KEY is; only beside
+ * JWT_PUBLIC_KEY, never that key again nor one key twice — compared as keys, not as text, so a
+ * copy wrapped or encoded differently is refused too.
+ */
 function previousPublicKeys(raw: string, current: string | undefined): string[] {
   const name = 'JWT_PUBLIC_KEY_PREVIOUS';
   if (current === undefined) {
@@ -120,9 +132,16 @@ function previousPublicKeys(raw: string, current: string | undefined): string[] 
     throw new ConfigError(`${name}: expected one or more PEM public keys ("-----BEGIN PUBLIC KEY-----" ... "-----END PUBLIC KEY-----") one after another, and nothing else`);
   }
   if (pems.length > MAX_PREVIOUS_PUBLIC_KEYS) throw new ConfigError(`${name}: expected at most ${MAX_PREVIOUS_PUBLIC_KEYS} keys, got ${pems.length}`);
-  pems.forEach((pem, i) => {
-    publicKeyAlgorithm(pem, `${name} (key ${i + 1} of ${pems.length})`);
-    if (pem === current) throw new ConfigError(`${name} (key ${i + 1} of ${pems.length}): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself`);
+  const currentKey = keyMaterial(current);
+  const keys = pems.map((pem, i) => {
+    const which = `${name} (key ${i + 1} of ${pems.length})`;
+    publicKeyAlgorithm(pem, which);
+    const key = keyMaterial(pem);
+    if (key === currentKey) throw new ConfigError(`${which}: expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself`);
+    return key;
+  });
+  keys.forEach((key, i) => {
+    if (keys.indexOf(key) !== i) throw new ConfigError(`${name} (key ${i + 1} of ${pems.length}): expected each key once, got it twice`);
   });
   return pems;
 }
@@ -183,6 +202,8 @@ export function loadAuthConfig(
   }
 
   const publicKey = rawPublicKey?.replace(/\\n/g, '\n').trim();
+  // Checked before the previous keys, which are compared with it as keys.
+  const currentAlgorithm = publicKey === undefined ? undefined : publicKeyAlgorithm(publicKey);
   const previousKeys = rawPreviousPublicKeys === undefined ? undefined : previousPublicKeys(rawPreviousPublicKeys, publicKey);
   const jwksUrl = rawJwksUrl === undefined ? undefined : jwksUrlOf(rawJwksUrl.trim(), production);
 
@@ -196,7 +217,7 @@ export function loadAuthConfig(
     }
     algorithms.push('HS256');
   }
-  if (publicKey !== undefined) algorithms.push(publicKeyAlgorithm(publicKey));
+  if (currentAlgorithm !== undefined) algorithms.push(currentAlgorithm);
   for (const pem of previousKeys ?? []) {
     const algorithm = publicKeyAlgorithm(pem);
     if (!algorithms.includes(algorithm)) algorithms.push(algorithm);

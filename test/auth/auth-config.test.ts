@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { DEV_SECRET_DEFAULT, loadAuthConfig } from '../../src/auth/auth-config';
 import { ConfigError } from '../../src/platform/config';
 
@@ -9,6 +9,16 @@ const RSA_1024 = spki(generateKeyPairSync('rsa', { modulusLength: 1024 }).public
 const EC_P256 = spki(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
 const EC_P384 = spki(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey);
 const ED25519 = spki(generateKeyPairSync('ed25519').publicKey);
+
+/** The same SPKI key in a PEM whose base64 lines are `width` characters long. */
+function rewrapped(pem: string, width: number): string {
+  const body = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  const lines = body.match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
+  return ['-----BEGIN PUBLIC KEY-----', ...lines, '-----END PUBLIC KEY-----', ''].join('\n');
+}
+
+/** The same RSA key as a PKCS#1 PEM ("BEGIN RSA PUBLIC KEY"). */
+const pkcs1 = (pem: string): string => createPublicKey(pem).export({ type: 'pkcs1', format: 'pem' }) as string;
 
 function configError(action: () => unknown): string {
   try {
@@ -139,6 +149,11 @@ describe('JWT_PUBLIC_KEY_PREVIOUS', () => {
     ['a curve JWT_PUBLIC_KEY refuses', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: `${EC_P256}${EC_P384}` }, 'JWT_PUBLIC_KEY_PREVIOUS (key 2 of 2): expected an RSA (RS256) or EC P-256 (ES256) public key, got ec secp384r1'],
     ['JWT_PUBLIC_KEY itself', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: RSA_2048 }, 'JWT_PUBLIC_KEY_PREVIOUS (key 1 of 1): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself'],
     ['more than three keys', { JWT_PUBLIC_KEY: RSA_NEW, JWT_PUBLIC_KEY_PREVIOUS: `${RSA_2048}${EC_P256}${RSA_2048}${EC_P256}` }, 'JWT_PUBLIC_KEY_PREVIOUS: expected at most 3 keys, got 4'],
+    ['one key twice', { JWT_PUBLIC_KEY: RSA_NEW, JWT_PUBLIC_KEY_PREVIOUS: `${RSA_2048}${EC_P256}${RSA_2048}` }, 'JWT_PUBLIC_KEY_PREVIOUS (key 3 of 3): expected each key once, got it twice'],
+    ['one key twice, wrapped at another width', { JWT_PUBLIC_KEY: RSA_NEW, JWT_PUBLIC_KEY_PREVIOUS: `${RSA_2048}${rewrapped(RSA_2048, 76)}` }, 'JWT_PUBLIC_KEY_PREVIOUS (key 2 of 2): expected each key once, got it twice'],
+    ['JWT_PUBLIC_KEY itself, wrapped at another width', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: `${EC_P256}${rewrapped(RSA_2048, 76)}` }, 'JWT_PUBLIC_KEY_PREVIOUS (key 2 of 2): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself'],
+    ['JWT_PUBLIC_KEY itself, where JWT_PUBLIC_KEY is the PKCS#1 form of the same RSA key', { JWT_PUBLIC_KEY: pkcs1(RSA_2048), JWT_PUBLIC_KEY_PREVIOUS: RSA_2048 }, 'JWT_PUBLIC_KEY_PREVIOUS (key 1 of 1): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself'],
+    ['JWT_PUBLIC_KEY itself, with CRLF line ends', { JWT_PUBLIC_KEY: RSA_2048, JWT_PUBLIC_KEY_PREVIOUS: RSA_2048.replace(/\n/g, '\r\n') }, 'JWT_PUBLIC_KEY_PREVIOUS (key 1 of 1): expected a key JWT_PUBLIC_KEY replaced, got JWT_PUBLIC_KEY itself'],
   ])('refuses %s, naming the variable', (_label, env, message) => {
     expect(configError(() => loadAuthConfig(env, 'production'))).toBe(message);
   });

@@ -22,7 +22,7 @@ import { createTokenVerifier } from './auth/token-verifier';
 import { sweepAttachmentBlobs } from './domains/after-sales/attachment.service';
 import { createBlobStore } from './platform/blob-store';
 import { locateDatabase, type DatabaseLocation } from './platform/bootstrap-database';
-import { ConfigError, loadConfig, type Config } from './platform/config';
+import { ConfigError, loadConfig, previousSecretSettings, type Config } from './platform/config';
 import { createDataSource } from './data-source';
 import { createListener, databaseSslOptions } from './platform/tls';
 import { createLogger, type Logger } from './platform/logger';
@@ -199,6 +199,10 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     async run(_values, config, logger) {
       const authConfig = loadAuthConfig(process.env, config.nodeEnv);
+      const previous = [...previousSecretSettings(config), ...(authConfig.previousPublicKeys ? ['JWT_PUBLIC_KEY_PREVIOUS'] : [])];
+      if (previous.length > 0) {
+        logger.warn({ settings: previous }, 'previous secrets are configured: drop each once what was made under it has expired or been re-sealed (README, Rotating secrets)');
+      }
       const db = await openDatabase(config, logger);
       if (db.location.embedded && !(await isSeeded(db.dataSource))) {
         logger.info('first start on the embedded database: seeding demo data');

@@ -235,6 +235,22 @@ function previousSecrets(env: NodeJS.ProcessEnv, name: string, nodeEnv: NodeEnv,
   return Object.freeze(list);
 }
 
+/**
+ * The NAME_PREVIOUS settings `config` holds a secret under, by name (never the value), for
+ * `serve`'s start-up warning: a previous secret is for the length of a rotation, and one left
+ * configured keeps accepting what a leaked secret made. JWT_PUBLIC_KEY_PREVIOUS is read with the
+ * authentication settings (auth/auth-config.ts), and named beside these by `serve`.
+ */
+export function previousSecretSettings(config: Config): string[] {
+  const settings: Array<[string, boolean]> = [
+    ['BEHAVIOR_PSEUDONYM_KEY_PREVIOUS', config.behaviorPseudonymRotation !== undefined],
+    ['CURSOR_SECRET_PREVIOUS', config.previousCursorSecrets.length > 0],
+    ['PRIVACY_SECRET_PREVIOUS', config.rights.previousSecrets.length > 0],
+    ['WEBHOOK_SECRET_KEY_PREVIOUS', config.webhooks.previousSecretKeys.length > 0],
+  ];
+  return settings.filter(([, set]) => set).map(([name]) => name);
+}
+
 /** BEHAVIOR_PSEUDONYM_KEY_PREVIOUS with BEHAVIOR_PSEUDONYM_KEY_SINCE (both or neither): one previous master, and the first day it no longer serves. */
 function pseudonymRotation(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv, current: string): Config['behaviorPseudonymRotation'] {
   const previous = previousSecrets(env, 'BEHAVIOR_PSEUDONYM_KEY', nodeEnv, current, DEV_PSEUDONYM_KEY);

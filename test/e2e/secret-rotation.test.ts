@@ -7,6 +7,7 @@
  * is stored and is under no secret. And `secrets reseal`, which moves queued mail to B so A can go.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { AuditLog } from '../../src/audit/audit-log';
@@ -21,6 +22,7 @@ import { SecretBox } from '../../src/platform/secret-box';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
+import { startServeProcess } from '../harness/serve-process';
 
 const A = 'privacy-secret-A-0123456789abcdefghijklmnop';
 const B = 'privacy-secret-B-0123456789abcdefghijklmnop';
@@ -130,6 +132,36 @@ describe('rotating PRIVACY_SECRET', () => {
       await underB.gw.close();
     }
   });
+
+  it('`serve` warns once at start-up of each previous secret configured, by name, never by value', async () => {
+    const { publicKey: current } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey: previous } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }) as string;
+    const cursorPrevious = 'cursor-secret-previous-0123456789abcdefghij';
+    const gateway = await startServeProcess(db, {
+      SMTP_URL: sink.url,
+      METRICS_PORT: '0',
+      PRIVACY_SECRET: B,
+      PRIVACY_SECRET_PREVIOUS: A,
+      CURSOR_SECRET_PREVIOUS: cursorPrevious,
+      JWT_PUBLIC_KEY: pem(current),
+      JWT_PUBLIC_KEY_PREVIOUS: pem(previous),
+    });
+    try {
+      const warnings = gateway.lines.filter((l) => l.level === 40 && Array.isArray(l.settings));
+      expect(warnings.map((w) => w.settings)).toEqual([['CURSOR_SECRET_PREVIOUS', 'PRIVACY_SECRET_PREVIOUS', 'JWT_PUBLIC_KEY_PREVIOUS']]);
+      const everything = JSON.stringify(gateway.lines);
+      for (const value of [A, cursorPrevious, pem(previous).split('\n')[1]]) expect(everything).not.toContain(value);
+    } finally {
+      await gateway.stop();
+    }
+    const quiet = await startServeProcess(db, { SMTP_URL: sink.url, METRICS_PORT: '0', PRIVACY_SECRET: B });
+    try {
+      expect(quiet.lines.filter((l) => Array.isArray(l.settings))).toEqual([]);
+    } finally {
+      await quiet.stop();
+    }
+  }, 60_000);
 
   it('`secrets reseal` moves queued mail to the current secret, resumably, so the previous one can be dropped', async () => {
     const customer = customers[4];

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { AttachmentLinks } from '../../src/domains/after-sales/attachment-links';
 import { codeHash, codeMatches } from '../../src/domains/privacy-requests/identity-codes';
 import { SigningSecretBox } from '../../src/domains/webhooks/webhook-signing';
-import { ConfigError, DEV_CURSOR_SECRET, DEV_PRIVACY_SECRET, loadConfig } from '../../src/platform/config';
+import { ConfigError, DEV_CURSOR_SECRET, DEV_PRIVACY_SECRET, loadConfig, previousSecretSettings } from '../../src/platform/config';
 import { SecretBox } from '../../src/platform/secret-box';
 import { desensitizeBatch } from '../../src/domains/behavior/behavior.service';
 import { pseudonymizeVisitor, pseudonymMaster } from '../../src/privacy/desensitize';
@@ -52,6 +52,32 @@ describe('NAME_PREVIOUS settings', () => {
 
   it('take the development value outside production, for a rotation away from it', () => {
     expect(loadConfig({ NODE_ENV: 'development', PRIVACY_SECRET: B, PRIVACY_SECRET_PREVIOUS: DEV_PRIVACY_SECRET }).rights.previousSecrets).toEqual([DEV_PRIVACY_SECRET]);
+  });
+});
+
+describe('the NAME_PREVIOUS settings a configuration holds', () => {
+  const P = 'p'.repeat(40);
+
+  it('are none when none is set', () => {
+    expect(previousSecretSettings(loadConfig(PRODUCTION))).toEqual([]);
+  });
+
+  it('are named, each that is set, in a fixed order', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      WEBHOOK_SECRET_KEY_PREVIOUS: A,
+      PRIVACY_SECRET_PREVIOUS: `${A},${C}`,
+      CURSOR_SECRET_PREVIOUS: A,
+      BEHAVIOR_PSEUDONYM_KEY: A,
+      BEHAVIOR_PSEUDONYM_KEY_PREVIOUS: P,
+      BEHAVIOR_PSEUDONYM_KEY_SINCE: '2026-12-25',
+    });
+    expect(previousSecretSettings(config)).toEqual(['BEHAVIOR_PSEUDONYM_KEY_PREVIOUS', 'CURSOR_SECRET_PREVIOUS', 'PRIVACY_SECRET_PREVIOUS', 'WEBHOOK_SECRET_KEY_PREVIOUS']);
+    expect(previousSecretSettings(loadConfig({ ...PRODUCTION, CURSOR_SECRET_PREVIOUS: A }))).toEqual(['CURSOR_SECRET_PREVIOUS']);
+  });
+
+  it('leave out one set to blanks, which holds no secret', () => {
+    expect(previousSecretSettings(loadConfig({ ...PRODUCTION, PRIVACY_SECRET_PREVIOUS: ' , ' }))).toEqual([]);
   });
 });
 

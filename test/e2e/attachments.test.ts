@@ -25,6 +25,7 @@ import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
 import { HTML, PDF, photoWithGps } from '../harness/attachment-fixtures';
+import { insertPrivacyRequest } from '../harness/privacy-request-fixture';
 
 const LIMITS = { photo: 300_000, video: 1_000_000, document: 4_000 };
 const RANDOM_ID = '6b1f0c9e-2a4d-4f3b-9c8e-7d6a5b4c3d2e';
@@ -299,6 +300,42 @@ describe('after-sales attachments over HTTP', () => {
     const afterWithdrawal = await download(link);
     expect(afterWithdrawal.status).toBe(404);
     expect(afterWithdrawal.body.equals(altered.body)).toBe(true);
+  });
+
+  it('ends a link issued to serve a privacy request once that request is closed: it answers as an expired link, audited as a refusal', async () => {
+    const token = await customer();
+    const uploaded = await upload(token, ownCase, 'document', PDF);
+    await graphql(token, ATTACH, { input: { uploadId: uploaded.json.uploadId } });
+    const officer = await mint({ kind: 'staff', subject: 'officer-dsr-links', roles: ['compliance_officer'], purposes: ['data_subject_request'] });
+    const linkServing = async (requestId: string) => {
+      const listed = (await gw.post({ query: ATTACHMENTS, variables: { id: ownCase } }, { authorization: `Bearer ${officer}`, 'x-purpose': 'data_subject_request', 'x-privacy-request': requestId })).json;
+      return listed.data.afterSalesCase.attachments.find((a: { id: string }) => a.id === uploaded.json.uploadId).downloadUrl as string;
+    };
+    const lastDownload = async () => {
+      const [event] = await db.dataSource.query(
+        `SELECT e.outcome, e.error_codes, e.privacy_request_reference, e.flagged, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.operation_name = 'downloadCaseAttachment' ORDER BY e.at DESC, e.id DESC LIMIT 1`,
+      );
+      return { outcome: event.outcome, error_codes: event.error_codes, privacy_request_reference: event.privacy_request_reference, flagged: event.flagged, disclosed: event.disclosed, subjects: event.subject_ids };
+    };
+    const expiredAnswer = (await download('/attachments/not-a-token')).body.toString();
+
+    const served = await insertPrivacyRequest(db.dataSource, DEMO_IDS.demoCustomer, 'access', 'in_progress');
+    const link = await linkServing(served);
+    const open = await download(link);
+    expect([open.status, open.body.equals(PDF)]).toEqual([200, true]);
+    expect(await lastDownload()).toEqual({ outcome: 'ok', error_codes: [], privacy_request_reference: served, flagged: true, disclosed: ['CaseAttachment.content'], subjects: [DEMO_IDS.demoCustomer] });
+
+    for (const closed of ['completed', 'rejected']) {
+      await db.dataSource.query(`UPDATE privacy_request SET status = $2::privacy_request_status WHERE id = $1`, [served, closed]);
+      const refused = await download(link);
+      expect([refused.status, refused.body.toString()]).toEqual([404, expiredAnswer]);
+      expect(await lastDownload()).toEqual({ outcome: 'error', error_codes: ['NOT_FOUND'], privacy_request_reference: served, flagged: true, disclosed: [], subjects: [] });
+    }
+
+    // A link issued under a request already closed is dead from the start.
+    const closedAlready = await insertPrivacyRequest(db.dataSource, DEMO_IDS.demoCustomer, 'access', 'completed');
+    const late = await download(await linkServing(closedAlready));
+    expect([late.status, late.body.toString()]).toEqual([404, expiredAnswer]);
   });
 
   it('issues no link to a caller whose row does not see case content', async () => {

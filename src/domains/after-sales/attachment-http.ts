@@ -23,8 +23,10 @@
  *
  * Download: the link names the caller it was issued to; that caller is looked up again (a
  * withdrawn grant, a suspended partner or customer is refused), and the matrix is asked again,
- * row scope included. Every refusal after that answers NOT_FOUND, exactly as an attachment that
- * does not exist; an unexpired link of an erased attachment too. The audit event is written
+ * row scope included; a link issued to a read serving a privacy request needs that request still
+ * open (served-privacy-request.ts). Every refusal after that answers NOT_FOUND, exactly as an
+ * attachment that does not exist or a link that has expired; an unexpired link of an erased
+ * attachment too. The audit event is written
  * before a byte of content leaves (fail closed).
  */
 import { randomUUID } from 'node:crypto';
@@ -50,6 +52,7 @@ import type { GatewayMetrics } from '../../platform/metrics';
 import { RequestTransaction } from '../../platform/request-transaction';
 import type { PolicyEngine } from '../../policy/policy-view';
 import { TABLES } from '../loaders';
+import { servesOpenPrivacyRequest } from '../privacy-requests/served-privacy-request';
 import { CaseStatus } from './after-sales-case.entity';
 import { EXTENSIONS, IntakeRefusal, stageUpload, tooLarge, type AttachmentLimits } from './attachment-intake';
 import type { AttachmentLinks } from './attachment-links';
@@ -251,9 +254,16 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
           ...rest,
         }),
       );
+    const scope = deps.policy.scopeFor(caller, view);
+    // A link issued to work a privacy request ends with the request: closed, it answers as expired.
+    const servedRequest = link.served.privacyRequestReference;
+    if (servedRequest !== undefined && !(await servesOpenPrivacyRequest(deps.dataSource, scope, servedRequest))) {
+      await audit(AuditOutcome.ERROR, { errorCodes: [ErrorCode.NOT_FOUND] });
+      return notFound();
+    }
     const row =
       view.decide('CaseAttachment', 'downloadUrl') === 'visible'
-        ? await scopedQuery(deps.dataSource, TABLES.caseAttachment, deps.policy.scopeFor(caller, view))
+        ? await scopedQuery(deps.dataSource, TABLES.caseAttachment, scope)
             .andWhere('t.id = :id', { id: link.attachmentId.toLowerCase() })
             .getOne()
         : null;

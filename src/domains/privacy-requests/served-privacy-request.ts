@@ -5,13 +5,20 @@
  * reads serve, another customer's request or one that was never made. The reference is looked up
  * as any record is (one scoped statement by id), so a request outside the scope and one that
  * does not exist are refused alike, with the same statement and the same BAD_USER_INPUT.
+ *
+ * A download link issued to such a read carries the reference; at download the request must
+ * still be within the caller's reach and open (`servesOpenPrivacyRequest`), so a link issued to
+ * work a request ends when the request is completed or rejected.
  */
 import type { GraphQLError } from 'graphql';
+import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../../context';
 import { REFERENCE_HEADERS } from '../../audit/served-request';
 import { byIdLoader } from '../../enforcement/loader-factory';
 import { badUserInput } from '../../platform/errors';
+import type { RowScope } from '../../policy/row-scope';
 import { TABLES } from '../loaders';
+import { OPEN_STATUSES } from './privacy-request.entity';
 
 const HEADER = REFERENCE_HEADERS.privacy_request;
 
@@ -23,4 +30,14 @@ export async function unreachablePrivacyRequest(ctx: Pick<RequestContext, 'dataS
   const found = await byIdLoader(ctx.dataSource, TABLES.privacyRequest, ctx.scope).load(id);
   if (found) return undefined;
   return badUserInput(`${HEADER}: no privacy request with this id within your reach; send the id of the request this read serves`, { header: HEADER });
+}
+
+/**
+ * Whether the privacy request `id` is one `scope` reads and still open (received, verified or in
+ * progress): what a download link issued to serve it needs to answer. One scoped statement by
+ * id, whichever way it answers.
+ */
+export async function servesOpenPrivacyRequest(dataSource: DataSource, scope: RowScope, id: string): Promise<boolean> {
+  const found = await byIdLoader(dataSource, TABLES.privacyRequest, scope).load(id);
+  return found !== null && OPEN_STATUSES.includes(found.status);
 }

@@ -12,6 +12,8 @@ export interface ReceivedMail {
   to: string[];
   subject: string;
   text: string;
+  /** Its Message-ID header, angle brackets included. */
+  messageId?: string;
   receivedAt: Date;
   /** The file the mail was written to, when the sink keeps files. */
   file?: string;
@@ -45,6 +47,7 @@ export async function startMailSink(options: { port?: number; dir?: string } = {
               to: session.envelope.rcptTo.map((r) => r.address),
               subject: parsed.subject ?? '',
               text: parsed.text ?? '',
+              messageId: parsed.messageId,
               receivedAt: new Date(),
             };
             if (options.dir) {

@@ -1,0 +1,107 @@
+/**
+ * The mail worker against a real SMTP sink, under failures: a mail sent is marked sent on its own,
+ * so a failure later in the same run never puts it back in the queue to go out again; a mail sent
+ * again after a crash between sending and marking carries the Message-ID it had the first time,
+ * so the recipient's mail system takes it as the same message; and a mail goes to the address on
+ * file when it leaves, not to one the customer has since corrected.
+ */
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { AuditLog } from '../../src/audit/audit-log';
+import type { AuditEventInput } from '../../src/audit/audit-record';
+import { startMailSink, type MailSink } from '../../src/mail/mail-sink';
+import { MailWorker } from '../../src/mail/mail-worker';
+import { enqueueMail } from '../../src/mail/outbox';
+import { createLogger } from '../../src/platform/logger';
+import { SecretBox } from '../../src/platform/secret-box';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+
+const box = new SecretBox('mail-outbox-test-secret-0123456789abcdef');
+const logger = createLogger('silent');
+
+describe('the mail outbox under failures', () => {
+  let db: TestDatabase;
+  let sink: MailSink;
+  let auditLog: AuditLog;
+  let customers: Array<{ id: string; email: string }>;
+  let next = 0;
+  /** A customer no other test of this file has mailed. */
+  const freshCustomer = () => customers[next++];
+
+  const queue = async (customer: { id: string; email: string }, text: string) =>
+    enqueueMail(db.dataSource, box, { customerId: customer.id, topic: `test:${text}`, to: customer.email, subject: 'A test mail', text }, new Date(Date.now() - 1000));
+  const worker = (options: Partial<ConstructorParameters<typeof MailWorker>[0]> = {}) =>
+    new MailWorker({ dataSource: db.dataSource, transport: nodemailer.createTransport(sink.url), from: 'need-to-know <privacy@shop.example>', box, auditLog, logger, ...options });
+  const received = (text: string) => sink.mails.filter((m) => m.text.trim() === text);
+  const outboxRow = async (id: string) =>
+    (await db.dataSource.query(`SELECT status, to_address, attempts, sealed_body IS NULL AS wiped FROM mail_outbox WHERE id = $1`, [id]))[0];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    sink = await startMailSink();
+    auditLog = new AuditLog(db.dataSource, { logger });
+    customers = await db.dataSource.query(`SELECT id, email FROM customer WHERE status = 'active' ORDER BY id LIMIT 10`);
+    // Only this file's mails are due.
+    await db.dataSource.query(`UPDATE mail_outbox SET next_attempt_at = now() + interval '1 year' WHERE status = 'pending'`);
+  });
+  afterAll(async () => {
+    await auditLog.close();
+    await sink.close();
+    await db.drop();
+  });
+
+  it('a mail sent stays sent when a later mail of the same run fails: it is never sent twice', async () => {
+    const first = await queue(freshCustomer(), 'first of the run');
+    const second = await queue(freshCustomer(), 'second of the run');
+    // The audit log takes the first mail's event, then fails (the database went away mid-run).
+    let appended = 0;
+    const failing = {
+      append: (event: AuditEventInput) => (++appended === 1 ? auditLog.append(event) : Promise.reject(new Error('the audit log cannot be written'))),
+    };
+    await expect(worker({ auditLog: failing }).runOnce()).rejects.toThrow('the audit log cannot be written');
+    expect(received('first of the run')).toHaveLength(1);
+    expect(received('second of the run')).toHaveLength(0);
+    expect(await outboxRow(first)).toEqual({ status: 'sent', to_address: expect.any(String), attempts: 1, wiped: true });
+
+    // The next run sends what is left, and only that.
+    expect(await worker().runOnce()).toEqual({ sent: 1, retrying: 0, givenUp: 0 });
+    expect([received('first of the run').length, received('second of the run').length]).toEqual([1, 1]);
+    expect((await outboxRow(second)).status).toBe('sent');
+  });
+
+  it('a mail sent again after a crash between sending and marking it sent carries the same Message-ID, named after its outbox row', async () => {
+    const id = await queue(freshCustomer(), 'sent, then the process died');
+    // The SMTP exchange completes, and the process dies before the mail is marked sent: modelled
+    // by a transport that sends and then reports a failure, so the row stays pending.
+    const real = nodemailer.createTransport(sink.url);
+    const dying = { sendMail: async (mail: SendMailOptions) => { await real.sendMail(mail); throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }); } };
+    expect(await worker({ transport: dying }).runOnce()).toEqual({ sent: 0, retrying: 1, givenUp: 0 });
+    await db.dataSource.query(`UPDATE mail_outbox SET next_attempt_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    expect(await worker().runOnce()).toEqual({ sent: 1, retrying: 0, givenUp: 0 });
+    const copies = received('sent, then the process died');
+    expect(copies.map((m) => m.messageId)).toEqual([`<${id}@shop.example>`, `<${id}@shop.example>`]);
+  });
+
+  it('goes to the address on file when it leaves: one the customer corrected since it was queued is not used', async () => {
+    const customer = freshCustomer();
+    const id = await queue(customer, 'queued before a correction');
+    const corrected = `corrected-${customer.id.slice(0, 8)}@mail.example`;
+    await db.dataSource.query(`UPDATE customer SET email = $2 WHERE id = $1`, [customer.id, corrected]);
+    expect(await worker().runOnce()).toEqual({ sent: 1, retrying: 0, givenUp: 0 });
+    expect(received('queued before a correction').map((m) => m.to)).toEqual([[corrected]]);
+    // The outbox and the audit log say where it went.
+    expect((await outboxRow(id)).to_address).toBe(corrected);
+    const [event] = await db.dataSource.query(`SELECT detail FROM audit_event WHERE operation_name = 'sendMail' AND detail->>'mail' = $1 ORDER BY at DESC LIMIT 1`, [id]);
+    expect(event.detail).toEqual({ mail: id, topic: 'test:queued before a correction', attempt: 1, readdressed: true });
+  });
+
+  it('is given up, unsent and with its body wiped, when its customer has been erased since it was queued', async () => {
+    const customer = freshCustomer();
+    const id = await queue(customer, 'queued before an erasure');
+    await db.dataSource.query(`UPDATE customer SET status = 'erased', email = $2 WHERE id = $1`, [customer.id, `erased-${customer.id}@erased.invalid`]);
+    expect(await worker().runOnce()).toEqual({ sent: 0, retrying: 0, givenUp: 1 });
+    expect(received('queued before an erasure')).toEqual([]);
+    expect(await outboxRow(id)).toEqual({ status: 'failed', to_address: customer.email, attempts: 1, wiped: true });
+  });
+});

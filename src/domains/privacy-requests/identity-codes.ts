@@ -3,6 +3,12 @@
  * email on file, stored only as an HMAC under the gateway's secret (a database dump cannot be
  * tried against a million codes offline), valid 15 minutes and for 5 attempts; after that a new
  * code is needed. The code itself exists only in the mail; it never reaches a log.
+ *
+ * A new code brings no new guesses with it: a request takes REQUEST_CODE_FAILURES wrong codes in
+ * all, whatever codes it was sent (a new code gets the attempts left, at most CODE_ATTEMPTS), and
+ * the requests of one customer CUSTOMER_CODE_FAILURES in a day, whoever sends them — else
+ * resending, or opening request after request, would multiply the one-in-a-million chance of a
+ * guess. A spent budget refuses every code, the right one too, before any comparison.
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
@@ -13,6 +19,16 @@ export const CODE_ATTEMPTS = 5;
 export const CODES_PER_REQUEST = 5;
 /** The least time between two codes of one request. */
 export const CODE_RESEND_AFTER_MS = 60_000;
+/** Wrong codes one request may take, over all its codes. */
+export const REQUEST_CODE_FAILURES = 10;
+/** Wrong codes the requests of one customer may take within CUSTOMER_CODE_FAILURES_WINDOW_MS. */
+export const CUSTOMER_CODE_FAILURES = 15;
+export const CUSTOMER_CODE_FAILURES_WINDOW_MS = 24 * 3600_000;
+
+/** The attempts a new code of a request that has taken `failures` wrong codes gets. */
+export function attemptsOfNewCode(failures: number): number {
+  return Math.max(0, Math.min(CODE_ATTEMPTS, REQUEST_CODE_FAILURES - failures));
+}
 
 export function newCode(): string {
   return String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');

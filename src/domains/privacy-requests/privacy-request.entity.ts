@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { CustomerEntity } from '../customers/customer.entity';
 
 export enum PrivacyRequestType {
@@ -50,6 +50,7 @@ export interface PrivacyRequestParameters {
  * is a row of privacy_request_transition, and is in the audit log with the request id.
  */
 @Entity('privacy_request')
+@Check('privacy_request_code_failures_non_negative', `"code_failures" >= 0`)
 @Index(['status', 'dueAt'])
 export class PrivacyRequestEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -75,4 +76,8 @@ export class PrivacyRequestEntity {
   @Column({ type: 'jsonb', nullable: true }) parameters!: PrivacyRequestParameters | null;
   /** What was done, structured: which fields were corrected, what was erased and what kept and why (never old values). */
   @Column({ type: 'jsonb', nullable: true }) result!: Record<string, unknown> | null;
+  /** Wrong verification codes sent for it, over all its codes (identity-codes.ts: the attempt budgets). */
+  @Column({ type: 'integer', default: 0 }) codeFailures!: number;
+  /** When the last wrong code was sent; null before any. */
+  @Column({ type: 'timestamptz', nullable: true }) lastCodeFailureAt!: Date | null;
 }

@@ -166,7 +166,7 @@ export class PrivacyRequestResolver {
 
   @Mutation(() => PrivacyRequest, {
     description:
-      'Verifies the requester’s identity with the mailed code. A wrong code answers BAD_USER_INPUT (reason CODE_WRONG, attemptsLeft); after 5 wrong codes or 15 minutes a new code is needed (reason CODE_EXPIRED). Access, consent withdrawal and objection are then carried out at once.',
+      'Verifies the requester’s identity with the mailed code. A wrong code answers BAD_USER_INPUT (reason CODE_WRONG, attemptsLeft); after 5 wrong codes or 15 minutes a new code is needed (reason CODE_EXPIRED). A request takes 10 wrong codes in all, over its codes, and one customer’s requests 15 in 24 hours; beyond, every code is refused with RATE_LIMITED (reason CODE_ATTEMPTS_SPENT). Access, consent withdrawal and objection are then carried out at once.',
   })
   async verifyPrivacyRequest(@Arg('input', () => VerifyPrivacyRequestInput) input: VerifyPrivacyRequestInput, @Ctx() ctx: RequestContext): Promise<PrivacyRequestEntity> {
     const found = await this.find(ctx, input.requestId, 'input.requestId');
@@ -179,7 +179,7 @@ export class PrivacyRequestResolver {
     return outcome.request;
   }
 
-  @Mutation(() => PrivacyRequest, { description: 'Mails a new code for a request waiting for verification (at most 5 per request, one a minute); the previous code stops working.' })
+  @Mutation(() => PrivacyRequest, { description: 'Mails a new code for a request waiting for verification (at most 5 per request, one a minute); the previous code stops working. The new code gets the attempts the request has left (RATE_LIMITED, reason CODE_ATTEMPTS_SPENT, once it has none).' })
   async resendPrivacyRequestCode(@Arg('input', () => PrivacyRequestIdInput) input: PrivacyRequestIdInput, @Ctx() ctx: RequestContext): Promise<PrivacyRequestEntity> {
     const found = await this.find(ctx, input.requestId, 'input.requestId');
     const request = await ctx.transaction.write((em) => ctx.rights.resendCode(em, found.id));

@@ -32,7 +32,19 @@ import { eraseCustomer, type ErasureOptions, type ErasureOutcome } from '../../p
 import { buildPrivacyExport, type PrivacyExportDocument } from '../../privacy/handlers/privacy-export';
 import { HANDLERS_BY_TABLE } from '../../privacy/handlers/registry';
 import { withdrawConsentGrants } from '../consent/consent.service';
-import { CODE_ATTEMPTS, CODE_RESEND_AFTER_MS, CODE_TTL_MS, CODES_PER_REQUEST, codeHash, codeMatches, newCode } from './identity-codes';
+import {
+  attemptsOfNewCode,
+  CODE_ATTEMPTS,
+  CODE_RESEND_AFTER_MS,
+  CODE_TTL_MS,
+  CODES_PER_REQUEST,
+  codeHash,
+  codeMatches,
+  CUSTOMER_CODE_FAILURES,
+  CUSTOMER_CODE_FAILURES_WINDOW_MS,
+  newCode,
+  REQUEST_CODE_FAILURES,
+} from './identity-codes';
 import {
   PrivacyRequestAction,
   PrivacyRequestChannel,
@@ -132,6 +144,12 @@ function wrongState(request: PrivacyRequestEntity, expected: string): GraphQLErr
   return badUserInput(`Privacy request ${request.id} is ${request.status}: expected ${expected}`, { reason: 'REQUEST_STATE', requestStatus: request.status });
 }
 
+/** RATE_LIMITED with reason CODE_ATTEMPTS_SPENT: an attempt budget of verification codes is spent (identity-codes.ts). */
+function attemptsSpent(message: string, retryAfterSeconds?: number): GraphQLError {
+  const http = retryAfterSeconds === undefined ? undefined : { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) };
+  return new GraphQLError(message, { extensions: { code: ErrorCode.RATE_LIMITED, reason: 'CODE_ATTEMPTS_SPENT', ...(retryAfterSeconds !== undefined && { retryAfterSeconds }), ...(http && { http }) } });
+}
+
 /** What a verification attempt came to; a wrong code is recorded (one attempt fewer) before it is answered as an error. */
 export type Verification = { verified: true; request: PrivacyRequestEntity } | { verified: false; attemptsLeft: number };
 
@@ -222,6 +240,8 @@ export class PrivacyRights {
       openedBy: input.actor.subject,
       parameters,
       result: null,
+      codeFailures: 0,
+      lastCodeFailureAt: null,
     });
     await em.getRepository(PrivacyRequestEntity).insert(request);
     await em.query(
@@ -237,7 +257,7 @@ export class PrivacyRights {
     await em.query(
       `INSERT INTO privacy_request_code (request_id, code_hash, issued_at, expires_at, attempts_left) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (request_id) DO UPDATE SET code_hash = EXCLUDED.code_hash, issued_at = EXCLUDED.issued_at, expires_at = EXCLUDED.expires_at, attempts_left = EXCLUDED.attempts_left`,
-      [request.id, codeHash(this.secret, request.id, code), at, new Date(at.getTime() + CODE_TTL_MS), CODE_ATTEMPTS],
+      [request.id, codeHash(this.secret, request.id, code), at, new Date(at.getTime() + CODE_TTL_MS), attemptsOfNewCode(request.codeFailures)],
     );
     await enqueueMail(
       em,
@@ -266,6 +286,7 @@ export class PrivacyRights {
     const at = this.now();
     const request = await this.lock(em, requestId);
     if (!ACTION_ALLOWED[PrivacyRequestAction.RESEND_CODE](request)) throw wrongState(request, 'received (waiting for its verification code)');
+    if (request.codeFailures >= REQUEST_CODE_FAILURES) throw attemptsSpent(`Privacy request ${request.id} has taken ${REQUEST_CODE_FAILURES} wrong codes, the most one request may: open a new request`);
     const [sent]: Array<{ n: number; last: Date | null }> = await em.query(`SELECT count(*)::int AS n, max(created_at) AS last FROM mail_outbox WHERE topic = $1`, [`privacy_request:${request.id}`]);
     if (sent.n >= CODES_PER_REQUEST) {
       throw new GraphQLError(`Privacy request ${request.id} was sent ${CODES_PER_REQUEST} codes, the most one request may have: open a new request`, {
@@ -288,17 +309,18 @@ export class PrivacyRights {
     const at = this.now();
     const request = await this.lock(em, requestId);
     if (!ACTION_ALLOWED[PrivacyRequestAction.VERIFY](request)) throw wrongState(request, 'received (waiting for its verification code)');
+    await this.checkCustomerCodeBudget(em, request.customerId, at);
     const [stored]: Array<{ code_hash: string; expires_at: Date; attempts_left: number }> = await em.query(
       `SELECT code_hash, expires_at, attempts_left FROM privacy_request_code WHERE request_id = $1 FOR UPDATE`,
       [request.id],
     );
     if (!stored || stored.expires_at.getTime() <= at.getTime() || stored.attempts_left <= 0) {
-      throw badUserInput(`The verification code of privacy request ${request.id} has expired or has no attempts left: ask for a new code (resendPrivacyRequestCode)`, {
-        reason: 'CODE_EXPIRED',
-      });
+      const next = request.codeFailures >= REQUEST_CODE_FAILURES ? `it has taken ${REQUEST_CODE_FAILURES} wrong codes, the most one request may: open a new request` : 'ask for a new code (resendPrivacyRequestCode)';
+      throw badUserInput(`The verification code of privacy request ${request.id} has expired or has no attempts left: ${next}`, { reason: 'CODE_EXPIRED' });
     }
     if (!codeMatches([this.secret, ...this.previousSecrets], request.id, code, stored.code_hash)) {
       await em.query(`UPDATE privacy_request_code SET attempts_left = attempts_left - 1 WHERE request_id = $1`, [request.id]);
+      await em.query(`UPDATE privacy_request SET code_failures = code_failures + 1, last_code_failure_at = $2 WHERE id = $1`, [request.id, at]);
       return { verified: false, attemptsLeft: stored.attempts_left - 1, transitions: [] };
     }
     await em.query(`DELETE FROM privacy_request_code WHERE request_id = $1`, [request.id]);
@@ -308,6 +330,26 @@ export class PrivacyRights {
     // Never an erasure (it waits for an officer), so nothing is left to do after the commit.
     if (CARRIED_OUT_ON_VERIFICATION.has(request.type)) transitions.push(...(await this.carryOut(em, request, { kind: 'system', subject: 'privacy-rights' }, at)).transitions);
     return { verified: true, request, transitions };
+  }
+
+  /**
+   * Refuses, before any code is compared, a verification of a customer whose requests have taken
+   * CUSTOMER_CODE_FAILURES wrong codes within the window (counting every failure of a request whose
+   * last failure is within it). The customer's row is locked first, so concurrent verifications of
+   * their requests count each other.
+   */
+  private async checkCustomerCodeBudget(em: EntityManager, customerId: string, at: Date): Promise<void> {
+    await em.query(`SELECT 1 FROM customer WHERE id = $1 FOR UPDATE`, [customerId]);
+    const [spent]: Array<{ failures: number; last: Date | null }> = await em.query(
+      `SELECT coalesce(sum(code_failures), 0)::int AS failures, max(last_code_failure_at) AS last FROM privacy_request WHERE customer_id = $1 AND last_code_failure_at > $2`,
+      [customerId, new Date(at.getTime() - CUSTOMER_CODE_FAILURES_WINDOW_MS)],
+    );
+    if (spent.failures < CUSTOMER_CODE_FAILURES) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil((spent.last!.getTime() + CUSTOMER_CODE_FAILURES_WINDOW_MS - at.getTime()) / 1000));
+    throw attemptsSpent(
+      `The privacy requests of this customer have taken ${CUSTOMER_CODE_FAILURES} wrong verification codes in 24 hours, the most they may: verify again in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+    );
   }
 
   /** A compliance officer takes the request: identity_verified (or in_progress, another officer's) -> in_progress. */

@@ -28,6 +28,7 @@ import { OrderHoldNamesNoCustomer1795000013501 } from './1795000013501-order-hol
 import { AuditPartitionAnalyze1795000014100 } from './1795000014100-audit-partition-analyze.migration';
 import { AuditSetExpiry1795000014200 } from './1795000014200-audit-set-expiry.migration';
 import { CaseOrderRaceFree1795000014201 } from './1795000014201-case-order-race-free.migration';
+import { PrivacyCodeFailures1795000014420 } from './1795000014420-privacy-code-failures.migration';
 import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip-restricted.migration';
 
 export const MIGRATIONS: Function[] = [
@@ -61,4 +62,5 @@ export const MIGRATIONS: Function[] = [
   AuditSetExpiry1795000014200,
   CaseOrderRaceFree1795000014201,
   WebhookSkipRestricted1795000014310,
+  PrivacyCodeFailures1795000014420,
 ];

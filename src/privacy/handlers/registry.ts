@@ -288,7 +288,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     subject: { kind: 'column', column: 'customer_id' },
     export: {
       section: 'privacyRequests',
-      fields: ['id', 'type', 'status', 'receivedAt', 'verifiedAt', 'dueAt', 'completedAt', 'handler', 'resultSummary', 'rejectionReason', 'openedVia', 'parameters', 'result'],
+      fields: ['id', 'type', 'status', 'receivedAt', 'verifiedAt', 'dueAt', 'completedAt', 'handler', 'resultSummary', 'rejectionReason', 'openedVia', 'parameters', 'result', 'codeFailures', 'lastCodeFailureAt'],
       withheld: { openedBy: 'the identity of the customer-service agent who opened it on the customer’s behalf (openedVia says who did)' },
       orderBy: 't.received_at, t.id',
     },

@@ -7,8 +7,9 @@
  * timeout — as opposed to a statement it refused. Those become SERVICE_UNAVAILABLE (HTTP 503 with
  * Retry-After, platform/error-format.ts): the caller may retry the same request later and it will work.
  */
+import type { GraphQLError } from 'graphql';
 import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
-import { badUserInput } from './errors';
+import { badUserInput, notFound } from './errors';
 
 const MESSAGES: Record<string, string> = {
   '23505': 'conflicts with an existing record (a value that must be unique is already used)',
@@ -27,6 +28,16 @@ export async function translatingDbErrors<T>(operation: string, work: () => Prom
     if (message) throw badUserInput(`${operation}: the input ${message}`);
     throw error;
   }
+}
+
+/**
+ * The refusal of a row about a customer who is no longer active when it is written (erased while
+ * the write was on its way: migration 1795000014421), as the customer's absence is answered; or
+ * undefined for any other error.
+ */
+export function customerGoneError(error: unknown): GraphQLError | undefined {
+  const driverError = error instanceof QueryFailedError ? (error.driverError as { constraint?: string } | undefined) : undefined;
+  return driverError?.constraint === 'write_needs_active_customer' ? notFound('Customer') : undefined;
 }
 
 /**

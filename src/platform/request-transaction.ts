@@ -18,6 +18,7 @@
  */
 import type { PoolClient, QueryConfig, QueryResult } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { customerGoneError } from './db-errors';
 
 export class RequestTransaction {
   private runner: QueryRunner | undefined;
@@ -89,7 +90,11 @@ export class RequestTransaction {
   /** Runs `work` in a savepoint of the transaction (begun if need be): all of its statements stand, or none. */
   async write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     await this.open();
-    return this.manager.transaction(work);
+    try {
+      return await this.manager.transaction(work);
+    } catch (error) {
+      throw customerGoneError(error) ?? error;
+    }
   }
 
   /**

@@ -22,7 +22,8 @@ beforeAll(async () => {
   ids.otherThirdParty = await insertPartner(ds, 'third_party');
   ids.thirdPartySuspended = await insertPartner(ds, 'third_party', 'suspended');
   ids.customer = await insertCustomer(ds);
-  ids.erased = await insertCustomer(ds, 'erased');
+  // Erased after granting (a row about a customer is written only while they are active).
+  ids.erased = await insertCustomer(ds);
   const grant = { customerId: ids.customer, partnerId: ids.thirdParty };
   ids.grant = await insertGrant(ds, { ...grant, categories: ['order.status', 'order.reference'] });
   ids.withdrawnGrant = await insertGrant(ds, { ...grant, withdrawnAt: new Date(Date.now() - 60_000) });
@@ -30,6 +31,7 @@ beforeAll(async () => {
   ids.futureGrant = await insertGrant(ds, { ...grant, grantedAt: new Date(Date.now() + DAY_MS), expiresAt: new Date(Date.now() + 2 * DAY_MS) });
   ids.foreignGrant = await insertGrant(ds, { customerId: ids.customer, partnerId: ids.otherThirdParty });
   ids.erasedCustomerGrant = await insertGrant(ds, { customerId: ids.erased, partnerId: ids.thirdParty });
+  await ds.query(`UPDATE customer SET status = 'erased' WHERE id = $1`, [ids.erased]);
   ids.suspendedGranteeGrant = await insertGrant(ds, { customerId: ids.customer, partnerId: ids.thirdPartySuspended });
   ids.unknownCategoryGrant = await insertGrant(ds, { ...grant, categories: ['order.status', 'shoe.size'] });
 });

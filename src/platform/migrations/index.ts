@@ -29,6 +29,7 @@ import { AuditPartitionAnalyze1795000014100 } from './1795000014100-audit-partit
 import { AuditSetExpiry1795000014200 } from './1795000014200-audit-set-expiry.migration';
 import { CaseOrderRaceFree1795000014201 } from './1795000014201-case-order-race-free.migration';
 import { PrivacyCodeFailures1795000014420 } from './1795000014420-privacy-code-failures.migration';
+import { WritesWaitForErasure1795000014421 } from './1795000014421-writes-wait-for-erasure.migration';
 import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip-restricted.migration';
 
 export const MIGRATIONS: Function[] = [
@@ -63,4 +64,5 @@ export const MIGRATIONS: Function[] = [
   CaseOrderRaceFree1795000014201,
   WebhookSkipRestricted1795000014310,
   PrivacyCodeFailures1795000014420,
+  WritesWaitForErasure1795000014421,
 ];

@@ -1,0 +1,104 @@
+/**
+ * An erasure racing a write about the same customer: the write found the customer active before
+ * the erasure committed, and reaches the database while the erasure holds the customer. Whatever
+ * it would add about them — a case and its first message, a message on a case the erasure keeps
+ * restricted, a consent grant — must not outlive the erasure: the write waits for it, then is
+ * refused as a write about a customer that does not exist, and adds nothing.
+ */
+import { mintDevToken } from '../../src/auth/dev-token';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { startHttpGateway, type HttpGateway } from '../harness/http';
+
+const OPEN_CASE = `mutation($input: OpenCaseInput!) { openAfterSalesCase(input: $input) { id } }`;
+const POST_MESSAGE = `mutation($input: PostCaseMessageInput!) { postCaseMessage(input: $input) { id } }`;
+const GRANT = `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id } }`;
+
+describe('an erasure racing a write about the same customer', () => {
+  let db: TestDatabase;
+  let gw: HttpGateway;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await seedDatabase(db.dataSource, { ...DEMO_SEED, progress: false });
+    gw = await startHttpGateway(db);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await db.drop();
+  });
+
+  /** Whether some session of this database waits for a lock. */
+  const someoneWaits = async () =>
+    (await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n > 0;
+
+  /**
+   * Begins erasing `customerId` and holds it uncommitted; runs `write` (found the customer active:
+   * the erasure has not committed) until it waits for the erasure, or has answered without waiting;
+   * then commits the erasure and answers what the write came to.
+   */
+  async function raceWithErasure(customerId: string, write: () => Promise<{ json: any }>) {
+    const runner = db.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await eraseCustomer(runner.manager, customerId, new Date());
+      const answer = write();
+      let answered = false;
+      void answer.finally(() => (answered = true)).catch(() => undefined);
+      // Until it waits for the erasure, or (not waiting) has answered already.
+      const deadline = Date.now() + 10_000;
+      while (!answered && !(await someoneWaits())) {
+        if (Date.now() > deadline) throw new Error('the write neither waited nor answered');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await runner.commitTransaction();
+      return (await answer).json;
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  }
+
+  it("customer service opening a case for the customer: refused as for a customer that does not exist, and no case is left", async () => {
+    const [{ id: customer }] = await db.dataSource.query(`SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
+    const agent = await mintDevToken({ kind: 'staff', roles: ['customer_service'], purposes: ['after_sales'], subject: 'agent-race' }, gw.authConfig);
+    const before: Array<{ id: string }> = await db.dataSource.query(`SELECT id FROM after_sales_case WHERE customer_id = $1`, [customer]);
+    const answer = await raceWithErasure(customer, () =>
+      gw.post({ query: OPEN_CASE, variables: { input: { customerId: customer, type: 'CONSULTATION', subject: 'Where is my parcel', message: 'Please call me at +44 20 7946 0000' } } }, { authorization: `Bearer ${agent}`, 'x-purpose': 'after_sales' }),
+    );
+    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    const after: Array<{ id: string }> = await db.dataSource.query(`SELECT id FROM after_sales_case WHERE customer_id = $1`, [customer]);
+    expect(after.map((c) => c.id).sort()).toEqual(before.map((c) => c.id).filter((id) => after.some((a) => a.id === id)).sort());
+    expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM case_message m JOIN after_sales_case c ON c.id = m.case_id WHERE c.customer_id = $1 AND m.body LIKE '%7946%'`, [customer])).toEqual([{ n: 0 }]);
+  });
+
+  it('the customer posting a message on a case the erasure keeps restricted: refused, and no message is added', async () => {
+    // An open case is inside its retention window: the erasure keeps it, restricted.
+    const [{ id: caseId, customer_id: customer }] = await db.dataSource.query(
+      `SELECT c.id, c.customer_id FROM after_sales_case c JOIN customer u ON u.id = c.customer_id WHERE u.status = 'active' AND c.status = 'open' ORDER BY c.id LIMIT 1`,
+    );
+    const token = await mintDevToken({ kind: 'customer', customerId: customer, purposes: ['after_sales'] }, gw.authConfig);
+    const messages = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM case_message WHERE case_id = $1`, [caseId]))[0].n;
+    const before = await messages();
+    const answer = await raceWithErasure(customer, () => gw.post({ query: POST_MESSAGE, variables: { input: { caseId, body: 'My new address is 1 Other Street' } } }, { authorization: `Bearer ${token}`, 'x-purpose': 'after_sales' }));
+    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    expect(await messages()).toBe(before);
+  });
+
+  it('the customer granting a third party consent: refused, and no grant is in force for the erased customer', async () => {
+    const [{ id: customer }] = await db.dataSource.query(
+      `SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id DESC LIMIT 1`,
+      [DEMO_IDS.demoCustomer],
+    );
+    const token = await mintDevToken({ kind: 'customer', customerId: customer, purposes: ['data_subject_request'] }, gw.authConfig);
+    const expiresAt = new Date(Date.now() + 7 * 86400_000).toISOString();
+    const answer = await raceWithErasure(customer, () =>
+      gw.post({ query: GRANT, variables: { input: { granteeId: DEMO_IDS.thirdParty, categories: ['contact.email'], expiresAt } } }, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request' }),
+    );
+    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM consent_grant WHERE customer_id = $1 AND withdrawn_at IS NULL`, [customer])).toEqual([{ n: 0 }]);
+  });
+});

@@ -9,7 +9,7 @@
  * mark leaves the mail pending, so it is sent again: with the same Message-ID (`<mail id@sender's
  * domain>`), which recipients' mail systems take as the same message.
  * A failed attempt is retried with exponential back-off (1 s, 2 s, 4 s ... at most 15 minutes)
- * and given up after `maxAttempts`; the failure is audited and logged by its SMTP code only.
+ * and given up after `maxAttempts` (DEFAULT_MAX_ATTEMPTS: for longer than a code works); the failure is audited and logged by its SMTP code only.
  */
 import type { Transporter } from 'nodemailer';
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -33,7 +33,7 @@ export interface MailWorkerOptions {
   pollMs?: number;
   /** Mails per run. Default 10. */
   batchSize?: number;
-  /** Attempts before a mail is given up. Default 8. */
+  /** Attempts before a mail is given up. Default DEFAULT_MAX_ATTEMPTS. */
   maxAttempts?: number;
   now?: () => Date;
   /** The jobs metric: each run that handled mail counts as ok with the mails sent, a run that failed as failed. */
@@ -41,6 +41,12 @@ export interface MailWorkerOptions {
 }
 
 export const MAX_BACKOFF_MS = 15 * 60_000;
+/**
+ * The waits before the 11th attempt add up to 1,023 s, about 17 minutes: longer than the
+ * 15 minutes a one-time code works, so a mail server down for as long as the mail could still
+ * be of use loses none. A mail given up after that carries a code that no longer works.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 11;
 
 /** The wait after the `attempt`-th failure (1-based): 1 s, 2 s, 4 s ... at most 15 minutes. */
 export function backoffMs(attempt: number): number {
@@ -80,7 +86,7 @@ export class MailWorker {
   constructor(private readonly options: MailWorkerOptions) {
     this.loop = new PollingLoop(() => this.run(), options.pollMs ?? 500, (error) => options.logger.warn({ err: error }, 'the mail outbox could not be sent'));
     this.batchSize = options.batchSize ?? 10;
-    this.maxAttempts = options.maxAttempts ?? 8;
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.now = options.now ?? (() => new Date());
     this.messageIdDomain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'need-to-know.invalid';
   }

@@ -3,10 +3,12 @@
  * so a failure later in the same run never puts it back in the queue to go out again; a mail sent
  * again after a crash between sending and marking carries the Message-ID it had the first time,
  * so the recipient's mail system takes it as the same message; and a mail goes to the address on
- * file when it leaves, not to one the customer has since corrected.
+ * file when it leaves, not to one the customer has since corrected; and a mail is retried for as
+ * long as the code it carries works.
  */
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { AuditLog } from '../../src/audit/audit-log';
+import { CODE_TTL_MS } from '../../src/domains/privacy-requests/identity-codes';
 import type { AuditEventInput } from '../../src/audit/audit-record';
 import { startMailSink, type MailSink } from '../../src/mail/mail-sink';
 import { MailWorker } from '../../src/mail/mail-worker';
@@ -94,6 +96,26 @@ describe('the mail outbox under failures', () => {
     expect((await outboxRow(id)).to_address).toBe(corrected);
     const [event] = await db.dataSource.query(`SELECT detail FROM audit_event WHERE operation_name = 'sendMail' AND detail->>'mail' = $1 ORDER BY at DESC LIMIT 1`, [id]);
     expect(event.detail).toEqual({ mail: id, topic: 'test:queued before a correction', attempt: 1, readdressed: true });
+  });
+
+  it('is retried for as long as the code it carries works: a mail server down for 15 minutes loses no mail', async () => {
+    const id = await queue(freshCustomer(), 'through an outage');
+    const queuedAt = Date.now();
+    let clock = queuedAt;
+    const down = { sendMail: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNECTION' })) };
+    const during = worker({ transport: down, now: () => new Date(clock) });
+    let row: { status: string; next_attempt_at: Date };
+    for (;;) {
+      await during.runOnce();
+      [row] = await db.dataSource.query(`SELECT status, next_attempt_at FROM mail_outbox WHERE id = $1`, [id]);
+      if (row.status !== 'pending' || row.next_attempt_at.getTime() - queuedAt > CODE_TTL_MS) break;
+      clock = row.next_attempt_at.getTime();
+    }
+    expect(row.status).toBe('pending');
+    // The server is back: the mail goes.
+    clock = row.next_attempt_at.getTime();
+    expect(await worker({ now: () => new Date(clock) }).runOnce()).toEqual({ sent: 1, retrying: 0, givenUp: 0 });
+    expect(received('through an outage')).toHaveLength(1);
   });
 
   it('is given up, unsent and with its body wiped, when its customer has been erased since it was queued', async () => {

@@ -33,7 +33,8 @@ describe('the attempt budgets of verification codes', () => {
   let customers: string[];
   let shiftMs = 0;
   const now = () => new Date(Date.now() + shiftMs);
-  const logger = createLogger('silent');
+  const logLines: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
 
   const tokenOf = (customerId: string) => mintDevToken({ kind: 'customer', customerId, purposes: ['data_subject_request'] }, gw.authConfig);
   const agent = () => mintDevToken({ kind: 'staff', roles: ['customer_service'], purposes: ['data_subject_request'], subject: 'agent-guessing' }, gw.authConfig);
@@ -72,7 +73,7 @@ describe('the attempt budgets of verification codes', () => {
     worker = new MailWorker({ dataSource: db.dataSource, transport: nodemailer.createTransport(sink.url), from: 'privacy@shop.invalid', box: rights.box, auditLog, logger, pollMs: 50, now });
     worker.start();
     customers = (await db.dataSource.query(
-      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id LIMIT 3`,
+      `SELECT c.id FROM customer c WHERE c.status = 'active' AND NOT EXISTS (SELECT 1 FROM privacy_request r WHERE r.customer_id = c.id) ORDER BY c.id LIMIT 4`,
     )).map((r: { id: string }) => r.id);
   });
   afterAll(async () => {
@@ -102,6 +103,23 @@ describe('the attempt budgets of verification codes', () => {
     expect((await db.dataSource.query(`SELECT status FROM privacy_request WHERE id = $1`, [id]))[0].status).toBe('received');
   });
 
+  it("one request's code does not verify another, a code verifies once, and no code reaches a log line", async () => {
+    const customer = customers[2];
+    const token = await tokenOf(customer);
+    const first = await submit(token, { type: 'ACCESS' });
+    const second = await submit(token, { type: 'ACCESS' });
+    if (first.code !== second.code) {
+      const crossed = await verify(token, second.id, first.code);
+      expect(crossed.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CODE_WRONG', attemptsLeft: 4 });
+    }
+    expect((await verify(token, first.id, first.code)).data!.verifyPrivacyRequest.status).toBe('COMPLETED');
+    const again = await verify(token, first.id, first.code);
+    expect(again.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'REQUEST_STATE', requestStatus: 'completed' });
+    // Standing alone, not inside a longer run of digits (a time) or of hex (an id).
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const code of [first.code, second.code]) expect(logLines.filter((l) => new RegExp(`(?<![0-9a-f])${code}(?![0-9a-f])`).test(l))).toEqual([]);
+  });
+
   it("a customer's requests have 15 wrong codes in 24 hours in all, whoever sends them: a new request brings no new guesses until the day has passed", async () => {
     const customer = customers[1];
     const token = await tokenOf(customer);
@@ -121,7 +139,7 @@ describe('the attempt budgets of verification codes', () => {
     expect(unclocked(wrong)).toBe(unclocked(right));
     expect((await db.dataSource.query(`SELECT attempts_left FROM privacy_request_code WHERE request_id = $1`, [fourth.id]))[0].attempts_left).toBe(5);
     // Another customer is not held back by it.
-    const other = await tokenOf(customers[2]);
+    const other = await tokenOf(customers[3]);
     const theirs = await submit(other, { type: 'OBJECTION' });
     expect((await verify(other, theirs.id, theirs.code)).data!.verifyPrivacyRequest.status).toBe('COMPLETED');
 

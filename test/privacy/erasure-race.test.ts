@@ -2,7 +2,7 @@
  * An erasure racing a write about the same customer: the write found the customer active before
  * the erasure committed, and reaches the database while the erasure holds the customer. Whatever
  * it would add about them — a case and its first message, a message on a case the erasure keeps
- * restricted, a consent grant — must not outlive the erasure: the write waits for it, then is
+ * restricted, a consent grant, a corrected email — must not outlive the erasure: the write waits for it, then is
  * refused as a write about a customer that does not exist, and adds nothing.
  */
 import { mintDevToken } from '../../src/auth/dev-token';
@@ -11,9 +11,11 @@ import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { startHttpGateway, type HttpGateway } from '../harness/http';
+import { insertPrivacyRequest } from '../harness/privacy-request-fixture';
 
 const OPEN_CASE = `mutation($input: OpenCaseInput!) { openAfterSalesCase(input: $input) { id } }`;
 const POST_MESSAGE = `mutation($input: PostCaseMessageInput!) { postCaseMessage(input: $input) { id } }`;
+const RECTIFY = `mutation($input: RectifyPersonalDataInput!) { rectifyPersonalData(input: $input) { id status } }`;
 const GRANT = `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id } }`;
 
 describe('an erasure racing a write about the same customer', () => {
@@ -86,6 +88,23 @@ describe('an erasure racing a write about the same customer', () => {
     const answer = await raceWithErasure(customer, () => gw.post({ query: POST_MESSAGE, variables: { input: { caseId, body: 'My new address is 1 Other Street' } } }, { authorization: `Bearer ${token}`, 'x-purpose': 'after_sales' }));
     expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
     expect(await messages()).toBe(before);
+  });
+
+  it("the customer's verified rectification correcting their email: refused, and the erased account holds no address again", async () => {
+    const [{ id: customer }] = await db.dataSource.query(
+      `SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id DESC OFFSET 1 LIMIT 1`,
+      [DEMO_IDS.demoCustomer],
+    );
+    const requestId = await insertPrivacyRequest(db.dataSource, customer, 'rectification', 'identity_verified');
+    const token = await mintDevToken({ kind: 'customer', customerId: customer, purposes: ['data_subject_request'] }, gw.authConfig);
+    const corrected = `new-address-${customer.slice(0, 8)}@mail.example`;
+    const answer = await raceWithErasure(customer, () =>
+      gw.post({ query: RECTIFY, variables: { input: { requestId, account: { email: corrected } } } }, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request' }),
+    );
+    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    const [row] = await db.dataSource.query(`SELECT status, email FROM customer WHERE id = $1`, [customer]);
+    expect(row.status).toBe('erased');
+    expect(row.email).not.toBe(corrected);
   });
 
   it('the customer granting a third party consent: refused, and no grant is in force for the erased customer', async () => {

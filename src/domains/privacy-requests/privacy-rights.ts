@@ -449,6 +449,10 @@ export class PrivacyRights {
     const request = await this.lock(em, requestId);
     if (request.type !== PrivacyRequestType.RECTIFICATION) throw badUserInput(`Privacy request ${request.id} is a ${request.type} request, not a rectification`, { reason: 'REQUEST_TYPE' });
     if (!ACTION_ALLOWED[PrivacyRequestAction.RECTIFY](request)) throw wrongState(request, 'identity_verified or in_progress (its identity verified)');
+    // Locked before anything is corrected: an erasure in progress is waited for, and once it has
+    // committed the corrections would write personal data back into the erased account.
+    const [customer]: Array<{ status: string }> = await em.query(`SELECT status FROM customer WHERE id = $1 FOR UPDATE`, [request.customerId]);
+    if (customer?.status !== 'active') throw notFound('Customer');
     const corrected = await applyCorrections(em, request.customerId, corrections);
     if (corrected.length === 0) throw badUserInput('input: expected at least one correction (account fields, addresses or order shipping)');
     const handler = handlerAfter(request, actor);

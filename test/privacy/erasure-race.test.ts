@@ -3,7 +3,8 @@
  * the erasure committed, and reaches the database while the erasure holds the customer. Whatever
  * it would add about them — a case and its first message, a message on a case the erasure keeps
  * restricted, a consent grant, a corrected email — must not outlive the erasure: the write waits for it, then is
- * refused as a write about a customer that does not exist, and adds nothing.
+ * refused as a write about a customer that does not exist, and adds nothing. And a grantor's
+ * erasure ends their grants: the third party is refused as under a grant that never existed.
  */
 import { mintDevToken } from '../../src/auth/dev-token';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
@@ -119,5 +120,28 @@ describe('an erasure racing a write about the same customer', () => {
     );
     expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
     expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM consent_grant WHERE customer_id = $1 AND withdrawn_at IS NULL`, [customer])).toEqual([{ n: 0 }]);
+  });
+
+  it("erasing a customer who granted a third party consent ends the grant: the third party's next request is refused as one under a grant that never existed", async () => {
+    const [{ id: customer }] = await db.dataSource.query(
+      `SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id OFFSET 2 LIMIT 1`,
+      [DEMO_IDS.demoCustomer],
+    );
+    const token = await mintDevToken({ kind: 'customer', customerId: customer, purposes: ['data_subject_request'] }, gw.authConfig);
+    const expiresAt = new Date(Date.now() + 7 * 86400_000).toISOString();
+    const granted = await gw.post({ query: GRANT, variables: { input: { granteeId: DEMO_IDS.thirdParty, categories: ['identity.account_name'], expiresAt } } }, { authorization: `Bearer ${token}`, 'x-purpose': 'data_subject_request' });
+    const grantId: string = granted.json.data.grantConsent.id;
+    const asThirdParty = async (grant: string) => {
+      const bearer = await mintDevToken({ kind: 'third_party', partnerId: DEMO_IDS.thirdParty, grantId: grant, purposes: ['authorized_sharing'] }, gw.authConfig);
+      const r = await gw.post({ query: `query($id: ID!) { customer(id: $id) { accountName } }`, variables: { id: customer } }, { authorization: `Bearer ${bearer}` });
+      return { status: r.status, body: r.json };
+    };
+    expect((await asThirdParty(grantId)).status).toBe(200);
+
+    await db.dataSource.transaction((em) => eraseCustomer(em, customer, new Date()));
+    const refused = await asThirdParty(grantId);
+    expect(refused).toEqual(await asThirdParty('0c4a1e6b-7d2f-4e8a-9b3c-5d6e7f8a9b0c'));
+    expect(refused.status).toBe(401);
+    expect((await db.dataSource.query(`SELECT withdrawn_at IS NOT NULL AS withdrawn FROM consent_grant WHERE id = $1`, [grantId]))[0].withdrawn).toBe(true);
   });
 });

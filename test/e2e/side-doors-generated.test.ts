@@ -123,7 +123,17 @@ const WRITES_BY_DESIGN: Readonly<Record<string, string>> = {
   'recordPreferenceChoices input.customerId':
     "the storefront records a signed-in customer's cookie choice for any active customer it names, with the same answer and statements either way (policy/operations.ts)",
   'ingestBehaviorEvents input.events[].customerId':
-    "a named customer who objected to analytics has the session dropped; the answer says how many were taken in, never how many were kept (policy/operations.ts)",
+    'a session is kept only for an active customer who allows analytics (an id naming no one is dropped, as an objection is); the answer says how many were taken in, never how many were kept (policy/operations.ts)',
+};
+
+/**
+ * Ids a principal kind may not send at all: refused before any look-up, with one answer whatever
+ * they name (so the comparison holds, and there is no look-up to reach).
+ */
+const REFUSED_WHATEVER_IT_NAMES: Readonly<Record<string, string>> = {
+  'customer submitPrivacyRequest input.customerId': "a customer's request is about themself; customerId is refused",
+  'customer openAfterSalesCase input.customerId': 'customers open cases for themselves; customerId is refused',
+  'customer recordPreferenceChoices input.customerId': 'customers record their own choices; customerId is refused',
 };
 
 const RANDOM = () => randomUUID();
@@ -363,14 +373,20 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
     writes: string[];
   }
 
+  /** The writes logged since the last call, emptying the log. */
+  const writesLogged = async () => {
+    // TypeORM answers a DELETE … RETURNING with [rows, count].
+    const [rows] = (await db.dataSource.query(`DELETE FROM oracle_write RETURNING tbl || ' ' || op AS w`)) as [Array<{ w: string }>, number];
+    return rows.map((r) => r.w).sort();
+  };
+
   async function observe(query: string, caller: Caller, variables: Record<string, unknown>): Promise<Observed> {
-    await q(`TRUNCATE oracle_write`);
+    await writesLogged();
     const { result: response, sql } = await countSql(() => gateway.execute(query, caller, variables, REFERENCES));
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     const outcome = { status: response.http.status ?? 200, ...JSON.parse(JSON.stringify(response.body.singleResult)) };
     const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...event } = (await lastEvent(db.dataSource)) as unknown as Record<string, unknown>;
-    const writes = (await q<{ w: string }>(`SELECT tbl || ' ' || op AS w FROM oracle_write ORDER BY 1`)).map((r) => r.w);
-    return { outcome, statements: sql.statements, event, writes };
+    return { outcome, statements: sql.statements, event, writes: await writesLogged() };
   }
 
   const codes = (o: Observed) => (o.outcome.errors ?? []).map((e) => String(e.extensions?.code));
@@ -396,18 +412,32 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
   // ---- generated inputs ----
 
   /** A value for an input type that gets past validation; the id at `probe` is `id`, other ids are `other(table)` or left out. */
-  function valueOf(type: GraphQLInputType, path: string, coordinate: string, probe: string, id: string, other: (table: string) => string | undefined, place: (input: GraphQLInputObjectType, f: string) => string | undefined, owner?: GraphQLInputObjectType, name?: string): unknown {
+  interface Generation {
+    /** The path of the probed id, and the id it is given. */
+    probe: string;
+    id: string;
+    /** Where the probed id is in a list: a row of the caller's own to send before it, or none. */
+    beside?: string;
+    other: (table: string, required: boolean) => string | undefined;
+    place: (input: GraphQLInputObjectType, f: string) => string | undefined;
+  }
+
+  function valueOf(type: GraphQLInputType, path: string, coordinate: string, g: Generation, owner?: GraphQLInputObjectType, name?: string): unknown {
+    const { probe, id, other, place } = g;
     const sample = SAMPLES[coordinate];
     if (sample) return sample();
     const nullable = getNullableType(type);
     if (isListType(nullable)) {
-      const inner = valueOf(nullable.ofType, `${path}[]`, `${coordinate}[]`, probe, id, other, place, owner, name);
-      return inner === undefined ? undefined : [inner];
+      const inner = valueOf(nullable.ofType, `${path}[]`, `${coordinate}[]`, g, owner, name);
+      if (inner === undefined) return undefined;
+      // The probed id second in a list, after a row of the caller's own: a list is checked whole, not up to its first miss.
+      const onProbe = probe === `${path}[]` || probe.startsWith(`${path}[].`);
+      return onProbe && g.beside ? [valueOf(nullable.ofType, `${path}[]`, `${coordinate}[]`, { ...g, id: g.beside, beside: undefined }, owner, name), inner] : [inner];
     }
     if (isScalarType(nullable) && nullable.name === 'ID') {
       if (path === probe) return id;
       const table = owner && name ? place(owner, name) : undefined;
-      return table ? other(table) : undefined;
+      return table ? other(table, isNonNullType(type)) : undefined;
     }
     if (isInputObjectType(nullable)) {
       const value: Record<string, unknown> = {};
@@ -416,7 +446,7 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
         const onProbe = probe === fieldPath || probe.startsWith(`${fieldPath}.`) || probe.startsWith(`${fieldPath}[]`);
         const isId = getNamedType(f.type).name === 'ID';
         if (!onProbe && !isNonNullType(f.type) && !isId && !SAMPLES[`${nullable.name}.${f.name}`]) continue;
-        const v = valueOf(f.type, fieldPath, `${nullable.name}.${f.name}`, probe, id, other, place, nullable, f.name);
+        const v = valueOf(f.type, fieldPath, `${nullable.name}.${f.name}`, g, nullable, f.name);
         if (v !== undefined) value[f.name] = v;
       }
       return value;
@@ -493,6 +523,9 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
      */
     const reached = new Map<string, boolean>();
     const answered = new Map<string, Set<string>>();
+    const stopped = new Map<string, { lookedUp: boolean; answers: string[] }>();
+    /** Writes the log saw where a write was carried out: page views of a foreign customer's session (so "nothing written" above is not the log's blindness). */
+    let logged = 0;
     for (const { who, caller } of callers) {
       for (const { field, ids } of mutations) {
         const args = field.args.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
@@ -503,32 +536,52 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
           if (!answered.has(key)) answered.set(key, new Set());
           const rows = await rowsFor(who, caller, id.table);
           // Other ids of the input: an in-scope row of theirs, and (a second variant) left out.
-          const variants: Array<[string, (table: string) => string | undefined]> = [['others left out', () => undefined]];
-          if (ids.length > 1) {
-            const own = new Map<string, string | undefined>();
-            for (const o of ids) own.set(o.table, (await rowsFor(who, caller, o.table)).own);
-            variants.push(['others in scope', (t) => own.get(t)]);
-          }
-          for (const [variant, other] of variants) {
+          // A required one is never left out: an in-scope row of its table, else one that does not exist.
+          const own = new Map<string, string | undefined>();
+          for (const o of ids) own.set(o.table, (await rowsFor(who, caller, o.table)).own);
+          const leftOut = (t: string, required: boolean) => (required ? (own.get(t) ?? RANDOM()) : undefined);
+          const variants: Array<[string, (table: string, required: boolean) => string | undefined, string?]> = [['others left out', leftOut]];
+          if (ids.length > 1) variants.push(['others in scope', (t) => own.get(t)]);
+          if (id.path.includes('[]') && rows.own) variants.push(['after a row of its own in the list', leftOut, rows.own]);
+          for (const [variant, other, beside] of variants) {
             const variables = (probeId: string) =>
-              Object.fromEntries(field.args.map((a) => [a.name, valueOf(a.type, a.name, `Mutation.${field.name}(${a.name}:)`, id.path, probeId, other, tableOfInputField)]));
+              Object.fromEntries(field.args.map((a) => [a.name, valueOf(a.type, a.name, `Mutation.${field.name}(${a.name}:)`, { probe: id.path, id: probeId, beside, other, place: tableOfInputField })]));
             // A first random id warms what a first call warms (a view, a template), so the two compared are alike in that.
             await observe(document, caller, variables(RANDOM()));
             const missing = await observe(document, caller, variables(RANDOM()));
             const got = codes(missing);
             if (got.includes('NOT_FOUND') || (got.length === 0 && WRITES_BY_DESIGN[key] !== undefined)) reached.set(key, true);
             answered.get(key)!.add(`${who}: ${got.join(',') || 'carried out'}${got.length ? ` (${missing.outcome.errors![0]!.message})` : ''}`);
+            // A caller granted the write, with a foreign row to try, must be carried to the look-up too (in some variant).
+            const lookedUp = got.includes('NOT_FOUND') || (got.length === 0 && WRITES_BY_DESIGN[key] !== undefined);
+            const kind = `${caller.principal.kind} ${key}`;
+            if (engine.viewFor(caller).operations.has(field.name) && rows.foreign.length > 0 && !REFUSED_WHATEVER_IT_NAMES[kind]) {
+              const s = stopped.get(`${who}: ${key}`) ?? { lookedUp: false, answers: [] };
+              s.lookedUp ||= lookedUp;
+              if (!lookedUp) s.answers.push(`${variant}: ${got.join(',')} ${missing.outcome.errors?.[0]?.message ?? ''}`);
+              stopped.set(`${who}: ${key}`, s);
+            }
             for (const foreign of rows.foreign) {
               const seen = await observe(document, caller, variables(foreign.id));
+              logged += seen.writes.length;
               tally(who, 'mutations');
               for (const d of differences(seen, missing, WRITES_BY_DESIGN[key] !== undefined)) found.push(`${who}: ${key} (${variant}), a row ${foreign.kind}: ${d}`);
+            }
+            // The same id in another spelling PostgreSQL reads as the same uuid, against a missing one spelled alike.
+            const [nearest] = rows.foreign;
+            if (nearest && variant === 'others left out') {
+              const missingCapitals = await observe(document, caller, variables(RANDOM().toUpperCase()));
+              const seen = await observe(document, caller, variables(nearest.id.toUpperCase()));
+              tally(who, 'mutations');
+              for (const d of differences(seen, missingCapitals, WRITES_BY_DESIGN[key] !== undefined)) found.push(`${who}: ${key}, a row ${nearest.kind}, its id in capitals: ${d}`);
             }
           }
         }
       }
     }
     // Every id was carried to its look-up by some caller: a sound door was tried, not a refusal before it.
-    expect({ found, unreached: [...reached].filter(([, r]) => !r).map(([k]) => `${k}: ${[...answered.get(k)!].join('; ')}`) }).toEqual({ found: [], unreached: [] });
+    expect({ found, unreached: [...reached].filter(([, r]) => !r).map(([k]) => `${k}: ${[...answered.get(k)!].join('; ')}`), stopped: [...stopped].filter(([, s]) => !s.lookedUp).map(([k, s]) => `${k}: ${s.answers.join('; ')}`) }).toEqual({ found: [], unreached: [], stopped: [] });
+    expect(logged).toBeGreaterThan(0);
   }, 600_000);
 
   /** The value a read door names a row by: its id, or its own column's value. */
@@ -566,6 +619,13 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
             const seen = await observe(document, caller, value(probe));
             tally(who, 'reads');
             for (const d of differences(seen, missing, false)) found.push(`${who}: ${field.name} ${id.path}, a row ${foreign.kind}: ${d}`);
+          }
+          const [nearest] = rows.foreign;
+          if (nearest && !id.column) {
+            const missingCapitals = await observe(document, caller, value(RANDOM().toUpperCase()));
+            const seen = await observe(document, caller, value(nearest.id.toUpperCase()));
+            tally(who, 'reads');
+            for (const d of differences(seen, missingCapitals, false)) found.push(`${who}: ${field.name} ${id.path}, a row ${nearest.kind}, its id in capitals: ${d}`);
           }
         }
       }
@@ -662,13 +722,12 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
       const rows = await rowsFor(who, caller, 'privacy_request');
       // Over HTTP: the reference is refused at admission, before execution, where the in-process path throws.
       const run = async (reference: string): Promise<Observed> => {
-        await q(`TRUNCATE oracle_write`);
+        await writesLogged();
         const before = totalSqlStatements();
         const response = await http.post({ query: '{ __typename }' }, { authorization: bearerOf(caller), 'x-legal-case': REFERENCES.legalCaseReference, 'x-privacy-request': reference });
         const statements = Array.from({ length: totalSqlStatements() - before }, () => '(a data statement)');
         const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...event } = (await lastEvent(db.dataSource)) as unknown as Record<string, unknown>;
-        const writes = (await q<{ w: string }>(`SELECT tbl || ' ' || op AS w FROM oracle_write ORDER BY 1`)).map((r) => r.w);
-        return { outcome: { status: response.status, ...response.json }, statements, event, writes };
+        return { outcome: { status: response.status, ...response.json }, statements, event, writes: await writesLogged() };
       };
       await run(RANDOM());
       const missing = await run(RANDOM());

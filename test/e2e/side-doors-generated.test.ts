@@ -5,8 +5,13 @@
  * exactly as an id that names nothing:
  * - every Mutation field with an ID anywhere in its arguments (through input objects and lists);
  * - every Query root field looked up by id, and every ID member of a list's filter;
- * - every root list's `after`: a cursor another caller was given, and a tampered one, answer as
- *   a malformed cursor does.
+ * - every root list's `after`, and every list's below a row looked up by id: a cursor another
+ *   caller was given, or given for another row's list, and a tampered one, answer as a malformed
+ *   cursor does;
+ * - and the two ids that travel outside the schema: the privacy request an X-Privacy-Request
+ *   header names, and the case of an upload (POST /attachments, X-Case-Id), over HTTP.
+ * Each foreign id is also tried in capitals (PostgreSQL reads it as the same uuid), and an id in
+ * a list is also tried after one of the caller's own rows (a list is checked whole).
  * "The same" is: status, data, errors (message, code, path), the SQL statements sent (their
  * text, in order: a look-up that stops at a missing row but goes on for a foreign one shows
  * here), the audit event (everything but its id, request id, time and seal), and what was
@@ -42,6 +47,11 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
+import { PDF } from '../harness/attachment-fixtures';
 import type { Caller } from '../../src/policy/principal';
 import { MATRIX, type MatrixRow } from '../../src/policy/disclosure-matrix';
 import { ARGUMENT_REVEALS } from '../../src/policy/arguments';
@@ -137,7 +147,7 @@ const REFUSED_WHATEVER_IT_NAMES: Readonly<Record<string, string>> = {
 };
 
 const RANDOM = () => randomUUID();
-const RATE_LIMITS = { ...DEFAULT_RATE_LIMITS, fieldsPerMinute: 1_000_000, missesPerMinute: 1_000_000, refusalsPerMinute: 1_000_000 };
+const RATE_LIMITS = { ...DEFAULT_RATE_LIMITS, fieldsPerMinute: 1_000_000, missesPerMinute: 1_000_000, refusalsPerMinute: 1_000_000, uploadsPerHour: 1_000_000 };
 
 /** One ID the generator found: where it is in the field's arguments, and the table it names. */
 interface IdPath {
@@ -166,6 +176,8 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
   let db: TestDatabase;
   let gateway: Gateway;
   let http: HttpGateway;
+  let blobDir: string;
+  let stagingDir: string;
   let schema: GraphQLSchema;
   let engine: PolicyEngine;
   let tableNames: string[];
@@ -227,7 +239,13 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
       await q(`CREATE TRIGGER oracle_note AFTER INSERT OR UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION oracle_note()`);
     }
     ({ gateway } = await createTestGateway(db, { rateLimits: RATE_LIMITS }));
-    http = await startHttpGateway(db, { authenticate: callerFrom, rateLimits: RATE_LIMITS });
+    blobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oracle-blobs-'));
+    stagingDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oracle-staging-'));
+    http = await startHttpGateway(
+      db,
+      { authenticate: callerFrom, rateLimits: RATE_LIMITS },
+      { store: new FileSystemBlobStore(blobDir), limits: { photo: 300_000, video: 1_000_000, document: 4_000 }, stagingDir, sweepEveryMs: 0 },
+    );
     schema = await buildGatewaySchema();
     engine = new PolicyEngine(schema);
   }, 180_000);
@@ -242,6 +260,7 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
     await gateway?.stop();
     await http?.close();
     await db?.drop();
+    for (const dir of [blobDir, stagingDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   // ---- which table an ID names ----
@@ -738,5 +757,39 @@ describe('side doors, generated: every id-taking door answers a foreign row as a
       }
     }
     expect(found).toEqual([]);
+  });
+
+  it('an upload to a case outside the scope (POST /attachments, X-Case-Id) answers as one to a case that does not exist, and stores nothing', async () => {
+    const found: string[] = [];
+    const blobs = () => fs.readdirSync(blobDir, { recursive: true }).length;
+    /** Callers whose upload to a missing case got as far as the case's look-up (404), not refused before it. */
+    let lookedUp = 0;
+    for (const { who, caller } of callers) {
+      const rows = await rowsFor(who, caller, 'after_sales_case');
+      const run = async (caseId: string): Promise<Observed> => {
+        await writesLogged();
+        const before = totalSqlStatements();
+        const stored = blobs();
+        const response = await fetch(`${http.url}/attachments`, {
+          method: 'POST',
+          headers: { authorization: bearerOf(caller), 'x-case-id': caseId, 'x-attachment-kind': 'document', 'content-type': 'application/pdf' },
+          body: PDF,
+        });
+        const statements = Array.from({ length: totalSqlStatements() - before }, () => '(a data statement)');
+        const { id: _i, requestId: _r, at: _a, sealId: _s, hash: _h, ...event } = (await lastEvent(db.dataSource)) as unknown as Record<string, unknown>;
+        const writes = [...(await writesLogged()), ...(blobs() > stored ? ['a blob stored'] : [])];
+        return { outcome: { status: response.status, ...((await response.json()) as object) }, statements, event, writes };
+      };
+      await run(RANDOM());
+      const missing = await run(RANDOM());
+      if (missing.outcome.status === 404) lookedUp += 1;
+      for (const foreign of rows.foreign) {
+        const seen = await run(foreign.id);
+        tally(who, 'mutations');
+        for (const d of differences(seen, missing, false)) found.push(`${who}: POST /attachments to a case ${foreign.kind}: ${d}`);
+      }
+    }
+    expect(found).toEqual([]);
+    expect(lookedUp).toBeGreaterThan(0);
   });
 });

@@ -417,4 +417,41 @@ describe('after-sales attachments over HTTP', () => {
     const officerDownload = await download(linkOf(listed));
     expect([officerDownload.status, officerDownload.body.equals(PDF)]).toEqual([200, true]);
   });
+
+  it("an upload on its way while the case's customer is erased answers as an upload to a case that does not exist, and stores nothing", async () => {
+    const [raced] = await db.dataSource.query(
+      `SELECT c.id, c.customer_id AS "customerId" FROM after_sales_case c JOIN customer u ON u.id = c.customer_id
+        WHERE u.status = 'active' AND c.status = 'open' AND c.customer_id NOT IN ($1, $2) ORDER BY c.id DESC LIMIT 1`,
+      [DEMO_IDS.demoCustomer, otherCase.customerId],
+    );
+    const token = await customerService();
+    const missing = await upload(token, RANDOM_ID, 'document', PDF, { 'content-type': 'application/pdf' });
+    const blobsBefore = await blobs();
+    // The erasure holds the customer uncommitted while the upload runs: the upload found the case,
+    // and its row waits for the erasure (migration 1795000014421), which then commits.
+    const runner = db.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    let answer;
+    try {
+      await eraseCustomer(runner.manager, raced.customerId, new Date());
+      const pending = upload(token, raced.id, 'document', PDF, { 'content-type': 'application/pdf' });
+      const deadline = Date.now() + 10_000;
+      let settled = false;
+      void pending.finally(() => (settled = true)).catch(() => undefined);
+      while (!settled && (await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n === 0) {
+        if (Date.now() > deadline) throw new Error('the upload neither waited nor answered');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await runner.commitTransaction();
+      answer = await pending;
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(answer).toEqual(missing);
+    expect(answer.status).toBe(404);
+    expect(await blobs()).toEqual(blobsBefore);
+    expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM attachment_upload WHERE case_id = $1`, [raced.id])).toEqual([{ n: 0 }]);
+  });
 });

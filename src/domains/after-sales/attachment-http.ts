@@ -29,6 +29,7 @@
  * attachment too. The audit event is written
  * before a byte of content leaves (fail closed).
  */
+import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -223,9 +224,14 @@ export function createAttachmentEndpoints(deps: AttachmentEndpointDeps) {
       }
       await transaction.end(true);
     } catch (error) {
-      deps.logger.error({ requestId, err: error }, 'an upload could not be recorded: its blob is deleted again');
       await transaction.end(false).catch(() => undefined);
       await deps.store.delete(storageKey).catch(() => undefined);
+      // The case's customer was erased while the upload was on its way (its row waited for the
+      // erasure, then was refused: platform/request-transaction.ts): answered as a missing case.
+      if (error instanceof GraphQLError && error.extensions.code === ErrorCode.NOT_FOUND) {
+        return refuseUpload(req, res, caller, requestId, 404, ErrorCode.NOT_FOUND, 'After-sales case not found');
+      }
+      deps.logger.error({ requestId, err: error }, 'an upload could not be recorded: its blob is deleted again');
       return sendWithheld(res, error);
     }
     send(res, 201, { uploadId: id, caseId: found.id, kind: attachmentKind, contentType: staged.contentType, sizeBytes: String(staged.sizeBytes), sha256: staged.sha256, expiresAt: expiresAt.toISOString() }, { 'cache-control': 'no-store' });

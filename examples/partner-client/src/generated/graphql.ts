@@ -14,6 +14,7 @@ export type ShipmentEventInput = {
   /** The carrier's own id of this scan, 1 to 100 characters: a scan sent again with the same id is stored once. */
   eventId: string;
   location: string;
+  /** When the scan happened; at most an hour after the gateway's clock. */
   occurredAt: string;
   /** The status the carrier reports with this scan, if any; it moves the shipment only forward (see the README). */
   status?: ShipmentStatus | null | undefined;

@@ -41,19 +41,21 @@ export interface CompletedOrder {
  *   whenever the job runs, so the schedule does not depend on how often it does;
  * - a `refunded` order once its refund has settled: it stays `refunded` (what happened to it)
  *   and is completed when the last refund settled.
- * Completing sets `completed_at`, which sets `retain_until` (the order's trigger).
+ * Completing sets `completed_at`, which sets `retain_until` (the order's trigger). The window's
+ * days are days of 24 hours: added in the session's time zone, a day across a daylight-saving
+ * change would be 23 or 25 hours, and the moment would depend on the database's settings.
  */
 export async function completeDueOrders(client: Pick<PoolClient, 'query'>, asOf: Date, afterSalesWindowDays: number, limit: number): Promise<CompletedOrder[]> {
   const { rows } = await client.query<{ id: string; customer_id: string }>(
     `WITH delivered AS (
-       SELECT o.id, greatest(d.last_delivered + make_interval(days => $2::int), c.last_closed) AS completed_at
+       SELECT o.id, greatest(d.last_delivered + make_interval(hours => 24 * $2::int), c.last_closed) AS completed_at
          FROM "order" o
          CROSS JOIN LATERAL (SELECT max(s.delivered_at) AS last_delivered, bool_and(s.status = 'delivered') AS all_delivered
                                FROM shipment s WHERE s.order_id = o.id) d
          CROSS JOIN LATERAL (SELECT max(c.closed_at) AS last_closed, coalesce(bool_or(c.closed_at IS NULL), false) AS any_open
                                FROM after_sales_case c WHERE c.order_id = o.id) c
         WHERE o.status = 'delivered' AND o.completed_at IS NULL AND d.all_delivered AND NOT c.any_open
-          AND greatest(d.last_delivered + make_interval(days => $2::int), c.last_closed) <= $1
+          AND greatest(d.last_delivered + make_interval(hours => 24 * $2::int), c.last_closed) <= $1
      ), refunded AS (
        SELECT o.id, r.settled AS completed_at
          FROM "order" o

@@ -1,0 +1,189 @@
+/**
+ * Where "3 years" begins and ends, read as an outside tester reads the policy (§4: kept 3 years
+ * after the order and its after-sales service are complete): the schedule is counted on the UTC
+ * calendar, to the second, whatever time zone the database session or the process runs in. A
+ * record is due at its `retain_until` exactly and not a second before; a leap day's third
+ * anniversary is the last day of February; a daylight-saving change in some local zone moves
+ * nothing. The preview (a dry run) and the run agree at every boundary.
+ *
+ * The database here runs its sessions in America/Los_Angeles (as `ALTER DATABASE ... SET timezone`
+ * or a server's `timezone` setting would), so a computation made in the session's local calendar
+ * shows up as an hour or a day off the expected UTC values, which are written out by hand below.
+ * (The job's own JavaScript reads dates in UTC only; the file passes under TZ=Asia/Tokyo as well.)
+ */
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/data-source';
+import { runRetention, type RetentionResult } from '../../src/retention/retention-job';
+import type { RetentionReport } from '../../src/retention/retention-report';
+import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '../harness/database';
+import { insertCustomer, insertOrder } from './retention-fixtures';
+
+const d = (iso: string) => new Date(iso);
+const SECOND = 1000;
+
+const CUSTOMER = 'b0d0c1e5-0000-4000-8000-000000000001';
+const O = {
+  /** Completed on the leap day, at 03:00 UTC (the evening of 28 February in Los Angeles). */
+  leapDay: 'b0d00000-0000-4000-8000-000000000001',
+  /** Completed at 10:30 UTC on the day Los Angeles moved its clocks forward in 2024 (not in 2027). */
+  springForward: 'b0d00000-0000-4000-8000-000000000002',
+  /** Delivered 30 days before the day after Los Angeles moved its clocks back in 2026. */
+  acrossFallBack: 'b0d00000-0000-4000-8000-000000000003',
+};
+/** An after-sales case of no order, closed on the leap day at 03:00 UTC. */
+const CASE = 'b0d0ca5e-0000-4000-8000-000000000001';
+
+/** What the policy's calendar says, worked out by hand on the UTC calendar. */
+const EXPECTED = {
+  leapDay: d('2027-02-28T03:00:00Z'),
+  springForward: d('2027-03-10T10:30:00Z'),
+  /** 2026-10-05T12:00Z + 30 days = 2026-11-04T12:00Z. */
+  acrossFallBackCompleted: d('2026-11-04T12:00:00Z'),
+  case: d('2027-02-28T03:00:00Z'),
+};
+
+function reportOf(result: RetentionResult): RetentionReport {
+  if (!result.ran) throw new Error(`expected the job to run, got: ${result.reason}`);
+  return result.report;
+}
+
+/** The partners and the policy version the fixtures name, without the demo seed. */
+async function referenceRows(ds: DataSource): Promise<void> {
+  await ds.query(`INSERT INTO partner (id, kind, name) VALUES ($1, 'logistics', 'Carrier A'), ($2, 'payment', 'Payments A')`, [
+    DEMO_IDS.logisticsPartners[0],
+    DEMO_IDS.paymentProviders[0],
+  ]);
+  await ds.query(`INSERT INTO policy_version (version, published_at, effective_at, sha256) VALUES ('1', '2000-01-01Z', '2000-01-01Z', $1)`, ['0'.repeat(64)]);
+}
+
+describe('the retention schedule counts 3 years on the UTC calendar, whatever the time zones', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const name = new URL(db.url).pathname.slice(1);
+    await db.dataSource.query(`ALTER DATABASE "${name}" SET timezone TO 'America/Los_Angeles'`);
+    await db.dataSource.destroy();
+    ds = createDataSource({ url: db.url, poolSize: 3 });
+    await ds.initialize();
+    await referenceRows(ds);
+    await insertCustomer(ds, CUSTOMER, d('2020-01-01T00:00:00Z'));
+    await insertOrder(ds, { id: O.leapDay, customerId: CUSTOMER, status: 'completed', placedAt: d('2024-02-01T00:00:00Z'), deliveredAt: d('2024-02-05T00:00:00Z'), completedAt: d('2024-02-29T03:00:00Z') });
+    await insertOrder(ds, { id: O.springForward, customerId: CUSTOMER, status: 'completed', placedAt: d('2024-02-01T00:00:00Z'), deliveredAt: d('2024-02-05T00:00:00Z'), completedAt: d('2024-03-10T10:30:00Z') });
+    await insertOrder(ds, { id: O.acrossFallBack, customerId: CUSTOMER, status: 'delivered', placedAt: d('2026-09-30T00:00:00Z'), deliveredAt: d('2026-10-05T12:00:00Z') });
+    await ds.query(
+      `INSERT INTO after_sales_case (id, customer_id, order_id, type, status, subject, opened_at, closed_at) VALUES ($1, $2, NULL, 'consultation', 'closed', 'Sizes', '2024-02-20Z', '2024-02-29T03:00:00Z')`,
+      [CASE, CUSTOMER],
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    if (ds?.isInitialized) await ds.destroy();
+    await db?.drop();
+  });
+
+  const scheduleOf = async (id: string) => (await ds.query(`SELECT retain_until, completed_at, retention_applied_at FROM "order" WHERE id = $1`, [id]))[0];
+
+  it('runs where it says: the sessions in Los Angeles', async () => {
+    expect(await ds.query(`SHOW timezone`)).toEqual([{ TimeZone: 'America/Los_Angeles' }]);
+  });
+
+  it('schedules an order completed on a leap day for 28 February three years on, at the same UTC time', async () => {
+    expect((await scheduleOf(O.leapDay)).retain_until).toEqual(EXPECTED.leapDay);
+  });
+
+  it('schedules an order completed on a daylight-saving day at the same UTC time three years on', async () => {
+    expect((await scheduleOf(O.springForward)).retain_until).toEqual(EXPECTED.springForward);
+  });
+
+  it('schedules an after-sales case of no order alike', async () => {
+    expect((await ds.query(`SELECT retain_until FROM after_sales_case WHERE id = $1`, [CASE]))[0].retain_until).toEqual(EXPECTED.case);
+  });
+
+  it('computes the same schedule when the order is completed in a session of another time zone', async () => {
+    await ds.transaction(async (em) => {
+      await em.query(`SET LOCAL timezone TO 'Pacific/Kiritimati'`);
+      await em.query(`UPDATE "order" SET completed_at = completed_at WHERE id = $1`, [O.leapDay]);
+      expect((await em.query(`SELECT retain_until FROM "order" WHERE id = $1`, [O.leapDay]))[0].retain_until).toEqual(EXPECTED.leapDay);
+    });
+  });
+
+  it('completes a delivered order 30 days of 24 hours after its last delivery, across a daylight-saving change', async () => {
+    const justBefore = new Date(EXPECTED.acrossFallBackCompleted.getTime() - SECOND);
+    const early = reportOf(await runRetention(ds, { asOf: justBefore, batchSize: 10 }));
+    expect(early.ordersCompleted).toBe(0);
+    expect((await scheduleOf(O.acrossFallBack)).completed_at).toBeNull();
+    const onTime = reportOf(await runRetention(ds, { asOf: EXPECTED.acrossFallBackCompleted, batchSize: 10 }));
+    expect(onTime.ordersCompleted).toBe(1);
+    expect(await scheduleOf(O.acrossFallBack)).toEqual(
+      expect.objectContaining({ completed_at: EXPECTED.acrossFallBackCompleted, retain_until: d('2029-11-04T12:00:00Z') }),
+    );
+  });
+
+  it('leaves a record alone one second before its retain_until, in the preview and in the run', async () => {
+    const asOf = new Date(EXPECTED.leapDay.getTime() - SECOND);
+    const preview = reportOf(await runRetention(ds, { asOf, dryRun: true, batchSize: 10 }));
+    const run = reportOf(await runRetention(ds, { asOf, batchSize: 10 }));
+    expect(preview.tables).toEqual(run.tables);
+    expect(run.tables.order).toEqual({ found: 0, anonymized: 0, deleted: 0, held: 0 });
+    expect(run.tables.after_sales_case).toEqual({ found: 0, anonymized: 0, deleted: 0, held: 0 });
+    expect((await scheduleOf(O.leapDay)).retention_applied_at).toBeNull();
+  });
+
+  it('applies the plans at retain_until exactly, to the leap-day order and case and not to the one due later, in the preview and in the run', async () => {
+    const asOf = EXPECTED.leapDay;
+    const preview = reportOf(await runRetention(ds, { asOf, dryRun: true, batchSize: 10 }));
+    const run = reportOf(await runRetention(ds, { asOf, batchSize: 10 }));
+    expect(preview.tables).toEqual(run.tables);
+    expect(run.tables.order).toEqual({ found: 1, anonymized: 1, deleted: 0, held: 0 });
+    // The leap-day order has no case; the case of no order is deleted.
+    expect(run.tables.after_sales_case).toEqual({ found: 1, anonymized: 0, deleted: 1, held: 0 });
+    expect((await scheduleOf(O.leapDay)).retention_applied_at).toEqual(asOf);
+    expect((await scheduleOf(O.springForward)).retention_applied_at).toBeNull();
+    expect(await ds.query(`SELECT id FROM after_sales_case WHERE id = $1`, [CASE])).toEqual([]);
+  });
+
+  it('applies them to the daylight-saving order at its UTC moment, not an hour later', async () => {
+    const run = reportOf(await runRetention(ds, { asOf: EXPECTED.springForward, batchSize: 10 }));
+    expect(run.tables.order).toEqual({ found: 1, anonymized: 1, deleted: 0, held: 0 });
+    expect((await scheduleOf(O.springForward)).retention_applied_at).toEqual(EXPECTED.springForward);
+  });
+
+});
+
+describe('the migration to the UTC calendar', () => {
+  it('recomputes the schedules written in a session of another time zone before it', async () => {
+    const db = await createTestDatabase();
+    try {
+      const name = new URL(db.url).pathname.slice(1);
+      await db.dataSource.query(`ALTER DATABASE "${name}" SET timezone TO 'America/Los_Angeles'`);
+      await db.dataSource.destroy();
+      const ds = createDataSource({ url: db.url, poolSize: 1 });
+      await ds.initialize();
+      try {
+        await revertMigrationsThrough(ds, 'RetentionScheduleUtc1795000014400');
+        await referenceRows(ds);
+        await insertCustomer(ds, CUSTOMER, d('2020-01-01T00:00:00Z'));
+        await insertOrder(ds, { id: O.leapDay, customerId: CUSTOMER, status: 'completed', placedAt: d('2024-02-01T00:00:00Z'), deliveredAt: d('2024-02-05T00:00:00Z'), completedAt: d('2024-02-29T03:00:00Z') });
+        await ds.query(
+          `INSERT INTO after_sales_case (id, customer_id, order_id, type, status, subject, opened_at, closed_at) VALUES ($1, $2, NULL, 'consultation', 'closed', 'Sizes', '2024-02-20Z', '2024-02-29T03:00:00Z')`,
+          [CASE, CUSTOMER],
+        );
+        const schedules = async () => ({
+          order: (await ds.query(`SELECT retain_until FROM "order" WHERE id = $1`, [O.leapDay]))[0].retain_until,
+          case: (await ds.query(`SELECT retain_until FROM after_sales_case WHERE id = $1`, [CASE]))[0].retain_until,
+        });
+        // Before it: the session's calendar, a day late.
+        expect(await schedules()).toEqual({ order: d('2027-03-01T03:00:00Z'), case: d('2027-03-01T03:00:00Z') });
+        await ds.runMigrations();
+        expect(await schedules()).toEqual({ order: EXPECTED.leapDay, case: EXPECTED.case });
+      } finally {
+        await ds.destroy();
+      }
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
+});

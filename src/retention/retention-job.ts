@@ -18,6 +18,9 @@
  * One at a time: the job holds a PostgreSQL advisory lock for its whole run; a second one
  * finds it taken and returns `{ ran: false }` at once (the CLI says so and exits 0).
  *
+ * Holds placed during a run: each batch takes the holds' fence (legal-hold.service.ts) before it
+ * reads a hold, so a hold is either committed before the batch reads it or waits for its COMMIT.
+ *
  * Idempotent and resumable: what a batch did is committed with the run's report and its
  * cursor (`retention_run`), so a run killed mid-batch loses only that batch's uncommitted work,
  * and the next run resumes it with the same cut-off `asOf`: the end state and the report are
@@ -35,7 +38,7 @@ import { AuditLog, type SealLink } from '../audit/audit-log';
 import { maintainAuditPartitions } from '../audit/audit-partitions';
 import { countSetCandidates, expireAuditSets, type AuditSetCursor } from '../audit/audit-sets';
 import { pageViewsKeptFrom, utcDayOf } from '../domains/behavior/behavior.service';
-import { orderIsHeld, customerIsHeld } from '../domains/legal-holds/legal-hold.service';
+import { customerIsHeld, fenceNewHolds, orderIsHeld } from '../domains/legal-holds/legal-hold.service';
 import { completeDueOrders } from '../domains/orders/order-lifecycle';
 import type { RetentionSettings } from '../platform/config';
 import type { Logger } from '../platform/logger';
@@ -223,6 +226,8 @@ class RetentionJob {
     let seal: SealLink;
     let result: T;
     try {
+      // Before it reads a hold: a hold being placed commits first, one placed from now on after it.
+      await fenceNewHolds(this.client);
       result = await work();
       this.state.batches += 1;
       await this.client.query(`UPDATE retention_run SET batches = $2, report = $3 WHERE id = $1`, [this.runId, this.state.batches, JSON.stringify(this.savedState())]);

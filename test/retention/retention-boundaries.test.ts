@@ -17,7 +17,7 @@ import { runRetention, type RetentionResult } from '../../src/retention/retentio
 import type { RetentionReport } from '../../src/retention/retention-report';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '../harness/database';
-import { insertCustomer, insertOrder } from './retention-fixtures';
+import { insertCustomer, insertOrder, referenceRows } from './retention-fixtures';
 
 const d = (iso: string) => new Date(iso);
 const SECOND = 1000;
@@ -46,15 +46,6 @@ const EXPECTED = {
 function reportOf(result: RetentionResult): RetentionReport {
   if (!result.ran) throw new Error(`expected the job to run, got: ${result.reason}`);
   return result.report;
-}
-
-/** The partners and the policy version the fixtures name, without the demo seed. */
-async function referenceRows(ds: DataSource): Promise<void> {
-  await ds.query(`INSERT INTO partner (id, kind, name) VALUES ($1, 'logistics', 'Carrier A'), ($2, 'payment', 'Payments A')`, [
-    DEMO_IDS.logisticsPartners[0],
-    DEMO_IDS.paymentProviders[0],
-  ]);
-  await ds.query(`INSERT INTO policy_version (version, published_at, effective_at, sha256) VALUES ('1', '2000-01-01Z', '2000-01-01Z', $1)`, ['0'.repeat(64)]);
 }
 
 describe('the retention schedule counts 3 years on the UTC calendar, whatever the time zones', () => {

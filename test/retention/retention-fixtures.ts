@@ -20,6 +20,15 @@ export interface OrderFixture {
   caseClosedAt?: Date | null;
 }
 
+/** The partners and the policy version the fixtures name, for a test that does without the demo seed. */
+export async function referenceRows(ds: DataSource): Promise<void> {
+  await ds.query(`INSERT INTO partner (id, kind, name) VALUES ($1, 'logistics', 'Carrier A'), ($2, 'payment', 'Payments A')`, [
+    DEMO_IDS.logisticsPartners[0],
+    DEMO_IDS.paymentProviders[0],
+  ]);
+  await ds.query(`INSERT INTO policy_version (version, published_at, effective_at, sha256) VALUES ('1', '2000-01-01Z', '2000-01-01Z', $1)`, ['0'.repeat(64)]);
+}
+
 /** A customer of their own (name and email from the id), so holds on one leave the others alone. */
 export async function insertCustomer(ds: DataSource, id: string, createdAt: Date): Promise<void> {
   await ds.query(`INSERT INTO customer (id, account_name, email, phone, created_at) VALUES ($1, $2, $3, '+44 7700 900123', $4)`, [

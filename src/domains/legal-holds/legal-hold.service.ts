@@ -7,6 +7,22 @@
 import type { EntityManager } from 'typeorm';
 import { LegalHoldEntity, LegalHoldScope } from './legal-hold.entity';
 
+/**
+ * The advisory lock ('NTK-HOLD') that orders a hold being placed against a transaction that
+ * decides what the holds cover and removes the rest (a retention batch, an erasure). Those take
+ * it shared, first thing in their transaction, before they read a hold; placing a hold takes it
+ * exclusive before it writes. So a hold placed while such a transaction runs is committed after
+ * it, and one placed before it began is committed before its first read: no transaction ever
+ * removes a row that a hold committed before its own COMMIT covers. Row locks cannot say this:
+ * a hold on a customer locks no order, and a statement's snapshot predates the hold it waited for.
+ */
+const HOLD_FENCE = '5644218890860842052';
+
+/** In the caller's transaction: waits for holds being placed, and keeps new ones waiting until it ends. */
+export async function fenceNewHolds(client: { query(sql: string): Promise<unknown> }): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock_shared(${HOLD_FENCE})`);
+}
+
 /** SQL: the order row `alias` is covered by an active hold (on the order, or on its customer). */
 export function orderIsHeld(alias: string): string {
   return `EXISTS (SELECT 1 FROM legal_hold h WHERE h.released_at IS NULL
@@ -28,8 +44,10 @@ export interface PlaceHold {
   at: Date;
 }
 
+/** In the caller's transaction, which must commit it (the fence is held until then). */
 export async function placeLegalHold(em: EntityManager, hold: PlaceHold): Promise<LegalHoldEntity> {
   const repo = em.getRepository(LegalHoldEntity);
+  await em.query(`SELECT pg_advisory_xact_lock(${HOLD_FENCE})`);
   const inserted = await repo.insert({
     scope: hold.scope,
     customerId: hold.scope === LegalHoldScope.CUSTOMER ? hold.customerId : null,

@@ -20,11 +20,12 @@
  * from the same definitions: an order is inside its window until its `retain_until` (kept by
  * triggers: NULL while it is not completed or a case of it is open, else 3 years after it
  * completed and its last case closed); a case until its own `retain_until`, and while its order
- * is kept. `orderIsHeld` and `customerIsHeld` (legal-hold.service.ts) say what a hold covers.
+ * is kept. `orderIsHeld` and `customerIsHeld` (legal-hold.service.ts) say what a hold covers, and
+ * the holds' fence there keeps a hold placed meanwhile from landing between its reads and writes.
  */
 import type { EntityManager } from 'typeorm';
 import { eraseCustomerAttachments } from '../../domains/after-sales/attachment.service';
-import { customerIsHeld, orderIsHeld } from '../../domains/legal-holds/legal-hold.service';
+import { customerIsHeld, fenceNewHolds, orderIsHeld } from '../../domains/legal-holds/legal-hold.service';
 import { returnedRows } from '../../platform/returning';
 import { subjectCondition, type KeepWhile, type PrivacyHandler, type Replacement } from './privacy-handler';
 import { HANDLERS_BY_TABLE, PRIVACY_HANDLERS } from './registry';
@@ -87,6 +88,8 @@ function anchorOf(keep: KeepWhile & { column: string }): string {
 export async function eraseCustomer(db: EntityManager, customerId: string, at: Date, options: ErasureOptions = {}): Promise<Erasure> {
   const handlers = options.handlers ?? PRIVACY_HANDLERS;
   const byTable = options.handlers ? new Map(handlers.map((h) => [h.table, h])) : HANDLERS_BY_TABLE;
+  // Before it reads a hold: one being placed commits first, one placed from now on after the erasure.
+  await fenceNewHolds(db);
   const locked: Array<{ id: string }> = await db.query(`SELECT id FROM customer WHERE id = $1 FOR UPDATE`, [customerId]);
   if (locked.length === 0) throw new Error(`eraseCustomer: no customer ${customerId}`);
 

@@ -13,11 +13,10 @@
  */
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/data-source';
-import { runRetention, type RetentionResult } from '../../src/retention/retention-job';
-import type { RetentionReport } from '../../src/retention/retention-report';
+import { runRetention } from '../../src/retention/retention-job';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '../harness/database';
-import { insertCustomer, insertOrder, referenceRows } from './retention-fixtures';
+import { insertCustomer, insertOrder, referenceRows, reportOf } from './retention-fixtures';
 
 const d = (iso: string) => new Date(iso);
 const SECOND = 1000;
@@ -42,11 +41,6 @@ const EXPECTED = {
   acrossFallBackCompleted: d('2026-11-04T12:00:00Z'),
   case: d('2027-02-28T03:00:00Z'),
 };
-
-function reportOf(result: RetentionResult): RetentionReport {
-  if (!result.ran) throw new Error(`expected the job to run, got: ${result.reason}`);
-  return result.report;
-}
 
 describe('the retention schedule counts 3 years on the UTC calendar, whatever the time zones', () => {
   let db: TestDatabase;

@@ -3,6 +3,8 @@
  * retention tests: the clock is the test's (`asOf`), and these orders sit where it puts them.
  */
 import type { DataSource } from 'typeorm';
+import type { RetentionResult } from '../../src/retention/retention-job';
+import type { RetentionReport } from '../../src/retention/retention-report';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 
 export const DAY = 24 * 3600 * 1000;
@@ -91,4 +93,10 @@ export async function stateOf(ds: DataSource, orderIds: readonly string[]): Prom
     case_message: await q(`SELECT c.order_id, m.body FROM case_message m JOIN after_sales_case c ON c.id = m.case_id WHERE c.order_id = ANY($1) ORDER BY 1, 2`),
     case_record: await q(`SELECT c.order_id, r.action FROM case_record r JOIN after_sales_case c ON c.id = r.case_id WHERE c.order_id = ANY($1) ORDER BY 1, 2`),
   };
+}
+
+/** The report of a run that ran; a run that did not is a failure of the test. */
+export function reportOf(result: RetentionResult): RetentionReport {
+  if (!result.ran) throw new Error(`expected the job to run, got: ${result.reason}`);
+  return result.report;
 }

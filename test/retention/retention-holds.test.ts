@@ -11,19 +11,13 @@ import type { DataSource } from 'typeorm';
 import { LegalHoldScope } from '../../src/domains/legal-holds/legal-hold.entity';
 import { placeLegalHold, releaseLegalHold } from '../../src/domains/legal-holds/legal-hold.service';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
-import { runRetention, type RetentionResult } from '../../src/retention/retention-job';
-import type { RetentionReport } from '../../src/retention/retention-report';
+import { runRetention } from '../../src/retention/retention-job';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { insertCustomer, insertOrder, referenceRows } from './retention-fixtures';
+import { insertCustomer, insertOrder, referenceRows, reportOf } from './retention-fixtures';
 
 const AS_OF = new Date('2026-12-01T00:00:00Z');
 const d = (iso: string) => new Date(iso);
 const OLD = { placedAt: d('2022-11-01T10:00:00Z'), deliveredAt: d('2022-11-06T10:00:00Z'), completedAt: d('2022-11-16T10:00:00Z') };
-
-function reportOf(result: RetentionResult): RetentionReport {
-  if (!result.ran) throw new Error(`expected the job to run, got: ${result.reason}`);
-  return result.report;
-}
 
 let seq = 0;
 /** A customer of their own with `orders` expired orders (each with a closed case); returns their ids. */

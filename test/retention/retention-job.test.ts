@@ -7,11 +7,11 @@
 import { Client } from 'pg';
 import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { verifyAuditLog } from '../../src/audit/verify';
-import { RETENTION_LOCK, runRetention, type RetentionResult } from '../../src/retention/retention-job';
+import { RETENTION_LOCK, runRetention } from '../../src/retention/retention-job';
 import { describeReport, type RetentionReport } from '../../src/retention/retention-report';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { insertCustomer, insertOrder, stateOf } from './retention-fixtures';
+import { insertCustomer, insertOrder, reportOf, stateOf } from './retention-fixtures';
 
 const AS_OF = new Date('2026-12-01T00:00:00Z');
 const d = (iso: string) => new Date(iso);
@@ -64,11 +64,6 @@ async function prepared(): Promise<TestDatabase> {
     ['p'.repeat(43)],
   );
   return db;
-}
-
-function reportOf(result: RetentionResult): RetentionReport {
-  if (!result.ran) throw new Error(`expected the job to run, got: ${result.reason}`);
-  return result.report;
 }
 
 describe('the retention job', () => {

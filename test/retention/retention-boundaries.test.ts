@@ -172,3 +172,53 @@ describe('the migration to the UTC calendar', () => {
     }
   }, 60_000);
 });
+
+describe('an after-sales case opened on an order the job has already anonymized', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await referenceRows(db.dataSource);
+    await insertCustomer(db.dataSource, CUSTOMER, d('2020-01-01T00:00:00Z'));
+  }, 60_000);
+  afterAll(() => db.drop());
+
+  it('puts the order back on the schedule: the case is kept 3 years after it closes, then removed', async () => {
+    const ds = db.dataSource;
+    await insertOrder(ds, { id: O.leapDay, customerId: CUSTOMER, status: 'completed', placedAt: d('2022-01-01T00:00:00Z'), deliveredAt: d('2022-01-05T00:00:00Z'), completedAt: d('2022-02-01T00:00:00Z') });
+    await runRetention(ds, { asOf: d('2025-02-01T00:00:00Z') });
+    expect((await ds.query(`SELECT retention_applied_at FROM "order" WHERE id = $1`, [O.leapDay]))[0].retention_applied_at).toEqual(d('2025-02-01T00:00:00Z'));
+    // Four years on, the customer writes about the order; the case is closed a week later.
+    const [{ id: caseId }] = await ds.query(
+      `INSERT INTO after_sales_case (customer_id, order_id, type, status, subject, opened_at) VALUES ($1, $2, 'complaint', 'open', 'Sole came off', '2026-02-01Z') RETURNING id`,
+      [CUSTOMER, O.leapDay],
+    );
+    await ds.query(`INSERT INTO case_message (case_id, author_side, body, sent_at) VALUES ($1, 'customer', 'The sole came off', '2026-02-01Z')`, [caseId]);
+    await ds.query(`UPDATE after_sales_case SET status = 'closed', closed_at = '2026-02-08T00:00:00Z' WHERE id = $1`, [caseId]);
+    expect((await ds.query(`SELECT retain_until FROM "order" WHERE id = $1`, [O.leapDay]))[0].retain_until).toEqual(d('2029-02-08T00:00:00Z'));
+    const cases = () => ds.query(`SELECT count(*)::int AS n FROM after_sales_case WHERE id = $1`, [caseId]);
+    await runRetention(ds, { asOf: d('2029-02-07T23:59:59Z') });
+    expect(await cases()).toEqual([{ n: 1 }]);
+    const due = reportOf(await runRetention(ds, { asOf: d('2029-02-08T00:00:00Z') }));
+    expect(due.tables.case_message).toEqual({ found: 1, anonymized: 0, deleted: 1, held: 0 });
+    expect(await cases()).toEqual([{ n: 0 }]);
+  });
+
+  it('the migration puts back on the list an order that had such a case before it', async () => {
+    const scratch = await createTestDatabase();
+    try {
+      const ds = scratch.dataSource;
+      await revertMigrationsThrough(ds, 'RetentionCaseAfterApplied1795000014401');
+      await referenceRows(ds);
+      await insertCustomer(ds, CUSTOMER, d('2020-01-01T00:00:00Z'));
+      await insertOrder(ds, { id: O.leapDay, customerId: CUSTOMER, status: 'completed', placedAt: d('2022-01-01T00:00:00Z'), deliveredAt: d('2022-01-05T00:00:00Z'), completedAt: d('2022-02-01T00:00:00Z') });
+      await insertOrder(ds, { id: O.springForward, customerId: CUSTOMER, status: 'completed', placedAt: d('2022-01-01T00:00:00Z'), deliveredAt: d('2022-01-05T00:00:00Z'), completedAt: d('2022-02-01T00:00:00Z') });
+      await ds.query(`UPDATE "order" SET retention_applied_at = '2025-02-01Z' WHERE id = ANY($1)`, [[O.leapDay, O.springForward]]);
+      await ds.query(`INSERT INTO after_sales_case (customer_id, order_id, type, status, subject, opened_at) VALUES ($1, $2, 'complaint', 'open', 'Sole came off', '2026-02-01Z')`, [CUSTOMER, O.leapDay]);
+      expect(await ds.query(`SELECT id FROM "order" WHERE retention_applied_at IS NULL`)).toEqual([]);
+      await ds.runMigrations();
+      expect(await ds.query(`SELECT id FROM "order" WHERE retention_applied_at IS NULL`)).toEqual([{ id: O.leapDay }]);
+    } finally {
+      await scratch.drop();
+    }
+  }, 60_000);
+});

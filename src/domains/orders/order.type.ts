@@ -37,7 +37,7 @@ export class Order {
     description: 'When the retention job anonymizes the order: 3 years after it completed or its last after-sales case closed, whichever is later; null while either is open.',
   })
   retainUntil!: Date | null;
-  @Field(() => Date, { nullable: true, description: 'When the retention job anonymized the order; null until then.' }) retentionAppliedAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When the retention job anonymized the order; null until then, and again once an after-sales case is written on it afterwards (until that case expires).' }) retentionAppliedAt!: Date | null;
 }
 
 @ObjectType({ description: 'One attribute of an item, e.g. size M.' })

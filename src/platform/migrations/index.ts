@@ -32,6 +32,7 @@ import { PrivacyCodeFailures1795000014420 } from './1795000014420-privacy-code-f
 import { WritesWaitForErasure1795000014421 } from './1795000014421-writes-wait-for-erasure.migration';
 import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip-restricted.migration';
 import { RetentionScheduleUtc1795000014400 } from './1795000014400-retention-schedule-utc.migration';
+import { RetentionCaseAfterApplied1795000014401 } from './1795000014401-retention-case-after-applied.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -65,6 +66,7 @@ export const MIGRATIONS: Function[] = [
   CaseOrderRaceFree1795000014201,
   WebhookSkipRestricted1795000014310,
   RetentionScheduleUtc1795000014400,
+  RetentionCaseAfterApplied1795000014401,
   PrivacyCodeFailures1795000014420,
   WritesWaitForErasure1795000014421,
 ];

@@ -12,6 +12,7 @@
  * (The job's own JavaScript reads dates in UTC only; the file passes under TZ=Asia/Tokyo as well.)
  */
 import type { DataSource } from 'typeorm';
+import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/data-source';
 import { runRetention } from '../../src/retention/retention-job';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -134,6 +135,15 @@ describe('the retention schedule counts 3 years on the UTC calendar, whatever th
     const run = reportOf(await runRetention(ds, { asOf: EXPECTED.springForward, batchSize: 10 }));
     expect(run.tables.order).toEqual({ found: 1, anonymized: 1, deleted: 0, held: 0 });
     expect((await scheduleOf(O.springForward)).retention_applied_at).toEqual(EXPECTED.springForward);
+  });
+
+  it('leaves the audit log verifiable and its months named by UTC after the runs in this zone', async () => {
+    expect((await verifyAuditLog(ds)).intact).toBe(true);
+    const bounds: Array<{ name: string; from: Date }> = await ds.query(
+      `SELECT c.relname AS name, (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz AS from
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_event'::regclass AND c.relname ~ 'y2027m03$'`,
+    );
+    expect(bounds).toEqual([{ name: 'audit_event_y2027m03', from: d('2027-03-01T00:00:00Z') }]);
   });
 
 });

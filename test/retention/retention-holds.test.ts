@@ -6,10 +6,16 @@
  * its writes (the hold must then wait for the batch). No row is ever removed that a hold
  * committed before the batch's COMMIT covers.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { sweepAttachmentBlobs } from '../../src/domains/after-sales/attachment.service';
 import { LegalHoldScope } from '../../src/domains/legal-holds/legal-hold.entity';
 import { placeLegalHold, releaseLegalHold } from '../../src/domains/legal-holds/legal-hold.service';
+import { FileSystemBlobStore } from '../../src/platform/blob-store-fs';
+import { createLogger } from '../../src/platform/logger';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { runRetention } from '../../src/retention/retention-job';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
@@ -224,5 +230,40 @@ describe('legal holds and the retention job', () => {
     await erasing;
     await placing;
     expect(committed).toBe(true);
+  });
+
+  it('keeps the attachments of a held order, blob and all; once released, the run deletes their rows and the sweep their blobs', async () => {
+    const { orderIds } = await expiredCustomer(ds, 1);
+    const [order] = orderIds as [string];
+    const [{ id: caseId }] = await ds.query(`SELECT id FROM after_sales_case WHERE order_id = $1`, [order]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retention-blobs-'));
+    try {
+      const store = new FileSystemBlobStore(path.join(dir, 'store'));
+      const key = `after-sales/${caseId}/0d0c0000-0000-4000-8000-000000000001`;
+      const file = path.join(dir, 'photo');
+      fs.writeFileSync(file, 'a photo of a scuffed boot');
+      await store.put(key, file, 25);
+      await ds.query(
+        `INSERT INTO case_attachment (case_id, kind, content_type, size_bytes, sha256, storage_key, uploaded_at) VALUES ($1, 'photo', 'image/jpeg', 25, repeat('a', 64), $2, '2022-11-12Z')`,
+        [caseId, key],
+      );
+      const sweep = () => sweepAttachmentBlobs(ds, store, { logger: createLogger('silent'), now: new Date(Date.now() + 2 * 3600_000) });
+      const blobs = async () => {
+        const keys: string[] = [];
+        for await (const b of store.list('after-sales/')) keys.push(b.key);
+        return keys;
+      };
+      const hold = await place(ds, { orderId: order });
+      expect(reportOf(await runRetention(ds, { asOf: AS_OF })).tables.case_attachment).toEqual(expect.objectContaining({ held: 1, deleted: 0 }));
+      await sweep();
+      expect(await blobs()).toEqual([key]);
+      await release(ds, hold);
+      expect(reportOf(await runRetention(ds, { asOf: AS_OF })).tables.case_attachment).toEqual(expect.objectContaining({ deleted: 1 }));
+      expect(await ds.query(`SELECT count(*)::int AS n FROM case_attachment WHERE storage_key = $1`, [key])).toEqual([{ n: 0 }]);
+      await sweep();
+      expect(await blobs()).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -64,14 +64,16 @@ export function settledDaysEnd(now: Date): Date {
 
 /**
  * The first moment whose page views are kept at `now`, when they are kept `months` calendar
- * months: midnight UTC of the day `months` months before. Retention deletes the days before it,
+ * months: midnight UTC of the day `months` months before, or of the last day of that month when
+ * it is shorter (31 March less 13 months is 28 February, never 3 March). Retention deletes the days before it,
  * each whole in one transaction (retention-job.ts): a day is read whole or not at all, never half
  * deleted, so no two answers differ by the page views of a few hours.
  */
 export function pageViewsKeptFrom(now: Date, months: number): Date {
-  const at = new Date(now);
-  at.setUTCMonth(at.getUTCMonth() - months);
-  return startOfUtcDay(at);
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth() - months;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(year, month, Math.min(now.getUTCDate(), lastDay)));
 }
 
 interface DesensitizedView {

@@ -14,6 +14,7 @@
 import type { DataSource } from 'typeorm';
 import { verifyAuditLog } from '../../src/audit/verify';
 import { createDataSource } from '../../src/data-source';
+import { storeConsentedViews } from '../../src/domains/behavior/behavior.service';
 import { runRetention } from '../../src/retention/retention-job';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
 import { createTestDatabase, revertMigrationsThrough, type TestDatabase } from '../harness/database';
@@ -135,6 +136,20 @@ describe('the retention schedule counts 3 years on the UTC calendar, whatever th
     const run = reportOf(await runRetention(ds, { asOf: EXPECTED.springForward, batchSize: 10 }));
     expect(run.tables.order).toEqual({ found: 1, anonymized: 1, deleted: 0, held: 0 });
     expect((await scheduleOf(O.springForward)).retention_applied_at).toEqual(EXPECTED.springForward);
+  });
+
+  it("drops an objecting customer's page views of the whole UTC day at ingest, on the day Los Angeles moves its clocks", async () => {
+    const visitor = 'v'.repeat(43);
+    await ds.query(`UPDATE customer SET analytics_objection = true WHERE id = $1`, [CUSTOMER]);
+    // Stored by an earlier batch: the last half hour of the UTC day of 2026-03-08 (23 hours long in Los Angeles).
+    await ds.query(
+      `INSERT INTO behavior_event (visitor_pseudonym, ip_prefix, device_class, browser_family, page, dwell_ms, clicks, occurred_at)
+       VALUES ($1, '198.51.100.0/24', 'mobile', 'Safari', '/late', 100, 1, '2026-03-08T23:30:00Z')`,
+      [visitor],
+    );
+    const view = { session: 1, customer_id: CUSTOMER, consent: true, visitor_pseudonym: visitor, ip_prefix: '198.51.100.0/24', device_class: 'mobile', browser_family: 'Safari', language: null, region: null, page: '/signed-in', dwell_ms: 100, clicks: 1, occurred_at: '2026-03-08T10:00:00Z' };
+    await storeConsentedViews(ds.manager, [view]);
+    expect(await ds.query(`SELECT page FROM behavior_event WHERE visitor_pseudonym = $1`, [visitor])).toEqual([]);
   });
 
   it('leaves the audit log verifiable and its months named by UTC after the runs in this zone', async () => {

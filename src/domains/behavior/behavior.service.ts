@@ -146,7 +146,7 @@ const STORE_CONSENTED = `
     DELETE FROM behavior_event b
      USING (SELECT DISTINCT e.visitor_pseudonym, date_trunc('day', e.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day
               FROM e WHERE e.session IN (SELECT session FROM dropped_session)) d
-     WHERE b.visitor_pseudonym = d.visitor_pseudonym AND b.occurred_at >= d.day AND b.occurred_at < d.day + interval '1 day'
+     WHERE b.visitor_pseudonym = d.visitor_pseudonym AND b.occurred_at >= d.day AND b.occurred_at < d.day + interval '24 hours'
   )
   INSERT INTO behavior_event (visitor_pseudonym, ip_prefix, device_class, browser_family, language, region, page, dwell_ms, clicks, occurred_at)
   SELECT e.visitor_pseudonym, e.ip_prefix, e.device_class::device_class, e.browser_family, e.language, e.region, e.page, e.dwell_ms, e.clicks, e.occurred_at

@@ -491,7 +491,7 @@ const COMMANDS: Record<string, Command> = {
     usage:
       'retention run [--dry-run] [--limit N]\n' +
       '  --dry-run  do everything in a transaction that is rolled back: the report of the real run, nothing changed\n' +
-      '  --limit N  handle at most N expired orders and after-sales cases in this run',
+      '  --limit N  anonymize or delete at most N expired orders and after-sales cases in this run (held ones do not count)',
     options: { 'dry-run': { type: 'boolean' }, limit: { type: 'string' } },
     positionals: true,
     async run(values, config, logger, positionals) {

@@ -57,7 +57,11 @@ export interface RetentionOptions extends Partial<RetentionSettings> {
   /** The clock: records expired at this moment are due. Default: now (a resumed run keeps its own). */
   asOf?: Date;
   dryRun?: boolean;
-  /** At most this many expired orders and cases are handled by this run (held ones included). */
+  /**
+   * At most this many expired orders and cases are anonymized or deleted by this run. Held ones
+   * are counted as held and do not use it up: a run would otherwise stop at the same held ones
+   * every time and never reach the due ones behind them.
+   */
   limit?: number;
   /** Appends the job's events; default: a log of its own, closed at the end. */
   auditLog?: AuditLog;
@@ -85,7 +89,7 @@ interface RunState {
   report: RetentionReport;
   cursors: { orders?: Cursor; cases?: Cursor; sets?: AuditSetCursor };
   batches: number;
-  /** Expired orders and cases handled so far, against `limit`. */
+  /** Expired orders and cases anonymized or deleted so far, against `limit`. */
   handled: number;
 }
 
@@ -292,7 +296,7 @@ class RetentionJob {
         }
         const last = rows.at(-1);
         if (last) this.state.cursors[key] = { at: last.retain_until.toISOString(), id: last.id };
-        this.state.handled += rows.length;
+        this.state.handled += due.length;
         return {
           operationName: anchor === 'order' ? 'retention.expire-orders' : 'retention.expire-cases',
           subjects: [...new Set(rows.filter((r) => !r.held).map((r) => r.customer_id))],

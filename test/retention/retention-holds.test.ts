@@ -266,4 +266,18 @@ describe('legal holds and the retention job', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a run with --limit reaches the due orders behind held ones: held orders do not use up the limit', async () => {
+    const { customerId, orderIds } = await expiredCustomer(ds, 2);
+    // Due a year later than the held customer's two orders, so behind them in the job's order.
+    const behind = '4c1d0000-0000-4000-8000-eeee0000eeee';
+    await insertCustomer(ds, '4c1d0000-0000-4000-8000-eeeeeeeeeee0', d('2020-01-01T00:00:00Z'));
+    await insertOrder(ds, { id: behind, customerId: '4c1d0000-0000-4000-8000-eeeeeeeeeee0', status: 'completed', ...OLD, completedAt: d('2023-11-16T10:00:00Z') });
+    const hold = await place(ds, { customerId });
+    const held = await ds.query(`SELECT count(*)::int AS n FROM "order" o WHERE o.retention_applied_at IS NULL AND o.retain_until <= $1`, [AS_OF]);
+    const report = reportOf(await runRetention(ds, { asOf: AS_OF, limit: 1, batchSize: 1 }));
+    expect(report.tables.order).toEqual({ found: held[0].n, anonymized: 1, deleted: 0, held: held[0].n - 1 });
+    expect(await applied([...orderIds, behind])).toEqual([behind]);
+    await release(ds, hold);
+  });
 });

@@ -173,7 +173,7 @@ describe('the migration to the UTC calendar', () => {
       const ds = createDataSource({ url: db.url, poolSize: 1 });
       await ds.initialize();
       try {
-        await revertMigrationsThrough(ds, 'RetentionScheduleUtc1795000014400');
+        await revertMigrationsThrough(ds, 'RetentionScheduleUtc1795000014430');
         await referenceRows(ds);
         await insertCustomer(ds, CUSTOMER, d('2020-01-01T00:00:00Z'));
         await insertOrder(ds, { id: O.leapDay, customerId: CUSTOMER, status: 'completed', placedAt: d('2024-02-01T00:00:00Z'), deliveredAt: d('2024-02-05T00:00:00Z'), completedAt: d('2024-02-29T03:00:00Z') });
@@ -232,7 +232,7 @@ describe('an after-sales case opened on an order the job has already anonymized'
     const scratch = await createTestDatabase();
     try {
       const ds = scratch.dataSource;
-      await revertMigrationsThrough(ds, 'RetentionCaseAfterApplied1795000014401');
+      await revertMigrationsThrough(ds, 'RetentionCaseAfterApplied1795000014431');
       await referenceRows(ds);
       await insertCustomer(ds, CUSTOMER, d('2020-01-01T00:00:00Z'));
       await insertOrder(ds, { id: O.leapDay, customerId: CUSTOMER, status: 'completed', placedAt: d('2022-01-01T00:00:00Z'), deliveredAt: d('2022-01-05T00:00:00Z'), completedAt: d('2022-02-01T00:00:00Z') });

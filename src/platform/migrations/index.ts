@@ -31,8 +31,8 @@ import { CaseOrderRaceFree1795000014201 } from './1795000014201-case-order-race-
 import { PrivacyCodeFailures1795000014420 } from './1795000014420-privacy-code-failures.migration';
 import { WritesWaitForErasure1795000014421 } from './1795000014421-writes-wait-for-erasure.migration';
 import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip-restricted.migration';
-import { RetentionScheduleUtc1795000014400 } from './1795000014400-retention-schedule-utc.migration';
-import { RetentionCaseAfterApplied1795000014401 } from './1795000014401-retention-case-after-applied.migration';
+import { RetentionScheduleUtc1795000014430 } from './1795000014430-retention-schedule-utc.migration';
+import { RetentionCaseAfterApplied1795000014431 } from './1795000014431-retention-case-after-applied.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -65,8 +65,8 @@ export const MIGRATIONS: Function[] = [
   AuditSetExpiry1795000014200,
   CaseOrderRaceFree1795000014201,
   WebhookSkipRestricted1795000014310,
-  RetentionScheduleUtc1795000014400,
-  RetentionCaseAfterApplied1795000014401,
   PrivacyCodeFailures1795000014420,
   WritesWaitForErasure1795000014421,
+  RetentionScheduleUtc1795000014430,
+  RetentionCaseAfterApplied1795000014431,
 ];

@@ -31,8 +31,8 @@ const CASE_SCHEDULE = (threeYearsAfter: (at: string) => string) => `
 const UTC = (at: string) => `((${at}) AT TIME ZONE 'UTC' + interval '3 years') AT TIME ZONE 'UTC'`;
 const SESSION = (at: string) => `${at} + interval '3 years'`;
 
-export class RetentionScheduleUtc1795000014400 implements MigrationInterface {
-  name = 'RetentionScheduleUtc1795000014400';
+export class RetentionScheduleUtc1795000014430 implements MigrationInterface {
+  name = 'RetentionScheduleUtc1795000014430';
 
   public async up(q: QueryRunner): Promise<void> {
     await this.schedule(q, UTC);

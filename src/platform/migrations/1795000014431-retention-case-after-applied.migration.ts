@@ -26,8 +26,8 @@ const MOVES_ORDER = (onto: string) => `
       END
       $$`;
 
-export class RetentionCaseAfterApplied1795000014401 implements MigrationInterface {
-  name = 'RetentionCaseAfterApplied1795000014401';
+export class RetentionCaseAfterApplied1795000014431 implements MigrationInterface {
+  name = 'RetentionCaseAfterApplied1795000014431';
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query(

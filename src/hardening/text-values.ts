@@ -16,7 +16,7 @@
  * The refusal leaves through Apollo like any other refusal before execution: audited, charged to
  * the caller's refusals, answered 400.
  */
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, visit, type ASTNode, type DocumentNode } from 'graphql';
 import { ErrorCode } from '../platform/errors';
 
@@ -92,16 +92,18 @@ function variableRefusalOf(variables: Readonly<Record<string, unknown>>): GraphQ
 
 /** Refuses, before execution, an operation with a string no input takes (see the header). */
 export function textValuesPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  // No state of its own per request: every request is handed the same listener.
+  const listener: GraphQLRequestListener<C> = {
+    async didResolveOperation({ document, request }) {
+      const literal = literalRefusalOf(document);
+      if (literal) throw literal;
+      const variable = request.variables ? variableRefusalOf(request.variables) : undefined;
+      if (variable) throw variable;
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ document, request }) {
-          const literal = literalRefusalOf(document);
-          if (literal) throw literal;
-          const variable = request.variables ? variableRefusalOf(request.variables) : undefined;
-          if (variable) throw variable;
-        },
-      };
+      return listener;
     },
   };
 }

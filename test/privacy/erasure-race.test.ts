@@ -18,6 +18,7 @@ const OPEN_CASE = `mutation($input: OpenCaseInput!) { openAfterSalesCase(input: 
 const POST_MESSAGE = `mutation($input: PostCaseMessageInput!) { postCaseMessage(input: $input) { id } }`;
 const RECTIFY = `mutation($input: RectifyPersonalDataInput!) { rectifyPersonalData(input: $input) { id status } }`;
 const GRANT = `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id } }`;
+const RECORD_CHOICE = `mutation($input: RecordPreferenceChoicesInput!) { recordPreferenceChoices(input: $input) { accepted } }`;
 
 describe('an erasure racing a write about the same customer', () => {
   let db: TestDatabase;
@@ -120,6 +121,28 @@ describe('an erasure racing a write about the same customer', () => {
     );
     expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
     expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM consent_grant WHERE customer_id = $1 AND withdrawn_at IS NULL`, [customer])).toEqual([{ n: 0 }]);
+  });
+
+  it("the storefront recording a signed-in customer's cookie choice: answered as for a customer that does not exist (accepted, nothing written), never NOT_FOUND", async () => {
+    const [{ id: customer }] = await db.dataSource.query(
+      `SELECT id FROM customer WHERE status = 'active' AND id <> $1 ORDER BY id DESC OFFSET 2 LIMIT 1`,
+      [DEMO_IDS.demoCustomer],
+    );
+    const storefront = await mintDevToken({ kind: 'staff', roles: ['storefront'], purposes: ['analytics'], subject: 'storefront-race' }, gw.authConfig);
+    const record = (customerId: string) =>
+      gw.post(
+        { query: RECORD_CHOICE, variables: { input: { customerId, choices: [{ category: 'ANALYTICS', granted: true }, { category: 'PREFERENCES', granted: false }] } } },
+        { authorization: `Bearer ${storefront}`, 'x-purpose': 'analytics' },
+      );
+    const choices = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM preference_consent WHERE customer_id = $1`, [customer]))[0].n;
+    const before = await choices();
+    const raced = await raceWithErasure(customer, () => record(customer));
+    // What a customer id that never existed is answered: the erasure is not the storefront's to learn.
+    const nobody = (await record('0c4a1e6b-7d2f-4e8a-9b3c-5d6e7f8a9b0c')).json;
+    expect(nobody).toEqual({ data: { recordPreferenceChoices: { accepted: 2 } } });
+    expect(raced).toEqual(nobody);
+    expect(await choices()).toBeLessThanOrEqual(before);
+    expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM preference_consent WHERE customer_id = $1 AND recorded_via = 'storefront' AND restricted_at IS NULL`, [customer])).toEqual([{ n: 0 }]);
   });
 
   it("erasing a customer who granted a third party consent ends the grant: the third party's next request is refused as one under a grant that never existed", async () => {

@@ -140,7 +140,10 @@ export type PreferenceSubject = { customerId: string } | { visitorPseudonym: str
  * Records the choices of one subject at `at`, under the policy version in force. A customer's
  * choices are written only when that customer exists and is active; the statements are the same
  * either way, and the count of rows written is for the caller's audit record, never for a
- * response. A visitor who refuses analytics takes back their page views of the day stored before
+ * response. The customer is read FOR SHARE: an erasure holding the row is waited for and the row
+ * read again as it committed, so a choice racing an erasure writes nothing and is answered as one
+ * about a customer that never existed (the row trigger's refusal, NOT_FOUND, would tell the
+ * storefront of the erasure). A visitor who refuses analytics takes back their page views of the day stored before
  * (behavior.service.ts); a customer's are not linked to them and cannot be found. Returns the
  * rows written.
  */
@@ -158,7 +161,7 @@ export async function recordPreferenceChoices(
     `INSERT INTO preference_consent (customer_id, visitor_pseudonym, category, granted, recorded_at, policy_version_id, recorded_via)
      SELECT $1::uuid, $2, c.category::preference_category, c.granted, $5, $6, $7::preference_source
        FROM unnest($3::text[], $4::boolean[]) AS c(category, granted)
-      WHERE $1::uuid IS NULL OR EXISTS (SELECT 1 FROM customer WHERE id = $1::uuid AND status = 'active')
+      WHERE $1::uuid IS NULL OR EXISTS (SELECT 1 FROM customer WHERE id = $1::uuid AND status = 'active' FOR SHARE)
      RETURNING id`,
     [customerId, visitorPseudonym, choices.map((c) => c.category), choices.map((c) => c.granted), at, policyVersionId, via],
   );

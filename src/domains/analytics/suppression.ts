@@ -20,6 +20,13 @@
  *    A line is repaired by suppressing its smallest published child (fewest visitors, then
  *    visits, then key). A line of one child under a published parent cannot hide that child (it
  *    equals its parent): the parent is suppressed instead.
+ * 3. Exact audit (RecoveryAudit). Lines look at one total and its parts at a time; several
+ *    margins together can still add up to one small hidden cell (two crossing margins and their
+ *    published cells pin down the cell where they cross). After the lines hold, every suppressed
+ *    cell of fewer than k visitors is checked against the span of all published cells over the
+ *    finest cells: one that some linear combination of published numbers equals exactly has
+ *    the smallest published cell that covers part of it suppressed, and the lines are repaired
+ *    again, until no such cell is left.
  *
  * The outcome depends only on the day's data and k — never on the query — so every query sees
  * the same cell suppressed or published the same way, and combining queries (a filter against no
@@ -170,12 +177,19 @@ export function suppressSmallCells(cells: readonly Cell[], k: number): number {
   for (const cell of cells) keys.set(cell, cellKey(cell.level, cell.values));
   const smaller = (a: Cell, b: Cell) => a.visitors < b.visitors || (a.visitors === b.visitors && (a.visits < b.visits || (a.visits === b.visits && keys.get(a)! < keys.get(b)!)));
 
-  for (let next = 0; next < queue.length; next++) {
-    const line = queue[next];
-    queued.delete(line);
-    repair(line, k, suppress, smaller);
+  const audit = new RecoveryAudit(cells, byKey);
+  for (;;) {
+    for (let next = 0; next < queue.length; next++) {
+      const line = queue[next];
+      queued.delete(line);
+      repair(line, k, suppress, smaller);
+    }
+    queue.length = 0;
+    // Rule 3: no small hidden cell is a combination of published ones; suppress more, then repair the lines again.
+    const more = audit.cellsToHide(k, smaller);
+    if (more.length === 0) return suppressed;
+    for (const cell of more) suppress(cell);
   }
-  return suppressed;
 }
 
 /** Suppresses children (or the parent) of one line until the line satisfies rule 2. */
@@ -195,5 +209,193 @@ function repair(line: Line, k: number, suppress: (cell: Cell) => void, smaller: 
     const largestHidden = hidden.reduce((max, c) => Math.max(max, c.visitors), 0);
     if (hidden.length >= 2 && Math.max(parent.visitors - shownVisitors, largestHidden) >= k) return;
     suppress(shown.reduce((min, c) => (smaller(c, min) ? c : min)));
+  }
+}
+
+/** A prime below 2^26: the product of two residues is below 2^52, exact in a double. */
+const PRIME = 67_108_859;
+
+const mulMod = (a: number, b: number) => (a * b) % PRIME;
+
+function invMod(a: number): number {
+  let result = 1;
+  let base = a % PRIME;
+  for (let e = PRIME - 2; e > 0; e = Math.floor(e / 2), base = mulMod(base, base)) if (e % 2 === 1) result = mulMod(result, base);
+  return result;
+}
+
+/**
+ * Rule 3, the exact audit. Visits, dwell and clicks add up: every published number is the sum of
+ * the finest cells (atoms) under its cell, so an analyst who knows all published cells of a day
+ * knows every linear combination of them. The audit asks, for every suppressed cell of fewer than
+ * k visitors, whether some combination of published numbers — several margins at once, which no
+ * single line shows — equals it exactly.
+ *
+ * Atoms under the same published cells (a block) are never told apart by any combination, so a
+ * cell is recoverable only when it is a union of whole blocks, and then exactly when its
+ * indicator over the blocks lies in the span of the published cells' indicators. The span is
+ * kept in reduced row echelon form modulo a large prime (a 0/1 vector of the rational span is in
+ * it; a false alarm would only suppress one cell more), and built only when some cell is a union of blocks.
+ */
+class RecoveryAudit {
+  /** The atoms: the cells of the finest level, in the lattice's order. */
+  private readonly atoms: Cell[];
+  /** Per cell, the indexes of the atoms under it. */
+  private readonly atomsOf = new Map<Cell, number[]>();
+  /** Per atom, the cells over it (one per level). */
+  private readonly cellsOver: Cell[][];
+  /** Per cell, its place in the lattice. */
+  private readonly indexOf = new Map<Cell, number>();
+
+  constructor(
+    private readonly cells: readonly Cell[],
+    byKey: ReadonlyMap<string, Cell>,
+  ) {
+    const finest = (1 << DIMENSION_COUNT) - 1;
+    cells.forEach((cell, i) => this.indexOf.set(cell, i));
+    this.atoms = cells.filter((c) => c.level === finest);
+    this.cellsOver = this.atoms.map((atom, i) => {
+      const over: Cell[] = [];
+      for (let level = 0; level <= finest; level++) {
+        const cell = byKey.get(cellKey(level, atom.values))!;
+        over.push(cell);
+        const list = this.atomsOf.get(cell);
+        if (list) list.push(i);
+        else this.atomsOf.set(cell, [i]);
+      }
+      return over;
+    });
+  }
+
+  /**
+   * The published cells to suppress next: for each suppressed cell of fewer than k visitors that
+   * published cells add up to, the smallest published cell that covers part of it (failing that,
+   * the smallest that covers it); none when no such cell is recoverable.
+   */
+  cellsToHide(k: number, smaller: (a: Cell, b: Cell) => boolean): Cell[] {
+    // Blocks: atoms with the same published cells over them (by level: the cell of a level over an atom is unique).
+    const blockOf = new Int32Array(this.atoms.length);
+    const blockSizes: number[] = [];
+    const signatures = new Map<string, number>();
+    this.cellsOver.forEach((over, i) => {
+      const signature = over.map((cell) => (cell.suppressed ? '' : this.indexOf.get(cell))).join(',');
+      let id = signatures.get(signature);
+      if (id === undefined) {
+        id = blockSizes.length;
+        signatures.set(signature, id);
+        blockSizes.push(0);
+      }
+      blockOf[i] = id;
+      blockSizes[id] += 1;
+    });
+
+    let span: Span | undefined;
+    const chosen = new Set<Cell>();
+    for (const cell of this.cells) {
+      if (!cell.suppressed || cell.visitors >= k) continue;
+      const atoms = this.atomsOf.get(cell)!;
+      const blocks = new Map<number, number>();
+      for (const i of atoms) blocks.set(blockOf[i], (blocks.get(blockOf[i]) ?? 0) + 1);
+      if ([...blocks].some(([b, n]) => blockSizes[b] !== n)) continue; // splits a block: no combination tells it
+      span ??= this.span(blockOf, blockSizes.length);
+      if (!inSpan(span, [...blocks.keys()])) continue;
+      const mine = new Set(atoms);
+      let partial: Cell | undefined;
+      let whole: Cell | undefined;
+      for (const i of atoms) {
+        for (const over of this.cellsOver[i]) {
+          if (over.suppressed) continue;
+          const covers = this.atomsOf.get(over)!.filter((j) => mine.has(j)).length;
+          if (covers < atoms.length) {
+            if (!partial || smaller(over, partial)) partial = over;
+          } else if (!whole || smaller(over, whole)) whole = over;
+        }
+      }
+      const target = partial ?? whole;
+      if (target) chosen.add(target);
+    }
+    return [...chosen];
+  }
+
+  /**
+   * The span of the published cells' indicators over the blocks: the blocks it pins down one by
+   * one (a published cell whose blocks are all pinned down but one pins that one down too), and,
+   * over the blocks left, the rest of the cells in reduced row echelon form (pivot -> row). The
+   * span is the pinned blocks' unit vectors together with the rows, so a vector is in it exactly
+   * when its part over the blocks left is in the rows' span.
+   */
+  private span(blockOf: Int32Array, blockCount: number): Span {
+    // The finest cells first: their rows are short, and the coarser ones mostly reduce to nothing.
+    const rows = this.cells
+      .filter((cell) => !cell.suppressed)
+      .map((cell) => [...new Set(this.atomsOf.get(cell)!.map((i) => blockOf[i]))])
+      .sort((a, b) => a.length - b.length);
+    // Peeling: a row with one block not yet pinned pins it.
+    const pinned = new Uint8Array(blockCount);
+    const open = rows.map((r) => r.length);
+    const rowsOf: number[][] = Array.from({ length: blockCount }, () => []);
+    rows.forEach((r, i) => r.forEach((b) => rowsOf[b].push(i)));
+    const ready = rows.flatMap((r, i) => (r.length === 1 ? [i] : []));
+    while (ready.length > 0) {
+      const i = ready.pop()!;
+      if (open[i] !== 1) continue;
+      const b = rows[i].find((x) => !pinned[x])!;
+      pinned[b] = 1;
+      for (const j of rowsOf[b]) if (--open[j] === 1) ready.push(j);
+    }
+    // The rest: dense elimination over the blocks not pinned.
+    const column = new Int32Array(blockCount).fill(-1);
+    let width = 0;
+    for (let b = 0; b < blockCount; b++) if (!pinned[b]) column[b] = width++;
+    const basis = new Map<number, Float64Array>();
+    rows.forEach((r, i) => {
+      if (open[i] < 2) return;
+      const v = new Float64Array(width);
+      for (const b of r) if (!pinned[b]) v[column[b]] = 1;
+      for (const [pivot, row] of basis) {
+        const f = v[pivot];
+        if (f !== 0) subtractMultiple(v, row, f);
+      }
+      const pivot = v.findIndex((x) => x !== 0);
+      if (pivot < 0) return;
+      const inverse = invMod(v[pivot]);
+      for (let j = 0; j < width; j++) if (v[j] !== 0) v[j] = mulMod(v[j], inverse);
+      for (const row of basis.values()) {
+        const f = row[pivot];
+        if (f !== 0) subtractMultiple(row, v, f);
+      }
+      basis.set(pivot, v);
+    });
+    return { pinned, column, width, basis };
+  }
+}
+
+interface Span {
+  pinned: Uint8Array;
+  /** Per block not pinned, its column in the rows; -1 for a pinned one. */
+  column: Int32Array;
+  width: number;
+  basis: Map<number, Float64Array>;
+}
+
+/** Whether the indicator of `blocks` is in the span: its part over the blocks not pinned equals the sum of the rows at its pivots. */
+function inSpan(span: Span, blocks: readonly number[]): boolean {
+  const columns = blocks.filter((b) => !span.pinned[b]).map((b) => span.column[b]);
+  if (columns.length === 0) return true;
+  const residual = new Float64Array(span.width);
+  for (const c of columns) residual[c] = 1;
+  for (const c of columns) {
+    const row = span.basis.get(c);
+    if (row) subtractMultiple(residual, row, 1);
+  }
+  return residual.every((x) => x === 0);
+}
+
+/** v -= f * row, modulo PRIME. */
+function subtractMultiple(v: Float64Array, row: Float64Array, f: number): void {
+  for (let j = 0; j < v.length; j++) {
+    if (row[j] === 0) continue;
+    const x = v[j] - mulMod(f, row[j]);
+    v[j] = x < 0 ? x + PRIME : x;
   }
 }

@@ -114,6 +114,32 @@ describe('behaviour ingest', () => {
     expect(await stored('cookie-secret-6')).toBe(1);
   });
 
+  it('keeps each identifier that arrives only in its reduced form: the network, the browser family and device class, the path, a pseudonym of the day', async () => {
+    const now = new Date();
+    const yesterday = new Date(now.getTime() - DAY_MS);
+    const ua = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 Version/17.2 Mobile/15E148 Safari/604.1';
+    await ingest([
+      view('raw-7', { ip: '198.51.100.77', userAgent: ua, page: '/orders/ORD-2026-000123?email=jo%40mail.example#pay', customerId: ordinary, occurredAt: now.toISOString() }),
+      view('raw-7', { ip: '2001:db8:abcd:12:3456:789a:bcde:f012', userAgent: ua, page: '/raw-7-ipv6', occurredAt: now.toISOString() }),
+      view('raw-7', { ip: '198.51.100.77', userAgent: ua, page: '/raw-7-yesterday', occurredAt: yesterday.toISOString() }),
+    ]);
+    const rows: Array<Record<string, unknown>> = await db.dataSource.query(
+      `SELECT visitor_pseudonym, ip_prefix, device_class::text AS device, browser_family, page, row_to_json(e)::text AS whole
+         FROM behavior_event e WHERE visitor_pseudonym IN ($1, $2) ORDER BY page`,
+      [pseudonymOf('raw-7', now), pseudonymOf('raw-7', yesterday)],
+    );
+    expect(rows.map(({ whole: _, ...r }) => r)).toEqual([
+      { visitor_pseudonym: pseudonymOf('raw-7', now), ip_prefix: '198.51.100.0/24', device: 'mobile', browser_family: 'Safari', page: '/orders/:id' },
+      { visitor_pseudonym: pseudonymOf('raw-7', now), ip_prefix: '2001:db8:abcd::/48', device: 'mobile', browser_family: 'Safari', page: '/raw-7-ipv6' },
+      { visitor_pseudonym: pseudonymOf('raw-7', yesterday), ip_prefix: '198.51.100.0/24', device: 'mobile', browser_family: 'Safari', page: '/raw-7-yesterday' },
+    ]);
+    // The same cookie is someone else the next day: nothing stored links the two days.
+    expect(pseudonymOf('raw-7', now)).not.toBe(pseudonymOf('raw-7', yesterday));
+    for (const { whole } of rows) {
+      for (const raw of ['198.51.100.77', '3456:789a', 'iPhone OS', 'AppleWebKit', 'ORD-2026', 'mail.example', 'raw-7"', ordinary]) expect(whole).not.toContain(raw);
+    }
+  });
+
   it("takes yesterday's views and refuses the day before's: a day closes at the end of the next one", async () => {
     const startOfToday = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const yesterday = new Date(startOfToday - DAY_MS + 60_000);

@@ -9,7 +9,9 @@
  * - under every published total, the parts hidden are none, or two or more that together count
  *   k visitors: a total minus its published parts never isolates one cell;
  * - a named differencing attack (the day total minus the published regions) does not give the
- *   small region's numbers.
+ *   small region's numbers, and the generated attacker (test/harness/differencing-attacker.ts),
+ *   given every cell every answer showed, over overlapping ranges of days, isolates no group of
+ *   fewer than k visitors.
  */
 import type { Caller } from '../../src/policy/principal';
 import { DIMENSIONS } from '../../src/domains/analytics/suppression';
@@ -18,6 +20,7 @@ import { Random } from '../../src/seed/random';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, type ExecuteResult } from '../harness/gateway';
 import { as } from '../harness/principals';
+import { attackerDay, exactLeaks, marginLeaks, pairwiseLeaks } from '../harness/differencing-attacker';
 import type { Gateway } from '../../src/server';
 
 const K = 10;
@@ -134,15 +137,15 @@ describe('behaviour aggregates for the data analyst', () => {
   });
 
   /** The expected cells of a level on the query's days that the filter selects. */
-  const expectedKeys = (level: number, filter: Record<string, string[]> | undefined) =>
+  const expectedKeys = (level: number, filter: Record<string, string[]> | undefined, days: readonly string[]) =>
     [...expected.keys()].filter((key) => {
       const [d, l, values] = JSON.parse(key) as [string, number, Array<string | null>];
-      if (l !== level || !DAYS.includes(d)) return false;
+      if (l !== level || !days.includes(d)) return false;
       return FILTER.every((f, i) => !filter?.[f] || (values[i] !== null && filter[f].map((v) => (i === 1 ? v.toLowerCase() : v)).includes(values[i]!)));
     });
 
   /** Checks one answer against the page views, and records its cells for the checks across answers. */
-  const check = (answer: { cells: CellOut[]; totals: CellOut[] }, groupBy: readonly string[], filter?: Record<string, string[]>): string[] => {
+  const check = (answer: { cells: CellOut[]; totals: CellOut[] }, groupBy: readonly string[], filter?: Record<string, string[]>, days: readonly string[] = DAYS): string[] => {
     const problems: string[] = [];
     const grouped = ENUM.reduce((m, e, i) => (groupBy.includes(e) ? m | (1 << i) : m), 0);
     const filtered = FILTER.reduce((m, f, i) => (filter?.[f] ? m | (1 << i) : m), 0);
@@ -154,7 +157,7 @@ describe('behaviour aggregates for the data analyst', () => {
     }
     for (const [list, levels] of [[answer.cells, new Set([level])], [answer.totals, totalLevels]] as const) {
       const got = list.map((c) => keyOf(c.day, levelOf(c), valuesOf(c)));
-      const want = [...levels].flatMap((l) => expectedKeys(l, filter));
+      const want = [...levels].flatMap((l) => expectedKeys(l, filter, days));
       if (JSON.stringify([...got].sort()) !== JSON.stringify([...want].sort())) problems.push(`${JSON.stringify({ groupBy, filter })}: cells ${got.length}, expected ${want.length}`);
       for (const c of list) {
         const key = keyOf(c.day, levelOf(c), valuesOf(c));
@@ -259,6 +262,28 @@ describe('behaviour aggregates for the data analyst', () => {
     const published = others.cells.filter((c) => !c.suppressed).reduce((sum, c) => sum + c.visits!, 0);
     expect(total.visits! - published).not.toBe(truth.visits);
   });
+
+  it('gives an attacker holding every answer — every grouping, filters, overlapping ranges of days — no group of fewer than k visitors', async () => {
+    // Every level whole, over the three days and over each day and pair of days alone: the answers must agree cell for cell.
+    const ranges: Array<[string, string]> = [[DAYS[0], DAYS[2]], [DAYS[0], DAYS[0]], [DAYS[1], DAYS[1]], [DAYS[0], DAYS[1]], [DAYS[1], DAYS[2]]];
+    for (const [from, to] of ranges) {
+      for (let mask = 0; mask < 32; mask++) {
+        const groupBy = ENUM.filter((_e, i) => mask & (1 << i));
+        expect(check(await ask(groupBy, undefined, from, to), groupBy, undefined, DAYS.filter((d) => d >= from && d <= to))).toEqual([]);
+      }
+    }
+    const leaks: string[] = [];
+    let shown = 0;
+    for (const d of DAYS.slice(0, 2)) {
+      const rows = views.filter((v) => v.day === d).map((v) => ({ visitor: v.visitor, values: v.values, visits: 1, dwellMs: v.dwell, clicks: v.clicks }));
+      const cells = [...seen.values()].filter((c) => c.day === d).map((c) => ({ level: levelOf(c), values: valuesOf(c), suppressed: c.suppressed }));
+      shown += cells.filter((c) => !c.suppressed).length;
+      const day = attackerDay(rows, cells, K);
+      leaks.push(...[...pairwiseLeaks(day), ...marginLeaks(day), ...exactLeaks(day)].map((l) => `${d}: ${l}`));
+    }
+    expect(leaks).toEqual([]);
+    expect(shown).toBeGreaterThan(40);
+  }, 120_000);
 
   it('reports a day of seven visitors as suppressed, not as zero and not as missing', async () => {
     const answer = await ask([], undefined, DAYS[2], DAYS[2]);

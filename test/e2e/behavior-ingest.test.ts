@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { Caller } from '../../src/policy/principal';
 import { countSql } from '../../src/platform/sql-counter';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
+import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { createTestGateway, TEST_SECRETS, type ExecuteResult } from '../harness/gateway';
@@ -94,6 +95,20 @@ describe('behaviour ingest', () => {
     await execute(CHOOSE, as.customer(ordinary, 'data_subject_request'), { input: { choices: [{ category: 'ANALYTICS', granted: true }] } });
     await ingest([view('refusing-4', { customerId: ordinary })]);
     expect(await stored('refusing-4')).toBe(1);
+  });
+
+  it("drops the session of a customer erased since, with the views of that visitor's day stored before, and answers as for any other", async () => {
+    const [{ id: erased }] = await db.dataSource.query(
+      `SELECT id FROM customer WHERE status = 'active' AND NOT analytics_objection AND id NOT IN ($1, $2) ORDER BY id DESC LIMIT 1`,
+      [DEMO_IDS.demoCustomer, ordinary],
+    );
+    // Browsing before signing in, stored; then the customer is erased; then the signed-in session arrives.
+    await ingest([view('erased-8'), view('bystander-8')]);
+    expect([await stored('erased-8'), await stored('bystander-8')]).toEqual([1, 1]);
+    await db.dataSource.transaction((em) => eraseCustomer(em, erased, new Date()));
+    const answer = await ingest([view('erased-8', { customerId: erased }), view('bystander-8')]);
+    expect(answer).toEqual({ data: { ingestBehaviorEvents: { accepted: 2 } } });
+    expect([await stored('erased-8'), await stored('bystander-8')]).toEqual([0, 2]);
   });
 
   it('answers the same, with the same statements, whether it keeps a signed-in session or drops it', async () => {

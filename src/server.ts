@@ -43,7 +43,7 @@ import { clientAddressOf } from './http/client-address';
 import { admitCaller, createHttpTransport, type Admission, type HttpTransport } from './http/http-transport';
 import { rememberMediaTypeChoices } from './http/media-type-choices';
 import { responseContentType } from './http/response-content-type';
-import { createIdempotencyPlugin, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
+import { createIdempotencyPlugin, FINGERPRINT_MAC_USE, purgeExpired, RESPONSE_BOX_USE } from './idempotency/idempotency';
 import { CursorKey } from './platform/cursor-seal';
 import { maskError } from './platform/error-format';
 import { responseStatus } from './integration/http-status';
@@ -285,8 +285,8 @@ async function startGateway(deps: GatewayDeps, started: Array<() => unknown>, st
         costLimitPlugin(limits.maxCost),
         rateLimiter.plugin,
         createContractPlugin({ schema, engine: policy, maxValidationErrors: MAX_VALIDATION_ERRORS, contracts }),
-        // Kept responses are sealed under the privacy secret, as mail bodies are (another derived key).
-        createIdempotencyPlugin(rights.boxFor(RESPONSE_BOX_USE)),
+        // Kept responses are sealed, and requests fingerprinted, under the privacy secret, as mail bodies are (other derived keys).
+        createIdempotencyPlugin(rights.boxFor(RESPONSE_BOX_USE), rights.macFor(FINGERPRINT_MAC_USE)),
         responseStatus,
         // Apollo negotiates the content type per request; chosen here once per Accept value.
         responseContentType<RequestContext>(),

@@ -69,6 +69,28 @@ describe('migrations', () => {
     }
   });
 
+  it('mark the idempotency records kept before fingerprints were keyed as such, and those the previous release still writes during the upgrade too', async () => {
+    const scratch = await createTestDatabase();
+    try {
+      await revertMigrationsThrough(scratch.dataSource, 'IdempotencyKeyedFingerprints1795000014432');
+      const insert = (keyHash: string) =>
+        scratch.dataSource.query(
+          `INSERT INTO idempotency_record (key_hash, fingerprint, request_id, created_at, expires_at, status, response, disclosure) VALUES ($1, $2, $3, now(), now() + interval '1 hour', 200, '\\x00', '\\x00')`,
+          [keyHash, 'b'.repeat(64), `request-${keyHash.slice(0, 1)}`],
+        );
+      await insert('a'.repeat(64));
+      await scratch.dataSource.runMigrations();
+      // A gateway of the previous release, still running during the upgrade, writes records of the old kind.
+      await insert('c'.repeat(64));
+      expect(await scratch.dataSource.query(`SELECT left(key_hash, 1) AS k, fingerprint_keyed FROM idempotency_record ORDER BY key_hash`)).toEqual([
+        { k: 'a', fingerprint_keyed: false },
+        { k: 'c', fingerprint_keyed: false },
+      ]);
+    } finally {
+      await scratch.drop();
+    }
+  });
+
   it("hold an after-sales case's order to the case's customer, for rows stored before as for rows written after", async () => {
     const scratch = await createTestDatabase();
     try {

@@ -9,10 +9,15 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('idempotency_record', { comment: 'First responses to mutations sent with an Idempotency-Key; kept 24 hours, then deleted.' })
 @Index(['expiresAt'])
 export class IdempotencyRecordEntity {
-  /** sha256 of the principal and the key: a key names a record only for the principal that sent it. */
+  /** sha256 of the principal, its policy view and the key: a key names a record only for the caller that sent it. */
   @PrimaryColumn({ type: 'char', length: 64 }) keyHash!: string;
-  /** sha256 of the request: operation text, operation name, variables and purpose. */
+  /** HMAC-SHA256 of the request (operation text, operation name, variables and purpose) under a key derived from the privacy secret. */
   @Column({ type: 'char', length: 64 }) fingerprint!: string;
+  /**
+   * False for a record made before fingerprints were keyed and keys named the caller's view: its
+   * fingerprint is an unkeyed sha256 and its key hash names the principal and key only.
+   */
+  @Column({ type: 'boolean', default: false }) fingerprintKeyed!: boolean;
   /** The request that wrote the record (replays name it in their audit events). */
   @Column({ type: 'varchar', length: 64 }) requestId!: string;
   @Column({ type: 'timestamptz' }) createdAt!: Date;

@@ -4,11 +4,21 @@
  * written twice; the same key with another request is refused (IDEMPOTENCY_KEY_REUSED, HTTP 422, as the
  * IETF Idempotency-Key draft advises).
  *
- * - Keys are per principal (`principalKey`: a partner, whichever of its systems calls): a
- *   record is found by sha256 of the principal and the key, so one principal's key never meets
- *   another's, and the key itself is not stored.
- * - A request is its operation text, operation name, variables and purpose (sha256 of their
- *   canonical JSON).
+ * - Keys are per caller: its principal (`principalKey`: a partner, whichever of its systems
+ *   calls) under its policy view (roles, purpose, a grant's categories). A record is found by
+ *   sha256 of the three and the key, so a key sent by another principal, or by the same one under
+ *   another purpose, other roles or another grant, is another key: it never replays, refuses or
+ *   waits for what the first caller's key holds, and is answered exactly as a fresh key. The key
+ *   itself is not stored.
+ * - A request is its operation text, operation name, variables and purpose, kept as a keyed
+ *   fingerprint of their canonical JSON (HMAC-SHA256 under a key derived from the privacy secret,
+ *   platform/secret-box.ts SecretMac), so the variables (a one-time code among them) cannot be
+ *   tried against a stored fingerprint offline. A fingerprint made under a secret listed in
+ *   PRIVACY_SECRET_PREVIOUS still matches; it cannot be re-made under the current one, and expires
+ *   with its record.
+ * - Records made before keys named the caller's view (`fingerprint_keyed` false) are found by
+ *   principal and key, with an unkeyed sha256 fingerprint, for the rest of their 24 hours, and
+ *   answered as they were: replayed only under the view that answered them, refused under another.
  * - The key is claimed after validation and the limits, just before the operation runs, by
  *   inserting its record in the request's transaction (platform/request-transaction.ts). The
  *   response, and what its audit event recorded, are added just before that transaction
@@ -22,9 +32,8 @@
  *   (FORBIDDEN, as the field rules refuse it), and its audit event records what the first
  *   response did (subjects, coordinates) and names the request replayed. It carries
  *   `Idempotent-Replayed: true`. What a response showed was decided by the caller's policy view
- *   then: a record names that view, and is replayed only under the same one — the principal under
- *   other roles is refused with IDEMPOTENCY_KEY_REUSED and nothing runs, so a role taken away
- *   leaves nothing it showed readable. (What the first response showed is shown again as it was: a
+ *   then: a record is found only under that view, so a role taken away leaves nothing it showed
+ *   readable (the same person under the new roles sends a new request). (What the first response showed is shown again as it was: a
  *   shipment reassigned since is replayed as the carrier saw it then.)
  * - A record holds personal data (the response). The response and what its audit event recorded
  *   are sealed at rest (platform/secret-box.ts: AES-256-GCM under a key derived from the privacy
@@ -53,7 +62,7 @@ import type { RequestTransaction } from '../platform/request-transaction';
 import { recordSqlStatement } from '../platform/sql-counter';
 import { deniedMessage } from '../enforcement/field-rules';
 import type { SealedStore } from '../platform/reseal';
-import type { SecretBox } from '../platform/secret-box';
+import type { SecretBox, SecretMac } from '../platform/secret-box';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -73,6 +82,8 @@ interface KeptDisclosure extends DisclosureSnapshot {
 
 /** The label the key sealing responses is derived under (from the privacy secret, as mail bodies' is under another). */
 export const RESPONSE_BOX_USE = 'idempotency-response';
+/** The label the key of requests' fingerprints is derived under (from the privacy secret). */
+export const FINGERPRINT_MAC_USE = 'idempotency-fingerprint';
 
 /** What a sealed part of a record is bound to: the record (key hash and the request that wrote it) and which part it is. */
 function boundTo(keyHash: string, requestId: string, part: 'response' | 'disclosure'): string {
@@ -96,19 +107,30 @@ export function idempotencySealedStore(box: SecretBox): SealedStore {
   };
 }
 
+/**
+ * Claims the key ($1) unless it is free only because an earlier record names it under the
+ * principal alone ($4, a legacy key hash: see `legacyKeyHash`), which then answers instead.
+ */
 const CLAIM = `
-  INSERT INTO idempotency_record AS r (key_hash, fingerprint, request_id, created_at, expires_at)
-  VALUES ($1, $2, $3, now(), now() + make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS}))
-  ON CONFLICT (key_hash) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, request_id = EXCLUDED.request_id,
+  INSERT INTO idempotency_record AS r (key_hash, fingerprint, fingerprint_keyed, request_id, created_at, expires_at)
+  SELECT $1, $2, true, $3, now(), now() + make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})
+  WHERE NOT EXISTS (SELECT 1 FROM idempotency_record l WHERE l.key_hash = $4 AND NOT l.fingerprint_keyed AND l.expires_at > now())
+  ON CONFLICT (key_hash) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, fingerprint_keyed = true, request_id = EXCLUDED.request_id,
     created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, status = NULL, response = NULL, disclosure = NULL
   WHERE r.expires_at <= now()
   RETURNING 1`;
-const FIND = `SELECT fingerprint, request_id, status, response, disclosure FROM idempotency_record WHERE key_hash = $1`;
+/** The record holding the key: the caller's own, or a legacy one of its principal still in force (that one first). */
+const FIND = `
+  SELECT key_hash, fingerprint, fingerprint_keyed, request_id, status, response, disclosure FROM idempotency_record
+  WHERE key_hash = $1 OR (key_hash = $2 AND NOT fingerprint_keyed AND expires_at > now())
+  ORDER BY fingerprint_keyed LIMIT 1`;
 const REMEMBER = `UPDATE idempotency_record SET status = $2, response = $3, disclosure = $4 WHERE key_hash = $1`;
 const PURGE = `DELETE FROM idempotency_record WHERE expires_at <= now()`;
 
 interface StoredRecord {
+  key_hash: string;
   fingerprint: string;
+  fingerprint_keyed: boolean;
   request_id: string;
   status: number | null;
   response: Buffer | null;
@@ -134,10 +156,10 @@ async function run(tx: RequestTransaction, sql: string, values: unknown[]): Prom
 }
 
 /** Claims `keyHash` for this request, or returns the record of the request that holds it. */
-async function claim(tx: RequestTransaction, keyHash: string, fingerprint: string, requestId: string): Promise<StoredRecord | 'claimed'> {
+async function claim(tx: RequestTransaction, keyHash: string, legacyHash: string, fingerprint: string, requestId: string): Promise<StoredRecord | 'claimed'> {
   await tx.open();
-  if ((await run(tx, CLAIM, [keyHash, fingerprint, requestId])).length === 1) return 'claimed';
-  const [found] = (await run(tx, FIND, [keyHash])) as unknown as StoredRecord[];
+  if ((await run(tx, CLAIM, [keyHash, fingerprint, requestId, legacyHash])).length === 1) return 'claimed';
+  const [found] = (await run(tx, FIND, [keyHash, legacyHash])) as unknown as StoredRecord[];
   if (!found) throw new Error('idempotency: the record that held the key is gone');
   return found;
 }
@@ -193,8 +215,20 @@ export async function purgeExpired(dataSource: DataSource): Promise<number> {
   return deleted;
 }
 
-/** `box` seals responses at rest: `new SecretBox(privacySecret, RESPONSE_BOX_USE)`. */
-export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<RequestContext> {
+/**
+ * The key hash of a record made before keys named the caller's view (its principal and key
+ * only). Such records are found for the rest of their 24 hours and answered as they were made:
+ * their fingerprint an unkeyed sha256 of the request, their view checked on replay.
+ */
+function legacyKeyHash(principal: string, key: string): string {
+  return sha256Hex(canonicalJson([principal, key]));
+}
+
+/**
+ * `box` seals responses at rest: `new SecretBox(privacySecret, RESPONSE_BOX_USE)`; `mac` makes the
+ * requests' fingerprints: `new SecretMac(privacySecret, FINGERPRINT_MAC_USE)`.
+ */
+export function createIdempotencyPlugin(box: SecretBox, mac: SecretMac): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -205,36 +239,39 @@ export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<Requ
           const key = idempotencyKeyOf(header);
           if (key === undefined) return refusal(400, 'Idempotency-Key: expected 1 to 255 visible ASCII characters, e.g. a UUID');
           const ctx = rc.contextValue;
-          const keyHash = sha256Hex(canonicalJson([principalKey(ctx.caller.principal), key]));
-          let fingerprint: string;
+          const principal = principalKey(ctx.caller.principal);
+          // The caller is its principal under its view (roles, purpose, grant): any other caller's key is another key.
+          const keyHash = sha256Hex(canonicalJson([principal, ctx.policy.key, key]));
+          const legacyHash = legacyKeyHash(principal, key);
+          let request: string;
           try {
-            fingerprint = sha256Hex(
-              canonicalJson({ query: rc.source, operationName: rc.request.operationName ?? null, variables: rc.request.variables ?? {}, purpose: ctx.caller.purpose }),
-            );
+            request = canonicalJson({ query: rc.source, operationName: rc.request.operationName ?? null, variables: rc.request.variables ?? {}, purpose: ctx.caller.purpose });
           } catch {
             // JSON can spell a number no variable holds (1e999 parses as Infinity): it has no canonical form.
             return refusal(400, 'variables: a number out of range');
           }
-          const found = await claim(ctx.transaction, keyHash, fingerprint, ctx.requestId);
+          const found = await claim(ctx.transaction, keyHash, legacyHash, mac.fingerprint(request), ctx.requestId);
           if (found === 'claimed') {
             ctx.idempotency.claim = { kind: 'first', keyHash, requestId: ctx.requestId, box, view: ctx.policy.key };
             return null;
           }
-          if (found.fingerprint !== fingerprint) {
-            return refusal(422, 'Idempotency-Key: already used for a different request; send a new request with a new key', ErrorCode.IDEMPOTENCY_KEY_REUSED);
-          }
           if (found.status === null || found.response === null || found.disclosure === null) {
             throw new Error('idempotency: a committed record without its response');
           }
-          const opened = openRecord(box, keyHash, found.request_id, { response: found.response, disclosure: found.disclosure });
+          const sameRequest = found.fingerprint_keyed ? mac.matches(request, found.fingerprint) : sha256Hex(request) === found.fingerprint;
+          const opened = openRecord(box, found.key_hash, found.request_id, { response: found.response, disclosure: found.disclosure });
           if (!opened) {
             // Not run again: the first request committed, and running it a second time is what the key prevents.
+            // (A fingerprint made under a secret no longer configured matches nothing either: this is that record.)
             ctx.logger.warn({ keptRequestId: found.request_id }, 'idempotency: a kept response does not open (was it sealed under a privacy secret no longer configured, current or previous?); refused until it expires');
             return refusal(
               422,
               'Idempotency-Key: the first response to this key can no longer be replayed, and the request was not run again; check whether it took effect before sending it with a new key',
               ErrorCode.IDEMPOTENCY_KEY_REUSED,
             );
+          }
+          if (!sameRequest) {
+            return refusal(422, 'Idempotency-Key: already used for a different request; send a new request with a new key', ErrorCode.IDEMPOTENCY_KEY_REUSED);
           }
           ctx.idempotency.claim = { kind: 'replay', requestId: found.request_id };
           // A write the caller's policy no longer grants (its role changed) is refused as the field rules would refuse it.
@@ -257,7 +294,8 @@ export function createIdempotencyPlugin(box: SecretBox): ApolloServerPlugin<Requ
             };
           }
           // What the first response showed was decided by the view that answered it: under another
-          // (a role taken away, or added) it is not shown, and the request is not run again.
+          // (a role taken away, or added) it is not shown, and the request is not run again. Only a
+          // legacy record, found by principal and key alone, can have been answered under another view.
           if (opened.view !== ctx.policy.key) {
             return refusal(
               422,

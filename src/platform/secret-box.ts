@@ -10,7 +10,7 @@
  * previous secret to the current one, so that secret can be dropped. Opening always tries every
  * key, whichever opens, so a value under a previous secret and one under none cost the same.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -74,5 +74,38 @@ function openUnder(key: Buffer, sealed: Buffer, boundTo: string): string | undef
     return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Keyed fingerprints (HMAC-SHA256 under a key derived from a configured secret, one key per use)
+ * of what is compared but never opened: a fingerprint made under one secret tells nothing to
+ * whoever lacks it, so what it was made of (a request's variables, a one-time code among them)
+ * cannot be tried against it offline. It is made under the current secret and matches under any
+ * of them (NAME_PREVIOUS), every key tried whichever matches, as `SecretBox.open` does. A
+ * fingerprint cannot be moved to the current secret: one made under a previous secret matches
+ * until it expires with what it belongs to, or that secret is dropped.
+ */
+export class SecretMac {
+  private readonly keys: readonly Buffer[];
+
+  constructor(secret: string, use: string, previous: readonly string[] = []) {
+    this.keys = deriveKeys(secret, previous, use);
+  }
+
+  /** The fingerprint of `text` under the current secret: 64 hex digits. */
+  fingerprint(text: string): string {
+    return createHmac('sha256', this.keys[0]).update(text, 'utf8').digest('hex');
+  }
+
+  /** Whether `stored` is the fingerprint of `text` under the current secret or a previous one. */
+  matches(text: string, stored: string): boolean {
+    const expected = Buffer.from(stored, 'utf8');
+    let found = false;
+    for (const key of this.keys) {
+      const made = Buffer.from(createHmac('sha256', key).update(text, 'utf8').digest('hex'), 'utf8');
+      found = (made.length === expected.length && timingSafeEqual(made, expected)) || found;
+    }
+    return found;
   }
 }

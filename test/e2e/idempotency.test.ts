@@ -5,10 +5,11 @@
  * one key write once; a replay is audited like the response it repeats; a key whose first
  * request rolled back, or whose record expired, is free again.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { mintDevToken } from '../../src/auth/dev-token';
-import { purgeExpired } from '../../src/idempotency/idempotency';
+import { purgeExpired, RESPONSE_BOX_USE } from '../../src/idempotency/idempotency';
+import { SecretBox } from '../../src/platform/secret-box';
 import { createDataSource } from '../../src/data-source';
 import { createLogger } from '../../src/platform/logger';
 import { DEV_PRIVACY_SECRET } from '../../src/platform/config';
@@ -35,6 +36,8 @@ describe('Idempotency-Key', () => {
   let otherCarrier: Record<string, string>;
   let orderId: string;
   let currency: string;
+  let otherCustomer: string;
+  let carrierShipment: string;
   // No digits at all: subjects pass through the card-number filter, which joins digit runs across
   // dashes, so a UUID's last groups can read as a 13-to-19-digit number that passes the Luhn check.
   const key = () => `key-${randomUUID().replace(/\d/g, (d) => 'ghijklmnop'[Number(d)])}`;
@@ -56,6 +59,8 @@ describe('Idempotency-Key', () => {
     otherCarrier = await bearer({ kind: 'logistics_partner', partnerId: carrierB, purposes: ['fulfillment'] });
     // An order whose checkout assigned provider A: A may report on it.
     [{ id: orderId, currency }] = await db.dataSource.query(`SELECT id, currency FROM "order" WHERE payment_provider_id = $1 ORDER BY order_number LIMIT 1`, [providerA]);
+    [{ id: otherCustomer }] = await db.dataSource.query(`SELECT id FROM customer WHERE id <> $1 AND status = 'active' ORDER BY id LIMIT 1`, [DEMO_IDS.demoCustomer]);
+    [{ id: carrierShipment }] = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 ORDER BY id LIMIT 1`, [carrierA]);
   });
   afterAll(async () => {
     await gw.close();
@@ -134,6 +139,102 @@ describe('Idempotency-Key', () => {
     expect([mine!.response.status, theirs!.response.status]).toEqual([200, 200]);
     expect([mine!.response.headers.get('idempotent-replayed'), theirs!.response.headers.get('idempotent-replayed')]).toEqual([null, null]);
     expect([mine!.response.json.data.recordShipmentEvents.id, theirs!.response.json.data.recordShipmentEvents.id]).toEqual([mine!.id, theirs!.id]);
+  });
+
+  describe('a key names a request only for the caller that sent it: principal, purpose, roles and grant', () => {
+    /** The answer as a caller sees it, minus what differs between two requests (the request id). */
+    const seen = (r: { status: number; json: any; headers: Headers }) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), body: r.json });
+    const staff = async (subject: string, roles: Array<'storefront' | 'data_analyst' | 'customer_service'>, purposes: Array<'analytics' | 'after_sales'>) => ({
+      authorization: `Bearer ${await mintDevToken({ kind: 'staff', subject, roles, purposes }, gw.authConfig)}`,
+    });
+    const ingest = {
+      query: `mutation Ingest($input: IngestBehaviorEventsInput!) { ingestBehaviorEvents(input: $input) { accepted } }`,
+      variables: { input: { events: [{ visitorId: 'w', ip: '198.51.100.8', userAgent: 'Mozilla/5.0', page: '/q', dwellMs: 1, clicks: 1, occurredAt: new Date().toISOString(), analyticsConsent: true }] } },
+    };
+    const scanOf = (k: string) => ({ query: SCAN, variables: { input: { shipmentId: carrierShipment, events: [{ eventId: `pair-${k}`, occurredAt: '2026-01-02T03:04:05.000Z', location: 'Hub', description: 'sorted' }] } } });
+    const openCaseBy = (subject: string) => ({ query: `mutation Open($input: OpenCaseInput!) { openAfterSalesCase(input: $input) { subject } }`, variables: { input: { type: 'CONSULTATION', subject, message: 'Where?' } } });
+    type Pair = [label: string, first: () => Promise<Record<string, string>>, second: () => Promise<Record<string, string>>, body: (k: string) => unknown];
+    const pairs: Pair[] = [
+      ['another partner of the same kind', async () => carrier, async () => otherCarrier, (k) => scanOf(k)],
+      ['a partner of another kind', async () => carrier, async () => psp, (k) => scanOf(k)],
+      ['another customer', async () => customer, async () => ({ authorization: `Bearer ${await mintDevToken({ kind: 'customer', customerId: otherCustomer, purposes: ['after_sales'] }, gw.authConfig)}` }), (k) => openCaseBy(`customers ${k}`)],
+      [
+        'the same customer under another purpose',
+        async () => ({ authorization: `Bearer ${await mintDevToken({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['after_sales', 'data_subject_request'] }, gw.authConfig)}`, 'x-purpose': 'after_sales' }),
+        async () => ({ authorization: `Bearer ${await mintDevToken({ kind: 'customer', customerId: DEMO_IDS.demoCustomer, purposes: ['after_sales', 'data_subject_request'] }, gw.authConfig)}`, 'x-purpose': 'data_subject_request' }),
+        (k) => openCaseBy(`purposes ${k}`),
+      ],
+      ['the same person under another role', () => staff('person-roles', ['storefront'], ['analytics']), () => staff('person-roles', ['storefront', 'data_analyst'], ['analytics']), () => ingest],
+      ['the same person with a role taken away', () => staff('person-fewer', ['storefront', 'customer_service'], ['analytics']), () => staff('person-fewer', ['storefront'], ['analytics']), () => ingest],
+      ['the same person under another purpose', () => staff('person-purposes', ['storefront', 'customer_service'], ['analytics']), () => staff('person-purposes', ['storefront', 'customer_service'], ['after_sales']), () => ingest],
+    ];
+
+    it.each(pairs)('%s gets what a fresh key gets: the first answer is neither replayed nor refused, and its key is not blocked', async (_label, first, second, body) => {
+      const [k, fresh] = [key(), key()];
+      const [a, b] = [await first(), await second()];
+      const original = await gw.post(body(k) as object, { ...a, 'idempotency-key': k });
+      expect(original.headers.get('idempotent-replayed')).toBeNull();
+      const withUsedKey = await gw.post(body(k) as object, { ...b, 'idempotency-key': k });
+      const withFreshKey = await gw.post(body(k) as object, { ...b, 'idempotency-key': fresh });
+      expect(seen(withUsedKey)).toEqual(seen(withFreshKey));
+      expect(withUsedKey.status).not.toBe(422);
+      // And each keeps its own key: the first replays its answer, the second gets its own again (replayed when it was kept).
+      expect(seen(await gw.post(body(k) as object, { ...a, 'idempotency-key': k }))).toEqual({ ...seen(original), replayed: 'true' });
+      expect({ ...seen(await gw.post(body(k) as object, { ...b, 'idempotency-key': k })), replayed: null }).toEqual(seen(withUsedKey));
+    });
+  });
+
+  it('the fingerprint of a request is keyed: a stored one is not the plain sha256 of what was sent, so a code in the variables cannot be tried against it offline', async () => {
+    const k = key();
+    const body = payment(`fingerprint-${k}`);
+    const first = await gw.post(body, { ...psp, 'idempotency-key': k });
+    expect(first.status).toBe(200);
+    const [{ fingerprint }] = await db.dataSource.query(`SELECT fingerprint FROM idempotency_record WHERE request_id = $1`, [first.headers.get('x-request-id')]);
+    const sorted = (v: unknown): unknown => (Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((n) => [n, sorted((v as any)[n])])) : v);
+    const plain = createHash('sha256').update(JSON.stringify(sorted({ query: body.query, operationName: null, variables: body.variables, purpose: 'payment_settlement' }))).digest('hex');
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(fingerprint).not.toBe(plain);
+    // Under another privacy secret the same request has another fingerprint.
+    const other = await startHttpGateway(db, { rights: new PrivacyRights({ secret: `fingerprint secret ${k}`, calendar: { timeZone: 'UTC', holidays: [] }, publicUrl: 'http://127.0.0.1:4000' }) });
+    try {
+      const k2 = key();
+      const again = await other.post(body, { ...psp, 'idempotency-key': k2 });
+      const [{ fingerprint: underOther }] = await db.dataSource.query(`SELECT fingerprint FROM idempotency_record WHERE request_id = $1`, [again.headers.get('x-request-id')]);
+      expect(underOther).not.toBe(fingerprint);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a record kept before the upgrade (principal and key, unkeyed fingerprint) is still replayed for its 24 hours, not run twice', async () => {
+    const k = key();
+    const body = openCase(`legacy ${k}`);
+    const first = await gw.post(body, { ...customer, 'idempotency-key': k });
+    expect(first.status).toBe(200);
+    // Rewrite the record as the previous release made it: found by principal and key, fingerprinted by sha256.
+    const requestId = first.headers.get('x-request-id')!;
+    const [row] = await db.dataSource.query(`SELECT key_hash, response, disclosure FROM idempotency_record WHERE request_id = $1`, [requestId]);
+    const box = new SecretBox(DEV_PRIVACY_SECRET, RESPONSE_BOX_USE);
+    const legacyHash = createHash('sha256').update(JSON.stringify([`customer:${DEMO_IDS.demoCustomer}`, k])).digest('hex');
+    const bound = (hash: string, part: string) => `idempotency_record:${hash}:${requestId}:${part}`;
+    const request = { operationName: null, purpose: 'after_sales', query: body.query, variables: { input: { message: body.variables.input.message, subject: body.variables.input.subject, type: 'CONSULTATION' } } };
+    await db.dataSource.query(`UPDATE idempotency_record SET key_hash = $2, fingerprint = $3, fingerprint_keyed = false, response = $4, disclosure = $5 WHERE request_id = $1`, [
+      requestId,
+      legacyHash,
+      createHash('sha256').update(JSON.stringify(request)).digest('hex'),
+      box.seal(box.open(row.response, bound(row.key_hash, 'response')), bound(legacyHash, 'response')),
+      box.seal(box.open(row.disclosure, bound(row.key_hash, 'disclosure')), bound(legacyHash, 'disclosure')),
+    ]);
+    const retry = await gw.post(body, { ...customer, 'idempotency-key': k });
+    expect({ status: retry.status, text: retry.text, replayed: retry.headers.get('idempotent-replayed') }).toEqual({ status: 200, text: first.text, replayed: 'true' });
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`legacy ${k}`])).toBe(1);
+    // Another request with its key is refused as before; once it has expired the key is free.
+    const other = await gw.post(openCase(`legacy other ${k}`), { ...customer, 'idempotency-key': k });
+    expect([other.status, other.json.errors?.[0].extensions.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    await db.dataSource.query(`UPDATE idempotency_record SET expires_at = now() - interval '1 second' WHERE request_id = $1`, [requestId]);
+    const later = await gw.post(body, { ...customer, 'idempotency-key': k });
+    expect([later.status, later.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect(await count(`SELECT count(*) n FROM after_sales_case WHERE subject = $1`, [`legacy ${k}`])).toBe(2);
   });
 
   it('a replay is audited like the response it repeats, naming the request it replays', async () => {

@@ -24,7 +24,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { GraphQLError } from 'graphql';
 import { rateLimited } from '../../hardening/rate-limit';
 import type { PolicyView } from '../../policy/policy-view';
-import { SecretBox } from '../../platform/secret-box';
+import { SecretBox, SecretMac } from '../../platform/secret-box';
 import { enqueueMail } from '../../mail/outbox';
 import { badUserInput, ErrorCode, notFound } from '../../platform/errors';
 import { returnedRows } from '../../platform/returning';
@@ -182,6 +182,11 @@ export class PrivacyRights {
   /** A box under the same secret for another use (idempotent responses): its key is derived under `use`, never the mail bodies' key. */
   boxFor(use: string): SecretBox {
     return new SecretBox(this.secret, use, this.previousSecrets);
+  }
+
+  /** Keyed fingerprints under the same secret for `use` (idempotent requests): a key of their own, derived under `use`. */
+  macFor(use: string): SecretMac {
+    return new SecretMac(this.secret, use, this.previousSecrets);
   }
 
   /** The request, locked for the transaction; null when it does not exist (the resolver found it in scope first). */

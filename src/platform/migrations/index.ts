@@ -33,6 +33,7 @@ import { WritesWaitForErasure1795000014421 } from './1795000014421-writes-wait-f
 import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip-restricted.migration';
 import { RetentionScheduleUtc1795000014430 } from './1795000014430-retention-schedule-utc.migration';
 import { RetentionCaseAfterApplied1795000014431 } from './1795000014431-retention-case-after-applied.migration';
+import { IdempotencyKeyedFingerprints1795000014432 } from './1795000014432-idempotency-keyed-fingerprints.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -69,4 +70,5 @@ export const MIGRATIONS: Function[] = [
   WritesWaitForErasure1795000014421,
   RetentionScheduleUtc1795000014430,
   RetentionCaseAfterApplied1795000014431,
+  IdempotencyKeyedFingerprints1795000014432,
 ];

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
+import { isLoopbackHost } from '../http/request-headers';
 
 export const CONSOLE_PATH = '/console';
 export const DEV_SIGN_IN_PATH = `${CONSOLE_PATH}/api/dev-sign-in`;
@@ -132,6 +133,12 @@ export class ConsoleAssets {
     if (!this.devSignIn) {
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ error: 'Development sign-in is off: sign in with a bearer token from the identity provider' }));
+      return;
+    }
+    // A page on another name that resolves to this machine (DNS rebinding) sends that name: only a loopback Host is answered.
+    if (!isLoopbackHost(req.headers.host)) {
+      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: 'Development sign-in answers only on a loopback address (Host localhost, 127.0.0.1 or [::1])', extensions: { code: 'FORBIDDEN' } }] }));
       return;
     }
     if (req.method !== 'POST' || req.headers['content-type'] !== 'application/json') {

@@ -54,6 +54,7 @@ import { outboxBacklog } from '../mail/outbox';
 import type { GatewayMetrics } from '../platform/metrics';
 import { inSpan } from '../platform/tracing';
 import type { ClientAddressOf } from './client-address';
+import { charsetRefusal, duplicatedHeader, duplicatedHeaderMessage } from './request-headers';
 
 export { MAX_BODY_BYTES };
 /** Map's own set, for header names known to be in lower case (see serveGraphQL). */
@@ -350,16 +351,14 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
   /** Runs an admitted request; the answer is sent by `sendAnswer`, which holds none of this function's state while the audit event is written. */
   async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, caller: Caller, seconds: () => number, expected: ExpectedEvent | undefined) {
     const view = deps.contexts.policy.viewFor(caller);
+    // A refusal of the request itself (its body, its encoding) is audited like any other refusal of a known caller.
+    const refuseRequest = (code: ErrorCode, message: string) => refuseAdmitted(res, caller, view.serves !== undefined, requestId, seconds(), new GraphQLError(message, { extensions: { code } }), expected);
+    const charset = req.method === 'POST' ? charsetRefusal(req.headers['content-type']) : undefined;
+    if (charset !== undefined) return refuseRequest(ErrorCode.UNSUPPORTED_MEDIA_TYPE, charset);
     const read = req.method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : '';
-    if (read === TOO_LARGE) {
-      await charge(caller, 413);
-      send(res, 413, { errors: [{ message: `Request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
-      return;
-    }
+    if (read === TOO_LARGE) return refuseRequest(ErrorCode.PAYLOAD_TOO_LARGE, `Request body over ${MAX_BODY_BYTES} bytes`);
     if (read === NOT_UTF8 || (req.method !== 'POST' && !isUtf8QueryString(url.search))) {
-      await charge(caller, 400);
-      send(res, 400, { errors: [{ message: read === NOT_UTF8 ? 'The request body is not valid UTF-8' : 'The query string is not valid percent-encoded UTF-8', extensions: { code: ErrorCode.BAD_REQUEST } }] });
-      return;
+      return refuseRequest(ErrorCode.BAD_REQUEST, read === NOT_UTF8 ? 'The request body is not valid UTF-8' : 'The query string is not valid percent-encoded UTF-8');
     }
     const body = read as string;
     const headers = new HeaderMap();
@@ -374,9 +373,7 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
       try {
         parsed = body === '' ? undefined : JSON.parse(body);
       } catch {
-        await charge(caller, 400);
-        send(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-        return;
+        return refuseRequest(ErrorCode.BAD_REQUEST, 'The request body is not valid JSON');
       }
     }
     const sent = (req.method === 'POST' ? parsed : getRequestOf(url.searchParams)) as GraphQLRequestFields | undefined;
@@ -488,6 +485,12 @@ export function createHttpTransport(deps: HttpTransportDeps): HttpTransport {
     if (draining) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const work = async () => {
+      // Before anything reads a header: a single-valued one sent twice would be read as neither value.
+      const duplicated = duplicatedHeader(req.rawHeaders);
+      if (duplicated) {
+        logger.info({ requestId, header: duplicated.name, outcome: ErrorCode.BAD_REQUEST }, 'request refused: a single-valued header sent more than once');
+        return send(res, 400, { errors: [{ message: duplicatedHeaderMessage(duplicated), extensions: { code: ErrorCode.BAD_REQUEST } }] });
+      }
       if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') return answerReadiness(res, deps.dataSource, deps.auditLog, draining);
       if (url.pathname === '/metrics' && deps.metricsOnPublicListener && req.method === 'GET') return serveMetrics(res);

@@ -20,6 +20,8 @@ export const ErrorCode = {
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   /** A request body over the size limit. HTTP 413. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** An upload whose bytes are not a kind it accepts, or a request body declared in another charset than UTF-8. HTTP 415. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   /** An HTTP method the endpoint does not serve. HTTP 405. */
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** Operation text from a token that may run trusted documents only (integration/trusted-document-gate.ts). HTTP 403. */
@@ -42,6 +44,7 @@ export const PUBLIC_CODES: ReadonlySet<string> = new Set([
   ErrorCode.OPERATION_NOT_SUPPORTED,
   ErrorCode.IDEMPOTENCY_KEY_REUSED,
   ErrorCode.PAYLOAD_TOO_LARGE,
+  ErrorCode.UNSUPPORTED_MEDIA_TYPE,
   ErrorCode.METHOD_NOT_ALLOWED,
   ErrorCode.TRUSTED_DOCUMENT_REQUIRED,
   ErrorCode.TRUSTED_DOCUMENT_NOT_FOUND,
@@ -71,8 +74,7 @@ export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.free
   [ErrorCode.OPERATION_NOT_SUPPORTED]: 400,
   [ErrorCode.IDEMPOTENCY_KEY_REUSED]: 422,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
-  // An attachment whose bytes are not of a kind the case accepts.
-  UNSUPPORTED_MEDIA_TYPE: 415,
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCode.METHOD_NOT_ALLOWED]: 405,
   GRAPHQL_VALIDATION_FAILED: 400,
   GRAPHQL_PARSE_FAILED: 400,

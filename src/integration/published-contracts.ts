@@ -3,7 +3,8 @@
  * as committed under contracts/ (the same text, printContract), served to a token of that
  * audience only. Any other token, and any other name, is answered 404 alike. The contract holds
  * no personal data; it is sent with an ETag (sha256 of the text) so a client's CI can ask
- * cheaply whether it changed (If-None-Match -> 304), and `no-cache` so it always asks.
+ * cheaply whether it changed (If-None-Match -> 304), `no-cache` so it always asks, and
+ * `Vary: Authorization` so that a cache keeps it per token.
  */
 import { createHash } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
@@ -37,7 +38,8 @@ export class PublishedContracts {
     const kind = caller.principal.kind;
     const text = isContractAudience(kind) && kind === audience ? this.texts.get(audience) : undefined;
     if (!text) return { status: 404, headers: {} };
-    const headers = { etag: text.etag, 'cache-control': 'private, no-cache' };
+    // Kept by a private cache only, revalidated every time, and per token: another token's request is another answer.
+    const headers = { etag: text.etag, 'cache-control': 'private, no-cache', vary: 'authorization' };
     if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim() === text.etag || tag.trim() === '*')) {
       return { status: 304, headers };
     }

@@ -5,6 +5,7 @@
  * referrer, and (personal data or not) no caching, save the console's own files and the
  * contracts, which say how they may be kept. A download opened in the browser runs nothing.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,9 @@ describe('the headers of every answer', () => {
   let carrier: Record<string, string>;
   let exportPath: string;
   let consoleAsset: string;
+  let contractEtag: string;
+  const PERSISTED = '{ shipments(first: 1) { nodes { trackingNumber } } }';
+  const PERSISTED_HASH = createHash('sha256').update(PERSISTED).digest('hex');
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -44,6 +48,10 @@ describe('the headers of every answer', () => {
     );
     const link = await run(gw.gateway, `mutation($id: ID!) { createPrivacyExportLink(input: { requestId: $id }) { url } }`, callers.customer(DEMO_IDS.demoCustomer, 'data_subject_request'), { id: accessRequest });
     exportPath = new URL(link.data!.createPrivacyExportLink.url).pathname;
+    contractEtag = (await fetch(`${gw.url}/contracts/logistics_partner.graphql`, { headers: carrier })).headers.get('etag')!;
+    // Registered by the carrier's first request with the text, as Apollo's link does.
+    const registered = await gw.post({ query: PERSISTED, extensions: { persistedQuery: { version: 1, sha256Hash: PERSISTED_HASH } } }, carrier);
+    expect(registered.status).toBe(200);
     const index = await (await fetch(`${gw.url}/console/`)).text();
     consoleAsset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(index)![1]!;
   });
@@ -66,7 +74,15 @@ describe('the headers of every answer', () => {
     ['a path not served', () => ['/nowhere', {}], 404, 'no-store'],
     ['the liveness probe', () => ['/healthz', {}], 200, 'no-store'],
     ['the readiness probe', () => ['/readyz', {}], 200, 'no-store'],
+    ['a GET query', () => [`/graphql?query=${encodeURIComponent('{ shipments(first: 1) { nodes { trackingNumber } } }')}`, { headers: { ...carrier, 'apollo-require-preflight': 'true' } }], 200, 'no-store'],
+    [
+      'a persisted-query GET, registered',
+      () => [`/graphql?extensions=${encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: PERSISTED_HASH } }))}`, { headers: { ...carrier, 'apollo-require-preflight': 'true' } }],
+      200,
+      'no-store',
+    ],
     ["a carrier's contract", () => ['/contracts/logistics_partner.graphql', { headers: carrier }], 200, 'private, no-cache'],
+    ["a carrier's contract, not changed", () => ['/contracts/logistics_partner.graphql', { headers: { ...carrier, 'if-none-match': contractEtag } }], 304, 'private, no-cache'],
     ['a contract not the caller’s', () => ['/contracts/logistics_partner.graphql', { headers: officer }], 404, 'no-store'],
     ["the export link's page", () => [exportPath, {}], 200, 'no-store'],
     ['an export link that is not one', () => ['/privacy-exports/nothing', { method: 'POST' }], 404, 'no-store'],
@@ -92,6 +108,13 @@ describe('the headers of every answer', () => {
       referrer: response.headers.get('referrer-policy'),
       cache: response.headers.get('cache-control'),
     }).toEqual({ status, nosniff: 'nosniff', framing: true, frameOptions: 'DENY', referrer: 'no-referrer', cache: cacheControl });
+  });
+
+  it("a contract, which a private cache may keep, is kept per token (Vary: Authorization), its 304 too", async () => {
+    const full = await fetch(`${gw.url}/contracts/logistics_partner.graphql`, { headers: carrier });
+    const notModified = await fetch(`${gw.url}/contracts/logistics_partner.graphql`, { headers: { ...carrier, 'if-none-match': contractEtag } });
+    await Promise.all([full.arrayBuffer(), notModified.arrayBuffer()]);
+    expect([full.status, full.headers.get('vary'), notModified.status, notModified.headers.get('vary')]).toEqual([200, 'authorization', 304, 'authorization']);
   });
 
   it('an answer that is data, not a page, runs nothing and loads nothing if a browser opens it', async () => {

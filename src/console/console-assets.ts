@@ -18,7 +18,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
-import { isLoopbackHost } from '../http/request-headers';
 
 export const CONSOLE_PATH = '/console';
 export const DEV_SIGN_IN_PATH = `${CONSOLE_PATH}/api/dev-sign-in`;
@@ -71,6 +70,19 @@ function filesUnder(directory: string, prefix = ''): string[] {
     const relative = path.posix.join(prefix, entry.name);
     return entry.isDirectory() ? filesUnder(directory, relative) : entry.isFile() ? [relative] : [];
   });
+}
+
+/**
+ * Whether a Host header names the loopback interface: localhost, an address in 127.0.0.0/8 or
+ * [::1], with any port. A page served from another name that resolves to the machine (DNS
+ * rebinding) sends its own name, and is not.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  const parts = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(host ?? '');
+  if (!parts) return false;
+  const hostname = parts[1]!.toLowerCase();
+  const ipv4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  return hostname === 'localhost' || hostname === '[::1]' || (ipv4 !== null && ipv4.slice(1).every((octet) => Number(octet) <= 255));
 }
 
 export class ConsoleAssets {

@@ -70,16 +70,3 @@ export function charsetRefusal(contentType: string | undefined): string | undefi
   if (charsets[0]!.includes('=') && value.toLowerCase() === 'utf-8') return undefined;
   return `Content-Type: the body must be UTF-8 (charset=utf-8 or none), got charset ${JSON.stringify(value.slice(0, 40))}`;
 }
-
-/**
- * Whether a Host header names the loopback interface: localhost, an address in 127.0.0.0/8 or
- * [::1], with any port. A page served from another name that resolves to the machine (DNS
- * rebinding) sends its own name, and is not.
- */
-export function isLoopbackHost(host: string | undefined): boolean {
-  const parts = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(host ?? '');
-  if (!parts) return false;
-  const hostname = parts[1]!.toLowerCase();
-  const ipv4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
-  return hostname === 'localhost' || hostname === '[::1]' || (ipv4 !== null && ipv4.slice(1).every((octet) => Number(octet) <= 255));
-}

@@ -18,7 +18,7 @@ import { pageOf, pageQuery, PageArgs, type Ordering, type Page } from '../platfo
 import { readRows, rowReader } from '../platform/row-reader';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.type';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../platform/canonical-json';
 
 const AUDIT_EVENTS: TableRef<AuditEventEntity> = { entity: AuditEventEntity, table: 'audit_event' };
 
@@ -105,8 +105,8 @@ export class AuditEventResolver {
     whereEquals(qb, 't.privacyRequestReference', filter?.privacyRequestReference, 'privacyRequestReference');
     whereBetween(qb, 't.at', filter?.from, filter?.to, 'at');
     const ordering = AuditEventOrder.pick(orderBy, ctx.policy.decideArgument);
-    pageQuery(qb, 't', ordering, page, ctx.cursors);
-    return pageOf(await eventsWithSets(ctx, qb, ordering), qb, ordering, page, ctx.cursors);
+    pageQuery(qb, 't', ordering, page, ctx.cursors, filter);
+    return pageOf(await eventsWithSets(ctx, qb, ordering), qb, ordering, page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Jobs: what the job did, as canonical JSON.' })

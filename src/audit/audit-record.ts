@@ -10,7 +10,7 @@ import { v7 as timeOrderedUuid } from 'uuid';
 import { BoundedCache } from '../platform/bounded-cache';
 import { isoTime } from '../platform/iso-time';
 import { AuditOperationType, AuditOutcome } from './audit-event.entity';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../platform/canonical-json';
 import { leafHash, sha256Hex } from './merkle';
 
 /** Who acted: a GraphQL principal, or `system` for jobs. */

@@ -110,10 +110,10 @@ import { argumentCheck, type ArgumentCheck } from '../enforcement/argument-rules
 import { CHILD_ORDER, LATEST_PREFERENCES, ROOT_LISTS, TABLES, visibleOrderKeys, type ChildOrder } from '../domains/loaders';
 import { OPEN_STATUSES, type PrivacyRequestStatus, type PrivacyRequestType } from '../domains/privacy-requests/privacy-request.entity';
 import { actionsOn, statesWithActions } from '../domains/privacy-requests/privacy-rights';
-import { canonicalJson } from '../audit/canonical-json';
+import { canonicalJson } from '../platform/canonical-json';
 import { fragmentsOf } from '../platform/documents';
 import { BehaviorEventOrder, CaseOrder, CustomerOrder, OrderOrder, PartnerOrder, PaymentOrder, PreferenceHistoryOrder, PrivacyRequestOrder, ShipmentOrder, WebhookDeliveryOrder } from '../platform/orderings';
-import { MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
+import { cursorList, MAX_PAGE_SIZE, type Ordering } from '../platform/pagination';
 import { BoundedCache } from '../platform/bounded-cache';
 import { readRowArrays, rowReader, toPositional, type RowReader } from '../platform/row-reader';
 import { carryingJsonText, JsonText } from './json-text';
@@ -2191,7 +2191,8 @@ export class ReadPlans {
             let position = positions.get(node);
             if (position === undefined) {
               try {
-                position = ctx.cursors.open(request.args(field, node).after as string, list, ordering);
+                const args = request.args(field, node);
+                position = ctx.cursors.open(args.after as string, cursorList(list, args.filter), ordering);
               } catch {
                 throw new NeedsGraphqlJs(); // graphql-js refuses it with its BAD_USER_INPUT
               }
@@ -2230,7 +2231,9 @@ export class ReadPlans {
           // Cursors are sealed in Node from each row's sort value and id, as toPage seals them
           // (pagination.ts): one cursor per row, whichever edge or pageInfo field names it.
           const sealed = new Map<Row, string>();
-          const { list, ordering } = page;
+          const { ordering } = page;
+          // Sealed for the list under the filter it was read with, as pagination.ts seals a page's cursors.
+          const list = cursorList(page.list, request.args(step.field, step.node).filter);
           const sort = statement.subject + 1;
           const seal = (row: Row) => {
             let cursor = sealed.get(row);

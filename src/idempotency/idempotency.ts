@@ -51,7 +51,7 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { getLocation, type FormattedExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { canonicalJson } from '../audit/canonical-json';
+import { canonicalJson } from '../platform/canonical-json';
 import type { DisclosureSnapshot } from '../audit/disclosure-recorder';
 import { sha256Hex } from '../audit/merkle';
 import { principalKey } from '../policy/principal';

@@ -3,11 +3,12 @@
  * caller hands back for the next page; the caller never reads it. The position is encrypted and
  * authenticated with AES-256-GCM under a server key (CURSOR_SECRET, through HKDF), and bound, as
  * additional authenticated data, to the caller it was made for (its policy view and identity,
- * from the context) and to the list and ordering. So:
+ * from the context) and to the list (with the filter it was read under: pagination.ts cursorList)
+ * and ordering. So:
  * - a cursor carries nothing in the clear: no sort value (a creation time the caller may not
  *   see) and no id leaks through it;
  * - a cursor changed by one bit fails authentication;
- * - a cursor made for another caller, another list or another ordering fails authentication too,
+ * - a cursor made for another caller, another list, filter or ordering fails authentication too,
  *   and all of these are refused alike: one BAD_USER_INPUT, one message, whatever went wrong.
  *
  * Layout, base64url: version (1 byte) | IV (12 random bytes) | tag (16 bytes) | ciphertext of

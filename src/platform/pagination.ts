@@ -8,6 +8,7 @@
 import { Max, Min } from 'class-validator';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { canonicalJson } from './canonical-json';
 import { badUserInput } from './errors';
 import { readRows, rowReader } from './row-reader';
 
@@ -97,7 +98,20 @@ async function pageRows<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alia
 }
 
 /**
- * Runs `qb` (already filtered and scoped) for one page. `alias` is the query builder's main alias.
+ * The list a cursor is sealed for: the table, and the filter the page was read under (its members
+ * as canonical JSON, absent and null members left out), so a cursor given under one filter opens
+ * under no other — nor a filtered page's cursor without the filter, nor the reverse. The compiled
+ * reads (execution/read-plans.ts) name their lists alike, so a cursor opens whichever executor
+ * reads the next page.
+ */
+export function cursorList(table: string, filter?: unknown): string {
+  if (filter === null || filter === undefined) return table;
+  const members = Object.fromEntries(Object.entries(filter as Record<string, unknown>).filter(([, value]) => value !== null && value !== undefined));
+  return Object.keys(members).length === 0 ? table : `${table}\u0000${canonicalJson(members)}`;
+}
+
+/**
+ * Runs `qb` (already filtered and scoped) for one page; `filter` the list's filter as the caller sent it (cursorList). `alias` is the query builder's main alias.
  */
 export async function paginate<E extends ObjectLiteral>(
   qb: SelectQueryBuilder<E>,
@@ -105,16 +119,17 @@ export async function paginate<E extends ObjectLiteral>(
   ordering: Ordering,
   args: PageArgs,
   cursors: CursorCodec,
+  filter?: unknown,
 ): Promise<Page<E>> {
-  pageQuery(qb, alias, ordering, args, cursors);
+  pageQuery(qb, alias, ordering, args, cursors, filter);
   const rows = await pageRows(qb, alias);
-  return pageOf(rows, qb, ordering, args, cursors);
+  return pageOf(rows, qb, ordering, args, cursors, filter);
 }
 
 /** Narrows `qb` to one page, one row more than asked for (which tells whether there is a next page): `pageOf` makes the page of the rows it reads. */
-export function pageQuery<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alias: string, ordering: Ordering, args: PageArgs, cursors: CursorCodec): void {
+export function pageQuery<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, alias: string, ordering: Ordering, args: PageArgs, cursors: CursorCodec, filter?: unknown): void {
   const column = `${alias}.${ordering.property}`;
-  const list = qb.expressionMap.mainAlias!.metadata.tableName;
+  const list = cursorList(qb.expressionMap.mainAlias!.metadata.tableName, filter);
   if (args.after) {
     const cursor = cursors.open(args.after, list, ordering);
     const op = ordering.direction === 'DESC' ? '<' : '>';
@@ -128,10 +143,10 @@ export function pageQuery<E extends ObjectLiteral>(qb: SelectQueryBuilder<E>, al
 }
 
 /** The page of the rows a `pageQuery` read, in its order. */
-export function pageOf<E extends ObjectLiteral>(rows: E[], qb: SelectQueryBuilder<E>, ordering: Ordering, args: PageArgs, cursors: CursorCodec): Page<E> {
+export function pageOf<E extends ObjectLiteral>(rows: E[], qb: SelectQueryBuilder<E>, ordering: Ordering, args: PageArgs, cursors: CursorCodec, filter?: unknown): Page<E> {
   const hasNextPage = rows.length > args.first;
   const nodes = hasNextPage ? rows.slice(0, args.first) : rows;
-  return toPage(nodes, ordering, hasNextPage, Boolean(args.after), cursors, qb.expressionMap.mainAlias!.metadata.tableName);
+  return toPage(nodes, ordering, hasNextPage, Boolean(args.after), cursors, cursorList(qb.expressionMap.mainAlias!.metadata.tableName, filter));
 }
 
 export function toPage<E extends ObjectLiteral>(

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AuditOperationType, AuditOutcome } from '../../src/audit/audit-event.entity';
 import { CheckedLists, coordinateSetHash, eventHash, rowJsonOf, sealHash, subjectSetHash, toAuditRecord, type AuditEventInput } from '../../src/audit/audit-record';
-import { canonicalJson } from '../../src/audit/canonical-json';
+import { canonicalJson } from '../../src/platform/canonical-json';
 import { leafHash, merkleRoot, sha256Hex } from '../../src/audit/merkle';
 
 describe('canonicalJson', () => {

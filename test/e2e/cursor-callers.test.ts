@@ -91,4 +91,40 @@ describe('a cursor serves only the caller it was given to', () => {
     expect(handed.json.errors.map((e: any) => [e.extensions.code, e.message])).toEqual([['BAD_USER_INPUT', INVALID]]);
     expect(JSON.stringify(handed.json.data ?? null)).not.toMatch(/"nodes":\[\{/);
   });
+
+  describe('a cursor serves only the filter it was given under', () => {
+    const FILTERED = `query($after: String, $filter: OrderFilter) { orders(first: 1, after: $after, filter: $filter) { nodes { id } pageInfo { endCursor } } }`;
+    const FILTERS: Array<[string, Record<string, unknown> | null]> = [
+      ['no filter', null],
+      ['completed orders', { statuses: ['COMPLETED'] }],
+      ['shipped orders', { statuses: ['SHIPPED'] }],
+      ['completed orders placed since 2020', { statuses: ['COMPLETED'], placedFrom: '2020-01-01T00:00:00.000Z' }],
+    ];
+    const pairs = FILTERS.flatMap(([a, fa]) => FILTERS.filter(([b]) => b !== a).map(([b, fb]) => [a, b, fa, fb] as const));
+
+    it.each(pairs)('minted under %s, used under %s: refused as a forged cursor is', async (_a, _b, minted, used) => {
+      const headers = await staff('agent-f', ['customer_service'], ['after_sales'], 'after_sales');
+      const page = await gw.post({ query: FILTERED, variables: { filter: minted } }, headers);
+      expect([page.status, page.json.errors]).toEqual([200, undefined]);
+      const cursor = page.json.data.orders.pageInfo.endCursor;
+      expect((await gw.post({ query: FILTERED, variables: { filter: minted, after: cursor } }, headers)).json.errors).toBeUndefined();
+      const handed = await gw.post({ query: FILTERED, variables: { filter: used, after: cursor } }, headers);
+      const forged = await gw.post({ query: FILTERED, variables: { filter: used, after: Buffer.concat([Buffer.from([1]), randomBytes(60)]).toString('base64url') } }, headers);
+      expect({ status: handed.status, body: handed.json }).toEqual({ status: forged.status, body: forged.json });
+      expect(handed.json.errors.map((e: any) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    });
+
+    it('the same filter written in the document, or with its members in another order, is the same filter', async () => {
+      const headers = await staff('agent-g', ['customer_service'], ['after_sales'], 'after_sales');
+      const page = await gw.post({ query: FILTERED, variables: { filter: { statuses: ['COMPLETED'], placedFrom: '2020-01-01T00:00:00.000Z' } } }, headers);
+      const cursor = page.json.data.orders.pageInfo.endCursor;
+      const reordered = await gw.post({ query: FILTERED, variables: { filter: { placedFrom: '2020-01-01T00:00:00Z', statuses: ['COMPLETED'] }, after: cursor } }, headers);
+      const literal = await gw.post(
+        { query: `query($after: String) { orders(first: 1, after: $after, filter: { statuses: [COMPLETED], placedFrom: "2020-01-01T00:00:00.000Z" }) { nodes { id } } }`, variables: { after: cursor } },
+        headers,
+      );
+      expect([reordered.json.errors, literal.json.errors]).toEqual([undefined, undefined]);
+      expect(literal.json.data.orders.nodes).toEqual(reordered.json.data.orders.nodes);
+    });
+  });
 });

@@ -38,7 +38,7 @@ export class AfterSalesCaseResolver {
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.openedAt', filter?.openedFrom, filter?.openedTo, 'opened');
-    return paginate(qb, 't', CaseOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', CaseOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => Customer, { nullable: true })

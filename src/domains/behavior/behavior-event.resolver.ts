@@ -32,7 +32,7 @@ export class BehaviorEventResolver {
   ): Promise<Page<BehaviorEventEntity>> {
     const qb = scopedQuery(ctx.dataSource, TABLES.behaviorEvent, ctx.scope);
     whereBetween(qb, 't.occurredAt', filter?.occurredFrom, filter?.occurredTo, 'occurred');
-    return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', BehaviorEventOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @Mutation(() => IngestResult, {

@@ -34,7 +34,7 @@ export class CustomerResolver {
     const qb = scopedQuery(ctx.dataSource, TABLES.customer, ctx.scope);
     whereEquals(qb, 't.status', filter?.status, 'status');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', CustomerOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', CustomerOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => [Address], { nullable: true })

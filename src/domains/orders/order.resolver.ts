@@ -42,7 +42,7 @@ export class OrderResolver {
       'platformPartnerId',
     );
     whereBetween(qb, 't.placedAt', filter?.placedFrom, filter?.placedTo, 'placed');
-    return paginate(qb, 't', OrderOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', OrderOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => Customer, { nullable: true })

@@ -30,6 +30,6 @@ export class PartnerResolver {
     const qb = scopedQuery(ctx.dataSource, TABLES.partner, ctx.scope);
     whereEquals(qb, 't.kind', filter?.kind, 'kind');
     whereEquals(qb, 't.status', filter?.status, 'status');
-    return paginate(qb, 't', PartnerOrder.pick(), page, ctx.cursors);
+    return paginate(qb, 't', PartnerOrder.pick(), page, ctx.cursors, filter);
   }
 }

@@ -34,7 +34,7 @@ export class PaymentVerificationResolver {
     whereEquals(qb, 't.providerId', filter?.providerId && requireUuid(filter.providerId, 'filter.providerId'), 'providerId');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', PaymentOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', PaymentOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => Order, { nullable: true })

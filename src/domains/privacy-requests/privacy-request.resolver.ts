@@ -8,7 +8,7 @@
  */
 import { ArrayMaxSize } from 'class-validator';
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { canonicalJson } from '../../audit/canonical-json';
+import { canonicalJson } from '../../platform/canonical-json';
 import { actingCustomer } from '../../auth/guards';
 import type { RequestContext } from '../../context';
 import { refuseIdempotencyKey } from '../../idempotency/idempotency';
@@ -74,7 +74,7 @@ export class PrivacyRequestResolver {
     whereEquals(qb, 't.customerId', filter?.customerId && requireUuid(filter.customerId, 'filter.customerId'), 'customerId');
     if (filter?.overdue === true) qb.andWhere('t.dueAt < :overdueAt AND t.status IN (:...overdueOpen)', { overdueAt: ctx.rights.now(), overdueOpen: OPEN_STATUSES });
     if (filter?.overdue === false) qb.andWhere('NOT (t.dueAt IS NOT NULL AND t.dueAt < :overdueAt AND t.status IN (:...overdueOpen))', { overdueAt: ctx.rights.now(), overdueOpen: OPEN_STATUSES });
-    return paginate(qb, 't', PrivacyRequestOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', PrivacyRequestOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @Query(() => PrivacyRequest, {

@@ -34,7 +34,7 @@ export class ShipmentResolver {
     whereEquals(qb, 't.logisticsPartnerId', filter?.logisticsPartnerId && requireUuid(filter.logisticsPartnerId, 'filter.logisticsPartnerId'), 'partner');
     whereEquals(qb, 't.orderId', filter?.orderId && requireUuid(filter.orderId, 'filter.orderId'), 'orderId');
     whereBetween(qb, 't.createdAt', filter?.createdFrom, filter?.createdTo, 'created');
-    return paginate(qb, 't', ShipmentOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', ShipmentOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => Order, { nullable: true })

@@ -43,7 +43,7 @@ export class WebhookResolver {
     whereIn(qb, 't.status', filter?.statuses, 'statuses');
     whereEquals(qb, 't.endpointId', filter?.endpointId && requireUuid(filter.endpointId, 'filter.endpointId'), 'endpointId');
     whereEquals(qb, 't.eventId', filter?.eventId && requireUuid(filter.eventId, 'filter.eventId'), 'eventId');
-    return paginate(qb, 't', WebhookDeliveryOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors);
+    return paginate(qb, 't', WebhookDeliveryOrder.pick(orderBy, ctx.policy.decideArgument), page, ctx.cursors, filter);
   }
 
   @FieldResolver(() => WebhookEndpoint, { nullable: true })

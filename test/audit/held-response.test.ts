@@ -5,8 +5,8 @@
  * test's own that holds the seal lock (audit-log.ts: a batch seals only under it), and a raw
  * socket tells whether anything at all came back while it was held. Once the lock is let go the
  * answer arrives whole; when the event then cannot be written, the masked 500 arrives instead, and
- * nothing of the response. Paths that answer without an event (401, a body that is not JSON) are
- * not held, and every path settles the event the transport announced when the request arrived.
+ * nothing of the response. A path that answers without an event (401: no caller is known) is not
+ * held, and every path settles the event the transport announced when the request arrived.
  */
 import net from 'node:net';
 import { Client } from 'pg';
@@ -187,16 +187,21 @@ describe('a response waits for its audit event', () => {
     expect(log.eventsExpected).toBe(0);
   });
 
-  it('answers without an event at once, and settles what it announced: a bad token, a body that is not JSON', async () => {
+  it('answers a bad token without an event at once, and settles what it announced', async () => {
     await holder.query(`SELECT pg_advisory_lock(${AUDIT_SEAL_LOCK})`);
     try {
       const unauthenticated = await exchange(http.url, 'POST', '/graphql', { authorization: 'Bearer not-a-token' }, JSON.stringify({ query: READ })).done;
       expect(statusOf(unauthenticated)).toBe(401);
-      const notJson = await exchange(http.url, 'POST', '/graphql', { authorization: `Bearer ${await carrier()}` }, '{ "query": ').done;
-      expect(statusOf(notJson)).toBe(400);
       expect(log.eventsExpected).toBe(0);
     } finally {
       await holder.query(`SELECT pg_advisory_unlock(${AUDIT_SEAL_LOCK})`);
     }
+  });
+
+  it("holds a known caller's body that is not JSON until its refusal is audited, as every refusal of a known caller", async () => {
+    const auth = `Bearer ${await carrier()}`;
+    const raw = await heldUntilDurable(() => exchange(http.url, 'POST', '/graphql', { authorization: auth }, '{ "query": '));
+    expect(statusOf(raw)).toBe(400);
+    expect(JSON.parse(bodyOf(raw)).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 });

@@ -48,17 +48,19 @@ export function privacyRequestOfTopic(topic: string): string | undefined {
 
 /**
  * What waits in the outbox, for /readyz and the metrics: mails not yet sent, those of them due
- * now, how long the oldest due one has waited, and mails given up in the last 24 hours. Counts
- * only: nothing about whom a mail is for.
+ * now, how long the oldest due one has waited, and mails given up that were queued in the last
+ * 24 hours: 24 hours of elapsed time, not `interval '1 day'`, which PostgreSQL counts as a calendar
+ * day in the session's time zone (23 or 25 hours across a daylight-saving change). Counts only:
+ * nothing about whom a mail is for.
  */
 export async function outboxBacklog(q: Pick<EntityManager, 'query'>, at: Date = new Date()): Promise<OutboxCounts> {
   const [row] = await q.query(
     `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
             count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1)::int AS due,
             coalesce(extract(epoch FROM $1 - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1)), 0)::float8 AS oldest_due_seconds,
-            count(*) FILTER (WHERE status = 'failed' AND created_at > $1::timestamptz - interval '1 day')::int AS failed_last_day
+            count(*) FILTER (WHERE status = 'failed' AND created_at > $1::timestamptz - interval '24 hours')::int AS failed_last_day
        FROM mail_outbox
-      WHERE status = 'pending' OR (status = 'failed' AND created_at > $1::timestamptz - interval '1 day')`,
+      WHERE status = 'pending' OR (status = 'failed' AND created_at > $1::timestamptz - interval '24 hours')`,
     [at],
   );
   return { pending: row.pending, due: row.due, oldestDueSeconds: Math.round(row.oldest_due_seconds), failedLastDay: row.failed_last_day };

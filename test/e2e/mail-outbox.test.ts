@@ -12,7 +12,7 @@ import { CODE_TTL_MS } from '../../src/domains/privacy-requests/identity-codes';
 import type { AuditEventInput } from '../../src/audit/audit-record';
 import { startMailSink, type MailSink } from '../../src/mail/mail-sink';
 import { MailWorker } from '../../src/mail/mail-worker';
-import { enqueueMail } from '../../src/mail/outbox';
+import { enqueueMail, outboxBacklog } from '../../src/mail/outbox';
 import { createLogger } from '../../src/platform/logger';
 import { SecretBox } from '../../src/platform/secret-box';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
@@ -116,6 +116,33 @@ describe('the mail outbox under failures', () => {
     clock = row.next_attempt_at.getTime();
     expect(await worker({ now: () => new Date(clock) }).runOnce()).toEqual({ sent: 1, retrying: 0, givenUp: 0 });
     expect(received('through an outage')).toHaveLength(1);
+  });
+
+  it("counts the mails given up in the last 24 hours, whatever the session's time zone: a day in Los Angeles that lost an hour does not drop one", async () => {
+    // Noon in Los Angeles on the day clocks went forward (8 March 2026): the calendar day before began 23 hours earlier.
+    const at = new Date('2026-03-08T19:00:00Z');
+    const runner = db.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(`SET LOCAL TIME ZONE 'America/Los_Angeles'`);
+      await runner.query(`UPDATE mail_outbox SET status = 'sent' WHERE status = 'failed'`);
+      const failed = (created: string) =>
+        runner.query(
+          `INSERT INTO mail_outbox (customer_id, topic, to_address, subject, status, attempts, next_attempt_at, created_at)
+           VALUES (NULL, 'test:backlog', 'nobody@example.test', 'A test mail', 'failed', 11, $1, $1)`,
+          [created],
+        );
+      // 23 h 30 min before: inside the last 24 hours, outside the calendar day before in Los Angeles.
+      await failed('2026-03-07T19:30:00Z');
+      // 1 hour before, and 24 h 30 min before (outside).
+      await failed('2026-03-08T18:00:00Z');
+      await failed('2026-03-07T18:30:00Z');
+      expect((await outboxBacklog(runner, at)).failedLastDay).toBe(2);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 
   it('is given up, unsent and with its body wiped, when its customer has been erased since it was queued', async () => {

@@ -444,6 +444,58 @@ describe('webhooks: signed change notifications', () => {
     ]);
   });
 
+  it('keeps finished deliveries past 30 days while a legal hold covers their order or customer, and deletes them once it is released', async () => {
+    const carrierEndpoint = await register(as.logistics(CARRIER_A), 'https://carrier.example/hooks');
+    const providerEndpoint = await register(as.payment(PROVIDER_A), 'https://provider.example/hooks');
+    // Shipments of four different orders of four different customers, and a payment verification of a fifth order.
+    const shipments: Array<{ id: string; order_id: string; customer_id: string }> = await db.dataSource.query(
+      `SELECT DISTINCT ON (o.customer_id) s.id, s.order_id, o.customer_id FROM shipment s JOIN "order" o ON o.id = s.order_id
+        WHERE s.logistics_partner_id = $1 ORDER BY o.customer_id, s.id LIMIT 4`,
+      [CARRIER_A],
+    );
+    const [payment]: Array<{ id: string; order_id: string }> = await db.dataSource.query(
+      `SELECT p.id, p.order_id FROM payment_verification p JOIN "order" o ON o.id = p.order_id
+        WHERE p.provider_id = $1 AND o.customer_id <> ALL($2::uuid[]) ORDER BY p.id LIMIT 1`,
+      [PROVIDER_A, shipments.map((s) => s.customer_id)],
+    );
+    expect(shipments).toHaveLength(4);
+    const [byOrderHold, byCustomerHold, byReleasedHold, unheld] = shipments;
+    const hold = (scope: 'order' | 'customer', id: string, released: boolean) =>
+      db.dataSource.query(
+        `INSERT INTO legal_hold (scope, customer_id, order_id, reason, case_reference, placed_by, placed_at, released_at, released_by)
+         VALUES ($1, $2, $3, 'webhook test', 'WH-HOLD-1', 'officer-1', now() - interval '40 days', $4, $5) RETURNING id`,
+        [scope, scope === 'customer' ? id : null, scope === 'order' ? id : null, released ? new Date() : null, released ? 'officer-1' : null],
+      );
+    const holds = [
+      ...(await hold('order', byOrderHold.order_id, false)),
+      ...(await hold('customer', byCustomerHold.customer_id, false)),
+      ...(await hold('order', byReleasedHold.order_id, true)),
+      ...(await hold('order', payment.order_id, false)),
+    ].map((h: { id: string }) => h.id);
+    const old = (endpointId: string, partnerId: string, eventType: string, resourceId: string, status: string, tx: number) =>
+      db.dataSource.query(
+        `INSERT INTO webhook_delivery (event_id, endpoint_id, partner_id, event_type, resource_id, occurred_at, tx_id, status, next_attempt_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, now() - interval '31 days', $5, $6, now() + interval '1 day')`,
+        [endpointId, partnerId, eventType, resourceId, tx, status],
+      );
+    await old(carrierEndpoint.id, CARRIER_A, 'shipment.changed', byOrderHold.id, 'delivered', 1);
+    await old(carrierEndpoint.id, CARRIER_A, 'shipment.changed', byCustomerHold.id, 'dead', 2);
+    await old(carrierEndpoint.id, CARRIER_A, 'shipment.changed', byReleasedHold.id, 'delivered', 3);
+    await old(carrierEndpoint.id, CARRIER_A, 'shipment.changed', unheld.id, 'cancelled', 4);
+    await old(providerEndpoint.id, PROVIDER_A, 'payment_verification.changed', payment.id, 'delivered', 5);
+
+    // A worker of its own, whose hourly purge has not run yet.
+    const { gateway: purging } = await createTestGateway(db, { webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock } } });
+    try {
+      await purging.webhooks.runOnce();
+    } finally {
+      await purging.stop();
+      await db.dataSource.query(`DELETE FROM legal_hold WHERE id = ANY($1::uuid[])`, [holds]);
+    }
+    const left = await db.dataSource.query(`SELECT resource_id FROM webhook_delivery WHERE endpoint_id = ANY($1::uuid[]) ORDER BY tx_id`, [[carrierEndpoint.id, providerEndpoint.id]]);
+    expect(left).toEqual([{ resource_id: byOrderHold.id }, { resource_id: byCustomerHold.id }, { resource_id: payment.id }]);
+  });
+
   it('delivers what is due from the command line, once, and prints the counts (`webhooks deliver`)', async () => {
     const rx = await receiver();
     const endpoint = await register(as.logistics(CARRIER_A), rx.url);

@@ -26,7 +26,7 @@ export enum WebhookDeliveryStatus {
  * matrix (webhook-worker.ts), so no content waits here. What a row keeps — that this partner
  * was told, when, of a change to this shipment or payment verification — is still about the
  * customer the record belongs to: the privacy registry exports it and erasure deletes it
- * (privacy/handlers/registry.ts); the worker deletes it 30 days after its event.
+ * (privacy/handlers/registry.ts); the worker deletes it 30 days after its event, unless a legal hold covers the record's order.
  */
 @Entity('webhook_delivery')
 @Index(['endpointId', 'resourceId', 'txId'], { unique: true })

@@ -22,6 +22,7 @@ import { exponentialDelayMs, PollingLoop } from '../../platform/polling-loop';
 import type { ContractAudience } from '../../policy/contracts';
 import type { Caller, PartnerPrincipal } from '../../policy/principal';
 import { isPurpose } from '../../policy/vocabulary';
+import { fenceNewHolds, orderIsHeld } from '../legal-holds/legal-hold.service';
 import { PartnerKind, PartnerStatus } from '../partners/partner.entity';
 import { notificationDocument } from './notification-documents';
 import { WebhookDeliveryStatus, type WebhookEventType } from './webhook-delivery.entity';
@@ -63,7 +64,7 @@ export interface WebhookWorkerOptions {
   timeoutMs?: number;
   /** The jobs metric: a run that attempted deliveries counts as ok with those delivered, a run that failed as failed. */
   metrics?: Pick<GatewayMetrics, 'job'>;
-  /** Deliveries no longer pending are deleted this many days after their event (checked hourly). Default 30. */
+  /** Deliveries no longer pending are deleted this many days after their event (checked hourly), unless a legal hold covers their record. Default 30. */
   keepDays?: number;
   now?: () => Date;
   /** A number in [0, 1): the jitter. */
@@ -156,10 +157,7 @@ export class WebhookWorker {
   private async attemptDue(): Promise<WebhookRun> {
     const at = this.now();
     if (at.getTime() - this.lastPurge >= PURGE_EVERY_MS) {
-      // The record of finished deliveries is kept for a while (the partner reads it, may redeliver), then deleted.
-      await this.options.dataSource.query(`DELETE FROM webhook_delivery WHERE status <> 'pending' AND occurred_at < $1`, [
-        new Date(at.getTime() - (this.options.keepDays ?? 30) * 86_400_000),
-      ]);
+      await this.purgeFinished(at);
       this.lastPurge = at.getTime();
     }
     // Claimed and leased in one statement, committed at once: no transaction is held while a receiver answers.
@@ -187,6 +185,28 @@ export class WebhookWorker {
       }),
     );
     return run;
+  }
+
+  /**
+   * The record of finished deliveries is kept for a while (the partner reads it, may redeliver),
+   * then deleted — but not while a legal hold covers the order the shipment or payment
+   * verification belongs to (a hold on the order or on its customer): a hold freezes what it
+   * names, and who was told what about it is part of that. Behind the holds' fence, so a hold
+   * placed while the purge runs is committed before it reads the holds, or after it.
+   */
+  private async purgeFinished(at: Date): Promise<void> {
+    await this.options.dataSource.transaction(async (em) => {
+      await fenceNewHolds(em);
+      await em.query(
+        `DELETE FROM webhook_delivery d WHERE d.status <> 'pending' AND d.occurred_at < $1
+            AND NOT EXISTS (
+              SELECT 1 FROM "order" o
+               WHERE o.id IN (SELECT s.order_id FROM shipment s WHERE s.id = d.resource_id
+                              UNION ALL SELECT p.order_id FROM payment_verification p WHERE p.id = d.resource_id)
+                 AND ${orderIsHeld('o')})`,
+        [new Date(at.getTime() - (this.options.keepDays ?? 30) * 86_400_000)],
+      );
+    });
   }
 
   private async attempt(d: Claimed): Promise<Outcome> {

@@ -362,7 +362,8 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     // each row says that this partner was told, at this time, that this customer's shipment
     // (shipment.tracking: assigned, status, tracking number) or payment verification
     // (payment.settlement) changed — about the customer for as long as it is kept: until the
-    // webhook worker deletes it, 30 days after its event once it is no longer pending.
+    // webhook worker deletes it, 30 days after its event once it is no longer pending and no legal
+    // hold covers the record's order.
     table: 'webhook_delivery',
     entity: WebhookDeliveryEntity,
     types: ['WebhookDelivery'],
@@ -389,7 +390,7 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
     // could only cancel them. What was sent stays in the audit log, each notification audited as
     // a disclosure to its partner.
     erase: { action: 'delete' },
-    retention: { action: 'keep', reason: 'the webhook worker deletes a delivery 30 days after its event once it is no longer pending (WebhookWorkerOptions.keepDays)' },
+    retention: { action: 'keep', reason: 'the webhook worker deletes a delivery 30 days after its event once it is no longer pending, unless a legal hold covers its order (WebhookWorkerOptions.keepDays)' },
   },
   {
     table: 'legal_hold',

@@ -78,6 +78,9 @@ function publicLookup(hostname: string, options: dns.LookupOptions, callback: Lo
   });
 }
 
+/** How much of a receiver's answer body is taken off the wire before the connection is closed. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
 export interface PostOptions {
   timeoutMs: number;
   /** Development and tests: any address, loopback included. */
@@ -100,9 +103,14 @@ export function postNotification(url: string, body: string, headers: Record<stri
         timeout: options.timeoutMs,
       },
       (res) => {
-        // The answer's body is not read: only its status counts.
-        res.resume();
+        // Only the status counts. The body is neither kept nor read to its end: a receiver that
+        // answers without end is hung up on after MAX_ANSWER_BYTES, not at the deadline.
         resolve(res.statusCode ?? 0);
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > MAX_ANSWER_BYTES) req.destroy();
+        });
       },
     );
     const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), options.timeoutMs);

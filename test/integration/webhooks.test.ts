@@ -536,9 +536,29 @@ describe('webhooks: signed change notifications', () => {
       await strict.stop();
     }
     expect(rx.requests).toEqual([]);
-    for (const endpoint of [byNumber, byName]) {
-      expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint is not at a public address' })]);
+    expect(await deliveriesOf(byNumber.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint is not at a public address' })]);
+    // A name is not told apart from one that does not resolve (the next test).
+    expect(await deliveriesOf(byName.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint could not be reached' })]);
+  });
+
+  it("tells a partner nothing of the store's own name resolution: a name that resolves to a private address fails as one that does not resolve", async () => {
+    const port = new URL((await receiver()).url).port;
+    // Registered in development; outside it, the worker is what stands between the name and the store's network.
+    const internal = await register(as.logistics(CARRIER_A), `https://localhost:${port}/hook`);
+    const nowhere = await register(as.logistics(CARRIER_A), 'https://no-such-host.invalid/hook');
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const { gateway: strict } = await createTestGateway(db, {
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', allowLocalEndpoints: false, worker: { now: clock } },
+    });
+    try {
+      expect(await strict.webhooks.runOnce()).toEqual({ delivered: 0, retrying: 2, dead: 0, cancelled: 0 });
+    } finally {
+      await strict.stop();
     }
+    const seen = `query D($id: ID!) { webhookDeliveries(filter: { endpointId: $id }) { nodes { status lastResponseStatus lastError } } }`;
+    const [toInternal, toNowhere] = await Promise.all([internal, nowhere].map(async (e) => (await execute(seen, as.logistics(CARRIER_A), { id: e.id })).data));
+    expect(toInternal).toEqual(toNowhere);
+    expect(toInternal).toEqual({ webhookDeliveries: { nodes: [{ status: 'PENDING', lastResponseStatus: null, lastError: 'the endpoint could not be reached' }] } });
   });
 
   it('shares the due deliveries between two replicas running at once: each attempted once', async () => {

@@ -63,7 +63,17 @@ export function isPublicAddress(address: string): boolean {
   return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export class EndpointRefused extends Error {}
+/**
+ * A connection refused before it was made: the URL's own address is not public (`address`), or
+ * its name resolves to no public address (`name`). The second is the store's name resolution
+ * speaking — an internal name resolves, a made-up one does not — so the worker tells the partner
+ * no more than it would of a name that does not resolve at all.
+ */
+export class EndpointRefused extends Error {
+  constructor(message: string, readonly refused: 'address' | 'name') {
+    super(message);
+  }
+}
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
 
@@ -72,7 +82,7 @@ function publicLookup(hostname: string, options: dns.LookupOptions, callback: Lo
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const usable = addresses.filter((a) => isPublicAddress(a.address));
-    if (usable.length === 0) return callback(new EndpointRefused(`${hostname} resolves to no public address`), []);
+    if (usable.length === 0) return callback(new EndpointRefused(`${hostname} resolves to no public address`, 'name'), []);
     if (options.all) return callback(null, usable);
     callback(null, usable[0].address, usable[0].family);
   });
@@ -91,7 +101,7 @@ export interface PostOptions {
 export function postNotification(url: string, body: string, headers: Record<string, string>, options: PostOptions): Promise<number> {
   const target = new URL(url);
   const host = target.hostname.replace(/^\[|\]$/g, '');
-  if (!options.allowLocal && net.isIP(host) && !isPublicAddress(host)) return Promise.reject(new EndpointRefused(`${host} is not a public address`));
+  if (!options.allowLocal && net.isIP(host) && !isPublicAddress(host)) return Promise.reject(new EndpointRefused(`${host} is not a public address`, 'address'));
   const send = target.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = send(

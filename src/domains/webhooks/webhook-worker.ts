@@ -247,7 +247,9 @@ export class WebhookWorker {
       if (status >= 200 && status < 300) return { kind: 'delivered', status };
       return { kind: 'failed', status, error: `the endpoint answered HTTP ${status}` };
     } catch (error) {
-      if (error instanceof EndpointRefused) return { kind: 'failed', status: null, error: 'the endpoint is not at a public address' };
+      if (error instanceof EndpointRefused && error.refused === 'address') return { kind: 'failed', status: null, error: 'the endpoint is not at a public address' };
+      // A name resolving to a private address is what the operators must see, and the partner must not.
+      if (error instanceof EndpointRefused) this.options.logger.warn({ endpoint: d.endpoint_id }, 'a webhook endpoint\'s name resolves to no public address: not called');
       return { kind: 'failed', status: null, error: (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached' };
     }
   }

@@ -13,7 +13,11 @@ import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { Webhook } from 'standardwebhooks';
 import { verifyNotification, type Notification } from '../../examples/partner-client/src/webhook-receiver';
 import { isPublicAddress } from '../../src/domains/webhooks/webhook-transport';
-import { backoffMs } from '../../src/domains/webhooks/webhook-worker';
+import { backoffMs, WebhookWorker } from '../../src/domains/webhooks/webhook-worker';
+import { SigningSecretBox } from '../../src/domains/webhooks/webhook-signing';
+import { buildContracts } from '../../src/policy/contracts';
+import { buildGatewaySchema } from '../../src/schema';
+import { createLogger } from '../../src/platform/logger';
 import { eraseCustomer } from '../../src/privacy/handlers/erasure';
 import { DEMO_SEED, seedDatabase } from '../../src/seed/seed';
 import { DEMO_IDS } from '../../src/seed/demo-ids';
@@ -261,6 +265,62 @@ describe('webhooks: signed change notifications', () => {
     expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
     expect(new Set(rx.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery.event_id]));
     expect(rx.requests).toHaveLength(4);
+  });
+
+  /** A worker whose read of each notification is followed, before anything is sent, by `change`. */
+  async function workerChangingAfterRead(change: () => Promise<void>): Promise<WebhookWorker> {
+    return new WebhookWorker({
+      dataSource: db.dataSource,
+      contracts: buildContracts(await buildGatewaySchema()),
+      secrets: new SigningSecretBox('a-webhook-test-key-of-32-characters-or-more'),
+      logger: createLogger('silent'),
+      allowLocalEndpoints: true,
+      now: clock,
+      async disclose(caller, document, variables) {
+        const response = await gateway.execute(document, caller, variables);
+        await change();
+        return response.body.kind === 'single' ? response.body.singleResult : {};
+      },
+    });
+  }
+
+  it.each([
+    ['the endpoint is disabled', 'cancelled', 'the endpoint was disabled'],
+    ['the partner is suspended', 'pending', 'the partner is not active'],
+  ])('sends nothing when, between the read and the send, %s', async (_label, status, lastError) => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    await scan(CARRIER_A, (await openShipmentOf(CARRIER_A)).id);
+    const worker = await workerChangingAfterRead(async () => {
+      if (lastError === 'the endpoint was disabled') {
+        await execute(`mutation D($id: ID!) { disableWebhookEndpoint(input: { endpointId: $id }) { id } }`, as.logistics(CARRIER_A), { id: endpoint.id });
+      } else {
+        await db.dataSource.query(`UPDATE partner SET status = 'suspended' WHERE id = $1`, [CARRIER_A]);
+      }
+    });
+    try {
+      await worker.runOnce();
+    } finally {
+      await worker.stop();
+      await db.dataSource.query(`UPDATE partner SET status = 'active' WHERE id = $1`, [CARRIER_A]);
+    }
+    expect(rx.requests).toEqual([]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status, last_error: lastError })]);
+  });
+
+  it('sends nothing when the customer is erased between the read and the send', async () => {
+    const rx = await receiver();
+    const endpoint = await register(as.logistics(CARRIER_A), rx.url);
+    const shipment = await openShipmentOf(CARRIER_A);
+    await scan(CARRIER_A, shipment.id);
+    const worker = await workerChangingAfterRead(() => db.dataSource.transaction(async (em) => void (await eraseCustomer(em, shipment.customer_id, new Date()))));
+    try {
+      await worker.runOnce();
+    } finally {
+      await worker.stop();
+    }
+    expect(rx.requests).toEqual([]);
+    expect(await deliveriesOf(endpoint.id)).toEqual([]);
   });
 
   it("never sends carrier A's notifications to carrier B, and B cannot tell A's deliveries from missing ones", async () => {

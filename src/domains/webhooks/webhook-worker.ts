@@ -9,6 +9,8 @@
  * with, through the gateway's own request path (`disclose`: matrix, row scope, contract, field
  * rules — and the audit log, whose event is written before `disclose` returns, so before a byte
  * leaves); a record no longer within the partner's reach cancels the delivery, nothing sent.
+ * Right before the POST the delivery, its endpoint and its partner are looked at again, so an
+ * endpoint disabled, a partner suspended or a customer erased while the record was read stops it.
  * Then sign (webhook-signing.ts) and POST with a timeout, no redirects followed, to a public
  * address only outside development (webhook-transport.ts). A 2xx delivers;
  * anything else is retried after an exponential back-off with jitter, and after `maxAttempts`
@@ -239,6 +241,11 @@ export class WebhookWorker {
     // Out of reach now (given to another carrier, restricted by an erasure): as if it did not exist, so nothing is sent.
     if (!record) return { kind: 'cancelled', error: "the record is no longer within the partner's reach" };
 
+    // Looked at again as it leaves: what happened while the record was read — the endpoint
+    // disabled, the partner suspended, the customer erased (which deletes the delivery) — holds.
+    const stopped = await this.stoppedSinceClaim(d.id);
+    if (stopped) return stopped;
+
     const body = JSON.stringify({ type: d.event_type, timestamp: new Date(d.occurred_at).toISOString(), data: { [document.root]: record } });
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     try {
@@ -252,6 +259,20 @@ export class WebhookWorker {
       if (error instanceof EndpointRefused) this.options.logger.warn({ endpoint: d.endpoint_id }, 'a webhook endpoint\'s name resolves to no public address: not called');
       return { kind: 'failed', status: null, error: (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached' };
     }
+  }
+
+  /** Why the claimed delivery must not be sent now, or undefined when it still may be. */
+  private async stoppedSinceClaim(deliveryId: string): Promise<Outcome | undefined> {
+    const [now]: Array<{ status: WebhookDeliveryStatus; disabled_at: Date | null; partner_status: PartnerStatus }> = await this.options.dataSource.query(
+      `SELECT d.status, e.disabled_at, p.status AS partner_status
+         FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN partner p ON p.id = e.partner_id WHERE d.id = $1`,
+      [deliveryId],
+    );
+    if (!now) return { kind: 'cancelled', error: "the record is no longer within the partner's reach" };
+    if (now.disabled_at) return { kind: 'cancelled', error: 'the endpoint was disabled' };
+    if (now.status !== WebhookDeliveryStatus.PENDING) return { kind: 'cancelled', error: 'the delivery was cancelled' };
+    if (now.partner_status !== PartnerStatus.ACTIVE) return { kind: 'failed', status: null, error: 'the partner is not active' };
+    return undefined;
   }
 
   /** The secret, or undefined (logged) when it opens under neither WEBHOOK_SECRET_KEY nor WEBHOOK_SECRET_KEY_PREVIOUS. */

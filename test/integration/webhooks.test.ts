@@ -646,6 +646,51 @@ describe('webhooks: signed change notifications', () => {
     expect((await deliveriesOf(endpoint.id)).map((d: { attempts: number }) => d.attempts)).toEqual(Array(15).fill(1));
   });
 
+  it("lets no partner's slow endpoint hold up another partner's notifications: a partner has at most half the worker's attempts in flight, and a free place is used at once", async () => {
+    // A carrier whose endpoint takes each request and never answers.
+    const held = new Set<import('node:net').Socket>();
+    const slow = http.createServer((req) => {
+      held.add(req.socket);
+      req.resume();
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const fast = await receiver();
+    await register(as.logistics(CARRIER_A), `http://127.0.0.1:${(slow.address() as AddressInfo).port}/hook`);
+    await register(as.payment(PROVIDER_A), fast.url);
+    const shipments: Array<{ id: string }> = await db.dataSource.query(`SELECT id FROM shipment WHERE logistics_partner_id = $1 AND restricted_at IS NULL ORDER BY id LIMIT 12`, [CARRIER_A]);
+    await db.dataSource.query(`UPDATE shipment SET tracking_number = 'SLOW-' || left(id::text, 8) WHERE id = ANY($1::uuid[])`, [shipments.map((s) => s.id)]);
+    // The provider's change comes last, behind all twelve of the carrier's.
+    const [payment] = await db.dataSource.query(`SELECT p.id FROM payment_verification p JOIN "order" o ON o.id = p.order_id WHERE p.provider_id = $1 AND p.restricted_at IS NULL AND o.restricted_at IS NULL ORDER BY p.id LIMIT 1`, [PROVIDER_A]);
+    await db.dataSource.query(`UPDATE payment_verification SET settlement_batch_ref = 'FAIR-1' WHERE id = $1`, [payment.id]);
+
+    // An answer is waited for far longer than this test may last: only a free place can carry the provider's notification.
+    const { gateway: worker } = await createTestGateway(db, {
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', worker: { now: clock, timeoutMs: 10 * 60_000, pollMs: 20 } },
+    });
+    try {
+      const arrived = new Promise<void>((resolve) => {
+        const check = setInterval(() => fast.requests.length > 0 && (clearInterval(check), resolve()), 20);
+      });
+      worker.webhooks.start();
+      await arrived;
+      expect(JSON.parse(fast.requests[0].body)).toMatchObject({ type: 'payment_verification.changed', data: { paymentVerification: { id: payment.id } } });
+      // Half the worker's ten places went to the carrier's endpoint, and while they are taken, no more.
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => held.size === 5 && (clearInterval(check), resolve()), 20);
+      });
+      const attempted = await db.dataSource.query(
+        `SELECT count(*) FILTER (WHERE attempts > 0)::int AS attempted, count(*)::int AS queued FROM webhook_delivery WHERE partner_id = $1 AND status = 'pending'`,
+        [CARRIER_A],
+      );
+      expect(attempted).toEqual([{ attempted: 5, queued: 12 }]);
+      expect(held.size).toBe(5);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await worker.stop();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
   it('waits 30 s, 1 min, 2 min … doubling to at most 6 hours after each failure, less a random part of up to half', () => {
     expect([1, 2, 3, 4, 10, 11, 12, 30].map((attempt) => backoffMs(attempt, 1))).toEqual([30_000, 60_000, 120_000, 240_000, 15_360_000, 21_600_000, 21_600_000, 21_600_000]);
     expect([1, 2, 11].map((attempt) => backoffMs(attempt, 0))).toEqual([15_000, 30_000, 10_800_000]);
@@ -663,7 +708,13 @@ describe('webhooks: signed change notifications', () => {
     });
     try {
       // 5 reads found their shipment, 2 found none (handed to B): beyond both budgets, were they charged.
-      expect(await limited.webhooks.runOnce()).toEqual({ delivered: 5, retrying: 0, dead: 0, cancelled: 2 });
+      // Two runs: one partner has at most half the worker's ten places at once.
+      const runs = [await limited.webhooks.runOnce(), await limited.webhooks.runOnce()];
+      expect({ delivered: runs[0].delivered + runs[1].delivered, cancelled: runs[0].cancelled + runs[1].cancelled, runs: runs.map((r) => r.delivered + r.cancelled) }).toEqual({
+        delivered: 5,
+        cancelled: 2,
+        runs: [5, 2],
+      });
       const own = await limited.execute(`query Q($a: ID!, $b: ID!) { a: shipment(id: $a) { id } b: shipment(id: $b) { id } }`, as.logistics(CARRIER_A), {
         a: shipments[0].id,
         b: shipments[6].id,

@@ -32,6 +32,8 @@ export enum WebhookDeliveryStatus {
 @Index(['endpointId', 'resourceId', 'txId'], { unique: true })
 @Index(['status', 'nextAttemptAt'])
 @Index(['partnerId', 'occurredAt', 'id'])
+// A partner's oldest due deliveries, for the worker's claim (at most a share of its places per partner).
+@Index(['partnerId', 'nextAttemptAt', 'id'], { where: `"status" = 'pending'` })
 // A customer's deliveries, through their shipments and payment verifications (access export, erasure).
 @Index(['resourceId'])
 @Check('webhook_delivery_attempts_non_negative', `"attempts" >= 0`)

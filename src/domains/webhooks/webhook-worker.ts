@@ -1,6 +1,8 @@
 /**
  * Sends the webhook outbox (webhook_delivery, written by triggers in the transaction of each
- * change). Each run claims the due deliveries with `FOR UPDATE SKIP LOCKED` and leases them
+ * change). The worker has `batchSize` places for attempts under way, and one partner at most
+ * half of them, so a partner's slow endpoint holds up no other partner; a started worker fills a
+ * place as soon as it frees. Each claim takes due deliveries with `FOR UPDATE SKIP LOCKED` and leases them
  * (`next_attempt_at` moves LEASE_MS ahead and the attempt is counted), so replicas never send one
  * attempt twice, and a worker that dies mid-attempt leaves its deliveries due again when the
  * lease ends: delivery is at least once, and receivers de-duplicate by the event id.
@@ -120,34 +122,54 @@ const PRINCIPAL_OF_KIND: Partial<Record<PartnerKind, PartnerPrincipal['kind'] & 
 };
 
 export class WebhookWorker {
+  /** `runOnce`: claims what is due into the free places and waits for those attempts. */
   private readonly loop: PollingLoop<WebhookRun>;
+  /** `start`: claims what is due into the free places every `pollMs`, without waiting for the attempts. */
+  private readonly background: PollingLoop<void>;
   private lastPurge = 0;
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** Attempts at once, and of them at most `partnerShare` for one partner. */
+  private readonly places: number;
+  private readonly partnerShare: number;
+  /** The attempts under way, each settled (never rejecting), and how many of them each partner has. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly busy = new Map<string, number>();
+  private started = false;
+  /** Whether the last claim filled every place it was given: more may be due. */
+  private moreDue = false;
 
   constructor(private readonly options: WebhookWorkerOptions) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
-    this.loop = new PollingLoop(() => this.run(), options.pollMs ?? 1000, (error) => options.logger.warn({ err: error }, 'the webhook outbox could not be sent'));
+    this.places = options.batchSize ?? 10;
+    this.partnerShare = Math.max(1, Math.floor(this.places / 2));
+    const onError = (error: unknown) => options.logger.warn({ err: error }, 'the webhook outbox could not be sent');
+    this.loop = new PollingLoop(() => this.counted(async () => (await this.dispatch()).done), options.pollMs ?? 1000, onError);
+    this.background = new PollingLoop(() => this.fillPlaces(), options.pollMs ?? 1000, onError);
   }
 
   start(): void {
-    this.loop.start();
+    this.started = true;
+    this.background.start();
   }
 
-  /** Stops polling and waits for the run in progress. */
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** Stops polling and waits for the attempts under way. */
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all([this.background.stop(), this.loop.stop()]);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  /** Attempts the deliveries due now; one run at a time per worker. */
+  /** Attempts the deliveries due now, as many as there are free places; one run at a time per worker. */
   runOnce(): Promise<WebhookRun> {
     return this.loop.runOnce();
   }
 
-  private async run(): Promise<WebhookRun> {
+  /** The jobs metric of one claim's attempts: ok with those delivered when it attempted any, failed when it failed. */
+  private async counted(attempts: () => Promise<WebhookRun>): Promise<WebhookRun> {
     try {
-      const run = await this.attemptDue();
+      const run = await attempts();
       if (run.delivered + run.retrying + run.dead + run.cancelled > 0) this.options.metrics?.job('webhook_outbox', 'ok', run.delivered);
       return run;
     } catch (error) {
@@ -156,17 +178,47 @@ export class WebhookWorker {
     }
   }
 
-  private async attemptDue(): Promise<WebhookRun> {
+  /** A background round: claims into the free places and leaves the attempts running (each frees its place as it ends). */
+  private async fillPlaces(): Promise<void> {
+    let claimed: Promise<WebhookRun> | undefined;
+    await this.counted(async () => {
+      claimed = (await this.dispatch()).done;
+      return { delivered: 0, retrying: 0, dead: 0, cancelled: 0 };
+    });
+    this.counted(() => claimed!).catch((error: unknown) => this.options.logger.warn({ err: error }, 'the webhook outbox could not be sent'));
+  }
+
+  /**
+   * Claims the due deliveries the free places allow — at most `partnerShare` of one partner's in
+   * flight at once, so a partner whose endpoint is slow (or answers never, until the timeout)
+   * holds up no other partner's notifications — and starts their attempts. `done` settles when
+   * they have all ended.
+   */
+  private async dispatch(): Promise<{ done: Promise<WebhookRun> }> {
     const at = this.now();
     if (at.getTime() - this.lastPurge >= PURGE_EVERY_MS) {
       await this.purgeFinished(at);
       this.lastPurge = at.getTime();
     }
-    // Claimed and leased in one statement, committed at once: no transaction is held while a receiver answers.
+    const free = this.places - this.inFlight.size;
+    const run: WebhookRun = { delivered: 0, retrying: 0, dead: 0, cancelled: 0 };
+    if (free <= 0) return { done: Promise.resolve(run) };
+    const busy = [...this.busy].filter(([, n]) => n > 0);
+    // Claimed and leased in one statement, committed at once: no transaction is held while a
+    // receiver answers. Each partner's oldest due first, as many as its share leaves room for;
+    // then the oldest of those across partners, as many as there are free places.
     const claimed: Claimed[] = await this.options.dataSource.query(
-      `WITH due AS (
-         SELECT id FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= $1
-          ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+      `WITH busy AS (SELECT b.partner_id, b.n FROM unnest($4::uuid[], $5::int[]) AS b(partner_id, n)),
+       candidates AS (
+         SELECT x.id, x.next_attempt_at,
+                row_number() OVER (PARTITION BY p.id ORDER BY x.next_attempt_at, x.id) + coalesce(busy.n, 0) AS place
+           FROM partner p
+           LEFT JOIN busy ON busy.partner_id = p.id
+           CROSS JOIN LATERAL (
+             SELECT d.id, d.next_attempt_at FROM webhook_delivery d
+              WHERE d.partner_id = p.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+              ORDER BY d.next_attempt_at, d.id LIMIT $6 FOR UPDATE SKIP LOCKED) x),
+       due AS (SELECT id FROM candidates WHERE place <= $6 ORDER BY next_attempt_at, id LIMIT $2),
        leased AS (
          UPDATE webhook_delivery d SET attempts = d.attempts + 1, last_attempt_at = $1, next_attempt_at = $3
            FROM due WHERE d.id = due.id
@@ -174,11 +226,11 @@ export class WebhookWorker {
        SELECT l.*, e.url, e.purpose, e.sealed_secret, e.sealed_previous_secret, e.previous_secret_expires_at, e.disabled_at,
               p.id AS partner_id, p.kind AS partner_kind, p.status AS partner_status
          FROM leased l JOIN webhook_endpoint e ON e.id = l.endpoint_id JOIN partner p ON p.id = e.partner_id`,
-      [at, this.options.batchSize ?? 10, new Date(at.getTime() + LEASE_MS)],
+      [at, free, new Date(at.getTime() + LEASE_MS), busy.map(([id]) => id), busy.map(([, n]) => n), this.partnerShare],
     );
-    const run: WebhookRun = { delivered: 0, retrying: 0, dead: 0, cancelled: 0 };
-    await Promise.all(
-      claimed.map(async (delivery) => {
+    this.moreDue = claimed.length === free;
+    const attempts = claimed.map((delivery) =>
+      this.occupy(delivery.partner_id, async () => {
         const outcome = await this.attempt(delivery).catch((error: unknown): Outcome => {
           this.options.logger.error({ err: error, delivery: delivery.id }, 'a webhook attempt failed unexpectedly');
           return { kind: 'failed', status: null, error: 'the gateway could not make the attempt' };
@@ -186,7 +238,24 @@ export class WebhookWorker {
         run[await this.record(delivery, outcome)]++;
       }),
     );
-    return run;
+    return { done: Promise.all(attempts).then(() => run) };
+  }
+
+  /** Runs one attempt in a place of `partnerId`'s; when it ends and more may be due, a started worker fills the place at once. */
+  private occupy(partnerId: string, attempt: () => Promise<void>): Promise<void> {
+    this.busy.set(partnerId, (this.busy.get(partnerId) ?? 0) + 1);
+    const running = attempt();
+    const settled = running
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight.delete(settled);
+        const left = (this.busy.get(partnerId) ?? 1) - 1;
+        if (left > 0) this.busy.set(partnerId, left);
+        else this.busy.delete(partnerId);
+        if (this.started && this.moreDue) void this.background.runOnce().catch(() => undefined);
+      });
+    this.inFlight.add(settled);
+    return running;
   }
 
   /**

@@ -34,6 +34,7 @@ import { WebhookSkipRestricted1795000014310 } from './1795000014310-webhook-skip
 import { RetentionScheduleUtc1795000014430 } from './1795000014430-retention-schedule-utc.migration';
 import { RetentionCaseAfterApplied1795000014431 } from './1795000014431-retention-case-after-applied.migration';
 import { IdempotencyKeyedFingerprints1795000014432 } from './1795000014432-idempotency-keyed-fingerprints.migration';
+import { WebhookClaimByPartner1795000014433 } from './1795000014433-webhook-claim-by-partner.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -71,4 +72,5 @@ export const MIGRATIONS: Function[] = [
   RetentionScheduleUtc1795000014430,
   RetentionCaseAfterApplied1795000014431,
   IdempotencyKeyedFingerprints1795000014432,
+  WebhookClaimByPartner1795000014433,
 ];

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { EVENT_SETS, EVENT_SETS_JOIN } from '../../src/audit/audit-record';
 import { Webhook } from 'standardwebhooks';
@@ -464,6 +465,14 @@ describe('webhooks: signed change notifications', () => {
     expect(n.type).toBe('payment_verification.changed');
     expect(n.data.paymentVerification).toMatchObject({ id: r.data!.recordPaymentResult.id, providerReference: 'webhook-test-1', amount: '12.50', status: 'AUTHORIZED' });
     expect(Object.keys(n.data.paymentVerification)).not.toContain('order');
+    // Its read names, in the audit log, the customer whose payment it is, under the provider's purpose.
+    const [delivery] = await deliveriesOf(endpoint.id);
+    const [{ customer_id: customerId }] = await db.dataSource.query(`SELECT customer_id FROM "order" WHERE id = $1`, [order.id]);
+    const [event] = await db.dataSource.query(`SELECT e.principal_kind, e.partner_id, e.purpose, ${EVENT_SETS} FROM audit_event e ${EVENT_SETS_JOIN} WHERE e.request_id = $1`, [
+      `webhook:${delivery.id}:1`,
+    ]);
+    expect(event).toMatchObject({ principal_kind: 'payment_provider', partner_id: PROVIDER_A, purpose: 'payment_settlement', subject_ids: [customerId] });
+    expect(event.disclosed).toEqual(expect.arrayContaining(['PaymentVerification.amount', 'PaymentVerification.providerReference']));
   });
 
   it('resumes after a restart: a delivery leased by a worker that died is attempted again when its lease ends', async () => {
@@ -599,6 +608,26 @@ describe('webhooks: signed change notifications', () => {
     expect(await deliveriesOf(byNumber.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint is not at a public address' })]);
     // A name is not told apart from one that does not resolve (the next test).
     expect(await deliveriesOf(byName.id)).toEqual([expect.objectContaining({ status: 'pending', last_error: 'the endpoint could not be reached' })]);
+  });
+
+  it('resolves no name when an endpoint is registered: a host that exists and one that does not are answered alike', async () => {
+    // This machine's own name resolves (to an address of its own); the other never does.
+    const { gateway: strict, execute: strictExecute } = await createTestGateway(db, {
+      webhooks: { secretKey: 'a-webhook-test-key-of-32-characters-or-more', allowLocalEndpoints: false },
+    });
+    try {
+      const answers = await Promise.all(
+        [`https://${hostname()}/hook`, 'https://no-such-host.invalid/hook'].map((url) =>
+          strictExecute(`mutation R($url: String!) { registerWebhookEndpoint(input: { url: $url }) { endpoint { url disabledAt } } }`, as.logistics(CARRIER_A), { url }),
+        ),
+      );
+      expect(answers.map((a) => [a.errors, a.data?.registerWebhookEndpoint.endpoint.disabledAt])).toEqual([
+        [undefined, null],
+        [undefined, null],
+      ]);
+    } finally {
+      await strict.stop();
+    }
   });
 
   it("tells a partner nothing of the store's own name resolution: a name that resolves to a private address fails as one that does not resolve", async () => {

@@ -207,6 +207,8 @@ export const TABLES = {
     // A notification names the customer's shipment or payment verification it was about.
     subject: (p) => (p.eventType === 'payment_verification.changed' ? { paymentVerificationId: p.resourceId } : { shipmentId: p.resourceId }),
     scope: { own_shipments: ofScopePartner, own_payments: ofScopePartner },
+    // An erasure keeps those of an order under a legal hold.
+    restrictable: true,
   },
   audit_event: {
     rows: ['AuditEvent'],

@@ -98,10 +98,36 @@ describe('webhook deliveries in the access export and erasure', () => {
     }
   });
 
-  it('erasure deletes them, pending ones too, writes none while it anonymizes, and leaves another customer’s', async () => {
+  it('erasure deletes them, pending ones too, but for those of an order under a legal hold, which it keeps restricted; it leaves another customer’s', async () => {
+    const held: Array<{ id: string }> = await db.dataSource.query(
+      `SELECT d.id FROM webhook_delivery d
+        WHERE d.resource_id IN (SELECT s.id FROM shipment s WHERE s.order_id = $1 UNION ALL SELECT p.id FROM payment_verification p WHERE p.order_id = $1) ORDER BY d.id`,
+      [fixture.heldOrder],
+    );
+    // One for the held order's shipment, one for its payment verification.
+    expect(held).toHaveLength(2);
     const { outcome } = await db.dataSource.transaction((em) => eraseCustomer(em, fixture.customerId, new Date()));
-    expect(outcome.erased).toContainEqual({ table: 'webhook_delivery', action: 'deleted', rows: own.size });
-    const left: Array<{ id: string }> = await db.dataSource.query(`SELECT id FROM webhook_delivery ORDER BY id`);
-    expect(left).toEqual([{ id: othersDelivery }]);
+    expect(outcome.erased).toContainEqual({ table: 'webhook_delivery', action: 'deleted', rows: own.size - held.length });
+    expect(outcome.kept).toContainEqual({ table: 'webhook_delivery', rows: held.length, reason: 'legal_hold' });
+    const left: Array<{ id: string; restricted: boolean }> = await db.dataSource.query(`SELECT id, restricted_at IS NOT NULL AS restricted FROM webhook_delivery ORDER BY id`);
+    expect(left).toEqual([...held.map((h) => ({ id: h.id, restricted: true })), { id: othersDelivery, restricted: false }].sort((a, b) => a.id.localeCompare(b.id)));
+  });
+
+  it('what erasure kept under a hold is no delivery for its partners: not listed, never attempted', async () => {
+    const { gateway } = await createTestGateway(db);
+    try {
+      for (const [caller, id] of [[as.logistics(carrier), 'shipment'], [as.payment(provider), 'payment']] as const) {
+        const r = await run(gateway, `{ webhookDeliveries(first: 50) { nodes { id resourceId } } }`, caller);
+        const listed = (r.data as any).webhookDeliveries.nodes.map((n: { id: string }) => n.id);
+        expect({ id, kept: listed.filter((d: string) => own.has(d)) }).toEqual({ id, kept: [] });
+      }
+      const restricted = `SELECT id, status, attempts FROM webhook_delivery WHERE restricted_at IS NOT NULL ORDER BY id`;
+      const before = await db.dataSource.query(restricted);
+      await db.dataSource.query(`UPDATE webhook_delivery SET next_attempt_at = now() - interval '1 minute' WHERE restricted_at IS NOT NULL`);
+      await gateway.webhooks.runOnce();
+      expect(await db.dataSource.query(restricted)).toEqual(before);
+    } finally {
+      await gateway.stop();
+    }
   });
 });

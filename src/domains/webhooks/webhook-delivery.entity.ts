@@ -63,4 +63,9 @@ export class WebhookDeliveryEntity {
   /** Why the last attempt failed, in the gateway's words (never the receiver's body). */
   @Column({ type: 'varchar', length: 300, nullable: true }) lastError!: string | null;
   @Column({ type: 'timestamptz', nullable: true }) deliveredAt!: Date | null;
+  /**
+   * Set when an erasure kept it because a legal hold covers the record's order: from then on it is
+   * no delivery for any partner (not listed, never attempted), read under legal_compliance only.
+   */
+  @Column({ type: 'timestamptz', nullable: true }) restrictedAt!: Date | null;
 }

@@ -216,7 +216,7 @@ export class WebhookWorker {
            LEFT JOIN busy ON busy.partner_id = p.id
            CROSS JOIN LATERAL (
              SELECT d.id, d.next_attempt_at FROM webhook_delivery d
-              WHERE d.partner_id = p.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+              WHERE d.partner_id = p.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.restricted_at IS NULL
               ORDER BY d.next_attempt_at, d.id LIMIT $6 FOR UPDATE SKIP LOCKED) x),
        due AS (SELECT id FROM candidates WHERE place <= $6 ORDER BY next_attempt_at, id LIMIT $2),
        leased AS (
@@ -269,7 +269,7 @@ export class WebhookWorker {
     await this.options.dataSource.transaction(async (em) => {
       await fenceNewHolds(em);
       await em.query(
-        `DELETE FROM webhook_delivery d WHERE d.status <> 'pending' AND d.occurred_at < $1
+        `DELETE FROM webhook_delivery d WHERE (d.status <> 'pending' OR d.restricted_at IS NOT NULL) AND d.occurred_at < $1
             AND NOT EXISTS (
               SELECT 1 FROM "order" o
                WHERE o.id IN (SELECT s.order_id FROM shipment s WHERE s.id = d.resource_id

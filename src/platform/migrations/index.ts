@@ -35,6 +35,7 @@ import { RetentionScheduleUtc1795000014430 } from './1795000014430-retention-sch
 import { RetentionCaseAfterApplied1795000014431 } from './1795000014431-retention-case-after-applied.migration';
 import { IdempotencyKeyedFingerprints1795000014432 } from './1795000014432-idempotency-keyed-fingerprints.migration';
 import { WebhookClaimByPartner1795000014433 } from './1795000014433-webhook-claim-by-partner.migration';
+import { WebhookDeliveryRestricted1795000014434 } from './1795000014434-webhook-delivery-restricted.migration';
 
 export const MIGRATIONS: Function[] = [
   InitialSchema1795000000000,
@@ -73,4 +74,5 @@ export const MIGRATIONS: Function[] = [
   RetentionCaseAfterApplied1795000014431,
   IdempotencyKeyedFingerprints1795000014432,
   WebhookClaimByPartner1795000014433,
+  WebhookDeliveryRestricted1795000014434,
 ];

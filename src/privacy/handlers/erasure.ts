@@ -101,6 +101,7 @@ export async function eraseCustomer(db: EntityManager, customerId: string, at: D
     [customerId, at],
   );
   for (const o of orders) keptOrders.set(o.id, o.held ? 'legal_hold' : 'retention');
+  const heldOrders = new Map([...keptOrders].filter(([, reason]) => reason === 'legal_hold'));
   const keptCases = new Map<string, KeptReason>();
   const cases: Array<{ id: string; order_id: string | null }> = await db.query(
     `SELECT c.id, c.order_id FROM after_sales_case c
@@ -137,7 +138,7 @@ export async function eraseCustomer(db: EntityManager, customerId: string, at: D
       keptParam = customerHeld;
       reasons = 'legal_hold';
     } else if (keep) {
-      const ids = keep.anchor === 'order' ? keptOrders : keptCases;
+      const ids = keep.anchor === 'case' ? keptCases : keep.heldOnly ? heldOrders : keptOrders;
       anchor = anchorOf(keep);
       kept = `coalesce(${anchor} = ANY($2::uuid[]), false)`;
       keptParam = [...ids.keys()];

@@ -34,10 +34,13 @@ export type Replacement = string | number | boolean | null | { sql: string };
  * - `case`: the after-sales case the row belongs to is open or closed less than 3 years ago, or
  *   its order is kept;
  * - `customer`: any of the customer's records is kept, or the customer is under a legal hold.
+ * `heldOnly` (an order anchor): kept while the order is under a legal hold, not for its retention
+ * window — a row that is no record of the order itself (who was told of it), which the window does
+ * not keep but a hold freezes.
  */
 export type KeepWhile =
   /** `column` names the anchor's id: a column of the row, or SQL over alias `t` in parentheses. */
-  | { anchor: 'order' | 'case'; column: string }
+  | { anchor: 'order' | 'case'; column: string; heldOnly?: true }
   | { anchor: 'customer' };
 
 export type ErasePlan =

@@ -383,13 +383,23 @@ export const PRIVACY_HANDLERS: readonly PrivacyHandler[] = [
         nextAttemptAt: 'when the worker tries again: the outbox’s bookkeeping',
         lastResponseStatus: 'what the partner’s endpoint answered: about the partner’s system, not the customer',
         lastError: 'why the partner’s endpoint could not be reached: about the partner’s system, not the customer',
+        restrictedAt: 'set only when an erasure kept it under a legal hold, after which there is no export',
       },
       orderBy: 't.occurred_at, t.id',
     },
     // Pending ones too: erasure restricts or anonymizes the records they are about, so the worker
     // could only cancel them. What was sent stays in the audit log, each notification audited as
-    // a disclosure to its partner.
-    erase: { action: 'delete' },
+    // a disclosure to its partner. Those of an order under a legal hold (on it or its customer)
+    // are kept, restricted: a hold freezes who was told what of it; the worker attempts none of
+    // them, and deletes them once the hold is released and their 30 days are over.
+    erase: {
+      action: 'delete',
+      keepWhile: {
+        anchor: 'order',
+        column: `(SELECT coalesce((SELECT s.order_id FROM shipment s WHERE s.id = t.resource_id), (SELECT p.order_id FROM payment_verification p WHERE p.id = t.resource_id)))`,
+        heldOnly: true,
+      },
+    },
     retention: { action: 'keep', reason: 'the webhook worker deletes a delivery 30 days after its event once it is no longer pending, unless a legal hold covers its order (WebhookWorkerOptions.keepDays)' },
   },
   {

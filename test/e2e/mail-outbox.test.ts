@@ -85,6 +85,27 @@ describe('the mail outbox under failures', () => {
     expect(copies.map((m) => m.messageId)).toEqual([`<${id}@shop.example>`, `<${id}@shop.example>`]);
   });
 
+  it('is in the audit log, naming its customer and what it disclosed, before it is handed to the mail server', async () => {
+    const customer = freshCustomer();
+    const id = await queue(customer, 'audited before it leaves');
+    const real = nodemailer.createTransport(sink.url);
+    const seenAtSend: unknown[] = [];
+    const watching = {
+      sendMail: async (mail: SendMailOptions) => {
+        seenAtSend.push(
+          ...(await db.dataSource.query(
+            `SELECT e.principal_kind, e.purpose, e.subject_id, e.outcome FROM audit_event e WHERE e.operation_name = 'sendMail' AND e.detail->>'mail' = $1`,
+            [id],
+          )),
+        );
+        return real.sendMail(mail);
+      },
+    };
+    expect(await worker({ transport: watching }).runOnce()).toEqual({ sent: 1, retrying: 0, givenUp: 0 });
+    expect(seenAtSend).toEqual([{ principal_kind: 'system', purpose: 'data_subject_request', subject_id: customer.id, outcome: 'ok' }]);
+    expect(received('audited before it leaves')).toHaveLength(1);
+  });
+
   it('goes to the address on file when it leaves: one the customer corrected since it was queued is not used', async () => {
     const customer = freshCustomer();
     const id = await queue(customer, 'queued before a correction');

@@ -3,9 +3,15 @@
  * the loopback interface: one that never answers, one that drips its headers a line at a time
  * (never idle, so only a deadline for the whole exchange ends it), one that answers 2xx and then
  * streams a body without end, one that redirects. And outside development, no connection to an
- * address that is not public, whichever way the URL writes it, over http or https.
+ * address that is not public, whichever way the URL writes it, over http or https; and over
+ * https, no request to a receiver whose certificate does not verify.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { EndpointRefused, postNotification } from '../../src/domains/webhooks/webhook-transport';
 
@@ -120,5 +126,33 @@ describe('webhook transport: what a receiver can and cannot do to the worker', (
     const before = rx.requested.length;
     await expect(postNotification(url(new URL(rx.url).port), '{}', {}, { timeoutMs: 5_000, allowLocal: false })).rejects.toBeInstanceOf(EndpointRefused);
     expect(rx.requested.length).toBe(before);
+  });
+
+  it('sends nothing to an https receiver whose certificate does not verify (self-signed here): the body never leaves', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ntk-webhook-tls-'));
+    const bodies: string[] = [];
+    let server: https.Server | undefined;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'self.key', '-out', 'self.crt', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      server = https.createServer({ key: readFileSync(path.join(dir, 'self.key')), cert: readFileSync(path.join(dir, 'self.crt')) }, (req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          bodies.push(body);
+          res.statusCode = 204;
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      await expect(postNotification(url, '{"secret":"payload"}', {}, { timeoutMs: 5_000, allowLocal: true })).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      expect(bodies).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

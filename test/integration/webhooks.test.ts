@@ -236,6 +236,8 @@ describe('webhooks: signed change notifications', () => {
     offsetMs = 31_000;
     expect(await gateway.webhooks.runOnce()).toEqual({ delivered: 1, retrying: 0, dead: 0, cancelled: 0 });
     expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([rx.requests[0].headers['webhook-id'], rx.requests[0].headers['webhook-id']]);
+    // Each attempt is a disclosure of its own, in the audit log before it arrived.
+    expect(rx.requests.map((r) => r.auditedBeforeArrival)).toEqual([true, true]);
     expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2, last_response_status: 204 })]);
   });
 

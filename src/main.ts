@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import nodemailer from 'nodemailer';
+import { createSmtpTransport } from './mail/smtp-transport';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
@@ -146,7 +146,7 @@ async function startMail(config: Config, rights: PrivacyRights, dataSource: Data
   }
   const worker = new MailWorker({
     dataSource,
-    transport: nodemailer.createTransport(smtpUrl),
+    transport: createSmtpTransport(smtpUrl),
     from: config.mail.from,
     box: rights.box,
     auditLog,

@@ -12,6 +12,8 @@ import { CODE_TTL_MS } from '../../src/domains/privacy-requests/identity-codes';
 import type { AuditEventInput } from '../../src/audit/audit-record';
 import { startMailSink, type MailSink } from '../../src/mail/mail-sink';
 import { MailWorker } from '../../src/mail/mail-worker';
+import { createSmtpTransport } from '../../src/mail/smtp-transport';
+import net from 'node:net';
 import { enqueueMail, outboxBacklog } from '../../src/mail/outbox';
 import { createLogger } from '../../src/platform/logger';
 import { SecretBox } from '../../src/platform/secret-box';
@@ -173,5 +175,24 @@ describe('the mail outbox under failures', () => {
     expect(await worker().runOnce()).toEqual({ sent: 0, retrying: 0, givenUp: 1 });
     expect(received('queued before an erasure')).toEqual([]);
     expect(await outboxRow(id)).toEqual({ status: 'failed', to_address: customer.email, attempts: 1, wiped: true });
+  });
+
+  it('ends an attempt on a mail server that takes the connection and never greets, and retries it: the outbox is not held', async () => {
+    const silent = net.createServer(() => undefined);
+    const held = new Set<net.Socket>();
+    silent.on('connection', (s) => held.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const id = await queue(freshCustomer(), 'to a silent server');
+    try {
+      const transport = createSmtpTransport(`smtp://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+      expect(await worker({ transport }).runOnce()).toEqual({ sent: 0, retrying: 1, givenUp: 0 });
+      expect(held.size).toBe(1);
+      expect(await db.dataSource.query(`SELECT status, attempts, last_error FROM mail_outbox WHERE id = $1`, [id])).toEqual([{ status: 'pending', attempts: 1, last_error: 'ETIMEDOUT' }]);
+    } finally {
+      // Not left due for another test's run.
+      await db.dataSource.query(`UPDATE mail_outbox SET status = 'failed', sealed_body = NULL WHERE id = $1`, [id]);
+      for (const s of held) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

@@ -311,19 +311,30 @@ describe('webhooks: signed change notifications', () => {
     expect(await deliveriesOf(endpoint.id)).toEqual([expect.objectContaining({ status, last_error: lastError })]);
   });
 
-  it('sends nothing when the customer is erased between the read and the send', async () => {
+  it.each([
+    ['', false],
+    [', its order under a legal hold (the delivery is kept, restricted)', true],
+  ])('sends nothing when the customer is erased between the read and the send%s', async (_label, held) => {
     const rx = await receiver();
     const endpoint = await register(as.logistics(CARRIER_A), rx.url);
     const shipment = await openShipmentOf(CARRIER_A);
+    if (held) {
+      await db.dataSource.query(
+        `INSERT INTO legal_hold (scope, order_id, reason, case_reference, placed_by, placed_at) VALUES ('order', $1, 'webhook test', 'WH-HOLD-2', 'officer-1', now())`,
+        [shipment.order_id],
+      );
+    }
     await scan(CARRIER_A, shipment.id);
     const worker = await workerChangingAfterRead(() => db.dataSource.transaction(async (em) => void (await eraseCustomer(em, shipment.customer_id, new Date()))));
     try {
       await worker.runOnce();
     } finally {
       await worker.stop();
+      await db.dataSource.query(`DELETE FROM legal_hold WHERE case_reference = 'WH-HOLD-2'`);
     }
     expect(rx.requests).toEqual([]);
-    expect(await deliveriesOf(endpoint.id)).toEqual([]);
+    const left = await db.dataSource.query(`SELECT status, restricted_at IS NOT NULL AS restricted FROM webhook_delivery WHERE endpoint_id = $1`, [endpoint.id]);
+    expect(left).toEqual(held ? [{ status: 'cancelled', restricted: true }] : []);
   });
 
   it("never sends carrier A's notifications to carrier B, and B cannot tell A's deliveries from missing ones", async () => {

@@ -12,7 +12,8 @@
  * rules — and the audit log, whose event is written before `disclose` returns, so before a byte
  * leaves); a record no longer within the partner's reach cancels the delivery, nothing sent.
  * Right before the POST the delivery, its endpoint and its partner are looked at again, so an
- * endpoint disabled, a partner suspended or a customer erased while the record was read stops it.
+ * endpoint disabled, a partner suspended or a customer erased (the delivery deleted, or kept
+ * restricted under a legal hold) while the record was read stops it.
  * Then sign (webhook-signing.ts) and POST with a timeout, no redirects followed, to a public
  * address only outside development (webhook-transport.ts). A 2xx delivers;
  * anything else is retried after an exponential back-off with jitter, and after `maxAttempts`
@@ -332,12 +333,13 @@ export class WebhookWorker {
 
   /** Why the claimed delivery must not be sent now, or undefined when it still may be. */
   private async stoppedSinceClaim(deliveryId: string): Promise<Outcome | undefined> {
-    const [now]: Array<{ status: WebhookDeliveryStatus; disabled_at: Date | null; partner_status: PartnerStatus }> = await this.options.dataSource.query(
-      `SELECT d.status, e.disabled_at, p.status AS partner_status
+    const [now]: Array<{ status: WebhookDeliveryStatus; restricted: boolean; disabled_at: Date | null; partner_status: PartnerStatus }> = await this.options.dataSource.query(
+      `SELECT d.status, d.restricted_at IS NOT NULL AS restricted, e.disabled_at, p.status AS partner_status
          FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN partner p ON p.id = e.partner_id WHERE d.id = $1`,
       [deliveryId],
     );
-    if (!now) return { kind: 'cancelled', error: "the record is no longer within the partner's reach" };
+    // Deleted or kept restricted by an erasure: as if it did not exist.
+    if (!now || now.restricted) return { kind: 'cancelled', error: "the record is no longer within the partner's reach" };
     if (now.disabled_at) return { kind: 'cancelled', error: 'the endpoint was disabled' };
     if (now.status !== WebhookDeliveryStatus.PENDING) return { kind: 'cancelled', error: 'the delivery was cancelled' };
     if (now.partner_status !== PartnerStatus.ACTIVE) return { kind: 'failed', status: null, error: 'the partner is not active' };

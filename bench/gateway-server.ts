@@ -3,11 +3,14 @@
  * random free port on 127.0.0.1, with the real authentication (JWT verification, principal
  * look-up) against the benchmark database. The driver reads its SQL statement counter over IPC.
  *
- *   node dist/bench/gateway-server.js <database-url> <protections: on|off>
+ *   node dist/bench/gateway-server.js <database-url> on|off|audit-async-commit|audit-unsent|no-audit
  *
  * `off` is createGateway's benchmark-only `protections: false` (no field policy, no audit log);
  * row scope, operation limits, contracts and the rate limiter (with a budget the benchmark never
- * reaches) apply either way.
+ * reaches) apply either way. The last three are MEASUREMENT ONLY (bench/audit-floor.ts): every
+ * protection on, part of the audit taken away in this process — the batch committed without
+ * waiting for its WAL flush, the batch not sent, or no audit at all — to split what each
+ * guarantee costs a request. No gateway outside the benchmark can run so.
  */
 import 'reflect-metadata';
 import http from 'node:http';
@@ -22,6 +25,9 @@ import { GatewayMetrics } from '../src/platform/metrics';
 import { isClassifiedCoordinate } from '../src/policy/classification';
 import { totalSqlStatements } from '../src/platform/sql-counter';
 import { createGateway } from '../src/server';
+import { AuditLog, type AuditLogOptions } from '../src/audit/audit-log';
+import { isAuditFloorVariant } from './audit-floor';
+import { asyncCommitAuditLog, unsentAuditLog, withoutAuditInNextGateway } from './audit-floor-gateways';
 import { RequestTally, reportFailure, reportReady, serveIpc } from './ipc';
 
 /** The highest budget RATE_LIMIT_* accepts. */
@@ -29,8 +35,8 @@ const BENCH_RATE_LIMIT = 10_000_000;
 
 async function main(): Promise<void> {
   const [url, mode] = process.argv.slice(2);
-  if (!url || (mode !== 'on' && mode !== 'off')) {
-    throw new Error(`usage: gateway-server <database-url> on|off, got ${JSON.stringify(process.argv.slice(2))}`);
+  if (!url || !mode || (mode !== 'on' && mode !== 'off' && !isAuditFloorVariant(mode))) {
+    throw new Error(`usage: gateway-server <database-url> on|off|audit-async-commit|audit-unsent|no-audit, got ${JSON.stringify(process.argv.slice(2))}`);
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -45,6 +51,14 @@ async function main(): Promise<void> {
     onProblem: (message, detail) => logger.warn(detail, message),
   });
   await dataSource.initialize();
+  // Node's process metrics as `serve` collects them (a gateway made in process starts none):
+  // this process is the gateway's own, so what it measures carries what production carries.
+  const metrics = new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate });
+  // The measurement variants' writers, made as createGateway makes its own (`on` keeps that one).
+  const writerOptions: AuditLogOptions = { logger, onBatch: (b) => metrics.auditBatch(b.events, b.ms, b.locked) };
+  const auditLog: AuditLog | undefined =
+    mode === 'audit-unsent' ? unsentAuditLog(dataSource, writerOptions) : mode === 'audit-async-commit' ? asyncCommitAuditLog(dataSource, writerOptions) : undefined;
+  const withoutAudit = mode === 'no-audit' ? withoutAuditInNextGateway() : undefined;
   const gateway = await createGateway({
     dataSource,
     logger,
@@ -54,15 +68,15 @@ async function main(): Promise<void> {
       resolver: createPrincipalResolver(dataSource),
     }),
     development: false,
-    protections: mode === 'on',
+    protections: mode !== 'off',
+    auditLog,
     limits: config.limits,
     // The limiter runs (in memory) but never trips: 20 connections of one principal are far over
     // a production budget, and a 429 measures nothing.
     rateLimits: { fieldsPerMinute: BENCH_RATE_LIMIT, missesPerMinute: BENCH_RATE_LIMIT },
-    // Node's process metrics as `serve` collects them (a gateway made in process starts none):
-    // this process is the gateway's own, so what it measures carries what production carries.
-    metrics: new GatewayMetrics({ isKnownCoordinate: isClassifiedCoordinate }),
+    metrics,
   });
+  withoutAudit?.();
   const tally = new RequestTally();
   const server = http.createServer((req, res) => {
     tally.track(res);
@@ -82,10 +96,11 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.stop();
+      await auditLog?.close();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   );
-  reportReady(address.port, { poolSize: config.dbPoolSize, logLevel: config.logLevel, nodeEnv: config.nodeEnv });
+  reportReady(address.port, { mode, poolSize: config.dbPoolSize, logLevel: config.logLevel, nodeEnv: config.nodeEnv });
 }
 
 main().catch(reportFailure);

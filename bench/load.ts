@@ -5,6 +5,7 @@
  * and of PostgreSQL per request.
  */
 import autocannon from 'autocannon';
+import type { AuditFloorVariant } from './audit-floor';
 import type { PostgresUsage } from './bench-database';
 import type { ForkedServer } from './servers';
 import type { Fixtures, Scenario } from './scenarios';
@@ -12,9 +13,13 @@ import type { Fixtures, Scenario } from './scenarios';
 /**
  * The servers: the gateway with and without its protections, the plain `pg` baseline,
  * (`--before DIR`) the protected gateway of another build, and (`--peers`) PostGraphile plain and
- * PostGraphile with row-level security, measured in the same rounds.
+ * PostGraphile with row-level security, and (`--audit-floor`) the protected gateway with part of
+ * its audit taken away, for measurement only (bench/audit-floor.ts), measured in the same rounds.
  */
-export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before' | 'postgraphile' | 'postgraphile-rls';
+export type Mode = 'protected' | 'unprotected' | 'baseline' | 'before' | 'postgraphile' | 'postgraphile-rls' | AuditFloorVariant;
+
+/** The gateways whose audit statements are counted (`no-audit`'s, none, as a check). */
+const AUDITING: ReadonlySet<Mode> = new Set<Mode>(['protected', 'before', 'audit-async-commit', 'audit-unsent', 'no-audit']);
 
 /** How to send the i-th request of a scenario to one server. */
 export interface Target {
@@ -217,7 +222,7 @@ export function combine(mode: Mode, parts: readonly Part[], sqlPerRequest: numbe
     firstProblem: parts.find((p) => p.firstProblem)?.firstProblem ?? null,
     sqlPerRequest,
     sqlPerRequestUnderLoad: per(sum((p) => p.sql)),
-    auditSqlPerRequestUnderLoad: mode === 'protected' || mode === 'before' ? per(sum((p) => p.auditSql)) : null,
+    auditSqlPerRequestUnderLoad: AUDITING.has(mode) ? per(sum((p) => p.auditSql)) : null,
     serverCpuMsPerRequest: per(sum((p) => p.serverCpuMs)),
     postgresCpuMsPerRequest: pg === null ? null : per(pg),
     postgresFaultsPerRequest: faults === null ? null : per(faults),

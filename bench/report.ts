@@ -2,6 +2,7 @@
  * What a benchmark run measured, as the JSON written to bench/results/ and as the tables printed
  * on stdout (docs/performance.md quotes them).
  */
+import { AUDIT_FLOOR_NAMES, AUDIT_FLOOR_VARIANTS } from './audit-floor';
 import type { LoadRun, Mode } from './load';
 
 export interface ScenarioResult {
@@ -10,7 +11,17 @@ export interface ScenarioResult {
   title: string;
   caller: string;
   /** Data statements of one request: protected gateway with full and short lists, unprotected with full lists. */
-  sql: { full: number; short: number | null; flat: boolean | null; unprotected: number | null; before: number | null; postgraphile?: number | null; postgraphileRls?: number | null };
+  sql: {
+    full: number;
+    short: number | null;
+    flat: boolean | null;
+    unprotected: number | null;
+    before: number | null;
+    postgraphile?: number | null;
+    postgraphileRls?: number | null;
+    /** The `--audit-floor` gateways' (measurement only), by variant. */
+    auditFloor?: Partial<Record<Mode, number>>;
+  };
   /** The pg baseline returned exactly the protected gateway's `data` (null: no baseline). */
   baselineMatchesGateway: boolean | null;
   runs: Partial<Record<Mode, LoadRun>>;
@@ -74,8 +85,9 @@ const SERVER_NAMES: Record<Mode, string> = {
   before: 'before (--before)',
   postgraphile: 'PostGraphile plain',
   'postgraphile-rls': 'PostGraphile + RLS',
+  ...AUDIT_FLOOR_NAMES,
 };
-const MODES = ['protected', 'before', 'unprotected', 'postgraphile-rls', 'postgraphile', 'baseline'] as const;
+const MODES = ['protected', 'before', ...AUDIT_FLOOR_VARIANTS, 'unprotected', 'postgraphile-rls', 'postgraphile', 'baseline'] as const;
 
 /** One row per scenario and server. */
 export function runsTable(results: readonly ScenarioResult[]): string {
@@ -154,6 +166,64 @@ export function roundsTable(results: readonly ScenarioResult[]): string {
     }
   }
   return render(header, rows, 3);
+}
+
+/** Per round, `a`'s CPU per request divided by `b`'s (rounds where either is missing: null). */
+export function ratiosByRound(a: readonly RoundFigures[] | undefined, b: readonly RoundFigures[] | undefined): Array<number | null> {
+  if (!a || !b || a.length !== b.length) return [];
+  return a.map((round, i) => {
+    const x = cpuPerRequest(round);
+    const y = cpuPerRequest(b[i]!);
+    return x === null || y === null || y === 0 ? null : x / y;
+  });
+}
+
+/** Per round, `f` of `a`'s figures minus `f` of `b`'s. */
+function differencesByRound(a: readonly RoundFigures[] | undefined, b: readonly RoundFigures[] | undefined, f: (r: RoundFigures) => number | null): Array<number | null> {
+  if (!a || !b || a.length !== b.length) return [];
+  return a.map((round, i) => {
+    const x = f(round);
+    const y = f(b[i]!);
+    return x === null || y === null ? null : x - y;
+  });
+}
+
+/**
+ * What each guarantee costs (`--audit-floor`, measurement only): per scenario, the protected
+ * gateway, each variant that ran, the unprotected gateway and PostGraphile plain, with their CPU
+ * per request (node, PostgreSQL, both: median (smallest–largest) of rounds), what the protected
+ * gateway spends beyond each (protected minus it, round by round: the cost of what it leaves out),
+ * and each as a multiple of PostGraphile plain's, round by round.
+ */
+export function auditFloorTable(results: readonly ScenarioResult[]): string {
+  const header = ['#', 'scenario', 'server', 'node ms/req', 'pg ms/req', 'node+pg', 'protected - this: node', 'pg', 'node+pg', 'this / PostGraphile'];
+  const modes: Mode[] = ['protected', ...AUDIT_FLOOR_VARIANTS, 'unprotected', 'postgraphile'];
+  const node = (f: RoundFigures) => f.serverCpuMsPerRequest;
+  const pg = (f: RoundFigures) => f.postgresCpuMsPerRequest;
+  const rows: string[][] = [];
+  for (const r of results) {
+    if (!AUDIT_FLOOR_VARIANTS.some((v) => r.rounds[v])) continue;
+    let first = true;
+    for (const mode of modes) {
+      const rounds = r.rounds[mode];
+      if (!rounds) continue;
+      const beyond = (f: (x: RoundFigures) => number | null) => (mode === 'protected' ? '' : spread(medianAndSpread(differencesByRound(r.rounds.protected, rounds, f)), 2));
+      rows.push([
+        first ? String(r.number) : '',
+        first ? r.key : '',
+        SERVER_NAMES[mode],
+        spread(medianAndSpread(rounds.map(node)), 2),
+        spread(medianAndSpread(rounds.map(pg)), 2),
+        spread(medianAndSpread(rounds.map(cpuPerRequest)), 2),
+        beyond(node),
+        beyond(pg),
+        beyond(cpuPerRequest),
+        r.rounds.postgraphile ? spread(medianAndSpread(ratiosByRound(rounds, r.rounds.postgraphile)), 2) : '—',
+      ]);
+      first = false;
+    }
+  }
+  return `What each guarantee costs: CPU per request, ms, median (smallest–largest) of rounds; differences and ratios per round\n${render(header, rows, 3)}`;
 }
 
 /** One row per scenario: what the protections cost, how far from the baseline, SQL growth. */

@@ -35,9 +35,10 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { loadAuthConfig } from '../src/auth/auth-config';
 import { mintDevToken } from '../src/auth/dev-token';
 import { BENCH_SEED } from '../src/seed/seed';
+import { AUDIT_FLOOR_VARIANTS, isAuditFloorVariant, type AuditFloorVariant } from './audit-floor';
 import { BenchSetupError, DEFAULT_BENCH_PG_PORT, openBenchDatabase, type BenchDatabase } from './bench-database';
 import { combine, drive, problemWith, sendOnce, type Mode, type Part, type Target } from './load';
-import { checkTargets, roundsTable, runsTable, summaryTable, targetLines, type RoundFigures, type ScenarioResult } from './report';
+import { auditFloorTable, checkTargets, roundsTable, runsTable, summaryTable, targetLines, type RoundFigures, type ScenarioResult } from './report';
 import { SCENARIOS, type Fixtures, type Scenario } from './scenarios';
 import { forkServer, type ForkedServer } from './servers';
 import { installPeer, type InstalledPeer } from './peers/install';
@@ -65,6 +66,13 @@ const USAGE = `usage: npm run bench -- [options]
                      .data/bench-peers/ (bench/peers/postgraphile/ pins the versions), with scenarios
                      1-4 as PostGraphile queries that must return the gateway's data, in the same
                      rounds; prints the gateway / PostGraphile ratios
+  --audit-floor LIST MEASUREMENT ONLY: also run the protected gateway with part of its audit taken
+                     away, each in the same rounds (bench/audit-floor.ts): audit-async-commit (the
+                     writer's sessions with synchronous_commit = off), audit-unsent (every event
+                     recorded and sealed, the batch's statement never sent), no-audit (no audit
+                     at all, every other protection on), or all; prints what the protected gateway
+                     spends beyond each. These break the audit's guarantee: no gateway outside the
+                     benchmark can run so
   --profile          write V8 CPU profiles of both gateways to .data/bench-profiles/
   --pg-port N        port of the embedded PostgreSQL (default ${DEFAULT_BENCH_PG_PORT}; unused with DATABASE_URL)
   --data-dir DIR     data directory of the embedded PostgreSQL (default .data/bench)
@@ -87,6 +95,8 @@ interface Options {
   /** PostGraphile plain, and PostGraphile with row-level security, as peers in the same rounds. */
   postgraphile: boolean;
   postgraphileRls: boolean;
+  /** The protected gateway with part of its audit taken away (measurement only), in the same rounds. */
+  auditFloor: AuditFloorVariant[];
   profile: boolean;
   pgPort: number;
   dataDir: string;
@@ -117,6 +127,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         'no-baseline': { type: 'boolean' },
         before: { type: 'string' },
         peers: { type: 'string' },
+        'audit-floor': { type: 'string' },
         profile: { type: 'boolean' },
         'pg-port': { type: 'string' },
         'data-dir': { type: 'string' },
@@ -142,6 +153,10 @@ function parseOptions(argv: string[]): Options | 'help' {
   if (values.peers !== undefined && (peers.length === 0 || peers.some((p) => p !== 'postgraphile' && p !== 'postgraphile-rls'))) {
     throw new UsageError(`--peers: expected postgraphile, postgraphile-rls or both separated by a comma, got ${JSON.stringify(values.peers)}`);
   }
+  const floor = values['audit-floor'] === undefined ? [] : values['audit-floor'].trim() === 'all' ? [...AUDIT_FLOOR_VARIANTS] : values['audit-floor'].split(',').map((v) => v.trim());
+  if (values['audit-floor'] !== undefined && (floor.length === 0 || !floor.every(isAuditFloorVariant))) {
+    throw new UsageError(`--audit-floor: expected all, or ${AUDIT_FLOOR_VARIANTS.join(', ')} separated by commas, got ${JSON.stringify(values['audit-floor'])}`);
+  }
   const pgPort = positiveNumber('pg-port', values['pg-port'], DEFAULT_BENCH_PG_PORT, true);
   if (pgPort < 1024 || pgPort > 65535) throw new UsageError(`--pg-port: expected 1024 to 65535, got ${pgPort}`);
   return {
@@ -154,6 +169,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     before,
     postgraphile: peers.includes('postgraphile'),
     postgraphileRls: peers.includes('postgraphile-rls'),
+    auditFloor: AUDIT_FLOOR_VARIANTS.filter((v) => (floor as string[]).includes(v)),
     profile: Boolean(values.profile),
     pgPort,
     dataDir: path.resolve(ROOT, values['data-dir'] ?? '.data/bench'),
@@ -184,6 +200,10 @@ function targetsFor(scenario: Scenario, fixtures: Fixtures, token: string, serve
   if (servers.protected) targets.push(graphql('protected', servers.protected));
   if (servers.unprotected) targets.push(graphql('unprotected', servers.unprotected));
   if (servers.before) targets.push(graphql('before', servers.before));
+  for (const variant of AUDIT_FLOOR_VARIANTS) {
+    const server = servers[variant];
+    if (server) targets.push(graphql(variant, server));
+  }
   const peer = POSTGRAPHILE_QUERIES[scenario.number];
   const postgraphile = (mode: 'postgraphile' | 'postgraphile-rls', server: ForkedServer, p: PeerQuery): Target => {
     const { query, variables } = mode === 'postgraphile-rls' ? (p.rls ?? p) : p;
@@ -266,12 +286,16 @@ async function check(scenario: Scenario, targets: Target[], fixtures: Fixtures):
   };
   const postgraphile = await peerStatements('postgraphile');
   const postgraphileRls = await peerStatements('postgraphile-rls');
+  const auditFloor: Partial<Record<Mode, number>> = {};
+  for (const target of targets) {
+    if (isAuditFloorVariant(target.mode)) auditFloor[target.mode] = await statementsOfOneRequest(target, scenario, fixtures);
+  }
   return {
     number: scenario.number,
     key: scenario.key,
     title: scenario.title,
     caller: scenario.caller,
-    sql: { full, short, flat: short === null ? null : short === full, unprotected, before, postgraphile, postgraphileRls },
+    sql: { full, short, flat: short === null ? null : short === full, unprotected, before, postgraphile, postgraphileRls, ...(targets.some((t) => isAuditFloorVariant(t.mode)) ? { auditFloor } : {}) },
     baselineMatchesGateway,
     runs: {},
     rounds: {},
@@ -321,14 +345,16 @@ async function measure(scenario: Scenario, targets: Target[], result: ScenarioRe
   }
   for (const target of targets) result.rounds[target.mode] = rounds.map((round) => roundFigures(round.get(target.mode)!));
   for (const target of targets) {
-    const sql = {
-      baseline: 1,
-      protected: result.sql.full,
-      unprotected: result.sql.unprotected,
-      before: result.sql.before,
-      postgraphile: result.sql.postgraphile ?? null,
-      'postgraphile-rls': result.sql.postgraphileRls ?? null,
-    }[target.mode];
+    const sql = isAuditFloorVariant(target.mode)
+      ? (result.sql.auditFloor?.[target.mode] ?? null)
+      : {
+          baseline: 1,
+          protected: result.sql.full,
+          unprotected: result.sql.unprotected,
+          before: result.sql.before,
+          postgraphile: result.sql.postgraphile ?? null,
+          'postgraphile-rls': result.sql.postgraphileRls ?? null,
+        }[target.mode];
     const combined = combine(target.mode, parts.get(target.mode)!, sql);
     result.runs[target.mode] = combined;
     const problems = combined.errors + combined.sampledProblems;
@@ -402,13 +428,14 @@ async function main(argv: string[]): Promise<number> {
     const wantBaseline = options.baseline && options.scenarios.some((s) => s.baseline);
     if (options.postgraphile || options.postgraphileRls) postgraphile = installPeer('postgraphile', log);
     if (options.postgraphileRls) await db.dataSource.query(fs.readFileSync(path.join(ROOT, 'bench', 'peers', 'postgraphile', 'rls.sql'), 'utf8'));
-    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}${options.postgraphile ? ', PostGraphile plain' : ''}${options.postgraphileRls ? ', PostGraphile + RLS' : ''}`);
+    log(`starting the servers: protected gateway, unprotected gateway${wantBaseline ? ', pg baseline' : ''}${options.before ? `, the protected gateway of ${options.before}` : ''}${options.auditFloor.map((v) => `, ${v} (measurement only)`).join('')}${options.postgraphile ? ', PostGraphile plain' : ''}${options.postgraphileRls ? ', PostGraphile + RLS' : ''}`);
     servers = Object.fromEntries(
       await Promise.all([
         start('protected', 'gateway-server.js', [db.url, 'on'], execArgv),
         start('unprotected', 'gateway-server.js', [db.url, 'off'], execArgv),
         ...(wantBaseline ? [start('baseline', 'pg-baseline-server.js', [db.url])] : []),
         ...(options.before ? [start('before', options.before, [db.url, 'on'])] : []),
+        ...options.auditFloor.map((variant) => start(variant, 'gateway-server.js', [db.url, variant], execArgv)),
         ...(postgraphile && options.postgraphile ? [start('postgraphile', 'peers/postgraphile-server.js', [db.url, postgraphile.dir], execArgv, postgraphile)] : []),
         ...(postgraphile && options.postgraphileRls ? [start('postgraphile-rls', 'peers/postgraphile-server.js', [db.url, postgraphile.dir, 'rls'], execArgv, postgraphile)] : []),
       ]),
@@ -463,6 +490,7 @@ async function main(argv: string[]): Promise<number> {
       order: `per scenario: warm-up each server, then ${options.rounds} rounds of every server in order and in reverse (ABBA), a stretch of duration / (2 x rounds) each`,
       rounds: options.rounds,
       before: options.before,
+      auditFloor: options.auditFloor.length > 0 ? options.auditFloor : null,
       peers: postgraphile ? { postgraphile: { ...postgraphile.versions, ...servers.postgraphile?.detail } } : null,
       serverPoolSize: servers.protected?.detail.poolSize ?? null,
       serverLogLevel: serverEnv.LOG_LEVEL,
@@ -494,6 +522,7 @@ async function main(argv: string[]): Promise<number> {
   }
   out.write(`${runsTable(results)}\n\n${roundsTable(results)}\n\n${summaryTable(results)}\n\n${targetLines(targets)}\n\n`);
   if (results.some((r) => r.rounds.postgraphile || r.rounds['postgraphile-rls'])) out.write(`${peersTable(results)}\n\n`);
+  if (options.auditFloor.length > 0) out.write(`${auditFloorTable(results)}\n\n`);
   out.write(`results: ${path.relative(ROOT, file)} and bench/results/latest.json; ${report.elapsedSeconds} s in all\n`);
   if (options.profile) out.write(`CPU profiles: ${path.relative(ROOT, PROFILE_DIR)}/ (Chrome DevTools or speedscope)\n`);
   return failed ? 1 : 0;

@@ -7,17 +7,7 @@
  * minutes apart at most, under the same neighbours) and then their median and spread given.
  */
 import type { Mode } from '../load';
-import { cpuPerRequest, medianAndSpread, render, spread, type RoundFigures, type ScenarioResult } from '../report';
-
-/** Per round, `a`'s CPU per request divided by `b`'s. */
-function ratiosByRound(a: readonly RoundFigures[] | undefined, b: readonly RoundFigures[] | undefined): Array<number | null> {
-  if (!a || !b || a.length !== b.length) return [];
-  return a.map((round, i) => {
-    const x = cpuPerRequest(round);
-    const y = cpuPerRequest(b[i]!);
-    return x === null || y === null || y === 0 ? null : x / y;
-  });
-}
+import { cpuPerRequest, medianAndSpread, ratiosByRound, render, spread, type ScenarioResult } from '../report';
 
 export function peersTable(results: readonly ScenarioResult[]): string {
   const header = [

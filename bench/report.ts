@@ -190,14 +190,15 @@ function differencesByRound(a: readonly RoundFigures[] | undefined, b: readonly 
 
 /**
  * What each guarantee costs (`--audit-floor`, measurement only): per scenario, the protected
- * gateway, each variant that ran, the unprotected gateway and PostGraphile plain, with their CPU
+ * gateway, a second protected one (`--before`, when it ran: given this build, the run's own noise,
+ * A/A), each variant that ran, the unprotected gateway and PostGraphile plain, with their CPU
  * per request (node, PostgreSQL, both: median (smallest–largest) of rounds), what the protected
  * gateway spends beyond each (protected minus it, round by round: the cost of what it leaves out),
  * and each as a multiple of PostGraphile plain's, round by round.
  */
 export function auditFloorTable(results: readonly ScenarioResult[]): string {
   const header = ['#', 'scenario', 'server', 'node ms/req', 'pg ms/req', 'node+pg', 'protected - this: node', 'pg', 'node+pg', 'this / PostGraphile'];
-  const modes: Mode[] = ['protected', ...AUDIT_FLOOR_VARIANTS, 'unprotected', 'postgraphile'];
+  const modes: Mode[] = ['protected', 'before', ...AUDIT_FLOOR_VARIANTS, 'unprotected', 'postgraphile'];
   const node = (f: RoundFigures) => f.serverCpuMsPerRequest;
   const pg = (f: RoundFigures) => f.postgresCpuMsPerRequest;
   const rows: string[][] = [];

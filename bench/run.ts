@@ -20,7 +20,9 @@
  *    round's figures per server (requests per second, CPU per request of the server and of
  *    PostgreSQL) are kept; the report gives their median and spread, which is how far one run's
  *    figure can be trusted. `--before DIR` adds the protected gateway of another build (a
- *    checkout of another commit, built) to the same rounds: before and after in one run.
+ *    checkout of another commit, built) to the same rounds: before and after in one run;
+ *    `--audit-floor` adds the protected gateway with part of its audit taken away (measurement
+ *    only, bench/audit-floor.ts) to them, to split what each guarantee costs.
  * 5. A table on stdout; JSON to bench/results/<timestamp>.json and bench/results/latest.json.
  *
  * Exits 1 when something is wrong (a setup failure, a failed check, an error under load), after

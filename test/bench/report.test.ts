@@ -1,4 +1,4 @@
-import { checkTargets, medianAndSpread, roundsTable, targetLines, type ScenarioResult } from '../../bench/report';
+import { auditFloorTable, checkTargets, medianAndSpread, roundsTable, targetLines, type RoundFigures, type ScenarioResult } from '../../bench/report';
 
 /** A scenario result with only what the targets read: its protections cost over the run and per round. */
 function scenario(number: number, cost: number, byRound: number[] | null, gatewayToBaseline: number | null = null): ScenarioResult {
@@ -83,5 +83,49 @@ describe('bench report: rounds', () => {
     expect(lines).toHaveLength(4);
     expect(lines[2]!.split(/\s{2,}/)).toEqual(['3', 's3', 'protected', '2', '110 (100–120)', '3.00 (2.00–4.00)', '1.50 (1.00–2.00)', '4.50 (3.00–6.00)', '4.50']);
     expect(lines[3]!.split(/\s{2,}/)).toEqual(['', 'pg baseline', '2', '450 (400–500)', '0.50 (0.50–0.50)', '0.50 (0.50–0.50)', '1.00 (1.00–1.00)', '1.00']);
+  });
+});
+
+describe('bench report: what each guarantee costs (--audit-floor)', () => {
+  const rounds = (...figures: Array<[node: number, pg: number]>): RoundFigures[] =>
+    figures.map(([node, pg]) => ({ requestsPerSecond: 1000, serverCpuMsPerRequest: node, postgresCpuMsPerRequest: pg }));
+
+  it('gives each server its CPU, what the protected gateway spends beyond it and its ratio to PostGraphile, round by round', () => {
+    const pointRead = scenario(4, 0.4, [0.4, 0.4, 0.4]);
+    pointRead.rounds = {
+      protected: rounds([0.5, 0.3], [0.7, 0.3], [0.6, 0.4]),
+      'no-audit': rounds([0.4, 0.1], [0.4, 0.2], [0.5, 0.1]),
+      postgraphile: rounds([0.4, 0.1], [0.5, 0.1], [0.4, 0.1]),
+    };
+    // A scenario run without the variants has no row.
+    const manifest = scenario(1, 0.2, [0.2, 0.2, 0.2]);
+    manifest.rounds = { protected: rounds([1, 1], [1, 1], [1, 1]), postgraphile: rounds([1, 1], [1, 1], [1, 1]) };
+    const lines = auditFloorTable([manifest, pointRead]).split('\n');
+    expect(lines).toHaveLength(6);
+    const cells = (line: string) => line.split(/\s{2,}/);
+    // Per round: protected 0.8, 1.0, 1.0 against PostGraphile 0.5, 0.6, 0.5 (1.6, 1.67, 2.0).
+    expect(cells(lines[3]!)).toEqual(['4', 's4', 'protected', '0.60 (0.50–0.70)', '0.30 (0.30–0.40)', '1.00 (0.80–1.00)', '1.67 (1.60–2.00)']);
+    // Protected minus no-audit per round: node 0.1, 0.3, 0.1; pg 0.2, 0.1, 0.3; both 0.3, 0.4, 0.4.
+    expect(cells(lines[4]!)).toEqual([
+      '',
+      'protected, no audit (measurement)',
+      '0.40 (0.40–0.50)',
+      '0.10 (0.10–0.20)',
+      '0.60 (0.50–0.60)',
+      '0.10 (0.10–0.30)',
+      '0.20 (0.10–0.30)',
+      '0.40 (0.30–0.40)',
+      '1.00 (1.00–1.20)',
+    ]);
+    expect(cells(lines[5]!)).toEqual(['', 'PostGraphile plain', '0.40 (0.40–0.50)', '0.10 (0.10–0.10)', '0.50 (0.50–0.60)', '0.20 (0.10–0.20)', '0.20 (0.20–0.30)', '0.40 (0.30–0.50)', '1.00 (1.00–1.00)']);
+  });
+
+  it("lists a second protected gateway (--before) as the run's own noise, and prints no ratio where PostGraphile did not run", () => {
+    const pointRead = scenario(4, 0.4, [0.4]);
+    pointRead.rounds = { protected: rounds([0.5, 0.3]), 'audit-unsent': rounds([0.5, 0.1]), before: rounds([0.4, 0.3]) };
+    const lines = auditFloorTable([pointRead]).split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[4]!.split(/\s{2,}/)).toEqual(['', 'before (--before)', '0.40 (0.40–0.40)', '0.30 (0.30–0.30)', '0.70 (0.70–0.70)', '0.10 (0.10–0.10)', '0.00 (0.00–0.00)', '0.10 (0.10–0.10)', '—']);
+    expect(lines[5]!.split(/\s{2,}/)).toEqual(['', 'protected, audit batch not sent (measurement)', '0.50 (0.50–0.50)', '0.10 (0.10–0.10)', '0.60 (0.60–0.60)', '0.00 (0.00–0.00)', '0.20 (0.20–0.20)', '0.20 (0.20–0.20)', '—']);
   });
 });
